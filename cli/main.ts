@@ -1,0 +1,63 @@
+/**
+ * `oadr-ledger` command line: dispatches to the subcommands. Started by `cli/oadr-ledger.js`,
+ * which has already checked the Node.js version.
+ */
+import { runOadrCommand, OADR_USAGE } from './oadr-command.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+interface Subcommand {
+  readonly summary: string;
+  readonly run?: (args: string[]) => Promise<number>;
+}
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
+  vtn: { summary: 'run the VTN gateway (planned: issue #5)' },
+  ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (planned: issue #6)' },
+  ledger: { summary: 'inspect and serve the embedded ledger (planned: issue #4)' },
+  certs: { summary: 'create a development PKI and print certificate fingerprints (planned: issue #7)' },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(SUBCOMMANDS).map((k) => k.length));
+  const lines = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(width)}  ${s.summary}`);
+  return [
+    'Usage: oadr-ledger <command> [options]',
+    '',
+    'OpenADR 2.0b VTN/VEN gateway with demand-response accounting on a permissioned ledger.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `oadr-ledger <command> --help` for the options of a command.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage());
+    return command === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (command === '--version' || command === '-v') {
+    const pkg = await import('../package.json', { with: { type: 'json' } });
+    process.stdout.write(`${pkg.default.version}\n`);
+    return EXIT_OK;
+  }
+  const sub = SUBCOMMANDS[command];
+  if (sub === undefined) {
+    process.stderr.write(`oadr-ledger: unknown command '${command}'\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  if (sub.run === undefined) {
+    process.stderr.write(`oadr-ledger ${command}: not implemented yet (${sub.summary}).\n`);
+    return EXIT_USAGE;
+  }
+  return sub.run(rest);
+}
+
+export { OADR_USAGE };

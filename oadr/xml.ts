@@ -1,0 +1,901 @@
+/**
+ * A strict, namespace-aware XML parser for the subset of XML 1.0 (+ Namespaces in XML 1.0) that
+ * OpenADR 2.0b messages use, and the two escapers the encoder writes with.
+ *
+ * Refused outright: DOCTYPE and ENTITY declarations (no XXE, no entity expansion), entities other
+ * than the five predefined ones, undeclared prefixes, any encoding but UTF-8. Checked: one root,
+ * matching end tags, unique attributes after namespace resolution, XML names, comments without
+ * `--`, no `]]>` in text, no control characters, size and depth limits. The parser is iterative (no
+ * recursion, so no stack overflow on deep input) and every failure is an `OadrCodecError` with the
+ * character offset into the (decoded) input.
+ *
+ * Offsets are UTF-16 character offsets into the input string; for a `Uint8Array` they are offsets
+ * into its decoded text (after the byte order mark is removed).
+ */
+import { CodecErrorCode, OadrCodecError } from './errors.ts';
+import type { CodecErrorCodeValue } from './errors.ts';
+
+export interface XmlAttribute {
+  readonly uri: string;
+  readonly local: string;
+  readonly value: string;
+}
+
+export interface XmlElement {
+  /** Namespace URI resolved from the in-scope xmlns declarations ('' = no namespace). */
+  readonly uri: string;
+  /** Local name. */
+  readonly local: string;
+  /** The name as written, e.g. 'ei:eventID' (for messages). */
+  readonly qname: string;
+  /** Attributes without the xmlns / xmlns:* declarations; unprefixed attributes have uri ''. */
+  readonly attrs: readonly XmlAttribute[];
+  /** Child elements in document order. */
+  readonly children: readonly XmlElement[];
+  /** All character data directly inside this element, concatenated, entities decoded, CDATA included, not trimmed. */
+  readonly text: string;
+  /** Character offset of the '<' of the start tag in the input string. */
+  readonly offset: number;
+}
+
+export interface ParseXmlOptions {
+  /** Largest accepted input in UTF-8 bytes; default 1 MiB. */
+  readonly maxBytes?: number;
+  /** Deepest accepted element nesting (the root is depth 1); default 64. */
+  readonly maxDepth?: number;
+}
+
+export const DEFAULT_MAX_XML_BYTES = 1_048_576;
+export const DEFAULT_MAX_XML_DEPTH = 64;
+
+/** Namespaces in XML 1.0 §3: the `xml` prefix is bound to this URI, `xmlns` to the next one. */
+export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
+export const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
+
+// ---------------------------------------------------------------------------------------------
+// Internals
+
+/** The mutable shape elements are built with (one object literal shape for every element). */
+interface MutableElement {
+  uri: string;
+  local: string;
+  qname: string;
+  attrs: readonly XmlAttribute[];
+  children: MutableElement[];
+  text: string;
+  offset: number;
+}
+
+/** A resolved qname, interned per namespace scope and shared by every element that uses it. */
+interface NameEntry {
+  readonly qname: string;
+  /** The qname's UTF-16 code units: compared against the input without string indirections. */
+  readonly codes: Uint16Array;
+  readonly hash: number;
+  readonly uri: string;
+  readonly local: string;
+  /** True when the qname has a prefix (then attributes resolve like elements). */
+  readonly prefixed: boolean;
+  /** The scope whose table holds this entry. */
+  readonly owner: Scope;
+  /** Prediction: the name of the first child seen last time after this start tag. */
+  child: NameEntry | undefined;
+  /** Prediction: the name of the next sibling seen last time after this element. */
+  sibling: NameEntry | undefined;
+}
+
+/**
+ * The in-scope namespace bindings of an element. Scopes are memoised by their declarations under
+ * their parent and live across parses, so the qname table of a VTN's usual root declarations is
+ * warm from the second message on. `names` is a small open-addressed table (by name hash, verified
+ * char by char against the input, never trusted on the hash alone).
+ */
+interface Scope {
+  readonly ns: ReadonlyMap<string, string>;
+  readonly names: (NameEntry | undefined)[];
+  readonly derived: Map<string, Scope>;
+}
+
+const NAME_TABLE_SIZE = 512; // power of two
+const NAME_PROBES = 4;
+/** Upper bound on memoised scopes (all documents together); past it the memo starts over. */
+const MAX_MEMO_SCOPES = 1024;
+let memoScopes = 0;
+
+function makeScope(ns: ReadonlyMap<string, string>): Scope {
+  return { ns, names: new Array<NameEntry | undefined>(NAME_TABLE_SIZE).fill(undefined), derived: new Map() };
+}
+
+let ROOT_SCOPE = makeScope(new Map([['xml', XML_NAMESPACE]]));
+
+const EMPTY_ATTRS: readonly XmlAttribute[] = Object.freeze([]);
+/** Shared children array of leaf elements; replaced by a fresh array on the first child. */
+const NO_CHILDREN = Object.freeze([]) as unknown as MutableElement[];
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** 1 = may start a name, 2 = may continue a name (ASCII only; every non-ASCII char is accepted). */
+const NAME_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58) NAME_CHAR[c] = 1;
+  else if ((c >= 48 && c <= 57) || c === 45 || c === 46) NAME_CHAR[c] = 2;
+}
+
+/** XML 1.0 §2.2 Char: everything but these may appear literally (lone surrogates checked apart). */
+const FORBIDDEN_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const CDATA_OPEN = '<![CDATA[';
+
+/**
+ * A copy of `x` that does not keep the input document alive. Names and URIs are kept in the
+ * memoised scopes across parses; a plain slice of a long string would be a view into (and retain)
+ * the whole message. Concatenation then slicing makes V8 flatten into a fresh string.
+ */
+function detach(x: string): string {
+  return x.length < 13 ? x : (' ' + x).slice(1);
+}
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13;
+}
+
+function skipWs(s: string, pos: number): number {
+  let c = s.charCodeAt(pos);
+  while (c === 32 || c === 10 || c === 9 || c === 13) c = s.charCodeAt(++pos);
+  return pos;
+}
+
+/** Position after the name starting at `pos`, or `pos` itself when no name starts there. */
+function scanName(s: string, pos: number): number {
+  let c = s.charCodeAt(pos);
+  if (!(c >= 128 ? c !== 0xfffe && c !== 0xffff : NAME_CHAR[c] === 1)) return pos;
+  c = s.charCodeAt(++pos);
+  while (c >= 128 || NAME_CHAR[c] !== 0) c = s.charCodeAt(++pos);
+  return pos;
+}
+
+function lineColumn(s: string, offset: number): string {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, s.length);
+  for (let i = s.indexOf('\n'); i !== -1 && i < end; i = s.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `line ${line}, column ${end - lineStart + 1}`;
+}
+
+function fail(code: CodecErrorCodeValue, s: string, offset: number, what: string): never {
+  const where = lineColumn(s, offset);
+  const advice =
+    code === CodecErrorCode.FORBIDDEN_DTD
+      ? 'OpenADR messages must not carry a DOCTYPE or entity declarations; remove it'
+      : code === CodecErrorCode.TOO_DEEP
+        ? 'flatten the document or raise maxDepth'
+        : 'the sender must send well-formed, namespace-well-formed UTF-8 XML';
+  throw new OadrCodecError(code, `XML ${what} at ${where} (offset ${offset}); ${advice}`, { offset });
+}
+
+function malformed(s: string, offset: number, what: string): never {
+  return fail(CodecErrorCode.MALFORMED_XML, s, offset, what);
+}
+
+function describeEnd(s: string, pos: number): string {
+  return pos >= s.length ? 'unexpected end of document' : `unexpected character ${JSON.stringify(s[pos])}`;
+}
+
+/** Checks that a name (from `start` to `end`) is a QName: no colon at either end, at most one colon. Returns the colon's index in the name, or -1. */
+function qnameColon(s: string, start: number, end: number): number {
+  const colon = s.indexOf(':', start);
+  if (colon === -1 || colon >= end) return -1;
+  const second = s.indexOf(':', colon + 1);
+  if (colon === start || colon === end - 1 || (second !== -1 && second < end)) {
+    malformed(s, start, `name ${JSON.stringify(s.slice(start, end))} is not a valid qualified name`);
+  }
+  // The local part must be able to start a name (NCName): no digit, '-' or '.' after the colon.
+  const c = s.charCodeAt(colon + 1);
+  if (c < 128 && NAME_CHAR[c] !== 1) malformed(s, start, `name ${JSON.stringify(s.slice(start, end))} has an invalid local part`);
+  return colon - start;
+}
+
+function parseCharRef(s: string, amp: number, semi: number): string {
+  let code = 0;
+  let i = amp + 2;
+  if (s.charCodeAt(i) === 120 /* x */) {
+    i++;
+    if (i === semi) return malformed(s, amp, 'empty character reference');
+    for (; i < semi; i++) {
+      const c = s.charCodeAt(i);
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) d = c - 55;
+      else return malformed(s, amp, 'invalid hexadecimal character reference');
+      code = code * 16 + d;
+      if (code > 0x10ffff) return malformed(s, amp, 'character reference out of range');
+    }
+  } else {
+    if (i === semi) return malformed(s, amp, 'empty character reference');
+    for (; i < semi; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) return malformed(s, amp, 'invalid decimal character reference');
+      code = code * 10 + (c - 48);
+      if (code > 0x10ffff) return malformed(s, amp, 'character reference out of range');
+    }
+  }
+  // XML 1.0 §2.2: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+  const ok =
+    code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || code >= 0x10000;
+  if (!ok) return malformed(s, amp, `character reference to U+${code.toString(16).toUpperCase().padStart(4, '0')}, which is not an XML character`);
+  return String.fromCodePoint(code);
+}
+
+/**
+ * Decodes the references in `s` between `start` and `end` (which contains at least one '&'):
+ * the five predefined entities and character references; anything else is an error.
+ * `raw` is the (already normalised) segment text; `base` its offset in the document, for errors.
+ */
+function decodeEntities(raw: string, doc: string, base: number): string {
+  let out = '';
+  let from = 0;
+  let amp = raw.indexOf('&');
+  while (amp !== -1) {
+    const semi = raw.indexOf(';', amp + 1);
+    if (semi === -1 || semi - amp > 40) return malformed(doc, base + amp, "'&' that does not start a reference (write &amp;)");
+    let rep: string;
+    if (raw.charCodeAt(amp + 1) === 35 /* # */) {
+      rep = parseCharRef(raw, amp, semi);
+    } else {
+      switch (raw.slice(amp + 1, semi)) {
+        case 'lt': rep = '<'; break;
+        case 'gt': rep = '>'; break;
+        case 'amp': rep = '&'; break;
+        case 'quot': rep = '"'; break;
+        case 'apos': rep = "'"; break;
+        default:
+          return malformed(doc, base + amp, `unknown entity ${JSON.stringify(raw.slice(amp, semi + 1))} (only &lt; &gt; &amp; &quot; &apos; and character references are allowed)`);
+      }
+    }
+    out += raw.slice(from, amp) + rep;
+    from = semi + 1;
+    amp = raw.indexOf('&', from);
+  }
+  return out + raw.slice(from);
+}
+
+/** Normalises \r\n and lone \r to \n (XML 1.0 §2.11). */
+function normaliseNewlines(s: string): string {
+  return s.indexOf('\r') === -1 ? s : s.replace(/\r\n?/g, '\n');
+}
+
+/** Attribute-value normalisation (§3.3.3) of literal whitespace: \r\n, \r, \n, \t each become one space. */
+function normaliseAttrWs(s: string): string {
+  if (s.indexOf('\n') === -1 && s.indexOf('\t') === -1 && s.indexOf('\r') === -1) return s;
+  return s.replace(/\r\n|[\r\n\t]/g, ' ');
+}
+
+function declareNamespace(
+  s: string,
+  at: number,
+  prefix: string,
+  uri: string,
+  decls: string[],
+): void {
+  if (prefix === 'xmlns') malformed(s, at, "the prefix 'xmlns' must not be declared");
+  if (prefix === 'xml') {
+    if (uri !== XML_NAMESPACE) malformed(s, at, `the prefix 'xml' may only be bound to ${XML_NAMESPACE}`);
+  } else if (uri === XML_NAMESPACE || uri === XMLNS_NAMESPACE) {
+    malformed(s, at, `the namespace ${uri} may not be bound to ${prefix === '' ? 'the default namespace' : `prefix '${prefix}'`}`);
+  }
+  if (prefix !== '' && uri === '') malformed(s, at, `xmlns:${prefix}="" (undeclaring a prefix) is not allowed in XML 1.0`);
+  for (let i = 0; i < decls.length; i += 2) {
+    if (decls[i] === prefix) malformed(s, at, `duplicate namespace declaration ${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}`);
+  }
+  decls.push(detach(prefix), detach(uri));
+}
+
+function prefixUri(s: string, at: number, scope: Scope, qname: string, colon: number): string {
+  const prefix = qname.slice(0, colon);
+  const uri = scope.ns.get(prefix);
+  if (uri !== undefined) return uri;
+  if (prefix === 'xmlns') return malformed(s, at, `the prefix 'xmlns' is reserved and cannot qualify ${JSON.stringify(qname)}`);
+  return malformed(s, at, `undeclared namespace prefix '${prefix}' in ${JSON.stringify(qname)}`);
+}
+
+/** The hash the start-tag scanner computes, for a name already scanned. */
+function hashName(s: string, start: number, end: number): number {
+  let h = s.charCodeAt(start);
+  for (let i = start + 1; i < end; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Final mix of the name hash, so the low bits used as a table index depend on every char. */
+function mixHash(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x45d9f3b);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * The entry for the name `s[start, start + n)` (hash `hash`) in `scope`: from the table when an
+ * entry with the same hash, length and chars is there, else resolved, validated as a QName and stored.
+ */
+function lookupName(s: string, start: number, n: number, hash: number, scope: Scope): NameEntry {
+  const names = scope.names;
+  const mask = NAME_TABLE_SIZE - 1;
+  let slot = hash & mask;
+  for (let probe = 0; probe < NAME_PROBES; probe++, slot = (slot + 1) & mask) {
+    const e = names[slot];
+    if (e === undefined) break;
+    if (e.hash === hash && e.codes.length === n) {
+      const codes = e.codes;
+      let i = 0;
+      while (i < n && codes[i] === s.charCodeAt(start + i)) i++;
+      if (i === n) return e;
+    }
+  }
+  const qname = detach(s.slice(start, start + n));
+  const colon = qnameColon(s, start, start + n);
+  const codes = new Uint16Array(n);
+  for (let i = 0; i < n; i++) codes[i] = qname.charCodeAt(i);
+  const entry: NameEntry =
+    colon === -1
+      ? { qname, codes, hash, uri: scope.ns.get('') ?? '', local: qname, prefixed: false, owner: scope, child: undefined, sibling: undefined }
+      : {
+          qname,
+          codes,
+          hash,
+          uri: prefixUri(s, start, scope, qname, colon),
+          local: qname.slice(colon + 1),
+          prefixed: true,
+          owner: scope,
+          child: undefined,
+          sibling: undefined,
+        };
+  // Insert into the first free probe slot, else replace the home slot.
+  slot = hash & mask;
+  for (let probe = 0; probe < NAME_PROBES; probe++) {
+    const at = (slot + probe) & mask;
+    if (names[at] === undefined) {
+      names[at] = entry;
+      return entry;
+    }
+  }
+  names[slot] = entry;
+  return entry;
+}
+
+/** The scope of an element that declares `decls` ([prefix, uri] pairs) inside `parent`. */
+function deriveScope(parent: Scope, decls: readonly string[]): Scope {
+  // Re-declaring what is already in scope (common in generated OpenADR) keeps the parent scope.
+  let same = true;
+  for (let i = 0; i < decls.length; i += 2) {
+    const prefix = decls[i] as string;
+    const uri = decls[i + 1] as string;
+    if ((parent.ns.get(prefix) ?? '') !== uri) {
+      same = false;
+      break;
+    }
+  }
+  if (same) return parent;
+  const key = decls.join('\u0000');
+  const known = parent.derived.get(key);
+  if (known !== undefined) return known;
+  const ns = new Map(parent.ns);
+  for (let i = 0; i < decls.length; i += 2) {
+    const prefix = decls[i] as string;
+    const uri = decls[i + 1] as string;
+    if (uri === '') ns.delete(prefix); // only the default namespace can be undeclared (checked before)
+    else ns.set(prefix, uri);
+  }
+  const scope = makeScope(ns);
+  if (memoScopes >= MAX_MEMO_SCOPES) {
+    // Start the memo over; scopes in use by a running parse stay valid, they are just not shared.
+    ROOT_SCOPE = makeScope(ROOT_SCOPE.ns);
+    memoScopes = 0;
+  }
+  parent.derived.set(key, scope);
+  memoScopes++;
+  return scope;
+}
+
+/** Skips a comment starting at `lt` ('<!--'); returns the position after '-->'. */
+function skipComment(s: string, lt: number): number {
+  const close = s.indexOf('-->', lt + 4);
+  if (close === -1) return malformed(s, lt, 'unterminated comment');
+  const dd = s.indexOf('--', lt + 4);
+  if (dd < close) return malformed(s, dd, "'--' inside a comment");
+  checkChars(s, s.slice(lt + 4, close), lt + 4);
+  return close + 3;
+}
+
+/** Skips a processing instruction starting at `lt` ('<?'); returns the position after '?>'. */
+function skipPi(s: string, lt: number): number {
+  const nameEnd = scanName(s, lt + 2);
+  if (nameEnd === lt + 2) return malformed(s, lt, 'processing instruction without a target');
+  if (nameEnd - lt - 2 === 3 && s.slice(lt + 2, nameEnd).toLowerCase() === 'xml') {
+    return malformed(s, lt, 'XML declaration not at the very start of the document');
+  }
+  const colon = s.indexOf(':', lt + 2);
+  if (colon !== -1 && colon < nameEnd) {
+    return malformed(s, lt, 'processing instruction target with a colon');
+  }
+  const c = s.charCodeAt(nameEnd);
+  if (!(isWs(c) || (c === 63 && s.charCodeAt(nameEnd + 1) === 62))) return malformed(s, nameEnd, describeEnd(s, nameEnd) + ' after the processing instruction target');
+  const close = s.indexOf('?>', nameEnd);
+  if (close === -1) return malformed(s, lt, 'unterminated processing instruction');
+  checkChars(s, s.slice(nameEnd, close), nameEnd);
+  return close + 2;
+}
+
+/** Reads `name="value"` of the XML declaration at `pos` (after whitespace); returns [name, value, end] or undefined at '?>'. */
+function declPseudoAttr(s: string, pos: number): [string, string, number] {
+  const nameEnd = scanName(s, pos);
+  if (nameEnd === pos) return malformed(s, pos, describeEnd(s, pos) + ' in the XML declaration');
+  let p = skipWs(s, nameEnd);
+  if (s.charCodeAt(p) !== 61) return malformed(s, p, "expected '=' in the XML declaration");
+  p = skipWs(s, p + 1);
+  const q = s.charCodeAt(p);
+  if (q !== 34 && q !== 39) return malformed(s, p, 'expected a quoted value in the XML declaration');
+  const close = s.indexOf(q === 34 ? '"' : "'", p + 1);
+  if (close === -1) return malformed(s, p, 'unterminated value in the XML declaration');
+  return [s.slice(pos, nameEnd), s.slice(p + 1, close), close + 1];
+}
+
+/** Parses `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` at `pos`; returns the position after it. */
+function parseXmlDecl(s: string, start: number): number {
+  let pos = start + 5;
+  let seen = 0; // 1 = version, 2 = encoding, 3 = standalone: they must come in this order
+  for (;;) {
+    const wsEnd = skipWs(s, pos);
+    if (s.charCodeAt(wsEnd) === 63 && s.charCodeAt(wsEnd + 1) === 62) {
+      if (seen === 0) return malformed(s, start, 'XML declaration without version');
+      return wsEnd + 2;
+    }
+    if (wsEnd === pos) return malformed(s, pos, describeEnd(s, pos) + ' in the XML declaration');
+    const [name, value, end] = declPseudoAttr(s, wsEnd);
+    if (name === 'version' && seen === 0) {
+      if (!/^1\.[0-9]+$/.test(value)) return malformed(s, wsEnd, `unsupported XML version ${JSON.stringify(value)}`);
+      seen = 1;
+    } else if (name === 'encoding' && seen === 1) {
+      if (value.toLowerCase() !== 'utf-8') return malformed(s, wsEnd, `encoding ${JSON.stringify(value)}: OpenADR messages must be UTF-8`);
+      seen = 2;
+    } else if (name === 'standalone' && (seen === 1 || seen === 2)) {
+      if (value !== 'yes' && value !== 'no') return malformed(s, wsEnd, `standalone must be "yes" or "no"`);
+      seen = 3;
+    } else {
+      return malformed(s, wsEnd, `unexpected ${JSON.stringify(name)} in the XML declaration`);
+    }
+    pos = end;
+  }
+}
+
+/** Handles `<!…` markup at `lt` outside CDATA: comment, or refuses DOCTYPE/ENTITY, else malformed. */
+function bangMarkup(s: string, lt: number): never {
+  if (s.startsWith('<!DOCTYPE', lt) || s.startsWith('<!ENTITY', lt)) {
+    return fail(CodecErrorCode.FORBIDDEN_DTD, s, lt, 'DOCTYPE or ENTITY declaration refused');
+  }
+  return malformed(s, lt, "unexpected '<!' markup");
+}
+
+/** Skips whitespace, comments and PIs outside the root; returns the position of the next '<' that starts something else, or s.length. */
+function skipMisc(s: string, pos: number, afterRoot: boolean): number {
+  for (;;) {
+    pos = skipWs(s, pos);
+    if (pos >= s.length) return pos;
+    if (s.charCodeAt(pos) !== 60) {
+      return malformed(s, pos, afterRoot ? 'text after the root element' : 'text before the root element');
+    }
+    const c1 = s.charCodeAt(pos + 1);
+    if (c1 === 33 /* ! */) {
+      if (s.startsWith('<!--', pos)) pos = skipComment(s, pos);
+      else return bangMarkup(s, pos);
+    } else if (c1 === 63 /* ? */) {
+      pos = skipPi(s, pos);
+    } else {
+      return pos;
+    }
+  }
+}
+
+function decodeInput(input: string | Uint8Array, maxBytes: number): string {
+  if (typeof input === 'string') {
+    // UTF-8 byteLength >= length; <= 3 × length. Count exactly only near the limit.
+    if (input.length > maxBytes || (input.length * 3 > maxBytes && Buffer.byteLength(input, 'utf8') > maxBytes)) {
+      throw new OadrCodecError(CodecErrorCode.TOO_LARGE, `XML message larger than ${maxBytes} bytes; send a smaller message or raise maxBytes`, { offset: 0 });
+    }
+    if (!input.isWellFormed()) {
+      let i = 0;
+      for (; i < input.length; i++) {
+        const c = input.charCodeAt(i);
+        if (c >= 0xd800 && c <= 0xdbff && (input.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+        else if (c >= 0xd800 && c <= 0xdfff) break;
+      }
+      return malformed(input, i, 'lone surrogate (not a Unicode character)');
+    }
+    return input;
+  }
+  if (!(input instanceof Uint8Array)) {
+    throw new OadrCodecError(CodecErrorCode.INVALID_MODEL, 'parseXml takes a string or a Uint8Array', { offset: 0 });
+  }
+  if (input.byteLength > maxBytes) {
+    throw new OadrCodecError(CodecErrorCode.TOO_LARGE, `XML message of ${input.byteLength} bytes is larger than ${maxBytes} bytes; send a smaller message or raise maxBytes`, { offset: 0 });
+  }
+  try {
+    return UTF8.decode(input);
+  } catch (err) {
+    // Find the first bad byte for the report (error path only).
+    let ok = 0;
+    for (let n = input.byteLength; ok < n; ) {
+      try {
+        UTF8.decode(input.subarray(0, ok + ((n - ok) >> 1) + 1));
+        ok += ((n - ok) >> 1) + 1;
+      } catch {
+        n = ok + ((n - ok) >> 1);
+      }
+    }
+    throw new OadrCodecError(CodecErrorCode.MALFORMED_XML, `XML message is not valid UTF-8 near byte ${ok}; OpenADR messages must be UTF-8`, { offset: ok }, { cause: err });
+  }
+}
+
+function limit(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new OadrCodecError(CodecErrorCode.INVALID_MODEL, `parseXml option ${name} must be a non-negative number, got ${String(value)}`);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parser
+
+/**
+ * Parses an XML document and returns its root element. Throws `OadrCodecError` (MALFORMED_XML,
+ * FORBIDDEN_DTD, TOO_LARGE, TOO_DEEP) on any input that is not an acceptable document.
+ */
+export function parseXml(input: string | Uint8Array, options?: ParseXmlOptions): XmlElement {
+  const maxBytes = limit(options?.maxBytes, DEFAULT_MAX_XML_BYTES, 'maxBytes');
+  const maxDepth = limit(options?.maxDepth, DEFAULT_MAX_XML_DEPTH, 'maxDepth');
+  const s = decodeInput(input, maxBytes);
+  try {
+    return parseDocument(s, maxDepth);
+  } catch (err) {
+    if (err instanceof OadrCodecError) throw err;
+    // Defensive: an internal fault must still surface as a codec error, never as a crash type.
+    throw new OadrCodecError(CodecErrorCode.MALFORMED_XML, `XML could not be parsed: ${(err as Error)?.message}`, { offset: 0 }, { cause: err });
+  }
+}
+
+function parseDocument(s: string, maxDepth: number): XmlElement {
+  const len = s.length;
+  let pos = s.charCodeAt(0) === 0xfeff ? 1 : 0;
+
+  // Whole-document screens (one native scan each); per-segment work only when they hit.
+  const hasAmp = s.indexOf('&') !== -1;
+  const hasCr = s.indexOf('\r') !== -1;
+  const hasCdEnd = s.indexOf(']]>') !== -1;
+  // Control characters are caught where they can occur (text, attribute values, comments, PIs,
+  // CDATA); the two non-characters U+FFFE / U+FFFF are screened here once.
+  const nonChar = Math.max(s.indexOf('\uFFFE'), s.indexOf('\uFFFF'));
+  if (nonChar !== -1) return forbiddenChar(s, nonChar);
+
+  if (s.startsWith('<?xml', pos) && isWs(s.charCodeAt(pos + 5))) pos = parseXmlDecl(s, pos);
+  pos = skipMisc(s, pos, false);
+  if (pos >= len) return malformed(s, pos, 'no root element');
+
+  const stack: MutableElement[] = [];
+  const scopes: Scope[] = [];
+  const openNames: NameEntry[] = [];
+  // The last start tag's name (opened) or the last closed element's name, for name prediction.
+  let last: NameEntry | undefined;
+  let opened = false;
+  let scope = ROOT_SCOPE;
+  let cur: MutableElement | undefined;
+  let root: MutableElement | undefined;
+  // Scratch for the attributes of one start tag.
+  const attrQ: string[] = [];
+  const attrColon: number[] = [];
+  const attrV: string[] = [];
+  const attrAt: number[] = [];
+  const decls: string[] = [];
+
+  // Invariant at the top of the loop: s[pos] === '<'.
+  for (;;) {
+    const lt = pos;
+    const c1 = s.charCodeAt(lt + 1);
+    if (c1 === 47 /* / */) {
+      // ---- end tag: must repeat the start tag's name (compared with the start tag in the input)
+      if (cur === undefined) return malformed(s, lt, 'end tag without a start tag');
+      const codes = (openNames[openNames.length - 1] as NameEntry).codes;
+      const n = codes.length;
+      const a = lt + 2;
+      let i = 0;
+      while (i < n && codes[i] === s.charCodeAt(a + i)) i++;
+      let p = a + n;
+      let c = s.charCodeAt(p);
+      if (i !== n || (c < 128 ? NAME_CHAR[c] !== 0 : c === c)) {
+        const e = scanName(s, a);
+        return malformed(s, lt, `end tag </${s.slice(a, e)}> does not match start tag <${cur.qname}> at offset ${cur.offset}`);
+      }
+      if (c !== 62) {
+        p = skipWs(s, p);
+        if (s.charCodeAt(p) !== 62) return malformed(s, p, describeEnd(s, p) + ` in end tag </${cur.qname}>`);
+      }
+      pos = p + 1;
+      stack.pop();
+      last = openNames.pop();
+      opened = false;
+      scope = scopes.pop() as Scope;
+      cur = stack.length === 0 ? undefined : stack[stack.length - 1];
+    } else if (c1 === 33 /* ! */) {
+      if (cur === undefined) return malformed(s, lt, "unexpected '<!' markup");
+      if (s.startsWith('<!--', lt)) {
+        pos = skipComment(s, lt);
+      } else if (s.startsWith(CDATA_OPEN, lt)) {
+        const close = s.indexOf(']]>', lt + 9);
+        if (close === -1) return malformed(s, lt, 'unterminated CDATA section');
+        let t = s.slice(lt + 9, close);
+        checkChars(s, t, lt + 9);
+        if (hasCr) t = normaliseNewlines(t);
+        cur.text = cur.text === '' ? t : cur.text + t;
+        pos = close + 3;
+      } else {
+        return bangMarkup(s, lt);
+      }
+    } else if (c1 === 63 /* ? */) {
+      if (cur === undefined) return malformed(s, lt, 'unexpected processing instruction');
+      pos = skipPi(s, lt);
+    } else {
+      // ---- start tag. Documents repeat their structure, so first try the name that followed the
+      // previous tag last time (one compare pass); else scan, validate and hash the name.
+      const ns = lt + 1;
+      let c = c1;
+      let name: NameEntry | undefined;
+      let p = -1;
+      const guess = last === undefined ? undefined : opened ? last.child : last.sibling;
+      if (guess !== undefined && guess.owner === scope) {
+        const codes = guess.codes;
+        const gn = codes.length;
+        let i = 0;
+        while (i < gn && codes[i] === s.charCodeAt(ns + i)) i++;
+        if (i === gn) {
+          c = s.charCodeAt(ns + gn);
+          if (c < 128 ? NAME_CHAR[c] === 0 : c !== c) {
+            name = guess;
+            p = ns + gn;
+          }
+        }
+      }
+      let h = 0;
+      if (name === undefined) {
+        c = c1;
+        if (c < 128 ? NAME_CHAR[c] !== 1 : c !== c) {
+          return malformed(s, ns, describeEnd(s, ns) + " after '<'");
+        }
+        h = c;
+        p = ns + 1;
+        for (; p < len; p++) {
+          c = s.charCodeAt(p);
+          if (c < 128 && NAME_CHAR[c] === 0) break;
+          h = (Math.imul(h, 31) + c) | 0;
+        }
+      }
+      const nameEnd = p;
+      let n = 0;
+      let selfClose = false;
+      for (;;) {
+        c = s.charCodeAt(p);
+        if (c === 62 /* > */) {
+          p++;
+          break;
+        }
+        if (c === 47 /* / */) {
+          if (s.charCodeAt(p + 1) !== 62) return malformed(s, p, "expected '>' after '/' in a tag");
+          p += 2;
+          selfClose = true;
+          break;
+        }
+        if (!isWs(c)) return malformed(s, p, describeEnd(s, p) + ` in start tag <${s.slice(ns, nameEnd)}>`);
+        p = skipWs(s, p + 1);
+        c = s.charCodeAt(p);
+        if (c === 62 || c === 47) continue;
+        p = parseAttribute(s, p, hasAmp, decls);
+        if (scratchQ !== '') {
+          attrQ[n] = scratchQ;
+          attrColon[n] = scratchColon;
+          attrV[n] = scratchV;
+          attrAt[n] = scratchAt;
+          n++;
+        }
+      }
+
+      const depth = stack.length + 1;
+      if (depth > maxDepth) return fail(CodecErrorCode.TOO_DEEP, s, lt, `element <${s.slice(ns, nameEnd)}> nested deeper than ${maxDepth} levels`);
+      let elScope = scope;
+      if (decls.length !== 0) {
+        elScope = deriveScope(scope, decls);
+        decls.length = 0;
+        if (name !== undefined && elScope !== scope) {
+          name = undefined;
+          h = hashName(s, ns, nameEnd);
+        }
+      }
+      if (name === undefined) name = lookupName(s, ns, nameEnd - ns, mixHash(h), elScope);
+      if (last !== undefined) {
+        if (opened) {
+          if (last.child !== name) last.child = name;
+        } else if (last.sibling !== name) last.sibling = name;
+      }
+      last = name;
+      opened = !selfClose;
+      const el: MutableElement = {
+        uri: name.uri,
+        local: name.local,
+        qname: name.qname,
+        attrs: n === 0 ? EMPTY_ATTRS : resolveAttributes(s, elScope, n, attrQ, attrColon, attrV, attrAt, name.qname),
+        children: NO_CHILDREN,
+        text: '',
+        offset: lt,
+      };
+      if (cur === undefined) root = el;
+      else if (cur.children === NO_CHILDREN) cur.children = [el];
+      else cur.children.push(el);
+      pos = p;
+      if (!selfClose) {
+        stack.push(el);
+        openNames.push(name);
+        scopes.push(scope);
+        scope = elScope;
+        cur = el;
+      }
+    }
+
+    if (cur === undefined) break;
+
+    // ---- character data up to the next '<', checking for forbidden control characters
+    let p = pos;
+    let c = 0;
+    while (p < len && (c = s.charCodeAt(p)) !== 60) {
+      if (c < 32 && c !== 10 && c !== 9 && c !== 13) return forbiddenChar(s, p);
+      p++;
+    }
+    if (p >= len) return malformed(s, len, `unexpected end of document: <${cur.qname}> at offset ${cur.offset} is not closed`);
+    if (p !== pos) {
+      let t = s.slice(pos, p);
+      if (hasCdEnd) {
+        const e = t.indexOf(']]>');
+        if (e !== -1) return malformed(s, pos + e, "']]>' in text (write ]]&gt;)");
+      }
+      if (hasCr) t = normaliseNewlines(t);
+      if (hasAmp && t.indexOf('&') !== -1) t = decodeEntities(t, s, pos);
+      cur.text = cur.text === '' ? t : cur.text + t;
+    }
+    pos = p;
+  }
+
+  pos = skipMisc(s, pos, true);
+  if (pos < len) return malformed(s, pos, 'a second root element');
+  return root as MutableElement;
+}
+
+// One attribute's result, handed back from parseAttribute without allocating (scratchQ '' = it was a namespace declaration).
+let scratchQ = '';
+let scratchColon = -1;
+let scratchV = '';
+let scratchAt = 0;
+
+/** Parses `name = "value"` at `p`; namespace declarations go to `decls`, others to the scratch slots. Returns the position after the value. */
+function parseAttribute(s: string, p: number, hasAmp: boolean, decls: string[]): number {
+  const aStart = p;
+  const aEnd = scanName(s, p);
+  if (aEnd === p) return malformed(s, p, describeEnd(s, p) + ' in a start tag');
+  p = skipWs(s, aEnd);
+  if (s.charCodeAt(p) !== 61) return malformed(s, p, `expected '=' after attribute name ${s.slice(aStart, aEnd)}`);
+  p = skipWs(s, p + 1);
+  const quote = s.charCodeAt(p);
+  if (quote !== 34 && quote !== 39) return malformed(s, p, 'attribute value must be quoted with \' or "');
+  const vStart = p + 1;
+  let ws = false;
+  let q = vStart;
+  let c = 0;
+  const len = s.length;
+  while (q < len && (c = s.charCodeAt(q)) !== quote) {
+    if (c < 32) {
+      if (c === 9 || c === 10 || c === 13) ws = true;
+      else return forbiddenChar(s, q);
+    } else if (c === 60) {
+      return malformed(s, q, "'<' in an attribute value (write &lt;)");
+    }
+    q++;
+  }
+  if (q >= len) return malformed(s, p, 'unterminated attribute value');
+  let v = s.slice(vStart, q);
+  if (ws) v = normaliseAttrWs(v);
+  if (hasAmp && v.indexOf('&') !== -1) v = decodeEntities(v, s, vStart);
+  const aq = s.slice(aStart, aEnd);
+  if (aq.startsWith('xmlns') && (aq.length === 5 || aq.charCodeAt(5) === 58)) {
+    if (aq.length === 5) declareNamespace(s, aStart, '', v, decls);
+    else {
+      const c6 = aq.charCodeAt(6);
+      if (aq.length === 6 || aq.indexOf(':', 6) !== -1 || (c6 < 128 && NAME_CHAR[c6] !== 1)) {
+        return malformed(s, aStart, `invalid namespace declaration ${aq}`);
+      }
+      declareNamespace(s, aStart, aq.slice(6), v, decls);
+    }
+    scratchQ = '';
+  } else {
+    scratchQ = aq;
+    scratchColon = qnameColon(s, aStart, aEnd);
+    scratchV = v;
+    scratchAt = aStart;
+  }
+  return q + 1;
+}
+
+function resolveAttributes(
+  s: string,
+  scope: Scope,
+  n: number,
+  attrQ: readonly string[],
+  attrColon: readonly number[],
+  attrV: readonly string[],
+  attrAt: readonly number[],
+  elementQname: string,
+): XmlAttribute[] {
+  const list: XmlAttribute[] = [];
+  for (let i = 0; i < n; i++) {
+    const aq = attrQ[i] as string;
+    const colon = attrColon[i] as number;
+    const at = attrAt[i] as number;
+    // Namespaces in XML §6.2: unprefixed attributes are in no namespace.
+    const uri = colon === -1 ? '' : prefixUri(s, at, scope, aq, colon);
+    const local = colon === -1 ? aq : aq.slice(colon + 1);
+    for (let j = 0; j < i; j++) {
+      const o = list[j] as XmlAttribute;
+      if (o.local === local && o.uri === uri) {
+        return malformed(s, at, `duplicate attribute ${aq}${uri === '' ? '' : ` ({${uri}}${local})`} on <${elementQname}>`);
+      }
+    }
+    list.push({ uri, local, value: attrV[i] as string });
+  }
+  return list;
+}
+
+function forbiddenChar(s: string, at: number): never {
+  return malformed(s, at, `forbidden character U+${s.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
+/** Checks a comment, PI or CDATA body (rare, off the hot path) for characters XML forbids. */
+function checkChars(s: string, body: string, base: number): void {
+  const bad = body.search(FORBIDDEN_CHAR);
+  if (bad !== -1) forbiddenChar(s, base + bad);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escaping
+
+const TEXT_SPECIAL = /[&<>\r]/;
+const TEXT_SPECIAL_G = /[&<>\r]/g;
+const ATTR_SPECIAL = /[&<>"\t\n\r]/;
+const ATTR_SPECIAL_G = /[&<>"\t\n\r]/g;
+
+function escapeChar(c: string): string {
+  switch (c) {
+    case '&': return '&amp;';
+    case '<': return '&lt;';
+    case '>': return '&gt;';
+    case '"': return '&quot;';
+    case '\t': return '&#9;';
+    case '\n': return '&#10;';
+    default: return '&#13;';
+  }
+}
+
+/** Escapes character data: & < > (and \r as &#13;, so it survives line-ending normalisation). */
+export function escapeXmlText(s: string): string {
+  return TEXT_SPECIAL.test(s) ? s.replace(TEXT_SPECIAL_G, escapeChar) : s;
+}
+
+/** Escapes an attribute value for double quotes: & < > " (and \t \n \r as character references, so they survive normalisation). */
+export function escapeXmlAttr(s: string): string {
+  return ATTR_SPECIAL.test(s) ? s.replace(ATTR_SPECIAL_G, escapeChar) : s;
+}
