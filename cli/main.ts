@@ -2,6 +2,7 @@
  * `oadr-ledger` command line: dispatches to the subcommands. Started by `cli/oadr-ledger.js`,
  * which has already checked the Node.js version.
  */
+import { runCertsCommand } from '../certs/index.ts';
 import { runOadrCommand, OADR_USAGE } from './oadr-command.ts';
 
 export const EXIT_OK = 0;
@@ -18,7 +19,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   vtn: { summary: 'run the VTN gateway (planned: issue #5)' },
   ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (planned: issue #6)' },
   ledger: { summary: 'inspect and serve the embedded ledger (planned: issue #4)' },
-  certs: { summary: 'create a development PKI and print certificate fingerprints (planned: issue #7)' },
+  certs: { summary: 'create a development PKI, issue identities, print 2.0b fingerprints (init | issue | fingerprint)', run: (argv) => runCertsCommand(argv) },
 };
 
 export function usage(): string {

@@ -5,16 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { validateXsd } from '../conformance/xsd.ts';
-import { certificateFingerprint, checkPayloadRules, decodeOadr, encodeOadr, OadrCodecError, type OadrMessage } from '../oadr/index.ts';
+import { checkPayloadRules, decodeOadr, encodeOadr, OadrCodecError, type OadrMessage } from '../oadr/index.ts';
 
-export const OADR_USAGE = `Usage: oadr-ledger oadr <decode|encode|validate|fingerprint> FILE
+export const OADR_USAGE = `Usage: oadr-ledger oadr <decode|encode|validate> FILE
 
   decode FILE       read an OpenADR 2.0b message (XML, any namespace prefixes) and print it as
                     JSON in our model
   encode FILE       read such JSON and print the XML message (valid against the 2.0b XSD)
   validate FILE     check an XML message against the official XSD (needs xmllint) and the
                     payload rules of the 2.0b profile; print what is wrong
-  fingerprint FILE  print the 2.0b fingerprint of a PEM or DER certificate
 
 FILE may be - for standard input. Options: --max-bytes N (default 1048576).
 Exit codes: 0 ok, 1 invalid input, 2 usage error.
@@ -38,7 +37,7 @@ export async function runOadrCommand(argv: string[]): Promise<number> {
     return OK;
   }
   const [action, file, ...extra] = positionals;
-  if (action === undefined || file === undefined || extra.length > 0 || !['decode', 'encode', 'validate', 'fingerprint'].includes(action)) {
+  if (action === undefined || file === undefined || extra.length > 0 || !['decode', 'encode', 'validate'].includes(action)) {
     process.stderr.write(OADR_USAGE);
     return USAGE;
   }
@@ -61,11 +60,8 @@ export async function runOadrCommand(argv: string[]): Promise<number> {
         return OK;
       case 'encode':
         return encode(input);
-      case 'validate':
-        return await validate(input, maxBytes);
       default:
-        process.stdout.write(`${certificateFingerprint(input)}\n`);
-        return OK;
+        return await validate(input, maxBytes);
     }
   } catch (err) {
     process.stderr.write(`${describe(err)}\n`);
