@@ -1,0 +1,58 @@
+/**
+ * Contract errors. Every error the contract throws is an `Error` whose message starts with a stable code
+ * and a colon (`BASELINE_NOT_FOUND: customer=… found=… needed=…`): a Fabric peer only carries the
+ * message text back to the client, so the code must live in the message. The ledger-bridge turns the
+ * prefix into a typed error with `parseContractError`; nobody matches the free text after the colon.
+ */
+
+export const ERROR_CODES = [
+  'ACCESS_DENIED',
+  'BASELINE_NOT_FOUND',
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'CONFLICT',
+] as const;
+
+export type ContractErrorCode = (typeof ERROR_CODES)[number];
+
+export class ContractError extends Error {
+  readonly code: ContractErrorCode;
+
+  constructor(code: ContractErrorCode, message: string, options?: ErrorOptions) {
+    super(`${code}: ${message}`, options);
+    this.name = 'ContractError';
+    this.code = code;
+  }
+}
+
+export function accessDenied(message: string): ContractError {
+  return new ContractError('ACCESS_DENIED', message);
+}
+
+export function invalidArgument(message: string): ContractError {
+  return new ContractError('INVALID_ARGUMENT', message);
+}
+
+export function notFound(message: string): ContractError {
+  return new ContractError('NOT_FOUND', message);
+}
+
+export function conflict(message: string): ContractError {
+  return new ContractError('CONFLICT', message);
+}
+
+export function baselineNotFound(customer: string, found: number, needed: number): ContractError {
+  return new ContractError(
+    'BASELINE_NOT_FOUND',
+    `customer=${customer} found=${found} needed=${needed}; record more complete non-event days before the target day or lower X`,
+  );
+}
+
+/** Reads the code back from an error message as it arrives from a peer; undefined if it carries none. */
+export function parseContractError(message: string): { code: ContractErrorCode; detail: string } | undefined {
+  const colon = message.indexOf(':');
+  if (colon <= 0) return undefined;
+  const code = message.slice(0, colon);
+  if (!(ERROR_CODES as readonly string[]).includes(code)) return undefined;
+  return { code: code as ContractErrorCode, detail: message.slice(colon + 1).trim() };
+}

@@ -1,0 +1,23 @@
+/**
+ * The chaincode part's public surface: the contract class, the `contracts` array fabric-shim loads,
+ * its metadata, error codes, event names and the record types other parts read.
+ */
+import { DrContract } from './dr-contract.ts';
+
+export { DrContract, CONTRACT_NAME } from './dr-contract.ts';
+export { contractMetadata, CONTRACT_TITLE, CONTRACT_VERSION } from './metadata.ts';
+export { TRANSACTIONS, type TransactionSpec } from './transactions.ts';
+export { ContractError, ERROR_CODES, parseContractError, type ContractErrorCode } from './errors.ts';
+export * from './events.ts';
+export { DEFAULT_PARAMS, createProgramParams, type ProgramParams, type RewardScope } from './params.ts';
+export { ATTR_ID, ATTR_ID_PROVIDER, type MeterRecord, type RetailerRecord } from './access.ts';
+export type { EnergyRecord } from './tx-energy.ts';
+export type { BaselineRecord } from './tx-baseline.ts';
+export type { AllocationRecord, AvailabilityRecord, DrEventRecord, EventStatus } from './tx-event.ts';
+export type { BalanceRecord, RewardRecord, SupplyRecord } from './tx-settlement.ts';
+export type { FlexRecord, FlexStatus } from './tx-flexibility.ts';
+export { createCcaasPackage, type CcaasPackageOptions } from './ccaas-package.ts';
+export { canonicalJson } from './canonical-json.ts';
+
+/** What fabric-shim's bootstrap reads from the chaincode's main module. */
+export const contracts = [DrContract];

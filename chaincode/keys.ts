@@ -1,0 +1,64 @@
+/**
+ * World-state key layout. Every key is a Fabric composite key (`\u0000type\u0000attr…\u0000`), built
+ * by the stub so it is byte-identical to what a peer builds. The attribute order is chosen so that
+ * the reads the contract does are partial-key prefix reads that touch only what they need:
+ *
+ *   program                          the program parameters (one value)
+ *   retailer  [retailerId]           allowed retailer (enabled flag), set by the system operator
+ *   meter     [meterId]              enrolled meter/customer: its retailer, enabled flag
+ *   energy    [meterId, day]         one meter-day load profile: reading a customer's 35-day window
+ *                                    scans only that customer's keys
+ *   baseline  [day, meterId]         a customer's baseline for a target day: notifyDRevent reads the
+ *                                    cluster's baselines of ONE day with one prefix read
+ *   availability [meterId]           availability vector (ppm per slot) and the events applied to it
+ *   event     [eventId]              the event record (current version, window, request, totals)
+ *   eventday  [day, eventId]         index of the events on a day (baseline exclusion of event days)
+ *   allocation [eventId, version, meterId]  one customer's OPR for one event version: an event with
+ *                                    100,000 customers writes 100,000 small values, never one giant one
+ *   reward    [eventId, meterId]     settlement of one customer for one event (idempotency marker)
+ *   balance   [meterId]              token balance (milli-tokens)
+ *   supply                           total minted / redeemed (milli-tokens)
+ *   flex      [claimId]              JRC EnergyFlex record (recorded, failed with reason, confirmed)
+ */
+import type { ChaincodeStub } from 'fabric-shim-api';
+
+export const KEY_PROGRAM = 'program';
+export const KEY_RETAILER = 'retailer';
+export const KEY_METER = 'meter';
+export const KEY_ENERGY = 'energy';
+export const KEY_BASELINE = 'baseline';
+export const KEY_AVAILABILITY = 'availability';
+export const KEY_EVENT = 'event';
+export const KEY_EVENT_DAY = 'eventday';
+export const KEY_ALLOCATION = 'allocation';
+export const KEY_REWARD = 'reward';
+export const KEY_BALANCE = 'balance';
+export const KEY_SUPPLY = 'supply';
+export const KEY_FLEX = 'flex';
+
+/** Event versions are zero-padded so that their keys sort numerically. */
+export function versionAttr(version: number): string {
+  return String(version).padStart(6, '0');
+}
+
+export function createKeys(stub: Pick<ChaincodeStub, 'createCompositeKey'>) {
+  const k = (type: string, attrs: string[]) => stub.createCompositeKey(type, attrs);
+  return {
+    program: () => k(KEY_PROGRAM, []),
+    retailer: (retailerId: string) => k(KEY_RETAILER, [retailerId]),
+    meter: (meterId: string) => k(KEY_METER, [meterId]),
+    energy: (meterId: string, day: string) => k(KEY_ENERGY, [meterId, day]),
+    baseline: (day: string, meterId: string) => k(KEY_BASELINE, [day, meterId]),
+    availability: (meterId: string) => k(KEY_AVAILABILITY, [meterId]),
+    event: (eventId: string) => k(KEY_EVENT, [eventId]),
+    eventDay: (day: string, eventId: string) => k(KEY_EVENT_DAY, [day, eventId]),
+    allocation: (eventId: string, version: number, meterId: string) =>
+      k(KEY_ALLOCATION, [eventId, versionAttr(version), meterId]),
+    reward: (eventId: string, meterId: string) => k(KEY_REWARD, [eventId, meterId]),
+    balance: (meterId: string) => k(KEY_BALANCE, [meterId]),
+    supply: () => k(KEY_SUPPLY, []),
+    flex: (claimId: string) => k(KEY_FLEX, [claimId]),
+  };
+}
+
+export type Keys = ReturnType<typeof createKeys>;

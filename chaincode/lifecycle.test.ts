@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { DrContract } from './dr-contract.ts';
+import { contractMetadata } from './metadata.ts';
+import {
+  addDaysUtc, at, createScenarioIdentities, EVENT_DAY, METER_1, METER_2, profile, setUpScenario, type ScenarioIdentities,
+} from './reference-scenario.ts';
+import { createTestLedger, type TestLedger } from './testing/index.ts';
+import { TRANSACTIONS } from './transactions.ts';
+
+let id: ScenarioIdentities;
+const contract = new DrContract();
+const eve = addDaysUtc(EVENT_DAY, -1);
+const after = addDaysUtc(EVENT_DAY, 1);
+
+before(async () => { id = await createScenarioIdentities(); });
+
+async function scenarioLedger(): Promise<TestLedger> {
+  const ledger = createTestLedger({ contractMetadata: contractMetadata() });
+  await setUpScenario(ledger, contract, id);
+  return ledger;
+}
+
+async function refused(ledger: TestLedger, call: () => Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
+  const snapshot = ledger.snapshot();
+  await assert.rejects(call, (err: Error) => {
+    assert.ok(err.message.startsWith(`${code}: `), `expected ${code}, got: ${err.message}`);
+    if (pattern) assert.match(err.message, pattern);
+    return true;
+  });
+  assert.deepEqual(ledger.snapshot(), snapshot);
+}
+
+const json = (r: { result: string }) => JSON.parse(r.result);
+
+describe('recordEnergy validation and corrections (spec section 1)', () => {
+  test('wrong length, negative, non-integer, future day, bad day → INVALID_ARGUMENT', async () => {
+    const ledger = await scenarioLedger();
+    const ok = profile(1, 1);
+    const now = at(eve, '20:00:00');
+    const rec = (day: string, values: unknown) => () => ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, day, JSON.stringify(values)], now);
+    await refused(ledger, rec(eve, ok.slice(1)), 'INVALID_ARGUMENT', /exactly 96/);
+    await refused(ledger, rec(eve, [-1, ...ok.slice(1)]), 'INVALID_ARGUMENT', /negative/);
+    await refused(ledger, rec(eve, [1.5, ...ok.slice(1)]), 'INVALID_ARGUMENT', /integer/);
+    await refused(ledger, rec(eve, ['7', ...ok.slice(1)]), 'INVALID_ARGUMENT', /integer/);
+    await refused(ledger, rec(EVENT_DAY, ok), 'INVALID_ARGUMENT', /future/);
+    await refused(ledger, rec('2025-02-30', ok), 'INVALID_ARGUMENT', /calendar day/);
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, eve, 'not json'], now), 'INVALID_ARGUMENT');
+  });
+
+  test('a correction is kept in history with its transaction id; partial days accumulate', async () => {
+    const ledger = await scenarioLedger();
+    const day = EVENT_DAY;
+    const partial: (number | null)[] = new Array(96).fill(null);
+    partial[0] = 100;
+    const first = await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, day, JSON.stringify(partial)], at(day, '03:00:00'));
+    assert.equal(json(first).complete, false);
+    const rest = profile(1, 3).map((v, s) => (s === 0 ? null : v));
+    const second = await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, day, JSON.stringify(rest)], at(day, '23:00:00'));
+    assert.equal(json(second).complete, true);
+    assert.deepEqual(json(second).correctedSlots, [], 'filling missing slots is not a correction');
+    const fixed = profile(1, 3);
+    fixed[0] = 100;
+    fixed[5] = 999;
+    const third = await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, day, JSON.stringify(fixed)], at(after, '00:00:00'));
+    assert.deepEqual(json(third).correctedSlots, [5]);
+    const q = json(await ledger.evaluate(contract, id.customer1, 'queryEnergyValue', [METER_1, day], at(after, '01:00:00')));
+    assert.equal(q.values[5], 999);
+    assert.equal(q.correctsTxId, second.txId);
+    assert.equal(q.history.length, 3);
+    assert.deepEqual(q.history.map((h: { txId: string }) => h.txId).slice(0, 3), [third.txId, second.txId, first.txId]);
+    assert.equal(q.history[1].values[5], profile(1, 3)[5], 'the previous value stays readable');
+    const daily = json(await ledger.evaluate(contract, id.customer1, 'queryDailyEnergy', [METER_1, day, day], at(after, '01:00:00')));
+    assert.equal(daily.days[0].energyWh, Math.round(fixed.reduce((a, b) => a + b, 0) / 4));
+  });
+});
+
+describe('baselines (spec section 2)', () => {
+  test('fewer than X complete days → BASELINE_NOT_FOUND naming customer, found, needed', async () => {
+    const ledger = await scenarioLedger();
+    const early = addDaysUtc(EVENT_DAY, -20);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, early], at(eve)), 'BASELINE_NOT_FOUND', /customer=smartmeter:20360162 found=15 needed=21/);
+  });
+
+  test('event days of the customer are excluded from later baselines', async () => {
+    const ledger = await scenarioLedger();
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
+    await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
+    const next = addDaysUtc(after, 0);
+    const b = json(await ledger.invoke(contract, id.retailer, 'evaluateBaseline', [METER_1, next], at(after, '02:00:00')));
+    assert.deepEqual(b.excludedDays, [EVENT_DAY]);
+    assert.ok(!b.daysUsed.includes(EVENT_DAY));
+  });
+});
+
+describe('event lifecycle (spec section 4)', () => {
+  async function notified(): Promise<TestLedger> {
+    const ledger = await scenarioLedger();
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
+    const r = await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    assert.equal(r.event?.name, 'DREventNotified');
+    return ledger;
+  }
+
+  test('modify → new version with new allocations; the old version stays readable', async () => {
+    const ledger = await notified();
+    const m = json(await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[40,41]', '[500, 600]'], at(eve, '19:00:00')));
+    assert.equal(m.version, 1);
+    assert.deepEqual(m.window, [40, 41]);
+    const opr1 = json(await ledger.evaluate(contract, id.customer1, 'queryLoadReduction', ['ev-1', METER_1], at(eve, '19:30:00')));
+    const opr2 = json(await ledger.evaluate(contract, id.customer2, 'queryLoadReduction', ['ev-1', METER_2], at(eve, '19:30:00')));
+    assert.equal(opr1.version, 1);
+    assert.deepEqual([opr1.oprW[0] + opr2.oprW[0], opr1.oprW[1] + opr2.oprW[1]], m.allocatedW, 'shares sum to the allocated total');
+    assert.deepEqual([m.allocatedW[0] + m.unallocatedW[0], m.allocatedW[1] + m.unallocatedW[1]], [500, 600]);
+    assert.ok(m.unallocatedW.every((u: number) => u <= 1), 'stops within ε = 1 W of the request');
+    const v0 = ledger.get('\u0000allocation\u0000ev-1\u0000000000\u0000smartmeter:20360162\u0000');
+    assert.ok(v0, 'version 0 allocation is still on the ledger');
+    assert.equal(JSON.parse(v0.toString()).oprW.length, 48);
+  });
+
+  test('request above the sum of baselines: remainder reported as unallocated', async () => {
+    const ledger = await notified();
+    const m = json(await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[0]', '100000'], at(eve, '19:00:00')));
+    assert.ok(m.unallocatedW[0] > 99000);
+    assert.equal(m.allocatedW[0] + m.unallocatedW[0], 100000);
+  });
+
+  test('duplicate id → CONFLICT; settle before the window ends → CONFLICT; cancel; cancelled cannot settle', async () => {
+    const ledger = await notified();
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:06:00')), 'CONFLICT');
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(EVENT_DAY, '10:00:00')), 'CONFLICT', /active/);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-2', eve, '07:00-19:00', '300'], at(eve, '20:00:00')), 'INVALID_ARGUMENT', /ended/);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-3', EVENT_DAY, '07:10-19:00', '300'], at(eve, '20:00:00')), 'INVALID_ARGUMENT');
+    const c = json(await ledger.invoke(contract, id.operator, 'cancelDRevent', ['ev-1'], at(eve, '21:00:00')));
+    assert.equal(c.status, 'cancelled');
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'cancelDRevent', ['ev-1'], at(eve, '21:30:00')), 'CONFLICT');
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(after)), 'CONFLICT', /cancelled/);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'queryDRevent', ['nope'], at(after)), 'NOT_FOUND');
+  });
+
+  test('status follows the transaction clock: notified → active → completed', async () => {
+    const ledger = await notified();
+    const status = async (ts: { timestamp: Date }) => json(await ledger.evaluate(contract, id.customer1, 'queryDRevent', ['ev-1'], ts)).status;
+    assert.equal(await status(at(EVENT_DAY, '04:59:59')), 'notified'); // 06:59:59 in Rome
+    assert.equal(await status(at(EVENT_DAY, '05:00:00')), 'active');
+    assert.equal(await status(at(EVENT_DAY, '17:00:00')), 'completed'); // 19:00 in Rome
+  });
+
+  test('settlement needs the measured day; availability is applied once (evaluateAvailability then getDRToken)', async () => {
+    const ledger = await notified();
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(after)), 'NOT_FOUND', /recordEnergy/);
+    await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
+    const a = json(await ledger.invoke(contract, id.operator, 'evaluateAvailability', ['ev-1', JSON.stringify([METER_1])], at(after, '02:00:00')));
+    assert.equal(a.updated, 1);
+    const key = '\u0000availability\u0000smartmeter:20360162\u0000';
+    const availability = JSON.parse(ledger.get(key)!.toString());
+    assert.equal(availability.values[0], 500_000, 'outside the window: unchanged');
+    assert.notEqual(availability.values[40], 500_000, 'inside the window: updated');
+    const again = json(await ledger.invoke(contract, id.operator, 'evaluateAvailability', ['ev-1', JSON.stringify([METER_1])], at(after, '02:10:00')));
+    assert.equal(again.updated, 0);
+    const t = json(await ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(after, '03:00:00')));
+    assert.equal(t.settled, 1);
+    assert.deepEqual(JSON.parse(ledger.get(key)!.toString()), availability, 'settlement did not apply the event a second time');
+    const e = json(await ledger.evaluate(contract, id.operator, 'queryDRevent', ['ev-1'], at(after, '04:00:00')));
+    assert.equal(e.status, 'completed', 'one of two customers settled');
+    assert.equal(e.settledCustomers, 1);
+  });
+});
+
+describe('tokens', () => {
+  test('redeem: only the customer or its retailer, never below zero', async () => {
+    const ledger = await scenarioLedger();
+    await refused(ledger, () => ledger.invoke(contract, id.customer1, 'redeemTokens', [METER_1, '1'], at(eve)), 'CONFLICT');
+    await refused(ledger, () => ledger.invoke(contract, id.customer2, 'redeemTokens', [METER_1, '1'], at(eve)), 'ACCESS_DENIED');
+    await refused(ledger, () => ledger.invoke(contract, id.customer1, 'redeemTokens', [METER_1, '-5'], at(eve)), 'INVALID_ARGUMENT');
+  });
+});
+
+describe('flexibility claims (spec section 6, JRC paper 3.4)', () => {
+  const claim = (over: Record<string, unknown> = {}) => JSON.stringify({
+    id: 'flex-1', time: `${eve}T10:00:00Z`, voltageLL: 400.2, voltageLN: 231.1, power: -3.5,
+    assetIds: ['bat-1', 'pv-1'], components: [{ assetId: 'bat-1', power: -2.25 }, { assetId: 'pv-1', power: -1.25 }], ...over,
+  });
+
+  test('in range and consistent → recorded, then confirmed by the operator', async () => {
+    const ledger = await scenarioLedger();
+    const r = json(await ledger.invoke(contract, id.retailer, 'submitFlexibility', [claim()], at(eve, '12:00:00')));
+    assert.equal(r.status, 'recorded');
+    assert.equal(r.powerW, -3500);
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'validateFlexibility', ['flex-1'], at(eve, '13:00:00')), 'ACCESS_DENIED');
+    const v = json(await ledger.invoke(contract, id.operator, 'validateFlexibility', ['flex-1'], at(eve, '13:00:00')));
+    assert.equal(v.status, 'confirmed');
+    assert.equal(json(await ledger.evaluate(contract, id.customer2, 'queryFlexibility', ['flex-1'], at(eve, '14:00:00'))).status, 'confirmed');
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'submitFlexibility', [claim()], at(eve, '15:00:00')), 'CONFLICT');
+  });
+
+  test('out of range, future time, aggregate ≠ sum of components → kept as failed with reasons', async () => {
+    const ledger = await scenarioLedger();
+    const r = json(await ledger.invoke(contract, id.retailer, 'submitFlexibility', [claim({ id: 'flex-2', voltageLL: 500, time: `${EVENT_DAY}T00:00:00Z`, power: -3.6 })], at(eve, '12:00:00')));
+    assert.equal(r.status, 'failed');
+    assert.equal(r.reasons.length, 3);
+    assert.match(r.reasons.join('\n'), /voltageLL 500 V outside/);
+    assert.match(r.reasons.join('\n'), /after the transaction timestamp/);
+    assert.match(r.reasons.join('\n'), /not the sum of its components -3500 W/);
+    assert.ok(ledger.get('\u0000flex\u0000flex-2\u0000'), 'the failed record is on the ledger');
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'validateFlexibility', ['flex-2'], at(eve, '13:00:00')), 'CONFLICT');
+  });
+
+  test('a malformed record is refused and writes nothing', async () => {
+    const ledger = await scenarioLedger();
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'submitFlexibility', [claim({ power: 'lots' })], at(eve)), 'INVALID_ARGUMENT');
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'submitFlexibility', [claim({ components: [] })], at(eve)), 'INVALID_ARGUMENT');
+    await refused(ledger, () => ledger.invoke(contract, id.customer1, 'submitFlexibility', [claim()], at(eve)), 'ACCESS_DENIED');
+  });
+});
+
+describe('program parameters and metadata', () => {
+  test('parameters: partial update validated, unknown name refused', async () => {
+    const ledger = await scenarioLedger();
+    const p = json(await ledger.invoke(contract, id.operator, 'setProgramParams', ['{"tokenRateMilli":2000,"betaPpm":300000}'], at(eve)));
+    assert.equal(p.tokenRateMilli, 2000);
+    assert.equal(p.baselineY, 35);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'setProgramParams', ['{"tokenrate":1}'], at(eve)), 'INVALID_ARGUMENT', /unknown program parameter/);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'setProgramParams', ['{"slotsPerDay":7}'], at(eve)), 'INVALID_ARGUMENT');
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'setProgramParams', ['{"slotsPerDay":48}'], at(eve)), 'CONFLICT');
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'setProgramParams', ['{"timeZone":"Mars/Olympus"}'], at(eve)), 'INVALID_ARGUMENT');
+  });
+
+  test('every class method is in the transaction table and vice versa; queries are EVALUATE', () => {
+    const own = Object.getOwnPropertyNames(DrContract.prototype).filter((n) => n !== 'constructor' && n !== 'unknownTransaction').sort();
+    assert.deepEqual(own, TRANSACTIONS.map((t) => t.name).sort());
+    for (const t of TRANSACTIONS) {
+      const method = (DrContract.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[t.name]!;
+      assert.equal(method.length, t.params.length + 1, `${t.name}: ctx + ${t.params.length} arguments`);
+    }
+    const txs = contractMetadata().contracts['oadr.dr']!.transactions;
+    assert.deepEqual(txs.find((t) => t.name === 'queryBaseline')!.tag, ['EVALUATE']);
+    assert.deepEqual(txs.find((t) => t.name === 'notifyDRevent')!.tag, ['SUBMIT', 'submitTx']);
+  });
+
+  test("metadata passes fabric-shim's own contract-schema validation (META-INF/metadata.json)", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'meta-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'metadata.json');
+    writeFileSync(file, JSON.stringify(contractMetadata()));
+    const require = createRequire(import.meta.url);
+    const Bootstrap = require('fabric-shim/lib/contract-spi/bootstrap.js') as { loadAndValidateMetadata(p: string): object };
+    assert.deepEqual(Bootstrap.loadAndValidateMetadata(file), contractMetadata());
+  });
+
+  test('wrong argument count and unknown functions are refused', async () => {
+    const ledger = await scenarioLedger();
+    await assert.rejects(ledger.invoke(contract, id.operator, 'queryDRevent', [], at(eve)), /Expected 1 parameters/);
+    await assert.rejects(ledger.invoke(contract, id.operator, 'mintFreeTokens', [], at(eve)), /does not exist/);
+  });
+});

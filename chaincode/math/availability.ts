@@ -1,0 +1,91 @@
+/**
+ * Availability profile update after a DR event (dr-contract.md §3; thesis eq. 4.5–4.6).
+ *
+ * All in integers: availability, β and α in parts per million (`AVAILABILITY_ONE` = 1_000_000 is
+ * 1.0), powers and σ in W. For each slot h of the event window, with B = baseline, a = assigned
+ * reduction (OPR), P = measured, A′ = previous availability:
+ *
+ *   P_t   = B − a                                       target load
+ *   ΔP_B  = |B − P_t| (= a)        t1 = 0 if B = 0, else min(1e6, round(1e6 · ΔP_B / B))
+ *   ΔP_DR = |P − P_t|              t2 = round(1e6 · σ / (σ + ΔP_DR))
+ *   A*    = round((β · t1 + (1e6 − β) · t2) / 1e6)
+ *   A     = round((α · A* + (1e6 − α) · A′) / 1e6)
+ *
+ * `round` is round half up on exact integers (every product stays below 2^53 for powers up to
+ * `MAX_POWER_W`). Each rounding moves a value by at most 0.5 ppm, so A differs from the real-valued
+ * formula by at most 1.5 ppm. Every term lies in [0, 1e6], so A does too. Slots outside the window
+ * keep their previous value; a slot listed twice in the window is updated once.
+ */
+import { MathArgumentError, isIntegerIn, requireInteger } from './errors.ts';
+import { divRoundHalfUp } from './integer.ts';
+
+/** Availability 1.0 in parts per million. */
+export const AVAILABILITY_ONE = 1_000_000;
+/** Availability of a slot that was never in a DR event: 0.5. */
+export const AVAILABILITY_INITIAL = 500_000;
+/** Largest power accepted (W): keeps 1e6 · P below 2^53. */
+export const MAX_POWER_W = 9_000_000_000;
+
+/** The program defaults of dr-contract.md §3: β = 0.2, σ = 30 W, α = 0.2. */
+export const AVAILABILITY_DEFAULTS = {
+  beta: 200_000,
+  sigmaW: 30,
+  alpha: 200_000,
+} as const;
+
+export interface AvailabilityInput {
+  /** Availability before the event, ppm per slot (S values). */
+  readonly previous: readonly number[];
+  /** Baseline B, W per slot. */
+  readonly baseline: readonly number[];
+  /** Assigned reduction (OPR), W per slot. */
+  readonly assigned: readonly number[];
+  /** Measured average power P, W per slot. */
+  readonly measured: readonly number[];
+  /** Slot indexes of the event window. */
+  readonly window: readonly number[];
+  /** Weight of the difficulty term, ppm (β = 0.2 → 200_000). */
+  readonly beta: number;
+  /** Meter sensitivity σ, W (> 0). */
+  readonly sigmaW: number;
+  /** Learning rate, ppm (α = 0.2 → 200_000). */
+  readonly alpha: number;
+}
+
+/** S slots at the initial availability 0.5. */
+export function initialAvailability(slotsPerDay: number): number[] {
+  requireInteger('slotsPerDay', slotsPerDay, 1, 86_400);
+  return new Array<number>(slotsPerDay).fill(AVAILABILITY_INITIAL);
+}
+
+export function updateAvailability(input: Readonly<AvailabilityInput>): number[] {
+  const { previous, baseline, assigned, measured, window } = input;
+  const beta = requireInteger('beta', input.beta, 0, AVAILABILITY_ONE);
+  const alpha = requireInteger('alpha', input.alpha, 0, AVAILABILITY_ONE);
+  const sigma = requireInteger('sigmaW', input.sigmaW, 1, MAX_POWER_W);
+  const slots = previous.length;
+  for (const [name, vector] of [['baseline', baseline], ['assigned', assigned], ['measured', measured]] as const) {
+    if (vector.length !== slots) throw new MathArgumentError(`${name} has ${vector.length} values, previous has ${slots}; pass one value per slot of the day`);
+  }
+  for (const h of window) if (!isIntegerIn(h, 0, slots - 1)) requireInteger('window slot', h, 0, slots - 1);
+
+  const next = previous.slice();
+  for (const h of window) {
+    const previousA = previous[h] as number;
+    const b = baseline[h] as number;
+    const a = assigned[h] as number;
+    const p = measured[h] as number;
+    if (!isIntegerIn(previousA, 0, AVAILABILITY_ONE)) requireInteger(`previous[${h}]`, previousA, 0, AVAILABILITY_ONE);
+    if (!isIntegerIn(b, 0, MAX_POWER_W)) requireInteger(`baseline[${h}]`, b, 0, MAX_POWER_W);
+    if (!isIntegerIn(a, 0, MAX_POWER_W)) requireInteger(`assigned[${h}]`, a, 0, MAX_POWER_W);
+    if (!isIntegerIn(p, 0, MAX_POWER_W)) requireInteger(`measured[${h}]`, p, 0, MAX_POWER_W);
+    const target = b - a;
+    const difficulty = Math.abs(b - target);
+    const term1 = b === 0 ? 0 : Math.min(AVAILABILITY_ONE, divRoundHalfUp(AVAILABILITY_ONE * difficulty, b));
+    const deviation = Math.abs(p - target);
+    const term2 = divRoundHalfUp(AVAILABILITY_ONE * sigma, sigma + deviation);
+    const star = divRoundHalfUp(beta * term1 + (AVAILABILITY_ONE - beta) * term2, AVAILABILITY_ONE);
+    next[h] = divRoundHalfUp(alpha * star + (AVAILABILITY_ONE - alpha) * previousA, AVAILABILITY_ONE);
+  }
+  return next;
+}

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import { addDays, dayOf, dayStartEpochMs, isDay, isWeekend, previousDays, slotOf, slotStartEpochMs } from './calendar.ts';
+import { MathArgumentError } from './errors.ts';
+
+const utc = (iso: string): number => Date.parse(iso);
+
+test('dayOf takes the calendar day of the program time zone, not UTC', (t) => {
+  // 23:30 UTC on 30 March 2024 is 00:30 CET (UTC+1) on the 31st in Rome.
+  t.assert.equal(dayOf(utc('2024-03-30T23:30:00Z'), 'Europe/Rome'), '2024-03-31');
+  t.assert.equal(dayOf(utc('2024-03-30T23:30:00Z'), 'UTC'), '2024-03-30');
+  // 21:59:59.999 UTC in July is 23:59:59.999 CEST (UTC+2): still the same day.
+  t.assert.equal(dayOf(utc('2024-07-01T21:59:59.999Z')), '2024-07-01');
+  t.assert.equal(dayOf(utc('2024-07-01T22:00:00Z')), '2024-07-02');
+});
+
+test('slotOf: 15-minute wall-clock slots, S = 96', (t) => {
+  // 10:07 UTC in July = 12:07 CEST → 12·4 + 0 = slot 48.
+  t.assert.deepEqual(slotOf(utc('2024-07-01T10:07:00Z'), 'Europe/Rome', 96), { day: '2024-07-01', slot: 48 });
+  // 23:59:59 CEST → slot 95; 00:00 → slot 0 of the next day.
+  t.assert.deepEqual(slotOf(utc('2024-07-01T21:59:59Z'), 'Europe/Rome', 96), { day: '2024-07-01', slot: 95 });
+  t.assert.deepEqual(slotOf(utc('2024-07-01T22:00:00Z'), 'Europe/Rome', 96), { day: '2024-07-02', slot: 0 });
+  // S = 24: 12:07 → hour slot 12.
+  t.assert.deepEqual(slotOf(utc('2024-07-01T10:07:00Z'), 'Europe/Rome', 24), { day: '2024-07-01', slot: 12 });
+});
+
+test('short DST day: the skipped hour 02:00–02:59 has no slot (8–11 never returned)', (t) => {
+  // 31 March 2024: 01:00 UTC is the jump 02:00 CET → 03:00 CEST.
+  t.assert.deepEqual(slotOf(utc('2024-03-31T00:59:59Z')), { day: '2024-03-31', slot: 7 }); // 01:59:59 CET
+  t.assert.deepEqual(slotOf(utc('2024-03-31T01:00:00Z')), { day: '2024-03-31', slot: 12 }); // 03:00 CEST
+  const seen = new Set<number>();
+  for (let ms = dayStartEpochMs('2024-03-31'); ms < dayStartEpochMs('2024-04-01'); ms += 60_000) seen.add(slotOf(ms).slot);
+  t.assert.equal(seen.size, 92);
+  for (const slot of [8, 9, 10, 11]) t.assert.equal(seen.has(slot), false);
+  // A skipped slot starts at the transition instant.
+  t.assert.equal(slotStartEpochMs('2024-03-31', 9), utc('2024-03-31T01:00:00Z'));
+});
+
+test('long DST day: both passes of the repeated hour share slots 8–11', (t) => {
+  // 27 October 2024: 01:00 UTC is 03:00 CEST → 02:00 CET.
+  t.assert.deepEqual(slotOf(utc('2024-10-27T00:30:00Z')), { day: '2024-10-27', slot: 10 }); // 02:30 CEST
+  t.assert.deepEqual(slotOf(utc('2024-10-27T01:30:00Z')), { day: '2024-10-27', slot: 10 }); // 02:30 CET
+  // The repeated slot starts at its first pass (02:30 CEST = 00:30 UTC).
+  t.assert.equal(slotStartEpochMs('2024-10-27', 10), utc('2024-10-27T00:30:00Z'));
+  t.assert.equal(slotStartEpochMs('2024-10-27', 12), utc('2024-10-27T02:00:00Z')); // 03:00 CET
+});
+
+test('dayStartEpochMs is local midnight; DST days are 23 h and 25 h long', (t) => {
+  t.assert.equal(dayStartEpochMs('2024-07-01'), utc('2024-06-30T22:00:00Z'));
+  t.assert.equal(dayStartEpochMs('2024-03-31'), utc('2024-03-30T23:00:00Z'));
+  t.assert.equal(dayStartEpochMs('2024-04-01') - dayStartEpochMs('2024-03-31'), 23 * 3_600_000);
+  t.assert.equal(dayStartEpochMs('2024-10-28') - dayStartEpochMs('2024-10-27'), 25 * 3_600_000);
+  t.assert.equal(dayStartEpochMs('2024-07-01', 'UTC'), utc('2024-07-01T00:00:00Z'));
+  // A zone whose midnight is skipped (America/Santiago, 2024-09-08 00:00 → 01:00): first instant of the day.
+  t.assert.equal(dayStartEpochMs('2024-09-08', 'America/Santiago'), utc('2024-09-08T04:00:00Z'));
+  t.assert.equal(dayOf(dayStartEpochMs('2024-09-08', 'America/Santiago'), 'America/Santiago'), '2024-09-08');
+  t.assert.equal(dayOf(dayStartEpochMs('2024-09-08', 'America/Santiago') - 1, 'America/Santiago'), '2024-09-07');
+});
+
+test('slotStartEpochMs round-trips with slotOf on an ordinary day', (t) => {
+  for (let slot = 0; slot < 96; slot++) {
+    const start = slotStartEpochMs('2024-05-15', slot);
+    t.assert.deepEqual(slotOf(start), { day: '2024-05-15', slot });
+    t.assert.deepEqual(slotOf(start - 1).slot, slot === 0 ? 95 : slot - 1);
+  }
+});
+
+test('isWeekend, previousDays, addDays: plain calendar arithmetic', (t) => {
+  t.assert.equal(isWeekend('2024-06-01'), true); // Saturday
+  t.assert.equal(isWeekend('2024-06-02'), true); // Sunday
+  t.assert.equal(isWeekend('2024-06-03'), false); // Monday
+  t.assert.equal(isWeekend('2024-06-07'), false); // Friday
+  t.assert.deepEqual(previousDays('2024-03-02', 3), ['2024-03-01', '2024-02-29', '2024-02-28']); // leap year
+  t.assert.deepEqual(previousDays('2024-01-01', 1), ['2023-12-31']);
+  t.assert.deepEqual(previousDays('2024-01-01', 0), []);
+  t.assert.equal(addDays('2024-03-30', 2), '2024-04-01'); // across the DST change: days, not 24 h
+  t.assert.equal(addDays('2024-03-01', -1), '2024-02-29');
+});
+
+test('bad input is refused with INVALID_ARGUMENT', (t) => {
+  for (const day of ['2024-02-30', '2023-02-29', '2024-13-01', '2024-1-01', '24-01-01', '', '2024-01-01T00:00']) {
+    t.assert.equal(isDay(day), false, day);
+    t.assert.throws(() => isWeekend(day), (err: unknown) => err instanceof MathArgumentError && err.message.startsWith('INVALID_ARGUMENT: '));
+  }
+  t.assert.equal(isDay('2024-02-29'), true);
+  t.assert.throws(() => dayOf(0, 'Mars/Olympus'), /^MathArgumentError: INVALID_ARGUMENT: unknown time zone/);
+  t.assert.throws(() => slotOf(0, 'UTC', 0), /INVALID_ARGUMENT: slotsPerDay/);
+  t.assert.throws(() => slotOf(1.5, 'UTC', 96), /INVALID_ARGUMENT: epochMs/);
+  t.assert.throws(() => slotStartEpochMs('2024-01-01', 96), /INVALID_ARGUMENT: slot/);
+  t.assert.throws(() => previousDays('2024-01-01', -1), /INVALID_ARGUMENT: n/);
+});

@@ -1,0 +1,146 @@
+/**
+ * DR reward (dr-contract.md §5; thesis eq. 4.10), in exact integers.
+ *
+ *   r_h    = H(B_h − P_h) · ((B_h − P_h) / 1000)²      kW² per slot; H = 1 for a reduction, else 0
+ *   total  = round_half_up(k · Σ_{h ∈ window} r_h)      milli-tokens, k = tokenRateMilli
+ *          = round_half_up(k · Σ d_h² / 1e6)            with d_h = max(0, B_h − P_h) in W
+ *
+ * `perSlot` (length S, 0 outside the window) splits `total` over the slots by largest remainder of
+ * k · d_h² / 1e6 (ties to the earlier slot), so Σ perSlot = total exactly and every slot gets the
+ * floor or the ceiling of its own exact reward. Numbers are used while every product and sum stays
+ * below 2^53, BigInt otherwise; both give the same integers.
+ */
+import { MathArgumentError, isIntegerIn, requireInteger } from './errors.ts';
+import { bigDivRoundHalfUp } from './integer.ts';
+
+/** The program default of dr-contract.md §5: 1000 milli-tokens (1 token) per kW² per slot. */
+export const REWARD_DEFAULTS = {
+  tokenRateMilli: 1000,
+} as const;
+
+/** Largest power accepted (W). */
+export const MAX_REWARD_POWER_W = 9_000_000_000;
+
+const W_PER_KW_SQUARED = 1_000_000;
+
+export interface RewardInput {
+  /** Baseline B, W per slot (S values). */
+  readonly baseline: readonly number[];
+  /** Measured average power P, W per slot (S values). */
+  readonly measured: readonly number[];
+  /** Slot indexes that earn (the event window, or every slot for the 'day' option). */
+  readonly window: readonly number[];
+  /** k, milli-tokens per kW² per slot. */
+  readonly tokenRateMilli: number;
+}
+
+export interface Reward {
+  /** Milli-tokens per slot of the day (0 outside the window); sums to `total`. */
+  readonly perSlot: number[];
+  /** Milli-tokens. */
+  readonly total: number;
+}
+
+/** Every slot of the day, for the 'day' settlement option. */
+export function fullDayWindow(slotsPerDay: number): number[] {
+  requireInteger('slotsPerDay', slotsPerDay, 1, 86_400);
+  return Array.from({ length: slotsPerDay }, (_, h) => h);
+}
+
+export function computeReward(input: Readonly<RewardInput>): Reward {
+  const { baseline, measured, window } = input;
+  const rate = requireInteger('tokenRateMilli', input.tokenRateMilli, 0);
+  const slots = baseline.length;
+  if (measured.length !== slots) throw new MathArgumentError(`measured has ${measured.length} values, baseline has ${slots}; pass one value per slot of the day`);
+
+  // Reductions d_h per distinct window slot, in slot order.
+  const inWindow = new Uint8Array(slots);
+  for (const h of window) inWindow[isIntegerIn(h, 0, slots - 1) ? h : requireInteger('window slot', h, 0, slots - 1)] = 1;
+  const earning: number[] = [];
+  const reductions: number[] = [];
+  let maxReduction = 0;
+  for (let h = 0; h < slots; h++) {
+    if (inWindow[h] === 0) continue;
+    const b = baseline[h] as number;
+    const p = measured[h] as number;
+    if (!isIntegerIn(b, 0, MAX_REWARD_POWER_W)) requireInteger(`baseline[${h}]`, b, 0, MAX_REWARD_POWER_W);
+    if (!isIntegerIn(p, 0, MAX_REWARD_POWER_W)) requireInteger(`measured[${h}]`, p, 0, MAX_REWARD_POWER_W);
+    const d = b > p ? b - p : 0; // Heaviside: increases earn nothing
+    if (d === 0) continue;
+    earning.push(h);
+    reductions.push(d);
+    if (d > maxReduction) maxReduction = d;
+  }
+
+  const perSlot = new Array<number>(slots).fill(0);
+  if (rate === 0 || earning.length === 0) return { perSlot, total: 0 };
+  const fitsInNumber = rate * maxReduction * maxReduction * earning.length < Number.MAX_SAFE_INTEGER / 2;
+  const total = fitsInNumber
+    ? apportionNumber(reductions, rate, earning, perSlot)
+    : apportionBigInt(reductions, rate, earning, perSlot);
+  return { perSlot, total };
+}
+
+/** k · d² for every slot fits in a safe integer, and so does their sum. */
+function apportionNumber(reductions: readonly number[], rate: number, earning: readonly number[], perSlot: number[]): number {
+  const n = reductions.length;
+  const remainders = new Array<number>(n);
+  let sum = 0;
+  let floors = 0;
+  for (let i = 0; i < n; i++) {
+    const d = reductions[i] as number;
+    const numerator = rate * d * d;
+    sum += numerator;
+    const floor = Math.floor(numerator / W_PER_KW_SQUARED); // exact: numerator < 2^53, divisor a power of ten ≤ 2^20
+    remainders[i] = numerator - floor * W_PER_KW_SQUARED;
+    perSlot[earning[i] as number] = floor;
+    floors += floor;
+  }
+  const quotient = Math.floor(sum / W_PER_KW_SQUARED);
+  const rest = sum - quotient * W_PER_KW_SQUARED;
+  const total = rest >= W_PER_KW_SQUARED - rest ? quotient + 1 : quotient;
+  distribute(total - floors, remainders, earning, perSlot);
+  return total;
+}
+
+function apportionBigInt(reductions: readonly number[], rate: number, earning: readonly number[], perSlot: number[]): number {
+  const n = reductions.length;
+  const k = BigInt(rate);
+  const divisor = BigInt(W_PER_KW_SQUARED);
+  const remainders = new Array<number>(n);
+  let sum = 0n;
+  let floors = 0n;
+  for (let i = 0; i < n; i++) {
+    const d = BigInt(reductions[i] as number);
+    const numerator = k * d * d;
+    sum += numerator;
+    const floor = numerator / divisor;
+    remainders[i] = Number(numerator - floor * divisor);
+    perSlot[earning[i] as number] = toSafeNumber(floor);
+    floors += floor;
+  }
+  const total = bigDivRoundHalfUp(sum, divisor);
+  distribute(Number(total - floors), remainders, earning, perSlot);
+  return toSafeNumber(total);
+}
+
+/** Gives one milli-token to each of the `extra` largest remainders (ties: the earlier slot). */
+function distribute(extra: number, remainders: readonly number[], earning: readonly number[], perSlot: number[]): void {
+  if (extra <= 0) return;
+  // One sortable key per slot: remainder (< 1e6 < 2^20) above the reversed position (< 2^17),
+  // exact in a double (< 2^37), so a native ascending sort puts the winners at the end.
+  const n = remainders.length;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = (remainders[i] as number) * 131_072 + (131_071 - i);
+  keys.sort();
+  for (let j = 0; j < extra; j++) {
+    const key = keys[n - 1 - j] as number;
+    const h = earning[131_071 - (key % 131_072)] as number;
+    perSlot[h] = (perSlot[h] as number) + 1;
+  }
+}
+
+function toSafeNumber(value: bigint): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new MathArgumentError('reward above 2^53 milli-tokens; lower the token rate');
+  return Number(value);
+}

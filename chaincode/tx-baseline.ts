@@ -1,0 +1,86 @@
+/** Baselines (spec section 2): evaluateBaseline, queryBaseline. */
+import { getMeter, isOperator, requireMeterOfRetailer, requireReader } from './access.ts';
+import { baselineNotFound } from './errors.ts';
+import { EVENT_BASELINE_EVALUATED } from './events.ts';
+import { KEY_ENERGY, KEY_EVENT_DAY } from './keys.ts';
+import { computeBaseline, isWeekend } from './math/index.ts';
+import { getByPrefix, getJson, putJson } from './state.ts';
+import { emit, reply, type Tx } from './tx-context.ts';
+import type { EnergyRecord } from './tx-energy.ts';
+import type { DrEventRecord } from './tx-event.ts';
+import { parseDay, parseId } from './validate.ts';
+
+export interface BaselineRecord {
+  meterId: string;
+  day: string;
+  mode: 'high' | 'low';
+  X: number;
+  Y: number;
+  /** W per slot. */
+  values: number[];
+  daysUsed: string[];
+  excludedDays: string[];
+  txId: string;
+}
+
+/** Days before `targetDay` on which this meter took part in a DR event that was not cancelled. */
+export async function eventDaysOf(tx: Tx, meterId: string, targetDay: string): Promise<string[]> {
+  const index = await getByPrefix<{ eventId: string; day: string }>(tx.stub, KEY_EVENT_DAY, []);
+  const days = new Set<string>();
+  for (const { value } of index) {
+    if (value.day >= targetDay || days.has(value.day)) continue;
+    const event = await getJson<DrEventRecord>(tx.stub, tx.keys.event(value.eventId));
+    if (!event || event.status === 'cancelled') continue;
+    const allocation = await tx.stub.getState(tx.keys.allocation(event.eventId, event.version, meterId));
+    if (allocation && allocation.length > 0) days.add(value.day);
+  }
+  return [...days].sort();
+}
+
+export async function evaluateBaseline(tx: Tx, meterIdArg: string, dayArg: string): Promise<string> {
+  const meterId = parseId('meterId', meterIdArg);
+  if (isOperator(tx.caller, tx.params)) await getMeter(tx.ctx, tx.keys, meterId);
+  else await requireMeterOfRetailer(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'evaluateBaseline');
+  const day = parseDay('day', dayArg);
+  const p = tx.params;
+  const mode = isWeekend(day) ? 'low' : 'high';
+  const X = mode === 'high' ? p.baselineXWeekday : p.baselineXWeekend;
+  const history = (await getByPrefix<EnergyRecord>(tx.stub, KEY_ENERGY, [meterId]))
+    .map((e) => e.value)
+    .filter((r) => r.complete && r.day < day)
+    .map((r) => ({ day: r.day, values: r.values as number[] }));
+  const excludedDays = await eventDaysOf(tx, meterId, day);
+  const result = computeBaseline({
+    history,
+    targetDay: day,
+    excludedDays: new Set(excludedDays),
+    Y: p.baselineY,
+    X,
+    mode,
+    slotsPerDay: p.slotsPerDay,
+  });
+  if (!result.ok) throw baselineNotFound(meterId, result.found, result.needed);
+  const record: BaselineRecord = {
+    meterId,
+    day,
+    mode,
+    X,
+    Y: p.baselineY,
+    values: result.values,
+    daysUsed: result.daysUsed,
+    excludedDays,
+    txId: tx.txId,
+  };
+  await putJson(tx.stub, tx.keys.baseline(day, meterId), record);
+  emit(tx, EVENT_BASELINE_EVALUATED, { meterId, day, mode, daysUsed: result.daysUsed.length, txId: tx.txId });
+  return reply(record);
+}
+
+export async function queryBaseline(tx: Tx, meterIdArg: string, dayArg: string): Promise<string> {
+  const meterId = parseId('meterId', meterIdArg);
+  await requireReader(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'queryBaseline');
+  const day = parseDay('day', dayArg);
+  const record = await getJson<BaselineRecord>(tx.stub, tx.keys.baseline(day, meterId));
+  if (!record) return reply({ meterId, day, found: false });
+  return reply({ ...record, found: true });
+}

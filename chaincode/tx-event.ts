@@ -1,0 +1,225 @@
+/**
+ * DR events (spec section 4): notifyDRevent, modifyDRevent, cancelDRevent, queryDRevent,
+ * queryLoadReduction. The event record holds totals; each customer's OPR is its own key
+ * `allocation [eventId, version, meterId]`.
+ */
+import { isOperator, requireOperator, requireReader } from './access.ts';
+import { conflict, invalidArgument, notFound } from './errors.ts';
+import { EVENT_DR_EVENT_CANCELLED, EVENT_DR_EVENT_MODIFIED, EVENT_DR_EVENT_NOTIFIED } from './events.ts';
+import { KEY_AVAILABILITY, KEY_BASELINE } from './keys.ts';
+import { addDays, allocateEvent, dayStartEpochMs, slotStartEpochMs } from './math/index.ts';
+import { getByPrefix, getJson, putJson } from './state.ts';
+import type { BaselineRecord } from './tx-baseline.ts';
+import { emit, reply, type Tx } from './tx-context.ts';
+import { parseDay, parseId, parseRequest, parseWindow } from './validate.ts';
+
+export type StoredEventStatus = 'notified' | 'cancelled' | 'settled';
+export type EventStatus = StoredEventStatus | 'active' | 'completed';
+
+export interface DrEventRecord {
+  eventId: string;
+  /** 0 for the first notification; each modification adds 1 (OpenADR modificationNumber). */
+  version: number;
+  day: string;
+  /** Slot indexes of the day, sorted. */
+  window: number[];
+  /** Requested reduction φ_h per window slot, W. */
+  requestW: number[];
+  allocatedW: number[];
+  /** Request the cluster could not take (sum of baselines too small), W per window slot. */
+  unallocatedW: number[];
+  /** Customers in the cluster (with a baseline for the day). */
+  customers: number;
+  steps: number;
+  windowStartMs: number;
+  windowEndMs: number;
+  status: StoredEventStatus;
+  settledCustomers: number;
+  mintedMilli: number;
+  notifiedTxId: string;
+  updatedTxId: string;
+}
+
+export interface AllocationRecord {
+  eventId: string;
+  version: number;
+  meterId: string;
+  /** OPR per window slot, W (same order as the event window). */
+  oprW: number[];
+}
+
+export interface AvailabilityRecord {
+  meterId: string;
+  /** ppm per slot. */
+  values: number[];
+  /** `eventId` of every event already applied (sorted): applying twice is a no-op. */
+  applied: string[];
+  txId: string;
+}
+
+export function effectiveStatus(e: DrEventRecord, nowMs: number): EventStatus {
+  if (e.status !== 'notified') return e.status;
+  if (nowMs < e.windowStartMs) return 'notified';
+  if (nowMs < e.windowEndMs) return 'active';
+  return 'completed';
+}
+
+function windowBounds(tx: Tx, day: string, window: number[]): { start: number; end: number } {
+  const { timeZone, slotsPerDay } = tx.params;
+  const first = window[0] ?? 0;
+  const last = window[window.length - 1] ?? 0;
+  const start = slotStartEpochMs(day, first, timeZone, slotsPerDay);
+  const end = last + 1 >= slotsPerDay ? dayStartEpochMs(addDays(day, 1), timeZone) : slotStartEpochMs(day, last + 1, timeZone, slotsPerDay);
+  return { start, end };
+}
+
+/** Reads the cluster (every customer with a baseline for `day`), allocates and writes the allocations. */
+async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: string, window: number[], requestW: number[]) {
+  const baselines = await getByPrefix<BaselineRecord>(tx.stub, KEY_BASELINE, [day]);
+  const availability = new Map<string, number[]>();
+  for (const { value } of await getByPrefix<AvailabilityRecord>(tx.stub, KEY_AVAILABILITY, [])) {
+    availability.set(value.meterId, value.values);
+  }
+  const initial = new Array<number>(tx.params.slotsPerDay).fill(tx.params.initialAvailabilityPpm);
+  const result = allocateEvent({
+    customers: baselines.map(({ value }) => ({
+      id: value.meterId,
+      baseline: value.values,
+      availability: availability.get(value.meterId) ?? initial,
+    })),
+    window,
+    requestW,
+    epsilonW: tx.params.epsilonW,
+    maxSteps: tx.params.maxSteps,
+  });
+  // allocateEvent orders customers by id itself: the writes never depend on the store's order.
+  const width = window.length;
+  const ids = result.customerIds;
+  for (let c = 0; c < ids.length; c++) {
+    const meterId = ids[c] as string;
+    const record: AllocationRecord = { eventId, version, meterId, oprW: Array.from(result.sharesW.subarray(c * width, (c + 1) * width)) };
+    await putJson(tx.stub, tx.keys.allocation(eventId, version, meterId), record);
+  }
+  return {
+    customers: ids.length,
+    allocatedW: result.slots.map((s) => s.allocatedW),
+    unallocatedW: result.slots.map((s) => s.unallocatedW),
+    steps: result.slots.reduce((m, s) => Math.max(m, s.steps), 0),
+  };
+}
+
+export async function notifyDRevent(tx: Tx, eventIdArg: string, dayArg: string, windowArg: string, requestArg: string): Promise<string> {
+  requireOperator(tx.caller, tx.params, 'notifyDRevent');
+  const eventId = parseId('eventId', eventIdArg);
+  const day = parseDay('day', dayArg);
+  const window = parseWindow('window', windowArg, tx.params.slotsPerDay);
+  const requestW = parseRequest('request', requestArg, window.length);
+  const bounds = windowBounds(tx, day, window);
+  if (bounds.end <= tx.nowMs) throw invalidArgument(`event window of ${day} has already ended at the transaction time; notify events before they end`);
+  if (await getJson<DrEventRecord>(tx.stub, tx.keys.event(eventId))) {
+    throw conflict(`event ${eventId} already exists; use modifyDRevent to change it or choose a new eventId`);
+  }
+  const totals = await allocateAndWrite(tx, eventId, 0, day, window, requestW);
+  if (totals.customers === 0) {
+    throw notFound(`no customer has a baseline for ${day}; run evaluateBaseline for the cluster first`);
+  }
+  const record: DrEventRecord = {
+    eventId,
+    version: 0,
+    day,
+    window,
+    requestW,
+    ...totals,
+    windowStartMs: bounds.start,
+    windowEndMs: bounds.end,
+    status: 'notified',
+    settledCustomers: 0,
+    mintedMilli: 0,
+    notifiedTxId: tx.txId,
+    updatedTxId: tx.txId,
+  };
+  await putJson(tx.stub, tx.keys.event(eventId), record);
+  await putJson(tx.stub, tx.keys.eventDay(day, eventId), { day, eventId });
+  emit(tx, EVENT_DR_EVENT_NOTIFIED, summary(record));
+  return reply(summary(record));
+}
+
+function summary(e: DrEventRecord) {
+  return {
+    eventId: e.eventId,
+    version: e.version,
+    day: e.day,
+    window: e.window,
+    requestW: e.requestW,
+    allocatedW: e.allocatedW,
+    unallocatedW: e.unallocatedW,
+    customers: e.customers,
+    steps: e.steps,
+    status: e.status,
+    txId: e.updatedTxId,
+  };
+}
+
+async function getEvent(tx: Tx, eventId: string): Promise<DrEventRecord> {
+  const e = await getJson<DrEventRecord>(tx.stub, tx.keys.event(eventId));
+  if (!e) throw notFound(`event ${eventId} does not exist`);
+  return e;
+}
+
+/** A modification is a new version: new allocations under the new version; the old ones stay. */
+export async function modifyDRevent(tx: Tx, eventIdArg: string, windowArg: string, requestArg: string): Promise<string> {
+  requireOperator(tx.caller, tx.params, 'modifyDRevent');
+  const eventId = parseId('eventId', eventIdArg);
+  const e = await getEvent(tx, eventId);
+  const status = effectiveStatus(e, tx.nowMs);
+  if (status !== 'notified' && status !== 'active') throw conflict(`event ${eventId} is ${status}; only a notified or active event can be modified`);
+  const window = parseWindow('window', windowArg, tx.params.slotsPerDay);
+  const requestW = parseRequest('request', requestArg, window.length);
+  const bounds = windowBounds(tx, e.day, window);
+  if (bounds.end <= tx.nowMs) throw invalidArgument('the modified window has already ended at the transaction time');
+  const version = e.version + 1;
+  const totals = await allocateAndWrite(tx, eventId, version, e.day, window, requestW);
+  const record: DrEventRecord = {
+    ...e,
+    version,
+    window,
+    requestW,
+    ...totals,
+    windowStartMs: bounds.start,
+    windowEndMs: bounds.end,
+    updatedTxId: tx.txId,
+  };
+  await putJson(tx.stub, tx.keys.event(eventId), record);
+  emit(tx, EVENT_DR_EVENT_MODIFIED, summary(record));
+  return reply(summary(record));
+}
+
+export async function cancelDRevent(tx: Tx, eventIdArg: string): Promise<string> {
+  requireOperator(tx.caller, tx.params, 'cancelDRevent');
+  const eventId = parseId('eventId', eventIdArg);
+  const e = await getEvent(tx, eventId);
+  if (e.status !== 'notified' || e.settledCustomers > 0) throw conflict(`event ${eventId} is ${e.status}${e.settledCustomers > 0 ? ' (settlement started)' : ''}; it cannot be cancelled`);
+  const record: DrEventRecord = { ...e, status: 'cancelled', updatedTxId: tx.txId };
+  await putJson(tx.stub, tx.keys.event(eventId), record);
+  emit(tx, EVENT_DR_EVENT_CANCELLED, summary(record));
+  return reply(summary(record));
+}
+
+/** The event record with its status at the transaction time. Any identity on the channel may read it. */
+export async function queryDRevent(tx: Tx, eventIdArg: string): Promise<string> {
+  const eventId = parseId('eventId', eventIdArg);
+  const e = await getEvent(tx, eventId);
+  return reply({ ...e, status: effectiveStatus(e, tx.nowMs) });
+}
+
+export async function queryLoadReduction(tx: Tx, eventIdArg: string, meterIdArg: string): Promise<string> {
+  const eventId = parseId('eventId', eventIdArg);
+  const meterId = parseId('meterId', meterIdArg);
+  await requireReader(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'queryLoadReduction');
+  const e = await getEvent(tx, eventId);
+  const a = await getJson<AllocationRecord>(tx.stub, tx.keys.allocation(eventId, e.version, meterId));
+  if (!a) throw notFound(`meter ${meterId} has no allocation in event ${eventId} version ${e.version} (it had no baseline for ${e.day})`);
+  return reply({ ...a, day: e.day, window: e.window, status: effectiveStatus(e, tx.nowMs) });
+}
+
+export { getEvent, isOperator };
