@@ -2,7 +2,7 @@
  * ISO 8601 durations as OpenADR uses them (R1, §8.1): `PT15M`, `P1D`, `PT0S`, years and months
  * included, no decimal components. The schema's pattern (xcal:DurationValueType) is
  * `(\+|-)?P((\d+Y)?(\d+M)?(\d+D)?T?(\d+H)?(\d+M)?(\d+S)?)|(\d+W)`; we also read `P2W`, which
- * many implementations send, but never write weeks.
+ * many implementations send, and a fraction on the seconds, but write neither (`canonicalDuration`).
  */
 
 export interface DurationParts {
@@ -16,7 +16,9 @@ export interface DurationParts {
   readonly seconds: number;
 }
 
-const DURATION = /^([+-])?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+// The schema's pattern makes the `T` optional (`P1H` is valid); a fraction on the seconds is read
+// and truncated (rules digest §10: R1 forbids writing decimals, §8.1 asks receivers to cope).
+const DURATION = /^([+-])?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.\d+)?S)?$/;
 const WEEKS = /^([+-])?P?(\d+)W$/;
 
 export function isDuration(s: string): boolean {
@@ -38,6 +40,27 @@ export function parseDuration(s: string): DurationParts | undefined {
 }
 
 /**
+ * The form we write for a duration we read: the same components, weeks as days, `T` where the
+ * schema wants it, no fraction, `PT0S` for zero. `PT60M` stays `PT60M` (no carrying).
+ */
+export function canonicalDuration(s: string): string | undefined {
+  const p = parseDuration(s);
+  if (p === undefined) return undefined;
+  const days = p.days + p.weeks * 7;
+  let out = `${p.negative ? '-' : ''}P`;
+  if (p.years > 0) out += `${p.years}Y`;
+  if (p.months > 0) out += `${p.months}M`;
+  if (days > 0) out += `${days}D`;
+  if (p.hours > 0 || p.minutes > 0 || p.seconds > 0) {
+    out += 'T';
+    if (p.hours > 0) out += `${p.hours}H`;
+    if (p.minutes > 0) out += `${p.minutes}M`;
+    if (p.seconds > 0) out += `${p.seconds}S`;
+  }
+  return out.endsWith('P') ? `${out}T0S` : out;
+}
+
+/**
  * Length of a duration in milliseconds. Years and months are applied calendar-wise from `from`
  * (CHOICE in §2.5 of the rules digest); without `from`, a duration with years or months is an error.
  */
@@ -48,10 +71,22 @@ export function durationToMs(s: string, from?: Date | number): number {
   const fixed = (((p.weeks * 7 + p.days) * 24 + p.hours) * 60 + p.minutes) * 60_000 + p.seconds * 1000;
   if (p.years === 0 && p.months === 0) return sign * fixed;
   if (from === undefined) throw new RangeError(`duration '${s}' has years or months: a start date is needed to measure it`);
-  const start = new Date(typeof from === 'number' ? from : from.getTime());
-  const end = new Date(start.getTime());
-  end.setUTCMonth(end.getUTCMonth() + sign * (p.years * 12 + p.months));
-  return end.getTime() - start.getTime() + sign * fixed;
+  const start = typeof from === 'number' ? from : from.getTime();
+  return addMonths(start, sign * (p.years * 12 + p.months)) - start + sign * fixed;
+}
+
+/**
+ * Add whole months the way XML Schema Part 2 (Appendix E) adds durations to date-times: the day of
+ * the month is pinned to the last day of a shorter month (31 January + P1M = 28 February).
+ */
+function addMonths(epochMs: number, months: number): number {
+  const d = new Date(epochMs);
+  const total = d.getUTCFullYear() * 12 + d.getUTCMonth() + months;
+  const year = Math.floor(total / 12);
+  const month = total - year * 12;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const day = Math.min(d.getUTCDate(), lastDay);
+  return Date.UTC(year, month, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
 }
 
 /** Write milliseconds as a duration: days, hours, minutes and whole seconds (`PT0S` for zero). */

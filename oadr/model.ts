@@ -9,7 +9,7 @@
 import { CURRENCY_CODES } from './currency-codes.ts';
 import { ei, emix, gml, oadr, power, pyld, qn, scale, xcal, strm } from './namespaces.ts';
 import { attr, choice, fixed, inline, many, many1, obj, one, opt, ignore, list, type Model } from './schema.ts';
-import { bool, dateTime, decimal, doubleList, duration, enumeration, float, percent, responseCode, str, token, uint } from './scalars.ts';
+import { bool, dateTime, decimal, doubleList, duration, enumeration, fixedValue, float, id, percent, responseCode, str, token, uint, type Scalar } from './scalars.ts';
 
 // ---- enumerations ---------------------------------------------------------------------------
 
@@ -61,10 +61,10 @@ export const eiResponse = obj({
 /** gml:FeatureCollection with one polygon, as serviceArea and serviceLocation hold it. */
 const featureCollection = obj({
   area: inline(gml('FeatureCollection'), obj({
-    featureCollectionId: attr('opt', gml('id'), str),
+    featureCollectionId: attr('opt', gml('id'), id),
     location: inline(gml('location'), obj({
       polygon: inline(gml('Polygon'), obj({
-        polygonId: attr('opt', gml('id'), str),
+        polygonId: attr('opt', gml('id'), id),
         posList: one([gml('exterior'), gml('LinearRing'), gml('posList')], doubleList),
       })),
     })),
@@ -91,13 +91,16 @@ export const target = obj({
   partyIds: many(ei('partyID'), str),
 });
 
-const unit = (ns: typeof oadr, description = str, units = str) =>
-  obj({ description: one(ns('itemDescription'), description), units: one(ns('itemUnits'), units), siScaleCode: one(scale('siScaleCode'), siScaleCode) });
-const powerUnit = (units = str) =>
+const siScale = one(scale('siScaleCode'), siScaleCode);
+/** An item base whose description and units the schema fixes or types, with an SI scale code. */
+const unit = <D extends Scalar<string>, U extends Scalar<string>>(ns: typeof oadr, description: D, units: U) =>
+  obj({ description: one(ns('itemDescription'), description), units: one(ns('itemUnits'), units), siScaleCode: siScale });
+const fixedUnit = (ns: typeof oadr, description: string, units: string) => unit(ns, fixedValue(description), fixedValue(units));
+const powerUnit = <U extends Scalar<string>>(description: string, units: U) =>
   obj({
-    description: one(power('itemDescription'), str),
+    description: one(power('itemDescription'), fixedValue(description)),
     units: one(power('itemUnits'), units),
-    siScaleCode: one(scale('siScaleCode'), siScaleCode),
+    siScaleCode: siScale,
     powerAttributes: one(power('powerAttributes'), obj({
       hertz: one(power('hertz'), decimal),
       voltage: one(power('voltage'), decimal),
@@ -108,27 +111,27 @@ const currencyUnit = unit(oadr, currencyDescription, currencyCode);
 
 /** emix:itemBase, the units of a signal, baseline or report data point. */
 export const itemBase = choice({
-  customUnit: [oadr('customUnit'), unit(oadr)],
-  current: [oadr('current'), unit(oadr)],
+  customUnit: [oadr('customUnit'), unit(oadr, str, str)],
+  current: [oadr('current'), fixedUnit(oadr, 'Current', 'A')],
   currency: [oadr('currency'), currencyUnit],
   currencyPerKWh: [oadr('currencyPerKWh'), currencyUnit],
   currencyPerKW: [oadr('currencyPerKW'), currencyUnit],
   currencyPerThm: [oadr('currencyPerThm'), currencyUnit],
-  frequency: [oadr('frequency'), unit(oadr)],
-  Therm: [oadr('Therm'), unit(oadr)],
-  temperature: [oadr('temperature'), unit(oadr, str, temperatureUnit)],
+  frequency: [oadr('frequency'), fixedUnit(oadr, 'Frequency', 'Hz')],
+  Therm: [oadr('Therm'), fixedUnit(oadr, 'Therm', 'thm')],
+  temperature: [oadr('temperature'), unit(oadr, fixedValue('temperature'), temperatureUnit)],
   pulseCount: [oadr('pulseCount'), obj({
-    description: one(oadr('itemDescription'), str),
-    units: one(oadr('itemUnits'), str),
+    description: one(oadr('itemDescription'), fixedValue('pulse count')),
+    units: one(oadr('itemUnits'), fixedValue('count')),
     pulseFactor: one(oadr('pulseFactor'), float),
   })],
-  voltage: [power('voltage'), unit(power)],
-  energyApparent: [power('energyApparent'), unit(power)],
-  energyReactive: [power('energyReactive'), unit(power)],
-  energyReal: [power('energyReal'), unit(power)],
-  powerApparent: [power('powerApparent'), powerUnit()],
-  powerReactive: [power('powerReactive'), powerUnit()],
-  powerReal: [power('powerReal'), powerUnit(powerRealUnit)],
+  voltage: [power('voltage'), fixedUnit(power, 'Voltage', 'V')],
+  energyApparent: [power('energyApparent'), fixedUnit(power, 'ApparentEnergy', 'VAh')],
+  energyReactive: [power('energyReactive'), fixedUnit(power, 'ReactiveEnergy', 'VARh')],
+  energyReal: [power('energyReal'), fixedUnit(power, 'RealEnergy', 'Wh')],
+  powerApparent: [power('powerApparent'), powerUnit('ApparentPower', fixedValue('VA'))],
+  powerReactive: [power('powerReactive'), powerUnit('ReactivePower', fixedValue('VAR'))],
+  powerReal: [power('powerReal'), powerUnit('RealPower', powerRealUnit)],
 });
 
 /** xcal:properties of an event's active period, an availability window or a report interval. */
@@ -442,7 +445,7 @@ export const payload = choice({
 export const envelope = obj({
   signature: ignore(qn('ds', 'Signature')),
   signedObject: inline(oadr('oadrSignedObject'), obj({
-    signedObjectId: attr('opt', oadr('Id'), str),
+    signedObjectId: attr('opt', oadr('Id'), id),
     payload: one([], payload),
   })),
 });

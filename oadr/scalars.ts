@@ -3,7 +3,7 @@
  * written back. `parse` returns `INVALID` rather than throwing (the codec builds the error with
  * the element path); `format` returns `INVALID` for a model value it cannot write.
  */
-import { isDuration } from './duration.ts';
+import { canonicalDuration } from './duration.ts';
 
 export const INVALID: unique symbol = Symbol('invalid');
 export type Invalid = typeof INVALID;
@@ -67,6 +67,7 @@ export const float: Scalar<number> = scalar(
   },
   (v) => {
     if (typeof v !== 'number') return INVALID;
+    if (Object.is(v, -0)) return '-0';
     if (Number.isFinite(v)) return String(v);
     return Number.isNaN(v) ? 'NaN' : v > 0 ? 'INF' : '-INF';
   },
@@ -80,10 +81,23 @@ export const decimal: Scalar<number> = scalar(
   (s) => (DECIMAL.test(s) ? Number(s) : INVALID),
   (v) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) return INVALID;
+    if (Object.is(v, -0)) return '-0';
     const s = String(v);
-    return s.includes('e') ? v.toFixed(20).replace(/\.?0+$/, '') : s;
+    return s.includes('e') ? expandExponent(s) : s;
   },
 );
+
+/** `-2.5e+22` → `-25000000000000000000000`, `1.5e-7` → `0.00000015`: the shortest digits, no exponent. */
+function expandExponent(s: string): string {
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (m === null) return s;
+  const [, sign, lead, frac = '', exp] = m as unknown as [string, string, string, string | undefined, string];
+  const digits = lead + frac;
+  const point = 1 + Number(exp);
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
 
 /** xs:boolean */
 export const bool: Scalar<boolean> = scalar(
@@ -130,9 +144,18 @@ export type Duration = string;
 export const duration: Scalar<Duration> = scalar(
   'duration',
   true,
-  (s) => (isDuration(s) ? s : INVALID),
-  (v) => (typeof v === 'string' && isDuration(v) ? v : INVALID),
+  (s) => canonicalDuration(s) ?? INVALID,
+  (v) => (typeof v === 'string' ? (canonicalDuration(v) ?? INVALID) : INVALID),
 );
+
+/** A value the schema fixes (`fixed="RealPower"`): exactly that string. */
+export function fixedValue<const T extends string>(value: T): Scalar<T> {
+  return scalar(`fixed '${value}'`, false, (s) => (s === value ? value : INVALID), (v) => (v === value ? value : INVALID));
+}
+
+const NCNAME = /^[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$/;
+/** xs:ID: an NCName (uniqueness within the document is not checked). */
+export const id: Scalar<string> = scalar('ID (NCName)', true, (s) => (NCNAME.test(s) ? s : INVALID), (v) => (typeof v === 'string' && NCNAME.test(v) ? v : INVALID));
 
 /** An enumerated token; with `extensible`, any `x-` token is accepted too (Annex B). */
 export function enumeration<const T extends string>(name: string, values: readonly T[], extensible: boolean): Scalar<T> {
