@@ -7,6 +7,7 @@
  * `ei:schemaVersion` as given in the model (see `payload()` helpers for defaults) and no
  * `schemaLocation` (R45).
  */
+import { BAIL, compiledDecoder } from './compiled-decoder.ts';
 import { CodecErrorCode, OadrCodecError, type CodecErrorCodeValue } from './errors.ts';
 import { NS, type Prefix, type QName } from './namespaces.ts';
 import { ENVELOPE_ROOT, envelope, payload, type OadrMessage, type Payload } from './model.ts';
@@ -30,6 +31,25 @@ const payloadTypes = payload as ChoiceType<unknown>;
 /** Decode a whole `oadrPayload` document (or a bare payload element, which some peers send). */
 export function decodeOadr(input: string | Uint8Array, options?: DecodeOptions): OadrMessage {
   const root = parseXml(input, options);
+  const bare = payloadTypes.byKey.get(`${root.uri} ${root.local}`);
+  try {
+    // The generated fast path; any surprise sends us to the interpreter below for a precise error.
+    if (bare !== undefined) return { payload: compiledDecoder(bare.type)(root, { type: bare.tag }) as Payload };
+    if (root.uri === ENVELOPE_ROOT.uri && root.local === ENVELOPE_ROOT.local) {
+      return compiledDecoder(envelope as ObjectType<unknown>)(root, {}) as OadrMessage;
+    }
+  } catch (err) {
+    if (err !== BAIL) throw err;
+  }
+  return interpret(root);
+}
+
+/** The interpreting decoder alone (the reference the generated one is tested against). */
+export function decodeOadrInterpreted(input: string | Uint8Array, options?: DecodeOptions): OadrMessage {
+  return interpret(parseXml(input, options));
+}
+
+function interpret(root: XmlElement): OadrMessage {
   trail.length = 0;
   trail.push(root.local);
   const bare = payloadTypes.byKey.get(`${root.uri} ${root.local}`);

@@ -1,3 +1,5 @@
+import { internXmlNames } from './xml.ts';
+
 /** XML namespaces of OpenADR 2.0b and the prefixes our encoder writes (a reader matches URIs, never prefixes). */
 export const NS = {
   oadr: 'http://openadr.org/oadr-2.0b/2012/07',
@@ -27,8 +29,11 @@ export interface QName {
   readonly key: string;
 }
 
+internXmlNames(Object.values(NS));
+
 export function qn(prefix: Prefix, local: string): QName {
   const uri = NS[prefix];
+  internXmlNames([local]);
   return { uri, local, prefix, qname: `${prefix}:${local}`, key: `${uri} ${local}` };
 }
 

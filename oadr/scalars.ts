@@ -141,12 +141,18 @@ export const dateTime: Scalar<DateTime> = scalar('dateTime', true, normalizeDate
 
 /** An ISO 8601 duration as the schema's xcal:DurationValueType admits it, e.g. `PT15M` (see duration.ts). */
 export type Duration = string;
-export const duration: Scalar<Duration> = scalar(
-  'duration',
-  true,
-  (s) => canonicalDuration(s) ?? INVALID,
-  (v) => (typeof v === 'string' ? (canonicalDuration(v) ?? INVALID) : INVALID),
-);
+// Messages repeat a handful of durations (PT15M in every interval): remember the last few hundred.
+const durationMemo = new Map<string, string | Invalid>();
+function memoDuration(s: string): string | Invalid {
+  let v = durationMemo.get(s);
+  if (v === undefined) {
+    v = canonicalDuration(s) ?? INVALID;
+    if (durationMemo.size >= 512) durationMemo.clear();
+    durationMemo.set(s, v);
+  }
+  return v;
+}
+export const duration: Scalar<Duration> = scalar('duration', true, memoDuration, (v) => (typeof v === 'string' ? memoDuration(v) : INVALID));
 
 /** A value the schema fixes (`fixed="RealPower"`): exactly that string. */
 export function fixedValue<const T extends string>(value: T): Scalar<T> {

@@ -156,6 +156,17 @@ function detach(x: string): string {
   return x.length < 13 ? x : (' ' + x).slice(1);
 }
 
+/**
+ * Names and namespace URIs the caller compares against: a parsed name equal to one of them is
+ * returned as that very string, so that `el.uri === NS.ei` is an identity check, not a
+ * character-by-character compare of a 50-character URI on every element.
+ */
+const INTERNED = new Map<string, string>();
+export function internXmlNames(names: Iterable<string>): void {
+  for (const n of names) if (!INTERNED.has(n)) INTERNED.set(n, n);
+}
+const interned = (x: string): string => INTERNED.get(x) ?? detach(x);
+
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13;
 }
@@ -367,13 +378,13 @@ function lookupName(s: string, b: Uint16Array, start: number, n: number, hash: n
   for (let i = 0; i < n; i++) codes[i] = qname.charCodeAt(i);
   const entry: NameEntry =
     colon === -1
-      ? { qname, codes, hash, uri: scope.ns.get('') ?? '', local: qname, owner: scope, child: undefined, sibling: undefined }
+      ? { qname, codes, hash, uri: scope.ns.get('') ?? '', local: interned(qname), owner: scope, child: undefined, sibling: undefined }
       : {
           qname,
           codes,
           hash,
           uri: prefixUri(s, start, scope, qname, colon),
-          local: qname.slice(colon + 1),
+          local: interned(qname.slice(colon + 1)),
           owner: scope,
           child: undefined,
           sibling: undefined,
@@ -421,7 +432,7 @@ function deriveScope(parent: Scope, decls: readonly string[]): Scope {
     const prefix = decls[i] as string;
     const uri = decls[i + 1] as string;
     if (uri === '') ns.delete(prefix); // only the default namespace can be undeclared (checked before)
-    else ns.set(detach(prefix), detach(uri));
+    else ns.set(detach(prefix), interned(uri));
   }
   // A document declaring namespaces on thousands of elements must not cost a table each.
   const scope = makeScope(ns, ++scopesThisParse <= MAX_TABLES_PER_PARSE);
