@@ -3,6 +3,7 @@
  * which has already checked the Node.js version.
  */
 import { runCertsCommand } from '../certs/index.ts';
+import { runLedgerCommand } from '../ledger-bridge/index.ts';
 import { runOadrCommand, OADR_USAGE } from './oadr-command.ts';
 
 export const EXIT_OK = 0;
@@ -18,7 +19,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
   vtn: { summary: 'run the VTN gateway (planned: issue #5)' },
   ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (planned: issue #6)' },
-  ledger: { summary: 'inspect and serve the embedded ledger (planned: issue #4)' },
+  ledger: { summary: 'check and list the embedded ledger (verify | blocks --data-dir DIR)', run: (argv) => runLedgerCommand(argv) },
   certs: { summary: 'create a development PKI, issue identities, print 2.0b fingerprints (init | issue | fingerprint)', run: (argv) => runCertsCommand(argv) },
 };
 

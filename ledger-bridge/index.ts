@@ -1,0 +1,23 @@
+/**
+ * The ledger-bridge part: the `Ledger` interface and the embedded ledger (a Fabric-faithful channel in
+ * the process, durable in SQLite), its verification and its command line.
+ */
+export * from './ledger.ts';
+export { LEDGER_ERROR_CODES, LedgerError, type LedgerErrorCode, type ValidationCodeInfo } from './errors.ts';
+export {
+  createEmbeddedLedger,
+  DEFAULT_BATCH,
+  DEFAULT_CHAINCODE,
+  DEFAULT_CHANNEL,
+  FLEXIBILITY_FUNCTIONS,
+  type CommitStatus,
+  type EmbeddedLedger,
+  type EmbeddedLedgerOptions,
+  type EndorseRequestOptions,
+  type PolicyOptions,
+} from './embedded-ledger.ts';
+export { FABRIC_BATCH_DEFAULTS, type BatchOptions } from './batch-cutter.ts';
+export { DEFAULT_MSP_IDS, issueClientIdentity, loadOrCreateOrgs, type DevOrg, type OrgConfig } from './orgs.ts';
+export { decodePolicy, encodePolicy, evaluatePolicy, formatPolicy, parsePolicy, PolicyParseError, type Policy, type Principal, type Role } from './policy.ts';
+export { listBlocks, verifyLedger, type ListBlocksOptions, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify.ts';
+export { LEDGER_USAGE, runLedgerCommand, type CommandIo } from './command.ts';
