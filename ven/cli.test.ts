@@ -1,0 +1,44 @@
+/** `oadr-ledger ven`: flags, the loopback-only plain-HTTP rule, and a run with the simulated battery. */
+import { test, type TestContext } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runVenCommand, VEN_USAGE } from './cli.ts';
+import { createScriptedVtn } from './testing/scripted-vtn.ts';
+
+const quiet = { info() {}, warn() {}, debug() {} };
+
+test('ven CLI: --help prints the usage; missing flags exit 2', async (t: TestContext) => {
+  let out = '';
+  let err = '';
+  t.assert.equal(await runVenCommand(['--help'], { stdout: (s) => (out += s) }), 0);
+  t.assert.equal(out, VEN_USAGE);
+  t.assert.equal(await runVenCommand(['--ven-name', 'x'], { stderr: (s) => (err += s) }), 2);
+  t.assert.match(err, /--vtn-url and --ven-name are required/);
+});
+
+test('§9.2 ven CLI: plain HTTP to a non-loopback VTN is refused; an unknown device too', async (t: TestContext) => {
+  let err = '';
+  t.assert.equal(await runVenCommand(['--vtn-url', 'http://vtn.example.com/', '--ven-name', 'x'], { stderr: (s) => (err += s), log: quiet }), 1);
+  t.assert.match(err, /INVALID_CONFIG: plain HTTP to vtn\.example\.com is refused/);
+  err = '';
+  t.assert.equal(await runVenCommand(['--vtn-url', 'http://127.0.0.1:1/', '--ven-name', 'x', '--device', 'serial:/dev/tty'], { stderr: (s) => (err += s), log: quiet }), 1);
+  t.assert.match(err, /--device serial:\/dev\/tty/);
+});
+
+test('ven CLI: --device sim-battery registers with the VTN, sends metadata, and stops on abort', async (t: TestContext) => {
+  const vtn = await createScriptedVtn({ pollFreq: 'PT60S' });
+  const dir = mkdtempSync(join(tmpdir(), 'ven-cli-'));
+  t.after(async () => {
+    await vtn.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ac = new AbortController();
+  let out = '';
+  const run = runVenCommand(['--vtn-url', vtn.url, '--ven-name', 'cli-ven', '--data-dir', dir], { signal: ac.signal, stdout: (s) => (out += s), log: quiet });
+  await vtn.waitFor(() => vtn.of('RegisterReport').length >= 1 && vtn.of('Poll').length >= 1);
+  ac.abort();
+  t.assert.equal(await run, 0);
+  t.assert.match(out, /VEN cli-ven started against .* \(HTTP pull\)/);
+  t.assert.equal(vtn.of('CreatePartyRegistration')[0]?.venName, 'cli-ven');
+});

@@ -1,0 +1,229 @@
+/**
+ * The VEN's HTTP binding (rules digest 2.2, 2.3): `VtnTransport`, the seam a session talks
+ * through (XMPP plugs in later), its HTTP implementation (POST, `Content-Length`, no chunking,
+ * response timeout ≥ 5 s), and the push server the VTN POSTs to at `oadrTransportAddress`.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { decodePayload, encodeOadr, OadrCodecError, type Payload, type PayloadType } from '../oadr/index.ts';
+import { VenError, VenErrorCode } from './errors.ts';
+
+export type ServiceName = 'EiEvent' | 'EiOpt' | 'EiReport' | 'EiRegisterParty' | 'OadrPoll';
+
+/** The service a VEN→VTN payload is POSTed to (Table 2, §9.1.2). */
+export const SERVICE_OF: Readonly<Record<PayloadType, ServiceName>> = {
+  QueryRegistration: 'EiRegisterParty',
+  CreatePartyRegistration: 'EiRegisterParty',
+  CreatedPartyRegistration: 'EiRegisterParty',
+  CancelPartyRegistration: 'EiRegisterParty',
+  CanceledPartyRegistration: 'EiRegisterParty',
+  RequestReregistration: 'EiRegisterParty',
+  RequestEvent: 'EiEvent',
+  DistributeEvent: 'EiEvent',
+  CreatedEvent: 'EiEvent',
+  Response: 'EiEvent',
+  RegisterReport: 'EiReport',
+  RegisteredReport: 'EiReport',
+  CreateReport: 'EiReport',
+  CreatedReport: 'EiReport',
+  UpdateReport: 'EiReport',
+  UpdatedReport: 'EiReport',
+  CancelReport: 'EiReport',
+  CanceledReport: 'EiReport',
+  CreateOpt: 'EiOpt',
+  CreatedOpt: 'EiOpt',
+  CancelOpt: 'EiOpt',
+  CanceledOpt: 'EiOpt',
+  Poll: 'OadrPoll',
+};
+
+export const SERVICE_PATH = 'OpenADR2/Simple/2.0b/';
+export const XML_CONTENT_TYPE = 'application/xml';
+/** §9.1.6: clients wait at least 5 s for an answer. */
+export const MIN_REQUEST_TIMEOUT_MS = 5000;
+
+/** Request/response to one VTN; a request fails with a VenError (retryable when VTN_UNREACHABLE). */
+export interface VtnTransport {
+  request(payload: Payload): Promise<Payload>;
+  close(): Promise<void>;
+}
+
+export interface TlsClientOptions {
+  readonly key?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly ca?: string | Buffer | (string | Buffer)[];
+}
+
+export interface HttpTransportOptions {
+  /** VTN base URL, e.g. `https://vtn.example:8443/` or `…/prefix/` (the service path is appended, §9.1.2). */
+  readonly vtnUrl: string;
+  /** Response timeout, ms (default 10,000; never below 5,000, §9.1.6). */
+  readonly timeoutMs?: number;
+  readonly tls?: TlsClientOptions;
+  /** Largest answer accepted, bytes (default 4 MiB). */
+  readonly maxBodyBytes?: number;
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost: the only hosts plain HTTP is allowed to. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** `base` + `OpenADR2/Simple/2.0b/<service>`, joined with exactly one `/` (CHOICE in 2.1). */
+export function serviceUrl(base: string, service: ServiceName): URL {
+  const u = new URL(base);
+  let path = u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
+  if (path.endsWith(`/${SERVICE_PATH}`)) path = path.slice(0, -SERVICE_PATH.length);
+  u.pathname = `${path}${SERVICE_PATH}${service}`;
+  return u;
+}
+
+function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        res.destroy(new Error(`body larger than ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+  });
+}
+
+export function createHttpTransport(options: Readonly<HttpTransportOptions>): VtnTransport {
+  const timeoutMs = Math.max(MIN_REQUEST_TIMEOUT_MS, options.timeoutMs ?? 10_000);
+  const limit = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const base = new URL(options.vtnUrl);
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new VenError(VenErrorCode.INVALID_CONFIG, `VTN URL ${options.vtnUrl} is not http(s)`);
+  if (base.protocol === 'http:' && !isLoopbackHost(base.hostname)) {
+    throw new VenError(VenErrorCode.INVALID_CONFIG, `plain HTTP to ${base.hostname} is refused (TLS is mandatory, §9.2); use https:// or a loopback address for tests`);
+  }
+  const inflight = new Set<{ destroy(): void }>();
+  return {
+    request(payload: Payload): Promise<Payload> {
+      const url = serviceUrl(options.vtnUrl, SERVICE_OF[payload.type]);
+      const body = Buffer.from(encodeOadr(payload), 'utf8');
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      return new Promise<Payload>((resolve, reject) => {
+        const req = send(
+          url,
+          {
+            method: 'POST',
+            headers: { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': String(body.length), Accept: XML_CONTENT_TYPE },
+            timeout: timeoutMs,
+            ...(url.protocol === 'https:' ? { ...options.tls, minVersion: 'TLSv1.2' as const } : {}),
+          },
+          (res) => {
+            readBody(res, limit).then((buf) => {
+              const status = res.statusCode ?? 0;
+              if (status >= 500 || status === 429) {
+                reject(new VenError(VenErrorCode.VTN_UNREACHABLE, `VTN answered HTTP ${status} to ${payload.type}; will retry after a back-off`, { httpStatus: status }));
+                return;
+              }
+              if (status !== 200) {
+                reject(new VenError(VenErrorCode.VTN_REJECTED, `VTN answered HTTP ${status} to ${payload.type} at ${url.pathname}; check the VTN URL, the certificate and the payload`, { httpStatus: status }));
+                return;
+              }
+              try {
+                resolve(decodePayload(buf));
+              } catch (err) {
+                reject(new VenError(VenErrorCode.VTN_BAD_ANSWER, `VTN answer to ${payload.type} is not an OpenADR 2.0b payload: ${(err as Error).message}`, {}, { cause: err }));
+              }
+            }, reject);
+          },
+        );
+        inflight.add(req);
+        req.on('close', () => inflight.delete(req));
+        req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.on('error', (err) => {
+          reject(new VenError(VenErrorCode.VTN_UNREACHABLE, `cannot reach the VTN at ${url.origin} (${err.message}); will retry after a back-off`, {}, { cause: err }));
+        });
+        req.end(body);
+      });
+    },
+    async close() {
+      for (const r of inflight) r.destroy();
+      inflight.clear();
+    },
+  };
+}
+
+// ---- push server ----------------------------------------------------------------------------------
+
+export interface PushServerOptions {
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** Path prefix before `OpenADR2/Simple/2.0b/` (default `/`). */
+  readonly prefix?: string;
+  /** The answer to put in the HTTP response; undefined = an empty 200 (pushed oadrDistributeEvent, §8.1). */
+  readonly handle: (payload: Payload) => Promise<Payload | undefined>;
+  readonly maxBodyBytes?: number;
+}
+
+export interface PushServer {
+  /** The base address to register as `oadrTransportAddress`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const SERVICES = new Set<string>(['EiEvent', 'EiOpt', 'EiReport', 'EiRegisterParty']);
+
+function isXmlContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const [type, ...params] = value.split(';').map((p) => p.trim().toLowerCase());
+  if (type !== XML_CONTENT_TYPE) return false;
+  return params.every((p) => p === 'charset=utf-8' || p === 'charset="utf-8"');
+}
+
+/** The small HTTP server a push VEN runs (§9.1.1): plain HTTP here; TLS goes in front or comes with the certs part. */
+export async function createPushServer(options: Readonly<PushServerOptions>): Promise<PushServer> {
+  const prefix = `/${(options.prefix ?? '/').replace(/^\/+|\/+$/g, '')}`.replace(/\/$/, '');
+  const limit = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const finish = (res: ServerResponse, status: number, body = ''): void => {
+    const buf = Buffer.from(body, 'utf8');
+    res.writeHead(status, body === '' ? { 'Content-Length': '0' } : { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': String(buf.length) });
+    res.end(buf);
+  };
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== 'POST') return finish(res, 501); // §9.1.5
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const service = path.startsWith(`${prefix}/${SERVICE_PATH}`) ? path.slice(prefix.length + 1 + SERVICE_PATH.length) : '';
+      if (!SERVICES.has(service)) return finish(res, 404);
+      if (!isXmlContentType(req.headers['content-type'])) return finish(res, 406);
+      let payload: Payload;
+      try {
+        payload = decodePayload(await readBody(req, limit));
+      } catch (err) {
+        return finish(res, err instanceof OadrCodecError && err.httpStatus !== undefined ? err.httpStatus : 406);
+      }
+      if (SERVICE_OF[payload.type] !== service) return finish(res, 404);
+      const answer = await options.handle(payload);
+      return finish(res, 200, answer === undefined ? '' : encodeOadr(answer));
+    })().catch(() => {
+      if (!res.headersSent) finish(res, 500);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}${prefix}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

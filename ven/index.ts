@@ -1,0 +1,58 @@
+/**
+ * The VEN: a conformant OpenADR 2.0b client that turns a VTN's events into device actions and
+ * its meters into reports. Public surface: the factory, the CLI entry, the pure state machines
+ * (for the conformance suite and tests), the transport seam and the error class.
+ */
+export { createVen, type Ven, type VenOptions, type VenStatus } from './ven.ts';
+export { runVenCommand, VEN_USAGE, type VenCommandIo } from './cli.ts';
+export { VenError, VenErrorCode, type VenErrorCodeValue } from './errors.ts';
+export { createVenSession, PayloadOrigin, type HandlerResult, type SessionHandler, type VenLogger, type VenSession, type VenSessionOptions } from './session.ts';
+export {
+  createHttpTransport,
+  createPushServer,
+  isLoopbackHost,
+  serviceUrl,
+  SERVICE_OF,
+  type HttpTransportOptions,
+  type PushServer,
+  type PushServerOptions,
+  type ServiceName,
+  type TlsClientOptions,
+  type VtnTransport,
+} from './http-transport.ts';
+export {
+  activeSetting,
+  changeOpt,
+  EMPTY_EVENT_STORE,
+  EventOutcomeKind,
+  eventWindow,
+  nextChangeAt,
+  planAction,
+  pruneEvents,
+  receiveEvents,
+  targetMatches,
+  type ActiveSetting,
+  type DeviceAction,
+  type EventOutcome,
+  type EventStoreState,
+  type ReceiveContext,
+  type StoredEvent,
+  type VenIdentity,
+} from './event-store.ts';
+export { createOptPolicy, commandTargetW, type OptDecision, type OptInput, type OptPolicy, type OptPolicyOptions } from './opt-policy.ts';
+export { resolveSignal, LOAD_AMOUNT_SIGNAL, DEFAULT_SIGNAL_PREFERENCE, type PowerCommand, type SignalMapOptions } from './signal-map.ts';
+export {
+  cancelReports,
+  createReports,
+  dueReports,
+  EMPTY_REPORT_STATE,
+  metadataPayload,
+  MIN_BUFFER_POINTS,
+  recordSample,
+  type ReportOptions,
+  type ReportState,
+  type Sample,
+} from './reports.ts';
+export { createRegistrationPayload, INITIAL_REGISTRATION, RegistrationStatus, stepRegistration, type Registration, type RegistrationState } from './registration.ts';
+export { backoffDelay, type BackoffOptions } from './backoff.ts';
+export { openOutbox, OUTBOX_FILE, type Outbox } from './outbox.ts';

@@ -1,0 +1,399 @@
+/**
+ * `createVen(options)`: one VEN. Ties the session (registration, poll/push), the event store and
+ * opt policy, the device, the report producer and the on-disk outbox together. Every decision is
+ * made by the pure state machines; this file only moves values between them and does the I/O.
+ */
+import { durationToMs, formatDuration, ResponseCode, type CreatedReport, type Payload, type Report, type ReportInterval } from '../oadr/index.ts';
+import type { Device, DeviceLimits, DeviceReading } from './devices/device.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { activeSetting, EMPTY_EVENT_STORE, planAction, pruneEvents, receiveEvents, type ActiveSetting, type EventStoreState, type VenIdentity } from './event-store.ts';
+import { createHttpTransport, createPushServer, type PushServer, type TlsClientOptions, type VtnTransport } from './http-transport.ts';
+import { commandTargetW, createOptPolicy, type OptPolicy, type OptPolicyOptions } from './opt-policy.ts';
+import { openOutbox, type Outbox, type OutboxEntry } from './outbox.ts';
+import type { Registration } from './registration.ts';
+import { cancelReports, createReports, dueReports, EMPTY_REPORT_STATE, metadataPayload, recordSample, resolveReportOptions, updateReportPayload, type ReportOptions, type ReportState } from './reports.ts';
+import { createVenSession, type HandlerResult, type VenLogger, type VenSession } from './session.ts';
+import type { SignalMapOptions } from './signal-map.ts';
+
+export interface VenOptions {
+  /** VTN base URL (the service path is appended). */
+  readonly vtnUrl: string;
+  /** oadrVenName. */
+  readonly venName: string;
+  readonly device: Device;
+  /** Where the outbox and state live. */
+  readonly dataDir: string;
+  /** Replace the HTTP transport (tests, XMPP later). */
+  readonly transport?: VtnTransport | undefined;
+  /** HTTP push: run a push server on this address and register it (default: HTTP pull). */
+  readonly push?: { readonly host?: string; readonly port?: number } | undefined;
+  /** resourceID of the device (default `${venName}-device`), and further target criteria (R22, R111). */
+  readonly resourceId?: string | undefined;
+  readonly groupIds?: readonly string[] | undefined;
+  readonly partyIds?: readonly string[] | undefined;
+  readonly endDeviceAssets?: readonly string[] | undefined;
+  readonly marketContexts?: readonly string[] | undefined;
+  readonly signals?: Readonly<SignalMapOptions> | undefined;
+  readonly opt?: Readonly<OptPolicyOptions> | OptPolicy | undefined;
+  readonly reports?: Partial<ReportOptions> | undefined;
+  /** How often the VEN checks its schedule, device and reports, ms (default 1,000). */
+  readonly tickMs?: number | undefined;
+  readonly pollIntervalMs?: number | undefined;
+  readonly pollJitterMs?: number | undefined;
+  readonly backoff?: Readonly<BackoffOptions> | undefined;
+  readonly requestTimeoutMs?: number | undefined;
+  readonly tls?: TlsClientOptions | undefined;
+  /** Intervals per oadrUpdateReport when catching up (default 96 = one day of 15-min slots). */
+  readonly maxIntervalsPerUpdate?: number | undefined;
+  readonly clock?: (() => number) | undefined;
+  readonly random?: (() => number) | undefined;
+  readonly log?: VenLogger | undefined;
+}
+
+export interface VenStatus {
+  readonly registration: Registration | undefined;
+  readonly session: string;
+  readonly events: EventStoreState;
+  readonly reports: ReportState;
+  readonly setting: ActiveSetting | undefined;
+  readonly lastReading: DeviceReading | undefined;
+  readonly outboxPending: number;
+}
+
+export interface Ven {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly session: VenSession;
+  /** The push address registered, when in push mode. */
+  pushUrl(): string | undefined;
+  /** Runs one tick now (device, schedule, samples, reports, outbox). */
+  tick(): Promise<void>;
+  /** Sends the outbox now; resolves when the VTN has acknowledged what was pending (or the attempt failed). */
+  flush(): Promise<void>;
+  status(): VenStatus;
+}
+
+const META = { REGISTRATION: 'registration', EVENTS: 'events', REPORTS: 'reports', NEXT_SAMPLE: 'nextSampleAt' } as const;
+
+interface QueuedInterval {
+  readonly rr: string;
+  readonly spec: string;
+  readonly name: Report['reportName'];
+  readonly start: number;
+  readonly durationMs: number;
+  readonly payloads: ReportInterval['payloads'];
+}
+
+const parse = <T>(text: string | undefined, fallback: T): T => {
+  if (text === undefined) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
+  const clock = options.clock ?? Date.now;
+  const random = options.random ?? Math.random;
+  const log = options.log;
+  const device = options.device;
+  const resourceId = options.resourceId ?? `${options.venName}-device`;
+  const reportOptions: ReportOptions = { resourceId, ...options.reports };
+  const { minPeriodMs } = resolveReportOptions(reportOptions);
+  const optPolicy: OptPolicy = typeof options.opt === 'function' ? options.opt : createOptPolicy(options.opt ?? {});
+  const maxPerUpdate = options.maxIntervalsPerUpdate ?? 96;
+  const outbox: Outbox = openOutbox({ dataDir: options.dataDir });
+
+  let events: EventStoreState = parse(outbox.getMeta(META.EVENTS), EMPTY_EVENT_STORE);
+  let reports: ReportState = parse(outbox.getMeta(META.REPORTS), EMPTY_REPORT_STATE);
+  let nextSampleAt: number = parse(outbox.getMeta(META.NEXT_SAMPLE), 0);
+  let setting: ActiveSetting | undefined;
+  let normalW = 0;
+  let lastReading: DeviceReading | undefined;
+  let limits: DeviceLimits | undefined;
+  let pushServer: PushServer | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let ticking: Promise<void> | undefined;
+  let flushing: Promise<void> | undefined;
+  let requestSeq = 0;
+  const rid = (p: string): string => `${p}-${clock().toString(36)}-${(++requestSeq).toString(36)}`;
+
+  const identity = (reg: Registration): VenIdentity => ({
+    venId: reg.venId,
+    vtnId: reg.vtnId,
+    resourceIds: [resourceId],
+    groupIds: options.groupIds ?? [],
+    partyIds: options.partyIds ?? [],
+    endDeviceAssets: options.endDeviceAssets ?? ['Storage', 'Smart_Inverter', 'Energy_Management_System'],
+    ...(options.marketContexts === undefined ? {} : { marketContexts: options.marketContexts }),
+  });
+
+  const saveEvents = (): void => outbox.setMeta({ [META.EVENTS]: JSON.stringify(events) });
+
+  async function readDevice(): Promise<DeviceReading | undefined> {
+    try {
+      lastReading = await device.read();
+      limits = device.limits();
+    } catch (err) {
+      log?.warn({ err }, 'device read failed');
+      lastReading = lastReading === undefined ? undefined : { ...lastReading, online: false };
+      return undefined;
+    }
+    return lastReading;
+  }
+
+  /** Brings the device to what the schedule says now (start / modify / stop). */
+  async function actuate(now: number): Promise<void> {
+    events = pruneEvents(events, now);
+    const next = activeSetting(events, now);
+    const action = planAction(setting, next);
+    if (action.type === 'none') return;
+    try {
+      if (action.type === 'stop') {
+        await device.restoreNormal();
+        log?.info({ eventId: action.eventId }, 'event ended: device back to normal operation');
+      } else {
+        if (setting === undefined) normalW = lastReading?.targetW === undefined ? (lastReading?.powerW ?? 0) : 0;
+        const lim = limits ?? device.limits();
+        const target = commandTargetW(action.setting.command, normalW, lim);
+        if (target === undefined) await device.restoreNormal();
+        else await device.setPowerTarget(target);
+        log?.info({ eventId: action.setting.eventId, interval: action.setting.intervalIndex, target }, action.type === 'start' ? 'event started' : 'event interval changed');
+      }
+      setting = next;
+    } catch (err) {
+      log?.warn({ err, action: action.type }, 'device action failed; will retry on the next tick');
+    }
+  }
+
+  /** Samples on the minPeriod grid, then queues the report intervals that are due (one transaction). */
+  function produceReports(now: number, reading: DeviceReading | undefined): void {
+    let changed = false;
+    if (nextSampleAt === 0) nextSampleAt = Math.floor(now / minPeriodMs) * minPeriodMs + minPeriodMs;
+    if (now >= nextSampleAt) {
+      // One sample for the period that just ended; periods the VEN was down for stay empty (R318 flags them).
+      const at = Math.floor(now / minPeriodMs) * minPeriodMs;
+      reports = recordSample(reports, { at, powerW: reading?.online === false ? undefined : reading?.powerW, online: reading?.online ?? false, manualOverride: reading?.manualOverride ?? false }, reportOptions);
+      nextSampleAt = at + minPeriodMs;
+      changed = true;
+    }
+    const due = dueReports(reports, now, reportOptions);
+    const entries: OutboxEntry[] = [];
+    for (const d of due.reports) {
+      const start = Date.parse(d.report.dtstart ?? new Date(now).toISOString());
+      let t = start;
+      for (const iv of d.report.intervals ?? []) {
+        const durationMs = iv.duration === undefined ? 0 : durationToMs(iv.duration, t);
+        const q: QueuedInterval = { rr: d.report.reportRequestId, spec: d.report.reportSpecifierId, name: d.report.reportName, start: t, durationMs, payloads: iv.payloads };
+        entries.push({ key: d.key.endsWith('@once') ? d.key : `${q.rr}@${t}`, body: JSON.stringify(q) });
+        t += durationMs;
+      }
+    }
+    if (due.reports.length > 0 || due.state !== reports) changed = true;
+    reports = due.state;
+    if (changed || entries.length > 0) {
+      outbox.enqueue(entries, { [META.REPORTS]: JSON.stringify(reports), [META.NEXT_SAMPLE]: JSON.stringify(nextSampleAt) });
+    }
+  }
+
+  /** Sends pending intervals as oadrUpdateReport, removing them on the VTN's 200 (oadrUpdatedReport). */
+  function flush(): Promise<void> {
+    if (flushing !== undefined) return flushing;
+    flushing = (async () => {
+      try {
+        for (let round = 0; round < 50; round++) {
+          const reg = session.registration();
+          if (reg === undefined || session.status() !== 'OPERATIONAL') return;
+          const batch = outbox.pending(maxPerUpdate);
+          if (batch.length === 0) return;
+          const queued = batch.map((e) => ({ key: e.key, q: JSON.parse(e.body) as QueuedInterval }));
+          // Group consecutive intervals of one request into one oadrReport (uid 0..n-1, R316).
+          const groups: { q: QueuedInterval; items: QueuedInterval[] }[] = [];
+          for (const { q } of queued) {
+            const g = groups.find((x) => x.q.rr === q.rr);
+            const last = g?.items[g.items.length - 1];
+            if (g !== undefined && last !== undefined && last.start + last.durationMs === q.start && last.durationMs === q.durationMs) g.items.push(q);
+            else groups.push({ q, items: [q] });
+          }
+          const now = clock();
+          const reportsOut: Report[] = groups.map((g) => ({
+            dtstart: new Date(g.q.start).toISOString(),
+            intervals: g.items.map((it, i) => ({ duration: formatDuration(it.durationMs), uid: String(i), payloads: it.payloads })),
+            reportRequestId: g.q.rr,
+            reportSpecifierId: g.q.spec,
+            ...(g.q.name === undefined ? {} : { reportName: g.q.name }),
+            createdDateTime: new Date(now).toISOString(),
+          }));
+          const answer = await session.send(updateReportPayload(reportsOut, reg.venId, rid('ur')));
+          if (answer.type !== 'UpdatedReport' || answer.response.code !== ResponseCode.OK) {
+            log?.warn({ answer: answer.type }, 'VTN did not acknowledge the report; kept in the outbox');
+            return;
+          }
+          outbox.ack(queued.map((x) => x.key));
+        }
+      } catch (err) {
+        log?.warn({ err }, 'sending reports failed; they stay in the outbox');
+      }
+    })().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  }
+
+  async function tickOnce(): Promise<void> {
+    const now = clock();
+    const reading = await readDevice();
+    await actuate(now);
+    produceReports(now, reading);
+    saveEvents();
+    if (outbox.pendingCount() > 0) void flush();
+  }
+
+  function tick(): Promise<void> {
+    if (ticking !== undefined) return ticking;
+    ticking = tickOnce().finally(() => {
+      ticking = undefined;
+    });
+    return ticking;
+  }
+
+  const createdReport = (code: number, description: string, requestId: string, pending: readonly string[], venId: string): CreatedReport => ({
+    type: 'CreatedReport',
+    schemaVersion: '2.0b',
+    response: { code, ...(code === ResponseCode.OK ? {} : { description }), requestId },
+    pendingReports: [...pending],
+    venId,
+  });
+
+  async function onPayload(payload: Payload, _origin: string, reg: Registration): Promise<HandlerResult> {
+    const now = clock();
+    switch (payload.type) {
+      case 'DistributeEvent': {
+        if (lastReading === undefined) await readDevice();
+        const r = receiveEvents(events, payload, { identity: identity(reg), now, random, optPolicy, signals: options.signals, reading: lastReading, limits });
+        events = r.state;
+        saveEvents();
+        for (const o of r.outcomes) log?.info({ eventId: o.eventId, kind: o.kind, code: o.code, opt: o.optType, reason: o.reason }, 'event');
+        await actuate(now);
+        return { followUps: r.createdEvent === undefined ? [] : [r.createdEvent] };
+      }
+      case 'CreateReport':
+      case 'RegisteredReport': {
+        const requests = payload.reportRequests ?? [];
+        if (payload.type === 'RegisteredReport' && requests.length === 0) return {};
+        const c = createReports(reports, requests, now, reportOptions);
+        reports = c.state;
+        outbox.setMeta({ [META.REPORTS]: JSON.stringify(reports) });
+        const requestId = payload.type === 'CreateReport' ? payload.requestId : (payload.response.requestId ?? '');
+        const answer = createdReport(c.code, c.description, requestId, c.pendingReports, reg.venId);
+        const metadata = c.metadataRequests.map((id) => metadataPayload(reportOptions, reg.venId, now, rid('rr'), id));
+        setImmediate(() => void tick());
+        // R344: after oadrRegisteredReport, the oadrCreatedReport is a request of its own.
+        return payload.type === 'CreateReport' ? { reply: answer, followUps: metadata } : { followUps: [answer, ...metadata] };
+      }
+      case 'CancelReport': {
+        const c = cancelReports(reports, payload.reportRequestIds, payload.reportToFollow);
+        reports = c.state;
+        outbox.setMeta({ [META.REPORTS]: JSON.stringify(reports) });
+        return { reply: { type: 'CanceledReport', schemaVersion: '2.0b', response: { code: c.code, ...(c.code === ResponseCode.OK ? {} : { description: c.description }), requestId: payload.requestId }, pendingReports: [...c.pendingReports], venId: reg.venId } };
+      }
+      case 'UpdatedReport':
+        if (payload.cancelReport !== undefined) {
+          // R328: a piggy-backed cancel is processed like a stand-alone one, without an answer.
+          reports = cancelReports(reports, payload.cancelReport.reportRequestIds, payload.cancelReport.reportToFollow).state;
+          outbox.setMeta({ [META.REPORTS]: JSON.stringify(reports) });
+        }
+        return {};
+      case 'RegisterReport':
+        // The VTN's metadata (R301): acknowledged; this VEN requests no VTN reports.
+        return { reply: { type: 'RegisteredReport', schemaVersion: '2.0b', response: { code: ResponseCode.OK, requestId: payload.requestId }, venId: reg.venId } };
+      case 'UpdateReport':
+        return { reply: { type: 'UpdatedReport', schemaVersion: '2.0b', response: { code: ResponseCode.OK, requestId: payload.requestId }, venId: reg.venId } };
+      case 'Response':
+      case 'CreatedReport':
+      case 'CanceledReport':
+      case 'CreatedOpt':
+      case 'CanceledOpt':
+      case 'CanceledPartyRegistration':
+        return {};
+      default:
+        // R23 and friends: a payload the VEN never serves.
+        return { reply: { type: 'Response', schemaVersion: '2.0b', response: { code: ResponseCode.COMPLIANCE_ERROR, description: `${payload.type} is not served by a VEN`, requestId: '' }, venId: reg.venId } };
+    }
+  }
+
+  const transport = options.transport ?? createHttpTransport({ vtnUrl: options.vtnUrl, timeoutMs: options.requestTimeoutMs, ...(options.tls === undefined ? {} : { tls: options.tls }) });
+  let session!: VenSession;
+  if (options.push !== undefined) {
+    pushServer = await createPushServer({ host: options.push.host ?? '127.0.0.1', port: options.push.port ?? 0, handle: (p) => session.handlePush(p) });
+  }
+  session = createVenSession({
+    transport,
+    venName: options.venName,
+    transportAddress: pushServer?.url,
+    pollIntervalMs: options.pollIntervalMs,
+    pollJitterMs: options.pollJitterMs,
+    backoff: options.backoff,
+    random,
+    log,
+    registration: parse<Registration | undefined>(outbox.getMeta(META.REGISTRATION), undefined),
+    onOperational: () => void flush(),
+    onRegistration: (r) => outbox.setMeta({ [META.REGISTRATION]: r === undefined ? undefined : JSON.stringify(r) }),
+    handler: {
+      onRegistered(reg, fresh) {
+        const now = clock();
+        const out: Payload[] = [metadataPayload(reportOptions, reg.venId, now, rid('rr'))];
+        if (fresh) out.push({ type: 'RequestEvent', schemaVersion: '2.0b', requestId: rid('re'), venId: reg.venId });
+        return out;
+      },
+      onPayload,
+      onUnregistered() {
+        // R407: forget everything about the VTN; queued intervals of cancelled requests are dropped too.
+        events = EMPTY_EVENT_STORE;
+        reports = { samples: reports.samples, requests: {} };
+        const pending = outbox.pending(1_000_000).map((e) => e.key);
+        outbox.ack(pending);
+        outbox.setMeta({ [META.EVENTS]: JSON.stringify(events), [META.REPORTS]: JSON.stringify(reports) });
+        void actuate(clock());
+      },
+    },
+  });
+
+  return {
+    session,
+    pushUrl: () => pushServer?.url,
+    async start() {
+      try {
+        await device.connect();
+        limits = device.limits();
+      } catch (err) {
+        log?.warn({ err }, 'device not reachable at start; the VEN opts out until it answers');
+      }
+      session.start();
+      await tick();
+      timer = setInterval(() => void tick(), options.tickMs ?? 1000);
+      timer.unref();
+    },
+    async stop() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+      await ticking;
+      await session.stop();
+      await flushing;
+      await pushServer?.close();
+      if (setting !== undefined) {
+        try {
+          await device.restoreNormal();
+        } catch (err) {
+          log?.warn({ err }, 'restoring the device on stop failed');
+        }
+      }
+      await device.close().catch(() => undefined);
+      outbox.close();
+    },
+    tick,
+    flush,
+    status: () => ({ registration: session.registration(), session: session.status(), events, reports, setting, lastReading, outboxPending: outbox.pendingCount() }),
+  };
+}
