@@ -31,7 +31,7 @@ import {
   updateAvailability,
 } from '../chaincode/math/index.ts';
 import type { DayProfile, EventCustomer } from '../chaincode/math/index.ts';
-import { createSeededRandom } from '../chaincode/math/seeded-random.ts';
+import { createSeededRandom } from '../test/support/seeded-random.ts';
 
 const PHASES = ['baseline', 'allocation', 'settlement'] as const;
 type Phase = (typeof PHASES)[number];

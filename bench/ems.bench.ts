@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { solveSchedule } from '../ven/ems/index.ts';
 import type { EmsProblem } from '../ven/ems/index.ts';
 import { randomHousehold } from '../ven/ems/testing/random-household.ts';
-import { createSeededRandom } from '../ven/ems/testing/seeded-random.ts';
+import { createSeededRandom } from '../test/support/seeded-random.ts';
 import { thesisCase } from '../ven/ems/testing/thesis-case.ts';
 
 const { values: args } = parseArgs({ options: { cases: { type: 'string', default: '20' }, 'max-nodes': { type: 'string', default: '2000000' } } });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { validateXsdMany } from '../conformance/xsd.ts';
+import { prng } from '../test/support/seeded-random.ts';
 import { decodeOadr, decodeOadrInterpreted, decodePayload, encodeOadr } from './codec.ts';
 import { compiledDecoder } from './compiled-decoder.ts';
 import { CodecErrorCode, OadrCodecError, type CodecErrorCodeValue } from './errors.ts';
@@ -63,18 +64,6 @@ function assertRejects(xml: string | Uint8Array, code: CodecErrorCodeValue, http
   assert.equal(err.httpStatus, httpStatus);
   assert.equal(err.transport, true);
   return err;
-}
-
-/** Seeded PRNG (mulberry32): the fuzz run is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A document with `payloadXml` as the payload element inside the usual envelope. */

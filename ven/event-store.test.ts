@@ -2,7 +2,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CreatedEvent, EventResponse, EventSignal } from '../oadr/index.ts';
-import { createSeededRandom } from './ems/testing/seeded-random.ts';
+import { createSeededRandom } from '../test/support/seeded-random.ts';
 import {
   activeSetting,
   changeOpt,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReportRequest } from '../oadr/index.ts';
-import { createSeededRandom } from './ems/testing/seeded-random.ts';
+import { createSeededRandom } from '../test/support/seeded-random.ts';
 import { openOutbox } from './outbox.ts';
 import { createScriptedVtn, type ScriptedVtn } from './testing/scripted-vtn.ts';
 
@@ -61,7 +61,7 @@ test('outbox VEN: SIGKILL during reporting, 5 rounds: every interval arrives, ga
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    const target = new Set(arrivals(vtn)).size + 3 + rng.int(0, 4);
+    const target = new Set(arrivals(vtn)).size + 3 + rng.between(0, 4);
     try {
       await vtn.waitFor(() => new Set(arrivals(vtn)).size >= target, 20_000);
     } catch (err) {
@@ -69,7 +69,7 @@ test('outbox VEN: SIGKILL during reporting, 5 rounds: every interval arrives, ga
       await exited;
       throw new Error(`round ${round}: ${(err as Error).message}; child stderr: ${stderr}`);
     }
-    await new Promise((r) => setTimeout(r, rng.int(0, 30)));
+    await new Promise((r) => setTimeout(r, rng.between(0, 30)));
     child.kill('SIGKILL');
     t.assert.equal(await exited, 'SIGKILL');
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AVAILABILITY_DEFAULTS, AVAILABILITY_INITIAL, AVAILABILITY_ONE, initialAvailability, updateAvailability } from './availability.ts';
-import { createSeededRandom } from './seeded-random.ts';
+import { createSeededRandom } from '../../test/support/seeded-random.ts';
 
 const { beta, sigmaW, alpha } = AVAILABILITY_DEFAULTS; // β = 0.2, σ = 30 W, α = 0.2
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { BASELINE_DEFAULTS, baselineModeFor, computeBaseline, sumBaselines } from './baseline.ts';
 import type { DayProfile } from './baseline.ts';
 import { previousDays } from './calendar.ts';
-import { createSeededRandom } from './seeded-random.ts';
+import { createSeededRandom } from '../../test/support/seeded-random.ts';
 
 // A small hand-worked history: S = 4 slots, target Wednesday 2024-06-12, Y = 5.
 //   day         values             daily energy   note

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeReward, fullDayWindow, REWARD_DEFAULTS } from './reward.ts';
-import { createSeededRandom } from './seeded-random.ts';
+import { createSeededRandom } from '../../test/support/seeded-random.ts';
 
 const { tokenRateMilli } = REWARD_DEFAULTS; // k = 1000 milli-tokens per kW² per slot
 

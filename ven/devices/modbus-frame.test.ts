@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { prng } from '../../test/support/seeded-random.ts';
 import { FrameErrorCode, ModbusFrameError } from './errors.ts';
 import {
   encodeAdu,
@@ -197,18 +198,6 @@ test('splitFrames refuses a stream it cannot re-synchronise', () => {
   assert.equal(partial.frames.length, 0);
   assert.equal(partial.carry.length, 8);
 });
-
-/** mulberry32: small deterministic PRNG so a fuzz failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: random bytes never escape as anything but ModbusFrameError (seed 0xC0FFEE)', () => {
   const rand = prng(0xc0ffee);

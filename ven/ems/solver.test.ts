@@ -5,7 +5,7 @@ import { evaluateSchedule } from './evaluate.ts';
 import type { EmsProblem, FlexibleAppliance } from './problem.ts';
 import { solveSchedule } from './solver.ts';
 import { randomHousehold } from './testing/random-household.ts';
-import { createSeededRandom } from './testing/seeded-random.ts';
+import { createSeededRandom } from '../../test/support/seeded-random.ts';
 import { thesisCase } from './testing/thesis-case.ts';
 import { slotOfTime, timeOfSlot } from './time-of-use.ts';
 
@@ -194,12 +194,12 @@ test('property (seed 42): on 300 small random problems the solver matches exhaus
   let feasible = 0;
   for (let i = 0; i < 300; i++) {
     const problem = randomHousehold(rng, {
-      appliances: rng.int(1, 3),
+      appliances: rng.between(1, 3),
       slots: 24,
       maxWindowSlots: 12,
-      contractPowerW: 100 * rng.int(15, 45),
+      contractPowerW: 100 * rng.between(15, 45),
       event: rng.next() < 0.7,
-      toleranceW: 100 * rng.int(0, 5),
+      toleranceW: 100 * rng.between(0, 5),
       toleranceMode: rng.next() < 0.5 ? 'band' : 'at-least',
     });
     const s = solveSchedule(problem);
@@ -221,7 +221,7 @@ test('property (seed 7): on 40 day-long households of 4–8 appliances no random
   const rng = createSeededRandom(7);
   let compared = 0;
   for (let i = 0; i < 40; i++) {
-    const problem = randomHousehold(rng, { appliances: rng.int(4, 8), event: true, contractPowerW: 100 * rng.int(30, 60), toleranceW: 100 * rng.int(0, 3) });
+    const problem = randomHousehold(rng, { appliances: rng.between(4, 8), event: true, contractPowerW: 100 * rng.between(30, 60), toleranceW: 100 * rng.between(0, 3) });
     const s = solveSchedule(problem);
     if (s.status !== 'optimal') {
       t.assert.equal(s.status, 'infeasible', `case ${i}`);
@@ -230,7 +230,7 @@ test('property (seed 7): on 40 day-long households of 4–8 appliances no random
     t.assert.deepEqual(evaluateSchedule(problem, s.starts).violations, [], `case ${i}`);
     for (let k = 0; k < 300; k++) {
       const starts: Record<string, number> = {};
-      for (const a of problem.appliances) starts[a.id] = rng.int(a.earliestStartSlot, a.latestEndSlot - a.durationSlots);
+      for (const a of problem.appliances) starts[a.id] = rng.between(a.earliestStartSlot, a.latestEndSlot - a.durationSlots);
       const e = evaluateSchedule(problem, starts);
       if (e.violations.length > 0) continue;
       compared++;

@@ -5,7 +5,7 @@
  */
 import type { EmsProblem, FlexibleAppliance, ToleranceModeValue } from '../problem.ts';
 import { italianWeekdayPrices } from '../time-of-use.ts';
-import type { SeededRandom } from './seeded-random.ts';
+import type { SeededRandom } from '../../../test/support/seeded-random.ts';
 
 export interface RandomHouseholdOptions {
   readonly appliances: number;
@@ -26,17 +26,17 @@ export function randomHousehold(rng: SeededRandom, options: Readonly<RandomHouse
   const fixedLoadW = Array.from({ length: T }, (_, h) => {
     const x = (h * 24) / T;
     const hump = x >= 7 && x < 9 ? 400 : x >= 19 && x < 22 ? 700 : 0;
-    return 150 + hump + rng.int(0, 200);
+    return 150 + hump + rng.between(0, 200);
   });
   const appliances: FlexibleAppliance[] = [];
   for (let i = 0; i < options.appliances; i++) {
-    const durationSlots = rng.int(1, Math.min(12, Math.max(1, Math.floor(T / 4))));
+    const durationSlots = rng.between(1, Math.min(12, Math.max(1, Math.floor(T / 4))));
     const maxWindow = Math.min(T, options.maxWindowSlots ?? T);
-    const window = rng.int(durationSlots, Math.max(durationSlots, maxWindow));
-    const earliestStartSlot = rng.int(0, T - window);
+    const window = rng.between(durationSlots, Math.max(durationSlots, maxWindow));
+    const earliestStartSlot = rng.between(0, T - window);
     const latestEndSlot = earliestStartSlot + window;
-    const baselineStartSlot = rng.int(earliestStartSlot, latestEndSlot - durationSlots);
-    appliances.push({ id: `a${i}`, powerW: 100 * rng.int(3, 25), durationSlots, earliestStartSlot, latestEndSlot, baselineStartSlot });
+    const baselineStartSlot = rng.between(earliestStartSlot, latestEndSlot - durationSlots);
+    appliances.push({ id: `a${i}`, powerW: 100 * rng.between(3, 25), durationSlots, earliestStartSlot, latestEndSlot, baselineStartSlot });
   }
   const problem: EmsProblem = {
     pricePerKWh,
@@ -49,9 +49,9 @@ export function randomHousehold(rng: SeededRandom, options: Readonly<RandomHouse
   if (options.event !== true) return problem;
   // The event asks, slot by slot, for a share (30–80 %) of the flexible load the usual runs put there,
   // as the contract's allocation does in proportion to availability; never more than exists.
-  const durationSlots = rng.int(1, Math.max(1, Math.floor(T / 8)));
-  const startSlot = rng.int(0, T - durationSlots);
-  const share = rng.int(30, 80) / 100;
+  const durationSlots = rng.between(1, Math.max(1, Math.floor(T / 8)));
+  const startSlot = rng.between(0, T - durationSlots);
+  const share = rng.between(30, 80) / 100;
   const flexW = new Array<number>(T).fill(0);
   for (const a of appliances) for (let h = a.baselineStartSlot; h < a.baselineStartSlot + a.durationSlots; h++) flexW[h]! += a.powerW;
   const reductionW = Array.from({ length: durationSlots }, (_, i) => 10 * Math.floor((share * flexW[startSlot + i]!) / 10));
