@@ -1,0 +1,32 @@
+/**
+ * Errors of the VTN. A `VtnError` has a stable `code`; the message says what to do next. OpenADR
+ * application errors (a response code inside the answer payload) are `OadrProtocolError`s from
+ * `oadr/`; they never leave the VTN as exceptions, the HTTP edge turns them into payloads.
+ */
+
+export const VTN_ERROR_CODES = [
+  /** The configuration object is invalid (a wrong type, a value out of range, an unknown key). */
+  'INVALID_CONFIG',
+  /** An argument of the public API is invalid (an unknown program, a bad signal value, R104…). */
+  'INVALID_ARGUMENT',
+  /** No such event, VEN or customer. */
+  'NOT_FOUND',
+  /** The change would rewrite the past (R20) or touch a cancelled event. */
+  'NOT_ALLOWED',
+  /** The store failed or holds data this version cannot read. */
+  'STORE',
+  /** The VTN is closed or closing. */
+  'CLOSED',
+] as const;
+
+export type VtnErrorCode = (typeof VTN_ERROR_CODES)[number];
+
+export class VtnError extends Error {
+  override readonly name = 'VtnError';
+  readonly code: VtnErrorCode;
+
+  constructor(code: VtnErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}

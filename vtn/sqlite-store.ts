@@ -1,0 +1,235 @@
+/**
+ * The default `VtnStore`: one `node:sqlite` database (`<dataDir>/vtn.sqlite`, WAL, synchronous
+ * FULL), so a restart, or a crash between two requests, loses no registration, queued payload or
+ * event. Rows hold JSON of our model types; the columns used for lookups are kept apart.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { Payload, PayloadType } from '../oadr/index.ts';
+import { VtnError } from './errors.ts';
+import type { VtnEvent } from './event-model.ts';
+import type { CustomerRecord, EventVenState, QueueItem, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
+
+export interface SqliteStoreOptions {
+  /** Directory for `vtn.sqlite`, created if missing; `:memory:` for a store that dies with the process. */
+  readonly dataDir: string;
+}
+
+export const STORE_FILE = 'vtn.sqlite';
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS customers (
+  customer_id TEXT PRIMARY KEY, ven_name TEXT UNIQUE, ven_id TEXT UNIQUE, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS registrations (
+  ven_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS registrations_customer ON registrations (customer_id);
+CREATE TABLE IF NOT EXISTS queue (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, ven_id TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT, enqueued_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS queue_ven ON queue (ven_id, seq);
+CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS event_vens (
+  event_id TEXT NOT NULL, ven_id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (event_id, ven_id));
+CREATE INDEX IF NOT EXISTS event_vens_ven ON event_vens (ven_id);
+CREATE TABLE IF NOT EXISTS report_metadata (ven_id TEXT PRIMARY KEY, reports TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS telemetry (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, ven_id TEXT NOT NULL, report_request_id TEXT NOT NULL,
+  report_specifier_id TEXT NOT NULL, received_at INTEGER NOT NULL, report TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS telemetry_ven ON telemetry (ven_id, id);
+CREATE TABLE IF NOT EXISTS opts (
+  ven_id TEXT NOT NULL, opt_id TEXT NOT NULL, opt TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (ven_id, opt_id));
+`;
+
+type Row = Record<string, unknown>;
+
+export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnStore {
+  let path = ':memory:';
+  if (options.dataDir !== ':memory:') {
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+    } catch (err) {
+      throw new VtnError('STORE', `cannot create the VTN data directory ${options.dataDir}; check the path and its permissions`, { cause: err });
+    }
+    path = join(options.dataDir, STORE_FILE);
+  }
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+    db.exec(SCHEMA);
+  } catch (err) {
+    throw new VtnError('STORE', `cannot open the VTN store ${path}; is another VTN using this data directory?`, { cause: err });
+  }
+  const version = db.prepare('SELECT value FROM meta WHERE key = ?').get('schemaVersion') as Row | undefined;
+  if (version === undefined) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schemaVersion', String(SCHEMA_VERSION));
+  else if (Number(version.value) !== SCHEMA_VERSION) {
+    db.close();
+    throw new VtnError('STORE', `the VTN store ${path} has schema version ${String(version.value)}, this VTN reads ${SCHEMA_VERSION}; use a matching release`);
+  }
+
+  const cache = new Map<string, StatementSync>();
+  const q = (sql: string): StatementSync => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  const json = <T>(row: Row | undefined, col = 'data'): T | undefined => (row === undefined ? undefined : (JSON.parse(row[col] as string) as T));
+  const all = <T>(rows: Row[], col = 'data'): T[] => rows.map((r) => JSON.parse(r[col] as string) as T);
+
+  let depth = 0;
+  const transaction = <T>(fn: () => T): T => {
+    if (depth > 0) {
+      depth++;
+      try {
+        return fn();
+      } finally {
+        depth--;
+      }
+    }
+    db.exec('BEGIN IMMEDIATE');
+    depth = 1;
+    try {
+      const out = fn();
+      db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    } finally {
+      depth = 0;
+    }
+  };
+
+  const toItem = (r: Row): QueueItem => ({
+    seq: Number(r.seq),
+    venId: r.ven_id as string,
+    kind: r.kind as PayloadType,
+    payload: r.payload === null ? undefined : (JSON.parse(r.payload as string) as Payload),
+    enqueuedAt: Number(r.enqueued_at),
+  });
+
+  return {
+    putCustomer(c: CustomerRecord): void {
+      q('INSERT OR REPLACE INTO customers (customer_id, ven_name, ven_id, data) VALUES (?, ?, ?, ?)').run(
+        c.customerId, c.venName ?? null, c.venId ?? null, JSON.stringify(c),
+      );
+    },
+    getCustomer: (id) => json<CustomerRecord>(q('SELECT data FROM customers WHERE customer_id = ?').get(id) as Row | undefined),
+    findCustomerByVenName: (name) => json<CustomerRecord>(q('SELECT data FROM customers WHERE ven_name = ?').get(name) as Row | undefined),
+    findCustomerByVenId: (venId) => json<CustomerRecord>(q('SELECT data FROM customers WHERE ven_id = ?').get(venId) as Row | undefined),
+    listCustomers: () => all<CustomerRecord>(q('SELECT data FROM customers ORDER BY customer_id').all() as Row[]),
+
+    putRegistration(r: VenRegistration): void {
+      q('INSERT OR REPLACE INTO registrations (ven_id, customer_id, data) VALUES (?, ?, ?)').run(r.venId, r.customerId, JSON.stringify(r));
+    },
+    getRegistration: (venId) => json<VenRegistration>(q('SELECT data FROM registrations WHERE ven_id = ?').get(venId) as Row | undefined),
+    findRegistrationIgnoringCase: (venId) =>
+      json<VenRegistration>(q('SELECT data FROM registrations WHERE ven_id = ? COLLATE NOCASE LIMIT 1').get(venId) as Row | undefined),
+    findRegistrationByCustomer: (customerId) =>
+      json<VenRegistration>(q('SELECT data FROM registrations WHERE customer_id = ? LIMIT 1').get(customerId) as Row | undefined),
+    listRegistrations: () => all<VenRegistration>(q('SELECT data FROM registrations ORDER BY ven_id').all() as Row[]),
+    eraseVen(venId, { keepRegistration }) {
+      transaction(() => {
+        q('DELETE FROM queue WHERE ven_id = ?').run(venId);
+        q('DELETE FROM report_metadata WHERE ven_id = ?').run(venId);
+        q('DELETE FROM opts WHERE ven_id = ?').run(venId);
+        if (!keepRegistration) {
+          // R407: nothing of the VEN is kept.
+          q('DELETE FROM event_vens WHERE ven_id = ?').run(venId);
+          q('DELETE FROM registrations WHERE ven_id = ?').run(venId);
+          return;
+        }
+        // R406: per-event state is reset, not dropped: the VEN stays targeted by its events.
+        for (const row of q('SELECT data FROM event_vens WHERE ven_id = ?').all(venId) as Row[]) {
+          const s = JSON.parse(row.data as string) as EventVenState;
+          const reset: EventVenState = { ...s, optType: undefined, optModificationNumber: undefined, optAt: undefined, optRequestId: undefined, cancelAcked: false, cancelDeliveries: 0, lastDeliveredAt: undefined };
+          q('UPDATE event_vens SET data = ? WHERE event_id = ? AND ven_id = ?').run(JSON.stringify(reset), s.eventId, venId);
+        }
+      });
+    },
+
+    enqueue(venId, kind, payload, at) {
+      const r = q('INSERT INTO queue (ven_id, kind, payload, enqueued_at) VALUES (?, ?, ?, ?)').run(venId, kind, payload === undefined ? null : JSON.stringify(payload), at);
+      return Number(r.lastInsertRowid);
+    },
+    peek(venId) {
+      const r = q('SELECT * FROM queue WHERE ven_id = ? ORDER BY seq LIMIT 1').get(venId) as Row | undefined;
+      return r === undefined ? undefined : toItem(r);
+    },
+    shift(venId) {
+      // The common poll finds the queue empty: answer that without opening a write transaction.
+      if (q('SELECT 1 FROM queue WHERE ven_id = ? LIMIT 1').get(venId) === undefined) return undefined;
+      return transaction(() => {
+        const r = q('SELECT * FROM queue WHERE ven_id = ? ORDER BY seq LIMIT 1').get(venId) as Row | undefined;
+        if (r === undefined) return undefined;
+        q('DELETE FROM queue WHERE seq = ?').run(r.seq as number);
+        return toItem(r);
+      });
+    },
+    removeQueued(seq) {
+      q('DELETE FROM queue WHERE seq = ?').run(seq);
+    },
+    removeQueuedKind: (venId, kind) => Number(q('DELETE FROM queue WHERE ven_id = ? AND kind = ?').run(venId, kind).changes),
+    queueDepth: (venId) => Number((q('SELECT count(*) AS n FROM queue WHERE ven_id = ?').get(venId) as Row).n),
+    vensWithQueuedItems: () => (q('SELECT DISTINCT ven_id FROM queue').all() as Row[]).map((r) => r.ven_id as string),
+
+    putEvent(e) {
+      q('INSERT OR REPLACE INTO events (event_id, data) VALUES (?, ?)').run(e.eventId, JSON.stringify(e));
+    },
+    getEvent: (id) => json<VtnEvent>(q('SELECT data FROM events WHERE event_id = ?').get(id) as Row | undefined),
+    listEvents: () => all<VtnEvent>(q('SELECT data FROM events ORDER BY rowid').all() as Row[]),
+    putEventVen(s) {
+      q('INSERT OR REPLACE INTO event_vens (event_id, ven_id, data) VALUES (?, ?, ?)').run(s.eventId, s.venId, JSON.stringify(s));
+    },
+    getEventVen: (eventId, venId) => json<EventVenState>(q('SELECT data FROM event_vens WHERE event_id = ? AND ven_id = ?').get(eventId, venId) as Row | undefined),
+    listEventVens: (eventId) => all<EventVenState>(q('SELECT data FROM event_vens WHERE event_id = ? ORDER BY ven_id').all(eventId) as Row[]),
+    listVenEvents(venId) {
+      const rows = q('SELECT e.data AS event, v.data AS state FROM event_vens v JOIN events e ON e.event_id = v.event_id WHERE v.ven_id = ? ORDER BY e.rowid').all(venId) as Row[];
+      return rows.map((r) => ({ event: JSON.parse(r.event as string) as VtnEvent, state: JSON.parse(r.state as string) as EventVenState }));
+    },
+
+    putReportMetadata(venId, reports, at) {
+      q('INSERT OR REPLACE INTO report_metadata (ven_id, reports, at) VALUES (?, ?, ?)').run(venId, JSON.stringify(reports), at);
+    },
+    getReportMetadata(venId) {
+      const r = q('SELECT reports, at FROM report_metadata WHERE ven_id = ?').get(venId) as Row | undefined;
+      return r === undefined ? undefined : { reports: JSON.parse(r.reports as string) as unknown, at: Number(r.at) };
+    },
+    appendTelemetry(t: TelemetryRecord) {
+      q('INSERT INTO telemetry (ven_id, report_request_id, report_specifier_id, received_at, report) VALUES (?, ?, ?, ?, ?)').run(
+        t.venId, t.reportRequestId, t.reportSpecifierId, t.receivedAt, JSON.stringify(t.report),
+      );
+    },
+    listTelemetry(venId) {
+      return (q('SELECT * FROM telemetry WHERE ven_id = ? ORDER BY id').all(venId) as Row[]).map((r) => ({
+        venId: r.ven_id as string,
+        reportRequestId: r.report_request_id as string,
+        reportSpecifierId: r.report_specifier_id as string,
+        receivedAt: Number(r.received_at),
+        report: JSON.parse(r.report as string) as unknown,
+      }));
+    },
+
+    putOpt(venId, optId, opt, at) {
+      q('INSERT OR REPLACE INTO opts (ven_id, opt_id, opt, at) VALUES (?, ?, ?, ?)').run(venId, optId, JSON.stringify(opt), at);
+    },
+    deleteOpt: (venId, optId) => Number(q('DELETE FROM opts WHERE ven_id = ? AND opt_id = ?').run(venId, optId).changes) > 0,
+    listOpts(venId) {
+      return (q('SELECT * FROM opts WHERE ven_id = ? ORDER BY at, opt_id').all(venId) as Row[]).map((r) => ({
+        optId: r.opt_id as string,
+        opt: JSON.parse(r.opt as string) as unknown,
+        at: Number(r.at),
+      }));
+    },
+
+    transaction,
+    close() {
+      if (db.isOpen) db.close();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The VTN's own durable state, behind an interface so another back-end can replace the default
+ * `node:sqlite` one (sqlite-store.ts). What must be shared and certified lives on the ledger; this
+ * store holds what the VTN needs to speak OpenADR: customers it may serve, registrations, per-VEN
+ * FIFO queues, the events as it distributes them and each VEN's view of them (values, opt state,
+ * cancellation acknowledgement), report metadata, requests and telemetry, opt schedules.
+ *
+ * The interface is synchronous: node:sqlite is, and a poll then costs no promise hops.
+ */
+import type { Payload, PayloadType } from '../oadr/index.ts';
+import type { VtnEvent } from './event-model.ts';
+
+export interface CustomerRecord {
+  readonly customerId: string;
+  /** oadrVenName that links a registering VEN to this customer (registration policy enrolled-only). */
+  readonly venName: string | undefined;
+  /** Certificate fingerprint (the security issue will link VENs by it). */
+  readonly fingerprint: string | undefined;
+  /** A venID pre-configured in the VEN (R402), if any. */
+  readonly venId: string | undefined;
+  readonly enrolledAt: number;
+}
+
+export type RegistrationState = 'registered' | 'cancelling';
+
+export interface VenRegistration {
+  readonly venId: string;
+  readonly registrationId: string;
+  readonly customerId: string;
+  readonly venName: string | undefined;
+  readonly fingerprint: string | undefined;
+  readonly profileName: '2.0a' | '2.0b';
+  readonly transportName: 'simpleHttp' | 'xmpp';
+  readonly transportAddress: string | undefined;
+  readonly httpPullModel: boolean;
+  readonly reportOnly: boolean;
+  readonly xmlSignature: boolean;
+  readonly registeredAt: number;
+  readonly state: RegistrationState;
+  /** The VTN asked for a re-registration (oadrRequestReregistration): the next create keeps the VEN's state (R406). */
+  readonly reregistrationRequested: boolean;
+}
+
+/** A payload waiting for a VEN. An `oadrDistributeEvent` is stored as a marker and built when delivered (always current, R50). */
+export interface QueueItem {
+  readonly seq: number;
+  readonly venId: string;
+  readonly kind: PayloadType;
+  readonly payload: Payload | undefined;
+  readonly enqueuedAt: number;
+}
+
+export type OptType = 'optIn' | 'optOut';
+
+/** One VEN's view of one event. */
+export interface EventVenState {
+  readonly eventId: string;
+  readonly venId: string;
+  /** Signal values for this VEN, by signalID, one per interval. */
+  readonly values: Readonly<Record<string, readonly number[]>>;
+  readonly optType: OptType | undefined;
+  readonly optModificationNumber: number | undefined;
+  readonly optAt: number | undefined;
+  /** requestID the VEN echoed in its eventResponse (R42). */
+  readonly optRequestId: string | undefined;
+  /** The VEN acknowledged the cancellation (R36, R50). */
+  readonly cancelAcked: boolean;
+  /** Deliveries of the cancelled event so far (R52). */
+  readonly cancelDeliveries: number;
+  readonly lastDeliveredAt: number | undefined;
+}
+
+export interface TelemetryRecord {
+  readonly venId: string;
+  readonly reportRequestId: string;
+  readonly reportSpecifierId: string;
+  readonly receivedAt: number;
+  /** The decoded `Report`, as JSON. */
+  readonly report: unknown;
+}
+
+export interface VtnStore {
+  // customers
+  putCustomer(c: CustomerRecord): void;
+  getCustomer(customerId: string): CustomerRecord | undefined;
+  findCustomerByVenName(venName: string): CustomerRecord | undefined;
+  findCustomerByVenId(venId: string): CustomerRecord | undefined;
+  listCustomers(): CustomerRecord[];
+
+  // registrations
+  putRegistration(r: VenRegistration): void;
+  getRegistration(venId: string): VenRegistration | undefined;
+  /** A registration whose venID equals `venId` ignoring letter case (for telling 452 from 463, R512). */
+  findRegistrationIgnoringCase(venId: string): VenRegistration | undefined;
+  findRegistrationByCustomer(customerId: string): VenRegistration | undefined;
+  listRegistrations(): VenRegistration[];
+  /**
+   * Erase a VEN's state: its queue, report metadata, requests and telemetry links, opt schedules
+   * and per-event state; the registration too unless `keepRegistration` (R406, R407).
+   */
+  eraseVen(venId: string, options: { readonly keepRegistration: boolean }): void;
+
+  // per-VEN FIFO queue
+  enqueue(venId: string, kind: PayloadType, payload: Payload | undefined, at: number): number;
+  peek(venId: string): QueueItem | undefined;
+  /** Take the head of the queue, in one transaction. */
+  shift(venId: string): QueueItem | undefined;
+  removeQueued(seq: number): void;
+  /** Remove undelivered items of one kind (a new oadrDistributeEvent replaces an older one). */
+  removeQueuedKind(venId: string, kind: PayloadType): number;
+  queueDepth(venId: string): number;
+  /** venIDs with at least one queued item. */
+  vensWithQueuedItems(): string[];
+
+  // events
+  putEvent(e: VtnEvent): void;
+  getEvent(eventId: string): VtnEvent | undefined;
+  listEvents(): VtnEvent[];
+  putEventVen(s: EventVenState): void;
+  getEventVen(eventId: string, venId: string): EventVenState | undefined;
+  listEventVens(eventId: string): EventVenState[];
+  /** The events a VEN is targeted by, with its state, oldest first. */
+  listVenEvents(venId: string): Array<{ readonly event: VtnEvent; readonly state: EventVenState }>;
+
+  // reports (metadata, requests, telemetry)
+  putReportMetadata(venId: string, reports: unknown, at: number): void;
+  getReportMetadata(venId: string): { readonly reports: unknown; readonly at: number } | undefined;
+  appendTelemetry(t: TelemetryRecord): void;
+  listTelemetry(venId: string): TelemetryRecord[];
+
+  // opt schedules (EiOpt)
+  putOpt(venId: string, optId: string, opt: unknown, at: number): void;
+  deleteOpt(venId: string, optId: string): boolean;
+  listOpts(venId: string): Array<{ readonly optId: string; readonly opt: unknown; readonly at: number }>;
+
+  /** Run `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}

@@ -1,0 +1,158 @@
+/**
+ * Test helpers: a VTN on loopback with a movable clock, and a minimal VEN that builds payloads
+ * and POSTs them over real HTTP. For the VTN's tests and for other parts' integration tests.
+ */
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { decodeOadr, encodeOadr, type EventResponse, type Payload, type PayloadOf } from '../../oadr/index.ts';
+import type { VtnConfigInput } from '../config.ts';
+import type { ServiceName } from '../dispatch.ts';
+import type { Logger } from '../logger.ts';
+import { createVtn, type Vtn, type VtnOptions } from '../vtn.ts';
+
+export interface TestClock {
+  now(): number;
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+export function createTestClock(start = Date.UTC(2030, 0, 15, 12, 0, 0)): TestClock {
+  let t = start;
+  return { now: () => t, set: (ms) => void (t = ms), advance: (ms) => void (t += ms) };
+}
+
+export interface TestVtn {
+  readonly vtn: Vtn;
+  readonly url: string;
+  readonly clock: TestClock;
+}
+
+/** A listening VTN on 127.0.0.1 with an in-memory store (unless `options.store`/`dataDir` say otherwise); closed by `t.after`. */
+export async function startTestVtn(
+  t: { after(fn: () => unknown): void },
+  config: VtnConfigInput = {},
+  options: Omit<VtnOptions, 'config' | 'now'> & { readonly clock?: TestClock } = {},
+): Promise<TestVtn> {
+  const clock = options.clock ?? createTestClock();
+  const vtn = createVtn({ ...options, config: { dataDir: ':memory:', registrationPolicy: 'open', ...config }, now: clock.now });
+  t.after(() => vtn.close());
+  const url = await vtn.listen({ host: '127.0.0.1', port: 0 });
+  return { vtn, url, clock };
+}
+
+export interface PostResult {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly raw: Buffer;
+  /** The decoded answer (after gunzip/inflate), when the body is an OpenADR payload. */
+  readonly payload: Payload | undefined;
+}
+
+export async function postXml(
+  url: string,
+  service: ServiceName | string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  prefix = '',
+): Promise<PostResult> {
+  const res = await fetch(`${url}${prefix}/OpenADR2/Simple/2.0b/${service}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/xml', 'accept-encoding': 'identity', ...headers },
+    body,
+  });
+  const raw = Buffer.from(await res.arrayBuffer());
+  const enc = res.headers.get('content-encoding');
+  // fetch decompresses on its own only when it asked; we asked for identity unless the test overrides.
+  let text = raw;
+  if (enc === 'gzip' && raw[0] === 0x1f) text = gunzipSync(raw);
+  if (enc === 'deflate' && raw[0] === 0x78) text = inflateSync(raw);
+  let payload: Payload | undefined;
+  if (res.status === 200 && text.length > 0) payload = decodeOadr(text).payload;
+  return { status: res.status, headers: res.headers, raw, payload };
+}
+
+export async function post(url: string, service: ServiceName, payload: Payload, headers?: Record<string, string>): Promise<PostResult> {
+  return postXml(url, service, encodeOadr(payload), headers);
+}
+
+/** Post and expect an answer of one type. */
+export async function call<T extends Payload['type']>(url: string, service: ServiceName, payload: Payload, expect: T): Promise<PayloadOf<T>> {
+  const r = await post(url, service, payload);
+  if (r.status !== 200 || r.payload === undefined) throw new Error(`${service} answered HTTP ${r.status}`);
+  if (r.payload.type !== expect) throw new Error(`${service} answered ${r.payload.type}, expected ${expect}`);
+  return r.payload as PayloadOf<T>;
+}
+
+const V = '2.0b' as const;
+
+export const ven = {
+  create(o: { venName?: string; pull?: boolean; transportAddress?: string; registrationId?: string; venId?: string; requestId?: string } = {}): Payload {
+    const p: Payload = {
+      type: 'CreatePartyRegistration',
+      schemaVersion: V,
+      requestId: o.requestId ?? 'rq-reg',
+      profileName: '2.0b',
+      transportName: 'simpleHttp',
+      reportOnly: false,
+      xmlSignature: false,
+      httpPullModel: o.pull ?? true,
+    };
+    if (o.venName !== undefined) p.venName = o.venName;
+    if (o.transportAddress !== undefined) p.transportAddress = o.transportAddress;
+    if (o.registrationId !== undefined) p.registrationId = o.registrationId;
+    if (o.venId !== undefined) p.venId = o.venId;
+    return p;
+  },
+  query: (requestId = 'rq-q'): Payload => ({ type: 'QueryRegistration', schemaVersion: V, requestId }),
+  poll: (venId: string): Payload => ({ type: 'Poll', schemaVersion: V, venId }),
+  requestEvent: (venId: string, replyLimit?: number, requestId = 'rq-ev'): Payload => ({
+    type: 'RequestEvent',
+    schemaVersion: V,
+    requestId,
+    venId,
+    ...(replyLimit === undefined ? {} : { replyLimit }),
+  }),
+  createdEvent(venId: string, responses: ReadonlyArray<{ eventId: string; modificationNumber: number; optType?: 'optIn' | 'optOut'; requestId?: string }>): Payload {
+    const eventResponses: EventResponse[] = responses.map((r) => ({
+      code: 200,
+      requestId: r.requestId ?? 'rq-dist',
+      qualifiedEventId: { eventId: r.eventId, modificationNumber: r.modificationNumber },
+      optType: r.optType ?? 'optIn',
+    }));
+    return { type: 'CreatedEvent', schemaVersion: V, response: { code: 200, requestId: '' }, eventResponses, venId };
+  },
+  cancel: (venId: string, registrationId: string): Payload => ({ type: 'CancelPartyRegistration', schemaVersion: V, requestId: 'rq-c', registrationId, venId }),
+  registeredReport: (venId: string): Payload => ({ type: 'RegisteredReport', schemaVersion: V, response: { code: 200, requestId: '' }, venId }),
+  response: (venId: string): Payload => ({ type: 'Response', schemaVersion: V, response: { code: 200, requestId: '' }, venId }),
+};
+
+/** Register a VEN (policy open by default in startTestVtn) and drain its queue; returns its IDs. */
+export async function registerVen(url: string, venName: string, o: { pull?: boolean; transportAddress?: string; drain?: boolean } = {}): Promise<{ venId: string; registrationId: string }> {
+  const created = await call(url, 'EiRegisterParty', ven.create({ venName, ...o }), 'CreatedPartyRegistration');
+  if (created.response.code !== 200 || created.venId === undefined || created.registrationId === undefined) {
+    throw new Error(`registration of ${venName} failed with ${created.response.code}: ${created.response.description ?? ''}`);
+  }
+  if (o.drain ?? (o.pull ?? true)) await drain(url, created.venId);
+  return { venId: created.venId, registrationId: created.registrationId };
+}
+
+/** Poll until oadrResponse; returns what was delivered. */
+export async function drain(url: string, venId: string, max = 20): Promise<Payload[]> {
+  const out: Payload[] = [];
+  for (let i = 0; i < max; i++) {
+    const { status, payload: p } = await post(url, 'OadrPoll', ven.poll(venId));
+    if (status !== 200) throw new Error(`oadrPoll answered HTTP ${status}`);
+    if (p === undefined || p.type === 'Response') return out;
+    out.push(p);
+  }
+  throw new Error(`the queue of ${venId} did not drain in ${max} polls`);
+}
+
+/** A logger that keeps every record (to check that bad input is logged once, with the venID). */
+export function recordingLogger(): Logger & { readonly records: Array<Record<string, unknown> & { level: string; msg: string | undefined }> } {
+  const records: Array<Record<string, unknown> & { level: string; msg: string | undefined }> = [];
+  const make = (bindings: Record<string, unknown>): Logger => {
+    const at = (level: string) => (obj: object, msg?: string) => void records.push({ ...bindings, ...obj, level, msg });
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (b) => make({ ...bindings, ...b }) };
+  };
+  return Object.assign(make({}), { records });
+}

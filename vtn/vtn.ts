@@ -1,0 +1,192 @@
+/**
+ * `createVtn(options)`: the VTN assembled from its parts — configuration, store, protocol
+ * services, transports (HTTP pull and push) and the fastify server — with the public API the
+ * admin REST API and the IEC 104 bridge call (`vtn.events`, `vtn.vens`, `vtn.customers`).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Payload } from '../oadr/index.ts';
+import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './config.ts';
+import { defaultIds, type VtnContext } from './context.ts';
+import { dispatch, payloadVenId, type DispatchResult } from './dispatch.ts';
+import { VtnError } from './errors.ts';
+import { createEventsApi, type EventsApi } from './event-service.ts';
+import { createHttpPushTransport, type HttpPushTransport } from './http-push.ts';
+import { createOadrHttpServer } from './http-server.ts';
+import type { LedgerPort } from './ledger-port.ts';
+import { LOG_COMPONENT, silentLogger, type Logger } from './logger.ts';
+import { materialize } from './poll.ts';
+import { cancelRegistration, requestReregistration } from './registration.ts';
+import { createSqliteStore } from './sqlite-store.ts';
+import type { CustomerRecord, VenRegistration, VtnStore } from './store.ts';
+import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './ven-transport.ts';
+
+export interface VtnOptions {
+  /** Merged configuration (file < OADR_* env < flags, merged by the CLI); validated here once. */
+  readonly config?: VtnConfigInput;
+  /** Default: the node:sqlite store in `config.dataDir`. A store passed in is not closed by `close()`. */
+  readonly store?: VtnStore;
+  readonly logger?: Logger;
+  /** Clock in ms since the epoch (tests move it). */
+  readonly now?: () => number;
+  readonly newId?: (prefix: string) => string;
+  readonly ledger?: LedgerPort;
+  /** For push (tests inject failures). */
+  readonly fetch?: typeof fetch;
+  readonly random?: () => number;
+}
+
+export interface VenView extends VenRegistration {
+  readonly queueDepth: number;
+  /** Last payload received from the VEN since this process started (ms), if any. */
+  readonly lastContactAt: number | undefined;
+}
+
+export interface VensApi {
+  list(): VenView[];
+  get(venId: string): VenView | undefined;
+  /** Queue (pull) or push oadrCancelPartyRegistration; the VEN is deleted when it acknowledges (R407). */
+  cancelRegistration(venId: string): void;
+  /** Queue (pull) or push oadrRequestReregistration. */
+  requestReregistration(venId: string): void;
+}
+
+export interface EnrolCustomerInput {
+  readonly customerId: string;
+  readonly venName?: string;
+  readonly venId?: string;
+  readonly fingerprint?: string;
+}
+
+export interface CustomersApi {
+  enrol(input: EnrolCustomerInput): CustomerRecord;
+  get(customerId: string): CustomerRecord | undefined;
+  list(): CustomerRecord[];
+}
+
+export interface ListenOptions {
+  readonly port?: number;
+  readonly host?: string;
+}
+
+export interface Vtn {
+  readonly config: VtnConfig;
+  readonly store: VtnStore;
+  /** The fastify instance (tests use `app.inject()`). */
+  readonly app: FastifyInstance;
+  readonly events: EventsApi;
+  readonly vens: VensApi;
+  readonly customers: CustomersApi;
+  /** Handle one decoded VEN→VTN payload, whatever the transport (XMPP plugs in here). */
+  handle(payload: Payload): DispatchResult;
+  /** Start listening; resolves to the base URL, e.g. `http://127.0.0.1:41234`. */
+  listen(options?: ListenOptions): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
+  const config = resolveVtnConfig(options.config ?? {});
+  const log = (options.logger ?? silentLogger).child({ component: 'vtn', vtnId: config.vtnId });
+  const ownStore = options.store === undefined;
+  const store = options.store ?? createSqliteStore({ dataDir: config.dataDir });
+  const now = options.now ?? Date.now;
+  const lastContact = new Map<string, number>();
+  const transports = new Map<TransportKind, VenTransport>();
+  let closed = false;
+
+  const wake = (venId: string): void => {
+    const reg = store.getRegistration(venId);
+    if (reg === undefined) return;
+    transports.get(transportKindOf(reg))?.wake(reg);
+  };
+  const ctx: VtnContext = {
+    config,
+    store,
+    now,
+    newId: options.newId ?? defaultIds,
+    log: log.child({ component: LOG_COMPONENT.events }),
+    ledger: options.ledger,
+    wake,
+  };
+  const handle = (payload: Payload): DispatchResult => {
+    if (closed) throw new VtnError('CLOSED', 'the VTN is closed');
+    const venId = payloadVenId(payload);
+    if (venId !== undefined) lastContact.set(venId, now());
+    return dispatch(ctx, payload);
+  };
+
+  const push: HttpPushTransport = createHttpPushTransport({
+    store,
+    config: config.push,
+    log: log.child({ component: LOG_COMPONENT.push }),
+    materialize: (item) => materialize(ctx, item),
+    onAnswer: (payload, venId) => {
+      // The VEN's answer in the push response (e.g. oadrCanceledPartyRegistration) is handled like a request.
+      const { error } = dispatch(ctx, payload);
+      if (error !== undefined) log.warn({ venId, payload: payload.type, responseCode: error.responseCode }, error.message);
+    },
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  transports.set('http-pull', createHttpPullTransport());
+  transports.set('http-push', push);
+
+  const app = createOadrHttpServer({ pathPrefix: config.pathPrefix, bodyLimitBytes: config.bodyLimitBytes, log: log.child({ component: LOG_COMPONENT.http }), handle });
+
+  // Payloads queued for push VENs before a restart go out now.
+  for (const venId of store.vensWithQueuedItems()) wake(venId);
+
+  const venView = (r: VenRegistration): VenView => ({ ...r, queueDepth: store.queueDepth(r.venId), lastContactAt: lastContact.get(r.venId) });
+
+  return {
+    config,
+    store,
+    app,
+    events: createEventsApi(ctx),
+    vens: {
+      list: () => store.listRegistrations().map(venView),
+      get: (venId) => {
+        const r = store.getRegistration(venId);
+        return r === undefined ? undefined : venView(r);
+      },
+      cancelRegistration: (venId) => cancelRegistration(ctx, venId),
+      requestReregistration: (venId) => requestReregistration(ctx, venId),
+    },
+    customers: {
+      enrol(input) {
+        if (typeof input.customerId !== 'string' || input.customerId === '') throw new VtnError('INVALID_ARGUMENT', 'customerId must be a non-empty string');
+        const byName = input.venName === undefined ? undefined : store.findCustomerByVenName(input.venName);
+        if (byName !== undefined && byName.customerId !== input.customerId) {
+          throw new VtnError('INVALID_ARGUMENT', `VEN name '${input.venName ?? ''}' already belongs to customer ${byName.customerId}; one VEN name links to one customer`);
+        }
+        const c: CustomerRecord = {
+          customerId: input.customerId,
+          venName: input.venName,
+          venId: input.venId,
+          fingerprint: input.fingerprint,
+          enrolledAt: store.getCustomer(input.customerId)?.enrolledAt ?? now(),
+        };
+        store.putCustomer(c);
+        return c;
+      },
+      get: (id) => store.getCustomer(id),
+      list: () => store.listCustomers(),
+    },
+    handle,
+    async listen(o = {}) {
+      const host = o.host ?? config.host;
+      const port = o.port ?? config.port;
+      await app.listen({ host, port });
+      const addr = app.server.address();
+      const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      return `http://${shownHost}:${actual}`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of transports.values()) await t.close();
+      await app.close();
+      if (ownStore) store.close();
+    },
+  };
+}
