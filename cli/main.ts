@@ -3,7 +3,7 @@
  * which has already checked the Node.js version.
  */
 import { runCertsCommand } from '../certs/index.ts';
-import { runLedgerCommand } from '../ledger-bridge/index.ts';
+import { runLedgerCommand, runLedgerServe } from '../ledger-bridge/index.ts';
 import { runVenCommand } from '../ven/index.ts';
 import { runVtnCommand } from '../vtn/index.ts';
 import { createLogger } from './logger.ts';
@@ -22,7 +22,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
   vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTP, pull and push ([--data-dir DIR] [--port N] --insecure-http)', run: (argv) => runVtnCommand(argv, { logger: createLogger().child({ component: 'vtn' }) }) },
   ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (--vtn-url URL --ven-name NAME [--device …])', run: (argv) => runVenCommand(argv, { log: createLogger().child({ component: 'ven' }) }) },
-  ledger: { summary: 'check and list the embedded ledger (verify | blocks --data-dir DIR)', run: (argv) => runLedgerCommand(argv) },
+  ledger: {
+    summary: 'the embedded ledger: verify | blocks --data-dir DIR; serve it to Fabric clients over the Gateway gRPC API (serve)',
+    run: (argv) => (argv[0] === 'serve' ? runLedgerServe(argv.slice(1)) : runLedgerCommand(argv)),
+  },
   certs: { summary: 'create a development PKI, issue identities, print 2.0b fingerprints (init | issue | fingerprint)', run: (argv) => runCertsCommand(argv) },
 };
 

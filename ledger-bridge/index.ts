@@ -21,3 +21,8 @@ export { DEFAULT_MSP_IDS, issueClientIdentity, loadOrCreateOrgs, type DevOrg, ty
 export { decodePolicy, encodePolicy, evaluatePolicy, formatPolicy, parsePolicy, PolicyParseError, type Policy, type Principal, type Role } from './policy.ts';
 export { listBlocks, verifyLedger, type ListBlocksOptions, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify.ts';
 export { LEDGER_USAGE, runLedgerCommand, type CommandIo } from './command.ts';
+
+// The Fabric connector and the Gateway gRPC service over the embedded ledger.
+export { createFabricLedger, DEFAULT_FABRIC_DEADLINES, readFabricIdentity, type FabricLedger, type FabricLedgerOptions } from './fabric-ledger.ts';
+export { startGatewayServer, type GatewayServerOptions } from './gateway-service.ts';
+export { LEDGER_SERVE_USAGE, runLedgerServe } from './gateway-command.ts';
