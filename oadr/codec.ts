@@ -7,7 +7,7 @@
  * `ei:schemaVersion` as given in the model (see `payload()` helpers for defaults) and no
  * `schemaLocation` (R45).
  */
-import { BAIL, compiledDecoder } from './compiled-decoder.ts';
+import { attributeValue, BAIL, compiledDecoder } from './compiled-decoder.ts';
 import { CodecErrorCode, OadrCodecError, type CodecErrorCodeValue } from './errors.ts';
 import { NS, type Prefix, type QName } from './namespaces.ts';
 import { ENVELOPE_ROOT, envelope, payload, type OadrMessage, type Payload } from './model.ts';
@@ -100,18 +100,7 @@ function stepName(f: AnyField, step: number): string {
 
 function decodeObject(type: ObjectType<unknown>, el: XmlElement, out: Record<string, unknown>): Record<string, unknown> {
   for (const a of type.attrs) {
-    let raw: string | undefined;
-    let unqualified: string | undefined;
-    for (const x of el.attrs) {
-      if (x.local !== a.name.local) continue;
-      if (x.uri === a.name.uri) {
-        raw = x.value;
-        break;
-      }
-      // Tolerated: the attribute written without its prefix (e.g. `Id` for `oadr:Id`).
-      if (x.uri === '') unqualified = x.value;
-    }
-    raw ??= unqualified;
+    const raw = attributeValue(el, a.name);
     if (raw === undefined) {
       if (a.occurs === 'one') fail(CodecErrorCode.SCHEMA_VIOLATION, `attribute ${a.name.qname} is missing on ${el.qname}`, el);
       continue;

@@ -38,20 +38,24 @@ export function compiledDecoder(type: ObjectType<unknown>): CompiledDecoder {
   return fn;
 }
 
-/** Reads the attributes of `el` into `out` (qualified name first, then the same name unprefixed). */
+/**
+ * The value of attribute `name` on `el`: the qualified attribute, or else the same local name
+ * without a prefix (tolerated: `Id` for `oadr:Id`, as some implementations write it).
+ */
+export function attributeValue(el: XmlElement, name: { readonly uri: string; readonly local: string }): string | undefined {
+  let unqualified: string | undefined;
+  for (const x of el.attrs) {
+    if (x.local !== name.local) continue;
+    if (x.uri === name.uri) return x.value;
+    if (x.uri === '') unqualified = x.value;
+  }
+  return unqualified;
+}
+
+/** Reads the attributes of `el` into `out`. */
 function readAttrs(attrs: readonly AttrEntry[], el: XmlElement, out: Record<string, unknown>): void {
   for (const a of attrs) {
-    let raw: string | undefined;
-    let unqualified: string | undefined;
-    for (const x of el.attrs) {
-      if (x.local !== a.name.local) continue;
-      if (x.uri === a.name.uri) {
-        raw = x.value;
-        break;
-      }
-      if (x.uri === '') unqualified = x.value;
-    }
-    raw ??= unqualified;
+    const raw = attributeValue(el, a.name);
     if (raw === undefined) {
       if (a.occurs === 'one') throw BAIL;
       continue;
