@@ -11,3 +11,4 @@ export { certificateFingerprint, fingerprintsEqual, normalizeFingerprint } from 
 export { CodecErrorCode, OadrCodecError, OadrProtocolError, ResponseCode, type CodecErrorCodeValue, type ResponseCodeValue } from './errors.ts';
 export { DEFAULT_MAX_XML_BYTES, DEFAULT_MAX_XML_DEPTH } from './xml.ts';
 export { NS } from './namespaces.ts';
+export * from './signature.ts';
