@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { canonicalJson } from './canonical-json.ts';
 import { DrContract } from './dr-contract.ts';
 import { EVENT_DR_EVENT_NOTIFIED } from './events.ts';
 import { contractMetadata } from './metadata.ts';
 import {
-  addDaysUtc, at, createScenarioIdentities, EVENT_DAY, EVENT_ID, METER_1, METER_2, runScenario, setUpScenario,
+  addDaysUtc, at, createScenarioIdentities, EVENT_DAY, EVENT_ID, METER_1, METER_2, profile, runScenario, setUpScenario,
   type ScenarioIdentities,
 } from './reference-scenario.ts';
+import { createKeys } from './keys.ts';
 import { createTestLedger, type TestLedger } from './testing/index.ts';
 
 let id: ScenarioIdentities;
@@ -65,5 +67,60 @@ describe('reference scenario (thesis chapter 5)', () => {
     assert.ok(sa.length > 80);
     assert.deepEqual(sa.map((e) => e.key), sb.map((e) => e.key));
     assert.ok(sa.every((e, i) => e.value.equals(sb[i]!.value)));
+    // Every value written is canonical JSON (sorted keys), whichever writer produced it.
+    for (const e of sa) {
+      const text = e.value.toString('utf8');
+      assert.equal(text, canonicalJson(JSON.parse(text)), `value of ${JSON.stringify(e.key)} is canonical JSON`);
+    }
   });
 });
+
+describe('settlement inputs', () => {
+  const keys = createKeys({ createCompositeKey: (type, attrs) => `\u0000${type}\u0000${attrs.map((a) => a + '\u0000').join('')}` });
+  const window = Array.from({ length: 48 }, (_, k) => 28 + k);
+  const eve = addDaysUtc(EVENT_DAY, -1);
+  const after = addDaysUtc(EVENT_DAY, 1);
+  const json = (ledger: TestLedger, key: string) => JSON.parse(ledger.get(key)!.toString('utf8'));
+
+  /** Up to settlement; `strip` rewrites the allocations without `baselineW`, as older ones were stored. */
+  async function settle(strip: boolean) {
+    const ledger = newLedger();
+    const contract = new DrContract();
+    await setUpScenario(ledger, contract, id);
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
+    await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    if (strip) {
+      const writes = [METER_1, METER_2].map((m) => {
+        const key = keys.allocation(EVENT_ID, 0, m);
+        const { baselineW: _, ...old } = json(ledger, key);
+        return { key, isDelete: false, value: Buffer.from(canonicalJson(old)) };
+      });
+      ledger.worldState.apply({ txId: 'old-format', timestamp: { seconds: 0, nanos: 0 }, writeSet: { writes, metadataWrites: [] } }, { blockNum: 999, txNum: 0 });
+    }
+    await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
+    await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_2, EVENT_DAY, JSON.stringify(profile(2, 0))], at(after, '01:01:00'));
+    const tx = await ledger.invoke(contract, id.retailer, 'getDRToken', [EVENT_ID, JSON.stringify([METER_1, METER_2])], at(after, '02:00:00'));
+    return { ledger, tx };
+  }
+
+  test('the allocation freezes the window baseline; settlement reads it there, or the baseline record for older allocations', async () => {
+    const fresh = await settle(false);
+    const baseline1 = json(fresh.ledger, keys.baseline(EVENT_DAY, METER_1)).values as number[];
+    assert.deepEqual(json(fresh.ledger, keys.allocation(EVENT_ID, 0, METER_1)).baselineW, window.map((h) => baseline1[h]));
+    const readKeys = (r: typeof fresh.tx) => r.readSet.reads.map((x) => x.key);
+    assert.ok(!readKeys(fresh.tx).includes(keys.baseline(EVENT_DAY, METER_1)), 'baseline record not read');
+
+    const old = await settle(true);
+    assert.ok(readKeys(old.tx).includes(keys.baseline(EVENT_DAY, METER_1)), 'older allocation: baseline record read');
+    for (const m of [METER_1, METER_2]) {
+      const a = json(fresh.ledger, keys.reward(EVENT_ID, m));
+      const b = json(old.ledger, keys.reward(EVENT_ID, m));
+      assert.ok(a.totalMilli > 0);
+      assert.deepEqual([a.totalMilli, a.perSlotMilli, a.slots], [b.totalMilli, b.perSlotMilli, b.slots]);
+      assert.deepEqual(json(fresh.ledger, keys.availability(m)).values, json(old.ledger, keys.availability(m)).values);
+      assert.deepEqual(json(fresh.ledger, keys.balance(m)), json(old.ledger, keys.balance(m)));
+    }
+  });
+});
+

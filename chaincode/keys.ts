@@ -13,8 +13,9 @@
  *   availability [meterId]           availability vector (ppm per slot) and the events applied to it
  *   event     [eventId]              the event record (current version, window, request, totals)
  *   eventday  [day, eventId]         index of the events on a day (baseline exclusion of event days)
- *   allocation [eventId, version, meterId]  one customer's OPR for one event version: an event with
- *                                    100,000 customers writes 100,000 small values, never one giant one
+ *   allocation [eventId, version, meterId]  one customer's OPR (and its window baseline, frozen) for
+ *                                    one event version: an event with 100,000 customers writes
+ *                                    100,000 small values, never one giant one
  *   reward    [eventId, meterId]     settlement of one customer for one event (idempotency marker)
  *   balance   [meterId]              token balance (milli-tokens)
  *   supply                           total minted / redeemed (milli-tokens)

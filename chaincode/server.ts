@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DrContract } from './dr-contract.ts';
 import { contractMetadata, CONTRACT_TITLE, CONTRACT_VERSION } from './metadata.ts';
+import { skipDisabledDebugLogs } from './shim-logging.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -41,6 +42,7 @@ export interface RunningChaincodeServer {
 
 export async function startChaincodeServer(options: Readonly<ChaincodeServerOptions>): Promise<RunningChaincodeServer> {
   const shim = require('fabric-shim') as ShimStatic;
+  skipDisabledDebugLogs();
   const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract.js') as ChaincodeFromContractCtor;
   const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
   const chaincode = new ChaincodeFromContract([DrContract], serializers, contractMetadata(), CONTRACT_TITLE, CONTRACT_VERSION);

@@ -5,10 +5,21 @@
 import type { ChaincodeStub } from 'fabric-shim-api';
 import { canonicalBytes } from './canonical-json.ts';
 
+/** UTF-8 text of state bytes, without copying them (the shim hands over Buffers already). */
+export function utf8(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+}
+
 export async function getJson<T>(stub: ChaincodeStub, key: string): Promise<T | undefined> {
   const bytes = await stub.getState(key);
   if (!bytes || bytes.length === 0) return undefined;
-  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+  return JSON.parse(utf8(bytes)) as T;
+}
+
+/** Whether a key holds a value (read and recorded in the read set like any read, but not decoded). */
+export async function hasState(stub: ChaincodeStub, key: string): Promise<boolean> {
+  const bytes = await stub.getState(key);
+  return !!bytes && bytes.length > 0;
 }
 
 export async function putJson(stub: ChaincodeStub, key: string, value: unknown): Promise<void> {
@@ -37,16 +48,68 @@ async function drain<V>(iterator: Iter<V>, onValue: (v: V) => void): Promise<voi
   }
 }
 
-export async function getByPrefix<T>(stub: ChaincodeStub, objectType: string, attributes: string[]): Promise<Entry<T>[]> {
-  const out: Entry<T>[] = [];
+/**
+ * Calls `onEntry` with every key and raw value under a partial composite key, in key order. The
+ * attribute after the prefix is `key.slice(prefix.length, -1)` for a key one attribute longer.
+ */
+export async function scanPrefix(
+  stub: ChaincodeStub,
+  objectType: string,
+  attributes: string[],
+  onEntry: (key: string, value: Uint8Array) => void,
+): Promise<void> {
   const iterator = (await stub.getStateByPartialCompositeKey(objectType, attributes)) as unknown as Iter<{
     key: string;
     value: Uint8Array;
   }>;
-  await drain(iterator, (kv) => {
-    out.push({ key: kv.key, value: JSON.parse(Buffer.from(kv.value).toString('utf8')) as T });
+  await drain(iterator, (kv) => onEntry(kv.key, kv.value));
+}
+
+export async function getByPrefix<T>(stub: ChaincodeStub, objectType: string, attributes: string[]): Promise<Entry<T>[]> {
+  const out: Entry<T>[] = [];
+  await scanPrefix(stub, objectType, attributes, (key, value) => {
+    out.push({ key, value: JSON.parse(utf8(value)) as T });
   });
   return out;
+}
+
+const patterns = new Map<string, Buffer>();
+
+/**
+ * The member `name` of a stored JSON record when it is an array of integers, read straight from
+ * the bytes without decoding the rest of the record; undefined when the member is absent or holds
+ * anything else (null, fractions, exponents, more than 15 digits), and the caller then parses the
+ * whole value. For the contract's flat records only (no nested objects): in canonical JSON the
+ * bytes `"name":[` can only be that member's key, since a quote inside a string is always escaped.
+ */
+export function intArrayMember(bytes: Uint8Array, name: string): number[] | undefined {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pattern = patterns.get(name);
+  if (!pattern) patterns.set(name, (pattern = Buffer.from(`"${name}":[`, 'utf8')));
+  const at = buf.indexOf(pattern);
+  if (at < 0) return undefined;
+  let i = at + pattern.length;
+  const out: number[] = [];
+  let c = buf[i];
+  if (c === 0x5d) return out; // ]
+  for (;;) {
+    const negative = c === 0x2d; // -
+    if (negative) c = buf[++i];
+    if (c === undefined || c < 0x30 || c > 0x39) return undefined;
+    let v = 0;
+    let digits = 0;
+    while (c !== undefined && c >= 0x30 && c <= 0x39) {
+      if (++digits > 15) return undefined;
+      v = v * 10 + (c - 0x30);
+      c = buf[++i];
+    }
+    out.push(negative ? -v : v);
+    if (c === 0x2c) { // ,
+      c = buf[++i];
+      continue;
+    }
+    return c === 0x5d ? out : undefined;
+  }
 }
 
 export interface HistoryEntry<T> {
@@ -73,7 +136,7 @@ export async function getHistory<T>(stub: ChaincodeStub, key: string): Promise<H
       isDelete: m.isDelete,
       value: m.isDelete || !m.value || m.value.length === 0
         ? undefined
-        : (JSON.parse(Buffer.from(m.value).toString('utf8')) as T),
+        : (JSON.parse(utf8(m.value)) as T),
     });
   });
   return out;

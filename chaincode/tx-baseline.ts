@@ -4,7 +4,7 @@ import { baselineNotFound } from './errors.ts';
 import { EVENT_BASELINE_EVALUATED } from './events.ts';
 import { KEY_ENERGY, KEY_EVENT_DAY } from './keys.ts';
 import { computeBaseline, isWeekend } from './math/index.ts';
-import { getByPrefix, getJson, putJson } from './state.ts';
+import { getByPrefix, getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import type { EnergyRecord } from './tx-energy.ts';
 import type { DrEventRecord } from './tx-event.ts';
@@ -45,10 +45,22 @@ export async function evaluateBaseline(tx: Tx, meterIdArg: string, dayArg: strin
   const p = tx.params;
   const mode = isWeekend(day) ? 'low' : 'high';
   const X = mode === 'high' ? p.baselineXWeekday : p.baselineXWeekend;
-  const history = (await getByPrefix<EnergyRecord>(tx.stub, KEY_ENERGY, [meterId]))
-    .map((e) => e.value)
-    .filter((r) => r.complete && r.day < day)
-    .map((r) => ({ day: r.day, values: r.values as number[] }));
+  // The customer's complete days before `day`, one prefix read. A day is complete when all S values
+  // are present, i.e. its `values` is a plain integer array of length S, read straight from the
+  // bytes; the day is the key's last attribute.
+  const history: { day: string; values: number[] }[] = [];
+  const prefix = tx.stub.createCompositeKey(KEY_ENERGY, [meterId]).length;
+  await scanPrefix(tx.stub, KEY_ENERGY, [meterId], (key, bytes) => {
+    const recordDay = key.slice(prefix, -1);
+    if (recordDay >= day) return;
+    const fast = intArrayMember(bytes, 'values');
+    if (fast && fast.length === p.slotsPerDay) {
+      history.push({ day: recordDay, values: fast });
+      return;
+    }
+    const r = JSON.parse(utf8(bytes)) as EnergyRecord;
+    if (r.complete) history.push({ day: r.day, values: r.values as number[] });
+  });
   const excludedDays = await eventDaysOf(tx, meterId, day);
   const result = computeBaseline({
     history,

@@ -8,8 +8,7 @@ import { conflict, invalidArgument, notFound } from './errors.ts';
 import { EVENT_DR_EVENT_CANCELLED, EVENT_DR_EVENT_MODIFIED, EVENT_DR_EVENT_NOTIFIED } from './events.ts';
 import { KEY_AVAILABILITY, KEY_BASELINE } from './keys.ts';
 import { addDays, allocateEvent, dayStartEpochMs, slotStartEpochMs } from './math/index.ts';
-import { getByPrefix, getJson, putJson } from './state.ts';
-import type { BaselineRecord } from './tx-baseline.ts';
+import { getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import { parseDay, parseId, parseRequest, parseWindow } from './validate.ts';
 
@@ -46,6 +45,12 @@ export interface AllocationRecord {
   meterId: string;
   /** OPR per window slot, W (same order as the event window). */
   oprW: number[];
+  /**
+   * The customer's baseline in each window slot, W, as the allocation used it (frozen with the
+   * event): settlement with rewardScope 'window' reads it here instead of the baseline record.
+   * Absent in allocations written before it existed.
+   */
+  baselineW?: number[];
 }
 
 export interface AvailabilityRecord {
@@ -73,20 +78,32 @@ function windowBounds(tx: Tx, day: string, window: number[]): { start: number; e
   return { start, end };
 }
 
-/** Reads the cluster (every customer with a baseline for `day`), allocates and writes the allocations. */
+/** The `values` of a stored baseline or availability record, read from its bytes (`intArrayMember`) or parsed. */
+function valuesOf(bytes: Uint8Array): number[] {
+  return intArrayMember(bytes, 'values') ?? (JSON.parse(utf8(bytes)) as { values: number[] }).values;
+}
+
+/**
+ * Reads the cluster (every customer with a baseline for `day`, one prefix read), their availability
+ * (one prefix read), allocates and writes one allocation per customer. Only the `values` of those
+ * records are needed: they are read from the bytes without decoding the rest; the meter id is the
+ * last attribute of the key.
+ */
 async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: string, window: number[], requestW: number[]) {
-  const baselines = await getByPrefix<BaselineRecord>(tx.stub, KEY_BASELINE, [day]);
+  const customers: { id: string; baseline: number[]; availability: number[] }[] = [];
+  const baselinePrefix = tx.stub.createCompositeKey(KEY_BASELINE, [day]).length;
+  await scanPrefix(tx.stub, KEY_BASELINE, [day], (key, value) => {
+    customers.push({ id: key.slice(baselinePrefix, -1), baseline: valuesOf(value), availability: [] });
+  });
   const availability = new Map<string, number[]>();
-  for (const { value } of await getByPrefix<AvailabilityRecord>(tx.stub, KEY_AVAILABILITY, [])) {
-    availability.set(value.meterId, value.values);
-  }
+  const availabilityPrefix = tx.stub.createCompositeKey(KEY_AVAILABILITY, []).length;
+  await scanPrefix(tx.stub, KEY_AVAILABILITY, [], (key, value) => {
+    availability.set(key.slice(availabilityPrefix, -1), valuesOf(value));
+  });
   const initial = new Array<number>(tx.params.slotsPerDay).fill(tx.params.initialAvailabilityPpm);
+  for (const c of customers) c.availability = availability.get(c.id) ?? initial;
   const result = allocateEvent({
-    customers: baselines.map(({ value }) => ({
-      id: value.meterId,
-      baseline: value.values,
-      availability: availability.get(value.meterId) ?? initial,
-    })),
+    customers,
     window,
     requestW,
     epsilonW: tx.params.epsilonW,
@@ -95,9 +112,26 @@ async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: s
   // allocateEvent orders customers by id itself: the writes never depend on the store's order.
   const width = window.length;
   const ids = result.customerIds;
+  // The scan's key order is the id order allocateEvent uses, except for ids mixing astral and
+  // U+E000–U+FFFF characters; look those up by id.
+  let byId: Map<string, (typeof customers)[number]> | undefined;
+  const shares = result.sharesW;
   for (let c = 0; c < ids.length; c++) {
     const meterId = ids[c] as string;
-    const record: AllocationRecord = { eventId, version, meterId, oprW: Array.from(result.sharesW.subarray(c * width, (c + 1) * width)) };
+    let customer = customers[c];
+    if (customer === undefined || customer.id !== meterId) {
+      byId ??= new Map(customers.map((x) => [x.id, x]));
+      customer = byId.get(meterId);
+      if (customer === undefined) throw new Error(`internal: allocateEvent returned unknown customer ${meterId}`);
+    }
+    const baselineW = new Array<number>(width);
+    const oprW = new Array<number>(width);
+    for (let k = 0; k < width; k++) {
+      baselineW[k] = customer.baseline[window[k] as number] as number;
+      oprW[k] = shares[c * width + k] as number;
+    }
+    // Members in sorted order: canonicalJson then writes it with the native JSON.stringify.
+    const record: AllocationRecord = { baselineW, eventId, meterId, oprW, version };
     await putJson(tx.stub, tx.keys.allocation(eventId, version, meterId), record);
   }
   return {

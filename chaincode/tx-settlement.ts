@@ -1,16 +1,17 @@
 /**
  * Settlement (spec sections 3 and 5): evaluateAvailability, getDRToken, queryEarnedToken,
  * redeemTokens. Both batch transactions take a JSON list of meter ids and process them in sorted
- * order; one transaction reads each listed customer's allocation, baseline, measured day,
- * availability and reward marker once, and writes each key at most once (a transaction does not
- * see its own writes). Batches of one event must be submitted one after the other: each updates
+ * order; one transaction reads each listed customer's allocation (with the window baseline frozen
+ * in it; the baseline record only for rewardScope 'day' or an allocation written without it),
+ * measured day, availability, reward marker and balance once, and writes each key at most once (a
+ * transaction does not see its own writes). Batches of one event must be submitted one after the other: each updates
  * the event totals, so two concurrent batches conflict on MVCC and one is retried, never double-counted.
  */
 import { getMeter, isOperator, requireReader, requireRetailer } from './access.ts';
 import { accessDenied, conflict, invalidArgument, notFound } from './errors.ts';
 import { EVENT_AVAILABILITY_EVALUATED, EVENT_DR_TOKENS_MINTED, EVENT_TOKENS_REDEEMED } from './events.ts';
 import { computeReward, updateAvailability } from './math/index.ts';
-import { getJson, putJson } from './state.ts';
+import { getJson, hasState, intArrayMember, putJson, utf8 } from './state.ts';
 import type { BaselineRecord } from './tx-baseline.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import type { EnergyRecord } from './tx-energy.ts';
@@ -43,7 +44,8 @@ export interface SupplyRecord {
 
 interface CustomerInputs {
   meterId: string;
-  allocation: AllocationRecord;
+  /** OPR per window slot, W. */
+  oprW: number[];
   baseline: number[];
   measured: number[];
   availability: AvailabilityRecord | undefined;
@@ -67,20 +69,47 @@ async function authorizeBatch(tx: Tx, meterIds: string[], action: string): Promi
 }
 
 async function loadInputs(tx: Tx, e: DrEventRecord, meterId: string): Promise<CustomerInputs> {
-  const allocation = await getJson<AllocationRecord>(tx.stub, tx.keys.allocation(e.eventId, e.version, meterId));
-  if (!allocation) throw notFound(`meter ${meterId} has no allocation in event ${e.eventId}`);
-  const baseline = await getJson<BaselineRecord>(tx.stub, tx.keys.baseline(e.day, meterId));
-  if (!baseline) throw notFound(`meter ${meterId} has no baseline for ${e.day}`);
-  const energy = await getJson<EnergyRecord>(tx.stub, tx.keys.energy(meterId, e.day));
-  const slots = tx.params.rewardScope === 'day' ? baseline.values.map((_, s) => s) : e.window;
+  const bytes = await tx.stub.getState(tx.keys.allocation(e.eventId, e.version, meterId));
+  if (!bytes || bytes.length === 0) throw notFound(`meter ${meterId} has no allocation in event ${e.eventId}`);
+  // Only the two integer arrays of the allocation are needed: read them from the bytes.
+  let oprW = intArrayMember(bytes, 'oprW');
+  let baselineW = intArrayMember(bytes, 'baselineW');
+  if (!oprW) ({ oprW, baselineW } = JSON.parse(utf8(bytes)) as AllocationRecord);
+  const S = tx.params.slotsPerDay;
+  let baseline: number[];
+  if (tx.params.rewardScope === 'window' && baselineW?.length === e.window.length) {
+    // The window baseline frozen in the allocation is all that reward and availability read.
+    baseline = new Array<number>(S).fill(0);
+    for (let k = 0; k < e.window.length; k++) baseline[e.window[k] as number] = baselineW[k] as number;
+  } else {
+    const record = await getJson<BaselineRecord>(tx.stub, tx.keys.baseline(e.day, meterId));
+    if (!record) throw notFound(`meter ${meterId} has no baseline for ${e.day}`);
+    baseline = record.values;
+  }
+  const measured = await measuredDay(tx, e, meterId);
+  const availability = await getJson<AvailabilityRecord>(tx.stub, tx.keys.availability(meterId));
+  return { meterId, oprW, baseline, measured, availability };
+}
+
+/** The measured power of the event day, W per slot; NOT_FOUND when a settled slot is missing. */
+async function measuredDay(tx: Tx, e: DrEventRecord, meterId: string): Promise<number[]> {
+  const bytes = await tx.stub.getState(tx.keys.energy(meterId, e.day));
+  const S = tx.params.slotsPerDay;
+  if (bytes && bytes.length > 0) {
+    // A complete day is a plain integer array: read it from the bytes (no null to look for).
+    const values = intArrayMember(bytes, 'values');
+    if (values && values.length === S) return values;
+  }
+  const energy = bytes && bytes.length > 0 ? (JSON.parse(utf8(bytes)) as EnergyRecord) : undefined;
+  const slots = tx.params.rewardScope === 'day' ? Array.from({ length: S }, (_, s) => s) : e.window;
   const missing = energy ? slots.filter((s) => energy.values[s] === null || energy.values[s] === undefined) : slots;
   if (!energy || missing.length > 0) {
     throw notFound(`meter ${meterId} has no measured power for ${e.day} slot(s) ${missing.slice(0, 8).join(',')}${missing.length > 8 ? '…' : ''}; record the event day (recordEnergy) first`);
   }
-  const measured = energy.values.map((v) => v ?? 0);
-  const availability = await getJson<AvailabilityRecord>(tx.stub, tx.keys.availability(meterId));
-  return { meterId, allocation, baseline: baseline.values, measured, availability };
+  return energy.values.map(nullToZero);
 }
+
+const nullToZero = (v: number | null): number => v ?? 0;
 
 /** The customer's availability after this event, or undefined when the event was already applied. */
 function nextAvailability(tx: Tx, e: DrEventRecord, c: CustomerInputs): AvailabilityRecord | undefined {
@@ -88,7 +117,8 @@ function nextAvailability(tx: Tx, e: DrEventRecord, c: CustomerInputs): Availabi
   const S = tx.params.slotsPerDay;
   const previous = c.availability?.values ?? new Array<number>(S).fill(tx.params.initialAvailabilityPpm);
   const assigned = new Array<number>(S).fill(0);
-  e.window.forEach((s, i) => { assigned[s] = c.allocation.oprW[i] ?? 0; });
+  const opr = c.oprW;
+  for (let i = 0; i < e.window.length; i++) assigned[e.window[i] as number] = opr[i] ?? 0;
   const values = updateAvailability({
     previous,
     baseline: c.baseline,
@@ -100,7 +130,8 @@ function nextAvailability(tx: Tx, e: DrEventRecord, c: CustomerInputs): Availabi
     alpha: tx.params.alphaPpm,
   });
   const applied = [...(c.availability?.applied ?? []), e.eventId].sort();
-  return { meterId: c.meterId, values, applied, txId: tx.txId };
+  // Members in sorted order: canonicalJson then writes it with the native JSON.stringify.
+  return { applied, meterId: c.meterId, txId: tx.txId, values };
 }
 
 export async function evaluateAvailability(tx: Tx, eventIdArg: string, meterIdsArg: string): Promise<string> {
@@ -137,30 +168,28 @@ export async function getDRToken(tx: Tx, eventIdArg: string, meterIdsArg: string
   let minted = 0;
   let settled = 0;
   const perCustomer: { meterId: string; totalMilli: number }[] = [];
+  const slotsOfDay = tx.params.rewardScope === 'day' ? Array.from({ length: tx.params.slotsPerDay }, (_, h) => h) : undefined;
   for (const meterId of meterIds) {
-    if (await getJson<RewardRecord>(tx.stub, tx.keys.reward(eventId, meterId))) continue;
+    // The reward key is the idempotency marker: only its presence matters, so it is not decoded.
+    if (await hasState(tx.stub, tx.keys.reward(eventId, meterId))) continue;
     const c = await loadInputs(tx, e, meterId);
-    const slots = tx.params.rewardScope === 'day' ? c.baseline.map((_, s) => s) : e.window;
+    const slots = slotsOfDay ?? e.window;
     const r = computeReward({ baseline: c.baseline, measured: c.measured, window: slots, tokenRateMilli: tx.params.tokenRateMilli });
-    const reward: RewardRecord = {
-      eventId,
-      version: e.version,
-      meterId,
-      day: e.day,
-      slots,
-      perSlotMilli: slots.map((s) => r.perSlot[s] ?? 0),
-      totalMilli: r.total,
-      txId: tx.txId,
-    };
+    const perSlotMilli = new Array<number>(slots.length);
+    for (let i = 0; i < slots.length; i++) perSlotMilli[i] = r.perSlot[slots[i] as number] ?? 0;
+    // Records are built with their members in sorted order (canonicalJson's native path).
+    const reward: RewardRecord = { day: e.day, eventId, meterId, perSlotMilli, slots, totalMilli: r.total, txId: tx.txId, version: e.version };
     await putJson(tx.stub, tx.keys.reward(eventId, meterId), reward);
-    const balance = (await getJson<BalanceRecord>(tx.stub, tx.keys.balance(meterId))) ?? { meterId, balanceMilli: 0, mintedMilli: 0, redeemedMilli: 0 };
-    await putJson(tx.stub, tx.keys.balance(meterId), {
-      ...balance,
-      balanceMilli: balance.balanceMilli + r.total,
-      mintedMilli: balance.mintedMilli + r.total,
-    });
-    const next = nextAvailability(tx, e, c);
-    if (next) await putJson(tx.stub, tx.keys.availability(meterId), next);
+    const balance = await getJson<BalanceRecord>(tx.stub, tx.keys.balance(meterId));
+    const next: BalanceRecord = {
+      balanceMilli: (balance?.balanceMilli ?? 0) + r.total,
+      meterId,
+      mintedMilli: (balance?.mintedMilli ?? 0) + r.total,
+      redeemedMilli: balance?.redeemedMilli ?? 0,
+    };
+    await putJson(tx.stub, tx.keys.balance(meterId), next);
+    const availability = nextAvailability(tx, e, c);
+    if (availability) await putJson(tx.stub, tx.keys.availability(meterId), availability);
     minted += r.total;
     settled++;
     perCustomer.push({ meterId, totalMilli: r.total });
@@ -178,7 +207,8 @@ export async function getDRToken(tx: Tx, eventIdArg: string, meterIdsArg: string
     } satisfies DrEventRecord);
     emit(tx, EVENT_DR_TOKENS_MINTED, { eventId, settled, mintedMilli: minted, settledCustomers, customers: e.customers, txId: tx.txId });
   }
-  return reply({ eventId, requested: meterIds.length, settled, alreadySettled: meterIds.length - settled, mintedMilli: minted, rewards: perCustomer });
+  // Members in sorted order (10,000 rewards in a batch): canonicalJson's native path.
+  return reply({ alreadySettled: meterIds.length - settled, eventId, mintedMilli: minted, requested: meterIds.length, rewards: perCustomer, settled });
 }
 
 /** A customer's balance, and with an eventId its reward for that event (per slot). */

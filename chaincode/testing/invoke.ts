@@ -17,6 +17,7 @@
 import { Contract, JSONSerializer } from 'fabric-contract-api';
 import type { ChaincodeStub } from 'fabric-shim';
 import { createRequire } from 'node:module';
+import { skipDisabledDebugLogs } from '../shim-logging.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -95,6 +96,7 @@ export async function runContractTransaction(
   options: Readonly<ContractRuntimeOptions> = {},
 ): Promise<TransactionResponse> {
   if (options.quiet ?? true) quietLogs();
+  skipDisabledDebugLogs();
   const response = await runtimeFor(contract, options).Invoke(stub);
   return {
     status: response.status,

@@ -108,6 +108,8 @@ interface OpenQuery {
   readonly paginated: boolean;
   readonly limit: number;
   readonly bookmark: () => string;
+  /** Releases the world-state scan (lets it insert keys in place again). */
+  readonly close?: () => void;
   batch: Uint8Array[];
   returned: number;
 }
@@ -196,6 +198,7 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
       response.setMetadata(metadata.serializeBinary());
     }
     queries.delete(id);
+    query.close?.();
     return response;
   }
 
@@ -237,6 +240,9 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
       bookmark() {
         peeked = nextEntry();
         return peeked ? peeked[0] : '';
+      },
+      close() {
+        iterator.return?.();
       },
     };
   }
@@ -336,6 +342,7 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
 
     async handleQueryStateClose(id) {
       checkDone();
+      queries.get(id)?.close?.();
       queries.delete(id);
       const response = new peer.QueryResponse();
       response.setHasMore(false);
@@ -381,6 +388,7 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
 
     done() {
       finished = true;
+      for (const query of queries.values()) query.close?.();
       queries.clear();
     },
 

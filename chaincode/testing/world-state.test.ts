@@ -61,4 +61,57 @@ describe('world state', () => {
     assert.equal(world.validate('t4', { reads: [], rangeQueries: [partial] }), 'VALID');
     assert.equal(world.validate('t4', { reads: [], rangeQueries: [{ ...partial, endKey: 'z', itrExhausted: true }] }), 'PHANTOM_READ_CONFLICT');
   });
+
+  it('a scan in progress keeps the keys it started on while small commits insert keys in place', () => {
+    const world = createWorldState();
+    world.apply({ txId: 't1', timestamp: ts, writeSet: { writes: [put('a', '1'), put('c', '1'), put('e', '1')], metadataWrites: [] } }, { blockNum: 1, txNum: 0 });
+    const scan = world.range('', '');
+    assert.equal(scan.next().value?.[0], 'a');
+    world.apply({ txId: 't2', timestamp: ts, writeSet: { writes: [put('b', '2'), put('d', '2')], metadataWrites: [] } }, { blockNum: 2, txNum: 0 });
+    // A new scan sees the inserted keys (this merges them while the first scan is open)…
+    assert.deepEqual([...world.range('', '')].map(([k]) => k), ['a', 'b', 'c', 'd', 'e']);
+    // …and the open scan goes on over the keys it started with.
+    assert.deepEqual([...scan].map(([k]) => k), ['c', 'e']);
+    // With no scan open, further single-key commits go in place and stay sorted.
+    for (const key of ['ba', 'f', '0']) {
+      world.apply({ txId: `t-${key}`, timestamp: ts, writeSet: { writes: [put(key, '3')], metadataWrites: [] } }, { blockNum: 3, txNum: 0 });
+      assert.ok([...world.range('', '')].some(([k]) => k === key));
+    }
+    assert.deepEqual([...world.range('', '')].map(([k]) => k), ['0', 'a', 'b', 'ba', 'c', 'd', 'e', 'f']);
+  });
+
+  it('ranges agree with a sorted model over thousands of random inserts, deletes and bounds', () => {
+    const world = createWorldState();
+    const live = new Set<string>();
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const keyOf = () => `k${String(rand(6000)).padStart(5, '0')}`;
+    for (let tx = 1; tx <= 600; tx++) {
+      // Mostly small transactions (the in-place path), now and then a large one (the full merge).
+      const size = tx % 97 === 0 ? 3000 : 1 + rand(20);
+      const writes = [];
+      for (let w = 0; w < size; w++) {
+        const key = keyOf();
+        if (tx % 7 === 0 && rand(5) === 0) {
+          writes.push(del(key));
+          live.delete(key);
+        } else {
+          writes.push(put(key, String(tx)));
+          live.add(key);
+        }
+      }
+      world.apply({ txId: `t${tx}`, timestamp: ts, writeSet: { writes, metadataWrites: [] } }, { blockNum: tx, txNum: 0 });
+      const a = keyOf();
+      const b = keyOf();
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      const inclusive = rand(2) === 0;
+      const expected = [...live].filter((k) => k >= lo && (inclusive ? k <= hi : k < hi)).sort();
+      assert.deepEqual([...world.range(lo, hi, inclusive)].map(([k]) => k), expected, `tx ${tx}: [${lo}, ${hi}${inclusive ? ']' : ')'}`);
+    }
+    assert.deepEqual([...world.range('', '')].map(([k]) => k), [...live].sort());
+  });
 });
+

@@ -4,9 +4,10 @@
  * write (what a peer's history database answers), and MVCC / phantom-read validation of a read set
  * against the current state (what a committing peer checks before it applies a write set).
  *
- * Range scans walk the keys in UTF-8 byte order. Keys are kept in a sorted array; keys added since the
- * last scan wait in a small pending list that is sorted and merged in on the next scan, so loading
- * 100,000 keys stays O(n log n).
+ * Range scans walk the keys in UTF-8 byte order. Keys are kept in a large sorted array plus a small
+ * sorted run of recently added keys (merged into the large one every few thousand new keys); keys
+ * added since the last scan wait in a pending list that is sorted and placed on the next scan, so
+ * loading 100,000 keys stays O(n log n) and a stream of small transactions stays cheap.
  */
 
 import {
@@ -59,6 +60,9 @@ export interface WorldState {
   readonly size: number;
 }
 
+/** Shared by every key without metadata (never mutated: a metadata write replaces the map). */
+const NO_METADATA: Map<string, Buffer> = new Map();
+
 interface MutableEntry {
   value: Buffer;
   version: Version;
@@ -69,19 +73,43 @@ export function createWorldState(): WorldState {
   const entries = new Map<string, MutableEntry>();
   const histories = new Map<string, HistoryEntry[]>();
   const txIds = new Set<string>();
+  // Keys in two sorted runs: `sorted`, replaced only by a full merge, and `recent`, the few keys
+  // added since, kept sorted by binary insertion. Inserting into one big array moves O(keys) pointers
+  // per transaction (slow in a large heap), so a stream of small transactions cost O(keys) each;
+  // the full merge now runs once per RECENT_MAX new keys. Keys added since the last scan wait in
+  // `pending`; a delete forces a full merge (which drops dead keys).
   let sorted: string[] = [];
+  let recent: string[] = [];
   let pending: string[] = [];
   let removed = false;
+  /** Range scans started and not finished: they keep the runs they started on. */
+  let scans = 0;
+  const RECENT_MAX = 4096;
 
-  function sortedKeys(): string[] {
-    if (pending.length === 0 && !removed) return sorted;
+  function sortedRuns(): [string[], string[]] {
+    if (pending.length === 0 && !removed) return [sorted, recent];
     pending.sort(compareKeys);
+    if (!removed && recent.length + pending.length <= RECENT_MAX) {
+      if (scans > 0) recent = recent.slice(); // small: a scan in progress keeps its copy
+      for (const key of pending) recent.splice(lowerBound(recent, key), 0, key);
+      pending = [];
+      return [sorted, recent];
+    }
+    sorted = mergeLive(sorted, mergeLive(recent, pending));
+    recent = [];
+    pending = [];
+    removed = false;
+    return [sorted, recent];
+  }
+
+  /** Merges two sorted key lists, keeping each live key once. */
+  function mergeLive(x: readonly string[], y: readonly string[]): string[] {
     const merged: string[] = [];
     let i = 0;
     let j = 0;
-    while (i < sorted.length || j < pending.length) {
-      const a = sorted[i];
-      const b = pending[j];
+    while (i < x.length || j < y.length) {
+      const a = x[i];
+      const b = y[j];
       let next: string;
       if (b === undefined || (a !== undefined && compareKeys(a, b) <= 0)) {
         next = a as string;
@@ -93,10 +121,7 @@ export function createWorldState(): WorldState {
       // Keys deleted (and perhaps re-added) since the last merge: keep each live key once.
       if (entries.has(next) && merged[merged.length - 1] !== next) merged.push(next);
     }
-    sorted = merged;
-    pending = [];
-    removed = false;
-    return sorted;
+    return merged;
   }
 
   function lowerBound(keys: readonly string[], key: string): number {
@@ -111,15 +136,45 @@ export function createWorldState(): WorldState {
   }
 
   function* range(startKey: string, endKey: string, endInclusive = false): IterableIterator<[string, StateEntry]> {
-    const keys = sortedKeys();
-    for (let i = lowerBound(keys, startKey); i < keys.length; i++) {
-      const key = keys[i] as string;
+    const [big, small] = sortedRuns();
+    scans++;
+    try {
+      let i = lowerBound(big, startKey);
+      let j = lowerBound(small, startKey);
+      // Only the recent keys inside the range take part in the two-way merge.
+      let jEnd = small.length;
       if (endKey !== '') {
-        const c = compareKeys(key, endKey);
-        if (c > 0 || (c === 0 && !endInclusive)) return;
+        jEnd = lowerBound(small, endKey);
+        if (endInclusive && small[jEnd] === endKey) jEnd++;
       }
-      const entry = entries.get(key);
-      if (entry) yield [key, entry];
+      for (;;) {
+        let key: string;
+        if (j < jEnd) {
+          const b = small[j] as string;
+          const a = big[i];
+          const c = a === undefined ? 1 : compareKeys(a, b);
+          if (c < 0) {
+            key = a as string;
+            i++;
+          } else {
+            key = b;
+            j++;
+            if (c === 0) i++;
+          }
+        } else if (i < big.length) {
+          key = big[i++] as string;
+        } else {
+          return;
+        }
+        if (endKey !== '') {
+          const c = compareKeys(key, endKey);
+          if (c > 0 || (c === 0 && !endInclusive)) return;
+        }
+        const entry = entries.get(key);
+        if (entry) yield [key, entry];
+      }
+    } finally {
+      scans--;
     }
   }
 
@@ -176,7 +231,7 @@ export function createWorldState(): WorldState {
         const previous = entries.get(write.key);
         if (!previous) pending.push(write.key);
         // A value-only write keeps the key's metadata (Fabric carries it over).
-        entries.set(write.key, { value: write.value, version, metadata: previous?.metadata ?? new Map() });
+        entries.set(write.key, { value: write.value, version, metadata: previous?.metadata ?? NO_METADATA });
       }
       for (const metadataWrite of tx.writeSet.metadataWrites) {
         const entry = entries.get(metadataWrite.key);
