@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { validateXsd } from '../conformance/xsd.ts';
+import { validateXsd } from '../conformance/index.ts';
 import { checkPayloadRules, decodeOadr, encodeOadr, OadrCodecError, type OadrMessage } from '../oadr/index.ts';
 
 export const OADR_USAGE = `Usage: oadr-ledger oadr <decode|encode|validate> FILE

@@ -26,3 +26,9 @@ export { LEDGER_USAGE, runLedgerCommand, type CommandIo } from './command.ts';
 export { createFabricLedger, DEFAULT_FABRIC_DEADLINES, readFabricIdentity, type FabricLedger, type FabricLedgerOptions } from './fabric-ledger.ts';
 export { startGatewayServer, type GatewayServerOptions } from './gateway-service.ts';
 export { LEDGER_SERVE_USAGE, runLedgerServe } from './gateway-command.ts';
+
+// The OpenADR ↔ contract mapping: one function per business step (used by the VTN).
+export * from './mapping.ts';
+export * from './mapping-store.ts';
+export * from './mapping-units.ts';
+export * from './mapping-errors.ts';

@@ -5,17 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import type { VtnConfigInput } from './config.ts';
+import { resolveVtnConfig, type VtnConfigInput } from './config.ts';
 import { VtnError } from './errors.ts';
+import { openVtnLedger, type VtnLedger } from './ledger-embedded.ts';
+import { createMappingLedgerPort } from './ledger-mapping-port.ts';
+import { startLedgerScheduler, type LedgerScheduler } from './ledger-scheduler.ts';
 import type { Logger } from './logger.ts';
-import { createVtn } from './vtn.ts';
+import { createVtn, type Vtn } from './vtn.ts';
 
-export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--insecure-http]
+export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--insecure-http] [--no-ledger]
 
   --config FILE      configuration (JSON); flags override it
-  --data-dir DIR     directory of the VTN store (default ./data)
+  --data-dir DIR     directory of the VTN store and of the embedded ledger (DIR/ledger; default ./data)
+  --no-ledger        run without the ledger (events only with per-VEN values; labs and tests)
   --port N           OpenADR port (default 8080)
-  --admin-port N     separate port for the admin API (not served yet)
+  --admin-port N     separate port for the admin API, /docs and /metrics (default: the OpenADR port, under /api/v1)
   --insecure-http    plain HTTP on 127.0.0.1 only, for tests and demos (TLS comes with the certs issue)
 
 Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped, 1 failed, 2 usage error.
@@ -26,6 +30,8 @@ export interface VtnCommandIo {
   readonly config?: VtnConfigInput;
   readonly logger?: Logger;
   readonly stderr?: (s: string) => void;
+  /** OADR_ADMIN_TOKEN, read from the environment by cli/; without it a token is generated at first start and printed once. */
+  readonly adminToken?: string;
   /** Resolves when the VTN must stop (default: SIGTERM or SIGINT). */
   readonly stopSignal?: Promise<void>;
 }
@@ -57,6 +63,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         port: { type: 'string' },
         'admin-port': { type: 'string' },
         'insecure-http': { type: 'boolean' },
+        'no-ledger': { type: 'boolean' },
       },
     }));
   } catch (e) {
@@ -103,10 +110,35 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     logger.warn({ host }, 'plain HTTP never binds beyond loopback: binding 127.0.0.1 instead');
   }
   config.host = LOOPBACK.has(host) ? host : '127.0.0.1';
-  let vtn;
+  let vtn: Vtn | undefined;
+  let ledger: VtnLedger | undefined;
+  let scheduler: LedgerScheduler | undefined;
+  const closeLedger = async (): Promise<void> => {
+    await scheduler?.stop();
+    await ledger?.close();
+  };
   try {
-    vtn = createVtn({ config: config as VtnConfigInput, logger });
+    const dataDir = resolveVtnConfig(config as VtnConfigInput).dataDir;
+    if (values['no-ledger'] === true || dataDir === ':memory:') {
+      logger.warn({ dataDir }, 'running without the ledger: events need per-VEN values, telemetry is not recorded on a ledger');
+    } else {
+      // The embedded ledger under DIR/ledger with the VTN's operator and retailer identities (created on first start).
+      ledger = await openVtnLedger({ dataDir });
+      logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height() }, 'embedded ledger open');
+    }
+    const meterOf = (customerId: string): string => vtn?.customers.get(customerId)?.meterId ?? customerId;
+    const customerOf = (meterId: string): string => vtn?.customers.list().find((c) => (c.meterId ?? c.customerId) === meterId)?.customerId ?? meterId;
+    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, meterOf, customerOf, log: logger });
+    vtn = createVtn({
+      config: config as VtnConfigInput,
+      logger,
+      ...(port === undefined ? {} : { ledger: port }),
+      ...(io.adminToken === undefined || io.adminToken === '' ? {} : { adminToken: io.adminToken }),
+      onAdminTokenGenerated: (token) => err(`oadr-ledger vtn: admin API token (operator), shown only this once; keep it or set OADR_ADMIN_TOKEN:\n  ${token}\n`),
+    });
+    if (port !== undefined) scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger });
   } catch (e) {
+    await closeLedger().catch(() => {});
     err(`oadr-ledger vtn: ${(e as Error).message}\n`);
     return e instanceof VtnError && e.code === 'INVALID_CONFIG' ? 2 : 1;
   }
@@ -120,10 +152,12 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     await (io.stopSignal ?? onSignal());
     logger.info({}, 'stopping the VTN');
     await vtn.close();
+    await closeLedger();
     return 0;
   } catch (e) {
     logger.error({ err: e }, 'the VTN failed');
     await vtn.close().catch(() => {});
+    await closeLedger().catch(() => {});
     return 1;
   }
 }

@@ -28,6 +28,10 @@ export interface ProgramConfig {
   readonly signals: readonly ProgramSignal[];
   /** SIMPLE level sent during the event when the program has a SIMPLE signal (1…3). */
   readonly simpleLevel: number;
+  /** Granularity of the telemetry the VTN requests from the program's VENs (R317), default 15 minutes. */
+  readonly reportGranularityMs: number;
+  /** reportBackDuration of those requests: how often reports come (R324), default 15 minutes. */
+  readonly reportBackDurationMs: number;
 }
 
 export interface PushConfig {
@@ -99,6 +103,8 @@ function programDefaults(id: string): ProgramConfig {
     priority: 1,
     signals: ['LOAD_DISPATCH'],
     simpleLevel: 1,
+    reportGranularityMs: DEFAULT_SLOT_MS,
+    reportBackDurationMs: DEFAULT_SLOT_MS,
   };
 }
 
@@ -115,6 +121,12 @@ const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is num
 function int(v: unknown, key: string, min: number, max?: number): number {
   if (!isInt(v, min, max)) bad(key, `must be an integer ≥ ${min}${max === undefined ? '' : ` and ≤ ${max}`}, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function wholeSeconds(v: unknown, key: string): number {
+  const n = int(v, key, 1000);
+  if (n % 1000 !== 0) bad(key, `must be whole seconds in ms (OpenADR durations have no fractions, R1), got ${n}`);
+  return n;
 }
 
 function text(v: unknown, key: string, pattern?: RegExp): string {
@@ -150,6 +162,8 @@ function resolveProgram(p: ProgramConfigInput, i: number): ProgramConfig {
     priority: int(p.priority ?? d.priority, `${where}priority`, 0),
     signals: Object.freeze([...new Set(signals)]),
     simpleLevel: int(p.simpleLevel ?? d.simpleLevel, `${where}simpleLevel`, 0, 3),
+    reportGranularityMs: wholeSeconds(p.reportGranularityMs ?? d.reportGranularityMs, `${where}reportGranularityMs`),
+    reportBackDurationMs: wholeSeconds(p.reportBackDurationMs ?? d.reportBackDurationMs, `${where}reportBackDurationMs`),
   });
 }
 

@@ -6,7 +6,7 @@
 import { OadrProtocolError, type Payload, type PayloadType, type ResponseCodeValue } from '../oadr/index.ts';
 import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
 import { distributeEventError, handleCreatedEvent, handleRequestEvent } from './event-service.ts';
-import { handleCancelOpt, handleCreateOpt } from './opt-service.ts';
+import { handleCancelOpt, handleCreateOpt, keepOptStates } from './opt-service.ts';
 import { handlePoll } from './poll.ts';
 import {
   canceledPartyRegistration,
@@ -16,7 +16,7 @@ import {
   handleCreatePartyRegistration,
   handleQueryRegistration,
 } from './registration.ts';
-import { handleCancelReport, handleCreateReport, handleRegisterReport, handleReportAck, handleUpdateReport } from './report-service.ts';
+import { handleCanceledReport, handleCancelReport, handleCreateReport, handleRegisterReport, handleReportAck, handleUpdateReport } from './report-service.ts';
 
 export const SERVICES = ['EiRegisterParty', 'EiEvent', 'EiReport', 'EiOpt', 'OadrPoll'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -25,7 +25,7 @@ export type ServiceName = (typeof SERVICES)[number];
 export const ACCEPTED: Readonly<Record<ServiceName, readonly PayloadType[]>> = {
   EiRegisterParty: ['QueryRegistration', 'CreatePartyRegistration', 'CancelPartyRegistration', 'CanceledPartyRegistration', 'Response'],
   EiEvent: ['RequestEvent', 'CreatedEvent', 'Response'],
-  EiReport: ['RegisterReport', 'RegisteredReport', 'CreateReport', 'CreatedReport', 'UpdateReport', 'CancelReport', 'Response'],
+  EiReport: ['RegisterReport', 'RegisteredReport', 'CreateReport', 'CreatedReport', 'UpdateReport', 'CancelReport', 'CanceledReport', 'Response'],
   EiOpt: ['CreateOpt', 'CancelOpt'],
   OadrPoll: ['Poll'],
 };
@@ -98,7 +98,8 @@ function handle(ctx: VtnContext, p: Payload): Payload {
     case 'RequestEvent':
       return handleRequestEvent(ctx, p);
     case 'CreatedEvent':
-      return handleCreatedEvent(ctx, p);
+      // R206: opt states set by oadrCreateOpt are changed only by another oadrCreateOpt.
+      return handleCreatedEvent(ctx, keepOptStates(ctx, p));
     case 'Poll':
       return handlePoll(ctx, p);
     case 'RegisterReport':
@@ -112,6 +113,8 @@ function handle(ctx: VtnContext, p: Payload): Payload {
     case 'RegisteredReport':
     case 'CreatedReport':
       return handleReportAck(ctx, p);
+    case 'CanceledReport':
+      return handleCanceledReport(ctx, p);
     case 'CreateOpt':
       return handleCreateOpt(ctx, p);
     case 'CancelOpt':

@@ -15,8 +15,16 @@ export const VTN_ERROR_CODES = [
   'NOT_ALLOWED',
   /** The store failed or holds data this version cannot read. */
   'STORE',
+  /** The ledger refused or failed (see `cause`: a LedgerError or the mapping's MappingError). */
+  'LEDGER',
   /** The VTN is closed or closing. */
   'CLOSED',
+  /** Admin API: no valid bearer token. */
+  'UNAUTHORIZED',
+  /** Admin API: the token's role may not do this. */
+  'FORBIDDEN',
+  /** The ledger port lacks the method this needs (admin API answers 501). */
+  'NOT_IMPLEMENTED',
 ] as const;
 
 export type VtnErrorCode = (typeof VTN_ERROR_CODES)[number];

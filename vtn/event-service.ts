@@ -31,7 +31,8 @@ import {
   type VtnEvent,
   type VtnSignal,
 } from './event-model.ts';
-import type { EventVenState, OptType } from './store.ts';
+import type { LedgerSettlement } from './ledger-port.ts';
+import type { CustomerRecord, EventVenState, OptType } from './store.ts';
 import { queueDistributeEvent } from './ven-queue.ts';
 
 /** Signal ids the VTN gives a program's load-amount signals. */
@@ -97,8 +98,56 @@ export interface ModifyEventInput {
   readonly modificationReason?: string;
 }
 
+/** Who an event from the ledger targets: every enrolled customer, some customers, or groups (a customer's retailer or program). */
+export type EventTargets = 'all' | { readonly customerIds: readonly string[] } | { readonly groups: readonly string[] };
+
+/**
+ * A utility's request (admin `POST /api/v1/events`): a total reduction the ledger shares among the
+ * targeted customers (notifyDRevent); each customer's VEN then receives its own OPR.
+ */
+export interface LedgerEventInput {
+  readonly programId?: string;
+  readonly eventId?: string;
+  readonly start: Date | number | string;
+  /** Number of slots, or `durationMinutes` (a whole number of the program's slots). */
+  readonly slots?: number;
+  readonly durationMinutes?: number;
+  /** Total reduction, W: constant or one value per slot. */
+  readonly reductionW: PerSlot;
+  /** Default 'all'. */
+  readonly targets?: EventTargets;
+  readonly priority?: number;
+  readonly testEvent?: boolean;
+  readonly responseRequired?: ResponseRequired;
+  readonly startAfterMs?: number;
+  readonly rampUpMs?: number;
+  readonly recoveryMs?: number;
+  readonly notificationMs?: number;
+  readonly vtnComment?: string;
+}
+
+/** A new total for an event from the ledger (a new contract version; before the event starts). */
+export interface LedgerEventChange {
+  readonly reductionW: PerSlot;
+  readonly priority?: number;
+  readonly vtnComment?: string;
+  readonly modificationReason?: string;
+}
+
+export interface LedgerEventView extends EventView {
+  /** Targeted customers that receive nothing, with the reason (no registered VEN, no baseline…). */
+  readonly skipped: Readonly<Record<string, string>>;
+}
+
 export interface EventVenView {
   readonly venId: string;
+  /** The VEN's customer, when it is still registered. */
+  readonly customerId?: string | undefined;
+  /** The customer's OPR from the ledger, W per slot (events from the ledger only). */
+  readonly oprW?: readonly number[] | undefined;
+  /** Usage telemetry intervals received from the VEN for the event's period. */
+  readonly telemetryPoints?: number;
+  readonly lastTelemetryAt?: number | undefined;
   readonly values: Readonly<Record<string, readonly number[]>>;
   readonly optType: OptType | undefined;
   readonly optModificationNumber: number | undefined;
@@ -114,11 +163,21 @@ export interface EventView {
 }
 
 export interface EventsApi {
+  /** An event with per-VEN values given by the caller. */
   create(input: CreateEventInput): EventView;
+  /** An event from the ledger: notifyDRevent, then each targeted customer's VEN gets its own OPR. */
+  create(input: LedgerEventInput): Promise<LedgerEventView>;
   modify(eventId: string, changes: ModifyEventInput): EventView;
+  /** A new total for an event from the ledger: modifyDRevent, then each VEN's new OPR. */
+  modify(eventId: string, changes: LedgerEventChange): Promise<EventView>;
+  /** Cancels at once for the VENs; an event from the ledger is cancelled there too (see `ledgerIdle`). */
   cancel(eventId: string, reason?: string): EventView;
   get(eventId: string): EventView | undefined;
   list(): EventView[];
+  /** Settlement of an event from the ledger: telemetry of its day closed, availability, tokens. */
+  settle(eventId: string): Promise<LedgerSettlement>;
+  /** Resolves once the ledger calls started in the background (cancellations) have finished. */
+  ledgerIdle(): Promise<void>;
 }
 
 function invalid(message: string): never {
@@ -210,19 +269,31 @@ export function hasDeliverableEvents(ctx: VtnContext, venId: string): boolean {
 let seqCounter = 0;
 
 export function createEventsApi(ctx: VtnContext): EventsApi {
-  const view = (event: VtnEvent): EventView => ({
-    event,
-    status: eventStatus(event, ctx.now()),
-    vens: ctx.store.listEventVens(event.eventId).map((s) => ({
-      venId: s.venId,
-      values: s.values,
-      optType: s.optType,
-      optModificationNumber: s.optModificationNumber,
-      optAt: s.optAt,
-      cancelAcked: s.cancelAcked,
-      lastDeliveredAt: s.lastDeliveredAt,
-    })),
-  });
+  const view = (event: VtnEvent): EventView => {
+    const oprs = ctx.ledger?.allocations?.oprOf(event.eventId);
+    const endMs = eventEndMs(event);
+    return {
+      event,
+      status: eventStatus(event, ctx.now()),
+      vens: ctx.store.listEventVens(event.eventId).map((s) => {
+        const customerId = ctx.store.getRegistration(s.venId)?.customerId;
+        const points = ctx.store.listTelemetryPoints(s.venId, event.startMs, Number.isFinite(endMs) ? endMs : undefined).filter((p) => p.value !== undefined);
+        return {
+          venId: s.venId,
+          customerId,
+          oprW: customerId === undefined ? undefined : oprs?.get(customerId),
+          telemetryPoints: points.length,
+          lastTelemetryAt: points.reduce<number | undefined>((m, p) => (m === undefined || p.receivedAt > m ? p.receivedAt : m), undefined),
+          values: s.values,
+          optType: s.optType,
+          optModificationNumber: s.optModificationNumber,
+          optAt: s.optAt,
+          cancelAcked: s.cancelAcked,
+          lastDeliveredAt: s.lastDeliveredAt,
+        };
+      }),
+    };
+  };
   const mustGet = (eventId: string): VtnEvent => {
     const e = ctx.store.getEvent(eventId);
     if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}'; list the events to find its id`);
@@ -232,8 +303,8 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
     if (ctx.store.getRegistration(venId) === undefined) invalid(`VEN '${venId}' is not registered; target registered VENs only`);
   };
 
-  return {
-    create(input) {
+  const local = {
+    create(input: CreateEventInput): EventView {
       const now = ctx.now();
       const program = input.programId === undefined ? ctx.config.programs[0] : ctx.config.programs.find((p) => p.id === input.programId);
       if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; configure it under programs`);
@@ -305,7 +376,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       return view(event);
     },
 
-    modify(eventId, changes) {
+    modify(eventId: string, changes: ModifyEventInput): EventView {
       const now = ctx.now();
       const e = mustGet(eventId);
       if (e.cancelled) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is cancelled; create a new event instead`);
@@ -373,7 +444,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       return view(next);
     },
 
-    cancel(eventId, reason) {
+    cancel(eventId: string, reason?: string): EventView {
       const now = ctx.now();
       const e = mustGet(eventId);
       if (e.cancelled) return view(e);
@@ -391,15 +462,200 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       return view(next);
     },
 
-    get(eventId) {
+    get(eventId: string): EventView | undefined {
       const e = ctx.store.getEvent(eventId);
       return e === undefined ? undefined : view(e);
     },
 
-    list() {
+    list(): EventView[] {
       return ctx.store.listEvents().map(view);
     },
   };
+  const ledgerEvents = createLedgerEvents(ctx, local);
+  return {
+    create: ((input: CreateEventInput | LedgerEventInput) => ('reductionW' in input ? ledgerEvents.create(input) : local.create(input))) as EventsApi['create'],
+    modify: ((eventId: string, changes: ModifyEventInput | LedgerEventChange) =>
+      'reductionW' in changes ? ledgerEvents.modify(eventId, changes) : local.modify(eventId, changes)) as EventsApi['modify'],
+    cancel: (eventId, reason) => {
+      const v = local.cancel(eventId, reason);
+      ledgerEvents.cancelled(eventId);
+      return v;
+    },
+    get: local.get,
+    list: local.list,
+    settle: (eventId) => ledgerEvents.settle(eventId),
+    ledgerIdle: () => ledgerEvents.idle(),
+  };
+}
+
+type LocalEventsApi = Pick<EventsApi, 'get' | 'list'> & {
+  create(input: CreateEventInput): EventView;
+  modify(eventId: string, changes: ModifyEventInput): EventView;
+};
+
+function sortedCustomers(list: readonly CustomerRecord[]): CustomerRecord[] {
+  return [...list].sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+}
+
+/**
+ * Events from the ledger (issue 5, "From a utility's request to each VEN's signal"): the request
+ * goes to the contract (notifyDRevent), the contract shares it among the targeted customers, and
+ * each customer's VEN receives only its own OPR (R63: only its own venID in eiTarget).
+ */
+function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>): void => {
+    const q = p.finally(() => pending.delete(q));
+    pending.add(q);
+  };
+  const port = () => {
+    const l = ctx.ledger;
+    if (l === undefined) throw new VtnError('NOT_ALLOWED', 'this VTN runs without a ledger; start it with the embedded ledger (the default of oadr-ledger vtn) to send events from a total reduction');
+    return l;
+  };
+  const targetsOf = (targets: EventTargets): CustomerRecord[] => {
+    const all = ctx.store.listCustomers();
+    if (targets === 'all') return sortedCustomers(all);
+    if ('customerIds' in targets) {
+      return sortedCustomers(
+        targets.customerIds.map((id) => {
+          const c = ctx.store.getCustomer(id);
+          if (c === undefined) return invalid(`unknown customer '${id}'; enrol it first`);
+          return c;
+        }),
+      );
+    }
+    if ('groups' in targets) {
+      const groups = new Set(targets.groups);
+      return sortedCustomers(all.filter((c) => (c.retailer !== undefined && groups.has(c.retailer)) || (c.programId !== undefined && groups.has(c.programId))));
+    }
+    return invalid("targets must be 'all', { customerIds: [...] } or { groups: [...] }");
+  };
+
+  return {
+    async create(input: LedgerEventInput): Promise<LedgerEventView> {
+      const ledger = port();
+      const now = ctx.now();
+      const program = input.programId === undefined ? ctx.config.programs[0] : ctx.config.programs.find((p) => p.id === input.programId);
+      if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; configure it under programs`);
+      const slotMs = program.slotMs;
+      let slots = input.slots;
+      if (slots === undefined && input.durationMinutes !== undefined) {
+        slots = (input.durationMinutes * 60_000) / slotMs;
+        if (!Number.isInteger(slots)) invalid(`durationMinutes ${input.durationMinutes} is not a whole number of ${slotMs / 60_000}-minute slots`);
+      }
+      if (slots === undefined || !Number.isInteger(slots) || slots < 1) return invalid('give slots or durationMinutes (a positive whole number of slots)');
+      const startMs = toMs(input.start, 'start');
+      if (startMs + slotMs * slots <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
+      const reductionW = perSlot(input.reductionW, slots, 'reductionW');
+      if (reductionW.some((w) => !Number.isInteger(w) || w < 0)) invalid('reductionW values are whole W ≥ 0');
+      const eventId = input.eventId ?? ctx.newId('event');
+      if (ctx.store.getEvent(eventId) !== undefined) invalid(`event '${eventId}' exists; eventIDs are unique (R70)`);
+      const skipped: Record<string, string> = {};
+      const venOf = new Map<string, string>();
+      for (const c of targetsOf(input.targets ?? 'all')) {
+        const reg = ctx.store.findRegistrationByCustomer(c.customerId);
+        if (reg === undefined || reg.state !== 'registered') skipped[c.customerId] = 'no registered VEN';
+        else venOf.set(c.customerId, reg.venId);
+      }
+      if (venOf.size === 0) throw new VtnError('NOT_ALLOWED', 'no targeted customer has a registered VEN; nothing would receive the event');
+      let oprs: ReadonlyMap<string, readonly number[]>;
+      try {
+        oprs = await ledger.notifyEvent({ eventId, programId: program.id, startMs, slotMs, slots, reductionW, customerIds: [...venOf.keys()] });
+      } catch (err) {
+        throw ledgerError(err, `the ledger did not take event '${eventId}'`);
+      }
+      const perVenReductionW: Record<string, readonly number[]> = {};
+      for (const [customerId, venId] of venOf) {
+        const opr = oprs.get(customerId);
+        if (opr === undefined) skipped[customerId] = 'no allocation on the ledger (no baseline for the event day)';
+        else perVenReductionW[venId] = opr;
+      }
+      if (Object.keys(perVenReductionW).length === 0) {
+        await ledger.cancelEvent?.(eventId).catch(() => undefined);
+        throw new VtnError('NOT_ALLOWED', `the ledger gave no targeted customer an allocation: ${Object.values(skipped)[0] ?? ''}`);
+      }
+      const v = local.create({
+        eventId,
+        programId: program.id,
+        start: startMs,
+        slots,
+        slotMs,
+        perVenReductionW,
+        ...pick(input, ['priority', 'testEvent', 'responseRequired', 'startAfterMs', 'rampUpMs', 'recoveryMs', 'notificationMs', 'vtnComment']),
+      });
+      ctx.log.info({ eventId, customers: Object.keys(perVenReductionW).length, skipped: Object.keys(skipped).length }, 'event from the ledger distributed');
+      return { ...v, skipped };
+    },
+
+    async modify(eventId: string, changes: LedgerEventChange): Promise<EventView> {
+      const ledger = port();
+      const e = ctx.store.getEvent(eventId);
+      if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}'; list the events to find its id`);
+      if (ledger.allocations?.oprOf(eventId) === undefined || ledger.modifyEvent === undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' was not created from the ledger; modify its per-VEN values instead`);
+      if (e.cancelled) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is cancelled; create a new event instead`);
+      // The contract re-allocates every slot of the window: only before the event starts (R20).
+      if (ctx.now() >= e.startMs) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has started; its total can change only before the start (R20) — cancel it and create a new one`);
+      const reductionW = perSlot(changes.reductionW, e.intervalsMs.length, 'reductionW');
+      let oprs: ReadonlyMap<string, readonly number[]>;
+      try {
+        oprs = await ledger.modifyEvent(eventId, reductionW);
+      } catch (err) {
+        throw ledgerError(err, `the ledger did not take the modification of '${eventId}'`);
+      }
+      const perVenReductionW: Record<string, readonly number[]> = {};
+      for (const s of ctx.store.listEventVens(eventId)) {
+        const customerId = ctx.store.getRegistration(s.venId)?.customerId;
+        perVenReductionW[s.venId] = (customerId === undefined ? undefined : oprs.get(customerId)) ?? new Array<number>(reductionW.length).fill(0);
+      }
+      return local.modify(eventId, { perVenReductionW, ...pick(changes, ['priority', 'vtnComment', 'modificationReason']) });
+    },
+
+    cancelled(eventId: string): void {
+      const ledger = ctx.ledger;
+      if (ledger?.cancelEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) return;
+      track(
+        ledger.cancelEvent(eventId).catch((err: unknown) => {
+          ctx.log.error({ err, eventId }, 'the ledger did not cancel the event; it is cancelled for the VENs — cancel it on the ledger before settlement (events.settle retries)');
+        }),
+      );
+    },
+
+    async settle(eventId: string): Promise<LedgerSettlement> {
+      const ledger = port();
+      const e = ctx.store.getEvent(eventId);
+      if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}'; list the events to find its id`);
+      if (ledger.settleEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' was not created from the ledger; there is nothing to settle`);
+      await this.idle();
+      // A cancelled event is cancelled on the ledger too (retried here if the background call failed); nothing to mint.
+      if (e.cancelled && ledger.cancelEvent !== undefined) await ledger.cancelEvent(eventId).catch((err: unknown) => Promise.reject(ledgerError(err, `the ledger did not cancel '${eventId}'`)));
+      if (!e.cancelled && ctx.now() < eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has not ended; settle it after ${new Date(eventEndMs(e)).toISOString()}`);
+      try {
+        const s = await ledger.settleEvent(eventId);
+        ctx.log.info({ eventId, status: s.status, settled: s.rewardsMilli.size, unsettled: s.unsettled.size }, 'event settled on the ledger');
+        return s;
+      } catch (err) {
+        throw ledgerError(err, `settlement of '${eventId}' failed`);
+      }
+    },
+
+    async idle(): Promise<void> {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+/** A ledger failure as a VtnError: the mapping's own refusals (bad request, not allowed) keep their meaning. */
+function ledgerError(err: unknown, what: string): VtnError {
+  const code = (err as { code?: unknown }).code;
+  const kind = code === 'INVALID_REQUEST' || code === 'OFF_GRID' ? 'INVALID_ARGUMENT' : code === 'NOT_ALLOWED' || code === 'NO_CUSTOMERS' ? 'NOT_ALLOWED' : code === 'UNKNOWN_EVENT' ? 'NOT_FOUND' : 'LEDGER';
+  return new VtnError(kind, `${what}: ${(err as Error).message}`, { cause: err });
 }
 
 /**

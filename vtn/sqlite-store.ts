@@ -9,7 +9,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Payload, PayloadType } from '../oadr/index.ts';
 import { VtnError } from './errors.ts';
 import type { VtnEvent } from './event-model.ts';
-import type { CustomerRecord, EventVenState, QueueItem, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
+import type { AdminTokenRecord, CustomerRecord, EventVenState, QueueItem, ReportRequestRecord, TelemetryPointRecord, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
 
 export interface SqliteStoreOptions {
   /** Directory for `vtn.sqlite`, created if missing; `:memory:` for a store that dies with the process. */
@@ -38,6 +38,13 @@ CREATE TABLE IF NOT EXISTS telemetry (
   id INTEGER PRIMARY KEY AUTOINCREMENT, ven_id TEXT NOT NULL, report_request_id TEXT NOT NULL,
   report_specifier_id TEXT NOT NULL, received_at INTEGER NOT NULL, report TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS telemetry_ven ON telemetry (ven_id, id);
+CREATE TABLE IF NOT EXISTS report_requests (
+  ven_id TEXT NOT NULL, report_request_id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (ven_id, report_request_id));
+CREATE TABLE IF NOT EXISTS telemetry_points (
+  ven_id TEXT NOT NULL, report_request_id TEXT NOT NULL, r_id TEXT NOT NULL, start_ms INTEGER NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (ven_id, report_request_id, r_id, start_ms));
+CREATE INDEX IF NOT EXISTS telemetry_points_time ON telemetry_points (ven_id, start_ms);
+CREATE TABLE IF NOT EXISTS admin_tokens (token_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS opts (
   ven_id TEXT NOT NULL, opt_id TEXT NOT NULL, opt TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (ven_id, opt_id));
 `;
@@ -138,6 +145,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
         q('DELETE FROM queue WHERE ven_id = ?').run(venId);
         q('DELETE FROM report_metadata WHERE ven_id = ?').run(venId);
         q('DELETE FROM opts WHERE ven_id = ?').run(venId);
+        q('DELETE FROM report_requests WHERE ven_id = ?').run(venId);
         if (!keepRegistration) {
           // R407: nothing of the VEN is kept.
           q('DELETE FROM event_vens WHERE ven_id = ?').run(venId);
@@ -176,6 +184,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     },
     removeQueuedKind: (venId, kind) => Number(q('DELETE FROM queue WHERE ven_id = ? AND kind = ?').run(venId, kind).changes),
     queueDepth: (venId) => Number((q('SELECT count(*) AS n FROM queue WHERE ven_id = ?').get(venId) as Row).n),
+    queueDepthTotal: () => Number((q('SELECT count(*) AS n FROM queue').get() as Row).n),
     vensWithQueuedItems: () => (q('SELECT DISTINCT ven_id FROM queue').all() as Row[]).map((r) => r.ven_id as string),
 
     putEvent(e) {
@@ -214,6 +223,31 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
         report: JSON.parse(r.report as string) as unknown,
       }));
     },
+
+    putReportRequest(r) {
+      // An upsert keeps the rowid, so requests list in the order they were made.
+      q('INSERT INTO report_requests (ven_id, report_request_id, data) VALUES (?, ?, ?) ON CONFLICT (ven_id, report_request_id) DO UPDATE SET data = excluded.data').run(
+        r.venId, r.reportRequestId, JSON.stringify(r),
+      );
+    },
+    getReportRequest: (venId, id) =>
+      json<ReportRequestRecord>(q('SELECT data FROM report_requests WHERE ven_id = ? AND report_request_id = ?').get(venId, id) as Row | undefined),
+    listReportRequests: (venId) => all<ReportRequestRecord>(q('SELECT data FROM report_requests WHERE ven_id = ? ORDER BY rowid').all(venId) as Row[]),
+    insertTelemetryPoint(p) {
+      const r = q('INSERT OR IGNORE INTO telemetry_points (ven_id, report_request_id, r_id, start_ms, data) VALUES (?, ?, ?, ?, ?)').run(
+        p.venId, p.reportRequestId, p.rId, p.startMs, JSON.stringify(p),
+      );
+      return Number(r.changes) > 0;
+    },
+    listTelemetryPoints: (venId, fromMs = -8.64e15, toMs = 8.64e15) =>
+      all<TelemetryPointRecord>(q('SELECT data FROM telemetry_points WHERE ven_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms, r_id').all(venId, fromMs, toMs) as Row[]),
+
+    putAdminToken(t) {
+      q('INSERT OR REPLACE INTO admin_tokens (token_id, hash, data) VALUES (?, ?, ?)').run(t.tokenId, t.hash, JSON.stringify(t));
+    },
+    findAdminTokenByHash: (hash) => json<AdminTokenRecord>(q('SELECT data FROM admin_tokens WHERE hash = ?').get(hash) as Row | undefined),
+    listAdminTokens: () => all<AdminTokenRecord>(q('SELECT data FROM admin_tokens ORDER BY rowid').all() as Row[]),
+    deleteAdminToken: (tokenId) => Number(q('DELETE FROM admin_tokens WHERE token_id = ?').run(tokenId).changes) > 0,
 
     putOpt(venId, optId, opt, at) {
       q('INSERT OR REPLACE INTO opts (ven_id, opt_id, opt, at) VALUES (?, ?, ?, ?)').run(venId, optId, JSON.stringify(opt), at);

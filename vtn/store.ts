@@ -19,6 +19,12 @@ export interface CustomerRecord {
   /** A venID pre-configured in the VEN (R402), if any. */
   readonly venId: string | undefined;
   readonly enrolledAt: number;
+  /** The customer's meter (POD) id at the retailer's data hub (admin API). */
+  readonly meterId?: string | undefined;
+  /** The retailer serving the customer (admin API). */
+  readonly retailer?: string | undefined;
+  /** The program the customer takes part in (report settings); default the first configured. */
+  readonly programId?: string | undefined;
 }
 
 export type RegistrationState = 'registered' | 'cancelling';
@@ -79,6 +85,72 @@ export interface TelemetryRecord {
   readonly report: unknown;
 }
 
+/** Where a report request of the VTN to a VEN stands (rules §6.3–6.5). */
+export type ReportRequestState =
+  /** Sent (piggy-backed or by oadrCreateReport), not yet confirmed by oadrCreatedReport. */
+  | 'requested'
+  /** Listed by the VEN in oadrPendingReports, or data arrived. */
+  | 'active'
+  /** The VEN answered the request with an error. */
+  | 'refused'
+  /** To be cancelled inside the next oadrUpdatedReport for it (R328). */
+  | 'cancel-piggyback'
+  /** oadrCancelReport queued, waiting for oadrCanceledReport. */
+  | 'cancelling'
+  /** Cancelled with reportToFollow: exactly one more report is accepted (R345). */
+  | 'final'
+  | 'cancelled';
+
+/** A report the VTN asked a VEN for (TELEMETRY_USAGE, TELEMETRY_STATUS). */
+export interface ReportRequestRecord {
+  readonly venId: string;
+  readonly reportRequestId: string;
+  readonly reportSpecifierId: string;
+  /** The data report's name, e.g. `TELEMETRY_USAGE` (metadata name without `METADATA_`). */
+  readonly reportName: string;
+  readonly rIds: readonly string[];
+  /** Units of each rID from the VEN's metadata: `W`, `Wh`, `count` or another item unit; the SI scale applied to values. */
+  readonly units: Readonly<Record<string, { readonly unit: string; readonly scale: number }>>;
+  readonly granularityMs: number;
+  readonly backDurationMs: number;
+  readonly state: ReportRequestState;
+  /** Set on a stand-alone cancel: whether one more report was asked for (R345). */
+  readonly reportToFollow?: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** One reported interval of one data point, as stored (duplicates are dropped by key: VEN, request, rID, start). */
+export interface TelemetryPointRecord {
+  readonly venId: string;
+  readonly reportRequestId: string;
+  readonly reportName: string;
+  readonly rId: string;
+  readonly startMs: number;
+  /** 0 for point data. */
+  readonly durationMs: number;
+  /** The value with the SI scale applied (`W`, `Wh`…); undefined for a resource status. */
+  readonly value: number | undefined;
+  readonly unit: string | undefined;
+  readonly quality: string | undefined;
+  /** TELEMETRY_STATUS: the oadrPayloadResourceStatus. */
+  readonly status: unknown;
+  readonly receivedAt: number;
+}
+
+export const ADMIN_ROLES = ['operator', 'retailer', 'read-only'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+/** A bearer token of the admin API; only its SHA-256 is stored. */
+export interface AdminTokenRecord {
+  readonly tokenId: string;
+  /** Hex SHA-256 of the token. */
+  readonly hash: string;
+  readonly role: AdminRole;
+  readonly name: string;
+  readonly createdAt: number;
+}
+
 export interface VtnStore {
   // customers
   putCustomer(c: CustomerRecord): void;
@@ -109,6 +181,8 @@ export interface VtnStore {
   /** Remove undelivered items of one kind (a new oadrDistributeEvent replaces an older one). */
   removeQueuedKind(venId: string, kind: PayloadType): number;
   queueDepth(venId: string): number;
+  /** Items queued for all VENs (metrics). */
+  queueDepthTotal(): number;
   /** venIDs with at least one queued item. */
   vensWithQueuedItems(): string[];
 
@@ -127,6 +201,21 @@ export interface VtnStore {
   getReportMetadata(venId: string): { readonly reports: unknown; readonly at: number } | undefined;
   appendTelemetry(t: TelemetryRecord): void;
   listTelemetry(venId: string): TelemetryRecord[];
+
+  // report requests of the VTN to VENs, and telemetry points (reports increment)
+  putReportRequest(r: ReportRequestRecord): void;
+  getReportRequest(venId: string, reportRequestId: string): ReportRequestRecord | undefined;
+  listReportRequests(venId: string): ReportRequestRecord[];
+  /** Store a point unless one with the same (venID, reportRequestID, rID, start) exists; true when stored. */
+  insertTelemetryPoint(p: TelemetryPointRecord): boolean;
+  /** Points of a VEN with `fromMs ≤ start < toMs`, oldest first. */
+  listTelemetryPoints(venId: string, fromMs?: number, toMs?: number): TelemetryPointRecord[];
+
+  // admin API bearer tokens (hashes only)
+  putAdminToken(t: AdminTokenRecord): void;
+  findAdminTokenByHash(hash: string): AdminTokenRecord | undefined;
+  listAdminTokens(): AdminTokenRecord[];
+  deleteAdminToken(tokenId: string): boolean;
 
   // opt schedules (EiOpt)
   putOpt(venId: string, optId: string, opt: unknown, at: number): void;

@@ -17,6 +17,10 @@ import { LOG_COMPONENT, silentLogger, type Logger } from './logger.ts';
 import { materialize } from './poll.ts';
 import { cancelRegistration, requestReregistration } from './registration.ts';
 import { createSqliteStore } from './sqlite-store.ts';
+import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } from './metrics.ts';
+import { attachOperations } from './operations.ts';
+import { createOptApi, type OptApi } from './opt-service.ts';
+import { createReportsApi, type ReportsApi } from './report-service.ts';
 import type { CustomerRecord, VenRegistration, VtnStore } from './store.ts';
 import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './ven-transport.ts';
 
@@ -33,6 +37,10 @@ export interface VtnOptions {
   /** For push (tests inject failures). */
   readonly fetch?: typeof fetch;
   readonly random?: () => number;
+  /** OADR_ADMIN_TOKEN, passed in by the CLI (nothing in vtn/ reads the environment). */
+  readonly adminToken?: string;
+  /** Receives the admin token generated at first start, to print it once (default: logged once). */
+  readonly onAdminTokenGenerated?: (token: string) => void;
 }
 
 export interface VenView extends VenRegistration {
@@ -76,6 +84,13 @@ export interface Vtn {
   readonly events: EventsApi;
   readonly vens: VensApi;
   readonly customers: CustomersApi;
+  /** Report requests, metadata and telemetry (EiReport). */
+  readonly reports: ReportsApi;
+  /** Opt schedules and event opts (EiOpt); `availableAt(venId, time)`. */
+  readonly opt: OptApi;
+  readonly metrics: VtnMetrics;
+  /** URL of the separate admin server (config `adminPort`) once listening; undefined when the admin API shares the OpenADR port. */
+  adminUrl(): string | undefined;
   /** Handle one decoded VEN→VTN payload, whatever the transport (XMPP plugs in here). */
   handle(payload: Payload): DispatchResult;
   /** Start listening; resolves to the base URL, e.g. `http://127.0.0.1:41234`. */
@@ -98,33 +113,43 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     if (reg === undefined) return;
     transports.get(transportKindOf(reg))?.wake(reg);
   };
+  const metrics = createVtnMetrics();
+  const ledger = options.ledger === undefined ? undefined : instrumentLedger(options.ledger, metrics);
   const ctx: VtnContext = {
     config,
     store,
     now,
     newId: options.newId ?? defaultIds,
     log: log.child({ component: LOG_COMPONENT.events }),
-    ledger: options.ledger,
+    ledger,
     wake,
   };
   const handle = (payload: Payload): DispatchResult => {
     if (closed) throw new VtnError('CLOSED', 'the VTN is closed');
     const venId = payloadVenId(payload);
     if (venId !== undefined) lastContact.set(venId, now());
-    return dispatch(ctx, payload);
+    metrics.payload('in', payload.type);
+    const result = dispatch(ctx, payload);
+    metrics.payload('out', result.answer.type);
+    if (payload.type === 'Poll') metrics.poll(result.answer.type !== 'Response');
+    return result;
   };
 
   const push: HttpPushTransport = createHttpPushTransport({
     store,
     config: config.push,
     log: log.child({ component: LOG_COMPONENT.push }),
-    materialize: (item) => materialize(ctx, item),
+    materialize: (item) => {
+      const p = materialize(ctx, item);
+      metrics.payload('out', p.type);
+      return p;
+    },
     onAnswer: (payload, venId) => {
       // The VEN's answer in the push response (e.g. oadrCanceledPartyRegistration) is handled like a request.
       const { error } = dispatch(ctx, payload);
       if (error !== undefined) log.warn({ venId, payload: payload.type, responseCode: error.responseCode }, error.message);
     },
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    fetch: instrumentFetch(options.fetch ?? fetch, metrics),
     ...(options.random === undefined ? {} : { random: options.random }),
   });
   transports.set('http-pull', createHttpPullTransport());
@@ -137,10 +162,21 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
 
   const venView = (r: VenRegistration): VenView => ({ ...r, queueDepth: store.queueDepth(r.venId), lastContactAt: lastContact.get(r.venId) });
 
-  return {
+  // Health, metrics, admin API and its docs (operations.ts); they read the facade `self` per request.
+  let self: Vtn | undefined;
+  const ops = attachOperations({
+    app, config, store, ledger, metrics, now, newId: ctx.newId, log, open: () => !closed, vtn: () => self as Vtn,
+    adminToken: options.adminToken, onAdminTokenGenerated: options.onAdminTokenGenerated,
+  });
+
+  return (self = {
     config,
     store,
     app,
+    reports: createReportsApi(ctx),
+    opt: createOptApi(ctx),
+    metrics,
+    adminUrl: () => ops.url(),
     events: createEventsApi(ctx),
     vens: {
       list: () => store.listRegistrations().map(venView),
@@ -176,6 +212,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       const host = o.host ?? config.host;
       const port = o.port ?? config.port;
       await app.listen({ host, port });
+      await ops.listen(host);
       const addr = app.server.address();
       const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
       const shownHost = host.includes(':') ? `[${host}]` : host;
@@ -185,8 +222,9 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       if (closed) return;
       closed = true;
       for (const t of transports.values()) await t.close();
+      await ops.close();
       await app.close();
       if (ownStore) store.close();
     },
-  };
+  });
 }

@@ -1,0 +1,217 @@
+/**
+ * The mapping's durable working state, in `node:sqlite` beside the VTN's own store (not on the
+ * ledger): the partial-slot accumulator (every telemetry sample once, and per meter-slot the
+ * energy and time it covers, what was recorded on the ledger) and the events notified through the
+ * mapping (day, window, each customer's OPR, settlement).
+ *
+ * Why not on the ledger: a sample every few seconds would be a transaction each, shared with every
+ * org of the channel, for data that is only the VTN's raw material; the business fact is the slot
+ * average, which `recordEnergy` certifies once the slot is complete or its day closed. A sample is
+ * stored and added to its slots in one SQLite transaction (WAL, synchronous FULL), so a VTN restart
+ * loses nothing and never counts a sample twice; a slot not yet marked recorded is recorded again
+ * after a restart with the same value (the contract merges it: no correction).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+export const MAPPING_STORE_FILE = 'ledger-mapping.sqlite';
+
+export interface SampleInput {
+  readonly meterId: string;
+  /** Series the sample belongs to (the report's rID): a series repeats no start time. */
+  readonly seriesId: string;
+  readonly startMs: number;
+  readonly durationMs: number;
+  /** Average real power over the sample, W. */
+  readonly watts: number;
+}
+
+/** The share of a sample in one slot of the contract's grid. */
+export interface SlotPart {
+  readonly day: string;
+  readonly slot: number;
+  readonly slotStartMs: number;
+  readonly slotEndMs: number;
+  readonly overlapMs: number;
+}
+
+export type SampleOutcome = 'added' | 'duplicate' | 'conflict';
+
+export interface SlotAccumulator {
+  readonly meterId: string;
+  readonly day: string;
+  readonly slot: number;
+  readonly slotStartMs: number;
+  readonly slotEndMs: number;
+  /** Σ W·ms of the samples in the slot. */
+  readonly energyWms: number;
+  /** Σ ms covered by samples. */
+  readonly coveredMs: number;
+  /** The W last recorded on the ledger, if any. */
+  readonly recordedW: number | undefined;
+  /** Recorded once complete: later samples no longer change it. */
+  readonly final: boolean;
+  readonly closed: boolean;
+}
+
+/** An event notified through the mapping. */
+export interface MappedEvent {
+  readonly eventId: string;
+  readonly version: number;
+  readonly day: string;
+  readonly window: readonly number[];
+  readonly startMs: number;
+  readonly slotMs: number;
+  readonly requestW: readonly number[];
+  /** OPR per window slot of each customer (meter) that has an allocation. */
+  readonly oprByMeter: Readonly<Record<string, readonly number[]>>;
+  /** Targeted meters left out, with the reason (no baseline…). */
+  readonly excluded: Readonly<Record<string, string>>;
+  /** Customers in the contract's cluster for the day (may include customers targeted by other events). */
+  readonly clusterSize: number;
+  readonly status: 'notified' | 'cancelled' | 'settled';
+  readonly txId: string;
+  /** Milli-tokens per meter, once settled. */
+  readonly rewardsMilli?: Readonly<Record<string, number>>;
+}
+
+export interface MappingStore {
+  /** Adds a sample and its slot parts in one transaction; a sample already present is not counted again. */
+  addSample(sample: SampleInput, parts: readonly SlotPart[]): SampleOutcome;
+  /** Slots to record: changed and complete, or changed on a closed day; never `final` ones. */
+  slotsToRecord(): SlotAccumulator[];
+  markRecorded(meterId: string, day: string, slots: ReadonlyArray<{ readonly slot: number; readonly watts: number; readonly final: boolean }>, txId: string): void;
+  /** Closes a day (for the given meters, or all): its partial slots become recordable. */
+  closeDay(day: string, meterIds?: readonly string[]): void;
+  /** Days with slots not closed yet. */
+  openDays(): string[];
+  slots(meterId: string, day: string): SlotAccumulator[];
+  putEvent(e: MappedEvent): void;
+  getEvent(eventId: string): MappedEvent | undefined;
+  listEvents(): MappedEvent[];
+  close(): void;
+}
+
+export interface MappingStoreOptions {
+  /** SQLite file path, or `:memory:`. */
+  readonly path: string;
+}
+
+interface SlotRow {
+  meter: string;
+  day: string;
+  slot: number;
+  start_ms: number;
+  end_ms: number;
+  energy: number;
+  covered: number;
+  recorded_w: number | null;
+  final: number;
+  closed: number;
+}
+
+const toSlot = (r: SlotRow): SlotAccumulator => ({
+  meterId: r.meter,
+  day: r.day,
+  slot: r.slot,
+  slotStartMs: r.start_ms,
+  slotEndMs: r.end_ms,
+  energyWms: r.energy,
+  coveredMs: r.covered,
+  recordedW: r.recorded_w ?? undefined,
+  final: r.final === 1,
+  closed: r.closed === 1,
+});
+
+export function createMappingStore(options: Readonly<MappingStoreOptions>): MappingStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new DatabaseSync(options.path);
+  db.exec(`
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = FULL;
+    CREATE TABLE IF NOT EXISTS samples (
+      meter TEXT NOT NULL, series TEXT NOT NULL, start_ms INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL, watts REAL NOT NULL,
+      PRIMARY KEY (meter, series, start_ms)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS slots (
+      meter TEXT NOT NULL, day TEXT NOT NULL, slot INTEGER NOT NULL,
+      start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+      energy REAL NOT NULL DEFAULT 0, covered INTEGER NOT NULL DEFAULT 0,
+      dirty INTEGER NOT NULL DEFAULT 0, recorded_w INTEGER, final INTEGER NOT NULL DEFAULT 0,
+      closed INTEGER NOT NULL DEFAULT 0, tx TEXT,
+      PRIMARY KEY (meter, day, slot)) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS slots_dirty ON slots (dirty) WHERE dirty = 1;
+    CREATE TABLE IF NOT EXISTS closed_days (meter TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (meter, day)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+  `);
+  const insertSample = db.prepare('INSERT OR IGNORE INTO samples (meter, series, start_ms, duration_ms, watts) VALUES (?, ?, ?, ?, ?)');
+  const getSample = db.prepare('SELECT duration_ms, watts FROM samples WHERE meter = ? AND series = ? AND start_ms = ?');
+  const isClosed = db.prepare('SELECT 1 AS c FROM closed_days WHERE meter = ? AND day = ?');
+  const upsertSlot = db.prepare(`
+    INSERT INTO slots (meter, day, slot, start_ms, end_ms, energy, covered, dirty, closed) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+    ON CONFLICT (meter, day, slot) DO UPDATE SET energy = energy + excluded.energy, covered = covered + excluded.covered, dirty = 1`);
+  const dirtySlots = db.prepare('SELECT * FROM slots WHERE dirty = 1 AND final = 0 AND (covered >= end_ms - start_ms OR closed = 1) ORDER BY meter, day, slot');
+  const markSlot = db.prepare('UPDATE slots SET dirty = 0, recorded_w = ?, final = ?, tx = ? WHERE meter = ? AND day = ? AND slot = ?');
+  const closeAll = db.prepare('UPDATE slots SET closed = 1 WHERE day = ?');
+  const closeMeter = db.prepare('UPDATE slots SET closed = 1 WHERE day = ? AND meter = ?');
+  const insertClosed = db.prepare('INSERT OR IGNORE INTO closed_days (meter, day) VALUES (?, ?)');
+  const metersOfDay = db.prepare('SELECT DISTINCT meter FROM slots WHERE day = ?');
+  const openDays = db.prepare('SELECT DISTINCT day FROM slots WHERE closed = 0 ORDER BY day');
+  const slotsOf = db.prepare('SELECT * FROM slots WHERE meter = ? AND day = ? ORDER BY slot');
+  const putEvent = db.prepare('INSERT INTO events (event_id, json) VALUES (?, ?) ON CONFLICT (event_id) DO UPDATE SET json = excluded.json');
+  const getEvent = db.prepare('SELECT json FROM events WHERE event_id = ?');
+  const listEvents = db.prepare('SELECT json FROM events ORDER BY event_id');
+
+  const transaction = <T>(fn: () => T): T => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  };
+
+  return {
+    addSample(s, parts) {
+      return transaction((): SampleOutcome => {
+        const r = insertSample.run(s.meterId, s.seriesId, s.startMs, s.durationMs, s.watts);
+        if (Number(r.changes) === 0) {
+          const prev = getSample.get(s.meterId, s.seriesId, s.startMs) as { duration_ms: number; watts: number } | undefined;
+          return prev !== undefined && prev.duration_ms === s.durationMs && prev.watts === s.watts ? 'duplicate' : 'conflict';
+        }
+        for (const p of parts) {
+          const closed = isClosed.get(s.meterId, p.day) === undefined ? 0 : 1;
+          upsertSlot.run(s.meterId, p.day, p.slot, p.slotStartMs, p.slotEndMs, s.watts * p.overlapMs, p.overlapMs, closed);
+        }
+        return 'added';
+      });
+    },
+    slotsToRecord: () => (dirtySlots.all() as unknown as SlotRow[]).map(toSlot),
+    markRecorded(meterId, day, slots, txId) {
+      transaction(() => {
+        for (const s of slots) markSlot.run(s.watts, s.final ? 1 : 0, txId, meterId, day, s.slot);
+      });
+    },
+    closeDay(day, meterIds) {
+      transaction(() => {
+        const meters = meterIds ?? (metersOfDay.all(day) as Array<{ meter: string }>).map((r) => r.meter);
+        for (const m of meters) insertClosed.run(m, day);
+        if (meterIds === undefined) closeAll.run(day);
+        else for (const m of meterIds) closeMeter.run(day, m);
+      });
+    },
+    openDays: () => (openDays.all() as Array<{ day: string }>).map((r) => r.day),
+    slots: (meterId, day) => (slotsOf.all(meterId, day) as unknown as SlotRow[]).map(toSlot),
+    putEvent: (e) => void putEvent.run(e.eventId, JSON.stringify(e)),
+    getEvent(eventId) {
+      const r = getEvent.get(eventId) as { json: string } | undefined;
+      return r === undefined ? undefined : (JSON.parse(r.json) as MappedEvent);
+    },
+    listEvents: () => (listEvents.all() as Array<{ json: string }>).map((r) => JSON.parse(r.json) as MappedEvent),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,406 @@
+/**
+ * The admin REST API for utilities and retailers, as one table: each route's method, path, the
+ * permission it needs, its JSON schemas (checked by fastify before the handler runs, and written
+ * into the OpenAPI document by openapi.ts) and its handler, which calls the VTN's public API or
+ * the ledger port. Ledger features the port lacks answer 501.
+ */
+import type { LedgerPort } from './ledger-port.ts';
+import type { Logger } from './logger.ts';
+import type { VtnConfig } from './config.ts';
+import { ADMIN_ROLES, createAdminToken, type Permission } from './auth.ts';
+import { VtnError } from './errors.ts';
+import type { CreateEventInput, EventsApi, LedgerEventInput, ModifyEventInput } from './event-service.ts';
+import type { OptApi } from './opt-service.ts';
+import type { ReportsApi } from './report-service.ts';
+import type { AdminRole, AdminTokenRecord, CustomerRecord, VtnStore } from './store.ts';
+import type { CustomersApi, VensApi } from './vtn.ts';
+
+/** The parts of the VTN the admin API calls. */
+export interface AdminVtn {
+  readonly events: EventsApi;
+  readonly vens: VensApi;
+  readonly customers: CustomersApi;
+  readonly reports: ReportsApi;
+  readonly opt: OptApi;
+}
+
+export interface AdminDeps {
+  /** Read when a request comes (the VTN facade is built after the routes). */
+  readonly vtn: () => AdminVtn;
+  readonly store: VtnStore;
+  readonly ledger: LedgerPort | undefined;
+  readonly config: VtnConfig;
+  readonly now: () => number;
+  readonly newId: (prefix: string) => string;
+  readonly log: Logger;
+}
+
+export interface AdminRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly body: unknown;
+  readonly token: AdminTokenRecord;
+}
+
+type Schema = Readonly<Record<string, unknown>>;
+
+export interface AdminRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Below `/api/v1`, fastify style (`/events/:eventId`). */
+  readonly url: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly permission: Permission;
+  readonly params?: Schema;
+  readonly querystring?: Schema;
+  readonly body?: Schema;
+  readonly bodyLimit?: number;
+  /** Success status (default 200). */
+  readonly status?: number;
+  readonly handler: (deps: AdminDeps, req: AdminRequest) => unknown;
+}
+
+export const ADMIN_PREFIX = '/api/v1';
+
+// ---- schemas -------------------------------------------------------------------------------
+
+const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const time = { type: 'string', minLength: 1, description: 'ISO 8601 date-time, e.g. 2030-01-15T17:00:00Z' } as const;
+const perSlot = {
+  description: 'W, constant or one value per slot',
+  anyOf: [{ type: 'number' }, { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 10_000 }],
+} as const;
+const params = (...names: string[]): Schema => ({ type: 'object', required: names, properties: Object.fromEntries(names.map((n) => [n, id])) });
+
+const customerFields = {
+  meterId: id,
+  venName: id,
+  venId: id,
+  fingerprint: { type: 'string', minLength: 1, maxLength: 200, description: 'SHA-256 certificate fingerprint (§10.5.1)' },
+  retailer: id,
+  programId: id,
+} as const;
+
+export const SCHEMAS = {
+  customerCreate: { type: 'object', additionalProperties: false, required: ['customerId'], properties: { customerId: id, ...customerFields } },
+  customerUpdate: { type: 'object', additionalProperties: false, properties: customerFields },
+  energyImport: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['days'],
+    properties: {
+      days: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 3660,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['date', 'valuesWh'],
+          properties: {
+            date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+            valuesWh: { type: 'array', minItems: 96, maxItems: 96, items: { type: 'number', minimum: 0 }, description: '96 quarter-hour values, Wh' },
+          },
+        },
+      },
+    },
+  },
+  eventCreate: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['start'],
+    anyOf: [{ required: ['reductionW'] }, { required: ['perVenReductionW'] }, { required: ['perCustomerReductionW'] }],
+    properties: {
+      programId: id,
+      eventId: id,
+      start: time,
+      slots: { type: 'integer', minimum: 1, maximum: 10_000 },
+      durationMinutes: { type: 'integer', minimum: 1 },
+      reductionW: { ...perSlot, description: 'Total reduction (W), shared among the targeted customers by the ledger' },
+      targets: {
+        description: "'all', { customerIds: [...] } or { groups: [...] }",
+        anyOf: [
+          { type: 'string', enum: ['all'] },
+          { type: 'object', additionalProperties: false, required: ['customerIds'], properties: { customerIds: { type: 'array', items: id } } },
+          { type: 'object', additionalProperties: false, required: ['groups'], properties: { groups: { type: 'array', items: id } } },
+        ],
+      },
+      perVenReductionW: { type: 'object', additionalProperties: perSlot, description: 'Each VEN’s reduction (W), without the ledger' },
+      perCustomerReductionW: { type: 'object', additionalProperties: perSlot, description: 'Each customer’s reduction (W), without the ledger' },
+      priority: { type: 'integer', minimum: 0 },
+      testEvent: { type: 'boolean' },
+      responseRequired: { type: 'string', enum: ['always', 'never'] },
+      startAfterMs: { type: 'integer', minimum: 0 },
+      rampUpMs: { type: 'integer', minimum: 0 },
+      recoveryMs: { type: 'integer', minimum: 0 },
+      notificationMs: { type: 'integer', minimum: 0 },
+      vtnComment: { type: 'string', maxLength: 1000 },
+    },
+  },
+  eventModify: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      reductionW: perSlot,
+      perVenReductionW: { type: 'object', additionalProperties: perSlot },
+      signalValues: { type: 'object', additionalProperties: perSlot },
+      priority: { type: 'integer', minimum: 0 },
+      vtnComment: { type: 'string', maxLength: 1000 },
+      modificationReason: { type: 'string', maxLength: 1000 },
+    },
+  },
+  eventCancel: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
+  reportCancel: { type: 'object', additionalProperties: false, properties: { reportToFollow: { type: 'boolean' }, piggyback: { type: 'boolean' } } },
+  tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 } } },
+  timeRange: { type: 'object', properties: { from: time, to: time } },
+  at: { type: 'object', properties: { at: time, marketContext: { type: 'string' } } },
+  blocks: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
+  baseline: { type: 'object', properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } } },
+} as const;
+
+// ---- helpers -------------------------------------------------------------------------------
+
+function parseTime(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = Date.parse(String(v));
+  if (!Number.isFinite(ms)) throw new VtnError('INVALID_ARGUMENT', `${what} is not an ISO 8601 date-time: ${String(v)}`);
+  return ms;
+}
+
+function needLedger<K extends keyof LedgerPort>(deps: AdminDeps, method: K): NonNullable<LedgerPort[K]> {
+  const fn = deps.ledger?.[method];
+  if (fn === undefined) throw new VtnError('NOT_IMPLEMENTED', `the ledger connected to this VTN does not offer '${String(method)}' yet`);
+  return (fn as (...a: unknown[]) => unknown).bind(deps.ledger) as NonNullable<LedgerPort[K]>;
+}
+
+function customerOr404(deps: AdminDeps, customerId: string): CustomerRecord {
+  const c = deps.store.getCustomer(customerId);
+  if (c === undefined) throw new VtnError('NOT_FOUND', `no customer '${customerId}'; list the customers to find the id`);
+  return c;
+}
+
+function venOr404(deps: AdminDeps, venId: string) {
+  const v = deps.vtn().vens.get(venId);
+  if (v === undefined) throw new VtnError('NOT_FOUND', `no VEN '${venId}' is registered; list the VENs to find its venID`);
+  return v;
+}
+
+type CustomerBody = Partial<Record<keyof typeof customerFields, string>>;
+
+/** Enrol or update: the VTN's checks (one VEN name per customer), then the admin fields kept with it. */
+function saveCustomer(deps: AdminDeps, customerId: string, body: CustomerBody): CustomerRecord {
+  if (body.programId !== undefined && !deps.config.programs.some((p) => p.id === body.programId)) {
+    throw new VtnError('INVALID_ARGUMENT', `unknown program '${body.programId}'; configure it under programs`);
+  }
+  const before = deps.store.getCustomer(customerId);
+  const keep = <K extends keyof CustomerBody>(k: K): string | undefined => body[k] ?? (before?.[k] as string | undefined);
+  const enrolled = deps.vtn().customers.enrol({
+    customerId,
+    ...(keep('venName') === undefined ? {} : { venName: keep('venName') as string }),
+    ...(keep('venId') === undefined ? {} : { venId: keep('venId') as string }),
+    ...(keep('fingerprint') === undefined ? {} : { fingerprint: keep('fingerprint') as string }),
+  });
+  const full: CustomerRecord = { ...enrolled, meterId: keep('meterId'), retailer: keep('retailer'), programId: keep('programId') };
+  deps.store.putCustomer(full);
+  return full;
+}
+
+const tokenView = (t: AdminTokenRecord) => ({ tokenId: t.tokenId, role: t.role, name: t.name, createdAt: new Date(t.createdAt).toISOString() });
+
+type EventBody = Record<string, unknown> & { perCustomerReductionW?: Record<string, number | number[]>; perVenReductionW?: Record<string, number | number[]> };
+
+function createEvent(deps: AdminDeps, body: EventBody): unknown {
+  const { perCustomerReductionW, ...rest } = body;
+  if (rest.reductionW !== undefined) return deps.vtn().events.create(rest as unknown as LedgerEventInput);
+  const perVen: Record<string, number | number[]> = { ...(rest.perVenReductionW ?? {}) };
+  for (const [customerId, w] of Object.entries(perCustomerReductionW ?? {})) {
+    customerOr404(deps, customerId);
+    const reg = deps.store.findRegistrationByCustomer(customerId);
+    if (reg === undefined) throw new VtnError('INVALID_ARGUMENT', `customer '${customerId}' has no registered VEN; it cannot receive an event`);
+    perVen[reg.venId] = w;
+  }
+  let slots = rest.slots as number | undefined;
+  if (slots === undefined && typeof rest.durationMinutes === 'number') {
+    const program = deps.config.programs.find((p) => p.id === rest.programId) ?? deps.config.programs[0];
+    const slotMin = (program?.slotMs ?? 900_000) / 60_000;
+    if (rest.durationMinutes % slotMin !== 0) throw new VtnError('INVALID_ARGUMENT', `durationMinutes must be a whole number of ${slotMin}-minute slots`);
+    slots = rest.durationMinutes / slotMin;
+  }
+  if (slots === undefined) throw new VtnError('INVALID_ARGUMENT', 'give slots or durationMinutes');
+  const { durationMinutes: _d, ...input } = rest;
+  return deps.vtn().events.create({ ...input, slots, perVenReductionW: perVen } as unknown as CreateEventInput);
+}
+
+function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unknown>): unknown {
+  if (body.reductionW !== undefined) {
+    const { reductionW, priority, vtnComment, modificationReason, ...others } = body;
+    if (Object.keys(others).length > 0) throw new VtnError('INVALID_ARGUMENT', `reductionW (an event from the ledger) cannot be combined with ${Object.keys(others).join(', ')}`);
+    return deps.vtn().events.modify(eventId, { reductionW, priority, vtnComment, modificationReason } as never);
+  }
+  return deps.vtn().events.modify(eventId, body as ModifyEventInput);
+}
+
+// ---- the routes ----------------------------------------------------------------------------
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  { method: 'GET', url: '/programs', tag: 'programs', summary: 'List the programs (market context, slot, signals, report settings)', permission: 'read', handler: (d) => d.config.programs },
+  {
+    method: 'GET', url: '/programs/:programId', tag: 'programs', summary: 'One program', permission: 'read', params: params('programId'),
+    handler: (d, r) => {
+      const p = d.config.programs.find((x) => x.id === r.params.programId);
+      if (p === undefined) throw new VtnError('NOT_FOUND', `no program '${r.params.programId ?? ''}'; programs are configured in the config file`);
+      return p;
+    },
+  },
+
+  { method: 'GET', url: '/customers', tag: 'customers', summary: 'List the enrolled customers', permission: 'read', handler: (d) => d.store.listCustomers() },
+  {
+    method: 'POST', url: '/customers', tag: 'customers', summary: 'Enrol a customer (meter, VEN name or certificate fingerprint, retailer)', permission: 'customers', body: SCHEMAS.customerCreate, status: 201,
+    handler: (d, r) => {
+      const b = r.body as CustomerBody & { customerId: string };
+      if (d.store.getCustomer(b.customerId) !== undefined) throw new VtnError('NOT_ALLOWED', `customer '${b.customerId}' is already enrolled; change it with PUT /api/v1/customers/${b.customerId}`);
+      const { customerId, ...rest } = b;
+      return saveCustomer(d, customerId, rest);
+    },
+  },
+  { method: 'GET', url: '/customers/:customerId', tag: 'customers', summary: 'One customer', permission: 'read', params: params('customerId'), handler: (d, r) => customerOr404(d, r.params.customerId as string) },
+  {
+    method: 'PUT', url: '/customers/:customerId', tag: 'customers', summary: 'Change a customer (fields given replace the stored ones)', permission: 'customers', params: params('customerId'), body: SCHEMAS.customerUpdate,
+    handler: (d, r) => {
+      customerOr404(d, r.params.customerId as string);
+      return saveCustomer(d, r.params.customerId as string, r.body as CustomerBody);
+    },
+  },
+  {
+    method: 'POST', url: '/customers/:customerId/energy', tag: 'customers', summary: 'Import meter history: days of 96 quarter-hour values (Wh), recorded on the ledger', permission: 'customers',
+    params: params('customerId'), body: SCHEMAS.energyImport, bodyLimit: 16 * 1_048_576,
+    handler: async (d, r) => {
+      customerOr404(d, r.params.customerId as string);
+      const importEnergy = needLedger(d, 'importEnergy');
+      const days = (r.body as { days: Array<{ date: string; valuesWh: number[] }> }).days;
+      await importEnergy(r.params.customerId as string, days);
+      return { customerId: r.params.customerId, days: days.length };
+    },
+  },
+  {
+    method: 'GET', url: '/customers/:customerId/tokens', tag: 'ledger', summary: "The customer's DR token balance (ledger)", permission: 'read', params: params('customerId'),
+    handler: async (d, r) => {
+      customerOr404(d, r.params.customerId as string);
+      return { customerId: r.params.customerId, balance: await needLedger(d, 'tokenBalance')(r.params.customerId as string) };
+    },
+  },
+  {
+    method: 'GET', url: '/customers/:customerId/baseline', tag: 'ledger', summary: "The customer's baseline (ledger)", permission: 'read', params: params('customerId'), querystring: SCHEMAS.baseline,
+    handler: async (d, r) => {
+      customerOr404(d, r.params.customerId as string);
+      return { customerId: r.params.customerId, baseline: await needLedger(d, 'baseline')(r.params.customerId as string, r.query.date as string | undefined) };
+    },
+  },
+
+  { method: 'GET', url: '/vens', tag: 'vens', summary: 'List the registered VENs (state, transport, queue depth, last contact)', permission: 'read', handler: (d) => d.vtn().vens.list() },
+  { method: 'GET', url: '/vens/:venId', tag: 'vens', summary: 'One VEN', permission: 'read', params: params('venId'), handler: (d, r) => venOr404(d, r.params.venId as string) },
+  {
+    method: 'POST', url: '/vens/:venId/cancel-registration', tag: 'vens', summary: 'Cancel the registration (oadrCancelPartyRegistration, R407)', permission: 'operate', params: params('venId'), status: 202,
+    handler: (d, r) => {
+      d.vtn().vens.cancelRegistration(r.params.venId as string);
+      return venOr404(d, r.params.venId as string);
+    },
+  },
+  {
+    method: 'POST', url: '/vens/:venId/request-reregistration', tag: 'vens', summary: 'Ask the VEN to register again (oadrRequestReregistration)', permission: 'operate', params: params('venId'), status: 202,
+    handler: (d, r) => {
+      d.vtn().vens.requestReregistration(r.params.venId as string);
+      return venOr404(d, r.params.venId as string);
+    },
+  },
+  {
+    method: 'GET', url: '/vens/:venId/reports', tag: 'reports', summary: "The VEN's report metadata and the VTN's report requests", permission: 'read', params: params('venId'),
+    handler: (d, r) => {
+      venOr404(d, r.params.venId as string);
+      const api = d.vtn().reports;
+      return { metadata: api.metadata(r.params.venId as string) ?? null, requests: api.requests(r.params.venId as string) };
+    },
+  },
+  {
+    method: 'POST', url: '/vens/:venId/report-requests', tag: 'reports', summary: 'Request by oadrCreateReport what the metadata offers and nothing open covers', permission: 'operate', params: params('venId'), status: 201,
+    handler: (d, r) => d.vtn().reports.requestTelemetry(r.params.venId as string),
+  },
+  {
+    method: 'POST', url: '/vens/:venId/report-requests/:reportRequestId/cancel', tag: 'reports', summary: 'Cancel a report request (stand-alone or piggy-backed, R328, R345)', permission: 'operate',
+    params: params('venId', 'reportRequestId'), body: SCHEMAS.reportCancel,
+    handler: (d, r) => d.vtn().reports.cancel(r.params.venId as string, r.params.reportRequestId as string, (r.body ?? {}) as { reportToFollow?: boolean; piggyback?: boolean }),
+  },
+  {
+    method: 'GET', url: '/vens/:venId/telemetry', tag: 'reports', summary: 'Telemetry received from the VEN (per interval, SI scale applied)', permission: 'read', params: params('venId'), querystring: SCHEMAS.timeRange,
+    handler: (d, r) => {
+      venOr404(d, r.params.venId as string);
+      return d.vtn().reports.telemetry(r.params.venId as string, parseTime(r.query.from, 'from'), parseTime(r.query.to, 'to'));
+    },
+  },
+  {
+    method: 'GET', url: '/vens/:venId/opts', tag: 'opts', summary: "The VEN's opt schedules and event opts (EiOpt)", permission: 'read', params: params('venId'),
+    handler: (d, r) => {
+      venOr404(d, r.params.venId as string);
+      return d.vtn().opt.list(r.params.venId as string);
+    },
+  },
+  {
+    method: 'GET', url: '/vens/:venId/availability', tag: 'opts', summary: 'Whether the opt schedules leave the VEN available at a time (default now)', permission: 'read', params: params('venId'), querystring: SCHEMAS.at,
+    handler: (d, r) => {
+      venOr404(d, r.params.venId as string);
+      const at = parseTime(r.query.at, 'at') ?? d.now();
+      const o = typeof r.query.marketContext === 'string' ? { marketContext: r.query.marketContext } : {};
+      const api = d.vtn().opt;
+      return { venId: r.params.venId, at: new Date(at).toISOString(), available: api.availableAt(r.params.venId as string, at, o), schedules: api.at(r.params.venId as string, at, o) };
+    },
+  },
+
+  { method: 'GET', url: '/events', tag: 'events', summary: 'List the events', permission: 'read', handler: (d) => d.vtn().events.list() },
+  { method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions', permission: 'operate', body: SCHEMAS.eventCreate, status: 201, handler: (d, r) => createEvent(d, r.body as EventBody) },
+  {
+    method: 'GET', url: '/events/:eventId', tag: 'events', summary: 'One event, with per VEN: values, opt state, delivery, telemetry', permission: 'read', params: params('eventId'),
+    handler: (d, r) => {
+      const e = d.vtn().events.get(r.params.eventId as string);
+      if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${r.params.eventId ?? ''}'; list the events to find its id`);
+      return e;
+    },
+  },
+  { method: 'PATCH', url: '/events/:eventId', tag: 'events', summary: 'Modify an event (new modificationNumber)', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventModify, handler: (d, r) => modifyEvent(d, r.params.eventId as string, r.body as Record<string, unknown>) },
+  {
+    method: 'POST', url: '/events/:eventId/cancel', tag: 'events', summary: 'Cancel an event', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventCancel,
+    handler: (d, r) => d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason),
+  },
+  {
+    method: 'POST', url: '/events/:eventId/settle', tag: 'events', summary: 'Settle an event on the ledger (availability, tokens)', permission: 'operate', params: params('eventId'),
+    handler: async (d, r) => {
+      const events = d.vtn().events as Partial<Pick<EventsApi, 'settle'>>;
+      if (typeof events.settle !== 'function') throw new VtnError('NOT_IMPLEMENTED', 'this VTN has no ledger wiring to settle events');
+      return await events.settle(r.params.eventId as string);
+    },
+  },
+
+  {
+    method: 'GET', url: '/ledger/blocks', tag: 'ledger', summary: 'Ledger blocks, newest first', permission: 'read', querystring: SCHEMAS.blocks,
+    handler: async (d, r) => needLedger(d, 'blocks')({ ...(r.query.from === undefined ? {} : { from: Number(r.query.from) }), limit: r.query.limit === undefined ? 20 : Number(r.query.limit) }),
+  },
+
+  { method: 'GET', url: '/tokens', tag: 'tokens', summary: 'List the admin tokens (never the tokens themselves)', permission: 'operate', handler: (d) => d.store.listAdminTokens().map(tokenView) },
+  {
+    method: 'POST', url: '/tokens', tag: 'tokens', summary: 'Create an admin token for a role; the token is shown only in this answer', permission: 'operate', body: SCHEMAS.tokenCreate, status: 201,
+    handler: (d, r) => {
+      const b = r.body as { role: AdminRole; name: string };
+      const { token, record } = createAdminToken(d.store, { role: b.role, name: b.name, tokenId: d.newId('tok'), now: d.now() });
+      d.log.info({ tokenId: record.tokenId, role: record.role, by: r.token.tokenId }, 'admin token created');
+      return { ...tokenView(record), token };
+    },
+  },
+  {
+    method: 'DELETE', url: '/tokens/:tokenId', tag: 'tokens', summary: 'Revoke an admin token', permission: 'operate', params: params('tokenId'), status: 204,
+    handler: (d, r) => {
+      if (!d.store.deleteAdminToken(r.params.tokenId as string)) throw new VtnError('NOT_FOUND', `no admin token '${r.params.tokenId ?? ''}'`);
+      d.log.info({ tokenId: r.params.tokenId, by: r.token.tokenId }, 'admin token revoked');
+      return undefined;
+    },
+  },
+];
