@@ -4,7 +4,13 @@
  *   submit ─▶ SignedProposal (client identity) ─▶ endorse: each org the function's policy needs runs
  *   the contract and signs its ProposalResponse ─▶ Envelope (client signs) ─▶ submitEnvelope ─▶ batch
  *   cutter (BatchTimeout / MaxMessageCount / PreferredMaxBytes) ─▶ committer (signatures, policies,
- *   MVCC, one durable SQLite transaction per block) ─▶ commitStatus ─▶ submit resolves.
+ *   MVCC, one durable SQLite transaction per block or per group of blocks cut during a commit) ─▶
+ *   commitStatus ─▶ submit resolves.
+ *
+ * For the default DR contract the first three steps run in endorsement worker threads
+ * (`endorsement-pool.ts`) that read committed state through their own read-only store connection;
+ * the envelope comes back with its decoded form (`PreparedTransaction`), whose signatures the committer
+ * verifies like any other.
  *
  * `endorse(SignedProposal)`, `submitEnvelope(Envelope)` and `commitStatus(txId)` are the same steps a
  * Fabric Gateway service offers (Endorse, Submit, CommitStatus), so a gRPC front can serve real Fabric
@@ -12,24 +18,20 @@
  */
 import { common, peer } from '@hyperledger/fabric-protos';
 import type { Contract } from 'fabric-contract-api';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DrContract } from '../chaincode/index.ts';
-import { contractMetadata as drContractMetadata } from '../chaincode/metadata.ts';
-import { computeTxId, createSignedProposal, serializeIdentity } from '../chaincode/testing/index.ts';
+import { contractMetadata as drContractMetadata } from '../chaincode/index.ts';
 import { decodeBlock } from './block.ts';
 import { createBatchCutter, type BatchOptions } from './batch-cutter.ts';
 import { createCommitter, type CommittedBlock } from './committer.ts';
+import { runClientJob, type ClientJob, type ClientKey, type ClientOutcome, type PreparedTransaction } from './client-transaction.ts';
+import { createEndorsementPool, type EndorsementPool } from './endorsement-pool.ts';
 import { createEndorser, type Endorser } from './endorser.ts';
 import { contractError, LedgerError, validationError } from './errors.ts';
-import {
-  buildTransactionEnvelope,
-  decodeProposal,
-  decodeTransaction,
-  HEADER_TYPE_CONFIG,
-  type DecodedProposal,
-} from './fabric-messages.ts';
+import { decodeProposal, decodeTransaction, HEADER_TYPE_CONFIG, type DecodedProposal } from './fabric-messages.ts';
 import {
   ValidationCode,
   type BlockInfo,
@@ -45,7 +47,7 @@ import {
 import { createMsps } from './msp.ts';
 import { loadOrCreateOrgs, type OrgConfig } from './orgs.ts';
 import { endorsingOrgs, formatPolicy, parsePolicy, type Policy } from './policy.ts';
-import { signerOf } from './signer.ts';
+import { keyObjectOf } from './signer.ts';
 import { openStore } from './store.ts';
 
 export interface PolicyOptions {
@@ -72,6 +74,14 @@ export interface EmbeddedLedgerOptions {
   readonly batch?: Partial<BatchOptions>;
   /** Transaction timestamps (certificates are always checked against the wall clock). Default: the wall clock. */
   readonly clock?: () => Date;
+  /**
+   * Worker threads that endorse `submit` and `evaluate` calls (client and peer signatures, the contract
+   * run) beside the thread that orders and commits. Only for the default DR contract (a contract given
+   * as an object stays on the calling thread). A number starts that many with the ledger (0 = none).
+   * Default: 1 per CPU beyond the first (at least 1, at most 4), started in the background once
+   * `WORKER_START_IN_FLIGHT` calls are in flight at once; until they are up, the ledger's thread endorses.
+   */
+  readonly endorsementWorkers?: number;
 }
 
 /**
@@ -80,6 +90,10 @@ export interface EmbeddedLedgerOptions {
  */
 export const DEFAULT_BATCH: BatchOptions = { timeoutMs: 25, maxMessageCount: 500, preferredMaxBytes: 2 * 1024 * 1024 };
 export const DEFAULT_CHANNEL = 'mychannel';
+/** Most blocks committed in one store transaction (group commit). */
+const MAX_GROUP_BLOCKS = 32;
+/** Calls in flight at once that make a ledger start its default endorsement workers. */
+export const WORKER_START_IN_FLIGHT = 8;
 export const DEFAULT_CHAINCODE = 'oadr-dr';
 /** Functions that write flexibility claims: both the aggregator's and the operator's org must endorse. */
 export const FLEXIBILITY_FUNCTIONS = ['submitFlexibility', 'validateFlexibility'] as const;
@@ -105,6 +119,8 @@ export interface EmbeddedLedger extends Ledger {
   readonly channel: string;
   readonly chaincodeName: string;
   readonly orgs: readonly OrgConfig[];
+  /** Endorsement worker threads running now (0 until the default ones started, or when there are none). */
+  readonly endorsementWorkers: number;
   /** The chaincode-level policy of a function, in the policy language. */
   policyOf(fn: string): string;
 }
@@ -214,7 +230,9 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
   const store = openStore(options.dataDir);
   // Certificates are checked against the wall clock (as a peer does), not the transaction clock.
   const msps = createMsps(orgs);
-  const committer = createCommitter({ store, msps, channelId: channel, chaincodeName, policyFor });
+  // Envelopes this process built, with their decoded form: the committer does not decode them again.
+  const preparedEnvelopes = new WeakMap<Uint8Array, PreparedTransaction>();
+  const committer = createCommitter({ store, msps, channelId: channel, chaincodeName, policyFor, preparedOf: (e) => preparedEnvelopes.get(e) });
   const endorsers = new Map<string, Endorser>(
     orgs.map((o) => [
       o.mspId,
@@ -245,12 +263,13 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
 
   async function drain(): Promise<void> {
     while (pendingBatches.length > 0) {
-      const envelopes = pendingBatches.shift() as Uint8Array[];
+      // Group commit: the blocks cut while the previous commit was running share one store transaction.
+      const group = pendingBatches.splice(0, MAX_GROUP_BLOCKS);
       try {
-        notify(await committer.commit(envelopes));
+        for (const block of await committer.commitBlocks(group)) notify(block);
       } catch (err) {
-        // The store refused the block (disk full, I/O error): nothing of it was written.
-        process.emitWarning(`embedded ledger: block ${committer.height} could not be committed: ${(err as Error).message}`);
+        // The store refused the blocks (disk full, I/O error): nothing of them was written.
+        process.emitWarning(`embedded ledger: blocks ${committer.height}… (${group.length}) could not be committed: ${(err as Error).message}`);
       }
     }
     draining = undefined;
@@ -272,38 +291,58 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
     await committer.commit([genesisEnvelope(channel, config, clock())]);
   }
 
+  let workerCount = options.contract === undefined ? (options.endorsementWorkers ?? defaultWorkerCount()) : 0;
+  const poolStart = new AbortController();
+  const startPool = () => createEndorsementPool({ size: workerCount, dataDir: options.dataDir, channel, chaincodeName, orgs, signal: poolStart.signal });
+  let pool: EndorsementPool | undefined;
+  let poolStarting: Promise<void> | undefined;
+  if (workerCount > 0 && options.endorsementWorkers !== undefined) {
+    try {
+      pool = await startPool();
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  /** The default workers start once the ledger is busy (short-lived and idle ledgers never pay for them). */
+  function maybeStartPool(): void {
+    if (pool || poolStarting || workerCount === 0 || closing || inflight.size < WORKER_START_IN_FLIGHT) return;
+    poolStarting = startPool().then(
+      async (started) => {
+        if (closing || closed) await started.close();
+        else pool = started;
+      },
+      (err: unknown) => {
+        workerCount = 0;
+        if (!closing) process.emitWarning(`embedded ledger: endorsing on the main thread: ${(err as Error).message}`);
+      },
+    );
+  }
+  const clientContext = { channelId: channel, chaincodeName, endorsers };
+  const clientKeys = new WeakMap<LedgerIdentity, ClientKey>();
+
+  /** Proposal → endorsement → (submit) envelope, on a worker when there is one. */
+  function runJob(identity: LedgerIdentity, job: ClientJob): Promise<ClientOutcome> {
+    const onWorker = pool?.prepare(identity, job);
+    if (onWorker) return onWorker;
+    let client = clientKeys.get(identity);
+    if (!client) clientKeys.set(identity, (client = { mspId: identity.mspId, certificatePem: identity.certificatePem, key: keyObjectOf(identity) }));
+    return runClientJob(clientContext, client, job).catch((err: unknown) => {
+      throw new LedgerError('ENDORSEMENT', (err as Error).message, { cause: err });
+    });
+  }
+
   function assertOpen(): void {
     if (closing || closed) throw new LedgerError('CLOSED', 'the ledger is closed; create a new one to submit or evaluate');
   }
 
   function track<T>(p: Promise<T>): Promise<T> {
     inflight.add(p);
+    maybeStartPool();
     const done = () => inflight.delete(p);
     p.then(done, done);
     return p;
-  }
-
-  async function proposalFor(identity: LedgerIdentity, fn: string, args: readonly string[], transient?: SubmitOptions['transient']) {
-    const creator = serializeIdentity(identity.mspId, identity.certificatePem);
-    const nonce = randomBytes(24);
-    const txId = computeTxId(nonce, creator);
-    const sign = signerOf(identity);
-    const signed = await createSignedProposal({
-      channelId: channel,
-      chaincodeName,
-      txId,
-      args: [fn, ...args],
-      creator,
-      nonce,
-      timestamp: clock(),
-      ...(transient ? { transient } : {}),
-      sign,
-    });
-    return { signed, decoded: decodeProposal(signed), sign, txId };
-  }
-
-  function firstFailure(responses: readonly peer.ProposalResponse[]): peer.ProposalResponse | undefined {
-    return responses.find((r) => (r.getResponse()?.getStatus() ?? 500) >= 400 || !r.hasEndorsement());
   }
 
   async function endorseWith(signed: peer.SignedProposal, decoded: DecodedProposal | undefined, mspIds: readonly string[], signedHere: boolean) {
@@ -348,12 +387,17 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
     });
   }
 
-  async function enqueue(envelopeBytes: Uint8Array): Promise<string> {
+  async function enqueue(envelopeBytes: Uint8Array, prepared?: PreparedTransaction): Promise<string> {
     let txId: string;
-    try {
-      txId = decodeTransaction(envelopeBytes).txId;
-    } catch (err) {
-      throw new LedgerError('VALIDATION', `the envelope is not a Fabric transaction: ${(err as Error).message}`, { validationCode: 'BAD_PAYLOAD', cause: err });
+    if (prepared) {
+      txId = prepared.txId;
+      preparedEnvelopes.set(envelopeBytes, prepared);
+    } else {
+      try {
+        txId = decodeTransaction(envelopeBytes).txId;
+      } catch (err) {
+        throw new LedgerError('VALIDATION', `the envelope is not a Fabric transaction: ${(err as Error).message}`, { validationCode: 'BAD_PAYLOAD', cause: err });
+      }
     }
     cutter.enqueue(envelopeBytes);
     return txId;
@@ -364,26 +408,34 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
     chaincodeName,
     orgs,
     policyOf: (fn) => formatPolicy(policyFor(fn)),
+    get endorsementWorkers() {
+      return pool?.size ?? 0;
+    },
 
     async submit(identity, fn, args, submitOptions = {}) {
       assertOpen();
       const timeoutMs = submitOptions.timeoutMs ?? 30_000;
       const prepared = track(
         (async () => {
-          const { signed, decoded, sign, txId } = await proposalFor(identity, fn, args, submitOptions.transient);
-          const responses = await endorseWith(signed, decoded, orgsFor(fn, identity.mspId), true);
-          const failed = firstFailure(responses);
-          if (failed) throw contractError(failed.getResponse()?.getMessage() || 'endorsement failed', txId);
-          let envelope: common.Envelope;
-          try {
-            envelope = await buildTransactionEnvelope(decoded, responses, sign);
-          } catch (err) {
-            throw new LedgerError('ENDORSEMENT', `endorsers disagree on the result of ${fn}: ${(err as Error).message}; the contract must be deterministic`, { txId, cause: err });
+          const job: ClientJob = {
+            kind: 'submit',
+            fn,
+            args,
+            ...(submitOptions.transient ? { transient: submitOptions.transient } : {}),
+            timestampMs: clock().getTime(),
+            orgs: orgsFor(fn, identity.mspId),
+          };
+          const outcome = await runJob(identity, job);
+          const txId = outcome.txId;
+          if (!outcome.ok) {
+            if (outcome.stage === 'contract') throw contractError(outcome.message, txId);
+            throw new LedgerError('ENDORSEMENT', `endorsers disagree on the result of ${fn}: ${outcome.message}; the contract must be deterministic`, { txId });
           }
+          if (!outcome.envelope || !outcome.prepared) throw new LedgerError('ENDORSEMENT', `no transaction was assembled for ${fn}`, { txId });
           if (closing || closed) throw new LedgerError('CLOSED', 'the ledger closed before the transaction was ordered; submit it again', { txId });
-          const result = Buffer.from(responses[0]?.getResponse()?.getPayload_asU8() ?? []).toString('utf8');
+          const result = Buffer.from(outcome.result).toString('utf8');
           const committed = waitFor(txId, timeoutMs);
-          await enqueue(envelope.serializeBinary());
+          await enqueue(outcome.envelope, outcome.prepared);
           return { txId, result, committed };
         })(),
       );
@@ -395,12 +447,10 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
 
     async evaluate(identity, fn, args) {
       assertOpen();
-      const { signed, decoded, txId } = await proposalFor(identity, fn, args);
       const own = endorsers.has(identity.mspId) ? identity.mspId : (orgs[0] as OrgConfig).mspId;
-      const [response] = await track(endorseWith(signed, decoded, [own], true));
-      const r = response?.getResponse();
-      if (!r || r.getStatus() >= 400) throw contractError(r?.getMessage() || 'evaluation failed', txId);
-      return Buffer.from(r.getPayload_asU8()).toString('utf8');
+      const outcome = await track(runJob(identity, { kind: 'evaluate', fn, args, timestampMs: clock().getTime(), orgs: [own] }));
+      if (!outcome.ok) throw contractError(outcome.message || 'evaluation failed', outcome.txId);
+      return Buffer.from(outcome.result).toString('utf8');
     },
 
     async endorse(signed, endorseOptions = {}) {
@@ -478,6 +528,9 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
       cutter.flush();
       cutter.close();
       while (draining) await draining;
+      poolStart.abort(); // workers still starting are not waited for
+      await poolStarting;
+      await pool?.close();
       closed = true;
       for (const [txId, list] of waiters) {
         waiters.delete(txId);
@@ -488,6 +541,11 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
     },
   };
   return ledger;
+}
+
+/** One endorsement worker per CPU beyond the first (the first orders and commits), at least 1, at most 4. */
+function defaultWorkerCount(): number {
+  return Math.min(4, Math.max(1, availableParallelism() - 1));
 }
 
 /** The same policy with the rules that mention `mspId` first, so an OR picks the caller's own org. */

@@ -7,7 +7,7 @@
  * A chaincode error (status ≥ 400) answers that status and message, unsigned, as a peer does.
  */
 import type { Contract } from 'fabric-contract-api';
-import type { peer } from '@hyperledger/fabric-protos';
+import { peer } from '@hyperledger/fabric-protos';
 import { createRequire } from 'node:module';
 import {
   chaincodeEventOf,
@@ -16,19 +16,20 @@ import {
   createTxSimulator,
   runContractTransaction,
   serializeIdentity,
+  type SimulationResults,
   type WorldState,
 } from '../chaincode/testing/index.ts';
+import { cacheShimCertificates } from './certificate-cache.ts';
+import { cacheShimParameterValidators } from './shim-parameters.ts';
 import {
   buildErrorResponse,
-  buildProposalResponse,
   decodeProposal,
-  encodeTxRwSet,
   HEADER_TYPE_ENDORSER_TRANSACTION,
   type DecodedProposal,
 } from './fabric-messages.ts';
-import type { LedgerIdentity } from './ledger.ts';
 import type { Msps } from './msp.ts';
-import { signerOf } from './signer.ts';
+import { signerOf, type SigningKey } from './signer.ts';
+import { encodeProposalResponsePayload, encodeRwSet } from './tx-encoding.ts';
 
 export interface EndorserOptions {
   readonly world: WorldState;
@@ -36,7 +37,8 @@ export interface EndorserOptions {
   readonly contractMetadata?: object;
   readonly channelId: string;
   readonly chaincodeName: string;
-  readonly peer: LedgerIdentity;
+  /** The peer's identity; its key may also be a `KeyObject` (endorsement workers receive it so). */
+  readonly peer: { readonly mspId: string; readonly certificatePem: string; readonly privateKey: SigningKey };
   readonly msps: Msps;
 }
 
@@ -50,9 +52,17 @@ export interface EndorseOptions {
   readonly signedHere?: boolean;
 }
 
+/** An endorsement with the simulation results it signed (set when the chaincode succeeded). */
+export interface DetailedEndorsement {
+  readonly response: peer.ProposalResponse;
+  readonly rw?: SimulationResults;
+}
+
 export interface Endorser {
   readonly mspId: string;
   endorse(signed: peer.SignedProposal, options?: EndorseOptions): Promise<peer.ProposalResponse>;
+  /** The same, with the read and write set beside the signed response (no need to decode it again). */
+  endorseDetailed(signed: peer.SignedProposal, options?: EndorseOptions): Promise<DetailedEndorsement>;
 }
 
 // fabric-shim logs every transaction at debug level through winston, which formats the message even
@@ -63,51 +73,75 @@ const contractLogger = require('fabric-contract-api/lib/logger.js') as { getLogg
 for (const name of ['lib/stub.js', 'lib/iterators.js', 'lib/chaincode.js', 'lib/handler.js']) shimLogger.getLogger(name).silent = true;
 for (const name of ['./lib/jsontransactionserializer.js', './lib/contract.js']) contractLogger.getLogger(name).silent = true;
 
+cacheShimCertificates();
+cacheShimParameterValidators();
+
+function responseMessage(r: { status: number; message: string; payload: Uint8Array }): peer.Response {
+  const response = new peer.Response();
+  response.setStatus(r.status);
+  response.setMessage(r.message);
+  response.setPayload(r.payload);
+  return response;
+}
+
 export function createEndorser(options: Readonly<EndorserOptions>): Endorser {
   const { world, contract, channelId, chaincodeName, msps } = options;
   const endorserBytes = serializeIdentity(options.peer.mspId, options.peer.certificatePem);
   const sign = signerOf(options.peer);
 
   async function endorse(signed: peer.SignedProposal, opts: EndorseOptions = {}): Promise<peer.ProposalResponse> {
+    return (await endorseDetailed(signed, opts)).response;
+  }
+
+  async function endorseDetailed(signed: peer.SignedProposal, opts: EndorseOptions = {}): Promise<DetailedEndorsement> {
+    const refuse = (status: number, message: string): DetailedEndorsement => ({ response: buildErrorResponse(status, message) });
     let decoded: DecodedProposal;
     try {
       decoded = opts.decoded ?? decodeProposal(signed);
     } catch (err) {
-      return buildErrorResponse(400, `malformed proposal: ${(err as Error).message}`);
+      return refuse(400, `malformed proposal: ${(err as Error).message}`);
     }
-    if (decoded.type !== HEADER_TYPE_ENDORSER_TRANSACTION) return buildErrorResponse(400, `invalid header type ${decoded.type}`);
-    if (decoded.channelId !== channelId) return buildErrorResponse(400, `channel '${decoded.channelId}' not found; this peer joins '${channelId}'`);
+    if (decoded.type !== HEADER_TYPE_ENDORSER_TRANSACTION) return refuse(400, `invalid header type ${decoded.type}`);
+    if (decoded.channelId !== channelId) return refuse(400, `channel '${decoded.channelId}' not found; this peer joins '${channelId}'`);
     if (decoded.chaincodeName !== chaincodeName) {
-      return buildErrorResponse(400, `chaincode '${decoded.chaincodeName}' is not installed; this channel runs '${chaincodeName}'`);
+      return refuse(400, `chaincode '${decoded.chaincodeName}' is not installed; this channel runs '${chaincodeName}'`);
     }
     const creator = msps.check(decoded.creator.bytes);
-    if (!creator.ok) return buildErrorResponse(403, `access denied: ${creator.reason}`);
+    if (!creator.ok) return refuse(403, `access denied: ${creator.reason}`);
     if (!opts.signedHere && !(await msps.verify(creator.identity, signed.getProposalBytes_asU8(), signed.getSignature_asU8()))) {
-      return buildErrorResponse(403, 'access denied: the proposal signature does not verify against the creator certificate');
+      return refuse(403, 'access denied: the proposal signature does not verify against the creator certificate');
     }
     if (computeTxId(decoded.nonce, decoded.creator.bytes) !== decoded.txId) {
-      return buildErrorResponse(400, `invalid txID: it is not SHA-256(nonce ‖ creator)`);
+      return refuse(400, `invalid txID: it is not SHA-256(nonce ‖ creator)`);
     }
-    if (world.hasTransaction(decoded.txId)) return buildErrorResponse(409, `duplicate transaction found [${decoded.txId}]; use a new transaction id`);
+    if (world.hasTransaction(decoded.txId)) return refuse(409, `duplicate transaction found [${decoded.txId}]; use a new transaction id`);
 
     const simulator = createTxSimulator({ world, txId: decoded.txId, channelId, namespace: chaincodeName });
     const stub = createChaincodeStub({ handler: simulator, channelId, txId: decoded.txId, args: decoded.args, signedProposal: signed, peerMspId: options.peer.mspId });
-    const response = await runContractTransaction(contract, stub, options.contractMetadata ? { metadata: options.contractMetadata } : {});
+    const result = await runContractTransaction(contract, stub, options.contractMetadata ? { metadata: options.contractMetadata } : {});
     simulator.done();
-    if (response.status >= 400) return buildErrorResponse(response.status, response.message);
+    if (result.status >= 400) return refuse(result.status, result.message);
     const { readSet, writeSet } = simulator.results();
     const event = chaincodeEventOf(stub);
-    return buildProposalResponse({
+    const chaincodeResult = { status: result.status, message: result.message, payload: result.payload };
+    const payload = encodeProposalResponsePayload({
       proposalHash: decoded.proposalHash,
       chaincodeName,
       txId: decoded.txId,
-      response: { status: response.status, message: response.message, payload: response.payload },
-      results: encodeTxRwSet(chaincodeName, readSet, writeSet),
+      response: chaincodeResult,
+      results: encodeRwSet(chaincodeName, readSet, writeSet),
       ...(event ? { event } : {}),
-      endorser: endorserBytes,
-      sign,
     });
+    const endorsement = new peer.Endorsement();
+    endorsement.setEndorser(endorserBytes);
+    endorsement.setSignature(await sign(Buffer.concat([payload, endorserBytes])));
+    const response = new peer.ProposalResponse();
+    response.setVersion(1);
+    response.setResponse(responseMessage(chaincodeResult));
+    response.setPayload(payload);
+    response.setEndorsement(endorsement);
+    return { response, rw: { readSet, writeSet } };
   }
 
-  return { mspId: options.peer.mspId, endorse };
+  return { mspId: options.peer.mspId, endorse, endorseDetailed };
 }

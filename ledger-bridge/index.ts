@@ -10,6 +10,7 @@ export {
   DEFAULT_CHAINCODE,
   DEFAULT_CHANNEL,
   FLEXIBILITY_FUNCTIONS,
+  WORKER_START_IN_FLIGHT,
   type CommitStatus,
   type EmbeddedLedger,
   type EmbeddedLedgerOptions,

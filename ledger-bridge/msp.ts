@@ -88,7 +88,7 @@ export function createMsps(definitions: readonly MspDefinition[], clock: () => D
   return {
     mspIds: [...roots.keys()],
     check(identityBytes) {
-      const key = Buffer.from(identityBytes).toString('base64');
+      const key = Buffer.from(identityBytes.buffer, identityBytes.byteOffset, identityBytes.byteLength).toString('latin1');
       let result = cache.get(key);
       if (!result) {
         try {

@@ -10,7 +10,8 @@
  *
  * `worldState` implements chaincode/testing's `WorldState` over the database, so the peer emulation
  * (`createTxSimulator`) reads committed state from disk, and the committer validates and applies write
- * sets with the same calls the in-memory test ledger uses.
+ * sets with the same calls the in-memory test ledger uses. Endorsement workers open a second,
+ * read-only connection (`reader: true`); the one-ledger-per-directory lock lives in `ledger.lock`.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -21,6 +22,8 @@ import type { BuiltBlock } from './block.ts';
 import { LedgerError } from './errors.ts';
 
 export const STORE_FILE = 'ledger.sqlite';
+/** Held (SQLite exclusive lock) by the ledger that has the directory open: one ledger per directory. */
+export const LOCK_FILE = 'ledger.lock';
 const RANGE_BATCH = 128;
 
 export interface StoredBlock {
@@ -39,6 +42,38 @@ export interface TxLocation {
 export interface StoreOptions {
   /** Open an existing store for inspection only (verify, list): no schema, no writes, no exclusive lock. */
   readonly readOnly?: boolean;
+  /**
+   * A second, read-only connection to the store of a RUNNING ledger (endorsement workers): reads see
+   * every block committed before they start; no lock is taken or checked; writes fail.
+   */
+  readonly reader?: boolean;
+}
+
+/**
+ * Takes the directory's lock (`ledger.lock`, an SQLite file whose exclusive lock this connection keeps
+ * until it closes; the OS drops it when the process dies). Throws when another ledger holds it.
+ */
+function takeLock(dataDir: string): DatabaseSync {
+  const lock = new DatabaseSync(join(dataDir, LOCK_FILE));
+  try {
+    lock.exec('PRAGMA locking_mode=EXCLUSIVE; BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS held(pid INTEGER); COMMIT;');
+    return lock;
+  } catch (err) {
+    lock.close();
+    throw err;
+  }
+}
+
+/** Throws when a running ledger holds the directory's lock. */
+function assertUnlocked(dataDir: string): void {
+  const file = join(dataDir, LOCK_FILE);
+  if (!existsSync(file)) return;
+  const lock = new DatabaseSync(file, { readOnly: true });
+  try {
+    lock.prepare('SELECT count(*) FROM sqlite_master').get();
+  } finally {
+    lock.close();
+  }
 }
 
 export interface LedgerStore {
@@ -130,23 +165,29 @@ function historyOf(row: Row): HistoryEntry {
 
 export function openStore(dataDir: string, options: Readonly<StoreOptions> = {}): LedgerStore {
   let db: DatabaseSync | undefined;
+  let lock: DatabaseSync | undefined;
   try {
     const file = join(dataDir, STORE_FILE);
-    if (options.readOnly) {
+    if (options.reader) {
+      db = new DatabaseSync(file, { readOnly: true });
+    } else if (options.readOnly) {
       if (!existsSync(file)) throw new Error(`no ledger store (${STORE_FILE}) there`);
+      assertUnlocked(dataDir); // fails now if a running ledger holds the lock
       // Read-write at the file level so SQLite can recover a WAL left by a crash; no statement writes.
       db = new DatabaseSync(file);
       db.exec('PRAGMA query_only=1;');
-      db.prepare('SELECT count(*) FROM blocks').get(); // fails now if a running ledger holds the lock
+      db.prepare('SELECT count(*) FROM blocks').get();
     } else {
       mkdirSync(dataDir, { recursive: true });
+      lock = takeLock(dataDir); // one ledger per data directory
       db = new DatabaseSync(file);
-      db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA locking_mode=EXCLUSIVE;');
+      // Normal (not exclusive) locking so endorsement workers can read committed state (WAL readers).
+      db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;');
       db.exec(SCHEMA);
-      db.exec('BEGIN IMMEDIATE; COMMIT;'); // take the exclusive lock now: one ledger per data directory
     }
   } catch (err) {
     db?.close();
+    lock?.close();
     throw new LedgerError(
       'UNAVAILABLE',
       `cannot open the ledger store in ${dataDir}: ${(err as Error).message}; check the path and that no other ledger process uses it`,
@@ -192,8 +233,9 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
   }
 
   const hasTx = stmt('SELECT 1 AS x FROM txs WHERE txid = ?');
+  // A value-only write keeps the key's metadata (Fabric carries it over); a new key has none.
   const upsert = stmt(
-    'INSERT INTO state(key, value, block, tx, metadata) VALUES(?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, block = excluded.block, tx = excluded.tx, metadata = excluded.metadata',
+    'INSERT INTO state(key, value, block, tx, metadata) VALUES(?, ?, ?, ?, NULL) ON CONFLICT(key) DO UPDATE SET value = excluded.value, block = excluded.block, tx = excluded.tx',
   );
   const del = stmt('DELETE FROM state WHERE key = ?');
   const setMeta = stmt('UPDATE state SET metadata = ?, block = ?, tx = ? WHERE key = ?');
@@ -235,9 +277,7 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
           del.run(k);
           continue;
         }
-        // A value-only write keeps the key's metadata (Fabric carries it over).
-        const previous = getState.get(k) as Row | undefined;
-        upsert.run(k, value, version.blockNum, version.txNum, (previous?.metadata as Uint8Array | null | undefined) ?? null);
+        upsert.run(k, value, version.blockNum, version.txNum);
       }
       for (const mw of tx.writeSet.metadataWrites) {
         const k = keyBytes(mw.key);
@@ -311,6 +351,7 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
     },
     close: () => {
       if (db.isOpen) db.close();
+      if (lock?.isOpen) lock.close();
     },
   };
 }
