@@ -20,7 +20,7 @@ interface Subcommand {
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
-  vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTP, pull and push ([--data-dir DIR] [--port N] --insecure-http)', run: (argv) => runVtnCommand(argv, { logger: createLogger().child({ component: 'vtn' }), adminToken: process.env.OADR_ADMIN_TOKEN }) },
+  vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger ([--data-dir DIR] [--port N] [--insecure-http])', run: (argv) => runVtnCommand(argv, { logger: createLogger().child({ component: 'vtn' }), adminToken: process.env.OADR_ADMIN_TOKEN }) },
   ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (--vtn-url URL --ven-name NAME [--device …])', run: (argv) => runVenCommand(argv, { log: createLogger().child({ component: 'ven' }) }) },
   ledger: {
     summary: 'the embedded ledger: verify | blocks --data-dir DIR; serve it to Fabric clients over the Gateway gRPC API (serve)',

@@ -12,10 +12,10 @@ import { createSunSpecDevice } from './devices/sunspec-device.ts';
 import { VenError, VenErrorCode } from './errors.ts';
 import { isLoopbackHost } from './http-transport.ts';
 import type { VenLogger } from './session.ts';
-import { createVen, type VenOptions } from './ven.ts';
+import { createVen, type Ven, type VenOptions } from './ven.ts';
 
 export const VEN_USAGE = `Usage: oadr-ledger ven --vtn-url URL --ven-name NAME [--device sim-battery | modbus://HOST:PORT | mqtt://HOST:PORT]
-                      [--config FILE] [--data-dir DIR] [--push HOST:PORT]
+                      [--config FILE] [--data-dir DIR] [--push HOST:PORT] [--cert FILE --key FILE --ca FILE]
 
 Runs an OpenADR 2.0b VEN: registers with the VTN, polls it (or takes pushes with --push), answers
 events with opt decisions, drives the device during events and sends 15-minute telemetry.
@@ -27,7 +27,11 @@ events with opt decisions, drives the device during events and sends 15-minute t
   --config FILE     JSON with further VEN options (resourceId, marketContexts, signals, opt, reports,
                     pollIntervalMs, tickMs, device limits: maxChargeW, maxDischargeW)
   --data-dir DIR    where the outbox and state live (default ./data/ven-NAME)
-  --push HOST:PORT  HTTP push: listen here and register it as oadrTransportAddress
+  --push HOST:PORT  HTTP push: listen here and register it as oadrTransportAddress (HTTPS with the
+                    certificate below, requiring the VTN's client certificate)
+  --cert FILE       the VEN's certificate chain (PEM, e.g. <pki>/openadr/ven/ven-ecc/chain.pem); required for https://
+  --key FILE        its private key (PEM)
+  --ca FILE         the OpenADR roots the VTN's certificate must chain to (e.g. <pki>/openadr/ca-bundle.pem)
 `;
 
 export interface VenCommandIo {
@@ -36,6 +40,10 @@ export interface VenCommandIo {
   /** Stops the VEN when aborted (default: SIGINT / SIGTERM). */
   readonly signal?: AbortSignal;
   readonly log?: VenLogger;
+  /** Test seam: the VEN's clock in ms (default `Date.now`), e.g. a fake clock shared with a VTN under test. */
+  readonly clock?: () => number;
+  /** Test seam: called once the VEN has started, with the running VEN (to tick it or read its status). */
+  readonly onStarted?: (ven: Ven) => void;
 }
 
 interface FileConfig extends Partial<Omit<VenOptions, 'device' | 'vtnUrl' | 'venName' | 'dataDir' | 'log' | 'clock' | 'random' | 'transport'>> {
@@ -64,6 +72,9 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
         config: { type: 'string' },
         'data-dir': { type: 'string' },
         push: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        ca: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -90,6 +101,13 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
       throw new VenError(VenErrorCode.INVALID_CONFIG, `plain HTTP to ${u.hostname} is refused: OpenADR requires TLS (§9.2); use https:// (plain http:// is for loopback tests only)`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new VenError(VenErrorCode.INVALID_CONFIG, `--vtn-url ${vtnUrl} is not an http(s) URL`);
+    const tlsFiles = [values.cert, values.key, values.ca];
+    if (u.protocol === 'https:' && tlsFiles.some((f) => f === undefined)) {
+      throw new VenError(VenErrorCode.INVALID_CONFIG, 'an https:// VTN needs --cert, --key and --ca (mutual TLS, §9.2.1.1); the dev PKI has them under <pki>/openadr/');
+    }
+    const tls = values.cert !== undefined && values.key !== undefined && values.ca !== undefined
+      ? { cert: readFileSync(values.cert, 'utf8'), key: readFileSync(values.key, 'utf8'), ca: readFileSync(values.ca, 'utf8') }
+      : undefined;
     const config: FileConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as FileConfig);
     const limits = { maxChargeW: config.maxChargeW ?? 5000, maxDischargeW: config.maxDischargeW ?? 5000 };
     const spec = values.device ?? 'sim-battery';
@@ -117,9 +135,12 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
       device,
       dataDir: values['data-dir'] ?? join('data', `ven-${venName}`),
       ...(values.push === undefined ? {} : { push: hostPort(values.push, '--push') }),
+      ...(tls === undefined ? {} : { tls }),
       log,
+      ...(io.clock === undefined ? {} : { clock: io.clock }),
     });
     await ven.start();
+    io.onStarted?.(ven);
     out(`VEN ${venName} started against ${vtnUrl}${ven.pushUrl() === undefined ? ' (HTTP pull)' : ` (HTTP push at ${ven.pushUrl()})`}\n`);
     await new Promise<void>((resolve) => {
       if (io.signal !== undefined) {

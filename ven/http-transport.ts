@@ -3,11 +3,12 @@
  * through (XMPP plugs in later), its HTTP implementation (POST, `Content-Length`, no chunking,
  * response timeout ≥ 5 s), and the push server the VTN POSTs to at `oadrTransportAddress`.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { decodePayload, encodeOadr, OadrCodecError, type Payload, type PayloadType } from '../oadr/index.ts';
 import { VenError, VenErrorCode } from './errors.ts';
+import { venTlsProfile, type VenTlsOverride } from './tls.ts';
 
 export type ServiceName = 'EiEvent' | 'EiOpt' | 'EiReport' | 'EiRegisterParty' | 'OadrPoll';
 
@@ -53,6 +54,10 @@ export interface TlsClientOptions {
   readonly key?: string | Buffer;
   readonly cert?: string | Buffer;
   readonly ca?: string | Buffer | (string | Buffer)[];
+  /** CRLs (one per CA of the chain) the push server checks the VTN's certificate against. */
+  readonly crl?: string | Buffer | (string | Buffer)[];
+  /** An explicit deployment change of the R67 profile (TLS 1.2, the two default suites). */
+  readonly override?: VenTlsOverride;
 }
 
 export interface HttpTransportOptions {
@@ -97,6 +102,12 @@ function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+function clientTls(tls: TlsClientOptions | undefined): object {
+  if (tls === undefined) return venTlsProfile();
+  const { override, crl: _crl, ...material } = tls;
+  return { ...material, ...venTlsProfile(override) };
+}
+
 export function createHttpTransport(options: Readonly<HttpTransportOptions>): VtnTransport {
   const timeoutMs = Math.max(MIN_REQUEST_TIMEOUT_MS, options.timeoutMs ?? 10_000);
   const limit = options.maxBodyBytes ?? 4 * 1024 * 1024;
@@ -118,7 +129,7 @@ export function createHttpTransport(options: Readonly<HttpTransportOptions>): Vt
             method: 'POST',
             headers: { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': String(body.length), Accept: XML_CONTENT_TYPE },
             timeout: timeoutMs,
-            ...(url.protocol === 'https:' ? { ...options.tls, minVersion: 'TLSv1.2' as const } : {}),
+            ...(url.protocol === 'https:' ? { ...clientTls(options.tls), rejectUnauthorized: true } : {}),
           },
           (res) => {
             readBody(res, limit).then((buf) => {
@@ -166,6 +177,11 @@ export interface PushServerOptions {
   /** The answer to put in the HTTP response; undefined = an empty 200 (pushed oadrDistributeEvent, §8.1). */
   readonly handle: (payload: Payload) => Promise<Payload | undefined>;
   readonly maxBodyBytes?: number;
+  /** HTTPS with the VEN's certificate, requiring the VTN's client certificate (§9.2.1.1); absent: plain HTTP. */
+  readonly tls?: TlsClientOptions;
+  /** Slow-client limits; defaults 30 s for a request, 10 s for its headers. */
+  readonly requestTimeoutMs?: number;
+  readonly headersTimeoutMs?: number;
 }
 
 export interface PushServer {
@@ -183,7 +199,7 @@ function isXmlContentType(value: string | undefined): boolean {
   return params.every((p) => p === 'charset=utf-8' || p === 'charset="utf-8"');
 }
 
-/** The small HTTP server a push VEN runs (§9.1.1): plain HTTP here; TLS goes in front or comes with the certs part. */
+/** The small server a push VEN runs (§9.1.1): HTTPS with mutual TLS when `tls` is given, else plain HTTP (loopback tests). */
 export async function createPushServer(options: Readonly<PushServerOptions>): Promise<PushServer> {
   const prefix = `/${(options.prefix ?? '/').replace(/^\/+|\/+$/g, '')}`.replace(/\/$/, '');
   const limit = options.maxBodyBytes ?? 4 * 1024 * 1024;
@@ -192,7 +208,7 @@ export async function createPushServer(options: Readonly<PushServerOptions>): Pr
     res.writeHead(status, body === '' ? { 'Content-Length': '0' } : { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': String(buf.length) });
     res.end(buf);
   };
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
       if (req.method !== 'POST') return finish(res, 501); // §9.1.5
       const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -211,7 +227,31 @@ export async function createPushServer(options: Readonly<PushServerOptions>): Pr
     })().catch(() => {
       if (!res.headersSent) finish(res, 500);
     });
-  });
+  };
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const headersTimeout = Math.min(requestTimeout, options.headersTimeoutMs ?? 10_000);
+  const timeouts = { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, headersTimeout / 4) };
+  const tls = options.tls;
+  if (tls !== undefined && (tls.key === undefined || tls.cert === undefined || tls.ca === undefined)) {
+    throw new VenError(VenErrorCode.INVALID_CONFIG, 'the HTTPS push server needs the VEN certificate, its key and the CA bundle (--cert, --key, --ca)');
+  }
+  const server: Server =
+    tls === undefined
+      ? createServer(timeouts, listener)
+      : (createHttpsServer(
+          {
+            ...timeouts,
+            key: tls.key,
+            cert: tls.cert,
+            ca: tls.ca,
+            ...(tls.crl === undefined ? {} : { crl: tls.crl }),
+            requestCert: true,
+            rejectUnauthorized: true,
+            honorCipherOrder: true,
+            ...venTlsProfile(tls.override),
+          },
+          listener,
+        ) as unknown as Server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -219,7 +259,7 @@ export async function createPushServer(options: Readonly<PushServerOptions>): Pr
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host}:${addr.port}${prefix}/`,
+    url: `${tls === undefined ? 'http' : 'https'}://${host}:${addr.port}${prefix}/`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -326,7 +326,9 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   const transport = options.transport ?? createHttpTransport({ vtnUrl: options.vtnUrl, timeoutMs: options.requestTimeoutMs, ...(options.tls === undefined ? {} : { tls: options.tls }) });
   let session!: VenSession;
   if (options.push !== undefined) {
-    pushServer = await createPushServer({ host: options.push.host ?? '127.0.0.1', port: options.push.port ?? 0, handle: (p) => session.handlePush(p) });
+    // With a certificate the push server is HTTPS and requires the VTN's client certificate (§9.2.1.1).
+    const pushTls = options.tls?.key !== undefined && options.tls.cert !== undefined ? { tls: options.tls } : {};
+    pushServer = await createPushServer({ host: options.push.host ?? '127.0.0.1', port: options.push.port ?? 0, handle: (p) => session.handlePush(p), ...pushTls });
   }
   session = createVenSession({
     transport,

@@ -3,6 +3,8 @@
  * `OADR_*` environment and flags; `runVtnCommand` also reads the flags itself so it works alone.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SecureVersion } from 'node:tls';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { resolveVtnConfig, type VtnConfigInput } from './config.ts';
@@ -11,16 +13,26 @@ import { openVtnLedger, type VtnLedger } from './ledger-embedded.ts';
 import { createMappingLedgerPort } from './ledger-mapping-port.ts';
 import { startLedgerScheduler, type LedgerScheduler } from './ledger-scheduler.ts';
 import type { Logger } from './logger.ts';
+import { ensureVtnPki, loadVtnPki, VTN_PKI_DIR, type VtnPki } from './tls-pki.ts';
 import { createVtn, type Vtn } from './vtn.ts';
 
-export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--insecure-http] [--no-ledger]
+export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
+                      [--tls-min-version V] [--tls-max-version V] [--tls-ciphers LIST] [--insecure-http] [--no-ledger]
+
+Serves HTTPS with mutual TLS by default (TLS 1.2, ECDHE-ECDSA-AES128-SHA256 and AES128-SHA256, R67):
+every VEN presents a client certificate from the OpenADR roots of the PKI; its fingerprint is bound
+to its venID at registration (R517).
 
   --config FILE      configuration (JSON); flags override it
   --data-dir DIR     directory of the VTN store and of the embedded ledger (DIR/ledger; default ./data)
   --no-ledger        run without the ledger (events only with per-VEN values; labs and tests)
   --port N           OpenADR port (default 8080)
   --admin-port N     separate port for the admin API, /docs and /metrics (default: the OpenADR port, under /api/v1)
-  --insecure-http    plain HTTP on 127.0.0.1 only, for tests and demos (TLS comes with the certs issue)
+  --pki DIR          PKI made by 'oadr-ledger certs init' (default DIR/pki of --data-dir, created at first start)
+  --xml-signature    high security (R514): verify every payload's XML signature, sign every answer
+  --tls-min-version V, --tls-max-version V, --tls-ciphers LIST
+                     an explicit deployment change of the TLS 1.2 profile (§10.4), e.g. TLSv1.3
+  --insecure-http    plain HTTP on 127.0.0.1 only, for tests and demos
 
 Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped, 1 failed, 2 usage error.
 `;
@@ -64,6 +76,11 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         'admin-port': { type: 'string' },
         'insecure-http': { type: 'boolean' },
         'no-ledger': { type: 'boolean' },
+        pki: { type: 'string' },
+        'xml-signature': { type: 'boolean' },
+        'tls-min-version': { type: 'string' },
+        'tls-max-version': { type: 'string' },
+        'tls-ciphers': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -101,15 +118,45 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   }
   if (values['insecure-http'] === true) config.insecureHttp = true;
   const logger: Logger = io.logger ?? (pino({ name: 'oadr-ledger', redact: ['req.headers.authorization'] }) as unknown as Logger);
-  if (config.insecureHttp !== true) {
-    err('oadr-ledger vtn: TLS is not available yet (it comes with the certificates issue); run with --insecure-http for a loopback-only plain-HTTP VTN\n');
-    return 2;
+  const insecure = config.insecureHttp === true;
+  const versions = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+  for (const flag of ['tls-min-version', 'tls-max-version'] as const) {
+    const v = values[flag];
+    if (v !== undefined && !versions.includes(v)) {
+      err(`oadr-ledger vtn: --${flag} must be one of ${versions.join(', ')}, got '${v}'\n`);
+      return 2;
+    }
   }
-  const host = typeof config.host === 'string' ? config.host : '127.0.0.1';
-  if (!LOOPBACK.has(host)) {
-    logger.warn({ host }, 'plain HTTP never binds beyond loopback: binding 127.0.0.1 instead');
+  if (insecure) {
+    const host = typeof config.host === 'string' ? config.host : '127.0.0.1';
+    if (!LOOPBACK.has(host)) {
+      logger.warn({ host }, 'plain HTTP never binds beyond loopback: binding 127.0.0.1 instead');
+    }
+    config.host = LOOPBACK.has(host) ? host : '127.0.0.1';
   }
-  config.host = LOOPBACK.has(host) ? host : '127.0.0.1';
+  let pki: VtnPki | undefined;
+  if (!insecure) {
+    try {
+      const dataDir = resolveVtnConfig(config as VtnConfigInput).dataDir;
+      if (values.pki === undefined && dataDir === ':memory:') throw new VtnError('INVALID_CONFIG', 'a VTN with dataDir :memory: needs --pki DIR for its TLS certificates (or --insecure-http on loopback)');
+      const pkiDir = values.pki ?? join(dataDir, VTN_PKI_DIR);
+      pki = values.pki === undefined ? await ensureVtnPki(pkiDir) : loadVtnPki(pkiDir);
+    } catch (e) {
+      err(`oadr-ledger vtn: ${(e as Error).message}\n`);
+      return e instanceof VtnError && e.code === 'INVALID_CONFIG' ? 2 : 1;
+    }
+    const lines = pki.vens.map((v) => `  ${v.name}  ${v.fingerprint}  ${v.dir}`).join('\n');
+    err(
+      `oadr-ledger vtn: ${pki.created ? 'created the development PKI' : 'TLS certificates from the PKI'} in ${pki.dir}\n` +
+        `  VEN certificates (enrol a customer with its fingerprint, or let policy 'open' bind it at first registration):\n${lines}\n`,
+    );
+  }
+  const override = {
+    ...(values['tls-min-version'] === undefined ? {} : { minVersion: values['tls-min-version'] as SecureVersion }),
+    ...(values['tls-max-version'] === undefined ? {} : { maxVersion: values['tls-max-version'] as SecureVersion }),
+    ...(values['tls-ciphers'] === undefined ? {} : { ciphers: values['tls-ciphers'] }),
+  };
+  const custom = Object.keys(override).length > 0;
   let vtn: Vtn | undefined;
   let ledger: VtnLedger | undefined;
   let scheduler: LedgerScheduler | undefined;
@@ -133,6 +180,10 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       config: config as VtnConfigInput,
       logger,
       ...(port === undefined ? {} : { ledger: port }),
+      ...(pki === undefined ? {} : { tls: { ...pki.tls, ...(custom ? { override } : {}) }, pushTls: { ...pki.push, ...(custom ? { override } : {}) } }),
+      ...(pki === undefined || values['xml-signature'] !== true
+        ? {}
+        : { xmlSignature: { certificatePem: pki.push.cert, privateKeyPem: pki.push.key } }),
       ...(io.adminToken === undefined || io.adminToken === '' ? {} : { adminToken: io.adminToken }),
       onAdminTokenGenerated: (token) => err(`oadr-ledger vtn: admin API token (operator), shown only this once; keep it or set OADR_ADMIN_TOKEN:\n  ${token}\n`),
     });
@@ -144,10 +195,14 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   }
   try {
     const url = await vtn.listen();
-    logger.warn(
-      { url, insecureHttp: true },
-      '!!! INSECURE: the VTN speaks plain HTTP without TLS or client certificates; for tests and demos on this machine only !!!',
-    );
+    if (insecure) {
+      logger.warn(
+        { url, insecureHttp: true },
+        '!!! INSECURE: the VTN speaks plain HTTP without TLS or client certificates; for tests and demos on this machine only !!!',
+      );
+    } else if (custom) {
+      logger.warn({ url, ...override }, 'TLS profile changed by the deployment (§10.4): not the OpenADR 2.0b defaults of R67');
+    }
     logger.info({ url, dataDir: vtn.config.dataDir, vtnId: vtn.config.vtnId }, 'VTN listening');
     await (io.stopSignal ?? onSignal());
     logger.info({}, 'stopping the VTN');

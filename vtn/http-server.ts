@@ -6,8 +6,12 @@
  * lists them, Content-Length on every response, never chunked. Application errors travel as 200
  * with the code in the answer payload. Every rejection is logged once, with the venID.
  */
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { decodeOadr, encodeOadr, OadrCodecError, type Payload } from '../oadr/index.ts';
+import { decodeOadr, encodeOadr, OadrCodecError, signOadr, verifyOadr, type NonceCache, type Payload } from '../oadr/index.ts';
+import { peerCertificate } from './tls.ts';
+import { SECURITY_EVENT } from './tls-binding.ts';
 import { ACCEPTED, isService, payloadVenId, type ServiceName } from './dispatch.ts';
 import { chooseEncoding, compress, isOadrContentType, OADR_CONTENT_TYPE, sniffVenId } from './http-rules.ts';
 import type { Logger } from './logger.ts';
@@ -17,9 +21,40 @@ export interface OadrHttpOptions {
   readonly pathPrefix: string;
   readonly bodyLimitBytes: number;
   readonly log: Logger;
-  /** Handle a decoded payload posted to a service that accepts it. */
-  readonly handle: (payload: Payload) => DispatchResult;
+  /** Handle a decoded payload posted to a service that accepts it (`peerFingerprint`: the TLS client's certificate, §10.5.1). */
+  readonly handle: (payload: Payload, meta?: HandleMeta) => DispatchResult;
+  /** `node:https` options (mutual TLS, see tls.ts); absent: plain HTTP. */
+  readonly https?: HttpsServerOptions;
+  /** Slow-client limits (slow-loris): the whole request, and its headers, must arrive within these. */
+  readonly timeouts?: ServerTimeouts;
+  /** High security (R514): verify every inbound payload's XML signature and sign every answer. */
+  readonly xmlSignature?: XmlSignatureOptions;
+  /** Clock for signature timestamps (ms since the epoch). */
+  readonly now?: () => number;
 }
+
+export interface HandleMeta {
+  readonly peerFingerprint?: string | undefined;
+}
+
+export interface ServerTimeouts {
+  /** Default 30 s. */
+  readonly requestTimeoutMs?: number;
+  /** Default 10 s. */
+  readonly headersTimeoutMs?: number;
+}
+
+export interface XmlSignatureOptions {
+  /** The VTN's signing certificate and key (PEM). */
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+  /** Replay cache shared by all requests (createNonceCache). */
+  readonly nonces: NonceCache;
+  /** Timestamp window, default 5 minutes. */
+  readonly windowMs?: number;
+}
+
+export const DEFAULT_SERVER_TIMEOUTS = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 } as const;
 
 export const OADR_PATH = 'OpenADR2/Simple/2.0b';
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
@@ -32,7 +67,16 @@ function sendStatus(reply: FastifyReply, status: number): FastifyReply {
 /** A fastify instance serving the OpenADR services (the admin API is added to it by a later increment). */
 export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): FastifyInstance {
   const log = options.log;
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, forceCloseConnections: true, return503OnClosing: true });
+  const requestTimeout = options.timeouts?.requestTimeoutMs ?? DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs;
+  const headersTimeout = Math.min(requestTimeout, options.timeouts?.headersTimeoutMs ?? DEFAULT_SERVER_TIMEOUTS.headersTimeoutMs);
+  // Node checks both limits every connectionsCheckingInterval; keep it a fraction of the smaller one.
+  const serverOptions = { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(headersTimeout, requestTimeout) / 4) };
+  const https = options.https;
+  const serverFactory = (handler: RequestListener): Server =>
+    https === undefined ? createHttpServer(serverOptions, handler) : (createHttpsServer({ ...https, ...serverOptions }, handler) as unknown as Server);
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, forceCloseConnections: true, return503OnClosing: true, serverFactory });
+  const now = options.now ?? Date.now;
+  const sig = options.xmlSignature;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req: FastifyRequest, body: Buffer | string, done: (err: Error | null, body?: unknown) => void) => {
     done(null, body);
@@ -72,6 +116,23 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
     handler: async (req: FastifyRequest<{ Params: { service: string } }>, reply) => {
       const service = req.params.service as ServiceName;
       const body = req.body instanceof Buffer ? req.body : undefined;
+      const peer = peerCertificate(req.raw.socket);
+      if (sig !== undefined) {
+        // R514: a payload without a valid signature is ignored — no OpenADR answer (403, rules digest 9.7).
+        const t = now();
+        const v = verifyOadr(body ?? EMPTY, {
+          now: t,
+          seenNonce: (n, exp, at) => sig.nonces.seenNonce(n, exp, at),
+          maxBytes: options.bodyLimitBytes,
+          ...(sig.windowMs === undefined ? {} : { windowMs: sig.windowMs }),
+          ...(peer === undefined ? {} : { expectedCertificate: peer.pem }),
+        });
+        if (!v.ok) {
+          log.warn({ securityEvent: SECURITY_EVENT.badSignature, venId: sniffVenId(body), service, reason: v.reason, fingerprint: peer?.fingerprint }, `payload ignored, XML signature refused: ${v.message}`);
+          return sendStatus(reply, 403);
+        }
+        if (!v.replayProtectSigned) log.warn({ venId: sniffVenId(body), service }, 'ReplayProtect is not covered by the signature (weak, rules digest 10)');
+      }
       let payload: Payload;
       try {
         payload = decodeOadr(body ?? EMPTY, { maxBytes: options.bodyLimitBytes }).payload;
@@ -84,11 +145,12 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
         log.warn({ venId: payloadVenId(payload), service, payload: payload.type }, `${payload.type} is not an operation of ${service} (404)`);
         return sendStatus(reply, 404);
       }
-      const { answer, error } = options.handle(payload);
+      const { answer, error } = options.handle(payload, { peerFingerprint: peer?.fingerprint });
       if (error !== undefined) {
         log.info({ venId: payloadVenId(payload), service, payload: payload.type, responseCode: error.responseCode }, error.message);
       }
-      let out: Buffer = Buffer.from(encodeOadr(answer), 'utf8');
+      const xml = encodeOadr(answer);
+      let out: Buffer = Buffer.from(sig === undefined ? xml : signOadr(xml, { certificatePem: sig.certificatePem, privateKey: sig.privateKeyPem, now: now() }), 'utf8');
       const encoding = chooseEncoding(req.headers['accept-encoding']);
       reply.code(200).header('content-type', OADR_CONTENT_TYPE);
       if (encoding !== undefined) {

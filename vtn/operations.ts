@@ -4,6 +4,8 @@
  * admin port is configured; then the admin API, docs and metrics move to their own server (the
  * health endpoints stay on both). Also creates the bootstrap admin token at first start.
  */
+import type { RequestListener, Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminApiPlugin } from './admin-api.ts';
 import { ADMIN_PREFIX, type AdminVtn } from './admin-routes.ts';
@@ -34,6 +36,8 @@ export interface OperationsOptions {
   readonly adminToken?: string | undefined;
   /** Called once with a token generated at first start (the CLI prints it); without it the token is logged once. */
   readonly onAdminTokenGenerated?: ((token: string) => void) | undefined;
+  /** TLS of a separate admin port (server certificate only: the admin API authenticates with bearer tokens). */
+  readonly https?: HttpsServerOptions | undefined;
 }
 
 export interface Operations {
@@ -60,7 +64,16 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
     else o.log.warn({ adminToken: generated }, 'admin API token generated at first start; it is shown only this once — keep it, or set OADR_ADMIN_TOKEN');
   }
   const separate = o.config.adminPort !== undefined;
-  const adminApp = separate ? Fastify({ logger: false, forceCloseConnections: true, return503OnClosing: true, bodyLimit: o.config.bodyLimitBytes }) : o.app;
+  const https = o.https;
+  const adminApp = separate
+    ? Fastify({
+        logger: false,
+        forceCloseConnections: true,
+        return503OnClosing: true,
+        bodyLimit: o.config.bodyLimitBytes,
+        ...(https === undefined ? {} : { serverFactory: (handler: RequestListener) => createHttpsServer(https, handler) as unknown as Server }),
+      })
+    : o.app;
   const health = { store: o.store, ledger: o.ledger, metrics: o.metrics, open: o.open };
   countStatuses(o.app, o.metrics);
   registerHealth(o.app, health);
@@ -81,7 +94,7 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
       await adminApp.listen({ host, port: o.config.adminPort ?? 0 });
       const addr = adminApp.server.address();
       const port = typeof addr === 'object' && addr !== null ? addr.port : o.config.adminPort;
-      url = `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+      url = `${https === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
       return url;
     },
     url: () => url,

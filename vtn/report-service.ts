@@ -132,15 +132,21 @@ export function planReportRequests(ctx: VtnContext, reg: VenRegistration, metada
   return out;
 }
 
-/** The oadrReportRequest of a stored request: periodic, from now on, forever (R324, R325, R321, R338). */
+/**
+ * The oadrReportRequest of a stored request: periodic, from now on, forever (R324, R325, R321, R338).
+ * reportInterval starts at the next multiple of the granularity (now, if on one), so the VEN's
+ * intervals fall on the slot grid the ledger records per slot: intervals anchored at an arbitrary
+ * instant would smear each slot's reduction into its neighbours.
+ */
 export function toReportRequest(r: ReportRequestRecord, now: number): ReportRequest {
+  const startMs = r.granularityMs > 0 ? Math.ceil(now / r.granularityMs) * r.granularityMs : now;
   return {
     reportRequestId: r.reportRequestId,
     specifier: {
       reportSpecifierId: r.reportSpecifierId,
       granularity: formatDuration(r.granularityMs),
       reportBackDuration: formatDuration(r.backDurationMs),
-      reportInterval: { dtstart: new Date(now).toISOString(), duration: 'PT0S' },
+      reportInterval: { dtstart: new Date(startMs).toISOString(), duration: 'PT0S' },
       specifierPayloads: r.rIds.map((rId) => ({ rId, readingType: 'x-notApplicable' as const })),
     },
   };

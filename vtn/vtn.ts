@@ -7,11 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Payload } from '../oadr/index.ts';
 import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './config.ts';
 import { defaultIds, type VtnContext } from './context.ts';
-import { dispatch, payloadVenId, type DispatchResult } from './dispatch.ts';
+import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './dispatch.ts';
 import { VtnError } from './errors.ts';
 import { createEventsApi, type EventsApi } from './event-service.ts';
 import { createHttpPushTransport, type HttpPushTransport } from './http-push.ts';
-import { createOadrHttpServer } from './http-server.ts';
+import { createOadrHttpServer, type HandleMeta, type ServerTimeouts } from './http-server.ts';
+import { createNonceCache } from '../oadr/index.ts';
+import { createTlsFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls.ts';
+import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls-binding.ts';
 import type { LedgerPort } from './ledger-port.ts';
 import { LOG_COMPONENT, silentLogger, type Logger } from './logger.ts';
 import { materialize } from './poll.ts';
@@ -41,6 +44,14 @@ export interface VtnOptions {
   readonly adminToken?: string;
   /** Receives the admin token generated at first start, to print it once (default: logged once). */
   readonly onAdminTokenGenerated?: (token: string) => void;
+  /** Mutual TLS (R67, §9.2; vtn/tls.ts). Absent: plain HTTP — `oadr-ledger vtn` only allows that with --insecure-http on loopback. */
+  readonly tls?: VtnTlsOptions;
+  /** The VTN's client certificate for pushes to VENs over https (§9.2.1.1). */
+  readonly pushTls?: PushTlsOptions;
+  /** Slow-client limits of the OpenADR server (defaults 30 s request, 10 s headers). */
+  readonly timeouts?: ServerTimeouts;
+  /** High security (R514): verify inbound XML signatures (the TLS peer must be the signer) and sign answers. */
+  readonly xmlSignature?: { readonly certificatePem: string; readonly privateKeyPem: string; readonly windowMs?: number };
 }
 
 export interface VenView extends VenRegistration {
@@ -91,8 +102,8 @@ export interface Vtn {
   readonly metrics: VtnMetrics;
   /** URL of the separate admin server (config `adminPort`) once listening; undefined when the admin API shares the OpenADR port. */
   adminUrl(): string | undefined;
-  /** Handle one decoded VEN→VTN payload, whatever the transport (XMPP plugs in here). */
-  handle(payload: Payload): DispatchResult;
+  /** Handle one decoded VEN→VTN payload, whatever the transport (XMPP plugs in here); `peerFingerprint` turns on the venID binding (R517). */
+  handle(payload: Payload, meta?: HandleMeta): DispatchResult;
   /** Start listening; resolves to the base URL, e.g. `http://127.0.0.1:41234`. */
   listen(options?: ListenOptions): Promise<string>;
   close(): Promise<void>;
@@ -124,12 +135,24 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     ledger,
     wake,
   };
-  const handle = (payload: Payload): DispatchResult => {
+  const handle = (payload: Payload, meta?: HandleMeta): DispatchResult => {
     if (closed) throw new VtnError('CLOSED', 'the VTN is closed');
     const venId = payloadVenId(payload);
-    if (venId !== undefined) lastContact.set(venId, now());
+    const fingerprint = meta?.peerFingerprint;
     metrics.payload('in', payload.type);
+    if (fingerprint !== undefined) {
+      // R517, §10.5.1: the venID must be the one bound to the certificate that carried it.
+      const refused = checkCertificateBinding(ctx, payload, fingerprint);
+      if (refused !== undefined) {
+        log.warn({ securityEvent: SECURITY_EVENT.venIdMismatch, venId, fingerprint, payload: payload.type, responseCode: refused.responseCode }, refused.message);
+        const answer = errorAnswer(ctx, payload, refused.responseCode, refused.message);
+        metrics.payload('out', answer.type);
+        return { answer, error: refused };
+      }
+    }
+    if (venId !== undefined) lastContact.set(venId, now());
     const result = dispatch(ctx, payload);
+    if (fingerprint !== undefined && payload.type === 'CreatePartyRegistration') bindRegistration(ctx, result.answer, fingerprint);
     metrics.payload('out', result.answer.type);
     if (payload.type === 'Poll') metrics.poll(result.answer.type !== 'Response');
     return result;
@@ -149,13 +172,22 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       const { error } = dispatch(ctx, payload);
       if (error !== undefined) log.warn({ venId, payload: payload.type, responseCode: error.responseCode }, error.message);
     },
-    fetch: instrumentFetch(options.fetch ?? fetch, metrics),
+    fetch: instrumentFetch(options.fetch ?? (options.pushTls === undefined ? fetch : createTlsFetch(options.pushTls)), metrics),
     ...(options.random === undefined ? {} : { random: options.random }),
   });
   transports.set('http-pull', createHttpPullTransport());
   transports.set('http-push', push);
 
-  const app = createOadrHttpServer({ pathPrefix: config.pathPrefix, bodyLimitBytes: config.bodyLimitBytes, log: log.child({ component: LOG_COMPONENT.http }), handle });
+  const app = createOadrHttpServer({
+    pathPrefix: config.pathPrefix,
+    bodyLimitBytes: config.bodyLimitBytes,
+    log: log.child({ component: LOG_COMPONENT.http }),
+    handle,
+    now,
+    ...(options.tls === undefined ? {} : { https: vtnHttpsOptions(options.tls) }),
+    ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+    ...(options.xmlSignature === undefined ? {} : { xmlSignature: { ...options.xmlSignature, nonces: createNonceCache() } }),
+  });
 
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
@@ -167,6 +199,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const ops = attachOperations({
     app, config, store, ledger, metrics, now, newId: ctx.newId, log, open: () => !closed, vtn: () => self as Vtn,
     adminToken: options.adminToken, onAdminTokenGenerated: options.onAdminTokenGenerated,
+    // The separate admin port is HTTPS with the VTN's certificates; clients authenticate with bearer tokens, not certificates.
+    https: options.tls === undefined ? undefined : { ...vtnHttpsOptions(options.tls), requestCert: false, rejectUnauthorized: false },
   });
 
   return (self = {
@@ -216,7 +250,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       const addr = app.server.address();
       const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
       const shownHost = host.includes(':') ? `[${host}]` : host;
-      return `http://${shownHost}:${actual}`;
+      return `${options.tls === undefined ? 'http' : 'https'}://${shownHost}:${actual}`;
     },
     async close() {
       if (closed) return;
