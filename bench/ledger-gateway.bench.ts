@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createFabricLedger } from '../ledger-bridge/fabric-ledger.ts';
 import { issueClientIdentity, loadOrCreateOrgs } from '../ledger-bridge/index.ts';
+import { dayBefore, meterId, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,21 +64,9 @@ const ledger = await createFabricLedger({
 });
 
 const meters = Math.ceil((TX + RATE * SECONDS) / DAYS) + 1;
-const meterId = (i: number) => `smartmeter:${String(i).padStart(8, '0')}`;
 const today = Date.now();
-const day = (d: number) => new Date(today - (d + 1) * 86_400_000).toISOString().slice(0, 10);
-const profile = (i: number) => JSON.stringify(Array.from({ length: 96 }, (_, s) => 150 + ((i * 37 + s * 13) % 400)));
-const ms = (x: number) => `${x.toFixed(1)} ms`;
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+const day = (d: number) => dayBefore(today, d);
 
-async function runConcurrent(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
-      while (next < n) await fn(next++);
-    }),
-  );
-}
 
 try {
   console.log(`ledger through the Fabric Gateway: Node ${process.version}, connector → gRPC + TLS → ledger serve (child process) on ${address}`);

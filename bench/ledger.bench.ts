@@ -29,6 +29,7 @@ import { createEndorser } from '../ledger-bridge/endorser.ts';
 import { createMsps } from '../ledger-bridge/msp.ts';
 import { keyObjectOf, signLowS } from '../ledger-bridge/signer.ts';
 import { openStore } from '../ledger-bridge/store.ts';
+import { dayBefore, meterId, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
 
 const USAGE = `usage: node bench/ledger.bench.ts [options]
   --tx N            transactions of the saturation run (default 20000)
@@ -76,22 +77,10 @@ const ledger = await createEmbeddedLedger({
 });
 
 const meters = Math.ceil((TX + RATE * SECONDS) / DAYS) + 1;
-const meterId = (i: number) => `smartmeter:${String(i).padStart(8, '0')}`;
 const today = Date.now();
-const day = (d: number) => new Date(today - (d + 1) * 86_400_000).toISOString().slice(0, 10);
-const profile = (i: number) => JSON.stringify(Array.from({ length: 96 }, (_, s) => 150 + ((i * 37 + s * 13) % 400)));
+const day = (d: number) => dayBefore(today, d);
 
-const ms = (x: number) => `${x.toFixed(1)} ms`;
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 
-async function runConcurrent(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
-      while (next < n) await fn(next++);
-    }),
-  );
-}
 
 console.log(`embedded ledger benchmark: Node ${process.version}, ${availableParallelism()} CPUs, data dir on ${tmpdir()}, batch ${JSON.stringify({ timeoutMs: args['timeout-ms'] ?? 'default' })}, endorsement workers ${args.workers ?? 'default'}`);
 await ledger.submit(operator, 'enableRetailer', ['utility:1234']);

@@ -254,38 +254,48 @@ export function buildErrorResponse(status: number, message: string): peer.Propos
 }
 
 /**
- * The transaction a client assembles from endorsed responses (protoutil.CreateSignedTx): all responses
- * must carry the same payload. Returns the Envelope with the creator's signature over the payload.
+ * The transaction a client assembles from endorsed responses (`protoutil.CreateTx`, unsigned): every
+ * response must be endorsed and carry the same ProposalResponsePayload. The Gateway's Endorse hands
+ * this back for the client to sign.
  */
-export async function buildTransactionEnvelope(
-  decoded: DecodedProposal,
+export function assembleTransaction(
+  proposal: Pick<DecodedProposal, 'headerBytes' | 'signatureHeaderBytes' | 'payloadWithoutTransient'>,
   responses: readonly peer.ProposalResponse[],
-  sign: (data: Uint8Array) => Promise<Uint8Array>,
-): Promise<common.Envelope> {
+): common.Envelope {
   const first = responses[0];
   if (!first) throw new Error('no proposal responses to assemble a transaction from');
-  const prpBytes = first.getPayload_asU8();
+  const prpBytes = Buffer.from(first.getPayload_asU8());
   for (const r of responses) {
-    if (!Buffer.from(r.getPayload_asU8()).equals(Buffer.from(prpBytes))) throw new Error('ProposalResponsePayloads do not match');
+    if (!r.hasEndorsement()) throw new Error('a proposal response carries no endorsement');
+    if (!prpBytes.equals(Buffer.from(r.getPayload_asU8()))) throw new Error('the endorsing peers returned different results (ProposalResponsePayloads differ)');
   }
   const endorsed = new peer.ChaincodeEndorsedAction();
   endorsed.setProposalResponsePayload(prpBytes);
   endorsed.setEndorsementsList(responses.map((r) => r.getEndorsement() as peer.Endorsement));
   const cap = new peer.ChaincodeActionPayload();
-  cap.setChaincodeProposalPayload(decoded.payloadWithoutTransient);
+  cap.setChaincodeProposalPayload(proposal.payloadWithoutTransient);
   cap.setAction(endorsed);
   const action = new peer.TransactionAction();
-  action.setHeader(decoded.signatureHeaderBytes);
+  action.setHeader(proposal.signatureHeaderBytes);
   action.setPayload(cap.serializeBinary());
   const transaction = new peer.Transaction();
   transaction.setActionsList([action]);
   const payload = new common.Payload();
-  payload.setHeader(common.Header.deserializeBinary(decoded.headerBytes));
+  payload.setHeader(common.Header.deserializeBinary(proposal.headerBytes));
   payload.setData(transaction.serializeBinary());
-  const payloadBytes = payload.serializeBinary();
   const envelope = new common.Envelope();
-  envelope.setPayload(payloadBytes);
-  envelope.setSignature(await sign(payloadBytes));
+  envelope.setPayload(payload.serializeBinary());
+  return envelope;
+}
+
+/** `assembleTransaction` with the creator's signature over the payload (`protoutil.CreateSignedTx`). */
+export async function buildTransactionEnvelope(
+  decoded: DecodedProposal,
+  responses: readonly peer.ProposalResponse[],
+  sign: (data: Uint8Array) => Promise<Uint8Array>,
+): Promise<common.Envelope> {
+  const envelope = assembleTransaction(decoded, responses);
+  envelope.setSignature(await sign(envelope.getPayload_asU8()));
   return envelope;
 }
 

@@ -10,99 +10,25 @@
  *
  * Pure functions of bytes: no clock, no keys, no sockets.
  */
-import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { common, msp } from '@hyperledger/fabric-protos';
+import { assembleTransaction, decodeIdentity, decodeProposal, type DecodedIdentity, type DecodedProposal } from './fabric-messages.ts';
 
-export const HEADER_TYPE_CONFIG = 1;
-export const HEADER_TYPE_ENDORSER_TRANSACTION = 3;
+export { HEADER_TYPE_CONFIG, HEADER_TYPE_ENDORSER_TRANSACTION } from './fabric-messages.ts';
 
-export interface Creator {
-  readonly mspId: string;
-  readonly certificatePem: string;
-  /** The `msp.SerializedIdentity` bytes. */
-  readonly bytes: Uint8Array;
-}
-
-export interface ProposalFields {
-  readonly channelId: string;
-  readonly txId: string;
-  readonly type: number;
-  readonly chaincodeName: string;
-  /** Function name first, then the arguments. */
-  readonly args: readonly string[];
-  readonly creator: Creator;
-  readonly headerBytes: Uint8Array;
-  readonly signatureHeaderBytes: Uint8Array;
-  /** ChaincodeProposalPayload without its transient map: what the transaction carries. */
-  readonly payloadWithoutTransient: Uint8Array;
-}
-
-export function decodeCreator(bytes: Uint8Array): Creator {
-  const id = msp.SerializedIdentity.deserializeBinary(bytes);
-  return { mspId: id.getMspid(), certificatePem: Buffer.from(id.getIdBytes_asU8()).toString('utf8'), bytes };
-}
+/** A creator as the gateway sees it: the ledger's decoded identity. */
+export type Creator = DecodedIdentity;
+/** What the gateway routes on: the ledger's decoded proposal. */
+export type ProposalFields = DecodedProposal;
+export const decodeCreator = decodeIdentity;
+export const decodeProposalFields = decodeProposal;
+/** The transaction Endorse hands back for the client to sign. */
+export const preparedTransaction = assembleTransaction;
 
 export function encodeCreator(mspId: string, certificatePem: string): Uint8Array {
   const id = new msp.SerializedIdentity();
   id.setMspid(mspId);
   id.setIdBytes(Buffer.from(certificatePem, 'utf8'));
   return id.serializeBinary();
-}
-
-/** Reads what the gateway routes on. Throws on bytes that are not a chaincode proposal. */
-export function decodeProposalFields(signed: peer.SignedProposal): ProposalFields {
-  const proposal = peer.Proposal.deserializeBinary(signed.getProposalBytes_asU8());
-  const headerBytes = proposal.getHeader_asU8();
-  const header = common.Header.deserializeBinary(headerBytes);
-  const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
-  const signatureHeaderBytes = header.getSignatureHeader_asU8();
-  const signatureHeader = common.SignatureHeader.deserializeBinary(signatureHeaderBytes);
-  const extension = peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8());
-  const payload = peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8());
-  const invocation = peer.ChaincodeInvocationSpec.deserializeBinary(payload.getInput_asU8());
-  const args = (invocation.getChaincodeSpec()?.getInput()?.getArgsList_asU8() ?? []).map((a) => Buffer.from(a).toString('utf8'));
-  payload.getTransientmapMap().clear();
-  return {
-    channelId: channelHeader.getChannelId(),
-    txId: channelHeader.getTxId(),
-    type: channelHeader.getType(),
-    chaincodeName: extension.getChaincodeId()?.getName() ?? '',
-    args,
-    creator: decodeCreator(signatureHeader.getCreator_asU8()),
-    headerBytes,
-    signatureHeaderBytes,
-    payloadWithoutTransient: payload.serializeBinary(),
-  };
-}
-
-/**
- * The transaction Endorse hands back for the client to sign (`protoutil.CreateTx` without the
- * signature). Every response must be endorsed and carry the same ProposalResponsePayload.
- */
-export function preparedTransaction(fields: ProposalFields, responses: readonly peer.ProposalResponse[]): common.Envelope {
-  const first = responses[0];
-  if (!first) throw new Error('no proposal responses to assemble a transaction from');
-  const prpBytes = Buffer.from(first.getPayload_asU8());
-  for (const r of responses) {
-    if (!r.hasEndorsement()) throw new Error('a proposal response carries no endorsement');
-    if (!prpBytes.equals(Buffer.from(r.getPayload_asU8()))) throw new Error('the endorsing peers returned different results (ProposalResponsePayloads differ)');
-  }
-  const endorsed = new peer.ChaincodeEndorsedAction();
-  endorsed.setProposalResponsePayload(prpBytes);
-  endorsed.setEndorsementsList(responses.map((r) => r.getEndorsement() as peer.Endorsement));
-  const actionPayload = new peer.ChaincodeActionPayload();
-  actionPayload.setChaincodeProposalPayload(fields.payloadWithoutTransient);
-  actionPayload.setAction(endorsed);
-  const action = new peer.TransactionAction();
-  action.setHeader(fields.signatureHeaderBytes);
-  action.setPayload(actionPayload.serializeBinary());
-  const transaction = new peer.Transaction();
-  transaction.setActionsList([action]);
-  const payload = new common.Payload();
-  payload.setHeader(common.Header.deserializeBinary(fields.headerBytes));
-  payload.setData(transaction.serializeBinary());
-  const envelope = new common.Envelope();
-  envelope.setPayload(payload.serializeBinary());
-  return envelope;
 }
 
 export interface EnvelopeFields {

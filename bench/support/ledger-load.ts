@@ -1,0 +1,27 @@
+/** What the ledger benchmarks share: the recordEnergy workload and how latencies are read. */
+
+export const meterId = (i: number): string => `smartmeter:${String(i).padStart(8, '0')}`;
+
+/** The `d`-th day before today (UTC calendar day), as the contract's `YYYY-MM-DD`. */
+export function dayBefore(today: number, d: number): string {
+  return new Date(today - (d + 1) * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A deterministic 96-slot profile (W) for meter `i`, as the JSON argument of recordEnergy. */
+export const profile = (i: number): string => JSON.stringify(Array.from({ length: 96 }, (_, s) => 150 + ((i * 37 + s * 13) % 400)));
+
+export const ms = (x: number): string => `${x.toFixed(1)} ms`;
+
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+
+/** Runs `fn(0…n-1)` with at most `concurrency` calls in flight. */
+export async function runConcurrent(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
