@@ -15,7 +15,7 @@ import type { VenLogger } from './session.ts';
 import { createVen, type Ven, type VenOptions } from './ven.ts';
 
 export const VEN_USAGE = `Usage: oadr-ledger ven --vtn-url URL --ven-name NAME [--device sim-battery | modbus://HOST:PORT | mqtt://HOST:PORT]
-                      [--config FILE] [--data-dir DIR] [--push HOST:PORT] [--cert FILE --key FILE --ca FILE]
+                      [--config FILE] [--data-dir DIR] [--push HOST:PORT] [--cert FILE --key FILE --ca FILE [--xml-signature]]
 
 Runs an OpenADR 2.0b VEN: registers with the VTN, polls it (or takes pushes with --push), answers
 events with opt decisions, drives the device during events and sends 15-minute telemetry.
@@ -32,6 +32,8 @@ events with opt decisions, drives the device during events and sends 15-minute t
   --cert FILE       the VEN's certificate chain (PEM, e.g. <pki>/openadr/ven/ven-ecc/chain.pem); required for https://
   --key FILE        its private key (PEM)
   --ca FILE         the OpenADR roots the VTN's certificate must chain to (e.g. <pki>/openadr/ca-bundle.pem)
+  --xml-signature   sign every payload with --cert/--key and ignore VTN payloads not signed by the VTN's
+                    TLS certificate (R514, like the VTN's --xml-signature)
 `;
 
 export interface VenCommandIo {
@@ -75,6 +77,7 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
         cert: { type: 'string' },
         key: { type: 'string' },
         ca: { type: 'string' },
+        'xml-signature': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -108,6 +111,9 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     const tls = values.cert !== undefined && values.key !== undefined && values.ca !== undefined
       ? { cert: readFileSync(values.cert, 'utf8'), key: readFileSync(values.key, 'utf8'), ca: readFileSync(values.ca, 'utf8') }
       : undefined;
+    if (values['xml-signature'] === true && tls === undefined) {
+      throw new VenError(VenErrorCode.INVALID_CONFIG, '--xml-signature needs --cert, --key and --ca: the VEN signs with its TLS certificate');
+    }
     const config: FileConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as FileConfig);
     const limits = { maxChargeW: config.maxChargeW ?? 5000, maxDischargeW: config.maxDischargeW ?? 5000 };
     const spec = values.device ?? 'sim-battery';
@@ -136,6 +142,7 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
       dataDir: values['data-dir'] ?? join('data', `ven-${venName}`),
       ...(values.push === undefined ? {} : { push: hostPort(values.push, '--push') }),
       ...(tls === undefined ? {} : { tls }),
+      ...(values['xml-signature'] === true ? { xmlSignature: true } : {}),
       log,
       ...(io.clock === undefined ? {} : { clock: io.clock }),
     });

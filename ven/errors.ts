@@ -21,6 +21,10 @@ export const VenErrorCode = {
   OUTBOX_FAILED: 'OUTBOX_FAILED',
   /** The VEN was stopped while the operation was under way. */
   STOPPED: 'STOPPED',
+  /** A payload from the VTN was ignored: unsigned, or its XML signature was refused (R514). */
+  SIGNATURE_REFUSED: 'SIGNATURE_REFUSED',
+  /** The VTN answered oadrCreateOpt / oadrCancelOpt with an error code (R200–R211). */
+  OPT_REFUSED: 'OPT_REFUSED',
 } as const;
 export type VenErrorCodeValue = (typeof VenErrorCode)[keyof typeof VenErrorCode];
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { decodePayload, encodeOadr, OadrCodecError, type Payload, type PayloadType } from '../oadr/index.ts';
 import { VenError, VenErrorCode } from './errors.ts';
 import { venTlsProfile, type VenTlsOverride } from './tls.ts';
+import { peerCertificatePem, type VenSignature } from './xml-signature.ts';
 
 export type ServiceName = 'EiEvent' | 'EiOpt' | 'EiReport' | 'EiRegisterParty' | 'OadrPoll';
 
@@ -68,6 +69,8 @@ export interface HttpTransportOptions {
   readonly tls?: TlsClientOptions;
   /** Largest answer accepted, bytes (default 4 MiB). */
   readonly maxBodyBytes?: number;
+  /** R514: sign every request and verify every answer (the VTN's TLS certificate must be the signer). */
+  readonly xmlSignature?: VenSignature | undefined;
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost: the only hosts plain HTTP is allowed to. */
@@ -120,7 +123,14 @@ export function createHttpTransport(options: Readonly<HttpTransportOptions>): Vt
   return {
     request(payload: Payload): Promise<Payload> {
       const url = serviceUrl(options.vtnUrl, SERVICE_OF[payload.type]);
-      const body = Buffer.from(encodeOadr(payload), 'utf8');
+      const xml = encodeOadr(payload);
+      const sig = options.xmlSignature;
+      let body: Buffer;
+      try {
+        body = Buffer.from(sig === undefined ? xml : sig.sign(xml), 'utf8');
+      } catch (err) {
+        return Promise.reject(new VenError(VenErrorCode.INVALID_CONFIG, `cannot sign ${payload.type}: ${(err as Error).message}`, {}, { cause: err }));
+      }
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
       return new Promise<Payload>((resolve, reject) => {
         const req = send(
@@ -132,6 +142,7 @@ export function createHttpTransport(options: Readonly<HttpTransportOptions>): Vt
             ...(url.protocol === 'https:' ? { ...clientTls(options.tls), rejectUnauthorized: true } : {}),
           },
           (res) => {
+            const peer = sig === undefined ? undefined : peerCertificatePem(res.socket);
             readBody(res, limit).then((buf) => {
               const status = res.statusCode ?? 0;
               if (status >= 500 || status === 429) {
@@ -141,6 +152,14 @@ export function createHttpTransport(options: Readonly<HttpTransportOptions>): Vt
               if (status !== 200) {
                 reject(new VenError(VenErrorCode.VTN_REJECTED, `VTN answered HTTP ${status} to ${payload.type} at ${url.pathname}; check the VTN URL, the certificate and the payload`, { httpStatus: status }));
                 return;
+              }
+              if (sig !== undefined) {
+                // R514: an unsigned or badly signed answer is ignored, never acted on.
+                const v = sig.verify(buf, peer);
+                if (!v.ok) {
+                  reject(new VenError(VenErrorCode.SIGNATURE_REFUSED, `VTN answer to ${payload.type} ignored: XML signature refused (${v.reason}): ${v.message}`, { httpStatus: status }));
+                  return;
+                }
               }
               try {
                 resolve(decodePayload(buf));
@@ -182,6 +201,10 @@ export interface PushServerOptions {
   /** Slow-client limits; defaults 30 s for a request, 10 s for its headers. */
   readonly requestTimeoutMs?: number;
   readonly headersTimeoutMs?: number;
+  /** R514: verify every pushed payload (the VTN's TLS client certificate must be the signer), sign every answer. */
+  readonly xmlSignature?: VenSignature | undefined;
+  /** Told about each pushed payload that was ignored because its signature was refused (for the log). */
+  readonly onRefused?: ((info: { readonly service: string; readonly reason: string; readonly message: string }) => void) | undefined;
 }
 
 export interface PushServer {
@@ -216,14 +239,26 @@ export async function createPushServer(options: Readonly<PushServerOptions>): Pr
       if (!SERVICES.has(service)) return finish(res, 404);
       if (!isXmlContentType(req.headers['content-type'])) return finish(res, 406);
       let payload: Payload;
+      const sig = options.xmlSignature;
       try {
-        payload = decodePayload(await readBody(req, limit));
+        const body = await readBody(req, limit);
+        if (sig !== undefined) {
+          // R514, rules digest 9.7: ignored — no OpenADR answer, HTTP 403 (as the VTN does).
+          const v = sig.verify(body, peerCertificatePem(req.socket));
+          if (!v.ok) {
+            options.onRefused?.({ service, reason: v.reason, message: v.message });
+            return finish(res, 403);
+          }
+        }
+        payload = decodePayload(body);
       } catch (err) {
         return finish(res, err instanceof OadrCodecError && err.httpStatus !== undefined ? err.httpStatus : 406);
       }
       if (SERVICE_OF[payload.type] !== service) return finish(res, 404);
       const answer = await options.handle(payload);
-      return finish(res, 200, answer === undefined ? '' : encodeOadr(answer));
+      if (answer === undefined) return finish(res, 200);
+      const xml = encodeOadr(answer);
+      return finish(res, 200, sig === undefined ? xml : sig.sign(xml));
     })().catch(() => {
       if (!res.headersSent) finish(res, 500);
     });

@@ -3,7 +3,7 @@
  * its meters into reports. Public surface: the factory, the CLI entry, the pure state machines
  * (for the conformance suite and tests), the transport seam and the error class.
  */
-export { createVen, type Ven, type VenOptions, type VenStatus } from './ven.ts';
+export { createVen, type Ven, type VenOpt, type VenOptions, type VenStatus } from './ven.ts';
 export { runVenCommand, VEN_USAGE, type VenCommandIo } from './cli.ts';
 export { VenError, VenErrorCode, type VenErrorCodeValue } from './errors.ts';
 export { createVenSession, PayloadOrigin, type HandlerResult, type SessionHandler, type VenLogger, type VenSession, type VenSessionOptions } from './session.ts';
@@ -39,6 +39,28 @@ export {
   type StoredEvent,
   type VenIdentity,
 } from './event-store.ts';
+export {
+  acknowledgeOpt,
+  cancelOptPayload,
+  createOptPayload,
+  deviceStatusKey,
+  EMPTY_OPT_STATE,
+  eventOptTypes,
+  newOptRecord,
+  optOutsOnStatusChange,
+  OptStatus,
+  pruneEventOpts,
+  putOpt,
+  removeOpt,
+  type OptOutChange,
+  type OptReasonValue,
+  type OptRecord,
+  type OptScheduleInput,
+  type OptState,
+  type OptStatusValue,
+  type OptWindowInput,
+} from './opt-schedules.ts';
+export { createVenSignature, peerCertificatePem, SIGNATURE_REFUSED_EVENT, VEN_NONCE_CACHE_ENTRIES, type VenSignature, type VenSignatureOptions } from './xml-signature.ts';
 export { createOptPolicy, commandTargetW, type OptDecision, type OptInput, type OptPolicy, type OptPolicyOptions } from './opt-policy.ts';
 export { resolveSignal, LOAD_AMOUNT_SIGNAL, DEFAULT_SIGNAL_PREFERENCE, type PowerCommand, type SignalMapOptions } from './signal-map.ts';
 export {

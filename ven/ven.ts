@@ -6,14 +6,34 @@
 import { durationToMs, formatDuration, ResponseCode, type CreatedReport, type Payload, type Report, type ReportInterval } from '../oadr/index.ts';
 import type { Device, DeviceLimits, DeviceReading } from './devices/device.ts';
 import type { BackoffOptions } from './backoff.ts';
-import { activeSetting, EMPTY_EVENT_STORE, planAction, pruneEvents, receiveEvents, type ActiveSetting, type EventStoreState, type VenIdentity } from './event-store.ts';
+import { activeSetting, changeOpt, EMPTY_EVENT_STORE, planAction, pruneEvents, receiveEvents, type ActiveSetting, type EventStoreState, type VenIdentity } from './event-store.ts';
+import { VenError, VenErrorCode } from './errors.ts';
 import { createHttpTransport, createPushServer, type PushServer, type TlsClientOptions, type VtnTransport } from './http-transport.ts';
 import { commandTargetW, createOptPolicy, type OptPolicy, type OptPolicyOptions } from './opt-policy.ts';
+import {
+  acknowledgeOpt,
+  cancelOptPayload,
+  createOptPayload,
+  deviceStatusKey,
+  EMPTY_OPT_STATE,
+  eventOptTypes,
+  newOptRecord,
+  optAnswerError,
+  optOutsOnStatusChange,
+  OptStatus,
+  pruneEventOpts,
+  putOpt,
+  removeOpt,
+  type OptRecord,
+  type OptScheduleInput,
+  type OptState,
+} from './opt-schedules.ts';
 import { openOutbox, type Outbox, type OutboxEntry } from './outbox.ts';
 import type { Registration } from './registration.ts';
 import { cancelReports, createReports, dueReports, EMPTY_REPORT_STATE, metadataPayload, recordSample, resolveReportOptions, updateReportPayload, type ReportOptions, type ReportState } from './reports.ts';
 import { createVenSession, type HandlerResult, type VenLogger, type VenSession } from './session.ts';
 import type { SignalMapOptions } from './signal-map.ts';
+import { createVenSignature, SIGNATURE_REFUSED_EVENT, type VenSignature } from './xml-signature.ts';
 
 export interface VenOptions {
   /** VTN base URL (the service path is appended). */
@@ -43,6 +63,12 @@ export interface VenOptions {
   readonly backoff?: Readonly<BackoffOptions> | undefined;
   readonly requestTimeoutMs?: number | undefined;
   readonly tls?: TlsClientOptions | undefined;
+  /**
+   * High security (R514): sign every payload sent with the VEN's certificate and key (`tls.cert`,
+   * `tls.key`), verify every payload received (poll answers, pushes) against the VTN's TLS
+   * certificate; an unsigned or invalid payload is ignored and logged. Not applied to an injected `transport`.
+   */
+  readonly xmlSignature?: boolean | { readonly windowMs?: number; readonly nonceCacheEntries?: number } | undefined;
   /** Intervals per oadrUpdateReport when catching up (default 96 = one day of 15-min slots). */
   readonly maxIntervalsPerUpdate?: number | undefined;
   readonly clock?: (() => number) | undefined;
@@ -58,6 +84,22 @@ export interface VenStatus {
   readonly setting: ActiveSetting | undefined;
   readonly lastReading: DeviceReading | undefined;
   readonly outboxPending: number;
+  /** The opt schedules and event opts this VEN has sent (EiOpt), by optID. */
+  readonly opts: OptState;
+}
+
+/** EiOpt from the VEN (R200–R211). */
+export interface VenOpt {
+  /**
+   * Sends oadrCreateOpt: an availability schedule (windows) or an event opt (eventId, R206). Resolves
+   * with the stored record, `acknowledged` after the VTN's oadrCreatedOpt 200, or `pending` when the
+   * VTN cannot be reached or the VEN is not operational yet (sent again once it is). Rejects with
+   * VenError OPT_REFUSED (the VTN's code in `responseCode`) or INVALID_CONFIG (a bad schedule).
+   */
+  schedule(input: Readonly<OptScheduleInput>): Promise<OptRecord>;
+  /** Sends oadrCancelOpt (R204, R211) and forgets the opt; rejects with OPT_REFUSED on an error code (452: the VTN did not know it — forgotten anyway). */
+  cancel(optId: string): Promise<void>;
+  list(): OptRecord[];
 }
 
 export interface Ven {
@@ -71,9 +113,10 @@ export interface Ven {
   /** Sends the outbox now; resolves when the VTN has acknowledged what was pending (or the attempt failed). */
   flush(): Promise<void>;
   status(): VenStatus;
+  readonly opt: VenOpt;
 }
 
-const META = { REGISTRATION: 'registration', EVENTS: 'events', REPORTS: 'reports', NEXT_SAMPLE: 'nextSampleAt' } as const;
+const META = { REGISTRATION: 'registration', EVENTS: 'events', REPORTS: 'reports', NEXT_SAMPLE: 'nextSampleAt', OPTS: 'opts' } as const;
 
 interface QueuedInterval {
   readonly rr: string;
@@ -108,6 +151,8 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   let events: EventStoreState = parse(outbox.getMeta(META.EVENTS), EMPTY_EVENT_STORE);
   let reports: ReportState = parse(outbox.getMeta(META.REPORTS), EMPTY_REPORT_STATE);
   let nextSampleAt: number = parse(outbox.getMeta(META.NEXT_SAMPLE), 0);
+  let opts: OptState = parse(outbox.getMeta(META.OPTS), EMPTY_OPT_STATE);
+  let deviceStatus: string | undefined;
   let setting: ActiveSetting | undefined;
   let normalW = 0;
   let lastReading: DeviceReading | undefined;
@@ -130,6 +175,86 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   });
 
   const saveEvents = (): void => outbox.setMeta({ [META.EVENTS]: JSON.stringify(events) });
+  const saveOpts = (): void => outbox.setMeta({ [META.OPTS]: JSON.stringify(opts) });
+
+  let signature: VenSignature | undefined;
+  if (options.xmlSignature !== undefined && options.xmlSignature !== false) {
+    const cert = options.tls?.cert;
+    const key = options.tls?.key;
+    if (cert === undefined || key === undefined) throw new VenError(VenErrorCode.INVALID_CONFIG, 'xmlSignature needs the VEN certificate and key in tls.cert / tls.key (--cert, --key)');
+    const extra = typeof options.xmlSignature === 'object' ? options.xmlSignature : {};
+    signature = createVenSignature({ certificatePem: cert.toString(), privateKeyPem: key.toString(), clock, windowMs: extra.windowMs, nonceCacheEntries: extra.nonceCacheEntries });
+  }
+
+  /** R206: an event opt the VEN sent governs its opt state for that event, whatever the policy said later. */
+  function applyEventOpts(): void {
+    for (const [eventId, optType] of eventOptTypes(opts)) {
+      const stored = events.events[eventId];
+      if (stored !== undefined && stored.optType !== optType) events = changeOpt(events, eventId, optType, `set by oadrCreateOpt (R206)`, '').state;
+    }
+  }
+
+  /** Sends one stored opt; marks it acknowledged on 200, forgets it on a refusal. */
+  async function sendOpt(record: OptRecord): Promise<OptRecord> {
+    const reg = session.registration();
+    if (reg === undefined || session.status() !== 'OPERATIONAL') return record;
+    let answer: Payload;
+    try {
+      answer = await session.send(createOptPayload(record, reg.venId));
+    } catch (err) {
+      if (err instanceof VenError && err.code === VenErrorCode.VTN_REJECTED) {
+        opts = removeOpt(opts, record.optId);
+        saveOpts();
+        throw err;
+      }
+      log?.warn({ err, optId: record.optId }, 'oadrCreateOpt not delivered; kept and sent again when the VTN answers');
+      return opts.opts[record.optId] ?? record;
+    }
+    if (answer.type !== 'CreatedOpt' && answer.type !== 'Response') throw new VenError(VenErrorCode.VTN_BAD_ANSWER, `VTN answered oadrCreateOpt with ${answer.type}`);
+    const refused = optAnswerError('oadrCreateOpt', record.optId, answer.response.code, answer.response.description);
+    if (refused !== undefined) {
+      opts = removeOpt(opts, record.optId);
+      saveOpts();
+      log?.warn({ optId: record.optId, code: answer.response.code, description: answer.response.description }, 'VTN refused the opt');
+      throw refused;
+    }
+    opts = acknowledgeOpt(opts, record.optId);
+    saveOpts();
+    log?.info({ optId: record.optId, optType: record.optType, eventId: record.eventId, windows: record.windows.length }, 'opt acknowledged by the VTN');
+    return opts.opts[record.optId] ?? record;
+  }
+
+  async function resendPendingOpts(): Promise<void> {
+    for (const r of Object.values(opts.opts)) {
+      if (r.status !== OptStatus.PENDING) continue;
+      await sendOpt(r).catch((err: unknown) => log?.warn({ err, optId: r.optId }, 'pending opt refused'));
+    }
+  }
+
+  async function scheduleOpt(input: Readonly<OptScheduleInput>): Promise<OptRecord> {
+    const record = newOptRecord(input, { now: clock(), optId: input.optId ?? rid('opt'), requestId: rid('co'), events });
+    opts = putOpt(opts, record);
+    if (record.eventId !== undefined) applyEventOpts();
+    saveOpts();
+    saveEvents();
+    if (record.eventId !== undefined) await actuate(clock());
+    return sendOpt(record);
+  }
+
+  /** CHOICE (docs/ven.md): re-run the policy when the device's status changes; optOut goes as oadrCreateOpt with qualifiedEventID. */
+  async function onDeviceStatus(now: number, reading: DeviceReading | undefined): Promise<void> {
+    const key = deviceStatusKey(reading);
+    const before = deviceStatus;
+    deviceStatus = key;
+    if (before === undefined || before === key) return;
+    const changes = optOutsOnStatusChange(events, { now, policy: optPolicy, reading, limits, signals: options.signals });
+    for (const c of changes) {
+      log?.info({ eventId: c.eventId, reason: c.reason }, 'device status changed mid-event: opting out (oadrCreateOpt)');
+      await scheduleOpt({ optType: 'optOut', optReason: c.optReason, eventId: c.eventId, modificationNumber: c.modificationNumber }).catch((err: unknown) =>
+        log?.warn({ err, eventId: c.eventId }, 'the opt-out could not be sent'),
+      );
+    }
+  }
 
   async function readDevice(): Promise<DeviceReading | undefined> {
     try {
@@ -244,6 +369,7 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   async function tickOnce(): Promise<void> {
     const now = clock();
     const reading = await readDevice();
+    await onDeviceStatus(now, reading ?? lastReading);
     await actuate(now);
     produceReports(now, reading);
     saveEvents();
@@ -273,6 +399,9 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
         if (lastReading === undefined) await readDevice();
         const r = receiveEvents(events, payload, { identity: identity(reg), now, random, optPolicy, signals: options.signals, reading: lastReading, limits });
         events = r.state;
+        applyEventOpts();
+        opts = pruneEventOpts(opts, events);
+        saveOpts();
         saveEvents();
         for (const o of r.outcomes) log?.info({ eventId: o.eventId, kind: o.kind, code: o.code, opt: o.optType, reason: o.reason }, 'event');
         await actuate(now);
@@ -323,12 +452,21 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     }
   }
 
-  const transport = options.transport ?? createHttpTransport({ vtnUrl: options.vtnUrl, timeoutMs: options.requestTimeoutMs, ...(options.tls === undefined ? {} : { tls: options.tls }) });
+  const transport =
+    options.transport ??
+    createHttpTransport({ vtnUrl: options.vtnUrl, timeoutMs: options.requestTimeoutMs, xmlSignature: signature, ...(options.tls === undefined ? {} : { tls: options.tls }) });
   let session!: VenSession;
   if (options.push !== undefined) {
     // With a certificate the push server is HTTPS and requires the VTN's client certificate (§9.2.1.1).
     const pushTls = options.tls?.key !== undefined && options.tls.cert !== undefined ? { tls: options.tls } : {};
-    pushServer = await createPushServer({ host: options.push.host ?? '127.0.0.1', port: options.push.port ?? 0, handle: (p) => session.handlePush(p), ...pushTls });
+    pushServer = await createPushServer({
+      host: options.push.host ?? '127.0.0.1',
+      port: options.push.port ?? 0,
+      handle: (p) => session.handlePush(p),
+      xmlSignature: signature,
+      onRefused: (info) => log?.warn({ securityEvent: SIGNATURE_REFUSED_EVENT, ...info }, `pushed payload ignored, XML signature refused: ${info.message}`),
+      ...pushTls,
+    });
   }
   session = createVenSession({
     transport,
@@ -340,7 +478,10 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     random,
     log,
     registration: parse<Registration | undefined>(outbox.getMeta(META.REGISTRATION), undefined),
-    onOperational: () => void flush(),
+    onOperational: () => {
+      void flush();
+      void resendPendingOpts();
+    },
     onRegistration: (r) => outbox.setMeta({ [META.REGISTRATION]: r === undefined ? undefined : JSON.stringify(r) }),
     handler: {
       onRegistered(reg, fresh) {
@@ -353,6 +494,8 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
       onUnregistered() {
         // R407: forget everything about the VTN; queued intervals of cancelled requests are dropped too.
         events = EMPTY_EVENT_STORE;
+        opts = EMPTY_OPT_STATE;
+        saveOpts();
         reports = { samples: reports.samples, requests: {} };
         const pending = outbox.pending(1_000_000).map((e) => e.key);
         outbox.ack(pending);
@@ -396,6 +539,24 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     },
     tick,
     flush,
-    status: () => ({ registration: session.registration(), session: session.status(), events, reports, setting, lastReading, outboxPending: outbox.pendingCount() }),
+    status: () => ({ registration: session.registration(), session: session.status(), events, reports, setting, lastReading, outboxPending: outbox.pendingCount(), opts }),
+    opt: {
+      schedule: scheduleOpt,
+      async cancel(optId) {
+        const reg = session.registration();
+        if (reg === undefined) throw new VenError(VenErrorCode.NOT_REGISTERED, `cannot cancel opt ${optId}: the VEN is not registered; start it first`);
+        const answer = await session.send(cancelOptPayload(optId, reg.venId, rid('cx')));
+        if (answer.type !== 'CanceledOpt' && answer.type !== 'Response') throw new VenError(VenErrorCode.VTN_BAD_ANSWER, `VTN answered oadrCancelOpt with ${answer.type}`);
+        const code = answer.response.code;
+        if (code === ResponseCode.OK || code === ResponseCode.INVALID_ID) {
+          opts = removeOpt(opts, optId);
+          saveOpts();
+        }
+        const refused = optAnswerError('oadrCancelOpt', optId, code, answer.response.description);
+        if (refused !== undefined) throw refused;
+        log?.info({ optId }, 'opt cancelled');
+      },
+      list: () => Object.values(opts.opts),
+    },
   };
 }
