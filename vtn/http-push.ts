@@ -5,13 +5,19 @@
  * with truncated exponential back-off and jitter (§9.1.7); 4xx answers other than 408/429 are not
  * resent unchanged (§9.1.5) and the payload is dropped with an error log. Each VEN has its own
  * worker, so a push target that is down never delays the others.
+ *
+ * High security (R514, §10.6): with a `signature`, every attempt is signed afresh (new timestamp and
+ * nonce — a retry after back-off is re-signed, never replayed, or the VEN's replay cache would refuse
+ * it), and the VEN's answer in the response body is acted on only when its signature verifies and
+ * the signer is the certificate bound to that VEN at registration.
  */
-import { decodeOadr, encodeOadr, type Payload } from '../oadr/index.ts';
+import { certificateFingerprint, decodeOadr, encodeOadr, fingerprintsEqual, SignatureFailure, signOadr, verifyOadr, type NonceCache, type Payload, type VerifyResult } from '../oadr/index.ts';
 import { backoffDelay } from './backoff.ts';
 import type { PushConfig } from './config.ts';
 import { pushServiceOf } from './dispatch.ts';
 import { OADR_CONTENT_TYPE } from './http-rules.ts';
 import type { Logger } from './logger.ts';
+import { SECURITY_EVENT } from './tls-binding.ts';
 import type { QueueItem, VenRegistration, VtnStore } from './store.ts';
 import type { VenTransport } from './ven-transport.ts';
 
@@ -25,13 +31,58 @@ export interface HttpPushOptions {
   readonly onAnswer: (payload: Payload, venId: string) => void;
   readonly fetch?: typeof fetch;
   readonly random?: () => number;
+  /** R514: sign every attempt and verify the VEN's answers (createPushSignature); absent: plain payloads. */
+  readonly signature?: PushSignature;
+}
+
+/** How the push transport signs what it sends and checks what push VENs answer (R514). */
+export interface PushSignature {
+  /** Signs an unsigned oadrPayload as `encodeOadr` writes it; called once per attempt. */
+  sign(xml: string): string;
+  /** Checks the body a push VEN answered with; `reg` is the VEN that was pushed to. */
+  verify(body: Uint8Array, reg: VenRegistration): VerifyResult;
+}
+
+export interface PushSignatureOptions {
+  /** The VTN's signing certificate and key (PEM): the same pair that signs its HTTP answers. */
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+  /** Replay cache for the VENs' answers (may be the one the HTTP server uses). */
+  readonly nonces: NonceCache;
+  /** Timestamp window, default 5 minutes. */
+  readonly windowMs?: number | undefined;
+  /** Clock for timestamps, ms since the epoch. */
+  readonly now: () => number;
+}
+
+/**
+ * Signs with the VTN's credential; an answer must be signed by the certificate whose fingerprint
+ * is bound to the VEN (R517). A VEN with no bound fingerprint (plain HTTP, loopback tests only)
+ * may answer signed by any certificate whose signature verifies.
+ */
+export function createPushSignature(options: Readonly<PushSignatureOptions>): PushSignature {
+  return {
+    sign: (xml) => signOadr(xml, { certificatePem: options.certificatePem, privateKey: options.privateKeyPem, now: options.now() }),
+    verify(body, reg) {
+      const v = verifyOadr(body, {
+        now: options.now(),
+        seenNonce: (n, exp, at) => options.nonces.seenNonce(n, exp, at),
+        ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
+      });
+      if (!v.ok || reg.fingerprint === undefined) return v;
+      const signer = certificateFingerprint(v.certificatePem);
+      if (fingerprintsEqual(signer, reg.fingerprint)) return v;
+      return { ok: false, reason: SignatureFailure.CERT_MISMATCH, message: `the answer is signed by certificate ${signer}, but venID ${reg.venId} is bound to ${reg.fingerprint}` };
+    },
+  };
 }
 
 interface Worker {
   running: boolean;
   failures: number;
   timer: NodeJS.Timeout | undefined;
-  cached: { readonly seq: number; readonly body: string; readonly url: string; readonly type: string } | undefined;
+  /** The current payload, encoded once, unsigned: each attempt signs it afresh. */
+  cached: { readonly seq: number; readonly xml: string; readonly url: string; readonly type: string } | undefined;
 }
 
 /** Join the VEN's base address and the service path with exactly one `/` (rules §2.1 CHOICE). */
@@ -52,6 +103,7 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
   const { store, config, log } = options;
   const doFetch = options.fetch ?? fetch;
   const random = options.random ?? Math.random;
+  const signature = options.signature;
   const workers = new Map<string, Worker>();
   const aborter = new AbortController();
   let closed = false;
@@ -94,10 +146,18 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
         }
         if (w.cached?.seq !== item.seq) {
           const payload = options.materialize(item);
-          w.cached = { seq: item.seq, body: encodeOadr(payload), url: pushUrl(reg.transportAddress, pushServiceOf(payload.type)), type: payload.type };
+          w.cached = { seq: item.seq, xml: encodeOadr(payload), url: pushUrl(reg.transportAddress, pushServiceOf(payload.type)), type: payload.type };
           w.failures = 0;
         }
-        const { url, body } = w.cached;
+        const { url, xml } = w.cached;
+        let body: string;
+        try {
+          body = signature === undefined ? xml : signature.sign(xml);
+        } catch (err) {
+          log.error({ venId, err, payload: w.cached.type }, 'cannot sign the payload to push; check the VTN xmlSignature certificate and key');
+          fail(venId, w, 'signing error', err);
+          return;
+        }
         let res: Response;
         let answer: Buffer;
         try {
@@ -115,9 +175,17 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
         }
         if (res.status === 200) {
           store.removeQueued(item.seq);
-          log.debug({ venId, payload: w.cached.type, url }, 'pushed');
+          const pushed = w.cached.type;
+          log.debug({ venId, payload: pushed, url }, 'pushed');
           w.cached = undefined;
           w.failures = 0;
+          if (answer.length > 0 && signature !== undefined) {
+            const v = signature.verify(answer, reg);
+            if (!v.ok) {
+              log.warn({ securityEvent: SECURITY_EVENT.badSignature, venId, reason: v.reason, payload: pushed }, `the VEN's answer to a push is ignored, XML signature refused: ${v.message}`);
+              continue;
+            }
+          }
           if (answer.length > 0) {
             try {
               options.onAnswer(decodeOadr(answer).payload, venId);

@@ -18,7 +18,12 @@ export function handlePoll(ctx: VtnContext, p: Poll): Payload {
   if (!reg.httpPullModel) {
     throw new OadrProtocolError(ResponseCode.COMPLIANCE_ERROR, `VEN ${reg.venId} registered for HTTP push; oadrPoll is for pull VENs only (R500, R501)`);
   }
-  const item = ctx.store.shift(reg.venId);
-  if (item === undefined) return oadrResponse(reg.venId, ResponseCode.OK);
-  return materialize(ctx, item);
+  // The common poll finds the queue empty: the store answers that without a transaction (from memory).
+  if (ctx.store.peek(reg.venId) === undefined) return oadrResponse(reg.venId, ResponseCode.OK);
+  // Taking the item and recording its delivery commit together: one fsync per delivering poll, not two.
+  return ctx.store.transaction(() => {
+    const item = ctx.store.shift(reg.venId);
+    if (item === undefined) return oadrResponse(reg.venId, ResponseCode.OK);
+    return materialize(ctx, item);
+  });
 }

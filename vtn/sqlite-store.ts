@@ -2,6 +2,13 @@
  * The default `VtnStore`: one `node:sqlite` database (`<dataDir>/vtn.sqlite`, WAL, synchronous
  * FULL), so a restart, or a crash between two requests, loses no registration, queued payload or
  * event. Rows hold JSON of our model types; the columns used for lookups are kept apart.
+ *
+ * Speed (issue 5): the poll path reads a registration and checks a queue on every oadrPoll. Both
+ * are answered from memory: registrations and events are cached (frozen) after their first read,
+ * and the VENs whose queue may hold items are kept in a set, so an empty-queue poll touches no
+ * SQL at all and a delivery does not re-parse an event that lists 10,000 VENs.
+ * This assumes the process that opened the store is its only writer (one VTN per data directory);
+ * a rolled-back transaction drops both caches, which are rebuilt from the database.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,6 +95,30 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
   const json = <T>(row: Row | undefined, col = 'data'): T | undefined => (row === undefined ? undefined : (JSON.parse(row[col] as string) as T));
   const all = <T>(rows: Row[], col = 'data'): T[] => rows.map((r) => JSON.parse(r[col] as string) as T);
 
+  // Registrations read or written since the last rollback (the poll path's requireVen).
+  const registrations = new Map<string, VenRegistration>();
+  const remember = (r: VenRegistration | undefined): VenRegistration | undefined => {
+    if (r !== undefined) registrations.set(r.venId, Object.freeze(r));
+    return r;
+  };
+  // Events by id, parsed once: an event for 10,000 VENs lists them all, and every delivery reads it.
+  const events = new Map<string, VtnEvent>();
+  const eventById = (id: string): VtnEvent | undefined => {
+    let e = events.get(id);
+    if (e === undefined) {
+      e = json<VtnEvent>(q('SELECT data FROM events WHERE event_id = ?').get(id) as Row | undefined);
+      if (e !== undefined) events.set(id, Object.freeze(e));
+    }
+    return e;
+  };
+  // VENs whose queue may be non-empty: a superset of the truth, so a VEN not in it has an empty queue.
+  const mayHaveQueue = new Set<string>();
+  const loadQueued = (): void => {
+    mayHaveQueue.clear();
+    for (const r of db.prepare('SELECT DISTINCT ven_id FROM queue').all() as Row[]) mayHaveQueue.add(r.ven_id as string);
+  };
+  loadQueued();
+
   let depth = 0;
   const transaction = <T>(fn: () => T): T => {
     if (depth > 0) {
@@ -106,6 +137,9 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
       return out;
     } catch (err) {
       db.exec('ROLLBACK');
+      registrations.clear();
+      events.clear();
+      loadQueued();
       throw err;
     } finally {
       depth = 0;
@@ -132,9 +166,12 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     listCustomers: () => all<CustomerRecord>(q('SELECT data FROM customers ORDER BY customer_id').all() as Row[]),
 
     putRegistration(r: VenRegistration): void {
-      q('INSERT OR REPLACE INTO registrations (ven_id, customer_id, data) VALUES (?, ?, ?)').run(r.venId, r.customerId, JSON.stringify(r));
+      const data = JSON.stringify(r);
+      q('INSERT OR REPLACE INTO registrations (ven_id, customer_id, data) VALUES (?, ?, ?)').run(r.venId, r.customerId, data);
+      remember(JSON.parse(data) as VenRegistration);
     },
-    getRegistration: (venId) => json<VenRegistration>(q('SELECT data FROM registrations WHERE ven_id = ?').get(venId) as Row | undefined),
+    getRegistration: (venId) =>
+      registrations.get(venId) ?? remember(json<VenRegistration>(q('SELECT data FROM registrations WHERE ven_id = ?').get(venId) as Row | undefined)),
     findRegistrationIgnoringCase: (venId) =>
       json<VenRegistration>(q('SELECT data FROM registrations WHERE ven_id = ? COLLATE NOCASE LIMIT 1').get(venId) as Row | undefined),
     findRegistrationByCustomer: (customerId) =>
@@ -150,6 +187,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
           // R407: nothing of the VEN is kept.
           q('DELETE FROM event_vens WHERE ven_id = ?').run(venId);
           q('DELETE FROM registrations WHERE ven_id = ?').run(venId);
+          registrations.delete(venId);
           return;
         }
         // R406: per-event state is reset, not dropped: the VEN stays targeted by its events.
@@ -163,18 +201,25 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
 
     enqueue(venId, kind, payload, at) {
       const r = q('INSERT INTO queue (ven_id, kind, payload, enqueued_at) VALUES (?, ?, ?, ?)').run(venId, kind, payload === undefined ? null : JSON.stringify(payload), at);
+      mayHaveQueue.add(venId);
       return Number(r.lastInsertRowid);
     },
     peek(venId) {
+      if (!mayHaveQueue.has(venId)) return undefined;
       const r = q('SELECT * FROM queue WHERE ven_id = ? ORDER BY seq LIMIT 1').get(venId) as Row | undefined;
+      if (r === undefined && depth === 0) mayHaveQueue.delete(venId);
       return r === undefined ? undefined : toItem(r);
     },
     shift(venId) {
-      // The common poll finds the queue empty: answer that without opening a write transaction.
-      if (q('SELECT 1 FROM queue WHERE ven_id = ? LIMIT 1').get(venId) === undefined) return undefined;
+      // The common poll finds the queue empty: answer that from memory, without SQL.
+      if (!mayHaveQueue.has(venId)) return undefined;
       return transaction(() => {
         const r = q('SELECT * FROM queue WHERE ven_id = ? ORDER BY seq LIMIT 1').get(venId) as Row | undefined;
-        if (r === undefined) return undefined;
+        if (r === undefined) {
+          // Only outside a caller's transaction: a rollback of that one could bring rows back.
+          if (depth === 1) mayHaveQueue.delete(venId);
+          return undefined;
+        }
         q('DELETE FROM queue WHERE seq = ?').run(r.seq as number);
         return toItem(r);
       });
@@ -188,9 +233,11 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     vensWithQueuedItems: () => (q('SELECT DISTINCT ven_id FROM queue').all() as Row[]).map((r) => r.ven_id as string),
 
     putEvent(e) {
-      q('INSERT OR REPLACE INTO events (event_id, data) VALUES (?, ?)').run(e.eventId, JSON.stringify(e));
+      const data = JSON.stringify(e);
+      q('INSERT OR REPLACE INTO events (event_id, data) VALUES (?, ?)').run(e.eventId, data);
+      events.set(e.eventId, Object.freeze(JSON.parse(data) as VtnEvent));
     },
-    getEvent: (id) => json<VtnEvent>(q('SELECT data FROM events WHERE event_id = ?').get(id) as Row | undefined),
+    getEvent: eventById,
     listEvents: () => all<VtnEvent>(q('SELECT data FROM events ORDER BY rowid').all() as Row[]),
     putEventVen(s) {
       q('INSERT OR REPLACE INTO event_vens (event_id, ven_id, data) VALUES (?, ?, ?)').run(s.eventId, s.venId, JSON.stringify(s));
@@ -198,8 +245,9 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     getEventVen: (eventId, venId) => json<EventVenState>(q('SELECT data FROM event_vens WHERE event_id = ? AND ven_id = ?').get(eventId, venId) as Row | undefined),
     listEventVens: (eventId) => all<EventVenState>(q('SELECT data FROM event_vens WHERE event_id = ? ORDER BY ven_id').all(eventId) as Row[]),
     listVenEvents(venId) {
-      const rows = q('SELECT e.data AS event, v.data AS state FROM event_vens v JOIN events e ON e.event_id = v.event_id WHERE v.ven_id = ? ORDER BY e.rowid').all(venId) as Row[];
-      return rows.map((r) => ({ event: JSON.parse(r.event as string) as VtnEvent, state: JSON.parse(r.state as string) as EventVenState }));
+      // The events come from memory; the join only orders them (the event_id index covers e.rowid).
+      const rows = q('SELECT v.event_id AS id, v.data AS state FROM event_vens v JOIN events e ON e.event_id = v.event_id WHERE v.ven_id = ? ORDER BY e.rowid').all(venId) as Row[];
+      return rows.map((r) => ({ event: eventById(r.id as string) as VtnEvent, state: JSON.parse(r.state as string) as EventVenState }));
     },
 
     putReportMetadata(venId, reports, at) {
@@ -263,6 +311,9 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
 
     transaction,
     close() {
+      registrations.clear();
+      events.clear();
+      mayHaveQueue.clear();
       if (db.isOpen) db.close();
     },
   };

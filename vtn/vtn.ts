@@ -10,7 +10,7 @@ import { defaultIds, type VtnContext } from './context.ts';
 import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './dispatch.ts';
 import { VtnError } from './errors.ts';
 import { createEventsApi, type EventsApi } from './event-service.ts';
-import { createHttpPushTransport, type HttpPushTransport } from './http-push.ts';
+import { createHttpPushTransport, createPushSignature, type HttpPushTransport } from './http-push.ts';
 import { createOadrHttpServer, type HandleMeta, type ServerTimeouts } from './http-server.ts';
 import { createNonceCache } from '../oadr/index.ts';
 import { createTlsFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls.ts';
@@ -50,7 +50,7 @@ export interface VtnOptions {
   readonly pushTls?: PushTlsOptions;
   /** Slow-client limits of the OpenADR server (defaults 30 s request, 10 s headers). */
   readonly timeouts?: ServerTimeouts;
-  /** High security (R514): verify inbound XML signatures (the TLS peer must be the signer) and sign answers. */
+  /** High security (R514): verify inbound XML signatures (the TLS peer must be the signer), sign answers and pushed payloads. */
   readonly xmlSignature?: { readonly certificatePem: string; readonly privateKeyPem: string; readonly windowMs?: number };
 }
 
@@ -158,6 +158,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     return result;
   };
 
+  // R514: one replay cache for everything signed that reaches the VTN (requests and push answers).
+  const nonces = options.xmlSignature === undefined ? undefined : createNonceCache();
   const push: HttpPushTransport = createHttpPushTransport({
     store,
     config: config.push,
@@ -174,6 +176,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     },
     fetch: instrumentFetch(options.fetch ?? (options.pushTls === undefined ? fetch : createTlsFetch(options.pushTls)), metrics),
     ...(options.random === undefined ? {} : { random: options.random }),
+    // Pushed payloads are signed with the same credential as the answers (R514).
+    ...(options.xmlSignature === undefined || nonces === undefined ? {} : { signature: createPushSignature({ ...options.xmlSignature, nonces, now }) }),
   });
   transports.set('http-pull', createHttpPullTransport());
   transports.set('http-push', push);
@@ -186,7 +190,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     now,
     ...(options.tls === undefined ? {} : { https: vtnHttpsOptions(options.tls) }),
     ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
-    ...(options.xmlSignature === undefined ? {} : { xmlSignature: { ...options.xmlSignature, nonces: createNonceCache() } }),
+    ...(options.xmlSignature === undefined || nonces === undefined ? {} : { xmlSignature: { ...options.xmlSignature, nonces } }),
   });
 
   // Payloads queued for push VENs before a restart go out now.
