@@ -13,30 +13,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const metadata = (venId: string): Payload => ({
-  type: 'RegisterReport',
-  schemaVersion: '2.0b',
-  requestId: 'rq-m',
-  venId,
-  reports: [
-    {
-      duration: 'PT2H',
-      descriptions: [
-        {
-          rId: 'usage',
-          reportType: 'usage',
-          readingType: 'Direct Read',
-          itemBase: { type: 'powerReal', description: 'RealPower', units: 'W', siScaleCode: 'none', powerAttributes: { hertz: 50, voltage: 230, ac: true } },
-          samplingRate: { minPeriod: 'PT1M', maxPeriod: 'PT15M', onChange: false },
-        },
-      ],
-      reportRequestId: '0',
-      reportSpecifierId: 'rs-1',
-      reportName: 'METADATA_TELEMETRY_USAGE',
-      createdDateTime: '2030-01-15T12:00:00.000Z',
-    },
-  ],
-});
+const metadata = (venId: string): Payload => ven.telemetryMetadata(venId);
 
 const updateReport = (venId: string, reportRequestId: string): Payload => ({
   type: 'UpdateReport',

@@ -4,30 +4,7 @@ import { test } from 'node:test';
 import { decodeOadr, encodeOadr, type Payload } from '../oadr/index.ts';
 import { call, post, startTestVtn, ven } from './testing/fake-ven.ts';
 
-const metadata = (venId: string): Payload => ({
-  type: 'RegisterReport',
-  schemaVersion: '2.0b',
-  requestId: 'rq-meta',
-  venId,
-  reports: [
-    {
-      duration: 'PT2H',
-      descriptions: [
-        {
-          rId: 'usage',
-          reportType: 'usage',
-          readingType: 'Direct Read',
-          itemBase: { type: 'powerReal', description: 'RealPower', units: 'W', siScaleCode: 'none', powerAttributes: { hertz: 50, voltage: 230, ac: true } },
-          samplingRate: { minPeriod: 'PT1M', maxPeriod: 'PT15M', onChange: false },
-        },
-      ],
-      reportRequestId: '0',
-      reportSpecifierId: 'telemetry',
-      reportName: 'METADATA_TELEMETRY_USAGE',
-      createdDateTime: '2030-01-15T12:00:00.000Z',
-    },
-  ],
-});
+const metadata = (venId: string): Payload => ven.telemetryMetadata(venId, { reportSpecifierId: 'telemetry' });
 
 test('R405+R309 flow VTN (pull): register, metadata both ways, request events, receive an event by poll, opt in', async (t) => {
   const { url, vtn, clock } = await startTestVtn(t);

@@ -27,30 +27,8 @@ const B = 'smartmeter:B'; // push VEN, opts out and does not
 const START = Date.parse(`${EVENT_DAY}T15:00:00Z`);
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-const metadata = (venId: string): Payload => ({
-  type: 'RegisterReport',
-  schemaVersion: V,
-  requestId: 'rq-meta',
-  venId,
-  reports: [
-    {
-      duration: 'PT24H',
-      descriptions: [
-        {
-          rId: 'power',
-          reportType: 'usage',
-          readingType: 'Direct Read',
-          itemBase: { type: 'powerReal', description: 'RealPower', units: 'W', siScaleCode: 'k', powerAttributes: { hertz: 50, voltage: 230, ac: true } },
-          samplingRate: { minPeriod: 'PT10S', maxPeriod: 'PT1H', onChange: false },
-        },
-      ],
-      reportRequestId: '0',
-      reportSpecifierId: 'usage-spec',
-      reportName: 'METADATA_TELEMETRY_USAGE',
-      createdDateTime: iso(START),
-    },
-  ],
-});
+const metadata = (venId: string): Payload =>
+  ven.telemetryMetadata(venId, { requestId: 'rq-meta', duration: 'PT24H', rId: 'power', siScaleCode: 'k', minPeriod: 'PT10S', maxPeriod: 'PT1H', reportSpecifierId: 'usage-spec', createdDateTime: iso(START) });
 
 /** 15 one-minute intervals of `kw` from `fromMs`, as a VEN reports them (kW: siScaleCode k). */
 function usage(venId: string, reportRequestId: string, fromMs: number, kw: number): Payload {

@@ -123,6 +123,36 @@ export const ven = {
   cancel: (venId: string, registrationId: string): Payload => ({ type: 'CancelPartyRegistration', schemaVersion: V, requestId: 'rq-c', registrationId, venId }),
   registeredReport: (venId: string): Payload => ({ type: 'RegisteredReport', schemaVersion: V, response: { code: 200, requestId: '' }, venId }),
   response: (venId: string): Payload => ({ type: 'Response', schemaVersion: V, response: { code: 200, requestId: '' }, venId }),
+  /** The VEN's METADATA_TELEMETRY_USAGE registration: one powerReal data point. */
+  telemetryMetadata(
+    venId: string,
+    o: { rId?: string; reportSpecifierId?: string; siScaleCode?: 'none' | 'k'; minPeriod?: string; maxPeriod?: string; duration?: string; createdDateTime?: string; requestId?: string } = {},
+  ): Payload {
+    return {
+      type: 'RegisterReport',
+      schemaVersion: V,
+      requestId: o.requestId ?? 'rq-m',
+      venId,
+      reports: [
+        {
+          duration: o.duration ?? 'PT2H',
+          descriptions: [
+            {
+              rId: o.rId ?? 'usage',
+              reportType: 'usage',
+              readingType: 'Direct Read',
+              itemBase: { type: 'powerReal', description: 'RealPower', units: 'W', siScaleCode: o.siScaleCode ?? 'none', powerAttributes: { hertz: 50, voltage: 230, ac: true } },
+              samplingRate: { minPeriod: o.minPeriod ?? 'PT1M', maxPeriod: o.maxPeriod ?? 'PT15M', onChange: false },
+            },
+          ],
+          reportRequestId: '0',
+          reportSpecifierId: o.reportSpecifierId ?? 'rs-1',
+          reportName: 'METADATA_TELEMETRY_USAGE',
+          createdDateTime: o.createdDateTime ?? '2030-01-15T12:00:00.000Z',
+        },
+      ],
+    };
+  },
 };
 
 /** Register a VEN (policy open by default in startTestVtn) and drain its queue; returns its IDs. */
