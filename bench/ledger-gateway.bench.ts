@@ -43,9 +43,9 @@ if (!org1) throw new Error('no org');
 const operator = await issueClientIdentity(org1, 'dso', { ID: 'operator:dso' });
 const retailer = await issueClientIdentity(org1, 'retailer', { ID: 'utility:1234' });
 
-// The service in its own process, as a peer would be.
-const main = fileURLToPath(new URL('../ledger-bridge/gateway-main.ts', import.meta.url));
-const child = spawn(process.execPath, [main, '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The service in its own process, as a peer would be: the real `oadr-ledger ledger serve`.
+const cli = fileURLToPath(new URL('../cli/oadr-ledger.js', import.meta.url));
+const child = spawn(process.execPath, [cli, 'ledger', 'serve', '--data-dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const address = await new Promise<string>((resolve, reject) => {
   let text = '';
   child.stdout.on('data', (chunk: Buffer) => {
