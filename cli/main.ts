@@ -6,8 +6,9 @@ import { runCertsCommand } from '../certs/index.ts';
 import { runLedgerCommand, runLedgerServe } from '../ledger-bridge/index.ts';
 import { runVenCommand } from '../ven/index.ts';
 import { runVtnCommand } from '../vtn/index.ts';
+import { configFromEnv, secretFromEnv, VTN_ENV_SETTINGS } from './env-config.ts';
 import { createLogger } from './logger.ts';
-import { runOadrCommand, OADR_USAGE } from './oadr-command.ts';
+import { runOadrCommand } from './oadr-command.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
@@ -15,12 +16,12 @@ export const EXIT_USAGE = 2;
 
 interface Subcommand {
   readonly summary: string;
-  readonly run?: (args: string[]) => Promise<number>;
+  readonly run: (args: string[]) => Promise<number>;
 }
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
-  vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger ([--data-dir DIR] [--port N] [--insecure-http])', run: (argv) => runVtnCommand(argv, { logger: createLogger().child({ component: 'vtn' }), adminToken: process.env.OADR_ADMIN_TOKEN }) },
+  vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger ([--data-dir DIR] [--port N] [--insecure-http])', run: runVtn },
   ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (--vtn-url URL --ven-name NAME [--device …])', run: (argv) => runVenCommand(argv, { log: createLogger().child({ component: 'ven' }) }) },
   ledger: {
     summary: 'the embedded ledger: verify | blocks --data-dir DIR; serve it to Fabric clients over the Gateway gRPC API (serve)',
@@ -28,6 +29,20 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   },
   certs: { summary: 'create a development PKI, issue identities, print 2.0b fingerprints (init | issue | fingerprint)', run: (argv) => runCertsCommand(argv) },
 };
+
+/** The VTN with its `OADR_*` environment (defaults < --config file < environment < flags). */
+async function runVtn(argv: string[]): Promise<number> {
+  let config: Record<string, unknown>;
+  let adminToken: string | undefined;
+  try {
+    config = configFromEnv(process.env, VTN_ENV_SETTINGS);
+    adminToken = secretFromEnv(process.env, 'OADR_ADMIN_TOKEN');
+  } catch (err) {
+    process.stderr.write(`oadr-ledger vtn: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  return runVtnCommand(argv, { config, logger: createLogger().child({ component: 'vtn' }), ...(adminToken === undefined ? {} : { adminToken }) });
+}
 
 export function usage(): string {
   const width = Math.max(...Object.keys(SUBCOMMANDS).map((k) => k.length));
@@ -61,11 +76,5 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`oadr-ledger: unknown command '${command}'\n\n${usage()}`);
     return EXIT_USAGE;
   }
-  if (sub.run === undefined) {
-    process.stderr.write(`oadr-ledger ${command}: not implemented yet (${sub.summary}).\n`);
-    return EXIT_USAGE;
-  }
   return sub.run(rest);
 }
-
-export { OADR_USAGE };
