@@ -13,7 +13,8 @@ export { DEFAULT_PARAMS, createProgramParams, type ProgramParams, type RewardSco
 export { ATTR_ID, ATTR_ID_PROVIDER, type MeterRecord, type RetailerRecord } from './access.ts';
 export type { EnergyRecord } from './tx-energy.ts';
 export type { BaselineRecord } from './tx-baseline.ts';
-export type { AllocationRecord, AvailabilityRecord, DrEventRecord, EventStatus } from './tx-event.ts';
+export type { AccountRecord, AllocationRecord, DrEventRecord, EventStatus } from './tx-event.ts';
+export type { AllocationShardRecord, RewardShardRecord } from './shards.ts';
 export type { BalanceRecord, RewardRecord, SupplyRecord } from './tx-settlement.ts';
 export type { FlexRecord, FlexStatus } from './tx-flexibility.ts';
 export { createCcaasPackage, type CcaasPackageOptions } from './ccaas-package.ts';

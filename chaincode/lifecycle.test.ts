@@ -119,9 +119,12 @@ describe('event lifecycle (spec section 4)', () => {
     assert.deepEqual([opr1.oprW[0] + opr2.oprW[0], opr1.oprW[1] + opr2.oprW[1]], m.allocatedW, 'shares sum to the allocated total');
     assert.deepEqual([m.allocatedW[0] + m.unallocatedW[0], m.allocatedW[1] + m.unallocatedW[1]], [500, 600]);
     assert.ok(m.unallocatedW.every((u: number) => u <= 1), 'stops within ε = 1 W of the request');
-    const v0 = ledger.get('\u0000allocation\u0000ev-1\u0000000000\u0000smartmeter:20360162\u0000');
+    // Version 0's shard 0 (both meters).
+    const v0 = ledger.get('\u0000allocation\u0000ev-1\u0000000000\u0000000000\u0000');
     assert.ok(v0, 'version 0 allocation is still on the ledger');
-    assert.equal(JSON.parse(v0.toString()).oprW.length, 48);
+    const shard = JSON.parse(v0.toString());
+    assert.ok(shard.meterIds.includes(METER_1));
+    assert.equal(shard.oprW.length, 48 * shard.meterIds.length);
   });
 
   test('request above the sum of baselines: remainder reported as unallocated', async () => {
@@ -158,7 +161,7 @@ describe('event lifecycle (spec section 4)', () => {
     await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
     const a = json(await ledger.invoke(contract, id.operator, 'evaluateAvailability', ['ev-1', JSON.stringify([METER_1])], at(after, '02:00:00')));
     assert.equal(a.updated, 1);
-    const key = '\u0000availability\u0000smartmeter:20360162\u0000';
+    const key = '\u0000account\u0000smartmeter:20360162\u0000';
     const availability = JSON.parse(ledger.get(key)!.toString());
     assert.equal(availability.values[0], 500_000, 'outside the window: unchanged');
     assert.notEqual(availability.values[40], 500_000, 'inside the window: updated');
@@ -166,7 +169,9 @@ describe('event lifecycle (spec section 4)', () => {
     assert.equal(again.updated, 0);
     const t = json(await ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(after, '03:00:00')));
     assert.equal(t.settled, 1);
-    assert.deepEqual(JSON.parse(ledger.get(key)!.toString()), availability, 'settlement did not apply the event a second time');
+    const settledAccount = JSON.parse(ledger.get(key)!.toString());
+    assert.deepEqual([settledAccount.values, settledAccount.applied], [availability.values, availability.applied], 'settlement did not apply the event a second time');
+    assert.equal(settledAccount.balanceMilli, t.mintedMilli);
     const e = json(await ledger.evaluate(contract, id.operator, 'queryDRevent', ['ev-1'], at(after, '04:00:00')));
     assert.equal(e.status, 'completed', 'one of two customers settled');
     assert.equal(e.settledCustomers, 1);

@@ -5,6 +5,7 @@ import { EVENT_BASELINE_EVALUATED } from './events.ts';
 import { KEY_ENERGY, KEY_EVENT_DAY } from './keys.ts';
 import { computeBaseline, isWeekend } from './math/index.ts';
 import { getByPrefix, getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
+import { hasAllocation } from './shards.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import type { EnergyRecord } from './tx-energy.ts';
 import type { DrEventRecord } from './tx-event.ts';
@@ -31,8 +32,7 @@ export async function eventDaysOf(tx: Tx, meterId: string, targetDay: string): P
     if (value.day >= targetDay || days.has(value.day)) continue;
     const event = await getJson<DrEventRecord>(tx.stub, tx.keys.event(value.eventId));
     if (!event || event.status === 'cancelled') continue;
-    const allocation = await tx.stub.getState(tx.keys.allocation(event.eventId, event.version, meterId));
-    if (allocation && allocation.length > 0) days.add(value.day);
+    if (await hasAllocation(tx, event, meterId)) days.add(value.day);
   }
   return [...days].sort();
 }

@@ -1,14 +1,15 @@
 /**
  * DR events (spec section 4): notifyDRevent, modifyDRevent, cancelDRevent, queryDRevent,
- * queryLoadReduction. The event record holds totals; each customer's OPR is its own key
- * `allocation [eventId, version, meterId]`.
+ * queryLoadReduction. The event record holds totals and the first id of each settlement shard; the
+ * OPR of a shard's customers is one key `allocation [eventId, version, shard]` (`shards.ts`).
  */
 import { isOperator, requireOperator, requireReader } from './access.ts';
 import { conflict, invalidArgument, notFound } from './errors.ts';
 import { EVENT_DR_EVENT_CANCELLED, EVENT_DR_EVENT_MODIFIED, EVENT_DR_EVENT_NOTIFIED } from './events.ts';
-import { KEY_AVAILABILITY, KEY_BASELINE } from './keys.ts';
+import { KEY_ACCOUNT, KEY_BASELINE } from './keys.ts';
 import { addDays, allocateEvent, dayStartEpochMs, slotStartEpochMs } from './math/index.ts';
 import { getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
+import { allocationOf, allocationShardJson, SHARD_SIZE, shardFirstIds } from './shards.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import { parseDay, parseId, parseRequest, parseWindow } from './validate.ts';
 
@@ -37,32 +38,29 @@ export interface DrEventRecord {
   mintedMilli: number;
   notifiedTxId: string;
   updatedTxId: string;
+  /** First meter id of each settlement shard of the current version (`shards.ts`). */
+  shardFirstIds: string[];
 }
 
-export interface AllocationRecord {
-  eventId: string;
-  version: number;
-  meterId: string;
-  /** OPR per window slot, W (same order as the event window). */
-  oprW: number[];
-  /**
-   * The customer's baseline in each window slot, W, as the allocation used it (frozen with the
-   * event): settlement with rewardScope 'window' reads it here instead of the baseline record.
-   * Absent in allocations written before it existed.
-   */
-  baselineW?: number[];
-}
+export type { AllocationRecord } from './shards.ts';
 
-export interface AvailabilityRecord {
-  meterId: string;
-  /** ppm per slot. */
-  values: number[];
-  /** `eventId` of every event already applied (sorted): applying twice is a no-op. */
+/**
+ * A customer's settlement state: token balance and availability in one record (`account
+ * [meterId]`). Members in sorted order (canonicalJson's native path).
+ */
+export interface AccountRecord {
+  /** `eventId` of every event already applied to the availability (sorted): applying twice is a no-op. */
   applied: string[];
+  balanceMilli: number;
+  meterId: string;
+  mintedMilli: number;
+  redeemedMilli: number;
   txId: string;
+  /** Availability, ppm per slot. */
+  values: number[];
 }
 
-export function effectiveStatus(e: DrEventRecord, nowMs: number): EventStatus {
+export function effectiveStatus(e: Pick<DrEventRecord, 'status' | 'windowStartMs' | 'windowEndMs'>, nowMs: number): EventStatus {
   if (e.status !== 'notified') return e.status;
   if (nowMs < e.windowStartMs) return 'notified';
   if (nowMs < e.windowEndMs) return 'active';
@@ -78,7 +76,7 @@ function windowBounds(tx: Tx, day: string, window: number[]): { start: number; e
   return { start, end };
 }
 
-/** The `values` of a stored baseline or availability record, read from its bytes (`intArrayMember`) or parsed. */
+/** The `values` of a stored baseline or account record, read from its bytes (`intArrayMember`) or parsed. */
 function valuesOf(bytes: Uint8Array): number[] {
   return intArrayMember(bytes, 'values') ?? (JSON.parse(utf8(bytes)) as { values: number[] }).values;
 }
@@ -96,8 +94,8 @@ async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: s
     customers.push({ id: key.slice(baselinePrefix, -1), baseline: valuesOf(value), availability: [] });
   });
   const availability = new Map<string, number[]>();
-  const availabilityPrefix = tx.stub.createCompositeKey(KEY_AVAILABILITY, []).length;
-  await scanPrefix(tx.stub, KEY_AVAILABILITY, [], (key, value) => {
+  const availabilityPrefix = tx.stub.createCompositeKey(KEY_ACCOUNT, []).length;
+  await scanPrefix(tx.stub, KEY_ACCOUNT, [], (key, value) => {
     availability.set(key.slice(availabilityPrefix, -1), valuesOf(value));
   });
   const initial = new Array<number>(tx.params.slotsPerDay).fill(tx.params.initialAvailabilityPpm);
@@ -116,29 +114,31 @@ async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: s
   // U+E000–U+FFFF characters; look those up by id.
   let byId: Map<string, (typeof customers)[number]> | undefined;
   const shares = result.sharesW;
-  for (let c = 0; c < ids.length; c++) {
-    const meterId = ids[c] as string;
-    let customer = customers[c];
-    if (customer === undefined || customer.id !== meterId) {
-      byId ??= new Map(customers.map((x) => [x.id, x]));
-      customer = byId.get(meterId);
-      if (customer === undefined) throw new Error(`internal: allocateEvent returned unknown customer ${meterId}`);
+  for (let first = 0, shard = 0; first < ids.length; first += SHARD_SIZE, shard++) {
+    const count = Math.min(SHARD_SIZE, ids.length - first);
+    const baselineW = new Float64Array(count * width);
+    const oprW = shares.subarray(first * width, (first + count) * width);
+    for (let c = first; c < first + count; c++) {
+      const meterId = ids[c] as string;
+      let customer = customers[c];
+      if (customer === undefined || customer.id !== meterId) {
+        byId ??= new Map(customers.map((x) => [x.id, x]));
+        customer = byId.get(meterId);
+        if (customer === undefined) throw new Error(`internal: allocateEvent returned unknown customer ${meterId}`);
+      }
+      const at = (c - first) * width;
+      const baseline = customer.baseline;
+      for (let k = 0; k < width; k++) baselineW[at + k] = baseline[window[k] as number] as number;
     }
-    const baselineW = new Array<number>(width);
-    const oprW = new Array<number>(width);
-    for (let k = 0; k < width; k++) {
-      baselineW[k] = customer.baseline[window[k] as number] as number;
-      oprW[k] = shares[c * width + k] as number;
-    }
-    // Members in sorted order: canonicalJson then writes it with the native JSON.stringify.
-    const record: AllocationRecord = { baselineW, eventId, meterId, oprW, version };
-    await putJson(tx.stub, tx.keys.allocation(eventId, version, meterId), record);
+    const text = allocationShardJson(eventId, version, shard, ids.slice(first, first + count), oprW, baselineW);
+    await tx.stub.putState(tx.keys.allocation(eventId, version, shard), Buffer.from(text, 'utf8'));
   }
   return {
     customers: ids.length,
     allocatedW: result.slots.map((s) => s.allocatedW),
     unallocatedW: result.slots.map((s) => s.unallocatedW),
     steps: result.slots.reduce((m, s) => Math.max(m, s.steps), 0),
+    shardFirstIds: shardFirstIds(ids),
   };
 }
 
@@ -239,10 +239,13 @@ export async function cancelDRevent(tx: Tx, eventIdArg: string): Promise<string>
   return reply(summary(record));
 }
 
-/** The event record with its status at the transaction time. Any identity on the channel may read it. */
+/**
+ * The event record with its status at the transaction time. Any identity on the channel may read
+ * it, so the shard index (`shardFirstIds`, customers' meter ids) is left out.
+ */
 export async function queryDRevent(tx: Tx, eventIdArg: string): Promise<string> {
   const eventId = parseId('eventId', eventIdArg);
-  const e = await getEvent(tx, eventId);
+  const { shardFirstIds: _, ...e } = await getEvent(tx, eventId);
   return reply({ ...e, status: effectiveStatus(e, tx.nowMs) });
 }
 
@@ -251,7 +254,7 @@ export async function queryLoadReduction(tx: Tx, eventIdArg: string, meterIdArg:
   const meterId = parseId('meterId', meterIdArg);
   await requireReader(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'queryLoadReduction');
   const e = await getEvent(tx, eventId);
-  const a = await getJson<AllocationRecord>(tx.stub, tx.keys.allocation(eventId, e.version, meterId));
+  const a = await allocationOf(tx, e, meterId);
   if (!a) throw notFound(`meter ${meterId} has no allocation in event ${eventId} version ${e.version} (it had no baseline for ${e.day})`);
   return reply({ ...a, day: e.day, window: e.window, status: effectiveStatus(e, tx.nowMs) });
 }

@@ -1,35 +1,32 @@
 /**
  * Settlement (spec sections 3 and 5): evaluateAvailability, getDRToken, queryEarnedToken,
  * redeemTokens. Both batch transactions take a JSON list of meter ids and process them in sorted
- * order; one transaction reads each listed customer's allocation (with the window baseline frozen
- * in it; the baseline record only for rewardScope 'day' or an allocation written without it),
- * measured day, availability, reward marker and balance once, and writes each key at most once (a
- * transaction does not see its own writes). Batches of one event must be submitted one after the other: each updates
- * the event totals, so two concurrent batches conflict on MVCC and one is retried, never double-counted.
+ * order, shard by shard (`shards.ts`): one transaction reads each touched shard's allocation (with
+ * the window baseline frozen in it; the baseline record only for rewardScope 'day' or a shard
+ * written without it) and reward record once, and per listed customer its measured day and its
+ * account (balance and availability) once; it writes each account and each touched reward shard
+ * at most once (a transaction does not see its own writes). Batches of one event must be submitted
+ * one after the other: each updates the event totals, so two concurrent batches conflict on MVCC
+ * and one is retried, never double-counted.
  */
 import { getMeter, isOperator, requireReader, requireRetailer } from './access.ts';
 import { accessDenied, conflict, invalidArgument, notFound } from './errors.ts';
 import { EVENT_AVAILABILITY_EVALUATED, EVENT_DR_TOKENS_MINTED, EVENT_TOKENS_REDEEMED } from './events.ts';
 import { computeReward, updateAvailability } from './math/index.ts';
-import { getJson, hasState, intArrayMember, putJson, utf8 } from './state.ts';
+import {
+  getAllocationShard, getRewardShard, indexOfSorted, rewardOf, rewardShardJson, shardOf,
+  type AllocationShardRecord, type RewardRecord, type RewardShardRecord,
+} from './shards.ts';
+import { getJson, intArrayMember, putJson, utf8 } from './state.ts';
 import type { BaselineRecord } from './tx-baseline.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import type { EnergyRecord } from './tx-energy.ts';
-import { effectiveStatus, getEvent, type AllocationRecord, type AvailabilityRecord, type DrEventRecord } from './tx-event.ts';
+import { effectiveStatus, getEvent, type AccountRecord, type DrEventRecord } from './tx-event.ts';
 import { parseId, parseIdList, parseInteger } from './validate.ts';
 
-export interface RewardRecord {
-  eventId: string;
-  version: number;
-  meterId: string;
-  day: string;
-  /** Slots rewarded (the window, or the whole day with rewardScope 'day'). */
-  slots: number[];
-  perSlotMilli: number[];
-  totalMilli: number;
-  txId: string;
-}
+export type { RewardRecord };
 
+/** A customer's tokens, as `queryEarnedToken` and `redeemTokens` return them (from its account). */
 export interface BalanceRecord {
   meterId: string;
   balanceMilli: number;
@@ -48,7 +45,16 @@ interface CustomerInputs {
   oprW: number[];
   baseline: number[];
   measured: number[];
-  availability: AvailabilityRecord | undefined;
+  account: AccountRecord | undefined;
+}
+
+/** The listed meters of one shard, with the shard's allocation record. */
+interface ShardBatch {
+  shard: number;
+  allocation: AllocationShardRecord;
+  meterIds: string[];
+  /** Index of each listed meter in `allocation.meterIds`. */
+  indexes: number[];
 }
 
 function requireCompleted(tx: Tx, e: DrEventRecord, action: string): void {
@@ -68,27 +74,48 @@ async function authorizeBatch(tx: Tx, meterIds: string[], action: string): Promi
   }
 }
 
-async function loadInputs(tx: Tx, e: DrEventRecord, meterId: string): Promise<CustomerInputs> {
-  const bytes = await tx.stub.getState(tx.keys.allocation(e.eventId, e.version, meterId));
-  if (!bytes || bytes.length === 0) throw notFound(`meter ${meterId} has no allocation in event ${e.eventId}`);
-  // Only the two integer arrays of the allocation are needed: read them from the bytes.
-  let oprW = intArrayMember(bytes, 'oprW');
-  let baselineW = intArrayMember(bytes, 'baselineW');
-  if (!oprW) ({ oprW, baselineW } = JSON.parse(utf8(bytes)) as AllocationRecord);
+const noAllocation = (e: DrEventRecord, meterId: string) => notFound(`meter ${meterId} has no allocation in event ${e.eventId}`);
+
+/** Groups a sorted batch by shard (shards are runs of the same order) and reads each shard's allocation once. */
+async function shardBatches(tx: Tx, e: DrEventRecord, meterIds: string[]): Promise<ShardBatch[]> {
+  const out: ShardBatch[] = [];
+  const firstIds = e.shardFirstIds ?? [];
+  let current: ShardBatch | undefined;
+  for (const meterId of meterIds) {
+    const shard = shardOf(firstIds, meterId);
+    if (shard < 0) throw noAllocation(e, meterId);
+    if (current?.shard !== shard) {
+      const allocation = await getAllocationShard(tx, e.eventId, e.version, shard);
+      if (!allocation) throw noAllocation(e, meterId);
+      current = { shard, allocation, meterIds: [], indexes: [] };
+      out.push(current);
+    }
+    const index = indexOfSorted(current.allocation.meterIds, meterId);
+    if (index < 0) throw noAllocation(e, meterId);
+    current.meterIds.push(meterId);
+    current.indexes.push(index);
+  }
+  return out;
+}
+
+async function loadInputs(tx: Tx, e: DrEventRecord, a: AllocationShardRecord, index: number, meterId: string): Promise<CustomerInputs> {
+  const width = e.window.length;
+  const oprW = a.oprW.slice(index * width, (index + 1) * width);
   const S = tx.params.slotsPerDay;
   let baseline: number[];
-  if (tx.params.rewardScope === 'window' && baselineW?.length === e.window.length) {
+  if (tx.params.rewardScope === 'window' && a.baselineW && a.baselineW.length === a.meterIds.length * width) {
     // The window baseline frozen in the allocation is all that reward and availability read.
     baseline = new Array<number>(S).fill(0);
-    for (let k = 0; k < e.window.length; k++) baseline[e.window[k] as number] = baselineW[k] as number;
+    const at = index * width;
+    for (let k = 0; k < width; k++) baseline[e.window[k] as number] = a.baselineW[at + k] as number;
   } else {
     const record = await getJson<BaselineRecord>(tx.stub, tx.keys.baseline(e.day, meterId));
     if (!record) throw notFound(`meter ${meterId} has no baseline for ${e.day}`);
     baseline = record.values;
   }
   const measured = await measuredDay(tx, e, meterId);
-  const availability = await getJson<AvailabilityRecord>(tx.stub, tx.keys.availability(meterId));
-  return { meterId, oprW, baseline, measured, availability };
+  const account = await getJson<AccountRecord>(tx.stub, tx.keys.account(meterId));
+  return { meterId, oprW, baseline, measured, account };
 }
 
 /** The measured power of the event day, W per slot; NOT_FOUND when a settled slot is missing. */
@@ -112,10 +139,10 @@ async function measuredDay(tx: Tx, e: DrEventRecord, meterId: string): Promise<n
 const nullToZero = (v: number | null): number => v ?? 0;
 
 /** The customer's availability after this event, or undefined when the event was already applied. */
-function nextAvailability(tx: Tx, e: DrEventRecord, c: CustomerInputs): AvailabilityRecord | undefined {
-  if (c.availability?.applied.includes(e.eventId)) return undefined;
+function nextAvailability(tx: Tx, e: DrEventRecord, c: CustomerInputs): { applied: string[]; values: number[] } | undefined {
+  if (c.account?.applied.includes(e.eventId)) return undefined;
   const S = tx.params.slotsPerDay;
-  const previous = c.availability?.values ?? new Array<number>(S).fill(tx.params.initialAvailabilityPpm);
+  const previous = c.account?.values ?? new Array<number>(S).fill(tx.params.initialAvailabilityPpm);
   const assigned = new Array<number>(S).fill(0);
   const opr = c.oprW;
   for (let i = 0; i < e.window.length; i++) assigned[e.window[i] as number] = opr[i] ?? 0;
@@ -129,9 +156,21 @@ function nextAvailability(tx: Tx, e: DrEventRecord, c: CustomerInputs): Availabi
     sigmaW: tx.params.sigmaW,
     alpha: tx.params.alphaPpm,
   });
-  const applied = [...(c.availability?.applied ?? []), e.eventId].sort();
-  // Members in sorted order: canonicalJson then writes it with the native JSON.stringify.
-  return { applied, meterId: c.meterId, txId: tx.txId, values };
+  const applied = [...(c.account?.applied ?? []), e.eventId].sort();
+  return { applied, values };
+}
+
+/** The account after adding `mintedMilli` and the new availability (if any); members in sorted order. */
+function nextAccount(tx: Tx, meterId: string, previous: AccountRecord | undefined, mintedMilli: number, availability: { applied: string[]; values: number[] } | undefined): AccountRecord {
+  return {
+    applied: availability?.applied ?? previous?.applied ?? [],
+    balanceMilli: (previous?.balanceMilli ?? 0) + mintedMilli,
+    meterId,
+    mintedMilli: (previous?.mintedMilli ?? 0) + mintedMilli,
+    redeemedMilli: previous?.redeemedMilli ?? 0,
+    txId: tx.txId,
+    values: availability?.values ?? previous?.values ?? new Array<number>(tx.params.slotsPerDay).fill(tx.params.initialAvailabilityPpm),
+  };
 }
 
 export async function evaluateAvailability(tx: Tx, eventIdArg: string, meterIdsArg: string): Promise<string> {
@@ -142,21 +181,61 @@ export async function evaluateAvailability(tx: Tx, eventIdArg: string, meterIdsA
   if (e.status === 'cancelled') throw conflict(`event ${eventId} was cancelled; it does not change availability`);
   requireCompleted(tx, e, 'evaluateAvailability');
   let updated = 0;
-  for (const meterId of meterIds) {
-    const next = nextAvailability(tx, e, await loadInputs(tx, e, meterId));
-    if (!next) continue;
-    await putJson(tx.stub, tx.keys.availability(meterId), next);
-    updated++;
+  for (const b of await shardBatches(tx, e, meterIds)) {
+    for (let j = 0; j < b.meterIds.length; j++) {
+      const meterId = b.meterIds[j] as string;
+      const c = await loadInputs(tx, e, b.allocation, b.indexes[j] as number, meterId);
+      const next = nextAvailability(tx, e, c);
+      if (!next) continue;
+      await putJson(tx.stub, tx.keys.account(meterId), nextAccount(tx, meterId, c.account, 0, next));
+      updated++;
+    }
   }
   const result = { eventId, requested: meterIds.length, updated, txId: tx.txId };
   if (updated > 0) emit(tx, EVENT_AVAILABILITY_EVALUATED, result);
   return reply(result);
 }
 
+interface NewReward {
+  meterId: string;
+  perSlotMilli: number[];
+  totalMilli: number;
+}
+
+/** The reward shard with `added` (sorted, none already in it) merged in; members in sorted order. */
+function mergeRewards(tx: Tx, e: DrEventRecord, shard: number, slots: number[], old: RewardShardRecord | undefined, added: NewReward[]): RewardShardRecord {
+  const n = slots.length;
+  const oldCount = old?.meterIds.length ?? 0;
+  const count = oldCount + added.length;
+  const out: RewardShardRecord = {
+    day: e.day, eventId: e.eventId, meterIds: new Array<string>(count), perSlotMilli: new Array<number>(count * n),
+    shard, slots, totalMilli: new Array<number>(count), txIds: new Array<string>(count), version: e.version,
+  };
+  for (let i = 0, j = 0, o = 0; o < count; o++) {
+    const oldId = i < oldCount ? old?.meterIds[i] : undefined;
+    const next = added[j];
+    if (old && oldId !== undefined && (next === undefined || oldId < next.meterId)) {
+      out.meterIds[o] = oldId;
+      for (let k = 0; k < n; k++) out.perSlotMilli[o * n + k] = old.perSlotMilli[i * n + k] as number;
+      out.totalMilli[o] = old.totalMilli[i] as number;
+      out.txIds[o] = old.txIds[i] as string;
+      i++;
+    } else if (next) {
+      out.meterIds[o] = next.meterId;
+      for (let k = 0; k < n; k++) out.perSlotMilli[o * n + k] = next.perSlotMilli[k] as number;
+      out.totalMilli[o] = next.totalMilli;
+      out.txIds[o] = tx.txId;
+      j++;
+    }
+  }
+  return out;
+}
+
 /**
  * Settles a batch of customers of one event: per customer, r_h = H(B−P)·(B−P)² (P in kW) over the
- * window (or the day), tokens = round(k·Σ r_h) milli-tokens, credited once (the `reward` key is the
- * idempotency marker: a customer already settled is skipped), and availability updated if not yet.
+ * window (or the day), tokens = round(k·Σ r_h) milli-tokens, credited once (the shard's `reward`
+ * record is the idempotency marker: a customer already in it is skipped), and availability updated
+ * if not yet.
  */
 export async function getDRToken(tx: Tx, eventIdArg: string, meterIdsArg: string): Promise<string> {
   const eventId = parseId('eventId', eventIdArg);
@@ -168,31 +247,30 @@ export async function getDRToken(tx: Tx, eventIdArg: string, meterIdsArg: string
   let minted = 0;
   let settled = 0;
   const perCustomer: { meterId: string; totalMilli: number }[] = [];
-  const slotsOfDay = tx.params.rewardScope === 'day' ? Array.from({ length: tx.params.slotsPerDay }, (_, h) => h) : undefined;
-  for (const meterId of meterIds) {
-    // The reward key is the idempotency marker: only its presence matters, so it is not decoded.
-    if (await hasState(tx.stub, tx.keys.reward(eventId, meterId))) continue;
-    const c = await loadInputs(tx, e, meterId);
-    const slots = slotsOfDay ?? e.window;
-    const r = computeReward({ baseline: c.baseline, measured: c.measured, window: slots, tokenRateMilli: tx.params.tokenRateMilli });
-    const perSlotMilli = new Array<number>(slots.length);
-    for (let i = 0; i < slots.length; i++) perSlotMilli[i] = r.perSlot[slots[i] as number] ?? 0;
-    // Records are built with their members in sorted order (canonicalJson's native path).
-    const reward: RewardRecord = { day: e.day, eventId, meterId, perSlotMilli, slots, totalMilli: r.total, txId: tx.txId, version: e.version };
-    await putJson(tx.stub, tx.keys.reward(eventId, meterId), reward);
-    const balance = await getJson<BalanceRecord>(tx.stub, tx.keys.balance(meterId));
-    const next: BalanceRecord = {
-      balanceMilli: (balance?.balanceMilli ?? 0) + r.total,
-      meterId,
-      mintedMilli: (balance?.mintedMilli ?? 0) + r.total,
-      redeemedMilli: balance?.redeemedMilli ?? 0,
-    };
-    await putJson(tx.stub, tx.keys.balance(meterId), next);
-    const availability = nextAvailability(tx, e, c);
-    if (availability) await putJson(tx.stub, tx.keys.availability(meterId), availability);
-    minted += r.total;
-    settled++;
-    perCustomer.push({ meterId, totalMilli: r.total });
+  const slots = tx.params.rewardScope === 'day' ? Array.from({ length: tx.params.slotsPerDay }, (_, h) => h) : e.window;
+  for (const b of await shardBatches(tx, e, meterIds)) {
+    const old = await getRewardShard(tx, eventId, b.shard);
+    if (old && (old.slots.length !== slots.length || old.slots.some((h, k) => h !== slots[k]))) {
+      throw conflict(`event ${eventId} was partly settled with other reward slots; set rewardScope back to finish its settlement`);
+    }
+    const added: NewReward[] = [];
+    for (let j = 0; j < b.meterIds.length; j++) {
+      const meterId = b.meterIds[j] as string;
+      if (old && indexOfSorted(old.meterIds, meterId) >= 0) continue;
+      const c = await loadInputs(tx, e, b.allocation, b.indexes[j] as number, meterId);
+      const r = computeReward({ baseline: c.baseline, measured: c.measured, window: slots, tokenRateMilli: tx.params.tokenRateMilli });
+      const perSlotMilli = new Array<number>(slots.length);
+      for (let i = 0; i < slots.length; i++) perSlotMilli[i] = r.perSlot[slots[i] as number] ?? 0;
+      await putJson(tx.stub, tx.keys.account(meterId), nextAccount(tx, meterId, c.account, r.total, nextAvailability(tx, e, c)));
+      added.push({ meterId, perSlotMilli, totalMilli: r.total });
+      minted += r.total;
+      settled++;
+      perCustomer.push({ meterId, totalMilli: r.total });
+    }
+    if (added.length > 0) {
+      const merged = mergeRewards(tx, e, b.shard, slots, old, added);
+      await tx.stub.putState(tx.keys.reward(eventId, b.shard), Buffer.from(rewardShardJson(merged), 'utf8'));
+    }
   }
   if (settled > 0) {
     const supply = (await getJson<SupplyRecord>(tx.stub, tx.keys.supply())) ?? { mintedMilli: 0, redeemedMilli: 0 };
@@ -211,14 +289,23 @@ export async function getDRToken(tx: Tx, eventIdArg: string, meterIdsArg: string
   return reply({ alreadySettled: meterIds.length - settled, eventId, mintedMilli: minted, requested: meterIds.length, rewards: perCustomer, settled });
 }
 
+const balanceOf = (meterId: string, a: AccountRecord | undefined): BalanceRecord => ({
+  meterId,
+  balanceMilli: a?.balanceMilli ?? 0,
+  mintedMilli: a?.mintedMilli ?? 0,
+  redeemedMilli: a?.redeemedMilli ?? 0,
+});
+
 /** A customer's balance, and with an eventId its reward for that event (per slot). */
 export async function queryEarnedToken(tx: Tx, meterIdArg: string, eventIdArg: string): Promise<string> {
   const meterId = parseId('meterId', meterIdArg);
   await requireReader(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'queryEarnedToken');
-  const balance = (await getJson<BalanceRecord>(tx.stub, tx.keys.balance(meterId))) ?? { meterId, balanceMilli: 0, mintedMilli: 0, redeemedMilli: 0 };
+  const balance = balanceOf(meterId, await getJson<AccountRecord>(tx.stub, tx.keys.account(meterId)));
   if (eventIdArg === '') return reply({ ...balance });
   const eventId = parseId('eventId', eventIdArg);
-  const reward = await getJson<RewardRecord>(tx.stub, tx.keys.reward(eventId, meterId));
+  // The reward shard holds other customers' rewards too: only this meter's part is returned.
+  const e = await getJson<DrEventRecord>(tx.stub, tx.keys.event(eventId));
+  const reward = e ? await rewardOf(tx, e, meterId) : undefined;
   return reply({ ...balance, eventId, reward: reward ?? null });
 }
 
@@ -228,12 +315,13 @@ export async function redeemTokens(tx: Tx, meterIdArg: string, amountArg: string
   const { role } = await requireReader(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'redeemTokens');
   if (role === 'operator') throw invalidArgument('redeemTokens is for the customer or its retailer, not the system operator');
   const amount = parseInteger('amountMilli', amountArg, 1);
-  const balance = await getJson<BalanceRecord>(tx.stub, tx.keys.balance(meterId));
-  if (!balance || balance.balanceMilli < amount) {
-    throw conflict(`meter ${meterId} holds ${balance?.balanceMilli ?? 0} milli-tokens, fewer than ${amount}`);
+  const account = await getJson<AccountRecord>(tx.stub, tx.keys.account(meterId));
+  if (!account || account.balanceMilli < amount) {
+    throw conflict(`meter ${meterId} holds ${account?.balanceMilli ?? 0} milli-tokens, fewer than ${amount}`);
   }
-  const next: BalanceRecord = { ...balance, balanceMilli: balance.balanceMilli - amount, redeemedMilli: balance.redeemedMilli + amount };
-  await putJson(tx.stub, tx.keys.balance(meterId), next);
+  const updated: AccountRecord = { ...account, balanceMilli: account.balanceMilli - amount, redeemedMilli: account.redeemedMilli + amount, txId: tx.txId };
+  await putJson(tx.stub, tx.keys.account(meterId), updated);
+  const next = balanceOf(meterId, updated);
   const supply = (await getJson<SupplyRecord>(tx.stub, tx.keys.supply())) ?? { mintedMilli: 0, redeemedMilli: 0 };
   await putJson(tx.stub, tx.keys.supply(), { ...supply, redeemedMilli: supply.redeemedMilli + amount });
   emit(tx, EVENT_TOKENS_REDEEMED, { meterId, amountMilli: amount, by: role, txId: tx.txId });
