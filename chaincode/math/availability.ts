@@ -17,7 +17,6 @@
  * keep their previous value; a slot listed twice in the window is updated once.
  */
 import { MathArgumentError, isIntegerIn, requireInteger } from './errors.ts';
-import { divRoundHalfUp } from './integer.ts';
 
 /** Availability 1.0 in parts per million. */
 export const AVAILABILITY_ONE = 1_000_000;
@@ -64,13 +63,17 @@ export function updateAvailability(input: Readonly<AvailabilityInput>): number[]
   const alpha = requireInteger('alpha', input.alpha, 0, AVAILABILITY_ONE);
   const sigma = requireInteger('sigmaW', input.sigmaW, 1, MAX_POWER_W);
   const slots = previous.length;
-  for (const [name, vector] of [['baseline', baseline], ['assigned', assigned], ['measured', measured]] as const) {
-    if (vector.length !== slots) throw new MathArgumentError(`${name} has ${vector.length} values, previous has ${slots}; pass one value per slot of the day`);
+  if (baseline.length !== slots) throw lengthMismatch('baseline', baseline.length, slots);
+  if (assigned.length !== slots) throw lengthMismatch('assigned', assigned.length, slots);
+  if (measured.length !== slots) throw lengthMismatch('measured', measured.length, slots);
+  for (let i = 0; i < window.length; i++) {
+    const h = window[i] as number;
+    if (!isIntegerIn(h, 0, slots - 1)) requireInteger('window slot', h, 0, slots - 1);
   }
-  for (const h of window) if (!isIntegerIn(h, 0, slots - 1)) requireInteger('window slot', h, 0, slots - 1);
 
   const next = previous.slice();
-  for (const h of window) {
+  for (let i = 0; i < window.length; i++) {
+    const h = window[i] as number;
     const previousA = previous[h] as number;
     const b = baseline[h] as number;
     const a = assigned[h] as number;
@@ -81,11 +84,28 @@ export function updateAvailability(input: Readonly<AvailabilityInput>): number[]
     if (!isIntegerIn(p, 0, MAX_POWER_W)) requireInteger(`measured[${h}]`, p, 0, MAX_POWER_W);
     const target = b - a;
     const difficulty = Math.abs(b - target);
-    const term1 = b === 0 ? 0 : Math.min(AVAILABILITY_ONE, divRoundHalfUp(AVAILABILITY_ONE * difficulty, b));
+    const term1 = b === 0 ? 0 : Math.min(AVAILABILITY_ONE, roundHalfUp(AVAILABILITY_ONE * difficulty, b));
     const deviation = Math.abs(p - target);
-    const term2 = divRoundHalfUp(AVAILABILITY_ONE * sigma, sigma + deviation);
-    const star = divRoundHalfUp(beta * term1 + (AVAILABILITY_ONE - beta) * term2, AVAILABILITY_ONE);
-    next[h] = divRoundHalfUp(alpha * star + (AVAILABILITY_ONE - alpha) * previousA, AVAILABILITY_ONE);
+    const term2 = roundHalfUp(AVAILABILITY_ONE * sigma, sigma + deviation);
+    const star = roundHalfUp(beta * term1 + (AVAILABILITY_ONE - beta) * term2, AVAILABILITY_ONE);
+    next[h] = roundHalfUp(alpha * star + (AVAILABILITY_ONE - alpha) * previousA, AVAILABILITY_ONE);
   }
   return next;
+}
+
+function lengthMismatch(name: string, length: number, slots: number): MathArgumentError {
+  return new MathArgumentError(`${name} has ${length} values, previous has ${slots}; pass one value per slot of the day`);
+}
+
+/**
+ * round_half_up(n / d), exact, as `divRoundHalfUp` computes it, without its argument checks: every
+ * call above has 0 ≤ n < 2^53 and d ≥ 1 by the validation of the inputs (powers ≤ MAX_POWER_W,
+ * ppm ≤ 1e6), so the checks could never fail here. The quotient is corrected on the exact remainder.
+ */
+function roundHalfUp(n: number, d: number): number {
+  let q = Math.floor(n / d);
+  let r = n - q * d;
+  while (r < 0) { q -= 1; r += d; }
+  while (r >= d) { q += 1; r -= d; }
+  return r >= d - r ? q + 1 : q;
 }

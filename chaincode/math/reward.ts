@@ -47,44 +47,82 @@ export function fullDayWindow(slotsPerDay: number): number[] {
   return Array.from({ length: slotsPerDay }, (_, h) => h);
 }
 
+/**
+ * Scratch space reused across calls (the math is synchronous, so one call uses it at a time):
+ * settlement calls computeReward 100,000 times per event, and a fresh set of small arrays per call
+ * was a measurable share of its time and garbage.
+ */
+let scratchWindow = new Uint8Array(96);
+let scratchSlots = new Int32Array(96);
+let scratchReductions = new Float64Array(96);
+let scratchRemainders = new Float64Array(96);
+let scratchKeys = new Float64Array(96);
+
+function ensureScratch(slots: number): void {
+  if (scratchWindow.length >= slots) return;
+  scratchWindow = new Uint8Array(slots);
+  scratchSlots = new Int32Array(slots);
+  scratchReductions = new Float64Array(slots);
+  scratchRemainders = new Float64Array(slots);
+  scratchKeys = new Float64Array(slots);
+}
+
 export function computeReward(input: Readonly<RewardInput>): Reward {
   const { baseline, measured, window } = input;
   const rate = requireInteger('tokenRateMilli', input.tokenRateMilli, 0);
   const slots = baseline.length;
   if (measured.length !== slots) throw new MathArgumentError(`measured has ${measured.length} values, baseline has ${slots}; pass one value per slot of the day`);
 
-  // Reductions d_h per distinct window slot, in slot order.
-  const inWindow = new Uint8Array(slots);
-  for (const h of window) inWindow[isIntegerIn(h, 0, slots - 1) ? h : requireInteger('window slot', h, 0, slots - 1)] = 1;
-  const earning: number[] = [];
-  const reductions: number[] = [];
+  ensureScratch(slots);
+  const earning = scratchSlots;
+  const reductions = scratchReductions;
+  let n = 0;
   let maxReduction = 0;
-  for (let h = 0; h < slots; h++) {
-    if (inWindow[h] === 0) continue;
+  const collect = (h: number): void => {
     const b = baseline[h] as number;
     const p = measured[h] as number;
     if (!isIntegerIn(b, 0, MAX_REWARD_POWER_W)) requireInteger(`baseline[${h}]`, b, 0, MAX_REWARD_POWER_W);
     if (!isIntegerIn(p, 0, MAX_REWARD_POWER_W)) requireInteger(`measured[${h}]`, p, 0, MAX_REWARD_POWER_W);
     const d = b > p ? b - p : 0; // Heaviside: increases earn nothing
-    if (d === 0) continue;
-    earning.push(h);
-    reductions.push(d);
+    if (d === 0) return;
+    earning[n] = h;
+    reductions[n] = d;
+    n++;
     if (d > maxReduction) maxReduction = d;
+  };
+  // The reductions d_h per distinct window slot, in slot order. A strictly ascending window (the
+  // usual one) is that order already; any other is first marked slot by slot, so a slot listed
+  // twice counts once (the marks are cleared again before returning or throwing).
+  let ascending = true;
+  for (let i = 0; i < window.length; i++) {
+    const h = window[i] as number;
+    if (!isIntegerIn(h, 0, slots - 1)) requireInteger('window slot', h, 0, slots - 1);
+    if (i > 0 && !(h > (window[i - 1] as number))) ascending = false;
+  }
+  if (ascending) {
+    for (let i = 0; i < window.length; i++) collect(window[i] as number);
+  } else {
+    const inWindow = scratchWindow;
+    try {
+      for (let i = 0; i < window.length; i++) inWindow[window[i] as number] = 1;
+      for (let h = 0; h < slots; h++) if (inWindow[h] !== 0) collect(h);
+    } finally {
+      for (let i = 0; i < window.length; i++) inWindow[window[i] as number] = 0;
+    }
   }
 
   const perSlot = new Array<number>(slots).fill(0);
-  if (rate === 0 || earning.length === 0) return { perSlot, total: 0 };
-  const fitsInNumber = rate * maxReduction * maxReduction * earning.length < Number.MAX_SAFE_INTEGER / 2;
+  if (rate === 0 || n === 0) return { perSlot, total: 0 };
+  const fitsInNumber = rate * maxReduction * maxReduction * n < Number.MAX_SAFE_INTEGER / 2;
   const total = fitsInNumber
-    ? apportionNumber(reductions, rate, earning, perSlot)
-    : apportionBigInt(reductions, rate, earning, perSlot);
+    ? apportionNumber(n, reductions, rate, earning, perSlot)
+    : apportionBigInt(n, reductions, rate, earning, perSlot);
   return { perSlot, total };
 }
 
 /** k · d² for every slot fits in a safe integer, and so does their sum. */
-function apportionNumber(reductions: readonly number[], rate: number, earning: readonly number[], perSlot: number[]): number {
-  const n = reductions.length;
-  const remainders = new Array<number>(n);
+function apportionNumber(n: number, reductions: Float64Array, rate: number, earning: Int32Array, perSlot: number[]): number {
+  const remainders = scratchRemainders;
   let sum = 0;
   let floors = 0;
   for (let i = 0; i < n; i++) {
@@ -99,15 +137,14 @@ function apportionNumber(reductions: readonly number[], rate: number, earning: r
   const quotient = Math.floor(sum / W_PER_KW_SQUARED);
   const rest = sum - quotient * W_PER_KW_SQUARED;
   const total = rest >= W_PER_KW_SQUARED - rest ? quotient + 1 : quotient;
-  distribute(total - floors, remainders, earning, perSlot);
+  distribute(total - floors, n, remainders, earning, perSlot);
   return total;
 }
 
-function apportionBigInt(reductions: readonly number[], rate: number, earning: readonly number[], perSlot: number[]): number {
-  const n = reductions.length;
+function apportionBigInt(n: number, reductions: Float64Array, rate: number, earning: Int32Array, perSlot: number[]): number {
   const k = BigInt(rate);
   const divisor = BigInt(W_PER_KW_SQUARED);
-  const remainders = new Array<number>(n);
+  const remainders = scratchRemainders;
   let sum = 0n;
   let floors = 0n;
   for (let i = 0; i < n; i++) {
@@ -120,24 +157,53 @@ function apportionBigInt(reductions: readonly number[], rate: number, earning: r
     floors += floor;
   }
   const total = bigDivRoundHalfUp(sum, divisor);
-  distribute(Number(total - floors), remainders, earning, perSlot);
+  distribute(Number(total - floors), n, remainders, earning, perSlot);
   return toSafeNumber(total);
 }
 
 /** Gives one milli-token to each of the `extra` largest remainders (ties: the earlier slot). */
-function distribute(extra: number, remainders: readonly number[], earning: readonly number[], perSlot: number[]): void {
+function distribute(extra: number, n: number, remainders: Float64Array, earning: Int32Array, perSlot: number[]): void {
   if (extra <= 0) return;
-  // One sortable key per slot: remainder (< 1e6 < 2^20) above the reversed position (< 2^17),
-  // exact in a double (< 2^37), so a native ascending sort puts the winners at the end.
-  const n = remainders.length;
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = (remainders[i] as number) * 131_072 + (131_071 - i);
-  keys.sort();
-  for (let j = 0; j < extra; j++) {
-    const key = keys[n - 1 - j] as number;
-    const h = earning[131_071 - (key % 131_072)] as number;
-    perSlot[h] = (perSlot[h] as number) + 1;
+  // One key per slot: remainder (< 1e6 < 2^20) above the reversed position (< 2^17), exact in a
+  // double (< 2^37) and all distinct, so the winners are exactly the `extra` largest keys: the
+  // keys at or above the one of ascending rank n − extra, found by selection (no full sort).
+  const keys = scratchKeys;
+  for (let i = 0; i < n; i++) keys[i] = keyOf(remainders, i);
+  const threshold = select(keys, n, n - Math.min(extra, n));
+  for (let i = 0; i < n; i++) {
+    if (keyOf(remainders, i) >= threshold) {
+      const h = earning[i] as number;
+      perSlot[h] = (perSlot[h] as number) + 1;
+    }
   }
+}
+
+const keyOf = (remainders: Float64Array, i: number): number => (remainders[i] as number) * 131_072 + (131_071 - i);
+
+/** The value of ascending rank `rank` among keys[0..n) (Hoare's selection; reorders the keys). */
+function select(keys: Float64Array, n: number, rank: number): number {
+  let low = 0;
+  let high = n - 1;
+  while (low < high) {
+    const pivot = keys[(low + high) >>> 1] as number;
+    let i = low;
+    let j = high;
+    while (i <= j) {
+      while ((keys[i] as number) < pivot) i++;
+      while ((keys[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = keys[i] as number;
+        keys[i] = keys[j] as number;
+        keys[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (rank <= j) high = j;
+    else if (rank >= i) low = i;
+    else return keys[rank] as number;
+  }
+  return keys[rank] as number;
 }
 
 function toSafeNumber(value: bigint): number {
