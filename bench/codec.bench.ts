@@ -18,6 +18,7 @@ import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import xml2js from 'xml2js';
 import { decodeOadr, encodeOadr } from '../oadr/codec.ts';
 import type { OadrMessage } from '../oadr/model.ts';
+import { rate, type Rate } from './support/throughput.ts';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/oadr/', import.meta.url));
 const TARGET = 20_000;
@@ -48,48 +49,6 @@ function x2jDecode(xml: string): unknown {
 }
 
 // ---- measuring --------------------------------------------------------------------------------
-
-/** Messages per second by the wall clock, and per second of this process's CPU time. */
-interface Rate {
-  readonly wall: number;
-  readonly cpu: number;
-}
-
-/**
- * Rate of `run` over `inputs` (cycled): 0.3 s warm-up, then ten batches of at least 0.1 s
- * (`process.hrtime.bigint()`); the median batch is the figure. The CPU-time rate beside it
- * (`process.cpuUsage()`) is what one core would do undisturbed when the machine is shared.
- */
-function rate<T>(inputs: readonly T[], run: (x: T) => unknown): Rate {
-  let sink = 0;
-  let i = 0;
-  const next = (): T => inputs[i++ % inputs.length] as T;
-  const warmEnd = process.hrtime.bigint() + 300_000_000n;
-  while (process.hrtime.bigint() < warmEnd) if (run(next()) !== undefined) sink++;
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let batch = 0; batch < 10; batch++) {
-    let count = 0;
-    const cpu0 = process.cpuUsage();
-    const start = process.hrtime.bigint();
-    const end = start + 100_000_000n;
-    let now = start;
-    while (now < end) {
-      for (let k = 0; k < 8; k++) if (run(next()) !== undefined) sink++;
-      count += 8;
-      now = process.hrtime.bigint();
-    }
-    const used = process.cpuUsage(cpu0);
-    wall.push((count * 1e9) / Number(now - start));
-    cpu.push((count * 1e6) / (used.user + used.system));
-  }
-  if (sink === 0) throw new Error('the benchmarked function returned nothing');
-  const median = (xs: number[]): number => {
-    xs.sort((a, b) => a - b);
-    return ((xs[4] as number) + (xs[5] as number)) / 2;
-  };
-  return { wall: median(wall), cpu: median(cpu) };
-}
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 

@@ -19,8 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createFabricLedger } from '../ledger-bridge/fabric-ledger.ts';
-import { issueClientIdentity, loadOrCreateOrgs } from '../ledger-bridge/index.ts';
-import { dayBefore, meterId, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
+import { benchIdentities, dayBefore, meterId, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,11 +36,7 @@ const SECONDS = Number(args.seconds);
 const DAYS = 30;
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-gateway-bench-'));
-const orgs = await loadOrCreateOrgs(join(dir, 'certs'));
-const org1 = orgs[0];
-if (!org1) throw new Error('no org');
-const operator = await issueClientIdentity(org1, 'dso', { ID: 'operator:dso' });
-const retailer = await issueClientIdentity(org1, 'retailer', { ID: 'utility:1234' });
+const { operator, retailer } = await benchIdentities(dir);
 
 // The service in its own process, as a peer would be: the real `oadr-ledger ledger serve`.
 const cli = fileURLToPath(new URL('../cli/oadr-ledger.js', import.meta.url));

@@ -22,14 +22,14 @@ import { parseArgs } from 'node:util';
 import { createPublicKey, verify } from 'node:crypto';
 import { DrContract } from '../chaincode/index.ts';
 import { contractMetadata } from '../chaincode/metadata.ts';
-import { createEmbeddedLedger, issueClientIdentity, loadOrCreateOrgs } from '../ledger-bridge/index.ts';
+import { createEmbeddedLedger } from '../ledger-bridge/index.ts';
 // Internals, for the per-stage costs only.
 import { runClientJob } from '../ledger-bridge/client-transaction.ts';
 import { createEndorser } from '../ledger-bridge/endorser.ts';
 import { createMsps } from '../ledger-bridge/msp.ts';
 import { keyObjectOf, signLowS } from '../ledger-bridge/signer.ts';
 import { openStore } from '../ledger-bridge/store.ts';
-import { dayBefore, meterId, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
+import { benchIdentities, dayBefore, meterId, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
 
 const USAGE = `usage: node bench/ledger.bench.ts [options]
   --tx N            transactions of the saturation run (default 20000)
@@ -64,11 +64,7 @@ const STAGES = Number(args.stages);
 const DAYS = 30;
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
-const orgs = await loadOrCreateOrgs(join(dir, 'certs'));
-const org1 = orgs[0];
-if (!org1) throw new Error('no org');
-const operator = await issueClientIdentity(org1, 'dso', { ID: 'operator:dso' });
-const retailer = await issueClientIdentity(org1, 'retailer', { ID: 'utility:1234' });
+const { orgs, operator, retailer } = await benchIdentities(dir);
 const ledger = await createEmbeddedLedger({
   dataDir: dir,
   orgs,
@@ -106,7 +102,7 @@ if (STAGES > 0) {
   const msps = createMsps(orgs);
   const endorsers = new Map(orgs.map((o) => [o.mspId, createEndorser({ world: reader.worldState, contract: new DrContract(), contractMetadata: contractMetadata(), channelId: ledger.channel, chaincodeName: ledger.chaincodeName, peer: o.peer, msps })]));
   const client = { mspId: retailer.mspId, certificatePem: retailer.certificatePem, key };
-  const job = (k: number) => ({ kind: 'submit' as const, fn: 'recordEnergy', args: [meterId(k % meters), day(k % DAYS), profile(k)], timestampMs: Date.now(), orgs: [org1.mspId] });
+  const job = (k: number) => ({ kind: 'submit' as const, fn: 'recordEnergy', args: [meterId(k % meters), day(k % DAYS), profile(k)], timestampMs: Date.now(), orgs: [operator.mspId] });
   for (let k = 0; k < 50; k++) await runClientJob({ channelId: ledger.channel, chaincodeName: ledger.chaincodeName, endorsers }, client, job(k)); // warm-up
   const c0 = process.threadCpuUsage();
   for (let k = 0; k < STAGES; k++) await runClientJob({ channelId: ledger.channel, chaincodeName: ledger.chaincodeName, endorsers }, client, job(k));

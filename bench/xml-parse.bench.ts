@@ -12,6 +12,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import xml2js from 'xml2js';
 import { parseXml } from '../oadr/xml.ts';
+import { rate } from './support/throughput.ts';
 
 const NS = {
   oadr: 'http://openadr.org/oadr-2.0b/2012/07',
@@ -114,41 +115,9 @@ interface Contender {
   readonly run: (xml: string) => unknown;
 }
 
-/**
- * Warms up for 0.3 s, then times ≥ 1 s in ten batches of ≥ 0.1 s each and reports the median
- * batch (the machine is shared, so one noisy batch should not decide the figure), by wall clock
- * and per CPU-second of this process (less sensitive to other processes on the machine).
- */
+/** Times one contender with the shared method (bench/support/throughput.ts) and prints its line. */
 function measure(contender: Contender, xml: string, bytes: number): void {
-  let sink = 0;
-  const warmEnd = process.hrtime.bigint() + 300_000_000n;
-  while (process.hrtime.bigint() < warmEnd) {
-    for (let i = 0; i < 10; i++) if (contender.run(xml) !== undefined) sink++;
-  }
-  const rates: number[] = [];
-  const cpuRates: number[] = [];
-  for (let batch = 0; batch < 10; batch++) {
-    let count = 0;
-    const cpu0 = process.cpuUsage();
-    const start = process.hrtime.bigint();
-    const end = start + 100_000_000n;
-    let now = start;
-    while (now < end) {
-      for (let i = 0; i < 10; i++) if (contender.run(xml) !== undefined) sink++;
-      count += 10;
-      now = process.hrtime.bigint();
-    }
-    rates.push((count * 1e9) / Number(now - start));
-    const cpu = process.cpuUsage(cpu0);
-    cpuRates.push((count * 1e6) / Math.max(1, cpu.user + cpu.system));
-  }
-  if (sink === 0) throw new Error(`${contender.name} returned nothing`);
-  const median = (xs: number[]): number => {
-    xs.sort((a, b) => a - b);
-    return ((xs[4] ?? 0) + (xs[5] ?? 0)) / 2;
-  };
-  const perSecond = median(rates);
-  const perCpuSecond = median(cpuRates);
+  const { wall: perSecond, cpu: perCpuSecond } = rate([xml], contender.run);
   const mbPerSecond = (perSecond * bytes) / 1e6;
   console.log(
     `xml-parse ${contender.name}: ${Math.round(perSecond)} msg/s, ${mbPerSecond.toFixed(1)} MB/s ` +

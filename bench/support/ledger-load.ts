@@ -1,4 +1,16 @@
-/** What the ledger benchmarks share: the recordEnergy workload and how latencies are read. */
+/** What the ledger benchmarks share: the identities, the recordEnergy workload and how latencies are read. */
+import { join } from 'node:path';
+import { issueClientIdentity, loadOrCreateOrgs } from '../../ledger-bridge/index.ts';
+
+/** The dev orgs under `dir/certs`, and the system operator and retailer client identities of Org1. */
+export async function benchIdentities(dir: string) {
+  const orgs = await loadOrCreateOrgs(join(dir, 'certs'));
+  const org1 = orgs[0];
+  if (!org1) throw new Error('no org');
+  const operator = await issueClientIdentity(org1, 'dso', { ID: 'operator:dso' });
+  const retailer = await issueClientIdentity(org1, 'retailer', { ID: 'utility:1234' });
+  return { orgs, operator, retailer };
+}
 
 export const meterId = (i: number): string => `smartmeter:${String(i).padStart(8, '0')}`;
 
