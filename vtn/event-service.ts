@@ -33,6 +33,7 @@ import {
 } from './event-model.ts';
 import type { LedgerSettlement } from './ledger-port.ts';
 import type { CustomerRecord, EventVenState, OptType } from './store.ts';
+import { optOutDuring } from './opt-service.ts';
 import { queueDistributeEvent } from './ven-queue.ts';
 
 /** Signal ids the VTN gives a program's load-amount signals. */
@@ -152,6 +153,7 @@ export interface EventVenView {
   readonly optType: OptType | undefined;
   readonly optModificationNumber: number | undefined;
   readonly optAt: number | undefined;
+  readonly optReason?: string | undefined;
   readonly cancelAcked: boolean;
   readonly lastDeliveredAt: number | undefined;
 }
@@ -288,6 +290,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
           optType: s.optType,
           optModificationNumber: s.optModificationNumber,
           optAt: s.optAt,
+          optReason: s.optReason,
           cancelAcked: s.cancelAcked,
           lastDeliveredAt: s.lastDeliveredAt,
         };
@@ -365,13 +368,31 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         cancelled: false,
       };
       validateForVens(event, values, now);
+      // R201 (CHOICE): a VEN whose availability schedule opts it out during the event is recorded as
+      // opted out (R16); it still receives the event.
+      const unavailable = new Map<string, string>();
+      for (const venId of values.keys()) {
+        const o = optOutDuring(ctx, venId, startMs, eventEndMs(event), { marketContext: program.marketContext });
+        if (o !== undefined) unavailable.set(venId, `not available: opt schedule '${o.optId}' (${o.optReason}) covers the event window (R201)`);
+      }
       ctx.store.transaction(() => {
         ctx.store.putEvent(event);
         for (const [venId, v] of values) {
-          ctx.store.putEventVen(newVenState(eventId, venId, v));
+          const reason = unavailable.get(venId);
+          const state = newVenState(eventId, venId, v);
+          ctx.store.putEventVen(reason === undefined ? state : { ...state, optType: 'optOut', optModificationNumber: 0, optAt: now, optReason: reason });
           queueDistributeEvent(ctx, venId);
         }
       });
+      for (const [venId, reason] of unavailable) {
+        ctx.log.info({ eventId, venId, reason }, 'VEN opted out by its availability schedule');
+        const customerId = ctx.store.getRegistration(venId)?.customerId;
+        if (ctx.ledger !== undefined && customerId !== undefined) {
+          ctx.ledger.recordOpt({ eventId, modificationNumber: 0, venId, customerId, optType: 'optOut', at: now }).catch((err: unknown) => {
+            ctx.log.error({ err, venId, eventId }, 'the ledger did not record the opt state; it stays in the VTN store');
+          });
+        }
+      }
       ctx.log.info({ eventId, programId: program.id, vens: values.size, start: new Date(startMs).toISOString(), slots: input.slots }, 'event created');
       return view(event);
     },
@@ -559,14 +580,24 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         else venOf.set(c.customerId, reg.venId);
       }
       if (venOf.size === 0) throw new VtnError('NOT_ALLOWED', 'no targeted customer has a registered VEN; nothing would receive the event');
+      // R201 (CHOICE): a customer whose VEN's availability schedule opts it out during the event is
+      // no participant of the allocation; its VEN gets the event with zero values, opted out.
+      const optedOut = new Map<string, string>();
+      for (const [customerId, venId] of venOf) {
+        const o = optOutDuring(ctx, venId, startMs, startMs + slotMs * slots, { marketContext: program.marketContext });
+        if (o !== undefined) optedOut.set(customerId, venId);
+      }
+      const participants = [...venOf.keys()].filter((c) => !optedOut.has(c));
+      if (participants.length === 0) throw new VtnError('NOT_ALLOWED', 'every targeted customer is opted out of the event window by its availability schedule (R201)');
       let oprs: ReadonlyMap<string, readonly number[]>;
       try {
-        oprs = await ledger.notifyEvent({ eventId, programId: program.id, startMs, slotMs, slots, reductionW, customerIds: [...venOf.keys()] });
+        oprs = await ledger.notifyEvent({ eventId, programId: program.id, startMs, slotMs, slots, reductionW, customerIds: participants });
       } catch (err) {
         throw ledgerError(err, `the ledger did not take event '${eventId}'`);
       }
       const perVenReductionW: Record<string, readonly number[]> = {};
       for (const [customerId, venId] of venOf) {
+        if (optedOut.has(customerId)) continue;
         const opr = oprs.get(customerId);
         if (opr === undefined) skipped[customerId] = 'no allocation on the ledger (no baseline for the event day)';
         else perVenReductionW[venId] = opr;
@@ -575,6 +606,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         await ledger.cancelEvent?.(eventId).catch(() => undefined);
         throw new VtnError('NOT_ALLOWED', `the ledger gave no targeted customer an allocation: ${Object.values(skipped)[0] ?? ''}`);
       }
+      for (const venId of optedOut.values()) perVenReductionW[venId] = new Array<number>(slots).fill(0);
       const v = local.create({
         eventId,
         programId: program.id,
@@ -733,6 +765,7 @@ export function handleCreatedEvent(ctx: VtnContext, p: CreatedEvent): Payload {
         optModificationNumber: modificationNumber,
         optAt: now,
         optRequestId: r.requestId,
+        optReason: r.optType === state.optType ? state.optReason : undefined,
         cancelAcked: state.cancelAcked || e.cancelled,
       });
       recorded.push({ eventId, modificationNumber, optType: r.optType });

@@ -138,3 +138,49 @@ test('R201 VTN: where optIn and optOut schedules overlap optOut wins; resource-l
   t.assert.deepEqual(vtn.opt.at(venId, T0 + 90 * 60_000).map((o) => o.optId), ['in', 'out']);
   t.assert.deepEqual(vtn.opt.list(venId).find((o) => o.optId === 'battery')?.resources, ['battery-1']);
 });
+
+test('R201+R16 VTN: a VEN whose optOut schedule covers part of a new event is recorded as opted out of it, with a reason; others are not', async (t) => {
+  const { url, vtn } = await startTestVtn(t);
+  const a = await registerVen(url, 'house-1');
+  const b = await registerVen(url, 'house-2');
+  await call(url, 'EiOpt', createOpt(a.venId, { optId: 'away', windows: [[T0 + HOUR, 'PT1H']] }), 'CreatedOpt');
+  t.assert.equal(vtn.opt.availableDuring(a.venId, T0 + 2 * HOUR - 60_000, T0 + 3 * HOUR), false, 'overlaps the last minute');
+  t.assert.equal(vtn.opt.availableDuring(a.venId, T0 + 2 * HOUR, T0 + 3 * HOUR), true, 'starts where the window ends');
+  vtn.events.create({ eventId: 'ev-1', start: T0 + HOUR + 45 * 60_000, slots: 2, perVenReductionW: { [a.venId]: 500, [b.venId]: 700 } });
+  vtn.events.create({ eventId: 'ev-2', start: T0 + 2 * HOUR, slots: 2, perVenReductionW: { [a.venId]: 500 } });
+  const ev1 = vtn.events.get('ev-1')?.vens ?? [];
+  const va = ev1.find((v) => v.venId === a.venId);
+  t.assert.equal(va?.optType, 'optOut');
+  t.assert.match(va?.optReason ?? '', /away.*R201/);
+  t.assert.equal(ev1.find((v) => v.venId === b.venId)?.optType, undefined);
+  t.assert.equal(vtn.events.get('ev-2')?.vens[0]?.optType, undefined, 'outside the optOut window');
+  // The VEN is still sent the event (R201 choice: events may be sent during an optOut period).
+  const got = await drain(url, a.venId);
+  assert.ok(got.some((p) => p.type === 'DistributeEvent' && p.events?.some((e) => e.descriptor.eventId === 'ev-1')));
+});
+
+test('R201+R16 VTN: an event from the ledger leaves a customer opted out by its schedule out of the allocation; its VEN gets zeros, opted out', async (t) => {
+  const notified: string[][] = [];
+  const ledger: LedgerPort = {
+    notifyEvent: async (n) => {
+      notified.push([...n.customerIds]);
+      return new Map(n.customerIds.map((c) => [c, [1000]]));
+    },
+    recordOpt: async () => {},
+    recordTelemetry: async () => {},
+  };
+  const { url, vtn } = await startTestVtn(t, {}, { ledger });
+  const a = await registerVen(url, 'house-1');
+  const b = await registerVen(url, 'house-2');
+  const cb = vtn.vens.get(b.venId)?.customerId;
+  await call(url, 'EiOpt', createOpt(a.venId, { optId: 'away', windows: [[T0 + HOUR, 'PT1H']] }), 'CreatedOpt');
+  const v = await vtn.events.create({ eventId: 'ev-1', start: T0 + HOUR, slots: 1, reductionW: 1000 });
+  t.assert.deepEqual(notified, [[cb]]);
+  t.assert.deepEqual(v.skipped, {});
+  const va = v.vens.find((x) => x.venId === a.venId);
+  t.assert.equal(va?.optType, 'optOut');
+  t.assert.deepEqual(va?.values['load-dispatch'], [0]);
+  t.assert.deepEqual(v.vens.find((x) => x.venId === b.venId)?.values['load-dispatch'], [-1000]);
+  await call(url, 'EiOpt', createOpt(b.venId, { optId: 'away', windows: [[T0 + HOUR, 'PT1H']] }), 'CreatedOpt');
+  await t.assert.rejects(vtn.events.create({ eventId: 'ev-2', start: T0 + HOUR, slots: 1, reductionW: 1000 }), { code: 'NOT_ALLOWED' });
+});

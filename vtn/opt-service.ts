@@ -7,8 +7,9 @@
  *
  * Program decisions of R201 (fixed here, for every program): both optIn and optOut schedules are
  * accepted; time no schedule covers is available; optOut wins where optIn and optOut overlap;
- * overlaps within one type are allowed; events may still be sent during an optOut period (the
- * event service decides, using `availableAt`).
+ * overlaps within one type are allowed; a VEN with an optOut period anywhere in a new event's
+ * window is recorded as opted out of that event (and left out of a ledger event's allocation), but
+ * is still sent the event (`optOutDuring`, used by the event service).
  */
 import { durationToMs as durationMsFrom, OadrProtocolError, ResponseCode, type CancelOpt, type CreatedEvent, type CreateOpt, type Payload, type Target } from '../oadr/index.ts';
 import { SCHEMA_VERSION, eiResponse, requireVen, type VtnContext } from './context.ts';
@@ -69,6 +70,8 @@ export interface OptApi {
   at(venId: string, time: Date | number, options?: OptAtOptions): OptView[];
   /** False when an optOut schedule for the whole VEN covers `time` (optOut wins over optIn; uncovered time is available). */
   availableAt(venId: string, time: Date | number, options?: OptAtOptions): boolean;
+  /** False when a whole-VEN optOut schedule covers any part of `[from, to)` (how `events.create` decides, R201). */
+  availableDuring(venId: string, from: Date | number, to: Date | number, options?: OptAtOptions): boolean;
 }
 
 const fail = (code: ConstructorParameters<typeof OadrProtocolError>[0], message: string): never => {
@@ -206,7 +209,7 @@ export function handleCreateOpt(ctx: VtnContext, p: CreateOpt): Payload {
       const e = ctx.store.getEvent(eventId);
       const state = ctx.store.getEventVen(eventId, reg.venId);
       if (e !== undefined && state !== undefined) {
-        ctx.store.putEventVen({ ...state, optType: p.optType, optModificationNumber: e.modificationNumber, optAt: now, optRequestId: p.requestId });
+        ctx.store.putEventVen({ ...state, optType: p.optType, optModificationNumber: e.modificationNumber, optAt: now, optRequestId: p.requestId, optReason: p.optReason });
       }
     }
   });
@@ -263,21 +266,44 @@ function toMs(t: Date | number): number {
   return t instanceof Date ? t.getTime() : t;
 }
 
+/** Every stored opt entry of a VEN, oldest first. */
+function listViews(ctx: VtnContext, venId: string): OptView[] {
+  const out: OptView[] = [];
+  for (const o of listStored(ctx, venId)) for (const x of o.entries) out.push({ ...x, optId: o.optId, venId });
+  return out.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/** A whole-VEN schedule (not an event opt) that applies to the market context (R205). */
+function isVenSchedule(x: OptEntry, options: OptAtOptions): boolean {
+  return (
+    x.eventId === undefined &&
+    x.resources.length === 0 &&
+    x.deviceClass.length === 0 &&
+    (x.marketContext === undefined || (options.marketContext !== undefined && sameContext(x.marketContext, options.marketContext)))
+  );
+}
+
+/**
+ * The first whole-VEN optOut schedule in force during some part of `[fromMs, toMs)` (a superseded
+ * one only before it was superseded, R203), or undefined. CHOICE (R201): a VEN with an optOut
+ * period anywhere in an event's window is not available for that event.
+ */
+export function optOutDuring(ctx: VtnContext, venId: string, fromMs: number, toMs: number, options: OptAtOptions = {}): OptView | undefined {
+  return listViews(ctx, venId).find((x) => {
+    if (x.optType !== 'optOut' || !isVenSchedule(x, options)) return false;
+    const to = x.supersededAt === undefined ? toMs : Math.min(toMs, x.supersededAt);
+    return x.windows.some((w) => w.startMs < to && (w.endMs === undefined || w.endMs > fromMs));
+  });
+}
+
 export function createOptApi(ctx: VtnContext): OptApi {
-  const list = (venId: string): OptView[] => {
-    const out: OptView[] = [];
-    for (const o of listStored(ctx, venId)) for (const x of o.entries) out.push({ ...x, optId: o.optId, venId });
-    return out.sort((a, b) => a.createdAt - b.createdAt);
-  };
+  const list = (venId: string): OptView[] => listViews(ctx, venId);
   const at = (venId: string, time: Date | number, options: OptAtOptions = {}): OptView[] => {
     const t = toMs(time);
     return list(venId).filter(
       (x) =>
-        x.eventId === undefined &&
-        x.resources.length === 0 &&
-        x.deviceClass.length === 0 &&
+        isVenSchedule(x, options) &&
         (x.supersededAt === undefined || t < x.supersededAt) &&
-        (x.marketContext === undefined || (options.marketContext !== undefined && sameContext(x.marketContext, options.marketContext))) &&
         x.windows.some((w) => t >= w.startMs && (w.endMs === undefined || t < w.endMs)),
     );
   };
@@ -285,5 +311,6 @@ export function createOptApi(ctx: VtnContext): OptApi {
     list,
     at,
     availableAt: (venId, time, options) => !at(venId, time, options).some((x) => x.optType === 'optOut'),
+    availableDuring: (venId, from, to, options) => optOutDuring(ctx, venId, toMs(from), toMs(to), options) === undefined,
   };
 }

@@ -193,7 +193,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
         // R406: per-event state is reset, not dropped: the VEN stays targeted by its events.
         for (const row of q('SELECT data FROM event_vens WHERE ven_id = ?').all(venId) as Row[]) {
           const s = JSON.parse(row.data as string) as EventVenState;
-          const reset: EventVenState = { ...s, optType: undefined, optModificationNumber: undefined, optAt: undefined, optRequestId: undefined, cancelAcked: false, cancelDeliveries: 0, lastDeliveredAt: undefined };
+          const reset: EventVenState = { ...s, optType: undefined, optModificationNumber: undefined, optAt: undefined, optReason: undefined, optRequestId: undefined, cancelAcked: false, cancelDeliveries: 0, lastDeliveredAt: undefined };
           q('UPDATE event_vens SET data = ? WHERE event_id = ? AND ven_id = ?').run(JSON.stringify(reset), s.eventId, venId);
         }
       });

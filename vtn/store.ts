@@ -67,6 +67,8 @@ export interface EventVenState {
   readonly optType: OptType | undefined;
   readonly optModificationNumber: number | undefined;
   readonly optAt: number | undefined;
+  /** Why the opt state is what it is, when the VTN set it (an availability schedule, R201) or oadrCreateOpt gave one. */
+  readonly optReason?: string | undefined;
   /** requestID the VEN echoed in its eventResponse (R42). */
   readonly optRequestId: string | undefined;
   /** The VEN acknowledged the cancellation (R36, R50). */

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Payload } from '../oadr/index.ts';
 import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './config.ts';
+import { startCancelResend } from './cancel-resend.ts';
 import { defaultIds, type VtnContext } from './context.ts';
 import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './dispatch.ts';
 import { VtnError } from './errors.ts';
@@ -104,6 +105,8 @@ export interface Vtn {
   adminUrl(): string | undefined;
   /** Handle one decoded VEN→VTN payload, whatever the transport (XMPP plugs in here); `peerFingerprint` turns on the venID binding (R517). */
   handle(payload: Payload, meta?: HandleMeta): DispatchResult;
+  /** One pass of the R52 timer now (it runs every poll frequency): re-queues unacknowledged cancellations for pull VENs; returns how many VENs. */
+  resendCancellations(): number;
   /** Start listening; resolves to the base URL, e.g. `http://127.0.0.1:41234`. */
   listen(options?: ListenOptions): Promise<string>;
   close(): Promise<void>;
@@ -193,6 +196,9 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     ...(options.xmlSignature === undefined || nonces === undefined ? {} : { xmlSignature: { ...options.xmlSignature, nonces } }),
   });
 
+  // R52: unacknowledged cancellations go to pull VENs again after a poll interval.
+  const cancelResend = startCancelResend(ctx);
+
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
 
@@ -246,6 +252,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       list: () => store.listCustomers(),
     },
     handle,
+    resendCancellations: () => cancelResend.tick(),
     async listen(o = {}) {
       const host = o.host ?? config.host;
       const port = o.port ?? config.port;
@@ -259,6 +266,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     async close() {
       if (closed) return;
       closed = true;
+      cancelResend.stop();
       for (const t of transports.values()) await t.close();
       await ops.close();
       await app.close();
