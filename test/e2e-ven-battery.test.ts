@@ -31,6 +31,7 @@ import { createVtn, SIGNAL_IDS, type Vtn } from '../vtn/index.ts';
 import type { LedgerEventView } from '../vtn/event-service.ts';
 import { openVtnLedger, type VtnLedger } from '../vtn/ledger-embedded.ts';
 import { createMappingLedgerPort } from '../vtn/ledger-mapping-port.ts';
+import { until } from './support/until.ts';
 
 const MIN = 60_000;
 const SLOT = 15 * MIN;
@@ -62,14 +63,6 @@ function createFakeClock(start: number): FakeClock {
 }
 
 /** Waits (real time, bounded) for something the network delivers; fails with `what` if it never comes. */
-async function until(what: string, check: () => boolean | Promise<boolean>, tries = 1000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 interface Stack {
   readonly dir: string;
   readonly clock: FakeClock;

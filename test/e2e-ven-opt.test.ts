@@ -12,17 +12,10 @@ import { createMemoryDevice, type MemoryDevice } from '../ven/testing/memory-dev
 import { VenError } from '../ven/errors.ts';
 import { createVen, type Ven } from '../ven/ven.ts';
 import { startTestVtn, type TestVtn } from '../vtn/testing/fake-ven.ts';
+import { until } from './support/until.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Rig {
   readonly vtn: TestVtn;

@@ -18,17 +18,10 @@ import { createVtn, type Vtn } from '../vtn/index.ts';
 import { recordingLogger, registerVen, ven as build } from '../vtn/testing/fake-ven.ts';
 import { createTlsFetch } from '../vtn/tls.ts';
 import { ensureVtnPki, type VtnPki } from '../vtn/tls-pki.ts';
+import { until } from './support/until.ts';
 
 const HOUR = 3_600_000;
 const REFUSED = 'XML_SIGNATURE_REFUSED';
-
-async function until(what: string, check: () => boolean, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** One push as the VTN sent it and as the VEN answered it. */
 interface Exchange {

@@ -20,17 +20,10 @@ import { createVen, type Ven } from '../ven/ven.ts';
 import { createVtn, type Vtn } from '../vtn/index.ts';
 import { ven as build } from '../vtn/testing/fake-ven.ts';
 import { ensureVtnPki, type VtnPki } from '../vtn/tls-pki.ts';
+import { until } from './support/until.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-
-async function until(what: string, check: () => boolean, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Rig {
   readonly pki: VtnPki;

@@ -5,6 +5,7 @@ import { decodeOadr, encodeOadr, type Payload } from '../oadr/index.ts';
 import { backoffDelay } from './backoff.ts';
 import { pushUrl } from './http-push.ts';
 import { registerVen, startTestVtn } from './testing/fake-ven.ts';
+import { until } from '../test/support/until.ts';
 
 interface Received {
   readonly path: string;
@@ -33,14 +34,6 @@ async function fakeVen(t: { after(fn: () => unknown): void }, answer: (p: Payloa
   return { received, base: `http://127.0.0.1:${port}/ven/` };
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-
 const FAST = { push: { initialBackoffMs: 10, maxBackoffMs: 40, jitter: 0.1, timeoutMs: 5000 } };
 
 test('§9.1.7 VTN: back-off waits ≈1 s ±10 %, doubling per failure, capped', () => {
@@ -64,9 +57,9 @@ test('R38+R301 VTN: a push VEN receives the VTN metadata at EiReport and events 
   );
   const { url, vtn, clock } = await startTestVtn(t, FAST);
   const a = await registerVen(url, 'ven-push', { pull: false, transportAddress: v.base });
-  await until(() => v.received.length === 1 && vtn.store.queueDepth(a.venId) === 0, 'the metadata push');
+  await until('the metadata push', () => v.received.length === 1 && vtn.store.queueDepth(a.venId) === 0);
   vtn.events.create({ eventId: 'ev-1', start: clock.now() + 3_600_000, slots: 2, perVenReductionW: { [a.venId]: 300 } });
-  await until(() => v.received.length === 2 && vtn.store.queueDepth(a.venId) === 0, 'the event push');
+  await until('the event push', () => v.received.length === 2 && vtn.store.queueDepth(a.venId) === 0);
   t.assert.deepEqual(v.received.map((r) => [r.path, r.payload.type]), [
     ['/ven/OpenADR2/Simple/2.0b/EiReport', 'RegisterReport'],
     ['/ven/OpenADR2/Simple/2.0b/EiEvent', 'DistributeEvent'],
@@ -90,11 +83,11 @@ test('§9.1.7 VTN: a push target answering 503 is retried until it answers 200; 
   const a = await registerVen(url, 'ven-flaky', { pull: false, transportAddress: flaky.base });
   const b = await registerVen(url, 'ven-healthy', { pull: false, transportAddress: healthy.base });
   vtn.events.create({ start: clock.now() + 3_600_000, slots: 1, perVenReductionW: { [a.venId]: 1, [b.venId]: 1 } });
-  await until(() => healthy.received.length === 2, 'the healthy VEN');
-  await until(() => flaky.received.length >= 4, 'retries to the flaky VEN');
+  await until('the healthy VEN', () => healthy.received.length === 2);
+  await until('retries to the flaky VEN', () => flaky.received.length >= 4);
   t.assert.equal(vtn.store.queueDepth(a.venId), 2);
   down = false;
-  await until(() => vtn.store.queueDepth(a.venId) === 0, 'the flaky VEN to catch up');
+  await until('the flaky VEN to catch up', () => vtn.store.queueDepth(a.venId) === 0);
   const delivered = flaky.received.slice(-2).map((r) => r.payload.type);
   t.assert.deepEqual(delivered, ['RegisterReport', 'DistributeEvent']);
 });
@@ -103,9 +96,9 @@ test('§9.1.5 VTN: a payload the VEN refuses with 406 is dropped, not resent unc
   const v = await fakeVen(t, (p) => ({ status: p.type === 'RegisterReport' ? 406 : 200 }));
   const { url, vtn } = await startTestVtn(t, FAST);
   const a = await registerVen(url, 'ven-406', { pull: false, transportAddress: v.base });
-  await until(() => vtn.store.queueDepth(a.venId) === 0, 'the refused payload to leave the queue');
+  await until('the refused payload to leave the queue', () => vtn.store.queueDepth(a.venId) === 0);
   vtn.vens.requestReregistration(a.venId);
-  await until(() => v.received.length === 2, 'the next payload');
+  await until('the next payload', () => v.received.length === 2);
   t.assert.deepEqual(v.received.map((r) => r.payload.type), ['RegisterReport', 'RequestReregistration']);
 });
 
@@ -117,8 +110,8 @@ test('R407 VTN: the VTN cancels a push VEN; its oadrCanceledPartyRegistration an
   );
   const { url, vtn } = await startTestVtn(t, FAST);
   const a = await registerVen(url, 'ven-push', { pull: false, transportAddress: v.base });
-  await until(() => vtn.store.queueDepth(a.venId) === 0, 'the metadata push');
+  await until('the metadata push', () => vtn.store.queueDepth(a.venId) === 0);
   vtn.vens.cancelRegistration(a.venId);
-  await until(() => vtn.vens.get(a.venId) === undefined, 'the VEN to be deleted');
+  await until('the VEN to be deleted', () => vtn.vens.get(a.venId) === undefined);
   t.assert.equal(v.received.at(-1)?.path, '/ven/OpenADR2/Simple/2.0b/EiRegisterParty');
 });

@@ -17,6 +17,7 @@ import { openVtnLedger } from './ledger-embedded.ts';
 import { createMappingLedgerPort } from './ledger-mapping-port.ts';
 import { startLedgerScheduler } from './ledger-scheduler.ts';
 import { call, createTestClock, post, registerVen, startTestVtn, ven } from './testing/fake-ven.ts';
+import { until } from '../test/support/until.ts';
 
 const V = '2.0b' as const;
 const MIN = 60_000;
@@ -40,14 +41,6 @@ function usage(venId: string, reportRequestId: string, fromMs: number, kw: numbe
     venId,
     reports: [{ dtstart: iso(fromMs), intervals, reportRequestId, reportSpecifierId: 'usage-spec', reportName: 'TELEMETRY_USAGE', createdDateTime: iso(fromMs + SLOT) }],
   };
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 const signal = (e: OadrEvent | undefined, id: string) => e?.signals.find((s) => s.signalId === id);

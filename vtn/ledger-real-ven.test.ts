@@ -17,19 +17,12 @@ import type { LedgerEventView } from './event-service.ts';
 import { openVtnLedger } from './ledger-embedded.ts';
 import { createMappingLedgerPort } from './ledger-mapping-port.ts';
 import { createTestClock, startTestVtn } from './testing/fake-ven.ts';
+import { until } from '../test/support/until.ts';
 
 const MIN = 60_000;
 const SLOT = 15 * MIN;
 const A = 'smartmeter:A';
 const START = Date.parse(`${EVENT_DAY}T15:00:00Z`); // 17:00 in Rome: slots 68–71
-
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 test('real VEN, pull: event with its OPR from the ledger, opt in, shed, minute telemetry → recordEnergy per slot → tokens', async (t) => {
   const dir = tempDataDir('oadr-vtn-realven-');

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { DeviceError } from './errors.ts';
 import { createMqttDevice } from './mqtt-device.ts';
@@ -11,18 +10,11 @@ import type { MqttInverterSim, MqttInverterSimOptions } from './mqtt-inverter-si
 import { mqttTopics, parseSetpoint } from './mqtt-protocol.ts';
 import { freePort, startMosquitto } from './testing/mosquitto.ts';
 import type { MosquittoBroker } from './testing/mosquitto.ts';
+import { until } from '../../test/support/until.ts';
 
 const LIMITS = { maxChargeW: 3000, maxDischargeW: 3000 };
 
 /** Waits (not a timing assertion) until `cond` holds; fails with `what` after 10 s. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (cond()) return;
-    await sleep(25);
-  }
-  assert.fail(`gave up waiting: ${what}`);
-}
-
 async function broker(t: TestContext): Promise<MosquittoBroker> {
   const b = await startMosquitto();
   t.after(() => b.stop());
@@ -78,8 +70,8 @@ test('the driver reconnects after the broker restarts and re-publishes the last 
   await dev.setPowerTarget(500);
   const before = sim.received().length;
   await b.restart(); // no persistence: the retained setpoint is gone with the old broker
-  await until(() => !dev.isConnected() || sim.received().length > before, 'driver noticed the restart');
-  await until(() => dev.isConnected(), 'driver reconnected');
+  await until('driver noticed the restart', () => !dev.isConnected() || sim.received().length > before);
+  await until('driver reconnected', () => dev.isConnected());
   // The sim reconnects too; the driver's re-published setpoint reaches it again, same seq.
   const again = await sim.nextSetpoint(before);
   t.assert.deepEqual([again.mode, again.mode === 'target' ? again.powerW : null, again.seq], ['target', 500, sim.received()[before - 1]!.seq]);
@@ -115,7 +107,7 @@ test('a local manual override shows as manualOverride; the Will marks a crashed 
   t.assert.deepEqual([r.powerW, r.manualOverride, r.targetW], [400, true, undefined]);
   t.assert.equal(dev.deviceStatus(), 'online');
   await sim.crash();
-  await until(() => dev.deviceStatus() === 'offline', 'Will delivered');
+  await until('Will delivered', () => dev.deviceStatus() === 'offline');
   const stale = await dev.read();
   t.assert.deepEqual([stale.powerW, stale.online], [400, false]);
 });
