@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createFabricLedger } from '../ledger-bridge/fabric-ledger.ts';
-import { benchIdentities, dayBefore, meterId, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
+import { benchIdentities, ms, percentile, recordEnergyWorkload, runConcurrent } from './support/ledger-load.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,22 +59,14 @@ const ledger = await createFabricLedger({
 });
 
 const meters = Math.ceil((TX + RATE * SECONDS) / DAYS) + 1;
-const today = Date.now();
-const day = (d: number) => dayBefore(today, d);
 
 
 try {
   console.log(`ledger through the Fabric Gateway: Node ${process.version}, connector → gRPC + TLS → ledger serve (child process) on ${address}`);
-  await ledger.submit(operator, 'enableRetailer', ['utility:1234']);
   let t0 = performance.now();
-  await runConcurrent(meters, 200, (i) => ledger.submit(retailer, 'enrolMeter', [meterId(i)]));
+  const nextRecord = await recordEnergyWorkload(ledger, { operator, retailer }, { meters, days: DAYS, enrolConcurrency: 200 });
   console.log(`set-up: ${meters} meters enrolled in ${ms(performance.now() - t0)}`);
 
-  let seq = 0;
-  const nextRecord = () => {
-    const k = seq++;
-    return ledger.submit(retailer, 'recordEnergy', [meterId(Math.floor(k / DAYS)), day(k % DAYS), profile(k)]);
-  };
   const h0 = await ledger.height();
   t0 = performance.now();
   const cpu0 = process.cpuUsage();

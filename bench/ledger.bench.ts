@@ -29,7 +29,7 @@ import { createEndorser } from '../ledger-bridge/endorser.ts';
 import { createMsps } from '../ledger-bridge/msp.ts';
 import { keyObjectOf, signLowS } from '../ledger-bridge/signer.ts';
 import { openStore } from '../ledger-bridge/store.ts';
-import { benchIdentities, dayBefore, meterId, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
+import { benchIdentities, dayBefore, meterId, recordEnergyWorkload, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
 
 const USAGE = `usage: node bench/ledger.bench.ts [options]
   --tx N            transactions of the saturation run (default 20000)
@@ -79,9 +79,8 @@ const day = (d: number) => dayBefore(today, d);
 
 
 console.log(`embedded ledger benchmark: Node ${process.version}, ${availableParallelism()} CPUs, data dir on ${tmpdir()}, batch ${JSON.stringify({ timeoutMs: args['timeout-ms'] ?? 'default' })}, endorsement workers ${args.workers ?? 'default'}`);
-await ledger.submit(operator, 'enableRetailer', ['utility:1234']);
 let t0 = performance.now();
-await runConcurrent(meters, 500, (i) => ledger.submit(retailer, 'enrolMeter', [meterId(i)]));
+const nextRecord = await recordEnergyWorkload(ledger, { operator, retailer }, { meters, days: DAYS, enrolConcurrency: 500 });
 console.log(`set-up: ${meters} meters enrolled through transactions in ${ms(performance.now() - t0)}`);
 
 // --- stage costs: CPU of one thread, one transaction at a time, no commit ------------------------------
@@ -113,11 +112,6 @@ if (STAGES > 0) {
 }
 
 // --- saturation ---------------------------------------------------------------------------------------
-let seq = 0;
-const nextRecord = () => {
-  const k = seq++;
-  return ledger.submit(retailer, 'recordEnergy', [meterId(Math.floor(k / DAYS)), day(k % DAYS), profile(k)]);
-};
 const h0 = await ledger.height();
 t0 = performance.now();
 const cpu0 = process.cpuUsage();

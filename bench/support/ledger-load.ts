@@ -37,3 +37,27 @@ export async function runConcurrent(n: number, concurrency: number, fn: (i: numb
     }),
   );
 }
+
+/** The part of a `Ledger` the workload needs (embedded or through the Fabric connector). */
+interface Submitter<I> {
+  submit(identity: I, fn: string, args: readonly string[]): Promise<unknown>;
+}
+
+/**
+ * Enables the retailer, enrols `meters` meters, and returns the generator of recordEnergy
+ * submissions: transaction k records day `k % days` (before today) of meter `k / days`.
+ */
+export async function recordEnergyWorkload<I>(
+  ledger: Submitter<I>,
+  ids: { readonly operator: I; readonly retailer: I },
+  o: { readonly meters: number; readonly days: number; readonly enrolConcurrency: number },
+): Promise<() => Promise<unknown>> {
+  await ledger.submit(ids.operator, 'enableRetailer', ['utility:1234']);
+  await runConcurrent(o.meters, o.enrolConcurrency, (i) => ledger.submit(ids.retailer, 'enrolMeter', [meterId(i)]));
+  const today = Date.now();
+  let seq = 0;
+  return () => {
+    const k = seq++;
+    return ledger.submit(ids.retailer, 'recordEnergy', [meterId(Math.floor(k / o.days)), dayBefore(today, k % o.days), profile(k)]);
+  };
+}
