@@ -12,7 +12,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, X509Certifi
 import { SignedXml } from 'xml-crypto';
 import { NS } from './namespaces.ts';
 import { C14N, DIGEST_SHA256, signatureAlgorithmRegistry, signatureMethodFor } from './signature-algorithms.ts';
-import { OadrSignatureError, SignatureErrorCode } from './signature-errors.ts';
+import { OadrSignatureError, SignatureErrorCode } from './errors.ts';
 import { escapeXmlAttr, escapeXmlText, parseXml, type XmlElement } from './xml.ts';
 
 export interface SignOptions {

@@ -32,7 +32,7 @@ import {
   signatureAlgorithmRegistry,
 } from './signature-algorithms.ts';
 import { domChildren, parseDom, sameTree } from './signature-dom.ts';
-import { SignatureFailure, type SignatureFailureCode } from './signature-errors.ts';
+import { SignatureFailure, type SignatureFailureCode } from './errors.ts';
 import { normalizeDateTime } from './scalars.ts';
 import { parseXml, type ParseXmlOptions, type XmlElement } from './xml.ts';
 

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { encodeOadr } from './codec.ts';
 import { NS } from './namespaces.ts';
 import { C14N, DIGEST_SHA256, ECDSA_SHA256, ENVELOPED_SIGNATURE, RSA_SHA256 } from './signature-algorithms.ts';
-import { SignatureFailure } from './signature-errors.ts';
+import { SignatureFailure } from './errors.ts';
 import { createNonceCache } from './signature-nonce-cache.ts';
 import { signOadr } from './signature-sign.ts';
 import { verifyOadr, type VerifyResult } from './signature-verify.ts';

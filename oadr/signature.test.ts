@@ -13,7 +13,7 @@ import { validateXsdMany } from '../conformance/xsd.ts';
 import { decodeOadr, encodeOadr } from './codec.ts';
 import { NS } from './namespaces.ts';
 import { C14N, DIGEST_SHA256, ENVELOPED_SIGNATURE, ECDSA_SHA256, RSA_SHA1, RSA_SHA256, signatureAlgorithmRegistry } from './signature-algorithms.ts';
-import { OadrSignatureError, SignatureErrorCode, SignatureFailure, type SignatureFailureCode } from './signature-errors.ts';
+import { OadrSignatureError, SignatureErrorCode, SignatureFailure, type SignatureFailureCode } from './errors.ts';
 import { createNonceCache } from './signature-nonce-cache.ts';
 import { signOadr } from './signature-sign.ts';
 import { verifyOadr, type VerifyOptions, type VerifyResult } from './signature-verify.ts';

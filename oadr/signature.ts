@@ -6,5 +6,5 @@
 export { signOadr, type SignOptions } from './signature-sign.ts';
 export { DEFAULT_SIGNATURE_WINDOW_MS, verifyOadr, type RefusedSignature, type VerifiedSignature, type VerifyOptions, type VerifyResult } from './signature-verify.ts';
 export { createNonceCache, DEFAULT_NONCE_CACHE_ENTRIES, type NonceCache, type NonceCacheOptions } from './signature-nonce-cache.ts';
-export { OadrSignatureError, SignatureErrorCode, SignatureFailure, type SignatureErrorCodeValue, type SignatureFailureCode } from './signature-errors.ts';
+export { OadrSignatureError, SignatureErrorCode, SignatureFailure, type SignatureErrorCodeValue, type SignatureFailureCode } from './errors.ts';
 export { ECDSA_SHA256, RSA_SHA256 } from './signature-algorithms.ts';

@@ -59,7 +59,7 @@ export interface SignalInput {
 
 type PerSlot = readonly number[] | number;
 
-export interface CreateEventInput {
+export interface CreateEventInput extends EventDeliveryOptions {
   /** Default: the first configured program. */
   readonly programId?: string;
   readonly eventId?: string;
@@ -79,6 +79,10 @@ export interface CreateEventInput {
   readonly perVenSignals?: Readonly<Record<string, Readonly<Record<string, PerSlot>>>>;
   /** More targeted VENs, which get the signals' default values. */
   readonly venIds?: readonly string[];
+}
+
+/** How an event is delivered, whoever computes its values: the same options for both kinds of event. */
+export interface EventDeliveryOptions {
   readonly priority?: number;
   readonly testEvent?: boolean;
   readonly responseRequired?: ResponseRequired;
@@ -106,7 +110,7 @@ export type EventTargets = 'all' | { readonly customerIds: readonly string[] } |
  * A utility's request (admin `POST /api/v1/events`): a total reduction the ledger shares among the
  * targeted customers (notifyDRevent); each customer's VEN then receives its own OPR.
  */
-export interface LedgerEventInput {
+export interface LedgerEventInput extends EventDeliveryOptions {
   readonly programId?: string;
   readonly eventId?: string;
   readonly start: Date | number | string;
@@ -117,14 +121,6 @@ export interface LedgerEventInput {
   readonly reductionW: PerSlot;
   /** Default 'all'. */
   readonly targets?: EventTargets;
-  readonly priority?: number;
-  readonly testEvent?: boolean;
-  readonly responseRequired?: ResponseRequired;
-  readonly startAfterMs?: number;
-  readonly rampUpMs?: number;
-  readonly recoveryMs?: number;
-  readonly notificationMs?: number;
-  readonly vtnComment?: string;
 }
 
 /** A new total for an event from the ledger (a new contract version; before the event starts). */
