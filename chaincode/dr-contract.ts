@@ -12,6 +12,7 @@ import { createTx } from './tx-context.ts';
 import * as energy from './tx-energy.ts';
 import * as event from './tx-event.ts';
 import * as flex from './tx-flexibility.ts';
+import * as opt from './tx-opt.ts';
 import * as settlement from './tx-settlement.ts';
 
 export const CONTRACT_NAME = 'oadr.dr';
@@ -47,6 +48,10 @@ export class DrContract extends Contract {
   async cancelDRevent(ctx: Context, eventId: string): Promise<string> { return event.cancelDRevent(await createTx(ctx), eventId); }
   async queryDRevent(ctx: Context, eventId: string): Promise<string> { return event.queryDRevent(await createTx(ctx), eventId); }
   async queryLoadReduction(ctx: Context, eventId: string, meterId: string): Promise<string> { return event.queryLoadReduction(await createTx(ctx), eventId, meterId); }
+
+  async recordOptState(ctx: Context, eventId: string, meterId: string, optType: string, version: string, atMs: string): Promise<string> { return opt.recordOptState(await createTx(ctx), eventId, meterId, optType, version, atMs); }
+  async queryOptState(ctx: Context, eventId: string, meterId: string): Promise<string> { return opt.queryOptState(await createTx(ctx), eventId, meterId); }
+  async queryEventOpts(ctx: Context, eventId: string): Promise<string> { return opt.queryEventOpts(await createTx(ctx), eventId); }
 
   async evaluateAvailability(ctx: Context, eventId: string, meterIds: string): Promise<string> { return settlement.evaluateAvailability(await createTx(ctx), eventId, meterIds); }
   async getDRToken(ctx: Context, eventId: string, meterIds: string): Promise<string> { return settlement.getDRToken(await createTx(ctx), eventId, meterIds); }

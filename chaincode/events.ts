@@ -17,6 +17,7 @@ export const EVENT_DR_TOKENS_MINTED = 'DRTokensMinted';
 export const EVENT_TOKENS_REDEEMED = 'TokensRedeemed';
 export const EVENT_FLEXIBILITY_RECORDED = 'FlexibilityRecorded';
 export const EVENT_FLEXIBILITY_VALIDATED = 'FlexibilityValidated';
+export const EVENT_OPT_RECORDED = 'OptRecorded';
 
 export const CONTRACT_EVENTS = [
   EVENT_PROGRAM_UPDATED,
@@ -34,6 +35,7 @@ export const CONTRACT_EVENTS = [
   EVENT_TOKENS_REDEEMED,
   EVENT_FLEXIBILITY_RECORDED,
   EVENT_FLEXIBILITY_VALIDATED,
+  EVENT_OPT_RECORDED,
 ] as const;
 
 export type ContractEventName = (typeof CONTRACT_EVENTS)[number];

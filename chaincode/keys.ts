@@ -21,6 +21,7 @@
  *   reward    [eventId, shard]       settlement of the shard's settled customers (idempotency marker)
  *   supply                           total minted / redeemed (milli-tokens)
  *   flex      [claimId]              JRC EnergyFlex record (recorded, failed with reason, confirmed)
+ *   opt       [eventId, meterId]     a customer's opt answer to an event (one key each: no conflicts)
  */
 import type { ChaincodeStub } from 'fabric-shim-api';
 
@@ -36,6 +37,7 @@ export const KEY_ALLOCATION = 'allocation';
 export const KEY_REWARD = 'reward';
 export const KEY_SUPPLY = 'supply';
 export const KEY_FLEX = 'flex';
+export const KEY_OPT = 'opt';
 
 /** Customers per settlement shard (allocation and reward records), consecutive in id order. */
 export const SHARD_SIZE = 1000;
@@ -66,6 +68,7 @@ export function createKeys(stub: Pick<ChaincodeStub, 'createCompositeKey'>) {
     reward: (eventId: string, shard: number) => k(KEY_REWARD, [eventId, shardAttr(shard)]),
     supply: () => k(KEY_SUPPLY, []),
     flex: (claimId: string) => k(KEY_FLEX, [claimId]),
+    opt: (eventId: string, meterId: string) => k(KEY_OPT, [eventId, meterId]),
   };
 }
 

@@ -147,6 +147,37 @@ describe('event lifecycle (spec section 4)', () => {
     await refused(ledger, () => ledger.invoke(contract, id.operator, 'queryDRevent', ['nope'], at(after)), 'NOT_FOUND');
   });
 
+  test('opt answers (oadrCreatedEvent) are recorded per customer and version, idempotently, by the allowed callers only', async () => {
+    const ledger = await notified();
+    const opt = (who: typeof id.operator, meter: string, type: string, version: number, time = '18:10:00') =>
+      ledger.invoke(contract, who, 'recordOptState', ['ev-1', meter, type, String(version), String(Date.parse(`${eve}T${time}Z`))], at(eve, time));
+    const first = await opt(id.customer1, METER_1, 'optIn', 0);
+    assert.equal(first.event?.name, 'OptRecorded');
+    assert.equal(json(first).optType, 'optIn');
+    const again = await opt(id.customer1, METER_1, 'optIn', 0, '18:11:00');
+    assert.equal(json(again).unchanged, true);
+    assert.equal(again.event, undefined, 'the same answer again emits nothing');
+    assert.equal(json(await ledger.evaluate(contract, id.customer1, 'queryOptState', ['ev-1', METER_1], at(eve, '18:12:00'))).txId, first.txId, 'and writes nothing');
+    await opt(id.operator, METER_2, 'optOut', 0);
+    const all = json(await ledger.evaluate(contract, id.operator, 'queryEventOpts', ['ev-1'], at(eve, '18:20:00')));
+    assert.deepEqual(all.opts.map((o: { meterId: string; optType: string }) => [o.meterId, o.optType]), [[METER_1, 'optIn'], [METER_2, 'optOut']]);
+    await refused(ledger, () => ledger.evaluate(contract, id.customer1, 'queryEventOpts', ['ev-1'], at(eve, '18:20:00')), 'ACCESS_DENIED');
+    await refused(ledger, () => opt(id.customer1, METER_2, 'optOut', 0), 'ACCESS_DENIED');
+    await refused(ledger, () => opt(id.otherRetailer, METER_1, 'optOut', 0), 'ACCESS_DENIED');
+    await refused(ledger, () => opt(id.customer1, METER_1, 'maybe', 0), 'INVALID_ARGUMENT', /optType/);
+    await refused(ledger, () => opt(id.customer1, METER_1, 'optOut', 1), 'INVALID_ARGUMENT', /no version 1/);
+    await ledger.invoke(contract, id.retailer, 'enrolMeter', ['smartmeter:3'], at(eve, '18:30:00'));
+    await refused(ledger, () => opt(id.operator, 'smartmeter:3', 'optIn', 0), 'NOT_FOUND', /no allocation/);
+    await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[40,41]', '[500, 600]'], at(eve, '19:00:00'));
+    const changed = await opt(id.customer1, METER_1, 'optOut', 1, '19:05:00');
+    assert.equal(json(changed).version, 1);
+    await refused(ledger, () => opt(id.customer1, METER_1, 'optIn', 0, '19:06:00'), 'CONFLICT', /older/);
+    const history = ledger.history('\u0000opt\u0000ev-1\u0000smartmeter:20360162\u0000');
+    assert.equal(history.length, 2, 'the earlier answer stays in the key history');
+    await ledger.invoke(contract, id.operator, 'cancelDRevent', ['ev-1'], at(eve, '20:00:00'));
+    await refused(ledger, () => opt(id.customer1, METER_1, 'optIn', 1, '20:05:00'), 'CONFLICT', /cancelled/);
+  });
+
   test('status follows the transaction clock: notified → active → completed', async () => {
     const ledger = await notified();
     const status = async (ts: { timestamp: Date }) => json(await ledger.evaluate(contract, id.customer1, 'queryDRevent', ['ev-1'], ts)).status;

@@ -112,6 +112,16 @@ describe('mapping on the embedded ledger', () => {
     const m = await mapping.notifyEvent({ eventId: 'ev-x', startMs: START + 4 * SLOT, slots: 2, reductionW: 200, meterIds: [A, B] });
     const v1 = await mapping.modifyEvent('ev-x', [500, 100]);
     assert.equal(v1.version, m.version + 1);
+    // Opt answers: a cancellation's modificationNumber maps to the last contract version; the same
+    // answer twice is one transaction; events and meters the ledger does not know need none.
+    const opted = await mapping.recordOpt({ eventId: 'ev-x', meterId: A, optType: 'optOut', modificationNumber: 5, atMs: now });
+    assert.equal(opted?.unchanged, false);
+    assert.equal((await mapping.recordOpt({ eventId: 'ev-x', meterId: A, optType: 'optOut', modificationNumber: 1, atMs: now }))?.unchanged, true);
+    const onLedger = JSON.parse(await ledger.evaluate(ids.operator, 'queryOptState', ['ev-x', A])) as { version: number; optType: string; txId: string };
+    assert.deepEqual([onLedger.version, onLedger.optType, onLedger.txId], [1, 'optOut', opted?.txId]);
+    assert.equal(await mapping.recordOpt({ eventId: 'not-on-ledger', meterId: A, optType: 'optIn', modificationNumber: 0, atMs: now }), undefined);
+    assert.equal(await mapping.recordOpt({ eventId: 'ev-x', meterId: NEWCOMER, optType: 'optIn', modificationNumber: 0, atMs: now }), undefined);
+    await assert.rejects(mapping.recordOpt({ eventId: 'ev-x', meterId: A, optType: 'optIn', modificationNumber: 0, atMs: now }), (e: unknown) => e instanceof MappingError && e.code === 'NOT_ALLOWED');
     assert.deepEqual([0, 1].map((i) => (v1.oprByMeter.get(A)?.[i] ?? 0) + (v1.oprByMeter.get(B)?.[i] ?? 0)), [500, 100]);
     await mapping.cancelEvent('ev-x');
     await mapping.cancelEvent('ev-x');

@@ -74,6 +74,15 @@ export interface EventAllocation {
   readonly txId: string;
 }
 
+export interface OptAnswer {
+  readonly eventId: string;
+  readonly meterId: string;
+  readonly optType: 'optIn' | 'optOut';
+  /** The OpenADR modificationNumber answered; a cancellation's higher number maps to the last contract version. */
+  readonly modificationNumber: number;
+  readonly atMs: number;
+}
+
 export interface TelemetryReading {
   readonly meterId: string;
   /** The report's rID (a series never repeats a start time). */
@@ -118,6 +127,12 @@ export interface LedgerMapping {
   notifyEvent(request: EventRequest): Promise<EventAllocation>;
   modifyEvent(eventId: string, reductionW: number | readonly number[]): Promise<EventAllocation>;
   cancelEvent(eventId: string): Promise<void>;
+  /**
+   * A customer's opt answer (oadrCreatedEvent / oadrCreateOpt for an event) → `recordOptState`.
+   * Resolves `undefined` without a transaction when the event was not notified through this mapping
+   * or the meter has no allocation in it (nothing on the ledger to answer to).
+   */
+  recordOpt(opt: OptAnswer): Promise<{ readonly txId: string; readonly unchanged: boolean } | undefined>;
   recordTelemetry(readings: readonly TelemetryReading[]): Promise<TelemetryResult>;
   /** Records the partial slots of `day` (for the given meters, or all). */
   closeDay(day: string, meterIds?: readonly string[]): Promise<FlushResult>;
@@ -215,6 +230,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
   let retailerReady: Promise<void> | undefined;
   const meters = new Map<string, Promise<void>>();
   let flushChain: Promise<unknown> = Promise.resolve();
+  const optChains = new Map<string, Promise<void>>();
 
   const submit = async (identity: LedgerIdentity, fn: string, args: readonly string[]) => {
     for (let attempt = 1; ; attempt++) {
@@ -477,6 +493,29 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         if (onLedger.status !== 'cancelled') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
       }
       store.putEvent({ ...e, status: 'cancelled' });
+    },
+
+    recordOpt(opt) {
+      const e = store.getEvent(opt.eventId);
+      if (e === undefined || e.oprByMeter[opt.meterId] === undefined) return Promise.resolve(undefined);
+      const version = Math.min(opt.modificationNumber, e.version);
+      const args = [opt.eventId, opt.meterId, opt.optType, String(version), String(Math.trunc(opt.atMs))];
+      // One customer's answers reach the ledger in the order they were given.
+      const key = `${opt.eventId}\u0000${opt.meterId}`;
+      const run = (optChains.get(key) ?? Promise.resolve()).then(async () => {
+        try {
+          const r = await submit(operator, 'recordOptState', args);
+          return { txId: r.txId, unchanged: json<{ unchanged: boolean }>(r.result).unchanged };
+        } catch (err) {
+          throw contractCodeOf(err) === 'CONFLICT' ? new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err }) : ledgerFailure(`recording the opt answer of ${opt.meterId} to ${opt.eventId}`, err);
+        }
+      });
+      const tail = run.then(() => undefined, () => undefined);
+      optChains.set(key, tail);
+      void tail.then(() => {
+        if (optChains.get(key) === tail) optChains.delete(key);
+      });
+      return run;
     },
 
     async recordTelemetry(readings) {

@@ -137,6 +137,10 @@ test('issue 5 flow over HTTP, pull and push: per-customer OPR from the ledger, t
   // createdEvent: A opts in, B opts out.
   t.assert.equal((await call(url, 'EiEvent', ven.createdEvent(a.venId, [{ eventId, modificationNumber: 0, optType: 'optIn' }]), 'Response')).response.code, 200);
   t.assert.equal((await call(url, 'EiEvent', ven.createdEvent(b.venId, [{ eventId, modificationNumber: 0, optType: 'optOut' }]), 'Response')).response.code, 200);
+  // …and the answers are on the ledger (recordOptState), as the architecture's event path says.
+  const optsOnLedger = async () => (JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryEventOpts', [eventId])) as { opts: { meterId: string; optType: string }[] }).opts;
+  await until('opt answers on the ledger', async () => (await optsOnLedger()).length === 2);
+  t.assert.deepEqual((await optsOnLedger()).map((o) => [o.meterId, o.optType]), [[A, 'optIn'], [B, 'optOut']]);
 
   // Telemetry every minute during the event: A at 0.1 kW (it reduced), B at 1.5 kW (it did not).
   const recorded = async (meterId: string, slot: number) =>

@@ -1,8 +1,8 @@
 /**
  * `LedgerPort` over the ledger-bridge mapping: the VTN speaks of customers, the contract of meters
  * (customer = meter unless the customer record names its `meterId`). Telemetry arrives as W or Wh
- * (SI scale applied by the report service) and becomes `recordEnergy` of complete slots; the opt
- * state has no contract transaction, so it stays in the VTN store (logged here).
+ * (SI scale applied by the report service) and becomes `recordEnergy` of complete slots; opt answers
+ * to ledger events become `recordOptState` (the VTN store keeps them too).
  */
 import type { Ledger } from '../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../ledger-bridge/index.ts';
@@ -77,8 +77,9 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async recordOpt(opt) {
-      // The contract has no opt transaction (docs/contract.md); the VTN store keeps the opt state.
-      log.debug({ eventId: opt.eventId, customerId: opt.customerId, optType: opt.optType }, 'opt state kept in the VTN store (no contract transaction for it)');
+      const r = await mapping.recordOpt({ eventId: opt.eventId, meterId: meterOf(opt.customerId), optType: opt.optType, modificationNumber: opt.modificationNumber, atMs: opt.at });
+      if (r === undefined) log.debug({ eventId: opt.eventId, customerId: opt.customerId }, 'opt answer not for a ledger allocation; kept in the VTN store only');
+      else if (!r.unchanged) log.debug({ eventId: opt.eventId, customerId: opt.customerId, optType: opt.optType, txId: r.txId }, 'opt answer on the ledger');
     },
 
     async recordTelemetry(points: readonly TelemetryPoint[]) {
