@@ -204,4 +204,14 @@ describe('mapping on the embedded ledger', () => {
     assert.equal(await ledger.height(), height);
     assert.equal(await mapping.balanceMilli(A), ra);
   });
+
+  test('program parameters: read, changed by the operator identity, invalid ones refused as INVALID_REQUEST', async () => {
+    const before = await mapping.programParams();
+    assert.equal(before.tokenRateMilli, 1000);
+    const after = await mapping.setProgramParams({ tokenRateMilli: 1500 });
+    assert.equal(after.tokenRateMilli, 1500);
+    assert.equal(after.baselineY, before.baselineY, 'the others stay');
+    await assert.rejects(mapping.setProgramParams({ noSuchParameter: 1 }), (e: unknown) => e instanceof MappingError && e.code === 'INVALID_REQUEST');
+    await mapping.setProgramParams({ tokenRateMilli: before.tokenRateMilli as number });
+  });
 });

@@ -146,6 +146,10 @@ export interface LedgerMapping {
   /** The contract's baseline record of a meter for a day (`found: false` when none). */
   baseline(meterId: string, day: string): Promise<Record<string, unknown>>;
   event(eventId: string): MappedEvent | undefined;
+  /** The contract's program parameters (queryProgramParams). */
+  programParams(): Promise<Record<string, unknown>>;
+  /** setProgramParams (the system operator); the parameters after the change. */
+  setProgramParams(params: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>>;
   /** The contract's day and slot of an instant. */
   slotOf(ms: number): Promise<{ readonly day: string; readonly slot: number }>;
 }
@@ -516,6 +520,21 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         if (optChains.get(key) === tail) optChains.delete(key);
       });
       return run;
+    },
+
+    programParams: async () => json<Record<string, unknown>>(await ledger.evaluate(operator, 'queryProgramParams', [])),
+
+    async setProgramParams(changes) {
+      try {
+        await submit(operator, 'setProgramParams', [JSON.stringify(changes)]);
+      } catch (err) {
+        const code = contractCodeOf(err);
+        if (code === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
+        if (code === 'CONFLICT') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
+        throw ledgerFailure('setting the program parameters', err);
+      }
+      grid = undefined; // the time zone or slots per day may have changed
+      return json<Record<string, unknown>>(await ledger.evaluate(operator, 'queryProgramParams', []));
     },
 
     async recordTelemetry(readings) {

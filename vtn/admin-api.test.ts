@@ -172,3 +172,61 @@ test('admin port: with adminPort the API, docs and metrics move to their own ser
   t.assert.equal((await api(url, 'GET', '/healthz', { token: null })).status, 200);
   t.assert.equal((await api(admin, 'GET', '/healthz', { token: null })).status, 200);
 });
+
+test('admin programs: create (201), validated (400/422), duplicate (409), change (operator only), used by new events, kept across a restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vtn-programs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = { dataDir: dir, registrationPolicy: 'enrolled-only' as const, programs: [{ id: 'default' }, { id: 'peak', priority: 2 }] };
+  const first = await startTestVtn(t, config, { adminToken: TOKEN });
+  const url = first.url;
+  const created = await api(url, 'POST', '/api/v1/programs', { body: { id: 'winter', marketContext: 'http://utility.example/programs/winter', signals: ['LOAD_DISPATCH', 'SIMPLE'], simpleLevel: 2 } });
+  t.assert.equal(created.status, 201, created.text);
+  t.assert.deepEqual([created.json?.slotMs, created.json?.priority, created.json?.simpleLevel], [900_000, 1, 2], 'defaults filled in');
+  t.assert.equal((await api(url, 'POST', '/api/v1/programs', { body: { id: 'winter' } })).status, 409);
+  t.assert.equal((await api(url, 'POST', '/api/v1/programs', { body: { id: 'bad id!' } })).status, 400);
+  t.assert.equal((await api(url, 'POST', '/api/v1/programs', { body: { id: 'x', signals: ['PRICE'] } })).status, 400);
+  const notUri = await api(url, 'POST', '/api/v1/programs', { body: { id: 'x', marketContext: 'not a uri' } });
+  t.assert.equal(notUri.status, 422);
+  assert.match(String(notUri.json?.detail), /marketContext must be an absolute URI/);
+  t.assert.equal((await api(url, 'POST', '/api/v1/programs', { body: { id: 'x', marketContext: 'http://utility.example/programs/winter' } })).status, 422, 'one market context per program');
+  t.assert.equal((await api(url, 'POST', '/api/v1/programs', { body: { id: 'x', reportGranularityMs: 1500 } })).status, 422, 'whole seconds');
+  const ro = (await api(url, 'POST', '/api/v1/tokens', { body: { role: 'read-only', name: 'ro' } })).json?.token as string;
+  t.assert.equal((await api(url, 'PUT', '/api/v1/programs/winter', { token: ro, body: { priority: 3 } })).status, 403);
+  const changed = await api(url, 'PUT', '/api/v1/programs/peak', { body: { notificationMs: 600_000 } });
+  t.assert.equal(changed.status, 200, changed.text);
+  t.assert.deepEqual([changed.json?.priority, changed.json?.notificationMs], [2, 600_000], 'the other fields stay');
+  t.assert.equal((await api(url, 'PUT', '/api/v1/programs/nope', { body: { priority: 3 } })).status, 404);
+  // A new event of the program carries its market context and SIMPLE level.
+  await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'c1', venName: 'house-1', programId: 'winter' } });
+  const { venId } = await registerVen(url, 'house-1');
+  const start = new Date(first.clock.now() + 3_600_000).toISOString();
+  const ev = await api(url, 'POST', '/api/v1/events', { body: { eventId: 'w-1', programId: 'winter', start, slots: 1, perVenReductionW: { [venId]: 300 } } });
+  t.assert.equal(ev.status, 201, ev.text);
+  const view = (await api(url, 'GET', '/api/v1/events/w-1')).json as { event: { marketContext: string }; vens: Array<{ values: Record<string, number[]> }> };
+  t.assert.equal(view.event.marketContext, 'http://utility.example/programs/winter');
+  t.assert.deepEqual(view.vens[0]?.values.simple, [2]);
+  await first.vtn.close();
+  // After a restart: the created program and the change to the configured one are still there.
+  const second = await startTestVtn(t, config, { adminToken: TOKEN });
+  const list = (await api(second.url, 'GET', '/api/v1/programs')).json as unknown as Array<{ id: string; notificationMs: number }>;
+  t.assert.deepEqual(list.map((p) => p.id), ['default', 'peak', 'winter']);
+  t.assert.equal(list.find((p) => p.id === 'peak')?.notificationMs, 600_000);
+  t.assert.equal(second.vtn.programs.defaultProgram().id, 'default');
+});
+
+test('admin contract parameters: GET / PUT /api/v1/ledger/params go to the ledger port (operator only); 501 without it', async (t) => {
+  const calls: Array<Readonly<Record<string, unknown>>> = [];
+  let params: Record<string, unknown> = { X: 21, Y: 30 };
+  const bare: LedgerPort = { notifyEvent: async () => new Map(), recordOpt: async () => {}, recordTelemetry: async () => {} };
+  const none = await startTestVtn(t, {}, { adminToken: TOKEN, ledger: bare });
+  t.assert.equal((await api(none.url, 'GET', '/api/v1/ledger/params')).status, 501);
+  const port: LedgerPort = { ...bare, contractParams: async () => params, setContractParams: async (p) => { calls.push(p); params = { ...params, ...p }; return params; } };
+  const { url } = await startTestVtn(t, {}, { adminToken: TOKEN, ledger: port });
+  t.assert.deepEqual((await api(url, 'GET', '/api/v1/ledger/params')).json, { X: 21, Y: 30 });
+  const put = await api(url, 'PUT', '/api/v1/ledger/params', { body: { X: 10 } });
+  t.assert.equal(put.status, 200, put.text);
+  t.assert.deepEqual([calls, put.json], [[{ X: 10 }], { X: 10, Y: 30 }]);
+  t.assert.equal((await api(url, 'PUT', '/api/v1/ledger/params', { body: {} })).status, 400);
+  const ro = (await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'r' } })).json?.token as string;
+  t.assert.equal((await api(url, 'PUT', '/api/v1/ledger/params', { token: ro, body: { X: 5 } })).status, 403);
+});

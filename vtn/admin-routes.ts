@@ -6,11 +6,12 @@
  */
 import type { LedgerPort } from './ledger-port.ts';
 import type { Logger } from './logger.ts';
-import type { VtnConfig } from './config.ts';
+import { PROGRAM_ID, PROGRAM_SIGNALS, type ProgramConfig, type ProgramConfigInput, type VtnConfig } from './config.ts';
 import { ADMIN_ROLES, createAdminToken, type Permission } from './auth.ts';
 import { VtnError } from './errors.ts';
 import type { CreateEventInput, EventsApi, LedgerEventInput, ModifyEventInput } from './event-service.ts';
 import type { OptApi } from './opt-service.ts';
+import type { ProgramsApi } from './programs.ts';
 import type { ReportsApi } from './report-service.ts';
 import type { AdminRole, AdminTokenRecord, CustomerRecord, VtnStore } from './store.ts';
 import type { CustomersApi, VensApi } from './vtn.ts';
@@ -22,6 +23,7 @@ export interface AdminVtn {
   readonly customers: CustomersApi;
   readonly reports: ReportsApi;
   readonly opt: OptApi;
+  readonly programs: ProgramsApi;
 }
 
 export interface AdminDeps {
@@ -79,6 +81,19 @@ const customerFields = {
   fingerprint: { type: 'string', minLength: 1, maxLength: 200, description: 'SHA-256 certificate fingerprint (§10.5.1)' },
   retailer: id,
   programId: id,
+} as const;
+
+const ms = (description: string, minimum = 0) => ({ type: 'integer', minimum, description }) as const;
+const programFields = {
+  marketContext: { type: 'string', minLength: 1, maxLength: 2000, description: 'emix:marketContext of the events (an absolute URI); default http://oadr-ledger.local/programs/{id}' },
+  slotMs: ms('length of one event interval (default 900000 = 15 min)', 1000),
+  notificationMs: ms('x-eiNotification of the events (R105)'),
+  rampUpMs: ms('x-eiRampUp: the event is near this long before dtstart (R13)'),
+  priority: { type: 'integer', minimum: 0, description: 'default event priority (1 highest, 0 none)' },
+  signals: { type: 'array', minItems: 1, items: { type: 'string', enum: [...PROGRAM_SIGNALS] }, description: 'signals sent for a customer’s load reduction' },
+  simpleLevel: { type: 'integer', minimum: 0, maximum: 3, description: 'SIMPLE level during the event' },
+  reportGranularityMs: ms('telemetry granularity requested (R317), whole seconds', 1000),
+  reportBackDurationMs: ms('reportBackDuration requested (R324), whole seconds', 1000),
 } as const;
 
 export const SCHEMAS = {
@@ -150,6 +165,9 @@ export const SCHEMAS = {
       modificationReason: { type: 'string', maxLength: 1000 },
     },
   },
+  programCreate: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', pattern: PROGRAM_ID.source }, ...programFields } },
+  programUpdate: { type: 'object', additionalProperties: false, minProperties: 1, properties: programFields },
+  contractParams: { type: 'object', minProperties: 1, description: 'the parameters to change, named as queryProgramParams returns them' },
   eventCancel: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
   reportCancel: { type: 'object', additionalProperties: false, properties: { reportToFollow: { type: 'boolean' }, piggyback: { type: 'boolean' } } },
   tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 } } },
@@ -190,8 +208,8 @@ type CustomerBody = Partial<Record<keyof typeof customerFields, string>>;
 
 /** Enrol or update: the VTN's checks (one VEN name per customer), then the admin fields kept with it. */
 function saveCustomer(deps: AdminDeps, customerId: string, body: CustomerBody): CustomerRecord {
-  if (body.programId !== undefined && !deps.config.programs.some((p) => p.id === body.programId)) {
-    throw new VtnError('INVALID_ARGUMENT', `unknown program '${body.programId}'; configure it under programs`);
+  if (body.programId !== undefined && deps.vtn().programs.get(body.programId) === undefined) {
+    throw new VtnError('INVALID_ARGUMENT', `unknown program '${body.programId}'; list the programs (GET /api/v1/programs) or create it`);
   }
   const before = deps.store.getCustomer(customerId);
   const keep = <K extends keyof CustomerBody>(k: K): string | undefined => body[k] ?? (before?.[k] as string | undefined);
@@ -222,7 +240,8 @@ function createEvent(deps: AdminDeps, body: EventBody): unknown {
   }
   let slots = rest.slots as number | undefined;
   if (slots === undefined && typeof rest.durationMinutes === 'number') {
-    const program = deps.config.programs.find((p) => p.id === rest.programId) ?? deps.config.programs[0];
+    const programs = deps.vtn().programs;
+    const program = (typeof rest.programId === 'string' ? programs.get(rest.programId) : undefined) ?? programs.defaultProgram();
     const slotMin = (program?.slotMs ?? 900_000) / 60_000;
     if (rest.durationMinutes % slotMin !== 0) throw new VtnError('INVALID_ARGUMENT', `durationMinutes must be a whole number of ${slotMin}-minute slots`);
     slots = rest.durationMinutes / slotMin;
@@ -244,14 +263,30 @@ function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unkn
 // ---- the routes ----------------------------------------------------------------------------
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
-  { method: 'GET', url: '/programs', tag: 'programs', summary: 'List the programs (market context, slot, signals, report settings)', permission: 'read', handler: (d) => d.config.programs },
+  { method: 'GET', url: '/programs', tag: 'programs', summary: 'List the programs (market context, slot, signals, report settings)', permission: 'read', handler: (d) => d.vtn().programs.list() },
+  {
+    method: 'POST', url: '/programs', tag: 'programs', summary: 'Create a program (kept in the VTN store; applies to events created afterwards)', permission: 'operate', body: SCHEMAS.programCreate, status: 201,
+    handler: (d, r) => d.vtn().programs.create(r.body as ProgramConfigInput),
+  },
   {
     method: 'GET', url: '/programs/:programId', tag: 'programs', summary: 'One program', permission: 'read', params: params('programId'),
     handler: (d, r) => {
-      const p = d.config.programs.find((x) => x.id === r.params.programId);
-      if (p === undefined) throw new VtnError('NOT_FOUND', `no program '${r.params.programId ?? ''}'; programs are configured in the config file`);
+      const p = d.vtn().programs.get(r.params.programId as string);
+      if (p === undefined) throw new VtnError('NOT_FOUND', `no program '${r.params.programId ?? ''}'; list the programs to find its id`);
       return p;
     },
+  },
+  {
+    method: 'PUT', url: '/programs/:programId', tag: 'programs', summary: "Change a program (fields given replace the stored ones; events created afterwards use them)", permission: 'operate', params: params('programId'), body: SCHEMAS.programUpdate,
+    handler: (d, r) => d.vtn().programs.update(r.params.programId as string, r.body as Partial<ProgramConfig>),
+  },
+  {
+    method: 'GET', url: '/ledger/params', tag: 'ledger', summary: "The contract's program parameters (Y, X, β, σ, α, ε, token rate, time zone, slots per day)", permission: 'read',
+    handler: (d) => needLedger(d, 'contractParams')(),
+  },
+  {
+    method: 'PUT', url: '/ledger/params', tag: 'ledger', summary: "Change the contract's program parameters (setProgramParams on the ledger; the contract validates them)", permission: 'operate', body: SCHEMAS.contractParams,
+    handler: (d, r) => needLedger(d, 'setContractParams')(r.body as Record<string, unknown>),
   },
 
   { method: 'GET', url: '/customers', tag: 'customers', summary: 'List the enrolled customers', permission: 'read', handler: (d) => d.store.listCustomers() },

@@ -76,6 +76,8 @@ export type ProgramConfigInput = Partial<ProgramConfig> & { readonly id: string 
 
 export const DEFAULT_PROGRAM_ID = 'default';
 export const DEFAULT_SLOT_MS = 15 * 60_000;
+/** What a program id may be (it appears in URLs and market contexts). */
+export const PROGRAM_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 
 const DEFAULTS: Omit<VtnConfig, 'programs' | 'push'> = {
   vtnId: 'oadr-ledger-vtn',
@@ -112,58 +114,64 @@ function bad(key: string, what: string): never {
   throw new VtnError('INVALID_CONFIG', `VTN configuration: ${key} ${what}; fix it in the config file, the OADR_* environment or the flags`);
 }
 
-function checkKeys(obj: object, allowed: readonly string[], where: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) bad(`${where}${k}`, `is not a known option (known: ${allowed.join(', ')})`);
+/** Reports an invalid value: `bad` for the configuration; the admin API passes its own. */
+export type Complain = (key: string, what: string) => never;
+
+function checkKeys(obj: object, allowed: readonly string[], where: string, fail: Complain = bad): void {
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) fail(`${where}${k}`, `is not a known option (known: ${allowed.join(', ')})`);
 }
 
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
-function int(v: unknown, key: string, min: number, max?: number): number {
-  if (!isInt(v, min, max)) bad(key, `must be an integer ≥ ${min}${max === undefined ? '' : ` and ≤ ${max}`}, got ${JSON.stringify(v)}`);
+function int(v: unknown, key: string, min: number, max?: number, fail: Complain = bad): number {
+  if (!isInt(v, min, max)) fail(key, `must be an integer ≥ ${min}${max === undefined ? '' : ` and ≤ ${max}`}, got ${JSON.stringify(v)}`);
   return v;
 }
 
-function wholeSeconds(v: unknown, key: string): number {
-  const n = int(v, key, 1000);
-  if (n % 1000 !== 0) bad(key, `must be whole seconds in ms (OpenADR durations have no fractions, R1), got ${n}`);
+function wholeSeconds(v: unknown, key: string, fail: Complain = bad): number {
+  const n = int(v, key, 1000, undefined, fail);
+  if (n % 1000 !== 0) fail(key, `must be whole seconds in ms (OpenADR durations have no fractions, R1), got ${n}`);
   return n;
 }
 
-function text(v: unknown, key: string, pattern?: RegExp): string {
-  if (typeof v !== 'string' || v.length === 0 || (pattern !== undefined && !pattern.test(v))) bad(key, `must be a non-empty string${pattern === undefined ? '' : ` matching ${pattern}`}, got ${JSON.stringify(v)}`);
+function text(v: unknown, key: string, pattern?: RegExp, fail: Complain = bad): string {
+  if (typeof v !== 'string' || v.length === 0 || (pattern !== undefined && !pattern.test(v))) fail(key, `must be a non-empty string${pattern === undefined ? '' : ` matching ${pattern}`}, got ${JSON.stringify(v)}`);
   return v;
 }
 
-function resolveProgram(p: ProgramConfigInput, i: number): ProgramConfig {
-  const where = `programs[${i}].`;
-  if (p === null || typeof p !== 'object') bad(`programs[${i}]`, 'must be an object');
-  checkKeys(p, Object.keys(programDefaults('x')), where);
-  const id = text(p.id, `${where}id`, /^[A-Za-z0-9._~-]{1,64}$/);
+/**
+ * One program validated, defaults filled in, frozen. `where` names it in errors (`programs[0].` for
+ * the configuration); the admin API validates its program bodies with this too.
+ */
+export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail: Complain = bad): ProgramConfig {
+  if (p === null || typeof p !== 'object') fail(where === '' ? 'program' : where.slice(0, -1), 'must be an object');
+  checkKeys(p, Object.keys(programDefaults('x')), where, fail);
+  const id = text(p.id, `${where}id`, PROGRAM_ID, fail);
   const d = programDefaults(id);
   const signals = p.signals ?? d.signals;
   if (!Array.isArray(signals) || signals.length === 0 || signals.some((s) => !PROGRAM_SIGNALS.includes(s))) {
-    bad(`${where}signals`, `must be a non-empty list of ${PROGRAM_SIGNALS.join(', ')}`);
+    fail(`${where}signals`, `must be a non-empty list of ${PROGRAM_SIGNALS.join(', ')}`);
   }
   let marketContext = d.marketContext;
   if (p.marketContext !== undefined) {
-    marketContext = text(p.marketContext, `${where}marketContext`);
+    marketContext = text(p.marketContext, `${where}marketContext`, undefined, fail);
     try {
       new URL(marketContext);
     } catch {
-      bad(`${where}marketContext`, `must be an absolute URI, got ${JSON.stringify(marketContext)}`);
+      fail(`${where}marketContext`, `must be an absolute URI, got ${JSON.stringify(marketContext)}`);
     }
   }
   return Object.freeze({
     id,
     marketContext,
-    slotMs: int(p.slotMs ?? d.slotMs, `${where}slotMs`, 1000),
-    notificationMs: int(p.notificationMs ?? d.notificationMs, `${where}notificationMs`, 0),
-    rampUpMs: p.rampUpMs === undefined ? undefined : int(p.rampUpMs, `${where}rampUpMs`, 0),
-    priority: int(p.priority ?? d.priority, `${where}priority`, 0),
+    slotMs: int(p.slotMs ?? d.slotMs, `${where}slotMs`, 1000, undefined, fail),
+    notificationMs: int(p.notificationMs ?? d.notificationMs, `${where}notificationMs`, 0, undefined, fail),
+    rampUpMs: p.rampUpMs === undefined ? undefined : int(p.rampUpMs, `${where}rampUpMs`, 0, undefined, fail),
+    priority: int(p.priority ?? d.priority, `${where}priority`, 0, undefined, fail),
     signals: Object.freeze([...new Set(signals)]),
-    simpleLevel: int(p.simpleLevel ?? d.simpleLevel, `${where}simpleLevel`, 0, 3),
-    reportGranularityMs: wholeSeconds(p.reportGranularityMs ?? d.reportGranularityMs, `${where}reportGranularityMs`),
-    reportBackDurationMs: wholeSeconds(p.reportBackDurationMs ?? d.reportBackDurationMs, `${where}reportBackDurationMs`),
+    simpleLevel: int(p.simpleLevel ?? d.simpleLevel, `${where}simpleLevel`, 0, 3, fail),
+    reportGranularityMs: wholeSeconds(p.reportGranularityMs ?? d.reportGranularityMs, `${where}reportGranularityMs`, fail),
+    reportBackDurationMs: wholeSeconds(p.reportBackDurationMs ?? d.reportBackDurationMs, `${where}reportBackDurationMs`, fail),
   });
 }
 
@@ -184,7 +192,7 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
   });
   const programInputs = input.programs ?? [{ id: DEFAULT_PROGRAM_ID }];
   if (!Array.isArray(programInputs) || programInputs.length === 0) bad('programs', 'must be a non-empty list');
-  const programs = programInputs.map(resolveProgram);
+  const programs = programInputs.map((p, i) => resolveProgramConfig(p, `programs[${i}].`));
   const ids = new Set<string>();
   for (const p of programs) {
     if (ids.has(p.id)) bad('programs', `has the id '${p.id}' twice`);

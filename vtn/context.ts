@@ -6,11 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { OadrProtocolError, ResponseCode, type EiResponse, type Payload, type ResponseCodeValue } from '../oadr/index.ts';
 import type { VtnConfig } from './config.ts';
 import type { LedgerPort } from './ledger-port.ts';
+import type { ProgramsApi } from './programs.ts';
 import type { Logger } from './logger.ts';
 import type { VenRegistration, VtnStore } from './store.ts';
 
 export interface VtnContext {
   readonly config: VtnConfig;
+  /** The programs: the configuration's and those written through the admin API. */
+  readonly programs: ProgramsApi;
   readonly store: VtnStore;
   readonly now: () => number;
   readonly newId: (prefix: string) => string;

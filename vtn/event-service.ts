@@ -18,7 +18,7 @@ import {
 } from '../oadr/index.ts';
 import type { ProgramConfig } from './config.ts';
 import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
-import { VtnError } from './errors.ts';
+import { ledgerError, VtnError } from './errors.ts';
 import {
   compareForDistribution,
   currentIntervalIndex,
@@ -305,8 +305,8 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
   const local = {
     create(input: CreateEventInput): EventView {
       const now = ctx.now();
-      const program = input.programId === undefined ? ctx.config.programs[0] : ctx.config.programs.find((p) => p.id === input.programId);
-      if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; configure it under programs`);
+      const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
+      if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
       if (!Number.isInteger(input.slots) || input.slots < 1) invalid(`slots must be a positive integer, got ${String(input.slots)}`);
       const slotMs = input.slotMs ?? program.slotMs;
       if (!Number.isInteger(slotMs) || slotMs < 1000 || slotMs % 1000 !== 0) invalid(`slotMs must be whole seconds, got ${String(slotMs)}`);
@@ -399,7 +399,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       if (e.cancelled) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is cancelled; create a new event instead`);
       if (now >= eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has completed; the past cannot be changed (R20)`);
       const slots = e.intervalsMs.length;
-      const program = ctx.config.programs.find((p) => p.id === e.programId) ?? ctx.config.programs[0];
+      const program = ctx.programs.get(e.programId) ?? ctx.programs.defaultProgram();
       // Intervals that have ended may not change (R20).
       const firstOpen = Math.max(0, currentIntervalIndex(e, now));
       const pastEnded = now >= e.startMs ? firstOpen : 0;
@@ -553,8 +553,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
     async create(input: LedgerEventInput): Promise<LedgerEventView> {
       const ledger = port();
       const now = ctx.now();
-      const program = input.programId === undefined ? ctx.config.programs[0] : ctx.config.programs.find((p) => p.id === input.programId);
-      if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; configure it under programs`);
+      const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
+      if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
       const slotMs = program.slotMs;
       let slots = input.slots;
       if (slots === undefined && input.durationMinutes !== undefined) {
@@ -680,12 +680,6 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pa
 }
 
 /** A ledger failure as a VtnError: the mapping's own refusals (bad request, not allowed) keep their meaning. */
-function ledgerError(err: unknown, what: string): VtnError {
-  const code = (err as { code?: unknown }).code;
-  const kind = code === 'INVALID_REQUEST' || code === 'OFF_GRID' ? 'INVALID_ARGUMENT' : code === 'NOT_ALLOWED' || code === 'NO_CUSTOMERS' ? 'NOT_ALLOWED' : code === 'UNKNOWN_EVENT' ? 'NOT_FOUND' : 'LEDGER';
-  return new VtnError(kind, `${what}: ${(err as Error).message}`, { cause: err });
-}
-
 /**
  * The `oadrDistributeEvent` for one VEN now: all its far, near and active events (and cancelled
  * ones until acknowledged), in R15 order, at most `replyLimit` (R27), one createdDateTime (R115),

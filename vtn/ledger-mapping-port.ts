@@ -7,6 +7,7 @@
 import type { Ledger } from '../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../ledger-bridge/index.ts';
 import type { EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './ledger-port.ts';
+import { ledgerError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 
 export interface MappingLedgerPortOptions {
@@ -114,6 +115,16 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       const meterId = meterOf(customerId);
       const day = date ?? (await mapping.slotOf(Date.now())).day;
       return mapping.baseline(meterId, day);
+    },
+
+    contractParams: () => mapping.programParams(),
+
+    async setContractParams(params) {
+      try {
+        return await mapping.setProgramParams(params);
+      } catch (err) {
+        throw ledgerError(err, 'the ledger did not take the parameters');
+      }
     },
 
     async blocks({ from, limit }) {

@@ -85,6 +85,10 @@ export interface LedgerPort {
   tokenBalance?(customerId: string): Promise<unknown>;
   /** A customer's baseline (for a day, `YYYY-MM-DD`, or the latest). */
   baseline?(customerId: string, date?: string): Promise<unknown>;
+  /** The contract's program parameters (queryProgramParams). */
+  contractParams?(): Promise<unknown>;
+  /** setProgramParams with the parameters given; resolves to the parameters after the change. */
+  setContractParams?(params: Readonly<Record<string, unknown>>): Promise<unknown>;
   /** Ledger blocks, newest first. */
   blocks?(options: { readonly from?: number; readonly limit: number }): Promise<unknown>;
   /** Resolves when the ledger answers (readiness); rejects otherwise. */

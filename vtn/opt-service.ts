@@ -156,7 +156,7 @@ export function handleCreateOpt(ctx: VtnContext, p: CreateOpt): Payload {
     fail(ResponseCode.COMPLIANCE_ERROR, 'an opt schedule without an eventID needs vavailability (R206)');
   }
   const deviceClass = checkDeviceClass(p.deviceClass);
-  if (p.marketContext !== undefined && !ctx.config.programs.some((pr) => sameContext(pr.marketContext, p.marketContext as string))) {
+  if (p.marketContext !== undefined && !ctx.programs.list().some((pr) => sameContext(pr.marketContext, p.marketContext as string))) {
     fail(ResponseCode.TARGET_MISMATCH, `marketContext '${p.marketContext}' is not a program of this VTN (R205)`);
   }
   if (eventId !== undefined) {

@@ -65,8 +65,7 @@ function unitOf(item: ItemBase | undefined): { readonly unit: string; readonly s
 /** The program whose report settings apply to a VEN (its customer's, else the first). */
 export function programOfVen(ctx: VtnContext, reg: VenRegistration): ProgramConfig {
   const id = ctx.store.getCustomer(reg.customerId)?.programId;
-  const first = ctx.config.programs[0] as ProgramConfig;
-  return (id === undefined ? undefined : ctx.config.programs.find((p) => p.id === id)) ?? first;
+  return (id === undefined ? undefined : ctx.programs.get(id)) ?? ctx.programs.defaultProgram();
 }
 
 const msOf = (d: string | undefined): number | undefined => {

@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Payload, PayloadType } from '../oadr/index.ts';
+import type { ProgramConfigInput } from './config.ts';
 import { VtnError } from './errors.ts';
 import type { VtnEvent } from './event-model.ts';
 import type { AdminTokenRecord, CustomerRecord, EventVenState, QueueItem, ReportRequestRecord, TelemetryPointRecord, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS telemetry_points (
   ven_id TEXT NOT NULL, report_request_id TEXT NOT NULL, r_id TEXT NOT NULL, start_ms INTEGER NOT NULL, data TEXT NOT NULL,
   PRIMARY KEY (ven_id, report_request_id, r_id, start_ms));
 CREATE INDEX IF NOT EXISTS telemetry_points_time ON telemetry_points (ven_id, start_ms);
+CREATE TABLE IF NOT EXISTS programs (program_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS admin_tokens (token_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS opts (
   ven_id TEXT NOT NULL, opt_id TEXT NOT NULL, opt TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (ven_id, opt_id));
@@ -289,6 +291,11 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     },
     listTelemetryPoints: (venId, fromMs = -8.64e15, toMs = 8.64e15) =>
       all<TelemetryPointRecord>(q('SELECT data FROM telemetry_points WHERE ven_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms, r_id').all(venId, fromMs, toMs) as Row[]),
+
+    putProgram(p) {
+      q('INSERT OR REPLACE INTO programs (program_id, data) VALUES (?, ?)').run(p.id, JSON.stringify(p));
+    },
+    listPrograms: () => all<ProgramConfigInput>(q('SELECT data FROM programs ORDER BY program_id').all() as Row[]),
 
     putAdminToken(t) {
       q('INSERT OR REPLACE INTO admin_tokens (token_id, hash, data) VALUES (?, ?, ?)').run(t.tokenId, t.hash, JSON.stringify(t));

@@ -8,6 +8,7 @@
  * The interface is synchronous: node:sqlite is, and a poll then costs no promise hops.
  */
 import type { Payload, PayloadType } from '../oadr/index.ts';
+import type { ProgramConfigInput } from './config.ts';
 import type { VtnEvent } from './event-model.ts';
 
 export interface CustomerRecord {
@@ -212,6 +213,10 @@ export interface VtnStore {
   insertTelemetryPoint(p: TelemetryPointRecord): boolean;
   /** Points of a VEN with `fromMs ≤ start < toMs`, oldest first. */
   listTelemetryPoints(venId: string, fromMs?: number, toMs?: number): TelemetryPointRecord[];
+
+  // programs written through the admin API (the configuration's are not stored)
+  putProgram(p: ProgramConfigInput): void;
+  listPrograms(): ProgramConfigInput[];
 
   // admin API bearer tokens (hashes only)
   putAdminToken(t: AdminTokenRecord): void;

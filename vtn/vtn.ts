@@ -23,6 +23,7 @@ import { cancelRegistration, requestReregistration } from './registration.ts';
 import { createSqliteStore } from './sqlite-store.ts';
 import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } from './metrics.ts';
 import { attachOperations } from './operations.ts';
+import { createPrograms, type ProgramsApi } from './programs.ts';
 import { createOptApi, type OptApi } from './opt-service.ts';
 import { createReportsApi, type ReportsApi } from './report-service.ts';
 import type { CustomerRecord, VenRegistration, VtnStore } from './store.ts';
@@ -100,6 +101,8 @@ export interface Vtn {
   readonly reports: ReportsApi;
   /** Opt schedules and event opts (EiOpt); `availableAt(venId, time)`. */
   readonly opt: OptApi;
+  /** The programs: the configuration's, and those created or changed through the admin API (stored). */
+  readonly programs: ProgramsApi;
   readonly metrics: VtnMetrics;
   /** URL of the separate admin server (config `adminPort`) once listening; undefined when the admin API shares the OpenADR port. */
   adminUrl(): string | undefined;
@@ -131,6 +134,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const ledger = options.ledger === undefined ? undefined : instrumentLedger(options.ledger, metrics);
   const ctx: VtnContext = {
     config,
+    programs: createPrograms(config, store),
     store,
     now,
     newId: options.newId ?? defaultIds,
@@ -219,6 +223,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     app,
     reports: createReportsApi(ctx),
     opt: createOptApi(ctx),
+    programs: ctx.programs,
     metrics,
     adminUrl: () => ops.url(),
     events: createEventsApi(ctx),
