@@ -49,7 +49,10 @@ test('admin roles: a read-only token reads but may not write (403); a retailer m
   const ro = await api(url, 'POST', '/api/v1/tokens', { body: { role: 'read-only', name: 'dashboard' } });
   t.assert.equal(ro.status, 201);
   const roToken = ro.json?.token as string;
-  const rt = await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'retailer-x' } });
+  t.assert.equal((await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'retailer-x' } })).status, 422, 'a retailer token names its retailer');
+  t.assert.equal((await api(url, 'POST', '/api/v1/tokens', { body: { role: 'read-only', name: 'x', retailerId: 'retail-x' } })).status, 422);
+  const rt = await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'retailer-x', retailerId: 'retail-x' } });
+  t.assert.equal(rt.json?.retailerId, 'retail-x');
   const rtToken = rt.json?.token as string;
   t.assert.equal((await api(url, 'GET', '/api/v1/customers', { token: roToken })).status, 200);
   const denied = await api(url, 'POST', '/api/v1/customers', { token: roToken, body: { customerId: 'c1' } });
@@ -227,6 +230,33 @@ test('admin contract parameters: GET / PUT /api/v1/ledger/params go to the ledge
   t.assert.equal(put.status, 200, put.text);
   t.assert.deepEqual([calls, put.json], [[{ X: 10 }], { X: 10, Y: 30 }]);
   t.assert.equal((await api(url, 'PUT', '/api/v1/ledger/params', { body: {} })).status, 400);
-  const ro = (await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'r' } })).json?.token as string;
+  const ro = (await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'r', retailerId: 'retail-a' } })).json?.token as string;
   t.assert.equal((await api(url, 'PUT', '/api/v1/ledger/params', { token: ro, body: { X: 5 } })).status, 403);
+});
+
+test('admin retailer scope: a retailer token sees and manages only its own customers, their VENs and their part of events', async (t) => {
+  const { url, clock } = await startTestVtn(t, { registrationPolicy: 'enrolled-only' }, { adminToken: TOKEN });
+  const token = async (retailerId: string) => (await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: retailerId, retailerId } })).json?.token as string;
+  const a = await token('retail-a');
+  const b = await token('retail-b');
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'ca', venName: 'house-a' } })).json?.retailer, 'retail-a', 'its customers are its own');
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cx', retailer: 'retail-b' } })).status, 403, 'not another retailer\'s');
+  await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cb', venName: 'house-b' } });
+  const listed = async (tok: string, path: string) => ((await api(url, 'GET', path, { token: tok })).json as unknown as Array<Record<string, unknown>>);
+  t.assert.deepEqual((await listed(a, '/api/v1/customers')).map((c) => c.customerId), ['ca']);
+  t.assert.deepEqual((await listed(TOKEN, '/api/v1/customers')).map((c) => c.customerId), ['ca', 'cb'], 'the operator sees all');
+  t.assert.equal((await api(url, 'GET', '/api/v1/customers/cb', { token: a })).status, 404, "another retailer's customer is as unknown as a missing one");
+  t.assert.equal((await api(url, 'PUT', '/api/v1/customers/cb', { token: a, body: { meterId: 'm' } })).status, 404);
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers/cb/energy', { token: a, body: { days: [{ date: '2030-01-14', valuesWh: new Array(96).fill(1) }] } })).status, 404);
+  const va = await registerVen(url, 'house-a');
+  const vb = await registerVen(url, 'house-b');
+  t.assert.deepEqual((await listed(a, '/api/v1/vens')).map((v) => v.venId), [va.venId]);
+  t.assert.equal((await api(url, 'GET', `/api/v1/vens/${vb.venId}/telemetry`, { token: a })).status, 404);
+  const start = new Date(clock.now() + 3_600_000).toISOString();
+  t.assert.equal((await api(url, 'POST', '/api/v1/events', { body: { eventId: 'both', start, slots: 1, perCustomerReductionW: { ca: 100, cb: 200 } } })).status, 201);
+  t.assert.equal((await api(url, 'POST', '/api/v1/events', { body: { eventId: 'b-only', start, slots: 1, perCustomerReductionW: { cb: 200 } } })).status, 201);
+  const seen = (await listed(a, '/api/v1/events')) as unknown as Array<{ event: { eventId: string; venIds: string[] }; vens: Array<{ venId: string }> }>;
+  t.assert.deepEqual(seen.map((e) => [e.event.eventId, e.event.venIds, e.vens.map((v) => v.venId)]), [['both', [va.venId], [va.venId]]]);
+  t.assert.equal((await api(url, 'GET', '/api/v1/events/b-only', { token: a })).status, 404);
+  t.assert.equal(((await api(url, 'GET', '/api/v1/events/both')).json as { vens: unknown[] }).vens.length, 2);
 });

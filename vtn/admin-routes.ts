@@ -9,7 +9,7 @@ import type { Logger } from './logger.ts';
 import { PROGRAM_ID, PROGRAM_SIGNALS, type ProgramConfig, type ProgramConfigInput, type VtnConfig } from './config.ts';
 import { ADMIN_ROLES, createAdminToken, type Permission } from './auth.ts';
 import { VtnError } from './errors.ts';
-import type { CreateEventInput, EventsApi, LedgerEventInput, ModifyEventInput } from './event-service.ts';
+import type { CreateEventInput, EventsApi, EventView, LedgerEventInput, ModifyEventInput } from './event-service.ts';
 import type { OptApi } from './opt-service.ts';
 import type { ProgramsApi } from './programs.ts';
 import type { ReportsApi } from './report-service.ts';
@@ -170,7 +170,7 @@ export const SCHEMAS = {
   contractParams: { type: 'object', minProperties: 1, description: 'the parameters to change, named as queryProgramParams returns them' },
   eventCancel: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
   reportCancel: { type: 'object', additionalProperties: false, properties: { reportToFollow: { type: 'boolean' }, piggyback: { type: 'boolean' } } },
-  tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 } } },
+  tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 }, retailerId: { ...id, description: 'for role retailer (required): the `retailer` of the customers the token may see and manage' } } },
   timeRange: { type: 'object', properties: { from: time, to: time } },
   at: { type: 'object', properties: { at: time, marketContext: { type: 'string' } } },
   blocks: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
@@ -192,22 +192,40 @@ function needLedger<K extends keyof LedgerPort>(deps: AdminDeps, method: K): Non
   return (fn as (...a: unknown[]) => unknown).bind(deps.ledger) as NonNullable<LedgerPort[K]>;
 }
 
-function customerOr404(deps: AdminDeps, customerId: string): CustomerRecord {
+/**
+ * The retailer a request speaks for: a retailer token sees only the customers whose `retailer` is
+ * its `retailerId` (their VENs, their part of events); undefined for operator and read-only tokens.
+ */
+function scopeOf(req: AdminRequest): string | undefined {
+  return req.token.role === 'retailer' ? (req.token.retailerId ?? '') : undefined;
+}
+
+function inScope(deps: AdminDeps, scope: string | undefined, customerId: string | undefined): boolean {
+  return scope === undefined || (customerId !== undefined && deps.store.getCustomer(customerId)?.retailer === scope);
+}
+
+/** A customer of the request's scope; another retailer's customer is as unknown as a missing one. */
+function customerOr404(deps: AdminDeps, customerId: string, req: AdminRequest): CustomerRecord {
   const c = deps.store.getCustomer(customerId);
-  if (c === undefined) throw new VtnError('NOT_FOUND', `no customer '${customerId}'; list the customers to find the id`);
+  if (c === undefined || !inScope(deps, scopeOf(req), customerId)) throw new VtnError('NOT_FOUND', `no customer '${customerId}'; list the customers to find the id`);
   return c;
 }
 
-function venOr404(deps: AdminDeps, venId: string) {
+function venOr404(deps: AdminDeps, venId: string, req: AdminRequest) {
   const v = deps.vtn().vens.get(venId);
-  if (v === undefined) throw new VtnError('NOT_FOUND', `no VEN '${venId}' is registered; list the VENs to find its venID`);
+  if (v === undefined || !inScope(deps, scopeOf(req), v.customerId)) throw new VtnError('NOT_FOUND', `no VEN '${venId}' is registered; list the VENs to find its venID`);
   return v;
 }
 
 type CustomerBody = Partial<Record<keyof typeof customerFields, string>>;
 
 /** Enrol or update: the VTN's checks (one VEN name per customer), then the admin fields kept with it. */
-function saveCustomer(deps: AdminDeps, customerId: string, body: CustomerBody): CustomerRecord {
+function saveCustomer(deps: AdminDeps, customerId: string, given: CustomerBody, req: AdminRequest): CustomerRecord {
+  const scope = scopeOf(req);
+  if (scope !== undefined && given.retailer !== undefined && given.retailer !== scope) {
+    throw new VtnError('FORBIDDEN', `this token speaks for retailer '${scope}'; it cannot give a customer to retailer '${given.retailer}'`);
+  }
+  const body: CustomerBody = scope === undefined ? given : { ...given, retailer: scope };
   if (body.programId !== undefined && deps.vtn().programs.get(body.programId) === undefined) {
     throw new VtnError('INVALID_ARGUMENT', `unknown program '${body.programId}'; list the programs (GET /api/v1/programs) or create it`);
   }
@@ -224,16 +242,16 @@ function saveCustomer(deps: AdminDeps, customerId: string, body: CustomerBody): 
   return full;
 }
 
-const tokenView = (t: AdminTokenRecord) => ({ tokenId: t.tokenId, role: t.role, name: t.name, createdAt: new Date(t.createdAt).toISOString() });
+const tokenView = (t: AdminTokenRecord) => ({ tokenId: t.tokenId, role: t.role, name: t.name, ...(t.retailerId === undefined ? {} : { retailerId: t.retailerId }), createdAt: new Date(t.createdAt).toISOString() });
 
 type EventBody = Record<string, unknown> & { perCustomerReductionW?: Record<string, number | number[]>; perVenReductionW?: Record<string, number | number[]> };
 
-function createEvent(deps: AdminDeps, body: EventBody): unknown {
+function createEvent(deps: AdminDeps, body: EventBody, req: AdminRequest): unknown {
   const { perCustomerReductionW, ...rest } = body;
   if (rest.reductionW !== undefined) return deps.vtn().events.create(rest as unknown as LedgerEventInput);
   const perVen: Record<string, number | number[]> = { ...(rest.perVenReductionW ?? {}) };
   for (const [customerId, w] of Object.entries(perCustomerReductionW ?? {})) {
-    customerOr404(deps, customerId);
+    customerOr404(deps, customerId, req);
     const reg = deps.store.findRegistrationByCustomer(customerId);
     if (reg === undefined) throw new VtnError('INVALID_ARGUMENT', `customer '${customerId}' has no registered VEN; it cannot receive an event`);
     perVen[reg.venId] = w;
@@ -249,6 +267,15 @@ function createEvent(deps: AdminDeps, body: EventBody): unknown {
   if (slots === undefined) throw new VtnError('INVALID_ARGUMENT', 'give slots or durationMinutes');
   const { durationMinutes: _d, ...input } = rest;
   return deps.vtn().events.create({ ...input, slots, perVenReductionW: perVen } as unknown as CreateEventInput);
+}
+
+/** An event as a request's scope may see it: a retailer sees its customers' VENs only. */
+function eventInScope(deps: AdminDeps, req: AdminRequest, view: EventView): EventView | undefined {
+  const scope = scopeOf(req);
+  if (scope === undefined) return view;
+  const own = (venId: string): boolean => inScope(deps, scope, deps.store.getRegistration(venId)?.customerId);
+  const vens = view.vens.filter((v) => own(v.venId));
+  return vens.length === 0 ? undefined : { ...view, event: { ...view.event, venIds: view.event.venIds.filter(own) }, vens };
 }
 
 function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unknown>): unknown {
@@ -289,29 +316,29 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: (d, r) => needLedger(d, 'setContractParams')(r.body as Record<string, unknown>),
   },
 
-  { method: 'GET', url: '/customers', tag: 'customers', summary: 'List the enrolled customers', permission: 'read', handler: (d) => d.store.listCustomers() },
+  { method: 'GET', url: '/customers', tag: 'customers', summary: 'List the enrolled customers', permission: 'read', handler: (d, r) => d.store.listCustomers().filter((c) => inScope(d, scopeOf(r), c.customerId)) },
   {
     method: 'POST', url: '/customers', tag: 'customers', summary: 'Enrol a customer (meter, VEN name or certificate fingerprint, retailer)', permission: 'customers', body: SCHEMAS.customerCreate, status: 201,
     handler: (d, r) => {
       const b = r.body as CustomerBody & { customerId: string };
       if (d.store.getCustomer(b.customerId) !== undefined) throw new VtnError('NOT_ALLOWED', `customer '${b.customerId}' is already enrolled; change it with PUT /api/v1/customers/${b.customerId}`);
       const { customerId, ...rest } = b;
-      return saveCustomer(d, customerId, rest);
+      return saveCustomer(d, customerId, rest, r);
     },
   },
-  { method: 'GET', url: '/customers/:customerId', tag: 'customers', summary: 'One customer', permission: 'read', params: params('customerId'), handler: (d, r) => customerOr404(d, r.params.customerId as string) },
+  { method: 'GET', url: '/customers/:customerId', tag: 'customers', summary: 'One customer', permission: 'read', params: params('customerId'), handler: (d, r) => customerOr404(d, r.params.customerId as string, r) },
   {
     method: 'PUT', url: '/customers/:customerId', tag: 'customers', summary: 'Change a customer (fields given replace the stored ones)', permission: 'customers', params: params('customerId'), body: SCHEMAS.customerUpdate,
     handler: (d, r) => {
-      customerOr404(d, r.params.customerId as string);
-      return saveCustomer(d, r.params.customerId as string, r.body as CustomerBody);
+      customerOr404(d, r.params.customerId as string, r);
+      return saveCustomer(d, r.params.customerId as string, r.body as CustomerBody, r);
     },
   },
   {
     method: 'POST', url: '/customers/:customerId/energy', tag: 'customers', summary: 'Import meter history: days of 96 quarter-hour values (Wh), recorded on the ledger', permission: 'customers',
     params: params('customerId'), body: SCHEMAS.energyImport, bodyLimit: 16 * 1_048_576,
     handler: async (d, r) => {
-      customerOr404(d, r.params.customerId as string);
+      customerOr404(d, r.params.customerId as string, r);
       const importEnergy = needLedger(d, 'importEnergy');
       const days = (r.body as { days: Array<{ date: string; valuesWh: number[] }> }).days;
       await importEnergy(r.params.customerId as string, days);
@@ -321,38 +348,38 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET', url: '/customers/:customerId/tokens', tag: 'ledger', summary: "The customer's DR token balance (ledger)", permission: 'read', params: params('customerId'),
     handler: async (d, r) => {
-      customerOr404(d, r.params.customerId as string);
+      customerOr404(d, r.params.customerId as string, r);
       return { customerId: r.params.customerId, balance: await needLedger(d, 'tokenBalance')(r.params.customerId as string) };
     },
   },
   {
     method: 'GET', url: '/customers/:customerId/baseline', tag: 'ledger', summary: "The customer's baseline (ledger)", permission: 'read', params: params('customerId'), querystring: SCHEMAS.baseline,
     handler: async (d, r) => {
-      customerOr404(d, r.params.customerId as string);
+      customerOr404(d, r.params.customerId as string, r);
       return { customerId: r.params.customerId, baseline: await needLedger(d, 'baseline')(r.params.customerId as string, r.query.date as string | undefined) };
     },
   },
 
-  { method: 'GET', url: '/vens', tag: 'vens', summary: 'List the registered VENs (state, transport, queue depth, last contact)', permission: 'read', handler: (d) => d.vtn().vens.list() },
-  { method: 'GET', url: '/vens/:venId', tag: 'vens', summary: 'One VEN', permission: 'read', params: params('venId'), handler: (d, r) => venOr404(d, r.params.venId as string) },
+  { method: 'GET', url: '/vens', tag: 'vens', summary: 'List the registered VENs (state, transport, queue depth, last contact)', permission: 'read', handler: (d, r) => d.vtn().vens.list().filter((v) => inScope(d, scopeOf(r), v.customerId)) },
+  { method: 'GET', url: '/vens/:venId', tag: 'vens', summary: 'One VEN', permission: 'read', params: params('venId'), handler: (d, r) => venOr404(d, r.params.venId as string, r) },
   {
     method: 'POST', url: '/vens/:venId/cancel-registration', tag: 'vens', summary: 'Cancel the registration (oadrCancelPartyRegistration, R407)', permission: 'operate', params: params('venId'), status: 202,
     handler: (d, r) => {
       d.vtn().vens.cancelRegistration(r.params.venId as string);
-      return venOr404(d, r.params.venId as string);
+      return venOr404(d, r.params.venId as string, r);
     },
   },
   {
     method: 'POST', url: '/vens/:venId/request-reregistration', tag: 'vens', summary: 'Ask the VEN to register again (oadrRequestReregistration)', permission: 'operate', params: params('venId'), status: 202,
     handler: (d, r) => {
       d.vtn().vens.requestReregistration(r.params.venId as string);
-      return venOr404(d, r.params.venId as string);
+      return venOr404(d, r.params.venId as string, r);
     },
   },
   {
     method: 'GET', url: '/vens/:venId/reports', tag: 'reports', summary: "The VEN's report metadata and the VTN's report requests", permission: 'read', params: params('venId'),
     handler: (d, r) => {
-      venOr404(d, r.params.venId as string);
+      venOr404(d, r.params.venId as string, r);
       const api = d.vtn().reports;
       return { metadata: api.metadata(r.params.venId as string) ?? null, requests: api.requests(r.params.venId as string) };
     },
@@ -369,21 +396,21 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'GET', url: '/vens/:venId/telemetry', tag: 'reports', summary: 'Telemetry received from the VEN (per interval, SI scale applied)', permission: 'read', params: params('venId'), querystring: SCHEMAS.timeRange,
     handler: (d, r) => {
-      venOr404(d, r.params.venId as string);
+      venOr404(d, r.params.venId as string, r);
       return d.vtn().reports.telemetry(r.params.venId as string, parseTime(r.query.from, 'from'), parseTime(r.query.to, 'to'));
     },
   },
   {
     method: 'GET', url: '/vens/:venId/opts', tag: 'opts', summary: "The VEN's opt schedules and event opts (EiOpt)", permission: 'read', params: params('venId'),
     handler: (d, r) => {
-      venOr404(d, r.params.venId as string);
+      venOr404(d, r.params.venId as string, r);
       return d.vtn().opt.list(r.params.venId as string);
     },
   },
   {
     method: 'GET', url: '/vens/:venId/availability', tag: 'opts', summary: 'Whether the opt schedules leave the VEN available at a time (default now)', permission: 'read', params: params('venId'), querystring: SCHEMAS.at,
     handler: (d, r) => {
-      venOr404(d, r.params.venId as string);
+      venOr404(d, r.params.venId as string, r);
       const at = parseTime(r.query.at, 'at') ?? d.now();
       const o = typeof r.query.marketContext === 'string' ? { marketContext: r.query.marketContext } : {};
       const api = d.vtn().opt;
@@ -391,12 +418,13 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     },
   },
 
-  { method: 'GET', url: '/events', tag: 'events', summary: 'List the events', permission: 'read', handler: (d) => d.vtn().events.list() },
-  { method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions', permission: 'operate', body: SCHEMAS.eventCreate, status: 201, handler: (d, r) => createEvent(d, r.body as EventBody) },
+  { method: 'GET', url: '/events', tag: 'events', summary: 'List the events', permission: 'read', handler: (d, r) => d.vtn().events.list().flatMap((e) => eventInScope(d, r, e) ?? []) },
+  { method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions', permission: 'operate', body: SCHEMAS.eventCreate, status: 201, handler: (d, r) => createEvent(d, r.body as EventBody, r) },
   {
     method: 'GET', url: '/events/:eventId', tag: 'events', summary: 'One event, with per VEN: values, opt state, delivery, telemetry', permission: 'read', params: params('eventId'),
     handler: (d, r) => {
-      const e = d.vtn().events.get(r.params.eventId as string);
+      const found = d.vtn().events.get(r.params.eventId as string);
+      const e = found === undefined ? undefined : eventInScope(d, r, found);
       if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${r.params.eventId ?? ''}'; list the events to find its id`);
       return e;
     },
@@ -424,8 +452,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'POST', url: '/tokens', tag: 'tokens', summary: 'Create an admin token for a role; the token is shown only in this answer', permission: 'operate', body: SCHEMAS.tokenCreate, status: 201,
     handler: (d, r) => {
-      const b = r.body as { role: AdminRole; name: string };
-      const { token, record } = createAdminToken(d.store, { role: b.role, name: b.name, tokenId: d.newId('tok'), now: d.now() });
+      const b = r.body as { role: AdminRole; name: string; retailerId?: string };
+      const { token, record } = createAdminToken(d.store, { role: b.role, name: b.name, retailerId: b.retailerId, tokenId: d.newId('tok'), now: d.now() });
       d.log.info({ tokenId: record.tokenId, role: record.role, by: r.token.tokenId }, 'admin token created');
       return { ...tokenView(record), token };
     },

@@ -1,6 +1,6 @@
 /**
  * Bearer tokens of the admin API. A token is shown once, when created; the store keeps only its
- * SHA-256. Roles: `operator` (everything), `retailer` (read, customers and their meter data),
+ * SHA-256. Roles: `operator` (everything), `retailer` (read, its own customers and their meter data),
  * `read-only` (read). The first start without `OADR_ADMIN_TOKEN` generates an operator token and
  * hands it to the caller (the CLI prints it once); with `OADR_ADMIN_TOKEN`, that token is the
  * operator's bootstrap token.
@@ -75,9 +75,12 @@ export function authorize(rec: AdminTokenRecord, needed: Permission): void {
 }
 
 /** A new token for a role; returns the clear token (shown once) and its record. */
-export function createAdminToken(store: VtnStore, input: { readonly role: AdminRole; readonly name: string; readonly tokenId: string; readonly now: number }): { token: string; record: AdminTokenRecord } {
+export function createAdminToken(store: VtnStore, input: { readonly role: AdminRole; readonly name: string; readonly tokenId: string; readonly now: number; readonly retailerId?: string | undefined }): { token: string; record: AdminTokenRecord } {
+  if ((input.role === 'retailer') !== (input.retailerId !== undefined)) {
+    throw new VtnError('INVALID_ARGUMENT', input.role === 'retailer' ? 'a retailer token needs the retailerId it speaks for (the `retailer` of its customers)' : `retailerId is for retailer tokens only, not ${input.role}`);
+  }
   const token = generateToken();
-  const record: AdminTokenRecord = { tokenId: input.tokenId, hash: hashToken(token), role: input.role, name: input.name, createdAt: input.now };
+  const record: AdminTokenRecord = { tokenId: input.tokenId, hash: hashToken(token), role: input.role, name: input.name, createdAt: input.now, ...(input.retailerId === undefined ? {} : { retailerId: input.retailerId }) };
   store.putAdminToken(record);
   return { token, record };
 }

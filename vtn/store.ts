@@ -152,6 +152,8 @@ export interface AdminTokenRecord {
   readonly role: AdminRole;
   readonly name: string;
   readonly createdAt: number;
+  /** A retailer token speaks for this retailer: it sees and manages only customers whose `retailer` is this. */
+  readonly retailerId?: string | undefined;
 }
 
 export interface VtnStore {
