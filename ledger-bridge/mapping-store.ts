@@ -36,7 +36,12 @@ export interface SlotPart {
   readonly overlapMs: number;
 }
 
-export type SampleOutcome = 'added' | 'duplicate' | 'conflict';
+/**
+ * `corrected`: the same interval (series, start, duration) again with another value — an OpenADR
+ * correction (R346: an extra update replaces the earlier values); its slots are recorded again.
+ * `conflict`: the same series and start with another duration: not the same interval, the first stays.
+ */
+export type SampleOutcome = 'added' | 'duplicate' | 'corrected' | 'conflict';
 
 export interface SlotAccumulator {
   readonly meterId: string;
@@ -50,7 +55,7 @@ export interface SlotAccumulator {
   readonly coveredMs: number;
   /** The W last recorded on the ledger, if any. */
   readonly recordedW: number | undefined;
-  /** Recorded once complete: later samples no longer change it. */
+  /** Recorded once complete: later samples no longer change it (a correction of one of its samples does). */
   readonly final: boolean;
   readonly closed: boolean;
 }
@@ -147,6 +152,8 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
   `);
   const insertSample = db.prepare('INSERT OR IGNORE INTO samples (meter, series, start_ms, duration_ms, watts) VALUES (?, ?, ?, ?, ?)');
   const getSample = db.prepare('SELECT duration_ms, watts FROM samples WHERE meter = ? AND series = ? AND start_ms = ?');
+  const correctSample = db.prepare('UPDATE samples SET watts = ? WHERE meter = ? AND series = ? AND start_ms = ?');
+  const correctSlot = db.prepare('UPDATE slots SET energy = energy + ?, dirty = 1, final = 0 WHERE meter = ? AND day = ? AND slot = ?');
   const isClosed = db.prepare('SELECT 1 AS c FROM closed_days WHERE meter = ? AND day = ?');
   const upsertSlot = db.prepare(`
     INSERT INTO slots (meter, day, slot, start_ms, end_ms, energy, covered, dirty, closed) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
@@ -181,7 +188,11 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
         const r = insertSample.run(s.meterId, s.seriesId, s.startMs, s.durationMs, s.watts);
         if (Number(r.changes) === 0) {
           const prev = getSample.get(s.meterId, s.seriesId, s.startMs) as { duration_ms: number; watts: number } | undefined;
-          return prev !== undefined && prev.duration_ms === s.durationMs && prev.watts === s.watts ? 'duplicate' : 'conflict';
+          if (prev === undefined || prev.duration_ms !== s.durationMs) return 'conflict';
+          if (prev.watts === s.watts) return 'duplicate';
+          correctSample.run(s.watts, s.meterId, s.seriesId, s.startMs);
+          for (const p of parts) correctSlot.run((s.watts - prev.watts) * p.overlapMs, s.meterId, p.day, p.slot);
+          return 'corrected';
         }
         for (const p of parts) {
           const closed = isClosed.get(s.meterId, p.day) === undefined ? 0 : 1;

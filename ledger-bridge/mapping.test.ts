@@ -159,6 +159,20 @@ describe('mapping on the embedded ledger', () => {
     assert.equal((await energy(A)).records, 1);
   });
 
+  test('a correction (same interval, another value: R346) replaces the earlier value and records the slot again; another duration is a conflict', async () => {
+    const fixed = await mapping.recordTelemetry([reading(A, START, 5 * MIN, 1.5, W('powerReal', 'k'))]);
+    assert.deepEqual([fixed.accepted, fixed.corrections, fixed.duplicates], [0, 1, 0]);
+    assert.deepEqual(fixed.recorded.slots.map((s) => s.slots), [[68]]);
+    const onLedger = await energy(A);
+    assert.equal(onLedger.values?.[68], 1080, '980 W + (1500 − 1200) W × 5/15');
+    assert.equal(onLedger.records, 2, 'a correction on the ledger, the earlier value in its history');
+    const clash = await mapping.recordTelemetry([reading(A, START, 4 * MIN, 3, W('powerReal', 'k'))]);
+    assert.deepEqual([clash.conflicts, clash.recorded.slots.length], [1, 0]);
+    const back = await mapping.recordTelemetry([reading(A, START, 5 * MIN, 1.2, W('powerReal', 'k'))]);
+    assert.equal(back.corrections, 1);
+    assert.equal((await energy(A)).values?.[68], 980);
+  });
+
   test('a reading across two slots is split; a late reading for an earlier slot lands in that slot; readings from the future are refused', async () => {
     now = START + 3 * SLOT + MIN;
     // Slot 69: 15:15–15:25 400 W, 15:25–15:35 800 W (5 minutes of it in slot 69, 5 in slot 70).

@@ -8,7 +8,11 @@
  *   cancelEvent     → cancelDRevent
  *   recordTelemetry readings (powerReal / energyReal with siScaleCode, any interval length) → the
  *                   durable accumulator → recordEnergy of every slot that is complete (or whose day
- *                   closed), energy-weighted: W_slot = Σ P·Δt / Σ Δt
+ *                   closed), energy-weighted: W_slot = Σ P·Δt / Σ Δt; the same reading twice counts
+ *                   once, the same interval with another value corrects it (R346: the slot is
+ *                   recorded again, the contract keeps the earlier value in its history)
+ *   recordOpt       an opt answer to a notified event → recordOptState (in order per customer)
+ *   programParams / setProgramParams → queryProgramParams / setProgramParams
  *   closeDay        partial slots of a day become recordable (called by settleEvent, or when due)
  *   settleEvent     closeDay → evaluateAvailability → getDRToken → each customer's milli-tokens
  *
@@ -97,7 +101,9 @@ export interface TelemetryResult {
   readonly accepted: number;
   /** The same reading again (the same report twice): ignored. */
   readonly duplicates: number;
-  /** A reading for a series and start already held with another value: the first one stays. */
+  /** The same interval (series, start, duration) again with another value: it replaces the earlier one (R346) and its slots are recorded again. */
+  readonly corrections: number;
+  /** A reading for a series and start already held with another duration: the first one stays. */
   readonly conflicts: number;
   /** Readings refused (malformed, from the future), with the reason. */
   readonly rejected: ReadonlyArray<{ readonly reading: TelemetryReading; readonly reason: string }>;
@@ -542,6 +548,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       const limit = now() + skewMs;
       let accepted = 0;
       let duplicates = 0;
+      let corrections = 0;
       let conflicts = 0;
       const rejected: Array<TelemetryResult['rejected'][number]> = [];
       for (const r of readings) {
@@ -558,10 +565,11 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         const outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, slotParts(r.startMs, r.startMs + r.durationMs, g));
         if (outcome === 'added') accepted++;
         else if (outcome === 'duplicate') duplicates++;
+        else if (outcome === 'corrected') corrections++;
         else conflicts++;
       }
-      const recorded = accepted > 0 || store.slotsToRecord().length > 0 ? await flush() : { slots: [], failed: [] };
-      return { accepted, duplicates, conflicts, rejected, recorded };
+      const recorded = accepted + corrections > 0 || store.slotsToRecord().length > 0 ? await flush() : { slots: [], failed: [] };
+      return { accepted, duplicates, corrections, conflicts, rejected, recorded };
     },
 
     closeDay,

@@ -94,7 +94,8 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       }));
       const r = await mapping.recordTelemetry(readings);
       for (const x of r.rejected) log.warn({ meterId: x.reading.meterId, rId: x.reading.seriesId, startMs: x.reading.startMs }, `telemetry refused: ${x.reason}`);
-      if (r.conflicts > 0) log.warn({ conflicts: r.conflicts }, 'telemetry intervals sent again with other values; the first values stay');
+      if (r.corrections > 0) log.info({ corrections: r.corrections }, 'telemetry intervals corrected by the VEN (R346); their slots are recorded again');
+      if (r.conflicts > 0) log.warn({ conflicts: r.conflicts }, 'telemetry intervals sent again with another duration; the first ones stay');
       logFlush('telemetry', r.recorded.failed);
     },
 

@@ -39,9 +39,9 @@ function metadata(venId: string, o: { minPeriod?: string; usageItem?: ItemBase; 
 const T0 = Date.UTC(2030, 0, 15, 12, 0, 0);
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function usageUpdate(venId: string, reportRequestId: string, startMs: number, values: Array<[number, number]>, o: { specifier?: string; rId?: string } = {}): Payload {
+function usageUpdate(venId: string, reportRequestId: string, startMs: number, values: Array<[number, number]>, o: { specifier?: string; rId?: string; duration?: string } = {}): Payload {
   const intervals: ReportInterval[] = values.map(([kw, wh], i) => ({
-    duration: 'PT1M',
+    duration: o.duration ?? 'PT1M',
     uid: String(i),
     payloads: [
       { rId: o.rId ?? 'power', value: { type: 'float', value: kw } },
@@ -144,6 +144,22 @@ test('R346+R314 VTN: usage intervals are stored with the SI scale applied, sent 
   t.assert.equal(sent.length, 4);
   t.assert.deepEqual(sent[1], { venId, customerId: 'house-1', startMs: T0, durationMs: 60_000, rId: 'energy', value: 25, unit: 'Wh' });
   t.assert.equal(vtn.reports.requests(venId)[0]?.state, 'active');
+});
+
+test('R346 VTN: an extra update with other values for the same intervals corrects them (stored and sent to the ledger again); another duration does not', async (t) => {
+  const ledger = recordingLedger();
+  const { url, vtn, venId, registered } = await setup(t, ledger);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1.5, 25], [2, 33]]), 'UpdatedReport')).response.code, 200);
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1.5, 25], [2.5, 41]]), 'UpdatedReport')).response.code, 200);
+  const values = () => vtn.reports.telemetry(venId).map((p) => [p.rId, p.startMs - T0, p.value]);
+  t.assert.deepEqual(values(), [['energy', 0, 25], ['power', 0, 1500], ['energy', 60_000, 41], ['power', 60_000, 2500]]);
+  await new Promise((r) => setImmediate(r));
+  t.assert.equal(ledger.telemetry.length, 2);
+  t.assert.deepEqual(ledger.telemetry[1]?.map((p) => [p.rId, p.startMs - T0, p.value]), [['power', 60_000, 2500], ['energy', 60_000, 41]], 'only the corrected interval goes again');
+  // The same start with another duration is not the same interval: the first stays.
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[9, 99]], { duration: 'PT30S' }), 'UpdatedReport')).response.code, 200);
+  t.assert.deepEqual(values()[1], ['power', 0, 1500]);
 });
 
 test('R318 VTN: bad-quality and status data are stored but not sent to the ledger', async (t) => {

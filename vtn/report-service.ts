@@ -4,9 +4,10 @@
  * the VTN had requested (R306); the VTN then requests TELEMETRY_USAGE (and TELEMETRY_STATUS when
  * offered), piggy-backed on oadrRegisteredReport (R344) or by oadrCreateReport, with the
  * granularity and back-duration of the customer's program (R317, R324, R338). Data reports are
- * validated against what was requested (452, R304), stored per interval with duplicates dropped by
- * (venID, reportRequestID, rID, interval start) — the VEN's outbox is at-least-once (R346) — and
- * usage intervals go to the ledger as W or Wh with the SI scale applied. Cancels: piggy-backed on
+ * validated against what was requested (452, R304), stored per interval keyed by (venID,
+ * reportRequestID, rID, interval start): duplicates dropped — the VEN's outbox is at-least-once —
+ * and the same interval with another value replacing the earlier one (R346 corrections); usage
+ * intervals go to the ledger as W or Wh with the SI scale applied. Cancels: piggy-backed on
  * oadrUpdatedReport (R328) or stand-alone (R335, R336, R345).
  */
 import {
@@ -239,8 +240,8 @@ const isBadQuality = (q: string | undefined): boolean => q !== undefined && (q.s
 
 /**
  * oadrUpdateReport: every report is checked first (any failure: 452, nothing stored); then each
- * interval's data points are stored unless already there (R346 duplicates), new usage intervals go
- * to the ledger, and oadrUpdatedReport carries the cancels waiting for these requests (R328).
+ * interval's data points are stored (R346: a duplicate is dropped, the same interval with another
+ * value replaces the earlier one), new and corrected usage intervals go to the ledger, and oadrUpdatedReport carries the cancels waiting for these requests (R328).
  */
 export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
   const reg = requireVen(ctx, p.venId);
@@ -251,6 +252,8 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
   const piggyback: string[] = [];
   let stored = 0;
   let duplicates = 0;
+  let corrected = 0;
+  let conflicts = 0;
   ctx.store.transaction(() => {
     for (const { report, request } of checked) {
       let fresh = false;
@@ -273,10 +276,13 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
             status: pl.value.type === 'resourceStatus' ? { online: pl.value.online, manualOverride: pl.value.manualOverride, loadControlState: pl.value.loadControlState } : undefined,
             receivedAt: now,
           };
-          if (!ctx.store.insertTelemetryPoint(point)) {
-            duplicates++;
+          const outcome = ctx.store.insertTelemetryPoint(point);
+          if (outcome === 'duplicate' || outcome === 'conflict') {
+            if (outcome === 'duplicate') duplicates++;
+            else conflicts++;
             continue;
           }
+          if (outcome === 'corrected') corrected++;
           stored++;
           fresh = true;
           if (request.reportName === REPORT_NAMES.usage && value !== undefined && durationMs > 0 && !isBadQuality(pl.dataQuality) && (u.unit === 'W' || u.unit === 'Wh')) {
@@ -295,6 +301,8 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
     }
   });
   if (duplicates > 0) ctx.log.debug({ venId: reg.venId, duplicates, stored }, 'duplicate report intervals dropped (R346)');
+  if (corrected > 0) ctx.log.info({ venId: reg.venId, corrected }, 'report intervals corrected by the VEN: the new values replace the earlier ones (R346)');
+  if (conflicts > 0) ctx.log.warn({ venId: reg.venId, conflicts }, 'report intervals sent again with another duration: the first ones stay');
   const ledger = ctx.ledger;
   if (ledger !== undefined && forLedger.length > 0) {
     ledger.recordTelemetry(forLedger).catch((err: unknown) => {

@@ -287,7 +287,13 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
       const r = q('INSERT OR IGNORE INTO telemetry_points (ven_id, report_request_id, r_id, start_ms, data) VALUES (?, ?, ?, ?, ?)').run(
         p.venId, p.reportRequestId, p.rId, p.startMs, JSON.stringify(p),
       );
-      return Number(r.changes) > 0;
+      if (Number(r.changes) > 0) return 'added';
+      const key = [p.venId, p.reportRequestId, p.rId, p.startMs] as const;
+      const prev = json<TelemetryPointRecord>(q('SELECT data FROM telemetry_points WHERE ven_id = ? AND report_request_id = ? AND r_id = ? AND start_ms = ?').get(...key) as Row | undefined);
+      if (prev === undefined || prev.durationMs !== p.durationMs) return 'conflict';
+      if (prev.value === p.value && prev.quality === p.quality && JSON.stringify(prev.status) === JSON.stringify(p.status)) return 'duplicate';
+      q('UPDATE telemetry_points SET data = ? WHERE ven_id = ? AND report_request_id = ? AND r_id = ? AND start_ms = ?').run(JSON.stringify(p), ...key);
+      return 'corrected';
     },
     listTelemetryPoints: (venId, fromMs = -8.64e15, toMs = 8.64e15) =>
       all<TelemetryPointRecord>(q('SELECT data FROM telemetry_points WHERE ven_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms, r_id').all(venId, fromMs, toMs) as Row[]),

@@ -123,7 +123,10 @@ export interface ReportRequestRecord {
   readonly updatedAt: number;
 }
 
-/** One reported interval of one data point, as stored (duplicates are dropped by key: VEN, request, rID, start). */
+/**
+ * One reported interval of one data point, as stored, keyed by VEN, request, rID and start: the same
+ * interval again is a duplicate (dropped) or, with another value, a correction (R346: replaces it).
+ */
 export interface TelemetryPointRecord {
   readonly venId: string;
   readonly reportRequestId: string;
@@ -140,6 +143,8 @@ export interface TelemetryPointRecord {
   readonly status: unknown;
   readonly receivedAt: number;
 }
+
+export type TelemetryPointOutcome = 'added' | 'duplicate' | 'corrected' | 'conflict';
 
 export const ADMIN_ROLES = ['operator', 'retailer', 'read-only'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
@@ -212,7 +217,12 @@ export interface VtnStore {
   getReportRequest(venId: string, reportRequestId: string): ReportRequestRecord | undefined;
   listReportRequests(venId: string): ReportRequestRecord[];
   /** Store a point unless one with the same (venID, reportRequestID, rID, start) exists; true when stored. */
-  insertTelemetryPoint(p: TelemetryPointRecord): boolean;
+  /**
+   * Stores a point: `added`; the same again `duplicate` (nothing written); the same interval (same
+   * duration) with another value, quality or status `corrected` (replaces it, R346); another
+   * duration for the same start `conflict` (the first stays).
+   */
+  insertTelemetryPoint(p: TelemetryPointRecord): TelemetryPointOutcome;
   /** Points of a VEN with `fromMs ≤ start < toMs`, oldest first. */
   listTelemetryPoints(venId: string, fromMs?: number, toMs?: number): TelemetryPointRecord[];
 
