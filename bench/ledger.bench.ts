@@ -9,13 +9,14 @@
  *   open load    transactions started at a fixed rate (default 1,000/s for 10 s) whatever happens to
  *                the earlier ones: p50 / p99 commit latency (submit call → committed)
  *
- *   node bench/ledger.bench.ts [--tx 20000] [--concurrency 2000] [--rate 1000] [--seconds 10] [--workers N]
+ *   node bench/ledger.bench.ts [--tx 20000] [--concurrency 2000] [--rate 1000] [--seconds 10] [--workers N] [--profile DIR]
  *
  * Seed figures printed beside ours: the thesis (10.2 s per recordEnergy of 96 values), the JRC paper
  * (end-to-end latency under 1 s only below 32 tx/s, over 20 % failed transactions above ~50 tx/s), and
  * a real Fabric 2.5.12 network measured on this machine (160–220 tx/s, 112–222 ms median latency).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,7 +39,9 @@ const USAGE = `usage: node bench/ledger.bench.ts [options]
   --seconds N       length of the open-load run (default 10)
   --workers N       endorsement worker threads (default: the ledger's, 1 per CPU beyond the first)
   --stages N        transactions for the per-stage CPU costs, 0 = skip (default 1000)
-  --timeout-ms N    BatchTimeout (default: the ledger's, 25 ms)`;
+  --timeout-ms N    BatchTimeout (default: the ledger's, 25 ms)
+  --profile DIR     write a CPU profile of the ledger's thread during the saturation run to DIR
+                    (the workers' own: run with node --cpu-prof --cpu-prof-dir DIR)`;
 
 const { values: args } = parseArgs({
   options: {
@@ -49,6 +52,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     stages: { type: 'string', default: '1000' },
     'timeout-ms': { type: 'string' },
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -117,8 +121,22 @@ t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const main0 = process.threadCpuUsage();
 const load0 = loadavg()[0] ?? NaN;
+const profiler = args.profile ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 await runConcurrent(TX, CONCURRENCY, () => nextRecord());
 const satMs = performance.now() - t0;
+if (profiler && args.profile) {
+  const { profile: cpuProfile } = await profiler.post('Profiler.stop');
+  mkdirSync(args.profile, { recursive: true });
+  const file = join(args.profile, `ledger-main-${Date.now()}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(cpuProfile));
+  profiler.disconnect();
+  console.log(`CPU profile of the ledger's thread (saturation run): ${file}`);
+}
 const cpu = process.cpuUsage(cpu0);
 const mainCpu = process.threadCpuUsage(main0);
 const cpuMsPerTx = (cpu.user + cpu.system) / 1000 / TX;

@@ -49,28 +49,30 @@ export async function recordEnergy(tx: Tx, meterIdArg: string, dayArg: string, v
       else if (before !== null && before !== values[s]) correctedSlots.push(s);
     }
   }
+  // Keys in sorted order here and below: canonicalJson then takes native JSON.stringify (same bytes;
+  // the sorting writer cost ~18 µs a recordEnergy, measured in the embedded ledger's profile).
   const record: EnergyRecord = {
-    meterId,
-    day,
-    values,
     complete: values.every((v) => v !== null),
-    records: (previous?.records ?? 0) + 1,
     correctedSlots,
     correctsTxId: correctedSlots.length > 0 && previous ? previous.txId : null,
+    day,
+    meterId,
+    records: (previous?.records ?? 0) + 1,
     retailerId: meter.retailerId,
-    txId: tx.txId,
     timestampMs: tx.nowMs,
+    txId: tx.txId,
+    values,
   };
   await putJson(tx.stub, key, record);
   emit(tx, EVENT_ENERGY_RECORDED, {
-    meterId,
-    day,
     complete: record.complete,
     correctedSlots,
+    day,
     energyWh: energyWh(values, tx.params.slotsPerDay),
+    meterId,
     txId: tx.txId,
   });
-  return reply({ meterId, day, complete: record.complete, records: record.records, correctedSlots });
+  return reply({ complete: record.complete, correctedSlots, day, meterId, records: record.records });
 }
 
 /** The profile of one meter-day, with every earlier version (corrections) and its transaction id. */

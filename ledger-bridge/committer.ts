@@ -24,6 +24,7 @@ import { decodeTransaction, decodeTxRwSet } from './fabric-messages.ts';
 import { ValidationCode } from './ledger.ts';
 import type { Msps, ValidIdentity } from './msp.ts';
 import { decodePolicy, evaluatePolicy, type Policy } from './policy.ts';
+import type { SignatureMemo } from './signature-memo.ts';
 import type { LedgerStore } from './store.ts';
 
 export const VALIDATION_PARAMETER = 'VALIDATION_PARAMETER';
@@ -40,6 +41,11 @@ export interface CommitterOptions {
    * of decoding the bytes again. Its signatures are verified all the same.
    */
   readonly preparedOf?: (envelope: Uint8Array) => PreparedTransaction | undefined;
+  /**
+   * Signatures this process made (see `signature-memo.ts`): consulted for the envelopes `preparedOf`
+   * knows, and only for them; a signature it does not know is verified with ECDSA.
+   */
+  readonly memo?: SignatureMemo;
 }
 
 export interface CommittedTx {
@@ -92,13 +98,22 @@ export function createCommitter(options: Readonly<CommitterOptions>): Committer 
   let previousHash: Uint8Array = last?.hash ?? new Uint8Array(0);
   let previousCommitHash: Uint8Array = last?.commitHash ?? new Uint8Array(0);
 
+  /**
+   * ECDSA check of `parts` (concatenated) against the identity; `known` lets a signature found in the
+   * memo of our own signatures through without the curve arithmetic (in-process envelopes only).
+   */
+  function verifySignature(identity: ValidIdentity, parts: readonly Uint8Array[], signature: Uint8Array, known: boolean): boolean | Promise<boolean> {
+    if (known && options.memo?.consume(identity.certificatePem, parts, signature)) return true;
+    return msps.verify(identity, parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts), signature);
+  }
+
   /** The endorsers whose signature over `proposal_response_payload ‖ endorser` verifies, each once. */
-  async function verifiedSigners(proposalResponsePayload: Uint8Array, endorsements: readonly Endorsement[]): Promise<ValidIdentity[]> {
+  async function verifiedSigners(proposalResponsePayload: Uint8Array, endorsements: readonly Endorsement[], known = false): Promise<ValidIdentity[]> {
     const verified = await Promise.all(
       endorsements.map(async (e) => {
         const id = msps.check(e.endorser);
         if (!id.ok) return undefined;
-        const ok = await msps.verify(id.identity, Buffer.concat([proposalResponsePayload, e.endorser]), e.signature);
+        const ok = await verifySignature(id.identity, [proposalResponsePayload, e.endorser], e.signature, known);
         return ok ? id.identity : undefined;
       }),
     );
@@ -108,9 +123,9 @@ export function createCommitter(options: Readonly<CommitterOptions>): Committer 
     return signers;
   }
 
-  async function creatorSigned(creatorBytes: Uint8Array, payloadBytes: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  async function creatorSigned(creatorBytes: Uint8Array, payloadBytes: Uint8Array, signature: Uint8Array, known = false): Promise<boolean> {
     const creator = msps.check(creatorBytes);
-    return creator.ok && (await msps.verify(creator.identity, payloadBytes, signature));
+    return creator.ok && (await verifySignature(creator.identity, [payloadBytes], signature, known));
   }
 
   /** The stateless checks of an envelope this process built (its decoded form at hand). */
@@ -119,8 +134,8 @@ export function createCommitter(options: Readonly<CommitterOptions>): Committer 
     if (tx.channelId !== channelId || blockNumber === 0) return { code: ValidationCode.BAD_PAYLOAD, txId };
     if (computeTxId(tx.nonce, tx.creator) !== txId) return { code: ValidationCode.BAD_PROPOSAL_TXID, txId };
     const [creatorOk, signers] = await Promise.all([
-      creatorSigned(tx.creator, tx.payloadBytes, tx.signature),
-      verifiedSigners(tx.proposalResponsePayload, tx.endorsements),
+      creatorSigned(tx.creator, tx.payloadBytes, tx.signature, true),
+      verifiedSigners(tx.proposalResponsePayload, tx.endorsements, true),
     ]);
     if (!creatorOk) return { code: ValidationCode.BAD_CREATOR_SIGNATURE, txId };
     if (tx.chaincodeName !== chaincodeName || tx.status >= 400) return { code: ValidationCode.INVALID_ENDORSER_TRANSACTION, txId };
@@ -160,7 +175,7 @@ export function createCommitter(options: Readonly<CommitterOptions>): Committer 
     const keys = new Set<string>([...writeSet.writes.map((w) => w.key), ...writeSet.metadataWrites.map((m) => m.key)]);
     let chaincodeLevel = keys.size === 0;
     for (const key of keys) {
-      const parameter = world.get(key)?.metadata.get(VALIDATION_PARAMETER);
+      const parameter = store.keyMetadata(key, VALIDATION_PARAMETER);
       if (!parameter || parameter.length === 0) {
         chaincodeLevel = true;
         continue;
@@ -188,7 +203,8 @@ export function createCommitter(options: Readonly<CommitterOptions>): Committer 
       if (code === ValidationCode.VALID && v) {
         if (!policySatisfied(v.fn, v.rw.writeSet, v.signers)) code = ValidationCode.ENDORSEMENT_POLICY_FAILURE;
         else {
-          const result = world.validate(txId, v.rw.readSet);
+          // The transaction id was checked just above (DUPLICATE_TXID): only the reads are left.
+          const result = store.validateReads(v.rw.readSet);
           code = ValidationCode[result];
           if (code === ValidationCode.VALID) {
             world.apply({ txId, timestamp: v.timestamp, writeSet: v.rw.writeSet }, { blockNum: number, txNum: i });

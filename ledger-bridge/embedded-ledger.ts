@@ -47,6 +47,7 @@ import {
 import { createMsps } from './msp.ts';
 import { loadOrCreateOrgs, type OrgConfig } from './orgs.ts';
 import { endorsingOrgs, formatPolicy, parsePolicy, type Policy } from './policy.ts';
+import { createSignatureMemo } from './signature-memo.ts';
 import { keyObjectOf } from './signer.ts';
 import { openStore } from './store.ts';
 
@@ -232,7 +233,10 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
   const msps = createMsps(orgs);
   // Envelopes this process built, with their decoded form: the committer does not decode them again.
   const preparedEnvelopes = new WeakMap<Uint8Array, PreparedTransaction>();
-  const committer = createCommitter({ store, msps, channelId: channel, chaincodeName, policyFor, preparedOf: (e) => preparedEnvelopes.get(e) });
+  // Signatures this process made for its own submits: the committer need not verify them again
+  // (see signature-memo.ts for the exact rule and the trade-off; outside envelopes are always verified).
+  const memo = createSignatureMemo();
+  const committer = createCommitter({ store, msps, channelId: channel, chaincodeName, policyFor, preparedOf: (e) => preparedEnvelopes.get(e), memo });
   const endorsers = new Map<string, Endorser>(
     orgs.map((o) => [
       o.mspId,
@@ -293,7 +297,7 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
 
   let workerCount = options.contract === undefined ? (options.endorsementWorkers ?? defaultWorkerCount()) : 0;
   const poolStart = new AbortController();
-  const startPool = () => createEndorsementPool({ size: workerCount, dataDir: options.dataDir, channel, chaincodeName, orgs, signal: poolStart.signal });
+  const startPool = () => createEndorsementPool({ size: workerCount, dataDir: options.dataDir, channel, chaincodeName, orgs, signal: poolStart.signal, memo });
   let pool: EndorsementPool | undefined;
   let poolStarting: Promise<void> | undefined;
   if (workerCount > 0 && options.endorsementWorkers !== undefined) {
@@ -319,7 +323,7 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
       },
     );
   }
-  const clientContext = { channelId: channel, chaincodeName, endorsers };
+  const clientContext = { channelId: channel, chaincodeName, endorsers, record: memo.add };
   const clientKeys = new WeakMap<LedgerIdentity, ClientKey>();
 
   /** Proposal → endorsement → (submit) envelope, on a worker when there is one. */

@@ -12,6 +12,7 @@ import type { KeyObject } from 'node:crypto';
 import type { ClientJob, ClientOutcome, PreparedTransaction } from './client-transaction.ts';
 import { LedgerError } from './errors.ts';
 import type { MspDefinition } from './msp.ts';
+import type { SignatureMemo, SignatureRecord } from './signature-memo.ts';
 import { keyObjectOf, type SigningKey } from './signer.ts';
 
 export interface WorkerOrg extends MspDefinition {
@@ -23,9 +24,11 @@ export interface WorkerData {
   readonly channel: string;
   readonly chaincodeName: string;
   readonly orgs: readonly WorkerOrg[];
+  /** Whether to report the signatures made for submits (the ledger thread keeps a memo). */
+  readonly recordSignatures: boolean;
 }
 
-type JobMessage = { readonly type: 'job'; readonly seq: number; readonly clientId: number; readonly job: ClientJob };
+export type JobMessage = { readonly type: 'job'; readonly seq: number; readonly clientId: number; readonly job: ClientJob };
 type ClientMessage = { readonly type: 'client'; readonly id: number; readonly mspId: string; readonly certificatePem: string; readonly key: KeyObject };
 
 /** To a worker: client keys and jobs, in order, batched per turn of the ledger thread's event loop. */
@@ -40,7 +43,8 @@ export interface Done {
 export type FromWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'failed'; readonly error: string }
-  | { readonly type: 'done'; readonly results: readonly Done[] };
+  /** `signatures`: what the worker signed for these submits, for the ledger thread's memo. */
+  | { readonly type: 'done'; readonly results: readonly Done[]; readonly signatures?: readonly SignatureRecord[] };
 
 export interface EndorsementPoolOptions {
   readonly size: number;
@@ -52,6 +56,8 @@ export interface EndorsementPoolOptions {
   readonly channel: string;
   readonly chaincodeName: string;
   readonly orgs: readonly (MspDefinition & { readonly peer: { readonly mspId: string; readonly certificatePem: string; readonly privateKey: SigningKey } })[];
+  /** Receives the signatures the workers made for submits (their records travel with the results). */
+  readonly memo?: SignatureMemo;
 }
 
 export interface ClientIdentityRef {
@@ -72,25 +78,42 @@ function own(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
 }
 
-/** Makes an outcome cheap to post: every byte field owns its buffer; the envelope's is transferred. */
-export function packOutcome(outcome: ClientOutcome): { outcome: ClientOutcome; transfer: ArrayBuffer[] } {
-  if (!outcome.ok || !outcome.envelope || !outcome.prepared) return { outcome, transfer: [] };
+/**
+ * Makes an outcome cheap to post. The envelope's buffer is transferred (not copied), and every byte
+ * field of its decoded form that occurs in the envelope — all of them do: they are parts of it — is
+ * sent as a view of that same buffer (a view of a transferred buffer crosses without a copy): ~2 µs
+ * less per transaction in the worker than copying each field (micro-benchmark), and no copies arrive
+ * on the ledger thread. A field not found in the envelope (none expected) is copied as before.
+ */
+export function packOutcome(
+  outcome: ClientOutcome,
+  records: readonly SignatureRecord[] = [],
+): { outcome: ClientOutcome; signatures: SignatureRecord[]; transfer: ArrayBuffer[] } {
+  if (!outcome.ok || !outcome.envelope || !outcome.prepared) return { outcome, signatures: [], transfer: [] };
   const p = outcome.prepared;
   const envelope = own(outcome.envelope);
+  const haystack = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
+  const view = (bytes: Uint8Array): Uint8Array => {
+    if (bytes.byteLength === 0) return new Uint8Array(0);
+    const at = haystack.indexOf(bytes);
+    return at < 0 ? own(bytes) : envelope.subarray(at, at + bytes.byteLength);
+  };
   const prepared: PreparedTransaction = {
     ...p,
-    creator: own(p.creator),
-    nonce: own(p.nonce),
-    payloadBytes: own(p.payloadBytes),
-    signature: own(p.signature),
-    proposalResponsePayload: own(p.proposalResponsePayload),
-    endorsements: p.endorsements.map((e) => ({ endorser: own(e.endorser), signature: own(e.signature) })),
+    creator: view(p.creator),
+    nonce: view(p.nonce),
+    payloadBytes: view(p.payloadBytes),
+    signature: view(p.signature),
+    proposalResponsePayload: view(p.proposalResponsePayload),
+    endorsements: p.endorsements.map((e) => ({ endorser: view(e.endorser), signature: view(e.signature) })),
     writeSet: {
-      writes: p.writeSet.writes.map((w) => (w.value ? { ...w, value: own(w.value) as Buffer } : w)),
-      metadataWrites: p.writeSet.metadataWrites.map((m) => ({ key: m.key, entries: m.entries.map((e) => ({ name: e.name, value: own(e.value) as Buffer })) })),
+      writes: p.writeSet.writes.map((w) => (w.value ? { ...w, value: view(w.value) as Buffer } : w)),
+      metadataWrites: p.writeSet.metadataWrites.map((m) => ({ key: m.key, entries: m.entries.map((e) => ({ name: e.name, value: view(e.value) as Buffer })) })),
     },
   };
-  return { outcome: { ...outcome, envelope, result: own(outcome.result), prepared }, transfer: [envelope.buffer as ArrayBuffer] };
+  // The signed bytes of the memo records are parts of the envelope too: views, not copies.
+  const signatures = records.map((r) => ({ certificatePem: r.certificatePem, parts: r.parts.map(view), signature: view(r.signature) }));
+  return { outcome: { ...outcome, envelope, result: view(outcome.result), prepared }, signatures, transfer: [envelope.buffer as ArrayBuffer] };
 }
 
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -124,6 +147,7 @@ export async function createEndorsementPool(options: Readonly<EndorsementPoolOpt
     dataDir: options.dataDir,
     channel: options.channel,
     chaincodeName: options.chaincodeName,
+    recordSignatures: options.memo !== undefined,
     orgs: options.orgs.map((o) => ({
       mspId: o.mspId,
       rootCertificates: o.rootCertificates,
@@ -166,6 +190,7 @@ export async function createEndorsementPool(options: Readonly<EndorsementPoolOpt
         worker.off('exit', exited);
         worker.on('message', (msg: FromWorker) => {
           if (msg.type !== 'done') return;
+          if (options.memo) for (const r of msg.signatures ?? []) options.memo.add(r);
           for (const done of msg.results) {
             const p = slot.pending.get(done.seq);
             if (!p) continue;
@@ -217,6 +242,7 @@ export async function createEndorsementPool(options: Readonly<EndorsementPoolOpt
     get size() {
       return slots.length;
     },
+
     prepare(identity, job) {
       let slot: Slot | undefined;
       for (const s of slots) if (!slot || s.pending.size < slot.pending.size) slot = s;

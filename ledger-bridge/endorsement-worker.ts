@@ -11,10 +11,11 @@ import type { KeyObject } from 'node:crypto';
 import { DrContract } from '../chaincode/index.ts';
 import { contractMetadata } from '../chaincode/index.ts';
 import { runClientJob, type ClientContext, type ClientKey, type ClientOutcome } from './client-transaction.ts';
+import type { SignatureRecord } from './signature-memo.ts';
 import { createEndorser, type Endorser } from './endorser.ts';
 import { createMsps } from './msp.ts';
 import { openStore, type LedgerStore } from './store.ts';
-import { packOutcome, type Done, type FromWorker, type ToWorker, type WorkerData } from './endorsement-pool.ts';
+import { packOutcome, type Done, type FromWorker, type JobMessage, type ToWorker, type WorkerData } from './endorsement-pool.ts';
 
 const data = workerData as WorkerData;
 if (!parentPort) throw new Error('endorsement-worker.ts runs as a worker thread of the embedded ledger');
@@ -22,6 +23,7 @@ const port = parentPort;
 
 interface WorkerState {
   readonly context: ClientContext;
+  readonly store: LedgerStore;
   readonly close: () => void;
 }
 
@@ -39,7 +41,8 @@ function init(): WorkerState | undefined {
       data.orgs.map((o) => [o.mspId, createEndorser({ world, contract, contractMetadata: metadata, channelId: data.channel, chaincodeName: data.chaincodeName, peer: o.peer, msps })]),
     );
     const opened = store;
-    return { context: { channelId: data.channel, chaincodeName: data.chaincodeName, endorsers }, close: () => opened.close() };
+    const context: ClientContext = { channelId: data.channel, chaincodeName: data.chaincodeName, endorsers };
+    return { context, store: opened, close: () => opened.close() };
   } catch (err) {
     store?.close();
     port.postMessage({ type: 'failed', error: (err as Error).message ?? String(err) } satisfies FromWorker);
@@ -50,26 +53,80 @@ function init(): WorkerState | undefined {
 const state = init();
 const clients = new Map<number, ClientKey>();
 
-// Answers finished in the same turn of the event loop travel in one message: fewer thread wake-ups.
-let outbox: Done[] = [];
-let transfers: ArrayBuffer[] = [];
-let flushing = false;
+/**
+ * Jobs run in small chunks and each chunk's answers are posted as soon as it is done. Started all at
+ * once, the jobs' awaits interleave (nothing here waits for I/O: SQLite reads and signatures are
+ * synchronous), so every job of a burst finished at the end of the burst and the ledger thread got the
+ * whole burst late, in one message: measured, the worker then sat idle about 30 % of a saturation run.
+ */
+const CHUNK = 16;
+const queue: JobMessage[] = [];
+let pumping = false;
 
-function flush(): void {
-  flushing = false;
-  const message: FromWorker = { type: 'done', results: outbox };
-  const list = transfers;
-  outbox = [];
-  transfers = [];
-  port.postMessage(message, list);
+async function runOne(message: JobMessage, out: Done[], signatures: SignatureRecord[], transfers: ArrayBuffer[]): Promise<void> {
+  const client = clients.get(message.clientId);
+  if (!client) {
+    out.push({ seq: message.seq, error: `unknown client ${message.clientId}` });
+    return;
+  }
+  if (!state) {
+    out.push({ seq: message.seq, error: 'the endorsement worker did not start' });
+    return;
+  }
+  try {
+    // The signatures this submit made travel with its answer, for the ledger thread's memo.
+    const records: SignatureRecord[] = [];
+    const context: ClientContext = data.recordSignatures ? { ...state.context, record: (r) => void records.push(r) } : state.context;
+    const outcome: ClientOutcome = await runClientJob(context, client, message.job);
+    const packed = packOutcome(outcome, records);
+    out.push({ seq: message.seq, outcome: packed.outcome });
+    signatures.push(...packed.signatures);
+    transfers.push(...packed.transfer);
+  } catch (err) {
+    out.push({ seq: message.seq, error: (err as Error).message ?? String(err) });
+  }
 }
 
-function reply(done: Done, transfer: ArrayBuffer[] = []): void {
-  outbox.push(done);
-  transfers.push(...transfer);
-  if (!flushing) {
-    flushing = true;
-    setImmediate(flush);
+/** Opens a read transaction when it can; false (reads in autocommit, as before) when it cannot. */
+function beginSnapshot(store: LedgerStore): boolean {
+  if (!store.db.isOpen || store.db.isTransaction) return false;
+  try {
+    store.db.exec('BEGIN');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function endSnapshot(store: LedgerStore): void {
+  try {
+    if (store.db.isOpen && store.db.isTransaction) store.db.exec('COMMIT');
+  } catch {
+    // A read-only transaction has nothing to lose; the next chunk opens a new one.
+  }
+}
+
+async function pump(): Promise<void> {
+  try {
+    while (queue.length > 0) {
+      const chunk = queue.splice(0, CHUNK);
+      const results: Done[] = [];
+      const signatures: SignatureRecord[] = [];
+      const transfers: ArrayBuffer[] = [];
+      // One read transaction per chunk: its jobs read one committed snapshot, and SQLite takes the WAL
+      // read lock once instead of once per statement.
+      const snapshot = state !== undefined && beginSnapshot(state.store);
+      try {
+        await Promise.all(chunk.map((m) => runOne(m, results, signatures, transfers)));
+      } finally {
+        if (snapshot && state) endSnapshot(state.store);
+      }
+      port.postMessage({ type: 'done', results, ...(signatures.length > 0 ? { signatures } : {}) } satisfies FromWorker, transfers);
+      // Let the jobs and clients the ledger thread sent meanwhile arrive.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    pumping = false;
   }
 }
 
@@ -87,22 +144,11 @@ function handle(message: ToWorker): void {
     port.close();
     return;
   }
-  const client = clients.get(message.clientId);
-  if (!client) {
-    reply({ seq: message.seq, error: `unknown client ${message.clientId}` });
-    return;
+  queue.push(message);
+  if (!pumping) {
+    pumping = true;
+    void pump();
   }
-  if (!state) {
-    reply({ seq: message.seq, error: 'the endorsement worker did not start' });
-    return;
-  }
-  runClientJob(state.context, client, message.job).then(
-    (outcome: ClientOutcome) => {
-      const packed = packOutcome(outcome);
-      reply({ seq: message.seq, outcome: packed.outcome }, packed.transfer);
-    },
-    (err: unknown) => reply({ seq: message.seq, error: (err as Error).message ?? String(err) }),
-  );
 }
 
 if (state) {

@@ -28,7 +28,8 @@ import {
   type DecodedProposal,
 } from './fabric-messages.ts';
 import type { Msps } from './msp.ts';
-import { signerOf, type SigningKey } from './signer.ts';
+import { keyMatchesCertificate, type RecordSignature } from './signature-memo.ts';
+import { keyObjectOf, signerOf, type SigningKey } from './signer.ts';
 import { encodeProposalResponsePayload, encodeRwSet } from './tx-encoding.ts';
 
 export interface EndorserOptions {
@@ -50,6 +51,8 @@ export interface EndorseOptions {
    * signature is not checked again (the creator's envelope signature is still checked at commit).
    */
   readonly signedHere?: boolean;
+  /** Told of the endorsement signature (an in-process submit whose envelope the committer will check). */
+  readonly record?: RecordSignature;
 }
 
 /** An endorsement with the simulation results it signed (set when the chaincode succeeded). */
@@ -72,6 +75,14 @@ const shimLogger = require('fabric-shim/lib/logger.js') as { getLogger(name: str
 const contractLogger = require('fabric-contract-api/lib/logger.js') as { getLogger(name: string): { silent?: boolean } };
 for (const name of ['lib/stub.js', 'lib/iterators.js', 'lib/chaincode.js', 'lib/handler.js']) shimLogger.getLogger(name).silent = true;
 for (const name of ['./lib/jsontransactionserializer.js', './lib/contract.js']) contractLogger.getLogger(name).silent = true;
+// `silent` still runs winston's stream machinery: ClientIdentity's two debug lines per transaction
+// (lib/chaincode.js, a logger chaincode/shim-logging.ts does not wrap) cost ~10 µs that way (profiled).
+// Its debug calls now return at once unless debug is enabled.
+const identityLogger = shimLogger.getLogger('lib/chaincode.js') as { debug(...a: unknown[]): unknown; isDebugEnabled(): boolean };
+const identityDebug = identityLogger.debug;
+identityLogger.debug = function debugIfEnabled(this: typeof identityLogger, ...a: unknown[]) {
+  return this.isDebugEnabled() ? identityDebug.apply(this, a) : this;
+};
 
 cacheShimCertificates();
 cacheShimParameterValidators();
@@ -88,6 +99,7 @@ export function createEndorser(options: Readonly<EndorserOptions>): Endorser {
   const { world, contract, channelId, chaincodeName, msps } = options;
   const endorserBytes = serializeIdentity(options.peer.mspId, options.peer.certificatePem);
   const sign = signerOf(options.peer);
+  let keyMatches: boolean | undefined;
 
   async function endorse(signed: peer.SignedProposal, opts: EndorseOptions = {}): Promise<peer.ProposalResponse> {
     return (await endorseDetailed(signed, opts)).response;
@@ -134,7 +146,11 @@ export function createEndorser(options: Readonly<EndorserOptions>): Endorser {
     });
     const endorsement = new peer.Endorsement();
     endorsement.setEndorser(endorserBytes);
-    endorsement.setSignature(await sign(Buffer.concat([payload, endorserBytes])));
+    const signature = await sign(Buffer.concat([payload, endorserBytes]));
+    endorsement.setSignature(signature);
+    if (opts.record && (keyMatches ??= keyMatchesCertificate(keyObjectOf(options.peer), options.peer.certificatePem))) {
+      opts.record({ certificatePem: options.peer.certificatePem, parts: [payload, endorserBytes], signature });
+    }
     const response = new peer.ProposalResponse();
     response.setVersion(1);
     response.setResponse(responseMessage(chaincodeResult));

@@ -84,6 +84,10 @@ export interface LedgerStore {
   blocks(from: number, limit: number): StoredBlock[];
   transaction(txId: string): TxLocation | undefined;
   readonly worldState: WorldState;
+  /** `worldState.validate` without the transaction-id check (for a caller that made it already). */
+  validateReads(readSet: ReadSet): ValidationCode;
+  /** One metadata entry of a key (e.g. VALIDATION_PARAMETER), without reading its value. */
+  keyMetadata(key: string, name: string): Buffer | undefined;
   /** Records a transaction in the index (every one but a duplicate: the first keeps the id, as in Fabric). */
   indexTransaction(txId: string, location: TxLocation): void;
   appendBlock(block: BuiltBlock): void;
@@ -228,8 +232,30 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
     }
   }
 
+  // MVCC needs the version only: no copy of the value, no metadata decode (measured on the commit path).
+  const getVersion = stmt('SELECT block, tx FROM state WHERE key = ?');
+  const getMetadata = stmt('SELECT metadata FROM state WHERE key = ?');
+
   function readMatches(read: KVRead): boolean {
-    return compareVersions(get(read.key)?.version ?? null, read.version);
+    const row = getVersion.get(keyBytes(read.key)) as Row | undefined;
+    return compareVersions(row ? { blockNum: row.block as number, txNum: row.tx as number } : null, read.version);
+  }
+
+  function validateReads(readSet: ReadSet): ValidationCode {
+    for (const read of readSet.reads) if (!readMatches(read)) return 'MVCC_READ_CONFLICT';
+    // Fabric's RangeQueryValidator: the same keys with the same versions must come back; the end key
+    // is inclusive when the iterator was not exhausted.
+    for (const rq of readSet.rangeQueries) {
+      const it = range(rq.startKey, rq.endKey, !rq.itrExhausted);
+      for (const read of rq.reads) {
+        const next = it.next();
+        if (next.done) return 'PHANTOM_READ_CONFLICT';
+        const [key, entry] = next.value;
+        if (key !== read.key || !compareVersions(entry.version, read.version)) return 'PHANTOM_READ_CONFLICT';
+      }
+      if (rq.itrExhausted && !it.next().done) return 'PHANTOM_READ_CONFLICT';
+    }
+    return 'VALID';
   }
 
   const hasTx = stmt('SELECT 1 AS x FROM txs WHERE txid = ?');
@@ -253,20 +279,7 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
     },
     validate(txId, readSet: ReadSet): ValidationCode {
       if (hasTx.get(txId) !== undefined) return 'DUPLICATE_TXID';
-      for (const read of readSet.reads) if (!readMatches(read)) return 'MVCC_READ_CONFLICT';
-      // Fabric's RangeQueryValidator: the same keys with the same versions must come back; the end key
-      // is inclusive when the iterator was not exhausted.
-      for (const rq of readSet.rangeQueries) {
-        const it = range(rq.startKey, rq.endKey, !rq.itrExhausted);
-        for (const read of rq.reads) {
-          const next = it.next();
-          if (next.done) return 'PHANTOM_READ_CONFLICT';
-          const [key, entry] = next.value;
-          if (key !== read.key || !compareVersions(entry.version, read.version)) return 'PHANTOM_READ_CONFLICT';
-        }
-        if (rq.itrExhausted && !it.next().done) return 'PHANTOM_READ_CONFLICT';
-      }
-      return 'VALID';
+      return validateReads(readSet);
     },
     apply(tx, version) {
       for (const write of tx.writeSet.writes) {
@@ -302,6 +315,11 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
   return {
     db,
     worldState,
+    validateReads,
+    keyMetadata(key, name) {
+      const row = getMetadata.get(keyBytes(key)) as Row | undefined;
+      return row && row.metadata !== null ? decodeMetadata(row.metadata).get(name) : undefined;
+    },
     height: () => {
       const row = stmt('SELECT max(num) AS n FROM blocks').get() as Row;
       return row.n === null ? 0 : (row.n as number) + 1;
