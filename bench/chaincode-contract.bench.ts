@@ -14,7 +14,9 @@
  *       [--profiles 200] [--phases baseline,notify,settle] [--profile DIR]
  *
  * Each phase prints wall time, this process's CPU time (process.cpuUsage: user + system, GC threads
- * included), the 1-minute load average when it started (other jobs share the cores), and the
+ * included) and its main thread's alone (process.threadCpuUsage: the JavaScript and the GC pauses,
+ * not the concurrent GC helpers; the steadiest figure to compare changes by), the 1-minute load
+ * average when it started (other jobs share the cores), and the
  * process's maxRSS after it with the growth during the phase (its peak memory). `--profile DIR`
  * writes a V8 CPU profile per phase (DIR/<phase>.cpuprofile).
  *
@@ -98,17 +100,20 @@ async function measure<T>(name: string, run: () => Promise<T>): Promise<Measured
   const rssBefore = process.resourceUsage().maxRSS * 1024;
   if (session) await session.post('Profiler.start');
   const cpu0 = process.cpuUsage();
+  const main0 = process.threadCpuUsage();
   const t0 = performance.now();
   const result = await run();
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const main = process.threadCpuUsage(main0);
   if (session && args.profile) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(join(args.profile, `${name}.cpuprofile`), JSON.stringify(profile));
   }
   const rss = process.resourceUsage().maxRSS * 1024;
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  const note = `cpu ${cpuMs.toFixed(0)} ms, load ${load1.toFixed(1)}, maxRSS ${mb(rss)} (+${mb(rss - rssBefore)}), heap ${mb(process.memoryUsage().heapUsed)}`;
+  const mainMs = (main.user + main.system) / 1000;
+  const note = `cpu ${cpuMs.toFixed(0)} ms (main thread ${mainMs.toFixed(0)} ms), load ${load1.toFixed(1)}, maxRSS ${mb(rss)} (+${mb(rss - rssBefore)}), heap ${mb(process.memoryUsage().heapUsed)}`;
   return { result, ms, cpuMs, note };
 }
 function line(name: string, m: Measured<unknown>, per: string, thesis: string, target = ''): void {

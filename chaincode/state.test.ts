@@ -17,6 +17,15 @@ test('intArrayMember reads an integer array member of a stored record as JSON.pa
   assert.deepEqual(intArrayMember(view, 'values'), record.values);
 });
 
+test('intArrayMember with `into` fills and resizes that array and returns it', () => {
+  const into = [9, 9, 9, 9, 9, 9];
+  assert.equal(intArrayMember(bytes({ values: [1, -2, 3] }), 'values', into), into);
+  assert.deepEqual(into, [1, -2, 3]);
+  assert.deepEqual(intArrayMember(bytes({ values: [4, 5, 6, 7] }), 'values', into), [4, 5, 6, 7]);
+  assert.deepEqual(intArrayMember(bytes({ values: [] }), 'values', into), []);
+  assert.equal(intArrayMember(bytes({ values: [1, 2.5] }), 'values', into), undefined);
+});
+
 test('intArrayMember gives up (undefined) on anything but plain integers, and on an absent member', () => {
   for (const values of [[1, null], [1.5], [1e21], [1234567890123456], ['1']]) {
     assert.equal(intArrayMember(bytes({ values }), 'values'), undefined, JSON.stringify(values));

@@ -10,7 +10,7 @@
  * and one is retried, never double-counted.
  */
 import { getMeter, isOperator, requireReader, requireRetailer } from './access.ts';
-import { accountBytes } from './account.ts';
+import { accountJson } from './account.ts';
 import { accessDenied, conflict, invalidArgument, notFound } from './errors.ts';
 import { EVENT_AVAILABILITY_EVALUATED, EVENT_DR_TOKENS_MINTED, EVENT_TOKENS_REDEEMED } from './events.ts';
 import { computeReward, updateAvailability } from './math/index.ts';
@@ -18,7 +18,7 @@ import {
   getAllocationShard, getRewardShard, indexOfSorted, rewardOf, rewardShardJson, shardOf,
   type AllocationShardRecord, type RewardRecord, type RewardShardRecord,
 } from './shards.ts';
-import { getJson, intArrayMember, putJson, utf8 } from './state.ts';
+import { createScratchEncoder, getJson, intArrayMember, putJson, utf8, type ScratchEncoder } from './state.ts';
 import type { BaselineRecord } from './tx-baseline.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import type { EnergyRecord } from './tx-energy.ts';
@@ -42,6 +42,8 @@ export interface SupplyRecord {
 
 interface CustomerInputs {
   meterId: string;
+  /** The account's state key (read, then written with the same key). */
+  accountKey: string;
   /** The customer's shard allocation: its OPR per window slot at `oprAt + k`, W. */
   allocation: AllocationShardRecord;
   oprAt: number;
@@ -60,12 +62,18 @@ interface Scratch {
   assigned: number[];
   /** The availability of a customer without an account (read only: the math copies it). */
   initial: readonly number[];
+  /** The measured day of the customer at hand, decoded from its bytes (read only by the math). */
+  measured: number[];
+  /** Encodes each value written (account, reward shard) into one reused buffer. */
+  encoder: ScratchEncoder;
 }
 
 const createScratch = (tx: Tx): Scratch => ({
   baseline: new Array<number>(tx.params.slotsPerDay).fill(0),
   assigned: new Array<number>(tx.params.slotsPerDay).fill(0),
   initial: new Array<number>(tx.params.slotsPerDay).fill(tx.params.initialAvailabilityPpm),
+  measured: new Array<number>(tx.params.slotsPerDay).fill(0),
+  encoder: createScratchEncoder(),
 });
 
 /** The listed meters of one shard, with the shard's allocation record. */
@@ -96,24 +104,33 @@ async function authorizeBatch(tx: Tx, meterIds: string[], action: string): Promi
 
 const noAllocation = (e: DrEventRecord, meterId: string) => notFound(`meter ${meterId} has no allocation in event ${e.eventId}`);
 
-/** Groups a sorted batch by shard (shards are runs of the same order) and reads each shard's allocation once. */
+/**
+ * Groups a sorted batch by shard (shards are runs of the same order) and reads each shard's
+ * allocation once. The batch is sorted and distinct and so is each shard's `meterIds`, so both are
+ * walked forward together: a meter stays in the current shard until the next shard's first id, and
+ * its index is found from where the previous meter's was (no binary search per meter).
+ */
 async function shardBatches(tx: Tx, e: DrEventRecord, meterIds: string[]): Promise<ShardBatch[]> {
   const out: ShardBatch[] = [];
   const firstIds = e.shardFirstIds ?? [];
   let current: ShardBatch | undefined;
+  let cursor = 0;
   for (const meterId of meterIds) {
-    const shard = shardOf(firstIds, meterId);
+    const next = current ? firstIds[current.shard + 1] : undefined;
+    const shard = current && (next === undefined || meterId < next) ? current.shard : shardOf(firstIds, meterId);
     if (shard < 0) throw noAllocation(e, meterId);
     if (current?.shard !== shard) {
       const allocation = await getAllocationShard(tx, e.eventId, e.version, shard);
       if (!allocation) throw noAllocation(e, meterId);
       current = { shard, allocation, meterIds: [], indexes: [] };
       out.push(current);
+      cursor = 0;
     }
-    const index = indexOfSorted(current.allocation.meterIds, meterId);
-    if (index < 0) throw noAllocation(e, meterId);
+    const ids = current.allocation.meterIds;
+    while (cursor < ids.length && (ids[cursor] as string) < meterId) cursor++;
+    if (ids[cursor] !== meterId) throw noAllocation(e, meterId);
     current.meterIds.push(meterId);
-    current.indexes.push(index);
+    current.indexes.push(cursor);
   }
   return out;
 }
@@ -132,18 +149,20 @@ async function loadInputs(tx: Tx, e: DrEventRecord, a: AllocationShardRecord, in
     baseline = record.values;
   }
   // The two reads straight from the stub, decoded here (one async layer less per customer).
-  const measured = measuredDay(tx, e, meterId, await tx.stub.getState(tx.keys.energy(meterId, e.day)));
-  const accountBytes = await tx.stub.getState(tx.keys.account(meterId));
+  const measured = measuredDay(tx, e, meterId, await tx.stub.getState(tx.keys.energy(meterId, e.day)), scratch);
+  const accountKey = tx.keys.account(meterId);
+  const accountBytes = await tx.stub.getState(accountKey);
   const account = accountBytes && accountBytes.length > 0 ? (JSON.parse(utf8(accountBytes)) as AccountRecord) : undefined;
-  return { meterId, allocation: a, oprAt: at, baseline, measured, account };
+  return { meterId, accountKey, allocation: a, oprAt: at, baseline, measured, account };
 }
 
 /** The measured power of the event day (its stored bytes), W per slot; NOT_FOUND when a settled slot is missing. */
-function measuredDay(tx: Tx, e: DrEventRecord, meterId: string, bytes: Uint8Array | undefined): number[] {
+function measuredDay(tx: Tx, e: DrEventRecord, meterId: string, bytes: Uint8Array | undefined, scratch: Scratch): number[] {
   const S = tx.params.slotsPerDay;
   if (bytes && bytes.length > 0) {
-    // A complete day is a plain integer array: read it from the bytes (no null to look for).
-    const values = intArrayMember(bytes, 'values');
+    // A complete day is a plain integer array: read it from the bytes (no null to look for) into
+    // the scratch vector (the math only reads it, before the next customer's day is decoded).
+    const values = intArrayMember(bytes, 'values', scratch.measured);
     if (values && values.length === S) return values;
   }
   const energy = bytes && bytes.length > 0 ? (JSON.parse(utf8(bytes)) as EnergyRecord) : undefined;
@@ -212,7 +231,7 @@ export async function evaluateAvailability(tx: Tx, eventIdArg: string, meterIdsA
       const c = await loadInputs(tx, e, b.allocation, b.indexes[j] as number, meterId, scratch);
       const next = nextAvailability(tx, e, c, scratch);
       if (!next) continue;
-      await tx.stub.putState(tx.keys.account(meterId), accountBytes(nextAccount(tx, meterId, c.account, 0, next)));
+      await tx.stub.putState(c.accountKey, scratch.encoder.encode(accountJson(nextAccount(tx, meterId, c.account, 0, next))));
       updated++;
     }
   }
@@ -221,34 +240,44 @@ export async function evaluateAvailability(tx: Tx, eventIdArg: string, meterIdsA
   return reply(result);
 }
 
-interface NewReward {
-  meterId: string;
+/** The rewards settled in a shard by this transaction, in meter order, as columns. */
+interface NewRewards {
+  meterIds: string[];
+  /** Customer j's slot k at `j * slots.length + k`. */
   perSlotMilli: number[];
-  totalMilli: number;
+  totalMilli: number[];
 }
 
 /** The reward shard with `added` (sorted, none already in it) merged in; members in sorted order. */
-function mergeRewards(tx: Tx, e: DrEventRecord, shard: number, slots: number[], old: RewardShardRecord | undefined, added: NewReward[]): RewardShardRecord {
+function mergeRewards(tx: Tx, e: DrEventRecord, shard: number, slots: number[], old: RewardShardRecord | undefined, added: NewRewards): RewardShardRecord {
   const n = slots.length;
-  const oldCount = old?.meterIds.length ?? 0;
-  const count = oldCount + added.length;
+  const addedCount = added.meterIds.length;
+  if (!old) {
+    // The shard's first settlement: the new columns are the record.
+    return {
+      day: e.day, eventId: e.eventId, meterIds: added.meterIds, perSlotMilli: added.perSlotMilli,
+      shard, slots, totalMilli: added.totalMilli, txIds: new Array<string>(addedCount).fill(tx.txId), version: e.version,
+    };
+  }
+  const oldCount = old.meterIds.length;
+  const count = oldCount + addedCount;
   const out: RewardShardRecord = {
     day: e.day, eventId: e.eventId, meterIds: new Array<string>(count), perSlotMilli: new Array<number>(count * n),
     shard, slots, totalMilli: new Array<number>(count), txIds: new Array<string>(count), version: e.version,
   };
   for (let i = 0, j = 0, o = 0; o < count; o++) {
-    const oldId = i < oldCount ? old?.meterIds[i] : undefined;
-    const next = added[j];
-    if (old && oldId !== undefined && (next === undefined || oldId < next.meterId)) {
+    const oldId = i < oldCount ? old.meterIds[i] : undefined;
+    const nextId = j < addedCount ? added.meterIds[j] : undefined;
+    if (oldId !== undefined && (nextId === undefined || oldId < nextId)) {
       out.meterIds[o] = oldId;
       for (let k = 0; k < n; k++) out.perSlotMilli[o * n + k] = old.perSlotMilli[i * n + k] as number;
       out.totalMilli[o] = old.totalMilli[i] as number;
       out.txIds[o] = old.txIds[i] as string;
       i++;
-    } else if (next) {
-      out.meterIds[o] = next.meterId;
-      for (let k = 0; k < n; k++) out.perSlotMilli[o * n + k] = next.perSlotMilli[k] as number;
-      out.totalMilli[o] = next.totalMilli;
+    } else if (nextId !== undefined) {
+      out.meterIds[o] = nextId;
+      for (let k = 0; k < n; k++) out.perSlotMilli[o * n + k] = added.perSlotMilli[j * n + k] as number;
+      out.totalMilli[o] = added.totalMilli[j] as number;
       out.txIds[o] = tx.txId;
       j++;
     }
@@ -279,23 +308,24 @@ export async function getDRToken(tx: Tx, eventIdArg: string, meterIdsArg: string
     if (old && (old.slots.length !== slots.length || old.slots.some((h, k) => h !== slots[k]))) {
       throw conflict(`event ${eventId} was partly settled with other reward slots; set rewardScope back to finish its settlement`);
     }
-    const added: NewReward[] = [];
+    const added: NewRewards = { meterIds: [], perSlotMilli: [], totalMilli: [] };
     for (let j = 0; j < b.meterIds.length; j++) {
       const meterId = b.meterIds[j] as string;
       if (old && indexOfSorted(old.meterIds, meterId) >= 0) continue;
       const c = await loadInputs(tx, e, b.allocation, b.indexes[j] as number, meterId, scratch);
       const r = computeReward({ baseline: c.baseline, measured: c.measured, window: slots, tokenRateMilli: tx.params.tokenRateMilli });
-      const perSlotMilli = new Array<number>(slots.length);
-      for (let i = 0; i < slots.length; i++) perSlotMilli[i] = r.perSlot[slots[i] as number] ?? 0;
-      await tx.stub.putState(tx.keys.account(meterId), accountBytes(nextAccount(tx, meterId, c.account, r.total, nextAvailability(tx, e, c, scratch))));
-      added.push({ meterId, perSlotMilli, totalMilli: r.total });
+      for (let i = 0; i < slots.length; i++) added.perSlotMilli.push(r.perSlot[slots[i] as number] ?? 0);
+      const account = nextAccount(tx, meterId, c.account, r.total, nextAvailability(tx, e, c, scratch));
+      await tx.stub.putState(c.accountKey, scratch.encoder.encode(accountJson(account)));
+      added.meterIds.push(meterId);
+      added.totalMilli.push(r.total);
       minted += r.total;
       settled++;
       perCustomer.push({ meterId, totalMilli: r.total });
     }
-    if (added.length > 0) {
+    if (added.meterIds.length > 0) {
       const merged = mergeRewards(tx, e, b.shard, slots, old, added);
-      await tx.stub.putState(tx.keys.reward(eventId, b.shard), Buffer.from(rewardShardJson(merged), 'utf8'));
+      await tx.stub.putState(tx.keys.reward(eventId, b.shard), scratch.encoder.encode(rewardShardJson(merged)));
     }
   }
   if (settled > 0) {

@@ -21,7 +21,7 @@
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import { createRequire } from 'node:module';
 import {
-  compareKeys,
+  sortKeys,
   type KVMetadataWrite,
   type KVRead,
   type KVWrite,
@@ -31,7 +31,7 @@ import {
   type Version,
   type WriteSet,
 } from './rwset.ts';
-import type { HistoryEntry, StateEntry, WorldState } from './world-state.ts';
+import type { HistoryEntry, StateEntry, StateSlot, WorldState } from './world-state.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -130,7 +130,14 @@ function encodeTimestamp(t: TimestampObject): TimestampMessage {
 export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimulator {
   const { world, txId, channelId, namespace } = options;
   const totalQueryLimit = options.totalQueryLimit ?? DEFAULT_TOTAL_QUERY_LIMIT;
-  const reads = new Map<string, Version | null>();
+  /**
+   * Each key read, at its index in `readList` (the read as recorded; a later read of the key
+   * replaces it) and in `readSlots` (the key's world-state slot, which validation uses).
+   */
+  const reads = new Map<string, number>();
+  const readList: KVRead[] = [];
+  const readSlots: (StateSlot | undefined)[] = [];
+  const slotOf = world.slot?.bind(world);
   const writes = new Map<string, KVWrite>();
   const metadataWrites = new Map<string, KVMetadataWrite>();
   const rangeInfos: MutableRangeInfo[] = [];
@@ -162,6 +169,18 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
 
   function versionOf(entry: StateEntry | undefined): Version | null {
     return entry ? entry.version : null;
+  }
+
+  function recordRead(key: string, version: Version | null, slot: StateSlot | undefined): void {
+    const at = reads.get(key);
+    if (at === undefined) {
+      reads.set(key, readList.length);
+      readList.push({ key, version });
+      readSlots.push(slot);
+    } else {
+      readList[at] = { key, version };
+      readSlots[at] = slot;
+    }
   }
 
   function respond(id: string, query: OpenQuery): peer.QueryResponse {
@@ -257,8 +276,9 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
     async handleGetState(collection, key) {
       checkDone();
       checkPublic(collection);
-      const entry = world.get(key);
-      reads.set(key, versionOf(entry));
+      const slot = slotOf?.(key);
+      const entry = slotOf ? slot?.entry : world.get(key);
+      recordRead(key, versionOf(entry), slot);
       return entry ? Buffer.from(entry.value) : Buffer.alloc(0);
     },
 
@@ -296,8 +316,9 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
     async handleGetStateMetadata(collection, key) {
       checkDone();
       checkPublic(collection);
-      const entry = world.get(key);
-      reads.set(key, versionOf(entry));
+      const slot = slotOf?.(key);
+      const entry = slotOf ? slot?.entry : world.get(key);
+      recordRead(key, versionOf(entry), slot);
       const out: Record<string, Uint8Array> = {};
       if (entry) for (const [name, value] of entry.metadata) out[name] = new Uint8Array(value);
       return out;
@@ -393,11 +414,16 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
     },
 
     results() {
-      const sortedReads = [...reads.entries()]
-        .sort(([a], [b]) => compareKeys(a, b))
-        .map(([key, version]): KVRead => ({ key, version }));
-      const sortedWrites = [...writes.values()].sort((a, b) => compareKeys(a.key, b.key));
-      const sortedMetadata = [...metadataWrites.values()].sort((a, b) => compareKeys(a.key, b.key));
+      const sortedKeys = sortKeys([...reads.keys()]);
+      const sortedReads = new Array<KVRead>(sortedKeys.length);
+      const slots = new Array<StateSlot | undefined>(sortedKeys.length);
+      for (let i = 0; i < sortedKeys.length; i++) {
+        const at = reads.get(sortedKeys[i] as string) as number;
+        sortedReads[i] = readList[at] as KVRead;
+        slots[i] = readSlots[at];
+      }
+      const sortedWrites = sortKeys([...writes.keys()]).map((key) => writes.get(key) as KVWrite);
+      const sortedMetadata = sortKeys([...metadataWrites.keys()]).map((key) => metadataWrites.get(key) as KVMetadataWrite);
       // Fabric keeps one RangeQueryInfo per (start, end, exhausted), in the order first seen.
       const seen = new Set<string>();
       const rangeQueries: RangeQueryInfo[] = [];
@@ -407,8 +433,10 @@ export function createTxSimulator(options: Readonly<TxSimulatorOptions>): TxSimu
         seen.add(id);
         rangeQueries.push({ ...info, reads: [...info.reads] });
       }
+      const readSet: ReadSet = { reads: sortedReads, rangeQueries };
+      world.attachReadSlots?.(readSet, slots);
       return {
-        readSet: { reads: sortedReads, rangeQueries },
+        readSet,
         writeSet: { writes: sortedWrites, metadataWrites: sortedMetadata },
       };
     },

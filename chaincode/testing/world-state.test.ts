@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareKeys } from './rwset.ts';
+import { compareKeys, sortKeys } from './rwset.ts';
 import { createWorldState } from './world-state.ts';
 
 const put = (key: string, value: string) => ({ key, isDelete: false, value: Buffer.from(value) });
@@ -27,7 +27,56 @@ describe('compareKeys', () => {
   });
 });
 
+describe('sortKeys', () => {
+  it('sorts as compareKeys does, with and without surrogates among the keys', () => {
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const make = (alphabet: string[]) =>
+      Array.from({ length: 500 }, () => Array.from({ length: 1 + rand(5) }, () => alphabet[rand(alphabet.length)]).join(''));
+    const bmp = make(['a', 'b', '\u0000', 'é', '\uE000', '\uFFFD']);
+    const astral = make(['a', '\u0000', '\uE000', '\uFFFD', '😀', '𝄞']);
+    for (const keys of [bmp, astral, [...bmp, ...astral]]) {
+      assert.deepEqual(sortKeys(keys.slice()), keys.slice().sort(compareKeys));
+    }
+    // The case the engine's code-unit order gets wrong: U+E000 sorts before an astral character in UTF-8.
+    assert.deepEqual(sortKeys(['😀', '\uE000']), ['\uE000', '😀']);
+  });
+});
+
 describe('world state', () => {
+  it('validates through read slots exactly as through key lookups', () => {
+    const world = createWorldState();
+    world.apply({ txId: 't1', timestamp: ts, writeSet: { writes: [put('a', '1'), put('b', '1')], metadataWrites: [] } }, { blockNum: 1, txNum: 0 });
+    const v1 = { blockNum: 1, txNum: 0 };
+    const readSetOf = (reads: { key: string; version: { blockNum: number; txNum: number } | null }[]) => {
+      const readSet = { reads, rangeQueries: [] };
+      world.attachReadSlots?.(readSet, reads.map((r) => world.slot?.(r.key)));
+      return readSet;
+    };
+    const fresh = readSetOf([{ key: 'a', version: v1 }, { key: 'b', version: v1 }, { key: 'c', version: null }]);
+    assert.equal(world.slot?.('a')?.key, 'a');
+    assert.equal(world.validate('t2', fresh), 'VALID');
+    // 'b' overwritten, then 'a' deleted: the slots see the current values.
+    world.apply({ txId: 't3', timestamp: ts, writeSet: { writes: [put('b', '2')], metadataWrites: [] } }, { blockNum: 2, txNum: 0 });
+    assert.equal(world.validate('t2', fresh), 'MVCC_READ_CONFLICT');
+    const afterB = readSetOf([{ key: 'a', version: v1 }, { key: 'b', version: { blockNum: 2, txNum: 0 } }]);
+    assert.equal(world.validate('t4', afterB), 'VALID');
+    world.apply({ txId: 't5', timestamp: ts, writeSet: { writes: [del('a')], metadataWrites: [] } }, { blockNum: 3, txNum: 0 });
+    assert.equal(world.validate('t4', afterB), 'MVCC_READ_CONFLICT');
+    assert.equal(world.validate('t6', readSetOf([{ key: 'a', version: null }])), 'VALID');
+    // A key absent when read and written since: no slot at read time, the lookup catches it.
+    const absent = readSetOf([{ key: 'c', version: null }]);
+    world.apply({ txId: 't7', timestamp: ts, writeSet: { writes: [put('c', '1')], metadataWrites: [] } }, { blockNum: 4, txNum: 0 });
+    assert.equal(world.validate('t8', absent), 'MVCC_READ_CONFLICT');
+    // A read list edited after the slots were attached: a slot of another key is not used.
+    const edited = readSetOf([{ key: 'b', version: { blockNum: 2, txNum: 0 } }]);
+    (edited.reads as { key: string; version: unknown }[])[0] = { key: 'c', version: { blockNum: 2, txNum: 0 } };
+    assert.equal(world.validate('t9', edited), 'MVCC_READ_CONFLICT');
+  });
+
   it('keeps range scans sorted across inserts, deletes and re-inserts', () => {
     const world = createWorldState();
     world.apply({ txId: 't1', timestamp: ts, writeSet: { writes: [put('c', '1'), put('a', '1')], metadataWrites: [] } }, { blockNum: 1, txNum: 0 });

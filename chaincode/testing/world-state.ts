@@ -4,7 +4,8 @@
  * write (what a peer's history database answers), and MVCC / phantom-read validation of a read set
  * against the current state (what a committing peer checks before it applies a write set).
  *
- * Range scans walk the keys in UTF-8 byte order. Keys are kept in a large sorted array plus a small
+ * Range scans walk the keys in UTF-8 byte order. Each key has one record (its value, history and
+ * key), found through one map. The records are kept in a large sorted array plus a small
  * sorted run of recently added keys (merged into the large one every few thousand new keys); keys
  * added since the last scan wait in a pending list that is sorted and placed on the next scan, so
  * loading 100,000 keys stays O(n log n) and a stream of small transactions stays cheap.
@@ -45,8 +46,25 @@ export interface CommittedTransaction {
 
 export type ValidationCode = 'VALID' | 'MVCC_READ_CONFLICT' | 'PHANTOM_READ_CONFLICT' | 'DUPLICATE_TXID';
 
+/**
+ * A key's place in the world state: the same object for the key as long as the world state lives
+ * (deletes included), whose `entry` is always the key's current value. A simulator that keeps the
+ * slots of its reads (`attachReadSlots`) lets `validate` check them without looking the keys up again.
+ */
+export interface StateSlot {
+  readonly key: string;
+  readonly entry: StateEntry | undefined;
+}
+
 export interface WorldState {
   get(key: string): StateEntry | undefined;
+  /** The key's slot, or undefined for a key never written (optional: other stores may lack it). */
+  slot?(key: string): StateSlot | undefined;
+  /**
+   * Remembers, for `readSet` (weakly), the slot of each of its reads (same order; undefined = none).
+   * `validate` of that very object then compares versions through them: the same verdict, fewer lookups.
+   */
+  attachReadSlots?(readSet: ReadSet, slots: readonly (StateSlot | undefined)[]): void;
   /** Entries with startKey ≤ key < endKey in UTF-8 byte order; endKey '' = no upper bound. */
   range(startKey: string, endKey: string, endInclusive?: boolean): IterableIterator<[string, StateEntry]>;
   /** Oldest first. */
@@ -69,29 +87,47 @@ interface MutableEntry {
   metadata: Map<string, Buffer>;
 }
 
+/**
+ * Everything kept for one key in ONE map entry: its live value (undefined once deleted) and its
+ * history. A commit then costs one lookup per written key, not one per map (values, histories).
+ */
+interface KeyRecord {
+  readonly key: string;
+  entry: MutableEntry | undefined;
+  /**
+   * Oldest first. A key written once (most of them: bulk state) keeps its one entry without an array
+   * around it: two objects less per key for every major GC to mark.
+   */
+  history: HistoryEntry | HistoryEntry[] | undefined;
+}
+
+const compareRecords = (a: KeyRecord, b: KeyRecord): number => compareKeys(a.key, b.key);
+
 export function createWorldState(): WorldState {
-  const entries = new Map<string, MutableEntry>();
-  const histories = new Map<string, HistoryEntry[]>();
+  const records = new Map<string, KeyRecord>();
+  let liveKeys = 0;
+  const readSlots = new WeakMap<ReadSet, readonly (StateSlot | undefined)[]>();
   const txIds = new Set<string>();
   // Keys in two sorted runs: `sorted`, replaced only by a full merge, and `recent`, the few keys
   // added since, kept sorted by binary insertion. Inserting into one big array moves O(keys) pointers
   // per transaction (slow in a large heap), so a stream of small transactions cost O(keys) each;
   // the full merge now runs once per RECENT_MAX new keys. Keys added since the last scan wait in
-  // `pending`; a delete forces a full merge (which drops dead keys).
-  let sorted: string[] = [];
-  let recent: string[] = [];
-  let pending: string[] = [];
+  // `pending`; a delete forces a full merge (which drops dead keys). The runs hold the keys' records,
+  // so a scan reads each value from the run itself, without a map lookup per key.
+  let sorted: KeyRecord[] = [];
+  let recent: KeyRecord[] = [];
+  let pending: KeyRecord[] = [];
   let removed = false;
   /** Range scans started and not finished: they keep the runs they started on. */
   let scans = 0;
   const RECENT_MAX = 4096;
 
-  function sortedRuns(): [string[], string[]] {
+  function sortedRuns(): [KeyRecord[], KeyRecord[]] {
     if (pending.length === 0 && !removed) return [sorted, recent];
-    pending.sort(compareKeys);
+    pending.sort(compareRecords);
     if (!removed && recent.length + pending.length <= RECENT_MAX) {
       if (scans > 0) recent = recent.slice(); // small: a scan in progress keeps its copy
-      for (const key of pending) recent.splice(lowerBound(recent, key), 0, key);
+      for (const record of pending) recent.splice(lowerBound(recent, record.key), 0, record);
       pending = [];
       return [sorted, recent];
     }
@@ -102,34 +138,34 @@ export function createWorldState(): WorldState {
     return [sorted, recent];
   }
 
-  /** Merges two sorted key lists, keeping each live key once. */
-  function mergeLive(x: readonly string[], y: readonly string[]): string[] {
-    const merged: string[] = [];
+  /** Merges two sorted record lists, keeping each live key once. */
+  function mergeLive(x: readonly KeyRecord[], y: readonly KeyRecord[]): KeyRecord[] {
+    const merged: KeyRecord[] = [];
     let i = 0;
     let j = 0;
     while (i < x.length || j < y.length) {
       const a = x[i];
       const b = y[j];
-      let next: string;
-      if (b === undefined || (a !== undefined && compareKeys(a, b) <= 0)) {
-        next = a as string;
+      let next: KeyRecord;
+      if (b === undefined || (a !== undefined && compareKeys(a.key, b.key) <= 0)) {
+        next = a as KeyRecord;
         i++;
       } else {
         next = b;
         j++;
       }
       // Keys deleted (and perhaps re-added) since the last merge: keep each live key once.
-      if (entries.has(next) && merged[merged.length - 1] !== next) merged.push(next);
+      if (next.entry !== undefined && merged[merged.length - 1] !== next) merged.push(next);
     }
     return merged;
   }
 
-  function lowerBound(keys: readonly string[], key: string): number {
+  function lowerBound(run: readonly KeyRecord[], key: string): number {
     let lo = 0;
-    let hi = keys.length;
+    let hi = run.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareKeys(keys[mid] as string, key) < 0) lo = mid + 1;
+      if (compareKeys((run[mid] as KeyRecord).key, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -145,32 +181,33 @@ export function createWorldState(): WorldState {
       let jEnd = small.length;
       if (endKey !== '') {
         jEnd = lowerBound(small, endKey);
-        if (endInclusive && small[jEnd] === endKey) jEnd++;
+        if (endInclusive && small[jEnd]?.key === endKey) jEnd++;
       }
       for (;;) {
-        let key: string;
+        let record: KeyRecord;
         if (j < jEnd) {
-          const b = small[j] as string;
+          const b = small[j] as KeyRecord;
           const a = big[i];
-          const c = a === undefined ? 1 : compareKeys(a, b);
+          const c = a === undefined ? 1 : compareKeys(a.key, b.key);
           if (c < 0) {
-            key = a as string;
+            record = a as KeyRecord;
             i++;
           } else {
-            key = b;
+            record = b;
             j++;
             if (c === 0) i++;
           }
         } else if (i < big.length) {
-          key = big[i++] as string;
+          record = big[i++] as KeyRecord;
         } else {
           return;
         }
+        const key = record.key;
         if (endKey !== '') {
           const c = compareKeys(key, endKey);
           if (c > 0 || (c === 0 && !endInclusive)) return;
         }
-        const entry = entries.get(key);
+        const entry = record.entry;
         if (entry) yield [key, entry];
       }
     } finally {
@@ -179,22 +216,36 @@ export function createWorldState(): WorldState {
   }
 
   function readMatches(read: KVRead): boolean {
-    return compareVersions(entries.get(read.key)?.version ?? null, read.version);
+    return compareVersions(records.get(read.key)?.entry?.version ?? null, read.version);
   }
 
   return {
-    get: (key) => entries.get(key),
+    get: (key) => records.get(key)?.entry,
+    slot: (key) => records.get(key),
+    attachReadSlots(readSet, slots) {
+      if (slots.length === readSet.reads.length) readSlots.set(readSet, slots);
+    },
     range,
-    history: (key) => histories.get(key) ?? [],
+    history(key) {
+      const history = records.get(key)?.history;
+      if (history === undefined) return [];
+      return Array.isArray(history) ? history : [history];
+    },
     hasTransaction: (txId) => txIds.has(txId),
     get size() {
-      return entries.size;
+      return liveKeys;
     },
 
     validate(txId, readSet) {
       if (txIds.has(txId)) return 'DUPLICATE_TXID';
-      for (const read of readSet.reads) {
-        if (!readMatches(read)) return 'MVCC_READ_CONFLICT';
+      const slots = readSlots.get(readSet);
+      const reads = readSet.reads;
+      for (let i = 0; i < reads.length; i++) {
+        const read = reads[i] as KVRead;
+        const slot = slots?.[i];
+        // A slot is used only for the key it belongs to (the read list could have been edited since).
+        const ok = slot !== undefined && slot.key === read.key ? compareVersions(slot.entry?.version ?? null, read.version) : readMatches(read);
+        if (!ok) return 'MVCC_READ_CONFLICT';
       }
       // Re-run each range query: the same keys with the same versions must come back (Fabric's
       // RangeQueryValidator; the end key is inclusive when the iterator was not exhausted).
@@ -214,27 +265,44 @@ export function createWorldState(): WorldState {
     apply(tx, version) {
       txIds.add(tx.txId);
       for (const write of tx.writeSet.writes) {
-        let history = histories.get(write.key);
-        if (!history) histories.set(write.key, (history = []));
-        history.push({
-          txId: tx.txId,
-          timestamp: tx.timestamp,
-          isDelete: write.isDelete,
-          value: write.isDelete || write.value === null ? Buffer.alloc(0) : write.value,
-          blockNum: version.blockNum,
-          txNum: version.txNum,
-        });
-        if (write.isDelete || write.value === null) {
-          if (entries.delete(write.key)) removed = true;
+        let record = records.get(write.key);
+        if (!record) records.set(write.key, (record = { key: write.key, entry: undefined, history: undefined }));
+        const isDelete = write.isDelete || write.value === null;
+        const previous = record.entry;
+        // A live value is ONE object, both the key's state entry and its history entry (one object
+        // per written key less for every major GC to mark); a delete has a history entry only.
+        // A value-only write keeps the key's metadata (Fabric carries it over).
+        let live: (HistoryEntry & MutableEntry) | undefined;
+        let change: HistoryEntry;
+        if (isDelete) {
+          change = { txId: tx.txId, timestamp: tx.timestamp, isDelete: write.isDelete, value: Buffer.alloc(0), blockNum: version.blockNum, txNum: version.txNum };
+        } else {
+          live = {
+            txId: tx.txId, timestamp: tx.timestamp, isDelete: false, value: write.value as Buffer, blockNum: version.blockNum, txNum: version.txNum,
+            version, metadata: previous?.metadata ?? NO_METADATA,
+          };
+          change = live;
+        }
+        const history = record.history;
+        if (history === undefined) record.history = change;
+        else if (Array.isArray(history)) history.push(change);
+        else record.history = [history, change];
+        if (!live) {
+          if (previous) {
+            record.entry = undefined;
+            liveKeys--;
+            removed = true;
+          }
           continue;
         }
-        const previous = entries.get(write.key);
-        if (!previous) pending.push(write.key);
-        // A value-only write keeps the key's metadata (Fabric carries it over).
-        entries.set(write.key, { value: write.value, version, metadata: previous?.metadata ?? NO_METADATA });
+        if (!previous) {
+          pending.push(record);
+          liveKeys++;
+        }
+        record.entry = live;
       }
       for (const metadataWrite of tx.writeSet.metadataWrites) {
-        const entry = entries.get(metadataWrite.key);
+        const entry = records.get(metadataWrite.key)?.entry;
         if (!entry) continue; // metadata of a key that does not exist is dropped
         entry.metadata = new Map(metadataWrite.entries.map((e) => [e.name, e.value]));
         entry.version = version;
