@@ -93,27 +93,34 @@ export function packOutcome(
   const p = outcome.prepared;
   const envelope = own(outcome.envelope);
   const haystack = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
-  const view = (bytes: Uint8Array): Uint8Array => {
+  // `from`: where the field is expected at the earliest (the envelope's fields come in a known order:
+  // header, proposal response payload with the writes and the result, endorsements, signature), so
+  // most searches scan a short stretch; a miss searches the whole envelope.
+  const view = (bytes: Uint8Array, from = 0): Uint8Array => {
     if (bytes.byteLength === 0) return new Uint8Array(0);
-    const at = haystack.indexOf(bytes);
+    let at = haystack.indexOf(bytes, from);
+    if (at < 0 && from > 0) at = haystack.indexOf(bytes);
     return at < 0 ? own(bytes) : envelope.subarray(at, at + bytes.byteLength);
   };
+  const prpl = view(p.proposalResponsePayload);
+  const prplAt = prpl.buffer === envelope.buffer ? prpl.byteOffset - envelope.byteOffset : 0;
+  const afterPrpl = prplAt === 0 ? 0 : prplAt + prpl.byteLength;
   const prepared: PreparedTransaction = {
     ...p,
     creator: view(p.creator),
     nonce: view(p.nonce),
     payloadBytes: view(p.payloadBytes),
-    signature: view(p.signature),
-    proposalResponsePayload: view(p.proposalResponsePayload),
-    endorsements: p.endorsements.map((e) => ({ endorser: view(e.endorser), signature: view(e.signature) })),
+    signature: view(p.signature, Math.max(0, envelope.byteLength - p.signature.byteLength - 8)),
+    proposalResponsePayload: prpl,
+    endorsements: p.endorsements.map((e) => ({ endorser: view(e.endorser, afterPrpl), signature: view(e.signature, afterPrpl) })),
     writeSet: {
-      writes: p.writeSet.writes.map((w) => (w.value ? { ...w, value: view(w.value) as Buffer } : w)),
+      writes: p.writeSet.writes.map((w) => (w.value ? { ...w, value: view(w.value, prplAt) as Buffer } : w)),
       metadataWrites: p.writeSet.metadataWrites.map((m) => ({ key: m.key, entries: m.entries.map((e) => ({ name: e.name, value: view(e.value) as Buffer })) })),
     },
   };
   // The signed bytes of the memo records are parts of the envelope too: views, not copies.
-  const signatures = records.map((r) => ({ certificatePem: r.certificatePem, parts: r.parts.map(view), signature: view(r.signature) }));
-  return { outcome: { ...outcome, envelope, result: view(outcome.result), prepared }, signatures, transfer: [envelope.buffer as ArrayBuffer] };
+  const signatures = records.map((r) => ({ certificatePem: r.certificatePem, parts: r.parts.map((b) => view(b)), signature: view(r.signature) }));
+  return { outcome: { ...outcome, envelope, result: view(outcome.result, prplAt), prepared }, signatures, transfer: [envelope.buffer as ArrayBuffer] };
 }
 
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);

@@ -126,7 +126,9 @@ export function createEndorser(options: Readonly<EndorserOptions>): Endorser {
     if (computeTxId(decoded.nonce, decoded.creator.bytes) !== decoded.txId) {
       return refuse(400, `invalid txID: it is not SHA-256(nonce ‖ creator)`);
     }
-    if (world.hasTransaction(decoded.txId)) return refuse(409, `duplicate transaction found [${decoded.txId}]; use a new transaction id`);
+    // A proposal built in this process carries a fresh 24-byte nonce from the CSPRNG, so its txId
+    // cannot repeat one on the ledger; the committer still checks DUPLICATE_TXID for every transaction.
+    if (!opts.signedHere && world.hasTransaction(decoded.txId)) return refuse(409, `duplicate transaction found [${decoded.txId}]; use a new transaction id`);
 
     const simulator = createTxSimulator({ world, txId: decoded.txId, channelId, namespace: chaincodeName });
     const stub = createChaincodeStub({ handler: simulator, channelId, txId: decoded.txId, args: decoded.args, signedProposal: signed, peerMspId: options.peer.mspId });

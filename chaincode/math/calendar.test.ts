@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { prng } from '../../test/support/seeded-random.ts';
 import { addDays, dayOf, dayStartEpochMs, isDay, isWeekend, previousDays, slotOf, slotStartEpochMs } from './calendar.ts';
 import { MathArgumentError } from './errors.ts';
 
@@ -87,4 +88,27 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   t.assert.throws(() => slotOf(1.5, 'UTC', 96), /INVALID_ARGUMENT: epochMs/);
   t.assert.throws(() => slotStartEpochMs('2024-01-01', 96), /INVALID_ARGUMENT: slot/);
   t.assert.throws(() => previousDays('2024-01-01', -1), /INVALID_ARGUMENT: n/);
+});
+
+test('memoised zone offsets give the wall clock Intl gives, at random instants and around transitions (quarter- and half-hour zones too)', (t) => {
+  const random = prng(20261121);
+  const zones = ['Europe/Rome', 'America/St_Johns', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'UTC'];
+  const expected = (ms: number, timeZone: string): string => {
+    const f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    const p = Object.fromEntries(f.formatToParts(ms).map((x) => [x.type, x.value]));
+    const seconds = Number(p.hour) * 3600 + Number(p.minute) * 60 + Number(p.second);
+    return `${p.year}-${p.month}-${p.day} ${Math.floor((seconds * 96) / 86_400)}`;
+  };
+  const instants: number[] = [];
+  for (let i = 0; i < 2000; i++) instants.push(utc('2024-01-01T00:00:00Z') + Math.floor(random() * 3 * 365 * 86_400_000));
+  // Around the 2025 transitions of each zone (Rome, St John's, Lord Howe), ±2 s at 1 s steps.
+  for (const edge of ['2025-03-30T01:00:00Z', '2025-10-26T01:00:00Z', '2025-03-09T05:30:00Z', '2025-11-02T04:30:00Z', '2025-04-05T15:00:00Z', '2025-10-04T15:30:00Z']) {
+    for (let d = -2000; d <= 2000; d += 1000) instants.push(utc(edge) + d);
+  }
+  for (const zone of zones) {
+    for (const ms of instants) {
+      const s = slotOf(ms, zone);
+      t.assert.equal(`${s.day} ${s.slot}`, expected(ms, zone), `${zone} at ${new Date(ms).toISOString()}`);
+    }
+  }
 });

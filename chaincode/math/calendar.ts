@@ -117,8 +117,33 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** The wall clock of `epochMs` in `timeZone`, written as if it were a UTC instant. */
+const OFFSET_BUCKET_MS = 15 * 60_000;
+const offsetMemo = new Map<string, number>();
+
+/**
+ * The wall clock of `epochMs` in `timeZone`, written as if it were a UTC instant. The zone's offset
+ * is memoised per 15-minute UTC bucket when it is the same at both ends of the bucket (no
+ * transition inside: real zones change their offset at most twice a year, on whole quarter hours
+ * since 1900); other buckets, and instants before 1900, are computed each time.
+ */
 function wallClockMs(epochMs: number, timeZone: string): number {
+  if (epochMs < -2_208_988_800_000) return formatWallClockMs(epochMs, timeZone);
+  const bucket = Math.floor(epochMs / OFFSET_BUCKET_MS);
+  const key = `${timeZone}\u0000${bucket}`;
+  let offset = offsetMemo.get(key);
+  if (offset === undefined) {
+    const start = bucket * OFFSET_BUCKET_MS;
+    const first = formatWallClockMs(start, timeZone) - start;
+    const last = formatWallClockMs(start + OFFSET_BUCKET_MS - 1, timeZone) - (start + OFFSET_BUCKET_MS - 1);
+    if (first !== last) return formatWallClockMs(epochMs, timeZone);
+    if (offsetMemo.size >= 4096) offsetMemo.clear();
+    offsetMemo.set(key, first);
+    offset = first;
+  }
+  return epochMs + offset;
+}
+
+function formatWallClockMs(epochMs: number, timeZone: string): number {
   let year = 0;
   let month = 0;
   let date = 0;
