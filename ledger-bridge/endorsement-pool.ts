@@ -73,6 +73,12 @@ export interface EndorsementPool {
   close(): Promise<void>;
 }
 
+function varintLength(n: number): number {
+  let length = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) length++;
+  return length;
+}
+
 /** A copy of `bytes` that owns exactly its buffer (so cloning or transferring it moves only its bytes). */
 function own(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
@@ -93,15 +99,24 @@ export function packOutcome(
   const p = outcome.prepared;
   const envelope = own(outcome.envelope);
   const haystack = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
-  // `from`: where the field is expected at the earliest (the envelope's fields come in a known order:
-  // header, proposal response payload with the writes and the result, endorsements, signature), so
-  // most searches scan a short stretch; a miss searches the whole envelope.
+  // `from`: where the field is expected (the envelope's fields come in a known order: payload —
+  // header, proposal response payload with the writes and the result, endorsements — then the
+  // signature), checked first and else searched from there; a miss searches the whole envelope. The
+  // same array asked again (the memo records' parts are the prepared fields) gets the same view.
+  const views = new Map<Uint8Array, Uint8Array>();
   const view = (bytes: Uint8Array, from = 0): Uint8Array => {
     if (bytes.byteLength === 0) return new Uint8Array(0);
-    let at = haystack.indexOf(bytes, from);
+    const known = views.get(bytes);
+    if (known !== undefined) return known;
+    const n = bytes.byteLength;
+    let at = from + n <= haystack.byteLength && haystack.compare(bytes, 0, n, from, from + n) === 0 ? from : haystack.indexOf(bytes, from);
     if (at < 0 && from > 0) at = haystack.indexOf(bytes);
-    return at < 0 ? own(bytes) : envelope.subarray(at, at + bytes.byteLength);
+    const v = at < 0 ? own(bytes) : envelope.subarray(at, at + n);
+    views.set(bytes, v);
+    return v;
   };
+  // Envelope = field 1 (payload: tag, varint length, bytes), field 2 (signature: the same).
+  const payloadAt = 1 + varintLength(p.payloadBytes.byteLength);
   const prpl = view(p.proposalResponsePayload);
   const prplAt = prpl.buffer === envelope.buffer ? prpl.byteOffset - envelope.byteOffset : 0;
   const afterPrpl = prplAt === 0 ? 0 : prplAt + prpl.byteLength;
@@ -109,8 +124,8 @@ export function packOutcome(
     ...p,
     creator: view(p.creator),
     nonce: view(p.nonce),
-    payloadBytes: view(p.payloadBytes),
-    signature: view(p.signature, Math.max(0, envelope.byteLength - p.signature.byteLength - 8)),
+    payloadBytes: view(p.payloadBytes, payloadAt),
+    signature: view(p.signature, Math.max(0, envelope.byteLength - p.signature.byteLength)),
     proposalResponsePayload: prpl,
     endorsements: p.endorsements.map((e) => ({ endorser: view(e.endorser, afterPrpl), signature: view(e.signature, afterPrpl) })),
     writeSet: {

@@ -123,7 +123,7 @@ export function createEndorser(options: Readonly<EndorserOptions>): Endorser {
     if (!opts.signedHere && !(await msps.verify(creator.identity, signed.getProposalBytes_asU8(), signed.getSignature_asU8()))) {
       return refuse(403, 'access denied: the proposal signature does not verify against the creator certificate');
     }
-    if (computeTxId(decoded.nonce, decoded.creator.bytes) !== decoded.txId) {
+    if (!opts.signedHere && computeTxId(decoded.nonce, decoded.creator.bytes) !== decoded.txId) {
       return refuse(400, `invalid txID: it is not SHA-256(nonce ‖ creator)`);
     }
     // A proposal built in this process carries a fresh 24-byte nonce from the CSPRNG, so its txId
