@@ -87,25 +87,6 @@ async function runOne(message: JobMessage, out: Done[], signatures: SignatureRec
   }
 }
 
-/** Opens a read transaction when it can; false (reads in autocommit, as before) when it cannot. */
-function beginSnapshot(store: LedgerStore): boolean {
-  if (!store.db.isOpen || store.db.isTransaction) return false;
-  try {
-    store.db.exec('BEGIN');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function endSnapshot(store: LedgerStore): void {
-  try {
-    if (store.db.isOpen && store.db.isTransaction) store.db.exec('COMMIT');
-  } catch {
-    // A read-only transaction has nothing to lose; the next chunk opens a new one.
-  }
-}
-
 async function pump(): Promise<void> {
   try {
     while (queue.length > 0) {
@@ -113,13 +94,14 @@ async function pump(): Promise<void> {
       const results: Done[] = [];
       const signatures: SignatureRecord[] = [];
       const transfers: ArrayBuffer[] = [];
-      // One read transaction per chunk: its jobs read one committed snapshot, and SQLite takes the WAL
-      // read lock once instead of once per statement.
-      const snapshot = state !== undefined && beginSnapshot(state.store);
+      // One read snapshot per chunk: its jobs read one committed state, SQLite takes the WAL read
+      // lock once instead of once per statement, and keys read by several jobs (the program, the
+      // retailer) come from the snapshot's cache (store.ts beginSnapshot).
+      const snapshot = state !== undefined && state.store.beginSnapshot();
       try {
         await Promise.all(chunk.map((m) => runOne(m, results, signatures, transfers)));
       } finally {
-        if (snapshot && state) endSnapshot(state.store);
+        if (snapshot && state) state.store.endSnapshot();
       }
       port.postMessage({ type: 'done', results, ...(signatures.length > 0 ? { signatures } : {}) } satisfies FromWorker, transfers);
       // Let the jobs and clients the ledger thread sent meanwhile arrive.

@@ -101,6 +101,15 @@ export interface LedgerStore {
   historyRows(): IterableIterator<{ key: string; entry: HistoryEntry }>;
   txRows(): IterableIterator<{ txId: string } & TxLocation>;
   readonly db: DatabaseSync;
+  /**
+   * A read snapshot with a point-read cache (endorsement workers): opens a read transaction and
+   * returns true, or false when it cannot (reads then go to SQLite one by one, uncached). Inside it
+   * `worldState.get` answers from a cache that holds values of the same committed height: the height
+   * is read inside the snapshot, and every state change commits together with its block, so a cached
+   * entry of that height is exactly what SQLite would return. A new height empties the cache.
+   */
+  beginSnapshot(): boolean;
+  endSnapshot(): void;
   close(): void;
 }
 
@@ -210,9 +219,53 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
 
   const getState = stmt('SELECT value, block, tx, metadata FROM state WHERE key = ?');
 
+  const sqlite: DatabaseSync = db;
+  const SNAPSHOT_CACHE_LIMIT = 20_000;
+  const snapshotCache = new Map<string, StateEntry | null>();
+  let cacheHeight = -1;
+  let snapshotOpen = false;
+  const maxBlock = stmt('SELECT max(num) AS n FROM blocks');
+
   function get(key: string): StateEntry | undefined {
+    if (snapshotOpen) {
+      const hit = snapshotCache.get(key);
+      if (hit !== undefined) return hit ?? undefined;
+    }
     const row = getState.get(keyBytes(key)) as Row | undefined;
-    return row ? entryOf(row) : undefined;
+    const entry = row ? entryOf(row) : undefined;
+    if (snapshotOpen) {
+      if (snapshotCache.size >= SNAPSHOT_CACHE_LIMIT) snapshotCache.clear();
+      snapshotCache.set(key, entry ?? null);
+    }
+    return entry;
+  }
+
+  function beginSnapshot(): boolean {
+    if (!sqlite.isOpen || sqlite.isTransaction) return false;
+    try {
+      sqlite.exec('BEGIN');
+      // The first read fixes the snapshot; its height says which cached entries are still current.
+      const n = (maxBlock.get() as Row).n;
+      const height = n === null ? 0 : (n as number) + 1;
+      if (height !== cacheHeight) {
+        snapshotCache.clear();
+        cacheHeight = height;
+      }
+      snapshotOpen = true;
+      return true;
+    } catch {
+      if (sqlite.isOpen && sqlite.isTransaction) sqlite.exec('ROLLBACK');
+      return false;
+    }
+  }
+
+  function endSnapshot(): void {
+    snapshotOpen = false;
+    try {
+      if (sqlite.isOpen && sqlite.isTransaction) sqlite.exec('COMMIT');
+    } catch {
+      // A read-only transaction has nothing to lose; the next snapshot opens a new one.
+    }
   }
 
   /** Batched scan: no SQLite cursor stays open across the contract's awaits. */
@@ -316,6 +369,8 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
     db,
     worldState,
     validateReads,
+    beginSnapshot,
+    endSnapshot,
     keyMetadata(key, name) {
       const row = getMetadata.get(keyBytes(key)) as Row | undefined;
       return row && row.metadata !== null ? decodeMetadata(row.metadata).get(name) : undefined;
