@@ -37,9 +37,10 @@ const USAGE = `usage: node bench/ledger.bench.ts [options]
   --concurrency N   submitters in flight during the saturation run (default 2000)
   --rate N          offered transactions per second of the open-load run (default 1000)
   --seconds N       length of the open-load run (default 10)
-  --workers N       endorsement worker threads (default: the ledger's, 1 per CPU beyond the first)
+  --workers N       endorsement worker threads (default: the ledger's, 1 per CPU, at most 4)
   --stages N        transactions for the per-stage CPU costs, 0 = skip (default 1000)
   --timeout-ms N    BatchTimeout (default: the ledger's, 25 ms)
+  --verify-own      verify the process's own signatures with ECDSA at commit too (no memo)
   --profile DIR     write a CPU profile of the ledger's thread during the saturation run to DIR
                     (the workers' own: run with node --cpu-prof --cpu-prof-dir DIR)`;
 
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     stages: { type: 'string', default: '1000' },
     'timeout-ms': { type: 'string' },
+    'verify-own': { type: 'boolean', default: false },
     profile: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -73,6 +75,7 @@ const ledger = await createEmbeddedLedger({
   dataDir: dir,
   orgs,
   ...(args['timeout-ms'] ? { batch: { timeoutMs: Number(args['timeout-ms']) } } : {}),
+  ...(args['verify-own'] ? { verifyOwnSignatures: true } : {}),
   ...(args.workers ? { endorsementWorkers: Number(args.workers) } : {}),
 });
 
@@ -82,7 +85,7 @@ const day = (d: number) => dayBefore(today, d);
 
 
 
-console.log(`embedded ledger benchmark: Node ${process.version}, ${availableParallelism()} CPUs, data dir on ${tmpdir()}, batch ${JSON.stringify({ timeoutMs: args['timeout-ms'] ?? 'default' })}, endorsement workers ${args.workers ?? 'default'}`);
+console.log(`embedded ledger benchmark: Node ${process.version}, ${availableParallelism()} CPUs, data dir on ${tmpdir()}, batch ${JSON.stringify({ timeoutMs: args['timeout-ms'] ?? 'default' })}, endorsement workers ${args.workers ?? 'default'}${args['verify-own'] ? ', own signatures verified with ECDSA (--verify-own)' : ''}`);
 let t0 = performance.now();
 const nextRecord = await recordEnergyWorkload(ledger, { operator, retailer }, { meters, days: DAYS, enrolConcurrency: 500 });
 console.log(`set-up: ${meters} meters enrolled through transactions in ${ms(performance.now() - t0)}`);

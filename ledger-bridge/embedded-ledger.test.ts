@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
+import { describe, mock, test } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { Contract, type Context } from 'fabric-contract-api';
@@ -165,6 +167,29 @@ describe('endorsement', () => {
     assert.equal(await l.ledger.evaluate(org1Client, 'get', ['k']), 'v3');
   });
 });
+
+  test('own signatures: checked against the memo by default, verified with ECDSA at commit with verifyOwnSignatures', async (t) => {
+    // Count the ECDSA verifications the MSP runs (node:crypto's verify, seen through msp.ts's import).
+    const verify = mock.method(crypto, 'verify');
+    syncBuiltinESMExports();
+    t.after(() => {
+      verify.mock.restore();
+      syncBuiltinESMExports();
+    });
+    const verificationsFor = async (verifyOwnSignatures: boolean): Promise<number> => {
+      const l = await withMeter({ verifyOwnSignatures, endorsementWorkers: 0 });
+      try {
+        const before = verify.mock.callCount();
+        const r = await l.ledger.submit(l.identities.retailer, 'recordEnergy', [METER_1, addDaysUtc(EVENT_DAY, -1), JSON.stringify(profile(1, 1))]);
+        assert.equal((await l.ledger.transaction(r.txId)).validationCode, 'VALID');
+        return verify.mock.callCount() - before;
+      } finally {
+        await l.close();
+      }
+    };
+    assert.equal(await verificationsFor(false), 0, 'the creator and endorser signatures made here are in the memo');
+    assert.equal(await verificationsFor(true), 2, 'the creator signature and the one endorsement, with ECDSA');
+  });
 
 describe('batch cutting in the ledger', () => {
   test('MaxMessageCount cuts full blocks; BatchTimeout cuts the rest', async (t) => {

@@ -79,10 +79,16 @@ export interface EmbeddedLedgerOptions {
    * Worker threads that endorse `submit` and `evaluate` calls (client and peer signatures, the contract
    * run) beside the thread that orders and commits. Only for the default DR contract (a contract given
    * as an object stays on the calling thread). A number starts that many with the ledger (0 = none).
-   * Default: 1 per CPU beyond the first (at least 1, at most 4), started in the background once
+   * Default: 1 per CPU (at most 4), started in the background once
    * `WORKER_START_IN_FLIGHT` calls are in flight at once; until they are up, the ledger's thread endorses.
    */
   readonly endorsementWorkers?: number;
+  /**
+   * Verify with ECDSA at commit even the signatures this process made for its own submits (default
+   * false: they are checked against the memo of own signatures, see docs/ledger.md; ~2 × 65 µs of CPU
+   * more per transaction when true). Signatures from outside are always verified.
+   */
+  readonly verifyOwnSignatures?: boolean;
 }
 
 /**
@@ -235,8 +241,8 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
   const preparedEnvelopes = new WeakMap<Uint8Array, PreparedTransaction>();
   // Signatures this process made for its own submits: the committer need not verify them again
   // (see signature-memo.ts for the exact rule and the trade-off; outside envelopes are always verified).
-  const memo = createSignatureMemo();
-  const committer = createCommitter({ store, msps, channelId: channel, chaincodeName, policyFor, preparedOf: (e) => preparedEnvelopes.get(e), memo });
+  const memo = options.verifyOwnSignatures === true ? undefined : createSignatureMemo();
+  const committer = createCommitter({ store, msps, channelId: channel, chaincodeName, policyFor, preparedOf: (e) => preparedEnvelopes.get(e), ...(memo ? { memo } : {}) });
   const endorsers = new Map<string, Endorser>(
     orgs.map((o) => [
       o.mspId,
@@ -297,7 +303,7 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
 
   let workerCount = options.contract === undefined ? (options.endorsementWorkers ?? defaultWorkerCount()) : 0;
   const poolStart = new AbortController();
-  const startPool = () => createEndorsementPool({ size: workerCount, dataDir: options.dataDir, channel, chaincodeName, orgs, signal: poolStart.signal, memo });
+  const startPool = () => createEndorsementPool({ size: workerCount, dataDir: options.dataDir, channel, chaincodeName, orgs, signal: poolStart.signal, ...(memo ? { memo } : {}) });
   let pool: EndorsementPool | undefined;
   let poolStarting: Promise<void> | undefined;
   if (workerCount > 0 && options.endorsementWorkers !== undefined) {
@@ -323,7 +329,7 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
       },
     );
   }
-  const clientContext = { channelId: channel, chaincodeName, endorsers, record: memo.add };
+  const clientContext = { channelId: channel, chaincodeName, endorsers, ...(memo ? { record: memo.add } : {}) };
   const clientKeys = new WeakMap<LedgerIdentity, ClientKey>();
 
   /** Proposal → endorsement → (submit) envelope, on a worker when there is one. */
