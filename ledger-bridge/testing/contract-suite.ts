@@ -128,6 +128,13 @@ export function ledgerContractSuite(name: string, make: () => Promise<SuiteLedge
       assert.equal(opr1.length, 48);
       for (let k = 0; k < 48; k++) assert.equal((opr1[k] as number) + (opr2[k] as number), 300, `slot ${k}: the whole request is allocated`);
       await assertRefused(s.ledger.evaluate(id.impostor, 'queryLoadReduction', [EVENT_ID, METER_1]), 'ACCESS_DENIED');
+      // Opt answers on the ledger: the customer itself, or its retailer for it; the operator lists them.
+      const nowMs = String(Date.parse(`${addDaysUtc(EVENT_DAY, -1)}T18:00:00Z`));
+      await s.ledger.submit(id.customer1, 'recordOptState', [EVENT_ID, METER_1, 'optIn', '0', nowMs]);
+      await s.ledger.submit(id.retailer, 'recordOptState', [EVENT_ID, METER_2, 'optOut', '0', nowMs]);
+      await assertRefused(s.ledger.submit(id.impostor, 'recordOptState', [EVENT_ID, METER_1, 'optOut', '0', nowMs]), 'ACCESS_DENIED');
+      const opts = json(await s.ledger.evaluate(id.operator, 'queryEventOpts', [EVENT_ID])).opts as { meterId: string; optType: string }[];
+      assert.deepEqual(opts.map((o) => [o.meterId, o.optType]), [[METER_1, 'optIn'], [METER_2, 'optOut']]);
     });
 
     test('a baseline without enough recorded days is refused with BASELINE_NOT_FOUND', async (t) => {
