@@ -18,6 +18,7 @@ import { createVtn, type Vtn } from './vtn.ts';
 
 export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
                       [--tls-min-version V] [--tls-max-version V] [--tls-ciphers LIST] [--insecure-http] [--no-ledger]
+                      [--verify-own-signatures]
 
 Serves HTTPS with mutual TLS by default (TLS 1.2, ECDHE-ECDSA-AES128-SHA256 and AES128-SHA256, R67):
 every VEN presents a client certificate from the OpenADR roots of the PKI; its fingerprint is bound
@@ -26,6 +27,9 @@ to its venID at registration (R517).
   --config FILE      configuration (JSON); flags override it
   --data-dir DIR     directory of the VTN store and of the embedded ledger (DIR/ledger; default ./data)
   --no-ledger        run without the ledger (events only with per-VEN values; labs and tests)
+  --verify-own-signatures
+                     the embedded ledger verifies with ECDSA even the signatures it made itself
+                     (default: checked against its memo of them; docs/ledger.md)
   --port N           OpenADR port (default 8080)
   --admin-port N     separate port for the admin API, /docs and /metrics (default: the OpenADR port, under /api/v1)
   --pki DIR          PKI made by 'oadr-ledger certs init' (default DIR/pki of --data-dir, created at first start)
@@ -76,6 +80,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         'admin-port': { type: 'string' },
         'insecure-http': { type: 'boolean' },
         'no-ledger': { type: 'boolean' },
+        'verify-own-signatures': { type: 'boolean' },
         pki: { type: 'string' },
         'xml-signature': { type: 'boolean' },
         'tls-min-version': { type: 'string' },
@@ -170,8 +175,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       logger.warn({ dataDir }, 'running without the ledger: events need per-VEN values, telemetry is not recorded on a ledger');
     } else {
       // The embedded ledger under DIR/ledger with the VTN's operator and retailer identities (created on first start).
-      ledger = await openVtnLedger({ dataDir });
-      logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height() }, 'embedded ledger open');
+      const verifyOwnSignatures = values['verify-own-signatures'] === true;
+      ledger = await openVtnLedger({ dataDir, verifyOwnSignatures });
+      logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
     }
     const meterOf = (customerId: string): string => vtn?.customers.get(customerId)?.meterId ?? customerId;
     const customerOf = (meterId: string): string => vtn?.customers.list().find((c) => (c.meterId ?? c.customerId) === meterId)?.customerId ?? meterId;

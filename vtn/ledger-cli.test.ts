@@ -27,12 +27,14 @@ test('oadr-ledger vtn starts with the embedded ledger under --data-dir: org cert
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const first = await runOnce(dir);
   assert.equal(first.code, 0);
-  assert.ok(first.log.records.some((r) => r.msg === 'embedded ledger open'));
+  assert.equal(first.log.records.find((r) => r.msg === 'embedded ledger open')?.verifyOwnSignatures, false, 'own signatures checked against the memo by default');
   for (const f of ['ledger/ledger.sqlite', 'ledger/certs/Org1MSP/ca-cert.pem', 'ledger/identities/operator-cert.pem', 'ledger/identities/retailer-key.pem', 'ledger-mapping.sqlite']) {
     assert.ok(existsSync(join(dir, f)), `${f} exists`);
   }
   const cert = readFileSync(join(dir, 'ledger/identities/operator-cert.pem'), 'utf8');
-  assert.equal((await runOnce(dir)).code, 0);
+  const strict = await runOnce(dir, ['--verify-own-signatures']);
+  assert.equal(strict.code, 0);
+  assert.equal(strict.log.records.find((r) => r.msg === 'embedded ledger open')?.verifyOwnSignatures, true);
   assert.equal(readFileSync(join(dir, 'ledger/identities/operator-cert.pem'), 'utf8'), cert, 'the identities are issued once');
 });
 

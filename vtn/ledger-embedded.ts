@@ -31,6 +31,8 @@ export interface VtnLedgerOptions {
   /** The operator's and retailer's ids (`ID` attributes). */
   readonly operatorId?: string;
   readonly retailerId?: string;
+  /** Verify with ECDSA even the signatures the ledger made itself (`EmbeddedLedgerOptions.verifyOwnSignatures`). */
+  readonly verifyOwnSignatures?: boolean;
 }
 
 export interface VtnLedger {
@@ -68,7 +70,12 @@ export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promis
     retailer: await loadOrIssue(idDir, 'retailer', org1, { ID: retailerId }),
     retailerId,
   };
-  const ledger = await createEmbeddedLedger({ dataDir: ledgerDir, orgs, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const ledger = await createEmbeddedLedger({
+    dataDir: ledgerDir,
+    orgs,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.verifyOwnSignatures === true ? { verifyOwnSignatures: true } : {}),
+  });
   const store = createMappingStore({ path: join(options.dataDir, MAPPING_STORE_FILE) });
   const clock = options.clock;
   const now = options.now ?? (clock === undefined ? Date.now : () => clock().getTime());
