@@ -9,17 +9,9 @@
  * nonce }, tx id = hex SHA-256(nonce ‖ creator), ChaincodeProposalPayload { ChaincodeInvocationSpec
  * { NODE spec, args }, transient map }.
  */
-import { common, gateway, peer } from '@hyperledger/fabric-protos';
-import { createHash, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { encodeCreator, HEADER_TYPE_ENDORSER_TRANSACTION } from './gateway-messages.ts';
-
-const require = createRequire(import.meta.url);
-const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb.js') as {
-  Timestamp: { fromDate(date: Date): unknown };
-};
-
-const CHAINCODE_TYPE_NODE = 2;
+import { gateway } from '@hyperledger/fabric-protos';
+import { randomBytes } from 'node:crypto';
+import { buildUnsignedProposal, computeTxId, serializeIdentity } from '../chaincode/testing/index.ts';
 
 export interface ProposalRequest {
   readonly channel: string;
@@ -41,45 +33,21 @@ export interface BuiltProposal {
   readonly bytes: Uint8Array;
 }
 
+/** The proposal as the embedded ledger's clients build it (`buildUnsignedProposal`), wrapped for fabric-gateway. */
 export function buildProposedTransaction(request: Readonly<ProposalRequest>): BuiltProposal {
   const nonce = request.nonce ?? randomBytes(24);
-  const creator = encodeCreator(request.mspId, request.certificatePem);
-  const txId = createHash('sha256').update(nonce).update(creator).digest('hex');
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(request.chaincodeName);
-  const extension = new peer.ChaincodeHeaderExtension();
-  extension.setChaincodeId(chaincodeId);
-  const channelHeader = new common.ChannelHeader();
-  channelHeader.setType(HEADER_TYPE_ENDORSER_TRANSACTION);
-  channelHeader.setTxId(txId);
-  channelHeader.setTimestamp(Timestamp.fromDate(request.timestamp) as never);
-  channelHeader.setChannelId(request.channel);
-  channelHeader.setExtension$(extension.serializeBinary());
-  channelHeader.setEpoch(0);
-  const signatureHeader = new common.SignatureHeader();
-  signatureHeader.setCreator(creator);
-  signatureHeader.setNonce(nonce);
-  const header = new common.Header();
-  header.setChannelHeader(channelHeader.serializeBinary());
-  header.setSignatureHeader(signatureHeader.serializeBinary());
-  const input = new peer.ChaincodeInput();
-  input.setArgsList(request.args.map((a) => Buffer.from(a, 'utf8')));
-  const spec = new peer.ChaincodeSpec();
-  spec.setType(CHAINCODE_TYPE_NODE as never);
-  spec.setChaincodeId(chaincodeId);
-  spec.setInput(input);
-  const invocation = new peer.ChaincodeInvocationSpec();
-  invocation.setChaincodeSpec(spec);
-  const payload = new peer.ChaincodeProposalPayload();
-  payload.setInput(invocation.serializeBinary());
-  for (const [key, value] of Object.entries(request.transient ?? {})) {
-    payload.getTransientmapMap().set(key, typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
-  }
-  const proposal = new peer.Proposal();
-  proposal.setHeader(header.serializeBinary());
-  proposal.setPayload(payload.serializeBinary());
-  const signed = new peer.SignedProposal();
-  signed.setProposalBytes(proposal.serializeBinary());
+  const creator = serializeIdentity(request.mspId, request.certificatePem);
+  const txId = computeTxId(nonce, creator);
+  const signed = buildUnsignedProposal({
+    channelId: request.channel,
+    chaincodeName: request.chaincodeName,
+    txId,
+    args: request.args,
+    creator,
+    nonce,
+    timestamp: request.timestamp,
+    ...(request.transient ? { transient: request.transient } : {}),
+  });
   const proposed = new gateway.ProposedTransaction();
   proposed.setTransactionId(txId);
   proposed.setProposal(signed);

@@ -10,7 +10,7 @@
  *
  * Pure functions of bytes: no clock, no keys, no sockets.
  */
-import { common, msp } from '@hyperledger/fabric-protos';
+import { common } from '@hyperledger/fabric-protos';
 import { assembleTransaction, decodeIdentity, decodeProposal, type DecodedIdentity, type DecodedProposal } from './fabric-messages.ts';
 
 export { HEADER_TYPE_CONFIG, HEADER_TYPE_ENDORSER_TRANSACTION } from './fabric-messages.ts';
@@ -23,13 +23,6 @@ export const decodeCreator = decodeIdentity;
 export const decodeProposalFields = decodeProposal;
 /** The transaction Endorse hands back for the client to sign. */
 export const preparedTransaction = assembleTransaction;
-
-export function encodeCreator(mspId: string, certificatePem: string): Uint8Array {
-  const id = new msp.SerializedIdentity();
-  id.setMspid(mspId);
-  id.setIdBytes(Buffer.from(certificatePem, 'utf8'));
-  return id.serializeBinary();
-}
 
 export interface EnvelopeFields {
   readonly channelId: string;

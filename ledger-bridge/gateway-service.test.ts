@@ -10,7 +10,7 @@ import { common, gateway, google, orderer, peer } from '@hyperledger/fabric-prot
 import { RETAILER_ID } from '../chaincode/reference-scenario.ts';
 import { keyObjectOf } from './fabric-ledger.ts';
 import { buildProposedTransaction } from './fabric-proposal.ts';
-import { encodeCreator } from './gateway-messages.ts';
+import { serializeIdentity } from '../chaincode/testing/index.ts';
 import { ERROR_DETAIL_TYPE_URL } from './gateway-status.ts';
 import { startTestGateway, TEST_PEER_HOSTNAME, type TestGateway } from './gateway-test-server.ts';
 import type { LedgerIdentity } from './ledger.ts';
@@ -110,7 +110,7 @@ describe('Gateway service, raw gRPC client', () => {
     const statusRequest = new gateway.CommitStatusRequest();
     statusRequest.setChannelId('mychannel');
     statusRequest.setTransactionId(txId);
-    statusRequest.setIdentity(encodeCreator(operator.mspId, operator.certificatePem));
+    statusRequest.setIdentity(serializeIdentity(operator.mspId, operator.certificatePem));
     const signedStatus = new gateway.SignedCommitStatusRequest();
     signedStatus.setRequest(statusRequest.serializeBinary());
     signedStatus.setSignature(await sign(retailer, statusRequest.serializeBinary()));
@@ -131,7 +131,7 @@ describe('Gateway service, raw gRPC client', () => {
     const request = new gateway.ChaincodeEventsRequest();
     request.setChannelId('mychannel');
     request.setChaincodeId('oadr-dr');
-    request.setIdentity(encodeCreator(operator.mspId, operator.certificatePem));
+    request.setIdentity(serializeIdentity(operator.mspId, operator.certificatePem));
     const start = new orderer.SeekPosition();
     const specified = new orderer.SeekSpecified();
     specified.setNumber(0);

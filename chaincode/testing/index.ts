@@ -21,6 +21,7 @@ export {
   chaincodeEventOf,
   computeTxId,
   createChaincodeStub,
+  buildUnsignedProposal,
   createSignedProposal,
   serializeIdentity,
   type ProposalOptions,

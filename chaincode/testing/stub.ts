@@ -55,7 +55,18 @@ export function computeTxId(nonce: Uint8Array, creator: Uint8Array): string {
   return createHash('sha256').update(nonce).update(creator).digest('hex');
 }
 
+/** A `SignedProposal` with the proposal and its signature from `options.sign` (empty when absent). */
 export async function createSignedProposal(options: Readonly<ProposalOptions>): Promise<peer.SignedProposal> {
+  const signed = buildUnsignedProposal(options);
+  if (options.sign) signed.setSignature(await options.sign(signed.getProposalBytes_asU8()));
+  return signed;
+}
+
+/**
+ * The proposal as a Fabric client builds it, in a `SignedProposal` whose signature is still empty
+ * (for a signer that signs the proposal bytes later, such as fabric-gateway's offline-signing path).
+ */
+export function buildUnsignedProposal(options: Readonly<Omit<ProposalOptions, 'sign'>>): peer.SignedProposal {
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName(options.chaincodeName);
   const extension = new peer.ChaincodeHeaderExtension();
@@ -101,11 +112,8 @@ export async function createSignedProposal(options: Readonly<ProposalOptions>): 
   const proposal = new peer.Proposal();
   proposal.setHeader(header.serializeBinary());
   proposal.setPayload(payload.serializeBinary());
-  const proposalBytes = proposal.serializeBinary();
-
   const signed = new peer.SignedProposal();
-  signed.setProposalBytes(proposalBytes);
-  signed.setSignature(options.sign ? await options.sign(proposalBytes) : new Uint8Array(0));
+  signed.setProposalBytes(proposal.serializeBinary());
   return signed;
 }
 
