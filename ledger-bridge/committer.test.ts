@@ -4,54 +4,19 @@
  * reaches the committer (decoded from its bytes, or with the decoded form this process kept).
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { DrContract } from '../chaincode/index.ts';
 import { decodeBlock } from './block.ts';
-import { contractMetadata } from '../chaincode/metadata.ts';
-import { runClientJob, type ClientKey, type PreparedTransaction } from './client-transaction.ts';
-import { createCommitter } from './committer.ts';
-import { createEndorser } from './endorser.ts';
 import { ValidationCode } from './ledger.ts';
-import { createMsps } from './msp.ts';
-import { issueClientIdentity, loadOrCreateOrgs } from './orgs.ts';
-import { parsePolicy } from './policy.ts';
-import { keyObjectOf } from './signer.ts';
-import { openStore } from './store.ts';
-import { tempDataDir } from './testing/embedded.ts';
+import { createCommitterRig } from './testing/committer-rig.ts';
 
 for (const path of ['decoded from the envelope bytes', 'with the decoded form kept beside the bytes'] as const) {
   test(`group commit (${path}): block n+1 sees block n — MVCC_READ_CONFLICT (11) and DUPLICATE_TXID (9) across blocks`, async (t) => {
-    const dir = tempDataDir();
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const orgs = await loadOrCreateOrgs(join(dir, 'certs'));
-    const org1 = orgs[0];
-    assert.ok(org1);
-    const store = openStore(dir);
-    t.after(() => store.close());
-    const msps = createMsps(orgs);
-    const prepared = new WeakMap<Uint8Array, PreparedTransaction>();
-    const committer = createCommitter({
-      store,
-      msps,
-      channelId: 'mychannel',
-      chaincodeName: 'oadr-dr',
-      policyFor: () => parsePolicy(`OR('Org1MSP.peer','Org2MSP.peer')`),
-      ...(path === 'with the decoded form kept beside the bytes' ? { preparedOf: (e: Uint8Array) => prepared.get(e) } : {}),
-    });
-    await committer.commit([new Uint8Array(0)]); // block 0 (a BAD_PAYLOAD placeholder for the genesis block)
-    const endorsers = new Map(orgs.map((o) => [o.mspId, createEndorser({ world: store.worldState, contract: new DrContract(), contractMetadata: contractMetadata(), channelId: 'mychannel', chaincodeName: 'oadr-dr', peer: o.peer, msps })]));
-    const context = { channelId: 'mychannel', chaincodeName: 'oadr-dr', endorsers };
-    const client = async (cn: string, id: string): Promise<ClientKey> => {
-      const i = await issueClientIdentity(org1, cn, { ID: id });
-      return { mspId: i.mspId, certificatePem: i.certificatePem, key: keyObjectOf(i) };
-    };
+    const keepDecoded = path === 'with the decoded form kept beside the bytes';
+    const { store, committer, prepared, client, submit } = await createCommitterRig(t, { prepared: keepDecoded });
     const operator = await client('dso', 'operator:dso');
     const retailer = await client('retailer', 'utility:1234');
-    const envelope = async (who: ClientKey, fn: string, args: string[]) => {
-      const outcome = await runClientJob(context, who, { kind: 'submit', fn, args, timestampMs: Date.now(), orgs: ['Org1MSP'] });
-      assert.ok(outcome.ok && outcome.envelope && outcome.prepared, JSON.stringify(outcome));
+    const envelope = async (who: Parameters<typeof submit>[0], fn: string, args: string[]) => {
+      const outcome = await submit(who, fn, args);
       prepared.set(outcome.envelope, outcome.prepared);
       return { bytes: outcome.envelope, txId: outcome.txId };
     };

@@ -8,17 +8,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DrContract } from '../chaincode/index.ts';
-import { contractMetadata } from '../chaincode/metadata.ts';
-import { runClientJob, type ClientKey, type PreparedTransaction } from './client-transaction.ts';
-import { createCommitter } from './committer.ts';
 import { createEndorsementPool } from './endorsement-pool.ts';
-import { createEndorser } from './endorser.ts';
 import { ValidationCode } from './ledger.ts';
-import { createMsps } from './msp.ts';
 import { issueClientIdentity, loadOrCreateOrgs } from './orgs.ts';
-import { parsePolicy } from './policy.ts';
 import { createSignatureMemo, keyMatchesCertificate, sameBytes, type SignatureRecord } from './signature-memo.ts';
+import { createCommitterRig } from './testing/committer-rig.ts';
 import { keyObjectOf, signLowS } from './signer.ts';
 import { openStore } from './store.ts';
 import { tempDataDir } from './testing/embedded.ts';
@@ -73,35 +67,10 @@ test('keyMatchesCertificate: true for the identity key, false for another key', 
 });
 
 test('committer: own signatures skip ECDSA only for in-process envelopes; a changed signature or payload is still refused', async (t) => {
-  const dir = tempDataDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const orgs = await loadOrCreateOrgs(join(dir, 'certs'));
-  const org1 = orgs[0];
-  assert.ok(org1);
-  const store = openStore(dir);
-  t.after(() => store.close());
-  const msps = createMsps(orgs);
   const memo = createSignatureMemo();
-  const prepared = new WeakMap<Uint8Array, PreparedTransaction>();
-  const committer = createCommitter({
-    store,
-    msps,
-    channelId: 'mychannel',
-    chaincodeName: 'oadr-dr',
-    policyFor: () => parsePolicy(`OR('Org1MSP.peer','Org2MSP.peer')`),
-    preparedOf: (e) => prepared.get(e),
-    memo,
-  });
-  await committer.commit([new Uint8Array(0)]);
-  const endorsers = new Map(orgs.map((o) => [o.mspId, createEndorser({ world: store.worldState, contract: new DrContract(), contractMetadata: contractMetadata(), channelId: 'mychannel', chaincodeName: 'oadr-dr', peer: o.peer, msps })]));
-  const context = { channelId: 'mychannel', chaincodeName: 'oadr-dr', endorsers, record: memo.add };
-  const i = await issueClientIdentity(org1, 'dso', { ID: 'operator:dso' });
-  const operator: ClientKey = { mspId: i.mspId, certificatePem: i.certificatePem, key: keyObjectOf(i) };
-  const submit = async (retailerId: string) => {
-    const outcome = await runClientJob(context, operator, { kind: 'submit', fn: 'enableRetailer', args: [retailerId], timestampMs: Date.now(), orgs: ['Org1MSP'] });
-    assert.ok(outcome.ok && outcome.envelope && outcome.prepared);
-    return { envelope: outcome.envelope, prepared: outcome.prepared };
-  };
+  const { committer, prepared, client, submit: submitAs } = await createCommitterRig(t, { prepared: true, memo });
+  const operator = await client('dso', 'operator:dso');
+  const submit = (retailerId: string) => submitAs(operator, 'enableRetailer', [retailerId]);
 
   // In-process: the creator's and the endorser's signatures are recorded, then used by the committer.
   const a = await submit('utility:1');
