@@ -10,21 +10,11 @@ import { PROGRAM_ID, PROGRAM_SIGNALS, type ProgramConfig, type ProgramConfigInpu
 import { ADMIN_ROLES, createAdminToken, type Permission } from './auth.ts';
 import { VtnError } from './errors.ts';
 import type { CreateEventInput, EventsApi, EventView, LedgerEventInput, ModifyEventInput } from './event-service.ts';
-import type { OptApi } from './opt-service.ts';
-import type { ProgramsApi } from './programs.ts';
-import type { ReportsApi } from './report-service.ts';
 import type { AdminRole, AdminTokenRecord, CustomerRecord, VtnStore } from './store.ts';
-import type { CustomersApi, VensApi } from './vtn.ts';
+import type { Vtn } from './vtn.ts';
 
 /** The parts of the VTN the admin API calls. */
-export interface AdminVtn {
-  readonly events: EventsApi;
-  readonly vens: VensApi;
-  readonly customers: CustomersApi;
-  readonly reports: ReportsApi;
-  readonly opt: OptApi;
-  readonly programs: ProgramsApi;
-}
+export type AdminVtn = Pick<Vtn, 'events' | 'vens' | 'customers' | 'reports' | 'opt' | 'programs'>;
 
 export interface AdminDeps {
   /** Read when a request comes (the VTN facade is built after the routes). */

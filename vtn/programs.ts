@@ -44,7 +44,8 @@ export function createPrograms(config: VtnConfig, store: VtnStore): ProgramsApi 
   return {
     list: () => all,
     get,
-    defaultProgram: () => get(fromConfig[0]?.id ?? '') ?? (all[0] as ProgramConfig),
+    // The configuration has at least one program (resolveVtnConfig), and `all` holds each of its ids.
+    defaultProgram: () => get((fromConfig[0] as ProgramConfig).id) as ProgramConfig,
     create(input) {
       const p = resolveProgramConfig(input, '', invalid);
       if (get(p.id) !== undefined) throw new VtnError('NOT_ALLOWED', `program '${p.id}' exists; change it with PUT /api/v1/programs/${p.id}`);
