@@ -122,6 +122,10 @@ describe('mapping on the embedded ledger', () => {
     assert.equal(await mapping.recordOpt({ eventId: 'not-on-ledger', meterId: A, optType: 'optIn', modificationNumber: 0, atMs: now }), undefined);
     assert.equal(await mapping.recordOpt({ eventId: 'ev-x', meterId: NEWCOMER, optType: 'optIn', modificationNumber: 0, atMs: now }), undefined);
     await assert.rejects(mapping.recordOpt({ eventId: 'ev-x', meterId: A, optType: 'optIn', modificationNumber: 0, atMs: now }), (e: unknown) => e instanceof MappingError && e.code === 'NOT_ALLOWED');
+    // Answers given back to back reach the ledger in that order: the last one stands.
+    const answers = ['optIn', 'optOut', 'optIn', 'optOut'] as const;
+    await Promise.all(answers.map((optType) => mapping.recordOpt({ eventId: 'ev-x', meterId: B, optType, modificationNumber: 1, atMs: now })));
+    assert.equal((JSON.parse(await ledger.evaluate(ids.operator, 'queryOptState', ['ev-x', B])) as { optType: string }).optType, 'optOut');
     assert.deepEqual([0, 1].map((i) => (v1.oprByMeter.get(A)?.[i] ?? 0) + (v1.oprByMeter.get(B)?.[i] ?? 0)), [500, 100]);
     await mapping.cancelEvent('ev-x');
     await mapping.cancelEvent('ev-x');
