@@ -37,7 +37,7 @@ import { DrContract } from '../chaincode/dr-contract.ts';
 import { createKeys } from '../chaincode/keys.ts';
 import { computeBaseline } from '../chaincode/math/index.ts';
 import { contractMetadata } from '../chaincode/metadata.ts';
-import { addDaysUtc, at, createScenarioIdentities, EVENT_DAY, RETAILER_ID } from '../chaincode/reference-scenario.ts';
+import { addDaysUtc, at, createScenarioIdentities, EVENT_DAY, RETAILER_ID } from '../chaincode/testing/reference-scenario.ts';
 import { createTestLedger, type TestLedger } from '../chaincode/testing/index.ts';
 
 const { values: args } = parseArgs({

@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createFabricLedger } from '../ledger-bridge/fabric-ledger.ts';
+import { createFabricLedger } from '../ledger-bridge/fabric/fabric-ledger.ts';
 import { benchIdentities, ms, percentile, recordEnergyWorkload, runConcurrent } from './support/ledger-load.ts';
 
 const { values: args } = parseArgs({

@@ -25,11 +25,11 @@ import { DrContract } from '../chaincode/index.ts';
 import { contractMetadata } from '../chaincode/metadata.ts';
 import { createEmbeddedLedger } from '../ledger-bridge/index.ts';
 // Internals, for the per-stage costs only.
-import { runClientJob } from '../ledger-bridge/client-transaction.ts';
-import { createEndorser } from '../ledger-bridge/endorser.ts';
-import { createMsps } from '../ledger-bridge/msp.ts';
-import { keyObjectOf, signLowS } from '../ledger-bridge/signer.ts';
-import { openStore } from '../ledger-bridge/store.ts';
+import { runClientJob } from '../ledger-bridge/embedded/client-transaction.ts';
+import { createEndorser } from '../ledger-bridge/embedded/endorser.ts';
+import { createMsps } from '../ledger-bridge/embedded/msp.ts';
+import { keyObjectOf, signLowS } from '../ledger-bridge/embedded/signer.ts';
+import { openStore } from '../ledger-bridge/embedded/store.ts';
 import { benchIdentities, dayBefore, meterId, recordEnergyWorkload, ms, percentile, profile, runConcurrent } from './support/ledger-load.ts';
 
 const USAGE = `usage: node bench/ledger.bench.ts [options]

@@ -4,7 +4,6 @@
  * `{"attrs":{…}}` with keys in byte order (Go's json.Marshal of a map). fabric-shim's
  * `ClientIdentity.getAttributeValue` and Go's `cid.GetAttributeValue` read exactly this.
  *
- * Compatible with chaincode/testing/test-ca.ts, which writes the same bytes.
  */
 
 /** The OID under which Fabric CA stores attributes in an enrollment certificate. */

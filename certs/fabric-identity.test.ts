@@ -10,7 +10,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { encodeAttributes as testCaEncodeAttributes } from '../chaincode/testing/test-ca.ts';
 import { DEV_CUSTOMERS, DEV_RETAILER_ID, initPki, issueIdentity } from './dev-pki.ts';
 import { decodeFabricAttributes, encodeFabricAttributes, FABRIC_ATTRS_OID } from './fabric-attributes.ts';
 import { FABRIC_ORGS, pkiLayout } from './layout.ts';
@@ -78,7 +77,7 @@ test('fabric-shim ClientIdentity reads ID, IDprovider and the default hf.* attri
   assert.equal(cid.getAttributeValue('IDprovider'), null);
 });
 
-test('the attribute extension is Fabric CA’s: OID 1.2.3.4.5.6.7.8.1, non-critical, raw sorted JSON — the same bytes as chaincode/testing/test-ca', () => {
+test('the attribute extension is Fabric CA’s: OID 1.2.3.4.5.6.7.8.1, non-critical, raw sorted JSON ', () => {
   const pem = readFileSync(join(pkiLayout.fabricUser(dir, FABRIC_ORGS.Org2, 'customer_1'), 'msp', 'signcerts', 'cert.pem'), 'utf8');
   const ext = new x509.X509Certificate(pem).getExtension(FABRIC_ATTRS_OID);
   assert.ok(ext);
@@ -86,7 +85,7 @@ test('the attribute extension is Fabric CA’s: OID 1.2.3.4.5.6.7.8.1, non-criti
   const json = Buffer.from(ext.value).toString('utf8');
   assert.equal(json, '{"attrs":{"ID":"smartmeter:20360162","IDprovider":"utility:1234","hf.Affiliation":"org2","hf.EnrollmentID":"customer_1","hf.Type":"client"}}');
   const attrs = { 'hf.Type': 'client', IDprovider: 'utility:1234', ID: 'smartmeter:1', 'hf.EnrollmentID': 'x', 'hf.Affiliation': '' };
-  assert.deepEqual(Buffer.from(encodeFabricAttributes(attrs)), Buffer.from(testCaEncodeAttributes(attrs)));
+  assert.equal(Buffer.from(encodeFabricAttributes(attrs)).toString(), '{"attrs":{"ID":"smartmeter:1","IDprovider":"utility:1234","hf.Affiliation":"","hf.EnrollmentID":"x","hf.Type":"client"}}');
   assert.deepEqual(decodeFabricAttributes(encodeFabricAttributes(attrs)), attrs);
   assert.equal(decodeFabricAttributes(new TextEncoder().encode('{"attrs":[1]}')), undefined);
   assert.equal(decodeFabricAttributes(new Uint8Array([0xff])), undefined);

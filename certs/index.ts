@@ -29,6 +29,7 @@ export {
   type ServerCertificateOptions,
   type ValidityOptions,
 } from './pki.ts';
+export { createFabricOrgCa, enrollFabricOrgIdentity, type FabricOrgIdentity, type FabricOrgIdentityOptions } from './fabric-org.ts';
 export { MSP_CONFIG_FILE, readMsp, renderMspConfig, writeMsp, type MspFolder, type MspMaterial } from './msp.ts';
 export { FABRIC_ORG_NAMES, FABRIC_ORGS, PKI_TOP_LEVEL, pkiLayout, type FabricOrg, type FabricOrgName, type OpenadrRole } from './layout.ts';
 export {

@@ -5,7 +5,7 @@ import { contractMetadata } from './metadata.ts';
 import {
   addDaysUtc, at, createScenarioIdentities, EVENT_DAY, METER_1, METER_2, profile, RETAILER_ID, setUpScenario,
   type ScenarioIdentities,
-} from './reference-scenario.ts';
+} from './testing/reference-scenario.ts';
 import { createTestIdentity, createTestLedger, type TestLedger } from './testing/index.ts';
 
 let id: ScenarioIdentities;

@@ -7,7 +7,7 @@ import { contractMetadata } from './metadata.ts';
 import {
   addDaysUtc, at, createScenarioIdentities, EVENT_DAY, EVENT_ID, METER_1, METER_2, profile, runScenario, setUpScenario,
   type ScenarioIdentities,
-} from './reference-scenario.ts';
+} from './testing/reference-scenario.ts';
 import { createKeys } from './keys.ts';
 import { createTestLedger, type TestLedger } from './testing/index.ts';
 

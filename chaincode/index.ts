@@ -19,6 +19,7 @@ export type { BalanceRecord, RewardRecord, SupplyRecord } from './tx-settlement.
 export type { FlexRecord, FlexStatus } from './tx-flexibility.ts';
 export { createCcaasPackage, type CcaasPackageOptions } from './ccaas-package.ts';
 export { canonicalJson } from './canonical-json.ts';
+export { skipDisabledDebugLogs } from './shim-logging.ts';
 
 /** What fabric-shim's bootstrap reads from the chaincode's main module. */
 export const contracts = [DrContract];

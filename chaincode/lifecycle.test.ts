@@ -8,7 +8,7 @@ import { DrContract } from './dr-contract.ts';
 import { contractMetadata } from './metadata.ts';
 import {
   addDaysUtc, at, createScenarioIdentities, EVENT_DAY, METER_1, METER_2, profile, setUpScenario, type ScenarioIdentities,
-} from './reference-scenario.ts';
+} from './testing/reference-scenario.ts';
 import { createTestLedger, type TestLedger } from './testing/index.ts';
 import { TRANSACTIONS } from './transactions.ts';
 

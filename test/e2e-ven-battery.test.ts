@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/reference-scenario.ts';
+import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/testing/reference-scenario.ts';
 import { tempDataDir } from '../ledger-bridge/testing/embedded.ts';
 import { createBatterySimulator } from '../ven/devices/battery-sim.ts';
 import { createMqttInverterSim } from '../ven/devices/mqtt-inverter-sim.ts';

@@ -21,7 +21,7 @@ import { SECURITY_EVENT } from '../vtn/tls-binding.ts';
 import { ensureVtnPki, type VtnPki } from '../vtn/tls-pki.ts';
 import { createPushServer, type PushServer } from '../ven/http-transport.ts';
 import { createTestEmbeddedLedger } from '../ledger-bridge/testing/embedded.ts';
-import { addDaysUtc, EVENT_DAY, METER_1, RETAILER_ID } from '../chaincode/reference-scenario.ts';
+import { addDaysUtc, EVENT_DAY, METER_1, RETAILER_ID } from '../chaincode/testing/reference-scenario.ts';
 
 /** The table in docs/security.md: attempt → expected outcome. */
 const ROWS = {

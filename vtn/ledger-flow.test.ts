@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/reference-scenario.ts';
+import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/testing/reference-scenario.ts';
 import { tempDataDir } from '../ledger-bridge/testing/embedded.ts';
 import { decodeOadr, encodeOadr, type OadrEvent, type Payload, type ReportInterval } from '../oadr/index.ts';
 import { SIGNAL_IDS, type LedgerEventView } from './event-service.ts';

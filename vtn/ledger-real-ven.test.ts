@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/reference-scenario.ts';
+import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/testing/reference-scenario.ts';
 import { tempDataDir } from '../ledger-bridge/testing/embedded.ts';
 import { createMemoryDevice } from '../ven/testing/memory-device.ts';
 import { createVen } from '../ven/index.ts';

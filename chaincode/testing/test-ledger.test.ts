@@ -266,7 +266,7 @@ describe('test ledger: Fabric peer behaviour', () => {
     const who = JSON.parse(tx.result);
     assert.deepEqual(who, {
       mspId: 'Org2MSP',
-      id: 'x509::/OU=client/CN=meter20360162::/C=US/O=ca.org2msp/CN=ca.org2msp',
+      id: 'x509::/O=oadr-ledger development PKI/OU=client/CN=meter20360162::/O=ca.org2msp/CN=ca.org2msp',
       meter: 'smartmeter:20360162',
       provider: 'utility:1234',
       enrollmentId: 'meter20360162',

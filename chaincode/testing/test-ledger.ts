@@ -11,13 +11,24 @@ import type { Contract } from 'fabric-contract-api';
 import { createHash } from 'node:crypto';
 import type { webcrypto } from 'node:crypto';
 import { ChaincodeError, TestLedgerError } from './errors.ts';
-import { runContractTransaction } from './invoke.ts';
-import type { ReadSet, TimestampObject, WriteSet } from './rwset.ts';
-import { timestampOf } from './rwset.ts';
-import { chaincodeEventOf, computeTxId, createChaincodeStub, createSignedProposal, serializeIdentity } from './stub.ts';
-import { signFabric } from './test-ca.ts';
-import { createTxSimulator } from './tx-simulator.ts';
-import { createWorldState, type HistoryEntry, type ValidationCode, type WorldState } from './world-state.ts';
+import {
+  chaincodeEventOf,
+  computeTxId,
+  createChaincodeStub,
+  createSignedProposal,
+  createTxSimulator,
+  createWorldState,
+  runContractTransaction,
+  serializeIdentity,
+  signerOf,
+  timestampOf,
+  type HistoryEntry,
+  type ReadSet,
+  type TimestampObject,
+  type ReadValidationCode,
+  type WorldState,
+  type WriteSet,
+} from '../../ledger-bridge/index.ts';
 
 /** What `invoke` needs of an identity; a `TestIdentity` fits. */
 export interface InvokingIdentity {
@@ -69,12 +80,12 @@ export interface TransactionResult {
   readonly timestamp: TimestampObject;
   /** Set once committed. */
   readonly blockNum?: number;
-  readonly validationCode?: ValidationCode;
+  readonly validationCode?: ReadValidationCode;
 }
 
 export interface CommitResult {
   readonly blockNum: number;
-  readonly validationCode: ValidationCode;
+  readonly validationCode: ReadValidationCode;
 }
 
 export interface SnapshotEntry {
@@ -150,9 +161,9 @@ export function createTestLedger(options: Readonly<TestLedgerOptions> = {}): Tes
       args: fullArgs,
       creator,
       nonce,
-      timestamp: date,
+      timestamp: timestampOf(date),
       ...(opts.transient ? { transient: opts.transient } : {}),
-      ...(privateKey ? { sign: (bytes: Uint8Array) => signFabric(privateKey, bytes) } : {}),
+      ...(privateKey ? { sign: signerOf({ privateKey }) } : {}),
     });
     const simulator = createTxSimulator({
       world,

@@ -9,16 +9,17 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DrContract } from '../../chaincode/index.ts';
 import { contractMetadata } from '../../chaincode/metadata.ts';
-import { runClientJob, type ClientKey, type ClientOutcome, type PreparedTransaction } from '../client-transaction.ts';
-import { createCommitter, type Committer } from '../committer.ts';
-import { createEndorser } from '../endorser.ts';
-import { createMsps } from '../msp.ts';
-import { issueClientIdentity, loadOrCreateOrgs, type DevOrg } from '../orgs.ts';
-import { parsePolicy } from '../policy.ts';
-import type { SignatureMemo } from '../signature-memo.ts';
-import { keyObjectOf } from '../signer.ts';
-import { openStore, type LedgerStore } from '../store.ts';
+import { runClientJob, type ClientKey, type ClientOutcome, type PreparedTransaction } from '../embedded/client-transaction.ts';
+import { createCommitter, type Committer } from '../embedded/committer.ts';
+import { createEndorser } from '../embedded/endorser.ts';
+import { createMsps } from '../embedded/msp.ts';
+import { issueClientIdentity, loadOrCreateOrgs, type DevOrg } from '../embedded/orgs.ts';
+import { parsePolicy } from '../embedded/policy.ts';
+import type { SignatureMemo } from '../embedded/signature-memo.ts';
+import { keyObjectOf } from '../embedded/signer.ts';
+import { openStore, type LedgerStore } from '../embedded/store.ts';
 import { tempDataDir } from './embedded.ts';
+import { createTestCa } from '../../chaincode/testing/index.ts';
 
 const CHANNEL = 'mychannel';
 const CHAINCODE = 'oadr-dr';
@@ -41,7 +42,7 @@ export async function createCommitterRig(
 ): Promise<CommitterRig> {
   const dir = tempDataDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const orgs = await loadOrCreateOrgs(join(dir, 'certs'));
+  const orgs = await loadOrCreateOrgs(join(dir, 'certs'), { createCa: createTestCa });
   const org1 = orgs[0];
   assert.ok(org1);
   const store = openStore(dir);

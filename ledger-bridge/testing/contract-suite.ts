@@ -20,7 +20,7 @@ import {
   EVENT_METER_ENROLLED,
   EVENT_RETAILER_ENABLED,
 } from '../../chaincode/events.ts';
-import { addDaysUtc, EVENT_DAY, EVENT_ID, METER_1, METER_2, profile, RETAILER_ID } from '../../chaincode/reference-scenario.ts';
+import { addDaysUtc, EVENT_DAY, EVENT_ID, METER_1, METER_2, profile, RETAILER_ID } from '../../chaincode/testing/reference-scenario.ts';
 import { LedgerError } from '../errors.ts';
 import type { ContractEvent, Ledger, LedgerIdentity } from '../ledger.ts';
 

@@ -7,12 +7,13 @@
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEmbeddedLedger } from '../embedded-ledger.ts';
-import { issueClientIdentity, loadOrCreateOrgs } from '../orgs.ts';
+import { createEmbeddedLedger } from '../embedded/embedded-ledger.ts';
+import { issueClientIdentity, loadOrCreateOrgs } from '../embedded/orgs.ts';
+import { createTestCa } from '../../chaincode/testing/index.ts';
 
 const [dataDir, ackFile, runId] = process.argv.slice(2);
 if (!dataDir || !ackFile || !runId) throw new Error('usage: crash-child.ts DATA_DIR ACK_FILE RUN_ID');
-const orgs = await loadOrCreateOrgs(join(dataDir, 'certs'));
+const orgs = await loadOrCreateOrgs(join(dataDir, 'certs'), { createCa: createTestCa });
 const org1 = orgs[0];
 if (!org1) throw new Error('no org');
 const operator = await issueClientIdentity(org1, 'dso', { ID: 'operator:dso' });

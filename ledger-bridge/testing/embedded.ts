@@ -8,14 +8,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { peer } from '@hyperledger/fabric-protos';
-import { createScenarioIdentities } from '../../chaincode/reference-scenario.ts';
-import { computeTxId, createSignedProposal, serializeIdentity } from '../../chaincode/testing/index.ts';
-import { createEmbeddedLedger, type EmbeddedLedger, type EmbeddedLedgerOptions } from '../embedded-ledger.ts';
-import { buildTransactionEnvelope, decodeProposal, type DecodedProposal } from '../fabric-messages.ts';
+import { createScenarioIdentities } from '../../chaincode/testing/reference-scenario.ts';
+import { computeTxId, createSignedProposal, serializeIdentity } from '../fabric/fabric-proposal.ts';
+import { timestampOf } from '../fabric/rwset.ts';
+import { createEmbeddedLedger, type EmbeddedLedger, type EmbeddedLedgerOptions } from '../embedded/embedded-ledger.ts';
+import { buildTransactionEnvelope, decodeProposal, type DecodedProposal } from '../fabric/fabric-messages.ts';
 import type { LedgerIdentity } from '../ledger.ts';
-import { loadOrCreateOrgs } from '../orgs.ts';
-import { signerOf } from '../signer.ts';
+import { loadOrCreateOrgs } from '../embedded/orgs.ts';
+import { signerOf } from '../embedded/signer.ts';
 import type { SuiteLedger } from './contract-suite.ts';
+import { createTestCa } from '../../chaincode/testing/index.ts';
 
 export interface TestEmbeddedLedger extends SuiteLedger {
   readonly ledger: EmbeddedLedger;
@@ -31,7 +33,7 @@ export function tempDataDir(prefix = 'oadr-ledger-'): string {
 
 export async function createTestEmbeddedLedger(options: Partial<EmbeddedLedgerOptions> = {}): Promise<TestEmbeddedLedger> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const orgs = options.orgs ?? (await loadOrCreateOrgs(join(dataDir, 'certs')));
+  const orgs = options.orgs ?? (await loadOrCreateOrgs(join(dataDir, 'certs'), { createCa: createTestCa }));
   let now = new Date();
   const ledger = await createEmbeddedLedger({ clock: () => now, ...options, dataDir, orgs });
   const identities = await createScenarioIdentities();
@@ -62,7 +64,7 @@ export async function clientProposal(ledger: EmbeddedLedger, identity: LedgerIde
   const nonce = Buffer.from(Array.from({ length: 24 }, () => Math.floor(Math.random() * 256)));
   const txId = computeTxId(nonce, creator);
   const sign = signerOf(identity);
-  const signed = await createSignedProposal({ channelId: ledger.channel, chaincodeName: ledger.chaincodeName, txId, args: [fn, ...args], creator, nonce, timestamp, sign });
+  const signed = await createSignedProposal({ channelId: ledger.channel, chaincodeName: ledger.chaincodeName, txId, args: [fn, ...args], creator, nonce, timestamp: timestampOf(timestamp), sign });
   return { signed, decoded: decodeProposal(signed), txId, sign };
 }
 

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createFabricLedger } from '../fabric/fabric-ledger.ts';
+import { runLedgerServe } from './command.ts';
+import { issueClientIdentity, loadOrCreateOrgs } from '../embedded/orgs.ts';
+import { tempDataDir } from '../testing/embedded.ts';
+import { createTestCa } from '../../chaincode/testing/index.ts';
+
+function capture() {
+  const out = { stdout: '', stderr: '' };
+  return { out, io: { stdout: (s: string) => void (out.stdout += s), stderr: (s: string) => void (out.stderr += s) } };
+}
+
+test('ledger serve: a Fabric client submits over TLS with the dev TLS CA and an identity of the served orgs; stops on abort', async (t) => {
+  const dataDir = tempDataDir();
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const c = capture();
+  const controller = new AbortController();
+  let listening!: (address: string) => void;
+  const address = new Promise<string>((resolve) => (listening = resolve));
+  const exit = runLedgerServe(['--data-dir', dataDir, '--port', '0'], { io: c.io, signal: controller.signal, onListening: listening });
+  const hostPort = await address;
+  assert.match(c.out.stdout, /Fabric Gateway on 127\.0\.0\.1:\d+ \(TLS\), channel mychannel, chaincode oadr-dr/);
+
+  const [org1] = await loadOrCreateOrgs(join(dataDir, 'certs'), { createCa: createTestCa });
+  assert.ok(org1);
+  const operator = await issueClientIdentity(org1, 'dso', { ID: 'operator:dso' });
+  const connector = await createFabricLedger({
+    peerEndpoint: hostPort,
+    tlsRootCertificatePath: join(dataDir, 'tls', 'ca-cert.pem'),
+    hostnameOverride: 'peer0.org1.example.com',
+    identity: operator,
+  });
+  const result = await connector.submit(operator, 'enableRetailer', ['utility:1234']);
+  assert.equal(JSON.parse(result.result).retailerId, 'utility:1234');
+  assert.equal((await connector.transaction(result.txId)).creatorMspId, 'Org1MSP');
+  await connector.close();
+
+  controller.abort();
+  assert.equal(await exit, 0);
+  assert.match(c.out.stdout, /ledger closed/);
+  assert.match(readFileSync(join(dataDir, 'tls', 'ca-cert.pem'), 'utf8'), /BEGIN CERTIFICATE/);
+});
+
+test('ledger serve: usage errors exit 2', async () => {
+  let c = capture();
+  assert.equal(await runLedgerServe([], { io: c.io }), 2);
+  assert.match(c.out.stderr, /--data-dir DIR is required/);
+  c = capture();
+  assert.equal(await runLedgerServe(['--data-dir', 'x', '--port', 'seventy'], { io: c.io }), 2);
+  c = capture();
+  assert.equal(await runLedgerServe(['--data-dir', 'x', '--tls-cert', 'a.pem'], { io: c.io }), 2);
+  assert.match(c.out.stderr, /both --tls-cert and --tls-key/);
+});

@@ -1,0 +1,155 @@
+/**
+ * `oadr-ledger ledger serve`: the embedded ledger of a data directory served as a Fabric Gateway (gRPC,
+ * TLS) so that Fabric clients — our connector, or any fabric-gateway application in Node, Go or Java —
+ * use it as they would a Fabric 2.5 peer.
+ *
+ *   ledger serve --data-dir DIR [--host H] [--port N] [--tls-cert PEM --tls-key PEM] [--plaintext]
+ *
+ * Without --tls-cert/--tls-key a development TLS CA and a server certificate (localhost, 127.0.0.1,
+ * peer0.org1.example.com) are created once under `<dataDir>/tls/`; clients trust `<dataDir>/tls/ca-cert.pem`.
+ * Runs until SIGINT / SIGTERM (or `signal`), then stops listening and closes the ledger.
+ * Exit codes: 0 after a clean stop, 1 when the ledger or the port cannot be opened, 2 usage error.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createRootCa, issueServerCertificate } from '../../certs/index.ts';
+import type { CommandIo } from '../embedded/command.ts';
+import { createEmbeddedLedger } from '../embedded/embedded-ledger.ts';
+import { LedgerError } from '../errors.ts';
+import { startGatewayServer } from './service.ts';
+
+export const LEDGER_SERVE_USAGE = `Usage: oadr-ledger ledger serve --data-dir DIR [--host H] [--port N] [--tls-cert FILE --tls-key FILE] [--plaintext]
+
+  Serve the embedded ledger in DIR as a Fabric Gateway (gRPC: Evaluate, Endorse, Submit, CommitStatus,
+  ChaincodeEvents; qscc for blocks and transactions) that any Fabric client can use.
+
+  --host H          listen address (default 127.0.0.1)
+  --port N          port (default 7051; 0 picks a free one)
+  --tls-cert FILE   server TLS certificate (chain), PEM   } default: a development TLS CA and certificate
+  --tls-key FILE    its private key, PEM                  } created once under DIR/tls/
+  --plaintext       no TLS (local tests only)
+
+Exit codes: 0 stopped, 1 ledger or port unavailable, 2 usage error.
+`;
+
+export interface ServeOptions {
+  readonly io?: CommandIo;
+  /** Stops the service (besides SIGINT / SIGTERM). */
+  readonly signal?: AbortSignal;
+  /** Called once listening, with host:port. */
+  readonly onListening?: (address: string) => void;
+}
+
+export const DEV_TLS_HOSTNAMES = ['localhost', 'peer0.org1.example.com'] as const;
+
+/** The development TLS material under `<dataDir>/tls/`, created on first use. */
+export async function loadOrCreateDevTls(dataDir: string): Promise<{ caPath: string; certificatePem: string; privateKeyPem: string }> {
+  const dir = join(dataDir, 'tls');
+  const file = (name: string) => join(dir, name);
+  if (!existsSync(file('server-cert.pem')) || !existsSync(file('server-key.pem')) || !existsSync(file('ca-cert.pem'))) {
+    mkdirSync(dir, { recursive: true });
+    const ca = await createRootCa({ commonName: 'tlsca.oadr-ledger.local' });
+    const server = await issueServerCertificate({ commonName: 'peer0.org1.example.com', issuer: ca, dnsNames: [...DEV_TLS_HOSTNAMES] });
+    writeFileSync(file('ca-cert.pem'), ca.certificatePem);
+    writeFileSync(file('server-key.pem'), server.privateKeyPem, { mode: 0o600 });
+    writeFileSync(file('server-cert.pem'), server.certificatePem);
+  }
+  return { caPath: file('ca-cert.pem'), certificatePem: readFileSync(file('server-cert.pem'), 'utf8'), privateKeyPem: readFileSync(file('server-key.pem'), 'utf8') };
+}
+
+const processIo: CommandIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+export async function runLedgerServe(argv: readonly string[], options: ServeOptions = {}): Promise<number> {
+  const io = options.io ?? processIo;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        'data-dir': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        plaintext: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    io.stderr(`oadr-ledger ledger serve: ${(err as Error).message}\n\n${LEDGER_SERVE_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(LEDGER_SERVE_USAGE);
+    return 0;
+  }
+  const dataDir = values['data-dir'];
+  const port = values.port === undefined ? 7051 : Number(values.port);
+  const usage = (message: string) => {
+    io.stderr(`oadr-ledger ledger serve: ${message}\n\n${LEDGER_SERVE_USAGE}`);
+    return 2;
+  };
+  if (typeof dataDir !== 'string' || dataDir === '') return usage('--data-dir DIR is required');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--port takes a port number 0…65535, not '${String(values.port)}'`);
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) return usage('give both --tls-cert and --tls-key, or neither');
+  if (values.plaintext && values['tls-cert'] !== undefined) return usage('--plaintext and --tls-cert exclude each other');
+
+  let tls: { certificatePem: string; privateKeyPem: string } | undefined;
+  let caNote = '';
+  try {
+    if (typeof values['tls-cert'] === 'string' && typeof values['tls-key'] === 'string') {
+      tls = { certificatePem: readFileSync(values['tls-cert'], 'utf8'), privateKeyPem: readFileSync(values['tls-key'], 'utf8') };
+    } else if (!values.plaintext) {
+      const dev = await loadOrCreateDevTls(dataDir);
+      tls = { certificatePem: dev.certificatePem, privateKeyPem: dev.privateKeyPem };
+      caNote = `TLS CA for clients: ${dev.caPath} (server names ${DEV_TLS_HOSTNAMES.join(', ')})\n`;
+    }
+  } catch (err) {
+    io.stderr(`oadr-ledger ledger serve: cannot read the TLS material: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  let ledger;
+  try {
+    ledger = await createEmbeddedLedger({ dataDir });
+  } catch (err) {
+    io.stderr(`oadr-ledger ledger serve: ${err instanceof LedgerError ? err.message : (err as Error).message}\n`);
+    return 1;
+  }
+  let server;
+  try {
+    server = await startGatewayServer({ ledger, host: typeof values.host === 'string' ? values.host : '127.0.0.1', port, ...(tls ? { tls } : { plaintext: true }) });
+  } catch (err) {
+    await ledger.close();
+    io.stderr(`oadr-ledger ledger serve: ${(err as Error).message}\n`);
+    return 1;
+  }
+  io.stdout(
+    `Fabric Gateway on ${server.address} (${tls ? 'TLS' : 'plain text'}), channel ${ledger.channel}, chaincode ${ledger.chaincodeName}\n` +
+      caNote +
+      `MSPs: ${ledger.orgs.map((o) => `${o.mspId} (root CA ${join(dataDir, 'certs', o.mspId, 'ca-cert.pem')})`).join(', ')}\n`,
+  );
+  options.onListening?.(server.address);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      options.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    if (options.signal?.aborted) return stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    options.signal?.addEventListener('abort', stop, { once: true });
+  });
+  await server.close();
+  await ledger.close();
+  io.stdout('Fabric Gateway stopped; ledger closed\n');
+  return 0;
+}

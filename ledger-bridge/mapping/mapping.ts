@@ -1,0 +1,655 @@
+/**
+ * The OpenADR ↔ contract mapping: one function per business step, over the `Ledger` interface.
+ *
+ *   notifyEvent     event request (start, slots, total reductionW, targeted meters)
+ *                   → evaluateBaseline where missing → notifyDRevent → queryLoadReduction per meter
+ *                   → each customer's OPR, W per 15-minute slot (the VTN sends it as −OPR LOAD_DISPATCH)
+ *   modifyEvent     → modifyDRevent (version + 1 = OpenADR modificationNumber) → the new OPRs
+ *   cancelEvent     → cancelDRevent
+ *   recordTelemetry readings (powerReal / energyReal with siScaleCode, any interval length) → the
+ *                   durable accumulator → recordEnergy of every slot that is complete (or whose day
+ *                   closed), energy-weighted: W_slot = Σ P·Δt / Σ Δt; the same reading twice counts
+ *                   once, the same interval with another value corrects it (R346: the slot is
+ *                   recorded again, the contract keeps the earlier value in its history)
+ *   recordOpt       an opt answer to a notified event → recordOptState (in order per customer)
+ *   programParams / setProgramParams → queryProgramParams / setProgramParams
+ *   closeDay        partial slots of a day become recordable (called by settleEvent, or when due)
+ *   settleEvent     closeDay → evaluateAvailability → getDRToken → each customer's milli-tokens
+ *
+ * Identities: the system operator (events, baselines, settlement) and one retailer (enrols meters,
+ * records energy), as the thesis's VTN holds them. Customer = meter (docs/contract.md). Every step
+ * is idempotent: a repeated step finds its work done on the ledger or in the store and does not
+ * repeat it.
+ */
+import { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from '../../chaincode/math/index.ts';
+import { LedgerError } from '../errors.ts';
+import type { Ledger, LedgerIdentity } from '../ledger.ts';
+import { MappingError } from './errors.ts';
+import type { MappedEvent, MappingStore, SlotPart } from './store.ts';
+import { averageWatts, type TelemetryUnit } from './units.ts';
+
+export interface MappingIdentities {
+  /** Org1MSP with `ID` = `operator:…` (the contract's system operator). */
+  readonly operator: LedgerIdentity;
+  /** A retailer identity (`ID` = retailerId) in a retailer MSP. */
+  readonly retailer: LedgerIdentity;
+  readonly retailerId: string;
+}
+
+export interface LedgerMappingOptions {
+  readonly ledger: Ledger;
+  readonly identities: MappingIdentities;
+  readonly store: MappingStore;
+  /** Clock (ms), for refusing readings from the future and closing days. Default Date.now. */
+  readonly now?: () => number;
+  /** A day closes this long after its end (late reports still land in their slots). Default 1 h. */
+  readonly dayCloseGraceMs?: number;
+  /** Readings may end at most this far in the future (clock skew). Default 60 s. */
+  readonly clockSkewMs?: number;
+}
+
+export interface EventRequest {
+  readonly eventId: string;
+  readonly startMs: number;
+  readonly slots: number;
+  /** Length of a slot; must be the contract's (24 h / slotsPerDay, 15 min). Default that. */
+  readonly slotMs?: number;
+  /** Total reduction, W: one number for every slot or one per slot. */
+  readonly reductionW: number | readonly number[];
+  /** The targeted customers' meters. */
+  readonly meterIds: readonly string[];
+}
+
+export interface EventAllocation {
+  readonly eventId: string;
+  /** Contract version = OpenADR modificationNumber of the event as the VTN creates it. */
+  readonly version: number;
+  readonly day: string;
+  readonly window: readonly number[];
+  readonly startMs: number;
+  readonly slotMs: number;
+  readonly requestW: readonly number[];
+  /** Each customer's OPR, W per slot; only for that customer's VEN. */
+  readonly oprByMeter: ReadonlyMap<string, readonly number[]>;
+  /** Targeted meters the contract gave no allocation, with the reason. */
+  readonly excluded: ReadonlyMap<string, string>;
+  readonly clusterSize: number;
+  readonly unallocatedW: readonly number[];
+  readonly txId: string;
+}
+
+export interface OptAnswer {
+  readonly eventId: string;
+  readonly meterId: string;
+  readonly optType: 'optIn' | 'optOut';
+  /** The OpenADR modificationNumber answered; a cancellation's higher number maps to the last contract version. */
+  readonly modificationNumber: number;
+  readonly atMs: number;
+}
+
+export interface TelemetryReading {
+  readonly meterId: string;
+  /** The report's rID (a series never repeats a start time). */
+  readonly seriesId: string;
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly value: number;
+  readonly unit: TelemetryUnit;
+}
+
+export interface TelemetryResult {
+  readonly accepted: number;
+  /** The same reading again (the same report twice): ignored. */
+  readonly duplicates: number;
+  /** The same interval (series, start, duration) again with another value: it replaces the earlier one (R346) and its slots are recorded again. */
+  readonly corrections: number;
+  /** A reading for a series and start already held with another duration: the first one stays. */
+  readonly conflicts: number;
+  /** Readings refused (malformed, from the future), with the reason. */
+  readonly rejected: ReadonlyArray<{ readonly reading: TelemetryReading; readonly reason: string }>;
+  readonly recorded: FlushResult;
+}
+
+export interface FlushResult {
+  /** Slots written to the ledger in this call, per meter-day. */
+  readonly slots: ReadonlyArray<{ readonly meterId: string; readonly day: string; readonly slots: readonly number[]; readonly txId: string }>;
+  readonly failed: ReadonlyArray<{ readonly meterId: string; readonly day: string; readonly error: Error }>;
+}
+
+export interface SettlementResult {
+  readonly eventId: string;
+  readonly status: 'settled' | 'partial' | 'cancelled';
+  /** Milli-tokens each settled customer earned in this event. */
+  readonly rewardsMilli: ReadonlyMap<string, number>;
+  /** Customers that could not be settled yet (e.g. measurements missing), with the reason. */
+  readonly unsettled: ReadonlyMap<string, string>;
+}
+
+export interface LedgerMapping {
+  /** Enables the VTN's retailer and enrols the meters that are not yet (idempotent). */
+  ensureParticipants(meterIds: readonly string[]): Promise<void>;
+  /** Records whole days of a meter's history (the retailer's data hub upload), W per slot. */
+  importEnergy(meterId: string, days: ReadonlyArray<{ readonly day: string; readonly values: ReadonlyArray<number | null> }>): Promise<string[]>;
+  notifyEvent(request: EventRequest): Promise<EventAllocation>;
+  modifyEvent(eventId: string, reductionW: number | readonly number[]): Promise<EventAllocation>;
+  cancelEvent(eventId: string): Promise<void>;
+  /**
+   * A customer's opt answer (oadrCreatedEvent / oadrCreateOpt for an event) → `recordOptState`.
+   * Resolves `undefined` without a transaction when the event was not notified through this mapping
+   * or the meter has no allocation in it (nothing on the ledger to answer to).
+   */
+  recordOpt(opt: OptAnswer): Promise<{ readonly txId: string; readonly unchanged: boolean } | undefined>;
+  recordTelemetry(readings: readonly TelemetryReading[]): Promise<TelemetryResult>;
+  /** Records the partial slots of `day` (for the given meters, or all). */
+  closeDay(day: string, meterIds?: readonly string[]): Promise<FlushResult>;
+  /** Closes every day whose end + grace has passed. */
+  closeDueDays(): Promise<FlushResult>;
+  /** When `day` closes: its end in the contract's time zone plus the grace for late reports (ms). */
+  dayClosesAt(day: string): Promise<number>;
+  settleEvent(eventId: string): Promise<SettlementResult>;
+  /** A customer's token balance, milli-tokens. */
+  balanceMilli(meterId: string): Promise<number>;
+  /** The contract's baseline record of a meter for a day (`found: false` when none). */
+  baseline(meterId: string, day: string): Promise<Record<string, unknown>>;
+  event(eventId: string): MappedEvent | undefined;
+  /** The contract's program parameters (queryProgramParams). */
+  programParams(): Promise<Record<string, unknown>>;
+  /** setProgramParams (the system operator); the parameters after the change. */
+  setProgramParams(params: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>>;
+  /** The contract's day and slot of an instant. */
+  slotOf(ms: number): Promise<{ readonly day: string; readonly slot: number }>;
+}
+
+interface GridParams {
+  readonly timeZone: string;
+  readonly slotsPerDay: number;
+}
+
+const json = <T>(text: string): T => JSON.parse(text) as T;
+
+function contractCodeOf(err: unknown): string | undefined {
+  return err instanceof LedgerError ? err.contractCode : undefined;
+}
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof LedgerError && err.code === 'VALIDATION' && (err.validationCode?.name === 'MVCC_READ_CONFLICT' || err.validationCode?.name === 'PHANTOM_READ_CONFLICT');
+}
+
+function ledgerFailure(what: string, err: unknown): MappingError {
+  return new MappingError('LEDGER', `${what}: ${(err as Error).message}`, { cause: err });
+}
+
+function perSlot(v: number | readonly number[], slots: number): number[] {
+  const arr = typeof v === 'number' ? new Array<number>(slots).fill(v) : [...v];
+  if (arr.length !== slots) throw new MappingError('INVALID_REQUEST', `reductionW has ${arr.length} values for ${slots} slots; give one per slot or one number`);
+  for (const x of arr) {
+    if (!Number.isSafeInteger(x) || x < 0) throw new MappingError('INVALID_REQUEST', `reductionW values are whole W ≥ 0, got ${String(x)}`);
+  }
+  return arr;
+}
+
+/** The slot parts of [startMs, endMs) on the contract's grid (a reading may span slots, even days). */
+export function slotParts(startMs: number, endMs: number, grid: GridParams): SlotPart[] {
+  const { timeZone, slotsPerDay } = grid;
+  const nominal = 86_400_000 / slotsPerDay;
+  const parts: SlotPart[] = [];
+  let t = startMs;
+  while (t < endMs) {
+    const { day, slot } = slotOf(t, timeZone, slotsPerDay);
+    const slotStartMs = slotStartEpochMs(day, slot, timeZone, slotsPerDay);
+    let slotEndMs = slot + 1 >= slotsPerDay ? dayStartEpochMs(addDays(day, 1), timeZone) : slotStartEpochMs(day, slot + 1, timeZone, slotsPerDay);
+    // Second pass of a repeated hour (DST end): the slot's next boundary on the wall clock.
+    if (slotEndMs <= t) slotEndMs = t + nominal - ((t - slotStartMs) % nominal);
+    const end = Math.min(endMs, slotEndMs);
+    parts.push({ day, slot, slotStartMs, slotEndMs, overlapMs: end - t });
+    t = end;
+  }
+  return parts;
+}
+
+/** The contract's day and window of an event starting at `startMs` with `slots` slots of `slotMs`. */
+export function eventGrid(startMs: number, slots: number, slotMs: number, grid: GridParams): { day: string; window: number[] } {
+  const { timeZone, slotsPerDay } = grid;
+  const nominal = 86_400_000 / slotsPerDay;
+  if (!Number.isSafeInteger(slots) || slots < 1) throw new MappingError('INVALID_REQUEST', `slots must be a positive integer, got ${String(slots)}`);
+  if (slotMs !== nominal) throw new MappingError('OFF_GRID', `the contract's slots are ${nominal / 60_000} minutes; the event's are ${slotMs / 60_000}`);
+  const { day, slot } = slotOf(startMs, timeZone, slotsPerDay);
+  if (slotStartEpochMs(day, slot, timeZone, slotsPerDay) !== startMs) {
+    throw new MappingError('OFF_GRID', `the event must start on a slot boundary (every ${nominal / 60_000} minutes in ${timeZone}); ${new Date(startMs).toISOString()} is not one`);
+  }
+  if (slot + slots > slotsPerDay) {
+    throw new MappingError('OFF_GRID', `the event crosses midnight of ${day} in ${timeZone}; a contract event lies within one day — split it in two events`);
+  }
+  const window: number[] = [];
+  for (let i = 0; i < slots; i++) {
+    if (slotStartEpochMs(day, slot + i, timeZone, slotsPerDay) !== startMs + i * slotMs) {
+      throw new MappingError('OFF_GRID', `slot ${slot + i} of ${day} does not start ${i * slotMs / 60_000} minutes after the event start (a clock change in ${timeZone}); avoid the hour of the change`);
+    }
+    window.push(slot + i);
+  }
+  return { day, window };
+}
+
+export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): LedgerMapping {
+  const { ledger, store } = options;
+  const { operator, retailer, retailerId } = options.identities;
+  const now = options.now ?? Date.now;
+  const graceMs = options.dayCloseGraceMs ?? 3_600_000;
+  const skewMs = options.clockSkewMs ?? 60_000;
+  let grid: GridParams | undefined;
+  let retailerReady: Promise<void> | undefined;
+  const meters = new Map<string, Promise<void>>();
+  let flushChain: Promise<unknown> = Promise.resolve();
+  const optChains = new Map<string, Promise<void>>();
+
+  const submit = async (identity: LedgerIdentity, fn: string, args: readonly string[]) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ledger.submit(identity, fn, args);
+      } catch (err) {
+        if (attempt < 4 && isRetryable(err)) continue;
+        throw err;
+      }
+    }
+  };
+
+  const params = async (): Promise<GridParams> => {
+    if (grid === undefined) {
+      const p = json<GridParams>(await ledger.evaluate(operator, 'queryProgramParams', []));
+      grid = { timeZone: p.timeZone, slotsPerDay: p.slotsPerDay };
+    }
+    return grid;
+  };
+
+  const ensureRetailer = (): Promise<void> => {
+    retailerReady ??= (async () => {
+      const r = json<{ enabled: boolean }>(await ledger.evaluate(operator, 'queryRetailer', [retailerId]));
+      if (!r.enabled) await submit(operator, 'enableRetailer', [retailerId]);
+    })().catch((err: unknown) => {
+      retailerReady = undefined;
+      throw ledgerFailure(`enabling retailer ${retailerId}`, err);
+    });
+    return retailerReady;
+  };
+
+  const ensureMeter = (meterId: string): Promise<void> => {
+    let p = meters.get(meterId);
+    if (p === undefined) {
+      p = (async () => {
+        await ensureRetailer();
+        try {
+          const m = json<{ enabled: boolean; retailerId: string }>(await ledger.evaluate(retailer, 'queryMeter', [meterId]));
+          if (m.enabled && m.retailerId === retailerId) return;
+        } catch (err) {
+          if (contractCodeOf(err) !== 'NOT_FOUND' && contractCodeOf(err) !== 'ACCESS_DENIED') throw err;
+        }
+        await submit(retailer, 'enrolMeter', [meterId]);
+      })().catch((err: unknown) => {
+        meters.delete(meterId);
+        throw err instanceof MappingError ? err : ledgerFailure(`enrolling meter ${meterId}`, err);
+      });
+      meters.set(meterId, p);
+    }
+    return p;
+  };
+
+  const ensureParticipants = async (meterIds: readonly string[]): Promise<void> => {
+    await Promise.all(meterIds.map(ensureMeter));
+  };
+
+  /** Each targeted meter's baseline for `day`, evaluated where missing; meters without one are excluded. */
+  const ensureBaselines = async (day: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<void> => {
+    await Promise.all(
+      meterIds.map(async (meterId) => {
+        const b = json<{ found: boolean }>(await ledger.evaluate(operator, 'queryBaseline', [meterId, day]));
+        if (b.found) return;
+        try {
+          await submit(operator, 'evaluateBaseline', [meterId, day]);
+        } catch (err) {
+          if (contractCodeOf(err) === 'BASELINE_NOT_FOUND') excluded.set(meterId, (err as Error).message);
+          else throw ledgerFailure(`evaluating the baseline of ${meterId} for ${day}`, err);
+        }
+      }),
+    );
+  };
+
+  const queryOprs = async (eventId: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<Map<string, number[]>> => {
+    const out = new Map<string, number[]>();
+    await Promise.all(
+      meterIds.map(async (meterId) => {
+        try {
+          const a = json<{ oprW: number[] }>(await ledger.evaluate(operator, 'queryLoadReduction', [eventId, meterId]));
+          out.set(meterId, a.oprW);
+        } catch (err) {
+          if (contractCodeOf(err) === 'NOT_FOUND') excluded.set(meterId, (err as Error).message);
+          else throw ledgerFailure(`reading the OPR of ${meterId} in ${eventId}`, err);
+        }
+      }),
+    );
+    // Sorted by meter: the result never depends on the order the ledger answered in.
+    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  };
+
+  const allocationOf = (e: MappedEvent): EventAllocation => ({
+    eventId: e.eventId,
+    version: e.version,
+    day: e.day,
+    window: e.window,
+    startMs: e.startMs,
+    slotMs: e.slotMs,
+    requestW: e.requestW,
+    oprByMeter: new Map(Object.entries(e.oprByMeter)),
+    excluded: new Map(Object.entries(e.excluded)),
+    clusterSize: e.clusterSize,
+    unallocatedW: [],
+    txId: e.txId,
+  });
+
+  interface ContractEventSummary {
+    version: number;
+    day: string;
+    window: number[];
+    requestW: number[];
+    customers: number;
+    unallocatedW: number[];
+    status: string;
+    updatedTxId?: string;
+    txId?: string;
+  }
+
+  // ---- telemetry --------------------------------------------------------------------------------
+
+  const flushNow = async (): Promise<FlushResult> => {
+    const g = await params();
+    const groups = new Map<string, ReturnType<MappingStore['slotsToRecord']>>();
+    for (const s of store.slotsToRecord()) {
+      const key = `${s.meterId}\u0000${s.day}`;
+      const list = groups.get(key) ?? [];
+      list.push(s);
+      groups.set(key, list);
+    }
+    const done: Array<FlushResult['slots'][number]> = [];
+    const failed: Array<FlushResult['failed'][number]> = [];
+    await Promise.all(
+      [...groups.values()].map(async (slots) => {
+        const first = slots[0];
+        if (first === undefined) return;
+        const { meterId, day } = first;
+        const values = new Array<number | null>(g.slotsPerDay).fill(null);
+        const marks: Array<{ slot: number; watts: number; final: boolean }> = [];
+        let changed = false;
+        for (const s of slots) {
+          // Energy-weighted average over the covered time; the contract takes whole W ≥ 0.
+          const watts = Math.max(0, Math.round(s.energyWms / s.coveredMs));
+          values[s.slot] = watts;
+          marks.push({ slot: s.slot, watts, final: s.coveredMs >= s.slotEndMs - s.slotStartMs });
+          if (s.recordedW !== watts) changed = true;
+        }
+        try {
+          let txId = '';
+          if (changed) {
+            await ensureMeter(meterId);
+            txId = (await submit(retailer, 'recordEnergy', [meterId, day, JSON.stringify(values)])).txId;
+            done.push({ meterId, day, slots: marks.map((m) => m.slot), txId });
+          }
+          store.markRecorded(meterId, day, marks, txId);
+        } catch (err) {
+          failed.push({ meterId, day, error: err instanceof MappingError ? err : ledgerFailure(`recording ${meterId} ${day}`, err) });
+        }
+      }),
+    );
+    return { slots: done, failed };
+  };
+
+  /** One flush at a time: two flushes of one meter-day would conflict on MVCC. */
+  const flush = (): Promise<FlushResult> => {
+    const p = flushChain.then(flushNow, flushNow);
+    flushChain = p.catch(() => undefined);
+    return p;
+  };
+
+  const closeDay = async (day: string, meterIds?: readonly string[]): Promise<FlushResult> => {
+    store.closeDay(day, meterIds);
+    return flush();
+  };
+
+  return {
+    ensureParticipants,
+
+    async importEnergy(meterId, days) {
+      await ensureMeter(meterId);
+      const results = await Promise.all(days.map((d) => submit(retailer, 'recordEnergy', [meterId, d.day, JSON.stringify(d.values)]).catch((err: unknown) => Promise.reject(ledgerFailure(`recording ${meterId} ${d.day}`, err)))));
+      return results.map((r) => r.txId);
+    },
+
+    async notifyEvent(request) {
+      const g = await params();
+      const slotMs = request.slotMs ?? 86_400_000 / g.slotsPerDay;
+      const { day, window } = eventGrid(request.startMs, request.slots, slotMs, g);
+      const requestW = perSlot(request.reductionW, request.slots);
+      const targeted = [...new Set(request.meterIds)].sort();
+      if (targeted.length === 0) throw new MappingError('INVALID_REQUEST', 'the event targets no customer; give customer ids, groups or all');
+      const known = store.getEvent(request.eventId);
+      if (known !== undefined) {
+        if (known.day !== day || JSON.stringify(known.window) !== JSON.stringify(window) || JSON.stringify(known.requestW) !== JSON.stringify(requestW)) {
+          throw new MappingError('INVALID_REQUEST', `event ${request.eventId} was notified with another window or request; modify it or choose a new eventId`);
+        }
+        return allocationOf(known);
+      }
+      await ensureParticipants(targeted);
+      const excluded = new Map<string, string>();
+      await ensureBaselines(day, targeted, excluded);
+      const candidates = targeted.filter((m) => !excluded.has(m));
+      if (candidates.length === 0) {
+        throw new MappingError('NO_CUSTOMERS', `no targeted customer has a baseline for ${day}: ${[...excluded.values()][0] ?? ''}; import their meter history first`);
+      }
+      let summary: ContractEventSummary;
+      try {
+        summary = json<ContractEventSummary>((await submit(operator, 'notifyDRevent', [request.eventId, day, JSON.stringify(window), JSON.stringify(requestW)])).result);
+      } catch (err) {
+        if (contractCodeOf(err) !== 'CONFLICT') throw ledgerFailure(`notifying event ${request.eventId}`, err);
+        // Notified before a crash: the ledger's record is the one to continue from.
+        summary = json<ContractEventSummary>(await ledger.evaluate(operator, 'queryDRevent', [request.eventId]));
+        if (summary.day !== day || JSON.stringify(summary.window) !== JSON.stringify(window)) {
+          throw new MappingError('INVALID_REQUEST', `event ${request.eventId} exists on the ledger with another day or window; choose a new eventId`, { cause: err });
+        }
+      }
+      const oprs = await queryOprs(request.eventId, candidates, excluded);
+      const e: MappedEvent = {
+        eventId: request.eventId,
+        version: summary.version,
+        day,
+        window,
+        startMs: request.startMs,
+        slotMs,
+        requestW,
+        oprByMeter: Object.fromEntries(oprs),
+        excluded: Object.fromEntries(excluded),
+        clusterSize: summary.customers,
+        status: 'notified',
+        txId: summary.txId ?? summary.updatedTxId ?? '',
+      };
+      store.putEvent(e);
+      return { ...allocationOf(e), unallocatedW: summary.unallocatedW };
+    },
+
+    async modifyEvent(eventId, reductionW) {
+      const e = store.getEvent(eventId);
+      if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
+      if (e.status !== 'notified') throw new MappingError('NOT_ALLOWED', `event ${eventId} is ${e.status}; it cannot be modified`);
+      const requestW = perSlot(reductionW, e.window.length);
+      let summary: ContractEventSummary;
+      try {
+        summary = json<ContractEventSummary>((await submit(operator, 'modifyDRevent', [eventId, JSON.stringify(e.window), JSON.stringify(requestW)])).result);
+      } catch (err) {
+        throw contractCodeOf(err) === 'CONFLICT' ? new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err }) : ledgerFailure(`modifying event ${eventId}`, err);
+      }
+      const excluded = new Map(Object.entries(e.excluded));
+      const oprs = await queryOprs(eventId, Object.keys(e.oprByMeter), excluded);
+      const next: MappedEvent = { ...e, version: summary.version, requestW, oprByMeter: Object.fromEntries(oprs), excluded: Object.fromEntries(excluded), clusterSize: summary.customers, txId: summary.txId ?? '' };
+      store.putEvent(next);
+      return { ...allocationOf(next), unallocatedW: summary.unallocatedW };
+    },
+
+    async cancelEvent(eventId) {
+      const e = store.getEvent(eventId);
+      if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
+      if (e.status === 'cancelled') return;
+      try {
+        await submit(operator, 'cancelDRevent', [eventId]);
+      } catch (err) {
+        if (contractCodeOf(err) !== 'CONFLICT') throw ledgerFailure(`cancelling event ${eventId}`, err);
+        const onLedger = json<{ status: string }>(await ledger.evaluate(operator, 'queryDRevent', [eventId]));
+        if (onLedger.status !== 'cancelled') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
+      }
+      store.putEvent({ ...e, status: 'cancelled' });
+    },
+
+    recordOpt(opt) {
+      const e = store.getEvent(opt.eventId);
+      if (e === undefined || e.oprByMeter[opt.meterId] === undefined) return Promise.resolve(undefined);
+      const version = Math.min(opt.modificationNumber, e.version);
+      const args = [opt.eventId, opt.meterId, opt.optType, String(version), String(Math.trunc(opt.atMs))];
+      // One customer's answers reach the ledger in the order they were given.
+      const key = `${opt.eventId}\u0000${opt.meterId}`;
+      const run = (optChains.get(key) ?? Promise.resolve()).then(async () => {
+        try {
+          const r = await submit(operator, 'recordOptState', args);
+          return { txId: r.txId, unchanged: json<{ unchanged: boolean }>(r.result).unchanged };
+        } catch (err) {
+          throw contractCodeOf(err) === 'CONFLICT' ? new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err }) : ledgerFailure(`recording the opt answer of ${opt.meterId} to ${opt.eventId}`, err);
+        }
+      });
+      const tail = run.then(() => undefined, () => undefined);
+      optChains.set(key, tail);
+      void tail.then(() => {
+        if (optChains.get(key) === tail) optChains.delete(key);
+      });
+      return run;
+    },
+
+    programParams: async () => json<Record<string, unknown>>(await ledger.evaluate(operator, 'queryProgramParams', [])),
+
+    async setProgramParams(changes) {
+      try {
+        await submit(operator, 'setProgramParams', [JSON.stringify(changes)]);
+      } catch (err) {
+        const code = contractCodeOf(err);
+        if (code === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
+        if (code === 'CONFLICT') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
+        throw ledgerFailure('setting the program parameters', err);
+      }
+      grid = undefined; // the time zone or slots per day may have changed
+      return json<Record<string, unknown>>(await ledger.evaluate(operator, 'queryProgramParams', []));
+    },
+
+    async recordTelemetry(readings) {
+      const g = await params();
+      const limit = now() + skewMs;
+      let accepted = 0;
+      let duplicates = 0;
+      let corrections = 0;
+      let conflicts = 0;
+      const rejected: Array<TelemetryResult['rejected'][number]> = [];
+      for (const r of readings) {
+        let watts: number;
+        try {
+          watts = averageWatts(r.value, r.unit, r.durationMs);
+          if (!Number.isSafeInteger(r.startMs) || !Number.isSafeInteger(r.durationMs)) throw new MappingError('INVALID_READING', 'reading start and duration must be whole ms');
+          if (r.startMs + r.durationMs > limit) throw new MappingError('INVALID_READING', `reading ends at ${new Date(r.startMs + r.durationMs).toISOString()}, in the future; check the VEN's clock`);
+          if (typeof r.meterId !== 'string' || r.meterId === '') throw new MappingError('INVALID_READING', 'reading without a meter');
+        } catch (err) {
+          rejected.push({ reading: r, reason: (err as Error).message });
+          continue;
+        }
+        const outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, slotParts(r.startMs, r.startMs + r.durationMs, g));
+        if (outcome === 'added') accepted++;
+        else if (outcome === 'duplicate') duplicates++;
+        else if (outcome === 'corrected') corrections++;
+        else conflicts++;
+      }
+      const recorded = accepted + corrections > 0 || store.slotsToRecord().length > 0 ? await flush() : { slots: [], failed: [] };
+      return { accepted, duplicates, corrections, conflicts, rejected, recorded };
+    },
+
+    closeDay,
+
+    async closeDueDays() {
+      const g = await params();
+      const t = now();
+      const slots: Array<FlushResult['slots'][number]> = [];
+      const failed: Array<FlushResult['failed'][number]> = [];
+      for (const day of store.openDays()) {
+        if (dayStartEpochMs(addDays(day, 1), g.timeZone) + graceMs > t) continue;
+        const r = await closeDay(day);
+        slots.push(...r.slots);
+        failed.push(...r.failed);
+      }
+      return { slots, failed };
+    },
+
+    async dayClosesAt(day) {
+      return dayStartEpochMs(addDays(day, 1), (await params()).timeZone) + graceMs;
+    },
+
+    async settleEvent(eventId) {
+      const e = store.getEvent(eventId);
+      if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
+      if (e.status === 'cancelled') return { eventId, status: 'cancelled', rewardsMilli: new Map(), unsettled: new Map() };
+      if (e.status === 'settled' && e.rewardsMilli !== undefined) return { eventId, status: 'settled', rewardsMilli: new Map(Object.entries(e.rewardsMilli)), unsettled: new Map() };
+      const all = Object.keys(e.oprByMeter).sort();
+      if (all.length === 0) return { eventId, status: 'settled', rewardsMilli: new Map(), unsettled: new Map() };
+      const closed = await closeDay(e.day, all);
+      const unsettled = new Map<string, string>();
+      for (const f of closed.failed) unsettled.set(f.meterId, f.error.message);
+      // A batch refused because one customer lacks measurements is retried per customer.
+      const batch = async (fn: string, ids: readonly string[]): Promise<string[]> => {
+        if (ids.length === 0) return [];
+        try {
+          await submit(operator, fn, [eventId, JSON.stringify(ids)]);
+          return [...ids];
+        } catch (err) {
+          const code = contractCodeOf(err);
+          if (code === 'CONFLICT') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
+          if (code !== 'NOT_FOUND' || ids.length === 1) {
+            if (ids.length === 1 && code === 'NOT_FOUND') {
+              unsettled.set(ids[0] as string, (err as Error).message);
+              return [];
+            }
+            throw ledgerFailure(`${fn} of event ${eventId}`, err);
+          }
+          const ok: string[] = [];
+          for (const id of ids) ok.push(...(await batch(fn, [id])));
+          return ok;
+        }
+      };
+      const ready = await batch('evaluateAvailability', all.filter((m) => !unsettled.has(m)));
+      const settled = await batch('getDRToken', ready);
+      const rewardsMilli = new Map<string, number>();
+      await Promise.all(
+        settled.map(async (meterId) => {
+          const r = json<{ reward: { totalMilli: number } | null }>(await ledger.evaluate(operator, 'queryEarnedToken', [meterId, eventId]));
+          rewardsMilli.set(meterId, r.reward?.totalMilli ?? 0);
+        }),
+      );
+      const sorted = new Map([...rewardsMilli].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      if (unsettled.size === 0) store.putEvent({ ...e, status: 'settled', rewardsMilli: Object.fromEntries(sorted) });
+      return { eventId, status: unsettled.size === 0 ? 'settled' : 'partial', rewardsMilli: sorted, unsettled };
+    },
+
+    async balanceMilli(meterId) {
+      return json<{ balanceMilli: number }>(await ledger.evaluate(operator, 'queryEarnedToken', [meterId, ''])).balanceMilli;
+    },
+
+    async baseline(meterId, day) {
+      return json<Record<string, unknown>>(await ledger.evaluate(operator, 'queryBaseline', [meterId, day]));
+    },
+
+    event: (eventId) => store.getEvent(eventId),
+
+    async slotOf(ms) {
+      const g = await params();
+      return slotOf(ms, g.timeZone, g.slotsPerDay);
+    },
+  };
+}

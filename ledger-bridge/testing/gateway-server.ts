@@ -1,0 +1,63 @@
+/**
+ * For tests and benchmarks: an embedded ledger in a temporary directory served by the Gateway gRPC
+ * service on a free loopback port with TLS (a fresh TLS CA and a server certificate for
+ * `peer0.org1.example.com`), and connectors to it with the Fabric client library.
+ */
+import { createRootCa, issueServerCertificate } from '../../certs/index.ts';
+import { createFabricLedger, type FabricLedger, type FabricLedgerOptions } from '../fabric/fabric-ledger.ts';
+import { startGatewayServer, type GatewayServer } from '../gateway/service.ts';
+import type { EmbeddedLedgerOptions } from '../embedded/embedded-ledger.ts';
+import type { LedgerIdentity } from '../ledger.ts';
+import { createTestEmbeddedLedger, type TestEmbeddedLedger } from './embedded.ts';
+
+export const TEST_PEER_HOSTNAME = 'peer0.org1.example.com';
+
+export interface TestGateway {
+  readonly embedded: TestEmbeddedLedger;
+  readonly server: GatewayServer;
+  readonly tlsCaPem: string;
+  /** Moves the transaction clock of the ledger and of every connector made by `connect`. */
+  setTime(time: Date): void;
+  now(): Date;
+  /** A connector to the service over TLS, signing its own requests with `identity`. */
+  connect(identity: LedgerIdentity, options?: Partial<FabricLedgerOptions>): Promise<FabricLedger>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(options: Partial<EmbeddedLedgerOptions> = {}): Promise<TestGateway> {
+  let now = new Date();
+  const embedded = await createTestEmbeddedLedger({ clock: () => now, ...options });
+  const ca = await createRootCa({ commonName: 'tlsca.org1.example.com' });
+  const tls = await issueServerCertificate({ commonName: TEST_PEER_HOSTNAME, issuer: ca, dnsNames: [TEST_PEER_HOSTNAME] });
+  const server = await startGatewayServer({ ledger: embedded.ledger, port: 0, tls: { certificatePem: tls.certificatePem, privateKeyPem: tls.privateKeyPem } });
+  const connectors = new Set<FabricLedger>();
+  return {
+    embedded,
+    server,
+    tlsCaPem: ca.certificatePem,
+    setTime(time) {
+      now = time;
+      embedded.setTime(time);
+    },
+    now: () => now,
+    async connect(identity, connectorOptions = {}) {
+      const connector = await createFabricLedger({
+        peerEndpoint: server.address,
+        tlsRootCertificate: ca.certificatePem,
+        hostnameOverride: TEST_PEER_HOSTNAME,
+        identity,
+        channel: embedded.ledger.channel,
+        chaincodeName: embedded.ledger.chaincodeName,
+        clock: () => now,
+        ...connectorOptions,
+      });
+      connectors.add(connector);
+      return connector;
+    },
+    async close() {
+      for (const c of connectors) await c.close();
+      await server.close();
+      await embedded.close();
+    },
+  };
+}
