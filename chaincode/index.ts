@@ -23,3 +23,6 @@ export { skipDisabledDebugLogs } from './shim-logging.ts';
 
 /** What fabric-shim's bootstrap reads from the chaincode's main module. */
 export const contracts = [DrContract];
+
+// The contract's calendar of days and 15-minute slots, for those who map readings onto it.
+export { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from './math/index.ts';

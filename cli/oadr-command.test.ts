@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { validateXsd } from '../conformance/xsd.ts';
+import { validateXsd } from '../conformance/index.ts';
 import { decodeOadr } from '../oadr/index.ts';
 
 const BIN = fileURLToPath(new URL('./oadr-ledger.js', import.meta.url));

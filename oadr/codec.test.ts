@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { validateXsdMany } from '../conformance/xsd.ts';
+import { validateXsdMany } from '../conformance/index.ts';
 import { prng } from '../test/support/seeded-random.ts';
 import { decodeOadr, decodeOadrInterpreted, decodePayload, encodeOadr } from './codec.ts';
 import { compiledDecoder } from './compiled-decoder.ts';

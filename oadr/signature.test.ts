@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignedXml } from 'xml-crypto';
-import { validateXsdMany } from '../conformance/xsd.ts';
+import { validateXsdMany } from '../conformance/index.ts';
 import { decodeOadr, encodeOadr } from './codec.ts';
 import { NS } from './namespaces.ts';
 import { C14N, DIGEST_SHA256, ENVELOPED_SIGNATURE, ECDSA_SHA256, RSA_SHA1, RSA_SHA256, signatureAlgorithmRegistry } from './signature-algorithms.ts';

@@ -3,7 +3,7 @@
  * R206 shape rules, and the re-run of the opt policy when the device's status changes.
  */
 import { test, type TestContext } from 'node:test';
-import { validateXsdMany, xmllintAvailable } from '../conformance/xsd.ts';
+import { validateXsdMany, xmllintAvailable } from '../conformance/index.ts';
 import { decodePayload, encodeOadr } from '../oadr/index.ts';
 import { VenError } from './errors.ts';
 import { EMPTY_EVENT_STORE, receiveEvents, type EventStoreState } from './event-store.ts';

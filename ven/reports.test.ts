@@ -2,7 +2,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeOadr, encodeOadr, type ReportRequest } from '../oadr/index.ts';
-import { validateXsdMany } from '../conformance/xsd.ts';
+import { validateXsdMany } from '../conformance/index.ts';
 import {
   cancelReports,
   createReports,

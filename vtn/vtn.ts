@@ -5,29 +5,30 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Payload } from '../oadr/index.ts';
-import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './config.ts';
-import { startCancelResend } from './cancel-resend.ts';
-import { defaultIds, type VtnContext } from './context.ts';
-import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './dispatch.ts';
+import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './cli/config.ts';
+import { startCancelResend } from './services/cancel-resend.ts';
+import { defaultIds, type VtnContext } from './services/context.ts';
+import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './services/dispatch.ts';
 import { VtnError } from './errors.ts';
-import { createEventsApi, type EventsApi } from './event-service.ts';
-import { createHttpPushTransport, createPushSignature, type HttpPushTransport } from './http-push.ts';
-import { createOadrHttpServer, type HandleMeta, type ServerTimeouts } from './http-server.ts';
+import { createEventsApi, type EventsApi } from './services/event-service.ts';
+import { createHttpPushTransport, createPushSignature, type HttpPushTransport } from './transports/http-push.ts';
+import { createOadrHttpServer, type HandleMeta, type ServerTimeouts } from './transports/http-server.ts';
 import { createNonceCache } from '../oadr/index.ts';
-import { createTlsFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls.ts';
-import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls-binding.ts';
-import type { LedgerPort } from './ledger-port.ts';
-import { LOG_COMPONENT, silentLogger, type Logger } from './logger.ts';
-import { materialize } from './poll.ts';
-import { cancelRegistration, requestReregistration } from './registration.ts';
-import { createSqliteStore } from './sqlite-store.ts';
-import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } from './metrics.ts';
-import { attachOperations } from './operations.ts';
-import { createPrograms, type ProgramsApi } from './programs.ts';
-import { createOptApi, type OptApi } from './opt-service.ts';
-import { createReportsApi, type ReportsApi } from './report-service.ts';
-import type { CustomerRecord, VenRegistration, VtnStore } from './store.ts';
-import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './ven-transport.ts';
+import { createTlsFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls/tls.ts';
+import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls/binding.ts';
+import type { LedgerPort } from './ledger/port.ts';
+import { LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
+import { materialize } from './services/poll.ts';
+import { cancelRegistration, requestReregistration } from './services/registration.ts';
+import { createSqliteStore } from './store/sqlite-store.ts';
+import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } from './operations/metrics.ts';
+import { attachOperations } from './operations/operations.ts';
+import { createPrograms, type ProgramsApi } from './services/programs.ts';
+import { createOptApi, type OptApi } from './services/opt-service.ts';
+import { createReportsApi, type ReportsApi } from './services/report-service.ts';
+import type { CustomerRecord, VenRegistration, VtnStore } from './store/store.ts';
+import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './transports/ven-transport.ts';
+import type { CustomersApi, ListenOptions, VensApi, VenView, Vtn } from './vtn-api.ts';
 
 export interface VtnOptions {
   /** Merged configuration (file < OADR_* env < flags, merged by the CLI); validated here once. */
@@ -46,7 +47,7 @@ export interface VtnOptions {
   readonly adminToken?: string;
   /** Receives the admin token generated at first start, to print it once (default: logged once). */
   readonly onAdminTokenGenerated?: (token: string) => void;
-  /** Mutual TLS (R67, §9.2; vtn/tls.ts). Absent: plain HTTP — `oadr-ledger vtn` only allows that with --insecure-http on loopback. */
+  /** Mutual TLS (R67, §9.2; tls/tls.ts). Absent: plain HTTP — `oadr-ledger vtn` only allows that with --insecure-http on loopback. */
   readonly tls?: VtnTlsOptions;
   /** The VTN's client certificate for pushes to VENs over https (§9.2.1.1). */
   readonly pushTls?: PushTlsOptions;
@@ -54,65 +55,6 @@ export interface VtnOptions {
   readonly timeouts?: ServerTimeouts;
   /** High security (R514): verify inbound XML signatures (the TLS peer must be the signer), sign answers and pushed payloads. */
   readonly xmlSignature?: { readonly certificatePem: string; readonly privateKeyPem: string; readonly windowMs?: number };
-}
-
-export interface VenView extends VenRegistration {
-  readonly queueDepth: number;
-  /** Last payload received from the VEN since this process started (ms), if any. */
-  readonly lastContactAt: number | undefined;
-}
-
-export interface VensApi {
-  list(): VenView[];
-  get(venId: string): VenView | undefined;
-  /** Queue (pull) or push oadrCancelPartyRegistration; the VEN is deleted when it acknowledges (R407). */
-  cancelRegistration(venId: string): void;
-  /** Queue (pull) or push oadrRequestReregistration. */
-  requestReregistration(venId: string): void;
-}
-
-export interface EnrolCustomerInput {
-  readonly customerId: string;
-  readonly venName?: string;
-  readonly venId?: string;
-  readonly fingerprint?: string;
-}
-
-export interface CustomersApi {
-  enrol(input: EnrolCustomerInput): CustomerRecord;
-  get(customerId: string): CustomerRecord | undefined;
-  list(): CustomerRecord[];
-}
-
-export interface ListenOptions {
-  readonly port?: number;
-  readonly host?: string;
-}
-
-export interface Vtn {
-  readonly config: VtnConfig;
-  readonly store: VtnStore;
-  /** The fastify instance (tests use `app.inject()`). */
-  readonly app: FastifyInstance;
-  readonly events: EventsApi;
-  readonly vens: VensApi;
-  readonly customers: CustomersApi;
-  /** Report requests, metadata and telemetry (EiReport). */
-  readonly reports: ReportsApi;
-  /** Opt schedules and event opts (EiOpt); `availableAt(venId, time)`. */
-  readonly opt: OptApi;
-  /** The programs: the configuration's, and those created or changed through the admin API (stored). */
-  readonly programs: ProgramsApi;
-  readonly metrics: VtnMetrics;
-  /** URL of the separate admin server (config `adminPort`) once listening; undefined when the admin API shares the OpenADR port. */
-  adminUrl(): string | undefined;
-  /** Handle one decoded VEN→VTN payload, whatever the transport (XMPP plugs in here); `peerFingerprint` turns on the venID binding (R517). */
-  handle(payload: Payload, meta?: HandleMeta): DispatchResult;
-  /** One pass of the R52 timer now (it runs every poll frequency): re-queues unacknowledged cancellations for pull VENs; returns how many VENs. */
-  resendCancellations(): number;
-  /** Start listening; resolves to the base URL, e.g. `http://127.0.0.1:41234`. */
-  listen(options?: ListenOptions): Promise<string>;
-  close(): Promise<void>;
 }
 
 export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {

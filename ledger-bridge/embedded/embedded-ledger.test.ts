@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Contract, type Context } from 'fabric-contract-api';
 import { KeyEndorsementPolicy } from 'fabric-shim';
 import { peer } from '@hyperledger/fabric-protos';
-import { EVENT_ENERGY_RECORDED } from '../../chaincode/events.ts';
+import { EVENT_ENERGY_RECORDED } from '../../chaincode/index.ts';
 import { addDaysUtc, EVENT_DAY, METER_1, profile, RETAILER_ID } from '../../chaincode/testing/reference-scenario.ts';
 import { createEmbeddedLedger } from './embedded-ledger.ts';
 import { LedgerError } from '../errors.ts';

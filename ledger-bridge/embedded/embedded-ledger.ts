@@ -1,4 +1,9 @@
 /**
+ * The folder embedded/ is the embedded ledger's engine: peer/ (the emulated Fabric peer that runs the
+ * contract), endorsers and their worker pool, MSP and policies, signers and the signature memo, the
+ * batch cutter, committer, block store, verify and the `ledger verify|blocks` command. It may depend on
+ * the part's top (ledger.ts, errors.ts), fabric/ (Fabric's wire formats), chaincode/ and certs/.
+ *
  * The embedded ledger: a one-channel Fabric network in the process, behind the `Ledger` interface.
  *
  *   submit ─▶ SignedProposal (client identity) ─▶ endorse: each org the function's policy needs runs

@@ -1,7 +1,7 @@
 /**
  * One organisation's endorsing peer: checks a SignedProposal as a Fabric 2.5 peer does (channel,
  * chaincode, creator identity and signature, transaction id = SHA-256(nonce ‖ creator), not already on
- * the ledger), simulates it against the committed state with chaincode/testing's peer emulation
+ * the ledger), simulates it against the committed state with the peer emulation (peer/)
  * (fabric-shim's own stub and contract dispatcher over `createTxSimulator`), and answers a
  * ProposalResponse whose payload (read-write set, event, response) it signed with its peer identity.
  * A chaincode error (status ≥ 400) answers that status and message, unsigned, as a peer does.

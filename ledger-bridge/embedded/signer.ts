@@ -1,8 +1,7 @@
 /**
  * Signing with a `LedgerIdentity`: its key (WebCrypto `CryptoKey`, PKCS#8 PEM or a `KeyObject`) is
  * turned into a `KeyObject` once and cached, and every signature is ECDSA P-256 / SHA-256, DER, low S —
- * what a Fabric client or peer produces (the same rules as chaincode/testing's `signFabric`, done on
- * bytes instead of BigInt hex strings: about 40 µs of CPU a signature, nearly all of it OpenSSL's).
+ * what a Fabric client or peer produces, done on bytes (about 40 µs of CPU a signature, nearly all of it OpenSSL's).
  */
 import { createPrivateKey, KeyObject, sign as nodeSign } from 'node:crypto';
 import type { LedgerIdentity } from '../ledger.ts';

@@ -8,7 +8,7 @@
  * Keys are stored as UTF-8 BLOBs: SQLite compares BLOBs with memcmp, which is the byte order a peer's
  * LevelDB uses, so range scans return keys in Fabric's order (composite keys with U+0000 included).
  *
- * `worldState` implements chaincode/testing's `WorldState` over the database, so the peer emulation
+ * `worldState` implements the peer's `WorldState` over the database, so the peer emulation
  * (`createTxSimulator`) reads committed state from disk, and the committer validates and applies write
  * sets with the same calls the in-memory test ledger uses. Endorsement workers open a second,
  * read-only connection (`reader: true`); the one-ledger-per-directory lock lives in `ledger.lock`.

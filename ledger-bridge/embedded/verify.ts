@@ -8,7 +8,7 @@
  *   hash chains the previous one with its hash and validation codes;
  * - every transaction marked VALID has a creator signature and endorsement signatures that verify
  *   (optional, on by default);
- * - replaying the write sets of the valid transactions (into chaincode/testing's in-memory world state)
+ * - replaying the write sets of the valid transactions (into the peer's in-memory world state)
  *   gives exactly the stored state, key history and transaction index.
  * Every difference is reported with the number of the block it concerns.
  */

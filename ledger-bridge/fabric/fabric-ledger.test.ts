@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { EVENT_RETAILER_ENABLED } from '../../chaincode/events.ts';
+import { EVENT_RETAILER_ENABLED } from '../../chaincode/index.ts';
 import { addDaysUtc, EVENT_DAY, METER_1, profile, RETAILER_ID } from '../../chaincode/testing/reference-scenario.ts';
 import { LedgerError } from '../errors.ts';
 import { createFabricLedger } from './fabric-ledger.ts';

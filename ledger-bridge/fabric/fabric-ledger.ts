@@ -1,4 +1,8 @@
 /**
+ * The folder fabric/ holds Fabric's wire formats (transaction messages, read/write sets, proposals,
+ * blocks, a protobuf writer) and the connector to a real network. It may depend on the part's top
+ * (ledger.ts, errors.ts), chaincode/ and Fabric's packages; not on embedded/.
+ *
  * The Fabric connector: the `Ledger` interface over a Fabric Gateway (a Fabric 2.4+ peer, or
  * `oadr-ledger ledger serve`) with `@hyperledger/fabric-gateway` and `@grpc/grpc-js`.
  *

@@ -1,4 +1,7 @@
 /**
+ * The folder gateway/ serves the embedded ledger to standard Fabric clients (`oadr-ledger ledger
+ * serve`). It may depend on the part's top, embedded/, fabric/ and certs/.
+ *
  * The Fabric Gateway gRPC service (`gateway.Gateway`, as a Fabric 2.5 peer serves it) over the embedded
  * ledger, so any Fabric client (Node, Go, Java fabric-gateway) can use it:
  *

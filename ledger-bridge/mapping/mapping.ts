@@ -1,4 +1,8 @@
 /**
+ * The folder mapping/ turns OpenADR business steps into contract calls, with its durable store and
+ * unit conversions. It may depend on the part's top (the `Ledger` interface) and chaincode/; it works
+ * the same over the embedded ledger and Fabric.
+ *
  * The OpenADR ↔ contract mapping: one function per business step, over the `Ledger` interface.
  *
  *   notifyEvent     event request (start, slots, total reductionW, targeted meters)
@@ -21,7 +25,7 @@
  * is idempotent: a repeated step finds its work done on the ledger or in the store and does not
  * repeat it.
  */
-import { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from '../../chaincode/math/index.ts';
+import { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from '../../chaincode/index.ts';
 import { LedgerError } from '../errors.ts';
 import type { Ledger, LedgerIdentity } from '../ledger.ts';
 import { MappingError } from './errors.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DrContract } from '../../chaincode/index.ts';
-import { contractMetadata } from '../../chaincode/metadata.ts';
+import { contractMetadata } from '../../chaincode/index.ts';
 import { runClientJob, type ClientKey, type ClientOutcome, type PreparedTransaction } from '../embedded/client-transaction.ts';
 import { createCommitter, type Committer } from '../embedded/committer.ts';
 import { createEndorser } from '../embedded/endorser.ts';

@@ -19,7 +19,7 @@ import {
   EVENT_ENERGY_RECORDED,
   EVENT_METER_ENROLLED,
   EVENT_RETAILER_ENABLED,
-} from '../../chaincode/events.ts';
+} from '../../chaincode/index.ts';
 import { addDaysUtc, EVENT_DAY, EVENT_ID, METER_1, METER_2, profile, RETAILER_ID } from '../../chaincode/testing/reference-scenario.ts';
 import { LedgerError } from '../errors.ts';
 import type { ContractEvent, Ledger, LedgerIdentity } from '../ledger.ts';

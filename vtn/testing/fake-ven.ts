@@ -4,10 +4,11 @@
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { decodeOadr, encodeOadr, type EventResponse, type Payload, type PayloadOf } from '../../oadr/index.ts';
-import type { VtnConfigInput } from '../config.ts';
-import type { ServiceName } from '../dispatch.ts';
-import type { Logger } from '../logger.ts';
-import { createVtn, type Vtn, type VtnOptions } from '../vtn.ts';
+import type { VtnConfigInput } from '../cli/config.ts';
+import type { ServiceName } from '../services/dispatch.ts';
+import type { Logger } from '../operations/logger.ts';
+import { createVtn, type VtnOptions } from '../vtn.ts';
+import type { Vtn } from '../vtn-api.ts';
 
 export interface TestClock {
   now(): number;

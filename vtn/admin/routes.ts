@@ -1,0 +1,459 @@
+/**
+ * The admin REST API for utilities and retailers, as one table: each route's method, path, the
+ * permission it needs, its JSON schemas (checked by fastify before the handler runs, and written
+ * into the OpenAPI document by openapi.ts) and its handler, which calls the VTN's public API or
+ * the ledger port. Ledger features the port lacks answer 501.
+ */
+import type { LedgerPort } from '../ledger/port.ts';
+import type { Logger } from '../operations/logger.ts';
+import { PROGRAM_ID, PROGRAM_SIGNALS, type ProgramConfig, type ProgramConfigInput, type VtnConfig } from '../cli/config.ts';
+import { ADMIN_ROLES, createAdminToken, type Permission } from './auth.ts';
+import { VtnError } from '../errors.ts';
+import type { CreateEventInput, EventsApi, EventView, LedgerEventInput, ModifyEventInput } from '../services/event-service.ts';
+import type { AdminRole, AdminTokenRecord, CustomerRecord, VtnStore } from '../store/store.ts';
+import type { Vtn } from '../vtn-api.ts';
+
+/** The parts of the VTN the admin API calls. */
+export type AdminVtn = Pick<Vtn, 'events' | 'vens' | 'customers' | 'reports' | 'opt' | 'programs'>;
+
+export interface AdminDeps {
+  /** Read when a request comes (the VTN facade is built after the routes). */
+  readonly vtn: () => AdminVtn;
+  readonly store: VtnStore;
+  readonly ledger: LedgerPort | undefined;
+  readonly config: VtnConfig;
+  readonly now: () => number;
+  readonly newId: (prefix: string) => string;
+  readonly log: Logger;
+}
+
+export interface AdminRequest {
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly body: unknown;
+  readonly token: AdminTokenRecord;
+}
+
+type Schema = Readonly<Record<string, unknown>>;
+
+export interface AdminRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Below `/api/v1`, fastify style (`/events/:eventId`). */
+  readonly url: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly permission: Permission;
+  readonly params?: Schema;
+  readonly querystring?: Schema;
+  readonly body?: Schema;
+  readonly bodyLimit?: number;
+  /** Success status (default 200). */
+  readonly status?: number;
+  readonly handler: (deps: AdminDeps, req: AdminRequest) => unknown;
+}
+
+export const ADMIN_PREFIX = '/api/v1';
+
+// ---- schemas -------------------------------------------------------------------------------
+
+const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const time = { type: 'string', minLength: 1, description: 'ISO 8601 date-time, e.g. 2030-01-15T17:00:00Z' } as const;
+const perSlot = {
+  description: 'W, constant or one value per slot',
+  anyOf: [{ type: 'number' }, { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 10_000 }],
+} as const;
+const params = (...names: string[]): Schema => ({ type: 'object', required: names, properties: Object.fromEntries(names.map((n) => [n, id])) });
+
+const customerFields = {
+  meterId: id,
+  venName: id,
+  venId: id,
+  fingerprint: { type: 'string', minLength: 1, maxLength: 200, description: 'SHA-256 certificate fingerprint (§10.5.1)' },
+  retailer: id,
+  programId: id,
+} as const;
+
+const ms = (description: string, minimum = 0) => ({ type: 'integer', minimum, description }) as const;
+const programFields = {
+  marketContext: { type: 'string', minLength: 1, maxLength: 2000, description: 'emix:marketContext of the events (an absolute URI); default http://oadr-ledger.local/programs/{id}' },
+  slotMs: ms('length of one event interval (default 900000 = 15 min)', 1000),
+  notificationMs: ms('x-eiNotification of the events (R105)'),
+  rampUpMs: ms('x-eiRampUp: the event is near this long before dtstart (R13)'),
+  priority: { type: 'integer', minimum: 0, description: 'default event priority (1 highest, 0 none)' },
+  signals: { type: 'array', minItems: 1, items: { type: 'string', enum: [...PROGRAM_SIGNALS] }, description: 'signals sent for a customer’s load reduction' },
+  simpleLevel: { type: 'integer', minimum: 0, maximum: 3, description: 'SIMPLE level during the event' },
+  reportGranularityMs: ms('telemetry granularity requested (R317), whole seconds', 1000),
+  reportBackDurationMs: ms('reportBackDuration requested (R324), whole seconds', 1000),
+} as const;
+
+export const SCHEMAS = {
+  customerCreate: { type: 'object', additionalProperties: false, required: ['customerId'], properties: { customerId: id, ...customerFields } },
+  customerUpdate: { type: 'object', additionalProperties: false, properties: customerFields },
+  energyImport: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['days'],
+    properties: {
+      days: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 3660,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['date', 'valuesWh'],
+          properties: {
+            date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+            valuesWh: { type: 'array', minItems: 96, maxItems: 96, items: { type: 'number', minimum: 0 }, description: '96 quarter-hour values, Wh' },
+          },
+        },
+      },
+    },
+  },
+  eventCreate: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['start'],
+    anyOf: [{ required: ['reductionW'] }, { required: ['perVenReductionW'] }, { required: ['perCustomerReductionW'] }],
+    properties: {
+      programId: id,
+      eventId: id,
+      start: time,
+      slots: { type: 'integer', minimum: 1, maximum: 10_000 },
+      durationMinutes: { type: 'integer', minimum: 1 },
+      reductionW: { ...perSlot, description: 'Total reduction (W), shared among the targeted customers by the ledger' },
+      targets: {
+        description: "'all', { customerIds: [...] } or { groups: [...] }",
+        anyOf: [
+          { type: 'string', enum: ['all'] },
+          { type: 'object', additionalProperties: false, required: ['customerIds'], properties: { customerIds: { type: 'array', items: id } } },
+          { type: 'object', additionalProperties: false, required: ['groups'], properties: { groups: { type: 'array', items: id } } },
+        ],
+      },
+      perVenReductionW: { type: 'object', additionalProperties: perSlot, description: 'Each VEN’s reduction (W), without the ledger' },
+      perCustomerReductionW: { type: 'object', additionalProperties: perSlot, description: 'Each customer’s reduction (W), without the ledger' },
+      priority: { type: 'integer', minimum: 0 },
+      testEvent: { type: 'boolean' },
+      responseRequired: { type: 'string', enum: ['always', 'never'] },
+      startAfterMs: { type: 'integer', minimum: 0 },
+      rampUpMs: { type: 'integer', minimum: 0 },
+      recoveryMs: { type: 'integer', minimum: 0 },
+      notificationMs: { type: 'integer', minimum: 0 },
+      vtnComment: { type: 'string', maxLength: 1000 },
+    },
+  },
+  eventModify: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      reductionW: perSlot,
+      perVenReductionW: { type: 'object', additionalProperties: perSlot },
+      signalValues: { type: 'object', additionalProperties: perSlot },
+      priority: { type: 'integer', minimum: 0 },
+      vtnComment: { type: 'string', maxLength: 1000 },
+      modificationReason: { type: 'string', maxLength: 1000 },
+    },
+  },
+  programCreate: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', pattern: PROGRAM_ID.source }, ...programFields } },
+  programUpdate: { type: 'object', additionalProperties: false, minProperties: 1, properties: programFields },
+  contractParams: { type: 'object', minProperties: 1, description: 'the parameters to change, named as queryProgramParams returns them' },
+  eventCancel: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
+  reportCancel: { type: 'object', additionalProperties: false, properties: { reportToFollow: { type: 'boolean' }, piggyback: { type: 'boolean' } } },
+  tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 }, retailerId: { ...id, description: 'for role retailer (required): the `retailer` of the customers the token may see and manage' } } },
+  timeRange: { type: 'object', properties: { from: time, to: time } },
+  at: { type: 'object', properties: { at: time, marketContext: { type: 'string' } } },
+  blocks: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
+  baseline: { type: 'object', properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } } },
+} as const;
+
+// ---- helpers -------------------------------------------------------------------------------
+
+function parseTime(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = Date.parse(String(v));
+  if (!Number.isFinite(ms)) throw new VtnError('INVALID_ARGUMENT', `${what} is not an ISO 8601 date-time: ${String(v)}`);
+  return ms;
+}
+
+function needLedger<K extends keyof LedgerPort>(deps: AdminDeps, method: K): NonNullable<LedgerPort[K]> {
+  const fn = deps.ledger?.[method];
+  if (fn === undefined) throw new VtnError('NOT_IMPLEMENTED', `the ledger connected to this VTN does not offer '${String(method)}' yet`);
+  return (fn as (...a: unknown[]) => unknown).bind(deps.ledger) as NonNullable<LedgerPort[K]>;
+}
+
+/**
+ * The retailer a request speaks for: a retailer token sees only the customers whose `retailer` is
+ * its `retailerId` (their VENs, their part of events); undefined for operator and read-only tokens.
+ */
+function scopeOf(req: AdminRequest): string | undefined {
+  return req.token.role === 'retailer' ? (req.token.retailerId ?? '') : undefined;
+}
+
+function inScope(deps: AdminDeps, scope: string | undefined, customerId: string | undefined): boolean {
+  return scope === undefined || (customerId !== undefined && deps.store.getCustomer(customerId)?.retailer === scope);
+}
+
+/** A customer of the request's scope; another retailer's customer is as unknown as a missing one. */
+function customerOr404(deps: AdminDeps, customerId: string, req: AdminRequest): CustomerRecord {
+  const c = deps.store.getCustomer(customerId);
+  if (c === undefined || !inScope(deps, scopeOf(req), customerId)) throw new VtnError('NOT_FOUND', `no customer '${customerId}'; list the customers to find the id`);
+  return c;
+}
+
+function venOr404(deps: AdminDeps, venId: string, req: AdminRequest) {
+  const v = deps.vtn().vens.get(venId);
+  if (v === undefined || !inScope(deps, scopeOf(req), v.customerId)) throw new VtnError('NOT_FOUND', `no VEN '${venId}' is registered; list the VENs to find its venID`);
+  return v;
+}
+
+type CustomerBody = Partial<Record<keyof typeof customerFields, string>>;
+
+/** Enrol or update: the VTN's checks (one VEN name per customer), then the admin fields kept with it. */
+function saveCustomer(deps: AdminDeps, customerId: string, given: CustomerBody, req: AdminRequest): CustomerRecord {
+  const scope = scopeOf(req);
+  if (scope !== undefined && given.retailer !== undefined && given.retailer !== scope) {
+    throw new VtnError('FORBIDDEN', `this token speaks for retailer '${scope}'; it cannot give a customer to retailer '${given.retailer}'`);
+  }
+  const body: CustomerBody = scope === undefined ? given : { ...given, retailer: scope };
+  if (body.programId !== undefined && deps.vtn().programs.get(body.programId) === undefined) {
+    throw new VtnError('INVALID_ARGUMENT', `unknown program '${body.programId}'; list the programs (GET /api/v1/programs) or create it`);
+  }
+  const before = deps.store.getCustomer(customerId);
+  const keep = <K extends keyof CustomerBody>(k: K): string | undefined => body[k] ?? (before?.[k] as string | undefined);
+  const enrolled = deps.vtn().customers.enrol({
+    customerId,
+    ...(keep('venName') === undefined ? {} : { venName: keep('venName') as string }),
+    ...(keep('venId') === undefined ? {} : { venId: keep('venId') as string }),
+    ...(keep('fingerprint') === undefined ? {} : { fingerprint: keep('fingerprint') as string }),
+  });
+  const full: CustomerRecord = { ...enrolled, meterId: keep('meterId'), retailer: keep('retailer'), programId: keep('programId') };
+  deps.store.putCustomer(full);
+  return full;
+}
+
+const tokenView = (t: AdminTokenRecord) => ({ tokenId: t.tokenId, role: t.role, name: t.name, ...(t.retailerId === undefined ? {} : { retailerId: t.retailerId }), createdAt: new Date(t.createdAt).toISOString() });
+
+type EventBody = Record<string, unknown> & { perCustomerReductionW?: Record<string, number | number[]>; perVenReductionW?: Record<string, number | number[]> };
+
+function createEvent(deps: AdminDeps, body: EventBody, req: AdminRequest): unknown {
+  const { perCustomerReductionW, ...rest } = body;
+  if (rest.reductionW !== undefined) return deps.vtn().events.create(rest as unknown as LedgerEventInput);
+  const perVen: Record<string, number | number[]> = { ...(rest.perVenReductionW ?? {}) };
+  for (const [customerId, w] of Object.entries(perCustomerReductionW ?? {})) {
+    customerOr404(deps, customerId, req);
+    const reg = deps.store.findRegistrationByCustomer(customerId);
+    if (reg === undefined) throw new VtnError('INVALID_ARGUMENT', `customer '${customerId}' has no registered VEN; it cannot receive an event`);
+    perVen[reg.venId] = w;
+  }
+  let slots = rest.slots as number | undefined;
+  if (slots === undefined && typeof rest.durationMinutes === 'number') {
+    const programs = deps.vtn().programs;
+    const program = (typeof rest.programId === 'string' ? programs.get(rest.programId) : undefined) ?? programs.defaultProgram();
+    const slotMin = (program?.slotMs ?? 900_000) / 60_000;
+    if (rest.durationMinutes % slotMin !== 0) throw new VtnError('INVALID_ARGUMENT', `durationMinutes must be a whole number of ${slotMin}-minute slots`);
+    slots = rest.durationMinutes / slotMin;
+  }
+  if (slots === undefined) throw new VtnError('INVALID_ARGUMENT', 'give slots or durationMinutes');
+  const { durationMinutes: _d, ...input } = rest;
+  return deps.vtn().events.create({ ...input, slots, perVenReductionW: perVen } as unknown as CreateEventInput);
+}
+
+/** An event as a request's scope may see it: a retailer sees its customers' VENs only. */
+function eventInScope(deps: AdminDeps, req: AdminRequest, view: EventView): EventView | undefined {
+  const scope = scopeOf(req);
+  if (scope === undefined) return view;
+  const own = (venId: string): boolean => inScope(deps, scope, deps.store.getRegistration(venId)?.customerId);
+  const vens = view.vens.filter((v) => own(v.venId));
+  return vens.length === 0 ? undefined : { ...view, event: { ...view.event, venIds: view.event.venIds.filter(own) }, vens };
+}
+
+function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unknown>): unknown {
+  if (body.reductionW !== undefined) {
+    const { reductionW, priority, vtnComment, modificationReason, ...others } = body;
+    if (Object.keys(others).length > 0) throw new VtnError('INVALID_ARGUMENT', `reductionW (an event from the ledger) cannot be combined with ${Object.keys(others).join(', ')}`);
+    return deps.vtn().events.modify(eventId, { reductionW, priority, vtnComment, modificationReason } as never);
+  }
+  return deps.vtn().events.modify(eventId, body as ModifyEventInput);
+}
+
+// ---- the routes ----------------------------------------------------------------------------
+
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  { method: 'GET', url: '/programs', tag: 'programs', summary: 'List the programs (market context, slot, signals, report settings)', permission: 'read', handler: (d) => d.vtn().programs.list() },
+  {
+    method: 'POST', url: '/programs', tag: 'programs', summary: 'Create a program (kept in the VTN store; applies to events created afterwards)', permission: 'operate', body: SCHEMAS.programCreate, status: 201,
+    handler: (d, r) => d.vtn().programs.create(r.body as ProgramConfigInput),
+  },
+  {
+    method: 'GET', url: '/programs/:programId', tag: 'programs', summary: 'One program', permission: 'read', params: params('programId'),
+    handler: (d, r) => {
+      const p = d.vtn().programs.get(r.params.programId as string);
+      if (p === undefined) throw new VtnError('NOT_FOUND', `no program '${r.params.programId ?? ''}'; list the programs to find its id`);
+      return p;
+    },
+  },
+  {
+    method: 'PUT', url: '/programs/:programId', tag: 'programs', summary: "Change a program (fields given replace the stored ones; events created afterwards use them)", permission: 'operate', params: params('programId'), body: SCHEMAS.programUpdate,
+    handler: (d, r) => d.vtn().programs.update(r.params.programId as string, r.body as Partial<ProgramConfig>),
+  },
+  {
+    method: 'GET', url: '/ledger/params', tag: 'ledger', summary: "The contract's program parameters (Y, X, β, σ, α, ε, token rate, time zone, slots per day)", permission: 'read',
+    handler: (d) => needLedger(d, 'contractParams')(),
+  },
+  {
+    method: 'PUT', url: '/ledger/params', tag: 'ledger', summary: "Change the contract's program parameters (setProgramParams on the ledger; the contract validates them)", permission: 'operate', body: SCHEMAS.contractParams,
+    handler: (d, r) => needLedger(d, 'setContractParams')(r.body as Record<string, unknown>),
+  },
+
+  { method: 'GET', url: '/customers', tag: 'customers', summary: 'List the enrolled customers', permission: 'read', handler: (d, r) => d.store.listCustomers().filter((c) => inScope(d, scopeOf(r), c.customerId)) },
+  {
+    method: 'POST', url: '/customers', tag: 'customers', summary: 'Enrol a customer (meter, VEN name or certificate fingerprint, retailer)', permission: 'customers', body: SCHEMAS.customerCreate, status: 201,
+    handler: (d, r) => {
+      const b = r.body as CustomerBody & { customerId: string };
+      if (d.store.getCustomer(b.customerId) !== undefined) throw new VtnError('NOT_ALLOWED', `customer '${b.customerId}' is already enrolled; change it with PUT /api/v1/customers/${b.customerId}`);
+      const { customerId, ...rest } = b;
+      return saveCustomer(d, customerId, rest, r);
+    },
+  },
+  { method: 'GET', url: '/customers/:customerId', tag: 'customers', summary: 'One customer', permission: 'read', params: params('customerId'), handler: (d, r) => customerOr404(d, r.params.customerId as string, r) },
+  {
+    method: 'PUT', url: '/customers/:customerId', tag: 'customers', summary: 'Change a customer (fields given replace the stored ones)', permission: 'customers', params: params('customerId'), body: SCHEMAS.customerUpdate,
+    handler: (d, r) => {
+      customerOr404(d, r.params.customerId as string, r);
+      return saveCustomer(d, r.params.customerId as string, r.body as CustomerBody, r);
+    },
+  },
+  {
+    method: 'POST', url: '/customers/:customerId/energy', tag: 'customers', summary: 'Import meter history: days of 96 quarter-hour values (Wh), recorded on the ledger', permission: 'customers',
+    params: params('customerId'), body: SCHEMAS.energyImport, bodyLimit: 16 * 1_048_576,
+    handler: async (d, r) => {
+      customerOr404(d, r.params.customerId as string, r);
+      const importEnergy = needLedger(d, 'importEnergy');
+      const days = (r.body as { days: Array<{ date: string; valuesWh: number[] }> }).days;
+      await importEnergy(r.params.customerId as string, days);
+      return { customerId: r.params.customerId, days: days.length };
+    },
+  },
+  {
+    method: 'GET', url: '/customers/:customerId/tokens', tag: 'ledger', summary: "The customer's DR token balance (ledger)", permission: 'read', params: params('customerId'),
+    handler: async (d, r) => {
+      customerOr404(d, r.params.customerId as string, r);
+      return { customerId: r.params.customerId, balance: await needLedger(d, 'tokenBalance')(r.params.customerId as string) };
+    },
+  },
+  {
+    method: 'GET', url: '/customers/:customerId/baseline', tag: 'ledger', summary: "The customer's baseline (ledger)", permission: 'read', params: params('customerId'), querystring: SCHEMAS.baseline,
+    handler: async (d, r) => {
+      customerOr404(d, r.params.customerId as string, r);
+      return { customerId: r.params.customerId, baseline: await needLedger(d, 'baseline')(r.params.customerId as string, r.query.date as string | undefined) };
+    },
+  },
+
+  { method: 'GET', url: '/vens', tag: 'vens', summary: 'List the registered VENs (state, transport, queue depth, last contact)', permission: 'read', handler: (d, r) => d.vtn().vens.list().filter((v) => inScope(d, scopeOf(r), v.customerId)) },
+  { method: 'GET', url: '/vens/:venId', tag: 'vens', summary: 'One VEN', permission: 'read', params: params('venId'), handler: (d, r) => venOr404(d, r.params.venId as string, r) },
+  {
+    method: 'POST', url: '/vens/:venId/cancel-registration', tag: 'vens', summary: 'Cancel the registration (oadrCancelPartyRegistration, R407)', permission: 'operate', params: params('venId'), status: 202,
+    handler: (d, r) => {
+      d.vtn().vens.cancelRegistration(r.params.venId as string);
+      return venOr404(d, r.params.venId as string, r);
+    },
+  },
+  {
+    method: 'POST', url: '/vens/:venId/request-reregistration', tag: 'vens', summary: 'Ask the VEN to register again (oadrRequestReregistration)', permission: 'operate', params: params('venId'), status: 202,
+    handler: (d, r) => {
+      d.vtn().vens.requestReregistration(r.params.venId as string);
+      return venOr404(d, r.params.venId as string, r);
+    },
+  },
+  {
+    method: 'GET', url: '/vens/:venId/reports', tag: 'reports', summary: "The VEN's report metadata and the VTN's report requests", permission: 'read', params: params('venId'),
+    handler: (d, r) => {
+      venOr404(d, r.params.venId as string, r);
+      const api = d.vtn().reports;
+      return { metadata: api.metadata(r.params.venId as string) ?? null, requests: api.requests(r.params.venId as string) };
+    },
+  },
+  {
+    method: 'POST', url: '/vens/:venId/report-requests', tag: 'reports', summary: 'Request by oadrCreateReport what the metadata offers and nothing open covers', permission: 'operate', params: params('venId'), status: 201,
+    handler: (d, r) => d.vtn().reports.requestTelemetry(r.params.venId as string),
+  },
+  {
+    method: 'POST', url: '/vens/:venId/report-requests/:reportRequestId/cancel', tag: 'reports', summary: 'Cancel a report request (stand-alone or piggy-backed, R328, R345)', permission: 'operate',
+    params: params('venId', 'reportRequestId'), body: SCHEMAS.reportCancel,
+    handler: (d, r) => d.vtn().reports.cancel(r.params.venId as string, r.params.reportRequestId as string, (r.body ?? {}) as { reportToFollow?: boolean; piggyback?: boolean }),
+  },
+  {
+    method: 'GET', url: '/vens/:venId/telemetry', tag: 'reports', summary: 'Telemetry received from the VEN (per interval, SI scale applied)', permission: 'read', params: params('venId'), querystring: SCHEMAS.timeRange,
+    handler: (d, r) => {
+      venOr404(d, r.params.venId as string, r);
+      return d.vtn().reports.telemetry(r.params.venId as string, parseTime(r.query.from, 'from'), parseTime(r.query.to, 'to'));
+    },
+  },
+  {
+    method: 'GET', url: '/vens/:venId/opts', tag: 'opts', summary: "The VEN's opt schedules and event opts (EiOpt)", permission: 'read', params: params('venId'),
+    handler: (d, r) => {
+      venOr404(d, r.params.venId as string, r);
+      return d.vtn().opt.list(r.params.venId as string);
+    },
+  },
+  {
+    method: 'GET', url: '/vens/:venId/availability', tag: 'opts', summary: 'Whether the opt schedules leave the VEN available at a time (default now)', permission: 'read', params: params('venId'), querystring: SCHEMAS.at,
+    handler: (d, r) => {
+      venOr404(d, r.params.venId as string, r);
+      const at = parseTime(r.query.at, 'at') ?? d.now();
+      const o = typeof r.query.marketContext === 'string' ? { marketContext: r.query.marketContext } : {};
+      const api = d.vtn().opt;
+      return { venId: r.params.venId, at: new Date(at).toISOString(), available: api.availableAt(r.params.venId as string, at, o), schedules: api.at(r.params.venId as string, at, o) };
+    },
+  },
+
+  { method: 'GET', url: '/events', tag: 'events', summary: 'List the events', permission: 'read', handler: (d, r) => d.vtn().events.list().flatMap((e) => eventInScope(d, r, e) ?? []) },
+  { method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions', permission: 'operate', body: SCHEMAS.eventCreate, status: 201, handler: (d, r) => createEvent(d, r.body as EventBody, r) },
+  {
+    method: 'GET', url: '/events/:eventId', tag: 'events', summary: 'One event, with per VEN: values, opt state, delivery, telemetry', permission: 'read', params: params('eventId'),
+    handler: (d, r) => {
+      const found = d.vtn().events.get(r.params.eventId as string);
+      const e = found === undefined ? undefined : eventInScope(d, r, found);
+      if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${r.params.eventId ?? ''}'; list the events to find its id`);
+      return e;
+    },
+  },
+  { method: 'PATCH', url: '/events/:eventId', tag: 'events', summary: 'Modify an event (new modificationNumber)', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventModify, handler: (d, r) => modifyEvent(d, r.params.eventId as string, r.body as Record<string, unknown>) },
+  {
+    method: 'POST', url: '/events/:eventId/cancel', tag: 'events', summary: 'Cancel an event', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventCancel,
+    handler: (d, r) => d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason),
+  },
+  {
+    method: 'POST', url: '/events/:eventId/settle', tag: 'events', summary: 'Settle an event on the ledger (availability, tokens)', permission: 'operate', params: params('eventId'),
+    handler: async (d, r) => {
+      const events = d.vtn().events as Partial<Pick<EventsApi, 'settle'>>;
+      if (typeof events.settle !== 'function') throw new VtnError('NOT_IMPLEMENTED', 'this VTN has no ledger wiring to settle events');
+      return await events.settle(r.params.eventId as string);
+    },
+  },
+
+  {
+    method: 'GET', url: '/ledger/blocks', tag: 'ledger', summary: 'Ledger blocks, newest first', permission: 'read', querystring: SCHEMAS.blocks,
+    handler: async (d, r) => needLedger(d, 'blocks')({ ...(r.query.from === undefined ? {} : { from: Number(r.query.from) }), limit: r.query.limit === undefined ? 20 : Number(r.query.limit) }),
+  },
+
+  { method: 'GET', url: '/tokens', tag: 'tokens', summary: 'List the admin tokens (never the tokens themselves)', permission: 'operate', handler: (d) => d.store.listAdminTokens().map(tokenView) },
+  {
+    method: 'POST', url: '/tokens', tag: 'tokens', summary: 'Create an admin token for a role; the token is shown only in this answer', permission: 'operate', body: SCHEMAS.tokenCreate, status: 201,
+    handler: (d, r) => {
+      const b = r.body as { role: AdminRole; name: string; retailerId?: string };
+      const { token, record } = createAdminToken(d.store, { role: b.role, name: b.name, retailerId: b.retailerId, tokenId: d.newId('tok'), now: d.now() });
+      d.log.info({ tokenId: record.tokenId, role: record.role, by: r.token.tokenId }, 'admin token created');
+      return { ...tokenView(record), token };
+    },
+  },
+  {
+    method: 'DELETE', url: '/tokens/:tokenId', tag: 'tokens', summary: 'Revoke an admin token', permission: 'operate', params: params('tokenId'), status: 204,
+    handler: (d, r) => {
+      if (!d.store.deleteAdminToken(r.params.tokenId as string)) throw new VtnError('NOT_FOUND', `no admin token '${r.params.tokenId ?? ''}'`);
+      d.log.info({ tokenId: r.params.tokenId, by: r.token.tokenId }, 'admin token revoked');
+      return undefined;
+    },
+  },
+];

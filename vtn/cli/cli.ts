@@ -1,0 +1,228 @@
+/**
+ * The folder cli/ is the VTN's configuration (config.ts: defaults, validation, frozen config) and its
+ * command. It may depend on everything in vtn/ and on ledger-bridge/ and certs/ (their index).
+ *
+ * `oadr-ledger vtn`: runs the VTN until SIGTERM/SIGINT. The top-level cli/ merges the config file,
+ * `OADR_*` environment and flags; `runVtnCommand` also reads the flags itself so it works alone.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SecureVersion } from 'node:tls';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { resolveVtnConfig, type VtnConfigInput } from './config.ts';
+import { VtnError } from '../errors.ts';
+import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
+import { createMappingLedgerPort } from '../ledger/mapping-port.ts';
+import { startLedgerScheduler, type LedgerScheduler } from '../ledger/scheduler.ts';
+import type { Logger } from '../operations/logger.ts';
+import { ensureVtnPki, loadVtnPki, VTN_PKI_DIR, type VtnPki } from '../tls/pki.ts';
+import { createVtn } from '../vtn.ts';
+import type { Vtn } from '../vtn-api.ts';
+
+export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
+                      [--tls-min-version V] [--tls-max-version V] [--tls-ciphers LIST] [--insecure-http] [--no-ledger]
+                      [--verify-own-signatures]
+
+Serves HTTPS with mutual TLS by default (TLS 1.2, ECDHE-ECDSA-AES128-SHA256 and AES128-SHA256, R67):
+every VEN presents a client certificate from the OpenADR roots of the PKI; its fingerprint is bound
+to its venID at registration (R517).
+
+  --config FILE      configuration (JSON); flags override it
+  --data-dir DIR     directory of the VTN store and of the embedded ledger (DIR/ledger; default ./data)
+  --no-ledger        run without the ledger (events only with per-VEN values; labs and tests)
+  --verify-own-signatures
+                     the embedded ledger verifies with ECDSA even the signatures it made itself
+                     (default: checked against its memo of them; docs/ledger.md)
+  --port N           OpenADR port (default 8080)
+  --admin-port N     separate port for the admin API, /docs and /metrics (default: the OpenADR port, under /api/v1)
+  --pki DIR          PKI made by 'oadr-ledger certs init' (default DIR/pki of --data-dir, created at first start)
+  --xml-signature    high security (R514): verify every payload's XML signature, sign every answer
+  --tls-min-version V, --tls-max-version V, --tls-ciphers LIST
+                     an explicit deployment change of the TLS 1.2 profile (§10.4), e.g. TLSv1.3
+  --insecure-http    plain HTTP on 127.0.0.1 only, for tests and demos
+
+Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped, 1 failed, 2 usage error.
+`;
+
+export interface VtnCommandIo {
+  /** An already merged configuration (file < OADR_* env < flags); flags given here still override it. */
+  readonly config?: VtnConfigInput;
+  readonly logger?: Logger;
+  readonly stderr?: (s: string) => void;
+  /** OADR_ADMIN_TOKEN, read from the environment by cli/; without it a token is generated at first start and printed once. */
+  readonly adminToken?: string;
+  /** Resolves when the VTN must stop (default: SIGTERM or SIGINT). */
+  readonly stopSignal?: Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function onSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Promise<number> {
+  const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        'admin-port': { type: 'string' },
+        'insecure-http': { type: 'boolean' },
+        'no-ledger': { type: 'boolean' },
+        'verify-own-signatures': { type: 'boolean' },
+        pki: { type: 'string' },
+        'xml-signature': { type: 'boolean' },
+        'tls-min-version': { type: 'string' },
+        'tls-max-version': { type: 'string' },
+        'tls-ciphers': { type: 'string' },
+      },
+    }));
+  } catch (e) {
+    err(`oadr-ledger vtn: ${(e as Error).message}\n\n${VTN_USAGE}`);
+    return 2;
+  }
+  if (values.help === true) {
+    process.stdout.write(VTN_USAGE);
+    return 0;
+  }
+  let config: Record<string, unknown> = { ...(io.config ?? {}) };
+  if (values.config !== undefined) {
+    try {
+      config = { ...(JSON.parse(readFileSync(values.config, 'utf8')) as Record<string, unknown>), ...config };
+    } catch (e) {
+      err(`oadr-ledger vtn: cannot read the configuration ${values.config}: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
+  const port = (s: string | undefined, flag: string): number | undefined => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new VtnError('INVALID_CONFIG', `--${flag} must be a port number, got '${s}'`);
+    return n;
+  };
+  try {
+    if (values['data-dir'] !== undefined) config.dataDir = values['data-dir'];
+    const p = port(values.port, 'port');
+    if (p !== undefined) config.port = p;
+    const a = port(values['admin-port'], 'admin-port');
+    if (a !== undefined) config.adminPort = a;
+  } catch (e) {
+    err(`oadr-ledger vtn: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (values['insecure-http'] === true) config.insecureHttp = true;
+  const logger: Logger = io.logger ?? (pino({ name: 'oadr-ledger', redact: ['req.headers.authorization'] }) as unknown as Logger);
+  const insecure = config.insecureHttp === true;
+  const versions = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+  for (const flag of ['tls-min-version', 'tls-max-version'] as const) {
+    const v = values[flag];
+    if (v !== undefined && !versions.includes(v)) {
+      err(`oadr-ledger vtn: --${flag} must be one of ${versions.join(', ')}, got '${v}'\n`);
+      return 2;
+    }
+  }
+  if (insecure) {
+    const host = typeof config.host === 'string' ? config.host : '127.0.0.1';
+    if (!LOOPBACK.has(host)) {
+      logger.warn({ host }, 'plain HTTP never binds beyond loopback: binding 127.0.0.1 instead');
+    }
+    config.host = LOOPBACK.has(host) ? host : '127.0.0.1';
+  }
+  let pki: VtnPki | undefined;
+  if (!insecure) {
+    try {
+      const dataDir = resolveVtnConfig(config as VtnConfigInput).dataDir;
+      if (values.pki === undefined && dataDir === ':memory:') throw new VtnError('INVALID_CONFIG', 'a VTN with dataDir :memory: needs --pki DIR for its TLS certificates (or --insecure-http on loopback)');
+      const pkiDir = values.pki ?? join(dataDir, VTN_PKI_DIR);
+      pki = values.pki === undefined ? await ensureVtnPki(pkiDir) : loadVtnPki(pkiDir);
+    } catch (e) {
+      err(`oadr-ledger vtn: ${(e as Error).message}\n`);
+      return e instanceof VtnError && e.code === 'INVALID_CONFIG' ? 2 : 1;
+    }
+    const lines = pki.vens.map((v) => `  ${v.name}  ${v.fingerprint}  ${v.dir}`).join('\n');
+    err(
+      `oadr-ledger vtn: ${pki.created ? 'created the development PKI' : 'TLS certificates from the PKI'} in ${pki.dir}\n` +
+        `  VEN certificates (enrol a customer with its fingerprint, or let policy 'open' bind it at first registration):\n${lines}\n`,
+    );
+  }
+  const override = {
+    ...(values['tls-min-version'] === undefined ? {} : { minVersion: values['tls-min-version'] as SecureVersion }),
+    ...(values['tls-max-version'] === undefined ? {} : { maxVersion: values['tls-max-version'] as SecureVersion }),
+    ...(values['tls-ciphers'] === undefined ? {} : { ciphers: values['tls-ciphers'] }),
+  };
+  const custom = Object.keys(override).length > 0;
+  let vtn: Vtn | undefined;
+  let ledger: VtnLedger | undefined;
+  let scheduler: LedgerScheduler | undefined;
+  const closeLedger = async (): Promise<void> => {
+    await scheduler?.stop();
+    await ledger?.close();
+  };
+  try {
+    const dataDir = resolveVtnConfig(config as VtnConfigInput).dataDir;
+    if (values['no-ledger'] === true || dataDir === ':memory:') {
+      logger.warn({ dataDir }, 'running without the ledger: events need per-VEN values, telemetry is not recorded on a ledger');
+    } else {
+      // The embedded ledger under DIR/ledger with the VTN's operator and retailer identities (created on first start).
+      const verifyOwnSignatures = values['verify-own-signatures'] === true;
+      ledger = await openVtnLedger({ dataDir, verifyOwnSignatures });
+      logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
+    }
+    const meterOf = (customerId: string): string => vtn?.customers.get(customerId)?.meterId ?? customerId;
+    const customerOf = (meterId: string): string => vtn?.customers.list().find((c) => (c.meterId ?? c.customerId) === meterId)?.customerId ?? meterId;
+    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, meterOf, customerOf, log: logger });
+    vtn = createVtn({
+      config: config as VtnConfigInput,
+      logger,
+      ...(port === undefined ? {} : { ledger: port }),
+      ...(pki === undefined ? {} : { tls: { ...pki.tls, ...(custom ? { override } : {}) }, pushTls: { ...pki.push, ...(custom ? { override } : {}) } }),
+      ...(pki === undefined || values['xml-signature'] !== true
+        ? {}
+        : { xmlSignature: { certificatePem: pki.push.cert, privateKeyPem: pki.push.key } }),
+      ...(io.adminToken === undefined || io.adminToken === '' ? {} : { adminToken: io.adminToken }),
+      onAdminTokenGenerated: (token) => err(`oadr-ledger vtn: admin API token (operator), shown only this once; keep it or set OADR_ADMIN_TOKEN:\n  ${token}\n`),
+    });
+    if (port !== undefined) scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger });
+  } catch (e) {
+    await closeLedger().catch(() => {});
+    err(`oadr-ledger vtn: ${(e as Error).message}\n`);
+    return e instanceof VtnError && e.code === 'INVALID_CONFIG' ? 2 : 1;
+  }
+  try {
+    const url = await vtn.listen();
+    if (insecure) {
+      logger.warn(
+        { url, insecureHttp: true },
+        '!!! INSECURE: the VTN speaks plain HTTP without TLS or client certificates; for tests and demos on this machine only !!!',
+      );
+    } else if (custom) {
+      logger.warn({ url, ...override }, 'TLS profile changed by the deployment (§10.4): not the OpenADR 2.0b defaults of R67');
+    }
+    logger.info({ url, dataDir: vtn.config.dataDir, vtnId: vtn.config.vtnId }, 'VTN listening');
+    await (io.stopSignal ?? onSignal());
+    logger.info({}, 'stopping the VTN');
+    await vtn.close();
+    await closeLedger();
+    return 0;
+  } catch (e) {
+    logger.error({ err: e }, 'the VTN failed');
+    await vtn.close().catch(() => {});
+    await closeLedger().catch(() => {});
+    return 1;
+  }
+}

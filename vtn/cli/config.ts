@@ -1,0 +1,224 @@
+/**
+ * The VTN's configuration: one object, validated once by `resolveVtnConfig` (defaults filled in,
+ * unknown keys refused, the result deeply frozen). The CLI merges file, `OADR_*` environment and
+ * flags before calling it; nothing in vtn/ reads `process.env`.
+ */
+import { VtnError } from '../errors.ts';
+
+export const REGISTRATION_POLICIES = ['enrolled-only', 'open'] as const;
+export type RegistrationPolicy = (typeof REGISTRATION_POLICIES)[number];
+
+/** Which signals a program sends for a customer's load reduction (see "The load-amount signal" in ARCHITECTURE.md). */
+export const PROGRAM_SIGNALS = ['LOAD_DISPATCH', 'SIMPLE', 'x-LOAD_AMOUNT'] as const;
+export type ProgramSignal = (typeof PROGRAM_SIGNALS)[number];
+
+export interface ProgramConfig {
+  readonly id: string;
+  /** emix:marketContext of the program's events (a URI). */
+  readonly marketContext: string;
+  /** Length of one event interval (slot), default 15 minutes. */
+  readonly slotMs: number;
+  /** x-eiNotification of the program's events (R105), default 0. */
+  readonly notificationMs: number;
+  /** x-eiRampUp; when set, events are `near` that long before dtstart (R13). */
+  readonly rampUpMs: number | undefined;
+  /** Default event priority (R3: 1 highest, 0 none). */
+  readonly priority: number;
+  /** The signals derived from a per-customer load reduction, in this order. */
+  readonly signals: readonly ProgramSignal[];
+  /** SIMPLE level sent during the event when the program has a SIMPLE signal (1…3). */
+  readonly simpleLevel: number;
+  /** Granularity of the telemetry the VTN requests from the program's VENs (R317), default 15 minutes. */
+  readonly reportGranularityMs: number;
+  /** reportBackDuration of those requests: how often reports come (R324), default 15 minutes. */
+  readonly reportBackDurationMs: number;
+}
+
+export interface PushConfig {
+  /** First back-off after a failed push, §9.1.7 (≈1 s). */
+  readonly initialBackoffMs: number;
+  /** Back-off cap. */
+  readonly maxBackoffMs: number;
+  /** Random jitter as a fraction of the wait (0.1 = ±10 %). */
+  readonly jitter: number;
+  /** Response timeout of one push request (≥ 5 s per §9.1.6). */
+  readonly timeoutMs: number;
+}
+
+export interface VtnConfig {
+  readonly vtnId: string;
+  /** Directory of the VTN store (`vtn.sqlite`); `:memory:` keeps everything in memory (tests). */
+  readonly dataDir: string;
+  /** Optional path prefix before `OpenADR2/Simple/2.0b/`, e.g. `/myVTN` (R511). Empty: none. */
+  readonly pathPrefix: string;
+  /** Largest request body accepted; larger ones get 413. */
+  readonly bodyLimitBytes: number;
+  /** oadrRequestedOadrPollFreq sent to pull VENs (R403). */
+  readonly pollFrequencyMs: number;
+  readonly registrationPolicy: RegistrationPolicy;
+  /** R52: how many deliveries a cancelled `always` event gets while the VEN does not acknowledge it. */
+  readonly cancelRetries: number;
+  readonly push: PushConfig;
+  readonly programs: readonly ProgramConfig[];
+  /** Where `oadr-ledger vtn` listens. */
+  readonly host: string;
+  readonly port: number;
+  /** Separate port for the admin API (later increment); undefined: same port under /api/v1. */
+  readonly adminPort: number | undefined;
+  /** Plain HTTP (no TLS): only on loopback, loudly logged. */
+  readonly insecureHttp: boolean;
+}
+
+export type VtnConfigInput = {
+  readonly [K in keyof VtnConfig]?: K extends 'push' ? Partial<PushConfig> : K extends 'programs' ? readonly ProgramConfigInput[] : VtnConfig[K];
+};
+export type ProgramConfigInput = Partial<ProgramConfig> & { readonly id: string };
+
+export const DEFAULT_PROGRAM_ID = 'default';
+export const DEFAULT_SLOT_MS = 15 * 60_000;
+/** What a program id may be (it appears in URLs and market contexts). */
+export const PROGRAM_ID = /^[A-Za-z0-9._~-]{1,64}$/;
+
+const DEFAULTS: Omit<VtnConfig, 'programs' | 'push'> = {
+  vtnId: 'oadr-ledger-vtn',
+  dataDir: './data',
+  pathPrefix: '',
+  bodyLimitBytes: 1_048_576,
+  pollFrequencyMs: 10_000,
+  registrationPolicy: 'enrolled-only',
+  cancelRetries: 3,
+  host: '127.0.0.1',
+  port: 8080,
+  adminPort: undefined,
+  insecureHttp: false,
+};
+
+const PUSH_DEFAULTS: PushConfig = { initialBackoffMs: 1000, maxBackoffMs: 60_000, jitter: 0.1, timeoutMs: 10_000 };
+
+function programDefaults(id: string): ProgramConfig {
+  return {
+    id,
+    marketContext: `http://oadr-ledger.local/programs/${encodeURIComponent(id)}`,
+    slotMs: DEFAULT_SLOT_MS,
+    notificationMs: 0,
+    rampUpMs: undefined,
+    priority: 1,
+    signals: ['LOAD_DISPATCH'],
+    simpleLevel: 1,
+    reportGranularityMs: DEFAULT_SLOT_MS,
+    reportBackDurationMs: DEFAULT_SLOT_MS,
+  };
+}
+
+function bad(key: string, what: string): never {
+  throw new VtnError('INVALID_CONFIG', `VTN configuration: ${key} ${what}; fix it in the config file, the OADR_* environment or the flags`);
+}
+
+/** Reports an invalid value: `bad` for the configuration; the admin API passes its own. */
+export type Complain = (key: string, what: string) => never;
+
+function checkKeys(obj: object, allowed: readonly string[], where: string, fail: Complain = bad): void {
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) fail(`${where}${k}`, `is not a known option (known: ${allowed.join(', ')})`);
+}
+
+const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+function int(v: unknown, key: string, min: number, max?: number, fail: Complain = bad): number {
+  if (!isInt(v, min, max)) fail(key, `must be an integer ≥ ${min}${max === undefined ? '' : ` and ≤ ${max}`}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function wholeSeconds(v: unknown, key: string, fail: Complain = bad): number {
+  const n = int(v, key, 1000, undefined, fail);
+  if (n % 1000 !== 0) fail(key, `must be whole seconds in ms (OpenADR durations have no fractions, R1), got ${n}`);
+  return n;
+}
+
+function text(v: unknown, key: string, pattern?: RegExp, fail: Complain = bad): string {
+  if (typeof v !== 'string' || v.length === 0 || (pattern !== undefined && !pattern.test(v))) fail(key, `must be a non-empty string${pattern === undefined ? '' : ` matching ${pattern}`}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * One program validated, defaults filled in, frozen. `where` names it in errors (`programs[0].` for
+ * the configuration); the admin API validates its program bodies with this too.
+ */
+export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail: Complain = bad): ProgramConfig {
+  if (p === null || typeof p !== 'object') fail(where === '' ? 'program' : where.slice(0, -1), 'must be an object');
+  checkKeys(p, Object.keys(programDefaults('x')), where, fail);
+  const id = text(p.id, `${where}id`, PROGRAM_ID, fail);
+  const d = programDefaults(id);
+  const signals = p.signals ?? d.signals;
+  if (!Array.isArray(signals) || signals.length === 0 || signals.some((s) => !PROGRAM_SIGNALS.includes(s))) {
+    fail(`${where}signals`, `must be a non-empty list of ${PROGRAM_SIGNALS.join(', ')}`);
+  }
+  let marketContext = d.marketContext;
+  if (p.marketContext !== undefined) {
+    marketContext = text(p.marketContext, `${where}marketContext`, undefined, fail);
+    try {
+      new URL(marketContext);
+    } catch {
+      fail(`${where}marketContext`, `must be an absolute URI, got ${JSON.stringify(marketContext)}`);
+    }
+  }
+  return Object.freeze({
+    id,
+    marketContext,
+    slotMs: int(p.slotMs ?? d.slotMs, `${where}slotMs`, 1000, undefined, fail),
+    notificationMs: int(p.notificationMs ?? d.notificationMs, `${where}notificationMs`, 0, undefined, fail),
+    rampUpMs: p.rampUpMs === undefined ? undefined : int(p.rampUpMs, `${where}rampUpMs`, 0, undefined, fail),
+    priority: int(p.priority ?? d.priority, `${where}priority`, 0, undefined, fail),
+    signals: Object.freeze([...new Set(signals)]),
+    simpleLevel: int(p.simpleLevel ?? d.simpleLevel, `${where}simpleLevel`, 0, 3, fail),
+    reportGranularityMs: wholeSeconds(p.reportGranularityMs ?? d.reportGranularityMs, `${where}reportGranularityMs`, fail),
+    reportBackDurationMs: wholeSeconds(p.reportBackDurationMs ?? d.reportBackDurationMs, `${where}reportBackDurationMs`, fail),
+  });
+}
+
+/** Validate a merged configuration once; returns a frozen object with every default filled in. */
+export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
+  if (input === null || typeof input !== 'object') bad('(root)', 'must be an object');
+  checkKeys(input, [...Object.keys(DEFAULTS), 'push', 'programs'], '');
+  const push = input.push ?? {};
+  checkKeys(push, Object.keys(PUSH_DEFAULTS), 'push.');
+  const jitter = push.jitter ?? PUSH_DEFAULTS.jitter;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) bad('push.jitter', `must be a number in [0, 1), got ${JSON.stringify(jitter)}`);
+  const initialBackoffMs = int(push.initialBackoffMs ?? PUSH_DEFAULTS.initialBackoffMs, 'push.initialBackoffMs', 1);
+  const resolvedPush: PushConfig = Object.freeze({
+    initialBackoffMs,
+    maxBackoffMs: int(push.maxBackoffMs ?? PUSH_DEFAULTS.maxBackoffMs, 'push.maxBackoffMs', initialBackoffMs),
+    jitter,
+    timeoutMs: int(push.timeoutMs ?? PUSH_DEFAULTS.timeoutMs, 'push.timeoutMs', 1),
+  });
+  const programInputs = input.programs ?? [{ id: DEFAULT_PROGRAM_ID }];
+  if (!Array.isArray(programInputs) || programInputs.length === 0) bad('programs', 'must be a non-empty list');
+  const programs = programInputs.map((p, i) => resolveProgramConfig(p, `programs[${i}].`));
+  const ids = new Set<string>();
+  for (const p of programs) {
+    if (ids.has(p.id)) bad('programs', `has the id '${p.id}' twice`);
+    ids.add(p.id);
+  }
+  const policy = input.registrationPolicy ?? DEFAULTS.registrationPolicy;
+  if (!REGISTRATION_POLICIES.includes(policy)) bad('registrationPolicy', `must be one of ${REGISTRATION_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
+  const prefix = input.pathPrefix ?? DEFAULTS.pathPrefix;
+  if (typeof prefix !== 'string' || (prefix !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix))) {
+    bad('pathPrefix', `must be empty or like '/myVTN' (no trailing slash), got ${JSON.stringify(prefix)}`);
+  }
+  const insecureHttp = input.insecureHttp ?? DEFAULTS.insecureHttp;
+  if (typeof insecureHttp !== 'boolean') bad('insecureHttp', 'must be true or false');
+  return Object.freeze({
+    vtnId: text(input.vtnId ?? DEFAULTS.vtnId, 'vtnId'),
+    dataDir: text(input.dataDir ?? DEFAULTS.dataDir, 'dataDir'),
+    pathPrefix: prefix,
+    bodyLimitBytes: int(input.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes, 'bodyLimitBytes', 1024, 64 * 1_048_576),
+    pollFrequencyMs: int(input.pollFrequencyMs ?? DEFAULTS.pollFrequencyMs, 'pollFrequencyMs', 1000),
+    registrationPolicy: policy,
+    cancelRetries: int(input.cancelRetries ?? DEFAULTS.cancelRetries, 'cancelRetries', 1, 1000),
+    push: resolvedPush,
+    programs: Object.freeze(programs),
+    host: text(input.host ?? DEFAULTS.host, 'host'),
+    port: int(input.port ?? DEFAULTS.port, 'port', 0, 65_535),
+    adminPort: input.adminPort === undefined ? undefined : int(input.adminPort, 'adminPort', 0, 65_535),
+    insecureHttp,
+  });
+}

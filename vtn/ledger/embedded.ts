@@ -1,0 +1,93 @@
+/**
+ * The VTN's embedded ledger (the default of `oadr-ledger vtn`): the ledger-bridge's Fabric-faithful
+ * channel under `<dataDir>/ledger/`, the identities the VTN acts with — the system operator
+ * (`ID=operator:vtn`) and its retailer (`ID=retailer:vtn`), both Org1MSP client certificates issued
+ * by the channel's dev CA on first start and kept under `<dataDir>/ledger/identities/` — and the
+ * mapping's durable accumulator in `<dataDir>/ledger-mapping.sqlite`.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createEmbeddedLedger,
+  issueClientIdentity,
+  loadOrCreateOrgs,
+  type DevOrg,
+  type EmbeddedLedger,
+  type LedgerIdentity,
+} from '../../ledger-bridge/index.ts';
+import { createLedgerMapping, type LedgerMapping, type MappingIdentities } from '../../ledger-bridge/index.ts';
+import { createMappingStore, MAPPING_STORE_FILE, type MappingStore } from '../../ledger-bridge/index.ts';
+
+export const VTN_OPERATOR_ID = 'operator:vtn';
+export const VTN_RETAILER_ID = 'retailer:vtn';
+
+export interface VtnLedgerOptions {
+  /** The VTN's data directory: the ledger goes to `<dataDir>/ledger`, the accumulator beside it. */
+  readonly dataDir: string;
+  /** The ledger's transaction clock (tests move it). Default the wall clock. */
+  readonly clock?: () => Date;
+  /** The mapping's clock in ms (day closing, future readings). Default from `clock`. */
+  readonly now?: () => number;
+  /** The operator's and retailer's ids (`ID` attributes). */
+  readonly operatorId?: string;
+  readonly retailerId?: string;
+  /** Verify with ECDSA even the signatures the ledger made itself (`EmbeddedLedgerOptions.verifyOwnSignatures`). */
+  readonly verifyOwnSignatures?: boolean;
+}
+
+export interface VtnLedger {
+  readonly ledger: EmbeddedLedger;
+  readonly mapping: LedgerMapping;
+  readonly identities: MappingIdentities;
+  readonly store: MappingStore;
+  close(): Promise<void>;
+}
+
+async function loadOrIssue(dir: string, name: string, org: DevOrg, attrs: Readonly<Record<string, string>>): Promise<LedgerIdentity> {
+  const certFile = join(dir, `${name}-cert.pem`);
+  const keyFile = join(dir, `${name}-key.pem`);
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    return { mspId: org.mspId, certificatePem: readFileSync(certFile, 'utf8'), privateKey: readFileSync(keyFile, 'utf8') };
+  }
+  const id = await issueClientIdentity(org, `vtn-${name}`, attrs);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(keyFile, id.privateKeyPem, { mode: 0o600 });
+  writeFileSync(certFile, id.certificatePem);
+  return { mspId: org.mspId, certificatePem: id.certificatePem, privateKey: id.privateKeyPem };
+}
+
+export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promise<VtnLedger> {
+  if (options.dataDir === ':memory:') throw new Error('the embedded ledger needs a data directory on disk; give --data-dir');
+  const ledgerDir = join(options.dataDir, 'ledger');
+  const orgs = await loadOrCreateOrgs(join(ledgerDir, 'certs'));
+  const org1 = orgs[0];
+  if (org1 === undefined) throw new Error('the embedded ledger has no organisation');
+  const idDir = join(ledgerDir, 'identities');
+  const operatorId = options.operatorId ?? VTN_OPERATOR_ID;
+  const retailerId = options.retailerId ?? VTN_RETAILER_ID;
+  const identities: MappingIdentities = {
+    operator: await loadOrIssue(idDir, 'operator', org1, { ID: operatorId }),
+    retailer: await loadOrIssue(idDir, 'retailer', org1, { ID: retailerId }),
+    retailerId,
+  };
+  const ledger = await createEmbeddedLedger({
+    dataDir: ledgerDir,
+    orgs,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.verifyOwnSignatures === true ? { verifyOwnSignatures: true } : {}),
+  });
+  const store = createMappingStore({ path: join(options.dataDir, MAPPING_STORE_FILE) });
+  const clock = options.clock;
+  const now = options.now ?? (clock === undefined ? Date.now : () => clock().getTime());
+  const mapping = createLedgerMapping({ ledger, identities, store, now });
+  return {
+    ledger,
+    mapping,
+    identities,
+    store,
+    async close() {
+      store.close();
+      await ledger.close();
+    },
+  };
+}

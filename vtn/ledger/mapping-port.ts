@@ -1,0 +1,149 @@
+/**
+ * `LedgerPort` over the ledger-bridge mapping: the VTN speaks of customers, the contract of meters
+ * (customer = meter unless the customer record names its `meterId`). Telemetry arrives as W or Wh
+ * (SI scale applied by the report service) and becomes `recordEnergy` of complete slots; opt answers
+ * to ledger events become `recordOptState` (the VTN store keeps them too).
+ */
+import type { Ledger } from '../../ledger-bridge/index.ts';
+import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
+import type { EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './port.ts';
+import { ledgerError } from '../errors.ts';
+import { silentLogger, type Logger } from '../operations/logger.ts';
+
+export interface MappingLedgerPortOptions {
+  readonly mapping: LedgerMapping;
+  /** For `blocks` and `ping`. */
+  readonly ledger?: Ledger;
+  /** The meter of a customer; default: the customer id itself (customer = meter). */
+  readonly meterOf?: (customerId: string) => string;
+  /** The customer of a meter; default: the meter id itself. */
+  readonly customerOf?: (meterId: string) => string;
+  readonly log?: Logger;
+}
+
+export interface MappingLedgerPort extends LedgerPort {
+  readonly mapping: LedgerMapping;
+  /** Records the partial slots of days whose end (+ grace) has passed. */
+  closeDueDays(): Promise<void>;
+}
+
+const identity = (s: string): string => s;
+
+export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptions>): MappingLedgerPort {
+  const { mapping } = options;
+  const meterOf = options.meterOf ?? identity;
+  const customerOf = options.customerOf ?? identity;
+  const log = (options.log ?? silentLogger).child({ component: 'vtn.ledger' });
+  const byCustomer = <T>(m: ReadonlyMap<string, T>): Map<string, T> => new Map([...m].map(([meter, v]) => [customerOf(meter), v] as const));
+
+  const logFlush = (what: string, failed: ReadonlyArray<{ meterId: string; day: string; error: Error }>): void => {
+    for (const f of failed) log.error({ err: f.error, meterId: f.meterId, day: f.day }, `${what}: recordEnergy failed; the slots stay in the accumulator and are retried with the next telemetry`);
+  };
+
+  return {
+    mapping,
+
+    async notifyEvent(notice) {
+      const a = await mapping.notifyEvent({
+        eventId: notice.eventId,
+        startMs: notice.startMs,
+        slots: notice.slots,
+        slotMs: notice.slotMs,
+        reductionW: notice.reductionW,
+        meterIds: notice.customerIds.map(meterOf),
+      });
+      for (const [meterId, reason] of a.excluded) log.warn({ eventId: notice.eventId, meterId }, `customer left out of the event by the contract: ${reason}`);
+      if (a.clusterSize > a.oprByMeter.size) {
+        log.warn({ eventId: notice.eventId, clusterSize: a.clusterSize, targeted: a.oprByMeter.size }, 'the contract shared the request with customers of other events of the day (the cluster is every customer with a baseline for the day)');
+      }
+      return byCustomer(a.oprByMeter);
+    },
+
+    async modifyEvent(eventId, reductionW) {
+      return byCustomer((await mapping.modifyEvent(eventId, reductionW)).oprByMeter);
+    },
+
+    cancelEvent: (eventId) => mapping.cancelEvent(eventId),
+
+    async settleEvent(eventId): Promise<LedgerSettlement> {
+      const s = await mapping.settleEvent(eventId);
+      return { eventId, status: s.status, rewardsMilli: byCustomer(s.rewardsMilli), unsettled: byCustomer(s.unsettled) };
+    },
+
+    allocations: {
+      oprOf(eventId: string) {
+        const e = mapping.event(eventId);
+        return e === undefined ? undefined : byCustomer(new Map(Object.entries(e.oprByMeter)));
+      },
+    },
+
+    async recordOpt(opt) {
+      const r = await mapping.recordOpt({ eventId: opt.eventId, meterId: meterOf(opt.customerId), optType: opt.optType, modificationNumber: opt.modificationNumber, atMs: opt.at });
+      if (r === undefined) log.debug({ eventId: opt.eventId, customerId: opt.customerId }, 'opt answer not for a ledger allocation; kept in the VTN store only');
+      else if (!r.unchanged) log.debug({ eventId: opt.eventId, customerId: opt.customerId, optType: opt.optType, txId: r.txId }, 'opt answer on the ledger');
+    },
+
+    async recordTelemetry(points: readonly TelemetryPoint[]) {
+      const readings: TelemetryReading[] = points.map((p) => ({
+        meterId: meterOf(p.customerId),
+        seriesId: p.rId,
+        startMs: p.startMs,
+        durationMs: p.durationMs,
+        value: p.value,
+        unit: { quantity: p.unit === 'Wh' ? 'energyReal' : 'powerReal', siScaleCode: 'none' },
+      }));
+      const r = await mapping.recordTelemetry(readings);
+      for (const x of r.rejected) log.warn({ meterId: x.reading.meterId, rId: x.reading.seriesId, startMs: x.reading.startMs }, `telemetry refused: ${x.reason}`);
+      if (r.corrections > 0) log.info({ corrections: r.corrections }, 'telemetry intervals corrected by the VEN (R346); their slots are recorded again');
+      if (r.conflicts > 0) log.warn({ conflicts: r.conflicts }, 'telemetry intervals sent again with another duration; the first ones stay');
+      logFlush('telemetry', r.recorded.failed);
+    },
+
+    async importEnergy(customerId: string, days: readonly EnergyDay[]) {
+      // Wh per slot → average W over the slot: W = Wh · slotsPerDay / 24.
+      await mapping.importEnergy(
+        meterOf(customerId),
+        days.map((d) => ({ day: d.date, values: d.valuesWh.map((wh) => Math.round((wh * d.valuesWh.length) / 24)) })),
+      );
+    },
+
+    async tokenBalance(customerId) {
+      const meterId = meterOf(customerId);
+      return { customerId, meterId, balanceMilli: await mapping.balanceMilli(meterId) };
+    },
+
+    async baseline(customerId, date) {
+      const meterId = meterOf(customerId);
+      const day = date ?? (await mapping.slotOf(Date.now())).day;
+      return mapping.baseline(meterId, day);
+    },
+
+    contractParams: () => mapping.programParams(),
+
+    async setContractParams(params) {
+      try {
+        return await mapping.setProgramParams(params);
+      } catch (err) {
+        throw ledgerError(err, 'the ledger did not take the parameters');
+      }
+    },
+
+    async blocks({ from, limit }) {
+      const ledger = options.ledger;
+      if (ledger === undefined) return [];
+      const height = await ledger.height();
+      const top = Math.min(from ?? height - 1, height - 1);
+      const out = [];
+      for (let n = top; n >= 0 && out.length < limit; n--) out.push(await ledger.block(n));
+      return out;
+    },
+
+    async ping() {
+      if (options.ledger !== undefined) await options.ledger.height();
+    },
+
+    async closeDueDays() {
+      logFlush('day close', (await mapping.closeDueDays()).failed);
+    },
+  };
+}

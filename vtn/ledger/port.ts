@@ -1,0 +1,100 @@
+/**
+ * The folder ledger/ connects the VTN to a ledger: this port, its implementation over the
+ * ledger-bridge mapping, the embedded ledger's set-up and the settlement scheduler. It may depend on
+ * ledger-bridge/ (its index), services/ and operations/logger.ts.
+ *
+ * The business steps the VTN needs from the ledger, as a narrow port. `createMappingLedgerPort`
+ * (mapping-port.ts) implements it with the ledger-bridge mapping (notifyDRevent /
+ * queryLoadReduction, recordEnergy, evaluateAvailability + getDRToken); the VTN works without one
+ * (tests, labs), and never waits for the ledger to answer a VEN.
+ */
+
+export interface DrEventNotice {
+  readonly eventId: string;
+  readonly programId: string;
+  readonly startMs: number;
+  readonly slotMs: number;
+  readonly slots: number;
+  /** Total reduction asked for, W per slot. */
+  readonly reductionW: readonly number[];
+  /** The customers targeted. */
+  readonly customerIds: readonly string[];
+}
+
+export interface OptRecord {
+  readonly eventId: string;
+  readonly modificationNumber: number;
+  readonly venId: string;
+  readonly customerId: string;
+  readonly optType: 'optIn' | 'optOut';
+  readonly at: number;
+}
+
+export interface TelemetryPoint {
+  readonly venId: string;
+  readonly customerId: string;
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly rId: string;
+  /** W (mean power over the interval) or Wh (energy in the interval), SI scale already applied. */
+  readonly value: number;
+  readonly unit: 'W' | 'Wh';
+}
+
+/**
+ * One day of meter history: one value (Wh) per contract slot (96 quarter hours) of the contract day
+ * `date` — the day in the program's time zone (Europe/Rome by default), as the contract counts days.
+ */
+export interface EnergyDay {
+  /** `YYYY-MM-DD`. */
+  readonly date: string;
+  readonly valuesWh: readonly number[];
+}
+
+/** What settlement gave, per customer. */
+export interface LedgerSettlement {
+  readonly eventId: string;
+  readonly status: 'settled' | 'partial' | 'cancelled';
+  /** Milli-tokens each settled customer earned in this event. */
+  readonly rewardsMilli: ReadonlyMap<string, number>;
+  /** Customers not settled yet (e.g. measurements missing), with the reason. */
+  readonly unsettled: ReadonlyMap<string, string>;
+}
+
+export interface LedgerPort {
+  /**
+   * notifyDRevent, then each targeted customer's OPR (W per slot) from queryLoadReduction; a
+   * customer the contract gave no allocation (no baseline for the day) is absent from the map.
+   */
+  notifyEvent(notice: DrEventNotice): Promise<ReadonlyMap<string, readonly number[]>>;
+  /** modifyDRevent (a new version, same window) with a new total; each customer's new OPR. */
+  modifyEvent?(eventId: string, reductionW: readonly number[]): Promise<ReadonlyMap<string, readonly number[]>>;
+  /** cancelDRevent (idempotent). */
+  cancelEvent?(eventId: string): Promise<void>;
+  /** Closes the event day's telemetry, then evaluateAvailability + getDRToken (idempotent). */
+  settleEvent?(eventId: string): Promise<LedgerSettlement>;
+  /**
+   * Synchronous local reads (an object, not a method, so wrappers that make every method async
+   * leave it alone): the OPR per customer of an event notified through this port, or undefined.
+   */
+  readonly allocations?: { oprOf(eventId: string): ReadonlyMap<string, readonly number[]> | undefined };
+  /** Record a VEN's opt state for an event (idempotent per event, modificationNumber and VEN). */
+  recordOpt(opt: OptRecord): Promise<void>;
+  /** Record usage telemetry (idempotent per VEN, rId and interval start). */
+  recordTelemetry(points: readonly TelemetryPoint[]): Promise<void>;
+  // Optional: the admin API answers 501 while the port lacks them.
+  /** Meter history upload (the retailer's data hub): recordEnergy per day. */
+  importEnergy?(customerId: string, days: readonly EnergyDay[]): Promise<void>;
+  /** A customer's DR token balance. */
+  tokenBalance?(customerId: string): Promise<unknown>;
+  /** A customer's baseline (for a day, `YYYY-MM-DD`, or the latest). */
+  baseline?(customerId: string, date?: string): Promise<unknown>;
+  /** The contract's program parameters (queryProgramParams). */
+  contractParams?(): Promise<unknown>;
+  /** setProgramParams with the parameters given; resolves to the parameters after the change. */
+  setContractParams?(params: Readonly<Record<string, unknown>>): Promise<unknown>;
+  /** Ledger blocks, newest first. */
+  blocks?(options: { readonly from?: number; readonly limit: number }): Promise<unknown>;
+  /** Resolves when the ledger answers (readiness); rejects otherwise. */
+  ping?(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+/**
+ * The day after: every `intervalMs` the VTN records the partial slots of days that have closed
+ * (end of day + the mapping's grace) and settles the ledger events of those days
+ * (evaluateAvailability + getDRToken). Each step is idempotent, so a tick that overlaps a manual
+ * `events.settle` or a restart repeats nothing. The timer is unref'ed and cleared by `stop()`.
+ */
+import type { EventsApi } from '../services/event-service.ts';
+import type { MappingLedgerPort } from './mapping-port.ts';
+import { silentLogger, type Logger } from '../operations/logger.ts';
+
+export interface LedgerSchedulerOptions {
+  readonly events: EventsApi;
+  readonly port: MappingLedgerPort;
+  /** Default 60 s. */
+  readonly intervalMs?: number;
+  readonly now?: () => number;
+  readonly log?: Logger;
+}
+
+export interface LedgerScheduler {
+  /** One pass now (tests call it instead of waiting for the timer). */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startLedgerScheduler(options: Readonly<LedgerSchedulerOptions>): LedgerScheduler {
+  const { events, port } = options;
+  const log = (options.log ?? silentLogger).child({ component: 'vtn.ledger' });
+  const now = options.now ?? Date.now;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  const pass = async (): Promise<void> => {
+    await port.closeDueDays();
+    const t = now();
+    for (const v of events.list()) {
+      const e = port.mapping.event(v.event.eventId);
+      if (e === undefined || e.status !== 'notified' || v.event.cancelled) continue;
+      // Settled once the event's day has closed (its end plus the mapping's grace for late reports).
+      if (t < (await port.mapping.dayClosesAt(e.day))) continue;
+      try {
+        await events.settle(v.event.eventId);
+      } catch (err) {
+        log.warn({ err, eventId: v.event.eventId }, 'settlement not possible yet; retried at the next pass');
+      }
+    }
+  };
+  const tick = (): Promise<void> => {
+    running ??= pass()
+      .catch((err: unknown) => log.error({ err }, 'ledger pass failed; retried at the next pass'))
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  const timer = setInterval(() => {
+    if (!stopped) void tick();
+  }, options.intervalMs ?? 60_000);
+  timer.unref();
+  return {
+    tick,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

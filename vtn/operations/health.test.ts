@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { LedgerPort } from '../ledger/port.ts';
+import { METRIC } from './metrics.ts';
+import { call, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+
+const bare: LedgerPort = { notifyEvent: async () => new Map(), recordOpt: async () => {}, recordTelemetry: async () => {} };
+
+test('health: /healthz answers 200; /readyz reports the store and the ledger, 503 when the ledger does not answer', async (t) => {
+  const a = await startTestVtn(t);
+  const live = await fetch(`${a.url}/healthz`);
+  t.assert.equal(live.status, 200);
+  const ready = await fetch(`${a.url}/readyz`);
+  t.assert.equal(ready.status, 200);
+  t.assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { store: 'ok', ledger: 'not configured' });
+
+  const b = await startTestVtn(t, {}, { ledger: { ...bare, ping: async () => {} } });
+  t.assert.deepEqual(((await (await fetch(`${b.url}/readyz`)).json()) as { checks: unknown }).checks, { store: 'ok', ledger: 'ok' });
+
+  const c = await startTestVtn(t, {}, { ledger: { ...bare, ping: async () => Promise.reject(new Error('peer unreachable')) } });
+  const down = await fetch(`${c.url}/readyz`);
+  t.assert.equal(down.status, 503);
+  const body = (await down.json()) as { ready: boolean; checks: { ledger: string }; errors: string[] };
+  t.assert.equal(body.ready, false);
+  t.assert.equal(body.checks.ledger, 'failed');
+  assert.ok(body.errors.some((e) => e.includes('peer unreachable')));
+});
+
+test('metrics over HTTP: polls, payloads by type and direction, queue depth, HTTP statuses and ledger latency', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t, {}, { ledger: bare });
+  const { venId } = await registerVen(url, 'house-1'); // drains: the VTN metadata, then an empty poll
+  vtn.events.create({ eventId: 'e1', start: clock.now() + 3_600_000, slots: 1, perVenReductionW: { [venId]: 100 } });
+  await call(url, 'EiEvent', ven.createdEvent(venId, [{ eventId: 'e1', modificationNumber: 0 }]), 'Response');
+  await fetch(`${url}/OpenADR2/Simple/2.0b/OadrPoll`, { method: 'GET' }); // 501
+  await vtn.events.ledgerIdle?.();
+  await new Promise((r) => setImmediate(r));
+  const res = await fetch(`${url}/metrics`);
+  t.assert.equal(res.status, 200);
+  t.assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  const text = await res.text();
+  assert.ok(text.includes(`${METRIC.polls}{result="payload"} 1\n`), text);
+  assert.ok(text.includes(`${METRIC.polls}{result="empty"} 1\n`));
+  assert.ok(text.includes(`${METRIC.payloads}{direction="in",type="CreatePartyRegistration"} 1\n`));
+  assert.ok(text.includes(`${METRIC.payloads}{direction="out",type="RegisterReport"} 1\n`));
+  assert.ok(text.includes(`${METRIC.queueDepth} 1\n`), 'the undelivered oadrDistributeEvent');
+  assert.ok(text.includes(`${METRIC.registeredVens} 1\n`));
+  assert.ok(text.includes(`${METRIC.httpResponses}{code="501"} 1\n`));
+  assert.match(text, new RegExp(`${METRIC.httpResponses}\\{code="200"\\} [4-9]\\n`));
+  assert.ok(text.includes(`${METRIC.ledgerCallSeconds}_count{method="recordOpt"} 1\n`));
+});

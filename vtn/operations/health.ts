@@ -1,0 +1,80 @@
+/**
+ * `/healthz` (the process serves HTTP), `/readyz` (the store answers and the ledger is reachable)
+ * and `/metrics` (Prometheus text format). No authentication: they expose no customer data.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { LedgerPort } from '../ledger/port.ts';
+import { PROMETHEUS_CONTENT_TYPE, type VtnMetrics } from './metrics.ts';
+import type { VtnStore } from '../store/store.ts';
+
+export const HEALTH_PATHS = { live: '/healthz', ready: '/readyz', metrics: '/metrics' } as const;
+
+export type CheckResult = 'ok' | 'failed' | 'not configured' | 'no check';
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: { readonly store: CheckResult; readonly ledger: CheckResult };
+  readonly errors: readonly string[];
+}
+
+export interface HealthDeps {
+  readonly store: VtnStore;
+  readonly ledger: LedgerPort | undefined;
+  readonly metrics: VtnMetrics;
+  /** False once the VTN is closing (readiness fails first, so load balancers stop sending). */
+  readonly open: () => boolean;
+  /** How long the ledger may take to answer `ping` (default 2 s). */
+  readonly ledgerTimeoutMs?: number;
+}
+
+export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
+  const errors: string[] = [];
+  let store: CheckResult = 'ok';
+  try {
+    deps.store.queueDepthTotal();
+  } catch (err) {
+    store = 'failed';
+    errors.push(`store: ${(err as Error).message}`);
+  }
+  let ledger: CheckResult = deps.ledger === undefined ? 'not configured' : 'no check';
+  const ping = deps.ledger?.ping;
+  if (ping !== undefined) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        ping.call(deps.ledger),
+        new Promise<never>((_r, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${deps.ledgerTimeoutMs ?? 2000} ms`)), deps.ledgerTimeoutMs ?? 2000);
+          timer.unref();
+        }),
+      ]);
+      ledger = 'ok';
+    } catch (err) {
+      ledger = 'failed';
+      errors.push(`ledger: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  if (!deps.open()) errors.push('the VTN is closing');
+  return { ready: store === 'ok' && ledger !== 'failed' && deps.open(), checks: { store, ledger }, errors };
+}
+
+export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
+  app.get(HEALTH_PATHS.live, (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').send('{"status":"ok"}'));
+  app.get(HEALTH_PATHS.ready, async (_req, reply) => {
+    const r = await checkReadiness(deps);
+    return reply.code(r.ready ? 200 : 503).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(r));
+  });
+  app.get(HEALTH_PATHS.metrics, (_req, reply) => {
+    let queueDepth = Number.NaN;
+    let registeredVens = Number.NaN;
+    try {
+      queueDepth = deps.store.queueDepthTotal();
+      registeredVens = deps.store.listRegistrations().length;
+    } catch {
+      // The store is down: the gauges say NaN, readiness says why.
+    }
+    return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(deps.metrics.render({ queueDepth, registeredVens }));
+  });
+}

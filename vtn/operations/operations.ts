@@ -1,0 +1,108 @@
+/**
+ * The folder operations/ holds what operators use beside OpenADR: health, metrics, logging and this
+ * wiring of the admin API. It may depend on admin/, store/, ledger/port.ts and the configuration.
+ *
+ * Everything beside the OpenADR services: `/healthz`, `/readyz`, `/metrics`, the admin REST API
+ * under `/api/v1` and its OpenAPI document at `/docs`. They share the OpenADR server unless an
+ * admin port is configured; then the admin API, docs and metrics move to their own server (the
+ * health endpoints stay on both). Also creates the bootstrap admin token at first start.
+ */
+import type { RequestListener, Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { adminApiPlugin } from '../admin/admin-api.ts';
+import { ADMIN_PREFIX, type AdminVtn } from '../admin/routes.ts';
+import { bootstrapAdminToken } from '../admin/auth.ts';
+import type { VtnConfig } from '../cli/config.ts';
+import { registerHealth } from './health.ts';
+import type { LedgerPort } from '../ledger/port.ts';
+import type { Logger } from './logger.ts';
+import type { VtnMetrics } from './metrics.ts';
+import { registerDocs } from '../admin/openapi.ts';
+import type { VtnStore } from '../store/store.ts';
+
+export interface OperationsOptions {
+  /** The OpenADR server. */
+  readonly app: FastifyInstance;
+  readonly config: VtnConfig;
+  readonly store: VtnStore;
+  readonly ledger: LedgerPort | undefined;
+  readonly metrics: VtnMetrics;
+  /** The VTN facade, read when a request comes. */
+  readonly vtn: () => AdminVtn;
+  readonly now: () => number;
+  readonly newId: (prefix: string) => string;
+  readonly log: Logger;
+  /** False once the VTN is closing. */
+  readonly open: () => boolean;
+  /** OADR_ADMIN_TOKEN (the CLI reads the environment and passes it in). */
+  readonly adminToken?: string | undefined;
+  /** Called once with a token generated at first start (the CLI prints it); without it the token is logged once. */
+  readonly onAdminTokenGenerated?: ((token: string) => void) | undefined;
+  /** TLS of a separate admin port (server certificate only: the admin API authenticates with bearer tokens). */
+  readonly https?: HttpsServerOptions | undefined;
+}
+
+export interface Operations {
+  /** The server of the admin API (the OpenADR one unless `adminPort` is set). */
+  readonly adminApp: FastifyInstance;
+  /** Start the admin server when it is separate; resolves to its URL. */
+  listen(host: string): Promise<string | undefined>;
+  /** URL of the separate admin server once listening. */
+  url(): string | undefined;
+  close(): Promise<void>;
+}
+
+function countStatuses(app: FastifyInstance, metrics: VtnMetrics): void {
+  app.addHook('onResponse', (_req, reply, done) => {
+    metrics.httpStatus(reply.statusCode);
+    done();
+  });
+}
+
+export function attachOperations(o: Readonly<OperationsOptions>): Operations {
+  const generated = bootstrapAdminToken(o.store, { token: o.adminToken, now: o.now() });
+  if (generated !== undefined) {
+    if (o.onAdminTokenGenerated !== undefined) o.onAdminTokenGenerated(generated);
+    else o.log.warn({ adminToken: generated }, 'admin API token generated at first start; it is shown only this once — keep it, or set OADR_ADMIN_TOKEN');
+  }
+  const separate = o.config.adminPort !== undefined;
+  const https = o.https;
+  const adminApp = separate
+    ? Fastify({
+        logger: false,
+        forceCloseConnections: true,
+        return503OnClosing: true,
+        bodyLimit: o.config.bodyLimitBytes,
+        ...(https === undefined ? {} : { serverFactory: (handler: RequestListener) => createHttpsServer(https, handler) as unknown as Server }),
+      })
+    : o.app;
+  const health = { store: o.store, ledger: o.ledger, metrics: o.metrics, open: o.open };
+  countStatuses(o.app, o.metrics);
+  registerHealth(o.app, health);
+  if (separate) {
+    countStatuses(adminApp, o.metrics);
+    registerHealth(adminApp, health);
+  }
+  registerDocs(adminApp);
+  void adminApp.register(
+    adminApiPlugin({ vtn: o.vtn, store: o.store, ledger: o.ledger, config: o.config, now: o.now, newId: o.newId, log: o.log.child({ component: 'vtn.admin' }) }),
+    { prefix: ADMIN_PREFIX },
+  );
+  let url: string | undefined;
+  return {
+    adminApp,
+    async listen(host) {
+      if (!separate) return undefined;
+      await adminApp.listen({ host, port: o.config.adminPort ?? 0 });
+      const addr = adminApp.server.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : o.config.adminPort;
+      url = `${https === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+      return url;
+    },
+    url: () => url,
+    async close() {
+      if (separate) await adminApp.close();
+    },
+  };
+}

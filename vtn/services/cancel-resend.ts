@@ -1,0 +1,74 @@
+/**
+ * R52 for pull VENs: a cancelled event with `oadrResponseRequired=always` is re-sent until the VEN
+ * acknowledges the cancellation (R36), the event completes, or `cancelRetries` deliveries are used
+ * up. A pull VEN only receives what is queued, so every `intervalMs` (default: the poll frequency
+ * the VTN asks of pull VENs) this re-queues the VEN's oadrDistributeEvent when a poll interval has
+ * passed since the last delivery without an acknowledgement. Each delivery counts against
+ * `cancelRetries` (event-model `isDeliverable`). Push VENs are left to the push transport.
+ * The timer is unref'ed and cleared by `stop()`; the clock is the context's.
+ */
+import type { VtnContext } from './context.ts';
+import { isDeliverable } from './event-model.ts';
+import { queueDistributeEvent } from '../transports/ven-queue.ts';
+
+export interface CancelResendOptions {
+  /** Timer period; default `config.pollFrequencyMs`. */
+  readonly intervalMs?: number;
+}
+
+export interface CancelResend {
+  /** One pass now (tests call it instead of waiting for the timer); returns the VENs re-queued. */
+  tick(): number;
+  stop(): void;
+}
+
+export function startCancelResend(ctx: VtnContext, options: CancelResendOptions = {}): CancelResend {
+  const log = ctx.log.child({ component: 'vtn.cancel-resend' });
+  // (eventID, venID) → the lastDeliveredAt seen when re-queued: re-queue again only after that one was delivered.
+  const requeued = new Map<string, number | undefined>();
+  let stopped = false;
+
+  const tick = (): number => {
+    if (stopped) return 0;
+    const now = ctx.now();
+    const due = new Set<string>();
+    const live = new Set<string>();
+    for (const e of ctx.store.listEvents()) {
+      if (!e.cancelled || e.responseRequired !== 'always') continue;
+      for (const s of ctx.store.listEventVens(e.eventId)) {
+        if (s.cancelAcked || s.cancelDeliveries === 0 || s.lastDeliveredAt === undefined) continue;
+        if (!isDeliverable(e, s, now, ctx.config.cancelRetries)) continue;
+        const reg = ctx.store.getRegistration(s.venId);
+        if (reg === undefined || reg.state !== 'registered' || !reg.httpPullModel) continue;
+        const key = `${e.eventId}\u0000${s.venId}`;
+        live.add(key);
+        if (requeued.has(key) && requeued.get(key) === s.lastDeliveredAt) continue; // queued, not yet polled
+        if (now - s.lastDeliveredAt < ctx.config.pollFrequencyMs) continue;
+        requeued.set(key, s.lastDeliveredAt);
+        due.add(s.venId);
+      }
+    }
+    for (const key of requeued.keys()) if (!live.has(key)) requeued.delete(key);
+    for (const venId of due) {
+      queueDistributeEvent(ctx, venId);
+      log.info({ venId }, 'unacknowledged cancellation re-queued (R52)');
+    }
+    return due.size;
+  };
+
+  const timer = setInterval(() => {
+    try {
+      tick();
+    } catch (err) {
+      log.error({ err }, 'cancellation re-send pass failed; retried at the next pass');
+    }
+  }, options.intervalMs ?? ctx.config.pollFrequencyMs);
+  timer.unref();
+  return {
+    tick,
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}

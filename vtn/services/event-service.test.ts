@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { durationToMs, type DistributeEvent } from '../../oadr/index.ts';
+import { VtnError } from '../errors.ts';
+import type { OptRecord, LedgerPort } from '../ledger/port.ts';
+import { call, drain, post, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+
+const MIN = 60_000;
+const SLOT = 15 * MIN;
+
+async function requestEvents(url: string, venId: string, replyLimit?: number): Promise<DistributeEvent> {
+  return call(url, 'EiEvent', ven.requestEvent(venId, replyLimit), 'DistributeEvent');
+}
+
+async function pollOnce(url: string, venId: string) {
+  return (await post(url, 'OadrPoll', ven.poll(venId))).payload;
+}
+
+test('R51+R40+R41 VTN: a new event reaches a pull VEN by poll, in oadrDistributeEvent with eiResponse 200 and a filled requestID', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + 60 * MIN, slots: 4, perVenReductionW: { [a.venId]: 1500 } });
+  const p = await pollOnce(url, a.venId);
+  assert.ok(p?.type === 'DistributeEvent');
+  t.assert.equal(p.response?.code, 200);
+  t.assert.notEqual(p.requestId, '');
+  t.assert.equal(p.events?.length, 1);
+  t.assert.equal(p.events?.[0]?.descriptor.eventId, 'ev-1');
+  // R502: nothing changed since, so the next poll gets oadrResponse.
+  t.assert.equal((await pollOnce(url, a.venId))?.type, 'Response');
+});
+
+test('LOAD_DISPATCH VTN: each VEN receives only its own OPR as delta powerReal W = -OPR, one interval per slot', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t, { programs: [{ id: 'uvam', signals: ['LOAD_DISPATCH', 'SIMPLE', 'x-LOAD_AMOUNT'], simpleLevel: 2 }] });
+  const a = await registerVen(url, 'ven-a');
+  const b = await registerVen(url, 'ven-b');
+  vtn.events.create({ programId: 'uvam', eventId: 'ev-1', start: clock.now() + SLOT, slots: 3, perVenReductionW: { [a.venId]: [1000, 2000, 0], [b.venId]: 700 } });
+  const ea = (await requestEvents(url, a.venId)).events?.[0];
+  const eb = (await requestEvents(url, b.venId)).events?.[0];
+  assert.ok(ea !== undefined && eb !== undefined);
+  const byId = (e: typeof ea, id: string) => e.signals.find((s) => s.signalId === id);
+  t.assert.deepEqual(byId(ea, 'load-dispatch')?.intervals.map((i) => i.value), [-1000, -2000, 0]);
+  t.assert.equal(byId(ea, 'load-dispatch')?.signalName, 'LOAD_DISPATCH');
+  t.assert.equal(byId(ea, 'load-dispatch')?.signalType, 'delta');
+  t.assert.deepEqual(byId(ea, 'load-dispatch')?.itemBase, { type: 'powerReal', description: 'RealPower', units: 'W', siScaleCode: 'none', powerAttributes: { hertz: 50, voltage: 230, ac: true } });
+  t.assert.deepEqual(byId(ea, 'simple')?.intervals.map((i) => i.value), [2, 2, 0]);
+  t.assert.deepEqual(byId(ea, 'load-amount')?.intervals.map((i) => i.value), [1000, 2000, 0]);
+  t.assert.deepEqual(byId(eb, 'load-dispatch')?.intervals.map((i) => i.value), [-700, -700, -700]);
+  // R63: the eiTarget names only the receiving VEN.
+  t.assert.deepEqual(ea.target.venIds, [a.venId]);
+  t.assert.deepEqual(eb.target.venIds, [b.venId]);
+});
+
+test('R2+R8+R100+R103+R105 VTN: intervals have uid 0,1,2, durations that sum to the event duration, no dtstart; x-eiNotification present', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t, { programs: [{ id: 'p', notificationMs: 30 * MIN }] });
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ start: clock.now() + SLOT, slots: 3, perVenReductionW: { [a.venId]: 100 } });
+  const e = (await requestEvents(url, a.venId)).events?.[0];
+  assert.ok(e !== undefined);
+  t.assert.equal(e.activePeriod.notification, 'PT30M');
+  t.assert.equal(durationToMs(e.activePeriod.duration), 3 * SLOT);
+  for (const s of e.signals) {
+    t.assert.deepEqual(s.intervals.map((i) => i.uid), ['0', '1', '2']);
+    t.assert.equal(s.intervals.reduce((sum, i) => sum + durationToMs(i.duration ?? 'PT0S'), 0), 3 * SLOT);
+    assert.ok(s.intervals.every((i) => i.dtstart === undefined));
+  }
+});
+
+test('R4+R5+R115 VTN: a new event has modificationNumber 0; changing a value makes it 1 and renews createdDateTime', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + 2 * SLOT, slots: 2, perVenReductionW: { [a.venId]: 500 } });
+  const first = (await requestEvents(url, a.venId)).events?.[0]?.descriptor;
+  t.assert.equal(first?.modificationNumber, 0);
+  clock.advance(MIN);
+  const v = vtn.events.modify('ev-1', { perVenReductionW: { [a.venId]: [500, 800] } });
+  t.assert.equal(v.event.modificationNumber, 1);
+  const p = await pollOnce(url, a.venId);
+  assert.ok(p?.type === 'DistributeEvent');
+  const second = p.events?.[0];
+  t.assert.equal(second?.descriptor.modificationNumber, 1);
+  t.assert.notEqual(second?.descriptor.createdDateTime, first?.createdDateTime);
+  t.assert.deepEqual(second?.signals[0]?.intervals.map((i) => i.value), [-500, -800]);
+});
+
+test('R5+R10 VTN: far to active by the clock keeps modificationNumber; cancelling makes it cancelled and +1', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 2, perVenReductionW: { [a.venId]: 500 } });
+  t.assert.equal((await requestEvents(url, a.venId)).events?.[0]?.descriptor.eventStatus, 'far');
+  clock.advance(SLOT + MIN);
+  const active = (await requestEvents(url, a.venId)).events?.[0]?.descriptor;
+  t.assert.equal(active?.eventStatus, 'active');
+  t.assert.equal(active?.modificationNumber, 0);
+  vtn.events.cancel('ev-1');
+  const p = await pollOnce(url, a.venId);
+  assert.ok(p?.type === 'DistributeEvent');
+  t.assert.equal(p.events?.[0]?.descriptor.eventStatus, 'cancelled');
+  t.assert.equal(p.events?.[0]?.descriptor.modificationNumber, 1);
+});
+
+test('R13 VTN: with x-eiRampUp the event is near from the ramp start, then active, then completed and no longer sent', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  const start = clock.now() + 60 * MIN;
+  vtn.events.create({ start, slots: 1, rampUpMs: 10 * MIN, perVenReductionW: { [a.venId]: 1 } });
+  const status = async () => (await requestEvents(url, a.venId)).events?.[0]?.descriptor.eventStatus;
+  t.assert.equal(await status(), 'far');
+  clock.set(start - 10 * MIN);
+  t.assert.equal(await status(), 'near');
+  clock.set(start);
+  t.assert.equal(await status(), 'active');
+  clock.set(start + SLOT);
+  t.assert.equal(await status(), undefined);
+});
+
+test('R14+R29 VTN: SIMPLE currentValue is 0 before the start and the interval value during interval 2', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  const start = clock.now() + SLOT;
+  vtn.events.create({
+    start,
+    slots: 3,
+    signals: [{ signalId: 'lvl', signalName: 'SIMPLE', signalType: 'level', values: [1, 3, 2] }],
+    venIds: [a.venId],
+  });
+  const current = async () => (await requestEvents(url, a.venId)).events?.[0]?.signals[0]?.currentValue;
+  t.assert.equal(await current(), 0);
+  clock.set(start + SLOT + MIN);
+  t.assert.equal(await current(), 3);
+});
+
+test('R15 VTN: active by priority (0 last) then dtstart, then pending by dtstart; R27 replyLimit keeps the same order', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  const now = clock.now();
+  const make = (eventId: string, startOffset: number, priority: number) =>
+    vtn.events.create({ eventId, start: now + startOffset, slots: 8, priority, perVenReductionW: { [a.venId]: 1 } });
+  make('pending-late', 5 * SLOT, 1);
+  make('active-p2', MIN, 2);
+  make('active-p0', MIN, 0);
+  make('pending-early', 3 * SLOT, 1);
+  make('active-p3-later', 2 * MIN, 3);
+  make('active-p1', 3 * MIN, 1);
+  make('active-p3-earlier', MIN, 3);
+  clock.set(now + 5 * MIN);
+  const ids = (await requestEvents(url, a.venId)).events?.map((e) => e.descriptor.eventId);
+  t.assert.deepEqual(ids, ['active-p1', 'active-p2', 'active-p3-earlier', 'active-p3-later', 'active-p0', 'pending-early', 'pending-late']);
+  const limited1 = (await requestEvents(url, a.venId, 2)).events?.map((e) => e.descriptor.eventId);
+  const limited2 = (await requestEvents(url, a.venId, 2)).events?.map((e) => e.descriptor.eventId);
+  t.assert.deepEqual(limited1, ['active-p1', 'active-p2']);
+  t.assert.deepEqual(limited2, limited1);
+});
+
+test('R50+R36 VTN: a cancelled event acknowledged with optIn is left out of the next payload', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 1 } });
+  vtn.events.create({ eventId: 'ev-2', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 1 } });
+  await drain(url, a.venId);
+  vtn.events.cancel('ev-1');
+  const got = await drain(url, a.venId);
+  t.assert.equal(got.length, 1);
+  const ack = await call(url, 'EiEvent', ven.createdEvent(a.venId, [{ eventId: 'ev-1', modificationNumber: 1, optType: 'optIn' }]), 'Response');
+  t.assert.equal(ack.response.code, 200);
+  t.assert.deepEqual((await requestEvents(url, a.venId)).events?.map((e) => e.descriptor.eventId), ['ev-2']);
+  t.assert.equal(vtn.events.get('ev-1')?.vens[0]?.cancelAcked, true);
+});
+
+test('R52 VTN: a cancelled always-event never acknowledged is re-sent on each delivery until the retry count runs out', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t, { cancelRetries: 3 });
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 1 } });
+  await drain(url, a.venId);
+  vtn.events.cancel('ev-1');
+  const counts: number[] = [];
+  counts.push(((await pollOnce(url, a.venId)) as DistributeEvent).events?.length ?? 0);
+  for (let i = 0; i < 3; i++) counts.push((await requestEvents(url, a.venId)).events?.length ?? 0);
+  t.assert.deepEqual(counts, [1, 1, 1, 0]);
+});
+
+test('R48 VTN: oadrCreatedEvent with an unknown eventID gets 452; with a stale modificationNumber 450', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 2, perVenReductionW: { [a.venId]: 1 } });
+  vtn.events.modify('ev-1', { perVenReductionW: { [a.venId]: 2 } });
+  const unknown = await call(url, 'EiEvent', ven.createdEvent(a.venId, [{ eventId: 'nope', modificationNumber: 0 }]), 'Response');
+  t.assert.equal(unknown.response.code, 452);
+  const stale = await call(url, 'EiEvent', ven.createdEvent(a.venId, [{ eventId: 'ev-1', modificationNumber: 0 }]), 'Response');
+  t.assert.equal(stale.response.code, 450);
+  t.assert.equal(vtn.events.get('ev-1')?.vens[0]?.optType, undefined);
+});
+
+test('R42+R16+R17 VTN: oadrCreatedEvent with an empty eiResponse requestID records optIn, a later optOut replaces it, the ledger port gets both', async (t) => {
+  const recorded: OptRecord[] = [];
+  const ledger: LedgerPort = {
+    notifyEvent: async () => new Map(),
+    recordOpt: async (o) => void recorded.push(o),
+    recordTelemetry: async () => {},
+  };
+  const { url, vtn, clock } = await startTestVtn(t, {}, { ledger });
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 2, perVenReductionW: { [a.venId]: 1 } });
+  const r1 = await call(url, 'EiEvent', ven.createdEvent(a.venId, [{ eventId: 'ev-1', modificationNumber: 0, optType: 'optIn', requestId: 'rq-d1' }]), 'Response');
+  t.assert.equal(r1.response.code, 200);
+  t.assert.equal(vtn.events.get('ev-1')?.vens[0]?.optType, 'optIn');
+  const r2 = await call(url, 'EiEvent', ven.createdEvent(a.venId, [{ eventId: 'ev-1', modificationNumber: 0, optType: 'optOut' }]), 'Response');
+  t.assert.equal(r2.response.code, 200);
+  t.assert.equal(vtn.events.get('ev-1')?.vens[0]?.optType, 'optOut');
+  await new Promise((r) => setImmediate(r));
+  t.assert.deepEqual(recorded.map((o) => [o.eventId, o.optType, o.customerId]), [['ev-1', 'optIn', 'ven-a'], ['ev-1', 'optOut', 'ven-a']]);
+});
+
+test('R25 VTN: oadrCreatedEvent whose eiResponse reports an error has its eventResponses skipped', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 1 } });
+  const p = ven.createdEvent(a.venId, [{ eventId: 'ev-1', modificationNumber: 0 }]);
+  assert.ok(p.type === 'CreatedEvent');
+  p.response = { code: 454, requestId: '', description: 'bad' };
+  t.assert.equal((await call(url, 'EiEvent', p, 'Response')).response.code, 200);
+  t.assert.equal(vtn.events.get('ev-1')?.vens[0]?.optType, undefined);
+});
+
+test('R104 VTN: LOAD_DISPATCH level with value 11 is refused at the API and never distributed', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  t.assert.throws(
+    () => vtn.events.create({ eventId: 'bad', start: clock.now() + SLOT, slots: 1, signals: [{ signalId: 's', signalName: 'LOAD_DISPATCH', signalType: 'level', itemBase: undefined, values: [11] }], venIds: [a.venId] }),
+    (err: unknown) => err instanceof VtnError && err.code === 'INVALID_ARGUMENT' && err.message.includes('R104'),
+  );
+  t.assert.throws(
+    () => vtn.events.create({ start: clock.now() + SLOT, slots: 1, signals: [{ signalId: 's', signalName: 'SIMPLE', signalType: 'delta', values: [1] }], venIds: [a.venId] }),
+    (err: unknown) => err instanceof VtnError && err.message.includes('R116'),
+  );
+  t.assert.equal(vtn.events.get('bad'), undefined);
+  t.assert.equal((await requestEvents(url, a.venId)).events, undefined);
+  t.assert.equal((await pollOnce(url, a.venId))?.type, 'Response');
+});
+
+test('R20 VTN: changing an interval that has already ended is refused; a future interval may change', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  const start = clock.now() + MIN;
+  vtn.events.create({ eventId: 'ev-1', start, slots: 3, perVenReductionW: { [a.venId]: 100 } });
+  clock.set(start + SLOT + MIN);
+  t.assert.throws(() => vtn.events.modify('ev-1', { perVenReductionW: { [a.venId]: [200, 100, 100] } }), (err: unknown) => err instanceof VtnError && err.code === 'NOT_ALLOWED');
+  const ok = vtn.events.modify('ev-1', { perVenReductionW: { [a.venId]: [100, 100, 300] } });
+  t.assert.equal(ok.event.modificationNumber, 1);
+  t.assert.throws(() => vtn.events.create({ start: clock.now() - 2 * SLOT, slots: 1, perVenReductionW: { [a.venId]: 1 } }), (err: unknown) => err instanceof VtnError && err.code === 'NOT_ALLOWED');
+});
+
+test('R66 VTN: an event with startafter PT10M is still sent after its end, until end + 10 min', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  const start = clock.now() + MIN;
+  vtn.events.create({ eventId: 'ev-1', start, slots: 1, startAfterMs: 10 * MIN, perVenReductionW: { [a.venId]: 1 } });
+  clock.set(start + SLOT + 5 * MIN);
+  const e = (await requestEvents(url, a.venId)).events?.[0];
+  t.assert.equal(e?.descriptor.eventStatus, 'completed');
+  t.assert.equal(e?.activePeriod.startAfter, 'PT10M');
+  clock.set(start + SLOT + 10 * MIN);
+  t.assert.equal((await requestEvents(url, a.venId)).events, undefined);
+});
+
+test('R517 VTN: an unregistered venID sending oadrRequestEvent gets oadrDistributeEvent with eiResponse 463 and no events', async (t) => {
+  const { url } = await startTestVtn(t);
+  const d = await requestEvents(url, 'ven-nobody');
+  t.assert.equal(d.response?.code, 463);
+  t.assert.equal(d.events, undefined);
+});

@@ -1,0 +1,776 @@
+/**
+ * Events on the VTN: the public API (create, modify, cancel, get, list) that the admin REST API
+ * and the IEC 104 bridge call, the `oadrDistributeEvent` each VEN receives (R15, R27, R40, R41,
+ * R50, R52, R115), `oadrRequestEvent`, and `oadrCreatedEvent` with per-event opt state (R16, R17,
+ * R25, R42, R48).
+ */
+import {
+  checkPayloadRules,
+  encodeOadr,
+  OadrProtocolError,
+  ResponseCode,
+  type CreatedEvent,
+  type DistributeEvent,
+  type EventSignal,
+  type ItemBase,
+  type Payload,
+  type RequestEvent,
+} from '../../oadr/index.ts';
+import type { ProgramConfig } from '../cli/config.ts';
+import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
+import { ledgerError, VtnError } from '../errors.ts';
+import {
+  compareForDistribution,
+  currentIntervalIndex,
+  eventEndMs,
+  eventStatus,
+  isDeliverable,
+  toOadrEvent,
+  type EventStatus,
+  type ResponseRequired,
+  type VtnEvent,
+  type VtnSignal,
+} from './event-model.ts';
+import type { LedgerSettlement } from '../ledger/port.ts';
+import type { CustomerRecord } from '../store/store.ts';
+import type { EventVenState, OptType } from './event-model.ts';
+import { optOutDuring } from './opt-service.ts';
+import { queueDistributeEvent } from '../transports/ven-queue.ts';
+
+/** Signal ids the VTN gives a program's load-amount signals. */
+export const SIGNAL_IDS = { LOAD_DISPATCH: 'load-dispatch', SIMPLE: 'simple', 'x-LOAD_AMOUNT': 'load-amount' } as const;
+
+/** powerReal in W at 50 Hz, 230 V AC: the units of the load-amount signals. */
+export const POWER_REAL_W: ItemBase = {
+  type: 'powerReal',
+  description: 'RealPower',
+  units: 'W',
+  siScaleCode: 'none',
+  powerAttributes: { hertz: 50, voltage: 230, ac: true },
+};
+
+export interface SignalInput {
+  readonly signalId: string;
+  readonly signalName: string;
+  readonly signalType: EventSignal['signalType'];
+  readonly itemBase?: ItemBase;
+  /** Values for every targeted VEN without its own (one per slot, or one for all slots). */
+  readonly values?: readonly number[] | number;
+}
+
+type PerSlot = readonly number[] | number;
+
+export interface CreateEventInput extends EventDeliveryOptions {
+  /** Default: the first configured program. */
+  readonly programId?: string;
+  readonly eventId?: string;
+  readonly start: Date | number | string;
+  /** Number of intervals (slots). */
+  readonly slots: number;
+  /** Slot length; default the program's (15 min). */
+  readonly slotMs?: number;
+  /**
+   * Each VEN's load reduction in W (its customer's OPR), per slot or constant: turned into the
+   * program's signals (LOAD_DISPATCH delta −W, SIMPLE level, x-LOAD_AMOUNT +W).
+   */
+  readonly perVenReductionW?: Readonly<Record<string, PerSlot>>;
+  /** Explicit signals instead of the program's. */
+  readonly signals?: readonly SignalInput[];
+  /** Per-VEN values of explicit signals: venID → signalID → values. */
+  readonly perVenSignals?: Readonly<Record<string, Readonly<Record<string, PerSlot>>>>;
+  /** More targeted VENs, which get the signals' default values. */
+  readonly venIds?: readonly string[];
+}
+
+/** How an event is delivered, whoever computes its values: the same options for both kinds of event. */
+export interface EventDeliveryOptions {
+  readonly priority?: number;
+  readonly testEvent?: boolean;
+  readonly responseRequired?: ResponseRequired;
+  readonly startAfterMs?: number;
+  readonly rampUpMs?: number;
+  readonly recoveryMs?: number;
+  readonly notificationMs?: number;
+  readonly vtnComment?: string;
+}
+
+export interface ModifyEventInput {
+  readonly perVenReductionW?: Readonly<Record<string, PerSlot>>;
+  readonly perVenSignals?: Readonly<Record<string, Readonly<Record<string, PerSlot>>>>;
+  /** New default values by signalID. */
+  readonly signalValues?: Readonly<Record<string, PerSlot>>;
+  readonly priority?: number;
+  readonly vtnComment?: string;
+  readonly modificationReason?: string;
+}
+
+/** Who an event from the ledger targets: every enrolled customer, some customers, or groups (a customer's retailer or program). */
+export type EventTargets = 'all' | { readonly customerIds: readonly string[] } | { readonly groups: readonly string[] };
+
+/**
+ * A utility's request (admin `POST /api/v1/events`): a total reduction the ledger shares among the
+ * targeted customers (notifyDRevent); each customer's VEN then receives its own OPR.
+ */
+export interface LedgerEventInput extends EventDeliveryOptions {
+  readonly programId?: string;
+  readonly eventId?: string;
+  readonly start: Date | number | string;
+  /** Number of slots, or `durationMinutes` (a whole number of the program's slots). */
+  readonly slots?: number;
+  readonly durationMinutes?: number;
+  /** Total reduction, W: constant or one value per slot. */
+  readonly reductionW: PerSlot;
+  /** Default 'all'. */
+  readonly targets?: EventTargets;
+}
+
+/** A new total for an event from the ledger (a new contract version; before the event starts). */
+export interface LedgerEventChange {
+  readonly reductionW: PerSlot;
+  readonly priority?: number;
+  readonly vtnComment?: string;
+  readonly modificationReason?: string;
+}
+
+export interface LedgerEventView extends EventView {
+  /** Targeted customers that receive nothing, with the reason (no registered VEN, no baseline…). */
+  readonly skipped: Readonly<Record<string, string>>;
+}
+
+export interface EventVenView {
+  readonly venId: string;
+  /** The VEN's customer, when it is still registered. */
+  readonly customerId?: string | undefined;
+  /** The customer's OPR from the ledger, W per slot (events from the ledger only). */
+  readonly oprW?: readonly number[] | undefined;
+  /** Usage telemetry intervals received from the VEN for the event's period. */
+  readonly telemetryPoints?: number;
+  readonly lastTelemetryAt?: number | undefined;
+  readonly values: Readonly<Record<string, readonly number[]>>;
+  readonly optType: OptType | undefined;
+  readonly optModificationNumber: number | undefined;
+  readonly optAt: number | undefined;
+  readonly optReason?: string | undefined;
+  readonly cancelAcked: boolean;
+  readonly lastDeliveredAt: number | undefined;
+}
+
+export interface EventView {
+  readonly event: VtnEvent;
+  readonly status: EventStatus;
+  readonly vens: readonly EventVenView[];
+}
+
+export interface EventsApi {
+  /** An event with per-VEN values given by the caller. */
+  create(input: CreateEventInput): EventView;
+  /** An event from the ledger: notifyDRevent, then each targeted customer's VEN gets its own OPR. */
+  create(input: LedgerEventInput): Promise<LedgerEventView>;
+  modify(eventId: string, changes: ModifyEventInput): EventView;
+  /** A new total for an event from the ledger: modifyDRevent, then each VEN's new OPR. */
+  modify(eventId: string, changes: LedgerEventChange): Promise<EventView>;
+  /** Cancels at once for the VENs; an event from the ledger is cancelled there too (see `ledgerIdle`). */
+  cancel(eventId: string, reason?: string): EventView;
+  get(eventId: string): EventView | undefined;
+  list(): EventView[];
+  /** Settlement of an event from the ledger: telemetry of its day closed, availability, tokens. */
+  settle(eventId: string): Promise<LedgerSettlement>;
+  /** Resolves once the ledger calls started in the background (cancellations) have finished. */
+  ledgerIdle(): Promise<void>;
+}
+
+function invalid(message: string): never {
+  throw new VtnError('INVALID_ARGUMENT', message);
+}
+
+function toMs(t: Date | number | string, what: string): number {
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? t : Date.parse(t);
+  if (!Number.isFinite(ms)) invalid(`${what} is not a valid time: ${String(t)}`);
+  return ms;
+}
+
+function perSlot(v: PerSlot, slots: number, what: string): number[] {
+  const arr = typeof v === 'number' ? new Array<number>(slots).fill(v) : [...v];
+  if (arr.length !== slots) invalid(`${what} has ${arr.length} values for ${slots} slots; give one per slot or a single number`);
+  if (arr.some((x) => typeof x !== 'number' || !Number.isFinite(x))) invalid(`${what} must hold finite numbers`);
+  return arr;
+}
+
+function programSignals(program: ProgramConfig): VtnSignal[] {
+  return program.signals.map((name): VtnSignal => {
+    switch (name) {
+      case 'LOAD_DISPATCH':
+        return { signalId: SIGNAL_IDS.LOAD_DISPATCH, signalName: 'LOAD_DISPATCH', signalType: 'delta', itemBase: POWER_REAL_W, values: undefined };
+      case 'SIMPLE':
+        return { signalId: SIGNAL_IDS.SIMPLE, signalName: 'SIMPLE', signalType: 'level', itemBase: undefined, values: undefined };
+      case 'x-LOAD_AMOUNT':
+        return { signalId: SIGNAL_IDS['x-LOAD_AMOUNT'], signalName: 'x-LOAD_AMOUNT', signalType: 'setpoint', itemBase: POWER_REAL_W, values: undefined };
+    }
+  });
+}
+
+/** A VEN's values of the program signals for its reduction W (ARCHITECTURE.md, "The load-amount signal"). */
+function reductionValues(program: ProgramConfig, signals: readonly VtnSignal[], w: readonly number[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const s of signals) {
+    if (s.signalId === SIGNAL_IDS.LOAD_DISPATCH) out[s.signalId] = w.map((x) => (x === 0 ? 0 : -x));
+    else if (s.signalId === SIGNAL_IDS.SIMPLE) out[s.signalId] = w.map((x) => (x > 0 ? program.simpleLevel : 0));
+    else if (s.signalId === SIGNAL_IDS['x-LOAD_AMOUNT']) out[s.signalId] = [...w];
+  }
+  return out;
+}
+
+/** R104 beyond what checkPayloadRules knows: LOAD_DISPATCH level is an integer −10…10. */
+function checkValueRanges(e: VtnEvent, venId: string, values: Readonly<Record<string, readonly number[]>>): void {
+  for (const s of e.signals) {
+    const v = values[s.signalId] ?? s.values;
+    if (v === undefined) invalid(`VEN ${venId} has no values for signal ${s.signalId}; give perVenSignals or default values`);
+    if (s.signalName === 'LOAD_DISPATCH' && s.signalType === 'level' && v.some((x) => !Number.isInteger(x) || x < -10 || x > 10)) {
+      invalid(`R104: LOAD_DISPATCH level values are integers from -10 to 10 (signal ${s.signalId}, VEN ${venId})`);
+    }
+  }
+}
+
+/** Validate an event as each VEN would receive it (R104, R105, R107, R8, R9, R116…); refuse at the API, never distribute. */
+function validateForVens(e: VtnEvent, values: ReadonlyMap<string, Readonly<Record<string, readonly number[]>>>, now: number): void {
+  let first = true;
+  for (const [venId, v] of values) {
+    checkValueRanges(e, venId, v);
+    const payload: DistributeEvent = {
+      type: 'DistributeEvent',
+      schemaVersion: SCHEMA_VERSION,
+      requestId: 'validate',
+      vtnId: 'validate',
+      events: [toOadrEvent(e, venId, { values: v }, now, new Date(now).toISOString())],
+    };
+    const errors = checkPayloadRules({ payload }).filter((f) => f.severity === 'error');
+    if (errors.length > 0) invalid(`the event is not valid OpenADR 2.0b for VEN ${venId}: ${errors.map((f) => `${f.rule} ${f.message}`).join('; ')}`);
+    if (first) {
+      try {
+        encodeOadr(payload);
+      } catch (err) {
+        throw new VtnError('INVALID_ARGUMENT', `the event cannot be written as OpenADR 2.0b: ${(err as Error).message}`, { cause: err });
+      }
+      first = false;
+    }
+  }
+}
+
+function newVenState(eventId: string, venId: string, values: Readonly<Record<string, readonly number[]>>): EventVenState {
+  return { eventId, venId, values, optType: undefined, optModificationNumber: undefined, optAt: undefined, optRequestId: undefined, cancelAcked: false, cancelDeliveries: 0, lastDeliveredAt: undefined };
+}
+
+export function hasDeliverableEvents(ctx: VtnContext, venId: string): boolean {
+  const now = ctx.now();
+  return ctx.store.listVenEvents(venId).some(({ event, state }) => isDeliverable(event, state, now, ctx.config.cancelRetries));
+}
+
+let seqCounter = 0;
+
+export function createEventsApi(ctx: VtnContext): EventsApi {
+  const view = (event: VtnEvent): EventView => {
+    const oprs = ctx.ledger?.allocations?.oprOf(event.eventId);
+    const endMs = eventEndMs(event);
+    return {
+      event,
+      status: eventStatus(event, ctx.now()),
+      vens: ctx.store.listEventVens(event.eventId).map((s) => {
+        const customerId = ctx.store.getRegistration(s.venId)?.customerId;
+        const points = ctx.store.listTelemetryPoints(s.venId, event.startMs, Number.isFinite(endMs) ? endMs : undefined).filter((p) => p.value !== undefined);
+        return {
+          venId: s.venId,
+          customerId,
+          oprW: customerId === undefined ? undefined : oprs?.get(customerId),
+          telemetryPoints: points.length,
+          lastTelemetryAt: points.reduce<number | undefined>((m, p) => (m === undefined || p.receivedAt > m ? p.receivedAt : m), undefined),
+          values: s.values,
+          optType: s.optType,
+          optModificationNumber: s.optModificationNumber,
+          optAt: s.optAt,
+          optReason: s.optReason,
+          cancelAcked: s.cancelAcked,
+          lastDeliveredAt: s.lastDeliveredAt,
+        };
+      }),
+    };
+  };
+  const mustGet = (eventId: string): VtnEvent => {
+    const e = ctx.store.getEvent(eventId);
+    if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}'; list the events to find its id`);
+    return e;
+  };
+  const requireRegistered = (venId: string): void => {
+    if (ctx.store.getRegistration(venId) === undefined) invalid(`VEN '${venId}' is not registered; target registered VENs only`);
+  };
+
+  const local = {
+    create(input: CreateEventInput): EventView {
+      const now = ctx.now();
+      const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
+      if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
+      if (!Number.isInteger(input.slots) || input.slots < 1) invalid(`slots must be a positive integer, got ${String(input.slots)}`);
+      const slotMs = input.slotMs ?? program.slotMs;
+      if (!Number.isInteger(slotMs) || slotMs < 1000 || slotMs % 1000 !== 0) invalid(`slotMs must be whole seconds, got ${String(slotMs)}`);
+      const startMs = toMs(input.start, 'start');
+      // R20 / R33: an event entirely in the past is refused.
+      if (startMs + slotMs * input.slots <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
+      const eventId = input.eventId ?? ctx.newId('event');
+      if (ctx.store.getEvent(eventId) !== undefined) invalid(`event '${eventId}' exists; eventIDs are unique (R70)`);
+      const signals: VtnSignal[] =
+        input.signals === undefined
+          ? programSignals(program)
+          : input.signals.map((s) => ({
+              signalId: s.signalId,
+              signalName: s.signalName,
+              signalType: s.signalType,
+              itemBase: s.itemBase,
+              values: s.values === undefined ? undefined : perSlot(s.values, input.slots, `signal ${s.signalId} values`),
+            }));
+      const values = new Map<string, Record<string, number[]>>();
+      for (const [venId, w] of Object.entries(input.perVenReductionW ?? {})) {
+        values.set(venId, reductionValues(program, signals, perSlot(w, input.slots, `perVenReductionW[${venId}]`)));
+      }
+      for (const [venId, bySignal] of Object.entries(input.perVenSignals ?? {})) {
+        const v = values.get(venId) ?? {};
+        for (const [signalId, xs] of Object.entries(bySignal)) {
+          if (!signals.some((s) => s.signalId === signalId)) invalid(`perVenSignals[${venId}] names unknown signal '${signalId}'`);
+          v[signalId] = perSlot(xs, input.slots, `perVenSignals[${venId}][${signalId}]`);
+        }
+        values.set(venId, v);
+      }
+      for (const venId of input.venIds ?? []) if (!values.has(venId)) values.set(venId, {});
+      if (values.size === 0) invalid('the event targets no VEN; give perVenReductionW, perVenSignals or venIds');
+      for (const venId of values.keys()) requireRegistered(venId);
+      const event: VtnEvent = {
+        eventId,
+        programId: program.id,
+        marketContext: program.marketContext,
+        seq: now * 1000 + (seqCounter++ % 1000),
+        createdAt: now,
+        modificationNumber: 0, // R4
+        modifiedAt: now,
+        modificationReason: undefined,
+        startMs,
+        intervalsMs: new Array<number>(input.slots).fill(slotMs),
+        notificationMs: input.notificationMs ?? program.notificationMs,
+        rampUpMs: input.rampUpMs ?? program.rampUpMs,
+        recoveryMs: input.recoveryMs,
+        startAfterMs: input.startAfterMs,
+        priority: input.priority ?? program.priority,
+        testEvent: input.testEvent ?? false,
+        vtnComment: input.vtnComment,
+        responseRequired: input.responseRequired ?? 'always',
+        signals,
+        venIds: [...values.keys()],
+        cancelled: false,
+      };
+      validateForVens(event, values, now);
+      // R201 (CHOICE): a VEN whose availability schedule opts it out during the event is recorded as
+      // opted out (R16); it still receives the event.
+      const unavailable = new Map<string, string>();
+      for (const venId of values.keys()) {
+        const o = optOutDuring(ctx, venId, startMs, eventEndMs(event), { marketContext: program.marketContext });
+        if (o !== undefined) unavailable.set(venId, `not available: opt schedule '${o.optId}' (${o.optReason}) covers the event window (R201)`);
+      }
+      ctx.store.transaction(() => {
+        ctx.store.putEvent(event);
+        for (const [venId, v] of values) {
+          const reason = unavailable.get(venId);
+          const state = newVenState(eventId, venId, v);
+          ctx.store.putEventVen(reason === undefined ? state : { ...state, optType: 'optOut', optModificationNumber: 0, optAt: now, optReason: reason });
+          queueDistributeEvent(ctx, venId);
+        }
+      });
+      for (const [venId, reason] of unavailable) {
+        ctx.log.info({ eventId, venId, reason }, 'VEN opted out by its availability schedule');
+        const customerId = ctx.store.getRegistration(venId)?.customerId;
+        if (ctx.ledger !== undefined && customerId !== undefined) {
+          ctx.ledger.recordOpt({ eventId, modificationNumber: 0, venId, customerId, optType: 'optOut', at: now }).catch((err: unknown) => {
+            ctx.log.error({ err, venId, eventId }, 'the ledger did not record the opt state; it stays in the VTN store');
+          });
+        }
+      }
+      ctx.log.info({ eventId, programId: program.id, vens: values.size, start: new Date(startMs).toISOString(), slots: input.slots }, 'event created');
+      return view(event);
+    },
+
+    modify(eventId: string, changes: ModifyEventInput): EventView {
+      const now = ctx.now();
+      const e = mustGet(eventId);
+      if (e.cancelled) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is cancelled; create a new event instead`);
+      if (now >= eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has completed; the past cannot be changed (R20)`);
+      const slots = e.intervalsMs.length;
+      const program = ctx.programs.get(e.programId) ?? ctx.programs.defaultProgram();
+      // Intervals that have ended may not change (R20).
+      const firstOpen = Math.max(0, currentIntervalIndex(e, now));
+      const pastEnded = now >= e.startMs ? firstOpen : 0;
+      const checkPast = (what: string, before: readonly number[] | undefined, after: readonly number[]): void => {
+        for (let i = 0; i < pastEnded; i++) {
+          if ((before ?? [])[i] !== after[i]) throw new VtnError('NOT_ALLOWED', `${what}: interval ${i} has already ended and cannot change (R20)`);
+        }
+      };
+      const signals = e.signals.map((s) => {
+        const nv = changes.signalValues?.[s.signalId];
+        if (nv === undefined) return s;
+        const values = perSlot(nv, slots, `signalValues[${s.signalId}]`);
+        checkPast(`signal ${s.signalId}`, s.values, values);
+        return { ...s, values };
+      });
+      for (const id of Object.keys(changes.signalValues ?? {})) if (!e.signals.some((s) => s.signalId === id)) invalid(`event '${eventId}' has no signal '${id}'`);
+      const states = new Map(ctx.store.listEventVens(eventId).map((s) => [s.venId, s] as const));
+      const newValues = new Map<string, Record<string, readonly number[]>>();
+      for (const [venId, s] of states) newValues.set(venId, { ...s.values });
+      const touch = (venId: string): Record<string, readonly number[]> => {
+        const v = newValues.get(venId);
+        if (v === undefined) return invalid(`VEN '${venId}' is not targeted by event '${eventId}'`);
+        return v;
+      };
+      for (const [venId, w] of Object.entries(changes.perVenReductionW ?? {})) {
+        Object.assign(touch(venId), reductionValues(program as ProgramConfig, e.signals, perSlot(w, slots, `perVenReductionW[${venId}]`)));
+      }
+      for (const [venId, bySignal] of Object.entries(changes.perVenSignals ?? {})) {
+        const v = touch(venId);
+        for (const [signalId, xs] of Object.entries(bySignal)) v[signalId] = perSlot(xs, slots, `perVenSignals[${venId}][${signalId}]`);
+      }
+      for (const [venId, v] of newValues) {
+        const before = states.get(venId)?.values ?? {};
+        for (const s of e.signals) {
+          const after = v[s.signalId];
+          if (after !== undefined) checkPast(`VEN ${venId} signal ${s.signalId}`, before[s.signalId] ?? s.values, after);
+        }
+      }
+      // R5: every change raises modificationNumber by exactly 1.
+      const next: VtnEvent = {
+        ...e,
+        signals,
+        priority: changes.priority ?? e.priority,
+        vtnComment: changes.vtnComment ?? e.vtnComment,
+        modificationReason: changes.modificationReason ?? e.modificationReason,
+        modificationNumber: e.modificationNumber + 1,
+        modifiedAt: now,
+      };
+      validateForVens(next, newValues, now);
+      ctx.store.transaction(() => {
+        ctx.store.putEvent(next);
+        for (const [venId, v] of newValues) {
+          const s = states.get(venId) as EventVenState;
+          ctx.store.putEventVen({ ...s, values: v });
+          queueDistributeEvent(ctx, venId);
+        }
+      });
+      ctx.log.info({ eventId, modificationNumber: next.modificationNumber }, 'event modified');
+      return view(next);
+    },
+
+    cancel(eventId: string, reason?: string): EventView {
+      const now = ctx.now();
+      const e = mustGet(eventId);
+      if (e.cancelled) return view(e);
+      if (now >= eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has completed; it cannot be cancelled`);
+      // R10: status cancelled, modificationNumber + 1.
+      const next: VtnEvent = { ...e, cancelled: true, modificationNumber: e.modificationNumber + 1, modifiedAt: now, modificationReason: reason ?? e.modificationReason };
+      ctx.store.transaction(() => {
+        ctx.store.putEvent(next);
+        for (const s of ctx.store.listEventVens(eventId)) {
+          ctx.store.putEventVen({ ...s, cancelAcked: false, cancelDeliveries: 0 });
+          queueDistributeEvent(ctx, s.venId);
+        }
+      });
+      ctx.log.info({ eventId, modificationNumber: next.modificationNumber }, 'event cancelled');
+      return view(next);
+    },
+
+    get(eventId: string): EventView | undefined {
+      const e = ctx.store.getEvent(eventId);
+      return e === undefined ? undefined : view(e);
+    },
+
+    list(): EventView[] {
+      return ctx.store.listEvents().map(view);
+    },
+  };
+  const ledgerEvents = createLedgerEvents(ctx, local);
+  return {
+    create: ((input: CreateEventInput | LedgerEventInput) => ('reductionW' in input ? ledgerEvents.create(input) : local.create(input))) as EventsApi['create'],
+    modify: ((eventId: string, changes: ModifyEventInput | LedgerEventChange) =>
+      'reductionW' in changes ? ledgerEvents.modify(eventId, changes) : local.modify(eventId, changes)) as EventsApi['modify'],
+    cancel: (eventId, reason) => {
+      const v = local.cancel(eventId, reason);
+      ledgerEvents.cancelled(eventId);
+      return v;
+    },
+    get: local.get,
+    list: local.list,
+    settle: (eventId) => ledgerEvents.settle(eventId),
+    ledgerIdle: () => ledgerEvents.idle(),
+  };
+}
+
+type LocalEventsApi = Pick<EventsApi, 'get' | 'list'> & {
+  create(input: CreateEventInput): EventView;
+  modify(eventId: string, changes: ModifyEventInput): EventView;
+};
+
+function sortedCustomers(list: readonly CustomerRecord[]): CustomerRecord[] {
+  return [...list].sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+}
+
+/**
+ * Events from the ledger (issue 5, "From a utility's request to each VEN's signal"): the request
+ * goes to the contract (notifyDRevent), the contract shares it among the targeted customers, and
+ * each customer's VEN receives only its own OPR (R63: only its own venID in eiTarget).
+ */
+function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>): void => {
+    const q = p.finally(() => pending.delete(q));
+    pending.add(q);
+  };
+  const port = () => {
+    const l = ctx.ledger;
+    if (l === undefined) throw new VtnError('NOT_ALLOWED', 'this VTN runs without a ledger; start it with the embedded ledger (the default of oadr-ledger vtn) to send events from a total reduction');
+    return l;
+  };
+  const targetsOf = (targets: EventTargets): CustomerRecord[] => {
+    const all = ctx.store.listCustomers();
+    if (targets === 'all') return sortedCustomers(all);
+    if ('customerIds' in targets) {
+      return sortedCustomers(
+        targets.customerIds.map((id) => {
+          const c = ctx.store.getCustomer(id);
+          if (c === undefined) return invalid(`unknown customer '${id}'; enrol it first`);
+          return c;
+        }),
+      );
+    }
+    if ('groups' in targets) {
+      const groups = new Set(targets.groups);
+      return sortedCustomers(all.filter((c) => (c.retailer !== undefined && groups.has(c.retailer)) || (c.programId !== undefined && groups.has(c.programId))));
+    }
+    return invalid("targets must be 'all', { customerIds: [...] } or { groups: [...] }");
+  };
+
+  return {
+    async create(input: LedgerEventInput): Promise<LedgerEventView> {
+      const ledger = port();
+      const now = ctx.now();
+      const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
+      if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
+      const slotMs = program.slotMs;
+      let slots = input.slots;
+      if (slots === undefined && input.durationMinutes !== undefined) {
+        slots = (input.durationMinutes * 60_000) / slotMs;
+        if (!Number.isInteger(slots)) invalid(`durationMinutes ${input.durationMinutes} is not a whole number of ${slotMs / 60_000}-minute slots`);
+      }
+      if (slots === undefined || !Number.isInteger(slots) || slots < 1) return invalid('give slots or durationMinutes (a positive whole number of slots)');
+      const startMs = toMs(input.start, 'start');
+      if (startMs + slotMs * slots <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
+      const reductionW = perSlot(input.reductionW, slots, 'reductionW');
+      if (reductionW.some((w) => !Number.isInteger(w) || w < 0)) invalid('reductionW values are whole W ≥ 0');
+      const eventId = input.eventId ?? ctx.newId('event');
+      if (ctx.store.getEvent(eventId) !== undefined) invalid(`event '${eventId}' exists; eventIDs are unique (R70)`);
+      const skipped: Record<string, string> = {};
+      const venOf = new Map<string, string>();
+      for (const c of targetsOf(input.targets ?? 'all')) {
+        const reg = ctx.store.findRegistrationByCustomer(c.customerId);
+        if (reg === undefined || reg.state !== 'registered') skipped[c.customerId] = 'no registered VEN';
+        else venOf.set(c.customerId, reg.venId);
+      }
+      if (venOf.size === 0) throw new VtnError('NOT_ALLOWED', 'no targeted customer has a registered VEN; nothing would receive the event');
+      // R201 (CHOICE): a customer whose VEN's availability schedule opts it out during the event is
+      // no participant of the allocation; its VEN gets the event with zero values, opted out.
+      const optedOut = new Map<string, string>();
+      for (const [customerId, venId] of venOf) {
+        const o = optOutDuring(ctx, venId, startMs, startMs + slotMs * slots, { marketContext: program.marketContext });
+        if (o !== undefined) optedOut.set(customerId, venId);
+      }
+      const participants = [...venOf.keys()].filter((c) => !optedOut.has(c));
+      if (participants.length === 0) throw new VtnError('NOT_ALLOWED', 'every targeted customer is opted out of the event window by its availability schedule (R201)');
+      let oprs: ReadonlyMap<string, readonly number[]>;
+      try {
+        oprs = await ledger.notifyEvent({ eventId, programId: program.id, startMs, slotMs, slots, reductionW, customerIds: participants });
+      } catch (err) {
+        throw ledgerError(err, `the ledger did not take event '${eventId}'`);
+      }
+      const perVenReductionW: Record<string, readonly number[]> = {};
+      for (const [customerId, venId] of venOf) {
+        if (optedOut.has(customerId)) continue;
+        const opr = oprs.get(customerId);
+        if (opr === undefined) skipped[customerId] = 'no allocation on the ledger (no baseline for the event day)';
+        else perVenReductionW[venId] = opr;
+      }
+      if (Object.keys(perVenReductionW).length === 0) {
+        await ledger.cancelEvent?.(eventId).catch(() => undefined);
+        throw new VtnError('NOT_ALLOWED', `the ledger gave no targeted customer an allocation: ${Object.values(skipped)[0] ?? ''}`);
+      }
+      for (const venId of optedOut.values()) perVenReductionW[venId] = new Array<number>(slots).fill(0);
+      const v = local.create({
+        eventId,
+        programId: program.id,
+        start: startMs,
+        slots,
+        slotMs,
+        perVenReductionW,
+        ...pick(input, ['priority', 'testEvent', 'responseRequired', 'startAfterMs', 'rampUpMs', 'recoveryMs', 'notificationMs', 'vtnComment']),
+      });
+      ctx.log.info({ eventId, customers: Object.keys(perVenReductionW).length, skipped: Object.keys(skipped).length }, 'event from the ledger distributed');
+      return { ...v, skipped };
+    },
+
+    async modify(eventId: string, changes: LedgerEventChange): Promise<EventView> {
+      const ledger = port();
+      const e = ctx.store.getEvent(eventId);
+      if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}'; list the events to find its id`);
+      if (ledger.allocations?.oprOf(eventId) === undefined || ledger.modifyEvent === undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' was not created from the ledger; modify its per-VEN values instead`);
+      if (e.cancelled) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is cancelled; create a new event instead`);
+      // The contract re-allocates every slot of the window: only before the event starts (R20).
+      if (ctx.now() >= e.startMs) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has started; its total can change only before the start (R20) — cancel it and create a new one`);
+      const reductionW = perSlot(changes.reductionW, e.intervalsMs.length, 'reductionW');
+      let oprs: ReadonlyMap<string, readonly number[]>;
+      try {
+        oprs = await ledger.modifyEvent(eventId, reductionW);
+      } catch (err) {
+        throw ledgerError(err, `the ledger did not take the modification of '${eventId}'`);
+      }
+      const perVenReductionW: Record<string, readonly number[]> = {};
+      for (const s of ctx.store.listEventVens(eventId)) {
+        const customerId = ctx.store.getRegistration(s.venId)?.customerId;
+        perVenReductionW[s.venId] = (customerId === undefined ? undefined : oprs.get(customerId)) ?? new Array<number>(reductionW.length).fill(0);
+      }
+      return local.modify(eventId, { perVenReductionW, ...pick(changes, ['priority', 'vtnComment', 'modificationReason']) });
+    },
+
+    cancelled(eventId: string): void {
+      const ledger = ctx.ledger;
+      if (ledger?.cancelEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) return;
+      track(
+        ledger.cancelEvent(eventId).catch((err: unknown) => {
+          ctx.log.error({ err, eventId }, 'the ledger did not cancel the event; it is cancelled for the VENs — cancel it on the ledger before settlement (events.settle retries)');
+        }),
+      );
+    },
+
+    async settle(eventId: string): Promise<LedgerSettlement> {
+      const ledger = port();
+      const e = ctx.store.getEvent(eventId);
+      if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}'; list the events to find its id`);
+      if (ledger.settleEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' was not created from the ledger; there is nothing to settle`);
+      await this.idle();
+      // A cancelled event is cancelled on the ledger too (retried here if the background call failed); nothing to mint.
+      if (e.cancelled && ledger.cancelEvent !== undefined) await ledger.cancelEvent(eventId).catch((err: unknown) => Promise.reject(ledgerError(err, `the ledger did not cancel '${eventId}'`)));
+      if (!e.cancelled && ctx.now() < eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has not ended; settle it after ${new Date(eventEndMs(e)).toISOString()}`);
+      try {
+        const s = await ledger.settleEvent(eventId);
+        ctx.log.info({ eventId, status: s.status, settled: s.rewardsMilli.size, unsettled: s.unsettled.size }, 'event settled on the ledger');
+        return s;
+      } catch (err) {
+        throw ledgerError(err, `settlement of '${eventId}' failed`);
+      }
+    },
+
+    async idle(): Promise<void> {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+/** A ledger failure as a VtnError: the mapping's own refusals (bad request, not allowed) keep their meaning. */
+/**
+ * The `oadrDistributeEvent` for one VEN now: all its far, near and active events (and cancelled
+ * ones until acknowledged), in R15 order, at most `replyLimit` (R27), one createdDateTime (R115),
+ * eiResponse 200 (R40), a filled requestID (R41). Records the delivery (R52).
+ */
+export function buildDistributeEvent(ctx: VtnContext, venId: string, options: { readonly requestId?: string; readonly replyLimit?: number | undefined } = {}): DistributeEvent {
+  const now = ctx.now();
+  const created = new Date(now).toISOString();
+  let list = ctx.store.listVenEvents(venId).filter(({ event, state }) => isDeliverable(event, state, now, ctx.config.cancelRetries));
+  list.sort((a, b) => compareForDistribution(a.event, b.event, now));
+  if (options.replyLimit !== undefined && options.replyLimit > 0) list = list.slice(0, options.replyLimit);
+  const requestId = options.requestId !== undefined && options.requestId !== '' ? options.requestId : ctx.newId('req');
+  if (list.length > 0) {
+    ctx.store.transaction(() => {
+      for (const { event, state } of list) {
+        ctx.store.putEventVen({ ...state, lastDeliveredAt: now, cancelDeliveries: event.cancelled ? state.cancelDeliveries + 1 : state.cancelDeliveries });
+      }
+    });
+  }
+  return {
+    type: 'DistributeEvent',
+    schemaVersion: SCHEMA_VERSION,
+    response: eiResponse(ResponseCode.OK, options.requestId ?? ''),
+    requestId,
+    vtnId: ctx.config.vtnId,
+    events: list.map(({ event, state }) => toOadrEvent(event, venId, state, now, created)),
+  };
+}
+
+/** oadrRequestEvent: the VEN's events now (R40, R27); errors come back in oadrDistributeEvent (R517). */
+export function handleRequestEvent(ctx: VtnContext, p: RequestEvent): Payload {
+  const reg = requireVen(ctx, p.venId);
+  return buildDistributeEvent(ctx, reg.venId, { requestId: p.requestId, replyLimit: p.replyLimit });
+}
+
+export function distributeEventError(ctx: VtnContext, code: Parameters<typeof eiResponse>[0], requestId: string, description: string): Payload {
+  return { type: 'DistributeEvent', schemaVersion: SCHEMA_VERSION, response: eiResponse(code, requestId, description), requestId: requestId === '' ? ctx.newId('req') : requestId, vtnId: ctx.config.vtnId };
+}
+
+/**
+ * oadrCreatedEvent: record each eventResponse's opt state (R16, R17), a cancelled event's
+ * acknowledgement (R36), skip all when eiResponse is an error (R25); answer 452 for an unknown
+ * eventID and 450 for a wrong modificationNumber (R48), recording the valid ones anyway.
+ */
+export function handleCreatedEvent(ctx: VtnContext, p: CreatedEvent): Payload {
+  const reg = requireVen(ctx, p.venId);
+  const now = ctx.now();
+  if (p.response.code < 200 || p.response.code >= 300) {
+    ctx.log.info({ venId: reg.venId, code: p.response.code, description: p.response.description }, 'oadrCreatedEvent reports an error; eventResponses skipped (R25)');
+    return oadrResponse(reg.venId, ResponseCode.OK, p.response.requestId);
+  }
+  let error: OadrProtocolError | undefined;
+  const recorded: Array<{ eventId: string; modificationNumber: number; optType: OptType }> = [];
+  ctx.store.transaction(() => {
+    for (const r of p.eventResponses ?? []) {
+      const { eventId, modificationNumber } = r.qualifiedEventId;
+      const e = ctx.store.getEvent(eventId);
+      const state = e === undefined ? undefined : ctx.store.getEventVen(eventId, reg.venId);
+      if (e === undefined || state === undefined) {
+        error ??= new OadrProtocolError(ResponseCode.INVALID_ID, `eventID '${eventId}' is not an event of VEN ${reg.venId} (R48)`);
+        continue;
+      }
+      if (modificationNumber !== e.modificationNumber) {
+        error ??= new OadrProtocolError(
+          ResponseCode.OUT_OF_SEQUENCE,
+          `event '${eventId}' is at modificationNumber ${e.modificationNumber}, the response names ${modificationNumber} (R48)`,
+        );
+        continue;
+      }
+      ctx.store.putEventVen({
+        ...state,
+        optType: r.optType,
+        optModificationNumber: modificationNumber,
+        optAt: now,
+        optRequestId: r.requestId,
+        optReason: r.optType === state.optType ? state.optReason : undefined,
+        cancelAcked: state.cancelAcked || e.cancelled,
+      });
+      recorded.push({ eventId, modificationNumber, optType: r.optType });
+    }
+  });
+  for (const r of recorded) {
+    ctx.log.info({ venId: reg.venId, ...r }, 'opt state recorded');
+    const ledger = ctx.ledger;
+    if (ledger !== undefined) {
+      ledger.recordOpt({ ...r, venId: reg.venId, customerId: reg.customerId, at: now }).catch((err: unknown) => {
+        ctx.log.error({ err, venId: reg.venId, eventId: r.eventId }, 'the ledger did not record the opt state; it stays in the VTN store');
+      });
+    }
+  }
+  if (error !== undefined) throw error;
+  return oadrResponse(reg.venId, ResponseCode.OK, p.response.requestId);
+}

@@ -1,0 +1,64 @@
+/**
+ * The VTN's programs: those of the configuration, and those created or changed through the admin
+ * API, which the store keeps (they survive restarts). A program written through the API replaces
+ * the configuration's program of the same id from then on; the configuration's first program stays
+ * the default (events, reports and customers that name none). Changes apply to what is created
+ * afterwards: an event keeps the market context and slots it was created with.
+ */
+import { resolveProgramConfig, type ProgramConfig, type ProgramConfigInput, type VtnConfig } from '../cli/config.ts';
+import { VtnError } from '../errors.ts';
+import type { VtnStore } from '../store/store.ts';
+
+export interface ProgramsApi {
+  list(): readonly ProgramConfig[];
+  get(programId: string): ProgramConfig | undefined;
+  /** The program of anything that names none: the configuration's first. */
+  defaultProgram(): ProgramConfig;
+  /** A new program (INVALID_ARGUMENT when invalid, NOT_ALLOWED when the id exists). */
+  create(input: ProgramConfigInput): ProgramConfig;
+  /** The fields given replace the program's (its id stays); kept in the store. */
+  update(programId: string, changes: Partial<ProgramConfig>): ProgramConfig;
+}
+
+const invalid = (key: string, what: string): never => {
+  throw new VtnError('INVALID_ARGUMENT', `program ${key} ${what}`);
+};
+
+/** A program as the API gives it back: JSON has no `undefined`, so an unset rampUpMs is left out. */
+const plain = (p: ProgramConfig): ProgramConfigInput => JSON.parse(JSON.stringify(p)) as ProgramConfigInput;
+
+export function createPrograms(config: VtnConfig, store: VtnStore): ProgramsApi {
+  const fromConfig = config.programs;
+  let all: readonly ProgramConfig[] = [];
+  const refresh = (): void => {
+    const stored = new Map(store.listPrograms().map((p) => [p.id, resolveProgramConfig(p, '', invalid)] as const));
+    all = Object.freeze([...fromConfig.map((p) => stored.get(p.id) ?? p), ...[...stored.values()].filter((p) => !fromConfig.some((c) => c.id === p.id))]);
+  };
+  refresh();
+  const get = (programId: string): ProgramConfig | undefined => all.find((p) => p.id === programId);
+  const save = (p: ProgramConfig): ProgramConfig => {
+    store.putProgram(plain(p));
+    refresh();
+    return get(p.id) as ProgramConfig;
+  };
+  return {
+    list: () => all,
+    get,
+    // The configuration has at least one program (resolveVtnConfig), and `all` holds each of its ids.
+    defaultProgram: () => get((fromConfig[0] as ProgramConfig).id) as ProgramConfig,
+    create(input) {
+      const p = resolveProgramConfig(input, '', invalid);
+      if (get(p.id) !== undefined) throw new VtnError('NOT_ALLOWED', `program '${p.id}' exists; change it with PUT /api/v1/programs/${p.id}`);
+      if (all.some((x) => x.marketContext === p.marketContext)) throw new VtnError('INVALID_ARGUMENT', `marketContext '${p.marketContext}' belongs to another program; each program has its own`);
+      return save(p);
+    },
+    update(programId, changes) {
+      const before = get(programId);
+      if (before === undefined) throw new VtnError('NOT_FOUND', `no program '${programId}'; create it with POST /api/v1/programs`);
+      if (changes.id !== undefined && changes.id !== programId) throw new VtnError('INVALID_ARGUMENT', `a program's id cannot change (${programId} → ${changes.id}); create a new program instead`);
+      const p = resolveProgramConfig({ ...plain(before), ...changes, id: programId }, '', invalid);
+      if (all.some((x) => x.id !== programId && x.marketContext === p.marketContext)) throw new VtnError('INVALID_ARGUMENT', `marketContext '${p.marketContext}' belongs to another program; each program has its own`);
+      return save(p);
+    },
+  };
+}

@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ItemBase, Payload, Report, ReportInterval } from '../../oadr/index.ts';
+import type { LedgerPort, TelemetryPoint } from '../ledger/port.ts';
+import { call, drain, post, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+
+const V = '2.0b' as const;
+const KW: ItemBase = { type: 'powerReal', description: 'RealPower', units: 'W', siScaleCode: 'k', powerAttributes: { hertz: 50, voltage: 230, ac: true } };
+const WH: ItemBase = { type: 'energyReal', description: 'RealEnergy', units: 'Wh', siScaleCode: 'none' };
+
+function metadata(venId: string, o: { minPeriod?: string; usageItem?: ItemBase; status?: boolean } = {}): Payload {
+  const samplingRate = { minPeriod: o.minPeriod ?? 'PT10S', maxPeriod: 'PT1H', onChange: false };
+  const reports: Report[] = [
+    {
+      duration: 'PT24H',
+      descriptions: [
+        { rId: 'power', reportType: 'usage', readingType: 'Direct Read', itemBase: o.usageItem ?? KW, samplingRate },
+        { rId: 'energy', reportType: 'usage', readingType: 'Direct Read', itemBase: WH, samplingRate },
+      ],
+      reportRequestId: '0',
+      reportSpecifierId: 'usage-spec',
+      reportName: 'METADATA_TELEMETRY_USAGE',
+      createdDateTime: '2030-01-15T12:00:00.000Z',
+    },
+  ];
+  if (o.status !== false) {
+    reports.push({
+      duration: 'PT24H',
+      descriptions: [{ rId: 'status', reportType: 'x-resourceStatus', readingType: 'x-notApplicable', samplingRate }],
+      reportRequestId: '0',
+      reportSpecifierId: 'status-spec',
+      reportName: 'METADATA_TELEMETRY_STATUS',
+      createdDateTime: '2030-01-15T12:00:00.000Z',
+    });
+  }
+  return { type: 'RegisterReport', schemaVersion: V, requestId: 'rq-meta', venId, reports };
+}
+
+const T0 = Date.UTC(2030, 0, 15, 12, 0, 0);
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function usageUpdate(venId: string, reportRequestId: string, startMs: number, values: Array<[number, number]>, o: { specifier?: string; rId?: string; duration?: string } = {}): Payload {
+  const intervals: ReportInterval[] = values.map(([kw, wh], i) => ({
+    duration: o.duration ?? 'PT1M',
+    uid: String(i),
+    payloads: [
+      { rId: o.rId ?? 'power', value: { type: 'float', value: kw } },
+      { rId: 'energy', value: { type: 'float', value: wh } },
+    ],
+  }));
+  return {
+    type: 'UpdateReport',
+    schemaVersion: V,
+    requestId: 'rq-up',
+    venId,
+    reports: [{ dtstart: iso(startMs), intervals, reportRequestId, reportSpecifierId: o.specifier ?? 'usage-spec', reportName: 'TELEMETRY_USAGE', createdDateTime: iso(startMs + 300_000) }],
+  };
+}
+
+function recordingLedger(): LedgerPort & { telemetry: TelemetryPoint[][] } {
+  const telemetry: TelemetryPoint[][] = [];
+  return {
+    telemetry,
+    notifyEvent: async () => new Map(),
+    recordOpt: async () => {},
+    recordTelemetry: async (points) => void telemetry.push([...points]),
+  };
+}
+
+const PROGRAM = { id: 'lab', reportGranularityMs: 60_000, reportBackDurationMs: 300_000 };
+
+async function setup(t: Parameters<typeof startTestVtn>[0], ledger?: LedgerPort) {
+  const s = await startTestVtn(t, { programs: [PROGRAM] }, ledger === undefined ? {} : { ledger });
+  const v = await registerVen(s.url, 'house-1');
+  const registered = await call(s.url, 'EiReport', metadata(v.venId), 'RegisteredReport');
+  return { ...s, ...v, registered };
+}
+
+test('R344+R338+R321+R322 VTN: oadrRegisteredReport piggy-backs requests for TELEMETRY_USAGE and TELEMETRY_STATUS with the program granularity', async (t) => {
+  const { registered, vtn, venId } = await setup(t);
+  t.assert.equal(registered.response.code, 200);
+  const reqs = registered.reportRequests ?? [];
+  t.assert.deepEqual(reqs.map((r) => r.specifier.reportSpecifierId), ['usage-spec', 'status-spec']);
+  const usage = reqs[0];
+  assert.ok(usage !== undefined);
+  t.assert.equal(usage.specifier.granularity, 'PT1M');
+  t.assert.equal(usage.specifier.reportBackDuration, 'PT5M');
+  t.assert.deepEqual(usage.specifier.specifierPayloads, [{ rId: 'power', readingType: 'x-notApplicable' }, { rId: 'energy', readingType: 'x-notApplicable' }]);
+  t.assert.equal(usage.specifier.reportInterval?.duration, 'PT0S');
+  t.assert.equal(usage.specifier.reportInterval?.rampUp, undefined);
+  t.assert.notEqual(reqs[0]?.reportRequestId, reqs[1]?.reportRequestId);
+  t.assert.deepEqual(vtn.reports.requests(venId).map((r) => r.state), ['requested', 'requested']);
+});
+
+test('R317 VTN: a program granularity below the offered oadrMinPeriod is raised to it', async (t) => {
+  const { url } = await startTestVtn(t, { programs: [{ id: 'fast', reportGranularityMs: 5000, reportBackDurationMs: 10_000 }] });
+  const { venId } = await registerVen(url, 'house-1');
+  const r = await call(url, 'EiReport', metadata(venId, { minPeriod: 'PT1M', status: false }), 'RegisteredReport');
+  t.assert.equal(r.reportRequests?.[0]?.specifier.granularity, 'PT1M');
+  t.assert.equal(r.reportRequests?.[0]?.specifier.reportBackDuration, 'PT1M');
+});
+
+test('R306 VTN: new metadata replaces the old and implicitly cancels the earlier requests; new ones are sent', async (t) => {
+  const { url, vtn, venId, registered } = await setup(t);
+  const first = (registered.reportRequests ?? []).map((r) => r.reportRequestId);
+  const again = await call(url, 'EiReport', metadata(venId, { status: false }), 'RegisteredReport');
+  const second = (again.reportRequests ?? []).map((r) => r.reportRequestId);
+  t.assert.equal(second.length, 1);
+  assert.ok(!first.includes(second[0] ?? ''));
+  const states = Object.fromEntries(vtn.reports.requests(venId).map((r) => [r.reportRequestId, r.state]));
+  t.assert.deepEqual(first.map((id) => states[id]), ['cancelled', 'cancelled']);
+  // Data for an implicitly cancelled request is refused.
+  const late = await call(url, 'EiReport', usageUpdate(venId, first[0] ?? '', T0, [[1, 10]]), 'UpdatedReport');
+  t.assert.equal(late.response.code, 452);
+});
+
+test('R304 VTN: an unknown reportRequestID, a wrong reportSpecifierID or an unrequested rID get 452 and nothing is stored', async (t) => {
+  const { url, vtn, venId, registered } = await setup(t);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, 'never-asked', T0, [[1, 10]]), 'UpdatedReport')).response.code, 452);
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1, 10]], { specifier: 'status-spec' }), 'UpdatedReport')).response.code, 452);
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1, 10]], { rId: 'voltage' }), 'UpdatedReport')).response.code, 452);
+  t.assert.equal(vtn.reports.telemetry(venId).length, 0);
+});
+
+test('R346+R314 VTN: usage intervals are stored with the SI scale applied, sent to the ledger once, and duplicates are dropped', async (t) => {
+  const ledger = recordingLedger();
+  const { url, vtn, venId, registered } = await setup(t, ledger);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  const up = usageUpdate(venId, rr, T0, [[1.5, 25], [2, 33]]);
+  const a = await call(url, 'EiReport', up, 'UpdatedReport');
+  t.assert.equal(a.response.code, 200);
+  t.assert.equal(a.response.requestId, 'rq-up');
+  const b = await call(url, 'EiReport', up, 'UpdatedReport'); // the VEN's outbox resends
+  t.assert.equal(b.response.code, 200);
+  const points = vtn.reports.telemetry(venId);
+  t.assert.deepEqual(
+    points.map((p) => [p.rId, p.startMs - T0, p.durationMs, p.value, p.unit]),
+    [['energy', 0, 60_000, 25, 'Wh'], ['power', 0, 60_000, 1500, 'W'], ['energy', 60_000, 60_000, 33, 'Wh'], ['power', 60_000, 60_000, 2000, 'W']],
+  );
+  await new Promise((r) => setImmediate(r));
+  t.assert.equal(ledger.telemetry.length, 1, 'the duplicate does not reach the ledger');
+  const sent = ledger.telemetry[0] ?? [];
+  t.assert.equal(sent.length, 4);
+  t.assert.deepEqual(sent[1], { venId, customerId: 'house-1', startMs: T0, durationMs: 60_000, rId: 'energy', value: 25, unit: 'Wh' });
+  t.assert.equal(vtn.reports.requests(venId)[0]?.state, 'active');
+});
+
+test('R346 VTN: an extra update with other values for the same intervals corrects them (stored and sent to the ledger again); another duration does not', async (t) => {
+  const ledger = recordingLedger();
+  const { url, vtn, venId, registered } = await setup(t, ledger);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1.5, 25], [2, 33]]), 'UpdatedReport')).response.code, 200);
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1.5, 25], [2.5, 41]]), 'UpdatedReport')).response.code, 200);
+  const values = () => vtn.reports.telemetry(venId).map((p) => [p.rId, p.startMs - T0, p.value]);
+  t.assert.deepEqual(values(), [['energy', 0, 25], ['power', 0, 1500], ['energy', 60_000, 41], ['power', 60_000, 2500]]);
+  await new Promise((r) => setImmediate(r));
+  t.assert.equal(ledger.telemetry.length, 2);
+  t.assert.deepEqual(ledger.telemetry[1]?.map((p) => [p.rId, p.startMs - T0, p.value]), [['power', 60_000, 2500], ['energy', 60_000, 41]], 'only the corrected interval goes again');
+  // The same start with another duration is not the same interval: the first stays.
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[9, 99]], { duration: 'PT30S' }), 'UpdatedReport')).response.code, 200);
+  t.assert.deepEqual(values()[1], ['power', 0, 1500]);
+});
+
+test('R318 VTN: bad-quality and status data are stored but not sent to the ledger', async (t) => {
+  const ledger = recordingLedger();
+  const { url, vtn, venId, registered } = await setup(t, ledger);
+  const [usage, status] = registered.reportRequests ?? [];
+  const up: Payload = {
+    type: 'UpdateReport',
+    schemaVersion: V,
+    requestId: 'rq',
+    venId,
+    reports: [
+      {
+        dtstart: iso(T0),
+        intervals: [{ duration: 'PT1M', uid: '0', payloads: [{ rId: 'power', value: { type: 'float', value: 0 }, dataQuality: 'Quality Bad - Comm Failure' }] }],
+        reportRequestId: usage?.reportRequestId ?? '',
+        reportSpecifierId: 'usage-spec',
+        reportName: 'TELEMETRY_USAGE',
+        createdDateTime: iso(T0),
+      },
+      {
+        dtstart: iso(T0),
+        intervals: [{ uid: '0', payloads: [{ rId: 'status', value: { type: 'resourceStatus', online: true, manualOverride: false } }] }],
+        reportRequestId: status?.reportRequestId ?? '',
+        reportSpecifierId: 'status-spec',
+        reportName: 'TELEMETRY_STATUS',
+        createdDateTime: iso(T0),
+      },
+    ],
+  };
+  t.assert.equal((await call(url, 'EiReport', up, 'UpdatedReport')).response.code, 200);
+  const points = vtn.reports.telemetry(venId);
+  t.assert.equal(points.length, 2);
+  t.assert.deepEqual(points.find((p) => p.rId === 'status')?.status, { online: true, manualOverride: false });
+  t.assert.equal(points.find((p) => p.rId === 'power')?.quality, 'Quality Bad - Comm Failure');
+  await new Promise((r) => setImmediate(r));
+  t.assert.equal(ledger.telemetry.length, 0);
+});
+
+test('R329 VTN: oadrCreatedReport with oadrPendingReports makes the requests active; an error refuses them', async (t) => {
+  const { url, vtn, venId, registered } = await setup(t);
+  const [usage, status] = registered.reportRequests ?? [];
+  const created: Payload = { type: 'CreatedReport', schemaVersion: V, response: { code: 200, requestId: 'rq-c' }, pendingReports: [usage?.reportRequestId ?? ''], venId };
+  const ack = await call(url, 'EiReport', created, 'Response');
+  t.assert.equal(ack.response.code, 200);
+  t.assert.equal(ack.response.requestId, 'rq-c');
+  t.assert.deepEqual(vtn.reports.requests(venId).map((r) => r.state), ['active', 'requested']);
+  await call(url, 'EiReport', { ...created, response: { code: 454, requestId: '' }, pendingReports: [] } as Payload, 'Response');
+  t.assert.deepEqual(vtn.reports.requests(venId).map((r) => [r.reportRequestId, r.state]), [[usage?.reportRequestId, 'active'], [status?.reportRequestId, 'refused']]);
+});
+
+test('R336+R345+R335 VTN: a stand-alone cancel with reportToFollow accepts exactly one more report, then refuses and cancels again', async (t) => {
+  const { url, vtn, venId, registered } = await setup(t);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  vtn.reports.cancel(venId, rr, { reportToFollow: true });
+  const [cancel] = await drain(url, venId);
+  assert.ok(cancel?.type === 'CancelReport');
+  t.assert.deepEqual(cancel.reportRequestIds, [rr]);
+  t.assert.equal(cancel.reportToFollow, true);
+  const canceled: Payload = { type: 'CanceledReport', schemaVersion: V, response: { code: 200, requestId: cancel.requestId }, pendingReports: [], venId };
+  t.assert.equal((await call(url, 'EiReport', canceled, 'Response')).response.code, 200);
+  t.assert.equal(vtn.reports.requests(venId)[0]?.state, 'final');
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1, 10]]), 'UpdatedReport')).response.code, 200);
+  t.assert.equal(vtn.reports.requests(venId)[0]?.state, 'cancelled');
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0 + 60_000, [[1, 10]]), 'UpdatedReport')).response.code, 452);
+  const again = await drain(url, venId);
+  t.assert.deepEqual(again.map((p) => p.type), ['CancelReport']);
+  t.assert.equal(vtn.reports.telemetry(venId).length, 2);
+});
+
+test('R328 VTN: a piggy-backed cancel rides on the next oadrUpdatedReport for that request', async (t) => {
+  const { url, vtn, venId, registered } = await setup(t);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  vtn.reports.cancel(venId, rr, { piggyback: true });
+  t.assert.equal((await post(url, 'OadrPoll', ven.poll(venId))).payload?.type, 'Response', 'nothing is queued');
+  const answer = await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1, 10]]), 'UpdatedReport');
+  t.assert.equal(answer.response.code, 200);
+  t.assert.deepEqual(answer.cancelReport?.reportRequestIds, [rr]);
+  t.assert.equal(answer.cancelReport?.reportToFollow, false);
+  t.assert.equal(vtn.reports.requests(venId)[0]?.state, 'cancelled');
+});
+
+test('R321 VTN: requestTelemetry sends oadrCreateReport for what the metadata offers and no open request covers', async (t) => {
+  const { url, vtn, venId, registered } = await setup(t);
+  const [usage] = registered.reportRequests ?? [];
+  vtn.reports.cancel(venId, usage?.reportRequestId ?? '');
+  await drain(url, venId);
+  const created = vtn.reports.requestTelemetry(venId);
+  t.assert.deepEqual(created.map((r) => r.reportSpecifierId), ['usage-spec']);
+  const [cr] = await drain(url, venId);
+  assert.ok(cr?.type === 'CreateReport');
+  t.assert.equal(cr.reportRequests[0]?.reportRequestId, created[0]?.reportRequestId);
+  t.assert.equal(cr.reportRequests[0]?.specifier.specifierPayloads[0]?.readingType, 'x-notApplicable');
+  t.assert.deepEqual(vtn.reports.requestTelemetry(venId), [], 'nothing more to ask for');
+});
+
+test('R406 VTN: a fresh registration erases the report requests', async (t) => {
+  const { url, vtn, venId } = await setup(t);
+  t.assert.equal(vtn.reports.requests(venId).length, 2);
+  await call(url, 'EiRegisterParty', ven.create({ venName: 'house-1' }), 'CreatedPartyRegistration');
+  t.assert.equal(vtn.reports.requests(venId).length, 0);
+  t.assert.equal(vtn.reports.metadata(venId), undefined);
+});

@@ -1,0 +1,228 @@
+/**
+ * The folder store/ is the VTN's durable state: this interface and the node:sqlite store. It may depend
+ * on oadr/ types, the event model's types and the configuration types.
+ *
+ * The VTN's own durable state, behind an interface so another back-end can replace the default
+ * `node:sqlite` one (sqlite-store.ts). What must be shared and certified lives on the ledger; this
+ * store holds what the VTN needs to speak OpenADR: customers it may serve, registrations, per-VEN
+ * FIFO queues, the events as it distributes them and each VEN's view of them (values, opt state,
+ * cancellation acknowledgement), report metadata, requests and telemetry, opt schedules.
+ *
+ * The interface is synchronous: node:sqlite is, and a poll then costs no promise hops.
+ */
+import type { Payload, PayloadType } from '../../oadr/index.ts';
+import type { ProgramConfigInput } from '../cli/config.ts';
+import type { EventVenState, VtnEvent } from '../services/event-model.ts';
+
+export interface CustomerRecord {
+  readonly customerId: string;
+  /** oadrVenName that links a registering VEN to this customer (registration policy enrolled-only). */
+  readonly venName: string | undefined;
+  /** Certificate fingerprint (the security issue will link VENs by it). */
+  readonly fingerprint: string | undefined;
+  /** A venID pre-configured in the VEN (R402), if any. */
+  readonly venId: string | undefined;
+  readonly enrolledAt: number;
+  /** The customer's meter (POD) id at the retailer's data hub (admin API). */
+  readonly meterId?: string | undefined;
+  /** The retailer serving the customer (admin API). */
+  readonly retailer?: string | undefined;
+  /** The program the customer takes part in (report settings); default the first configured. */
+  readonly programId?: string | undefined;
+}
+
+export type RegistrationState = 'registered' | 'cancelling';
+
+export interface VenRegistration {
+  readonly venId: string;
+  readonly registrationId: string;
+  readonly customerId: string;
+  readonly venName: string | undefined;
+  readonly fingerprint: string | undefined;
+  readonly profileName: '2.0a' | '2.0b';
+  readonly transportName: 'simpleHttp' | 'xmpp';
+  readonly transportAddress: string | undefined;
+  readonly httpPullModel: boolean;
+  readonly reportOnly: boolean;
+  readonly xmlSignature: boolean;
+  readonly registeredAt: number;
+  readonly state: RegistrationState;
+  /** The VTN asked for a re-registration (oadrRequestReregistration): the next create keeps the VEN's state (R406). */
+  readonly reregistrationRequested: boolean;
+}
+
+/** A payload waiting for a VEN. An `oadrDistributeEvent` is stored as a marker and built when delivered (always current, R50). */
+export interface QueueItem {
+  readonly seq: number;
+  readonly venId: string;
+  readonly kind: PayloadType;
+  readonly payload: Payload | undefined;
+  readonly enqueuedAt: number;
+}
+
+export interface TelemetryRecord {
+  readonly venId: string;
+  readonly reportRequestId: string;
+  readonly reportSpecifierId: string;
+  readonly receivedAt: number;
+  /** The decoded `Report`, as JSON. */
+  readonly report: unknown;
+}
+
+/** Where a report request of the VTN to a VEN stands (rules §6.3–6.5). */
+export type ReportRequestState =
+  /** Sent (piggy-backed or by oadrCreateReport), not yet confirmed by oadrCreatedReport. */
+  | 'requested'
+  /** Listed by the VEN in oadrPendingReports, or data arrived. */
+  | 'active'
+  /** The VEN answered the request with an error. */
+  | 'refused'
+  /** To be cancelled inside the next oadrUpdatedReport for it (R328). */
+  | 'cancel-piggyback'
+  /** oadrCancelReport queued, waiting for oadrCanceledReport. */
+  | 'cancelling'
+  /** Cancelled with reportToFollow: exactly one more report is accepted (R345). */
+  | 'final'
+  | 'cancelled';
+
+/** A report the VTN asked a VEN for (TELEMETRY_USAGE, TELEMETRY_STATUS). */
+export interface ReportRequestRecord {
+  readonly venId: string;
+  readonly reportRequestId: string;
+  readonly reportSpecifierId: string;
+  /** The data report's name, e.g. `TELEMETRY_USAGE` (metadata name without `METADATA_`). */
+  readonly reportName: string;
+  readonly rIds: readonly string[];
+  /** Units of each rID from the VEN's metadata: `W`, `Wh`, `count` or another item unit; the SI scale applied to values. */
+  readonly units: Readonly<Record<string, { readonly unit: string; readonly scale: number }>>;
+  readonly granularityMs: number;
+  readonly backDurationMs: number;
+  readonly state: ReportRequestState;
+  /** Set on a stand-alone cancel: whether one more report was asked for (R345). */
+  readonly reportToFollow?: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/**
+ * One reported interval of one data point, as stored, keyed by VEN, request, rID and start: the same
+ * interval again is a duplicate (dropped) or, with another value, a correction (R346: replaces it).
+ */
+export interface TelemetryPointRecord {
+  readonly venId: string;
+  readonly reportRequestId: string;
+  readonly reportName: string;
+  readonly rId: string;
+  readonly startMs: number;
+  /** 0 for point data. */
+  readonly durationMs: number;
+  /** The value with the SI scale applied (`W`, `Wh`…); undefined for a resource status. */
+  readonly value: number | undefined;
+  readonly unit: string | undefined;
+  readonly quality: string | undefined;
+  /** TELEMETRY_STATUS: the oadrPayloadResourceStatus. */
+  readonly status: unknown;
+  readonly receivedAt: number;
+}
+
+export type TelemetryPointOutcome = 'added' | 'duplicate' | 'corrected' | 'conflict';
+
+export const ADMIN_ROLES = ['operator', 'retailer', 'read-only'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+/** A bearer token of the admin API; only its SHA-256 is stored. */
+export interface AdminTokenRecord {
+  readonly tokenId: string;
+  /** Hex SHA-256 of the token. */
+  readonly hash: string;
+  readonly role: AdminRole;
+  readonly name: string;
+  readonly createdAt: number;
+  /** A retailer token speaks for this retailer: it sees and manages only customers whose `retailer` is this. */
+  readonly retailerId?: string | undefined;
+}
+
+export interface VtnStore {
+  // customers
+  putCustomer(c: CustomerRecord): void;
+  getCustomer(customerId: string): CustomerRecord | undefined;
+  findCustomerByVenName(venName: string): CustomerRecord | undefined;
+  findCustomerByVenId(venId: string): CustomerRecord | undefined;
+  listCustomers(): CustomerRecord[];
+
+  // registrations
+  putRegistration(r: VenRegistration): void;
+  getRegistration(venId: string): VenRegistration | undefined;
+  /** A registration whose venID equals `venId` ignoring letter case (for telling 452 from 463, R512). */
+  findRegistrationIgnoringCase(venId: string): VenRegistration | undefined;
+  findRegistrationByCustomer(customerId: string): VenRegistration | undefined;
+  listRegistrations(): VenRegistration[];
+  /**
+   * Erase a VEN's state: its queue, report metadata, requests and telemetry links, opt schedules
+   * and per-event state; the registration too unless `keepRegistration` (R406, R407).
+   */
+  eraseVen(venId: string, options: { readonly keepRegistration: boolean }): void;
+
+  // per-VEN FIFO queue
+  enqueue(venId: string, kind: PayloadType, payload: Payload | undefined, at: number): number;
+  peek(venId: string): QueueItem | undefined;
+  /** Take the head of the queue, in one transaction. */
+  shift(venId: string): QueueItem | undefined;
+  removeQueued(seq: number): void;
+  /** Remove undelivered items of one kind (a new oadrDistributeEvent replaces an older one). */
+  removeQueuedKind(venId: string, kind: PayloadType): number;
+  queueDepth(venId: string): number;
+  /** Items queued for all VENs (metrics). */
+  queueDepthTotal(): number;
+  /** venIDs with at least one queued item. */
+  vensWithQueuedItems(): string[];
+
+  // events
+  putEvent(e: VtnEvent): void;
+  getEvent(eventId: string): VtnEvent | undefined;
+  listEvents(): VtnEvent[];
+  putEventVen(s: EventVenState): void;
+  getEventVen(eventId: string, venId: string): EventVenState | undefined;
+  listEventVens(eventId: string): EventVenState[];
+  /** The events a VEN is targeted by, with its state, oldest first. */
+  listVenEvents(venId: string): Array<{ readonly event: VtnEvent; readonly state: EventVenState }>;
+
+  // reports (metadata, requests, telemetry)
+  putReportMetadata(venId: string, reports: unknown, at: number): void;
+  getReportMetadata(venId: string): { readonly reports: unknown; readonly at: number } | undefined;
+  appendTelemetry(t: TelemetryRecord): void;
+  listTelemetry(venId: string): TelemetryRecord[];
+
+  // report requests of the VTN to VENs, and telemetry points (reports increment)
+  putReportRequest(r: ReportRequestRecord): void;
+  getReportRequest(venId: string, reportRequestId: string): ReportRequestRecord | undefined;
+  listReportRequests(venId: string): ReportRequestRecord[];
+  /** Store a point unless one with the same (venID, reportRequestID, rID, start) exists; true when stored. */
+  /**
+   * Stores a point: `added`; the same again `duplicate` (nothing written); the same interval (same
+   * duration) with another value, quality or status `corrected` (replaces it, R346); another
+   * duration for the same start `conflict` (the first stays).
+   */
+  insertTelemetryPoint(p: TelemetryPointRecord): TelemetryPointOutcome;
+  /** Points of a VEN with `fromMs ≤ start < toMs`, oldest first. */
+  listTelemetryPoints(venId: string, fromMs?: number, toMs?: number): TelemetryPointRecord[];
+
+  // programs written through the admin API (the configuration's are not stored)
+  putProgram(p: ProgramConfigInput): void;
+  listPrograms(): ProgramConfigInput[];
+
+  // admin API bearer tokens (hashes only)
+  putAdminToken(t: AdminTokenRecord): void;
+  findAdminTokenByHash(hash: string): AdminTokenRecord | undefined;
+  listAdminTokens(): AdminTokenRecord[];
+  deleteAdminToken(tokenId: string): boolean;
+
+  // opt schedules (EiOpt)
+  putOpt(venId: string, optId: string, opt: unknown, at: number): void;
+  deleteOpt(venId: string, optId: string): boolean;
+  listOpts(venId: string): Array<{ readonly optId: string; readonly opt: unknown; readonly at: number }>;
+
+  /** Run `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
