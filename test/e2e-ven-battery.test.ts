@@ -28,9 +28,9 @@ import { createMqttInverterSim } from '../ven/devices/mqtt-inverter-sim.ts';
 import { startMosquitto } from '../ven/devices/testing/mosquitto.ts';
 import { runVenCommand, type Ven } from '../ven/index.ts';
 import { createVtn, SIGNAL_IDS, type Vtn } from '../vtn/index.ts';
-import type { LedgerEventView } from '../vtn/event-service.ts';
-import { openVtnLedger, type VtnLedger } from '../vtn/ledger-embedded.ts';
-import { createMappingLedgerPort } from '../vtn/ledger-mapping-port.ts';
+import type { LedgerEventView } from '../vtn/services/event-service.ts';
+import { openVtnLedger, type VtnLedger } from '../vtn/ledger/embedded.ts';
+import { createMappingLedgerPort } from '../vtn/ledger/mapping-port.ts';
 import { until } from './support/until.ts';
 
 const MIN = 60_000;

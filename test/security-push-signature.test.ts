@@ -16,8 +16,8 @@ import { createMemoryDevice } from '../ven/testing/memory-device.ts';
 import { createVen, type Ven } from '../ven/ven.ts';
 import { createVtn, type Vtn } from '../vtn/index.ts';
 import { recordingLogger, registerVen, ven as build } from '../vtn/testing/fake-ven.ts';
-import { createTlsFetch } from '../vtn/tls.ts';
-import { ensureVtnPki, type VtnPki } from '../vtn/tls-pki.ts';
+import { createTlsFetch } from '../vtn/tls/tls.ts';
+import { ensureVtnPki, type VtnPki } from '../vtn/tls/pki.ts';
 import { until } from './support/until.ts';
 
 const HOUR = 3_600_000;

@@ -13,7 +13,7 @@ import type { Payload } from '../oadr/index.ts';
 import { createHttpTransport, createPushServer } from '../ven/http-transport.ts';
 import { createVtn } from '../vtn/index.ts';
 import { ven as build } from '../vtn/testing/fake-ven.ts';
-import { ensureVtnPki } from '../vtn/tls-pki.ts';
+import { ensureVtnPki } from '../vtn/tls/pki.ts';
 
 test('R67, R517: a VEN registers over mutual TLS, its fingerprint is bound, and the VTN pushes to its HTTPS push server', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'security-tls-'));

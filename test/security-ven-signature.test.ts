@@ -19,7 +19,7 @@ import { VEN_TLS_CIPHERS } from '../ven/tls.ts';
 import { createVen, type Ven } from '../ven/ven.ts';
 import { createVtn, type Vtn } from '../vtn/index.ts';
 import { ven as build } from '../vtn/testing/fake-ven.ts';
-import { ensureVtnPki, type VtnPki } from '../vtn/tls-pki.ts';
+import { ensureVtnPki, type VtnPki } from '../vtn/tls/pki.ts';
 import { until } from './support/until.ts';
 
 const MIN = 60_000;
