@@ -9,6 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { createTransaction } from '../storage/index.ts';
 import { VenError, VenErrorCode } from './errors.ts';
 
 export const OUTBOX_FILE = 'ven-outbox.sqlite';
@@ -64,14 +65,11 @@ export function openOutbox(options: Readonly<OutboxOptions>): Outbox {
   const putMeta: StatementSync = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   const delMeta: StatementSync = db.prepare('DELETE FROM meta WHERE key = ?');
 
+  const transaction = createTransaction(db);
   const tx = <T>(fn: () => T): T => {
-    db.exec('BEGIN IMMEDIATE');
     try {
-      const r = fn();
-      db.exec('COMMIT');
-      return r;
+      return transaction(fn);
     } catch (err) {
-      db.exec('ROLLBACK');
       throw new VenError(VenErrorCode.OUTBOX_FAILED, `VEN outbox write failed: ${(err as Error).message}`, {}, { cause: err });
     }
   };

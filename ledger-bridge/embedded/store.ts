@@ -14,6 +14,7 @@
  * read-only connection (`reader: true`); the one-ledger-per-directory lock lives in `ledger.lock`.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { createTransaction } from '../../storage/index.ts';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareVersions, type KVRead, type ReadSet, type Version } from '../fabric/rwset.ts';
@@ -363,7 +364,6 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
     };
   }
 
-  let inTransaction = false;
 
   return {
     db,
@@ -385,21 +385,7 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
       const row = stmt('SELECT num, idx, code FROM txs WHERE txid = ?').get(txId) as Row | undefined;
       return row ? { blockNumber: row.num as number, txIndex: row.idx as number, validationCode: row.code as number } : undefined;
     },
-    atomically(fn) {
-      if (inTransaction) return fn();
-      db.exec('BEGIN IMMEDIATE');
-      inTransaction = true;
-      try {
-        const out = fn();
-        db.exec('COMMIT');
-        return out;
-      } catch (err) {
-        db.exec('ROLLBACK');
-        throw err;
-      } finally {
-        inTransaction = false;
-      }
-    },
+    atomically: createTransaction(db),
     indexTransaction(txId, location) {
       addTx.run(txId, location.blockNumber, location.txIndex, location.validationCode);
     },

@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { createTransaction } from '../../storage/index.ts';
 
 export const MAPPING_STORE_FILE = 'ledger-mapping.sqlite';
 
@@ -183,17 +184,7 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
     return e;
   };
 
-  const transaction = <T>(fn: () => T): T => {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const out = fn();
-      db.exec('COMMIT');
-      return out;
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
-  };
+  const transaction = createTransaction(db);
 
   return {
     addSample(s, parts) {

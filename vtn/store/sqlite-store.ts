@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Payload, PayloadType } from '../../oadr/index.ts';
+import { createTransaction } from '../../storage/index.ts';
 import type { ProgramConfigInput } from '../cli/config.ts';
 import { VtnError } from '../errors.ts';
 import type { EventVenState, VtnEvent } from '../services/event-model.ts';
@@ -121,32 +122,14 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
   };
   loadQueued();
 
-  let depth = 0;
-  const transaction = <T>(fn: () => T): T => {
-    if (depth > 0) {
-      depth++;
-      try {
-        return fn();
-      } finally {
-        depth--;
-      }
-    }
-    db.exec('BEGIN IMMEDIATE');
-    depth = 1;
-    try {
-      const out = fn();
-      db.exec('COMMIT');
-      return out;
-    } catch (err) {
-      db.exec('ROLLBACK');
+  const transaction = createTransaction(db, {
+    // The caches must not keep what was never stored.
+    onRollback: () => {
       registrations.clear();
       events.clear();
       loadQueued();
-      throw err;
-    } finally {
-      depth = 0;
-    }
-  };
+    },
+  });
 
   const toItem = (r: Row): QueueItem => ({
     seq: Number(r.seq),
@@ -209,17 +192,18 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     peek(venId) {
       if (!mayHaveQueue.has(venId)) return undefined;
       const r = q('SELECT * FROM queue WHERE ven_id = ? ORDER BY seq LIMIT 1').get(venId) as Row | undefined;
-      if (r === undefined && depth === 0) mayHaveQueue.delete(venId);
+      if (r === undefined && !db.isTransaction) mayHaveQueue.delete(venId);
       return r === undefined ? undefined : toItem(r);
     },
     shift(venId) {
       // The common poll finds the queue empty: answer that from memory, without SQL.
       if (!mayHaveQueue.has(venId)) return undefined;
+      const inCallersTransaction = db.isTransaction;
       return transaction(() => {
         const r = q('SELECT * FROM queue WHERE ven_id = ? ORDER BY seq LIMIT 1').get(venId) as Row | undefined;
         if (r === undefined) {
           // Only outside a caller's transaction: a rollback of that one could bring rows back.
-          if (depth === 1) mayHaveQueue.delete(venId);
+          if (!inCallersTransaction) mayHaveQueue.delete(venId);
           return undefined;
         }
         q('DELETE FROM queue WHERE seq = ?').run(r.seq as number);

@@ -1,0 +1,6 @@
+/**
+ * The storage part: what every store of ours on node:sqlite shares (the VTN's store, the ledger's
+ * block store, the mapping's store, the VEN's outbox). It depends on nothing of ours, so every part
+ * may use it.
+ */
+export { createTransaction, type Transaction, type TransactionOptions } from './sqlite.ts';
