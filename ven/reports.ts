@@ -269,8 +269,9 @@ function buildReport(r: ScheduledReport, startMs: number, intervals: ReportInter
 
 /**
  * Reports due at `now`. Periodic: every reportBackDuration, all complete granularity intervals
- * since the last report (R317, R341), interval data with uid + duration and no interval dtstart
- * (R313–R316, R342). One-shot: at once, one interval per rID from the newest sample (R324).
+ * since the last report (R317, R341), interval data with dtstart + duration + uid on every interval
+ * (R313–R316, R342: the form every VTN reads; a report-level dtstart alone is valid but some VTNs
+ * refuse it). One-shot: at once, one interval per rID from the newest sample (R324).
  */
 export function dueReports(state: ReportState, now: number, options: Readonly<ReportOptions>): { state: ReportState; reports: DueReport[] } {
   const o = resolveReportOptions(options);
@@ -281,7 +282,7 @@ export function dueReports(state: ReportState, now: number, options: Readonly<Re
     if (r.backMs === 0) {
       const last = state.samples[state.samples.length - 1];
       const end = last?.at ?? now;
-      const intervals: ReportInterval[] = [{ duration: formatDuration(o.minPeriodMs), uid: '0', payloads: payloadsFor(r.rIds, last === undefined ? [] : [last]) }];
+      const intervals: ReportInterval[] = [{ dtstart: iso(end - o.minPeriodMs), duration: formatDuration(o.minPeriodMs), uid: '0', payloads: payloadsFor(r.rIds, last === undefined ? [] : [last]) }];
       reports.push({ key: `${r.reportRequestId}@once`, report: buildReport(r, end - o.minPeriodMs, intervals, now) });
       delete requests[r.reportRequestId];
       continue;
@@ -299,7 +300,7 @@ export function dueReports(state: ReportState, now: number, options: Readonly<Re
         lastSent[p.rId] = p.value.value;
         return unchanged ? { ...p, dataQuality: 'No New Value - Previous Value Used' as const } : p;
       });
-      intervals.push({ duration: formatDuration(g), uid: String(i), payloads });
+      intervals.push({ dtstart: iso(from), duration: formatDuration(g), uid: String(i), payloads });
     }
     const coveredToMs = r.coveredToMs + count * g;
     if (intervals.length > 0) reports.push({ key: `${r.reportRequestId}@${r.coveredToMs}`, report: buildReport(r, r.coveredToMs, intervals, now) });
