@@ -174,3 +174,10 @@ test('R313+R316+R342 VEN: an oadrUpdateReport round-trips through the codec and 
   const [res] = await validateXsdMany([xml]);
   t.assert.equal(res?.valid, true, res?.errors.join('; '));
 });
+
+test('R304+R301 VEN without a site meter: the metadata offers TELEMETRY_STATUS only, and a TELEMETRY_USAGE request is answered 452', (t: TestContext) => {
+  const noMeter = { ...OPTIONS, siteUsage: false };
+  t.assert.deepStrictEqual(metadataPayload(noMeter, 'ven-1', T0, 'rq').reports?.map((r) => r.reportName), ['METADATA_TELEMETRY_STATUS']);
+  t.assert.equal(createReports(EMPTY_REPORT_STATE, [request('u', USAGE_SPECIFIER_ID, 'PT1M', 'PT5M', [USAGE_RID])], T0, noMeter).code, 452);
+  t.assert.equal(createReports(EMPTY_REPORT_STATE, [request('s', STATUS_SPECIFIER_ID, 'PT1M', 'PT5M', [STATUS_RID])], T0, noMeter).code, 200);
+});

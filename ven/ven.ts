@@ -4,7 +4,7 @@
  * made by the pure state machines; this file only moves values between them and does the I/O.
  */
 import { formatDuration, reportIntervalSpans, ResponseCode, type CreatedReport, type Payload, type Report, type ReportInterval } from '../oadr/index.ts';
-import type { Device, DeviceLimits, DeviceReading } from './devices/device.ts';
+import { Metering, type Device, type DeviceLimits, type DeviceReading } from './devices/device.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { activeSetting, changeOpt, EMPTY_EVENT_STORE, planAction, pruneEvents, receiveEvents, type ActiveSetting, type EventStoreState, type VenIdentity } from './event-store.ts';
 import { isPermanentRefusal, VenError, VenErrorCode, vtnFailureLog, vtnFailureOf, type VtnFailure, type VtnFailureKindValue } from './errors.ts';
@@ -164,7 +164,9 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   const log = options.log;
   const device = options.device;
   const resourceId = options.resourceId ?? `${options.venName}-device`;
-  const reportOptions: ReportOptions = { resourceId, ...options.reports };
+  // A VEN reports the customer's meter, never a device's own output: without a site meter it offers
+  // no TELEMETRY_USAGE, and the VTN settles the customer from imported meter data.
+  const reportOptions: ReportOptions = { resourceId, ...options.reports, siteUsage: device.metering === Metering.SITE };
   const { minPeriodMs } = resolveReportOptions(reportOptions);
   const optPolicy: OptPolicy = typeof options.opt === 'function' ? options.opt : createOptPolicy(options.opt ?? {});
   const maxPerUpdate = options.maxIntervalsPerUpdate ?? 96;
@@ -563,6 +565,9 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     session,
     pushUrl: () => pushServer?.url,
     async start() {
+      if (device.metering !== Metering.SITE) {
+        log?.info({ device: device.kind, metering: device.metering }, 'the device measures only itself, not the site meter: TELEMETRY_USAGE is not offered (TELEMETRY_STATUS only)');
+      }
       try {
         await device.connect();
         limits = device.limits();
