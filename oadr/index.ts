@@ -5,6 +5,7 @@
 export { decodeOadr, decodePayload, encodeOadr, type DecodeOptions } from './codec.ts';
 export * from './model.ts';
 export { checkPayloadRules, type RuleFinding } from './rules.ts';
+export { reportIntervalSpans, type ReportIntervalSpan } from './report-intervals.ts';
 export { durationToMs, formatDuration, isDuration, parseDuration, type DurationParts } from './duration.ts';
 export { normalizeDateTime, type DateTime, type Duration } from './scalars.ts';
 export { certificateFingerprint, fingerprintsEqual, normalizeFingerprint } from './fingerprint.ts';

@@ -18,7 +18,7 @@
  * waits for its effects with bounded retries — never with a timing assertion.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/testing/reference-scenario.ts';
@@ -105,22 +105,23 @@ async function adminPost(url: string, path: string, body: unknown): Promise<Resp
   });
 }
 
-/** Enrols the customer and imports 35 days of quarter-hour history through the admin REST API. */
-async function enrolWithHistory(s: Stack): Promise<void> {
+/** Enrols the customer and imports 35 days of quarter-hour history through the admin REST API (W per slot of each day: the reference household's, or `flatW`). */
+async function enrolWithHistory(s: Stack, flatW?: number): Promise<void> {
   const enrol = await adminPost(s.url, '/customers', { customerId: CUSTOMER, venName: VEN_NAME });
   assert.ok(enrol.ok, `enrol: HTTP ${enrol.status} ${await enrol.text()}`);
-  const days = Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) }));
+  const day = (i: number): number[] => (flatW === undefined ? profile(1, i + 1) : Array.from({ length: 96 }, () => flatW));
+  const days = Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: day(i).map((w) => w / 4) }));
   const imported = await adminPost(s.url, `/customers/${encodeURIComponent(CUSTOMER)}/energy`, { days });
   assert.ok(imported.ok, `energy import: HTTP ${imported.status} ${await imported.text()}`);
 }
 
 /** Starts `oadr-ledger ven --vtn-url … --ven-name … --device …` in-process; resolves with the running VEN. */
-async function startVenCommand(s: Stack, device: string): Promise<Ven> {
+async function startVenCommand(s: Stack, device: string, extra: readonly string[] = []): Promise<Ven> {
   const stop = new AbortController();
   let ven: Ven | undefined;
   let exitCode: number | undefined;
   let stderr = '';
-  const argv = ['--vtn-url', s.url, '--ven-name', VEN_NAME, '--device', device, '--data-dir', join(s.dir, 'ven')];
+  const argv = ['--vtn-url', s.url, '--ven-name', VEN_NAME, '--device', device, '--data-dir', join(s.dir, 'ven'), ...extra];
   const exit = runVenCommand(argv, { signal: stop.signal, clock: s.clock.now, onStarted: (v) => void (ven = v), stdout: () => {}, stderr: (x) => void (stderr += x) }).then((code) => (exitCode = code));
   s.cleanups.push(async () => {
     stop.abort();
@@ -131,15 +132,24 @@ async function startVenCommand(s: Stack, device: string): Promise<Ven> {
   return ven;
 }
 
-/** Registration, the VTN's TELEMETRY_USAGE request, then the operator's event from a total reduction. */
-async function registerAndCreateEvent(t: TestContext, s: Stack, ven: Ven): Promise<{ venId: string; opr: readonly number[] }> {
+/**
+ * Registration, the VTN's report requests (TELEMETRY_USAGE when the VEN reads the site meter,
+ * TELEMETRY_STATUS only when it reads a device alone), then the operator's event from a total reduction.
+ */
+async function registerAndCreateEvent(t: TestContext, s: Stack, ven: Ven, siteMeter = true, reductionW: readonly number[] = REDUCTION_W): Promise<{ venId: string; opr: readonly number[] }> {
   await until('registration', () => ven.status().registration !== undefined && ven.status().session === 'OPERATIONAL');
   const venId = ven.status().registration?.venId ?? '';
   // R400-R402: a fresh registration by name only; the VTN issued the venID and linked it to the enrolled customer.
   t.assert.deepEqual([s.vtn.vens.get(venId)?.customerId, s.vtn.vens.get(venId)?.venName, s.vtn.vens.get(venId)?.httpPullModel], [CUSTOMER, VEN_NAME, true]);
-  await until('the TELEMETRY_USAGE request to be active', () => s.vtn.reports.requests(venId).some((r) => r.reportName === 'TELEMETRY_USAGE' && r.state === 'active'));
+  const wanted = siteMeter ? 'TELEMETRY_USAGE' : 'TELEMETRY_STATUS';
+  await until(`the ${wanted} request to be active`, () => s.vtn.reports.requests(venId).some((r) => r.reportName === wanted && r.state === 'active'));
+  // What the VEN offered at registration (oadrRegisterReport, R301): usage only with a site meter.
+  t.assert.deepEqual(
+    s.vtn.reports.metadata(venId)?.reports.map((r) => r.reportName),
+    siteMeter ? ['METADATA_TELEMETRY_USAGE', 'METADATA_TELEMETRY_STATUS'] : ['METADATA_TELEMETRY_STATUS'],
+  );
 
-  const created = (await s.vtn.events.create({ eventId: 'ev-e2e', start: START, slots: SLOTS, reductionW: REDUCTION_W, targets: { customerIds: [CUSTOMER] } })) as LedgerEventView;
+  const created = (await s.vtn.events.create({ eventId: 'ev-e2e', start: START, slots: SLOTS, reductionW, targets: { customerIds: [CUSTOMER] } })) as LedgerEventView;
   t.assert.deepEqual(created.skipped, {});
   const opr = created.vens.find((v) => v.venId === venId)?.oprW ?? [];
   t.assert.equal(opr.length, SLOTS, 'one OPR value per 15-minute slot');
@@ -203,14 +213,15 @@ function storedSlotAverages(vtn: Vtn, venId: string): (number | undefined)[] {
   });
 }
 
-test('issue 6 e2e, Modbus: VEN (URL, name, modbus://) registers, gets its OPR as LOAD_DISPATCH delta, opts in (R12), discharges the SunSpec battery by the OPR during the event, back to normal after, telemetry → recordEnergy', async (t) => {
+test('issue 6 e2e, Modbus: VEN (URL, name, modbus://) registers, gets its OPR as LOAD_DISPATCH delta, opts in (R12), discharges the SunSpec battery by the OPR during the event, back to normal after; the inverter is no site meter, so no usage report and no recordEnergy from it', async (t) => {
   const s = await startVtnStack(t);
   await enrolWithHistory(s);
   // The battery's physics run on the shared clock: each Modbus request first catches up to it.
   const sim = await createBatterySimulator({ capacityWh: 10_000, socPct: 60, maxChargeW: 5000, maxDischargeW: 5000, rampWPerS: 2000, clock: s.clock.now });
   s.cleanups.push(() => sim.close());
   const ven = await startVenCommand(s, `modbus://127.0.0.1:${sim.port}`);
-  const { venId, opr } = await registerAndCreateEvent(t, s, ven);
+  // SunSpec model 103 reads the inverter, not the connection point: the VEN offers TELEMETRY_STATUS only.
+  const { venId, opr } = await registerAndCreateEvent(t, s, ven, false);
 
   const socAtStart: number[] = [];
   const seen: { minute: number; powerW: number; targetW: number; storCtlMod: number }[] = [];
@@ -236,19 +247,14 @@ test('issue 6 e2e, Modbus: VEN (URL, name, modbus://) registers, gets its OPR as
   t.assert.deepEqual([at(SLOTS * 15 + 1)?.powerW, at(SLOTS * 15 + 40)?.powerW, at(SLOTS * 15 + 40)?.storCtlMod], [0, 0, 0]);
   assert.ok(sim.state().socPct < (socAtStart[0] ?? 0), 'the discharge drew energy from the battery');
 
-  // Telemetry: the VTN stored the VEN's usage intervals, on the slot grid (reportInterval starts on a
-  // granularity boundary); per slot they average −OPR.
-  const usage = s.vtn.reports.telemetry(venId).filter((p) => p.reportName === 'TELEMETRY_USAGE' && p.durationMs > 0);
-  assert.ok(usage.length > 0 && usage.every((p) => p.startMs % SLOT === 0 && p.durationMs === SLOT), 'R317: 15-minute intervals on the slot grid');
-  const averages = storedSlotAverages(s.vtn, venId);
-  const expected = [0, ...opr.map((w) => -w), 0];
-  t.assert.equal(averages[0], 0, 'the slot before the event: idle');
-  expected.forEach((w, i) => assert.ok(averages[i] !== undefined && Math.abs((averages[i] ?? 0) - w) <= TOLERANCE_W, `R313/R342: stored usage in slot ${FIRST_SLOT - 1 + i}: ${averages[i]} W, expected ${w} W`));
-  // …and the mapping certified each complete slot with recordEnergy. The contract takes consumption in
-  // whole W ≥ 0, so a battery that only injects records 0 W; what matters here is that the slots are there.
-  await until('the event slots on the ledger', async () => (await ledgerSlots(s.vl)).slice(FIRST_SLOT - 1, FIRST_SLOT + SLOTS + 1).every((v) => v !== null));
-  t.assert.deepEqual((await ledgerSlots(s.vl)).slice(FIRST_SLOT - 1, FIRST_SLOT + SLOTS + 1), [0, 0, 0, 0, 0, 0]);
-  t.diagnostic(`OPR ${opr.join('/')} W; stored usage per slot ${averages.map((w) => w?.toFixed(1)).join('/')} W`);
+  // Telemetry: the battery's own power never stands for the customer's meter. The VTN stored status
+  // reports only, and the ledger holds no VEN-recorded consumption for the day: that customer is
+  // settled from imported meter data alone.
+  t.assert.deepEqual(s.vtn.reports.telemetry(venId).filter((p) => p.reportName === 'TELEMETRY_USAGE'), []);
+  assert.ok(s.vtn.reports.telemetry(venId).some((p) => p.reportName === 'TELEMETRY_STATUS'), 'status reports arrive');
+  const onLedger = (await ledgerSlots(s.vl)).slice(FIRST_SLOT - 1, FIRST_SLOT + SLOTS + 1);
+  assert.ok(onLedger.every((v) => v === null || v === undefined), `no recordEnergy for the event day: ${onLedger.join('/')}`);
+  t.diagnostic(`OPR ${opr.join('/')} W; battery at ${at(1)?.powerW} W in the first slot`);
 });
 
 test('issue 6 e2e, MQTT: VEN (URL, name, mqtt://) against a real Mosquitto drives the inverter from its normal 2.5 kW to 2.5 kW − OPR during the event (R12 opt in), back to normal after; telemetry → recordEnergy with those values', async (t) => {
@@ -263,7 +269,11 @@ test('issue 6 e2e, MQTT: VEN (URL, name, mqtt://) against a real Mosquitto drive
   const NORMAL_W = 2500;
   const sim = await createMqttInverterSim({ url: broker.url, site: VEN_NAME, device: 'inverter', normalPowerW: NORMAL_W, measurementIntervalMs: 500 });
   s.cleanups.push(() => sim.close());
-  const ven = await startVenCommand(s, broker.url);
+  // The inverter's measurement stands for the whole site here (the load the customer turns down is all
+  // there is behind its meter): the config says so, and the VEN offers it as TELEMETRY_USAGE.
+  const config = join(s.dir, 'ven-mqtt.json');
+  writeFileSync(config, JSON.stringify({ metering: 'site' }));
+  const ven = await startVenCommand(s, broker.url, ['--config', config]);
   const { venId, opr } = await registerAndCreateEvent(t, s, ven);
 
   const seen = new Map<number, { powerW: number; mode: string }>();
@@ -288,4 +298,45 @@ test('issue 6 e2e, MQTT: VEN (URL, name, mqtt://) against a real Mosquitto drive
   const onLedger = await range();
   expected.forEach((w, i) => assert.ok(Math.abs((onLedger[i] ?? -1) - w) <= TOLERANCE_W, `recordEnergy slot ${FIRST_SLOT - 1 + i}: ${onLedger[i]} W, expected ${w} W`));
   t.diagnostic(`OPR ${opr.join('/')} W; on the ledger ${onLedger.join('/')} W (slots ${FIRST_SLOT - 1}–${FIRST_SLOT + SLOTS})`);
+});
+
+/** round_half_up(k · Σ d² / 1e6) milli-tokens for reductions d in W (docs/contract.md, settlement; k = 1000 per kW² per slot). */
+function tokensFor(reductionsW: readonly number[], k = 1000): number {
+  const sum = reductionsW.reduce((a, d) => a + Math.max(0, d) ** 2, 0);
+  return Math.floor((k * sum * 2 + 1_000_000) / 2_000_000);
+}
+
+test('interop 10: a site that sheds exactly its share earns the tokens of its share, never its baseline (--device sim-battery is the simulated site: household load + battery behind one meter)', async (t) => {
+  const s = await startVtnStack(t);
+  // 35 days at a flat 1,316 W: the baseline is exactly 1,316 W in every slot (HighXofY and LowXofY alike).
+  const BASELINE_W = 1316;
+  await enrolWithHistory(s, BASELINE_W);
+  // The site's household draws its baseline all day; its battery sheds the share. The old name of the device.
+  const config = join(s.dir, 'ven-site.json');
+  writeFileSync(config, JSON.stringify({ site: { loadW: BASELINE_W } }));
+  const ven = await startVenCommand(s, 'sim-battery', ['--config', config]);
+  const { venId, opr } = await registerAndCreateEvent(t, s, ven, true, [230, 230, 300, 300]);
+  assert.ok(opr.every((w) => w > 0 && w < BASELINE_W), `a share below the baseline in every slot: ${opr.join('/')}`);
+
+  const meter: { minute: number; powerW: number }[] = [];
+  await runThroughEvent(s, ven, (m) => void meter.push({ minute: m, powerW: ven.status().lastReading?.powerW ?? Number.NaN }));
+  // The VEN read the meter: the household's 1,316 W less the battery's discharge, never the battery's −OPR.
+  for (let k = 0; k < SLOTS; k++) {
+    for (const m of [k * 15 + 1, k * 15 + 14]) t.assert.equal(meter.find((x) => x.minute === m)?.powerW, BASELINE_W - (opr[k] ?? 0), `meter at minute ${m}`);
+  }
+  t.assert.equal(meter.find((x) => x.minute === SLOTS * 15 + 5)?.powerW, BASELINE_W, 'back to the household load after the event');
+
+  // recordEnergy: the site's consumption per slot, B − OPR during the event.
+  const range = () => ledgerSlots(s.vl).then((v) => v.slice(FIRST_SLOT - 1, FIRST_SLOT + SLOTS + 1));
+  await until('the event slots on the ledger', async () => (await range()).every((v) => v !== null));
+  t.assert.deepEqual(await range(), [BASELINE_W, ...opr.map((w) => BASELINE_W - w), BASELINE_W]);
+
+  // Settlement the next morning: r_h = H(B − P)·((B − P)/1000)², tokens = round(k · Σ r_h), k = 1000 milli-tokens.
+  s.clock.set(Date.parse(`${addDaysUtc(EVENT_DAY, 1)}T06:00:00Z`));
+  const settled = await s.vtn.events.settle('ev-e2e');
+  t.assert.equal(settled.status, 'settled', [...settled.unsettled.values()].join('; '));
+  const share = tokensFor(opr);
+  const wholeBaseline = tokensFor(opr.map(() => BASELINE_W));
+  t.assert.equal(settled.rewardsMilli.get(CUSTOMER), share, `the share ${opr.join('/')} W earns ${share} milli-tokens (the whole baseline would be ${wholeBaseline})`);
+  t.diagnostic(`OPR ${opr.join('/')} W; ${share} milli-tokens for the share; ${wholeBaseline} if the baseline had been counted as shed; venId ${venId}`);
 });

@@ -1,6 +1,6 @@
-/** `oadr-ledger ven`: flags, the loopback-only plain-HTTP rule, and a run with the simulated battery. */
+/** `oadr-ledger ven`: flags, the loopback-only plain-HTTP rule, the device config, and a run with the simulated site. */
 import { test, type TestContext } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVenCommand, VEN_USAGE } from './cli.ts';
@@ -41,4 +41,22 @@ test('ven CLI: --device sim-battery registers with the VTN, sends metadata, and 
   t.assert.equal(await run, 0);
   t.assert.match(out, /VEN cli-ven started against .* \(HTTP pull\)/);
   t.assert.equal(vtn.of('CreatePartyRegistration')[0]?.venName, 'cli-ven');
+});
+
+test('ven CLI: a sim-site load profile that is not one value or equal slots of a day, and an unknown MQTT metering, exit 1 with what to give', async (t: TestContext) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ven-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (device: string, config: object): Promise<[number, string]> => {
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify(config));
+    let err = '';
+    const code = await runVenCommand(['--vtn-url', 'http://127.0.0.1:1/', '--ven-name', 'x', '--device', device, '--config', file, '--data-dir', dir], { stderr: (s) => (err += s), log: quiet });
+    return [code, err];
+  };
+  const [c1, e1] = await run('sim-site', { site: { loadW: [1, 2, 3, 4, 5, 6, 7] } });
+  t.assert.equal(c1, 1);
+  t.assert.match(e1, /INVALID_CONFIG: site\.loadW has 7 values; give one W value, or one per equal slot of a day/);
+  const [c2, e2] = await run('mqtt://127.0.0.1:1', { metering: 'meter' });
+  t.assert.equal(c2, 1);
+  t.assert.match(e2, /INVALID_CONFIG: metering "meter": use "site"/);
 });

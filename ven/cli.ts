@@ -6,15 +6,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBatterySimulator, type BatterySimulator } from './devices/battery-sim.ts';
-import type { Device } from './devices/device.ts';
+import { Metering, type Device, type MeteringValue } from './devices/device.ts';
+import { createHouseholdSim } from './devices/household-sim.ts';
 import { createMqttDevice } from './devices/mqtt-device.ts';
+import { createSimulatedSite } from './devices/sim-site.ts';
 import { createSunSpecDevice } from './devices/sunspec-device.ts';
 import { VenError, VenErrorCode } from './errors.ts';
 import { isLoopbackHost } from './http-transport.ts';
 import type { VenLogger } from './session.ts';
 import { createVen, type Ven, type VenOptions } from './ven.ts';
 
-export const VEN_USAGE = `Usage: oadr-ledger ven --vtn-url URL --ven-name NAME [--device sim-battery | modbus://HOST:PORT | mqtt://HOST:PORT]
+export const VEN_USAGE = `Usage: oadr-ledger ven --vtn-url URL --ven-name NAME [--device sim-site | modbus://HOST:PORT | mqtt://HOST:PORT]
                       [--config FILE] [--data-dir DIR] [--push HOST:PORT] [--cert FILE --key FILE --ca FILE [--xml-signature]]
 
 Runs an OpenADR 2.0b VEN: registers with the VTN, polls it (or takes pushes with --push), answers
@@ -22,10 +24,14 @@ events with opt decisions, drives the device during events and sends 15-minute t
 
   --vtn-url URL     VTN base URL (https://…; plain http:// only to a loopback address)
   --ven-name NAME   oadrVenName
-  --device DEV      sim-battery (default: a SunSpec battery simulator on loopback),
-                    modbus://HOST:PORT (SunSpec storage over Modbus TCP), mqtt://HOST:PORT
+  --device DEV      sim-site (default; sim-battery is the same): a simulated site, a household load
+                    and a SunSpec battery simulator on loopback behind one meter, the meter reported;
+                    modbus://HOST:PORT (SunSpec storage over Modbus TCP: reads only the inverter, so
+                    no usage report is offered); mqtt://HOST:PORT (the device's own power unless the
+                    config says "metering": "site")
   --config FILE     JSON with further VEN options (resourceId, marketContexts, signals, opt, reports,
-                    pollIntervalMs, tickMs, device limits: maxChargeW, maxDischargeW)
+                    pollIntervalMs, tickMs, device limits: maxChargeW, maxDischargeW; metering for
+                    mqtt://; site.loadW for sim-site: W, or W per equal slot of a UTC day)
   --data-dir DIR    where the outbox and state live (default ./data/ven-NAME)
   --push HOST:PORT  HTTP push: listen here and register it as oadrTransportAddress (HTTPS with the
                     certificate below, requiring the VTN's client certificate)
@@ -51,6 +57,24 @@ export interface VenCommandIo {
 interface FileConfig extends Partial<Omit<VenOptions, 'device' | 'vtnUrl' | 'venName' | 'dataDir' | 'log' | 'clock' | 'random' | 'transport'>> {
   readonly maxChargeW?: number;
   readonly maxDischargeW?: number;
+  /** mqtt://: what the measurement is (default `device`). */
+  readonly metering?: MeteringValue;
+  /** sim-site: the household load, W (constant) or W per equal slot of a UTC day (default 800 W). */
+  readonly site?: { readonly loadW?: number | readonly number[] };
+}
+
+/** The CLI names of the simulated site; `sim-battery` is the older name of the same device. */
+export const SIM_SITE_DEVICES: readonly string[] = ['sim-site', 'sim-battery'];
+const DEFAULT_SITE_LOAD_W = 800;
+
+/** The household load of `sim-site`: a constant, or a profile of equal slots over a UTC day, repeated. */
+function siteLoad(spec: number | readonly number[] | undefined, clock: () => number): (atMs: number) => number {
+  const profile = typeof spec === 'number' ? [spec] : [...(spec ?? [DEFAULT_SITE_LOAD_W])];
+  if (profile.length === 0 || 1440 % profile.length !== 0) {
+    throw new VenError(VenErrorCode.INVALID_CONFIG, `site.loadW has ${profile.length} values; give one W value, or one per equal slot of a day (a divisor of 1440: 24, 48, 96, …)`);
+  }
+  const household = createHouseholdSim({ startMs: 0, slotMinutes: 1440 / profile.length, fixedLoadW: profile, now: clock });
+  return (atMs) => household.powerW(atMs);
 }
 
 function hostPort(spec: string, what: string): { host: string; port: number } {
@@ -70,7 +94,7 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
       options: {
         'vtn-url': { type: 'string' },
         'ven-name': { type: 'string' },
-        device: { type: 'string', default: 'sim-battery' },
+        device: { type: 'string', default: 'sim-site' },
         config: { type: 'string' },
         'data-dir': { type: 'string' },
         push: { type: 'string' },
@@ -97,7 +121,6 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     return 2;
   }
   let sim: BatterySimulator | undefined;
-  let simTimer: ReturnType<typeof setInterval> | undefined;
   try {
     const u = new URL(vtnUrl);
     if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
@@ -116,24 +139,27 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     }
     const config: FileConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as FileConfig);
     const limits = { maxChargeW: config.maxChargeW ?? 5000, maxDischargeW: config.maxDischargeW ?? 5000 };
-    const spec = values.device ?? 'sim-battery';
+    const spec = values.device ?? 'sim-site';
+    const clock = io.clock ?? Date.now;
     let device: Device;
-    if (spec === 'sim-battery') {
-      sim = await createBatterySimulator({ capacityWh: 10_000, socPct: 60, maxChargeW: limits.maxChargeW, maxDischargeW: limits.maxDischargeW, rampWPerS: 2000 });
-      const s = sim;
-      simTimer = setInterval(() => s.step(1000), 1000);
-      simTimer.unref();
-      device = createSunSpecDevice({ host: sim.host, port: sim.port });
+    if (SIM_SITE_DEVICES.includes(spec)) {
+      // The battery's physics and the household load run on the VEN's clock (they catch up on every read).
+      const loadW = siteLoad(config.site?.loadW, clock);
+      sim = await createBatterySimulator({ capacityWh: 10_000, socPct: 60, maxChargeW: limits.maxChargeW, maxDischargeW: limits.maxDischargeW, rampWPerS: 2000, clock });
+      device = createSimulatedSite({ battery: createSunSpecDevice({ host: sim.host, port: sim.port }), loadW, clock });
     } else if (spec.startsWith('modbus://')) {
       device = createSunSpecDevice({ ...hostPort(spec, '--device'), maxChargeW: limits.maxChargeW, maxDischargeW: limits.maxDischargeW });
     } else if (spec.startsWith('mqtt://') || spec.startsWith('mqtts://')) {
-      device = createMqttDevice({ url: spec, site: venName, device: 'inverter', limits });
+      if (config.metering !== undefined && !Object.values(Metering).includes(config.metering)) {
+        throw new VenError(VenErrorCode.INVALID_CONFIG, `metering ${JSON.stringify(config.metering)}: use "site" (the measurement is the connection point) or "device"`);
+      }
+      device = createMqttDevice({ url: spec, site: venName, device: 'inverter', limits, metering: config.metering });
     } else {
-      throw new VenError(VenErrorCode.INVALID_CONFIG, `--device ${spec}: use sim-battery, modbus://HOST:PORT or mqtt://HOST:PORT`);
+      throw new VenError(VenErrorCode.INVALID_CONFIG, `--device ${spec}: use sim-site, modbus://HOST:PORT or mqtt://HOST:PORT`);
     }
     // The logger comes from cli/ (one per process); without one the VEN runs silent.
     const log: VenLogger = io.log ?? { info() {}, warn() {}, debug() {} };
-    const { maxChargeW: _c, maxDischargeW: _d, ...venConfig } = config;
+    const { maxChargeW: _c, maxDischargeW: _d, metering: _m, site: _s, ...venConfig } = config;
     const ven = await createVen({
       ...venConfig,
       vtnUrl,
@@ -144,7 +170,7 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
       ...(tls === undefined ? {} : { tls }),
       ...(values['xml-signature'] === true ? { xmlSignature: true } : {}),
       log,
-      ...(io.clock === undefined ? {} : { clock: io.clock }),
+      clock,
     });
     await ven.start();
     io.onStarted?.(ven);
@@ -164,7 +190,6 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     err(`${(e as Error).message}\n`);
     return 1;
   } finally {
-    if (simTimer !== undefined) clearInterval(simTimer);
     await sim?.close();
   }
 }

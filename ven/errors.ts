@@ -7,11 +7,11 @@
 export const VenErrorCode = {
   /** A VEN option or the config file is wrong (bad URL, plain HTTP to a non-loopback host, …). */
   INVALID_CONFIG: 'INVALID_CONFIG',
-  /** The VTN could not be reached or did not answer in time (after the retries). */
+  /** The VTN could not be reached: connection refused or reset, DNS failure, TLS failure, or no answer in time. */
   VTN_UNREACHABLE: 'VTN_UNREACHABLE',
-  /** The VTN answered with an HTTP status that must not be retried blindly (403, 404, 406, 501). */
+  /** The VTN refused the request with an HTTP error status (4xx, 5xx); `httpStatus` and `bodyLine` say which. */
   VTN_REJECTED: 'VTN_REJECTED',
-  /** The VTN answered with a body that is not an OpenADR payload, or with the wrong payload. */
+  /** Protocol error: a 200 whose body is not an OpenADR payload, the wrong payload, or an OpenADR error response code. */
   VTN_BAD_ANSWER: 'VTN_BAD_ANSWER',
   /** The VTN refused the registration (an eiResponse 4xx in oadrCreatedPartyRegistration). */
   REGISTRATION_REFUSED: 'REGISTRATION_REFUSED',
@@ -31,6 +31,8 @@ export type VenErrorCodeValue = (typeof VenErrorCode)[keyof typeof VenErrorCode]
 export interface VenErrorDetails {
   /** HTTP status, for VTN_REJECTED. */
   readonly httpStatus?: number | undefined;
+  /** The first line of the VTN's refusal body (trimmed, at most 200 characters), for VTN_REJECTED. */
+  readonly bodyLine?: string | undefined;
   /** OpenADR response code, for REGISTRATION_REFUSED and VTN_BAD_ANSWER. */
   readonly responseCode?: number | undefined;
 }
@@ -40,11 +42,76 @@ export class VenError extends Error {
   readonly code: VenErrorCodeValue;
   readonly httpStatus: number | undefined;
   readonly responseCode: number | undefined;
+  readonly bodyLine: string | undefined;
 
   constructor(code: VenErrorCodeValue, message: string, details: VenErrorDetails = {}, options?: ErrorOptions) {
     super(`${code}: ${message}`, options);
     this.code = code;
     this.httpStatus = details.httpStatus;
     this.responseCode = details.responseCode;
+    this.bodyLine = details.bodyLine;
   }
+}
+
+/**
+ * The three ways an exchange with the VTN fails, as the VEN logs them and shows them in its status:
+ * `unreachable` (no HTTP answer: connect, DNS, TLS, timeout), `refused` (an HTTP 4xx/5xx answer) and
+ * `protocol` (an HTTP 200 that is not a valid OpenADR answer, or carries an OpenADR error code).
+ */
+export const VtnFailureKind = { UNREACHABLE: 'unreachable', REFUSED: 'refused', PROTOCOL: 'protocol' } as const;
+export type VtnFailureKindValue = (typeof VtnFailureKind)[keyof typeof VtnFailureKind];
+
+const KIND_OF_CODE: Readonly<Partial<Record<VenErrorCodeValue, VtnFailureKindValue>>> = {
+  [VenErrorCode.VTN_UNREACHABLE]: VtnFailureKind.UNREACHABLE,
+  [VenErrorCode.VTN_REJECTED]: VtnFailureKind.REFUSED,
+  [VenErrorCode.VTN_BAD_ANSWER]: VtnFailureKind.PROTOCOL,
+  [VenErrorCode.SIGNATURE_REFUSED]: VtnFailureKind.PROTOCOL,
+  [VenErrorCode.REGISTRATION_REFUSED]: VtnFailureKind.PROTOCOL,
+};
+
+/** A failed exchange with the VTN, as logged (`kind` first) and kept in the VEN's status. */
+export interface VtnFailure {
+  readonly kind: VtnFailureKindValue;
+  readonly code: VenErrorCodeValue;
+  readonly message: string;
+  readonly httpStatus?: number | undefined;
+  readonly bodyLine?: string | undefined;
+  readonly responseCode?: number | undefined;
+}
+
+/** The failure an error stands for, or undefined when it is not about the VTN (STOPPED, OUTBOX_FAILED, a bug). */
+export function vtnFailureOf(err: unknown): VtnFailure | undefined {
+  if (!(err instanceof VenError)) return undefined;
+  const kind = KIND_OF_CODE[err.code];
+  if (kind === undefined) return undefined;
+  return {
+    kind,
+    code: err.code,
+    message: err.message,
+    ...(err.httpStatus === undefined ? {} : { httpStatus: err.httpStatus }),
+    ...(err.bodyLine === undefined ? {} : { bodyLine: err.bodyLine }),
+    ...(err.responseCode === undefined ? {} : { responseCode: err.responseCode }),
+  };
+}
+
+/** An HTTP refusal that sending the same request again will not change (4xx other than 408 and 429). */
+export function isPermanentRefusal(err: unknown): boolean {
+  if (!(err instanceof VenError) || err.code !== VenErrorCode.VTN_REJECTED || err.httpStatus === undefined) return false;
+  return err.httpStatus >= 400 && err.httpStatus < 500 && err.httpStatus !== 408 && err.httpStatus !== 429;
+}
+
+const KIND_TEXT: Readonly<Record<VtnFailureKindValue, string>> = {
+  unreachable: 'VTN unreachable',
+  refused: 'VTN refused the request',
+  protocol: 'VTN protocol error',
+};
+
+/** The log line of a failed exchange: `{ kind, code, httpStatus?, bodyLine?, responseCode?, err, ...context }` and a message naming the kind. */
+export function vtnFailureLog(err: unknown, what: string, next: string): { fields: Record<string, unknown>; message: string } {
+  const f = vtnFailureOf(err);
+  if (f === undefined) return { fields: { err }, message: `${what} failed; ${next}` };
+  const { message: _m, ...rest } = f;
+  const status = f.httpStatus === undefined ? '' : ` (HTTP ${f.httpStatus}${f.bodyLine === undefined || f.bodyLine === '' ? '' : `: ${f.bodyLine}`})`;
+  const code = f.responseCode === undefined ? '' : ` (response code ${f.responseCode})`;
+  return { fields: { ...rest, err }, message: `${KIND_TEXT[f.kind]}${status}${code}: ${what} failed; ${next}` };
 }

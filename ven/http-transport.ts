@@ -45,7 +45,10 @@ export const XML_CONTENT_TYPE = 'application/xml';
 /** §9.1.6: clients wait at least 5 s for an answer. */
 export const MIN_REQUEST_TIMEOUT_MS = 5000;
 
-/** Request/response to one VTN; a request fails with a VenError (retryable when VTN_UNREACHABLE). */
+/**
+ * Request/response to one VTN; a request fails with a VenError: VTN_UNREACHABLE (no HTTP answer),
+ * VTN_REJECTED (an HTTP error status) or VTN_BAD_ANSWER (a 200 that is not an OpenADR payload).
+ */
 export interface VtnTransport {
   request(payload: Payload): Promise<Payload>;
   close(): Promise<void>;
@@ -105,6 +108,13 @@ function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** The first non-empty line of a refusal body, trimmed and cut at 200 characters (for the log). */
+export function firstLine(body: Buffer): string {
+  const text = body.subarray(0, 4096).toString('utf8');
+  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
 function clientTls(tls: TlsClientOptions | undefined): object {
   if (tls === undefined) return venTlsProfile();
   const { override, crl: _crl, ...material } = tls;
@@ -145,12 +155,11 @@ export function createHttpTransport(options: Readonly<HttpTransportOptions>): Vt
             const peer = sig === undefined ? undefined : peerCertificatePem(res.socket);
             readBody(res, limit).then((buf) => {
               const status = res.statusCode ?? 0;
-              if (status >= 500 || status === 429) {
-                reject(new VenError(VenErrorCode.VTN_UNREACHABLE, `VTN answered HTTP ${status} to ${payload.type}; will retry after a back-off`, { httpStatus: status }));
-                return;
-              }
               if (status !== 200) {
-                reject(new VenError(VenErrorCode.VTN_REJECTED, `VTN answered HTTP ${status} to ${payload.type} at ${url.pathname}; check the VTN URL, the certificate and the payload`, { httpStatus: status }));
+                // Refused: any HTTP error status (5xx included: the VTN answered, it is not unreachable).
+                const bodyLine = firstLine(buf);
+                const said = bodyLine === '' ? '' : ` ("${bodyLine}")`;
+                reject(new VenError(VenErrorCode.VTN_REJECTED, `VTN answered HTTP ${status}${said} to ${payload.type} at ${url.pathname}; ${status >= 500 || status === 429 ? 'retried after a back-off' : 'check the VTN URL, the certificate and the payload'}`, { httpStatus: status, bodyLine }));
                 return;
               }
               if (sig !== undefined) {

@@ -68,7 +68,7 @@ test('R324 VEN: TELEMETRY_USAGE request with reportBackDuration PT0S -> one upda
   t.assert.equal(dueReports(d.state, T0 + 20 * MIN, OPTIONS).reports.length, 0);
 });
 
-test('R317 VEN: granularity PT1M with reportBackDuration PT5M -> an update every 5 min with 5 intervals (uid, duration, no interval dtstart)', (t: TestContext) => {
+test('R317+R314 VEN: granularity PT1M with reportBackDuration PT5M -> an update every 5 min with 5 intervals (uid, duration and dtstart on each)', (t: TestContext) => {
   let s = createReports(EMPTY_REPORT_STATE, [request('q2', USAGE_SPECIFIER_ID, 'PT1M', 'PT5M', [USAGE_RID], { dtstart: new Date(T0).toISOString(), duration: 'PT1H' })], T0, OPTIONS).state;
   t.assert.equal(dueReports(s, T0 + 4 * MIN, OPTIONS).reports.length, 0, 'not due before 5 min');
   s = fill(s, T0, T0 + 5 * MIN);
@@ -77,7 +77,7 @@ test('R317 VEN: granularity PT1M with reportBackDuration PT5M -> an update every
   assert.ok(rep !== undefined);
   t.assert.equal(rep.dtstart, new Date(T0).toISOString(), 'R314: report dtstart = first interval start');
   t.assert.equal(rep.reportName, 'TELEMETRY_USAGE', 'R313');
-  t.assert.deepStrictEqual(rep.intervals?.map((i) => [i.uid, i.duration, i.dtstart, i.payloads[0]?.value]), [0, 1, 2, 3, 4].map((k) => [String(k), 'PT1M', undefined, { type: 'float', value: k + 1 }]));
+  t.assert.deepStrictEqual(rep.intervals?.map((i) => [i.uid, i.duration, i.dtstart, i.payloads[0]?.value]), [0, 1, 2, 3, 4].map((k) => [String(k), 'PT1M', new Date(T0 + k * MIN).toISOString(), { type: 'float', value: k + 1 }]));
   t.assert.equal(d.reports[0]?.key, `q2@${T0}`);
   const s2 = fill(d.state, T0 + 5 * MIN, T0 + 10 * MIN);
   const d2 = dueReports(s2, T0 + 10 * MIN, OPTIONS);
@@ -173,4 +173,11 @@ test('R313+R316+R342 VEN: an oadrUpdateReport round-trips through the codec and 
   t.assert.equal(decodeOadr(xml).payload.type, 'UpdateReport');
   const [res] = await validateXsdMany([xml]);
   t.assert.equal(res?.valid, true, res?.errors.join('; '));
+});
+
+test('R304+R301 VEN without a site meter: the metadata offers TELEMETRY_STATUS only, and a TELEMETRY_USAGE request is answered 452', (t: TestContext) => {
+  const noMeter = { ...OPTIONS, siteUsage: false };
+  t.assert.deepStrictEqual(metadataPayload(noMeter, 'ven-1', T0, 'rq').reports?.map((r) => r.reportName), ['METADATA_TELEMETRY_STATUS']);
+  t.assert.equal(createReports(EMPTY_REPORT_STATE, [request('u', USAGE_SPECIFIER_ID, 'PT1M', 'PT5M', [USAGE_RID])], T0, noMeter).code, 452);
+  t.assert.equal(createReports(EMPTY_REPORT_STATE, [request('s', STATUS_SPECIFIER_ID, 'PT1M', 'PT5M', [STATUS_RID])], T0, noMeter).code, 200);
 });

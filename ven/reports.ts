@@ -24,6 +24,11 @@ export interface ReportOptions {
   /** Data points kept (default 1440 = one day at 1 min; never below 100, R510). */
   readonly bufferPoints?: number;
   readonly marketContext?: string | undefined;
+  /**
+   * Offer TELEMETRY_USAGE (default true): only a VEN that reads the site's meter does. Without one
+   * the metadata has TELEMETRY_STATUS alone, and a request for usage is answered 452 (R304).
+   */
+  readonly siteUsage?: boolean | undefined;
 }
 
 interface Resolved {
@@ -32,12 +37,13 @@ interface Resolved {
   readonly maxPeriodMs: number;
   readonly bufferPoints: number;
   readonly marketContext: string | undefined;
+  readonly siteUsage: boolean;
 }
 
 export function resolveReportOptions(o: Readonly<ReportOptions>): Resolved {
   const minPeriodMs = o.minPeriodMs ?? 60_000;
   const bufferPoints = Math.max(MIN_BUFFER_POINTS, o.bufferPoints ?? 1440);
-  return { resourceId: o.resourceId, minPeriodMs, maxPeriodMs: Math.min(o.maxPeriodMs ?? 3_600_000, minPeriodMs * bufferPoints), bufferPoints, marketContext: o.marketContext };
+  return { resourceId: o.resourceId, minPeriodMs, maxPeriodMs: Math.min(o.maxPeriodMs ?? 3_600_000, minPeriodMs * bufferPoints), bufferPoints, marketContext: o.marketContext, siteUsage: o.siteUsage ?? true };
 }
 
 /** One reading: power averaged over the `minPeriodMs` that ends at `at`. */
@@ -84,7 +90,10 @@ const POWER_ITEM = { type: 'powerReal', description: 'RealPower', units: 'W', si
 
 // ---- metadata -----------------------------------------------------------------------------------
 
-/** oadrRegisterReport with METADATA_TELEMETRY_USAGE and METADATA_TELEMETRY_STATUS (R301, R305, R311, R312, R331, R333). */
+/**
+ * oadrRegisterReport with METADATA_TELEMETRY_USAGE (only with a site meter, `siteUsage`) and
+ * METADATA_TELEMETRY_STATUS (R301, R305, R311, R312, R331, R333).
+ */
 export function metadataPayload(options: Readonly<ReportOptions>, venId: string, now: number, requestId: string, reportRequestId?: string): RegisterReport {
   const o = resolveReportOptions(options);
   const samplingRate = { minPeriod: formatDuration(o.minPeriodMs), maxPeriod: formatDuration(o.maxPeriodMs), onChange: false };
@@ -97,12 +106,16 @@ export function metadataPayload(options: Readonly<ReportOptions>, venId: string,
     schemaVersion: '2.0b',
     requestId,
     reports: [
-      {
-        ...common,
-        descriptions: [{ rId: USAGE_RID, reportDataSource: source, reportType: 'usage', itemBase: { ...POWER_ITEM }, readingType: 'Direct Read', ...mc, samplingRate }],
-        reportSpecifierId: USAGE_SPECIFIER_ID,
-        reportName: 'METADATA_TELEMETRY_USAGE',
-      },
+      ...(o.siteUsage
+        ? [
+            {
+              ...common,
+              descriptions: [{ rId: USAGE_RID, reportDataSource: source, reportType: 'usage' as const, itemBase: { ...POWER_ITEM }, readingType: 'Direct Read' as const, ...mc, samplingRate }],
+              reportSpecifierId: USAGE_SPECIFIER_ID,
+              reportName: 'METADATA_TELEMETRY_USAGE' as const,
+            },
+          ]
+        : []),
       {
         ...common,
         descriptions: [{ rId: STATUS_RID, reportDataSource: source, reportType: 'x-resourceStatus', readingType: 'x-notApplicable', ...mc, samplingRate }],
@@ -115,7 +128,9 @@ export function metadataPayload(options: Readonly<ReportOptions>, venId: string,
   };
 }
 
-const OFFERED: Readonly<Record<string, readonly string[]>> = { [USAGE_SPECIFIER_ID]: [USAGE_RID], [STATUS_SPECIFIER_ID]: [STATUS_RID] };
+/** The reportSpecifierIDs and rIDs the metadata offers (R304). */
+const offeredBy = (o: Resolved): Readonly<Record<string, readonly string[]>> =>
+  o.siteUsage ? { [USAGE_SPECIFIER_ID]: [USAGE_RID], [STATUS_SPECIFIER_ID]: [STATUS_RID] } : { [STATUS_SPECIFIER_ID]: [STATUS_RID] };
 
 // ---- samples ------------------------------------------------------------------------------------
 
@@ -161,7 +176,7 @@ export function createReports(state: ReportState, requests: readonly ReportReque
       metadataRequests.push(id); // R327; a periodic METADATA request is answered once (CHOICE, see docs/ven.md)
       continue;
     }
-    const offered = OFFERED[spec.reportSpecifierId];
+    const offered = offeredBy(o)[spec.reportSpecifierId];
     if (offered === undefined) return fail(ResponseCode.INVALID_ID, `reportSpecifierID ${spec.reportSpecifierId} is not in this VEN's metadata (R304)`);
     const rIds = spec.specifierPayloads.map((p) => p.rId);
     const missing = rIds.filter((r) => !offered.includes(r));
@@ -269,8 +284,9 @@ function buildReport(r: ScheduledReport, startMs: number, intervals: ReportInter
 
 /**
  * Reports due at `now`. Periodic: every reportBackDuration, all complete granularity intervals
- * since the last report (R317, R341), interval data with uid + duration and no interval dtstart
- * (R313–R316, R342). One-shot: at once, one interval per rID from the newest sample (R324).
+ * since the last report (R317, R341), interval data with dtstart + duration + uid on every interval
+ * (R313–R316, R342: the form every VTN reads; a report-level dtstart alone is valid but some VTNs
+ * refuse it). One-shot: at once, one interval per rID from the newest sample (R324).
  */
 export function dueReports(state: ReportState, now: number, options: Readonly<ReportOptions>): { state: ReportState; reports: DueReport[] } {
   const o = resolveReportOptions(options);
@@ -281,7 +297,7 @@ export function dueReports(state: ReportState, now: number, options: Readonly<Re
     if (r.backMs === 0) {
       const last = state.samples[state.samples.length - 1];
       const end = last?.at ?? now;
-      const intervals: ReportInterval[] = [{ duration: formatDuration(o.minPeriodMs), uid: '0', payloads: payloadsFor(r.rIds, last === undefined ? [] : [last]) }];
+      const intervals: ReportInterval[] = [{ dtstart: iso(end - o.minPeriodMs), duration: formatDuration(o.minPeriodMs), uid: '0', payloads: payloadsFor(r.rIds, last === undefined ? [] : [last]) }];
       reports.push({ key: `${r.reportRequestId}@once`, report: buildReport(r, end - o.minPeriodMs, intervals, now) });
       delete requests[r.reportRequestId];
       continue;
@@ -299,7 +315,7 @@ export function dueReports(state: ReportState, now: number, options: Readonly<Re
         lastSent[p.rId] = p.value.value;
         return unchanged ? { ...p, dataQuality: 'No New Value - Previous Value Used' as const } : p;
       });
-      intervals.push({ duration: formatDuration(g), uid: String(i), payloads });
+      intervals.push({ dtstart: iso(from), duration: formatDuration(g), uid: String(i), payloads });
     }
     const coveredToMs = r.coveredToMs + count * g;
     if (intervals.length > 0) reports.push({ key: `${r.reportRequestId}@${r.coveredToMs}`, report: buildReport(r, r.coveredToMs, intervals, now) });

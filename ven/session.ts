@@ -6,7 +6,7 @@
  */
 import { ResponseCode, type Payload } from '../oadr/index.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
-import { VenError, VenErrorCode } from './errors.ts';
+import { VenError, VenErrorCode, vtnFailureLog } from './errors.ts';
 import type { VtnTransport } from './http-transport.ts';
 import {
   createRegistrationPayload,
@@ -69,6 +69,8 @@ export interface VenSessionOptions {
   readonly onRegistration?: ((registration: Registration | undefined) => void) | undefined;
   /** Called whenever the session becomes operational (after registration and sync, or re-registration). */
   readonly onOperational?: ((registration: Registration) => void) | undefined;
+  /** Told the outcome of every request to the VTN: undefined when it was answered, else the error (for the VEN's status). */
+  readonly onExchange?: ((error: unknown) => void) | undefined;
   readonly log?: VenLogger | undefined;
 }
 
@@ -79,8 +81,12 @@ export interface VenSession {
   registration(): Registration | undefined;
   /** Resolves once the VEN is registered and synced. */
   whenOperational(): Promise<Registration>;
-  /** Sends a request (with retries) and hands its answer to the handler; resolves with the answer. */
-  send(payload: Payload): Promise<Payload>;
+  /**
+   * Sends a request and hands its answer to the handler; resolves with the answer. An unreachable VTN
+   * is retried up to `attempts` times (default: the session's) with the back-off; a caller with a
+   * back-off of its own (the outbox) passes `attempts: 1`.
+   */
+  send(payload: Payload, options?: { readonly attempts?: number }): Promise<Payload>;
   /** For the push server: the HTTP answer to a payload the VTN POSTed. */
   handlePush(payload: Payload): Promise<Payload | undefined>;
   /** Wakes the poll loop at once. */
@@ -103,7 +109,7 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
   let stopped = true;
   let loop: Promise<void> | undefined;
   let waiter: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
-  let operational: { promise: Promise<Registration>; resolve: (r: Registration) => void } | undefined;
+  let operational: { promise: Promise<Registration>; resolve: (r: Registration) => void; resolved: boolean } | undefined;
   let pending = false; // a wake-up that arrived while not sleeping
 
   const sleep = (ms: number): Promise<void> =>
@@ -131,24 +137,30 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
     w.resolve();
   };
 
-  const operationalPromise = (): { promise: Promise<Registration>; resolve: (r: Registration) => void } => {
+  const operationalPromise = (): { promise: Promise<Registration>; resolve: (r: Registration) => void; resolved: boolean } => {
     if (operational === undefined) {
       let resolve!: (r: Registration) => void;
       const promise = new Promise<Registration>((r) => (resolve = r));
-      operational = { promise, resolve };
+      operational = { promise, resolve, resolved: false };
     }
     return operational;
   };
 
-  async function request(payload: Payload): Promise<Payload> {
+  async function request(payload: Payload, maxAttempts = attempts): Promise<Payload> {
     for (let attempt = 1; ; attempt++) {
       if (stopped && payload.type !== 'CancelPartyRegistration') throw new VenError(VenErrorCode.STOPPED, `VEN stopped before ${payload.type} was sent`);
       try {
-        return await options.transport.request(payload);
+        const answer = await options.transport.request(payload);
+        options.onExchange?.(undefined);
+        return answer;
       } catch (err) {
-        if (!(err instanceof VenError) || err.code !== VenErrorCode.VTN_UNREACHABLE || attempt >= attempts) throw err;
+        options.onExchange?.(err);
+        // Only an unreachable VTN is retried here (a lost connection is often gone a second later);
+        // a refusal or a protocol error goes to the caller, whose loop backs off.
+        if (!(err instanceof VenError) || err.code !== VenErrorCode.VTN_UNREACHABLE || attempt >= maxAttempts) throw err;
         const wait = backoffDelay(attempt, random, options.backoff);
-        log.warn({ err, attempt, wait, payload: payload.type }, 'VTN request failed; retrying after back-off');
+        const line = vtnFailureLog(err, payload.type, `retrying after ${wait} ms`);
+        log.warn({ ...line.fields, attempt, wait, payload: payload.type }, line.message);
         await new Promise<void>((r) => setTimeout(r, wait).unref());
       }
     }
@@ -175,7 +187,8 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
           try {
             answer = await request(create);
           } catch (err) {
-            log.warn({ err }, 'registration failed');
+            const line = vtnFailureLog(err, 'registration', 'registering again after a back-off');
+            log.warn(line.fields, line.message);
             await step({ type: 'failed' });
             break;
           }
@@ -195,7 +208,8 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
             try {
               await send(p);
             } catch (err) {
-              log.warn({ err, payload: p.type }, 'sending after registration failed');
+              const line = vtnFailureLog(err, `${p.type} after registration`, 'continuing');
+              log.warn({ ...line.fields, payload: p.type }, line.message);
             }
           }
           if (action.type === 'sync') await step({ type: 'synced' });
@@ -204,10 +218,13 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
       }
     }
     if (state.status === RegistrationStatus.OPERATIONAL && state.registration !== undefined && before !== RegistrationStatus.OPERATIONAL) {
-      operationalPromise().resolve(state.registration);
+      const o = operationalPromise();
+      o.resolve(state.registration);
+      o.resolved = true;
       options.onOperational?.(state.registration);
     }
-    if (state.status === RegistrationStatus.UNREGISTERED) operational = undefined;
+    // A failed registration attempt keeps the waiters of whenOperational(); only a promise already resolved is replaced.
+    if (state.status === RegistrationStatus.UNREGISTERED && operational?.resolved === true) operational = undefined;
   }
 
   /** Handles a VTN payload; returns the reply and sends the follow-ups. */
@@ -245,13 +262,16 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
     if (reg === undefined) return undefined; // R405: ignore VTN payloads while unregistered
     const result = await handler.onPayload(payload, origin, reg);
     for (const f of result.followUps ?? []) {
-      void send(f).catch((err: unknown) => log.warn({ err, payload: f.type }, 'follow-up request failed'));
+      void send(f).catch((err: unknown) => {
+        const line = vtnFailureLog(err, `follow-up ${f.type}`, 'not sent again');
+        log.warn({ ...line.fields, payload: f.type }, line.message);
+      });
     }
     return result.reply;
   }
 
-  async function send(payload: Payload): Promise<Payload> {
-    const answer = await request(payload);
+  async function send(payload: Payload, sendOptions: { readonly attempts?: number } = {}): Promise<Payload> {
+    const answer = await request(payload, sendOptions.attempts);
     await process(answer, PayloadOrigin.ANSWER);
     return answer;
   }
@@ -297,7 +317,8 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
         if (stopped) break;
         failures++;
         const wait = backoffDelay(failures, random, { ...options.backoff, capMs: Math.min(options.backoff?.capMs ?? 300_000, Math.max(1000, pollIntervalMs())) });
-        log.warn({ err, wait }, 'VTN exchange failed; backing off');
+        const line = vtnFailureLog(err, 'the VTN exchange', `backing off ${wait} ms`);
+        log.warn({ ...line.fields, wait }, line.message);
         await sleep(wait);
       }
     }

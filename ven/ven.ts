@@ -3,11 +3,11 @@
  * opt policy, the device, the report producer and the on-disk outbox together. Every decision is
  * made by the pure state machines; this file only moves values between them and does the I/O.
  */
-import { durationToMs, formatDuration, ResponseCode, type CreatedReport, type Payload, type Report, type ReportInterval } from '../oadr/index.ts';
-import type { Device, DeviceLimits, DeviceReading } from './devices/device.ts';
-import type { BackoffOptions } from './backoff.ts';
+import { formatDuration, reportIntervalSpans, ResponseCode, type CreatedReport, type Payload, type Report, type ReportInterval } from '../oadr/index.ts';
+import { Metering, type Device, type DeviceLimits, type DeviceReading } from './devices/device.ts';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { activeSetting, changeOpt, EMPTY_EVENT_STORE, planAction, pruneEvents, receiveEvents, type ActiveSetting, type EventStoreState, type VenIdentity } from './event-store.ts';
-import { VenError, VenErrorCode } from './errors.ts';
+import { isPermanentRefusal, VenError, VenErrorCode, vtnFailureLog, vtnFailureOf, type VtnFailure, type VtnFailureKindValue } from './errors.ts';
 import { createHttpTransport, createPushServer, type PushServer, type TlsClientOptions, type VtnTransport } from './http-transport.ts';
 import { commandTargetW, createOptPolicy, type OptPolicy, type OptPolicyOptions } from './opt-policy.ts';
 import {
@@ -76,6 +76,26 @@ export interface VenOptions {
   readonly log?: VenLogger | undefined;
 }
 
+/** The VEN's link to its VTN, from the outcome of the last exchange. */
+export interface VtnLinkStatus {
+  /** `unknown` before the first exchange, `ok` after an answered one, else the kind of the last failure. */
+  readonly state: 'unknown' | 'ok' | VtnFailureKindValue;
+  /** When the link entered this state, ms (VEN clock). */
+  readonly since: number | undefined;
+  /** Failed exchanges in a row (0 once one is answered). */
+  readonly consecutiveFailures: number;
+  /** The last failure (kept after the link recovers), with when it happened. */
+  readonly lastFailure: (VtnFailure & { readonly at: number }) | undefined;
+}
+
+/** The outbox's delivery back-off: after a failed oadrUpdateReport the next try waits (capped exponential, jitter). */
+export interface DeliveryStatus {
+  /** Failed deliveries in a row (0 after a delivery the VTN acknowledged). */
+  readonly failures: number;
+  /** No delivery is tried before this instant, ms (VEN clock); undefined when not backing off. */
+  readonly retryAt: number | undefined;
+}
+
 export interface VenStatus {
   readonly registration: Registration | undefined;
   readonly session: string;
@@ -84,6 +104,8 @@ export interface VenStatus {
   readonly setting: ActiveSetting | undefined;
   readonly lastReading: DeviceReading | undefined;
   readonly outboxPending: number;
+  readonly delivery: DeliveryStatus;
+  readonly vtn: VtnLinkStatus;
   /** The opt schedules and event opts this VEN has sent (EiOpt), by optID. */
   readonly opts: OptState;
 }
@@ -142,7 +164,9 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   const log = options.log;
   const device = options.device;
   const resourceId = options.resourceId ?? `${options.venName}-device`;
-  const reportOptions: ReportOptions = { resourceId, ...options.reports };
+  // A VEN reports the customer's meter, never a device's own output: without a site meter it offers
+  // no TELEMETRY_USAGE, and the VTN settles the customer from imported meter data.
+  const reportOptions: ReportOptions = { resourceId, ...options.reports, siteUsage: device.metering === Metering.SITE };
   const { minPeriodMs } = resolveReportOptions(reportOptions);
   const optPolicy: OptPolicy = typeof options.opt === 'function' ? options.opt : createOptPolicy(options.opt ?? {});
   const maxPerUpdate = options.maxIntervalsPerUpdate ?? 96;
@@ -161,6 +185,10 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   let timer: ReturnType<typeof setInterval> | undefined;
   let ticking: Promise<void> | undefined;
   let flushing: Promise<void> | undefined;
+  let link: VtnLinkStatus = { state: 'unknown', since: undefined, consecutiveFailures: 0, lastFailure: undefined };
+  let delivery: DeliveryStatus = { failures: 0, retryAt: undefined };
+  /** Set by stop(): ticks and flushes scheduled before it (setImmediate, onOperational) do nothing once the outbox is closed. */
+  let closed = false;
   let requestSeq = 0;
   const rid = (p: string): string => `${p}-${clock().toString(36)}-${(++requestSeq).toString(36)}`;
 
@@ -202,7 +230,7 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     try {
       answer = await session.send(createOptPayload(record, reg.venId));
     } catch (err) {
-      if (err instanceof VenError && err.code === VenErrorCode.VTN_REJECTED) {
+      if (isPermanentRefusal(err)) {
         opts = removeOpt(opts, record.optId);
         saveOpts();
         throw err;
@@ -306,13 +334,10 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     const due = dueReports(reports, now, reportOptions);
     const entries: OutboxEntry[] = [];
     for (const d of due.reports) {
-      const start = Date.parse(d.report.dtstart ?? new Date(now).toISOString());
-      let t = start;
-      for (const iv of d.report.intervals ?? []) {
-        const durationMs = iv.duration === undefined ? 0 : durationToMs(iv.duration, t);
-        const q: QueuedInterval = { rr: d.report.reportRequestId, spec: d.report.reportSpecifierId, name: d.report.reportName, start: t, durationMs, payloads: iv.payloads };
-        entries.push({ key: d.key.endsWith('@once') ? d.key : `${q.rr}@${t}`, body: JSON.stringify(q) });
-        t += durationMs;
+      const intervals = d.report.intervals ?? [];
+      for (const { startMs, durationMs, index } of reportIntervalSpans(d.report)) {
+        const q: QueuedInterval = { rr: d.report.reportRequestId, spec: d.report.reportSpecifierId, name: d.report.reportName, start: startMs, durationMs, payloads: intervals[index]?.payloads ?? [] };
+        entries.push({ key: d.key.endsWith('@once') ? d.key : `${q.rr}@${startMs}`, body: JSON.stringify(q) });
       }
     }
     if (due.reports.length > 0 || due.state !== reports) changed = true;
@@ -322,9 +347,24 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     }
   }
 
+  /** Every exchange's outcome: an answer sets the link `ok`, a failure its kind (unreachable / refused / protocol). */
+  function noteExchange(err: unknown): void {
+    const now = clock();
+    if (err === undefined) {
+      if (link.state !== 'ok') link = { state: 'ok', since: now, consecutiveFailures: 0, lastFailure: link.lastFailure };
+      return;
+    }
+    const f = vtnFailureOf(err);
+    if (f === undefined) return;
+    link = { state: f.kind, since: link.state === f.kind ? link.since : now, consecutiveFailures: link.consecutiveFailures + 1, lastFailure: { ...f, at: now } };
+  }
+
   /** Sends pending intervals as oadrUpdateReport, removing them on the VTN's 200 (oadrUpdatedReport). */
   function flush(): Promise<void> {
     if (flushing !== undefined) return flushing;
+    if (closed) return Promise.resolve();
+    // Back-off after a failed delivery: nothing is sent before retryAt, however often ticks come (never a hot loop).
+    if (delivery.retryAt !== undefined && clock() < delivery.retryAt) return Promise.resolve();
     flushing = (async () => {
       try {
         for (let round = 0; round < 50; round++) {
@@ -344,21 +384,35 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
           const now = clock();
           const reportsOut: Report[] = groups.map((g) => ({
             dtstart: new Date(g.q.start).toISOString(),
-            intervals: g.items.map((it, i) => ({ duration: formatDuration(it.durationMs), uid: String(i), payloads: it.payloads })),
+            // R314/R315: dtstart and duration on every interval (allowed, and what most VTNs expect;
+            // some answer a report-level dtstart alone with HTTP 500).
+            intervals: g.items.map((it, i) => ({ dtstart: new Date(it.start).toISOString(), duration: formatDuration(it.durationMs), uid: String(i), payloads: it.payloads })),
             reportRequestId: g.q.rr,
             reportSpecifierId: g.q.spec,
             ...(g.q.name === undefined ? {} : { reportName: g.q.name }),
             createdDateTime: new Date(now).toISOString(),
           }));
-          const answer = await session.send(updateReportPayload(reportsOut, reg.venId, rid('ur')));
+          const answer = await session.send(updateReportPayload(reportsOut, reg.venId, rid('ur')), { attempts: 1 });
           if (answer.type !== 'UpdatedReport' || answer.response.code !== ResponseCode.OK) {
-            log?.warn({ answer: answer.type }, 'VTN did not acknowledge the report; kept in the outbox');
-            return;
+            const response = 'response' in answer ? answer.response : undefined;
+            const failure = new VenError(
+              VenErrorCode.VTN_BAD_ANSWER,
+              `VTN answered oadrUpdateReport with ${answer.type}${response === undefined ? '' : ` code ${response.code}${response.description === undefined ? '' : ` (${response.description})`}`}, not oadrUpdatedReport 200`,
+              { responseCode: response?.code },
+            );
+            noteExchange(failure);
+            throw failure;
           }
           outbox.ack(queued.map((x) => x.key));
+          delivery = { failures: 0, retryAt: undefined };
         }
       } catch (err) {
-        log?.warn({ err }, 'sending reports failed; they stay in the outbox');
+        if (closed || (err instanceof VenError && err.code === VenErrorCode.STOPPED)) return;
+        const failures = delivery.failures + 1;
+        const wait = backoffDelay(failures, random, options.backoff);
+        delivery = { failures, retryAt: clock() + wait };
+        const line = vtnFailureLog(err, 'oadrUpdateReport', `${outbox.pendingCount()} intervals stay in the outbox; next try in ${wait} ms`);
+        log?.warn({ ...line.fields, failures, retryInMs: wait, pending: outbox.pendingCount() }, line.message);
       }
     })().finally(() => {
       flushing = undefined;
@@ -378,6 +432,7 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
 
   function tick(): Promise<void> {
     if (ticking !== undefined) return ticking;
+    if (closed) return Promise.resolve();
     ticking = tickOnce().finally(() => {
       ticking = undefined;
     });
@@ -482,6 +537,7 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
       void flush();
       void resendPendingOpts();
     },
+    onExchange: noteExchange,
     onRegistration: (r) => outbox.setMeta({ [META.REGISTRATION]: r === undefined ? undefined : JSON.stringify(r) }),
     handler: {
       onRegistered(reg, fresh) {
@@ -509,6 +565,9 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     session,
     pushUrl: () => pushServer?.url,
     async start() {
+      if (device.metering !== Metering.SITE) {
+        log?.info({ device: device.kind, metering: device.metering }, 'the device measures only itself, not the site meter: TELEMETRY_USAGE is not offered (TELEMETRY_STATUS only)');
+      }
       try {
         await device.connect();
         limits = device.limits();
@@ -535,11 +594,14 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
         }
       }
       await device.close().catch(() => undefined);
+      closed = true;
+      await ticking;
+      await flushing;
       outbox.close();
     },
     tick,
     flush,
-    status: () => ({ registration: session.registration(), session: session.status(), events, reports, setting, lastReading, outboxPending: outbox.pendingCount(), opts }),
+    status: () => ({ registration: session.registration(), session: session.status(), events, reports, setting, lastReading, outboxPending: outbox.pendingCount(), delivery, vtn: link, opts }),
     opt: {
       schedule: scheduleOpt,
       async cancel(optId) {

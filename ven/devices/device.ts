@@ -15,10 +15,27 @@
  * event). An `x-LOAD_AMOUNT` (positive W to shed) is `deltaW = −loadAmountW`.
  *
  * SunSpec model 103 `W` counts the other way (+ = inverter exporting); drivers convert.
+ *
+ * ## What `powerW` measures
+ *
+ * A VEN reports the customer's meter: the site's net consumption at the connection point, never a
+ * device's own output (a battery discharging 230 W is not a site consuming −230 W: its household
+ * still draws its load through the same meter). Each driver says which it reads in `metering`:
+ * `site` (the connection point: what the VEN may report as TELEMETRY_USAGE) or `device` (the
+ * device's own power only; the VEN then offers no usage report and the VTN settles the customer
+ * from its imported meter data).
  */
 
+export const Metering = {
+  /** `powerW` is the net consumption at the customer's connection point (the site meter). */
+  SITE: 'site',
+  /** `powerW` is the device's own power; the site's consumption is not visible to the driver. */
+  DEVICE: 'device',
+} as const;
+export type MeteringValue = (typeof Metering)[keyof typeof Metering];
+
 export interface DeviceReading {
-  /** Grid-side power in W: + consumption / charging, − injection / discharging. */
+  /** Grid-side power in W: + consumption / charging, − injection / discharging; of the site or of the device, as `Device.metering` says. */
   readonly powerW: number;
   /** State of charge in % (storage devices only). */
   readonly socPct?: number | undefined;
@@ -50,6 +67,8 @@ export interface DeviceLimits {
 export interface Device {
   /** Driver kind, e.g. `sunspec-storage`, `mqtt-power-reference`. */
   readonly kind: string;
+  /** What `read().powerW` measures: the site's connection point, or only the device (see above). */
+  readonly metering: MeteringValue;
   /** Opens the connection and discovers the device; rejects with a DeviceError saying what is wrong. */
   connect(): Promise<void>;
   /** A fresh reading. */

@@ -15,8 +15,8 @@
  */
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { clampToLimits } from './device.ts';
-import type { Device, DeviceLimits, DeviceReading } from './device.ts';
+import { clampToLimits, Metering } from './device.ts';
+import type { Device, DeviceLimits, DeviceReading, MeteringValue } from './device.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { DeviceStatus, MeasuredMode, MqttPayloadError, SetpointMode, encodeSetpoint, mqttTopics, parseMeasurement, parseStatus } from './mqtt-protocol.ts';
 import type { DeviceStatusValue, Measurement, Setpoint } from './mqtt-protocol.ts';
@@ -30,6 +30,11 @@ export interface MqttDeviceOptions {
   readonly device: string;
   /** What the device may be set to; `setPowerTarget` clamps to these. */
   readonly limits: DeviceLimits;
+  /**
+   * What the measurement's `powerW` is: `device` (default: the device's own power) or `site` (the
+   * publisher measures the customer's connection point, e.g. an EMS gateway behind the meter).
+   */
+  readonly metering?: MeteringValue | undefined;
   readonly clientId?: string;
   /** Extra MQTT.js options (credentials, TLS, protocolVersion); ours win for clean, will and reconnect. */
   readonly clientOptions?: Readonly<IClientOptions>;
@@ -131,6 +136,7 @@ export function createMqttDevice(options: Readonly<MqttDeviceOptions>): MqttDevi
 
   return {
     kind: MQTT_DEVICE_KIND,
+    metering: options.metering ?? Metering.DEVICE,
     async connect() {
       if (client !== undefined) return;
       closed = false;

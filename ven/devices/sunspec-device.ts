@@ -12,7 +12,7 @@
  *   DEVICE_UNREACHABLE.
  */
 import modbusSerial from 'modbus-serial';
-import { clampToLimits, type Device, type DeviceLimits, type DeviceReading } from './device.ts';
+import { clampToLimits, Metering, type Device, type DeviceLimits, type DeviceReading } from './device.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { discoverSunSpec, type SunSpecDiscovery } from './sunspec-discovery.ts';
 import {
@@ -323,6 +323,8 @@ export function createSunSpecDevice(options: Readonly<SunSpecDeviceOptions>): Su
 
   const device: SunSpecDevice = {
     kind: SUNSPEC_DEVICE_KIND,
+    // Model 103 W is the inverter's own AC power, not the connection point (no meter model is read).
+    metering: Metering.DEVICE,
 
     connect(): Promise<void> {
       return exclusive(() => open());

@@ -1,16 +1,20 @@
-/** An in-memory `Device` for VEN tests: records every command, follows its target at once. */
-import { clampToLimits, type Device, type DeviceLimits, type DeviceReading } from '../devices/device.ts';
+/**
+ * An in-memory `Device` for VEN tests: records every command, follows its target at once. It
+ * stands for a whole site behind its meter (`metering: site`) unless told it is a device alone.
+ */
+import { clampToLimits, Metering, type Device, type DeviceLimits, type DeviceReading, type MeteringValue } from '../devices/device.ts';
 
 export interface MemoryDevice extends Device {
   readonly commands: (number | 'normal')[];
   set(reading: Partial<DeviceReading>): void;
 }
 
-export function createMemoryDevice(limits: DeviceLimits = { maxChargeW: 5000, maxDischargeW: 5000, capacityWh: 10_000, minReservePct: 10 }, basePowerW = 0): MemoryDevice {
+export function createMemoryDevice(limits: DeviceLimits = { maxChargeW: 5000, maxDischargeW: 5000, capacityWh: 10_000, minReservePct: 10 }, basePowerW = 0, metering: MeteringValue = Metering.SITE): MemoryDevice {
   let reading: DeviceReading = { powerW: basePowerW, socPct: 60, online: true, manualOverride: false };
   const commands: (number | 'normal')[] = [];
   return {
     kind: 'memory',
+    metering,
     commands,
     set: (r) => void (reading = { ...reading, ...r }),
     connect: async () => undefined,

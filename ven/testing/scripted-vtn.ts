@@ -12,7 +12,16 @@ export interface Received {
   readonly service: string;
   readonly payload: Payload;
   readonly at: number;
+  /** The request body as sent, byte for byte (UTF-8). */
+  readonly raw: string;
 }
+
+/** How the scripted VTN misbehaves on a service (`misbehave`): an HTTP error with a body, a 200 that is no OpenADR payload, a 200 oadrUpdatedReport with an error code, or a dropped connection. */
+export type Fault =
+  | { readonly kind: 'status'; readonly status: number; readonly body: string }
+  | { readonly kind: 'garbage'; readonly body: string }
+  | { readonly kind: 'errorCode'; readonly code: number; readonly description: string }
+  | { readonly kind: 'close' };
 
 export interface ScriptedVtnOptions {
   readonly vtnId?: string;
@@ -36,6 +45,10 @@ export interface ScriptedVtn {
   setEvents(events: readonly OadrEvent[]): void;
   /** The next `n` requests get HTTP `status` (e.g. 503) instead of an answer. */
   failNext(n: number, status?: number): void;
+  /** Every request to `service` gets `fault` until called with undefined (and the count of `faultHits` starts again). */
+  misbehave(service: string, fault: Fault | undefined): void;
+  /** Requests answered with the current fault since `misbehave` set it. */
+  faultHits(): number;
   /** POSTs a payload to a push VEN's transport address; resolves with the HTTP status and body. */
   push(baseUrl: string, service: string, payload: Payload | string, contentType?: string, method?: string): Promise<{ status: number; body: string }>;
   /** Resolves when `predicate` holds over `received` (checked on every arrival), or rejects after `timeoutMs`. */
@@ -60,6 +73,8 @@ export async function createScriptedVtn(options: Readonly<ScriptedVtnOptions> = 
   let events: OadrEvent[] = [];
   let failures = 0;
   let failStatus = 503;
+  let fault: { service: string; fault: Fault } | undefined;
+  let faultHits = 0;
   const watchers = new Set<() => void>();
   let seq = 0;
 
@@ -106,6 +121,17 @@ export async function createScriptedVtn(options: Readonly<ScriptedVtnOptions> = 
         res.writeHead(failStatus, { 'Content-Length': '0' }).end();
         return;
       }
+      const f = fault !== undefined && fault.service === service ? fault.fault : undefined;
+      if (f !== undefined && f.kind !== 'errorCode') {
+        faultHits++;
+        if (f.kind === 'close') {
+          req.socket.destroy();
+          return;
+        }
+        const status = f.kind === 'status' ? f.status : 200;
+        res.writeHead(status, { 'Content-Type': f.kind === 'status' ? 'text/plain' : 'application/xml', 'Content-Length': String(Buffer.byteLength(f.body)) }).end(f.body);
+        return;
+      }
       let payload: Payload;
       try {
         payload = decodePayload(body);
@@ -113,7 +139,13 @@ export async function createScriptedVtn(options: Readonly<ScriptedVtnOptions> = 
         res.writeHead(406, { 'Content-Length': '0' }).end();
         return;
       }
-      received.push({ service, payload, at: Date.now() });
+      if (f !== undefined && f.kind === 'errorCode' && payload.type === 'UpdateReport') {
+        faultHits++;
+        const xml = encodeOadr({ type: 'UpdatedReport', schemaVersion: '2.0b', response: { code: f.code, description: f.description, requestId: payload.requestId }, venId });
+        res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(xml)) }).end(xml);
+        return;
+      }
+      received.push({ service, payload, at: Date.now(), raw: body.toString('utf8') });
       for (const w of [...watchers]) w();
       const out = answer(payload);
       const xml = out === undefined ? '' : encodeOadr(out);
@@ -133,6 +165,11 @@ export async function createScriptedVtn(options: Readonly<ScriptedVtnOptions> = 
       failures = n;
       failStatus = status;
     },
+    misbehave(service, f) {
+      fault = f === undefined ? undefined : { service, fault: f };
+      faultHits = 0;
+    },
+    faultHits: () => faultHits,
     push(baseUrl, service, payload, contentType = 'application/xml', method = 'POST') {
       const body = typeof payload === 'string' ? payload : encodeOadr(payload);
       const url = new URL(`OpenADR2/Simple/2.0b/${service}`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);

@@ -15,6 +15,7 @@ import {
   formatDuration,
   OadrProtocolError,
   ResponseCode,
+  reportIntervalSpans,
   type CancelReport,
   type CanceledReport,
   type CreateReport,
@@ -223,18 +224,8 @@ function checkDataReport(ctx: VtnContext, venId: string, r: Report): ReportReque
   return req;
 }
 
-/** Each interval's start and length (R314, R315): own dtstart, else the report's plus the durations before it. */
-export function intervalsOf(r: Report): Array<{ readonly startMs: number; readonly durationMs: number; readonly index: number }> {
-  const out: Array<{ startMs: number; durationMs: number; index: number }> = [];
-  let cursor = r.dtstart === undefined ? Number.NaN : Date.parse(r.dtstart);
-  (r.intervals ?? []).forEach((iv, index) => {
-    const startMs = iv.dtstart === undefined ? cursor : Date.parse(iv.dtstart);
-    const durationMs = iv.duration === undefined ? 0 : durationToMs(iv.duration, startMs);
-    out.push({ startMs, durationMs, index });
-    cursor = startMs + durationMs;
-  });
-  return out;
-}
+/** Each interval's start and length (R314, R315): both report forms, read by `reportIntervalSpans` (oadr/). */
+export const intervalsOf = reportIntervalSpans;
 
 const isBadQuality = (q: string | undefined): boolean => q !== undefined && (q.startsWith('Quality Bad') || q === 'No Quality - No Value');
 
