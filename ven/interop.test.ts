@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPayloadRules, decodeOadr, encodeOadr, reportIntervalSpans, type Report, type ReportRequest, type UpdateReport } from '../oadr/index.ts';
-import { validateXsdMany, xmllintAvailable } from '../conformance/xsd.ts';
+import { validateXsdMany, xmllintAvailable } from '../conformance/index.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { createMemoryDevice } from './testing/memory-device.ts';
 import { createScriptedVtn, type Fault, type ScriptedVtn } from './testing/scripted-vtn.ts';
