@@ -29,7 +29,7 @@ import { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from '../../chainc
 import { LedgerError } from '../errors.ts';
 import type { Ledger, LedgerIdentity } from '../ledger.ts';
 import { MappingError } from './errors.ts';
-import type { MappedEvent, MappingStore, SlotPart } from './store.ts';
+import type { EventWindow, MappedEvent, MappingStore, SlotPart } from './store.ts';
 import { averageWatts, type TelemetryUnit } from './units.ts';
 
 export interface MappingIdentities {
@@ -64,22 +64,13 @@ export interface EventRequest {
   readonly meterIds: readonly string[];
 }
 
-export interface EventAllocation {
-  readonly eventId: string;
-  /** Contract version = OpenADR modificationNumber of the event as the VTN creates it. */
-  readonly version: number;
-  readonly day: string;
-  readonly window: readonly number[];
-  readonly startMs: number;
-  readonly slotMs: number;
-  readonly requestW: readonly number[];
+/** An event's allocation as the VTN receives it. */
+export interface EventAllocation extends EventWindow {
   /** Each customer's OPR, W per slot; only for that customer's VEN. */
   readonly oprByMeter: ReadonlyMap<string, readonly number[]>;
   /** Targeted meters the contract gave no allocation, with the reason. */
   readonly excluded: ReadonlyMap<string, string>;
-  readonly clusterSize: number;
   readonly unallocatedW: readonly number[];
-  readonly txId: string;
 }
 
 export interface OptAnswer {
@@ -334,20 +325,11 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   };
 
-  const allocationOf = (e: MappedEvent): EventAllocation => ({
-    eventId: e.eventId,
-    version: e.version,
-    day: e.day,
-    window: e.window,
-    startMs: e.startMs,
-    slotMs: e.slotMs,
-    requestW: e.requestW,
-    oprByMeter: new Map(Object.entries(e.oprByMeter)),
-    excluded: new Map(Object.entries(e.excluded)),
-    clusterSize: e.clusterSize,
-    unallocatedW: [],
-    txId: e.txId,
-  });
+  const allocationOf = (e: MappedEvent): EventAllocation => {
+    const { oprByMeter, excluded, status: _status, rewardsMilli: _rewards, ...window } = e;
+    const head: EventWindow = window;
+    return { ...head, oprByMeter: new Map(Object.entries(oprByMeter)), excluded: new Map(Object.entries(excluded)), unallocatedW: [] };
+  };
 
   interface ContractEventSummary {
     version: number;

@@ -62,22 +62,29 @@ export interface SlotAccumulator {
 }
 
 /** An event notified through the mapping. */
-export interface MappedEvent {
+/** What the contract recorded of an event's version: its window of slots and the request. */
+export interface EventWindow {
   readonly eventId: string;
+  /** Contract version = OpenADR modificationNumber of the event as the VTN creates it. */
   readonly version: number;
   readonly day: string;
   readonly window: readonly number[];
   readonly startMs: number;
   readonly slotMs: number;
   readonly requestW: readonly number[];
+  /** Customers in the contract's cluster for the day (may include customers targeted by other events). */
+  readonly clusterSize: number;
+  /** The transaction that recorded this version. */
+  readonly txId: string;
+}
+
+/** An event as the mapping keeps it (JSON in its store). */
+export interface MappedEvent extends EventWindow {
   /** OPR per window slot of each customer (meter) that has an allocation. */
   readonly oprByMeter: Readonly<Record<string, readonly number[]>>;
   /** Targeted meters left out, with the reason (no baseline…). */
   readonly excluded: Readonly<Record<string, string>>;
-  /** Customers in the contract's cluster for the day (may include customers targeted by other events). */
-  readonly clusterSize: number;
   readonly status: 'notified' | 'cancelled' | 'settled';
-  readonly txId: string;
   /** Milli-tokens per meter, once settled. */
   readonly rewardsMilli?: Readonly<Record<string, number>>;
 }
