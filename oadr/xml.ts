@@ -74,7 +74,7 @@ export const XML_LIMITS = Object.freeze({
   attributes: 64,
   /** Namespace declarations (`xmlns`, `xmlns:p`) on one element. */
   namespaceDeclarations: 32,
-  /** Distinct prefixes (and the default namespace) in scope at one element. */
+  /** Namespace declarations in scope at one element (on it and its ancestors; redeclaring what is in scope does not count). */
   inScopeNamespaces: 64,
   /** Characters of an element or attribute name (prefix included). */
   nameChars: 256,
@@ -167,44 +167,49 @@ function makeScope(withTable: boolean): Scope {
 let ROOT_SCOPE = makeScope(true);
 
 /**
- * The namespace bindings in scope at the current element of the running parse (prefix → URI, ''
- * for the default namespace), changed in place as elements open and close: an element's
- * declarations cost what they are long, never a copy of what is already in scope. `undoPrefix` /
- * `undoUri` hold what each declaration replaced; `markDepth` / `markUndo` the depth of each open
- * element that declared something and the undo length before it.
+ * The namespace declarations in scope at the current element of the running parse, innermost last
+ * (prefix, '' for the default namespace; URI, '' where the default namespace is undeclared): an
+ * element's declarations are pushed when it opens and dropped when it closes, so they cost what they
+ * are long, never a copy of what is already in scope, and a lookup searches at most
+ * `XML_LIMITS.inScopeNamespaces` entries (only for names the scope's table does not hold).
+ * `markDepth` / `markUndo` hold the depth of each open element that declared something and the
+ * length of the lists before its declarations.
  */
-const bound = new Map<string, string>();
-const undoPrefix: string[] = [];
-const undoUri: (string | undefined)[] = [];
+const boundPrefix: string[] = [];
+const boundUri: string[] = [];
 const markDepth: number[] = [];
 const markUndo: number[] = [];
 
 function resetBindings(): void {
-  bound.clear();
-  bound.set('xml', XML_NAMESPACE);
-  undoPrefix.length = 0;
-  undoUri.length = 0;
+  boundPrefix.length = 0;
+  boundUri.length = 0;
   markDepth.length = 0;
   markUndo.length = 0;
+}
+
+/** The URI bound to `prefix` in scope ('' = unbound or undeclared default), the latest binding first. */
+function boundUriOf(prefix: string): string | undefined {
+  for (let i = boundPrefix.length - 1; i >= 0; i--) {
+    if (boundPrefix[i] === prefix) {
+      work += boundPrefix.length - i;
+      return boundUri[i];
+    }
+  }
+  work += boundPrefix.length;
+  return prefix === 'xml' ? XML_NAMESPACE : undefined;
 }
 
 /** Puts the declarations of the element at `lt` (depth `depth`) in scope, remembering what they replace. */
 function bindDeclarations(s: string, lt: number, depth: number, decls: readonly string[]): void {
   markDepth.push(depth);
-  markUndo.push(undoPrefix.length);
+  markUndo.push(boundPrefix.length);
   work += decls.length;
   for (let i = 0; i < decls.length; i += 2) {
-    const prefix = decls[i] as string;
-    const uri = decls[i + 1] as string;
-    undoPrefix.push(prefix);
-    undoUri.push(bound.get(prefix));
-    if (uri === '') bound.delete(prefix); // only the default namespace can be undeclared (checked before)
-    else bound.set(prefix, interned(uri));
+    boundPrefix.push(decls[i] as string);
+    boundUri.push(interned(decls[i + 1] as string));
   }
-  // The built-in `xml` prefix is not counted. Past this bound the DOM library that reads signed
-  // documents would copy large maps for every element that declares something.
-  if (bound.size - 1 > XML_LIMITS.inScopeNamespaces) {
-    fail(CodecErrorCode.LIMIT_EXCEEDED, s, lt, `more than ${XML_LIMITS.inScopeNamespaces} namespace prefixes in scope`);
+  if (boundPrefix.length > XML_LIMITS.inScopeNamespaces) {
+    fail(CodecErrorCode.LIMIT_EXCEEDED, s, lt, `more than ${XML_LIMITS.inScopeNamespaces} namespace declarations in scope`);
   }
 }
 
@@ -212,14 +217,8 @@ function bindDeclarations(s: string, lt: number, depth: number, decls: readonly 
 function unbindDeclarations(): void {
   markDepth.pop();
   const to = markUndo.pop() as number;
-  for (let i = undoPrefix.length - 1; i >= to; i--) {
-    const prefix = undoPrefix[i] as string;
-    const uri = undoUri[i];
-    if (uri === undefined) bound.delete(prefix);
-    else bound.set(prefix, uri);
-  }
-  undoPrefix.length = to;
-  undoUri.length = to;
+  boundPrefix.length = to;
+  boundUri.length = to;
 }
 
 const EMPTY_ATTRS: readonly XmlAttribute[] = Object.freeze([]);
@@ -479,7 +478,7 @@ function checkDeclarations(s: string, decls: readonly string[]): void {
 
 function prefixUri(s: string, at: number, qname: string, colon: number): string {
   const prefix = qname.slice(0, colon);
-  const uri = bound.get(prefix);
+  const uri = boundUriOf(prefix);
   if (uri !== undefined) return uri;
   if (prefix === 'xmlns') return malformed(s, at, `the prefix 'xmlns' is reserved and cannot qualify ${JSON.stringify(qname)}`);
   return malformed(s, at, `undeclared namespace prefix '${prefix}' in ${JSON.stringify(qname)}`);
@@ -525,7 +524,7 @@ function lookupName(s: string, b: Uint16Array, start: number, n: number, hash: n
   for (let i = 0; i < n; i++) codes[i] = qname.charCodeAt(i);
   const entry: NameEntry =
     colon === -1
-      ? { qname, codes, hash, uri: bound.get('') ?? '', local: interned(qname), owner: scope, child: undefined, sibling: undefined }
+      ? { qname, codes, hash, uri: boundUriOf('') || '', local: interned(qname), owner: scope, child: undefined, sibling: undefined }
       : {
           qname,
           codes,
@@ -558,7 +557,7 @@ function deriveScope(parent: Scope, decls: readonly string[]): Scope {
   for (let i = 0; i < decls.length; i += 2) {
     const prefix = decls[i] as string;
     const uri = decls[i + 1] as string;
-    if ((bound.get(prefix) ?? '') !== uri) {
+    if ((boundUriOf(prefix) ?? '') !== uri) {
       same = false;
       break;
     }
