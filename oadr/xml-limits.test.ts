@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CodecErrorCode, OadrCodecError, type CodecErrorCodeValue } from './errors.ts';
 import { parseXml, XML_LIMITS, xmlReaderWork } from './xml.ts';
-import { buildDistributeEvent } from '../bench/xml-parse.bench.ts';
+import { attrs, decls, HOSTILE_XML_SHAPES } from './testing/hostile-xml.ts';
 
 const OADR = 'http://openadr.org/oadr-2.0b/2012/07';
 const POLL_OPEN = `<oadr:oadrPayload xmlns:oadr="${OADR}"><oadr:oadrSignedObject><oadr:oadrPoll`;
@@ -23,10 +23,6 @@ function refused(input: string, code: CodecErrorCodeValue = CodecErrorCode.LIMIT
   }
   return assert.fail(`expected ${code} for ${JSON.stringify(input.slice(0, 80))}`);
 }
-
-const attrs = (n: number, name = (i: number) => `a${i}`): string => Array.from({ length: n }, (_, i) => ` ${name(i)}=""`).join('');
-const decls = (n: number, prefix = 'p', uri = (i: number) => `urn:${i}`): string =>
-  Array.from({ length: n }, (_, i) => ` xmlns:${prefix}${i}="${uri(i)}"`).join('');
 
 test('security: 110,000 attributes on an oadrPoll are refused at the 65th (LIMIT_EXCEEDED, 406), before the rest is read', () => {
   const limit = XML_LIMITS.attributes;
@@ -86,43 +82,26 @@ test('security: more than 64 namespace declarations in scope are refused; redecl
 });
 
 /**
- * Hostile shapes, each built to about `size` characters, with the most work per input character
- * the reader may do on it (about twice what it does): a pairwise check over 64 attributes, or a
- * search past the end of a name, would exceed it.
+ * The most work per input character the reader may do on each hostile shape (about twice what it
+ * does): a pairwise check over 64 attributes, or a search past the end of a name, would exceed it.
  */
-const SHAPES: Record<string, readonly [(size: number) => string, number]> = {
-  // 64 distinct unprefixed attributes per element, many elements.
-  'many attributes': [(size) => wrap(size, () => `<e${attrs(64)}/>`), 1.2],
-  // 32 declarations per element, each sibling binding other URIs.
-  'many namespace declarations': [(size) => wrap(size, (i) => `<e${decls(32, 'p', (k) => `urn:${i}:${k}`)}/>`), 0.6],
-  // Siblings changing namespaces under 63 declarations in scope, with an attribute whose prefix
-  // is the oldest binding: the longest search a name can cost (64 entries).
-  'many declarations in scope': [(size) => `<r${decls(32)}><s${decls(31, 'q')}>${fill(size, (i) => `<e xmlns:z="urn:${i}"><z:x p0:a=""/></e>`)}</s></r>`, 9],
-  'distinct names': [(size) => wrap(size, (i) => `<n${i}/>`), 2.5],
-  'distinct prefixed names': [(size) => wrap(size, (i) => `<p0:n${i} xmlns:p0="urn:p"/>`), 1.6],
-  'long names': [(size) => wrap(size, (i) => `<${'n'.repeat(250)}${i % 10} ${'a'.repeat(250)}=""/>`), 2],
-  'processing instructions and comments': [(size) => wrap(size, () => '<?target data?><!-- c -->'), 0.5],
-  'deep and wide': [(size) => wrap(size, () => `${'<d>'.repeat(60)}${'<w/>'.repeat(20)}${'</d>'.repeat(60)}`), 0.1],
-  'long text with references': [(size) => `<r>${fill(size, () => 'text &amp; &#x41; more ')}</r>`, 0.1],
-  'an OpenADR event': [(size) => `<r>${fill(size, () => buildDistributeEvent(48).replace(/<\?xml[^>]*\?>/, ''))}</r>`, 0.1],
+const MOST_WORK_PER_CHAR: Readonly<Record<string, number>> = {
+  'many attributes': 1.2,
+  'many namespace declarations': 0.6,
+  'many declarations in scope': 9,
+  'distinct names': 2.5,
+  'distinct prefixed names': 1.6,
+  'long names': 2,
+  'processing instructions and comments': 0.5,
+  'deep and wide': 0.1,
+  'long text with references': 0.1,
+  'OpenADR events': 0.1,
 };
-
-function fill(size: number, unit: (i: number) => string): string {
-  const parts: string[] = [];
-  let n = 0;
-  for (let i = 0; n < size; i++) {
-    const u = unit(i);
-    parts.push(u);
-    n += u.length;
-  }
-  return parts.join('');
-}
-
-const wrap = (size: number, unit: (i: number) => string): string => `<r>${fill(size, unit)}</r>`;
 
 test('security: the reader does work linear in the input on hostile shapes (counted, not timed)', () => {
   const small = 100_000;
-  for (const [name, [make, most]] of Object.entries(SHAPES)) {
+  for (const [name, make] of Object.entries(HOSTILE_XML_SHAPES)) {
+    const most = MOST_WORK_PER_CHAR[name] as number;
     const perChar: number[] = [];
     for (const size of [small, 4 * small]) {
       const xml = make(size);
