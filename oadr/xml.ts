@@ -199,14 +199,18 @@ function boundUriOf(prefix: string): string | undefined {
   return prefix === 'xml' ? XML_NAMESPACE : undefined;
 }
 
-/** Puts the declarations of the element at `lt` (depth `depth`) in scope, remembering what they replace. */
-function bindDeclarations(s: string, lt: number, depth: number, decls: readonly string[]): void {
+/**
+ * Puts the declarations of the element at `lt` (depth `depth`) in scope. `resolved`: the URIs in
+ * `decls` are already interned (the memoised copy `deriveScope` hands back in `derivedDecls`).
+ */
+function bindDeclarations(s: string, lt: number, depth: number, decls: readonly string[], resolved: boolean): void {
   markDepth.push(depth);
   markUndo.push(boundPrefix.length);
   work += decls.length;
   for (let i = 0; i < decls.length; i += 2) {
     boundPrefix.push(decls[i] as string);
-    boundUri.push(interned(decls[i + 1] as string));
+    const uri = decls[i + 1] as string;
+    boundUri.push(resolved ? uri : interned(uri));
   }
   if (boundPrefix.length > XML_LIMITS.inScopeNamespaces) {
     fail(CodecErrorCode.LIMIT_EXCEEDED, s, lt, `more than ${XML_LIMITS.inScopeNamespaces} namespace declarations in scope`);
@@ -567,8 +571,12 @@ function deriveScope(parent: Scope, decls: readonly string[]): Scope {
   if (lastDecls !== undefined && lastDecls.length === decls.length) {
     let i = 0;
     while (i < decls.length && decls[i] === lastDecls[i]) i++;
-    if (i === decls.length) return parent.lastDerived as Scope;
+    if (i === decls.length) {
+      derivedDecls = lastDecls;
+      return parent.lastDerived as Scope;
+    }
   }
+  derivedDecls = undefined;
   let chars = 0;
   for (const d of decls) chars += d.length + 1;
   const key = chars <= MAX_MEMO_DECLS_CHARS ? decls.join('\u0000') : undefined;
@@ -588,8 +596,12 @@ function deriveScope(parent: Scope, decls: readonly string[]): Scope {
   return remember(parent, decls, scope);
 }
 
+/** The memoised copy of the declarations `deriveScope` last matched (URIs interned), or undefined. */
+let derivedDecls: readonly string[] | undefined;
+
 function remember(parent: Scope, decls: readonly string[], scope: Scope): Scope {
-  parent.lastDecls = decls.map(detach);
+  parent.lastDecls = decls.map((d, i) => (i & 1 ? interned(d) : detach(d)));
+  derivedDecls = parent.lastDecls;
   parent.lastDerived = scope;
   return scope;
 }
@@ -920,7 +932,7 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
         if (decls.length > 2) checkDeclarations(s, decls);
         elScope = deriveScope(scope, decls);
         if (elScope !== scope) {
-          bindDeclarations(s, lt, depth, decls);
+          bindDeclarations(s, lt, depth, derivedDecls ?? decls, derivedDecls !== undefined);
           if (name !== undefined) {
             name = undefined;
             h = hashName(s, ns, nameEnd);
