@@ -69,7 +69,7 @@ describe('access control (spec: actors and identities; thesis listings 5.1–5.2
   });
 
   test('a meter enrolled by one retailer cannot be taken by another while enabled', async () => {
-    await refused(() => ledger.invoke(contract, id.otherRetailer, 'enrolMeter', [METER_1], now), 'CONFLICT');
+    await refused(() => ledger.invoke(contract, id.otherRetailer, 'enrolMeter', [METER_1], now), 'METER_HELD');
   });
 
   test('a customer cannot record energy', async () => {
@@ -94,5 +94,91 @@ describe('access control (spec: actors and identities; thesis listings 5.1–5.2
   test('the retailer reads its customers; the operator reads everyone', async () => {
     assert.equal(JSON.parse((await ledger.evaluate(contract, id.retailer, 'queryMeter', [METER_2], now)).result).retailerId, RETAILER_ID);
     assert.equal(JSON.parse((await ledger.evaluate(contract, id.operator, 'queryEnergyValue', [METER_2, day], now)).result).found, true);
+  });
+});
+
+describe('security: one retailer against another on the ledger (the ledger is the authority)', () => {
+  // Retailer A = id.otherRetailer (utility:9999); retailer B = id.retailer, whose customers METER_1 and METER_2 are.
+  test("security: retailer A writing recordEnergy for B's meter is refused and B's values stay", async () => {
+    const before = JSON.parse((await ledger.evaluate(contract, id.retailer, 'queryEnergyValue', [METER_1, day], now)).result);
+    await refused(() => ledger.invoke(contract, id.otherRetailer, 'recordEnergy', [METER_1, day, JSON.stringify(profile(2, 3))], now), 'ACCESS_DENIED');
+    const after = JSON.parse((await ledger.evaluate(contract, id.retailer, 'queryEnergyValue', [METER_1, day], now)).result);
+    assert.deepEqual(after.values, before.values);
+    assert.equal(after.records, before.records);
+  });
+
+  test("security: retailer A reading B's energy, baseline, balance, opt answers or meter is refused", async () => {
+    const reads: [string, string[]][] = [
+      ['queryEnergyValue', [METER_1, day]],
+      ['queryDailyEnergy', [METER_1, day, day]],
+      ['queryBaseline', [METER_1, EVENT_DAY]],
+      ['queryEarnedToken', [METER_1, '']],
+      ['queryOptState', ['ev-x', METER_1]],
+      ['queryLoadReduction', ['ev-x', METER_1]],
+      ['queryMeter', [METER_1]],
+    ];
+    for (const [fn, args] of reads) await refused(() => ledger.evaluate(contract, id.otherRetailer, fn, args, now), 'ACCESS_DENIED');
+  });
+
+  test("security: retailer A's other meter-scoped writes on B's meter are refused (baseline, opt answer, redeem, settlement, disable)", async () => {
+    const writes: [string, string[]][] = [
+      ['evaluateBaseline', [METER_1, EVENT_DAY]],
+      ['recordOptState', ['ev-x', METER_1, 'optIn', '0', '0']],
+      ['redeemTokens', [METER_1, '1']],
+      ['evaluateAvailability', ['ev-x', JSON.stringify([METER_1])]],
+      ['getDRToken', ['ev-x', JSON.stringify([METER_2, METER_1])]],
+      ['disableMeter', [METER_1]],
+    ];
+    for (const [fn, args] of writes) await refused(() => ledger.invoke(contract, id.otherRetailer, fn, args, now), 'ACCESS_DENIED');
+  });
+
+  test("security: retailer A enrolling B's enabled meter is refused with METER_HELD, and B keeps it", async () => {
+    const msg = await refused(() => ledger.invoke(contract, id.otherRetailer, 'enrolMeter', [METER_2], now), 'METER_HELD');
+    assert.match(msg, new RegExp(METER_2));
+    assert.equal(JSON.parse((await ledger.evaluate(contract, id.retailer, 'queryMeter', [METER_2], now)).result).retailerId, RETAILER_ID);
+  });
+});
+
+describe('security: governance — the operator cannot lock itself out', () => {
+  test('security: operatorMspIds ["Org2MSP"] from the Org1MSP operator is refused with OPERATOR_LOCKOUT; it stays the operator', async () => {
+    const msg = await refused(() => ledger.invoke(contract, id.operator, 'setProgramParams', ['{"operatorMspIds":["Org2MSP"]}'], now), 'OPERATOR_LOCKOUT');
+    assert.match(msg, /Org1MSP/);
+    await refused(() => ledger.invoke(contract, id.operator, 'setProgramParams', ['{"operatorIdPrefix":"dso:"}'], now), 'OPERATOR_LOCKOUT');
+    await refused(() => ledger.invoke(contract, id.operator, 'setProgramParams', ['{"operatorMspIds":[]}'], now), 'INVALID_ARGUMENT');
+    assert.deepEqual(JSON.parse((await ledger.evaluate(contract, id.operator, 'queryProgramParams', [], now)).result).operatorMspIds, ['Org1MSP']);
+  });
+
+  test('security: the operator role is handed over by adding the new MSP first; the caller keeps its own', async () => {
+    const both = JSON.parse((await ledger.invoke(contract, id.operator, 'setProgramParams', ['{"operatorMspIds":["Org1MSP","Org2MSP"]}'], now)).result);
+    assert.deepEqual(both.operatorMspIds, ['Org1MSP', 'Org2MSP']);
+    await ledger.invoke(contract, id.operator, 'setProgramParams', ['{"operatorMspIds":["Org1MSP"]}'], now);
+  });
+});
+
+describe('security: absurd energy values', () => {
+  const values = (slot: number, w: number | string): string => {
+    const p = profile(1, 5).map(String);
+    p[slot] = String(w);
+    return `[${p.join(',')}]`;
+  };
+  const past = addDaysUtc(EVENT_DAY, -40);
+
+  test('security: 1e39 W, above 1 GW, negative or fractional slot values are refused naming each slot; nothing is written', async () => {
+    const msg = await refused(() => ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, past, values(13, '1e39')], now), 'INVALID_ARGUMENT');
+    assert.match(msg, /values\[13\] \(slot 13\) 1e\+39 W is above 1000000000 W/);
+    await refused(() => ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, past, values(20, 1_000_000_001)], now), 'INVALID_ARGUMENT');
+    const two = values(3, -5).replace(/^\[/, '[').split(',');
+    two[90] = '2.5';
+    const both = await refused(() => ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, past, `${two.join(',')}`], now), 'INVALID_ARGUMENT');
+    assert.match(both, /2 of 96 slot values refused.*values\[3\] \(slot 3\) must not be negative.*values\[90\] \(slot 90\) must be an integer/);
+  });
+
+  test('security: a refused batch does not poison later writes: the same day without the bad slot is recorded', async () => {
+    await refused(() => ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, past, values(13, '1e39')], now), 'INVALID_ARGUMENT');
+    const ok = JSON.parse((await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, past, values(13, 'null')], now)).result);
+    assert.equal(ok.complete, false);
+    const stored = JSON.parse((await ledger.evaluate(contract, id.retailer, 'queryEnergyValue', [METER_1, past], now)).result);
+    assert.equal(stored.values[13], null);
+    assert.equal(stored.values[14], profile(1, 5)[14]);
   });
 });

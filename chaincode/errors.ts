@@ -11,6 +11,10 @@ export const ERROR_CODES = [
   'INVALID_ARGUMENT',
   'NOT_FOUND',
   'CONFLICT',
+  /** enrolMeter: the meter is enabled under another retailer (the bridge answers "belongs to another retailer"). */
+  'METER_HELD',
+  /** setProgramParams: the change would take the system operator's authority from the caller. */
+  'OPERATOR_LOCKOUT',
 ] as const;
 
 export type ContractErrorCode = (typeof ERROR_CODES)[number];
@@ -39,6 +43,14 @@ export function notFound(message: string): ContractError {
 
 export function conflict(message: string): ContractError {
   return new ContractError('CONFLICT', message);
+}
+
+export function meterHeld(message: string): ContractError {
+  return new ContractError('METER_HELD', message);
+}
+
+export function operatorLockout(message: string): ContractError {
+  return new ContractError('OPERATOR_LOCKOUT', message);
 }
 
 export function baselineNotFound(customer: string, found: number, needed: number): ContractError {

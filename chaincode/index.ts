@@ -11,6 +11,7 @@ export { ContractError, ERROR_CODES, parseContractError, type ContractErrorCode 
 export * from './events.ts';
 export { DEFAULT_PARAMS, createProgramParams, type ProgramParams, type RewardScope } from './params.ts';
 export { ATTR_ID, ATTR_ID_PROVIDER, type MeterRecord, type RetailerRecord } from './access.ts';
+export { MAX_SLOT_POWER_W, slotPowerProblem } from './validate.ts';
 export type { EnergyRecord } from './tx-energy.ts';
 export type { BaselineRecord } from './tx-baseline.ts';
 export type { AccountRecord, AllocationRecord, DrEventRecord, EventStatus } from './tx-event.ts';

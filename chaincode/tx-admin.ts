@@ -1,6 +1,6 @@
 /** Administration: program parameters, allowed retailers, enrolled meters. */
 import { getMeter, isOperator, requireOperator, requireRetailer, requireReader, type MeterRecord, type RetailerRecord } from './access.ts';
-import { conflict, accessDenied } from './errors.ts';
+import { conflict, accessDenied, meterHeld, operatorLockout } from './errors.ts';
 import {
   EVENT_METER_DISABLED,
   EVENT_METER_ENROLLED,
@@ -16,6 +16,14 @@ import { parseId, parseJsonArg } from './validate.ts';
 export async function setProgramParams(tx: Tx, paramsJson: string): Promise<string> {
   requireOperator(tx.caller, tx.params, 'setProgramParams');
   const next = createProgramParams(parseJsonArg('params', paramsJson), tx.params);
+  // A change that leaves the caller no longer the operator could never be undone: nobody else may
+  // call setProgramParams. Refused; hand the role over by adding the new operator first, then let it
+  // remove the old one.
+  if (!isOperator(tx.caller, next)) {
+    throw operatorLockout(
+      `the change would take the system operator's authority from the caller (${tx.caller.mspId} ID=${tx.caller.id ?? '(none)'}): operatorMspIds ${JSON.stringify(next.operatorMspIds)}, operatorIdPrefix ${JSON.stringify(next.operatorIdPrefix)}; keep the caller's MSP and ID prefix, and let a new operator remove the old one`,
+    );
+  }
   if (next.slotsPerDay !== tx.params.slotsPerDay) {
     const anyEnergy = await tx.stub.getStateByPartialCompositeKey('energy', []);
     const first = await (anyEnergy as unknown as { next(): Promise<{ value?: unknown }>; close(): Promise<unknown> }).next();
@@ -63,7 +71,7 @@ export async function enrolMeter(tx: Tx, meterIdArg: string): Promise<string> {
   const meterId = parseId('meterId', meterIdArg);
   const existing = await getJson<MeterRecord>(tx.stub, tx.keys.meter(meterId));
   if (existing && existing.enabled && existing.retailerId !== retailer.retailerId) {
-    throw conflict(`meter ${meterId} is enrolled by another retailer; it must disable the meter first`);
+    throw meterHeld(`meter ${meterId} is enrolled by another retailer; that retailer (or the system operator) must disable it before another retailer can enrol it`);
   }
   const record: MeterRecord = { meterId, retailerId: retailer.retailerId, enabled: true, enrolledTxId: tx.txId };
   await putJson(tx.stub, tx.keys.meter(meterId), record);

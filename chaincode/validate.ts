@@ -53,14 +53,32 @@ export function parseProfile(name: string, value: unknown, slotsPerDay: number):
   if (v.length !== slotsPerDay) {
     throw invalidArgument(`${name} must have exactly ${slotsPerDay} values (one per slot), got ${v.length}`);
   }
-  return v.map((x, i) => {
-    if (x === null) return null;
-    if (typeof x !== 'number' || !Number.isSafeInteger(x)) {
-      throw invalidArgument(`${name}[${i}] must be an integer number of W, got ${JSON.stringify(x)}`);
-    }
-    if (x < 0) throw invalidArgument(`${name}[${i}] must not be negative, got ${x}`);
-    return x;
-  });
+  const bad: string[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const problem = slotPowerProblem(v[i]);
+    if (problem !== undefined) bad.push(`${name}[${i}] (slot ${i}) ${problem}`);
+  }
+  if (bad.length > 0) throw invalidArgument(`${bad.length} of ${slotsPerDay} slot values refused, nothing recorded: ${bad.join('; ')}`);
+  return v as (number | null)[];
+}
+
+/**
+ * The most average power one meter may report for a slot: 1 GW, far above any one customer's
+ * connection, and low enough that a day's sums and the settlement's products stay exact integers.
+ */
+export const MAX_SLOT_POWER_W = 1_000_000_000;
+
+/**
+ * Why `x` cannot be a slot's recorded power (whole W in [0, MAX_SLOT_POWER_W], or null for "not
+ * reported"), or undefined when it can. The VTN edge uses the same rule, to refuse a reading before
+ * it is batched with other slots.
+ */
+export function slotPowerProblem(x: unknown): string | undefined {
+  if (x === null) return undefined;
+  if (typeof x !== 'number' || !Number.isInteger(x)) return `must be an integer number of W, got ${typeof x === 'number' ? String(x) : JSON.stringify(x)}`;
+  if (x < 0) return `must not be negative, got ${x}`;
+  if (x > MAX_SLOT_POWER_W) return `${x} W is above ${MAX_SLOT_POWER_W} W, more than one meter can draw`;
+  return undefined;
 }
 
 /**

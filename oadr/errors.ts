@@ -35,6 +35,8 @@ export const CodecErrorCode = {
   TOO_LARGE: 'TOO_LARGE',
   /** Elements nested deeper than the configured limit. */
   TOO_DEEP: 'TOO_DEEP',
+  /** An element past a per-element limit: attributes, namespace declarations, prefixes in scope, name length. */
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** The root element is not `oadr:oadrPayload` (or the payload element is unknown). */
   NOT_OADR_PAYLOAD: 'NOT_OADR_PAYLOAD',
   /** A required element or attribute is missing, or an unexpected one is present. */
@@ -60,6 +62,7 @@ const TRANSPORT_STATUS: Record<CodecErrorCodeValue, number | undefined> = {
   FORBIDDEN_DTD: 406,
   TOO_LARGE: 413,
   TOO_DEEP: 406,
+  LIMIT_EXCEEDED: 406,
   NOT_OADR_PAYLOAD: 406,
   SCHEMA_VIOLATION: 406,
   WRONG_TYPE: 406,

@@ -64,16 +64,15 @@ export function sameTree(ours: XmlElement, dom: DomNode): boolean {
     const [a, b] = stack.pop() as [XmlElement, DomNode];
     if (b.nodeType !== ELEMENT_NODE || (b.namespaceURI ?? '') !== a.uri || b.localName !== a.local) return false;
     const attrs = Array.from(b.attributes ?? []);
+    // Both parsers keep the attributes in document order: compared in step, one pass.
     let counted = 0;
     for (const x of attrs) {
       if (x.namespaceURI === XMLNS_NAMESPACE || x.name === 'xmlns' || x.name.startsWith('xmlns:')) {
         if (ID_NAMES.has(x.localName ?? '') || ID_NAMES.has(x.name.slice(6))) return false;
         continue;
       }
-      counted++;
-      const uri = x.namespaceURI ?? '';
-      const local = x.localName ?? x.name;
-      if (!a.attrs.some((y) => y.uri === uri && y.local === local && y.value === x.value)) return false;
+      const y = a.attrs[counted++];
+      if (y === undefined || y.uri !== (x.namespaceURI ?? '') || y.local !== (x.localName ?? x.name) || y.value !== x.value) return false;
     }
     if (counted !== a.attrs.length) return false;
     const kids: DomNode[] = [];

@@ -78,6 +78,14 @@ export interface RefusedSignature {
 export type VerifyResult = VerifiedSignature | RefusedSignature;
 
 const ID_NAMES: ReadonlySet<string> = new Set(['Id', 'ID', 'id']);
+/**
+ * xml-crypto digests every Reference, each through its transforms, before it checks the signature
+ * value: without these bounds a payload of many `URI=""` References would canonicalise the whole
+ * document once per Reference for anybody, signed or not. An OpenADR signature has one or two
+ * References (oadrSignedObject, ReplayProtect) of at most two transforms (enveloped, c14n).
+ */
+export const MAX_SIGNATURE_REFERENCES = 4;
+export const MAX_REFERENCE_TRANSFORMS = 2;
 /** Elements xml-crypto looks up by local name anywhere in the Signature or the document: there must be at most one of each. */
 const SINGLETONS: ReadonlySet<string> = new Set(['Signature', 'SignedInfo', 'CanonicalizationMethod', 'SignatureMethod', 'SignatureValue', 'KeyInfo', 'ReplayProtect']);
 
@@ -228,6 +236,9 @@ function check(input: string | Uint8Array, options: Readonly<VerifyOptions>): Ve
   if (references.length === 0 || references.length + 2 !== signedInfo.children.length) {
     refuse(SignatureFailure.MALFORMED, 'ds:SignedInfo must hold CanonicalizationMethod, SignatureMethod and one or more References, nothing else');
   }
+  if (references.length > MAX_SIGNATURE_REFERENCES) {
+    refuse(SignatureFailure.MALFORMED, `ds:SignedInfo holds ${references.length} References; at most ${MAX_SIGNATURE_REFERENCES} are accepted`);
+  }
   one(signature, 'SignatureValue');
 
   // The signer's certificate: the first X509Certificate of KeyInfo/X509Data.
@@ -265,6 +276,9 @@ function check(input: string | Uint8Array, options: Readonly<VerifyOptions>): Ve
   let replayProtectSigned = false;
   for (const ref of references) {
     const transforms = dsChildren(ref, 'Transforms').flatMap((t) => dsChildren(t, 'Transform'));
+    if (transforms.length > MAX_REFERENCE_TRANSFORMS) {
+      refuse(SignatureFailure.MALFORMED, `a Reference has ${transforms.length} transforms; at most ${MAX_REFERENCE_TRANSFORMS} (enveloped-signature and c14n) are accepted`);
+    }
     const names = transforms.map(algorithm);
     for (const [i, name] of names.entries()) {
       if (!REFERENCE_TRANSFORMS.has(name)) refuse(SignatureFailure.UNSUPPORTED_ALGORITHM, `transform ${name} is not allowed (c14n and enveloped-signature only)`);

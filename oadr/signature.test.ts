@@ -317,3 +317,26 @@ function signVariant(xml: string, cred: Credential, v: Variant): string {
   sig.computeSignature(source, { prefix: 'ds', attrs: { Id: 'sig-1' }, location: { reference: '/*', action: 'prepend' } });
   return sig.getSignedXml();
 }
+
+// ---- hostile shapes ---------------------------------------------------------------------------
+
+test('security: 60,000 attributes with signatures on are refused by the strict reader (LIMIT_EXCEEDED), before the DOM library', () => {
+  const signed = sign(creds.ecc);
+  const many = Array.from({ length: 60_000 }, (_, i) => ` a${i}=""`).join('');
+  const result = verify(signed.replace('<oadr:oadrPoll ', `<oadr:oadrPoll${many} `));
+  assertRefused(result, SignatureFailure.MALFORMED);
+  assert.match(result.ok ? '' : result.message, /^not an acceptable XML document \(LIMIT_EXCEEDED\)/);
+});
+
+test('security: more than 4 References, or a Reference with more than 2 transforms, is refused before any digest', () => {
+  const signed = sign(creds.ecc);
+  const reference = /<ds:Reference .*?<\/ds:Reference>/s.exec(signed)?.[0] as string;
+  // Four more References to the signed object (six in all): each would be canonicalised and digested by xml-crypto.
+  const six = verify(signed.replace(reference, reference.repeat(5)));
+  assertRefused(six, SignatureFailure.MALFORMED);
+  assert.match(six.ok ? '' : six.message, /6 References; at most 4/);
+  const transform = /<ds:Transform [^>]*\/>/.exec(reference)?.[0] as string;
+  const three = verify(signed.replace(reference, reference.replace(transform, transform.repeat(3))));
+  assertRefused(three, SignatureFailure.MALFORMED);
+  assert.match(three.ok ? '' : three.message, /3 transforms; at most 2/);
+});

@@ -5,9 +5,16 @@
  * Refused outright: DOCTYPE and ENTITY declarations (no XXE, no entity expansion), entities other
  * than the five predefined ones, undeclared prefixes, any encoding but UTF-8. Checked: one root,
  * matching end tags, unique attributes after namespace resolution, XML names, comments without
- * `--`, no `]]>` in text, no control characters, size and depth limits. The parser is iterative (no
+ * `--`, no `]]>` in text, no control characters, size and depth limits, and per-element limits on
+ * attributes, namespace declarations, in-scope prefixes and name length. The parser is iterative (no
  * recursion, so no stack overflow on deep input) and every failure is an `OadrCodecError` with the
  * character offset into the (decoded) input.
+ *
+ * Its cost is linear in the input with a small constant, whatever the input's shape: one forward
+ * pass over the text, and apart from it only work bounded per token (duplicate checks by hash past a
+ * few entries, searches that stop at the token's end, scope copies bounded by the in-scope limit).
+ * That extra work is counted (`xmlReaderWork()`), so tests can check the bound on hostile shapes
+ * without timing anything.
  *
  * Offsets are UTF-16 character offsets into the input string; for a `Uint8Array` they are offsets
  * into its decoded text (after the byte order mark is removed).
@@ -57,6 +64,22 @@ export interface ParseXmlOptions {
 export const DEFAULT_MAX_XML_BYTES = 1_048_576;
 export const DEFAULT_MAX_XML_DEPTH = 64;
 
+/**
+ * Per-element limits (an OpenADR element carries a handful of attributes and its root about ten
+ * namespace declarations). Past one, the document is refused with LIMIT_EXCEEDED at that point,
+ * before the rest of the input is read.
+ */
+export const XML_LIMITS = Object.freeze({
+  /** Attributes of one element, namespace declarations not counted. */
+  attributes: 64,
+  /** Namespace declarations (`xmlns`, `xmlns:p`) on one element. */
+  namespaceDeclarations: 32,
+  /** Namespace declarations in scope at one element (on it and its ancestors; redeclaring what is in scope does not count). */
+  inScopeNamespaces: 64,
+  /** Characters of an element or attribute name (prefix included). */
+  nameChars: 256,
+});
+
 /** Namespaces in XML 1.0 §3: the `xml` prefix is bound to this URI, `xmlns` to the next one. */
 export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
 export const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
@@ -92,13 +115,14 @@ interface NameEntry {
 }
 
 /**
- * The in-scope namespace bindings of an element. Scopes are memoised by their declarations under
- * their parent and live across parses, so the qname table of a VTN's usual root declarations is
- * warm from the second message on. `names` is a small open-addressed table (by name hash, verified
- * char by char against the input, never trusted on the hash alone).
+ * The in-scope namespace bindings of an element, as an identity: the bindings themselves are in
+ * `bound` while the element is open, and a scope always stands for the same bindings (its parent's
+ * plus its declarations). Scopes are memoised by their declarations under their parent and live
+ * across parses, so the qname table of a VTN's usual root declarations is warm from the second
+ * message on. `names` is a small open-addressed table (by name hash, verified char by char against
+ * the input, never trusted on the hash alone).
  */
 interface Scope {
-  readonly ns: ReadonlyMap<string, string>;
   readonly names: (NameEntry | undefined)[];
   readonly derived: Map<string, Scope>;
   /** The declarations last derived from this scope (detached copies) and their scope: a fast path for the usual root. */
@@ -118,17 +142,88 @@ const MAX_MEMO_DECLS_CHARS = 4096;
 const MAX_TABLE_NAME_CHARS = 128;
 let memoScopes = 0;
 
+/**
+ * Work the running parse did beyond its forward pass over the input: comparisons in duplicate
+ * checks, characters searched past a token's start, probes and compares in name tables, map entries
+ * copied into scopes. Reset by each parse.
+ */
+let work = 0;
+
+/** The work (see above) the last `parseXml` did; for tests that check it grows linearly with the input. */
+export function xmlReaderWork(): number {
+  return work;
+}
+
 /** Scopes created by the running parse; past MAX_TABLES_PER_PARSE new scopes get no name table. */
 let scopesThisParse = 0;
 const MAX_TABLES_PER_PARSE = 64;
 const NO_TABLE: (NameEntry | undefined)[] = [];
 
-function makeScope(ns: ReadonlyMap<string, string>, withTable: boolean): Scope {
+function makeScope(withTable: boolean): Scope {
   const names = withTable ? new Array<NameEntry | undefined>(NAME_TABLE_SIZE).fill(undefined) : NO_TABLE;
-  return { ns, names, derived: new Map(), lastDecls: undefined, lastDerived: undefined };
+  return { names, derived: new Map(), lastDecls: undefined, lastDerived: undefined };
 }
 
-let ROOT_SCOPE = makeScope(new Map([['xml', XML_NAMESPACE]]), true);
+let ROOT_SCOPE = makeScope(true);
+
+/**
+ * The namespace declarations in scope at the current element of the running parse, innermost last
+ * (prefix, '' for the default namespace; URI, '' where the default namespace is undeclared): an
+ * element's declarations are pushed when it opens and dropped when it closes, so they cost what they
+ * are long, never a copy of what is already in scope, and a lookup searches at most
+ * `XML_LIMITS.inScopeNamespaces` entries (only for names the scope's table does not hold).
+ * `markDepth` / `markUndo` hold the depth of each open element that declared something and the
+ * length of the lists before its declarations.
+ */
+const boundPrefix: string[] = [];
+const boundUri: string[] = [];
+const markDepth: number[] = [];
+const markUndo: number[] = [];
+
+function resetBindings(): void {
+  boundPrefix.length = 0;
+  boundUri.length = 0;
+  markDepth.length = 0;
+  markUndo.length = 0;
+}
+
+/** The URI bound to `prefix` in scope ('' = unbound or undeclared default), the latest binding first. */
+function boundUriOf(prefix: string): string | undefined {
+  for (let i = boundPrefix.length - 1; i >= 0; i--) {
+    if (boundPrefix[i] === prefix) {
+      work += boundPrefix.length - i;
+      return boundUri[i];
+    }
+  }
+  work += boundPrefix.length;
+  return prefix === 'xml' ? XML_NAMESPACE : undefined;
+}
+
+/**
+ * Puts the declarations of the element at `lt` (depth `depth`) in scope. `resolved`: the URIs in
+ * `decls` are already interned (the memoised copy `deriveScope` hands back in `derivedDecls`).
+ */
+function bindDeclarations(s: string, lt: number, depth: number, decls: readonly string[], resolved: boolean): void {
+  markDepth.push(depth);
+  markUndo.push(boundPrefix.length);
+  work += decls.length;
+  for (let i = 0; i < decls.length; i += 2) {
+    boundPrefix.push(decls[i] as string);
+    const uri = decls[i + 1] as string;
+    boundUri.push(resolved ? uri : interned(uri));
+  }
+  if (boundPrefix.length > XML_LIMITS.inScopeNamespaces) {
+    fail(CodecErrorCode.LIMIT_EXCEEDED, s, lt, `more than ${XML_LIMITS.inScopeNamespaces} namespace declarations in scope`);
+  }
+}
+
+/** Takes the declarations of the innermost declaring element out of scope (it is at `depth` and closes). */
+function unbindDeclarations(): void {
+  markDepth.pop();
+  const to = markUndo.pop() as number;
+  boundPrefix.length = to;
+  boundUri.length = to;
+}
 
 const EMPTY_ATTRS: readonly XmlAttribute[] = Object.freeze([]);
 /** Shared children array of leaf elements; replaced by a fresh array on the first child. */
@@ -207,7 +302,9 @@ function fail(code: CodecErrorCodeValue, s: string, offset: number, what: string
       ? 'OpenADR messages must not carry a DOCTYPE or entity declarations; remove it'
       : code === CodecErrorCode.TOO_DEEP
         ? 'flatten the document or raise maxDepth'
-        : 'the sender must send well-formed, namespace-well-formed UTF-8 XML';
+        : code === CodecErrorCode.LIMIT_EXCEEDED
+          ? 'OpenADR elements carry a handful of attributes and namespace declarations and short names; the sender must not exceed these limits'
+          : 'the sender must send well-formed, namespace-well-formed UTF-8 XML';
   throw new OadrCodecError(code, `XML ${what} at ${where} (offset ${offset}); ${advice}`, { offset });
 }
 
@@ -219,12 +316,20 @@ function describeEnd(s: string, pos: number): string {
   return pos >= s.length ? 'unexpected end of document' : `unexpected character ${JSON.stringify(s[pos])}`;
 }
 
+/** Index of the first ':' in `s[start, end)`, or -1. */
+function colonWithin(s: string, start: number, end: number): number {
+  work += end - start;
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) === 58) return i;
+  return -1;
+}
+
 /** Checks that a name (from `start` to `end`) is a QName: no colon at either end, at most one colon. Returns the colon's index in the name, or -1. */
 function qnameColon(s: string, start: number, end: number): number {
-  const colon = s.indexOf(':', start);
-  if (colon === -1 || colon >= end) return -1;
-  const second = s.indexOf(':', colon + 1);
-  if (colon === start || colon === end - 1 || (second !== -1 && second < end)) {
+  // Searched only within the name (a search to the next ':' in the document made every
+  // unprefixed name cost the rest of the document).
+  const colon = colonWithin(s, start, end);
+  if (colon === -1) return -1;
+  if (colon === start || colon === end - 1 || colonWithin(s, colon + 1, end) !== -1) {
     malformed(s, start, `name ${JSON.stringify(s.slice(start, end))} is not a valid qualified name`);
   }
   // The local part must be able to start a name (NCName): no digit, '-' or '.' after the colon.
@@ -326,15 +431,58 @@ function declareNamespace(
     malformed(s, at, `the namespace ${uri} may not be bound to ${prefix === '' ? 'the default namespace' : `prefix '${prefix}'`}`);
   }
   if (prefix !== '' && uri === '') malformed(s, at, `xmlns:${prefix}="" (undeclaring a prefix) is not allowed in XML 1.0`);
-  for (let i = 0; i < decls.length; i += 2) {
-    if (decls[i] === prefix) malformed(s, at, `duplicate namespace declaration ${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}`);
+  if (declAt.length === XML_LIMITS.namespaceDeclarations) {
+    fail(CodecErrorCode.LIMIT_EXCEEDED, s, at, `more than ${XML_LIMITS.namespaceDeclarations} namespace declarations on one element`);
   }
   decls.push(prefix, uri);
+  declAt.push(at);
 }
 
-function prefixUri(s: string, at: number, scope: Scope, qname: string, colon: number): string {
+/** Where each declaration of the current start tag is (for errors); cleared with `decls`. */
+const declAt: number[] = [];
+
+/** Beyond this many entries a duplicate check uses a hash set instead of comparing pairs. */
+const PAIRWISE_MAX = 8;
+const seenKeys = new Set<string>();
+
+/**
+ * Index of the first of `n` keys (`keys[0]`, `keys[stride]`, …) that repeats an earlier one, or -1.
+ * Pairwise for a few keys, a hash set past PAIRWISE_MAX: linear in `n` either way.
+ */
+function firstRepeat(keys: readonly string[], n: number, stride: number): number {
+  if (n <= PAIRWISE_MAX) {
+    for (let i = 1; i < n; i++) {
+      const k = keys[i * stride];
+      work += i;
+      for (let j = 0; j < i; j++) if (keys[j * stride] === k) return i;
+    }
+    return -1;
+  }
+  work += n;
+  let found = -1;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i * stride] as string;
+    if (seenKeys.has(k)) {
+      found = i;
+      break;
+    }
+    seenKeys.add(k);
+  }
+  seenKeys.clear();
+  return found;
+}
+
+/** Refuses a start tag that declares a prefix (or the default namespace) twice (Namespaces in XML §3). */
+function checkDeclarations(s: string, decls: readonly string[]): void {
+  const i = firstRepeat(decls, decls.length >> 1, 2);
+  if (i === -1) return;
+  const prefix = decls[2 * i] as string;
+  malformed(s, declAt[i] as number, `duplicate namespace declaration ${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}`);
+}
+
+function prefixUri(s: string, at: number, qname: string, colon: number): string {
   const prefix = qname.slice(0, colon);
-  const uri = scope.ns.get(prefix);
+  const uri = boundUriOf(prefix);
   if (uri !== undefined) return uri;
   if (prefix === 'xmlns') return malformed(s, at, `the prefix 'xmlns' is reserved and cannot qualify ${JSON.stringify(qname)}`);
   return malformed(s, at, `undeclared namespace prefix '${prefix}' in ${JSON.stringify(qname)}`);
@@ -365,7 +513,9 @@ function lookupName(s: string, b: Uint16Array, start: number, n: number, hash: n
   for (let probe = 0; probe < NAME_PROBES && mask > 0; probe++, slot = (slot + 1) & mask) {
     const e = names[slot];
     if (e === undefined) break;
+    work++;
     if (e.hash === hash && e.codes.length === n) {
+      work += n;
       const codes = e.codes;
       let i = 0;
       while (i < n && codes[i] === b[start + i]) i++;
@@ -378,12 +528,12 @@ function lookupName(s: string, b: Uint16Array, start: number, n: number, hash: n
   for (let i = 0; i < n; i++) codes[i] = qname.charCodeAt(i);
   const entry: NameEntry =
     colon === -1
-      ? { qname, codes, hash, uri: scope.ns.get('') ?? '', local: interned(qname), owner: scope, child: undefined, sibling: undefined }
+      ? { qname, codes, hash, uri: boundUriOf('') || '', local: interned(qname), owner: scope, child: undefined, sibling: undefined }
       : {
           qname,
           codes,
           hash,
-          uri: prefixUri(s, start, scope, qname, colon),
+          uri: prefixUri(s, start, qname, colon),
           local: interned(qname.slice(colon + 1)),
           owner: scope,
           child: undefined,
@@ -403,14 +553,15 @@ function lookupName(s: string, b: Uint16Array, start: number, n: number, hash: n
   return entry;
 }
 
-/** The scope of an element that declares `decls` ([prefix, uri] pairs) inside `parent`. */
+/** The scope of an element that declares `decls` ([prefix, uri] pairs) inside `parent` (whose bindings are `bound`). */
 function deriveScope(parent: Scope, decls: readonly string[]): Scope {
+  work += decls.length;
   // Re-declaring what is already in scope (common in generated OpenADR) keeps the parent scope.
   let same = true;
   for (let i = 0; i < decls.length; i += 2) {
     const prefix = decls[i] as string;
     const uri = decls[i + 1] as string;
-    if ((parent.ns.get(prefix) ?? '') !== uri) {
+    if ((boundUriOf(prefix) ?? '') !== uri) {
       same = false;
       break;
     }
@@ -420,27 +571,24 @@ function deriveScope(parent: Scope, decls: readonly string[]): Scope {
   if (lastDecls !== undefined && lastDecls.length === decls.length) {
     let i = 0;
     while (i < decls.length && decls[i] === lastDecls[i]) i++;
-    if (i === decls.length) return parent.lastDerived as Scope;
+    if (i === decls.length) {
+      derivedDecls = lastDecls;
+      return parent.lastDerived as Scope;
+    }
   }
+  derivedDecls = undefined;
   let chars = 0;
   for (const d of decls) chars += d.length + 1;
   const key = chars <= MAX_MEMO_DECLS_CHARS ? decls.join('\u0000') : undefined;
   const known = key === undefined ? undefined : parent.derived.get(key);
   if (known !== undefined) return remember(parent, decls, known);
-  const ns = new Map(parent.ns);
-  for (let i = 0; i < decls.length; i += 2) {
-    const prefix = decls[i] as string;
-    const uri = decls[i + 1] as string;
-    if (uri === '') ns.delete(prefix); // only the default namespace can be undeclared (checked before)
-    else ns.set(detach(prefix), interned(uri));
-  }
   // A document declaring namespaces on thousands of elements must not cost a table each.
-  const scope = makeScope(ns, ++scopesThisParse <= MAX_TABLES_PER_PARSE);
+  const scope = makeScope(++scopesThisParse <= MAX_TABLES_PER_PARSE);
   // Unusually large declarations, or past the per-parse bound: used for this parse only.
   if (key === undefined || scope.names === NO_TABLE) return scope;
   if (memoScopes >= MAX_MEMO_SCOPES) {
     // Start the memo over; scopes in use by a running parse stay valid, they are just not shared.
-    ROOT_SCOPE = makeScope(ROOT_SCOPE.ns, true);
+    ROOT_SCOPE = makeScope(true);
     memoScopes = 0;
   }
   parent.derived.set(key, scope);
@@ -448,8 +596,12 @@ function deriveScope(parent: Scope, decls: readonly string[]): Scope {
   return remember(parent, decls, scope);
 }
 
+/** The memoised copy of the declarations `deriveScope` last matched (URIs interned), or undefined. */
+let derivedDecls: readonly string[] | undefined;
+
 function remember(parent: Scope, decls: readonly string[], scope: Scope): Scope {
-  parent.lastDecls = decls.map(detach);
+  parent.lastDecls = decls.map((d, i) => (i & 1 ? interned(d) : detach(d)));
+  derivedDecls = parent.lastDecls;
   parent.lastDerived = scope;
   return scope;
 }
@@ -471,10 +623,7 @@ function skipPi(s: string, lt: number): number {
   if (nameEnd - lt - 2 === 3 && s.slice(lt + 2, nameEnd).toLowerCase() === 'xml') {
     return malformed(s, lt, 'XML declaration not at the very start of the document');
   }
-  const colon = s.indexOf(':', lt + 2);
-  if (colon !== -1 && colon < nameEnd) {
-    return malformed(s, lt, 'processing instruction target with a colon');
-  }
+  if (colonWithin(s, lt + 2, nameEnd) !== -1) return malformed(s, lt, 'processing instruction target with a colon');
   const c = s.charCodeAt(nameEnd);
   if (!(isWs(c) || (c === 63 && s.charCodeAt(nameEnd + 1) === 62))) return malformed(s, nameEnd, describeEnd(s, nameEnd) + ' after the processing instruction target');
   const close = s.indexOf('?>', nameEnd);
@@ -606,7 +755,7 @@ function limit(value: number | undefined, fallback: number, name: string): numbe
 
 /**
  * Parses an XML document and returns its root element. Throws `OadrCodecError` (MALFORMED_XML,
- * FORBIDDEN_DTD, TOO_LARGE, TOO_DEEP) on any input that is not an acceptable document.
+ * FORBIDDEN_DTD, TOO_LARGE, TOO_DEEP, LIMIT_EXCEEDED) on any input that is not an acceptable document.
  */
 export function parseXml(input: string | Uint8Array, options?: ParseXmlOptions): XmlElement {
   const maxBytes = limit(options?.maxBytes, DEFAULT_MAX_XML_BYTES, 'maxBytes');
@@ -629,6 +778,9 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
   const hasAmp = s.indexOf('&') !== -1;
   const b = codeUnits(s);
   scopesThisParse = 0;
+  work = 0;
+  declAt.length = 0;
+  resetBindings();
   const hasCr = s.indexOf('\r') !== -1;
   const hasCdEnd = s.indexOf(']]>') !== -1;
   // Control characters are caught where they can occur (text, attribute values, comments, PIs,
@@ -678,6 +830,7 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
         if (s.charCodeAt(p) !== 62) return malformed(s, p, describeEnd(s, p) + ` in end tag </${cur.qname}>`);
       }
       pos = p + 1;
+      if (markDepth.length !== 0 && markDepth[markDepth.length - 1] === stack.length) unbindDeclarations();
       stack.pop();
       last = openNames.pop();
       opened = false;
@@ -738,6 +891,7 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
           h = (Math.imul(h, 31) + c) | 0;
           c = b[++p] as number;
         }
+        if (p - ns > XML_LIMITS.nameChars) return longName(s, ns, p);
       }
       const nameEnd = p;
       let n = 0;
@@ -760,6 +914,9 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
         if (c === 62 || c === 47) continue;
         p = parseAttribute(s, p, hasAmp, decls);
         if (scratchQ !== '') {
+          if (n === XML_LIMITS.attributes) {
+            return fail(CodecErrorCode.LIMIT_EXCEEDED, s, scratchAt, `more than ${XML_LIMITS.attributes} attributes on <${s.slice(ns, nameEnd)}>`);
+          }
           attrQ[n] = scratchQ;
           attrColon[n] = scratchColon;
           attrV[n] = scratchV;
@@ -772,12 +929,17 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
       if (depth > maxDepth) return fail(CodecErrorCode.TOO_DEEP, s, lt, `element <${s.slice(ns, nameEnd)}> nested deeper than ${maxDepth} levels`);
       let elScope = scope;
       if (decls.length !== 0) {
+        if (decls.length > 2) checkDeclarations(s, decls);
         elScope = deriveScope(scope, decls);
-        decls.length = 0;
-        if (name !== undefined && elScope !== scope) {
-          name = undefined;
-          h = hashName(s, ns, nameEnd);
+        if (elScope !== scope) {
+          bindDeclarations(s, lt, depth, derivedDecls ?? decls, derivedDecls !== undefined);
+          if (name !== undefined) {
+            name = undefined;
+            h = hashName(s, ns, nameEnd);
+          }
         }
+        decls.length = 0;
+        declAt.length = 0;
       }
       if (name === undefined) name = lookupName(s, b, ns, nameEnd - ns, mixHash(h), elScope);
       if (last !== undefined) {
@@ -791,7 +953,7 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
         uri: name.uri,
         local: name.local,
         qname: name.qname,
-        attrs: n === 0 ? EMPTY_ATTRS : resolveAttributes(s, elScope, n, attrQ, attrColon, attrV, attrAt, name.qname),
+        attrs: n === 0 ? EMPTY_ATTRS : resolveAttributes(s, n, attrQ, attrColon, attrV, attrAt, name.qname),
         children: NO_CHILDREN,
         text: '',
         offset: lt,
@@ -800,7 +962,9 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
       else if (cur.children === NO_CHILDREN) cur.children = [el];
       else cur.children.push(el);
       pos = p;
-      if (!selfClose) {
+      if (selfClose) {
+        if (elScope !== scope) unbindDeclarations();
+      } else {
         stack.push(el);
         openNames.push(name);
         scope = elScope;
@@ -851,6 +1015,7 @@ function parseAttribute(s: string, p: number, hasAmp: boolean, decls: string[]):
   const aStart = p;
   const aEnd = scanName(s, p);
   if (aEnd === p) return malformed(s, p, describeEnd(s, p) + ' in a start tag');
+  if (aEnd - aStart > XML_LIMITS.nameChars) return longName(s, aStart, aEnd);
   p = skipWs(s, aEnd);
   if (s.charCodeAt(p) !== 61) return malformed(s, p, `expected '=' after attribute name ${s.slice(aStart, aEnd)}`);
   p = skipWs(s, p + 1);
@@ -896,7 +1061,6 @@ function parseAttribute(s: string, p: number, hasAmp: boolean, decls: string[]):
 
 function resolveAttributes(
   s: string,
-  scope: Scope,
   n: number,
   attrQ: readonly string[],
   attrColon: readonly number[],
@@ -910,17 +1074,35 @@ function resolveAttributes(
     const colon = attrColon[i] as number;
     const at = attrAt[i] as number;
     // Namespaces in XML §6.2: unprefixed attributes are in no namespace.
-    const uri = colon === -1 ? '' : prefixUri(s, at, scope, aq, colon);
+    const uri = colon === -1 ? '' : prefixUri(s, at, aq, colon);
     const local = colon === -1 ? aq : aq.slice(colon + 1);
-    for (let j = 0; j < i; j++) {
-      const o = list[j] as XmlAttribute;
-      if (o.local === local && o.uri === uri) {
-        return malformed(s, at, `duplicate attribute ${aq}${uri === '' ? '' : ` ({${uri}}${local})`} on <${elementQname}>`);
-      }
-    }
     list.push({ uri, local, value: attrV[i] as string });
   }
+  // Unique by expanded name (Namespaces in XML §6.3). A local name holds no U+0000, so the key is unambiguous.
+  const keys = n <= PAIRWISE_MAX ? undefined : list.map((a) => a.local + '\u0000' + a.uri);
+  const d = keys === undefined ? firstRepeatAttr(list) : firstRepeat(keys, n, 1);
+  if (d !== -1) {
+    const { uri, local } = list[d] as XmlAttribute;
+    return malformed(s, attrAt[d] as number, `duplicate attribute ${attrQ[d] as string}${uri === '' ? '' : ` ({${uri}}${local})`} on <${elementQname}>`);
+  }
   return list;
+}
+
+/** `firstRepeat` for a few attributes, compared by expanded name without building keys. */
+function firstRepeatAttr(list: readonly XmlAttribute[]): number {
+  for (let i = 1; i < list.length; i++) {
+    const a = list[i] as XmlAttribute;
+    work += i;
+    for (let j = 0; j < i; j++) {
+      const o = list[j] as XmlAttribute;
+      if (o.local === a.local && o.uri === a.uri) return i;
+    }
+  }
+  return -1;
+}
+
+function longName(s: string, start: number, end: number): never {
+  return fail(CodecErrorCode.LIMIT_EXCEEDED, s, start, `name ${JSON.stringify(s.slice(start, start + 40))}… of ${end - start} characters is longer than ${XML_LIMITS.nameChars}`);
 }
 
 /** True when `c` (a code unit from the input) may continue an XML name (every non-ASCII unit may). */
