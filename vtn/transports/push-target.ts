@@ -25,7 +25,8 @@ for (const [net, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) FORBIDDEN.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::ffff:0:0', 96]] as const) FORBIDDEN.addSubnet(net, bits, 'ipv6');
+// IPv4-mapped IPv6 addresses are checked as the IPv4 address they carry (isInternalAddress).
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) FORBIDDEN.addSubnet(net, bits, 'ipv6');
 
 /** True for a loopback, link-local, private or otherwise internal address. */
 export function isInternalAddress(ip: string): boolean {
@@ -34,6 +35,11 @@ export function isInternalAddress(ip: string): boolean {
   if (family === 6) {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
     if (mapped !== null) return FORBIDDEN.check(mapped[1] as string, 'ipv4');
+    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip); // the URL parser's form of ::ffff:a.b.c.d
+    if (hex !== null) {
+      const [hi, lo] = [parseInt(hex[1] as string, 16), parseInt(hex[2] as string, 16)];
+      return FORBIDDEN.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4');
+    }
   }
   return FORBIDDEN.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
