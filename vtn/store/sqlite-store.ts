@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS programs (program_id TEXT PRIMARY KEY, data TEXT NOT 
 CREATE TABLE IF NOT EXISTS admin_tokens (token_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS customers_meter ON customers (json_extract(data, '$.meterId'));
 CREATE INDEX IF NOT EXISTS registrations_fingerprint ON registrations (json_extract(data, '$.fingerprint'));
+CREATE INDEX IF NOT EXISTS registrations_ven_id_nocase ON registrations (ven_id COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS registrations_registration_id ON registrations (json_extract(data, '$.registrationId'));
 CREATE TABLE IF NOT EXISTS ven_ids (ven_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, first_at INTEGER NOT NULL);
 INSERT OR IGNORE INTO ven_ids (ven_id, customer_id, first_at) SELECT ven_id, customer_id, 0 FROM registrations;
