@@ -16,6 +16,16 @@ test('typed values from the environment; unknown and empty variables ignored', (
   assert.deepEqual(configFromEnv(env, VTN_ENV_SETTINGS), { dataDir: '/var/lib/oadr', registrationPolicy: 'open', port: 8443, insecureHttp: true });
 });
 
+test('push settings from OADR_PUSH_* variables: nested keys, the allowed hosts as a comma-separated list', () => {
+  assert.equal(envName('push.allowedHosts'), 'OADR_PUSH_ALLOWED_HOSTS');
+  const env = { OADR_PUSH_ALLOW_HTTP: 'false', OADR_PUSH_ALLOWED_HOSTS: 'ven-lab.local, 10.0.0.7', OADR_PUSH_MAX_ATTEMPTS: '5', OADR_TLS_HANDSHAKE_TIMEOUT_MS: '5000', OADR_OPERATIONS_ACCESS: 'token' };
+  assert.deepEqual(configFromEnv(env, VTN_ENV_SETTINGS), {
+    tlsHandshakeTimeoutMs: 5000,
+    operationsAccess: 'token',
+    push: { allowHttp: false, allowedHosts: ['ven-lab.local', '10.0.0.7'], maxAttempts: 5 },
+  });
+});
+
 test('a malformed value names its variable', () => {
   assert.throws(() => configFromEnv({ OADR_PORT: 'eighty' }, VTN_ENV_SETTINGS), (e: unknown) => e instanceof EnvConfigError && /OADR_PORT/.test(e.message));
   assert.throws(() => configFromEnv({ OADR_INSECURE_HTTP: 'yes' }, VTN_ENV_SETTINGS), /OADR_INSECURE_HTTP must be true or false/);

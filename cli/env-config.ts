@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-type Kind = 'string' | 'integer' | 'boolean';
+type Kind = 'string' | 'integer' | 'boolean' | 'list';
 
 /** The VTN settings that can be set from the environment, and their types. */
 export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
@@ -21,9 +21,19 @@ export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   port: 'integer',
   adminPort: 'integer',
   insecureHttp: 'boolean',
+  tlsHandshakeTimeoutMs: 'integer',
+  operationsAccess: 'string',
+  metricsCacheMs: 'integer',
+  optCoalesceMs: 'integer',
+  adminAuthFailuresPerMinute: 'integer',
+  'push.allowHttp': 'boolean',
+  'push.allowedHosts': 'list',
+  'push.requireCertificateHost': 'boolean',
+  'push.maxAttempts': 'integer',
 };
 
-export const envName = (key: string): string => `OADR_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+/** `port` → `OADR_PORT`; a nested setting `push.allowHttp` → `OADR_PUSH_ALLOW_HTTP`. */
+export const envName = (key: string): string => `OADR_${key.replace(/[A-Z]/g, (c) => `_${c}`).replace(/\./g, '_').toUpperCase()}`;
 
 export class EnvConfigError extends Error {
   override readonly name = 'EnvConfigError';
@@ -36,14 +46,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv, settings: Readonly<Record<
     const name = envName(key);
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    if (kind === 'string') out[key] = raw;
+    let value: unknown;
+    if (kind === 'string') value = raw;
+    else if (kind === 'list') value = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
     else if (kind === 'integer') {
       if (!/^\d+$/.test(raw)) throw new EnvConfigError(`${name} must be a whole number, got '${raw}'`);
-      out[key] = Number(raw);
+      value = Number(raw);
     } else {
       if (!['true', 'false', '1', '0'].includes(raw)) throw new EnvConfigError(`${name} must be true or false, got '${raw}'`);
-      out[key] = raw === 'true' || raw === '1';
+      value = raw === 'true' || raw === '1';
     }
+    const [outer, inner] = key.split('.') as [string, string | undefined];
+    if (inner === undefined) out[outer] = value;
+    else out[outer] = { ...(out[outer] as Record<string, unknown> | undefined), [inner]: value };
   }
   return out;
 }

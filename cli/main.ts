@@ -41,7 +41,7 @@ async function runVtn(argv: string[]): Promise<number> {
     process.stderr.write(`oadr-ledger vtn: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  return runVtnCommand(argv, { config, logger: createLogger().child({ component: 'vtn' }), ...(adminToken === undefined ? {} : { adminToken }) });
+  return runVtnCommand(argv, { config, logger: createLogger(), ...(adminToken === undefined ? {} : { adminToken }) });
 }
 
 export function usage(): string {

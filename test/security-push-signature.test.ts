@@ -15,7 +15,7 @@ import { certificateFingerprint, createNonceCache, decodeOadr, encodeOadr, signO
 import { createMemoryDevice } from '../ven/testing/memory-device.ts';
 import { createVen, type Ven } from '../ven/ven.ts';
 import { createVtn, type Vtn } from '../vtn/index.ts';
-import { recordingLogger, registerVen, ven as build } from '../vtn/testing/fake-ven.ts';
+import { LOOPBACK_PUSH, recordingLogger, registerVen, ven as build } from '../vtn/testing/fake-ven.ts';
 import { createTlsFetch } from '../vtn/tls/tls.ts';
 import { ensureVtnPki, type VtnPki } from '../vtn/tls/pki.ts';
 import { until } from './support/until.ts';
@@ -74,7 +74,7 @@ async function rig(t: TestContext): Promise<Rig> {
   const pushes: Exchange[] = [];
   const vtnLog = recordingLogger();
   const vtn = createVtn({
-    config: { dataDir: ':memory:', registrationPolicy: 'open', push: { initialBackoffMs: 50, maxBackoffMs: 100 } },
+    config: { dataDir: ':memory:', registrationPolicy: 'open', push: { ...LOOPBACK_PUSH, initialBackoffMs: 50, maxBackoffMs: 100 } },
     tls: pki.tls,
     fetch: recordingFetch(createTlsFetch(pki.push), pushes),
     logger: vtnLog,
@@ -142,7 +142,7 @@ test('R514 VTN push: the same VEN refuses what a VTN without signatures pushes (
   // A second VTN, same PKI and push certificate, signatures off, pushing to the same VEN push server.
   const log = recordingLogger();
   const plain = createVtn({
-    config: { dataDir: ':memory:', registrationPolicy: 'open', push: { initialBackoffMs: 50, maxBackoffMs: 100 } },
+    config: { dataDir: ':memory:', registrationPolicy: 'open', push: { ...LOOPBACK_PUSH, initialBackoffMs: 50, maxBackoffMs: 100 } },
     pushTls: r.pki.push,
     logger: log,
   });
@@ -177,7 +177,7 @@ test('R514 VTN push: a retry after back-off is re-signed; an answer is acted on 
   }) as typeof fetch;
   const log = recordingLogger();
   const vtn = createVtn({
-    config: { dataDir: ':memory:', registrationPolicy: 'open', push: { initialBackoffMs: 20, maxBackoffMs: 40 } },
+    config: { dataDir: ':memory:', registrationPolicy: 'open', push: { ...LOOPBACK_PUSH, initialBackoffMs: 20, maxBackoffMs: 40 } },
     fetch: fake,
     logger: log,
     xmlSignature: { certificatePem: pki.push.cert, privateKeyPem: pki.push.key },

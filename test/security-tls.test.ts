@@ -12,7 +12,7 @@ import { issueServerCertificate, loadCredential, pkiLayout, chainPem } from '../
 import type { Payload } from '../oadr/index.ts';
 import { createHttpTransport, createPushServer } from '../ven/http-transport.ts';
 import { createVtn } from '../vtn/index.ts';
-import { ven as build } from '../vtn/testing/fake-ven.ts';
+import { LOOPBACK_PUSH, ven as build } from '../vtn/testing/fake-ven.ts';
 import { ensureVtnPki } from '../vtn/tls/pki.ts';
 
 test('R67, R517: a VEN registers over mutual TLS, its fingerprint is bound, and the VTN pushes to its HTTPS push server', async (t) => {
@@ -26,7 +26,7 @@ test('R67, R517: a VEN registers over mutual TLS, its fingerprint is bound, and 
   const issuer = await loadCredential({ certificatePem: readFileSync(join(intDir, 'cert.pem'), 'utf8'), privateKeyPem: readFileSync(join(intDir, 'key.pem'), 'utf8') });
   const pushCert = await issueServerCertificate({ profile: 'ecc', commonName: 'ven-rsa-push', issuer });
 
-  const vtn = createVtn({ config: { dataDir: ':memory:', registrationPolicy: 'open', push: { initialBackoffMs: 50, maxBackoffMs: 100 } }, tls: pki.tls, pushTls: pki.push });
+  const vtn = createVtn({ config: { dataDir: ':memory:', registrationPolicy: 'open', push: { ...LOOPBACK_PUSH, initialBackoffMs: 50, maxBackoffMs: 100 } }, tls: pki.tls, pushTls: pki.push });
   t.after(() => vtn.close());
   const url = await vtn.listen({ port: 0, host: '127.0.0.1' });
   assert.match(url, /^https:/);

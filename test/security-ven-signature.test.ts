@@ -18,7 +18,7 @@ import { createHttpTransport } from '../ven/http-transport.ts';
 import { VEN_TLS_CIPHERS } from '../ven/tls.ts';
 import { createVen, type Ven } from '../ven/ven.ts';
 import { createVtn, type Vtn } from '../vtn/index.ts';
-import { ven as build } from '../vtn/testing/fake-ven.ts';
+import { LOOPBACK_PUSH, ven as build } from '../vtn/testing/fake-ven.ts';
 import { ensureVtnPki, type VtnPki } from '../vtn/tls/pki.ts';
 import { until } from './support/until.ts';
 
@@ -51,7 +51,7 @@ async function rig(t: TestContext, push: boolean): Promise<Rig> {
     venTls = { key: readFileSync(join(venDir, 'key.pem'), 'utf8'), cert: readFileSync(join(venDir, 'chain.pem'), 'utf8'), ca };
   }
   const vtn = createVtn({
-    config: { dataDir: ':memory:', registrationPolicy: 'open', pollFrequencyMs: 1000, push: { initialBackoffMs: 50, maxBackoffMs: 100 } },
+    config: { dataDir: ':memory:', registrationPolicy: 'open', pollFrequencyMs: 1000, push: { ...LOOPBACK_PUSH, initialBackoffMs: 50, maxBackoffMs: 100 } },
     tls: pki.tls,
     pushTls: pki.push,
     xmlSignature: { certificatePem: pki.push.cert, privateKeyPem: pki.push.key },

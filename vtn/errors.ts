@@ -25,6 +25,8 @@ export const VTN_ERROR_CODES = [
   'FORBIDDEN',
   /** The ledger port lacks the method this needs (admin API answers 501). */
   'NOT_IMPLEMENTED',
+  /** Admin API: too many failed authentications from this address (429). */
+  'RATE_LIMITED',
 ] as const;
 
 export type VtnErrorCode = (typeof VTN_ERROR_CODES)[number];

@@ -4,7 +4,8 @@
  * admin REST API and the IEC 104 bridge call (`vtn.events`, `vtn.vens`, `vtn.customers`).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Payload } from '../oadr/index.ts';
+import { OadrProtocolError, ResponseCode, type Payload } from '../oadr/index.ts';
+import { checkPushAddress, normalizeTransportAddress } from './transports/push-target.ts';
 import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './cli/config.ts';
 import { startCancelResend } from './services/cancel-resend.ts';
 import { defaultIds, type VtnContext } from './services/context.ts';
@@ -16,8 +17,10 @@ import { createOadrHttpServer, type HandleMeta, type ServerTimeouts } from './tr
 import { createNonceCache } from '../oadr/index.ts';
 import { createTlsFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls/tls.ts';
 import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls/binding.ts';
+import { watchHandshakeFailures } from './tls/handshake-failures.ts';
 import type { LedgerPort } from './ledger/port.ts';
-import { LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
+import { coalesceOpts } from './ledger/opt-coalescer.ts';
+import { componentLogger, LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
 import { materialize } from './services/poll.ts';
 import { cancelRegistration, requestReregistration } from './services/registration.ts';
 import { createSqliteStore } from './store/sqlite-store.ts';
@@ -59,7 +62,8 @@ export interface VtnOptions {
 
 export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const config = resolveVtnConfig(options.config ?? {});
-  const log = (options.logger ?? silentLogger).child({ component: 'vtn', vtnId: config.vtnId });
+  // One `component` key per line (componentLogger): every component's logger is a child of the root.
+  const log = componentLogger(options.logger ?? silentLogger, 'vtn', { vtnId: config.vtnId });
   const ownStore = options.store === undefined;
   const store = options.store ?? createSqliteStore({ dataDir: config.dataDir });
   const now = options.now ?? Date.now;
@@ -73,7 +77,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     transports.get(transportKindOf(reg))?.wake(reg);
   };
   const metrics = createVtnMetrics();
-  const ledger = options.ledger === undefined ? undefined : instrumentLedger(options.ledger, metrics);
+  // Opt answers of one customer for one event within optCoalesceMs reach the ledger once, the last one.
+  const ledger = options.ledger === undefined ? undefined : coalesceOpts(instrumentLedger(options.ledger, metrics), config.optCoalesceMs);
   const ctx: VtnContext = {
     config,
     programs: createPrograms(config, store),
@@ -99,6 +104,13 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
         return { answer, error: refused };
       }
     }
+    const pushHostRefused = pushHostOutsideCertificate(payload, meta?.peerCertificatePem);
+    if (pushHostRefused !== undefined) {
+      log.warn({ securityEvent: SECURITY_EVENT.pushTargetRefused, venId, fingerprint, responseCode: pushHostRefused.responseCode }, pushHostRefused.message);
+      const answer = errorAnswer(ctx, payload, pushHostRefused.responseCode, pushHostRefused.message);
+      metrics.payload('out', answer.type);
+      return { answer, error: pushHostRefused };
+    }
     if (venId !== undefined) lastContact.set(venId, now());
     const result = dispatch(ctx, payload);
     if (fingerprint !== undefined && payload.type === 'CreatePartyRegistration') bindRegistration(ctx, result.answer, fingerprint);
@@ -106,6 +118,14 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     if (payload.type === 'Poll') metrics.poll(result.answer.type !== 'Response');
     return result;
   };
+
+  /** push.requireCertificateHost: a push registration's host must be named by the VEN's certificate. */
+  function pushHostOutsideCertificate(payload: Payload, certificatePem: string | undefined): OadrProtocolError | undefined {
+    if (!config.push.requireCertificateHost || certificatePem === undefined || payload.type !== 'CreatePartyRegistration' || payload.httpPullModel !== false) return undefined;
+    const address = normalizeTransportAddress(payload.transportAddress);
+    const refused = address === undefined ? undefined : checkPushAddress(address, config.push, certificatePem);
+    return refused === undefined ? undefined : new OadrProtocolError(refused.kind === 'invalid' ? ResponseCode.INVALID_DATA : ResponseCode.NOT_ALLOWED, refused.message);
+  }
 
   // R514: one replay cache for everything signed that reaches the VTN (requests and push answers).
   const nonces = options.xmlSignature === undefined ? undefined : createNonceCache();
@@ -127,20 +147,25 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     ...(options.random === undefined ? {} : { random: options.random }),
     // Pushed payloads are signed with the same credential as the answers (R514).
     ...(options.xmlSignature === undefined || nonces === undefined ? {} : { signature: createPushSignature({ ...options.xmlSignature, nonces, now }) }),
+    target: config.push,
   });
   transports.set('http-pull', createHttpPullTransport());
   transports.set('http-push', push);
 
+  // A client that never finishes its handshake is cut off after tlsHandshakeTimeoutMs (Node's default is 120 s).
+  const https = options.tls === undefined ? undefined : { ...vtnHttpsOptions(options.tls), handshakeTimeout: config.tlsHandshakeTimeoutMs };
   const app = createOadrHttpServer({
     pathPrefix: config.pathPrefix,
     bodyLimitBytes: config.bodyLimitBytes,
     log: log.child({ component: LOG_COMPONENT.http }),
     handle,
     now,
-    ...(options.tls === undefined ? {} : { https: vtnHttpsOptions(options.tls) }),
+    ...(https === undefined ? {} : { https }),
     ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
     ...(options.xmlSignature === undefined || nonces === undefined ? {} : { xmlSignature: { ...options.xmlSignature, nonces } }),
   });
+
+  if (https !== undefined) watchHandshakeFailures(app.server, { log: componentLogger(options.logger ?? silentLogger, LOG_COMPONENT.tls, { vtnId: config.vtnId }), metrics });
 
   // R52: unacknowledged cancellations go to pull VENs again after a poll interval.
   const cancelResend = startCancelResend(ctx);
@@ -156,7 +181,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     app, config, store, ledger, metrics, now, newId: ctx.newId, log, open: () => !closed, vtn: () => self as Vtn,
     adminToken: options.adminToken, onAdminTokenGenerated: options.onAdminTokenGenerated,
     // The separate admin port is HTTPS with the VTN's certificates; clients authenticate with bearer tokens, not certificates.
-    https: options.tls === undefined ? undefined : { ...vtnHttpsOptions(options.tls), requestCert: false, rejectUnauthorized: false },
+    https: https === undefined ? undefined : { ...https, requestCert: false, rejectUnauthorized: false },
   });
 
   return (self = {
@@ -184,6 +209,13 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
         const byName = input.venName === undefined ? undefined : store.findCustomerByVenName(input.venName);
         if (byName !== undefined && byName.customerId !== input.customerId) {
           throw new VtnError('INVALID_ARGUMENT', `VEN name '${input.venName ?? ''}' already belongs to customer ${byName.customerId}; one VEN name links to one customer`);
+        }
+        if (input.venId !== undefined) {
+          // A venID is never reused: not one another customer holds, nor one ever issued to another customer.
+          const holder = store.findCustomerByVenId(input.venId)?.customerId ?? store.venIdOwner(input.venId);
+          if (holder !== undefined && holder !== input.customerId) {
+            throw new VtnError('INVALID_ARGUMENT', `venID '${input.venId}' cannot be used for customer ${input.customerId}; a venID is issued once: enrol without a venID (the VTN issues one) or choose another`);
+          }
         }
         const c: CustomerRecord = {
           customerId: input.customerId,
@@ -214,6 +246,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       if (closed) return;
       closed = true;
       cancelResend.stop();
+      await ledger?.flush().catch((err: unknown) => log.error({ err }, 'the ledger did not record the last opt answers; they stay in the VTN store'));
       for (const t of transports.values()) await t.close();
       await ops.close();
       await app.close();

@@ -7,7 +7,7 @@
  * else, and every error as an RFC 7807 `application/problem+json` document with the request id.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, authorize } from './auth.ts';
+import type { Permission } from './auth.ts';
 import { ADMIN_ROUTES, type AdminDeps, type AdminRoute } from './routes.ts';
 import { VtnError, type VtnErrorCode } from '../errors.ts';
 import type { AdminTokenRecord } from '../store/store.ts';
@@ -37,6 +37,7 @@ const STATUS_OF: Readonly<Record<VtnErrorCode, number>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_IMPLEMENTED: 501,
+  RATE_LIMITED: 429,
 };
 
 const TITLES: Readonly<Record<number, string>> = {
@@ -48,6 +49,7 @@ const TITLES: Readonly<Record<number, string>> = {
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   501: 'Not Implemented',
   502: 'Bad Gateway',
@@ -69,7 +71,10 @@ function toJson(value: unknown): string {
 
 const tokens = new WeakMap<FastifyRequest, AdminTokenRecord>();
 
-function register(app: FastifyInstance, deps: AdminDeps, route: AdminRoute): void {
+/** Authenticates and authorizes a request (createAuthGate: failures are rate-limited per address). */
+export type AdminGate = (address: string, authorization: string | undefined, needed: Permission) => AdminTokenRecord;
+
+function register(app: FastifyInstance, deps: AdminDeps, route: AdminRoute, gate: AdminGate): void {
   const schema: Record<string, unknown> = {};
   if (route.params !== undefined) schema.params = route.params;
   if (route.querystring !== undefined) schema.querystring = route.querystring;
@@ -81,9 +86,7 @@ function register(app: FastifyInstance, deps: AdminDeps, route: AdminRoute): voi
     ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
     onRequest: (req, _reply, done) => {
       try {
-        const rec = authenticate(deps.store, req.headers.authorization);
-        authorize(rec, route.permission);
-        tokens.set(req, rec);
+        tokens.set(req, gate(req.ip, req.headers.authorization, route.permission));
         done();
       } catch (err) {
         done(err as Error);
@@ -106,7 +109,7 @@ function register(app: FastifyInstance, deps: AdminDeps, route: AdminRoute): voi
 }
 
 /** The admin API plugin; register it with `{ prefix: ADMIN_PREFIX }`. */
-export function adminApiPlugin(deps: AdminDeps) {
+export function adminApiPlugin(deps: AdminDeps, gate: AdminGate) {
   return async function adminApi(app: FastifyInstance): Promise<void> {
     if (!app.hasContentTypeParser('application/json')) {
       app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -138,6 +141,6 @@ export function adminApiPlugin(deps: AdminDeps) {
       return sendProblem(reply, req, status, err.code ?? 'BAD_REQUEST', err.message);
     });
     app.setNotFoundHandler((req, reply) => sendProblem(reply, req, 404, 'NOT_FOUND', `no admin endpoint ${req.method} ${req.url}; see /docs for the API`));
-    for (const route of ADMIN_ROUTES) register(app, deps, route);
+    for (const route of ADMIN_ROUTES) register(app, deps, route, gate);
   };
 }

@@ -37,6 +37,8 @@ export interface BootstrapOptions {
   /** OADR_ADMIN_TOKEN, passed in by the CLI. */
   readonly token?: string | undefined;
   readonly now: number;
+  /** Called when the given token was revoked: it is not stored again. */
+  readonly onRevoked?: () => void;
 }
 
 /**
@@ -48,6 +50,11 @@ export function bootstrapAdminToken(store: VtnStore, options: Readonly<Bootstrap
   if (options.token !== undefined) {
     if (options.token.length < 16) throw new VtnError('INVALID_CONFIG', 'OADR_ADMIN_TOKEN must be at least 16 characters; generate one with `openssl rand -base64 32`');
     const hash = hashToken(options.token);
+    if (store.isAdminTokenRevoked(hash)) {
+      // A revoked OADR_ADMIN_TOKEN stays revoked across restarts with the same environment.
+      options.onRevoked?.();
+      return undefined;
+    }
     if (store.findAdminTokenByHash(hash) === undefined) {
       store.putAdminToken({ tokenId: BOOTSTRAP_TOKEN_ID, hash, role: 'operator', name: 'OADR_ADMIN_TOKEN', createdAt: options.now });
     }
@@ -59,13 +66,58 @@ export function bootstrapAdminToken(store: VtnStore, options: Readonly<Bootstrap
   return token;
 }
 
-/** The token record an `Authorization: Bearer …` header stands for. */
-export function authenticate(store: VtnStore, authorization: string | undefined): AdminTokenRecord {
+/** The token record an `Authorization: Bearer …` header stands for; an expired token is unknown. */
+export function authenticate(store: VtnStore, authorization: string | undefined, now: number = Date.now()): AdminTokenRecord {
   const m = authorization === undefined ? null : /^Bearer[ ]+([\x21-\x7e]+)\s*$/i.exec(authorization);
   if (m === null) throw new VtnError('UNAUTHORIZED', 'send the admin token as `Authorization: Bearer <token>`');
   const rec = store.findAdminTokenByHash(hashToken(m[1] as string));
   if (rec === undefined) throw new VtnError('UNAUTHORIZED', 'the bearer token is not known to this VTN; use the token printed at first start, OADR_ADMIN_TOKEN, or one an operator created');
+  if (rec.expiresAt !== undefined && rec.expiresAt <= now) throw new VtnError('UNAUTHORIZED', 'the bearer token has expired; ask an operator for a new one');
   return rec;
+}
+
+export interface AuthGateOptions {
+  readonly store: VtnStore;
+  readonly now: () => number;
+  /** Failed authentications per client address per minute before 429. */
+  readonly failuresPerMinute: number;
+  /** Called once per address and minute when the limit trips (the log line). */
+  readonly onLimited: (address: string, failures: number) => void;
+}
+
+/**
+ * Authentication with a rate limit on failures: each client address may fail `failuresPerMinute`
+ * times in a minute; then every request from it gets 429 (even with a right token) until the
+ * minute is over. Memory is bounded: the table is cleared when it holds 10,000 addresses.
+ */
+export function createAuthGate(o: Readonly<AuthGateOptions>): (address: string, authorization: string | undefined, needed: Permission) => AdminTokenRecord {
+  const WINDOW_MS = 60_000;
+  const failures = new Map<string, { start: number; count: number; told: boolean }>();
+  return (address, authorization, needed) => {
+    const now = o.now();
+    const f = failures.get(address);
+    if (f !== undefined && now - f.start >= WINDOW_MS) failures.delete(address);
+    const cur = failures.get(address);
+    if (cur !== undefined && cur.count >= o.failuresPerMinute) {
+      throw new VtnError('RATE_LIMITED', `too many failed authentications from ${address}; wait a minute and send a valid token`);
+    }
+    let rec: AdminTokenRecord;
+    try {
+      rec = authenticate(o.store, authorization, now);
+    } catch (err) {
+      if (failures.size >= 10_000) failures.clear();
+      const e = failures.get(address) ?? { start: now, count: 0, told: false };
+      e.count++;
+      failures.set(address, e);
+      if (e.count >= o.failuresPerMinute && !e.told) {
+        e.told = true;
+        o.onLimited(address, e.count);
+      }
+      throw err;
+    }
+    authorize(rec, needed);
+    return rec;
+  };
 }
 
 export function authorize(rec: AdminTokenRecord, needed: Permission): void {
@@ -75,12 +127,20 @@ export function authorize(rec: AdminTokenRecord, needed: Permission): void {
 }
 
 /** A new token for a role; returns the clear token (shown once) and its record. */
-export function createAdminToken(store: VtnStore, input: { readonly role: AdminRole; readonly name: string; readonly tokenId: string; readonly now: number; readonly retailerId?: string | undefined }): { token: string; record: AdminTokenRecord } {
+export function createAdminToken(
+  store: VtnStore,
+  input: { readonly role: AdminRole; readonly name: string; readonly tokenId: string; readonly now: number; readonly retailerId?: string | undefined; readonly expiresAt?: number | undefined },
+): { token: string; record: AdminTokenRecord } {
+  if (input.expiresAt !== undefined && !(input.expiresAt > input.now)) throw new VtnError('INVALID_ARGUMENT', 'expiresAt must be in the future');
   if ((input.role === 'retailer') !== (input.retailerId !== undefined)) {
     throw new VtnError('INVALID_ARGUMENT', input.role === 'retailer' ? 'a retailer token needs the retailerId it speaks for (the `retailer` of its customers)' : `retailerId is for retailer tokens only, not ${input.role}`);
   }
   const token = generateToken();
-  const record: AdminTokenRecord = { tokenId: input.tokenId, hash: hashToken(token), role: input.role, name: input.name, createdAt: input.now, ...(input.retailerId === undefined ? {} : { retailerId: input.retailerId }) };
+  const record: AdminTokenRecord = {
+    tokenId: input.tokenId, hash: hashToken(token), role: input.role, name: input.name, createdAt: input.now,
+    ...(input.retailerId === undefined ? {} : { retailerId: input.retailerId }),
+    ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
+  };
   store.putAdminToken(record);
   return { token, record };
 }

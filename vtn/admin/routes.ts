@@ -84,6 +84,7 @@ const programFields = {
   simpleLevel: { type: 'integer', minimum: 0, maximum: 3, description: 'SIMPLE level during the event' },
   reportGranularityMs: ms('telemetry granularity requested (R317), whole seconds', 1000),
   reportBackDurationMs: ms('reportBackDuration requested (R324), whole seconds', 1000),
+  maxTelemetryW: { type: 'integer', minimum: 1, description: 'largest plausible power of one customer (W); telemetry and imported energy beyond it are refused (default 10000000)' },
 } as const;
 
 export const SCHEMAS = {
@@ -160,7 +161,7 @@ export const SCHEMAS = {
   contractParams: { type: 'object', minProperties: 1, description: 'the parameters to change, named as queryProgramParams returns them' },
   eventCancel: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
   reportCancel: { type: 'object', additionalProperties: false, properties: { reportToFollow: { type: 'boolean' }, piggyback: { type: 'boolean' } } },
-  tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 }, retailerId: { ...id, description: 'for role retailer (required): the `retailer` of the customers the token may see and manage' } } },
+  tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 }, retailerId: { ...id, description: 'for role retailer (required): the `retailer` of the customers the token may see and manage' }, expiresAt: { ...time, description: 'when the token stops working (ISO 8601); absent: it does not expire' } } },
   timeRange: { type: 'object', properties: { from: time, to: time } },
   at: { type: 'object', properties: { at: time, marketContext: { type: 'string' } } },
   blocks: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
@@ -197,9 +198,11 @@ function inScope(deps: AdminDeps, scope: string | undefined, customerId: string 
 /** A customer of the request's scope; another retailer's customer is as unknown as a missing one. */
 function customerOr404(deps: AdminDeps, customerId: string, req: AdminRequest): CustomerRecord {
   const c = deps.store.getCustomer(customerId);
-  if (c === undefined || !inScope(deps, scopeOf(req), customerId)) throw new VtnError('NOT_FOUND', `no customer '${customerId}'; list the customers to find the id`);
+  if (c === undefined || !inScope(deps, scopeOf(req), customerId)) throw notFoundCustomer(customerId);
   return c;
 }
+
+const notFoundCustomer = (customerId: string): VtnError => new VtnError('NOT_FOUND', `no customer '${customerId}'; list the customers to find the id`);
 
 function venOr404(deps: AdminDeps, venId: string, req: AdminRequest) {
   const v = deps.vtn().vens.get(venId);
@@ -208,6 +211,28 @@ function venOr404(deps: AdminDeps, venId: string, req: AdminRequest) {
 }
 
 type CustomerBody = Partial<Record<keyof typeof customerFields, string>>;
+
+/** The customer whose ledger meter is `meterId` (a customer without a meterId is metered under its own id). */
+function meterHolder(deps: AdminDeps, meterId: string): CustomerRecord | undefined {
+  const byMeter = deps.store.findCustomerByMeterId(meterId);
+  if (byMeter !== undefined) return byMeter;
+  const byId = deps.store.getCustomer(meterId);
+  return byId !== undefined && byId.meterId === undefined ? byId : undefined;
+}
+
+/**
+ * A meter belongs to one customer: binding one another customer holds is refused. An operator (or
+ * the holder's own retailer) is told who holds it; another retailer gets the answer it would get
+ * for any meter it may not bind, without learning whose it is.
+ */
+function checkMeterFree(deps: AdminDeps, customerId: string, meterId: string, req: AdminRequest): void {
+  const holder = meterHolder(deps, meterId);
+  if (holder === undefined || holder.customerId === customerId) return;
+  if (inScope(deps, scopeOf(req), holder.customerId)) {
+    throw new VtnError('NOT_ALLOWED', `meter '${meterId}' belongs to customer ${holder.customerId}; one meter belongs to one customer: unbind it there first`);
+  }
+  throw new VtnError('INVALID_ARGUMENT', `meter '${meterId}' cannot be bound to customer ${customerId}; check the meter id with the data hub`);
+}
 
 /** Enrol or update: the VTN's checks (one VEN name per customer), then the admin fields kept with it. */
 function saveCustomer(deps: AdminDeps, customerId: string, given: CustomerBody, req: AdminRequest): CustomerRecord {
@@ -221,6 +246,8 @@ function saveCustomer(deps: AdminDeps, customerId: string, given: CustomerBody, 
   }
   const before = deps.store.getCustomer(customerId);
   const keep = <K extends keyof CustomerBody>(k: K): string | undefined => body[k] ?? (before?.[k] as string | undefined);
+  // The ledger meter this customer will write: its meterId, else its own id.
+  checkMeterFree(deps, customerId, keep('meterId') ?? customerId, req);
   const enrolled = deps.vtn().customers.enrol({
     customerId,
     ...(keep('venName') === undefined ? {} : { venName: keep('venName') as string }),
@@ -232,7 +259,91 @@ function saveCustomer(deps: AdminDeps, customerId: string, given: CustomerBody, 
   return full;
 }
 
-const tokenView = (t: AdminTokenRecord) => ({ tokenId: t.tokenId, role: t.role, name: t.name, ...(t.retailerId === undefined ? {} : { retailerId: t.retailerId }), createdAt: new Date(t.createdAt).toISOString() });
+/** The most a customer may plausibly draw (W): its program's `maxTelemetryW`. */
+function maxPowerW(deps: AdminDeps, customer: CustomerRecord): number {
+  const programs = deps.vtn().programs;
+  return ((customer.programId === undefined ? undefined : programs.get(customer.programId)) ?? programs.defaultProgram()).maxTelemetryW;
+}
+
+const DAY_MS = 86_400_000;
+const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Meter history is checked whole before anything reaches the ledger, so an import commits all its
+ * days or none: each date real and given once, each day over (in the contract's time zone; a
+ * retailer is paid only for slots that have ended), each value finite and within the program's
+ * maximum power over a slot. Anything else is 422.
+ */
+async function checkEnergyImport(deps: AdminDeps, customer: CustomerRecord, days: ReadonlyArray<{ date: string; valuesWh: number[] }>): Promise<void> {
+  const now = deps.now();
+  // Without the contract's time zone: a day is over everywhere 12 h after its UTC end.
+  const today = deps.ledger?.contractDay === undefined ? isoDay(now - DAY_MS / 2) : await deps.ledger.contractDay(now);
+  const seen = new Set<string>();
+  for (const [i, d] of days.entries()) {
+    const ms = Date.parse(`${d.date}T00:00:00Z`);
+    if (!Number.isFinite(ms) || isoDay(ms) !== d.date) throw new VtnError('INVALID_ARGUMENT', `days[${i}].date '${d.date}' is not a calendar date (YYYY-MM-DD); nothing was imported`);
+    if (seen.has(d.date)) throw new VtnError('INVALID_ARGUMENT', `days[${i}].date ${d.date} is given twice; send each day once; nothing was imported`);
+    seen.add(d.date);
+    if (d.date >= today) throw new VtnError('INVALID_ARGUMENT', `days[${i}].date ${d.date} has not ended (the contract's day now is ${today}); import a day once all its slots are over; nothing was imported`);
+    const maxWh = (maxPowerW(deps, customer) * 24) / d.valuesWh.length;
+    const bad = d.valuesWh.findIndex((v) => !Number.isFinite(v) || v < 0 || v > maxWh);
+    if (bad >= 0) {
+      throw new VtnError('INVALID_ARGUMENT', `days[${i}].valuesWh[${bad}] = ${String(d.valuesWh[bad])} Wh is not a plausible slot energy (0…${maxWh} Wh: the program's maxTelemetryW over one slot); nothing was imported`);
+    }
+  }
+}
+
+interface BlockTx {
+  readonly args?: readonly string[];
+  readonly [k: string]: unknown;
+}
+
+/** Every string an argument holds: itself and, for JSON, every string inside. */
+function argStrings(args: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.add(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  for (const a of args) {
+    out.add(a);
+    try {
+      walk(JSON.parse(a));
+    } catch {
+      // not JSON: the string itself is enough
+    }
+  }
+  return out;
+}
+
+/**
+ * Blocks as a request's scope may see them: operators and read-only tokens see everything; a
+ * retailer sees every transaction's id, function, time and validation code, and the arguments only
+ * of transactions that name one of its own customers' meters and no other customer's.
+ */
+function blocksInScope(deps: AdminDeps, req: AdminRequest, blocks: unknown): unknown {
+  const scope = scopeOf(req);
+  if (scope === undefined || !Array.isArray(blocks)) return blocks;
+  const own = new Set<string>();
+  const others = new Set<string>();
+  for (const c of deps.store.listCustomers()) (c.retailer === scope ? own : others).add(c.meterId ?? c.customerId);
+  return blocks.map((b: { transactions?: readonly BlockTx[] }) => ({
+    ...b,
+    transactions: (b.transactions ?? []).map((tx) => {
+      const names = argStrings(tx.args ?? []);
+      const mine = [...names].some((n) => own.has(n)) && ![...names].some((n) => others.has(n));
+      if (mine) return tx;
+      const { args: _hidden, ...rest } = tx;
+      return { ...rest, args: [], argsHidden: true };
+    }),
+  }));
+}
+
+const tokenView = (t: AdminTokenRecord) => ({
+  tokenId: t.tokenId, role: t.role, name: t.name, ...(t.retailerId === undefined ? {} : { retailerId: t.retailerId }), createdAt: new Date(t.createdAt).toISOString(),
+  ...(t.expiresAt === undefined ? {} : { expiresAt: new Date(t.expiresAt).toISOString() }),
+});
 
 type EventBody = Record<string, unknown> & { perCustomerReductionW?: Record<string, number | number[]>; perVenReductionW?: Record<string, number | number[]> };
 
@@ -311,7 +422,11 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: 'POST', url: '/customers', tag: 'customers', summary: 'Enrol a customer (meter, VEN name or certificate fingerprint, retailer)', permission: 'customers', body: SCHEMAS.customerCreate, status: 201,
     handler: (d, r) => {
       const b = r.body as CustomerBody & { customerId: string };
-      if (d.store.getCustomer(b.customerId) !== undefined) throw new VtnError('NOT_ALLOWED', `customer '${b.customerId}' is already enrolled; change it with PUT /api/v1/customers/${b.customerId}`);
+      if (d.store.getCustomer(b.customerId) !== undefined) {
+        // Another retailer's customer is answered as an unknown one is (no existence oracle).
+        if (!inScope(d, scopeOf(r), b.customerId)) throw notFoundCustomer(b.customerId);
+        throw new VtnError('NOT_ALLOWED', `customer '${b.customerId}' is already enrolled; change it with PUT /api/v1/customers/${b.customerId}`);
+      }
       const { customerId, ...rest } = b;
       return saveCustomer(d, customerId, rest, r);
     },
@@ -328,9 +443,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: 'POST', url: '/customers/:customerId/energy', tag: 'customers', summary: 'Import meter history: days of 96 quarter-hour values (Wh), recorded on the ledger', permission: 'customers',
     params: params('customerId'), body: SCHEMAS.energyImport, bodyLimit: 16 * 1_048_576,
     handler: async (d, r) => {
-      customerOr404(d, r.params.customerId as string, r);
+      const customer = customerOr404(d, r.params.customerId as string, r);
       const importEnergy = needLedger(d, 'importEnergy');
       const days = (r.body as { days: Array<{ date: string; valuesWh: number[] }> }).days;
+      await checkEnergyImport(d, customer, days);
       await importEnergy(r.params.customerId as string, days);
       return { customerId: r.params.customerId, days: days.length };
     },
@@ -434,16 +550,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   },
 
   {
-    method: 'GET', url: '/ledger/blocks', tag: 'ledger', summary: 'Ledger blocks, newest first', permission: 'read', querystring: SCHEMAS.blocks,
-    handler: async (d, r) => needLedger(d, 'blocks')({ ...(r.query.from === undefined ? {} : { from: Number(r.query.from) }), limit: r.query.limit === undefined ? 20 : Number(r.query.limit) }),
+    method: 'GET', url: '/ledger/blocks', tag: 'ledger', summary: "Ledger blocks, newest first (a retailer sees other customers' transactions without their arguments)", permission: 'read', querystring: SCHEMAS.blocks,
+    handler: async (d, r) => blocksInScope(d, r, await needLedger(d, 'blocks')({ ...(r.query.from === undefined ? {} : { from: Number(r.query.from) }), limit: r.query.limit === undefined ? 20 : Number(r.query.limit) })),
   },
 
   { method: 'GET', url: '/tokens', tag: 'tokens', summary: 'List the admin tokens (never the tokens themselves)', permission: 'operate', handler: (d) => d.store.listAdminTokens().map(tokenView) },
   {
     method: 'POST', url: '/tokens', tag: 'tokens', summary: 'Create an admin token for a role; the token is shown only in this answer', permission: 'operate', body: SCHEMAS.tokenCreate, status: 201,
     handler: (d, r) => {
-      const b = r.body as { role: AdminRole; name: string; retailerId?: string };
-      const { token, record } = createAdminToken(d.store, { role: b.role, name: b.name, retailerId: b.retailerId, tokenId: d.newId('tok'), now: d.now() });
+      const b = r.body as { role: AdminRole; name: string; retailerId?: string; expiresAt?: string };
+      const { token, record } = createAdminToken(d.store, { role: b.role, name: b.name, retailerId: b.retailerId, expiresAt: parseTime(b.expiresAt, 'expiresAt'), tokenId: d.newId('tok'), now: d.now() });
       d.log.info({ tokenId: record.tokenId, role: record.role, by: r.token.tokenId }, 'admin token created');
       return { ...tokenView(record), token };
     },

@@ -184,7 +184,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
     }
     const meterOf = (customerId: string): string => vtn?.customers.get(customerId)?.meterId ?? customerId;
-    const customerOf = (meterId: string): string => vtn?.customers.list().find((c) => (c.meterId ?? c.customerId) === meterId)?.customerId ?? meterId;
+    const customerOf = (meterId: string): string => vtn?.store.findCustomerByMeterId(meterId)?.customerId ?? meterId;
     const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, meterOf, customerOf, log: logger });
     vtn = createVtn({
       config: config as VtnConfigInput,

@@ -10,7 +10,7 @@ test('config: defaults work on a laptop and the result is frozen', () => {
   assert.equal(c.host, '127.0.0.1');
   assert.equal(c.programs[0]?.slotMs, 15 * 60_000);
   assert.deepEqual(c.programs[0]?.signals, ['LOAD_DISPATCH']);
-  assert.deepEqual(c.push, { initialBackoffMs: 1000, maxBackoffMs: 60_000, jitter: 0.1, timeoutMs: 10_000 });
+  assert.deepEqual(c.push, { initialBackoffMs: 1000, maxBackoffMs: 60_000, jitter: 0.1, timeoutMs: 10_000, maxAttempts: 20, allowHttp: false, allowedHosts: [], requireCertificateHost: false });
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.programs) && Object.isFrozen(c.programs[0]) && Object.isFrozen(c.push));
 });
 

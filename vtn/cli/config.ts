@@ -32,6 +32,8 @@ export interface ProgramConfig {
   readonly reportGranularityMs: number;
   /** reportBackDuration of those requests: how often reports come (R324), default 15 minutes. */
   readonly reportBackDurationMs: number;
+  /** Largest plausible power of one customer (W): telemetry above it (or Wh above it over the interval) is refused; default 10 MW. */
+  readonly maxTelemetryW: number;
 }
 
 export interface PushConfig {
@@ -43,6 +45,14 @@ export interface PushConfig {
   readonly jitter: number;
   /** Response timeout of one push request (≥ 5 s per §9.1.6). */
   readonly timeoutMs: number;
+  /** Attempts of one payload before it is dropped (with an error log); network errors, timeouts and 5xx count. */
+  readonly maxAttempts: number;
+  /** Accept `http:` push addresses (development only); default false: https only. */
+  readonly allowHttp: boolean;
+  /** Push hosts (names or IP literals) allowed although loopback, link-local or private; default none. */
+  readonly allowedHosts: readonly string[];
+  /** The push address's host must be named by the VEN's TLS certificate (a DNS or IP SAN); default false. */
+  readonly requireCertificateHost: boolean;
 }
 
 export interface VtnConfig {
@@ -67,7 +77,20 @@ export interface VtnConfig {
   readonly adminPort: number | undefined;
   /** Plain HTTP (no TLS): only on loopback, loudly logged. */
   readonly insecureHttp: boolean;
+  /** A TLS connection must finish its handshake within this (default 10 s). */
+  readonly tlsHandshakeTimeoutMs: number;
+  /** `/metrics` and `/readyz`: `open` (default), `token` (an admin bearer token with the read right) or `admin-port` (served only on `adminPort`). */
+  readonly operationsAccess: OperationsAccess;
+  /** How long one rendering of `/metrics` is served again (default 1 s). */
+  readonly metricsCacheMs: number;
+  /** Opt answers of one customer for one event within this window go to the ledger once, the last one (default 1 s). */
+  readonly optCoalesceMs: number;
+  /** Failed admin authentications per client address per minute before 429 (default 10). */
+  readonly adminAuthFailuresPerMinute: number;
 }
+
+export const OPERATIONS_ACCESS = ['open', 'token', 'admin-port'] as const;
+export type OperationsAccess = (typeof OPERATIONS_ACCESS)[number];
 
 export type VtnConfigInput = {
   readonly [K in keyof VtnConfig]?: K extends 'push' ? Partial<PushConfig> : K extends 'programs' ? readonly ProgramConfigInput[] : VtnConfig[K];
@@ -91,9 +114,17 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push'> = {
   port: 8080,
   adminPort: undefined,
   insecureHttp: false,
+  tlsHandshakeTimeoutMs: 10_000,
+  operationsAccess: 'open',
+  metricsCacheMs: 1000,
+  optCoalesceMs: 1000,
+  adminAuthFailuresPerMinute: 10,
 };
 
-const PUSH_DEFAULTS: PushConfig = { initialBackoffMs: 1000, maxBackoffMs: 60_000, jitter: 0.1, timeoutMs: 10_000 };
+const PUSH_DEFAULTS: PushConfig = { initialBackoffMs: 1000, maxBackoffMs: 60_000, jitter: 0.1, timeoutMs: 10_000, maxAttempts: 20, allowHttp: false, allowedHosts: [], requireCertificateHost: false };
+
+/** Default `maxTelemetryW`: 10 MW, beyond any one customer's connection. */
+export const DEFAULT_MAX_TELEMETRY_W = 10_000_000;
 
 function programDefaults(id: string): ProgramConfig {
   return {
@@ -107,6 +138,7 @@ function programDefaults(id: string): ProgramConfig {
     simpleLevel: 1,
     reportGranularityMs: DEFAULT_SLOT_MS,
     reportBackDurationMs: DEFAULT_SLOT_MS,
+    maxTelemetryW: DEFAULT_MAX_TELEMETRY_W,
   };
 }
 
@@ -172,6 +204,7 @@ export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail:
     simpleLevel: int(p.simpleLevel ?? d.simpleLevel, `${where}simpleLevel`, 0, 3, fail),
     reportGranularityMs: wholeSeconds(p.reportGranularityMs ?? d.reportGranularityMs, `${where}reportGranularityMs`, fail),
     reportBackDurationMs: wholeSeconds(p.reportBackDurationMs ?? d.reportBackDurationMs, `${where}reportBackDurationMs`, fail),
+    maxTelemetryW: int(p.maxTelemetryW ?? d.maxTelemetryW, `${where}maxTelemetryW`, 1, undefined, fail),
   });
 }
 
@@ -189,6 +222,10 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     maxBackoffMs: int(push.maxBackoffMs ?? PUSH_DEFAULTS.maxBackoffMs, 'push.maxBackoffMs', initialBackoffMs),
     jitter,
     timeoutMs: int(push.timeoutMs ?? PUSH_DEFAULTS.timeoutMs, 'push.timeoutMs', 1),
+    maxAttempts: int(push.maxAttempts ?? PUSH_DEFAULTS.maxAttempts, 'push.maxAttempts', 1, 10_000),
+    allowHttp: bool(push.allowHttp ?? PUSH_DEFAULTS.allowHttp, 'push.allowHttp'),
+    allowedHosts: Object.freeze(hosts(push.allowedHosts ?? PUSH_DEFAULTS.allowedHosts, 'push.allowedHosts')),
+    requireCertificateHost: bool(push.requireCertificateHost ?? PUSH_DEFAULTS.requireCertificateHost, 'push.requireCertificateHost'),
   });
   const programInputs = input.programs ?? [{ id: DEFAULT_PROGRAM_ID }];
   if (!Array.isArray(programInputs) || programInputs.length === 0) bad('programs', 'must be a non-empty list');
@@ -204,8 +241,10 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
   if (typeof prefix !== 'string' || (prefix !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix))) {
     bad('pathPrefix', `must be empty or like '/myVTN' (no trailing slash), got ${JSON.stringify(prefix)}`);
   }
-  const insecureHttp = input.insecureHttp ?? DEFAULTS.insecureHttp;
-  if (typeof insecureHttp !== 'boolean') bad('insecureHttp', 'must be true or false');
+  const insecureHttp = bool(input.insecureHttp ?? DEFAULTS.insecureHttp, 'insecureHttp');
+  const operationsAccess = input.operationsAccess ?? DEFAULTS.operationsAccess;
+  if (!OPERATIONS_ACCESS.includes(operationsAccess)) bad('operationsAccess', `must be one of ${OPERATIONS_ACCESS.join(', ')}, got ${JSON.stringify(operationsAccess)}`);
+  if (operationsAccess === 'admin-port' && input.adminPort === undefined) bad('operationsAccess', "is 'admin-port' but no adminPort is set");
   return Object.freeze({
     vtnId: text(input.vtnId ?? DEFAULTS.vtnId, 'vtnId'),
     dataDir: text(input.dataDir ?? DEFAULTS.dataDir, 'dataDir'),
@@ -220,5 +259,20 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     port: int(input.port ?? DEFAULTS.port, 'port', 0, 65_535),
     adminPort: input.adminPort === undefined ? undefined : int(input.adminPort, 'adminPort', 0, 65_535),
     insecureHttp,
+    tlsHandshakeTimeoutMs: int(input.tlsHandshakeTimeoutMs ?? DEFAULTS.tlsHandshakeTimeoutMs, 'tlsHandshakeTimeoutMs', 100, 600_000),
+    operationsAccess,
+    metricsCacheMs: int(input.metricsCacheMs ?? DEFAULTS.metricsCacheMs, 'metricsCacheMs', 0, 3_600_000),
+    optCoalesceMs: int(input.optCoalesceMs ?? DEFAULTS.optCoalesceMs, 'optCoalesceMs', 0, 3_600_000),
+    adminAuthFailuresPerMinute: int(input.adminAuthFailuresPerMinute ?? DEFAULTS.adminAuthFailuresPerMinute, 'adminAuthFailuresPerMinute', 1, 1_000_000),
   });
+}
+
+function bool(v: unknown, key: string): boolean {
+  if (typeof v !== 'boolean') bad(key, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function hosts(v: unknown, key: string): string[] {
+  if (!Array.isArray(v) || v.some((h) => typeof h !== 'string' || h === '')) bad(key, `must be a list of host names or IP addresses, got ${JSON.stringify(v)}`);
+  return (v as string[]).map((h) => h.replace(/^\[|\]$/g, '').toLowerCase());
 }

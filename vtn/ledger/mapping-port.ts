@@ -107,6 +107,8 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       );
     },
 
+    contractDay: async (ms) => (await mapping.slotOf(ms)).day,
+
     async tokenBalance(customerId) {
       const meterId = meterOf(customerId);
       return { customerId, meterId, balanceMilli: await mapping.balanceMilli(meterId) };

@@ -85,6 +85,8 @@ export interface LedgerPort {
   // Optional: the admin API answers 501 while the port lacks them.
   /** Meter history upload (the retailer's data hub): recordEnergy per day. */
   importEnergy?(customerId: string, days: readonly EnergyDay[]): Promise<void>;
+  /** The contract day (`YYYY-MM-DD`, in the contract's time zone) that holds an instant. */
+  contractDay?(ms: number): Promise<string>;
   /** A customer's DR token balance. */
   tokenBalance?(customerId: string): Promise<unknown>;
   /** A customer's baseline (for a day, `YYYY-MM-DD`, or the latest). */

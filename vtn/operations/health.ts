@@ -1,8 +1,11 @@
 /**
  * `/healthz` (the process serves HTTP), `/readyz` (the store answers and the ledger is reachable)
- * and `/metrics` (Prometheus text format). No authentication: they expose no customer data.
+ * and `/metrics` (Prometheus text format). They expose no customer data; `/healthz` is always open,
+ * `/readyz` and `/metrics` need an admin token with the read right when `operationsAccess` is
+ * `token`. One rendering of `/metrics` is served again for `metricsCacheMs`, so scrapers cannot make
+ * the VTN count its store on every request.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LedgerPort } from '../ledger/port.ts';
 import { PROMETHEUS_CONTENT_TYPE, type VtnMetrics } from './metrics.ts';
 import type { VtnStore } from '../store/store.ts';
@@ -25,6 +28,13 @@ export interface HealthDeps {
   readonly open: () => boolean;
   /** How long the ledger may take to answer `ping` (default 2 s). */
   readonly ledgerTimeoutMs?: number;
+  /** Serve one `/metrics` rendering again for this long (default 0: render every time). */
+  readonly metricsCacheMs?: number;
+  readonly now?: () => number;
+  /** Checks a request to `/readyz` or `/metrics` (operationsAccess `token`): false when it sent the refusal. Absent: open. */
+  readonly guard?: (req: FastifyRequest, reply: FastifyReply) => boolean;
+  /** Only `/healthz` (operationsAccess `admin-port`: the others are on the admin port). */
+  readonly liveOnly?: boolean;
 }
 
 export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
@@ -60,21 +70,38 @@ export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
   return { ready: store === 'ok' && ledger !== 'failed' && deps.open(), checks: { store, ledger }, errors };
 }
 
-export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
-  app.get(HEALTH_PATHS.live, (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').send('{"status":"ok"}'));
-  app.get(HEALTH_PATHS.ready, async (_req, reply) => {
-    const r = await checkReadiness(deps);
-    return reply.code(r.ready ? 200 : 503).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(r));
-  });
-  app.get(HEALTH_PATHS.metrics, (_req, reply) => {
+/** The `/metrics` text, rendered at most once per `metricsCacheMs`. */
+export function cachedMetrics(deps: HealthDeps): () => string {
+  const now = deps.now ?? Date.now;
+  let cached: { readonly at: number; readonly text: string } | undefined;
+  return () => {
+    const t = now();
+    if (cached !== undefined && t - cached.at < (deps.metricsCacheMs ?? 0) && t >= cached.at) return cached.text;
     let queueDepth = Number.NaN;
     let registeredVens = Number.NaN;
     try {
       queueDepth = deps.store.queueDepthTotal();
-      registeredVens = deps.store.listRegistrations().length;
+      registeredVens = deps.store.countRegistrations();
     } catch {
       // The store is down: the gauges say NaN, readiness says why.
     }
-    return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(deps.metrics.render({ queueDepth, registeredVens }));
+    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens }) };
+    return cached.text;
+  };
+}
+
+export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
+  const metricsText = cachedMetrics(deps);
+  const open = deps.guard ?? (() => true);
+  app.get(HEALTH_PATHS.live, (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').send('{"status":"ok"}'));
+  if (deps.liveOnly === true) return;
+  app.get(HEALTH_PATHS.ready, async (req, reply) => {
+    if (!open(req, reply)) return reply;
+    const r = await checkReadiness(deps);
+    return reply.code(r.ready ? 200 : 503).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(r));
+  });
+  app.get(HEALTH_PATHS.metrics, (req, reply) => {
+    if (!open(req, reply)) return reply;
+    return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(metricsText());
   });
 }

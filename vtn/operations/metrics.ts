@@ -15,6 +15,7 @@ export const METRIC = {
   ledgerCallSeconds: 'oadr_vtn_ledger_call_duration_seconds',
   ledgerCallErrors: 'oadr_vtn_ledger_call_errors_total',
   httpResponses: 'oadr_vtn_http_responses_total',
+  tlsHandshakeFailures: 'oadr_vtn_tls_handshake_failures_total',
 } as const;
 
 /** Upper bounds (s) of the ledger call latency histogram. */
@@ -39,6 +40,8 @@ export interface VtnMetrics {
   /** One ledger port call and how long it took. */
   ledgerCall(method: string, seconds: number, ok: boolean): void;
   httpStatus(status: number): void;
+  /** A TLS handshake that failed, by reason (the OpenSSL or Node error code). */
+  tlsHandshakeFailure(reason: string): void;
   /** The exposition text; gauges are read by the caller at scrape time. */
   render(gauges: MetricGauges): string;
 }
@@ -63,6 +66,8 @@ export function createVtnMetrics(): VtnMetrics {
   const payloadsOut = new Map<string, number>();
   const status = new Float64Array(600);
   const ledger = new Map<string, Histogram>();
+  const handshakeFailures = new Map<string, number>();
+  const MAX_REASONS = 100; // reasons come from OpenSSL codes: a bounded label set
 
   return {
     poll(delivered) {
@@ -90,6 +95,10 @@ export function createVtnMetrics(): VtnMetrics {
     },
     httpStatus(code) {
       if (code >= 100 && code < 600) status[code] = (status[code] as number) + 1;
+    },
+    tlsHandshakeFailure(reason) {
+      const key = handshakeFailures.has(reason) || handshakeFailures.size < MAX_REASONS ? reason : 'other';
+      handshakeFailures.set(key, (handshakeFailures.get(key) ?? 0) + 1);
     },
     render(g) {
       const out: string[] = [];
@@ -123,6 +132,8 @@ export function createVtnMetrics(): VtnMetrics {
       for (const method of methods) out.push(`${METRIC.ledgerCallErrors}${labels([['method', method]])} ${(ledger.get(method) as Histogram).errors}`);
       head(METRIC.httpResponses, 'counter', 'HTTP responses by status code.');
       for (let code = 100; code < 600; code++) if ((status[code] as number) > 0) out.push(`${METRIC.httpResponses}${labels([['code', String(code)]])} ${status[code]}`);
+      head(METRIC.tlsHandshakeFailures, 'counter', 'TLS handshakes that failed, by reason (untrusted, expired or revoked certificate, time-out, …).');
+      for (const [reason, n] of [...handshakeFailures].sort(([a], [b]) => a.localeCompare(b))) out.push(`${METRIC.tlsHandshakeFailures}${labels([['reason', reason]])} ${n}`);
       return `${out.join('\n')}\n`;
     },
   };

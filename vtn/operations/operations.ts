@@ -9,10 +9,13 @@
  */
 import type { RequestListener, Server } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { adminApiPlugin } from '../admin/admin-api.ts';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { adminApiPlugin, sendProblem } from '../admin/admin-api.ts';
 import { ADMIN_PREFIX, type AdminVtn } from '../admin/routes.ts';
-import { bootstrapAdminToken } from '../admin/auth.ts';
+import { bootstrapAdminToken, createAuthGate } from '../admin/auth.ts';
+import { VtnError } from '../errors.ts';
+import { SECURITY_EVENT } from '../tls/binding.ts';
+import { LOG_COMPONENT } from './logger.ts';
 import type { VtnConfig } from '../cli/config.ts';
 import { registerHealth } from './health.ts';
 import type { LedgerPort } from '../ledger/port.ts';
@@ -61,7 +64,12 @@ function countStatuses(app: FastifyInstance, metrics: VtnMetrics): void {
 }
 
 export function attachOperations(o: Readonly<OperationsOptions>): Operations {
-  const generated = bootstrapAdminToken(o.store, { token: o.adminToken, now: o.now() });
+  const adminLog = o.log.child({ component: LOG_COMPONENT.admin });
+  const generated = bootstrapAdminToken(o.store, {
+    token: o.adminToken,
+    now: o.now(),
+    onRevoked: () => adminLog.warn({ tokenId: 'bootstrap' }, 'OADR_ADMIN_TOKEN was revoked through the admin API; it stays revoked: set a new OADR_ADMIN_TOKEN or use another operator token'),
+  });
   if (generated !== undefined) {
     if (o.onAdminTokenGenerated !== undefined) o.onAdminTokenGenerated(generated);
     else o.log.warn({ adminToken: generated }, 'admin API token generated at first start; it is shown only this once — keep it, or set OADR_ADMIN_TOKEN');
@@ -77,16 +85,36 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
         ...(https === undefined ? {} : { serverFactory: (handler: RequestListener) => createHttpsServer(https, handler) as unknown as Server }),
       })
     : o.app;
-  const health = { store: o.store, ledger: o.ledger, metrics: o.metrics, open: o.open };
+  const gate = createAuthGate({
+    store: o.store,
+    now: o.now,
+    failuresPerMinute: o.config.adminAuthFailuresPerMinute,
+    onLimited: (address, failures) => adminLog.warn({ securityEvent: SECURITY_EVENT.adminAuthRateLimited, address, failures }, `${failures} failed admin authentications from ${address} within a minute; further requests from it get 429 for the rest of the minute`),
+  });
+  // operationsAccess `token`: /readyz and /metrics need an admin token with the read right.
+  const guard =
+    o.config.operationsAccess !== 'token'
+      ? undefined
+      : (req: FastifyRequest, reply: FastifyReply): boolean => {
+          try {
+            gate(req.ip, req.headers.authorization, 'read');
+            return true;
+          } catch (err) {
+            const e = err instanceof VtnError ? err : new VtnError('UNAUTHORIZED', 'send an admin token');
+            void sendProblem(reply, req, e.code === 'RATE_LIMITED' ? 429 : e.code === 'FORBIDDEN' ? 403 : 401, e.code, e.message);
+            return false;
+          }
+        };
+  const health = { store: o.store, ledger: o.ledger, metrics: o.metrics, open: o.open, metricsCacheMs: o.config.metricsCacheMs, now: o.now, ...(guard === undefined ? {} : { guard }) };
   countStatuses(o.app, o.metrics);
-  registerHealth(o.app, health);
+  registerHealth(o.app, o.config.operationsAccess === 'admin-port' ? { ...health, liveOnly: true } : health);
   if (separate) {
     countStatuses(adminApp, o.metrics);
     registerHealth(adminApp, health);
   }
   registerDocs(adminApp);
   void adminApp.register(
-    adminApiPlugin({ vtn: o.vtn, store: o.store, ledger: o.ledger, config: o.config, now: o.now, newId: o.newId, log: o.log.child({ component: 'vtn.admin' }) }),
+    adminApiPlugin({ vtn: o.vtn, store: o.store, ledger: o.ledger, config: o.config, now: o.now, newId: o.newId, log: adminLog }, gate),
     { prefix: ADMIN_PREFIX },
   );
   let url: string | undefined;

@@ -21,6 +21,20 @@ import { VtnError } from '../errors.ts';
 import { hasDeliverableEvents } from './event-service.ts';
 import type { CustomerRecord, VenRegistration } from '../store/store.ts';
 import { queueDistributeEvent, queuePayload } from '../transports/ven-queue.ts';
+import { checkPushAddress, normalizeTransportAddress } from '../transports/push-target.ts';
+
+/**
+ * The registration's push address: `None` or empty is no address (pull); a push address must pass
+ * the push-target policy (https, no loopback/link-local/private host unless allow-listed): 454 for
+ * an address that is not one the VTN pushes to (another scheme, not a URL), 451 for a forbidden host.
+ */
+function pushAddressOf(ctx: VtnContext, p: CreatePartyRegistration): string | undefined {
+  const address = normalizeTransportAddress(p.transportAddress);
+  if (address === undefined || p.httpPullModel !== false) return address;
+  const refused = checkPushAddress(address, ctx.config.push);
+  if (refused !== undefined) throw new OadrProtocolError(refused.kind === 'invalid' ? ResponseCode.INVALID_DATA : ResponseCode.NOT_ALLOWED, `${refused.message}; or register for pull (oadrHttpPullModel true)`);
+  return address;
+}
 
 /** oadrCreatedPartyRegistration; IDs only for a registered VEN (R403, R404). */
 export function createdPartyRegistration(
@@ -57,8 +71,11 @@ export function vtnRegisterReport(ctx: VtnContext, venId: string): Payload {
   return { type: 'RegisterReport', schemaVersion: SCHEMA_VERSION, requestId: ctx.newId('req'), venId };
 }
 
-export function handleCreatePartyRegistration(ctx: VtnContext, p: CreatePartyRegistration): Payload {
+export function handleCreatePartyRegistration(ctx: VtnContext, given: CreatePartyRegistration): Payload {
   const log = ctx.log;
+  const address = normalizeTransportAddress(given.transportAddress);
+  const p: CreatePartyRegistration = { ...given };
+  if (address === undefined) delete p.transportAddress;
   const finding = checkPayloadRules({ payload: p }).find((f) => f.severity === 'error' && f.rule === 'R402');
   if (finding !== undefined) throw new OadrProtocolError(finding.responseCode, `${finding.rule}: ${finding.message}`);
   if (p.profileName !== '2.0b') {
@@ -71,7 +88,7 @@ export function handleCreatePartyRegistration(ctx: VtnContext, p: CreatePartyReg
   const transport = {
     profileName: p.profileName,
     transportName: p.transportName,
-    transportAddress: p.transportAddress,
+    transportAddress: pushAddressOf(ctx, p),
     httpPullModel: p.httpPullModel ?? true,
     reportOnly: p.reportOnly,
     xmlSignature: p.xmlSignature,
@@ -164,7 +181,7 @@ export function canceledPartyRegistration(code: ResponseCodeValue, requestId: st
 
 /** R407: the VEN cancels; everything about it is deleted, and its next payload gets 463. */
 export function handleCancelPartyRegistration(ctx: VtnContext, p: CancelPartyRegistration): Payload {
-  const reg = p.venId !== undefined ? requireVen(ctx, p.venId) : ctx.store.listRegistrations().find((r) => r.registrationId === p.registrationId);
+  const reg = p.venId !== undefined ? requireVen(ctx, p.venId) : ctx.store.findRegistrationByRegistrationId(p.registrationId);
   if (reg === undefined || reg.registrationId !== p.registrationId) {
     throw new OadrProtocolError(ResponseCode.INVALID_ID, `registrationID '${p.registrationId}' is not this VEN's registration (R400)`);
   }

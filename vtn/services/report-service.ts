@@ -34,6 +34,7 @@ import { VtnError } from '../errors.ts';
 import type { TelemetryPoint } from '../ledger/port.ts';
 import type { ReportRequestRecord, ReportRequestState, TelemetryPointRecord, VenRegistration } from '../store/store.ts';
 import { queuePayload } from '../transports/ven-queue.ts';
+import { checkTelemetryValues } from './telemetry-checks.ts';
 
 /** Well-known report names the VTN asks for (R331). */
 export const REPORT_NAMES = { usage: 'TELEMETRY_USAGE', status: 'TELEMETRY_STATUS' } as const;
@@ -238,7 +239,11 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
   const reg = requireVen(ctx, p.venId);
   const now = ctx.now();
   const checked: CheckedReport[] = [];
-  for (const r of p.reports ?? []) checked.push({ report: r, request: checkDataReport(ctx, reg.venId, r) });
+  for (const r of p.reports ?? []) {
+    const request = checkDataReport(ctx, reg.venId, r);
+    checkTelemetryValues(r, request, { maxPowerW: programOfVen(ctx, reg).maxTelemetryW, now }); // 454 at the edge, nothing stored
+    checked.push({ report: r, request });
+  }
   const forLedger: TelemetryPoint[] = [];
   const piggyback: string[] = [];
   let stored = 0;

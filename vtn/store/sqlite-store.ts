@@ -55,6 +55,13 @@ CREATE TABLE IF NOT EXISTS telemetry_points (
 CREATE INDEX IF NOT EXISTS telemetry_points_time ON telemetry_points (ven_id, start_ms);
 CREATE TABLE IF NOT EXISTS programs (program_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS admin_tokens (token_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS customers_meter ON customers (json_extract(data, '$.meterId'));
+CREATE INDEX IF NOT EXISTS registrations_fingerprint ON registrations (json_extract(data, '$.fingerprint'));
+CREATE INDEX IF NOT EXISTS registrations_ven_id_nocase ON registrations (ven_id COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS registrations_registration_id ON registrations (json_extract(data, '$.registrationId'));
+CREATE TABLE IF NOT EXISTS ven_ids (ven_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, first_at INTEGER NOT NULL);
+INSERT OR IGNORE INTO ven_ids (ven_id, customer_id, first_at) SELECT ven_id, customer_id, 0 FROM registrations;
+CREATE TABLE IF NOT EXISTS revoked_admin_tokens (hash TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS opts (
   ven_id TEXT NOT NULL, opt_id TEXT NOT NULL, opt TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (ven_id, opt_id));
 `;
@@ -148,11 +155,13 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     getCustomer: (id) => json<CustomerRecord>(q('SELECT data FROM customers WHERE customer_id = ?').get(id) as Row | undefined),
     findCustomerByVenName: (name) => json<CustomerRecord>(q('SELECT data FROM customers WHERE ven_name = ?').get(name) as Row | undefined),
     findCustomerByVenId: (venId) => json<CustomerRecord>(q('SELECT data FROM customers WHERE ven_id = ?').get(venId) as Row | undefined),
+    findCustomerByMeterId: (meterId) => json<CustomerRecord>(q("SELECT data FROM customers WHERE json_extract(data, '$.meterId') = ? LIMIT 1").get(meterId) as Row | undefined),
     listCustomers: () => all<CustomerRecord>(q('SELECT data FROM customers ORDER BY customer_id').all() as Row[]),
 
     putRegistration(r: VenRegistration): void {
       const data = JSON.stringify(r);
       q('INSERT OR REPLACE INTO registrations (ven_id, customer_id, data) VALUES (?, ?, ?)').run(r.venId, r.customerId, data);
+      q('INSERT OR IGNORE INTO ven_ids (ven_id, customer_id, first_at) VALUES (?, ?, ?)').run(r.venId, r.customerId, r.registeredAt);
       remember(JSON.parse(data) as VenRegistration);
     },
     getRegistration: (venId) =>
@@ -161,7 +170,11 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
       json<VenRegistration>(q('SELECT data FROM registrations WHERE ven_id = ? COLLATE NOCASE LIMIT 1').get(venId) as Row | undefined),
     findRegistrationByCustomer: (customerId) =>
       json<VenRegistration>(q('SELECT data FROM registrations WHERE customer_id = ? LIMIT 1').get(customerId) as Row | undefined),
+    findRegistrationByFingerprint: (fp) => json<VenRegistration>(q("SELECT data FROM registrations WHERE json_extract(data, '$.fingerprint') = ? LIMIT 1").get(fp) as Row | undefined),
+    findRegistrationByRegistrationId: (id) => json<VenRegistration>(q("SELECT data FROM registrations WHERE json_extract(data, '$.registrationId') = ? LIMIT 1").get(id) as Row | undefined),
     listRegistrations: () => all<VenRegistration>(q('SELECT data FROM registrations ORDER BY ven_id').all() as Row[]),
+    countRegistrations: () => Number((q('SELECT count(*) AS n FROM registrations').get() as Row).n),
+    venIdOwner: (venId) => (q('SELECT customer_id FROM ven_ids WHERE ven_id = ?').get(venId) as Row | undefined)?.customer_id as string | undefined,
     eraseVen(venId, { keepRegistration }) {
       transaction(() => {
         q('DELETE FROM queue WHERE ven_id = ?').run(venId);
@@ -292,7 +305,14 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     },
     findAdminTokenByHash: (hash) => json<AdminTokenRecord>(q('SELECT data FROM admin_tokens WHERE hash = ?').get(hash) as Row | undefined),
     listAdminTokens: () => all<AdminTokenRecord>(q('SELECT data FROM admin_tokens ORDER BY rowid').all() as Row[]),
-    deleteAdminToken: (tokenId) => Number(q('DELETE FROM admin_tokens WHERE token_id = ?').run(tokenId).changes) > 0,
+    deleteAdminToken: (tokenId) =>
+      transaction(() => {
+        const row = q('SELECT hash FROM admin_tokens WHERE token_id = ?').get(tokenId) as Row | undefined;
+        if (row === undefined) return false;
+        q('INSERT OR IGNORE INTO revoked_admin_tokens (hash, revoked_at) VALUES (?, ?)').run(row.hash as string, Date.now());
+        return Number(q('DELETE FROM admin_tokens WHERE token_id = ?').run(tokenId).changes) > 0;
+      }),
+    isAdminTokenRevoked: (hash) => q('SELECT 1 FROM revoked_admin_tokens WHERE hash = ?').get(hash) !== undefined,
 
     putOpt(venId, optId, opt, at) {
       q('INSERT OR REPLACE INTO opts (ven_id, opt_id, opt, at) VALUES (?, ?, ?, ?)').run(venId, optId, JSON.stringify(opt), at);

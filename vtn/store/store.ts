@@ -140,6 +140,8 @@ export interface AdminTokenRecord {
   readonly createdAt: number;
   /** A retailer token speaks for this retailer: it sees and manages only customers whose `retailer` is this. */
   readonly retailerId?: string | undefined;
+  /** When the token stops working (ms since the epoch); absent: it does not expire. */
+  readonly expiresAt?: number | undefined;
 }
 
 export interface VtnStore {
@@ -148,6 +150,8 @@ export interface VtnStore {
   getCustomer(customerId: string): CustomerRecord | undefined;
   findCustomerByVenName(venName: string): CustomerRecord | undefined;
   findCustomerByVenId(venId: string): CustomerRecord | undefined;
+  /** The customer whose meter is `meterId` (one meter belongs to one customer). */
+  findCustomerByMeterId(meterId: string): CustomerRecord | undefined;
   listCustomers(): CustomerRecord[];
 
   // registrations
@@ -156,7 +160,17 @@ export interface VtnStore {
   /** A registration whose venID equals `venId` ignoring letter case (for telling 452 from 463, R512). */
   findRegistrationIgnoringCase(venId: string): VenRegistration | undefined;
   findRegistrationByCustomer(customerId: string): VenRegistration | undefined;
+  /** The registration bound to a certificate fingerprint (as `certificateFingerprint` writes it); indexed. */
+  findRegistrationByFingerprint(fingerprint: string): VenRegistration | undefined;
+  /** The registration with this registrationID; indexed. */
+  findRegistrationByRegistrationId(registrationId: string): VenRegistration | undefined;
   listRegistrations(): VenRegistration[];
+  countRegistrations(): number;
+  /**
+   * The customer a venID was first issued to or registered for, even after the registration is
+   * gone: a venID is never given to another customer.
+   */
+  venIdOwner(venId: string): string | undefined;
   /**
    * Erase a VEN's state: its queue, report metadata, requests and telemetry links, opt schedules
    * and per-event state; the registration too unless `keepRegistration` (R406, R407).
@@ -215,7 +229,9 @@ export interface VtnStore {
   putAdminToken(t: AdminTokenRecord): void;
   findAdminTokenByHash(hash: string): AdminTokenRecord | undefined;
   listAdminTokens(): AdminTokenRecord[];
+  /** Deletes a token and remembers its hash as revoked, so that the same token is never stored again. */
   deleteAdminToken(tokenId: string): boolean;
+  isAdminTokenRevoked(hash: string): boolean;
 
   // opt schedules (EiOpt)
   putOpt(venId: string, optId: string, opt: unknown, at: number): void;

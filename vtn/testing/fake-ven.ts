@@ -28,13 +28,24 @@ export interface TestVtn {
 }
 
 /** A listening VTN on 127.0.0.1 with an in-memory store (unless `options.store`/`dataDir` say otherwise); closed by `t.after`. */
+/** Push to VENs on loopback over plain HTTP: the development settings the tests' push VENs need. */
+export const LOOPBACK_PUSH = Object.freeze({ allowHttp: true, allowedHosts: ['127.0.0.1', 'localhost', '::1'] });
+
+/**
+ * A VTN on loopback for tests: in-memory store, policy open, pushes to loopback allowed, opt answers
+ * sent to the ledger at once and /metrics rendered on every scrape (each test may set otherwise).
+ */
 export async function startTestVtn(
   t: { after(fn: () => unknown): void },
   config: VtnConfigInput = {},
   options: Omit<VtnOptions, 'config' | 'now'> & { readonly clock?: TestClock } = {},
 ): Promise<TestVtn> {
   const clock = options.clock ?? createTestClock();
-  const vtn = createVtn({ ...options, config: { dataDir: ':memory:', registrationPolicy: 'open', ...config }, now: clock.now });
+  const vtn = createVtn({
+    ...options,
+    config: { dataDir: ':memory:', registrationPolicy: 'open', optCoalesceMs: 0, metricsCacheMs: 0, ...config, push: { ...LOOPBACK_PUSH, ...config.push } },
+    now: clock.now,
+  });
   t.after(() => vtn.close());
   const url = await vtn.listen({ host: '127.0.0.1', port: 0 });
   return { vtn, url, clock };

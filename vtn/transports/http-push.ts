@@ -20,6 +20,7 @@ import type { Logger } from '../operations/logger.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
 import type { VenTransport } from './ven-transport.ts';
+import { checkPushUrlResolved, type PushTargetPolicy } from './push-target.ts';
 
 export interface HttpPushOptions {
   readonly store: VtnStore;
@@ -33,6 +34,8 @@ export interface HttpPushOptions {
   readonly random?: () => number;
   /** R514: sign every attempt and verify the VEN's answers (createPushSignature); absent: plain payloads. */
   readonly signature?: PushSignature;
+  /** Where pushes may go (push-target.ts): every resolved address is checked before each attempt; absent: no check. */
+  readonly target?: PushTargetPolicy;
 }
 
 /** How the push transport signs what it sends and checks what push VENs answer (R514). */
@@ -119,6 +122,15 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
 
   const fail = (venId: string, w: Worker, what: string, err?: unknown): void => {
     w.failures++;
+    if (config.maxAttempts !== undefined && w.failures >= config.maxAttempts && w.cached !== undefined) {
+      // A capped number of attempts: a target that never answers is not retried forever.
+      store.removeQueued(w.cached.seq);
+      log.error({ venId, failures: w.failures, payload: w.cached.type, ...(err === undefined ? {} : { err }) }, `push failed (${what}) ${w.failures} times; the payload is dropped (push.maxAttempts); check the VEN's push address`);
+      w.cached = undefined;
+      w.failures = 0;
+      setImmediate(() => void run(venId));
+      return;
+    }
     const delayMs = backoffDelay(w.failures, { initialMs: config.initialBackoffMs, maxMs: config.maxBackoffMs, jitter: config.jitter }, random);
     log.warn({ venId, failures: w.failures, delayMs, payload: w.cached?.type, ...(err === undefined ? {} : { err }) }, `push failed (${what}); retrying after back-off`);
     w.timer = setTimeout(() => {
@@ -150,6 +162,16 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
           w.failures = 0;
         }
         const { url, xml } = w.cached;
+        if (options.target !== undefined) {
+          const refused = await checkPushUrlResolved(url, options.target);
+          if (closed) return;
+          if (refused !== undefined) {
+            store.removeQueued(item.seq);
+            log.error({ securityEvent: SECURITY_EVENT.pushTargetRefused, venId, payload: w.cached.type, url }, `${refused.message}; the payload is dropped`);
+            w.cached = undefined;
+            continue;
+          }
+        }
         let body: string;
         try {
           body = signature === undefined ? xml : signature.sign(xml);

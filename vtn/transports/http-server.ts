@@ -39,6 +39,8 @@ export interface OadrHttpOptions {
 
 export interface HandleMeta {
   readonly peerFingerprint?: string | undefined;
+  /** The TLS client's certificate (PEM), for checks beyond the fingerprint (the push host, push.requireCertificateHost). */
+  readonly peerCertificatePem?: string | undefined;
 }
 
 export interface ServerTimeouts {
@@ -154,7 +156,7 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
         log.warn({ venId: payloadVenId(payload), service, payload: payload.type }, `${payload.type} is not an operation of ${service} (404)`);
         return sendStatus(reply, 404);
       }
-      const { answer, error } = options.handle(payload, { peerFingerprint: peer?.fingerprint });
+      const { answer, error } = options.handle(payload, { peerFingerprint: peer?.fingerprint, peerCertificatePem: peer?.pem });
       if (error !== undefined) {
         log.info({ venId: payloadVenId(payload), service, payload: payload.type, responseCode: error.responseCode }, error.message);
       }

@@ -1,0 +1,469 @@
+/**
+ * The VTN side of the bad-input suite: what an attacker on the network found against a running VTN
+ * (two retailers with scoped tokens, VENs with valid certificates, anyone reaching the operations
+ * endpoints) and what the VTN does now. Each test is named after its row in docs/security.md
+ * ("The bad-input suite", VTN rows); real sockets on loopback, the embedded ledger where the ledger
+ * is involved.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import * as tls from 'node:tls';
+import pino from 'pino';
+import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/testing/reference-scenario.ts';
+import { chainPem, createRootCa, issueClientCertificate, issueServerCertificate } from '../certs/index.ts';
+import { tempDataDir } from '../ledger-bridge/testing/embedded.ts';
+import { type Payload, type ReportInterval } from '../oadr/index.ts';
+import { createVtn, type Vtn } from '../vtn/index.ts';
+import { createSqliteStore } from '../vtn/store/sqlite-store.ts';
+import type { VtnStore } from '../vtn/store/store.ts';
+import { openVtnLedger } from '../vtn/ledger/embedded.ts';
+import { createMappingLedgerPort } from '../vtn/ledger/mapping-port.ts';
+import { checkPushAddress, isInternalAddress } from '../vtn/transports/push-target.ts';
+import { SECURITY_EVENT } from '../vtn/tls/binding.ts';
+import { ensureVtnPki } from '../vtn/tls/pki.ts';
+import { METRIC } from '../vtn/operations/metrics.ts';
+import { call, createTestClock, drain, post, recordingLogger, registerVen, startTestVtn, ven } from '../vtn/testing/fake-ven.ts';
+import { until } from './support/until.ts';
+import type { LedgerEventView } from '../vtn/services/event-service.ts';
+
+const TOKEN = 'operator-token-of-the-vtn-security-suite';
+const V = '2.0b' as const;
+
+interface Answer {
+  readonly status: number;
+  readonly json: Record<string, unknown> | undefined;
+  readonly text: string;
+}
+
+async function api(base: string, method: string, path: string, o: { token?: string | null; body?: unknown } = {}): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  if (o.token !== null) headers.authorization = `Bearer ${o.token ?? TOKEN}`;
+  if (o.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }) });
+  const text = await res.text();
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
+
+/** An admin token for a role (retailers speak for `retailerId`). */
+async function token(base: string, role: 'retailer' | 'read-only' | 'operator', retailerId?: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const r = await api(base, 'POST', '/api/v1/tokens', { body: { role, name: `${role}-${retailerId ?? 'x'}`, ...(retailerId === undefined ? {} : { retailerId }), ...extra } });
+  assert.equal(r.status, 201, r.text);
+  return r.json?.token as string;
+}
+
+// ---- 13.2: a meter belongs to one customer ------------------------------------------------------
+
+test('meter-of-another-customer: a retailer cannot bind a meter another customer holds; the answer does not say whose it is', async (t) => {
+  const { url, vtn } = await startTestVtn(t, {}, { adminToken: TOKEN });
+  const a = await token(url, 'retailer', 'retailer-a');
+  const b = await token(url, 'retailer', 'retailer-b');
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cB1', meterId: 'mB1' } })).status, 201);
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA2' } })).status, 201);
+  const before = JSON.stringify(vtn.customers.list());
+
+  const put = await api(url, 'PUT', '/api/v1/customers/cA2', { token: a, body: { meterId: 'mB1' } });
+  t.assert.equal(put.status, 422);
+  t.assert.equal(String(put.json?.detail).includes('cB1'), false, 'the answer does not name the holder');
+  // A customer id that is another customer's meter would write the same ledger meter.
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'mB1' } })).status, 422);
+  t.assert.equal(JSON.stringify(vtn.customers.list()), before, 'nothing changed');
+  // The operator is told who holds it.
+  const op = await api(url, 'PUT', '/api/v1/customers/cA2', { body: { meterId: 'mB1' } });
+  t.assert.equal(op.status, 409);
+  t.assert.match(String(op.json?.detail), /cB1/);
+  // Control: a free meter binds.
+  t.assert.equal((await api(url, 'PUT', '/api/v1/customers/cA2', { token: a, body: { meterId: 'mA2' } })).status, 200);
+});
+
+// ---- 13.3: blind SSRF through the push address -------------------------------------------------
+
+test('push-address-ssrf: other schemes, loopback, link-local and private push addresses are refused at registration; retries are capped', async (t) => {
+  const { url, vtn } = await startTestVtn(t, { push: { allowHttp: false, allowedHosts: [] } });
+  const cases: Array<[string, number]> = [
+    ['http://127.0.0.1:18499/internal-admin?x=', 454],
+    ['file:///etc/passwd', 454],
+    ['gopher://127.0.0.1:25/', 454],
+    ['not a url', 454],
+    ['https://127.0.0.1:18499/', 451],
+    ['https://localhost/', 451],
+    ['https://169.254.169.254/latest/meta-data/', 451],
+    ['https://10.1.2.3/', 451],
+    ['https://192.168.1.1/', 451],
+    ['https://[::1]/', 451],
+    ['https://[::ffff:127.0.0.1]/', 451],
+    ['https://[fe80::1]/', 451],
+  ];
+  for (const [address, code] of cases) {
+    const answer = await call(url, 'EiRegisterParty', ven.create({ venName: `ven-${code}`, pull: false, transportAddress: address }), 'CreatedPartyRegistration');
+    t.assert.equal(answer.response.code, code, address);
+    t.assert.equal(answer.venId, undefined, address);
+  }
+  t.assert.equal(vtn.store.countRegistrations(), 0, 'nothing registered');
+  t.assert.equal((await call(url, 'EiRegisterParty', ven.create({ venName: 'ven-ok', pull: false, transportAddress: 'https://ven.example.net/oadr' }), 'CreatedPartyRegistration')).response.code, 200);
+  t.assert.equal(isInternalAddress('100.64.0.1'), true);
+  t.assert.equal(isInternalAddress('8.8.8.8'), false);
+  t.assert.equal(isInternalAddress('2001:db8::1'), false);
+  t.assert.equal(isInternalAddress('::ffff:10.0.0.1'), true);
+
+  // Retries are capped: a push target that always answers 503 gets push.maxAttempts attempts, then the payload is dropped.
+  let attempts = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      attempts++;
+      res.writeHead(503, { 'content-length': 0 }).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const log = recordingLogger();
+  const capped = await startTestVtn(t, { push: { initialBackoffMs: 5, maxBackoffMs: 10, maxAttempts: 3 } }, { logger: log });
+  const reg = await registerVen(capped.url, 'ven-down', { pull: false, transportAddress: `http://127.0.0.1:${(server.address() as { port: number }).port}/` });
+  await until('the payload dropped after 3 attempts', () => capped.vtn.store.queueDepth(reg.venId) === 0);
+  t.assert.equal(attempts, 3);
+  assert.ok(log.records.some((r) => r.level === 'error' && /push\.maxAttempts/.test(r.msg ?? '')));
+});
+
+test('push-address-certificate-host: with push.requireCertificateHost, the push host must be named by the VEN certificate', async () => {
+  const root = await createRootCa({ profile: 'ecc', commonName: 'Host test root' });
+  const cert = await issueServerCertificate({ profile: 'ecc', commonName: 'ven-push', issuer: root, dnsNames: ['ven-7.example.net'], ipAddresses: ['203.0.113.7'] });
+  const policy = { allowHttp: false, allowedHosts: [], requireCertificateHost: true };
+  assert.equal(checkPushAddress('https://ven-7.example.net/oadr', policy, cert.certificatePem), undefined);
+  assert.equal(checkPushAddress('https://203.0.113.7/oadr', policy, cert.certificatePem), undefined);
+  assert.equal(checkPushAddress('https://attacker.example.net/', policy, cert.certificatePem)?.kind, 'forbidden');
+  assert.equal(checkPushAddress('https://203.0.113.8/', policy, cert.certificatePem)?.kind, 'forbidden');
+});
+
+// ---- 12.7: a transport address of None ----------------------------------------------------------
+
+test('transport-address-none: oadrTransportAddress None or empty is pull, never a push URL (R402 for push without one)', async (t) => {
+  const { url, vtn } = await startTestVtn(t);
+  for (const address of ['None', '', '  ']) {
+    const name = `ven-${address.trim() || 'empty'}-${address.length}`;
+    const created = await call(url, 'EiRegisterParty', ven.create({ venName: name, pull: true, transportAddress: address }), 'CreatedPartyRegistration');
+    t.assert.equal(created.response.code, 200);
+    const reg = vtn.store.getRegistration(created.venId ?? '');
+    t.assert.equal(reg?.transportAddress, undefined, JSON.stringify(address));
+    t.assert.equal(reg?.httpPullModel, true);
+  }
+  const push = await call(url, 'EiRegisterParty', ven.create({ venName: 'ven-push-none', pull: false, transportAddress: 'None' }), 'CreatedPartyRegistration');
+  t.assert.equal(push.response.code, 459, 'R402: a push registration needs an address');
+});
+
+// ---- 13.5: telemetry checked at the edge --------------------------------------------------------
+
+test('telemetry-edge-validation: absurd values, year 0001, negative durations and repeated intervals are refused with 454; the next good report is stored', async (t) => {
+  const clock = createTestClock(Date.parse('2030-01-15T12:00:00Z'));
+  const recorded: unknown[] = [];
+  const ledger = { notifyEvent: async () => new Map(), recordOpt: async () => {}, recordTelemetry: async (p: readonly unknown[]) => void recorded.push(...p) };
+  const { url, vtn } = await startTestVtn(t, { programs: [{ id: 'default', maxTelemetryW: 100_000 }] }, { clock, ledger });
+  const { venId } = await registerVen(url, 'house');
+  const registered = await call(url, 'EiReport', ven.telemetryMetadata(venId), 'RegisteredReport');
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  const report = (dtstart: string, intervals: ReportInterval[]): Payload => ({
+    type: 'UpdateReport', schemaVersion: V, requestId: 'rq-up', venId,
+    reports: [{ dtstart, intervals, reportRequestId: rr, reportSpecifierId: 'rs-1', reportName: 'TELEMETRY_USAGE', createdDateTime: '2030-01-15T12:00:00Z' }],
+  });
+  const iv = (value: number, duration = 'PT15M', dtstart?: string): ReportInterval => ({ duration, ...(dtstart === undefined ? {} : { dtstart }), payloads: [{ rId: 'usage', value: { type: 'float', value } }] });
+  const bad: Array<[string, Payload]> = [
+    ['1e39 W', report('2030-01-15T11:00:00Z', [iv(500), iv(1e39)])],
+    ['beyond maxTelemetryW', report('2030-01-15T11:00:00Z', [iv(100_001)])],
+    ['year 0001', report('0001-01-01T00:00:00Z', [iv(500)])],
+    ['negative duration', report('2030-01-15T11:00:00Z', [iv(500, '-PT15M')])],
+    ['same interval twice', report('2030-01-15T11:00:00Z', [iv(500, 'PT15M', '2030-01-15T11:00:00Z'), iv(600, 'PT15M', '2030-01-15T11:00:00Z')])],
+    ['a day ahead', report('2030-01-17T11:00:00Z', [iv(500)])],
+  ];
+  for (const [what, p] of bad) {
+    const answer = await call(url, 'EiReport', p, 'UpdatedReport');
+    t.assert.equal(answer.response.code, 454, what);
+  }
+  t.assert.deepEqual(vtn.reports.telemetry(venId), [], 'nothing of the refused reports is stored');
+  t.assert.equal(recorded.length, 0, 'nothing reached the ledger');
+  // One bad report poisons nothing: the next one is stored and goes to the ledger.
+  t.assert.equal((await call(url, 'EiReport', report('2030-01-15T11:00:00Z', [iv(500), iv(-200)]), 'UpdatedReport')).response.code, 200);
+  t.assert.equal(vtn.reports.telemetry(venId).length, 2);
+  await until('the ledger port got the good intervals', () => recorded.length === 2);
+});
+
+// ---- 13.7: costly requests ----------------------------------------------------------------------
+
+/** The sqlite store, counting calls of the methods that read many rows. */
+function countingStore(): { store: VtnStore; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const inner = createSqliteStore({ dataDir: ':memory:' });
+  const store = new Proxy(inner, {
+    get(target, name, receiver) {
+      const v: unknown = Reflect.get(target, name, receiver);
+      if (typeof v !== 'function' || typeof name !== 'string') return v;
+      return (...args: unknown[]) => {
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, calls };
+}
+
+test('costly-requests: a poll with a foreign venID scans no registrations; /metrics is cached; operations endpoints can need the admin token or the admin port', async (t) => {
+  const { store, calls } = countingStore();
+  t.after(() => store.close());
+  const clock = createTestClock();
+  const vtn = createVtn({ config: { dataDir: ':memory:', registrationPolicy: 'open', metricsCacheMs: 5000, operationsAccess: 'token' }, store, now: clock.now, adminToken: TOKEN });
+  t.after(() => vtn.close());
+  const url = await vtn.listen({ host: '127.0.0.1', port: 0 });
+  const fp = (i: number): string => Array.from({ length: 10 }, (_, k) => ((i * 7 + k) % 256).toString(16).padStart(2, '0').toUpperCase()).join(':');
+  const ids: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const a = vtn.handle(ven.create({ venName: `v${i}` }), { peerFingerprint: fp(i) }).answer;
+    assert.ok(a.type === 'CreatedPartyRegistration' && a.venId !== undefined);
+    ids.push(a.venId);
+  }
+  calls.clear();
+  // VEN 1's certificate with VEN 2's venID (452), and a never-registered certificate (463): lookups, not scans.
+  const foreign = vtn.handle(ven.poll(ids[2] as string), { peerFingerprint: fp(1) }).answer;
+  const unknown = vtn.handle(ven.poll('ven-nobody'), { peerFingerprint: fp(99) }).answer;
+  t.assert.equal(foreign.type === 'Response' && foreign.response.code, 452);
+  t.assert.equal(unknown.type === 'Response' && unknown.response.code, 463);
+  t.assert.equal(calls.get('listRegistrations') ?? 0, 0, 'no scan of every registration');
+
+  // /metrics: behind the token; one rendering per metricsCacheMs.
+  t.assert.equal((await fetch(`${url}/metrics`)).status, 401);
+  t.assert.equal((await fetch(`${url}/readyz`)).status, 401);
+  t.assert.equal((await fetch(`${url}/healthz`)).status, 200, '/healthz stays open');
+  calls.clear();
+  for (let i = 0; i < 5; i++) t.assert.equal((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+  t.assert.equal(calls.get('queueDepthTotal'), 1, 'five scrapes, one rendering');
+  clock.advance(5000);
+  await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  t.assert.equal(calls.get('queueDepthTotal'), 2);
+
+  // operationsAccess admin-port: /metrics and /readyz only on the admin port.
+  const split = createVtn({ config: { dataDir: ':memory:', adminPort: 0, operationsAccess: 'admin-port' }, adminToken: TOKEN });
+  t.after(() => split.close());
+  const main = await split.listen({ host: '127.0.0.1', port: 0 });
+  t.assert.equal((await fetch(`${main}/metrics`)).status, 404);
+  t.assert.equal((await fetch(`${main}/healthz`)).status, 200);
+  t.assert.equal((await fetch(`${split.adminUrl() ?? ''}/metrics`)).status, 200);
+});
+
+// ---- 13.8: a venID is never reused --------------------------------------------------------------
+
+test('venid-never-reused: another customer\'s venID cannot be enrolled, before or after its registration is cancelled', async (t) => {
+  const { url, vtn } = await startTestVtn(t, {}, { adminToken: TOKEN });
+  const a = await token(url, 'retailer', 'retailer-a');
+  const b = await token(url, 'retailer', 'retailer-b');
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cB2', venName: 'house-b2' } })).status, 201);
+  const { venId, registrationId } = await registerVen(url, 'house-b2');
+  const enrol = async (): Promise<number> => (await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA9', venId } })).status;
+  t.assert.equal(await enrol(), 422);
+  t.assert.equal(vtn.customers.get('cB2')?.customerId, 'cB2', "B's customer is still there");
+  // B2 cancels (R407): its registration is gone, its venID is not free.
+  t.assert.equal((await call(url, 'EiRegisterParty', ven.cancel(venId, registrationId), 'CanceledPartyRegistration')).response.code, 200);
+  t.assert.equal(vtn.vens.get(venId), undefined);
+  t.assert.equal(await enrol(), 422);
+  t.assert.equal(vtn.customers.get('cA9'), undefined);
+  // B2's customer registers again: a new venID, never the old one.
+  const again = await registerVen(url, 'house-b2');
+  t.assert.notEqual(again.venId, venId);
+});
+
+// ---- 13.9: the admin API ------------------------------------------------------------------------
+
+test('admin-revoked-token-stays-revoked: a revoked OADR_ADMIN_TOKEN does not come back after a restart with the same environment', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vtn-revoke-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const start = async (): Promise<{ vtn: Vtn; url: string }> => {
+    const vtn = createVtn({ config: { dataDir: dir }, adminToken: TOKEN });
+    return { vtn, url: await vtn.listen({ host: '127.0.0.1', port: 0 }) };
+  };
+  const first = await start();
+  const other = await token(first.url, 'operator');
+  t.assert.equal((await api(first.url, 'DELETE', '/api/v1/tokens/bootstrap')).status, 204);
+  await first.vtn.close();
+  const second = await start();
+  t.after(() => second.vtn.close());
+  t.assert.equal((await api(second.url, 'GET', '/api/v1/vens')).status, 401, 'the revoked token stays revoked');
+  t.assert.equal((await api(second.url, 'GET', '/api/v1/vens', { token: other })).status, 200);
+});
+
+test('admin-auth-rate-limit: failed authentications from one address get 429 and one log line; tokens expire; another retailer\'s customer id is unknown', async (t) => {
+  const log = recordingLogger();
+  const { url, clock } = await startTestVtn(t, { adminAuthFailuresPerMinute: 5 }, { adminToken: TOKEN, logger: log });
+  const expiring = await token(url, 'read-only', undefined, { expiresAt: new Date(clock.now() + 3_600_000).toISOString() });
+  t.assert.equal((await api(url, 'GET', '/api/v1/vens', { token: expiring })).status, 200);
+  const statuses: number[] = [];
+  for (let i = 0; i < 8; i++) statuses.push((await api(url, 'GET', '/api/v1/vens', { token: `wrong-token-${i}` })).status);
+  t.assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+  t.assert.equal((await api(url, 'GET', '/api/v1/vens')).status, 429, 'even the right token waits out the minute');
+  t.assert.equal(log.records.filter((r) => r.securityEvent === SECURITY_EVENT.adminAuthRateLimited).length, 1, 'one log line');
+  clock.advance(61_000);
+  t.assert.equal((await api(url, 'GET', '/api/v1/vens')).status, 200);
+  clock.advance(2 * 3_600_000);
+  t.assert.equal((await api(url, 'GET', '/api/v1/vens', { token: expiring })).status, 401, 'the token expired');
+
+  const a = await token(url, 'retailer', 'retailer-a');
+  const b = await token(url, 'retailer', 'retailer-b');
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cB1' } })).status, 201);
+  const taken = await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cB1' } });
+  const unknown = await api(url, 'GET', '/api/v1/customers/cB1', { token: a });
+  t.assert.equal(taken.status, 404);
+  t.assert.equal(taken.json?.detail, unknown.json?.detail, 'the same answer as for an unknown id');
+});
+
+// ---- with the embedded ledger: 13.5 (import), 13.6, 13.9 (import), 13.10 -----------------------
+
+test('ledger-scoped: energy import checked whole (422, nothing committed), block views scoped to the retailer, opt answers coalesced', async (t) => {
+  const dir = tempDataDir('oadr-vtn-security-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
+  const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
+  t.after(() => vl.close());
+  let vtn: Vtn | undefined;
+  const port = createMappingLedgerPort({
+    mapping: vl.mapping,
+    ledger: vl.ledger,
+    meterOf: (c) => vtn?.customers.get(c)?.meterId ?? c,
+    customerOf: (m) => vtn?.store.findCustomerByMeterId(m)?.customerId ?? m,
+  });
+  const started = await startTestVtn(t, { dataDir: join(dir, 'data'), registrationPolicy: 'enrolled-only', optCoalesceMs: 60_000 }, { ledger: port, clock, adminToken: TOKEN });
+  vtn = started.vtn;
+  const url = started.url;
+  const a = await token(url, 'retailer', 'retailer-a');
+  const b = await token(url, 'retailer', 'retailer-b');
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA1', meterId: 'mA1', venName: 'house-a' } })).status, 201);
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cB1', meterId: 'mB1' } })).status, 201);
+  const history = (h: 1 | 2, days: number) => Array.from({ length: days }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(h, i + 1).map((w) => w / 4) }));
+
+  // energy-import-atomic (13.9) and energy-import-implausible (13.5): 422, the ledger does not grow.
+  const height0 = await vl.ledger.height();
+  const good = history(1, 1)[0] as { date: string; valuesWh: number[] };
+  const refused: Array<[string, unknown[]]> = [
+    ['a bad day after a good one', [good, { date: '2026-02-30', valuesWh: good.valuesWh }]],
+    ['a future day', [{ date: addDaysUtc(EVENT_DAY, 3), valuesWh: good.valuesWh }]],
+    ['today, not ended', [{ date: EVENT_DAY, valuesWh: good.valuesWh }]],
+    ['1e308 Wh', [{ date: good.date, valuesWh: good.valuesWh.map((v, i) => (i === 40 ? 1e308 : v)) }]],
+    ['the same day twice', [good, good]],
+  ];
+  for (const [what, days] of refused) {
+    const r = await api(url, 'POST', '/api/v1/customers/cA1/energy', { token: a, body: { days } });
+    t.assert.equal(r.status, 422, `${what}: ${r.text}`);
+  }
+  t.assert.equal(await vl.ledger.height(), height0, 'nothing was committed');
+
+  // ledger-blocks-scoped (13.6): each retailer sees its own customers' arguments only.
+  assert.equal((await api(url, 'POST', '/api/v1/customers/cA1/energy', { token: a, body: { days: history(1, 35) } })).status, 200);
+  assert.equal((await api(url, 'POST', '/api/v1/customers/cB1/energy', { token: b, body: { days: history(2, 1) } })).status, 200);
+  type Tx = { fn: string; args: string[]; argsHidden?: boolean; txId: string };
+  const txs = async (tok?: string): Promise<Tx[]> =>
+    ((await api(url, 'GET', '/api/v1/ledger/blocks?limit=1000', tok === undefined ? {} : { token: tok })).json as unknown as Array<{ transactions: Tx[] }>).flatMap((bl) => bl.transactions);
+  const seenByA = (await txs(a)).filter((x) => x.fn === 'recordEnergy');
+  const all = (await txs()).filter((x) => x.fn === 'recordEnergy');
+  t.assert.equal(seenByA.length, all.length, 'every transaction id is listed');
+  assert.ok(all.some((x) => x.args[0] === 'mB1'), 'the operator sees B’s arguments');
+  t.assert.equal(seenByA.some((x) => x.args.includes('mB1') || JSON.stringify(x.args).includes('mB1')), false, 'A never sees B’s meter data');
+  assert.ok(seenByA.some((x) => x.args[0] === 'mA1'), 'A sees its own');
+  assert.ok(seenByA.some((x) => x.argsHidden === true));
+
+  // opt-coalescing (13.10): 200 alternating answers reach the ledger once, the last one.
+  const { venId } = await registerVen(url, 'house-a');
+  const created = (await vtn.events.create({ start: Date.parse(`${EVENT_DAY}T15:00:00Z`), slots: 4, reductionW: [300, 300, 400, 400], targets: { customerIds: ['cA1'] } })) as LedgerEventView;
+  await drain(url, venId);
+  const before = await vl.ledger.height();
+  for (let i = 0; i < 200; i++) {
+    const answer = await post(url, 'EiEvent', ven.createdEvent(venId, [{ eventId: created.event.eventId, modificationNumber: 0, optType: i % 2 === 0 ? 'optIn' : 'optOut' }]));
+    assert.equal(answer.status, 200);
+  }
+  t.assert.equal(vtn.store.getEventVen(created.event.eventId, venId)?.optType, 'optOut', 'the VTN store has the last answer');
+  await vtn.close(); // flushes what waits
+  const after = await vl.ledger.height();
+  const opts: Tx[] = [];
+  for (let n = before; n < after; n++) opts.push(...(await vl.ledger.block(n)).transactions.filter((x) => x.fn === 'recordOptState') as unknown as Tx[]);
+  t.assert.equal(opts.length, 1, `one opt transaction, got ${opts.length}`);
+  assert.ok(opts[0]?.args.includes('optOut'), 'the last answer');
+  assert.ok(after - before <= 1, `the ledger grew by ${after - before} blocks`);
+});
+
+// ---- TLS: 13.11 handshake time-out, 12.5 failed handshakes logged and counted ------------------
+
+test('tls-handshake-timeout and tls-handshake-failure-logged: a silent client is cut off; a failed handshake is logged once per address and reason and counted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vtn-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = await ensureVtnPki(join(dir, 'pki'));
+  const log = recordingLogger();
+  const vtn = createVtn({ config: { dataDir: ':memory:', tlsHandshakeTimeoutMs: 300 }, tls: pki.tls, logger: log });
+  t.after(() => vtn.close());
+  const url = new URL(await vtn.listen({ host: '127.0.0.1', port: 0 }));
+  const port = Number(url.port);
+
+  // 13.11: a TCP client that never sends a ClientHello is closed by the VTN.
+  const socket = netConnect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  const closed = await new Promise<boolean>((resolve) => {
+    const guard = setTimeout(() => resolve(false), 15_000);
+    socket.on('close', () => {
+      clearTimeout(guard);
+      resolve(true);
+    });
+  });
+  socket.destroy();
+  assert.ok(closed, 'the silent connection was closed by the VTN');
+
+  // 12.5: a certificate from another CA, twice: one warn line, two in /metrics.
+  const otherRoot = await createRootCa({ profile: 'ecc', commonName: 'Other root' });
+  const stranger = await issueClientCertificate({ profile: 'ecc', commonName: 'ven-stranger', issuer: otherRoot });
+  for (let i = 0; i < 2; i++) {
+    await new Promise<void>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port, key: stranger.privateKeyPem, cert: chainPem(stranger), ca: pki.tls.ca as string, servername: 'localhost', rejectUnauthorized: false, maxVersion: 'TLSv1.2', minVersion: 'TLSv1.2' });
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+      s.on('secureConnect', () => s.write('GET / HTTP/1.1\r\n\r\n'));
+    });
+  }
+  await until('the handshake failures counted', () => vtn.metrics.render({ queueDepth: 0, registeredVens: 0 }).includes(METRIC.tlsHandshakeFailures + '{'));
+  const failures = log.records.filter((r) => r.securityEvent === SECURITY_EVENT.tlsHandshakeFailed);
+  const byReason = new Map<string, number>();
+  for (const r of failures) byReason.set(`${String(r.peer)}|${String(r.reason)}`, (byReason.get(`${String(r.peer)}|${String(r.reason)}`) ?? 0) + 1);
+  assert.ok(failures.length >= 2, 'the time-out and the untrusted certificate are logged');
+  assert.ok([...byReason.values()].every((n) => n === 1), 'once per address and reason');
+  assert.ok(failures.every((r) => r.level === 'warn'));
+  const text = vtn.metrics.render({ queueDepth: 0, registeredVens: 0 });
+  const counted = [...text.matchAll(new RegExp(`^${METRIC.tlsHandshakeFailures}\\{reason="[^"]+"\\} (\\d+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
+  assert.ok(counted >= 3, `the time-out and both refusals are counted (got ${counted})`);
+});
+
+// ---- 12.6: one component key per log line -------------------------------------------------------
+
+test('log-one-component-key: every log line of the VTN carries the component key once', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      done();
+    },
+  });
+  const root = pino({ level: 'debug' }, sink);
+  const { url } = await startTestVtn(t, {}, { logger: root as never, adminToken: TOKEN });
+  const { venId } = await registerVen(url, 'house');
+  await call(url, 'EiReport', ven.telemetryMetadata(venId), 'RegisteredReport');
+  await post(url, 'OadrPoll', ven.poll('ven-unknown'));
+  await api(url, 'GET', '/api/v1/vens', { token: 'wrong-token' });
+  await until('log lines', () => lines.length > 3);
+  const components = new Set<string>();
+  for (const line of lines) {
+    t.assert.equal(line.match(/"component":/g)?.length ?? 0, 1, line);
+    components.add((JSON.parse(line) as { component: string }).component);
+  }
+  assert.ok(components.size >= 2, [...components].join(', '));
+});
