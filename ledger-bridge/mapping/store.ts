@@ -69,6 +69,9 @@ export interface MappedEvent {
   readonly window: readonly number[];
   readonly startMs: number;
   readonly slotMs: number;
+  /** Time the event covers of each window slot; absent: every slot whole. */
+  readonly coveredMs?: readonly number[];
+  /** The reduction asked for while the event runs, W per window slot (the contract gets a partly covered slot's average). */
   readonly requestW: readonly number[];
   /** OPR per window slot of each customer (meter) that has an allocation. */
   readonly oprByMeter: Readonly<Record<string, readonly number[]>>;

@@ -197,7 +197,12 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       ...(io.adminToken === undefined || io.adminToken === '' ? {} : { adminToken: io.adminToken }),
       onAdminTokenGenerated: (token) => err(`oadr-ledger vtn: admin API token (operator), shown only this once; keep it or set OADR_ADMIN_TOKEN:\n  ${token}\n`),
     });
-    if (port !== undefined) scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger });
+    if (port !== undefined) {
+      // Event creations a crash cut short: completed, or cancelled on the ledger, before serving.
+      const r = await vtn.events.recoverCreations();
+      if (r.completed.length + r.compensated.length + r.left.length > 0) logger.warn(r, 'event creations cut short by the last stop: completed or cancelled on the ledger');
+      scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger });
+    }
   } catch (e) {
     await closeLedger().catch(() => {});
     err(`oadr-ledger vtn: ${(e as Error).message}\n`);

@@ -49,6 +49,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
         startMs: notice.startMs,
         slots: notice.slots,
         slotMs: notice.slotMs,
+        ...(notice.durationMs === undefined ? {} : { durationMs: notice.durationMs }),
         reductionW: notice.reductionW,
         meterIds: notice.customerIds.map(meterOf),
       });
@@ -75,6 +76,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
         const e = mapping.event(eventId);
         return e === undefined ? undefined : byCustomer(new Map(Object.entries(e.oprByMeter)));
       },
+      settled: (eventId: string) => mapping.event(eventId)?.status === 'settled',
     },
 
     async recordOpt(opt) {

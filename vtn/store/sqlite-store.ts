@@ -18,7 +18,7 @@ import { createTransaction } from '../../storage/index.ts';
 import type { ProgramConfigInput } from '../cli/config.ts';
 import { VtnError } from '../errors.ts';
 import type { EventVenState, VtnEvent } from '../services/event-model.ts';
-import type { AdminTokenRecord, CustomerRecord, QueueItem, ReportRequestRecord, TelemetryPointRecord, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
+import type { AdminTokenRecord, CustomerRecord, EventSagaRecord, QueueItem, ReportRequestRecord, TelemetryPointRecord, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
 
 export interface SqliteStoreOptions {
   /** Directory for `vtn.sqlite`, created if missing; `:memory:` for a store that dies with the process. */
@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS telemetry_points (
 CREATE INDEX IF NOT EXISTS telemetry_points_time ON telemetry_points (ven_id, start_ms);
 CREATE TABLE IF NOT EXISTS programs (program_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS admin_tokens (token_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS event_sagas (event_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS opts (
   ven_id TEXT NOT NULL, opt_id TEXT NOT NULL, opt TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (ven_id, opt_id));
 `;
@@ -225,6 +226,18 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     },
     getEvent: eventById,
     listEvents: () => all<VtnEvent>(q('SELECT data FROM events ORDER BY rowid').all() as Row[]),
+    putEventSaga(s) {
+      q('INSERT OR REPLACE INTO event_sagas (event_id, data) VALUES (?, ?)').run(s.eventId, JSON.stringify(s));
+    },
+    deleteEventSaga(eventId) {
+      q('DELETE FROM event_sagas WHERE event_id = ?').run(eventId);
+    },
+    listEventSagas: () => all<EventSagaRecord>(q('SELECT data FROM event_sagas ORDER BY rowid').all() as Row[]),
+    probeWrite() {
+      // A page's worth, committed (a full disk fails the WAL append at COMMIT), then removed.
+      transaction(() => q("INSERT OR REPLACE INTO meta (key, value) VALUES ('writeProbe', hex(randomblob(2048)))").run());
+      q("DELETE FROM meta WHERE key = 'writeProbe'").run();
+    },
     putEventVen(s) {
       q('INSERT OR REPLACE INTO event_vens (event_id, ven_id, data) VALUES (?, ?, ?)').run(s.eventId, s.venId, JSON.stringify(s));
     },
