@@ -141,7 +141,11 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async ping() {
-      if (options.ledger !== undefined) await options.ledger.height();
+      if (options.ledger === undefined) return;
+      await options.ledger.height();
+      // The embedded ledger: its last block commit failed (disk full…): not ready until one commits.
+      const storeError = (options.ledger as { readonly storeError?: Error }).storeError;
+      if (storeError !== undefined) throw new Error(`the ledger's store cannot write: ${storeError.message}`, { cause: storeError });
     },
 
     async closeDueDays() {

@@ -1,5 +1,5 @@
 /**
- * `/healthz` (the process serves HTTP), `/readyz` (the store answers and the ledger is reachable)
+ * `/healthz` (the process serves HTTP), `/readyz` (the store can write, the ledger is reachable and its store can write)
  * and `/metrics` (Prometheus text format). No authentication: they expose no customer data.
  */
 import type { FastifyInstance } from 'fastify';
@@ -31,7 +31,8 @@ export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
   const errors: string[] = [];
   let store: CheckResult = 'ok';
   try {
-    deps.store.queueDepthTotal();
+    // A write, not a read: a full disk or a read-only file still answers reads.
+    deps.store.probeWrite();
   } catch (err) {
     store = 'failed';
     errors.push(`store: ${(err as Error).message}`);
