@@ -17,6 +17,7 @@ import { createVen } from '../../ven/index.ts';
 import { SIGNAL_IDS, type LedgerEventView } from '../services/event-service.ts';
 import { openVtnLedger } from './embedded.ts';
 import { createMappingLedgerPort } from './mapping-port.ts';
+import { startLedgerScheduler } from './scheduler.ts';
 import { createTestClock, startTestVtn } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
 
@@ -25,7 +26,7 @@ const SLOT = 15 * MIN;
 const A = 'smartmeter:A';
 const START = Date.parse(`${EVENT_DAY}T15:07:00Z`); // 17:07 in Rome: slots 68 (8 of 15 min) … 72 (7 of 15 min)
 
-test('interop 2 + interop 3: an event created before the VEN registers, starting at an odd minute, reaches the real VEN, the ledger and settlement', async (t) => {
+test('interop 2 + interop 3 + reliability 6: an event created before the VEN registers, starting at an odd minute, reaches the real VEN, the ledger and settlement (pending, then settled by the scheduler\'s first pass)', async (t) => {
   const dir = tempDataDir('oadr-vtn-early-event-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const clock = createTestClock(START - 30 * MIN);
@@ -91,6 +92,10 @@ test('interop 2 + interop 3: an event created before the VEN registers, starting
 
   clock.set(Date.parse(`${addDaysUtc(EVENT_DAY, 1)}T06:00:00Z`));
   t.assert.equal(vtn.events.get('ev-early')?.settlement, 'pending');
+  // Reliability 6: a scheduler started now (a restarted VTN) settles at once, not one interval later.
+  const scheduler = startLedgerScheduler({ events: vtn.events, port, intervalMs: 3_600_000, now: clock.now });
+  t.after(() => scheduler.stop());
+  await until('the scheduler settles the event at start', () => vtn.events.get('ev-early')?.settlement === 'settled', 30_000);
   const s = await vtn.events.settle('ev-early');
   t.assert.equal(s.status, 'settled', [...s.unsettled.values()].join('; '));
   t.assert.equal(vtn.events.get('ev-early')?.settlement, 'settled');

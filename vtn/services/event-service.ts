@@ -582,6 +582,9 @@ export function venReductionW(oprW: readonly number[], intervalsMs: readonly num
   return oprW.map((w, i) => Math.round((w * slotMs) / (intervalsMs[i] ?? slotMs)));
 }
 
+/** The slot length an event's intervals were cut on: its program's (15 min unless configured). */
+const slotMsOf = (ctx: VtnContext, e: VtnEvent): number => ctx.programs.get(e.programId)?.slotMs ?? 900_000;
+
 /**
  * A VEN that registers (or registers again) receives every event from the ledger that is pending
  * or active and allocated to its customer (R50): its state for each is created here, in the
@@ -597,8 +600,7 @@ export function attachPendingEvents(ctx: VtnContext, venId: string, customerId: 
     const opr = allocations.oprOf(e.eventId)?.get(customerId);
     const program = ctx.programs.get(e.programId);
     if (opr === undefined || program === undefined) continue;
-    const slotMs = program.slotMs;
-    ctx.store.putEventVen(newVenState(e.eventId, venId, reductionValues(program, e.signals, venReductionW(opr, e.intervalsMs, slotMs))));
+    ctx.store.putEventVen(newVenState(e.eventId, venId, reductionValues(program, e.signals, venReductionW(opr, e.intervalsMs, slotMsOf(ctx, e)))));
     if (!e.venIds.includes(venId)) ctx.store.putEvent({ ...e, venIds: [...e.venIds, venId] });
     attached.push(e.eventId);
   }
@@ -819,7 +821,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       const perVenReductionW: Record<string, readonly number[]> = {};
       for (const s of ctx.store.listEventVens(eventId)) {
         const customerId = ctx.store.getRegistration(s.venId)?.customerId;
-        perVenReductionW[s.venId] = (customerId === undefined ? undefined : oprs.get(customerId)) ?? new Array<number>(reductionW.length).fill(0);
+        const opr = customerId === undefined ? undefined : oprs.get(customerId);
+        perVenReductionW[s.venId] = opr === undefined ? new Array<number>(reductionW.length).fill(0) : venReductionW(opr, e.intervalsMs, slotMsOf(ctx, e));
       }
       return local.modify(eventId, { perVenReductionW, ...pick(changes, ['priority', 'vtnComment', 'modificationReason']) });
     },
