@@ -18,7 +18,7 @@ import { SIGNAL_IDS, type LedgerEventView } from '../services/event-service.ts';
 import { openVtnLedger } from './embedded.ts';
 import { createMappingLedgerPort } from './mapping-port.ts';
 import { startLedgerScheduler } from './scheduler.ts';
-import { createTestClock, startTestVtn } from '../testing/fake-ven.ts';
+import { call, createTestClock, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
 
 const MIN = 60_000;
@@ -103,4 +103,30 @@ test('interop 2 + interop 3 + reliability 6: an event created before the VEN reg
   const sumW2 = baseline.reduce((sum, b, i) => sum + Math.max(0, b - (measured[i] ?? 0)) ** 2, 0);
   t.assert.equal(s.rewardsMilli.get(A), Math.round(sumW2 / 1000));
   assert.ok((s.rewardsMilli.get(A) ?? 0) > 0);
+});
+
+test('interop 2: a VEN that cancels its registration and comes back receives its customer\'s pending event again (R50, R407)', async (t) => {
+  const dir = tempDataDir('oadr-vtn-comeback-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = createTestClock(START - 30 * MIN);
+  const vl = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock.now()) });
+  t.after(() => vl.close());
+  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
+  const { url, vtn } = await startTestVtn(t, { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only' }, { ledger: port, clock });
+  vtn.customers.enrol({ customerId: A, venName: A });
+  await port.importEnergy?.(A, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
+  const first = await registerVen(url, A);
+  const created = (await vtn.events.create({ eventId: 'ev-back', start: START, slots: 2, reductionW: 100, targets: { customerIds: [A] } })) as LedgerEventView;
+  t.assert.deepEqual(created.customersWithoutVen, []);
+  // R407: the VEN cancels; everything about it is deleted, its event state too.
+  await call(url, 'EiRegisterParty', ven.cancel(first.venId, first.registrationId), 'CanceledPartyRegistration');
+  t.assert.deepEqual(vtn.events.get('ev-back')?.customersWithoutVen, [A]);
+  // It registers anew: the pending event is its again, delivered on request.
+  const again = await registerVen(url, A);
+  const events = await call(url, 'EiEvent', ven.requestEvent(again.venId), 'DistributeEvent');
+  t.assert.deepEqual(events.events?.map((e) => e.descriptor.eventId), ['ev-back']);
+  // 17:07 for two slots' time: 8, 15 and 7 minutes; the partial intervals carry OPR × slot / covered.
+  const opr = port.allocations?.oprOf('ev-back')?.get(A) ?? [];
+  t.assert.deepEqual(events.events?.[0]?.signals.find((s) => s.signalId === SIGNAL_IDS.LOAD_DISPATCH)?.intervals.map((i) => -i.value), [opr[0]! * 15 / 8, opr[1]!, opr[2]! * 15 / 7].map(Math.round));
+  t.assert.deepEqual(vtn.events.get('ev-back')?.customersWithoutVen, []);
 });
