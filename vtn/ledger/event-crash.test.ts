@@ -15,6 +15,7 @@ import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
 import { createVtn } from '../vtn.ts';
 import { openVtnLedger } from './embedded.ts';
 import { createMappingLedgerPort } from './mapping-port.ts';
+import { registerVen } from '../testing/fake-ven.ts';
 
 const CHILD = fileURLToPath(new URL('../testing/event-crash-child.ts', import.meta.url));
 const MIN = 60_000;
@@ -94,4 +95,21 @@ test('reliability 2: a VTN killed after notifyDRevent and restarted after the ev
   t.assert.deepEqual(r, { completed: [], compensated: ['ev-late'], left: [] });
   t.assert.equal((await s.ledgerEvent('ev-late')).status, 'cancelled');
   t.assert.equal(s.vtn.events.get('ev-late'), undefined);
+});
+
+test('reliability 2: a creation refused after the ledger took it is cancelled there — an error answer never leaves a notified event', async (t) => {
+  const dir = tempDataDir('oadr-vtn-event-crash-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dataDir = join(dir, 'data');
+  await seed(dataDir);
+  const s = await open(dataDir, NOON);
+  t.after(() => s.close());
+  // A delivery option no VEN can receive (priority is an unsigned integer) shows only once each
+  // VEN's event is built — after notifyDRevent. A VEN must be there for it to be built.
+  const reg = await s.vtn.listen().then((url) => registerVen(url, CUSTOMERS[0] as string));
+  t.assert.equal(typeof reg.venId, 'string');
+  await t.assert.rejects(s.vtn.events.create({ eventId: 'ev-bad', start: START, slots: 2, reductionW: 100, priority: 1.5 }), (e: unknown) => (e as { code?: string }).code === 'INVALID_ARGUMENT');
+  t.assert.equal((await s.ledgerEvent('ev-bad')).status, 'cancelled');
+  t.assert.equal(s.vtn.events.get('ev-bad'), undefined);
+  t.assert.deepEqual(s.vtn.store.listEventSagas(), []);
 });

@@ -547,6 +547,9 @@ type LocalEventsApi = Pick<EventsApi, 'get' | 'list'> & {
   modify(eventId: string, changes: ModifyEventInput): EventView;
 };
 
+/** Errors of a notifyDRevent the ledger refused outright: a creation failing with one has nothing to compensate. */
+const refusedByLedger = new WeakSet<object>();
+
 /** What the saga records of an event creation from the ledger. */
 interface SagaRequest {
   readonly notice: DrEventNotice;
@@ -702,7 +705,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         return await this.complete(request);
       } catch (err) {
         // The ledger refused the request itself (it never took this event): nothing to undo.
-        if (err instanceof VtnError && err.code === 'INVALID_ARGUMENT') ctx.store.deleteEventSaga(eventId);
+        if (refusedByLedger.has(err as object)) ctx.store.deleteEventSaga(eventId);
         else await this.compensate(eventId, err);
         throw err;
       }
@@ -767,7 +770,10 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       try {
         oprs = await ledger.notifyEvent(notice);
       } catch (err) {
-        throw ledgerError(err, `the ledger did not take event '${eventId}'`);
+        const e = ledgerError(err, `the ledger did not take event '${eventId}'`);
+        // The ledger refused the request itself (malformed, another event under this id): it holds nothing of ours.
+        if (e.code === 'INVALID_ARGUMENT') refusedByLedger.add(e);
+        throw e;
       }
       const skipped: Record<string, string> = {};
       for (const c of notice.customerIds) if (!oprs.has(c)) skipped[c] = 'no allocation on the ledger (no baseline for the event day)';
