@@ -3,4 +3,4 @@
  * block store, the mapping's store, the VEN's outbox). It depends on nothing of ours, so every part
  * may use it.
  */
-export { createTransaction, type Transaction, type TransactionOptions } from './sqlite.ts';
+export { createTransaction, quickCheck, type Transaction, type TransactionOptions } from './sqlite.ts';

@@ -135,6 +135,8 @@ export interface EmbeddedLedger extends Ledger {
   readonly endorsementWorkers: number;
   /** The chaincode-level policy of a function, in the policy language. */
   policyOf(fn: string): string;
+  /** The store's error when the last block commit failed (disk full, I/O error); undefined once a block commits again. */
+  readonly storeError: Error | undefined;
 }
 
 const CODE_NAMES = new Map<number, ValidationCodeName>(Object.entries(ValidationCode).map(([name, n]) => [n, name as ValidationCodeName]));
@@ -260,6 +262,7 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
   const pendingBatches: Uint8Array[][] = [];
   const inflight = new Set<Promise<unknown>>();
   let draining: Promise<void> | undefined;
+  let storeError: Error | undefined;
   let closing = false;
   let closed = false;
 
@@ -282,9 +285,25 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
       const group = pendingBatches.splice(0, MAX_GROUP_BLOCKS);
       try {
         for (const block of await committer.commitBlocks(group)) notify(block);
+        storeError = undefined;
       } catch (err) {
-        // The store refused the blocks (disk full, I/O error): nothing of them was written.
+        // The store refused the blocks (disk full, I/O error): nothing of them was written. Their
+        // submitters hear it now, with the store's own error, instead of at their timeout.
+        storeError = err as Error;
         process.emitWarning(`embedded ledger: blocks ${committer.height}… (${group.length}) could not be committed: ${(err as Error).message}`);
+        for (const envelope of group.flat()) {
+          let txId: string;
+          try {
+            txId = preparedEnvelopes.get(envelope)?.txId ?? decodeTransaction(envelope).txId;
+          } catch {
+            continue;
+          }
+          const list = waiters.get(txId);
+          if (list === undefined) continue;
+          waiters.delete(txId);
+          const failure = new LedgerError('UNAVAILABLE', `transaction ${txId} was not committed: the ledger's store could not write its block (${(err as Error).message}); nothing of it is on the ledger — submit it again once the store can write`, { txId, cause: err });
+          for (const w of list) w.reject(failure);
+        }
       }
     }
     draining = undefined;
@@ -518,6 +537,9 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
       }
     },
 
+    get storeError() {
+      return storeError;
+    },
     async height() {
       return committer.height;
     },

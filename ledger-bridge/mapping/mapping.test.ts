@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
 import { createEmbeddedLedger, issueClientIdentity, loadOrCreateOrgs, type EmbeddedLedger } from '../index.ts';
-import { createLedgerMapping, eventGrid, slotParts, type LedgerMapping, type MappingIdentities, type TelemetryReading } from './mapping.ts';
+import { createLedgerMapping, eventGrid, slotAverageRequest, slotParts, type LedgerMapping, type MappingIdentities, type TelemetryReading } from './mapping.ts';
 import { MappingError } from './errors.ts';
 import { createMappingStore, type MappingStore } from './store.ts';
 import { averageWatts } from './units.ts';
@@ -37,11 +37,15 @@ describe('mapping units and grid (pure)', () => {
     assert.throws(() => averageWatts(1, { quantity: 'voltage' as 'powerReal' }, SLOT), (e: unknown) => e instanceof MappingError && e.code === 'INVALID_READING');
     assert.throws(() => averageWatts(1, W('energyReal'), 0), (e: unknown) => e instanceof MappingError && e.code === 'INVALID_READING');
   });
-  test('an event maps to its day and window in the contract time zone; off-grid and cross-midnight are refused', () => {
-    assert.deepEqual(eventGrid(START, 4, SLOT, ROME), { day: EVENT_DAY, window: [68, 69, 70, 71] });
-    assert.throws(() => eventGrid(START + 5 * MIN, 4, SLOT, ROME), (e: unknown) => e instanceof MappingError && e.code === 'OFF_GRID');
-    assert.throws(() => eventGrid(START, 4, 5 * MIN, ROME), (e: unknown) => e instanceof MappingError && e.code === 'OFF_GRID');
-    assert.throws(() => eventGrid(Date.parse(`${EVENT_DAY}T21:45:00Z`), 2, SLOT, ROME), (e: unknown) => e instanceof MappingError && e.code === 'OFF_GRID');
+  test('an event maps to its day and window in the contract time zone; cross-midnight and other slot lengths are refused', () => {
+    assert.deepEqual(eventGrid(START, START + 4 * SLOT, SLOT, ROME), { day: EVENT_DAY, window: [68, 69, 70, 71], coveredMs: [SLOT, SLOT, SLOT, SLOT] });
+    assert.throws(() => eventGrid(START, START + 4 * SLOT, 5 * MIN, ROME), (e: unknown) => e instanceof MappingError && e.code === 'OFF_GRID');
+    assert.throws(() => eventGrid(Date.parse(`${EVENT_DAY}T21:45:00Z`), Date.parse(`${EVENT_DAY}T22:15:00Z`), SLOT, ROME), (e: unknown) => e instanceof MappingError && e.code === 'OFF_GRID');
+  });
+  test('interop 3: an event off the slot grid covers its first and last slots in part; the contract is asked for their slot averages', () => {
+    const g = eventGrid(START + 7 * MIN, START + 67 * MIN, SLOT, ROME);
+    assert.deepEqual(g, { day: EVENT_DAY, window: [68, 69, 70, 71, 72], coveredMs: [8 * MIN, SLOT, SLOT, SLOT, 7 * MIN] });
+    assert.deepEqual(slotAverageRequest([300, 300, 300, 300, 300], g.coveredMs, SLOT), [160, 300, 300, 300, 140]);
   });
   test('a reading across a slot boundary is split by time', () => {
     const parts = slotParts(START + 10 * MIN, START + 20 * MIN, ROME);

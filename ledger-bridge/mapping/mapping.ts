@@ -54,11 +54,18 @@ export interface LedgerMappingOptions {
 
 export interface EventRequest {
   readonly eventId: string;
+  /** Any instant: an event off the slot grid covers its first (and last) slot in part. */
   readonly startMs: number;
+  /** The event's length in slots (its duration is slots × slotMs unless `durationMs` is given). */
   readonly slots: number;
   /** Length of a slot; must be the contract's (24 h / slotsPerDay, 15 min). Default that. */
   readonly slotMs?: number;
-  /** Total reduction, W: one number for every slot or one per slot. */
+  /** The event's length when it is not a whole number of slots. */
+  readonly durationMs?: number;
+  /**
+   * Total reduction, W, while the event runs: one number, or one per window slot (every slot the
+   * event overlaps). A slot covered in part is asked for W × covered / slot on the contract.
+   */
   readonly reductionW: number | readonly number[];
   /** The targeted customers' meters. */
   readonly meterIds: readonly string[];
@@ -66,7 +73,9 @@ export interface EventRequest {
 
 /** An event's allocation as the VTN receives it. */
 export interface EventAllocation extends EventWindow {
-  /** Each customer's OPR, W per slot; only for that customer's VEN. */
+  /** Time the event covers of each window slot (slotMs except for a partly covered first or last slot). */
+  readonly coveredMs: readonly number[];
+  /** Each customer's OPR, W per slot (the slot's average); only for that customer's VEN. */
   readonly oprByMeter: ReadonlyMap<string, readonly number[]>;
   /** Targeted meters the contract gave no allocation, with the reason. */
   readonly excluded: ReadonlyMap<string, string>;
@@ -127,6 +136,7 @@ export interface LedgerMapping {
   importEnergy(meterId: string, days: ReadonlyArray<{ readonly day: string; readonly values: ReadonlyArray<number | null> }>): Promise<string[]>;
   notifyEvent(request: EventRequest): Promise<EventAllocation>;
   modifyEvent(eventId: string, reductionW: number | readonly number[]): Promise<EventAllocation>;
+  /** cancelDRevent; idempotent, and for an event only the ledger knows too (nothing to do when neither does). */
   cancelEvent(eventId: string): Promise<void>;
   /**
    * A customer's opt answer (oadrCreatedEvent / oadrCreateOpt for an event) → `recordOptState`.
@@ -202,27 +212,38 @@ export function slotParts(startMs: number, endMs: number, grid: GridParams): Slo
   return parts;
 }
 
-/** The contract's day and window of an event starting at `startMs` with `slots` slots of `slotMs`. */
-export function eventGrid(startMs: number, slots: number, slotMs: number, grid: GridParams): { day: string; window: number[] } {
+/**
+ * The contract's day and window of an event over [startMs, endMs): every slot the event overlaps,
+ * with the time it covers of each (`coveredMs`). An event may start and end at any second; its
+ * first and last slots are then covered in part. It must lie within one contract day and avoid the
+ * hour of a clock change.
+ */
+export function eventGrid(startMs: number, endMs: number, slotMs: number, grid: GridParams): { day: string; window: number[]; coveredMs: number[] } {
   const { timeZone, slotsPerDay } = grid;
   const nominal = 86_400_000 / slotsPerDay;
-  if (!Number.isSafeInteger(slots) || slots < 1) throw new MappingError('INVALID_REQUEST', `slots must be a positive integer, got ${String(slots)}`);
+  if (!Number.isSafeInteger(startMs) || !Number.isSafeInteger(endMs) || endMs <= startMs) throw new MappingError('INVALID_REQUEST', `the event must end after it starts, on whole milliseconds (${String(startMs)}–${String(endMs)})`);
   if (slotMs !== nominal) throw new MappingError('OFF_GRID', `the contract's slots are ${nominal / 60_000} minutes; the event's are ${slotMs / 60_000}`);
-  const { day, slot } = slotOf(startMs, timeZone, slotsPerDay);
-  if (slotStartEpochMs(day, slot, timeZone, slotsPerDay) !== startMs) {
-    throw new MappingError('OFF_GRID', `the event must start on a slot boundary (every ${nominal / 60_000} minutes in ${timeZone}); ${new Date(startMs).toISOString()} is not one`);
-  }
-  if (slot + slots > slotsPerDay) {
+  const parts = slotParts(startMs, endMs, grid);
+  const day = (parts[0] as SlotPart).day;
+  if (parts.some((p) => p.day !== day)) {
     throw new MappingError('OFF_GRID', `the event crosses midnight of ${day} in ${timeZone}; a contract event lies within one day — split it in two events`);
   }
-  const window: number[] = [];
-  for (let i = 0; i < slots; i++) {
-    if (slotStartEpochMs(day, slot + i, timeZone, slotsPerDay) !== startMs + i * slotMs) {
-      throw new MappingError('OFF_GRID', `slot ${slot + i} of ${day} does not start ${i * slotMs / 60_000} minutes after the event start (a clock change in ${timeZone}); avoid the hour of the change`);
+  const window = parts.map((p) => p.slot);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as SlotPart;
+    if (p.slotEndMs - p.slotStartMs !== nominal || (i > 0 && p.slot !== (window[i - 1] as number) + 1)) {
+      throw new MappingError('OFF_GRID', `slot ${p.slot} of ${day} is not ${nominal / 60_000} minutes after the one before (a clock change in ${timeZone}); avoid the hour of the change`);
     }
-    window.push(slot + i);
   }
-  return { day, window };
+  return { day, window, coveredMs: parts.map((p) => p.overlapMs) };
+}
+
+/**
+ * The request the contract receives for a window slot the event covers in part: the reduction
+ * averaged over the whole slot (the contract's values are slot averages), W × covered / slot.
+ */
+export function slotAverageRequest(requestW: readonly number[], coveredMs: readonly number[], slotMs: number): number[] {
+  return requestW.map((w, i) => Math.round((w * (coveredMs[i] ?? slotMs)) / slotMs));
 }
 
 export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): LedgerMapping {
@@ -326,9 +347,15 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
   };
 
   const allocationOf = (e: MappedEvent): EventAllocation => {
-    const { oprByMeter, excluded, status: _status, rewardsMilli: _rewards, ...window } = e;
+    const { oprByMeter, excluded, coveredMs, status: _status, rewardsMilli: _rewards, ...window } = e;
     const head: EventWindow = window;
-    return { ...head, oprByMeter: new Map(Object.entries(oprByMeter)), excluded: new Map(Object.entries(excluded)), unallocatedW: [] };
+    return {
+      ...head,
+      coveredMs: coveredMs ?? e.window.map(() => e.slotMs),
+      oprByMeter: new Map(Object.entries(oprByMeter)),
+      excluded: new Map(Object.entries(excluded)),
+      unallocatedW: [],
+    };
   };
 
   interface ContractEventSummary {
@@ -411,8 +438,11 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     async notifyEvent(request) {
       const g = await params();
       const slotMs = request.slotMs ?? 86_400_000 / g.slotsPerDay;
-      const { day, window } = eventGrid(request.startMs, request.slots, slotMs, g);
-      const requestW = perSlot(request.reductionW, request.slots);
+      if (!Number.isSafeInteger(request.slots) || request.slots < 1) throw new MappingError('INVALID_REQUEST', `slots must be a positive integer, got ${String(request.slots)}`);
+      const endMs = request.startMs + (request.durationMs ?? request.slots * slotMs);
+      const { day, window, coveredMs } = eventGrid(request.startMs, endMs, slotMs, g);
+      const requestW = perSlot(request.reductionW, window.length);
+      const contractW = slotAverageRequest(requestW, coveredMs, slotMs);
       const targeted = [...new Set(request.meterIds)].sort();
       if (targeted.length === 0) throw new MappingError('INVALID_REQUEST', 'the event targets no customer; give customer ids, groups or all');
       const known = store.getEvent(request.eventId);
@@ -431,12 +461,12 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       }
       let summary: ContractEventSummary;
       try {
-        summary = json<ContractEventSummary>((await submit(operator, 'notifyDRevent', [request.eventId, day, JSON.stringify(window), JSON.stringify(requestW)])).result);
+        summary = json<ContractEventSummary>((await submit(operator, 'notifyDRevent', [request.eventId, day, JSON.stringify(window), JSON.stringify(contractW)])).result);
       } catch (err) {
         if (contractCodeOf(err) !== 'CONFLICT') throw ledgerFailure(`notifying event ${request.eventId}`, err);
         // Notified before a crash: the ledger's record is the one to continue from.
         summary = json<ContractEventSummary>(await ledger.evaluate(operator, 'queryDRevent', [request.eventId]));
-        if (summary.day !== day || JSON.stringify(summary.window) !== JSON.stringify(window)) {
+        if (summary.day !== day || JSON.stringify(summary.window) !== JSON.stringify(window) || (summary.version === 0 && JSON.stringify(summary.requestW) !== JSON.stringify(contractW))) {
           throw new MappingError('INVALID_REQUEST', `event ${request.eventId} exists on the ledger with another day or window; choose a new eventId`, { cause: err });
         }
       }
@@ -448,6 +478,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         window,
         startMs: request.startMs,
         slotMs,
+        coveredMs,
         requestW,
         oprByMeter: Object.fromEntries(oprs),
         excluded: Object.fromEntries(excluded),
@@ -464,9 +495,16 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
       if (e.status !== 'notified') throw new MappingError('NOT_ALLOWED', `event ${eventId} is ${e.status}; it cannot be modified`);
       const requestW = perSlot(reductionW, e.window.length);
+      const contractW = slotAverageRequest(requestW, e.coveredMs ?? e.window.map(() => e.slotMs), e.slotMs);
       let summary: ContractEventSummary;
       try {
-        summary = json<ContractEventSummary>((await submit(operator, 'modifyDRevent', [eventId, JSON.stringify(e.window), JSON.stringify(requestW)])).result);
+        // Idempotent by event id and version: a modification the ledger took before a crash (its
+        // version ahead of the store's, with this request) is continued from, never made twice.
+        const onLedger = json<ContractEventSummary>(await ledger.evaluate(operator, 'queryDRevent', [eventId]));
+        summary =
+          onLedger.version > e.version && JSON.stringify(onLedger.requestW) === JSON.stringify(contractW)
+            ? onLedger
+            : json<ContractEventSummary>((await submit(operator, 'modifyDRevent', [eventId, JSON.stringify(e.window), JSON.stringify(contractW)])).result);
       } catch (err) {
         throw contractCodeOf(err) === 'CONFLICT' ? new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err }) : ledgerFailure(`modifying event ${eventId}`, err);
       }
@@ -478,17 +516,19 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     },
 
     async cancelEvent(eventId) {
+      // Also for an event the store does not know (notified before a crash, the VTN's compensation):
+      // cancelled on the ledger if it is there, nothing to do if it is not.
       const e = store.getEvent(eventId);
-      if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
-      if (e.status === 'cancelled') return;
+      if (e?.status === 'cancelled') return;
       try {
         await submit(operator, 'cancelDRevent', [eventId]);
       } catch (err) {
+        if (e === undefined && contractCodeOf(err) === 'NOT_FOUND') return;
         if (contractCodeOf(err) !== 'CONFLICT') throw ledgerFailure(`cancelling event ${eventId}`, err);
         const onLedger = json<{ status: string }>(await ledger.evaluate(operator, 'queryDRevent', [eventId]));
         if (onLedger.status !== 'cancelled') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
       }
-      store.putEvent({ ...e, status: 'cancelled' });
+      if (e !== undefined) store.putEvent({ ...e, status: 'cancelled' });
     },
 
     recordOpt(opt) {

@@ -71,6 +71,9 @@ export interface EventWindow {
   readonly window: readonly number[];
   readonly startMs: number;
   readonly slotMs: number;
+  /** Time the event covers of each window slot; absent: every slot whole. */
+  readonly coveredMs?: readonly number[];
+  /** The reduction asked for while the event runs, W per window slot (the contract gets a partly covered slot's average). */
   readonly requestW: readonly number[];
   /** Customers in the contract's cluster for the day (may include customers targeted by other events). */
   readonly clusterSize: number;

@@ -15,6 +15,7 @@ import { VtnError } from '../errors.ts';
 import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
 import { createMappingLedgerPort } from '../ledger/mapping-port.ts';
 import { startLedgerScheduler, type LedgerScheduler } from '../ledger/scheduler.ts';
+import { checkStoreFiles, checkStoresAgree } from '../ledger/startup-check.ts';
 import type { Logger } from '../operations/logger.ts';
 import { ensureVtnPki, loadVtnPki, VTN_PKI_DIR, type VtnPki } from '../tls/pki.ts';
 import { createVtn } from '../vtn.ts';
@@ -22,7 +23,7 @@ import type { Vtn } from '../vtn-api.ts';
 
 export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
                       [--tls-min-version V] [--tls-max-version V] [--tls-ciphers LIST] [--insecure-http] [--no-ledger]
-                      [--verify-own-signatures]
+                      [--verify-own-signatures] [--repair]
 
 Serves HTTPS with mutual TLS by default (TLS 1.2, ECDHE-ECDSA-AES128-SHA256 and AES128-SHA256, R67):
 every VEN presents a client certificate from the OpenADR roots of the PKI; its fingerprint is bound
@@ -34,6 +35,9 @@ to its venID at registration (R517).
   --verify-own-signatures
                      the embedded ledger verifies with ECDSA even the signatures it made itself
                      (default: checked against its memo of them; docs/ledger.md)
+  --repair           start although the VTN store lacks events the ledger holds (a lost WAL):
+                     re-create them from their allocations on the ledger. Without it such a start
+                     is refused; a damaged store file or a ledger that lost blocks is always refused
   --port N           OpenADR port (default 8080)
   --admin-port N     separate port for the admin API, /docs and /metrics (default: the OpenADR port, under /api/v1)
   --pki DIR          PKI made by 'oadr-ledger certs init' (default DIR/pki of --data-dir, created at first start)
@@ -85,6 +89,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         'insecure-http': { type: 'boolean' },
         'no-ledger': { type: 'boolean' },
         'verify-own-signatures': { type: 'boolean' },
+        repair: { type: 'boolean' },
         pki: { type: 'string' },
         'xml-signature': { type: 'boolean' },
         'tls-min-version': { type: 'string' },
@@ -175,6 +180,8 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   };
   try {
     const dataDir = resolveVtnConfig(config as VtnConfigInput).dataDir;
+    // SQLite's quick check of every store file before any of them opens (a damaged file stops the start).
+    if (dataDir !== ':memory:') checkStoreFiles(dataDir);
     if (values['no-ledger'] === true || dataDir === ':memory:') {
       logger.warn({ dataDir }, 'running without the ledger: events need per-VEN values, telemetry is not recorded on a ledger');
     } else {
@@ -197,7 +204,15 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       ...(io.adminToken === undefined || io.adminToken === '' ? {} : { adminToken: io.adminToken }),
       onAdminTokenGenerated: (token) => err(`oadr-ledger vtn: admin API token (operator), shown only this once; keep it or set OADR_ADMIN_TOKEN:\n  ${token}\n`),
     });
-    if (port !== undefined) scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger });
+    if (port !== undefined && ledger !== undefined) {
+      // The stores agree (the ledger is not behind them, the VTN store not behind the ledger), then
+      // event creations a crash cut short are completed, or cancelled on the ledger, before serving.
+      const agreement = await checkStoresAgree({ dataDir, store: vtn.store, ledger: ledger.ledger, mappingStore: ledger.store, repair: values.repair === true });
+      if (agreement.requeued.length > 0) logger.warn({ events: agreement.requeued }, '--repair: events the VTN store lacked are re-created from the ledger');
+      const r = await vtn.events.recoverCreations();
+      if (r.completed.length + r.compensated.length + r.left.length > 0) logger.warn(r, 'event creations cut short by the last stop: completed or cancelled on the ledger');
+      scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger });
+    }
   } catch (e) {
     await closeLedger().catch(() => {});
     err(`oadr-ledger vtn: ${(e as Error).message}\n`);

@@ -194,7 +194,7 @@ test('events from the ledger: modify before the start re-allocates (modification
   const a = await registerVen(url, A);
   const b = await registerVen(url, B);
   const v = (await vtn.events.create({ eventId: 'ev-m', start: START, durationMinutes: 30, reductionW: 200, targets: { customerIds: [A, B, 'no-ven'] } })) as LedgerEventView;
-  t.assert.deepEqual(v.skipped, { 'no-ven': 'no registered VEN' });
+  t.assert.deepEqual(v.skipped, { 'no-ven': 'no allocation on the ledger (no baseline for the event day)' });
   const m = await vtn.events.modify('ev-m', { reductionW: [350, 100] });
   t.assert.equal(m.event.modificationNumber, 1);
   const oprs = m.vens.map((x) => x.oprW ?? []);

@@ -49,6 +49,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
         startMs: notice.startMs,
         slots: notice.slots,
         slotMs: notice.slotMs,
+        ...(notice.durationMs === undefined ? {} : { durationMs: notice.durationMs }),
         reductionW: notice.reductionW,
         meterIds: notice.customerIds.map(meterOf),
       });
@@ -75,6 +76,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
         const e = mapping.event(eventId);
         return e === undefined ? undefined : byCustomer(new Map(Object.entries(e.oprByMeter)));
       },
+      settled: (eventId: string) => mapping.event(eventId)?.status === 'settled',
     },
 
     async recordOpt(opt) {
@@ -141,7 +143,11 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async ping() {
-      if (options.ledger !== undefined) await options.ledger.height();
+      if (options.ledger === undefined) return;
+      await options.ledger.height();
+      // The embedded ledger: its last block commit failed (disk full…): not ready until one commits.
+      const storeError = (options.ledger as { readonly storeError?: Error }).storeError;
+      if (storeError !== undefined) throw new Error(`the ledger's store cannot write: ${storeError.message}`, { cause: storeError });
     },
 
     async closeDueDays() {

@@ -14,8 +14,11 @@ export interface DrEventNotice {
   readonly programId: string;
   readonly startMs: number;
   readonly slotMs: number;
+  /** Number of intervals: one per contract slot the event overlaps. */
   readonly slots: number;
-  /** Total reduction asked for, W per slot. */
+  /** The event's length; absent: slots × slotMs (an event off the slot grid covers its first and last slot in part). */
+  readonly durationMs?: number;
+  /** Total reduction asked for while the event runs, W per interval. */
   readonly reductionW: readonly number[];
   /** The customers targeted. */
   readonly customerIds: readonly string[];
@@ -77,7 +80,11 @@ export interface LedgerPort {
    * Synchronous local reads (an object, not a method, so wrappers that make every method async
    * leave it alone): the OPR per customer of an event notified through this port, or undefined.
    */
-  readonly allocations?: { oprOf(eventId: string): ReadonlyMap<string, readonly number[]> | undefined };
+  readonly allocations?: {
+    oprOf(eventId: string): ReadonlyMap<string, readonly number[]> | undefined;
+    /** Whether the event is settled on the ledger. */
+    settled?(eventId: string): boolean;
+  };
   /** Record a VEN's opt state for an event (idempotent per event, modificationNumber and VEN). */
   recordOpt(opt: OptRecord): Promise<void>;
   /** Record usage telemetry (idempotent per VEN, rId and interval start). */

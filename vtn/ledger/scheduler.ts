@@ -1,5 +1,5 @@
 /**
- * The day after: every `intervalMs` the VTN records the partial slots of days that have closed
+ * The day after: at start and then every `intervalMs` the VTN records the partial slots of days that have closed
  * (end of day + the mapping's grace) and settles the ledger events of those days
  * (evaluateAvailability + getDRToken). Each step is idempotent, so a tick that overlaps a manual
  * `events.settle` or a restart repeats nothing. The timer is unref'ed and cleared by `stop()`.
@@ -13,6 +13,8 @@ export interface LedgerSchedulerOptions {
   readonly port: MappingLedgerPort;
   /** Default 60 s. */
   readonly intervalMs?: number;
+  /** Run the first pass at start (default), not one interval later. */
+  readonly firstPassNow?: boolean;
   readonly now?: () => number;
   readonly log?: Logger;
 }
@@ -57,6 +59,8 @@ export function startLedgerScheduler(options: Readonly<LedgerSchedulerOptions>):
     if (!stopped) void tick();
   }, options.intervalMs ?? 60_000);
   timer.unref();
+  // The first pass at once: after a restart, what became due while the VTN was down is settled now.
+  if (options.firstPassNow !== false) void tick();
   return {
     tick,
     async stop() {

@@ -1,9 +1,9 @@
 /**
- * `/healthz` (the process serves HTTP), `/readyz` (the store answers and the ledger is reachable)
- * and `/metrics` (Prometheus text format). They expose no customer data; `/healthz` is always open,
- * `/readyz` and `/metrics` need an admin token with the read right when `operationsAccess` is
- * `token`. One rendering of `/metrics` is served again for `metricsCacheMs`, so scrapers cannot make
- * the VTN count its store on every request.
+ * `/healthz` (the process serves HTTP), `/readyz` (the store can write, the ledger is reachable and
+ * its store can write) and `/metrics` (Prometheus text format). They expose no customer data;
+ * `/healthz` is always open, `/readyz` and `/metrics` need an admin token with the read right when
+ * `operationsAccess` is `token`. One rendering of `/metrics` is served again for `metricsCacheMs`, so
+ * scrapers cannot make the VTN count its store on every request.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LedgerPort } from '../ledger/port.ts';
@@ -41,7 +41,8 @@ export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
   const errors: string[] = [];
   let store: CheckResult = 'ok';
   try {
-    deps.store.queueDepthTotal();
+    // A write, not a read: a full disk or a read-only file still answers reads.
+    deps.store.probeWrite();
   } catch (err) {
     store = 'failed';
     errors.push(`store: ${(err as Error).message}`);

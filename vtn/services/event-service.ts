@@ -25,13 +25,14 @@ import {
   eventEndMs,
   eventStatus,
   isDeliverable,
+  scheduleStatus,
   toOadrEvent,
   type EventStatus,
   type ResponseRequired,
   type VtnEvent,
   type VtnSignal,
 } from './event-model.ts';
-import type { LedgerSettlement } from '../ledger/port.ts';
+import type { DrEventNotice, LedgerSettlement } from '../ledger/port.ts';
 import type { CustomerRecord } from '../store/store.ts';
 import type { EventVenState, OptType } from './event-model.ts';
 import { optOutDuring } from './opt-service.ts';
@@ -69,6 +70,8 @@ export interface CreateEventInput extends EventDeliveryOptions {
   readonly slots: number;
   /** Slot length; default the program's (15 min). */
   readonly slotMs?: number;
+  /** Each interval's length when they differ (an event off the slot grid); default `slots` × `slotMs`. */
+  readonly intervalsMs?: readonly number[];
   /**
    * Each VEN's load reduction in W (its customer's OPR), per slot or constant: turned into the
    * program's signals (LOAD_DISPATCH delta −W, SIMPLE level, x-LOAD_AMOUNT +W).
@@ -114,11 +117,15 @@ export type EventTargets = 'all' | { readonly customerIds: readonly string[] } |
 export interface LedgerEventInput extends EventDeliveryOptions {
   readonly programId?: string;
   readonly eventId?: string;
+  /**
+   * Any instant. Off the slot grid the first interval runs to the next slot boundary (and the
+   * last from the last boundary to the end): one interval per slot the event overlaps.
+   */
   readonly start: Date | number | string;
-  /** Number of slots, or `durationMinutes` (a whole number of the program's slots). */
+  /** The duration: a number of slots, or `durationMinutes` (any whole number of minutes). */
   readonly slots?: number;
   readonly durationMinutes?: number;
-  /** Total reduction, W: constant or one value per slot. */
+  /** Total reduction, W, while the event runs: constant or one value per interval. */
   readonly reductionW: PerSlot;
   /** Default 'all'. */
   readonly targets?: EventTargets;
@@ -133,7 +140,7 @@ export interface LedgerEventChange {
 }
 
 export interface LedgerEventView extends EventView {
-  /** Targeted customers that receive nothing, with the reason (no registered VEN, no baseline…). */
+  /** Targeted customers that receive nothing, with the reason (no baseline…). */
   readonly skipped: Readonly<Record<string, string>>;
 }
 
@@ -159,6 +166,16 @@ export interface EventView {
   readonly event: VtnEvent;
   readonly status: EventStatus;
   readonly vens: readonly EventVenView[];
+  /**
+   * Events from the ledger: customers with an allocation whose VEN has not registered yet; each
+   * receives the event when its VEN registers, while the event is pending or active.
+   */
+  readonly customersWithoutVen?: readonly string[];
+  /**
+   * Events from the ledger: `open` until the event ends, then `pending` until the settlement
+   * scheduler (or `settle`) settles it on the ledger; `settled` or `cancelled` after.
+   */
+  readonly settlement?: 'open' | 'pending' | 'settled' | 'cancelled';
 }
 
 export interface EventsApi {
@@ -177,6 +194,11 @@ export interface EventsApi {
   settle(eventId: string): Promise<LedgerSettlement>;
   /** Resolves once the ledger calls started in the background (cancellations) have finished. */
   ledgerIdle(): Promise<void>;
+  /**
+   * At start, before serving: completes each event creation a crash cut short (the event has not
+   * ended) or cancels it on the ledger; returns the event ids by outcome (`left`: retried next start).
+   */
+  recoverCreations(): Promise<{ readonly completed: readonly string[]; readonly compensated: readonly string[]; readonly left: readonly string[] }>;
 }
 
 function invalid(message: string): never {
@@ -271,10 +293,21 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
   const view = (event: VtnEvent): EventView => {
     const oprs = ctx.ledger?.allocations?.oprOf(event.eventId);
     const endMs = eventEndMs(event);
+    const status = eventStatus(event, ctx.now());
+    const states = ctx.store.listEventVens(event.eventId);
+    const reached = new Set(states.map((s) => ctx.store.getRegistration(s.venId)?.customerId));
+    const ledgerPart: Pick<EventView, 'customersWithoutVen' | 'settlement'> =
+      oprs === undefined
+        ? {}
+        : {
+            customersWithoutVen: [...oprs.keys()].filter((c) => !reached.has(c)),
+            settlement: ctx.ledger?.allocations?.settled?.(event.eventId) === true ? 'settled' : status === 'cancelled' ? 'cancelled' : status === 'completed' ? 'pending' : 'open',
+          };
     return {
       event,
-      status: eventStatus(event, ctx.now()),
-      vens: ctx.store.listEventVens(event.eventId).map((s) => {
+      status,
+      ...ledgerPart,
+      vens: states.map((s) => {
         const customerId = ctx.store.getRegistration(s.venId)?.customerId;
         const points = ctx.store.listTelemetryPoints(s.venId, event.startMs, Number.isFinite(endMs) ? endMs : undefined).filter((p) => p.value !== undefined);
         return {
@@ -304,7 +337,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
   };
 
   const local = {
-    create(input: CreateEventInput): EventView {
+    create(input: CreateEventInput, options: { readonly allowNoVen?: boolean } = {}): EventView {
       const now = ctx.now();
       const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
       if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
@@ -312,8 +345,10 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       const slotMs = input.slotMs ?? program.slotMs;
       if (!Number.isInteger(slotMs) || slotMs < 1000 || slotMs % 1000 !== 0) invalid(`slotMs must be whole seconds, got ${String(slotMs)}`);
       const startMs = toMs(input.start, 'start');
+      const intervalsMs = input.intervalsMs === undefined ? new Array<number>(input.slots).fill(slotMs) : [...input.intervalsMs];
+      if (intervalsMs.length !== input.slots || intervalsMs.some((d) => !Number.isInteger(d) || d < 1000 || d % 1000 !== 0)) invalid(`intervalsMs must give ${input.slots} whole-second durations`);
       // R20 / R33: an event entirely in the past is refused.
-      if (startMs + slotMs * input.slots <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
+      if (startMs + intervalsMs.reduce((a, b) => a + b, 0) <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
       const eventId = input.eventId ?? ctx.newId('event');
       if (ctx.store.getEvent(eventId) !== undefined) invalid(`event '${eventId}' exists; eventIDs are unique (R70)`);
       const signals: VtnSignal[] =
@@ -339,7 +374,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         values.set(venId, v);
       }
       for (const venId of input.venIds ?? []) if (!values.has(venId)) values.set(venId, {});
-      if (values.size === 0) invalid('the event targets no VEN; give perVenReductionW, perVenSignals or venIds');
+      if (values.size === 0 && options.allowNoVen !== true) invalid('the event targets no VEN; give perVenReductionW, perVenSignals or venIds');
       for (const venId of values.keys()) requireRegistered(venId);
       const event: VtnEvent = {
         eventId,
@@ -351,7 +386,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         modifiedAt: now,
         modificationReason: undefined,
         startMs,
-        intervalsMs: new Array<number>(input.slots).fill(slotMs),
+        intervalsMs,
         notificationMs: input.notificationMs ?? program.notificationMs,
         rampUpMs: input.rampUpMs ?? program.rampUpMs,
         recoveryMs: input.recoveryMs,
@@ -503,13 +538,78 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
     list: local.list,
     settle: (eventId) => ledgerEvents.settle(eventId),
     ledgerIdle: () => ledgerEvents.idle(),
+    recoverCreations: async () => (ctx.ledger === undefined ? { completed: [], compensated: [], left: [] } : ledgerEvents.recover()),
   };
 }
 
 type LocalEventsApi = Pick<EventsApi, 'get' | 'list'> & {
-  create(input: CreateEventInput): EventView;
+  create(input: CreateEventInput, options?: { readonly allowNoVen?: boolean }): EventView;
   modify(eventId: string, changes: ModifyEventInput): EventView;
 };
+
+/** Errors of a notifyDRevent the ledger refused outright: a creation failing with one has nothing to compensate. */
+const refusedByLedger = new WeakSet<object>();
+
+/** What the saga records of an event creation from the ledger. */
+interface SagaRequest {
+  readonly notice: DrEventNotice;
+  readonly input: LedgerEventInput;
+  /** Customers opted out by their VEN's availability schedule (R201): no participants, their VENs get zeros. */
+  readonly optedOut: readonly string[];
+}
+
+/**
+ * An event of `durationMs` from `startMs` cut at the slot boundaries (multiples of `slotMs` since
+ * the epoch, which are the contract's quarter hours in every time zone): the first interval runs
+ * to the next boundary, the last from the last boundary to the end.
+ */
+export function slotIntervals(startMs: number, durationMs: number, slotMs: number): number[] {
+  const out: number[] = [];
+  const endMs = startMs + durationMs;
+  for (let t = startMs; t < endMs; ) {
+    const next = Math.min(endMs, (Math.floor(t / slotMs) + 1) * slotMs);
+    out.push(next - t);
+    t = next;
+  }
+  return out;
+}
+
+const describeIntervals = (startMs: number, intervalsMs: readonly number[]): string =>
+  `${intervalsMs.length} from ${new Date(startMs).toISOString()}, of ${intervalsMs.map((d) => d / 60_000).join(', ')} min`;
+
+/**
+ * What a VEN sheds in each interval for the OPR the ledger allocated (each slot's average): an
+ * interval covering part of its slot carries OPR × slot / covered, so the slot's average is the OPR.
+ */
+export function venReductionW(oprW: readonly number[], intervalsMs: readonly number[], slotMs: number): number[] {
+  return oprW.map((w, i) => Math.round((w * slotMs) / (intervalsMs[i] ?? slotMs)));
+}
+
+/** The slot length an event's intervals were cut on: its program's (15 min unless configured). */
+const slotMsOf = (ctx: VtnContext, e: VtnEvent): number => ctx.programs.get(e.programId)?.slotMs ?? 900_000;
+
+/**
+ * A VEN that registers (or registers again) receives every event from the ledger that is pending
+ * or active and allocated to its customer (R50): its state for each is created here, in the
+ * registration's transaction.
+ */
+export function attachPendingEvents(ctx: VtnContext, venId: string, customerId: string): string[] {
+  const allocations = ctx.ledger?.allocations;
+  if (allocations === undefined) return [];
+  const now = ctx.now();
+  const attached: string[] = [];
+  for (const e of ctx.store.listEvents()) {
+    if (e.cancelled || scheduleStatus(e, now) === 'completed' || ctx.store.getEventVen(e.eventId, venId) !== undefined) continue;
+    const opr = allocations.oprOf(e.eventId)?.get(customerId);
+    const program = ctx.programs.get(e.programId);
+    if (opr === undefined || program === undefined) continue;
+    ctx.store.putEventVen(newVenState(e.eventId, venId, reductionValues(program, e.signals, venReductionW(opr, e.intervalsMs, slotMsOf(ctx, e)))));
+    if (!e.venIds.includes(venId)) ctx.store.putEvent({ ...e, venIds: [...e.venIds, venId] });
+    attached.push(e.eventId);
+  }
+  if (attached.length > 0) ctx.log.info({ venId, customerId, events: attached }, 'events allocated before the VEN registered are now delivered to it');
+  return attached;
+}
 
 function sortedCustomers(list: readonly CustomerRecord[]): CustomerRecord[] {
   return [...list].sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
@@ -557,63 +657,155 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
       if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
       const slotMs = program.slotMs;
-      let slots = input.slots;
-      if (slots === undefined && input.durationMinutes !== undefined) {
-        slots = (input.durationMinutes * 60_000) / slotMs;
-        if (!Number.isInteger(slots)) invalid(`durationMinutes ${input.durationMinutes} is not a whole number of ${slotMs / 60_000}-minute slots`);
-      }
-      if (slots === undefined || !Number.isInteger(slots) || slots < 1) return invalid('give slots or durationMinutes (a positive whole number of slots)');
       const startMs = toMs(input.start, 'start');
-      if (startMs + slotMs * slots <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
-      const reductionW = perSlot(input.reductionW, slots, 'reductionW');
+      if (input.slots !== undefined && (!Number.isInteger(input.slots) || input.slots < 1)) invalid(`slots must be a positive integer, got ${String(input.slots)}`);
+      if (input.slots === undefined && input.durationMinutes !== undefined && (!Number.isInteger(input.durationMinutes) || input.durationMinutes < 1)) invalid(`durationMinutes must be a positive whole number, got ${String(input.durationMinutes)}`);
+      const durationMs = input.slots !== undefined ? input.slots * slotMs : input.durationMinutes !== undefined ? input.durationMinutes * 60_000 : invalid('give slots or durationMinutes (the event\'s length)');
+      if (startMs % 1000 !== 0) invalid('start must be a whole second');
+      if (startMs + durationMs <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
+      const intervalsMs = slotIntervals(startMs, durationMs, slotMs);
+      const reductionW = perSlot(input.reductionW, intervalsMs.length, `reductionW (one per interval: ${describeIntervals(startMs, intervalsMs)})`);
       if (reductionW.some((w) => !Number.isInteger(w) || w < 0)) invalid('reductionW values are whole W ≥ 0');
       const eventId = input.eventId ?? ctx.newId('event');
       if (ctx.store.getEvent(eventId) !== undefined) invalid(`event '${eventId}' exists; eventIDs are unique (R70)`);
-      const skipped: Record<string, string> = {};
+      // Every enrolled, targeted customer takes part; a customer whose VEN is not registered yet
+      // receives the event when it registers (attachPendingEvents).
+      const customerIds: string[] = [];
       const venOf = new Map<string, string>();
       for (const c of targetsOf(input.targets ?? 'all')) {
+        customerIds.push(c.customerId);
         const reg = ctx.store.findRegistrationByCustomer(c.customerId);
-        if (reg === undefined || reg.state !== 'registered') skipped[c.customerId] = 'no registered VEN';
-        else venOf.set(c.customerId, reg.venId);
+        if (reg !== undefined && reg.state === 'registered') venOf.set(c.customerId, reg.venId);
       }
-      if (venOf.size === 0) throw new VtnError('NOT_ALLOWED', 'no targeted customer has a registered VEN; nothing would receive the event');
+      if (customerIds.length === 0) throw new VtnError('NOT_ALLOWED', 'no enrolled customer is targeted; enrol customers or change the targets');
       // R201 (CHOICE): a customer whose VEN's availability schedule opts it out during the event is
       // no participant of the allocation; its VEN gets the event with zero values, opted out.
       const optedOut = new Map<string, string>();
       for (const [customerId, venId] of venOf) {
-        const o = optOutDuring(ctx, venId, startMs, startMs + slotMs * slots, { marketContext: program.marketContext });
+        const o = optOutDuring(ctx, venId, startMs, startMs + durationMs, { marketContext: program.marketContext });
         if (o !== undefined) optedOut.set(customerId, venId);
       }
-      const participants = [...venOf.keys()].filter((c) => !optedOut.has(c));
+      const participants = customerIds.filter((c) => !optedOut.has(c));
       if (participants.length === 0) throw new VtnError('NOT_ALLOWED', 'every targeted customer is opted out of the event window by its availability schedule (R201)');
+      const request: SagaRequest = {
+        notice: { eventId, programId: program.id, startMs, slotMs, slots: intervalsMs.length, durationMs, reductionW, customerIds: participants },
+        input: { ...input, start: startMs, eventId },
+        optedOut: [...optedOut.keys()],
+      };
+      // The saga's record, before the ledger is touched: a crash from here on is completed or
+      // compensated at the next start (recover), never left half done.
+      ctx.store.putEventSaga({ eventId, state: 'started', request, at: now });
+      return this.run(request);
+    },
+
+    /** The creation from its recorded request: done (the saga's row goes with the stored event) or compensated. */
+    async run(request: SagaRequest): Promise<LedgerEventView> {
+      const { eventId } = request.notice;
+      try {
+        return await this.complete(request);
+      } catch (err) {
+        // The ledger refused the request itself (it never took this event): nothing to undo.
+        if (refusedByLedger.has(err as object)) ctx.store.deleteEventSaga(eventId);
+        else await this.compensate(eventId, err);
+        throw err;
+      }
+    },
+
+    /** Cancels on the ledger what a failed creation may have left there; the saga's row stays until that succeeds. */
+    async compensate(eventId: string, cause: unknown): Promise<void> {
+      const ledger = port();
+      try {
+        const saga = ctx.store.listEventSagas().find((x) => x.eventId === eventId);
+        if (saga !== undefined) ctx.store.putEventSaga({ ...saga, state: 'compensating', error: (cause as Error).message });
+        await ledger.cancelEvent?.(eventId);
+        ctx.store.deleteEventSaga(eventId);
+        ctx.log.warn({ eventId, err: cause }, 'event creation failed; the event is cancelled on the ledger');
+      } catch (err) {
+        ctx.log.error({ err, eventId, cause: (cause as Error).message }, 'event creation failed and the ledger did not cancel it yet; the VTN retries at its next start');
+      }
+    },
+
+    /**
+     * At start: each creation cut short (by a crash, or a failure whose compensation did not finish)
+     * is completed if the event has not ended, else cancelled on the ledger.
+     */
+    async recover(): Promise<{ completed: string[]; compensated: string[]; left: string[] }> {
+      const out = { completed: [] as string[], compensated: [] as string[], left: [] as string[] };
+      for (const saga of ctx.store.listEventSagas()) {
+        const request = saga.request as SagaRequest;
+        const { eventId, startMs, durationMs, slots, slotMs } = request.notice;
+        if (ctx.store.getEvent(eventId) !== undefined) {
+          ctx.store.deleteEventSaga(eventId);
+          continue;
+        }
+        if (saga.state === 'started' && ctx.now() < startMs + (durationMs ?? slots * slotMs)) {
+          try {
+            await this.complete(request);
+            out.completed.push(eventId);
+            ctx.log.info({ eventId }, 'event creation cut short by a restart: completed');
+            continue;
+          } catch (err) {
+            ctx.log.warn({ err, eventId }, 'event creation cut short by a restart could not complete; cancelling it on the ledger');
+          }
+        }
+        await this.compensate(eventId, new Error(saga.error ?? 'the VTN stopped during the creation'));
+        (ctx.store.listEventSagas().some((x) => x.eventId === eventId) ? out.left : out.compensated).push(eventId);
+      }
+      return out;
+    },
+
+    /** The steps after notifyDRevent; also what a restart runs to complete a creation cut short. */
+    async complete(request: SagaRequest): Promise<LedgerEventView> {
+      const ledger = port();
+      const { notice, input } = request;
+      const { eventId, slotMs } = notice;
+      const optedOut = new Set(request.optedOut);
+      const venOf = new Map<string, string>();
+      for (const customerId of [...notice.customerIds, ...request.optedOut]) {
+        const reg = ctx.store.findRegistrationByCustomer(customerId);
+        if (reg !== undefined && reg.state === 'registered') venOf.set(customerId, reg.venId);
+      }
+      const intervalsMs = slotIntervals(notice.startMs, notice.durationMs ?? notice.slots * slotMs, slotMs);
       let oprs: ReadonlyMap<string, readonly number[]>;
       try {
-        oprs = await ledger.notifyEvent({ eventId, programId: program.id, startMs, slotMs, slots, reductionW, customerIds: participants });
+        oprs = await ledger.notifyEvent(notice);
       } catch (err) {
-        throw ledgerError(err, `the ledger did not take event '${eventId}'`);
+        const e = ledgerError(err, `the ledger did not take event '${eventId}'`);
+        // The ledger refused the request itself (malformed, another event under this id): it holds nothing of ours.
+        if (e.code === 'INVALID_ARGUMENT') refusedByLedger.add(e);
+        throw e;
       }
-      const perVenReductionW: Record<string, readonly number[]> = {};
-      for (const [customerId, venId] of venOf) {
-        if (optedOut.has(customerId)) continue;
-        const opr = oprs.get(customerId);
-        if (opr === undefined) skipped[customerId] = 'no allocation on the ledger (no baseline for the event day)';
-        else perVenReductionW[venId] = opr;
-      }
-      if (Object.keys(perVenReductionW).length === 0) {
+      const skipped: Record<string, string> = {};
+      for (const c of notice.customerIds) if (!oprs.has(c)) skipped[c] = 'no allocation on the ledger (no baseline for the event day)';
+      if (oprs.size === 0) {
         await ledger.cancelEvent?.(eventId).catch(() => undefined);
         throw new VtnError('NOT_ALLOWED', `the ledger gave no targeted customer an allocation: ${Object.values(skipped)[0] ?? ''}`);
       }
-      for (const venId of optedOut.values()) perVenReductionW[venId] = new Array<number>(slots).fill(0);
-      const v = local.create({
-        eventId,
-        programId: program.id,
-        start: startMs,
-        slots,
-        slotMs,
-        perVenReductionW,
-        ...pick(input, ['priority', 'testEvent', 'responseRequired', 'startAfterMs', 'rampUpMs', 'recoveryMs', 'notificationMs', 'vtnComment']),
+      const perVenReductionW: Record<string, readonly number[]> = {};
+      for (const [customerId, venId] of venOf) {
+        const opr = oprs.get(customerId);
+        if (optedOut.has(customerId)) perVenReductionW[venId] = new Array<number>(intervalsMs.length).fill(0);
+        else if (opr !== undefined) perVenReductionW[venId] = venReductionW(opr, intervalsMs, slotMs);
+      }
+      // The event and the end of its saga in one transaction.
+      const v = ctx.store.transaction(() => {
+        const created = local.create(
+          {
+            eventId,
+            programId: notice.programId,
+            start: notice.startMs,
+            slots: intervalsMs.length,
+            slotMs,
+            intervalsMs,
+            perVenReductionW,
+            ...pick(input, ['priority', 'testEvent', 'responseRequired', 'startAfterMs', 'rampUpMs', 'recoveryMs', 'notificationMs', 'vtnComment']),
+          },
+          { allowNoVen: true },
+        );
+        ctx.store.deleteEventSaga(eventId);
+        return created;
       });
-      ctx.log.info({ eventId, customers: Object.keys(perVenReductionW).length, skipped: Object.keys(skipped).length }, 'event from the ledger distributed');
+      ctx.log.info({ eventId, vens: Object.keys(perVenReductionW).length, withoutVen: v.customersWithoutVen?.length ?? 0, skipped: Object.keys(skipped).length }, 'event from the ledger distributed');
       return { ...v, skipped };
     },
 
@@ -635,7 +827,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       const perVenReductionW: Record<string, readonly number[]> = {};
       for (const s of ctx.store.listEventVens(eventId)) {
         const customerId = ctx.store.getRegistration(s.venId)?.customerId;
-        perVenReductionW[s.venId] = (customerId === undefined ? undefined : oprs.get(customerId)) ?? new Array<number>(reductionW.length).fill(0);
+        const opr = customerId === undefined ? undefined : oprs.get(customerId);
+        perVenReductionW[s.venId] = opr === undefined ? new Array<number>(reductionW.length).fill(0) : venReductionW(opr, e.intervalsMs, slotMsOf(ctx, e));
       }
       return local.modify(eventId, { perVenReductionW, ...pick(changes, ['priority', 'vtnComment', 'modificationReason']) });
     },

@@ -18,7 +18,7 @@ import {
 } from '../../oadr/index.ts';
 import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
 import { VtnError } from '../errors.ts';
-import { hasDeliverableEvents } from './event-service.ts';
+import { attachPendingEvents, hasDeliverableEvents } from './event-service.ts';
 import type { CustomerRecord, VenRegistration } from '../store/store.ts';
 import { queueDistributeEvent, queuePayload } from '../transports/ven-queue.ts';
 import { checkPushAddress, normalizeTransportAddress } from '../transports/push-target.ts';
@@ -104,7 +104,10 @@ export function handleCreatePartyRegistration(ctx: VtnContext, given: CreatePart
       );
     }
     const updated: VenRegistration = { ...reg, ...transport, venName: p.venName ?? reg.venName, state: 'registered', reregistrationRequested: false };
-    ctx.store.putRegistration(updated);
+    ctx.store.transaction(() => {
+      ctx.store.putRegistration(updated);
+      if (attachPendingEvents(ctx, reg.venId, reg.customerId).length > 0) queueDistributeEvent(ctx, reg.venId);
+    });
     // Metadata after a re-registration (R301 vs R405, rules §10): the VTN sends it again.
     queuePayload(ctx, reg.venId, vtnRegisterReport(ctx, reg.venId));
     log.info({ venId: reg.venId, registrationId: reg.registrationId }, 'VEN re-registered');
@@ -145,6 +148,7 @@ export function handleCreatePartyRegistration(ctx: VtnContext, given: CreatePart
       // Requested by the VTN: a create without IDs keeps the VEN's state (R406).
       const r: VenRegistration = { ...existing, ...transport, venName: p.venName ?? existing.venName, state: 'registered', reregistrationRequested: false };
       ctx.store.putRegistration(r);
+      if (attachPendingEvents(ctx, r.venId, r.customerId).length > 0) queueDistributeEvent(ctx, r.venId);
       return r;
     }
     if (existing !== undefined) {
@@ -163,6 +167,7 @@ export function handleCreatePartyRegistration(ctx: VtnContext, given: CreatePart
       reregistrationRequested: false,
     };
     ctx.store.putRegistration(r);
+    attachPendingEvents(ctx, r.venId, r.customerId);
     // R301, R309: the VTN's metadata first; then the VEN's events if it has any.
     queuePayload(ctx, r.venId, vtnRegisterReport(ctx, r.venId));
     if (hasDeliverableEvents(ctx, r.venId)) queueDistributeEvent(ctx, r.venId);

@@ -18,7 +18,7 @@ import { createTransaction } from '../../storage/index.ts';
 import type { ProgramConfigInput } from '../cli/config.ts';
 import { VtnError } from '../errors.ts';
 import type { EventVenState, VtnEvent } from '../services/event-model.ts';
-import type { AdminTokenRecord, CustomerRecord, QueueItem, ReportRequestRecord, TelemetryPointRecord, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
+import type { AdminTokenRecord, CustomerRecord, EventSagaRecord, QueueItem, ReportRequestRecord, TelemetryPointRecord, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
 
 export interface SqliteStoreOptions {
   /** Directory for `vtn.sqlite`, created if missing; `:memory:` for a store that dies with the process. */
@@ -62,6 +62,7 @@ CREATE INDEX IF NOT EXISTS registrations_registration_id ON registrations (json_
 CREATE TABLE IF NOT EXISTS ven_ids (ven_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, first_at INTEGER NOT NULL);
 INSERT OR IGNORE INTO ven_ids (ven_id, customer_id, first_at) SELECT ven_id, customer_id, 0 FROM registrations;
 CREATE TABLE IF NOT EXISTS revoked_admin_tokens (hash TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS event_sagas (event_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS opts (
   ven_id TEXT NOT NULL, opt_id TEXT NOT NULL, opt TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (ven_id, opt_id));
 `;
@@ -238,6 +239,18 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     },
     getEvent: eventById,
     listEvents: () => all<VtnEvent>(q('SELECT data FROM events ORDER BY rowid').all() as Row[]),
+    putEventSaga(s) {
+      q('INSERT OR REPLACE INTO event_sagas (event_id, data) VALUES (?, ?)').run(s.eventId, JSON.stringify(s));
+    },
+    deleteEventSaga(eventId) {
+      q('DELETE FROM event_sagas WHERE event_id = ?').run(eventId);
+    },
+    listEventSagas: () => all<EventSagaRecord>(q('SELECT data FROM event_sagas ORDER BY rowid').all() as Row[]),
+    probeWrite() {
+      // A page's worth, committed (a full disk fails the WAL append at COMMIT), then removed.
+      transaction(() => q("INSERT OR REPLACE INTO meta (key, value) VALUES ('writeProbe', hex(randomblob(2048)))").run());
+      q("DELETE FROM meta WHERE key = 'writeProbe'").run();
+    },
     putEventVen(s) {
       q('INSERT OR REPLACE INTO event_vens (event_id, ven_id, data) VALUES (?, ?, ?)').run(s.eventId, s.venId, JSON.stringify(s));
     },

@@ -238,7 +238,32 @@ export interface VtnStore {
   deleteOpt(venId: string, optId: string): boolean;
   listOpts(venId: string): Array<{ readonly optId: string; readonly opt: unknown; readonly at: number }>;
 
+  // event creations from the ledger in progress (the saga's recorded outcome, written before the ledger is touched)
+  putEventSaga(s: EventSagaRecord): void;
+  deleteEventSaga(eventId: string): void;
+  listEventSagas(): EventSagaRecord[];
+
+  /**
+   * Commits a small write and removes it: throws the store's own error (disk full, I/O error,
+   * read-only file) while the store cannot write (readiness).
+   */
+  probeWrite(): void;
+
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   close(): void;
+}
+
+/**
+ * An event creation from the ledger that has not finished: `started` is written before
+ * notifyDRevent; the row goes in the transaction that stores the event (done), or once the
+ * ledger has cancelled it (`compensating`: the creation failed after the ledger may have taken it).
+ */
+export interface EventSagaRecord {
+  readonly eventId: string;
+  readonly state: 'started' | 'compensating';
+  /** What `events.create` needs to complete the creation (the ledger notice, the caller's input). */
+  readonly request: unknown;
+  readonly at: number;
+  readonly error?: string;
 }

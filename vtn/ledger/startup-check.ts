@@ -1,0 +1,90 @@
+/**
+ * What the VTN checks before it serves (docs/ledger.md, "Start-up checks"): SQLite's quick check of
+ * each store file (the VTN store, the mapping store, the embedded ledger's block store), then that
+ * the stores agree — the ledger holds every transaction the mapping store says it recorded, and the
+ * VTN store every event the mapping store notified. A damaged or lagging store stops the start with
+ * what to do; nothing is rebuilt silently. `--repair` re-creates, on request, the events the VTN
+ * store lost from the ledger's allocations; a ledger that lost blocks is never repaired here.
+ */
+import { join } from 'node:path';
+import { LEDGER_STORE_FILE, LedgerError, MAPPING_STORE_FILE, type Ledger, type MappedEvent, type MappingStore } from '../../ledger-bridge/index.ts';
+import { quickCheck } from '../../storage/index.ts';
+import { VtnError } from '../errors.ts';
+import { STORE_FILE } from '../store/sqlite-store.ts';
+import type { VtnStore } from '../store/store.ts';
+
+/** Before the stores open: each file passes SQLite's quick check. */
+export function checkStoreFiles(dataDir: string): void {
+  const files = [join(dataDir, STORE_FILE), join(dataDir, MAPPING_STORE_FILE), join(dataDir, 'ledger', LEDGER_STORE_FILE)];
+  for (const file of files) {
+    const problems = quickCheck(file);
+    if (problems.length > 0) {
+      throw new VtnError(
+        'STORE',
+        `${file} is damaged (SQLite quick_check: ${problems.slice(0, 3).join('; ')}); the VTN does not start on a damaged store. ` +
+          `Restore it from a backup (the ledger: check the restored copy with 'oadr-ledger ledger verify --data-dir ${join(dataDir, 'ledger')}'), ` +
+          `or salvage what is readable with 'sqlite3 ${file} .recover' into a new file and check it before putting it in place`,
+      );
+    }
+  }
+}
+
+export interface StoreAgreementInput {
+  readonly dataDir: string;
+  readonly store: VtnStore;
+  readonly ledger: Ledger;
+  readonly mappingStore: MappingStore;
+  /** Re-create the events the VTN store lacks from their allocations on the ledger (`--repair`). */
+  readonly repair?: boolean;
+  /** Default program of re-created events. */
+  readonly programId?: string;
+}
+
+export interface StoreAgreement {
+  /** Events the VTN store lacked, queued for re-creation (`repair` only). */
+  readonly requeued: readonly string[];
+}
+
+/** After the stores opened: the ledger is not behind the mapping store, the VTN store not behind either. */
+export async function checkStoresAgree(input: Readonly<StoreAgreementInput>): Promise<StoreAgreement> {
+  const { store, ledger, dataDir } = input;
+  const events = input.mappingStore.listEvents();
+  for (const e of events) {
+    if (e.txId === '') continue;
+    try {
+      await ledger.transaction(e.txId);
+    } catch (err) {
+      if (!(err instanceof LedgerError) || err.code !== 'NOT_FOUND') throw err;
+      throw new VtnError(
+        'STORE',
+        `the ledger in ${join(dataDir, 'ledger')} (height ${await ledger.height()}) lacks transaction ${e.txId} of event '${e.eventId}', which ${MAPPING_STORE_FILE} recorded: ` +
+          `the ledger lost committed blocks (a deleted or damaged WAL file?). The VTN never rebuilds a ledger: stop it, restore ${join(dataDir, 'ledger')} from a backup, ` +
+          `check it with 'oadr-ledger ledger verify --data-dir ${join(dataDir, 'ledger')}', and start again`,
+      );
+    }
+  }
+  const lost = events.filter((e) => e.status === 'notified' && store.getEvent(e.eventId) === undefined && !store.listEventSagas().some((s) => s.eventId === e.eventId));
+  if (lost.length === 0) return { requeued: [] };
+  if (input.repair !== true) {
+    throw new VtnError(
+      'STORE',
+      `${join(dataDir, STORE_FILE)} lacks ${lost.length} event(s) the ledger holds (${lost.slice(0, 5).map((e) => `'${e.eventId}'`).join(', ')}): ` +
+        `the VTN store lost acknowledged writes (a deleted or damaged WAL file?). Restore it from a backup, or start once with --repair to re-create these events ` +
+        `from their allocations on the ledger (VENs receive them again; what else the store lost — registrations, telemetry — stays lost)`,
+    );
+  }
+  for (const e of lost) store.putEventSaga({ eventId: e.eventId, state: 'started', request: sagaRequestOf(e, input.programId ?? 'default'), at: Date.now() });
+  return { requeued: lost.map((e) => e.eventId) };
+}
+
+/** The creation request of an event as the mapping store recorded it (customer = meter). */
+function sagaRequestOf(e: MappedEvent, programId: string): unknown {
+  const coveredMs = e.coveredMs ?? e.window.map(() => e.slotMs);
+  const durationMs = coveredMs.reduce((a, b) => a + b, 0);
+  const customerIds = Object.keys(e.oprByMeter);
+  return {
+    notice: { eventId: e.eventId, programId, startMs: e.startMs, slotMs: e.slotMs, slots: e.window.length, durationMs, reductionW: e.requestW, customerIds },
+    input: { eventId: e.eventId, programId, start: e.startMs, reductionW: e.requestW },
+    optedOut: [],
+  };
+}
