@@ -29,8 +29,8 @@ import { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from '../../chainc
 import { LedgerError } from '../errors.ts';
 import type { Ledger, LedgerIdentity } from '../ledger.ts';
 import { MappingError } from './errors.ts';
-import type { MappedEvent, MappingStore, SlotPart } from './store.ts';
-import { averageWatts, type TelemetryUnit } from './units.ts';
+import type { MappedEvent, MappingStore, SampleOutcome, SlotPart } from './store.ts';
+import { averageWatts, pointValue, type TelemetryUnit } from './units.ts';
 
 export interface MappingIdentities {
   /** Org1MSP with `ID` = `operator:…` (the contract's system operator). */
@@ -96,6 +96,7 @@ export interface TelemetryReading {
   /** The report's rID (a series never repeats a start time). */
   readonly seriesId: string;
   readonly startMs: number;
+  /** 0 for a point reading: instantaneous power, or an energy register (points.ts). */
   readonly durationMs: number;
   readonly value: number;
   readonly unit: TelemetryUnit;
@@ -555,18 +556,26 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       let corrections = 0;
       let conflicts = 0;
       const rejected: Array<TelemetryResult['rejected'][number]> = [];
+      const partsOf = (fromMs: number, toMs: number): SlotPart[] => slotParts(fromMs, toMs, g);
       for (const r of readings) {
-        let watts: number;
+        let outcome: SampleOutcome;
         try {
-          watts = averageWatts(r.value, r.unit, r.durationMs);
           if (!Number.isSafeInteger(r.startMs) || !Number.isSafeInteger(r.durationMs)) throw new MappingError('INVALID_READING', 'reading start and duration must be whole ms');
           if (r.startMs + r.durationMs > limit) throw new MappingError('INVALID_READING', `reading ends at ${new Date(r.startMs + r.durationMs).toISOString()}, in the future; check the VEN's clock`);
           if (typeof r.meterId !== 'string' || r.meterId === '') throw new MappingError('INVALID_READING', 'reading without a meter');
+          if (r.durationMs === 0) {
+            // A point: its slots are integrated from the series' points around it (points.ts).
+            const p = pointValue(r.value, r.unit);
+            outcome = store.addPoint({ meterId: r.meterId, seriesId: r.seriesId, t: r.startMs, kind: p.kind, value: p.value }, partsOf);
+          } else {
+            const watts = averageWatts(r.value, r.unit, r.durationMs);
+            outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, partsOf(r.startMs, r.startMs + r.durationMs));
+          }
         } catch (err) {
-          rejected.push({ reading: r, reason: (err as Error).message });
+          if (!(err instanceof MappingError)) throw err;
+          rejected.push({ reading: r, reason: err.message });
           continue;
         }
-        const outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, slotParts(r.startMs, r.startMs + r.durationMs, g));
         if (outcome === 'added') accepted++;
         else if (outcome === 'duplicate') duplicates++;
         else if (outcome === 'corrected') corrections++;
