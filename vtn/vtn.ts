@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Payload } from '../oadr/index.ts';
 import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './cli/config.ts';
 import { startCancelResend } from './services/cancel-resend.ts';
-import { defaultIds, type VtnContext } from './services/context.ts';
+import { defaultIds, type CrashPointName, type VtnContext } from './services/context.ts';
 import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './services/dispatch.ts';
 import { VtnError } from './errors.ts';
 import { createEventsApi, type EventsApi } from './services/event-service.ts';
@@ -17,6 +17,7 @@ import { createNonceCache } from '../oadr/index.ts';
 import { createTlsFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls/tls.ts';
 import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls/binding.ts';
 import type { LedgerPort } from './ledger/port.ts';
+import { createLedgerOutbox } from './ledger/outbox.ts';
 import { LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
 import { materialize } from './services/poll.ts';
 import { cancelRegistration, requestReregistration } from './services/registration.ts';
@@ -55,6 +56,8 @@ export interface VtnOptions {
   readonly timeouts?: ServerTimeouts;
   /** High security (R514): verify inbound XML signatures (the TLS peer must be the signer), sign answers and pushed payloads. */
   readonly xmlSignature?: { readonly certificatePem: string; readonly privateKeyPem: string; readonly windowMs?: number };
+  /** Test hook called at named points of report ingestion and the ledger outbox (crash tests exit there). */
+  readonly crashPoint?: (name: CrashPointName) => void;
 }
 
 export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
@@ -74,6 +77,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   };
   const metrics = createVtnMetrics();
   const ledger = options.ledger === undefined ? undefined : instrumentLedger(options.ledger, metrics);
+  // What the VTN acknowledges and the ledger has not taken yet: in the store, drained to the ledger.
+  const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint });
   const ctx: VtnContext = {
     config,
     programs: createPrograms(config, store),
@@ -83,6 +88,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     log: log.child({ component: LOG_COMPONENT.events }),
     ledger,
     wake,
+    ledgerWork,
+    crashPoint: options.crashPoint,
   };
   const handle = (payload: Payload, meta?: HandleMeta): DispatchResult => {
     if (closed) throw new VtnError('CLOSED', 'the VTN is closed');
@@ -145,6 +152,14 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // R52: unacknowledged cancellations go to pull VENs again after a poll interval.
   const cancelResend = startCancelResend(ctx);
 
+  // Reconciliation, then what waited in the outbox before a restart goes to the ledger.
+  if (ledgerWork !== undefined) {
+    void ledgerWork
+      .reconcile()
+      .catch((err: unknown) => log.error({ err }, 'reconciling the VTN store with the ledger failed; the outbox is drained without it'))
+      .then(() => ledgerWork.kick());
+  }
+
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
 
@@ -200,6 +215,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     },
     handle,
     resendCancellations: () => cancelResend.tick(),
+    ledgerOutbox: ledgerWork,
     async listen(o = {}) {
       const host = o.host ?? config.host;
       const port = o.port ?? config.port;
@@ -214,6 +230,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       if (closed) return;
       closed = true;
       cancelResend.stop();
+      await ledgerWork?.stop();
       for (const t of transports.values()) await t.close();
       await ops.close();
       await app.close();

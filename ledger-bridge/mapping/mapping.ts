@@ -145,6 +145,8 @@ export interface LedgerMapping {
    */
   recordOpt(opt: OptAnswer): Promise<{ readonly txId: string; readonly unchanged: boolean } | undefined>;
   recordTelemetry(readings: readonly TelemetryReading[]): Promise<TelemetryResult>;
+  /** For each reading, whether the accumulator holds it (same meter, series, start and duration). */
+  holds(readings: readonly TelemetryReading[]): boolean[];
   /** Records the partial slots of `day` (for the given meters, or all). */
   closeDay(day: string, meterIds?: readonly string[]): Promise<FlushResult>;
   /** Closes every day whose end + grace has passed. */
@@ -584,6 +586,8 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       const recorded = accepted + corrections > 0 || store.slotsToRecord().length > 0 ? await flush() : { slots: [], failed: [] };
       return { accepted, duplicates, corrections, conflicts, rejected, recorded };
     },
+
+    holds: (readings) => readings.map((r) => store.holds(r.meterId, r.seriesId, r.startMs, r.durationMs)),
 
     closeDay,
 

@@ -101,6 +101,8 @@ export interface MappingStore {
    * (points.ts), in one transaction. `slotsOf` gives the slot parts of a span on the contract's grid.
    */
   addPoint(point: PointInput, slotsOf: (fromMs: number, toMs: number) => SlotPart[]): SampleOutcome;
+  /** Whether a reading is held: a sample (durationMs > 0) or a point (durationMs 0) of that meter, series and start. */
+  holds(meterId: string, seriesId: string, startMs: number, durationMs: number): boolean;
   /** Slots to record: changed and complete, or changed on a closed day and covered at least `minCoverage`; never `final` ones. */
   slotsToRecord(): SlotAccumulator[];
   markRecorded(meterId: string, day: string, slots: ReadonlyArray<{ readonly slot: number; readonly watts: number; readonly final: boolean }>, txId: string): void;
@@ -274,6 +276,10 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
         }
         return prev === undefined ? 'added' : 'corrected';
       });
+    },
+    holds(meterId, seriesId, startMs, durationMs) {
+      if (durationMs === 0) return getPoint.get(meterId, seriesId, startMs) !== undefined;
+      return (getSample.get(meterId, seriesId, startMs) as { duration_ms: number } | undefined)?.duration_ms === durationMs;
     },
     slotsToRecord: () => (dirtySlots.all(minCoverage) as unknown as SlotRow[]).map(toSlot),
     markRecorded(meterId, day, slots, txId) {

@@ -80,8 +80,15 @@ export interface LedgerPort {
   readonly allocations?: { oprOf(eventId: string): ReadonlyMap<string, readonly number[]> | undefined };
   /** Record a VEN's opt state for an event (idempotent per event, modificationNumber and VEN). */
   recordOpt(opt: OptRecord): Promise<void>;
-  /** Record usage telemetry (idempotent per VEN, rId and interval start). */
+  /**
+   * Record usage telemetry (idempotent per VEN, rId and interval start), and the slots the ledger
+   * side still owes. Resolves once the readings are held durably and every slot they completed is on
+   * the ledger; rejects otherwise (the outbox retries). Readings that can never be recorded (from
+   * the future, malformed) are logged and resolve.
+   */
   recordTelemetry(points: readonly TelemetryPoint[]): Promise<void>;
+  /** The readings the ledger side does not hold (reconciliation at start). */
+  missingTelemetry?(points: readonly TelemetryPoint[]): Promise<TelemetryPoint[]>;
   // Optional: the admin API answers 501 while the port lacks them.
   /** Meter history upload (the retailer's data hub): recordEnergy per day. */
   importEnergy?(customerId: string, days: readonly EnergyDay[]): Promise<void>;
