@@ -79,7 +79,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
       const work = store.listLedgerWork(batchSize);
       if (work.length === 0 && flushed) return;
       const readings = work.filter((w) => w.kind === LEDGER_WORK_TELEMETRY).map((w) => w.data as TelemetryPoint);
-      options.crashPoint?.(CRASH_POINTS.outboxSending);
+      if (work.length > 0) options.crashPoint?.(CRASH_POINTS.outboxSending);
       try {
         await ledger.recordTelemetry(readings);
       } catch (err) {
@@ -90,7 +90,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
         retryLater();
         return;
       }
-      options.crashPoint?.(CRASH_POINTS.outboxSent);
+      if (work.length > 0) options.crashPoint?.(CRASH_POINTS.outboxSent);
       if (failures > 0) log.info({ failures }, 'the ledger takes the outbox again');
       failures = 0;
       flushed = true;
@@ -104,7 +104,9 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
       again = true;
       return;
     }
-    running = pass()
+    // After the current turn: the VEN's answer goes out first, and reports arriving together share a pass.
+    running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(pass)
       .catch((err: unknown) => log.error({ err }, 'the outbox pass failed; retried at the next report'))
       .finally(() => {
         running = undefined;
