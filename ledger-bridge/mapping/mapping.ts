@@ -121,6 +121,21 @@ export interface FlushResult {
   readonly failed: ReadonlyArray<{ readonly meterId: string; readonly day: string; readonly error: Error }>;
 }
 
+/** Where a slot value on the ledger came from. */
+export type SlotSource = 'measured' | 'imported' | 'missing';
+
+/** One meter-day as the ledger holds it, W per slot, with each slot's source. */
+export interface EnergyDayView {
+  readonly meterId: string;
+  readonly day: string;
+  /** W per slot (null: none on the ledger). */
+  readonly values: ReadonlyArray<number | null>;
+  /** `measured`: recorded from the VEN's telemetry by this mapping; `imported`: from meter history; `missing`. */
+  readonly sources: readonly SlotSource[];
+  /** Slot start times (ms). */
+  readonly startsMs: readonly number[];
+}
+
 export interface SettlementResult {
   readonly eventId: string;
   readonly status: 'settled' | 'partial' | 'cancelled';
@@ -145,6 +160,8 @@ export interface LedgerMapping {
    */
   recordOpt(opt: OptAnswer): Promise<{ readonly txId: string; readonly unchanged: boolean } | undefined>;
   recordTelemetry(readings: readonly TelemetryReading[]): Promise<TelemetryResult>;
+  /** A meter-day's slot values on the ledger and where each came from. */
+  energyDay(meterId: string, day: string): Promise<EnergyDayView>;
   /** For each reading, whether the accumulator holds it (same meter, series, start and duration). */
   holds(readings: readonly TelemetryReading[]): boolean[];
   /** Records the partial slots of `day` (for the given meters, or all). */
@@ -585,6 +602,26 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       }
       const recorded = accepted + corrections > 0 || store.slotsToRecord().length > 0 ? await flush() : { slots: [], failed: [] };
       return { accepted, duplicates, corrections, conflicts, rejected, recorded };
+    },
+
+    async energyDay(meterId, day) {
+      const g = await params();
+      let onLedger: { found: boolean; values?: Array<number | null> } = { found: false };
+      try {
+        onLedger = json(await ledger.evaluate(operator, 'queryEnergyValue', [meterId, day]));
+      } catch (err) {
+        if (contractCodeOf(err) === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
+        if (contractCodeOf(err) !== 'NOT_FOUND') throw ledgerFailure(`reading the energy of ${meterId} for ${day}`, err);
+      }
+      const values = onLedger.values ?? new Array<number | null>(g.slotsPerDay).fill(null);
+      const measured = new Set(store.slots(meterId, day).filter((s) => s.recordedW !== undefined).map((s) => s.slot));
+      return {
+        meterId,
+        day,
+        values,
+        sources: values.map((v, i) => (v === null ? 'missing' : measured.has(i) ? 'measured' : 'imported')),
+        startsMs: values.map((_, i) => slotStartEpochMs(day, i, g.timeZone, g.slotsPerDay)),
+      };
     },
 
     holds: (readings) => readings.map((r) => store.holds(r.meterId, r.seriesId, r.startMs, r.durationMs)),

@@ -115,6 +115,19 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       );
     },
 
+    async energy(customerId, date) {
+      const meterId = meterOf(customerId);
+      let day;
+      try {
+        day = await mapping.energyDay(meterId, date);
+      } catch (err) {
+        throw ledgerError(err, `reading the energy of ${customerId} for ${date}`);
+      }
+      const slots = day.values.map((watts, slot) => ({ slot, start: new Date(day.startsMs[slot] ?? 0).toISOString(), watts, source: day.sources[slot] ?? 'missing' }));
+      const count = (source: string): number => slots.filter((s) => s.source === source).length;
+      return { customerId, meterId, date, slots, measured: count('measured'), imported: count('imported'), missing: count('missing') };
+    },
+
     async tokenBalance(customerId) {
       const meterId = meterOf(customerId);
       return { customerId, meterId, balanceMilli: await mapping.balanceMilli(meterId) };

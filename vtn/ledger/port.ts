@@ -51,6 +51,28 @@ export interface EnergyDay {
   readonly valuesWh: readonly number[];
 }
 
+/** One slot of a customer's day as the ledger holds it. */
+export interface EnergySlotView {
+  readonly slot: number;
+  /** ISO start of the slot. */
+  readonly start: string;
+  /** Average power over the slot, W; null when the ledger holds none. */
+  readonly watts: number | null;
+  /** `measured` (the VEN's telemetry), `imported` (meter history) or `missing`. */
+  readonly source: 'measured' | 'imported' | 'missing';
+}
+
+export interface CustomerEnergyView {
+  readonly customerId: string;
+  readonly meterId: string;
+  /** `YYYY-MM-DD`, the contract day. */
+  readonly date: string;
+  readonly slots: readonly EnergySlotView[];
+  readonly measured: number;
+  readonly imported: number;
+  readonly missing: number;
+}
+
 /** What settlement gave, per customer. */
 export interface LedgerSettlement {
   readonly eventId: string;
@@ -92,6 +114,8 @@ export interface LedgerPort {
   // Optional: the admin API answers 501 while the port lacks them.
   /** Meter history upload (the retailer's data hub): recordEnergy per day. */
   importEnergy?(customerId: string, days: readonly EnergyDay[]): Promise<void>;
+  /** The slot values the ledger holds for a customer's day, and which are measured, imported or missing. */
+  energy?(customerId: string, date: string): Promise<CustomerEnergyView>;
   /** A customer's DR token balance. */
   tokenBalance?(customerId: string): Promise<unknown>;
   /** A customer's baseline (for a day, `YYYY-MM-DD`, or the latest). */

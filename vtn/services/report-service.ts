@@ -403,8 +403,32 @@ export interface CancelReportOptions {
   readonly piggyback?: boolean;
 }
 
+/**
+ * Where a customer's usage telemetry stands. A VEN without a site meter offers no TELEMETRY_USAGE in
+ * its oadrRegisterReport; the VTN then requests none, and the ledger holds only the customer's
+ * imported meter data: settlement uses that alone.
+ */
+export interface UsageTelemetryView {
+  /** `no-ven`, `awaiting-metadata` (registered, no oadrRegisterReport yet), `not-offered` (no usage data point in W or Wh), `requested`. */
+  readonly state: 'no-ven' | 'awaiting-metadata' | 'not-offered' | 'requested';
+  readonly venId?: string;
+  /** What the ledger's slots for this customer come from. */
+  readonly settledFrom: 'telemetry and imported meter data' | 'imported meter data only';
+}
+
+export function usageTelemetryOf(ctx: Pick<VtnContext, 'store'>, customerId: string): UsageTelemetryView {
+  const reg = ctx.store.findRegistrationByCustomer(customerId);
+  if (reg === undefined) return { state: 'no-ven', settledFrom: 'imported meter data only' };
+  const venId = reg.venId;
+  if (ctx.store.getReportMetadata(venId) === undefined) return { state: 'awaiting-metadata', venId, settledFrom: 'imported meter data only' };
+  const open = ctx.store.listReportRequests(venId).some((r) => r.reportName === REPORT_NAMES.usage && !CLOSED.has(r.state));
+  return open ? { state: 'requested', venId, settledFrom: 'telemetry and imported meter data' } : { state: 'not-offered', venId, settledFrom: 'imported meter data only' };
+}
+
 /** The VTN's report requests and the telemetry it received, for the admin API. */
 export interface ReportsApi {
+  /** Where a customer's usage telemetry stands (the customer view). */
+  usageOf(customerId: string): UsageTelemetryView;
   /** The VEN's last metadata (its `oadrReport`s) and when it came. */
   metadata(venId: string): { readonly reports: readonly Report[]; readonly at: number } | undefined;
   requests(venId: string): ReportRequestRecord[];
@@ -423,6 +447,7 @@ export function createReportsApi(ctx: VtnContext): ReportsApi {
     return reg;
   };
   return {
+    usageOf: (customerId) => usageTelemetryOf(ctx, customerId),
     metadata(venId) {
       const m = ctx.store.getReportMetadata(venId);
       return m === undefined ? undefined : { reports: m.reports as Report[], at: m.at };
