@@ -163,6 +163,10 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
 
+  // Settlement counts what the VTN acknowledged: the outbox is drained first (a failing ledger then fails the settlement too).
+  const eventsApi = createEventsApi(ctx);
+  const events: EventsApi = ledgerWork === undefined ? eventsApi : { ...eventsApi, settle: async (eventId) => (await ledgerWork.drain(), eventsApi.settle(eventId)) };
+
   const venView = (r: VenRegistration): VenView => ({ ...r, queueDepth: store.queueDepth(r.venId), lastContactAt: lastContact.get(r.venId) });
 
   // Health, metrics, admin API and its docs (operations.ts); they read the facade `self` per request.
@@ -183,7 +187,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     programs: ctx.programs,
     metrics,
     adminUrl: () => ops.url(),
-    events: createEventsApi(ctx),
+    events,
     vens: {
       list: () => store.listRegistrations().map(venView),
       get: (venId) => {
