@@ -340,3 +340,48 @@ test('interop 10: a site that sheds exactly its share earns the tokens of its sh
   t.assert.equal(settled.rewardsMilli.get(CUSTOMER), share, `the share ${opr.join('/')} W earns ${share} milli-tokens (the whole baseline would be ${wholeBaseline})`);
   t.diagnostic(`OPR ${opr.join('/')} W; ${share} milli-tokens for the share; ${wholeBaseline} if the baseline had been counted as shed; venId ${venId}`);
 });
+
+test('interop 1: a VEN of ours sending point samples (reports.pointSamples: each reading an interval of its own with duration PT0S) reaches the ledger, time-weighted per slot, and settlement with the tokens of what it shed', async (t) => {
+  const s = await startVtnStack(t);
+  const BASELINE_W = 1316;
+  await enrolWithHistory(s, BASELINE_W);
+  const config = join(s.dir, 'ven-points.json');
+  writeFileSync(config, JSON.stringify({ site: { loadW: BASELINE_W }, reports: { pointSamples: true, minPeriodMs: 10_000 } }));
+  const ven = await startVenCommand(s, 'sim-battery', ['--config', config]);
+  const { venId, opr } = await registerAndCreateEvent(t, s, ven, true, [230, 230, 300, 300]);
+  await runThroughEvent(s, ven, () => {});
+
+  // The VTN stored points (no duration), one per reading.
+  const points = s.vtn.reports.telemetry(venId, START - 2 * SLOT, START + (SLOTS + 2) * SLOT).filter((p) => p.reportName === 'TELEMETRY_USAGE');
+  assert.ok(points.length > 60 && points.every((p) => p.durationMs === 0), `point samples stored: ${points.length}`);
+  // Each slot on the ledger is the trapezoid integral of the points over the slot (docs/vtn.md, point telemetry).
+  const expected = Array.from({ length: SLOTS }, (_, k) => {
+    const from = START + k * SLOT;
+    const to = from + SLOT;
+    let energy = 0;
+    for (let i = 1; i < points.length; i++) {
+      const a = points[i - 1];
+      const b = points[i];
+      if (a === undefined || b === undefined || a.value === undefined || b.value === undefined) continue;
+      const lo = Math.max(a.startMs, from);
+      const hi = Math.min(b.startMs, to);
+      if (hi <= lo) continue;
+      const at = (x: number) => (a.value as number) + (((b.value as number) - (a.value as number)) * (x - a.startMs)) / (b.startMs - a.startMs);
+      energy += ((at(lo) + at(hi)) / 2) * (hi - lo);
+    }
+    return Math.round(energy / SLOT);
+  });
+  const range = () => ledgerSlots(s.vl).then((v) => v.slice(FIRST_SLOT, FIRST_SLOT + SLOTS));
+  await until('the event slots on the ledger', async () => (await range()).every((v) => v !== null));
+  const onLedger = await range();
+  t.assert.deepEqual(onLedger, expected);
+  // A reading a minute apart smears a step over at most a minute: each slot within that of B − OPR.
+  onLedger.forEach((w, k) => assert.ok(Math.abs((w ?? 0) - (BASELINE_W - (opr[k] ?? 0))) <= ((opr[k] ?? 0) * 60) / 900 + 1, `slot ${FIRST_SLOT + k}: ${w} W, the site drew ${BASELINE_W - (opr[k] ?? 0)} W`));
+
+  s.clock.set(Date.parse(`${addDaysUtc(EVENT_DAY, 1)}T06:00:00Z`));
+  const settled = await s.vtn.events.settle('ev-e2e');
+  t.assert.equal(settled.status, 'settled', [...settled.unsettled.values()].join('; '));
+  const shed = onLedger.map((w) => BASELINE_W - (w ?? BASELINE_W));
+  t.assert.equal(settled.rewardsMilli.get(CUSTOMER), tokensFor(shed), `tokens for ${shed.join('/')} W shed of ${opr.join('/')} W asked`);
+  t.diagnostic(`OPR ${opr.join('/')} W; on the ledger ${onLedger.join('/')} W from ${points.length} point samples; ${settled.rewardsMilli.get(CUSTOMER)} milli-tokens`);
+});

@@ -29,6 +29,12 @@ export interface ReportOptions {
    * the metadata has TELEMETRY_STATUS alone, and a request for usage is answered 452 (R304).
    */
   readonly siteUsage?: boolean | undefined;
+  /**
+   * Send periodic reports as point samples, as many VENs do: every sample of the reporting window an
+   * interval of its own with the sample's instant as `dtstart` and duration PT0S. Default false:
+   * one interval per granularity, the mean of its samples.
+   */
+  readonly pointSamples?: boolean | undefined;
 }
 
 interface Resolved {
@@ -38,12 +44,13 @@ interface Resolved {
   readonly bufferPoints: number;
   readonly marketContext: string | undefined;
   readonly siteUsage: boolean;
+  readonly pointSamples: boolean;
 }
 
 export function resolveReportOptions(o: Readonly<ReportOptions>): Resolved {
   const minPeriodMs = o.minPeriodMs ?? 60_000;
   const bufferPoints = Math.max(MIN_BUFFER_POINTS, o.bufferPoints ?? 1440);
-  return { resourceId: o.resourceId, minPeriodMs, maxPeriodMs: Math.min(o.maxPeriodMs ?? 3_600_000, minPeriodMs * bufferPoints), bufferPoints, marketContext: o.marketContext, siteUsage: o.siteUsage ?? true };
+  return { resourceId: o.resourceId, minPeriodMs, maxPeriodMs: Math.min(o.maxPeriodMs ?? 3_600_000, minPeriodMs * bufferPoints), bufferPoints, marketContext: o.marketContext, siteUsage: o.siteUsage ?? true, pointSamples: o.pointSamples ?? false };
 }
 
 /** One reading: power averaged over the `minPeriodMs` that ends at `at`. */
@@ -307,7 +314,13 @@ export function dueReports(state: ReportState, now: number, options: Readonly<Re
     const count = Math.max(0, Math.floor((limit - r.coveredToMs) / g));
     const intervals: ReportInterval[] = [];
     const lastSent: Record<string, number> = { ...(r.lastSent ?? {}) };
-    for (let i = 0; i < count; i++) {
+    if (o.pointSamples && r.granularityMs !== 0) {
+      // Point samples: each sample of the window as it was taken (R313–R316: own dtstart, duration PT0S).
+      for (const [i, sample] of within(state.samples, r.coveredToMs, r.coveredToMs + count * g).entries()) {
+        intervals.push({ dtstart: iso(sample.at), duration: formatDuration(0), uid: String(i), payloads: payloadsFor(r.rIds, [sample]) });
+      }
+    }
+    for (let i = 0; i < (o.pointSamples && r.granularityMs !== 0 ? 0 : count); i++) {
       const from = r.coveredToMs + i * g;
       const payloads = payloadsFor(r.rIds, within(state.samples, from, from + g)).map((p) => {
         if (r.granularityMs !== 0 || p.value.type !== 'float' || p.dataQuality !== undefined) return p;

@@ -13,6 +13,7 @@ import type { VtnMetrics } from './operations/metrics.ts';
 import type { ProgramsApi } from './services/programs.ts';
 import type { OptApi } from './services/opt-service.ts';
 import type { ReportsApi } from './services/report-service.ts';
+import type { LedgerOutbox } from './ledger/outbox.ts';
 import type { CustomerRecord, VenRegistration, VtnStore } from './store/store.ts';
 
 export interface VenView extends VenRegistration {
@@ -67,6 +68,8 @@ export interface Vtn {
   adminUrl(): string | undefined;
   /** Handle one decoded VEN→VTN payload, whatever the transport (XMPP plugs in here); `peerFingerprint` turns on the venID binding (R517). */
   handle(payload: Payload, meta?: HandleMeta): DispatchResult;
+  /** The outbox of acknowledged ledger work (ledger/outbox.ts); absent without a ledger. */
+  readonly ledgerOutbox: LedgerOutbox | undefined;
   /** One pass of the R52 timer now (it runs every poll frequency): re-queues unacknowledged cancellations for pull VENs; returns how many VENs. */
   resendCancellations(): number;
   /** Start listening; resolves to the base URL, e.g. `http://127.0.0.1:41234`. */

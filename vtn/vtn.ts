@@ -8,7 +8,7 @@ import { OadrProtocolError, ResponseCode, type Payload } from '../oadr/index.ts'
 import { checkPushAddress, normalizeTransportAddress } from './transports/push-target.ts';
 import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './cli/config.ts';
 import { startCancelResend } from './services/cancel-resend.ts';
-import { defaultIds, type VtnContext } from './services/context.ts';
+import { defaultIds, type CrashPointName, type VtnContext } from './services/context.ts';
 import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './services/dispatch.ts';
 import { VtnError } from './errors.ts';
 import { createEventsApi, type EventsApi } from './services/event-service.ts';
@@ -20,6 +20,7 @@ import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls
 import { watchHandshakeFailures } from './tls/handshake-failures.ts';
 import type { LedgerPort } from './ledger/port.ts';
 import { coalesceOpts } from './ledger/opt-coalescer.ts';
+import { createLedgerOutbox } from './ledger/outbox.ts';
 import { componentLogger, LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
 import { materialize } from './services/poll.ts';
 import { cancelRegistration, requestReregistration } from './services/registration.ts';
@@ -58,6 +59,8 @@ export interface VtnOptions {
   readonly timeouts?: ServerTimeouts;
   /** High security (R514): verify inbound XML signatures (the TLS peer must be the signer), sign answers and pushed payloads. */
   readonly xmlSignature?: { readonly certificatePem: string; readonly privateKeyPem: string; readonly windowMs?: number };
+  /** Test hook called at named points of report ingestion and the ledger outbox (crash tests exit there). */
+  readonly crashPoint?: (name: CrashPointName) => void;
 }
 
 export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
@@ -79,6 +82,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const metrics = createVtnMetrics();
   // Opt answers of one customer for one event within optCoalesceMs reach the ledger once, the last one.
   const ledger = options.ledger === undefined ? undefined : coalesceOpts(instrumentLedger(options.ledger, metrics), config.optCoalesceMs);
+  // What the VTN acknowledges and the ledger has not taken yet: in the store, drained to the ledger.
+  const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint });
   const ctx: VtnContext = {
     config,
     programs: createPrograms(config, store),
@@ -88,6 +93,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     log: log.child({ component: LOG_COMPONENT.events }),
     ledger,
     wake,
+    ledgerWork,
+    crashPoint: options.crashPoint,
   };
   const handle = (payload: Payload, meta?: HandleMeta): DispatchResult => {
     if (closed) throw new VtnError('CLOSED', 'the VTN is closed');
@@ -170,8 +177,20 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // R52: unacknowledged cancellations go to pull VENs again after a poll interval.
   const cancelResend = startCancelResend(ctx);
 
+  // Reconciliation, then what waited in the outbox before a restart goes to the ledger.
+  if (ledgerWork !== undefined) {
+    void ledgerWork
+      .reconcile()
+      .catch((err: unknown) => log.error({ err }, 'reconciling the VTN store with the ledger failed; the outbox is drained without it'))
+      .then(() => ledgerWork.kick());
+  }
+
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
+
+  // Settlement counts what the VTN acknowledged: the outbox is drained first (a failing ledger then fails the settlement too).
+  const eventsApi = createEventsApi(ctx);
+  const events: EventsApi = ledgerWork === undefined ? eventsApi : { ...eventsApi, settle: async (eventId) => (await ledgerWork.drain(), eventsApi.settle(eventId)) };
 
   const venView = (r: VenRegistration): VenView => ({ ...r, queueDepth: store.queueDepth(r.venId), lastContactAt: lastContact.get(r.venId) });
 
@@ -193,7 +212,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     programs: ctx.programs,
     metrics,
     adminUrl: () => ops.url(),
-    events: createEventsApi(ctx),
+    events,
     vens: {
       list: () => store.listRegistrations().map(venView),
       get: (venId) => {
@@ -232,6 +251,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     },
     handle,
     resendCancellations: () => cancelResend.tick(),
+    ledgerOutbox: ledgerWork,
     async listen(o = {}) {
       const host = o.host ?? config.host;
       const port = o.port ?? config.port;
@@ -247,6 +267,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       closed = true;
       cancelResend.stop();
       await ledger?.flush().catch((err: unknown) => log.error({ err }, 'the ledger did not record the last opt answers; they stay in the VTN store'));
+      await ledgerWork?.stop();
       for (const t of transports.values()) await t.close();
       await ops.close();
       await app.close();

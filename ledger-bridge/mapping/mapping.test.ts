@@ -210,8 +210,8 @@ describe('mapping on the embedded ledger', () => {
 
   test('settleEvent closes the day, evaluates availability and mints tokens; the customer who reduced earns more; twice settles once', async () => {
     now = START + 4 * SLOT + 2 * MIN;
-    // A reduced: 980 W was slot 68; 100 W from 15:15 to 16:00. B: 1000/533/400 and one partial slot (71).
-    await mapping.recordTelemetry([reading(A, START + SLOT, 3 * SLOT, 100), reading(B, START + 3 * SLOT, 5 * MIN, 2000)]);
+    // A reduced: 980 W was slot 68; 100 W from 15:15 to 16:00. B: 1000/533/400 and one partial slot (71, 12 of 15 minutes: over the 80 % a slot needs to count as measured).
+    await mapping.recordTelemetry([reading(A, START + SLOT, 3 * SLOT, 100), reading(B, START + 3 * SLOT, 12 * MIN, 2000)]);
     assert.equal((await energy(B)).values?.[71], null, 'slot 71 of B is incomplete until the day closes');
     now = START + 5 * SLOT;
     const s = await mapping.settleEvent('ev-1');

@@ -29,8 +29,8 @@ import { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from '../../chainc
 import { LedgerError } from '../errors.ts';
 import type { Ledger, LedgerIdentity } from '../ledger.ts';
 import { MappingError } from './errors.ts';
-import type { EventWindow, MappedEvent, MappingStore, SlotPart } from './store.ts';
-import { averageWatts, type TelemetryUnit } from './units.ts';
+import type { EventWindow, MappedEvent, MappingStore, SampleOutcome, SlotPart } from './store.ts';
+import { averageWatts, pointValue, type TelemetryUnit } from './units.ts';
 
 export interface MappingIdentities {
   /** Org1MSP with `ID` = `operator:…` (the contract's system operator). */
@@ -96,6 +96,7 @@ export interface TelemetryReading {
   /** The report's rID (a series never repeats a start time). */
   readonly seriesId: string;
   readonly startMs: number;
+  /** 0 for a point reading: instantaneous power, or an energy register (points.ts). */
   readonly durationMs: number;
   readonly value: number;
   readonly unit: TelemetryUnit;
@@ -118,6 +119,21 @@ export interface FlushResult {
   /** Slots written to the ledger in this call, per meter-day. */
   readonly slots: ReadonlyArray<{ readonly meterId: string; readonly day: string; readonly slots: readonly number[]; readonly txId: string }>;
   readonly failed: ReadonlyArray<{ readonly meterId: string; readonly day: string; readonly error: Error }>;
+}
+
+/** Where a slot value on the ledger came from. */
+export type SlotSource = 'measured' | 'imported' | 'missing';
+
+/** One meter-day as the ledger holds it, W per slot, with each slot's source. */
+export interface EnergyDayView {
+  readonly meterId: string;
+  readonly day: string;
+  /** W per slot (null: none on the ledger). */
+  readonly values: ReadonlyArray<number | null>;
+  /** `measured`: recorded from the VEN's telemetry by this mapping; `imported`: from meter history; `missing`. */
+  readonly sources: readonly SlotSource[];
+  /** Slot start times (ms). */
+  readonly startsMs: readonly number[];
 }
 
 export interface SettlementResult {
@@ -145,6 +161,10 @@ export interface LedgerMapping {
    */
   recordOpt(opt: OptAnswer): Promise<{ readonly txId: string; readonly unchanged: boolean } | undefined>;
   recordTelemetry(readings: readonly TelemetryReading[]): Promise<TelemetryResult>;
+  /** A meter-day's slot values on the ledger and where each came from. */
+  energyDay(meterId: string, day: string): Promise<EnergyDayView>;
+  /** For each reading, whether the accumulator holds it (same meter, series, start and duration). */
+  holds(readings: readonly TelemetryReading[]): boolean[];
   /** Records the partial slots of `day` (for the given meters, or all). */
   closeDay(day: string, meterIds?: readonly string[]): Promise<FlushResult>;
   /** Closes every day whose end + grace has passed. */
@@ -577,18 +597,26 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       let corrections = 0;
       let conflicts = 0;
       const rejected: Array<TelemetryResult['rejected'][number]> = [];
+      const partsOf = (fromMs: number, toMs: number): SlotPart[] => slotParts(fromMs, toMs, g);
       for (const r of readings) {
-        let watts: number;
+        let outcome: SampleOutcome;
         try {
-          watts = averageWatts(r.value, r.unit, r.durationMs);
           if (!Number.isSafeInteger(r.startMs) || !Number.isSafeInteger(r.durationMs)) throw new MappingError('INVALID_READING', 'reading start and duration must be whole ms');
           if (r.startMs + r.durationMs > limit) throw new MappingError('INVALID_READING', `reading ends at ${new Date(r.startMs + r.durationMs).toISOString()}, in the future; check the VEN's clock`);
           if (typeof r.meterId !== 'string' || r.meterId === '') throw new MappingError('INVALID_READING', 'reading without a meter');
+          if (r.durationMs === 0) {
+            // A point: its slots are integrated from the series' points around it (points.ts).
+            const p = pointValue(r.value, r.unit);
+            outcome = store.addPoint({ meterId: r.meterId, seriesId: r.seriesId, t: r.startMs, kind: p.kind, value: p.value }, partsOf);
+          } else {
+            const watts = averageWatts(r.value, r.unit, r.durationMs);
+            outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, partsOf(r.startMs, r.startMs + r.durationMs));
+          }
         } catch (err) {
-          rejected.push({ reading: r, reason: (err as Error).message });
+          if (!(err instanceof MappingError)) throw err;
+          rejected.push({ reading: r, reason: err.message });
           continue;
         }
-        const outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, slotParts(r.startMs, r.startMs + r.durationMs, g));
         if (outcome === 'added') accepted++;
         else if (outcome === 'duplicate') duplicates++;
         else if (outcome === 'corrected') corrections++;
@@ -597,6 +625,28 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       const recorded = accepted + corrections > 0 || store.slotsToRecord().length > 0 ? await flush() : { slots: [], failed: [] };
       return { accepted, duplicates, corrections, conflicts, rejected, recorded };
     },
+
+    async energyDay(meterId, day) {
+      const g = await params();
+      let onLedger: { found: boolean; values?: Array<number | null> } = { found: false };
+      try {
+        onLedger = json(await ledger.evaluate(operator, 'queryEnergyValue', [meterId, day]));
+      } catch (err) {
+        if (contractCodeOf(err) === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
+        if (contractCodeOf(err) !== 'NOT_FOUND') throw ledgerFailure(`reading the energy of ${meterId} for ${day}`, err);
+      }
+      const values = onLedger.values ?? new Array<number | null>(g.slotsPerDay).fill(null);
+      const measured = new Set(store.slots(meterId, day).filter((s) => s.recordedW !== undefined).map((s) => s.slot));
+      return {
+        meterId,
+        day,
+        values,
+        sources: values.map((v, i) => (v === null ? 'missing' : measured.has(i) ? 'measured' : 'imported')),
+        startsMs: values.map((_, i) => slotStartEpochMs(day, i, g.timeZone, g.slotsPerDay)),
+      };
+    },
+
+    holds: (readings) => readings.map((r) => store.holds(r.meterId, r.seriesId, r.startMs, r.durationMs)),
 
     closeDay,
 

@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createTransaction } from '../../storage/index.ts';
+import { affectedSpan, DEFAULT_POINT_GAP_MS, integratePoints, type PointKind, type SeriesPoint } from './points.ts';
 
 export const MAPPING_STORE_FILE = 'ledger-mapping.sqlite';
 
@@ -26,6 +27,15 @@ export interface SampleInput {
   readonly durationMs: number;
   /** Average real power over the sample, W. */
   readonly watts: number;
+}
+
+/** One point of a point series (a reading without duration): instantaneous W or an energy register in Wh. */
+export interface PointInput {
+  readonly meterId: string;
+  readonly seriesId: string;
+  readonly t: number;
+  readonly kind: PointKind;
+  readonly value: number;
 }
 
 /** The share of a sample in one slot of the contract's grid. */
@@ -95,7 +105,15 @@ export interface MappedEvent extends EventWindow {
 export interface MappingStore {
   /** Adds a sample and its slot parts in one transaction; a sample already present is not counted again. */
   addSample(sample: SampleInput, parts: readonly SlotPart[]): SampleOutcome;
-  /** Slots to record: changed and complete, or changed on a closed day; never `final` ones. */
+  /**
+   * Adds a point of a point series (the same instant again: `duplicate`, or with another value
+   * `corrected`; another kind `conflict`) and re-integrates the slots between its neighbours
+   * (points.ts), in one transaction. `slotsOf` gives the slot parts of a span on the contract's grid.
+   */
+  addPoint(point: PointInput, slotsOf: (fromMs: number, toMs: number) => SlotPart[]): SampleOutcome;
+  /** Whether a reading is held: a sample (durationMs > 0) or a point (durationMs 0) of that meter, series and start. */
+  holds(meterId: string, seriesId: string, startMs: number, durationMs: number): boolean;
+  /** Slots to record: changed and complete, or changed on a closed day and covered at least `minCoverage`; never `final` ones. */
   slotsToRecord(): SlotAccumulator[];
   markRecorded(meterId: string, day: string, slots: ReadonlyArray<{ readonly slot: number; readonly watts: number; readonly final: boolean }>, txId: string): void;
   /** Closes a day (for the given meters, or all): its partial slots become recordable. */
@@ -112,7 +130,14 @@ export interface MappingStore {
 export interface MappingStoreOptions {
   /** SQLite file path, or `:memory:`. */
   readonly path: string;
+  /** Longest gap between two points of a series that still covers the time between them. Default 5 min. */
+  readonly pointGapMs?: number;
+  /** Share of a slot its readings must cover for the slot to count as measured when its day closes. Default 0.8. */
+  readonly minCoverage?: number;
 }
+
+/** Default share of a slot that must be covered for a partial slot to be recorded at day close. */
+export const DEFAULT_MIN_COVERAGE = 0.8;
 
 interface SlotRow {
   meter: string;
@@ -162,7 +187,16 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
     CREATE INDEX IF NOT EXISTS slots_dirty ON slots (dirty) WHERE dirty = 1;
     CREATE TABLE IF NOT EXISTS closed_days (meter TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (meter, day)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS points (
+      meter TEXT NOT NULL, series TEXT NOT NULL, t_ms INTEGER NOT NULL, kind TEXT NOT NULL, value REAL NOT NULL,
+      PRIMARY KEY (meter, series, t_ms)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS point_slots (
+      meter TEXT NOT NULL, series TEXT NOT NULL, day TEXT NOT NULL, slot INTEGER NOT NULL,
+      energy REAL NOT NULL, covered INTEGER NOT NULL,
+      PRIMARY KEY (meter, series, day, slot)) WITHOUT ROWID;
   `);
+  const gapMs = options.pointGapMs ?? DEFAULT_POINT_GAP_MS;
+  const minCoverage = options.minCoverage ?? DEFAULT_MIN_COVERAGE;
   const insertSample = db.prepare('INSERT OR IGNORE INTO samples (meter, series, start_ms, duration_ms, watts) VALUES (?, ?, ?, ?, ?)');
   const getSample = db.prepare('SELECT duration_ms, watts FROM samples WHERE meter = ? AND series = ? AND start_ms = ?');
   const correctSample = db.prepare('UPDATE samples SET watts = ? WHERE meter = ? AND series = ? AND start_ms = ?');
@@ -171,7 +205,17 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
   const upsertSlot = db.prepare(`
     INSERT INTO slots (meter, day, slot, start_ms, end_ms, energy, covered, dirty, closed) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
     ON CONFLICT (meter, day, slot) DO UPDATE SET energy = energy + excluded.energy, covered = covered + excluded.covered, dirty = 1`);
-  const dirtySlots = db.prepare('SELECT * FROM slots WHERE dirty = 1 AND final = 0 AND (covered >= end_ms - start_ms OR closed = 1) ORDER BY meter, day, slot');
+  const dirtySlots = db.prepare('SELECT * FROM slots WHERE dirty = 1 AND final = 0 AND (covered >= end_ms - start_ms OR (closed = 1 AND covered >= ? * (end_ms - start_ms))) ORDER BY meter, day, slot');
+  const getPoint = db.prepare('SELECT kind, value FROM points WHERE meter = ? AND series = ? AND t_ms = ?');
+  const putPoint = db.prepare('INSERT INTO points (meter, series, t_ms, kind, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT (meter, series, t_ms) DO UPDATE SET value = excluded.value');
+  const prevPoint = db.prepare('SELECT t_ms FROM points WHERE meter = ? AND series = ? AND t_ms < ? ORDER BY t_ms DESC LIMIT 1');
+  const nextPoint = db.prepare('SELECT t_ms FROM points WHERE meter = ? AND series = ? AND t_ms > ? ORDER BY t_ms LIMIT 1');
+  const pointsIn = db.prepare('SELECT t_ms AS t, value FROM points WHERE meter = ? AND series = ? AND t_ms >= ? AND t_ms <= ? ORDER BY t_ms');
+  const getPointSlot = db.prepare('SELECT energy, covered FROM point_slots WHERE meter = ? AND series = ? AND day = ? AND slot = ?');
+  const putPointSlot = db.prepare('INSERT INTO point_slots (meter, series, day, slot, energy, covered) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter, series, day, slot) DO UPDATE SET energy = excluded.energy, covered = excluded.covered');
+  const changeSlot = db.prepare(`
+    INSERT INTO slots (meter, day, slot, start_ms, end_ms, energy, covered, dirty, closed) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+    ON CONFLICT (meter, day, slot) DO UPDATE SET energy = energy + excluded.energy, covered = covered + excluded.covered, dirty = 1, final = 0`);
   const markSlot = db.prepare('UPDATE slots SET dirty = 0, recorded_w = ?, final = ?, tx = ? WHERE meter = ? AND day = ? AND slot = ?');
   const closeAll = db.prepare('UPDATE slots SET closed = 1 WHERE day = ?');
   const closeMeter = db.prepare('UPDATE slots SET closed = 1 WHERE day = ? AND meter = ?');
@@ -215,7 +259,39 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
         return 'added';
       });
     },
-    slotsToRecord: () => (dirtySlots.all() as unknown as SlotRow[]).map(toSlot),
+    addPoint(p, slotsOf) {
+      return transaction((): SampleOutcome => {
+        const prev = getPoint.get(p.meterId, p.seriesId, p.t) as { kind: string; value: number } | undefined;
+        if (prev !== undefined) {
+          if (prev.kind !== p.kind) return 'conflict';
+          if (prev.value === p.value) return 'duplicate';
+        }
+        putPoint.run(p.meterId, p.seriesId, p.t, p.kind, p.value);
+        const before = (prevPoint.get(p.meterId, p.seriesId, p.t) as { t_ms: number } | undefined)?.t_ms;
+        const after = (nextPoint.get(p.meterId, p.seriesId, p.t) as { t_ms: number } | undefined)?.t_ms;
+        const span = affectedSpan(p.t, before, after, gapMs);
+        if (span.toMs > span.fromMs) {
+          for (const part of slotsOf(span.fromMs, span.toMs)) {
+            // The slot's share of this series, integrated again from its points (and one gap either side).
+            const pts = pointsIn.all(p.meterId, p.seriesId, part.slotStartMs - gapMs, part.slotEndMs + gapMs) as unknown as SeriesPoint[];
+            const c = integratePoints(pts, p.kind, part.slotStartMs, part.slotEndMs, gapMs);
+            const old = getPointSlot.get(p.meterId, p.seriesId, part.day, part.slot) as { energy: number; covered: number } | undefined;
+            const dE = c.energyWms - (old?.energy ?? 0);
+            const dC = c.coveredMs - (old?.covered ?? 0);
+            if (dE === 0 && dC === 0) continue;
+            putPointSlot.run(p.meterId, p.seriesId, part.day, part.slot, c.energyWms, c.coveredMs);
+            const closed = isClosed.get(p.meterId, part.day) === undefined ? 0 : 1;
+            changeSlot.run(p.meterId, part.day, part.slot, part.slotStartMs, part.slotEndMs, dE, dC, closed);
+          }
+        }
+        return prev === undefined ? 'added' : 'corrected';
+      });
+    },
+    holds(meterId, seriesId, startMs, durationMs) {
+      if (durationMs === 0) return getPoint.get(meterId, seriesId, startMs) !== undefined;
+      return (getSample.get(meterId, seriesId, startMs) as { duration_ms: number } | undefined)?.duration_ms === durationMs;
+    },
+    slotsToRecord: () => (dirtySlots.all(minCoverage) as unknown as SlotRow[]).map(toSlot),
     markRecorded(meterId, day, slots, txId) {
       transaction(() => {
         for (const s of slots) markSlot.run(s.watts, s.final ? 1 : 0, txId, meterId, day, s.slot);

@@ -32,13 +32,31 @@ export interface TelemetryUnit {
   readonly siScaleCode?: SiScaleCode | string;
 }
 
-/** W = value · scale for powerReal (W); Wh over the interval → average W for energyReal. */
-export function averageWatts(value: number, unit: Readonly<TelemetryUnit>, durationMs: number): number {
+/** The factor of the unit's scale code, after checking the value is a finite number. */
+function scaleFactor(value: number, unit: Readonly<TelemetryUnit>): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new MappingError('INVALID_READING', `reading value must be a finite number, got ${String(value)}`);
-  if (!Number.isFinite(durationMs) || durationMs <= 0) throw new MappingError('INVALID_READING', `reading duration must be positive, got ${String(durationMs)} ms`);
   const code = unit.siScaleCode ?? 'none';
   const factor = (SI_SCALE_FACTORS as Readonly<Record<string, number>>)[code];
   if (factor === undefined) throw new MappingError('INVALID_READING', `unknown siScaleCode '${code}'; use one of ${Object.keys(SI_SCALE_FACTORS).join(', ')}`);
+  return factor;
+}
+
+function unknownQuantity(unit: Readonly<TelemetryUnit>): MappingError {
+  return new MappingError('INVALID_READING', `telemetry of '${String((unit as { quantity: unknown }).quantity)}' cannot become energy; report powerReal or energyReal`);
+}
+
+/** A reading without duration: instantaneous power (W) or an energy register (Wh), scale applied (points.ts). */
+export function pointValue(value: number, unit: Readonly<TelemetryUnit>): { readonly kind: 'power' | 'energy'; readonly value: number } {
+  const v = value * scaleFactor(value, unit);
+  if (unit.quantity === 'powerReal') return { kind: 'power', value: v };
+  if (unit.quantity === 'energyReal') return { kind: 'energy', value: v };
+  throw unknownQuantity(unit);
+}
+
+/** W = value · scale for powerReal (W); Wh over the interval → average W for energyReal. */
+export function averageWatts(value: number, unit: Readonly<TelemetryUnit>, durationMs: number): number {
+  const factor = scaleFactor(value, unit);
+  if (!Number.isFinite(durationMs) || durationMs <= 0) throw new MappingError('INVALID_READING', `reading duration must be positive, got ${String(durationMs)} ms`);
   switch (unit.quantity) {
     case 'powerReal':
       return value * factor;
@@ -46,6 +64,6 @@ export function averageWatts(value: number, unit: Readonly<TelemetryUnit>, durat
       // Wh over durationMs: W = Wh · 3 600 000 ms/h / durationMs.
       return (value * factor * 3_600_000) / durationMs;
     default:
-      throw new MappingError('INVALID_READING', `telemetry of '${String((unit as { quantity: unknown }).quantity)}' cannot become energy; report powerReal or energyReal`);
+      throw unknownQuantity(unit);
   }
 }

@@ -166,6 +166,7 @@ export const SCHEMAS = {
   at: { type: 'object', properties: { at: time, marketContext: { type: 'string' } } },
   blocks: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
   baseline: { type: 'object', properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } } },
+  energyDay: { type: 'object', required: ['date'], properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'the contract day (in the program time zone)' } } },
 } as const;
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -431,7 +432,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       return saveCustomer(d, customerId, rest, r);
     },
   },
-  { method: 'GET', url: '/customers/:customerId', tag: 'customers', summary: 'One customer', permission: 'read', params: params('customerId'), handler: (d, r) => customerOr404(d, r.params.customerId as string, r) },
+  {
+    method: 'GET', url: '/customers/:customerId', tag: 'customers', summary: 'One customer, with where its usage telemetry stands (a VEN without a site meter offers none: the customer is settled from imported meter data only)', permission: 'read', params: params('customerId'),
+    handler: (d, r) => ({ ...customerOr404(d, r.params.customerId as string, r), usageTelemetry: d.vtn().reports.usageOf(r.params.customerId as string) }),
+  },
   {
     method: 'PUT', url: '/customers/:customerId', tag: 'customers', summary: 'Change a customer (fields given replace the stored ones)', permission: 'customers', params: params('customerId'), body: SCHEMAS.customerUpdate,
     handler: (d, r) => {
@@ -463,6 +467,13 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: async (d, r) => {
       customerOr404(d, r.params.customerId as string, r);
       return { customerId: r.params.customerId, baseline: await needLedger(d, 'baseline')(r.params.customerId as string, r.query.date as string | undefined) };
+    },
+  },
+  {
+    method: 'GET', url: '/customers/:customerId/energy', tag: 'ledger', summary: "One day of the customer on the ledger: each 15-minute slot's average power (W) and whether it was measured (the VEN's telemetry), imported (meter history) or is missing", permission: 'read', params: params('customerId'), querystring: SCHEMAS.energyDay,
+    handler: async (d, r) => {
+      customerOr404(d, r.params.customerId as string, r);
+      return { ...(await needLedger(d, 'energy')(r.params.customerId as string, r.query.date as string)), usageTelemetry: d.vtn().reports.usageOf(r.params.customerId as string) };
     },
   },
 

@@ -34,6 +34,14 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
   const meterOf = options.meterOf ?? identity;
   const customerOf = options.customerOf ?? identity;
   const log = (options.log ?? silentLogger).child({ component: 'vtn.ledger' });
+  const readingOf = (p: TelemetryPoint): TelemetryReading => ({
+    meterId: meterOf(p.customerId),
+    seriesId: p.rId,
+    startMs: p.startMs,
+    durationMs: p.durationMs,
+    value: p.value,
+    unit: { quantity: p.unit === 'Wh' ? 'energyReal' : 'powerReal', siScaleCode: 'none' },
+  });
   const byCustomer = <T>(m: ReadonlyMap<string, T>): Map<string, T> => new Map([...m].map(([meter, v]) => [customerOf(meter), v] as const));
 
   const logFlush = (what: string, failed: ReadonlyArray<{ meterId: string; day: string; error: Error }>): void => {
@@ -86,19 +94,19 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async recordTelemetry(points: readonly TelemetryPoint[]) {
-      const readings: TelemetryReading[] = points.map((p) => ({
-        meterId: meterOf(p.customerId),
-        seriesId: p.rId,
-        startMs: p.startMs,
-        durationMs: p.durationMs,
-        value: p.value,
-        unit: { quantity: p.unit === 'Wh' ? 'energyReal' : 'powerReal', siScaleCode: 'none' },
-      }));
-      const r = await mapping.recordTelemetry(readings);
+      const r = await mapping.recordTelemetry(points.map(readingOf));
       for (const x of r.rejected) log.warn({ meterId: x.reading.meterId, rId: x.reading.seriesId, startMs: x.reading.startMs }, `telemetry refused: ${x.reason}`);
       if (r.corrections > 0) log.info({ corrections: r.corrections }, 'telemetry intervals corrected by the VEN (R346); their slots are recorded again');
       if (r.conflicts > 0) log.warn({ conflicts: r.conflicts }, 'telemetry intervals sent again with another duration; the first ones stay');
-      logFlush('telemetry', r.recorded.failed);
+      const failed = r.recorded.failed[0];
+      if (failed !== undefined) {
+        throw ledgerError(failed.error, `recordEnergy of ${failed.meterId} for ${failed.day} failed (${r.recorded.failed.length} meter-days); the readings are held and the slots recorded at the next try`);
+      }
+    },
+
+    async missingTelemetry(points: readonly TelemetryPoint[]) {
+      const held = mapping.holds(points.map(readingOf));
+      return points.filter((_, i) => held[i] !== true);
     },
 
     async importEnergy(customerId: string, days: readonly EnergyDay[]) {
@@ -110,6 +118,19 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     contractDay: async (ms) => (await mapping.slotOf(ms)).day,
+
+    async energy(customerId, date) {
+      const meterId = meterOf(customerId);
+      let day;
+      try {
+        day = await mapping.energyDay(meterId, date);
+      } catch (err) {
+        throw ledgerError(err, `reading the energy of ${customerId} for ${date}`);
+      }
+      const slots = day.values.map((watts, slot) => ({ slot, start: new Date(day.startsMs[slot] ?? 0).toISOString(), watts, source: day.sources[slot] ?? 'missing' }));
+      const count = (source: string): number => slots.filter((s) => s.source === source).length;
+      return { customerId, meterId, date, slots, measured: count('measured'), imported: count('imported'), missing: count('missing') };
+    },
 
     async tokenBalance(customerId) {
       const meterId = meterOf(customerId);

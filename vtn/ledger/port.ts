@@ -54,6 +54,28 @@ export interface EnergyDay {
   readonly valuesWh: readonly number[];
 }
 
+/** One slot of a customer's day as the ledger holds it. */
+export interface EnergySlotView {
+  readonly slot: number;
+  /** ISO start of the slot. */
+  readonly start: string;
+  /** Average power over the slot, W; null when the ledger holds none. */
+  readonly watts: number | null;
+  /** `measured` (the VEN's telemetry), `imported` (meter history) or `missing`. */
+  readonly source: 'measured' | 'imported' | 'missing';
+}
+
+export interface CustomerEnergyView {
+  readonly customerId: string;
+  readonly meterId: string;
+  /** `YYYY-MM-DD`, the contract day. */
+  readonly date: string;
+  readonly slots: readonly EnergySlotView[];
+  readonly measured: number;
+  readonly imported: number;
+  readonly missing: number;
+}
+
 /** What settlement gave, per customer. */
 export interface LedgerSettlement {
   readonly eventId: string;
@@ -87,13 +109,22 @@ export interface LedgerPort {
   };
   /** Record a VEN's opt state for an event (idempotent per event, modificationNumber and VEN). */
   recordOpt(opt: OptRecord): Promise<void>;
-  /** Record usage telemetry (idempotent per VEN, rId and interval start). */
+  /**
+   * Record usage telemetry (idempotent per VEN, rId and interval start), and the slots the ledger
+   * side still owes. Resolves once the readings are held durably and every slot they completed is on
+   * the ledger; rejects otherwise (the outbox retries). Readings that can never be recorded (from
+   * the future, malformed) are logged and resolve.
+   */
   recordTelemetry(points: readonly TelemetryPoint[]): Promise<void>;
+  /** The readings the ledger side does not hold (reconciliation at start). */
+  missingTelemetry?(points: readonly TelemetryPoint[]): Promise<TelemetryPoint[]>;
   // Optional: the admin API answers 501 while the port lacks them.
   /** Meter history upload (the retailer's data hub): recordEnergy per day. */
   importEnergy?(customerId: string, days: readonly EnergyDay[]): Promise<void>;
   /** The contract day (`YYYY-MM-DD`, in the contract's time zone) that holds an instant. */
   contractDay?(ms: number): Promise<string>;
+  /** The slot values the ledger holds for a customer's day, and which are measured, imported or missing. */
+  energy?(customerId: string, date: string): Promise<CustomerEnergyView>;
   /** A customer's DR token balance. */
   tokenBalance?(customerId: string): Promise<unknown>;
   /** A customer's baseline (for a day, `YYYY-MM-DD`, or the latest). */

@@ -21,7 +21,22 @@ export interface VtnContext {
   readonly ledger: LedgerPort | undefined;
   /** Tell the VEN's transport that its queue has something new (push transports send it). */
   readonly wake: (venId: string) => void;
+  /** The outbox of ledger work (ledger/outbox.ts): told when a transaction queued some. Absent without a ledger. */
+  readonly ledgerWork?: { kick(): void } | undefined;
+  /** Test hook: called at named points of a path (crash tests make the process exit there). */
+  readonly crashPoint?: ((name: CrashPointName) => void) | undefined;
 }
+
+/** Named points where a crash test may stop the VTN (`VtnOptions.crashPoint`). */
+export const CRASH_POINTS = {
+  /** A report's intervals and their ledger work are committed; the VEN has no answer yet. */
+  reportStored: 'report.stored',
+  /** Ledger work is about to go to the ledger. */
+  outboxSending: 'outbox.sending',
+  /** The ledger side took the work; the outbox rows are not yet removed. */
+  outboxSent: 'outbox.sent',
+} as const;
+export type CrashPointName = (typeof CRASH_POINTS)[keyof typeof CRASH_POINTS];
 
 export function defaultIds(prefix: string): string {
   return `${prefix}-${randomBytes(8).toString('hex')}`;

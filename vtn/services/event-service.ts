@@ -927,6 +927,7 @@ export function handleCreatedEvent(ctx: VtnContext, p: CreatedEvent): Payload {
   }
   let error: OadrProtocolError | undefined;
   const recorded: Array<{ eventId: string; modificationNumber: number; optType: OptType }> = [];
+  const acknowledged: string[] = [];
   ctx.store.transaction(() => {
     for (const r of p.eventResponses ?? []) {
       const { eventId, modificationNumber } = r.qualifiedEventId;
@@ -943,6 +944,12 @@ export function handleCreatedEvent(ctx: VtnContext, p: CreatedEvent): Payload {
         );
         continue;
       }
+      if (e.cancelled) {
+        // R36: the answer to a cancellation acknowledges it; it is not an opt (the ledger records no opt for a cancelled event).
+        ctx.store.putEventVen({ ...state, cancelAcked: true });
+        acknowledged.push(eventId);
+        continue;
+      }
       ctx.store.putEventVen({
         ...state,
         optType: r.optType,
@@ -950,11 +957,12 @@ export function handleCreatedEvent(ctx: VtnContext, p: CreatedEvent): Payload {
         optAt: now,
         optRequestId: r.requestId,
         optReason: r.optType === state.optType ? state.optReason : undefined,
-        cancelAcked: state.cancelAcked || e.cancelled,
+        cancelAcked: state.cancelAcked,
       });
       recorded.push({ eventId, modificationNumber, optType: r.optType });
     }
   });
+  if (acknowledged.length > 0) ctx.log.info({ venId: reg.venId, eventIds: acknowledged }, 'cancellation acknowledged (R36)');
   for (const r of recorded) {
     ctx.log.info({ venId: reg.venId, ...r }, 'opt state recorded');
     const ledger = ctx.ledger;

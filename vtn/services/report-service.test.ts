@@ -63,7 +63,8 @@ function recordingLedger(): LedgerPort & { telemetry: TelemetryPoint[][] } {
     telemetry,
     notifyEvent: async () => new Map(),
     recordOpt: async () => {},
-    recordTelemetry: async (points) => void telemetry.push([...points]),
+    // The outbox's drain also calls with no readings (to record what the ledger side still owes).
+    recordTelemetry: async (points) => void (points.length > 0 && telemetry.push([...points])),
   };
 }
 
@@ -138,7 +139,7 @@ test('R346+R314 VTN: usage intervals are stored with the SI scale applied, sent 
     points.map((p) => [p.rId, p.startMs - T0, p.durationMs, p.value, p.unit]),
     [['energy', 0, 60_000, 25, 'Wh'], ['power', 0, 60_000, 1500, 'W'], ['energy', 60_000, 60_000, 33, 'Wh'], ['power', 60_000, 60_000, 2000, 'W']],
   );
-  await new Promise((r) => setImmediate(r));
+  await vtn.ledgerOutbox?.drain();
   t.assert.equal(ledger.telemetry.length, 1, 'the duplicate does not reach the ledger');
   const sent = ledger.telemetry[0] ?? [];
   t.assert.equal(sent.length, 4);
@@ -151,10 +152,11 @@ test('R346 VTN: an extra update with other values for the same intervals correct
   const { url, vtn, venId, registered } = await setup(t, ledger);
   const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
   t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1.5, 25], [2, 33]]), 'UpdatedReport')).response.code, 200);
+  await vtn.ledgerOutbox?.drain();
   t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1.5, 25], [2.5, 41]]), 'UpdatedReport')).response.code, 200);
   const values = () => vtn.reports.telemetry(venId).map((p) => [p.rId, p.startMs - T0, p.value]);
   t.assert.deepEqual(values(), [['energy', 0, 25], ['power', 0, 1500], ['energy', 60_000, 41], ['power', 60_000, 2500]]);
-  await new Promise((r) => setImmediate(r));
+  await vtn.ledgerOutbox?.drain();
   t.assert.equal(ledger.telemetry.length, 2);
   t.assert.deepEqual(ledger.telemetry[1]?.map((p) => [p.rId, p.startMs - T0, p.value]), [['power', 60_000, 2500], ['energy', 60_000, 41]], 'only the corrected interval goes again');
   // The same start with another duration is not the same interval: the first stays.
@@ -195,7 +197,7 @@ test('R318 VTN: bad-quality and status data are stored but not sent to the ledge
   t.assert.equal(points.length, 2);
   t.assert.deepEqual(points.find((p) => p.rId === 'status')?.status, { online: true, manualOverride: false });
   t.assert.equal(points.find((p) => p.rId === 'power')?.quality, 'Quality Bad - Comm Failure');
-  await new Promise((r) => setImmediate(r));
+  await vtn.ledgerOutbox?.drain();
   t.assert.equal(ledger.telemetry.length, 0);
 });
 
@@ -262,4 +264,52 @@ test('R406 VTN: a fresh registration erases the report requests', async (t) => {
   await call(url, 'EiRegisterParty', ven.create({ venName: 'house-1' }), 'CreatedPartyRegistration');
   t.assert.equal(vtn.reports.requests(venId).length, 0);
   t.assert.equal(vtn.reports.metadata(venId), undefined);
+});
+
+test('reliability 5: intervals re-sent under a new report request id (a VEN restarted mid-event) are duplicates: stored once, sent to the ledger once', async (t) => {
+  const ledger = recordingLedger();
+  const { url, vtn, venId, registered } = await setup(t, ledger);
+  const first = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, first, T0, [[1.5, 25], [2, 33]]), 'UpdatedReport')).response.code, 200);
+  await vtn.ledgerOutbox?.drain();
+  // The VEN restarts: new metadata, new requests (R306), and its outbox sends the same intervals again.
+  const again = await call(url, 'EiReport', metadata(venId), 'RegisteredReport');
+  const second = again.reportRequests?.[0]?.reportRequestId ?? '';
+  t.assert.notEqual(second, first);
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, second, T0, [[1.5, 25], [2, 33]]), 'UpdatedReport')).response.code, 200);
+  await vtn.ledgerOutbox?.drain();
+  t.assert.equal(vtn.reports.telemetry(venId).length, 4);
+  t.assert.deepEqual(ledger.telemetry.map((c) => c.length), [4]);
+});
+
+test('interop 1: point samples (intervals without duration) in W are stored as points and queued for the ledger', async (t) => {
+  const ledger = recordingLedger();
+  const { url, vtn, venId, registered } = await setup(t, ledger);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  const up = usageUpdate(venId, rr, T0, [[1.2, 0]], { duration: 'PT0S' });
+  const report = up.type === 'UpdateReport' ? up.reports?.[0] : undefined;
+  // Three samples 10 s apart, each interval a point (its own dtstart, duration PT0S), power only.
+  if (report !== undefined) {
+    report.intervals = [0, 10_000, 20_000].map((dt, i) => ({ dtstart: iso(T0 + dt), duration: 'PT0S', uid: String(i), payloads: [{ rId: 'power', value: { type: 'float', value: 1.2 + i / 10 } }] }));
+  }
+  t.assert.equal((await call(url, 'EiReport', up, 'UpdatedReport')).response.code, 200);
+  await vtn.ledgerOutbox?.drain();
+  t.assert.deepEqual(vtn.reports.telemetry(venId).map((p) => [p.startMs - T0, p.durationMs]), [[0, 0], [10_000, 0], [20_000, 0]]);
+  t.assert.deepEqual(ledger.telemetry.flat().map((p) => [p.startMs - T0, p.durationMs, Math.round(p.value), p.unit]), [[0, 0, 1200, 'W'], [10_000, 0, 1300, 'W'], [20_000, 0, 1400, 'W']]);
+  t.assert.equal(vtn.ledgerOutbox?.depth(), 0);
+});
+
+test('reliability 1: while the ledger fails, acknowledged telemetry waits in the outbox; it reaches the ledger once the ledger is back', async (t) => {
+  const ledger = recordingLedger();
+  let down = true;
+  const flaky: LedgerPort = { ...ledger, recordTelemetry: async (points) => (down ? Promise.reject(new Error('ledger unreachable')) : ledger.recordTelemetry(points)) };
+  const { url, vtn, venId, registered } = await setup(t, flaky);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1.5, 25], [2, 33]]), 'UpdatedReport')).response.code, 200);
+  await vtn.ledgerOutbox?.drain();
+  t.assert.equal(vtn.ledgerOutbox?.depth(), 4, 'acknowledged, not taken: kept');
+  down = false;
+  await vtn.ledgerOutbox?.drain();
+  t.assert.equal(vtn.ledgerOutbox?.depth(), 0);
+  t.assert.deepEqual(ledger.telemetry.map((c) => c.length), [4]);
 });

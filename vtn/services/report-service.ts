@@ -4,10 +4,12 @@
  * the VTN had requested (R306); the VTN then requests TELEMETRY_USAGE (and TELEMETRY_STATUS when
  * offered), piggy-backed on oadrRegisteredReport (R344) or by oadrCreateReport, with the
  * granularity and back-duration of the customer's program (R317, R324, R338). Data reports are
- * validated against what was requested (452, R304), stored per interval keyed by (venID,
- * reportRequestID, rID, interval start): duplicates dropped — the VEN's outbox is at-least-once —
- * and the same interval with another value replacing the earlier one (R346 corrections); usage
- * intervals go to the ledger as W or Wh with the SI scale applied. Cancels: piggy-backed on
+ * validated against what was requested (452, R304), stored per interval keyed by (venID, rID,
+ * interval start) whatever request they came under: duplicates dropped — the VEN's outbox is
+ * at-least-once, and a VEN that restarts re-sends under a new request — and the same interval with
+ * another value replacing the earlier one (R346 corrections). Usage intervals and point samples
+ * (no duration) in W or Wh, SI scale applied, are queued for the ledger in the same transaction
+ * (the outbox, ledger/outbox.ts), so what the VTN acknowledges reaches the ledger. Cancels: piggy-backed on
  * oadrUpdatedReport (R328) or stand-alone (R335, R336, R345).
  */
 import {
@@ -29,7 +31,7 @@ import {
   type UpdateReport,
 } from '../../oadr/index.ts';
 import type { ProgramConfig } from '../cli/config.ts';
-import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
+import { CRASH_POINTS, SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
 import { VtnError } from '../errors.ts';
 import type { TelemetryPoint } from '../ledger/port.ts';
 import type { ReportRequestRecord, ReportRequestState, TelemetryPointRecord, VenRegistration } from '../store/store.ts';
@@ -230,10 +232,27 @@ export const intervalsOf = reportIntervalSpans;
 
 const isBadQuality = (q: string | undefined): boolean => q !== undefined && (q.startsWith('Quality Bad') || q === 'No Quality - No Value');
 
+/** Kind of the outbox work that carries one telemetry reading. */
+export const LEDGER_WORK_TELEMETRY = 'telemetry';
+
+/**
+ * What a stored point gives the ledger: a usage reading in W or Wh of good quality — an interval, or
+ * a point sample (duration 0) — or undefined for anything else (status, other units, bad quality).
+ */
+export function ledgerReadingOf(p: TelemetryPointRecord, customerId: string): TelemetryPoint | undefined {
+  if (p.reportName !== REPORT_NAMES.usage || p.value === undefined || p.durationMs < 0 || isBadQuality(p.quality)) return undefined;
+  if (p.unit !== 'W' && p.unit !== 'Wh') return undefined;
+  return { venId: p.venId, customerId, startMs: p.startMs, durationMs: p.durationMs, rId: p.rId, value: p.value, unit: p.unit };
+}
+
+/** The business key of a reading's ledger work: one per (VEN, rID, start, duration). */
+export const ledgerWorkKey = (p: TelemetryPoint): string => `${LEDGER_WORK_TELEMETRY}|${p.venId}|${p.rId}|${p.startMs}|${p.durationMs}`;
+
 /**
  * oadrUpdateReport: every report is checked first (any failure: 452, nothing stored); then each
  * interval's data points are stored (R346: a duplicate is dropped, the same interval with another
- * value replaces the earlier one), new and corrected usage intervals go to the ledger, and oadrUpdatedReport carries the cancels waiting for these requests (R328).
+ * value replaces the earlier one), new and corrected usage readings are queued for the ledger in the
+ * same transaction, and oadrUpdatedReport carries the cancels waiting for these requests (R328).
  */
 export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
   const reg = requireVen(ctx, p.venId);
@@ -244,7 +263,7 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
     checkTelemetryValues(r, request, { maxPowerW: programOfVen(ctx, reg).maxTelemetryW, now }); // 454 at the edge, nothing stored
     checked.push({ report: r, request });
   }
-  const forLedger: TelemetryPoint[] = [];
+  let forLedger = 0;
   const piggyback: string[] = [];
   let stored = 0;
   let duplicates = 0;
@@ -281,8 +300,10 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
           if (outcome === 'corrected') corrected++;
           stored++;
           fresh = true;
-          if (request.reportName === REPORT_NAMES.usage && value !== undefined && durationMs > 0 && !isBadQuality(pl.dataQuality) && (u.unit === 'W' || u.unit === 'Wh')) {
-            forLedger.push({ venId: reg.venId, customerId: reg.customerId, startMs, durationMs, rId: pl.rId, value, unit: u.unit });
+          const reading = ctx.ledger === undefined ? undefined : ledgerReadingOf(point, reg.customerId);
+          if (reading !== undefined) {
+            ctx.store.putLedgerWork(ledgerWorkKey(reading), LEDGER_WORK_TELEMETRY, reading, now);
+            forLedger++;
           }
         }
       }
@@ -299,12 +320,8 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
   if (duplicates > 0) ctx.log.debug({ venId: reg.venId, duplicates, stored }, 'duplicate report intervals dropped (R346)');
   if (corrected > 0) ctx.log.info({ venId: reg.venId, corrected }, 'report intervals corrected by the VEN: the new values replace the earlier ones (R346)');
   if (conflicts > 0) ctx.log.warn({ venId: reg.venId, conflicts }, 'report intervals sent again with another duration: the first ones stay');
-  const ledger = ctx.ledger;
-  if (ledger !== undefined && forLedger.length > 0) {
-    ledger.recordTelemetry(forLedger).catch((err: unknown) => {
-      ctx.log.error({ err, venId: reg.venId, points: forLedger.length }, 'the ledger did not record the telemetry; it stays in the VTN store');
-    });
-  }
+  ctx.crashPoint?.(CRASH_POINTS.reportStored);
+  if (forLedger > 0) ctx.ledgerWork?.kick();
   const answer: Payload = { type: 'UpdatedReport', schemaVersion: SCHEMA_VERSION, response: eiResponse(ResponseCode.OK, p.requestId), venId: reg.venId };
   if (piggyback.length > 0) answer.cancelReport = cancelReportPayloadBody(ctx, reg.venId, piggyback, false);
   return answer;
@@ -391,8 +408,32 @@ export interface CancelReportOptions {
   readonly piggyback?: boolean;
 }
 
+/**
+ * Where a customer's usage telemetry stands. A VEN without a site meter offers no TELEMETRY_USAGE in
+ * its oadrRegisterReport; the VTN then requests none, and the ledger holds only the customer's
+ * imported meter data: settlement uses that alone.
+ */
+export interface UsageTelemetryView {
+  /** `no-ven`, `awaiting-metadata` (registered, no oadrRegisterReport yet), `not-offered` (no usage data point in W or Wh), `requested`. */
+  readonly state: 'no-ven' | 'awaiting-metadata' | 'not-offered' | 'requested';
+  readonly venId?: string;
+  /** What the ledger's slots for this customer come from. */
+  readonly settledFrom: 'telemetry and imported meter data' | 'imported meter data only';
+}
+
+export function usageTelemetryOf(ctx: Pick<VtnContext, 'store'>, customerId: string): UsageTelemetryView {
+  const reg = ctx.store.findRegistrationByCustomer(customerId);
+  if (reg === undefined) return { state: 'no-ven', settledFrom: 'imported meter data only' };
+  const venId = reg.venId;
+  if (ctx.store.getReportMetadata(venId) === undefined) return { state: 'awaiting-metadata', venId, settledFrom: 'imported meter data only' };
+  const open = ctx.store.listReportRequests(venId).some((r) => r.reportName === REPORT_NAMES.usage && !CLOSED.has(r.state));
+  return open ? { state: 'requested', venId, settledFrom: 'telemetry and imported meter data' } : { state: 'not-offered', venId, settledFrom: 'imported meter data only' };
+}
+
 /** The VTN's report requests and the telemetry it received, for the admin API. */
 export interface ReportsApi {
+  /** Where a customer's usage telemetry stands (the customer view). */
+  usageOf(customerId: string): UsageTelemetryView;
   /** The VEN's last metadata (its `oadrReport`s) and when it came. */
   metadata(venId: string): { readonly reports: readonly Report[]; readonly at: number } | undefined;
   requests(venId: string): ReportRequestRecord[];
@@ -411,6 +452,7 @@ export function createReportsApi(ctx: VtnContext): ReportsApi {
     return reg;
   };
   return {
+    usageOf: (customerId) => usageTelemetryOf(ctx, customerId),
     metadata(venId) {
       const m = ctx.store.getReportMetadata(venId);
       return m === undefined ? undefined : { reports: m.reports as Report[], at: m.at };

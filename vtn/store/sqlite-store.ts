@@ -26,7 +26,7 @@ export interface SqliteStoreOptions {
 }
 
 export const STORE_FILE = 'vtn.sqlite';
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,8 +51,10 @@ CREATE TABLE IF NOT EXISTS report_requests (
   ven_id TEXT NOT NULL, report_request_id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (ven_id, report_request_id));
 CREATE TABLE IF NOT EXISTS telemetry_points (
   ven_id TEXT NOT NULL, report_request_id TEXT NOT NULL, r_id TEXT NOT NULL, start_ms INTEGER NOT NULL, data TEXT NOT NULL,
-  PRIMARY KEY (ven_id, report_request_id, r_id, start_ms));
+  PRIMARY KEY (ven_id, r_id, start_ms));
 CREATE INDEX IF NOT EXISTS telemetry_points_time ON telemetry_points (ven_id, start_ms);
+CREATE TABLE IF NOT EXISTS ledger_outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, data TEXT NOT NULL, queued_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS programs (program_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS admin_tokens (token_id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS customers_meter ON customers (json_extract(data, '$.meterId'));
@@ -68,6 +70,24 @@ CREATE TABLE IF NOT EXISTS opts (
 `;
 
 type Row = Record<string, unknown>;
+
+/**
+ * Version 1 keyed telemetry points by report request too, so a VEN that restarted under a new
+ * request id stored its intervals twice: the points are keyed again by (VEN, rID, start), the first
+ * stored of each kept.
+ */
+function migrateFrom1(db: DatabaseSync): void {
+  db.exec(`BEGIN;
+CREATE TABLE telemetry_points_v2 (
+  ven_id TEXT NOT NULL, report_request_id TEXT NOT NULL, r_id TEXT NOT NULL, start_ms INTEGER NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (ven_id, r_id, start_ms));
+INSERT OR IGNORE INTO telemetry_points_v2 SELECT ven_id, report_request_id, r_id, start_ms, data FROM telemetry_points ORDER BY rowid;
+DROP TABLE telemetry_points;
+ALTER TABLE telemetry_points_v2 RENAME TO telemetry_points;
+CREATE INDEX telemetry_points_time ON telemetry_points (ven_id, start_ms);
+UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schemaVersion';
+COMMIT;`);
+}
 
 export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnStore {
   let path = ':memory:';
@@ -89,6 +109,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
   }
   const version = db.prepare('SELECT value FROM meta WHERE key = ?').get('schemaVersion') as Row | undefined;
   if (version === undefined) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schemaVersion', String(SCHEMA_VERSION));
+  else if (Number(version.value) === 1) migrateFrom1(db);
   else if (Number(version.value) !== SCHEMA_VERSION) {
     db.close();
     throw new VtnError('STORE', `the VTN store ${path} has schema version ${String(version.value)}, this VTN reads ${SCHEMA_VERSION}; use a matching release`);
@@ -298,15 +319,34 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
         p.venId, p.reportRequestId, p.rId, p.startMs, JSON.stringify(p),
       );
       if (Number(r.changes) > 0) return 'added';
-      const key = [p.venId, p.reportRequestId, p.rId, p.startMs] as const;
-      const prev = json<TelemetryPointRecord>(q('SELECT data FROM telemetry_points WHERE ven_id = ? AND report_request_id = ? AND r_id = ? AND start_ms = ?').get(...key) as Row | undefined);
+      const key = [p.venId, p.rId, p.startMs] as const;
+      const prev = json<TelemetryPointRecord>(q('SELECT data FROM telemetry_points WHERE ven_id = ? AND r_id = ? AND start_ms = ?').get(...key) as Row | undefined);
       if (prev === undefined || prev.durationMs !== p.durationMs) return 'conflict';
       if (prev.value === p.value && prev.quality === p.quality && JSON.stringify(prev.status) === JSON.stringify(p.status)) return 'duplicate';
-      q('UPDATE telemetry_points SET data = ? WHERE ven_id = ? AND report_request_id = ? AND r_id = ? AND start_ms = ?').run(JSON.stringify(p), ...key);
+      q('UPDATE telemetry_points SET report_request_id = ?, data = ? WHERE ven_id = ? AND r_id = ? AND start_ms = ?').run(p.reportRequestId, JSON.stringify(p), ...key);
       return 'corrected';
     },
     listTelemetryPoints: (venId, fromMs = -8.64e15, toMs = 8.64e15) =>
       all<TelemetryPointRecord>(q('SELECT data FROM telemetry_points WHERE ven_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms, r_id').all(venId, fromMs, toMs) as Row[]),
+
+    putLedgerWork(key, kind, data, at) {
+      // REPLACE deletes the waiting row and inserts a new one: a new seq, so completing the old one leaves it.
+      q('INSERT OR REPLACE INTO ledger_outbox (key, kind, data, queued_at) VALUES (?, ?, ?, ?)').run(key, kind, JSON.stringify(data), at);
+    },
+    listLedgerWork: (limit) =>
+      (q('SELECT * FROM ledger_outbox ORDER BY seq LIMIT ?').all(limit) as Row[]).map((r) => ({
+        seq: Number(r.seq),
+        key: r.key as string,
+        kind: r.kind as string,
+        data: JSON.parse(r.data as string) as unknown,
+        queuedAt: Number(r.queued_at),
+      })),
+    deleteLedgerWork(seqs) {
+      transaction(() => {
+        for (const seq of seqs) q('DELETE FROM ledger_outbox WHERE seq = ?').run(seq);
+      });
+    },
+    ledgerWorkDepth: () => Number((q('SELECT count(*) AS n FROM ledger_outbox').get() as Row).n),
 
     putProgram(p) {
       q('INSERT OR REPLACE INTO programs (program_id, data) VALUES (?, ?)').run(p.id, JSON.stringify(p));

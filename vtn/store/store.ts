@@ -105,8 +105,10 @@ export interface ReportRequestRecord {
 }
 
 /**
- * One reported interval of one data point, as stored, keyed by VEN, request, rID and start: the same
- * interval again is a duplicate (dropped) or, with another value, a correction (R346: replaces it).
+ * One reported interval of one data point, as stored, keyed by VEN, rID and start — whatever report
+ * request it came under (a VEN that restarts sends the same intervals under a new one): the same
+ * interval (same duration) again is a duplicate (dropped) or, with another value, a correction
+ * (R346: replaces it).
  */
 export interface TelemetryPointRecord {
   readonly venId: string;
@@ -126,6 +128,20 @@ export interface TelemetryPointRecord {
 }
 
 export type TelemetryPointOutcome = 'added' | 'duplicate' | 'corrected' | 'conflict';
+
+/**
+ * A piece of ledger work the VTN acknowledged to a VEN, waiting in the store's outbox until the
+ * ledger side has durably taken it (vtn/ledger/outbox.ts). One row per business key: work queued
+ * again under the same key replaces the waiting one (a correction) and gets a new `seq`.
+ */
+export interface LedgerWorkRecord {
+  readonly seq: number;
+  /** The business key, e.g. `telemetry|venId|rId|start|duration`. */
+  readonly key: string;
+  readonly kind: string;
+  readonly data: unknown;
+  readonly queuedAt: number;
+}
 
 export const ADMIN_ROLES = ['operator', 'retailer', 'read-only'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
@@ -211,7 +227,6 @@ export interface VtnStore {
   putReportRequest(r: ReportRequestRecord): void;
   getReportRequest(venId: string, reportRequestId: string): ReportRequestRecord | undefined;
   listReportRequests(venId: string): ReportRequestRecord[];
-  /** Store a point unless one with the same (venID, reportRequestID, rID, start) exists; true when stored. */
   /**
    * Stores a point: `added`; the same again `duplicate` (nothing written); the same interval (same
    * duration) with another value, quality or status `corrected` (replaces it, R346); another
@@ -220,6 +235,15 @@ export interface VtnStore {
   insertTelemetryPoint(p: TelemetryPointRecord): TelemetryPointOutcome;
   /** Points of a VEN with `fromMs ≤ start < toMs`, oldest first. */
   listTelemetryPoints(venId: string, fromMs?: number, toMs?: number): TelemetryPointRecord[];
+
+  // the outbox of ledger work: written in the same transaction as what it comes from
+  /** Queue work under its business key (replacing work waiting under the same key). */
+  putLedgerWork(key: string, kind: string, data: unknown, at: number): void;
+  /** The oldest waiting work first. */
+  listLedgerWork(limit: number): LedgerWorkRecord[];
+  /** Remove done work by `seq` (work queued again meanwhile under the same key has another seq and stays). */
+  deleteLedgerWork(seqs: readonly number[]): void;
+  ledgerWorkDepth(): number;
 
   // programs written through the admin API (the configuration's are not stored)
   putProgram(p: ProgramConfigInput): void;

@@ -1,0 +1,156 @@
+/**
+ * The outbox of ledger work: what the VTN acknowledged to a VEN and the ledger has not yet taken.
+ * The report service writes each usage reading's work into the VTN store (`ledger_outbox`) in the
+ * same transaction as the reading itself, before the VEN gets its answer; this drainer sends the
+ * work to the ledger port and removes it only once the port resolved — the mapping holds the
+ * reading durably and every slot it completed is on the ledger. A failure (ledger down, a
+ * recordEnergy refused) keeps the work and retries it with a backoff capped at `maxBackoffMs`,
+ * across restarts: the rows are in the store. The ledger side is idempotent by business key (the
+ * mapping keeps each reading once per meter, series and start; recordEnergy writes a meter-day's
+ * slot values), so work sent twice — a crash between the ledger's answer and the row's removal —
+ * changes nothing.
+ *
+ * At start `reconcile()` compares the VTN store with the ledger side: usage readings of the last
+ * `reconcileWindowMs` that the mapping does not hold are queued again (a store from before the
+ * outbox, a lost accumulator file); then the drain also records the slots the accumulator holds
+ * but the ledger lacks.
+ */
+import { CRASH_POINTS, type CrashPointName } from '../services/context.ts';
+import { LEDGER_WORK_TELEMETRY, ledgerReadingOf, ledgerWorkKey } from '../services/report-service.ts';
+import type { VtnStore } from '../store/store.ts';
+import { silentLogger, type Logger } from '../operations/logger.ts';
+import type { LedgerPort, TelemetryPoint } from './port.ts';
+
+export interface LedgerOutboxOptions {
+  readonly store: VtnStore;
+  readonly ledger: LedgerPort;
+  readonly log?: Logger;
+  readonly now?: () => number;
+  /** Work sent to the ledger in one call. Default 500. */
+  readonly batchSize?: number;
+  /** First retry after a failure; doubles up to `maxBackoffMs`. Default 1 s. */
+  readonly minBackoffMs?: number;
+  /** Default 30 s. */
+  readonly maxBackoffMs?: number;
+  /** How far back `reconcile()` looks (by interval start). Default 48 h. */
+  readonly reconcileWindowMs?: number;
+  readonly crashPoint?: ((name: CrashPointName) => void) | undefined;
+}
+
+export interface LedgerOutbox {
+  /** Work was queued: drain soon. */
+  kick(): void;
+  /** Drain until the outbox is empty or the ledger fails; resolves when that pass ends. */
+  drain(): Promise<void>;
+  /** Queue again what the VTN store holds and the ledger side lacks; resolves to how many readings. */
+  reconcile(): Promise<number>;
+  depth(): number;
+  /** Stop retrying; waits for a pass in flight. Waiting work stays in the store. */
+  stop(): Promise<void>;
+}
+
+export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): LedgerOutbox {
+  const { store, ledger } = options;
+  const log = (options.log ?? silentLogger).child({ component: 'vtn.ledger' });
+  const now = options.now ?? Date.now;
+  const batchSize = options.batchSize ?? 500;
+  const minBackoffMs = options.minBackoffMs ?? 1000;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const retryLater = (): void => {
+    if (stopped || timer !== undefined) return;
+    const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(failures - 1, 20));
+    timer = setTimeout(() => {
+      timer = undefined;
+      kick();
+    }, delay);
+    timer.unref();
+  };
+
+  const pass = async (): Promise<void> => {
+    // Slots the accumulator holds but the ledger lacks (a failed recordEnergy) go with the first call.
+    let flushed = false;
+    while (!stopped) {
+      const work = store.listLedgerWork(batchSize);
+      if (work.length === 0 && flushed) return;
+      const readings = work.filter((w) => w.kind === LEDGER_WORK_TELEMETRY).map((w) => w.data as TelemetryPoint);
+      if (work.length > 0) options.crashPoint?.(CRASH_POINTS.outboxSending);
+      try {
+        await ledger.recordTelemetry(readings);
+      } catch (err) {
+        failures++;
+        if (failures === 1 || failures % 10 === 0) {
+          log.warn({ err, waiting: store.ledgerWorkDepth(), failures }, 'the ledger did not take the acknowledged telemetry; it stays in the outbox and is retried');
+        }
+        retryLater();
+        return;
+      }
+      if (work.length > 0) options.crashPoint?.(CRASH_POINTS.outboxSent);
+      if (failures > 0) log.info({ failures }, 'the ledger takes the outbox again');
+      failures = 0;
+      flushed = true;
+      store.deleteLedgerWork(work.map((w) => w.seq));
+    }
+  };
+
+  const kick = (): void => {
+    if (stopped) return;
+    if (running !== undefined) {
+      again = true;
+      return;
+    }
+    // After the current turn: the VEN's answer goes out first, and reports arriving together share a pass.
+    running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(pass)
+      .catch((err: unknown) => log.error({ err }, 'the outbox pass failed; retried at the next report'))
+      .finally(() => {
+        running = undefined;
+        if (again && failures === 0) {
+          again = false;
+          kick();
+        }
+      });
+  };
+
+  return {
+    kick,
+    async drain() {
+      kick();
+      while (running !== undefined) await running;
+    },
+    async reconcile() {
+      const missing = ledger.missingTelemetry;
+      if (missing === undefined) return 0;
+      const from = now() - (options.reconcileWindowMs ?? 172_800_000);
+      let queued = 0;
+      for (const reg of store.listRegistrations()) {
+        const readings: TelemetryPoint[] = [];
+        for (const p of store.listTelemetryPoints(reg.venId, from)) {
+          const r = ledgerReadingOf(p, reg.customerId);
+          if (r !== undefined) readings.push(r);
+        }
+        if (readings.length === 0) continue;
+        const lacking = await missing.call(ledger, readings);
+        if (lacking.length === 0) continue;
+        store.transaction(() => {
+          for (const r of lacking) store.putLedgerWork(ledgerWorkKey(r), LEDGER_WORK_TELEMETRY, r, now());
+        });
+        queued += lacking.length;
+      }
+      if (queued > 0) log.warn({ queued }, 'readings acknowledged earlier were missing on the ledger side; queued again');
+      return queued;
+    },
+    depth: () => store.ledgerWorkDepth(),
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      while (running !== undefined) await running;
+    },
+  };
+}
