@@ -24,6 +24,7 @@ export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   tlsHandshakeTimeoutMs: 'integer',
   operationsAccess: 'string',
   metricsCacheMs: 'integer',
+  ledgerOutboxReadyLimit: 'integer',
   optCoalesceMs: 'integer',
   adminAuthFailuresPerMinute: 'integer',
   'push.allowHttp': 'boolean',

@@ -431,14 +431,14 @@ test('tls-handshake-timeout and tls-handshake-failure-logged: a silent client is
       s.on('secureConnect', () => s.write('GET / HTTP/1.1\r\n\r\n'));
     });
   }
-  await until('the handshake failures counted', () => vtn.metrics.render({ queueDepth: 0, registeredVens: 0 }).includes(METRIC.tlsHandshakeFailures + '{'));
+  await until('the handshake failures counted', () => vtn.metrics.render({ queueDepth: 0, registeredVens: 0, ledgerOutboxDepth: 0 }).includes(METRIC.tlsHandshakeFailures + '{'));
   const failures = log.records.filter((r) => r.securityEvent === SECURITY_EVENT.tlsHandshakeFailed);
   const byReason = new Map<string, number>();
   for (const r of failures) byReason.set(`${String(r.peer)}|${String(r.reason)}`, (byReason.get(`${String(r.peer)}|${String(r.reason)}`) ?? 0) + 1);
   assert.ok(failures.length >= 2, 'the time-out and the untrusted certificate are logged');
   assert.ok([...byReason.values()].every((n) => n === 1), 'once per address and reason');
   assert.ok(failures.every((r) => r.level === 'warn'));
-  const text = vtn.metrics.render({ queueDepth: 0, registeredVens: 0 });
+  const text = vtn.metrics.render({ queueDepth: 0, registeredVens: 0, ledgerOutboxDepth: 0 });
   const counted = [...text.matchAll(new RegExp(`^${METRIC.tlsHandshakeFailures}\\{reason="[^"]+"\\} (\\d+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
   assert.ok(counted >= 3, `the time-out and both refusals are counted (got ${counted})`);
 });

@@ -87,6 +87,8 @@ export interface VtnConfig {
   readonly optCoalesceMs: number;
   /** Failed admin authentications per client address per minute before 429 (default 10). */
   readonly adminAuthFailuresPerMinute: number;
+  /** `/readyz` fails while the outbox of ledger work holds more items than this (default 100,000): the ledger is not keeping up. */
+  readonly ledgerOutboxReadyLimit: number;
 }
 
 export const OPERATIONS_ACCESS = ['open', 'token', 'admin-port'] as const;
@@ -119,6 +121,7 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push'> = {
   metricsCacheMs: 1000,
   optCoalesceMs: 1000,
   adminAuthFailuresPerMinute: 10,
+  ledgerOutboxReadyLimit: 100_000,
 };
 
 const PUSH_DEFAULTS: PushConfig = { initialBackoffMs: 1000, maxBackoffMs: 60_000, jitter: 0.1, timeoutMs: 10_000, maxAttempts: 20, allowHttp: false, allowedHosts: [], requireCertificateHost: false };
@@ -262,6 +265,7 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     tlsHandshakeTimeoutMs: int(input.tlsHandshakeTimeoutMs ?? DEFAULTS.tlsHandshakeTimeoutMs, 'tlsHandshakeTimeoutMs', 100, 600_000),
     operationsAccess,
     metricsCacheMs: int(input.metricsCacheMs ?? DEFAULTS.metricsCacheMs, 'metricsCacheMs', 0, 3_600_000),
+    ledgerOutboxReadyLimit: int(input.ledgerOutboxReadyLimit ?? DEFAULTS.ledgerOutboxReadyLimit, 'ledgerOutboxReadyLimit', 1, 1_000_000_000),
     optCoalesceMs: int(input.optCoalesceMs ?? DEFAULTS.optCoalesceMs, 'optCoalesceMs', 0, 3_600_000),
     adminAuthFailuresPerMinute: int(input.adminAuthFailuresPerMinute ?? DEFAULTS.adminAuthFailuresPerMinute, 'adminAuthFailuresPerMinute', 1, 1_000_000),
   });

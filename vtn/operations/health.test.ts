@@ -12,10 +12,10 @@ test('health: /healthz answers 200; /readyz reports the store and the ledger, 50
   t.assert.equal(live.status, 200);
   const ready = await fetch(`${a.url}/readyz`);
   t.assert.equal(ready.status, 200);
-  t.assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { store: 'ok', ledger: 'not configured' });
+  t.assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { store: 'ok', ledger: 'not configured', ledgerOutbox: 'not configured' });
 
   const b = await startTestVtn(t, {}, { ledger: { ...bare, ping: async () => {} } });
-  t.assert.deepEqual(((await (await fetch(`${b.url}/readyz`)).json()) as { checks: unknown }).checks, { store: 'ok', ledger: 'ok' });
+  t.assert.deepEqual(((await (await fetch(`${b.url}/readyz`)).json()) as { checks: unknown }).checks, { store: 'ok', ledger: 'ok', ledgerOutbox: 'ok' });
 
   const c = await startTestVtn(t, {}, { ledger: { ...bare, ping: async () => Promise.reject(new Error('peer unreachable')) } });
   const down = await fetch(`${c.url}/readyz`);
@@ -24,6 +24,22 @@ test('health: /healthz answers 200; /readyz reports the store and the ledger, 50
   t.assert.equal(body.ready, false);
   t.assert.equal(body.checks.ledger, 'failed');
   assert.ok(body.errors.some((e) => e.includes('peer unreachable')));
+});
+
+test('health: /readyz fails while the outbox of ledger work holds more than ledgerOutboxReadyLimit items; /metrics shows its depth', async (t) => {
+  // A ledger that never takes telemetry: what the VTN acknowledged waits in its outbox.
+  const stuck: LedgerPort = { ...bare, ping: async () => {}, recordTelemetry: async () => Promise.reject(new Error('ledger down')) };
+  const { url, vtn } = await startTestVtn(t, { ledgerOutboxReadyLimit: 2 }, { ledger: stuck });
+  for (let i = 0; i < 2; i++) vtn.store.putLedgerWork(`work-${i}`, 'telemetry', {}, 0);
+  t.assert.equal((await fetch(`${url}/readyz`)).status, 200, 'at the limit: ready');
+  vtn.store.putLedgerWork('work-2', 'telemetry', {}, 0);
+  const down = await fetch(`${url}/readyz`);
+  t.assert.equal(down.status, 503);
+  const body = (await down.json()) as { checks: { ledgerOutbox: string }; errors: string[] };
+  t.assert.equal(body.checks.ledgerOutbox, 'failed');
+  assert.ok(body.errors.some((e) => e.includes('3 items wait for the ledger')), body.errors.join('; '));
+  const text = await (await fetch(`${url}/metrics`)).text();
+  assert.ok(text.includes(`${METRIC.ledgerOutboxDepth} 3\n`), text);
 });
 
 test('metrics over HTTP: polls, payloads by type and direction, queue depth, HTTP statuses and ledger latency', async (t) => {

@@ -1,6 +1,6 @@
 /**
  * `/healthz` (the process serves HTTP), `/readyz` (the store can write, the ledger is reachable and
- * its store can write) and `/metrics` (Prometheus text format). They expose no customer data;
+ * its store can write, the outbox of ledger work is not past its limit) and `/metrics` (Prometheus text format). They expose no customer data;
  * `/healthz` is always open, `/readyz` and `/metrics` need an admin token with the read right when
  * `operationsAccess` is `token`. One rendering of `/metrics` is served again for `metricsCacheMs`, so
  * scrapers cannot make the VTN count its store on every request.
@@ -16,7 +16,7 @@ export type CheckResult = 'ok' | 'failed' | 'not configured' | 'no check';
 
 export interface Readiness {
   readonly ready: boolean;
-  readonly checks: { readonly store: CheckResult; readonly ledger: CheckResult };
+  readonly checks: { readonly store: CheckResult; readonly ledger: CheckResult; readonly ledgerOutbox: CheckResult };
   readonly errors: readonly string[];
 }
 
@@ -26,6 +26,8 @@ export interface HealthDeps {
   readonly metrics: VtnMetrics;
   /** False once the VTN is closing (readiness fails first, so load balancers stop sending). */
   readonly open: () => boolean;
+  /** Readiness fails while the outbox of ledger work holds more items than this (default: no limit). */
+  readonly ledgerOutboxReadyLimit?: number;
   /** How long the ledger may take to answer `ping` (default 2 s). */
   readonly ledgerTimeoutMs?: number;
   /** Serve one `/metrics` rendering again for this long (default 0: render every time). */
@@ -67,8 +69,17 @@ export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
       clearTimeout(timer);
     }
   }
+  let ledgerOutbox: CheckResult = deps.ledger === undefined ? 'not configured' : 'ok';
+  if (deps.ledger !== undefined && store === 'ok') {
+    const depth = deps.store.ledgerWorkDepth();
+    const limit = deps.ledgerOutboxReadyLimit ?? Number.POSITIVE_INFINITY;
+    if (depth > limit) {
+      ledgerOutbox = 'failed';
+      errors.push(`ledgerOutbox: ${depth} items wait for the ledger (limit ledgerOutboxReadyLimit ${limit}): the ledger is not keeping up; see the log of component vtn.ledger`);
+    }
+  }
   if (!deps.open()) errors.push('the VTN is closing');
-  return { ready: store === 'ok' && ledger !== 'failed' && deps.open(), checks: { store, ledger }, errors };
+  return { ready: store === 'ok' && ledger !== 'failed' && ledgerOutbox !== 'failed' && deps.open(), checks: { store, ledger, ledgerOutbox }, errors };
 }
 
 /** The `/metrics` text, rendered at most once per `metricsCacheMs`. */
@@ -80,13 +91,15 @@ export function cachedMetrics(deps: HealthDeps): () => string {
     if (cached !== undefined && t - cached.at < (deps.metricsCacheMs ?? 0) && t >= cached.at) return cached.text;
     let queueDepth = Number.NaN;
     let registeredVens = Number.NaN;
+    let ledgerOutboxDepth = Number.NaN;
     try {
       queueDepth = deps.store.queueDepthTotal();
       registeredVens = deps.store.countRegistrations();
+      ledgerOutboxDepth = deps.store.ledgerWorkDepth();
     } catch {
       // The store is down: the gauges say NaN, readiness says why.
     }
-    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens }) };
+    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens, ledgerOutboxDepth }) };
     return cached.text;
   };
 }

@@ -13,7 +13,7 @@ test('metrics: the text exposition has HELP and TYPE lines, labelled counters an
   m.httpStatus(200);
   m.httpStatus(406);
   m.httpStatus(200);
-  const text = m.render({ queueDepth: 7, registeredVens: 3 });
+  const text = m.render({ queueDepth: 7, registeredVens: 3, ledgerOutboxDepth: 5 });
   assert.ok(text.endsWith('\n'));
   assert.ok(text.includes(`# TYPE ${METRIC.polls} counter\n`));
   assert.ok(text.includes(`${METRIC.polls}{result="empty"} 2\n`));
@@ -22,6 +22,7 @@ test('metrics: the text exposition has HELP and TYPE lines, labelled counters an
   assert.ok(text.includes(`${METRIC.payloads}{direction="out",type="DistributeEvent"} 1\n`));
   assert.ok(text.includes(`${METRIC.queueDepth} 7\n`));
   assert.ok(text.includes(`${METRIC.registeredVens} 3\n`));
+  assert.ok(text.includes(`${METRIC.ledgerOutboxDepth} 5\n`));
   assert.ok(text.includes(`${METRIC.httpResponses}{code="200"} 2\n`));
   assert.ok(text.includes(`${METRIC.httpResponses}{code="406"} 1\n`));
   // Every sample line is `name{labels} value` or `name value`.
@@ -44,7 +45,7 @@ test('metrics: ledger calls fill a cumulative histogram per method, failures cou
   await assert.rejects(timed.recordTelemetry([]), /down/);
   assert.equal(timed.importEnergy, undefined);
   assert.equal(timed.ping, undefined);
-  const text = m.render({ queueDepth: 0, registeredVens: 0 });
+  const text = m.render({ queueDepth: 0, registeredVens: 0, ledgerOutboxDepth: 0 });
   const name = METRIC.ledgerCallSeconds;
   assert.ok(text.includes(`${name}_bucket{method="recordOpt",le="0.0025"} 0\n`));
   assert.ok(text.includes(`${name}_bucket{method="recordOpt",le="0.005"} 1\n`));
@@ -69,5 +70,5 @@ test('metrics: failed pushes (network error or non-200) are counted by the instr
   await f('http://x/');
   await f('http://x/');
   await assert.rejects(f('http://x/'));
-  assert.ok(m.render({ queueDepth: 0, registeredVens: 0 }).includes(`${METRIC.pushFailures} 2\n`));
+  assert.ok(m.render({ queueDepth: 0, registeredVens: 0, ledgerOutboxDepth: 0 }).includes(`${METRIC.pushFailures} 2\n`));
 });

@@ -11,6 +11,7 @@ export const METRIC = {
   payloads: 'oadr_vtn_payloads_total',
   queueDepth: 'oadr_vtn_queue_depth',
   registeredVens: 'oadr_vtn_registered_vens',
+  ledgerOutboxDepth: 'oadr_vtn_ledger_outbox_depth',
   pushFailures: 'oadr_vtn_push_failures_total',
   ledgerCallSeconds: 'oadr_vtn_ledger_call_duration_seconds',
   ledgerCallErrors: 'oadr_vtn_ledger_call_errors_total',
@@ -28,6 +29,7 @@ export type PayloadDirection = 'in' | 'out';
 export interface MetricGauges {
   readonly queueDepth: number;
   readonly registeredVens: number;
+  readonly ledgerOutboxDepth: number;
 }
 
 export interface VtnMetrics {
@@ -115,6 +117,8 @@ export function createVtnMetrics(): VtnMetrics {
       out.push(`${METRIC.queueDepth} ${g.queueDepth}`);
       head(METRIC.registeredVens, 'gauge', 'Registered VENs.');
       out.push(`${METRIC.registeredVens} ${g.registeredVens}`);
+      head(METRIC.ledgerOutboxDepth, 'gauge', 'Items of ledger work the VTN acknowledged and the ledger has not taken yet.');
+      out.push(`${METRIC.ledgerOutboxDepth} ${g.ledgerOutboxDepth}`);
       head(METRIC.pushFailures, 'counter', 'Pushes to VENs that failed (network error, timeout, non-200 answer).');
       out.push(`${METRIC.pushFailures} ${pushFailures}`);
       head(METRIC.ledgerCallSeconds, 'histogram', 'Duration of ledger port calls, by method.');

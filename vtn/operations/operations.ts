@@ -105,7 +105,7 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
             return false;
           }
         };
-  const health = { store: o.store, ledger: o.ledger, metrics: o.metrics, open: o.open, metricsCacheMs: o.config.metricsCacheMs, now: o.now, ...(guard === undefined ? {} : { guard }) };
+  const health = { store: o.store, ledger: o.ledger, metrics: o.metrics, open: o.open, metricsCacheMs: o.config.metricsCacheMs, ledgerOutboxReadyLimit: o.config.ledgerOutboxReadyLimit, now: o.now, ...(guard === undefined ? {} : { guard }) };
   countStatuses(o.app, o.metrics);
   registerHealth(o.app, o.config.operationsAccess === 'admin-port' ? { ...health, liveOnly: true } : health);
   if (separate) {
