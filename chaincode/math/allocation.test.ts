@@ -26,6 +26,16 @@ test('residual iteration: each step hands out (1 + A)/2 of the residual', (t) =>
   t.assert.deepEqual([cut.allocatedW, cut.unallocatedW, cut.steps], [94, 6, 2]);
 });
 
+test('the iteration stops only when the residual is below ε, not when it equals ε', (t) => {
+  // One customer, B = 2, A = 0, φ = 2, ε = 1.
+  //   step 1: Ψ = 2·0.5·2/2 = 1    ΔP = 1     φ2 = 1    (1 < ε is false: go on)
+  //   step 2: Ψ = 1·0.5 = 0.5      ΔP = 1.5   φ3 = 0.5 < ε → stop after 2 steps
+  //   integers: total round_half_up(1.5) = 2; floor 1; the extra watt to the only customer.
+  const result = allocate({ customers: [{ id: 'a', baseline: 2, availability: 0 }], requestW: 2, epsilonW: 1, maxSteps });
+  t.assert.deepEqual(sharesOf(result.shares), { a: 2 });
+  t.assert.deepEqual([result.allocatedW, result.unallocatedW, result.steps], [2, 0, 2]);
+});
+
 test('cap at the baseline: a customer that reaches it leaves the cluster (CL_j shrinks)', (t) => {
   // a: B = 100, A = 1;  b: B = 300, A = 0;  φ = 300.
   //   step 1: Σ B = 400: Ψa = 300·1·100/400 = 75, Ψb = 300·0.5·300/400 = 112.5     φ2 = 300 − 187.5 = 112.5
