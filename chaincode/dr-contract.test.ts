@@ -99,6 +99,22 @@ describe('reference scenario (thesis chapter 5)', () => {
   });
 });
 
+describe('baselines', () => {
+  test('HighXofY for a weekday target, LowXofY for Saturday and Sunday, X from the program parameters', async () => {
+    const ledger = newLedger();
+    const contract = new DrContract();
+    await setUpScenario(ledger, contract, id);
+    const eve = addDaysUtc(EVENT_DAY, -1);
+    await ledger.invoke(contract, id.operator, 'setProgramParams', [JSON.stringify({ baselineXWeekday: 20, baselineXWeekend: 12 })], at(eve, '17:00:00'));
+    const evaluate = async (day: string) => JSON.parse((await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, day], at(eve, '18:00:00'))).result);
+    // EVENT_DAY is a Wednesday; the Saturday and Sunday after it see the same 35 recorded days.
+    for (const [day, mode, X] of [[EVENT_DAY, 'high', 20], [addDaysUtc(EVENT_DAY, 3), 'low', 12], [addDaysUtc(EVENT_DAY, 4), 'low', 12]] as const) {
+      const b = await evaluate(day);
+      assert.deepEqual([b.day, b.mode, b.X, b.daysUsed.length], [day, mode, X, X]);
+    }
+  });
+});
+
 describe('settlement inputs', () => {
   const keys = createKeys({ createCompositeKey: (type, attrs) => `\u0000${type}\u0000${attrs.map((a) => a + '\u0000').join('')}` });
   const window = Array.from({ length: 48 }, (_, k) => 28 + k);
