@@ -1,61 +1,188 @@
+/**
+ * `verifyLedger` against a data directory tampered with in every way it checks: each test changes
+ * one thing in a copy of the same small ledger, directly in its SQLite store, and expects the
+ * problem reported with the number of the block it concerns.
+ */
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { test } from 'node:test';
-import { EVENT_DAY, METER_1, RETAILER_ID } from '../chaincode/reference-scenario.ts';
+import { after, before, test, type TestContext } from 'node:test';
+import { common } from '@hyperledger/fabric-protos';
+import { EVENT_DAY, METER_1, profile, RETAILER_ID } from '../chaincode/reference-scenario.ts';
 import { buildBlock, decodeBlock } from './block.ts';
 import { STORE_FILE } from './store.ts';
-import { createTestEmbeddedLedger, type TestEmbeddedLedger } from './testing/embedded.ts';
-import { verifyLedger } from './verify.ts';
+import { createTestEmbeddedLedger, tempDataDir, type TestEmbeddedLedger } from './testing/embedded.ts';
+import { verifyLedger, type VerifyReport } from './verify.ts';
 
-/** A closed ledger of 5 blocks on disk: genesis, two set-up transactions, two meters enrolled. */
-async function ledgerOnDisk(): Promise<TestEmbeddedLedger> {
-  const l = await createTestEmbeddedLedger();
-  l.setTime(new Date(`${EVENT_DAY}T01:00:00Z`));
-  await l.ledger.submit(l.identities.operator, 'enableRetailer', [RETAILER_ID]);
-  await l.ledger.submit(l.identities.retailer, 'enrolMeter', [METER_1]);
-  await l.ledger.submit(l.identities.retailer, 'enrolMeter', ['smartmeter:555']);
-  await l.ledger.close();
-  return l;
-}
+// Blocks: 0 genesis, 1 enableRetailer, 2 enrolMeter, 3 recordEnergy, 4 enrolMeter.
+const LAST = 4;
+const ENERGY_BLOCK = 3;
+let original: TestEmbeddedLedger;
 
-/**
- * Rewrites block `n` as a forger would: a different previous hash, and its own block hash and commit
- * hash recomputed so that the block is consistent in itself (the data hash, block hash and commit
- * hash checks all pass for block `n`).
- */
-function forgePreviousHash(dataDir: string, n: number): void {
+before(async () => {
+  original = await createTestEmbeddedLedger();
+  original.setTime(new Date(`${EVENT_DAY}T01:00:00Z`));
+  await original.ledger.submit(original.identities.operator, 'enableRetailer', [RETAILER_ID]);
+  await original.ledger.submit(original.identities.retailer, 'enrolMeter', [METER_1]);
+  await original.ledger.submit(original.identities.retailer, 'recordEnergy', [METER_1, '2025-06-10', JSON.stringify(profile(1, 1))]);
+  await original.ledger.submit(original.identities.retailer, 'enrolMeter', ['smartmeter:555']);
+  await original.ledger.close();
+});
+after(() => original.close());
+
+/** A copy of the ledger's data directory, removed after the test, with `tamper` applied to its store. */
+function tampered(t: TestContext, tamper: (db: DatabaseSync) => void): string {
+  const dataDir = tempDataDir();
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  cpSync(original.dataDir, dataDir, { recursive: true });
   const db = new DatabaseSync(join(dataDir, STORE_FILE));
   try {
-    const row = (num: number) => db.prepare('SELECT bytes, commit_hash FROM blocks WHERE num = ?').get(num) as { bytes: Uint8Array; commit_hash: Uint8Array };
-    const block = decodeBlock(row(n).bytes);
-    const forgedPrevious = Buffer.alloc(32, 0xab);
-    const forged = buildBlock(n, forgedPrevious, row(n - 1).commit_hash, block.envelopes, block.validationCodes);
-    db.prepare('UPDATE blocks SET bytes = ?, hash = ?, commit_hash = ? WHERE num = ?').run(forged.bytes, forged.hash, forged.commitHash, n);
+    tamper(db);
   } finally {
     db.close();
   }
+  return dataDir;
 }
 
+const blockRow = (db: DatabaseSync, n: number) =>
+  db.prepare('SELECT bytes, hash, commit_hash FROM blocks WHERE num = ?').get(n) as { bytes: Uint8Array; hash: Uint8Array; commit_hash: Uint8Array };
+
+/**
+ * Rewrites block `n` as a forger would: `change` alters its parts, and its own block hash and commit
+ * hash are recomputed so that the block is consistent in itself.
+ */
+function forge(db: DatabaseSync, n: number, change: (parts: { number: number; previousHash: Uint8Array; envelopes: Uint8Array[]; codes: number[] }) => void): void {
+  const block = decodeBlock(blockRow(db, n).bytes);
+  const parts = { number: block.number, previousHash: block.previousHash, envelopes: [...block.envelopes], codes: [...block.validationCodes] };
+  change(parts);
+  const forged = buildBlock(parts.number, parts.previousHash, blockRow(db, n - 1).commit_hash, parts.envelopes, parts.codes);
+  db.prepare('UPDATE blocks SET bytes = ?, hash = ?, commit_hash = ? WHERE num = ?').run(forged.bytes, forged.hash, forged.commitHash, n);
+}
+
+/** The block numbers of the problems, and the first problem's message. */
+function summary(report: VerifyReport): { ok: boolean; blocks: number[]; first: string } {
+  return { ok: report.ok, blocks: report.problems.map((p) => p.blockNumber), first: report.problems[0]?.message ?? '' };
+}
+
+test('verify: the untouched ledger is ok, with its counts', async (t: TestContext) => {
+  const report = await verifyLedger(tampered(t, () => {}));
+  t.assert.deepEqual(report, { ok: true, blocks: LAST + 1, transactions: LAST + 1, validTransactions: LAST + 1, stateKeys: report.stateKeys, problems: [] });
+  t.assert.ok(report.stateKeys >= 3, `${report.stateKeys} state keys`);
+});
+
 test('verify: a block whose previous hash was rewritten (own hashes recomputed) is reported by number', async (t) => {
-  const l = await ledgerOnDisk();
-  t.after(() => l.close());
-  t.assert.deepEqual((await verifyLedger(l.dataDir)).problems, []);
   // The last block: no later block chains to it, so only the previous-hash check can see the change.
-  const last = (await verifyLedger(l.dataDir)).blocks - 1;
-  forgePreviousHash(l.dataDir, last);
-  const report = await verifyLedger(l.dataDir);
-  t.assert.equal(report.ok, false);
-  t.assert.deepEqual(report.problems.map((p) => p.blockNumber), [last]);
-  t.assert.match(report.problems[0]?.message ?? '', new RegExp(`^block ${last}: previous hash .* is not the hash of block ${last - 1}`));
+  const dataDir = tampered(t, (db) => forge(db, LAST, (b) => { b.previousHash = Buffer.alloc(32, 0xab); }));
+  const s = summary(await verifyLedger(dataDir));
+  t.assert.deepEqual([s.ok, s.blocks], [false, [LAST]]);
+  t.assert.match(s.first, new RegExp(`^block ${LAST}: previous hash .* is not the hash of block ${LAST - 1}`));
 });
 
 test('verify: a rewritten previous hash in the middle of the chain is reported first at that block', async (t) => {
-  const l = await ledgerOnDisk();
-  t.after(() => l.close());
-  forgePreviousHash(l.dataDir, 2);
-  const report = await verifyLedger(l.dataDir);
-  t.assert.equal(report.ok, false);
+  const dataDir = tampered(t, (db) => forge(db, 2, (b) => { b.previousHash = Buffer.alloc(32, 0xab); }));
   // Block 3 no longer chains to block 2 either (its previous hash and commit hash); block 2 comes first.
-  t.assert.equal(report.problems[0]?.blockNumber, 2, JSON.stringify(report.problems));
-  t.assert.match(report.problems[0]?.message ?? '', /^block 2: previous hash .* is not the hash of block 1/);
+  const s = summary(await verifyLedger(dataDir));
+  t.assert.equal(s.blocks[0], 2);
+  t.assert.match(s.first, /^block 2: previous hash .* is not the hash of block 1/);
+});
+
+test('verify: a stored block hash that is not the hash of the header', async (t) => {
+  const dataDir = tampered(t, (db) => db.prepare('UPDATE blocks SET hash = ? WHERE num = ?').run(Buffer.alloc(32, 1), LAST));
+  const s = summary(await verifyLedger(dataDir));
+  t.assert.deepEqual(s.blocks, [LAST]);
+  t.assert.match(s.first, new RegExp(`^block ${LAST}: stored hash`));
+});
+
+test('verify: a block that says it has another number', async (t) => {
+  const dataDir = tampered(t, (db) => forge(db, LAST, (b) => { b.number = LAST + 1; }));
+  const s = summary(await verifyLedger(dataDir));
+  t.assert.deepEqual(s.blocks, [LAST]);
+  t.assert.match(s.first, new RegExp(`^block ${LAST} says it is block ${LAST + 1}`));
+});
+
+test('verify: a block with one validation code fewer than transactions', async (t) => {
+  const dataDir = tampered(t, (db) => forge(db, LAST, (b) => { b.codes = []; }));
+  const report = await verifyLedger(dataDir);
+  t.assert.equal(report.problems[0]?.blockNumber, LAST);
+  t.assert.match(report.problems[0]?.message ?? '', new RegExp(`^block ${LAST}: 0 validation codes for 1 transactions`));
+  t.assert.equal(report.validTransactions, LAST, 'a transaction without a code is not counted valid');
+});
+
+test('verify: a block missing from the log, and one that does not decode', async (t) => {
+  const missing = summary(await verifyLedger(tampered(t, (db) => db.prepare('DELETE FROM blocks WHERE num = ?').run(2))));
+  t.assert.equal(missing.blocks[0], 2);
+  t.assert.equal(missing.first, 'block 2 is missing from the block log');
+  const garbage = summary(await verifyLedger(tampered(t, (db) => db.prepare('UPDATE blocks SET bytes = ? WHERE num = ?').run(Buffer.from([0xff, 0xff, 0xff]), 2))));
+  t.assert.equal(garbage.blocks[0], 2);
+  t.assert.match(garbage.first, /^block 2 does not decode: /);
+});
+
+test('verify: a consistently rewritten transaction is caught by its creator signature, unless signatures are not checked', async (t) => {
+  const dataDir = tampered(t, (db) => forge(db, LAST, (b) => {
+    const envelope = common.Envelope.deserializeBinary(b.envelopes[0] as Uint8Array);
+    const signature = Buffer.from(envelope.getSignature_asU8());
+    signature[signature.length - 1] = (signature[signature.length - 1] as number) ^ 1;
+    envelope.setSignature(signature);
+    b.envelopes[0] = envelope.serializeBinary();
+  }));
+  const s = summary(await verifyLedger(dataDir));
+  t.assert.deepEqual(s.blocks, [LAST]);
+  t.assert.match(s.first, new RegExp(`^block ${LAST} transaction [0-9a-f]+: the creator signature does not verify`));
+  t.assert.deepEqual((await verifyLedger(dataDir, { signatures: false })).problems, []);
+});
+
+test('verify: state rows missing, added, of another version or with other metadata', async (t) => {
+  const energyKey = (db: DatabaseSync) => (db.prepare('SELECT key FROM state WHERE block = ?').get(ENERGY_BLOCK) as { key: Uint8Array }).key;
+  const cases: [string, (db: DatabaseSync) => void, number, RegExp][] = [
+    ['deleted', (db) => db.prepare('DELETE FROM state WHERE key = ?').run(energyKey(db)), ENERGY_BLOCK, /is missing from the state store/],
+    ['added', (db) => db.prepare('INSERT INTO state(key, value, block, tx, metadata) VALUES(?, ?, ?, ?, NULL)').run(Buffer.from('\u0000zz\u0000'), Buffer.from('{}'), 2, 0), 2, /is in the state store but no valid transaction wrote it \(claims block 2\)/],
+    ['added last', (db) => db.prepare('INSERT INTO state(key, value, block, tx, metadata) VALUES(?, ?, ?, ?, NULL)').run(Buffer.from('\u00ff'), Buffer.from('{}'), 1, 0), 1, /no valid transaction wrote it/],
+    ['version', (db) => db.prepare('UPDATE state SET tx = 7 WHERE key = ?').run(energyKey(db)), ENERGY_BLOCK, new RegExp(`state version of .* is block ${ENERGY_BLOCK} tx 7, the chain says block ${ENERGY_BLOCK} tx 0`)],
+    ['metadata', (db) => db.prepare('UPDATE state SET metadata = ? WHERE key = ?').run(Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 0x56, 0x57]), energyKey(db)), ENERGY_BLOCK, /key metadata of .* differs/],
+  ];
+  for (const [name, tamper, block, message] of cases) {
+    const s = summary(await verifyLedger(tampered(t, tamper)));
+    t.assert.deepEqual(s.blocks, [block], name);
+    t.assert.match(s.first, message, name);
+  }
+});
+
+test('verify: the last state key of the chain missing from the store', async (t) => {
+  const s = summary(await verifyLedger(tampered(t, (db) => {
+    const last = db.prepare('SELECT key, block FROM state ORDER BY key DESC LIMIT 1').get() as { key: Uint8Array; block: number };
+    db.prepare('DELETE FROM state WHERE key = ?').run(last.key);
+  })));
+  t.assert.equal(s.blocks.length, 1);
+  t.assert.match(s.first, /is missing from the state store/);
+});
+
+test('verify: key history and transaction index rows that differ from the chain', async (t) => {
+  const cases: [string, (db: DatabaseSync) => void, RegExp][] = [
+    ['history value', (db) => db.prepare('UPDATE history SET value = ? WHERE block = ?').run(Buffer.from('{}'), ENERGY_BLOCK), /^history of .* entry 0 \(block 3\) differs from the chain/],
+    ['history txid', (db) => db.prepare('UPDATE history SET txid = ? WHERE block = ?').run('f'.repeat(64), ENERGY_BLOCK), /^history of .* differs from the chain/],
+    ['history delete flag', (db) => db.prepare('UPDATE history SET is_delete = 1 WHERE block = ?').run(ENERGY_BLOCK), /^history of .* differs from the chain/],
+    ['history tx', (db) => db.prepare('UPDATE history SET tx = 5 WHERE block = ?').run(ENERGY_BLOCK), /^history of .* differs from the chain/],
+    ['index code', (db) => db.prepare('UPDATE txs SET code = 11 WHERE num = ?').run(ENERGY_BLOCK), /^transaction index entry [0-9a-f]+ \(block 3\) differs from the chain/],
+    ['index position', (db) => db.prepare('UPDATE txs SET idx = 1 WHERE num = ?').run(ENERGY_BLOCK), /^transaction index entry .* differs from the chain/],
+    ['index missing', (db) => db.prepare('DELETE FROM txs WHERE num = ?').run(ENERGY_BLOCK), /^transaction [0-9a-f]+ of block 3 is missing from the transaction index/],
+  ];
+  for (const [name, tamper, message] of cases) {
+    const s = summary(await verifyLedger(tampered(t, tamper)));
+    t.assert.deepEqual(s.blocks, [ENERGY_BLOCK], name);
+    t.assert.match(s.first, message, name);
+  }
+  const moved = summary(await verifyLedger(tampered(t, (db) => db.prepare('UPDATE txs SET num = 2 WHERE num = ?').run(ENERGY_BLOCK))));
+  t.assert.deepEqual(moved.blocks, [2], 'reported at the block the index entry names');
+});
+
+test('verify: problems come sorted by block, at most maxProblems of them', async (t: TestContext) => {
+  // A chain problem in the last block is found before a state problem of an earlier one.
+  const dataDir = tampered(t, (db) => {
+    db.prepare('UPDATE blocks SET hash = ? WHERE num = ?').run(Buffer.alloc(32, 1), LAST);
+    db.prepare('UPDATE state SET value = ? WHERE block = ?').run(Buffer.from('{}'), ENERGY_BLOCK);
+  });
+  t.assert.deepEqual(summary(await verifyLedger(dataDir)).blocks, [ENERGY_BLOCK, LAST]);
+  const many = tampered(t, (db) => db.prepare('UPDATE state SET value = ?').run(Buffer.from('{}')));
+  t.assert.ok((await verifyLedger(many)).problems.length >= 3);
+  t.assert.equal((await verifyLedger(many, { maxProblems: 2 })).problems.length, 2);
 });
