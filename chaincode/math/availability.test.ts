@@ -92,4 +92,18 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   t.assert.throws(() => updateAvailability({ ...ok, window: [2] }), /INVALID_ARGUMENT: window slot/);
   t.assert.throws(() => updateAvailability({ ...ok, measured: [9, -1] }), /INVALID_ARGUMENT: measured\[1\]/);
   t.assert.throws(() => updateAvailability({ ...ok, previous: [500_000, 1_500_000] }), /INVALID_ARGUMENT: previous\[1\]/);
+  // Each vector one per slot; each value of a window slot in range.
+  t.assert.throws(() => updateAvailability({ ...ok, baseline: [10] }), /INVALID_ARGUMENT: baseline has 1 values, previous has 2/);
+  t.assert.throws(() => updateAvailability({ ...ok, assigned: [1, 1, 1] }), /INVALID_ARGUMENT: assigned has 3 values/);
+  t.assert.throws(() => updateAvailability({ ...ok, window: [-1] }), /INVALID_ARGUMENT: window slot/);
+  t.assert.throws(() => updateAvailability({ ...ok, window: [0.5] }), /INVALID_ARGUMENT: window slot/);
+  for (const bad of [-1, 0.5, 9_000_000_001]) {
+    t.assert.throws(() => updateAvailability({ ...ok, baseline: [10, bad] }), /INVALID_ARGUMENT: baseline\[1\]/, `baseline ${bad}`);
+    t.assert.throws(() => updateAvailability({ ...ok, assigned: [1, bad] }), /INVALID_ARGUMENT: assigned\[1\]/, `assigned ${bad}`);
+    t.assert.throws(() => updateAvailability({ ...ok, measured: [9, bad] }), /INVALID_ARGUMENT: measured\[1\]/, `measured ${bad}`);
+  }
+  t.assert.throws(() => updateAvailability({ ...ok, previous: [500_000, -1] }), /INVALID_ARGUMENT: previous\[1\]/);
+  // A value out of range outside the window is not read.
+  t.assert.deepEqual(updateAvailability({ ...ok, baseline: [10, -1], window: [0] })[1], 500_000);
+  t.assert.throws(() => initialAvailability(0), /INVALID_ARGUMENT: slotsPerDay/);
 });
