@@ -83,6 +83,14 @@ test('property: availability stays in [0, 1e6] and outside the window nothing mo
   }
 });
 
+test('every rounding is half up: an exact half ppm goes up', (t) => {
+  // β = 1, A* = t1 = round(1e6 · 1 / 2e6) = round(0.5) = 1; α = 0.5: A = round((0.5 · 1 + 0.5 · 0)) = round(0.5) = 1.
+  const one = { previous: [0], baseline: [2_000_000], assigned: [1], measured: [1_999_999], window: [0], beta: AVAILABILITY_ONE, sigmaW: 30, alpha: 500_000 };
+  t.assert.deepEqual(updateAvailability(one), [1]);
+  // t2 = round(1e6 · 1 / (1 + 1)) = 500,000 exactly; β = 0, α = 1: A = A* = t2.
+  t.assert.deepEqual(updateAvailability({ ...one, baseline: [10], assigned: [0], measured: [11], beta: 0, sigmaW: 1, alpha: AVAILABILITY_ONE }), [500_000]);
+});
+
 test('bad input is refused with INVALID_ARGUMENT', (t) => {
   const ok = { previous: [500_000, 500_000], baseline: [10, 10], assigned: [1, 1], measured: [9, 9], window: [0, 1], beta, sigmaW, alpha };
   t.assert.throws(() => updateAvailability({ ...ok, beta: 0.2 }), /INVALID_ARGUMENT: beta/);

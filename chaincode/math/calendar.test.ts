@@ -84,6 +84,7 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   }
   t.assert.equal(isDay('2024-02-29'), true);
   t.assert.throws(() => dayOf(0, 'Mars/Olympus'), /^MathArgumentError: INVALID_ARGUMENT: unknown time zone/);
+  t.assert.throws(() => dayOf(0, 'Mars/Olympus'), (err: unknown) => err instanceof MathArgumentError && err.cause instanceof RangeError, 'the Intl error is kept as the cause');
   t.assert.throws(() => slotOf(0, 'UTC', 0), /INVALID_ARGUMENT: slotsPerDay/);
   t.assert.throws(() => slotOf(1.5, 'UTC', 96), /INVALID_ARGUMENT: epochMs/);
   t.assert.throws(() => slotStartEpochMs('2024-01-01', 96), /INVALID_ARGUMENT: slot/);
