@@ -57,6 +57,7 @@ test('nested rules: a rule that fails gives its signers back, a rule that holds 
   assert.equal(evaluatePolicy(parsePolicy("OutOf(2,'A.peer','B.peer','C.peer')"), [peerOf('B'), peerOf('C')]), true, 'any n of the rules');
   assert.equal(evaluatePolicy(parsePolicy("'A.admin'"), [peerOf('A')]), false, 'a bare principal needs its role');
   assert.equal(evaluatePolicy(parsePolicy("'A.peer'"), []), false);
+  assert.equal(evaluatePolicy(parsePolicy("'A.peer'"), [peerOf('B')]), false, 'a peer of another MSP');
 });
 
 test('endorsingOrgs: the first n rules of OutOf, each MSP once', () => {
@@ -84,12 +85,20 @@ test('parse errors name what is wrong and where', () => {
   assert.match(message("'.peer'"), /principal ".peer" is not MSP.role/);
   assert.match(message("'A.king'"), /principal "A.king" is not MSP.role with role one of member, admin, client, peer, orderer/);
   assert.deepEqual(parsePolicy("\tOR(\n'A.client' ,\r\n'B.orderer')\n"), { type: 'outOf', n: 1, rules: [{ type: 'signedBy', principal: { mspId: 'A', role: 'client' } }, { type: 'signedBy', principal: { mspId: 'B', role: 'orderer' } }] });
+  assert.deepEqual(parsePolicy(" OutOf( 1 , 'A.peer' ) "), parsePolicy("OR('A.peer')"));
+  assert.equal(formatPolicy(parsePolicy("OutOf(12,'A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer')")).startsWith('AND('), true);
+  assert.match(message("OutOf(1a,'A.peer')"), /OutOf needs a count first/);
+  assert.match(message("AND(@'A.peer')"), /expected a name at offset 4/);
   assert.deepEqual(parsePolicy("'Org.1.admin'"), { type: 'signedBy', principal: { mspId: 'Org.1', role: 'admin' } }, 'the role after the last dot');
 });
 
 test('SignaturePolicyEnvelope: every role survives the round trip; malformed envelopes are refused', () => {
   const all = parsePolicy("OutOf(3,'A.member','A.admin','B.client','B.peer','C.orderer',AND('A.member','C.orderer'))");
   assert.deepEqual(decodePolicy(encodePolicy(all)), all);
+  // A principal named twice is one identity of the envelope.
+  const twice = common.SignaturePolicyEnvelope.deserializeBinary(encodePolicy(parsePolicy("AND('A.peer','B.peer','A.peer')")));
+  assert.equal(twice.getIdentitiesList().length, 2);
+  assert.deepEqual(decodePolicy(twice.serializeBinary()), parsePolicy("AND('A.peer','B.peer','A.peer')"));
   const envelope = (build: (e: common.SignaturePolicyEnvelope) => void): Uint8Array => {
     const e = common.SignaturePolicyEnvelope.deserializeBinary(encodePolicy(parsePolicy("'A.peer'")));
     build(e);

@@ -12,7 +12,8 @@ import { EVENT_DAY, METER_1, profile, RETAILER_ID } from '../chaincode/reference
 import { buildBlock, decodeBlock } from './block.ts';
 import { STORE_FILE } from './store.ts';
 import { createTestEmbeddedLedger, tempDataDir, type TestEmbeddedLedger } from './testing/embedded.ts';
-import { verifyLedger, type VerifyReport } from './verify.ts';
+import { LedgerError } from './errors.ts';
+import { listBlocks, verifyLedger, type VerifyReport } from './verify.ts';
 
 // Blocks: 0 genesis, 1 enableRetailer, 2 enrolMeter, 3 recordEnergy, 4 enrolMeter.
 const LAST = 4;
@@ -185,4 +186,74 @@ test('verify: problems come sorted by block, at most maxProblems of them', async
   const many = tampered(t, (db) => db.prepare('UPDATE state SET value = ?').run(Buffer.from('{}')));
   t.assert.ok((await verifyLedger(many)).problems.length >= 3);
   t.assert.equal((await verifyLedger(many, { maxProblems: 2 })).problems.length, 2);
+});
+
+test('verify: envelopes changed under an unchanged header (data hash), and a changed validation code (commit hash)', async (t) => {
+  const envelopes = summary(await verifyLedger(tampered(t, (db) => {
+    const block = common.Block.deserializeBinary(blockRow(db, LAST).bytes);
+    block.getData()?.setDataList([Buffer.from('not the transaction')]);
+    db.prepare('UPDATE blocks SET bytes = ? WHERE num = ?').run(block.serializeBinary(), LAST);
+  })));
+  t.assert.equal(envelopes.blocks[0], LAST);
+  t.assert.match(envelopes.first, new RegExp(`^block ${LAST}: data hash .* does not match its transactions`));
+  for (const where of ['block', 'store'] as const) {
+    const codes = summary(await verifyLedger(tampered(t, (db) => {
+      if (where === 'store') {
+        db.prepare('UPDATE blocks SET commit_hash = ? WHERE num = ?').run(Buffer.alloc(32, 7), LAST);
+        return;
+      }
+      const block = common.Block.deserializeBinary(blockRow(db, LAST).bytes);
+      const metadata = block.getMetadata()?.getMetadataList_asU8() ?? [];
+      metadata[2] = Uint8Array.from([11]); // MVCC_READ_CONFLICT instead of VALID
+      block.getMetadata()?.setMetadataList(metadata);
+      db.prepare('UPDATE blocks SET bytes = ? WHERE num = ?').run(block.serializeBinary(), LAST);
+    })));
+    t.assert.equal(codes.blocks[0], LAST, where);
+    t.assert.match(codes.first, /commit hash does not match its validation codes/, where);
+  }
+});
+
+test('verify: a consistently rewritten endorsement signature is reported with the endorsing MSP', async (t: TestContext) => {
+  const { peer } = await import('@hyperledger/fabric-protos');
+  const dataDir = tampered(t, (db) => forge(db, LAST, (b) => {
+    const envelope = common.Envelope.deserializeBinary(b.envelopes[0] as Uint8Array);
+    const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+    const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+    const action = transaction.getActionsList()[0] as InstanceType<typeof peer.TransactionAction>;
+    const cap = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+    const endorsement = cap.getAction()?.getEndorsementsList()[0];
+    const signature = Buffer.from(endorsement?.getSignature_asU8() ?? []);
+    signature[signature.length - 1] = (signature[signature.length - 1] as number) ^ 1;
+    endorsement?.setSignature(signature);
+    action.setPayload(cap.serializeBinary());
+    payload.setData(transaction.serializeBinary());
+    envelope.setPayload(payload.serializeBinary());
+    b.envelopes[0] = envelope.serializeBinary();
+  }));
+  const messages = (await verifyLedger(dataDir)).problems.map((p) => p.message);
+  t.assert.ok(messages.some((m) => /transaction [0-9a-f]+: the endorsement of Org[12]MSP does not verify/.test(m)), messages.join('\n'));
+});
+
+test('verify: a key written twice has two history entries, each checked', async (t) => {
+  // The meter key is written by enrolMeter (block 2) and read-modified by nothing else; the retailer
+  // key by enableRetailer only. Give one key a second, forged entry: it is reported as entry 1.
+  const s = summary(await verifyLedger(tampered(t, (db) => {
+    const row = db.prepare('SELECT * FROM history WHERE block = ?').get(2) as Record<string, unknown>;
+    db.prepare('INSERT INTO history(key, block, tx, txid, seconds, nanos, is_delete, value) VALUES(?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(row['key'] as Uint8Array, 3, 0, row['txid'] as string, row['seconds'] as number, row['nanos'] as number, 0, row['value'] as Uint8Array);
+  })));
+  t.assert.deepEqual(s.blocks, [3]);
+  t.assert.match(s.first, /^history of .* entry 1 \(block 3\) differs from the chain/);
+});
+
+test('listBlocks: a window of the chain; a directory without a ledger is UNAVAILABLE and stays without one', async (t) => {
+  const blocks = listBlocks(original.dataDir, { from: 1, limit: 2 });
+  t.assert.deepEqual(blocks.map((b) => [b.number, b.transactions.length]), [[1, 1], [2, 1]]);
+  t.assert.equal(blocks[1]?.previousHash, blocks[0]?.hash);
+  t.assert.equal(listBlocks(original.dataDir).length, LAST + 1);
+  const empty = tempDataDir();
+  t.after(() => rmSync(empty, { recursive: true, force: true }));
+  t.assert.throws(() => listBlocks(empty), (err: unknown) => err instanceof LedgerError && err.code === 'UNAVAILABLE');
+  await t.assert.rejects(verifyLedger(empty));
+  t.assert.throws(() => listBlocks(empty), (err: unknown) => err instanceof LedgerError, 'verify created no store');
 });
