@@ -5,10 +5,11 @@ import { DrContract } from './dr-contract.ts';
 import { EVENT_DR_EVENT_NOTIFIED } from './events.ts';
 import { contractMetadata } from './metadata.ts';
 import {
-  addDaysUtc, at, createScenarioIdentities, EVENT_DAY, EVENT_ID, METER_1, METER_2, profile, runScenario, setUpScenario,
+  addDaysUtc, at, createScenarioIdentities, EVENT_DAY, EVENT_ID, METER_1, METER_2, profile, runScenario, S, setUpScenario,
   type ScenarioIdentities,
 } from './testing/reference-scenario.ts';
 import { createKeys } from './keys.ts';
+import { initialAvailability, updateAvailability } from './math/index.ts';
 import { createTestLedger, type TestLedger } from './testing/index.ts';
 
 let id: ScenarioIdentities;
@@ -98,6 +99,22 @@ describe('reference scenario (thesis chapter 5)', () => {
   });
 });
 
+describe('baselines', () => {
+  test('HighXofY for a weekday target, LowXofY for Saturday and Sunday, X from the program parameters', async () => {
+    const ledger = newLedger();
+    const contract = new DrContract();
+    await setUpScenario(ledger, contract, id);
+    const eve = addDaysUtc(EVENT_DAY, -1);
+    await ledger.invoke(contract, id.operator, 'setProgramParams', [JSON.stringify({ baselineXWeekday: 20, baselineXWeekend: 12 })], at(eve, '17:00:00'));
+    const evaluate = async (day: string) => JSON.parse((await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, day], at(eve, '18:00:00'))).result);
+    // EVENT_DAY is a Wednesday; the Saturday and Sunday after it see the same 35 recorded days.
+    for (const [day, mode, X] of [[EVENT_DAY, 'high', 20], [addDaysUtc(EVENT_DAY, 3), 'low', 12], [addDaysUtc(EVENT_DAY, 4), 'low', 12]] as const) {
+      const b = await evaluate(day);
+      assert.deepEqual([b.day, b.mode, b.X, b.daysUsed.length], [day, mode, X, X]);
+    }
+  });
+});
+
 describe('settlement inputs', () => {
   const keys = createKeys({ createCompositeKey: (type, attrs) => `\u0000${type}\u0000${attrs.map((a) => a + '\u0000').join('')}` });
   const window = Array.from({ length: 48 }, (_, k) => 28 + k);
@@ -105,11 +122,15 @@ describe('settlement inputs', () => {
   const after = addDaysUtc(EVENT_DAY, 1);
   const json = (ledger: TestLedger, key: string) => JSON.parse(ledger.get(key)!.toString('utf8'));
 
-  /** Up to settlement; `strip` rewrites the allocation shard without `baselineW`, as older ones were stored. */
-  async function settle(strip: boolean) {
+  /**
+   * Up to settlement; `strip` rewrites the allocation shard without `baselineW`, as older ones were
+   * stored; `params` are program parameters set before the event.
+   */
+  async function settle(strip: boolean, params?: object) {
     const ledger = newLedger();
     const contract = new DrContract();
     await setUpScenario(ledger, contract, id);
+    if (params !== undefined) await ledger.invoke(contract, id.operator, 'setProgramParams', [JSON.stringify(params)], at(eve, '17:00:00'));
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
     await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
@@ -166,6 +187,26 @@ describe('settlement inputs', () => {
       const { txId: _a, ...accountA } = json(fresh.ledger, keys.account(m));
       const { txId: _b, ...accountB } = json(old.ledger, keys.account(m));
       assert.deepEqual(accountA, accountB, 'balance and availability');
+    }
+  });
+
+  test('availability after settlement: β weighs the difficulty term, α the learning rate (β ≠ α)', async () => {
+    const beta = 700_000;
+    const alpha = 300_000;
+    const { ledger } = await settle(false, { betaPpm: beta, alphaPpm: alpha });
+    const shard = json(ledger, keys.allocation(EVENT_ID, 0, 0));
+    for (const m of [METER_1, METER_2]) {
+      const i = (shard.meterIds as string[]).indexOf(m);
+      const baseline = json(ledger, keys.baseline(EVENT_DAY, m)).values as number[];
+      const assigned = new Array<number>(S).fill(0);
+      window.forEach((h, k) => { assigned[h] = shard.oprW[i * window.length + k]; });
+      const measured = m === METER_1 ? profile(1, 0, true) : profile(2, 0);
+      const inputs = { previous: initialAvailability(S), baseline, assigned, measured, window, sigmaW: 30 };
+      const expected = updateAvailability({ ...inputs, beta, alpha });
+      assert.notDeepEqual(expected, updateAvailability({ ...inputs, beta: alpha, alpha: beta }), 'the scenario tells β from α');
+      const account = json(ledger, keys.account(m));
+      assert.deepEqual(account.values, expected, `${m}: availability per slot`);
+      assert.deepEqual(account.applied, [EVENT_ID]);
     }
   });
 });

@@ -3,7 +3,7 @@ import { getMeter, isOperator, requireMeterOfRetailer, requireReader } from './a
 import { baselineNotFound } from './errors.ts';
 import { EVENT_BASELINE_EVALUATED } from './events.ts';
 import { KEY_ENERGY, KEY_EVENT_DAY } from './keys.ts';
-import { computeBaseline, isWeekend } from './math/index.ts';
+import { baselineModeFor, computeBaseline } from './math/index.ts';
 import { getByPrefix, getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
 import { hasAllocation } from './shards.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
@@ -43,7 +43,7 @@ export async function evaluateBaseline(tx: Tx, meterIdArg: string, dayArg: strin
   else await requireMeterOfRetailer(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'evaluateBaseline');
   const day = parseDay('day', dayArg);
   const p = tx.params;
-  const mode = isWeekend(day) ? 'low' : 'high';
+  const mode = baselineModeFor(day);
   const X = mode === 'high' ? p.baselineXWeekday : p.baselineXWeekend;
   // The customer's complete days before `day`, one prefix read. A day is complete when all S values
   // are present, i.e. its `values` is a plain integer array of length S, read straight from the

@@ -179,6 +179,8 @@ function decodeField(f: AnyField, kids: readonly XmlElement[], ci: number, paren
       items.push(decodeSteps(item, f, at));
     }
     trail.length = depth;
+  } else if (f.occurs === 'list') {
+    missing(stepName(f, 0), parent, child);
   }
   if (items.length === 0) {
     if (f.occurs === 'many1') missing(stepName(f, at), parent, kids[ci]);

@@ -147,7 +147,7 @@ function fieldCode(g: Gen, f: AnyField): string[] {
       out.push(`  if (w.children.length !== 1) throw BAIL; w = w.children[0]; if (!(${stepTest(g, f, s, 'w')})) throw BAIL;`);
     }
     out.push(`  for (const item of w.children) { if (!(${stepTest(g, f, at, 'item')})) throw BAIL; items.push(${read}(item)); }`);
-    out.push('}');
+    out.push(f.occurs === 'list' ? '} else throw BAIL;' : '}');
   }
   if (f.occurs === 'many1') out.push('if (items.length === 0) throw BAIL;');
   out.push(f.occurs === 'list' ? `out[${key}] = items;` : `if (items.length > 0) out[${key}] = items;`);

@@ -112,7 +112,7 @@ export const opt = <X extends AnyType>(path: Pathish, type: X) => field('opt', p
 export const many = <X extends AnyType>(path: Pathish, type: X, at?: number) => field('many', path, type, at);
 /** 1..n items. */
 export const many1 = <X extends AnyType>(path: Pathish, type: X, at?: number) => field('many1', path, type, at);
-/** 0..n items inside wrappers that are always written (`oadrPendingReports`); required in the model. */
+/** 0..n items inside wrappers that are required, possibly empty (`oadrPendingReports`); required in the model. */
 export const list = <X extends AnyType>(path: Pathish, type: X, at?: number) => field('list', path, type, at);
 export const ignore = (name: QName): Ignore => ({ kind: 'ignore', key: '', name });
 

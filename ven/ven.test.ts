@@ -170,3 +170,30 @@ test('R344+R317 VEN: report requests on oadrRegisteredReport -> oadrCreatedRepor
   t.assert.deepStrictEqual(intervals, [T0, T0 + 60_000, T0 + 120_000, T0 + 180_000]);
   t.assert.equal(ven.status().outboxPending, 0, 'acknowledged intervals leave the outbox');
 });
+
+test('R317 VEN: intervals produced while the VTN refuses every request stay in the outbox, and all arrive once it answers again', async (t: TestContext) => {
+  const T0 = Date.parse('2025-06-12T08:00:00.000Z');
+  let now = T0;
+  const req: ReportRequest = {
+    reportRequestId: 'rq-usage',
+    specifier: { reportSpecifierId: 'TELEMETRY_USAGE', granularity: 'PT1M', reportBackDuration: 'PT2M', reportInterval: { dtstart: new Date(T0).toISOString(), duration: 'PT0S' }, specifierPayloads: [{ rId: 'power', readingType: 'x-notApplicable' }] },
+  };
+  const { vtn, ven } = await rig(t, { reportRequests: [req] }, { clock: () => now });
+  await ven.start();
+  await ven.session.whenOperational();
+  await vtn.waitFor(() => vtn.of('CreatedReport').length >= 1);
+  vtn.failNext(Number.MAX_SAFE_INTEGER, 503);
+  for (let m = 1; m <= 4; m++) {
+    now = T0 + m * 60_000;
+    await ven.tick();
+    await ven.flush(); // every attempt is answered 503
+  }
+  t.assert.deepStrictEqual(vtn.of('UpdateReport'), [], 'nothing got through');
+  t.assert.equal(ven.status().outboxPending, 4, 'every interval is kept');
+  vtn.failNext(0);
+  await ven.flush();
+  await vtn.waitFor(() => vtn.of('UpdateReport').flatMap((u) => u.reports ?? []).flatMap((r) => r.intervals ?? []).length >= 4);
+  const intervals = vtn.of('UpdateReport').flatMap((u) => u.reports ?? []).flatMap((r) => (r.intervals ?? []).map((_, i) => Date.parse(r.dtstart ?? '') + i * 60_000));
+  t.assert.deepStrictEqual(intervals, [T0, T0 + 60_000, T0 + 120_000, T0 + 180_000]);
+  t.assert.equal(ven.status().outboxPending, 0);
+});

@@ -26,6 +26,16 @@ test('residual iteration: each step hands out (1 + A)/2 of the residual', (t) =>
   t.assert.deepEqual([cut.allocatedW, cut.unallocatedW, cut.steps], [94, 6, 2]);
 });
 
+test('the iteration stops only when the residual is below ε, not when it equals ε', (t) => {
+  // One customer, B = 2, A = 0, φ = 2, ε = 1.
+  //   step 1: Ψ = 2·0.5·2/2 = 1    ΔP = 1     φ2 = 1    (1 < ε is false: go on)
+  //   step 2: Ψ = 1·0.5 = 0.5      ΔP = 1.5   φ3 = 0.5 < ε → stop after 2 steps
+  //   integers: total round_half_up(1.5) = 2; floor 1; the extra watt to the only customer.
+  const result = allocate({ customers: [{ id: 'a', baseline: 2, availability: 0 }], requestW: 2, epsilonW: 1, maxSteps });
+  t.assert.deepEqual(sharesOf(result.shares), { a: 2 });
+  t.assert.deepEqual([result.allocatedW, result.unallocatedW, result.steps], [2, 0, 2]);
+});
+
 test('cap at the baseline: a customer that reaches it leaves the cluster (CL_j shrinks)', (t) => {
   // a: B = 100, A = 1;  b: B = 300, A = 0;  φ = 300.
   //   step 1: Σ B = 400: Ψa = 300·1·100/400 = 75, Ψb = 300·0.5·300/400 = 112.5     φ2 = 300 − 187.5 = 112.5
@@ -201,6 +211,59 @@ test('property: allocateEvent equals allocate slot by slot and ignores input ord
       for (const id of event.customerIds) t.assert.equal(event.sharesOf(id)?.[k], single.shares.get(id));
     });
   }
+});
+
+test('a customer that reaches its baseline exactly leaves the cluster at once', (t) => {
+  // a: B = 1, A = 1;  b: B = 4, A = 0;  φ = 5, Σ B = 5.
+  //   step 1: Ψa = 5·1·1/5 = 1 → ΔPa = 1 = B: capped, leaves CL;  Ψb = 5·0.5·4/5 = 2       φ2 = 2
+  //   step 2: CL = {b}, Σ B = 4: Ψb = 2·0.5 = 1 → ΔPb = 3                                  φ3 = 1 (not < ε)
+  //   step 3: Ψb = 0.5 → ΔPb = 3.5                                                          φ4 = 0.5 < ε
+  //   integers: total round_half_up(4.5) = 5; floors 1 + 3; the extra watt to b.
+  // (Were a kept in CL at its baseline, step 2 would share the residual with it: b = 2.8, then 3.4 → 4 W in all.)
+  const result = allocate({ customers: [{ id: 'a', baseline: 1, availability: AVAILABILITY_ONE }, { id: 'b', baseline: 4, availability: 0 }], requestW: 5, epsilonW, maxSteps });
+  t.assert.deepEqual(sharesOf(result.shares), { a: 1, b: 4 });
+  t.assert.deepEqual([result.allocatedW, result.steps], [5, 3]);
+});
+
+test('largest remainder: the extra watts go to the largest fractional parts, ties to the earlier id', (t) => {
+  // Every A = 1, one step: ΔP = φ·B/ΣB = 2·(3, 3, 4)/10 = 0.6, 0.6, 0.8. Two extra watts: c (0.8) and
+  // then a (first of the 0.6 tie), although b comes before c in id order.
+  const customers = [{ id: 'a', baseline: 3 }, { id: 'b', baseline: 3 }, { id: 'c', baseline: 4 }].map((c) => ({ ...c, availability: AVAILABILITY_ONE }));
+  t.assert.deepEqual(sharesOf(allocate({ customers, requestW: 2, epsilonW, maxSteps }).shares), { a: 1, b: 0, c: 1 });
+});
+
+test('property (300 clusters, every A = 1, φ ≤ Σ B): the shares are the exact largest-remainder rounding of φ·B/ΣB', (t) => {
+  const random = createSeededRandom(0x5eed);
+  for (let run = 0; run < 300; run++) {
+    const n = 2 + random.int(60);
+    const customers = Array.from({ length: n }, (_, i) => ({ id: `c${String(i).padStart(3, '0')}`, baseline: 1 + random.int(random.int(2) === 0 ? 10 : 5000), availability: AVAILABILITY_ONE }));
+    const total = customers.reduce((s, c) => s + c.baseline, 0);
+    const requestW = random.int(total + 1);
+    // Exact: floor(φ·B/ΣB) each, then one watt to each of the largest remainders φ·B mod ΣB (ties: id order).
+    const exact = customers.map((c, i) => ({ i, floor: Math.floor((requestW * c.baseline) / total), rest: (requestW * c.baseline) % total }));
+    const extra = requestW - exact.reduce((s, e) => s + e.floor, 0);
+    const winners = new Set(exact.filter((e) => e.rest > 0).sort((x, y) => y.rest - x.rest || x.i - y.i).slice(0, extra).map((e) => e.i));
+    const expected = Object.fromEntries(customers.map((c, i) => [c.id, (exact[i] as { floor: number }).floor + (winners.has(i) ? 1 : 0)]));
+    const result = allocate({ customers: random.shuffle(customers.slice()), requestW, epsilonW, maxSteps });
+    t.assert.deepEqual(sharesOf(result.shares), expected, `run ${run}: φ = ${requestW}, Σ B = ${total}`);
+  }
+});
+
+test('allocateEvent refuses a bad profile value or window at the slot it concerns', (t) => {
+  const ok = { id: 'a', baseline: [1, 2, 3], availability: [0, 0, 0] };
+  const run = (customer: typeof ok, window = [1, 2]) => allocateEvent({ customers: [customer], window, requestW: 1, epsilonW, maxSteps });
+  t.assert.throws(() => run(ok, [1, 1]), /INVALID_ARGUMENT: window must list slots in strictly increasing order/);
+  t.assert.throws(() => run(ok, [0, 86_400]), /INVALID_ARGUMENT: window slot/);
+  t.assert.throws(() => run({ ...ok, baseline: [1, 2] }), /INVALID_ARGUMENT: customer a has 2 baseline and 3 availability values; the window reaches slot 2/);
+  t.assert.throws(() => run({ ...ok, availability: [0, 0] }), /INVALID_ARGUMENT: customer a has 3 baseline and 2 availability values/);
+  for (const bad of [-1, 0.5, 9_000_000_001, Number.NaN]) {
+    t.assert.throws(() => run({ ...ok, baseline: [1, 2, bad] }), /INVALID_ARGUMENT: baseline\[2\] of customer a/, `baseline ${bad}`);
+  }
+  for (const bad of [-1, 0.5, 1_000_001]) {
+    t.assert.throws(() => run({ ...ok, availability: [0, 0, bad] }), /INVALID_ARGUMENT: availability\[2\] of customer a/, `availability ${bad}`);
+  }
+  // The limits themselves are accepted.
+  t.assert.deepEqual(run({ id: 'a', baseline: [0, 0, 9_000_000_000], availability: [0, AVAILABILITY_ONE, AVAILABILITY_ONE] }).sharesOf('a'), [0, 1]);
 });
 
 test('bad input is refused with INVALID_ARGUMENT', (t) => {

@@ -83,6 +83,14 @@ test('property: availability stays in [0, 1e6] and outside the window nothing mo
   }
 });
 
+test('every rounding is half up: an exact half ppm goes up', (t) => {
+  // β = 1, A* = t1 = round(1e6 · 1 / 2e6) = round(0.5) = 1; α = 0.5: A = round((0.5 · 1 + 0.5 · 0)) = round(0.5) = 1.
+  const one = { previous: [0], baseline: [2_000_000], assigned: [1], measured: [1_999_999], window: [0], beta: AVAILABILITY_ONE, sigmaW: 30, alpha: 500_000 };
+  t.assert.deepEqual(updateAvailability(one), [1]);
+  // t2 = round(1e6 · 1 / (1 + 1)) = 500,000 exactly; β = 0, α = 1: A = A* = t2.
+  t.assert.deepEqual(updateAvailability({ ...one, baseline: [10], assigned: [0], measured: [11], beta: 0, sigmaW: 1, alpha: AVAILABILITY_ONE }), [500_000]);
+});
+
 test('bad input is refused with INVALID_ARGUMENT', (t) => {
   const ok = { previous: [500_000, 500_000], baseline: [10, 10], assigned: [1, 1], measured: [9, 9], window: [0, 1], beta, sigmaW, alpha };
   t.assert.throws(() => updateAvailability({ ...ok, beta: 0.2 }), /INVALID_ARGUMENT: beta/);
@@ -92,4 +100,18 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   t.assert.throws(() => updateAvailability({ ...ok, window: [2] }), /INVALID_ARGUMENT: window slot/);
   t.assert.throws(() => updateAvailability({ ...ok, measured: [9, -1] }), /INVALID_ARGUMENT: measured\[1\]/);
   t.assert.throws(() => updateAvailability({ ...ok, previous: [500_000, 1_500_000] }), /INVALID_ARGUMENT: previous\[1\]/);
+  // Each vector one per slot; each value of a window slot in range.
+  t.assert.throws(() => updateAvailability({ ...ok, baseline: [10] }), /INVALID_ARGUMENT: baseline has 1 values, previous has 2/);
+  t.assert.throws(() => updateAvailability({ ...ok, assigned: [1, 1, 1] }), /INVALID_ARGUMENT: assigned has 3 values/);
+  t.assert.throws(() => updateAvailability({ ...ok, window: [-1] }), /INVALID_ARGUMENT: window slot/);
+  t.assert.throws(() => updateAvailability({ ...ok, window: [0.5] }), /INVALID_ARGUMENT: window slot/);
+  for (const bad of [-1, 0.5, 9_000_000_001]) {
+    t.assert.throws(() => updateAvailability({ ...ok, baseline: [10, bad] }), /INVALID_ARGUMENT: baseline\[1\]/, `baseline ${bad}`);
+    t.assert.throws(() => updateAvailability({ ...ok, assigned: [1, bad] }), /INVALID_ARGUMENT: assigned\[1\]/, `assigned ${bad}`);
+    t.assert.throws(() => updateAvailability({ ...ok, measured: [9, bad] }), /INVALID_ARGUMENT: measured\[1\]/, `measured ${bad}`);
+  }
+  t.assert.throws(() => updateAvailability({ ...ok, previous: [500_000, -1] }), /INVALID_ARGUMENT: previous\[1\]/);
+  // A value out of range outside the window is not read.
+  t.assert.deepEqual(updateAvailability({ ...ok, baseline: [10, -1], window: [0] })[1], 500_000);
+  t.assert.throws(() => initialAvailability(0), /INVALID_ARGUMENT: slotsPerDay/);
 });

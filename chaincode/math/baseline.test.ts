@@ -123,4 +123,28 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   t.assert.throws(() => computeBaseline({ ...base, X: 2, mode: 'high', targetDay: '2024-6-12' }), /INVALID_ARGUMENT: targetDay/);
   const twice = [...history, { day: '2024-06-11', values: [1, 1, 1, 1] }];
   t.assert.throws(() => computeBaseline({ ...base, history: twice, X: 2, mode: 'high' }), /INVALID_ARGUMENT: history holds day 2024-06-11 twice/);
+  t.assert.throws(() => computeBaseline({ ...base, history: 'none' as unknown as DayProfile[], X: 2, mode: 'high' }), /INVALID_ARGUMENT: history must be an array/);
+  t.assert.throws(() => computeBaseline({ ...base, history: [{ day: '2024-06-31', values: [1, 1, 1, 1] }], X: 1, mode: 'high' }), /INVALID_ARGUMENT: history day must be a calendar date/);
+  t.assert.throws(() => computeBaseline({ ...base, slotsPerDay: 0, X: 1, mode: 'high' }), /INVALID_ARGUMENT: slotsPerDay/);
+  t.assert.throws(() => sumBaselines([[1, 2]], 0), /INVALID_ARGUMENT: slotsPerDay/);
+  t.assert.throws(() => sumBaselines([[2 ** 52, 0], [2 ** 52, 0]], 2), /INVALID_ARGUMENT: cluster baseline above 2\^53 W/);
+  t.assert.throws(() => computeBaseline({ ...base, history: [{ day: '2024-06-11', values: [2 ** 52, 2 ** 52, 0, 0] }], X: 1, mode: 'high' }), /INVALID_ARGUMENT: daily energy above 2\^53/);
+});
+
+test('incomplete days are not in the pool: wrong length, a missing, negative, fractional or unsafe value', (t) => {
+  const day = (d: string, values: unknown[]) => ({ day: d, values: values as number[] });
+  const history = [
+    day('2024-06-11', [1, 1, 1]), day('2024-06-10', [1, 1, 1, 1, 1]), day('2024-06-09', [1, null, 1, 1]),
+    day('2024-06-08', [1, -1, 1, 1]), day('2024-06-07', [1, 0.5, 1, 1]), day('2024-06-06', [1, '1', 1, 1]),
+    day('2024-06-05', [1, 2 ** 53, 1, 1]), day('2024-06-04', [4, 0, 8, 1]),
+  ];
+  t.assert.deepEqual(computeBaseline({ history, targetDay: '2024-06-12', excludedDays: new Set(), Y: 8, X: 1, mode: 'low', slotsPerDay: 4 }), { ok: true, values: [4, 0, 8, 1], daysUsed: ['2024-06-04'] });
+  t.assert.deepEqual(computeBaseline({ history, targetDay: '2024-06-12', excludedDays: new Set(), Y: 8, X: 2, mode: 'low', slotsPerDay: 4 }), { ok: false, found: 1, needed: 2 });
+});
+
+test('the pool holds the Y most recent eligible days, whatever their energy', (t) => {
+  // Four complete days; Y = 2 keeps 06-11 and 06-10 (energy 4 and 8), not the older, bigger days.
+  const history = [['2024-06-11', 1], ['2024-06-10', 2], ['2024-06-09', 50], ['2024-06-08', 90]].map(([d, w]) => ({ day: d as string, values: [w as number, w as number, w as number, w as number] }));
+  t.assert.deepEqual(computeBaseline({ history, targetDay: '2024-06-12', excludedDays: new Set(), Y: 2, X: 1, mode: 'high', slotsPerDay: 4 }), { ok: true, values: [2, 2, 2, 2], daysUsed: ['2024-06-10'] });
+  t.assert.deepEqual(computeBaseline({ history, targetDay: '2024-06-12', excludedDays: new Set(), Y: 4, X: 1, mode: 'high', slotsPerDay: 4 }), { ok: true, values: [90, 90, 90, 90], daysUsed: ['2024-06-08'] });
 });

@@ -78,16 +78,23 @@ test('isWeekend, previousDays, addDays: plain calendar arithmetic', (t) => {
 });
 
 test('bad input is refused with INVALID_ARGUMENT', (t) => {
-  for (const day of ['2024-02-30', '2023-02-29', '2024-13-01', '2024-1-01', '24-01-01', '', '2024-01-01T00:00']) {
+  for (const day of ['2024-02-30', '2023-02-29', '2024-13-01', '2024-00-10', '2024-01-00', '2024-01-32', '2024-04-31', '0000-01-01', '2024-1-01', '24-01-01', '', '2024-01-01T00:00', 'x2024-01-01']) {
     t.assert.equal(isDay(day), false, day);
     t.assert.throws(() => isWeekend(day), (err: unknown) => err instanceof MathArgumentError && err.message.startsWith('INVALID_ARGUMENT: '));
   }
   t.assert.equal(isDay('2024-02-29'), true);
   t.assert.throws(() => dayOf(0, 'Mars/Olympus'), /^MathArgumentError: INVALID_ARGUMENT: unknown time zone/);
+  t.assert.throws(() => dayOf(0, 'Mars/Olympus'), (err: unknown) => err instanceof MathArgumentError && err.cause instanceof RangeError, 'the Intl error is kept as the cause');
   t.assert.throws(() => slotOf(0, 'UTC', 0), /INVALID_ARGUMENT: slotsPerDay/);
   t.assert.throws(() => slotOf(1.5, 'UTC', 96), /INVALID_ARGUMENT: epochMs/);
   t.assert.throws(() => slotStartEpochMs('2024-01-01', 96), /INVALID_ARGUMENT: slot/);
   t.assert.throws(() => previousDays('2024-01-01', -1), /INVALID_ARGUMENT: n/);
+  // Years 0001–9999 only, on both sides.
+  t.assert.equal(isDay('0001-01-01') && isDay('9999-12-31'), true);
+  t.assert.throws(() => addDays('9999-12-31', 1), /INVALID_ARGUMENT: date out of range \(years 0001–9999\)/);
+  t.assert.throws(() => addDays('0001-01-01', -1), /INVALID_ARGUMENT: date out of range/);
+  t.assert.equal(addDays('9999-12-30', 1), '9999-12-31');
+  t.assert.equal(addDays('0001-01-02', -1), '0001-01-01');
 });
 
 test('memoised zone offsets give the wall clock Intl gives, at random instants and around transitions (quarter- and half-hour zones too)', (t) => {

