@@ -12,14 +12,14 @@ export const MODULES = [
   { name: 'chaincode/math', mutate: ['chaincode/math/!(*.test|index).ts'], tests: ['chaincode/math/*.test.ts'] },
   { name: 'chaincode/tx-settlement', mutate: ['chaincode/tx-settlement.ts'], tests: ['chaincode/dr-contract.test.ts', 'chaincode/lifecycle.test.ts'] },
   { name: 'chaincode/access', mutate: ['chaincode/access.ts'], tests: ['chaincode/access-control.test.ts', 'chaincode/dr-contract.test.ts'] },
-  { name: 'ledger policy', mutate: ['ledger-bridge/policy.ts'], tests: ['ledger-bridge/policy.test.ts'] },
-  { name: 'ledger committer', mutate: ['ledger-bridge/committer.ts'], tests: ['ledger-bridge/committer.test.ts', 'ledger-bridge/embedded-ledger.test.ts'] },
-  { name: 'ledger verify', mutate: ['ledger-bridge/verify.ts'], tests: ['ledger-bridge/verify.test.ts'] },
+  { name: 'ledger policy', mutate: ['ledger-bridge/embedded/policy.ts'], tests: ['ledger-bridge/embedded/policy.test.ts'] },
+  { name: 'ledger committer', mutate: ['ledger-bridge/embedded/committer.ts'], tests: ['ledger-bridge/embedded/committer.test.ts', 'ledger-bridge/embedded/embedded-ledger.test.ts'] },
+  { name: 'ledger verify', mutate: ['ledger-bridge/embedded/verify.ts'], tests: ['ledger-bridge/embedded/verify.test.ts'] },
   { name: 'oadr decoder', mutate: ['oadr/compiled-decoder.ts', 'oadr/codec.ts'], tests: ['oadr/codec.test.ts'] },
-  { name: 'oadr XML reader', mutate: ['oadr/xml.ts'], tests: ['oadr/xml.test.ts', 'oadr/codec.test.ts'] },
+  { name: 'oadr XML reader', mutate: ['oadr/xml.ts'], tests: ['oadr/xml.test.ts', 'oadr/xml-limits.test.ts', 'oadr/codec.test.ts'] },
   { name: 'VEN outbox', mutate: ['ven/outbox.ts'], tests: ['ven/outbox.test.ts', 'ven/ven.test.ts'] },
-  { name: 'VTN duplicate check', mutate: ['vtn/report-service.ts'], tests: ['vtn/report-service.test.ts'] },
-  { name: 'VTN certificate binding', mutate: ['vtn/tls-binding.ts'], tests: ['test/security-tls.test.ts', 'test/security-bad-input.test.ts'] },
+  { name: 'VTN duplicate check', mutate: ['vtn/services/report-service.ts'], tests: ['vtn/services/report-service.test.ts'] },
+  { name: 'VTN certificate binding', mutate: ['vtn/tls/binding.ts'], tests: ['test/security-tls.test.ts', 'test/security-bad-input.test.ts'] },
 ];
 
 const unique = (lists) => [...new Set(lists.flat())];

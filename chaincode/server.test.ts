@@ -11,9 +11,10 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
-import { addDaysUtc, at, createScenarioIdentities, EVENT_DAY } from './reference-scenario.ts';
+import { addDaysUtc, at, createScenarioIdentities, EVENT_DAY } from './testing/reference-scenario.ts';
 import { startChaincodeServer } from './server.ts';
-import { computeTxId, createSignedProposal, serializeIdentity, signFabric, type TestIdentity } from './testing/index.ts';
+import { computeTxId, createSignedProposal, serializeIdentity, signerOf, timestampOf } from '../ledger-bridge/index.ts';
+import type { TestIdentity } from './testing/index.ts';
 
 const Type = peer.ChaincodeMessage.Type;
 type Message = peer.ChaincodeMessage;
@@ -87,8 +88,8 @@ test('the chaincode server speaks the chaincode protocol: REGISTER, then transac
     const txId = computeTxId(nonce, creator);
     const proposal = await createSignedProposal({
       channelId: CHANNEL, chaincodeName: 'oadr-dr', txId, args, creator, nonce,
-      timestamp: at(addDaysUtc(EVENT_DAY, -1)).timestamp,
-      sign: (bytes) => signFabric(identity.privateKey, bytes),
+      timestamp: timestampOf(at(addDaysUtc(EVENT_DAY, -1)).timestamp),
+      sign: signerOf(identity),
     });
     const input = new peer.ChaincodeInput();
     input.setArgsList(args.map((a) => Buffer.from(a, 'utf8')));

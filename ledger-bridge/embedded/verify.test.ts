@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test, type TestContext } from 'node:test';
 import { common } from '@hyperledger/fabric-protos';
-import { EVENT_DAY, METER_1, profile, RETAILER_ID } from '../chaincode/reference-scenario.ts';
+import { EVENT_DAY, METER_1, profile, RETAILER_ID } from '../../chaincode/testing/reference-scenario.ts';
 import { buildBlock, decodeBlock } from './block.ts';
 import { STORE_FILE } from './store.ts';
-import { createTestEmbeddedLedger, tempDataDir, type TestEmbeddedLedger } from './testing/embedded.ts';
-import { LedgerError } from './errors.ts';
+import { createTestEmbeddedLedger, tempDataDir, type TestEmbeddedLedger } from '../testing/embedded.ts';
+import { LedgerError } from '../errors.ts';
 import { listBlocks, verifyLedger, type VerifyReport } from './verify.ts';
 
 // Blocks: 0 genesis, 1 enableRetailer, 2 enrolMeter, 3 recordEnergy, 4 enrolMeter.
