@@ -191,6 +191,10 @@ test('R317 VEN: intervals produced while the VTN refuses every request stay in t
   t.assert.deepStrictEqual(vtn.of('UpdateReport'), [], 'nothing got through');
   t.assert.equal(ven.status().outboxPending, 4, 'every interval is kept');
   vtn.failNext(0);
+  // The outbox backs off after each failure (on the VEN's clock): the next delivery is due at retryAt.
+  const retryAt = ven.status().delivery.retryAt;
+  t.assert.ok(retryAt !== undefined && retryAt > now, 'backing off');
+  now = retryAt;
   await ven.flush();
   await vtn.waitFor(() => vtn.of('UpdateReport').flatMap((u) => u.reports ?? []).flatMap((r) => r.intervals ?? []).length >= 4);
   const intervals = vtn.of('UpdateReport').flatMap((u) => u.reports ?? []).flatMap((r) => (r.intervals ?? []).map((_, i) => Date.parse(r.dtstart ?? '') + i * 60_000));
