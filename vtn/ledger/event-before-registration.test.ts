@@ -7,18 +7,15 @@
  * contract's formula gives for what it delivered.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
-import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
+import { addDaysUtc, EVENT_DAY } from '../../chaincode/testing/reference-scenario.ts';
 import { createMemoryDevice } from '../../ven/testing/memory-device.ts';
 import { createVen } from '../../ven/index.ts';
 import { SIGNAL_IDS, type LedgerEventView } from '../services/event-service.ts';
-import { openVtnLedger } from './embedded.ts';
-import { createMappingLedgerPort } from './mapping-port.ts';
+import { startLedgerVtn } from '../testing/ledger-vtn.ts';
 import { startLedgerScheduler } from './scheduler.ts';
-import { call, createTestClock, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+import { call, registerVen, ven } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
 
 const MIN = 60_000;
@@ -27,19 +24,13 @@ const A = 'smartmeter:A';
 const START = Date.parse(`${EVENT_DAY}T15:07:00Z`); // 17:07 in Rome: slots 68 (8 of 15 min) … 72 (7 of 15 min)
 
 test('interop 2 + interop 3 + reliability 6: an event created before the VEN registers, starting at an odd minute, reaches the real VEN, the ledger and settlement (pending, then settled by the scheduler\'s first pass)', async (t) => {
-  const dir = tempDataDir('oadr-vtn-early-event-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const clock = createTestClock(START - 30 * MIN);
-  const vl = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock.now()) });
-  t.after(() => vl.close());
-  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
-  const { url, vtn } = await startTestVtn(
-    t,
-    { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only', programs: [{ id: 'default', reportGranularityMs: MIN, reportBackDurationMs: SLOT }] },
-    { ledger: port, clock },
-  );
-  vtn.customers.enrol({ customerId: A, venName: 'house-a' });
-  await port.importEnergy?.(A, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
+  const { dir, clock, ledger: vl, port, url, vtn } = await startLedgerVtn(t, {
+    prefix: 'oadr-vtn-early-event-',
+    start: START - 30 * MIN,
+    customerId: A,
+    venName: 'house-a',
+    config: { programs: [{ id: 'default', reportGranularityMs: MIN, reportBackDurationMs: SLOT }] },
+  });
 
   // Interop 2: no VEN is registered; the event is allocated over the enrolled customer all the same.
   // Interop 3: it starts at 17:07 and lasts an hour: five intervals cut at the quarter hours.
@@ -106,15 +97,7 @@ test('interop 2 + interop 3 + reliability 6: an event created before the VEN reg
 });
 
 test('interop 2: a VEN that cancels its registration and comes back receives its customer\'s pending event again (R50, R407)', async (t) => {
-  const dir = tempDataDir('oadr-vtn-comeback-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const clock = createTestClock(START - 30 * MIN);
-  const vl = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock.now()) });
-  t.after(() => vl.close());
-  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
-  const { url, vtn } = await startTestVtn(t, { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only' }, { ledger: port, clock });
-  vtn.customers.enrol({ customerId: A, venName: A });
-  await port.importEnergy?.(A, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
+  const { clock, port, url, vtn } = await startLedgerVtn(t, { prefix: 'oadr-vtn-comeback-', start: START - 30 * MIN, customerId: A });
   const first = await registerVen(url, A);
   const created = (await vtn.events.create({ eventId: 'ev-back', start: START, slots: 2, reductionW: 100, targets: { customerIds: [A] } })) as LedgerEventView;
   t.assert.deepEqual(created.customersWithoutVen, []);

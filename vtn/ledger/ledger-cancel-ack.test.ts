@@ -5,15 +5,11 @@
  * the embedded ledger.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
-import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
+import { EVENT_DAY } from '../../chaincode/testing/reference-scenario.ts';
 import type { LedgerEventView } from '../services/event-service.ts';
-import { openVtnLedger } from './embedded.ts';
-import { createMappingLedgerPort } from './mapping-port.ts';
-import { call, createTestClock, drain, recordingLogger, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+import { startLedgerVtn } from '../testing/ledger-vtn.ts';
+import { call, drain, recordingLogger, registerVen, ven } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
 
 const A = 'smartmeter:A';
@@ -21,16 +17,8 @@ const A = 'smartmeter:A';
 const START = Date.parse(`${EVENT_DAY}T15:00:00Z`);
 
 test('interop 4: the oadrCreatedEvent answering a cancellation is an acknowledgement (R36), not an opt: nothing refused on the ledger, no error logged', async (t) => {
-  const dir = tempDataDir('oadr-vtn-cancel-ack-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
-  const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
-  t.after(() => vl.close());
   const logger = recordingLogger();
-  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger, log: logger });
-  const { url, vtn } = await startTestVtn(t, { registrationPolicy: 'enrolled-only' }, { ledger: port, clock, logger });
-  vtn.customers.enrol({ customerId: A, venName: A });
-  await port.importEnergy?.(A, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
+  const { clock, ledger: vl, url, vtn } = await startLedgerVtn(t, { prefix: 'oadr-vtn-cancel-ack-', start: Date.parse(`${EVENT_DAY}T12:00:00Z`), customerId: A, logger });
   const a = await registerVen(url, A);
   const created = (await vtn.events.create({ eventId: 'ev-c', start: START, slots: 2, reductionW: 100, targets: 'all' })) as LedgerEventView;
   t.assert.equal(created.event.modificationNumber, 0);

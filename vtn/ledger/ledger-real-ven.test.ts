@@ -6,17 +6,13 @@
  * recorded on the ledger; settlement mints its tokens.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
-import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
+import { addDaysUtc, EVENT_DAY } from '../../chaincode/testing/reference-scenario.ts';
 import { createMemoryDevice } from '../../ven/testing/memory-device.ts';
 import { createVen } from '../../ven/index.ts';
 import type { LedgerEventView } from '../services/event-service.ts';
-import { openVtnLedger } from './embedded.ts';
-import { createMappingLedgerPort } from './mapping-port.ts';
-import { createTestClock, startTestVtn } from '../testing/fake-ven.ts';
+import { startLedgerVtn } from '../testing/ledger-vtn.ts';
 import { until } from '../../test/support/until.ts';
 
 const MIN = 60_000;
@@ -25,19 +21,13 @@ const A = 'smartmeter:A';
 const START = Date.parse(`${EVENT_DAY}T15:00:00Z`); // 17:00 in Rome: slots 68–71
 
 test('real VEN, pull: event with its OPR from the ledger, opt in, shed, minute telemetry → recordEnergy per slot → tokens', async (t) => {
-  const dir = tempDataDir('oadr-vtn-realven-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const clock = createTestClock(START - 10 * MIN);
-  const vl = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock.now()) });
-  t.after(() => vl.close());
-  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
-  const { url, vtn } = await startTestVtn(
-    t,
-    { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only', programs: [{ id: 'default', reportGranularityMs: MIN, reportBackDurationMs: SLOT }] },
-    { ledger: port, clock },
-  );
-  vtn.customers.enrol({ customerId: A, venName: 'house-a' });
-  await port.importEnergy?.(A, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
+  const { dir, clock, ledger: vl, port, url, vtn } = await startLedgerVtn(t, {
+    prefix: 'oadr-vtn-realven-',
+    start: START - 10 * MIN,
+    customerId: A,
+    venName: 'house-a',
+    config: { programs: [{ id: 'default', reportGranularityMs: MIN, reportBackDurationMs: SLOT }] },
+  });
 
   const device = createMemoryDevice(undefined, 1500);
   const ven = await createVen({ vtnUrl: url, venName: 'house-a', device, dataDir: join(dir, 'ven'), clock: clock.now, tickMs: 3_600_000, reports: { minPeriodMs: MIN }, random: () => 0.5 });

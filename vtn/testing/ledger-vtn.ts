@@ -1,0 +1,46 @@
+/**
+ * The set-up of the VTN's end-to-end ledger tests: a VTN on the embedded ledger in a temporary folder,
+ * with one enrolled customer whose 35 days of metered history (the reference scenario's profile) are
+ * on the ledger, so the contract has the baseline an event needs.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
+import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
+import type { VtnConfigInput } from '../cli/config.ts';
+import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
+import { createMappingLedgerPort, type MappingLedgerPort } from '../ledger/mapping-port.ts';
+import type { Logger } from '../operations/logger.ts';
+import { createTestClock, startTestVtn, type TestClock, type TestVtn } from './fake-ven.ts';
+
+export interface LedgerVtnOptions {
+  /** Prefix of the temporary folder. */
+  readonly prefix: string;
+  /** The clock's start, ms. */
+  readonly start: number;
+  readonly customerId: string;
+  /** The customer's VEN name (default: the customer id). */
+  readonly venName?: string;
+  readonly config?: VtnConfigInput;
+  readonly logger?: Logger;
+}
+
+export interface LedgerVtn extends TestVtn {
+  readonly dir: string;
+  readonly clock: TestClock;
+  readonly ledger: VtnLedger;
+  readonly port: MappingLedgerPort;
+}
+
+export async function startLedgerVtn(t: { after(fn: () => unknown): void }, o: Readonly<LedgerVtnOptions>): Promise<LedgerVtn> {
+  const dir = tempDataDir(o.prefix);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = createTestClock(o.start);
+  const ledger = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock.now()) });
+  t.after(() => ledger.close());
+  const port = createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, ...(o.logger ? { log: o.logger } : {}) });
+  const vtn = await startTestVtn(t, { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only', ...o.config }, { ledger: port, clock, ...(o.logger ? { logger: o.logger } : {}) });
+  vtn.vtn.customers.enrol({ customerId: o.customerId, venName: o.venName ?? o.customerId });
+  await port.importEnergy?.(o.customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
+  return { ...vtn, dir, clock, ledger, port };
+}
