@@ -147,21 +147,28 @@ test('VEN: an active LOAD_DISPATCH delta drives the device, and it is restored w
   t.assert.deepStrictEqual(device.commands, [-3000, 'normal']);
 });
 
-test('R344+R317 VEN: report requests on oadrRegisteredReport -> oadrCreatedReport with pending IDs, then oadrUpdateReport through the outbox', async (t: TestContext) => {
-  const T0 = Date.parse('2025-06-12T08:00:00.000Z');
-  let now = T0;
+const T0 = Date.parse('2025-06-12T08:00:00.000Z');
+
+/** A registered VEN whose VTN requested minute usage from T0; `clock.now` is the VEN's clock. */
+async function usageReporting(t: TestContext) {
+  const clock = { now: T0 };
   const req: ReportRequest = {
     reportRequestId: 'rq-usage',
     specifier: { reportSpecifierId: 'TELEMETRY_USAGE', granularity: 'PT1M', reportBackDuration: 'PT2M', reportInterval: { dtstart: new Date(T0).toISOString(), duration: 'PT0S' }, specifierPayloads: [{ rId: 'power', readingType: 'x-notApplicable' }] },
   };
-  const { vtn, ven } = await rig(t, { reportRequests: [req] }, { clock: () => now });
+  const { vtn, ven } = await rig(t, { reportRequests: [req] }, { clock: () => clock.now });
   await ven.start();
   await ven.session.whenOperational();
   await vtn.waitFor(() => vtn.of('CreatedReport').length >= 1);
+  return { vtn, ven, clock };
+}
+
+test('R344+R317 VEN: report requests on oadrRegisteredReport -> oadrCreatedReport with pending IDs, then oadrUpdateReport through the outbox', async (t: TestContext) => {
+  const { vtn, ven, clock } = await usageReporting(t);
   const created = vtn.of('CreatedReport')[0];
   t.assert.deepStrictEqual([created?.response.code, created?.pendingReports], [200, ['rq-usage']]);
   for (let m = 1; m <= 4; m++) {
-    now = T0 + m * 60_000;
+    clock.now = T0 + m * 60_000;
     await ven.tick();
   }
   await ven.flush();
@@ -172,19 +179,10 @@ test('R344+R317 VEN: report requests on oadrRegisteredReport -> oadrCreatedRepor
 });
 
 test('R317 VEN: intervals produced while the VTN refuses every request stay in the outbox, and all arrive once it answers again', async (t: TestContext) => {
-  const T0 = Date.parse('2025-06-12T08:00:00.000Z');
-  let now = T0;
-  const req: ReportRequest = {
-    reportRequestId: 'rq-usage',
-    specifier: { reportSpecifierId: 'TELEMETRY_USAGE', granularity: 'PT1M', reportBackDuration: 'PT2M', reportInterval: { dtstart: new Date(T0).toISOString(), duration: 'PT0S' }, specifierPayloads: [{ rId: 'power', readingType: 'x-notApplicable' }] },
-  };
-  const { vtn, ven } = await rig(t, { reportRequests: [req] }, { clock: () => now });
-  await ven.start();
-  await ven.session.whenOperational();
-  await vtn.waitFor(() => vtn.of('CreatedReport').length >= 1);
+  const { vtn, ven, clock } = await usageReporting(t);
   vtn.failNext(Number.MAX_SAFE_INTEGER, 503);
   for (let m = 1; m <= 4; m++) {
-    now = T0 + m * 60_000;
+    clock.now = T0 + m * 60_000;
     await ven.tick();
     await ven.flush(); // every attempt is answered 503
   }
@@ -193,8 +191,8 @@ test('R317 VEN: intervals produced while the VTN refuses every request stay in t
   vtn.failNext(0);
   // The outbox backs off after each failure (on the VEN's clock): the next delivery is due at retryAt.
   const retryAt = ven.status().delivery.retryAt;
-  t.assert.ok(retryAt !== undefined && retryAt > now, 'backing off');
-  now = retryAt;
+  t.assert.ok(retryAt !== undefined && retryAt > clock.now, 'backing off');
+  clock.now = retryAt;
   await ven.flush();
   await vtn.waitFor(() => vtn.of('UpdateReport').flatMap((u) => u.reports ?? []).flatMap((r) => r.intervals ?? []).length >= 4);
   const intervals = vtn.of('UpdateReport').flatMap((u) => u.reports ?? []).flatMap((r) => (r.intervals ?? []).map((_, i) => Date.parse(r.dtstart ?? '') + i * 60_000));
