@@ -101,6 +101,18 @@ test('the same document parses the same way twice (memoised scopes and name pred
   t.assert.deepEqual(b, a);
 });
 
+test('a duplicate declaration is refused also where the same element\'s declarations were memoised before', () => {
+  // The memo's fast path skips the duplicate check for declarations it has seen: a list that differs
+  // only by a repeated prefix must not reach it.
+  const ok = '<r xmlns:a="urn:a" xmlns:b="urn:b"><a:x/></r>';
+  const dup = '<r xmlns:a="urn:a" xmlns:b="urn:b" xmlns:a="urn:a"><a:x/></r>';
+  for (let i = 0; i < 2; i++) {
+    parseXml(ok);
+    assert.match(rejects(dup, CodecErrorCode.MALFORMED_XML).message, /duplicate namespace declaration xmlns:a/);
+    assert.match(rejects('<r xmlns:a="urn:a" xmlns:a="urn:a"/>', CodecErrorCode.MALFORMED_XML).message, /duplicate namespace declaration/);
+  }
+});
+
 test('namespaces: prefixes for one URI, default namespace, unprefixed attributes, xml: prefix', (t) => {
   const doc =
     '<root xmlns="urn:d" xmlns:a="urn:x" xmlns:b="urn:x" a:k="1" k="2" xml:lang="it">' +

@@ -80,6 +80,10 @@ export const XML_LIMITS = Object.freeze({
   nameChars: 256,
 });
 
+// The hot loop's copies of two limits.
+const MAX_NAME_CHARS = XML_LIMITS.nameChars;
+const MAX_ATTRIBUTES = XML_LIMITS.attributes;
+
 /** Namespaces in XML 1.0 §3: the `xml` prefix is bound to this URI, `xmlns` to the next one. */
 export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
 export const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
@@ -124,9 +128,10 @@ interface NameEntry {
  */
 interface Scope {
   readonly names: (NameEntry | undefined)[];
-  readonly derived: Map<string, Scope>;
-  /** The declarations last derived from this scope (detached copies) and their scope: a fast path for the usual root. */
-  lastDecls: string[] | undefined;
+  /** Scopes derived from this one, by their declarations joined; each with a detached, interned copy of them. */
+  readonly derived: Map<string, { readonly scope: Scope; readonly decls: readonly string[] }>;
+  /** The declarations last derived from this scope (that copy) and their scope: a fast path for the usual root. */
+  lastDecls: readonly string[] | undefined;
   lastDerived: Scope | undefined;
 }
 
@@ -173,29 +178,25 @@ let ROOT_SCOPE = makeScope(true);
  * are long, never a copy of what is already in scope, and a lookup searches at most
  * `XML_LIMITS.inScopeNamespaces` entries (only for names the scope's table does not hold).
  * `markDepth` / `markUndo` hold the depth of each open element that declared something and the
- * length of the lists before its declarations.
+ * number of bindings before its declarations. The lists are used up to `boundN` / `markN` (entries
+ * past them are stale), which a parse resets.
  */
 const boundPrefix: string[] = [];
 const boundUri: string[] = [];
 const markDepth: number[] = [];
 const markUndo: number[] = [];
-
-function resetBindings(): void {
-  boundPrefix.length = 0;
-  boundUri.length = 0;
-  markDepth.length = 0;
-  markUndo.length = 0;
-}
+let boundN = 0;
+let markN = 0;
 
 /** The URI bound to `prefix` in scope ('' = unbound or undeclared default), the latest binding first. */
 function boundUriOf(prefix: string): string | undefined {
-  for (let i = boundPrefix.length - 1; i >= 0; i--) {
+  for (let i = boundN - 1; i >= 0; i--) {
     if (boundPrefix[i] === prefix) {
-      work += boundPrefix.length - i;
+      work += boundN - i;
       return boundUri[i];
     }
   }
-  work += boundPrefix.length;
+  work += boundN;
   return prefix === 'xml' ? XML_NAMESPACE : undefined;
 }
 
@@ -204,25 +205,22 @@ function boundUriOf(prefix: string): string | undefined {
  * `decls` are already interned (the memoised copy `deriveScope` hands back in `derivedDecls`).
  */
 function bindDeclarations(s: string, lt: number, depth: number, decls: readonly string[], resolved: boolean): void {
-  markDepth.push(depth);
-  markUndo.push(boundPrefix.length);
+  markDepth[markN] = depth;
+  markUndo[markN++] = boundN;
   work += decls.length;
   for (let i = 0; i < decls.length; i += 2) {
-    boundPrefix.push(decls[i] as string);
+    boundPrefix[boundN] = decls[i] as string;
     const uri = decls[i + 1] as string;
-    boundUri.push(resolved ? uri : interned(uri));
+    boundUri[boundN++] = resolved ? uri : interned(uri);
   }
-  if (boundPrefix.length > XML_LIMITS.inScopeNamespaces) {
+  if (boundN > XML_LIMITS.inScopeNamespaces) {
     fail(CodecErrorCode.LIMIT_EXCEEDED, s, lt, `more than ${XML_LIMITS.inScopeNamespaces} namespace declarations in scope`);
   }
 }
 
 /** Takes the declarations of the innermost declaring element out of scope (it is at `depth` and closes). */
 function unbindDeclarations(): void {
-  markDepth.pop();
-  const to = markUndo.pop() as number;
-  boundPrefix.length = to;
-  boundUri.length = to;
+  boundN = markUndo[--markN] as number;
 }
 
 const EMPTY_ATTRS: readonly XmlAttribute[] = Object.freeze([]);
@@ -513,9 +511,8 @@ function lookupName(s: string, b: Uint16Array, start: number, n: number, hash: n
   for (let probe = 0; probe < NAME_PROBES && mask > 0; probe++, slot = (slot + 1) & mask) {
     const e = names[slot];
     if (e === undefined) break;
-    work++;
+    // Not counted in `work`: at most NAME_PROBES probes, each comparing at most the name's own length.
     if (e.hash === hash && e.codes.length === n) {
-      work += n;
       const codes = e.codes;
       let i = 0;
       while (i < n && codes[i] === b[start + i]) i++;
@@ -553,9 +550,25 @@ function lookupName(s: string, b: Uint16Array, start: number, n: number, hash: n
   return entry;
 }
 
-/** The scope of an element that declares `decls` ([prefix, uri] pairs) inside `parent` (whose bindings are `bound`). */
-function deriveScope(parent: Scope, decls: readonly string[]): Scope {
+/**
+ * The scope of an element that declares `decls` ([prefix, uri] pairs) inside `parent` (whose bindings
+ * are `bound`). Refuses a duplicate declaration first, unless `decls` are the parent's last derived
+ * declarations (checked when they were remembered).
+ */
+function deriveScope(s: string, parent: Scope, decls: readonly string[]): Scope {
   work += decls.length;
+  // The usual case from the second message on: the root's declarations, as last time. A scope stands
+  // for the same bindings always, so declarations that derived a new scope under it still do.
+  const lastDecls = parent.lastDecls;
+  if (lastDecls !== undefined && lastDecls.length === decls.length) {
+    let i = 0;
+    while (i < decls.length && decls[i] === lastDecls[i]) i++;
+    if (i === decls.length) {
+      derivedDecls = lastDecls;
+      return parent.lastDerived as Scope;
+    }
+  }
+  if (decls.length > 2) checkDeclarations(s, decls);
   // Re-declaring what is already in scope (common in generated OpenADR) keeps the parent scope.
   let same = true;
   for (let i = 0; i < decls.length; i += 2) {
@@ -567,21 +580,12 @@ function deriveScope(parent: Scope, decls: readonly string[]): Scope {
     }
   }
   if (same) return parent;
-  const lastDecls = parent.lastDecls;
-  if (lastDecls !== undefined && lastDecls.length === decls.length) {
-    let i = 0;
-    while (i < decls.length && decls[i] === lastDecls[i]) i++;
-    if (i === decls.length) {
-      derivedDecls = lastDecls;
-      return parent.lastDerived as Scope;
-    }
-  }
   derivedDecls = undefined;
   let chars = 0;
   for (const d of decls) chars += d.length + 1;
   const key = chars <= MAX_MEMO_DECLS_CHARS ? decls.join('\u0000') : undefined;
   const known = key === undefined ? undefined : parent.derived.get(key);
-  if (known !== undefined) return remember(parent, decls, known);
+  if (known !== undefined) return remember(parent, known.decls, known.scope);
   // A document declaring namespaces on thousands of elements must not cost a table each.
   const scope = makeScope(++scopesThisParse <= MAX_TABLES_PER_PARSE);
   // Unusually large declarations, or past the per-parse bound: used for this parse only.
@@ -591,17 +595,19 @@ function deriveScope(parent: Scope, decls: readonly string[]): Scope {
     ROOT_SCOPE = makeScope(true);
     memoScopes = 0;
   }
-  parent.derived.set(key, scope);
+  const copy = decls.map((d, i) => (i & 1 ? interned(d) : detach(d)));
+  parent.derived.set(key, { scope, decls: copy });
   memoScopes++;
-  return remember(parent, decls, scope);
+  return remember(parent, copy, scope);
 }
 
 /** The memoised copy of the declarations `deriveScope` last matched (URIs interned), or undefined. */
 let derivedDecls: readonly string[] | undefined;
 
+/** Makes `decls` (a memoised copy) and `scope` the parent's fast path. */
 function remember(parent: Scope, decls: readonly string[], scope: Scope): Scope {
-  parent.lastDecls = decls.map((d, i) => (i & 1 ? interned(d) : detach(d)));
-  derivedDecls = parent.lastDecls;
+  parent.lastDecls = decls;
+  derivedDecls = decls;
   parent.lastDerived = scope;
   return scope;
 }
@@ -779,8 +785,9 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
   const b = codeUnits(s);
   scopesThisParse = 0;
   work = 0;
-  declAt.length = 0;
-  resetBindings();
+  if (declAt.length !== 0) declAt.length = 0;
+  boundN = 0;
+  markN = 0;
   const hasCr = s.indexOf('\r') !== -1;
   const hasCdEnd = s.indexOf(']]>') !== -1;
   // Control characters are caught where they can occur (text, attribute values, comments, PIs,
@@ -830,7 +837,7 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
         if (s.charCodeAt(p) !== 62) return malformed(s, p, describeEnd(s, p) + ` in end tag </${cur.qname}>`);
       }
       pos = p + 1;
-      if (markDepth.length !== 0 && markDepth[markDepth.length - 1] === stack.length) unbindDeclarations();
+      if (markN !== 0 && markDepth[markN - 1] === stack.length) unbindDeclarations();
       stack.pop();
       last = openNames.pop();
       opened = false;
@@ -891,7 +898,7 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
           h = (Math.imul(h, 31) + c) | 0;
           c = b[++p] as number;
         }
-        if (p - ns > XML_LIMITS.nameChars) return longName(s, ns, p);
+        if (p - ns > MAX_NAME_CHARS) return longName(s, ns, p);
       }
       const nameEnd = p;
       let n = 0;
@@ -914,7 +921,7 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
         if (c === 62 || c === 47) continue;
         p = parseAttribute(s, p, hasAmp, decls);
         if (scratchQ !== '') {
-          if (n === XML_LIMITS.attributes) {
+          if (n === MAX_ATTRIBUTES) {
             return fail(CodecErrorCode.LIMIT_EXCEEDED, s, scratchAt, `more than ${XML_LIMITS.attributes} attributes on <${s.slice(ns, nameEnd)}>`);
           }
           attrQ[n] = scratchQ;
@@ -929,8 +936,7 @@ function parseDocument(s: string, maxDepth: number): XmlElement {
       if (depth > maxDepth) return fail(CodecErrorCode.TOO_DEEP, s, lt, `element <${s.slice(ns, nameEnd)}> nested deeper than ${maxDepth} levels`);
       let elScope = scope;
       if (decls.length !== 0) {
-        if (decls.length > 2) checkDeclarations(s, decls);
-        elScope = deriveScope(scope, decls);
+        elScope = deriveScope(s, scope, decls);
         if (elScope !== scope) {
           bindDeclarations(s, lt, depth, derivedDecls ?? decls, derivedDecls !== undefined);
           if (name !== undefined) {
@@ -1015,7 +1021,7 @@ function parseAttribute(s: string, p: number, hasAmp: boolean, decls: string[]):
   const aStart = p;
   const aEnd = scanName(s, p);
   if (aEnd === p) return malformed(s, p, describeEnd(s, p) + ' in a start tag');
-  if (aEnd - aStart > XML_LIMITS.nameChars) return longName(s, aStart, aEnd);
+  if (aEnd - aStart > MAX_NAME_CHARS) return longName(s, aStart, aEnd);
   p = skipWs(s, aEnd);
   if (s.charCodeAt(p) !== 61) return malformed(s, p, `expected '=' after attribute name ${s.slice(aStart, aEnd)}`);
   p = skipWs(s, p + 1);
