@@ -16,7 +16,7 @@ import { createMemoryDevice } from '../ven/testing/memory-device.ts';
 import { createVen, type Ven } from '../ven/ven.ts';
 import { createVtn, type Vtn } from '../vtn/index.ts';
 import { LOOPBACK_PUSH, recordingLogger, registerVen, ven as build } from '../vtn/testing/fake-ven.ts';
-import { createTlsFetch } from '../vtn/tls/tls.ts';
+import { createPushFetch } from '../vtn/tls/tls.ts';
 import { ensureVtnPki, type VtnPki } from '../vtn/tls/pki.ts';
 import { until } from './support/until.ts';
 
@@ -76,7 +76,7 @@ async function rig(t: TestContext): Promise<Rig> {
   const vtn = createVtn({
     config: { dataDir: ':memory:', registrationPolicy: 'open', push: { ...LOOPBACK_PUSH, initialBackoffMs: 50, maxBackoffMs: 100 } },
     tls: pki.tls,
-    fetch: recordingFetch(createTlsFetch(pki.push), pushes),
+    fetch: recordingFetch(createPushFetch({ tls: pki.push }), pushes),
     logger: vtnLog,
     xmlSignature: { certificatePem: pki.push.cert, privateKeyPem: pki.push.key },
   });

@@ -24,7 +24,8 @@ import { createSqliteStore } from '../vtn/store/sqlite-store.ts';
 import type { VtnStore } from '../vtn/store/store.ts';
 import { openVtnLedger } from '../vtn/ledger/embedded.ts';
 import { createMappingLedgerPort } from '../vtn/ledger/mapping-port.ts';
-import { checkPushAddress, isInternalAddress } from '../vtn/transports/push-target.ts';
+import { checkPushAddress, guardedLookup, isInternalAddress, PushTargetRefusedError } from '../vtn/transports/push-target.ts';
+import { createPushFetch } from '../vtn/tls/tls.ts';
 import { SECURITY_EVENT } from '../vtn/tls/binding.ts';
 import { ensureVtnPki } from '../vtn/tls/pki.ts';
 import { METRIC } from '../vtn/operations/metrics.ts';
@@ -146,6 +147,54 @@ test('push-address-certificate-host: with push.requireCertificateHost, the push 
   assert.equal(checkPushAddress('https://203.0.113.8/', policy, cert.certificatePem)?.kind, 'forbidden');
 });
 
+test('push-dns-rebinding: the addresses a push host resolves to are checked on the connection that uses them', async (t) => {
+  // A VEN's name that resolves to a public address when checked and to 127.0.0.1 when connected
+  // (DNS rebinding): the resolver here answers as such a name server would, turn by turn.
+  let received = 0;
+  const server = createServer((req, res) => {
+    received++;
+    req.resume();
+    res.writeHead(200, { 'content-length': 0 }).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as { port: number }).port;
+  const answers: string[][] = [['203.0.113.7'], ['127.0.0.1']];
+  const resolve = async (host: string) => {
+    assert.equal(host, 'ven.rebind.example');
+    const next = answers.length > 1 ? answers.shift() : answers[0];
+    return (next ?? []).map((address) => ({ address, family: 4 }));
+  };
+  const policy = { allowHttp: true, allowedHosts: [], requireCertificateHost: false };
+  const log = recordingLogger();
+  const { url, vtn, clock } = await startTestVtn(t, { push: { ...policy, initialBackoffMs: 5, maxBackoffMs: 10 } }, { logger: log, fetch: createPushFetch({ lookup: guardedLookup(policy, resolve) }) });
+  // The first answer is public: registration (which resolves nothing) and the first push's connection pass it.
+  const reg = await registerVen(url, 'ven-rebind', { pull: false, transportAddress: `http://ven.rebind.example:${port}/` });
+  t.assert.equal(checkPushAddress(`http://ven.rebind.example:${port}/`, policy), undefined);
+  await until('the first push refused at connect time or sent', () => vtn.store.queueDepth(reg.venId) === 0);
+  vtn.events.create({ start: clock.now() + 3_600_000, slots: 1, perVenReductionW: { [reg.venId]: 100 } });
+  await until('the event push dropped', () => vtn.store.queueDepth(reg.venId) === 0 && log.records.filter((r) => r.securityEvent === SECURITY_EVENT.pushTargetRefused).length >= 1);
+  // The one connection that resolved to 203.0.113.7 could not reach the loopback server (it went
+  // nowhere: TEST-NET-3); every connection resolving to 127.0.0.1 was refused before it opened.
+  t.assert.equal(received, 0);
+  const refusal = log.records.find((r) => r.securityEvent === SECURITY_EVENT.pushTargetRefused);
+  assert.match(String(refusal?.msg), /resolves to 127\.0\.0\.1.*the payload is dropped/);
+
+  // The lookup itself: every address counts (one internal among public ones refuses), an allow-listed host passes.
+  const lookupOnce = (p: { allowedHosts: string[] }, addresses: string[], all: boolean) =>
+    new Promise<unknown>((done) =>
+      guardedLookup(p, async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })))('h.example', { all }, (err, address) => done(err ?? address)),
+    );
+  assert.ok((await lookupOnce({ allowedHosts: [] }, ['203.0.113.7', '10.0.0.5'], true)) instanceof PushTargetRefusedError);
+  assert.ok((await lookupOnce({ allowedHosts: [] }, ['2001:db8::1', 'fe80::1'], false)) instanceof PushTargetRefusedError);
+  t.assert.deepEqual(await lookupOnce({ allowedHosts: [] }, ['203.0.113.7', '2001:db8::1'], true), [
+    { address: '203.0.113.7', family: 4 },
+    { address: '2001:db8::1', family: 6 },
+  ]);
+  t.assert.equal(await lookupOnce({ allowedHosts: [] }, ['203.0.113.7'], false), '203.0.113.7');
+  t.assert.equal(await lookupOnce({ allowedHosts: ['H.example'] }, ['127.0.0.1'], false), '127.0.0.1');
+});
+
 // ---- 12.7: a transport address of None ----------------------------------------------------------
 
 test('transport-address-none: oadrTransportAddress None or empty is pull, never a push URL (R402 for push without one)', async (t) => {
@@ -168,7 +217,7 @@ test('telemetry-edge-validation: absurd values, year 0001, negative durations an
   const clock = createTestClock(Date.parse('2030-01-15T12:00:00Z'));
   const recorded: unknown[] = [];
   const ledger = { notifyEvent: async () => new Map(), recordOpt: async () => {}, recordTelemetry: async (p: readonly unknown[]) => void recorded.push(...p) };
-  const { url, vtn } = await startTestVtn(t, { programs: [{ id: 'default', maxTelemetryW: 100_000 }] }, { clock, ledger });
+  const { url, vtn } = await startTestVtn(t, { programs: [{ id: 'default', maxTelemetryW: 100_000 }] }, { clock, ledger, adminToken: TOKEN });
   const { venId } = await registerVen(url, 'house');
   const registered = await call(url, 'EiReport', ven.telemetryMetadata(venId), 'RegisteredReport');
   const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
@@ -195,6 +244,15 @@ test('telemetry-edge-validation: absurd values, year 0001, negative durations an
   t.assert.equal((await call(url, 'EiReport', report('2030-01-15T11:00:00Z', [iv(500), iv(-200)]), 'UpdatedReport')).response.code, 200);
   t.assert.equal(vtn.reports.telemetry(venId).length, 2);
   await until('the ledger port got the good intervals', () => recorded.length === 2);
+
+  // A customer's own maximum (its connection: 3 kW for this house) replaces the program's 100 kW.
+  const customerId = vtn.store.getRegistration(venId)?.customerId ?? '';
+  const set = await api(url, 'PUT', `/api/v1/customers/${customerId}`, { body: { maxTelemetryW: 3000 } });
+  t.assert.equal(set.status, 200, set.text);
+  t.assert.equal((await call(url, 'EiReport', report('2030-01-15T11:30:00Z', [iv(3001)]), 'UpdatedReport')).response.code, 454, 'beyond the customer maxTelemetryW');
+  t.assert.equal((await call(url, 'EiReport', report('2030-01-15T11:30:00Z', [iv(-3000), iv(2999)]), 'UpdatedReport')).response.code, 200);
+  t.assert.equal(vtn.reports.telemetry(venId).length, 4);
+  t.assert.equal((await api(url, 'PUT', `/api/v1/customers/${customerId}`, { body: { maxTelemetryW: 0 } })).status, 400, 'a maximum of 0 W is refused');
 });
 
 // ---- 13.7: costly requests ----------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { OadrProtocolError, ResponseCode, type Payload } from '../oadr/index.ts';
-import { checkPushAddress, normalizeTransportAddress } from './transports/push-target.ts';
+import { checkPushAddress, guardedLookup, normalizeTransportAddress } from './transports/push-target.ts';
 import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './cli/config.ts';
 import { startCancelResend } from './services/cancel-resend.ts';
 import { defaultIds, type CrashPointName, type VtnContext } from './services/context.ts';
@@ -15,7 +15,7 @@ import { createEventsApi, type EventsApi } from './services/event-service.ts';
 import { createHttpPushTransport, createPushSignature, type HttpPushTransport } from './transports/http-push.ts';
 import { createOadrHttpServer, type HandleMeta, type ServerTimeouts } from './transports/http-server.ts';
 import { createNonceCache } from '../oadr/index.ts';
-import { createTlsFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls/tls.ts';
+import { createPushFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls/tls.ts';
 import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls/binding.ts';
 import { watchHandshakeFailures } from './tls/handshake-failures.ts';
 import type { LedgerPort } from './ledger/port.ts';
@@ -150,7 +150,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       const { error } = dispatch(ctx, payload);
       if (error !== undefined) log.warn({ venId, payload: payload.type, responseCode: error.responseCode }, error.message);
     },
-    fetch: instrumentFetch(options.fetch ?? (options.pushTls === undefined ? fetch : createTlsFetch(options.pushTls)), metrics),
+    fetch: instrumentFetch(options.fetch ?? createPushFetch({ tls: options.pushTls, lookup: guardedLookup(config.push) }), metrics),
     ...(options.random === undefined ? {} : { random: options.random }),
     // Pushed payloads are signed with the same credential as the answers (R514).
     ...(options.xmlSignature === undefined || nonces === undefined ? {} : { signature: createPushSignature({ ...options.xmlSignature, nonces, now }) }),

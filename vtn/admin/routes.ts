@@ -11,6 +11,7 @@ import { ADMIN_ROLES, createAdminToken, type Permission } from './auth.ts';
 import { VtnError } from '../errors.ts';
 import type { CreateEventInput, EventsApi, EventView, LedgerEventInput, ModifyEventInput } from '../services/event-service.ts';
 import type { AdminRole, AdminTokenRecord, CustomerRecord, VtnStore } from '../store/store.ts';
+import { maxTelemetryWOf } from '../services/programs.ts';
 import type { Vtn } from '../vtn-api.ts';
 
 /** The parts of the VTN the admin API calls. */
@@ -72,6 +73,11 @@ const customerFields = {
   retailer: id,
   programId: id,
 } as const;
+const customerMaxTelemetryW = {
+  type: 'integer',
+  minimum: 1,
+  description: "largest plausible power of this customer (W, its connection); telemetry and imported energy beyond it are refused (default: its program's maxTelemetryW)",
+} as const;
 
 const ms = (description: string, minimum = 0) => ({ type: 'integer', minimum, description }) as const;
 const programFields = {
@@ -88,8 +94,8 @@ const programFields = {
 } as const;
 
 export const SCHEMAS = {
-  customerCreate: { type: 'object', additionalProperties: false, required: ['customerId'], properties: { customerId: id, ...customerFields } },
-  customerUpdate: { type: 'object', additionalProperties: false, properties: customerFields },
+  customerCreate: { type: 'object', additionalProperties: false, required: ['customerId'], properties: { customerId: id, ...customerFields, maxTelemetryW: customerMaxTelemetryW } },
+  customerUpdate: { type: 'object', additionalProperties: false, properties: { ...customerFields, maxTelemetryW: customerMaxTelemetryW } },
   energyImport: {
     type: 'object',
     additionalProperties: false,
@@ -211,7 +217,7 @@ function venOr404(deps: AdminDeps, venId: string, req: AdminRequest) {
   return v;
 }
 
-type CustomerBody = Partial<Record<keyof typeof customerFields, string>>;
+type CustomerBody = Partial<Record<keyof typeof customerFields, string>> & { readonly maxTelemetryW?: number };
 
 /** The customer whose ledger meter is `meterId` (a customer without a meterId is metered under its own id). */
 function meterHolder(deps: AdminDeps, meterId: string): CustomerRecord | undefined {
@@ -246,7 +252,7 @@ function saveCustomer(deps: AdminDeps, customerId: string, given: CustomerBody, 
     throw new VtnError('INVALID_ARGUMENT', `unknown program '${body.programId}'; list the programs (GET /api/v1/programs) or create it`);
   }
   const before = deps.store.getCustomer(customerId);
-  const keep = <K extends keyof CustomerBody>(k: K): string | undefined => body[k] ?? (before?.[k] as string | undefined);
+  const keep = <K extends keyof typeof customerFields>(k: K): string | undefined => body[k] ?? (before?.[k] as string | undefined);
   // The ledger meter this customer will write: its meterId, else its own id.
   checkMeterFree(deps, customerId, keep('meterId') ?? customerId, req);
   const enrolled = deps.vtn().customers.enrol({
@@ -255,15 +261,15 @@ function saveCustomer(deps: AdminDeps, customerId: string, given: CustomerBody, 
     ...(keep('venId') === undefined ? {} : { venId: keep('venId') as string }),
     ...(keep('fingerprint') === undefined ? {} : { fingerprint: keep('fingerprint') as string }),
   });
-  const full: CustomerRecord = { ...enrolled, meterId: keep('meterId'), retailer: keep('retailer'), programId: keep('programId') };
+  const full: CustomerRecord = {
+    ...enrolled,
+    meterId: keep('meterId'),
+    retailer: keep('retailer'),
+    programId: keep('programId'),
+    maxTelemetryW: body.maxTelemetryW ?? before?.maxTelemetryW,
+  };
   deps.store.putCustomer(full);
   return full;
-}
-
-/** The most a customer may plausibly draw (W): its program's `maxTelemetryW`. */
-function maxPowerW(deps: AdminDeps, customer: CustomerRecord): number {
-  const programs = deps.vtn().programs;
-  return ((customer.programId === undefined ? undefined : programs.get(customer.programId)) ?? programs.defaultProgram()).maxTelemetryW;
 }
 
 const DAY_MS = 86_400_000;
@@ -286,10 +292,10 @@ async function checkEnergyImport(deps: AdminDeps, customer: CustomerRecord, days
     if (seen.has(d.date)) throw new VtnError('INVALID_ARGUMENT', `days[${i}].date ${d.date} is given twice; send each day once; nothing was imported`);
     seen.add(d.date);
     if (d.date >= today) throw new VtnError('INVALID_ARGUMENT', `days[${i}].date ${d.date} has not ended (the contract's day now is ${today}); import a day once all its slots are over; nothing was imported`);
-    const maxWh = (maxPowerW(deps, customer) * 24) / d.valuesWh.length;
+    const maxWh = (maxTelemetryWOf(deps.vtn().programs, customer) * 24) / d.valuesWh.length;
     const bad = d.valuesWh.findIndex((v) => !Number.isFinite(v) || v < 0 || v > maxWh);
     if (bad >= 0) {
-      throw new VtnError('INVALID_ARGUMENT', `days[${i}].valuesWh[${bad}] = ${String(d.valuesWh[bad])} Wh is not a plausible slot energy (0…${maxWh} Wh: the program's maxTelemetryW over one slot); nothing was imported`);
+      throw new VtnError('INVALID_ARGUMENT', `days[${i}].valuesWh[${bad}] = ${String(d.valuesWh[bad])} Wh is not a plausible slot energy (0…${maxWh} Wh: the customer's maxTelemetryW over one slot); nothing was imported`);
     }
   }
 }

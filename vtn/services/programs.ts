@@ -20,6 +20,20 @@ export interface ProgramsApi {
   update(programId: string, changes: Partial<ProgramConfig>): ProgramConfig;
 }
 
+/** The program a customer takes part in: its own, else the default. */
+export function programOfCustomer(programs: ProgramsApi, customer: CustomerRecord | undefined): ProgramConfig {
+  const id = customer?.programId;
+  return (id === undefined ? undefined : programs.get(id)) ?? programs.defaultProgram();
+}
+
+/**
+ * The most a customer may plausibly draw or feed in (W), beyond which telemetry and imported energy
+ * are refused: the customer's own `maxTelemetryW` (its connection), else its program's.
+ */
+export function maxTelemetryWOf(programs: ProgramsApi, customer: CustomerRecord | undefined): number {
+  return customer?.maxTelemetryW ?? programOfCustomer(programs, customer).maxTelemetryW;
+}
+
 const invalid = (key: string, what: string): never => {
   throw new VtnError('INVALID_ARGUMENT', `program ${key} ${what}`);
 };

@@ -37,6 +37,7 @@ import type { TelemetryPoint } from '../ledger/port.ts';
 import type { ReportRequestRecord, ReportRequestState, TelemetryPointRecord, VenRegistration } from '../store/store.ts';
 import { queuePayload } from '../transports/ven-queue.ts';
 import { checkTelemetryValues } from './telemetry-checks.ts';
+import { maxTelemetryWOf, programOfCustomer } from './programs.ts';
 
 /** Well-known report names the VTN asks for (R331). */
 export const REPORT_NAMES = { usage: 'TELEMETRY_USAGE', status: 'TELEMETRY_STATUS' } as const;
@@ -69,8 +70,7 @@ function unitOf(item: ItemBase | undefined): { readonly unit: string; readonly s
 
 /** The program whose report settings apply to a VEN (its customer's, else the first). */
 export function programOfVen(ctx: VtnContext, reg: VenRegistration): ProgramConfig {
-  const id = ctx.store.getCustomer(reg.customerId)?.programId;
-  return (id === undefined ? undefined : ctx.programs.get(id)) ?? ctx.programs.defaultProgram();
+  return programOfCustomer(ctx.programs, ctx.store.getCustomer(reg.customerId));
 }
 
 const msOf = (d: string | undefined): number | undefined => {
@@ -260,7 +260,7 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
   const checked: CheckedReport[] = [];
   for (const r of p.reports ?? []) {
     const request = checkDataReport(ctx, reg.venId, r);
-    checkTelemetryValues(r, request, { maxPowerW: programOfVen(ctx, reg).maxTelemetryW, now }); // 454 at the edge, nothing stored
+    checkTelemetryValues(r, request, { maxPowerW: maxTelemetryWOf(ctx.programs, ctx.store.getCustomer(reg.customerId)), now }); // 454 at the edge, nothing stored
     checked.push({ report: r, request });
   }
   let forLedger = 0;

@@ -8,7 +8,7 @@
  *   VTN's clock (a year `0001` is refused, not read as some other year);
  * - no negative duration;
  * - the same data point (rID) for the same interval start only once per report;
- * - values finite and physically plausible for one customer: |W| ≤ the program's `maxTelemetryW`,
+ * - values finite and physically plausible for one customer: |W| ≤ its `maxTelemetryW` (its own, else its program's),
  *   |Wh| ≤ that power over the interval (over 100 years for a register reading without duration).
  */
 import { OadrProtocolError, reportIntervalSpans, ResponseCode, type Report } from '../../oadr/index.ts';
@@ -49,7 +49,7 @@ export function checkTelemetryValues(r: Report, request: ReportRequestRecord, li
       const v = pl.value.value * u.scale;
       if (!Number.isFinite(v)) refuse(r, `${at}: rID '${pl.rId}' value ${String(pl.value.value)} is not a finite number`);
       const max = u.unit === 'W' ? limits.maxPowerW : u.unit === 'Wh' ? (limits.maxPowerW * (durationMs > 0 ? durationMs : REGISTER_SPAN_MS)) / HOUR_MS : Infinity;
-      if (Math.abs(v) > max) refuse(r, `${at}: rID '${pl.rId}' value ${v} ${u.unit} is beyond the plausible ${max} ${u.unit} of one customer (program maxTelemetryW ${limits.maxPowerW} W)`);
+      if (Math.abs(v) > max) refuse(r, `${at}: rID '${pl.rId}' value ${v} ${u.unit} is beyond the plausible ${max} ${u.unit} of this customer (maxTelemetryW ${limits.maxPowerW} W)`);
     }
   }
 }

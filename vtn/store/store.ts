@@ -29,6 +29,8 @@ export interface CustomerRecord {
   readonly retailer?: string | undefined;
   /** The program the customer takes part in (report settings); default the first configured. */
   readonly programId?: string | undefined;
+  /** The most this customer can plausibly draw or feed in (W, its connection); default its program's `maxTelemetryW`. */
+  readonly maxTelemetryW?: number | undefined;
 }
 
 export type RegistrationState = 'registered' | 'cancelling';

@@ -11,7 +11,7 @@
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import type { Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import type { TLSSocket, SecureVersion } from 'node:tls';
 import { certificateFingerprint } from '../../oadr/index.ts';
 import { VtnError } from '../errors.ts';
@@ -96,32 +96,48 @@ export interface PushTlsOptions {
   readonly override?: TlsDeploymentOverride;
 }
 
+/** The largest answer to a push the VTN reads (the HTTP server's default body limit). */
+export const MAX_PUSH_ANSWER_BYTES = 1024 * 1024;
+
 /**
- * A `fetch` for the push transport over `node:https` with the VTN's client certificate (global
- * fetch cannot present one without undici's Agent). It implements what the push transport uses:
- * POST with headers, a string or byte body, an abort signal; the answer as a `Response`.
+ * A `fetch` for the push transport over `node:http(s)`: with `tls`, the VTN's client certificate
+ * (global fetch cannot present one without undici's Agent); with `lookup`, the host is resolved by
+ * it for the very connection it opens (the push transport's address check, so a name cannot resolve
+ * to one address when checked and another when connected). It implements what the push transport
+ * uses: POST with headers, a string or byte body, an abort signal; the answer as a `Response`.
  */
-export function createTlsFetch(tls: Readonly<PushTlsOptions>): typeof fetch {
-  const o = tls.override ?? {};
-  const tlsOptions = {
-    key: tls.key,
-    cert: tls.cert,
-    ca: typeof tls.ca === 'string' ? tls.ca : [...tls.ca],
-    minVersion: o.minVersion ?? OADR_TLS_PROFILE.minVersion,
-    maxVersion: o.maxVersion ?? OADR_TLS_PROFILE.maxVersion,
-    ciphers: o.ciphers ?? OADR_TLS_PROFILE.ciphers,
-    rejectUnauthorized: true,
-  };
-  const tlsFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+export function createPushFetch(options: { readonly tls?: Readonly<PushTlsOptions> | undefined; readonly lookup?: LookupFunction | undefined } = {}): typeof fetch {
+  const tls = options.tls;
+  const o = tls?.override ?? {};
+  const tlsOptions =
+    tls === undefined
+      ? {}
+      : {
+          key: tls.key,
+          cert: tls.cert,
+          ca: typeof tls.ca === 'string' ? tls.ca : [...tls.ca],
+          minVersion: o.minVersion ?? OADR_TLS_PROFILE.minVersion,
+          maxVersion: o.maxVersion ?? OADR_TLS_PROFILE.maxVersion,
+          ciphers: o.ciphers ?? OADR_TLS_PROFILE.ciphers,
+          rejectUnauthorized: true,
+        };
+  const lookup = options.lookup === undefined ? {} : { lookup: options.lookup };
+  const pushFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     const body = init.body === undefined || init.body === null ? Buffer.alloc(0) : typeof init.body === 'string' ? Buffer.from(init.body, 'utf8') : Buffer.from(init.body as Uint8Array);
     const headers: Record<string, string> = { 'content-length': String(body.length) };
     new Headers(init.headers).forEach((v, k) => void (headers[k] = v));
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((resolve, reject) => {
-      const req = send(url, { method: init.method ?? 'GET', headers, ...(url.protocol === 'https:' ? tlsOptions : {}), ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
+      const req = send(url, { method: init.method ?? 'GET', headers, ...lookup, ...(url.protocol === 'https:' ? tlsOptions : {}), ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          // A VEN's answer is one small oadrPayload; a peer streaming more is cut off, not buffered.
+          if (size > MAX_PUSH_ANSWER_BYTES) res.destroy(new Error(`the push answer is larger than ${MAX_PUSH_ANSWER_BYTES} bytes; not read`));
+          else chunks.push(c);
+        });
         res.on('error', reject);
         res.on('end', () => {
           const h = new Headers();
@@ -135,5 +151,5 @@ export function createTlsFetch(tls: Readonly<PushTlsOptions>): typeof fetch {
       req.end(body);
     });
   };
-  return tlsFetch as typeof fetch;
+  return pushFetch as typeof fetch;
 }

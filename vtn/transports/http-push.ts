@@ -20,7 +20,7 @@ import type { Logger } from '../operations/logger.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
 import type { VenTransport } from './ven-transport.ts';
-import { checkPushUrlResolved, type PushTargetPolicy } from './push-target.ts';
+import { checkPushAddress, PushTargetRefusedError, type PushTargetPolicy } from './push-target.ts';
 
 export interface HttpPushOptions {
   readonly store: VtnStore;
@@ -34,7 +34,11 @@ export interface HttpPushOptions {
   readonly random?: () => number;
   /** R514: sign every attempt and verify the VEN's answers (createPushSignature); absent: plain payloads. */
   readonly signature?: PushSignature;
-  /** Where pushes may go (push-target.ts): every resolved address is checked before each attempt; absent: no check. */
+  /**
+   * Where pushes may go (push-target.ts): the address is checked before each attempt; its resolved
+   * addresses are checked by the `fetch`'s connections (createPushFetch with guardedLookup), whose
+   * refusal (PushTargetRefusedError) drops the payload. Absent: no check.
+   */
   readonly target?: PushTargetPolicy;
 }
 
@@ -140,6 +144,12 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
     w.timer.unref();
   };
 
+  const dropRefused = (venId: string, w: Worker, seq: number, url: string, why: string): void => {
+    store.removeQueued(seq);
+    log.error({ securityEvent: SECURITY_EVENT.pushTargetRefused, venId, payload: w.cached?.type, url }, `${why}; the payload is dropped`);
+    w.cached = undefined;
+  };
+
   async function run(venId: string): Promise<void> {
     const w = worker(venId);
     if (w.running || w.timer !== undefined || closed) return;
@@ -162,15 +172,10 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
           w.failures = 0;
         }
         const { url, xml } = w.cached;
-        if (options.target !== undefined) {
-          const refused = await checkPushUrlResolved(url, options.target);
-          if (closed) return;
-          if (refused !== undefined) {
-            store.removeQueued(item.seq);
-            log.error({ securityEvent: SECURITY_EVENT.pushTargetRefused, venId, payload: w.cached.type, url }, `${refused.message}; the payload is dropped`);
-            w.cached = undefined;
-            continue;
-          }
+        const refused = options.target === undefined ? undefined : checkPushAddress(url, { ...options.target, requireCertificateHost: false });
+        if (refused !== undefined) {
+          dropRefused(venId, w, item.seq, url, refused.message);
+          continue;
         }
         let body: string;
         try {
@@ -192,6 +197,10 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
           answer = Buffer.from(await res.arrayBuffer());
         } catch (err) {
           if (closed) return;
+          if (err instanceof PushTargetRefusedError) {
+            dropRefused(venId, w, item.seq, url, err.message);
+            continue;
+          }
           fail(venId, w, 'network error or timeout', err);
           return;
         }

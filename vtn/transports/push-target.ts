@@ -1,13 +1,14 @@
 /**
  * Where the VTN may push (blind-SSRF defence): a VEN chooses its `oadrTransportAddress`, and the VTN
- * then POSTs to it, so the address is checked at registration and every resolved address again
- * before each push. Allowed: `https` (and `http` only with `push.allowHttp`, for development);
+ * then POSTs to it, so the address is checked at registration, before each push, and every address
+ * its host resolves to when the push connects (the addresses checked are the ones connected to). Allowed: `https` (and `http` only with `push.allowHttp`, for development);
  * refused: loopback, link-local, private, unique-local, CGNAT, multicast and unspecified addresses,
  * unless the host is in `push.allowedHosts`. A VEN's literal `None` or an empty address means "no
  * address" (pull), as a widely used VEN sends it.
  */
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import type { LookupAddress, LookupAllOptions } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 
 export interface PushTargetPolicy {
@@ -53,7 +54,7 @@ export function normalizeTransportAddress(address: string | undefined): string |
 
 const hostOf = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
 
-function allowed(policy: PushTargetPolicy, host: string): boolean {
+function allowed(policy: Pick<PushTargetPolicy, 'allowedHosts'>, host: string): boolean {
   return policy.allowedHosts.some((h) => h.toLowerCase() === host);
 }
 
@@ -83,18 +84,43 @@ export function checkPushAddress(address: string, policy: PushTargetPolicy, cert
   return undefined;
 }
 
-/** Resolves the push URL's host and checks every address (before each push: DNS may change). */
-export async function checkPushUrlResolved(pushUrl: string, policy: PushTargetPolicy): Promise<PushTargetRefusal | undefined> {
-  const first = checkPushAddress(pushUrl, { ...policy, requireCertificateHost: false });
-  if (first !== undefined) return first;
-  const host = hostOf(new URL(pushUrl));
-  if (allowed(policy, host) || isIP(host) !== 0) return undefined;
-  let addresses: Array<{ address: string }>;
-  try {
-    addresses = await lookup(host, { all: true });
-  } catch {
-    return undefined; // the push itself reports the network error and backs off
+/** A push refused because its host resolved to an internal address (at connect time: see guardedLookup). */
+export class PushTargetRefusedError extends Error {
+  readonly code = 'PUSH_TARGET_REFUSED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PushTargetRefusedError';
   }
-  const bad = addresses.find((a) => isInternalAddress(a.address));
-  return bad === undefined ? undefined : { kind: 'forbidden', message: `push host '${host}' resolves to ${bad.address}, a loopback, link-local or private address; not pushed (push.allowedHosts allows it)` };
+}
+
+type Resolve = (hostname: string, options: LookupAllOptions) => Promise<LookupAddress[]>;
+
+/**
+ * The `lookup` of the push connections (`createPushFetch`): resolves the host and refuses the
+ * connection (PushTargetRefusedError) when any of its addresses is internal, unless the host is
+ * allow-listed. The connection then uses exactly the addresses checked: a name that resolves to a
+ * public address for a check and to 127.0.0.1 a moment later (DNS rebinding) never gets a request.
+ * `resolve` is `dns.lookup`; tests give a resolver that answers what they need.
+ */
+export function guardedLookup(policy: Pick<PushTargetPolicy, 'allowedHosts'>, resolve: Resolve = lookup): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }).then(
+      (addresses) => {
+        const host = hostname.toLowerCase();
+        const bad = allowed(policy, host) ? undefined : addresses.find((a) => isInternalAddress(a.address));
+        if (bad !== undefined) {
+          const err = new PushTargetRefusedError(`push host '${host}' resolves to ${bad.address}, a loopback, link-local or private address; not pushed (push.allowedHosts allows it)`);
+          callback(err as NodeJS.ErrnoException, '', 0);
+        } else if (addresses.length === 0) {
+          callback(Object.assign(new Error(`push host '${host}' has no address`), { code: 'ENOTFOUND' }), '', 0);
+        } else if (options.all === true) {
+          (callback as unknown as (err: null, addresses: LookupAddress[]) => void)(null, addresses);
+        } else {
+          const first = addresses[0] as LookupAddress;
+          callback(null, first.address, first.family);
+        }
+      },
+      (err: NodeJS.ErrnoException) => callback(err, '', 0),
+    );
+  };
 }
