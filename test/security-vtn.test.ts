@@ -195,6 +195,28 @@ test('push-dns-rebinding: the addresses a push host resolves to are checked on t
   t.assert.equal(await lookupOnce({ allowedHosts: ['H.example'] }, ['127.0.0.1'], false), '127.0.0.1');
 });
 
+test('push-answer-limit: a push target answering with more than 1 MiB is cut off, not buffered', async (t) => {
+  let sent = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/xml' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const more = (): void => {
+      while (sent < 64 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const answer = createPushFetch()(`http://127.0.0.1:${(server.address() as { port: number }).port}/`, { method: 'POST', body: '<x/>' });
+  await assert.rejects(answer, /larger than 1048576 bytes/);
+  assert.ok(sent < 64 * 1024 * 1024, 'the VTN stopped reading long before the end');
+});
+
 // ---- 12.7: a transport address of None ----------------------------------------------------------
 
 test('transport-address-none: oadrTransportAddress None or empty is pull, never a push URL (R402 for push without one)', async (t) => {
