@@ -395,6 +395,47 @@ test('ledger-scoped: energy import checked whole (422, nothing committed), block
   assert.ok(after - before <= 1, `the ledger grew by ${after - before} blocks`);
 });
 
+// ---- 13.4: the operator cannot lock the VTN out of its own ledger --------------------------------
+
+test('ledger-governance: a change that takes the operator\'s authority is refused (409); changes are endorsed by both orgs; one that needs an org without a peer is refused (502)', async (t) => {
+  const dir = tempDataDir('oadr-vtn-security-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
+  const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
+  t.after(() => vl.close());
+  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
+  const { url } = await startTestVtn(t, { dataDir: join(dir, 'data') }, { ledger: port, clock, adminToken: TOKEN });
+  const params = async () => (await api(url, 'GET', '/api/v1/ledger/params')).json as Record<string, unknown>;
+  const lastTx = async () => (await vl.ledger.block((await vl.ledger.height()) - 1)).transactions[0];
+
+  // The lockout: refused by the contract, nothing ordered, the VTN keeps reading and writing its ledger.
+  const height = await vl.ledger.height();
+  const lockout = await api(url, 'PUT', '/api/v1/ledger/params', { body: { operatorMspIds: ['Org2MSP'] } });
+  t.assert.equal(lockout.status, 409, lockout.text);
+  t.assert.match(String(lockout.json?.detail), /OPERATOR_LOCKOUT/);
+  t.assert.equal(await vl.ledger.height(), height, 'nothing was ordered');
+  t.assert.deepEqual((await params()).operatorMspIds, ['Org1MSP']);
+
+  // Every change carries the endorsements of both orgs (the first by the governance function policy,
+  // the later ones by the program key's own policy), and the VTN can still change the parameters.
+  for (const tokenRateMilli of [1500, 1600]) {
+    const put = await api(url, 'PUT', '/api/v1/ledger/params', { body: { tokenRateMilli } });
+    t.assert.equal(put.status, 200, put.text);
+    t.assert.deepEqual([(await lastTx())?.fn, (await lastTx())?.validationCode, (await lastTx())?.endorsers], ['setProgramParams', 'VALID', ['Org1MSP', 'Org2MSP']]);
+  }
+  t.assert.equal((await params()).tokenRateMilli, 1600);
+
+  // Governance by an org this ledger has no peer of could never be changed again: refused before
+  // ordering, with the org named.
+  const before = await vl.ledger.height();
+  const unreachable = await api(url, 'PUT', '/api/v1/ledger/params', { body: { governanceMspIds: ['Org1MSP', 'Org3MSP'] } });
+  t.assert.equal(unreachable.status, 502, unreachable.text);
+  t.assert.match(String(unreachable.json?.detail), /Org3MSP.*no peer/);
+  t.assert.equal(await vl.ledger.height(), before, 'nothing was ordered');
+  t.assert.deepEqual((await params()).governanceMspIds, ['Org1MSP', 'Org2MSP']);
+  t.assert.equal((await api(url, 'PUT', '/api/v1/ledger/params', { body: { tokenRateMilli: 1000 } })).status, 200, 'the parameters still change');
+});
+
 // ---- TLS: 13.11 handshake time-out, 12.5 failed handshakes logged and counted ------------------
 
 test('tls-handshake-timeout and tls-handshake-failure-logged: a silent client is cut off; a failed handshake is logged once per address and reason and counted', async (t) => {
