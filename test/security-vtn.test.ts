@@ -29,6 +29,7 @@ import { SECURITY_EVENT } from '../vtn/tls/binding.ts';
 import { ensureVtnPki } from '../vtn/tls/pki.ts';
 import { METRIC } from '../vtn/operations/metrics.ts';
 import { call, createTestClock, drain, post, recordingLogger, registerVen, startTestVtn, ven } from '../vtn/testing/fake-ven.ts';
+import { startLedgerVtn } from '../vtn/testing/ledger-vtn.ts';
 import { until } from './support/until.ts';
 import type { LedgerEventView } from '../vtn/services/event-service.ts';
 
@@ -398,13 +399,7 @@ test('ledger-scoped: energy import checked whole (422, nothing committed), block
 // ---- 13.4: the operator cannot lock the VTN out of its own ledger --------------------------------
 
 test('ledger-governance: a change that takes the operator\'s authority is refused (409); changes are endorsed by both orgs; one that needs an org without a peer is refused (502)', async (t) => {
-  const dir = tempDataDir('oadr-vtn-security-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
-  const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
-  t.after(() => vl.close());
-  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
-  const { url } = await startTestVtn(t, { dataDir: join(dir, 'data') }, { ledger: port, clock, adminToken: TOKEN });
+  const { url, ledger: vl } = await startLedgerVtn(t, { prefix: 'oadr-vtn-governance-', start: Date.parse(`${EVENT_DAY}T12:00:00Z`), customerId: 'c1', adminToken: TOKEN });
   const params = async () => (await api(url, 'GET', '/api/v1/ledger/params')).json as Record<string, unknown>;
   const lastTx = async () => (await vl.ledger.block((await vl.ledger.height()) - 1)).transactions[0];
 
