@@ -220,7 +220,9 @@ describe('governance: the key-level policy of the program parameters', () => {
   }
 
   test('a parameter change endorsed by one org → ENDORSEMENT_POLICY_FAILURE (10), unchanged; by both orgs → VALID; submit collects both', async (t) => {
-    const l = await createTestEmbeddedLedger({ policies: { functions: { setProgramParams: OR_POLICY } } });
+    // One endorsement worker: the submits plan their endorsements in the worker thread.
+    const l = await createTestEmbeddedLedger({ policies: { functions: { setProgramParams: OR_POLICY } }, endorsementWorkers: 1 });
+    assert.equal(l.ledger.endorsementWorkers, 1);
     t.after(() => l.close());
     // The first change writes the policy: the orgs it names endorse it too (the submit's plan).
     const first = await l.ledger.submit(l.identities.operator, 'setProgramParams', ['{"tokenRateMilli":1500}']);
