@@ -7,6 +7,7 @@ import {
   type ScenarioIdentities,
 } from './testing/reference-scenario.ts';
 import { createTestIdentity, createTestLedger, type TestLedger } from './testing/index.ts';
+import { decodePolicy, formatPolicy } from '../ledger-bridge/index.ts';
 
 let id: ScenarioIdentities;
 let ledger: TestLedger;
@@ -152,6 +153,34 @@ describe('security: governance — the operator cannot lock itself out', () => {
     const both = JSON.parse((await ledger.invoke(contract, id.operator, 'setProgramParams', ['{"operatorMspIds":["Org1MSP","Org2MSP"]}'], now)).result);
     assert.deepEqual(both.operatorMspIds, ['Org1MSP', 'Org2MSP']);
     await ledger.invoke(contract, id.operator, 'setProgramParams', ['{"operatorMspIds":["Org1MSP"]}'], now);
+  });
+
+  test('security: every change of the parameters writes the governance policy as the program key\'s VALIDATION_PARAMETER', async () => {
+    const policyOfProgram = () => {
+      const entry = ledger.worldState.get('\u0000program\u0000');
+      const bytes = entry?.metadata.get('VALIDATION_PARAMETER');
+      assert.ok(bytes, 'the program key carries a key-level endorsement policy');
+      return formatPolicy(decodePolicy(bytes));
+    };
+    await ledger.invoke(contract, id.operator, 'setProgramParams', ['{"tokenRateMilli":1000}'], now);
+    assert.equal(policyOfProgram(), "AND('Org1MSP.peer','Org2MSP.peer')", 'default: both orgs');
+    const three = JSON.parse((await ledger.invoke(contract, id.operator, 'setProgramParams', ['{"governanceMspIds":["Org3MSP","Org1MSP","Org2MSP"],"governanceQuorum":2}'], now)).result);
+    assert.deepEqual([three.governanceMspIds, three.governanceQuorum], [['Org1MSP', 'Org2MSP', 'Org3MSP'], 2]);
+    assert.equal(policyOfProgram(), "OutOf(2,'Org1MSP.peer','Org2MSP.peer','Org3MSP.peer')");
+    await ledger.invoke(contract, id.operator, 'setProgramParams', ['{"governanceMspIds":["Org1MSP","Org2MSP"],"governanceQuorum":2}'], now);
+    assert.equal(policyOfProgram(), "AND('Org1MSP.peer','Org2MSP.peer')");
+  });
+
+  test('security: governance by one org is refused: governanceMspIds of one org, an org twice, a quorum of 1 or above the orgs → INVALID_ARGUMENT', async () => {
+    for (const change of [
+      { governanceMspIds: ['Org1MSP'] },
+      { governanceMspIds: ['Org1MSP', 'Org1MSP'] },
+      { governanceQuorum: 1 },
+      { governanceQuorum: 3 },
+      { governanceMspIds: ['Org1MSP', 'Org2MSP', 'Org3MSP'], governanceQuorum: 1 },
+    ]) {
+      await refused(() => ledger.invoke(contract, id.operator, 'setProgramParams', [JSON.stringify(change)], now), 'INVALID_ARGUMENT');
+    }
   });
 });
 

@@ -6,6 +6,8 @@
 import { invalidArgument } from './errors.ts';
 
 export const AVAILABILITY_ONE_PPM = 1_000_000;
+/** Governance of the program parameters needs at least this many orgs (and endorsements). */
+export const MIN_GOVERNANCE_ORGS = 2;
 
 export type RewardScope = 'window' | 'day';
 
@@ -27,6 +29,13 @@ export interface ProgramParams {
   operatorIdPrefix: string;
   retailerMspIds: string[];
   customerMspIds: string[];
+  /**
+   * The organisations that govern these parameters: a change of them is valid only with the
+   * endorsement of `governanceQuorum` of these orgs' peers (the key-level endorsement policy the
+   * contract sets on the `program` key). At least two orgs, quorum at least two.
+   */
+  governanceMspIds: string[];
+  governanceQuorum: number;
   flexVoltageLLmV: [number, number];
   flexVoltageLNmV: [number, number];
   flexPowerW: [number, number];
@@ -50,6 +59,8 @@ export const DEFAULT_PARAMS: Readonly<ProgramParams> = Object.freeze<ProgramPara
   operatorIdPrefix: 'operator:',
   retailerMspIds: ['Org1MSP', 'Org2MSP'],
   customerMspIds: ['Org2MSP'],
+  governanceMspIds: ['Org1MSP', 'Org2MSP'],
+  governanceQuorum: 2,
   flexVoltageLLmV: [360_000, 440_000],
   flexVoltageLNmV: [207_000, 253_000],
   flexPowerW: [-1_000_000, 1_000_000],
@@ -105,6 +116,11 @@ export function createProgramParams(update: unknown, current: Readonly<ProgramPa
   if (1440 % slotsPerDay !== 0) throw invalidArgument(`parameter slotsPerDay must divide 1440 (minutes in a day), got ${slotsPerDay}`);
   const Y = int('baselineY', m.baselineY, 1, 366);
   const rewardScope = m.rewardScope;
+  const governanceMspIds = strings('governanceMspIds', m.governanceMspIds);
+  if (new Set(governanceMspIds).size !== governanceMspIds.length) throw invalidArgument('parameter governanceMspIds names an org twice; name each org once');
+  if (governanceMspIds.length < MIN_GOVERNANCE_ORGS) {
+    throw invalidArgument(`parameter governanceMspIds must name at least ${MIN_GOVERNANCE_ORGS} orgs: a change of the program parameters needs the endorsement of more than one org`);
+  }
   if (rewardScope !== 'window' && rewardScope !== 'day') throw invalidArgument("parameter rewardScope must be 'window' or 'day'");
   return {
     timeZone: validTimeZone(m.timeZone),
@@ -126,6 +142,8 @@ export function createProgramParams(update: unknown, current: Readonly<ProgramPa
       : (() => { throw invalidArgument('parameter operatorIdPrefix must be a non-empty string'); })(),
     retailerMspIds: strings('retailerMspIds', m.retailerMspIds),
     customerMspIds: strings('customerMspIds', m.customerMspIds),
+    governanceMspIds,
+    governanceQuorum: int('governanceQuorum', m.governanceQuorum, MIN_GOVERNANCE_ORGS, governanceMspIds.length),
     flexVoltageLLmV: range('flexVoltageLLmV', m.flexVoltageLLmV),
     flexVoltageLNmV: range('flexVoltageLNmV', m.flexVoltageLNmV),
     flexPowerW: range('flexPowerW', m.flexPowerW),

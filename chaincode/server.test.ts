@@ -13,7 +13,7 @@ import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
 import { addDaysUtc, at, createScenarioIdentities, EVENT_DAY } from './testing/reference-scenario.ts';
 import { startChaincodeServer } from './server.ts';
-import { computeTxId, createSignedProposal, serializeIdentity, signerOf, timestampOf } from '../ledger-bridge/index.ts';
+import { computeTxId, createSignedProposal, decodePolicy, formatPolicy, serializeIdentity, signerOf, timestampOf } from '../ledger-bridge/index.ts';
 import type { TestIdentity } from './testing/index.ts';
 
 const Type = peer.ChaincodeMessage.Type;
@@ -79,6 +79,7 @@ test('the chaincode server speaks the chaincode protocol: REGISTER, then transac
   cc.send(Type.READY);
 
   const world = new Map<string, Uint8Array>();
+  const metadata = new Map<string, Uint8Array>();
   const requests: string[] = [];
   let nonceCounter = 0;
   /** One transaction: TRANSACTION out, state requests served, the final message returned. */
@@ -112,6 +113,14 @@ test('the chaincode server speaks the chaincode protocol: REGISTER, then transac
           cc.send(Type.RESPONSE, { txid: txId });
           break;
         }
+        case Type.PUT_STATE_METADATA: {
+          const put = peer.PutStateMetadata.deserializeBinary(m.getPayload_asU8());
+          const entry = put.getMetadata() as peer.StateMetadata;
+          requests.push(`PUT_METADATA ${put.getKey()} ${entry.getMetakey()}`);
+          metadata.set(put.getKey(), entry.getValue_asU8());
+          cc.send(Type.RESPONSE, { txid: txId });
+          break;
+        }
         case Type.COMPLETED:
         case Type.ERROR:
           return m;
@@ -133,14 +142,16 @@ test('the chaincode server speaks the chaincode protocol: REGISTER, then transac
   assert.equal(defaults.payload['tokenRateMilli'], 1000);
   assert.deepEqual(world, new Map(), 'a query writes nothing');
 
-  // The operator changes a parameter: the contract reads the stored parameters and writes them back,
-  // and sets an event on the COMPLETED message.
+  // The operator changes a parameter: the contract reads the stored parameters and writes them back
+  // with their key-level endorsement policy (the governance orgs), and sets an event on the COMPLETED
+  // message.
   requests.length = 0;
   const set = await transact(id.operator, ['setProgramParams', '{"tokenRateMilli":2000}']);
   assert.equal(responseOf(set).status, 200);
   const params = [...world.keys()];
   assert.equal(params.length, 1);
-  assert.deepEqual(requests, [`GET ${params[0]}`, `PUT ${params[0]}`]);
+  assert.deepEqual(requests, [`GET ${params[0]}`, `PUT ${params[0]}`, `PUT_METADATA ${params[0]} VALIDATION_PARAMETER`]);
+  assert.equal(formatPolicy(decodePolicy(metadata.get(params[0] as string) as Uint8Array)), "AND('Org1MSP.peer','Org2MSP.peer')");
   assert.ok(set.getChaincodeEvent()?.getEventName(), 'the change is announced with a chaincode event');
   assert.equal(responseOf(await transact(id.retailer, ['queryProgramParams'])).payload['tokenRateMilli'], 2000);
 

@@ -8,6 +8,7 @@ import {
   EVENT_RETAILER_DISABLED,
   EVENT_RETAILER_ENABLED,
 } from './events.ts';
+import { governancePolicy } from './governance.ts';
 import { createProgramParams } from './params.ts';
 import { getJson, putJson } from './state.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
@@ -30,7 +31,10 @@ export async function setProgramParams(tx: Tx, paramsJson: string): Promise<stri
     await (anyEnergy as unknown as { close(): Promise<unknown> }).close();
     if (first.value) throw conflict('slotsPerDay cannot change once energy has been recorded; start a new program (channel) instead');
   }
-  await putJson(tx.stub, tx.keys.program(), next);
+  const program = tx.keys.program();
+  await putJson(tx.stub, program, next);
+  // The next change of the parameters needs the governance orgs' endorsements (see governance.ts).
+  await tx.stub.setStateValidationParameter(program, governancePolicy(next));
   emit(tx, EVENT_PROGRAM_UPDATED, { params: next, txId: tx.txId });
   return reply(next);
 }

@@ -30,6 +30,7 @@ import { SECURITY_EVENT } from '../vtn/tls/binding.ts';
 import { ensureVtnPki } from '../vtn/tls/pki.ts';
 import { METRIC } from '../vtn/operations/metrics.ts';
 import { call, createTestClock, drain, post, recordingLogger, registerVen, startTestVtn, ven } from '../vtn/testing/fake-ven.ts';
+import { startLedgerVtn } from '../vtn/testing/ledger-vtn.ts';
 import { until } from './support/until.ts';
 import type { LedgerEventView } from '../vtn/services/event-service.ts';
 
@@ -473,6 +474,41 @@ test('ledger-scoped: energy import checked whole (422, nothing committed), block
   t.assert.equal(opts.length, 1, `one opt transaction, got ${opts.length}`);
   assert.ok(opts[0]?.args.includes('optOut'), 'the last answer');
   assert.ok(after - before <= 1, `the ledger grew by ${after - before} blocks`);
+});
+
+// ---- 13.4: the operator cannot lock the VTN out of its own ledger --------------------------------
+
+test('ledger-governance: a change that takes the operator\'s authority is refused (409); changes are endorsed by both orgs; one that needs an org without a peer is refused (502)', async (t) => {
+  const { url, ledger: vl } = await startLedgerVtn(t, { prefix: 'oadr-vtn-governance-', start: Date.parse(`${EVENT_DAY}T12:00:00Z`), customerId: 'c1', adminToken: TOKEN });
+  const params = async () => (await api(url, 'GET', '/api/v1/ledger/params')).json as Record<string, unknown>;
+  const lastTx = async () => (await vl.ledger.block((await vl.ledger.height()) - 1)).transactions[0];
+
+  // The lockout: refused by the contract, nothing ordered, the VTN keeps reading and writing its ledger.
+  const height = await vl.ledger.height();
+  const lockout = await api(url, 'PUT', '/api/v1/ledger/params', { body: { operatorMspIds: ['Org2MSP'] } });
+  t.assert.equal(lockout.status, 409, lockout.text);
+  t.assert.match(String(lockout.json?.detail), /OPERATOR_LOCKOUT/);
+  t.assert.equal(await vl.ledger.height(), height, 'nothing was ordered');
+  t.assert.deepEqual((await params()).operatorMspIds, ['Org1MSP']);
+
+  // Every change carries the endorsements of both orgs (the first by the governance function policy,
+  // the later ones by the program key's own policy), and the VTN can still change the parameters.
+  for (const tokenRateMilli of [1500, 1600]) {
+    const put = await api(url, 'PUT', '/api/v1/ledger/params', { body: { tokenRateMilli } });
+    t.assert.equal(put.status, 200, put.text);
+    t.assert.deepEqual([(await lastTx())?.fn, (await lastTx())?.validationCode, (await lastTx())?.endorsers], ['setProgramParams', 'VALID', ['Org1MSP', 'Org2MSP']]);
+  }
+  t.assert.equal((await params()).tokenRateMilli, 1600);
+
+  // Governance by an org this ledger has no peer of could never be changed again: refused before
+  // ordering, with the org named.
+  const before = await vl.ledger.height();
+  const unreachable = await api(url, 'PUT', '/api/v1/ledger/params', { body: { governanceMspIds: ['Org1MSP', 'Org3MSP'] } });
+  t.assert.equal(unreachable.status, 502, unreachable.text);
+  t.assert.match(String(unreachable.json?.detail), /Org3MSP.*no peer/);
+  t.assert.equal(await vl.ledger.height(), before, 'nothing was ordered');
+  t.assert.deepEqual((await params()).governanceMspIds, ['Org1MSP', 'Org2MSP']);
+  t.assert.equal((await api(url, 'PUT', '/api/v1/ledger/params', { body: { tokenRateMilli: 1000 } })).status, 200, 'the parameters still change');
 });
 
 // ---- TLS: 13.11 handshake time-out, 12.5 failed handshakes logged and counted ------------------

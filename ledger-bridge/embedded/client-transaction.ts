@@ -14,7 +14,8 @@ import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { computeTxId, createSignedProposal, serializeIdentity } from '../fabric/fabric-proposal.ts';
 import { timestampOf, type ReadSet, type TimestampObject, type WriteSet } from '../fabric/rwset.ts';
-import type { Endorser } from './endorser.ts';
+import type { DetailedEndorsement, Endorser } from './endorser.ts';
+import { decodePolicy, endorsingOrgs, formatPolicy, VALIDATION_PARAMETER } from './policy.ts';
 import { buildTransactionEnvelope, decodeProposal, HEADER_TYPE_ENDORSER_TRANSACTION, type DecodedIdentity, type DecodedProposal } from '../fabric/fabric-messages.ts';
 import { keyMatchesCertificate, type RecordSignature } from './signature-memo.ts';
 import { signLowS } from './signer.ts';
@@ -60,8 +61,11 @@ export interface PreparedTransaction {
 
 export type ClientOutcome =
   | { readonly ok: true; readonly txId: string; readonly result: Uint8Array; readonly envelope?: Uint8Array; readonly prepared?: PreparedTransaction }
-  /** `stage` 'contract': an endorser's chaincode refused (status ≥ 400); 'endorsement': the responses do not agree. */
-  | { readonly ok: false; readonly txId: string; readonly stage: 'contract' | 'endorsement'; readonly message: string };
+  /**
+   * `stage` 'contract': an endorser's chaincode refused (status ≥ 400); 'endorsement': the responses do
+   * not agree; 'policy': a key-level policy needs an org this ledger has no peer of.
+   */
+  | { readonly ok: false; readonly txId: string; readonly stage: 'contract' | 'endorsement' | 'policy'; readonly message: string };
 
 export interface ClientContext {
   readonly channelId: string;
@@ -158,19 +162,79 @@ function nextNonce(): Buffer {
   return nonce;
 }
 
+export type Collected =
+  | { readonly ok: true; readonly endorsed: readonly DetailedEndorsement[]; readonly orgs: readonly string[] }
+  | { readonly ok: false; readonly message: string };
+
+/**
+ * Endorsement as Fabric's gateway plans it when the client names no orgs (`planFromFirstEndorser`):
+ * the peers of `orgs` (a set for the chaincode-level policy) endorse; then the interest of the first
+ * successful answer says which key-level policies the writes must meet, and the peers those policies
+ * need beyond the ones asked endorse too. So does every key-level policy the transaction itself
+ * writes: a change of a key's policy carries the endorsements of the orgs that govern the key after it
+ * too, and a policy no peer here could ever satisfy is refused before it is ordered. An endorser's
+ * refusal stops after the round it happened in; the caller checks the answers.
+ */
+export async function collectEndorsements(
+  endorsers: ReadonlyMap<string, Endorser>,
+  orgs: readonly string[],
+  endorse: (endorser: Endorser) => Promise<DetailedEndorsement>,
+): Promise<Collected> {
+  const missing = (mspIds: readonly string[], why: string): Collected | undefined => {
+    const absent = mspIds.filter((m) => !endorsers.has(m));
+    if (absent.length === 0) return undefined;
+    return { ok: false, message: `${why} needs the endorsement of ${absent.join(', ')}, and there is no peer of ${absent.length === 1 ? 'it' : 'them'} on this channel (orgs: ${[...endorsers.keys()].join(', ')})` };
+  };
+  const first = missing(orgs, 'the chaincode-level policy');
+  if (first) return first;
+  const endorsed = await Promise.all(orgs.map((m) => endorse(endorsers.get(m) as Endorser)));
+  const done = endorsed.find((d) => d.rw !== undefined && d.interest !== undefined);
+  if (!done || endorsed.some((d) => d.rw === undefined)) return { ok: true, endorsed, orgs };
+  const policies = [...(done.interest?.keyPolicies ?? [])];
+  for (const m of done.rw?.writeSet.metadataWrites ?? []) {
+    for (const e of m.entries) if (e.name === VALIDATION_PARAMETER && e.value.length > 0) policies.push(e.value);
+  }
+  const more: string[] = [];
+  for (const bytes of policies) {
+    let needed: string[];
+    let text: string;
+    try {
+      const policy = decodePolicy(bytes);
+      needed = endorsingOrgs(policy, orgs);
+      text = formatPolicy(policy);
+    } catch (err) {
+      return { ok: false, message: `a key this transaction writes has a malformed key-level policy: ${(err as Error).message}` };
+    }
+    const refused = missing(needed, `the key-level policy ${text}`);
+    if (refused) return refused;
+    for (const m of needed) if (!orgs.includes(m) && !more.includes(m)) more.push(m);
+  }
+  if (more.length === 0) return { ok: true, endorsed, orgs };
+  const second = await Promise.all(more.map((m) => endorse(endorsers.get(m) as Endorser)));
+  return { ok: true, endorsed: [...endorsed, ...second], orgs: [...orgs, ...more] };
+}
+
 export async function runClientJob(context: ClientContext, client: ClientKey, job: ClientJob): Promise<ClientOutcome> {
   const creator = creatorOf(client).bytes;
   const nonce = nextNonce();
   const txId = computeTxId(nonce, creator);
   const { signed, decoded, encoded } = await propose(context, client, job, txId, nonce);
-  const chosen = job.orgs.map((mspId) => {
-    const e = context.endorsers.get(mspId);
-    if (!e) throw new Error(`no peer of ${mspId} on this channel (orgs: ${[...context.endorsers.keys()].join(', ')})`);
-    return e;
-  });
   // Only a submit's signatures reach the committer; only a key that matches its certificate is trusted.
   const record = job.kind === 'submit' && context.record && keyMatchesCertificate(client.key, client.certificatePem) ? context.record : undefined;
-  const endorsed = await Promise.all(chosen.map((e) => e.endorseDetailed(signed, { decoded, signedHere: true, ...(record ? { record } : {}) })));
+  const run = (e: Endorser) => e.endorseDetailed(signed, { decoded, signedHere: true, ...(record ? { record } : {}) });
+  let endorsed: readonly DetailedEndorsement[];
+  if (job.kind === 'submit') {
+    const collected = await collectEndorsements(context.endorsers, job.orgs, run);
+    if (!collected.ok) return { ok: false, txId, stage: 'policy', message: collected.message };
+    endorsed = collected.endorsed;
+  } else {
+    const chosen = job.orgs.map((mspId) => {
+      const e = context.endorsers.get(mspId);
+      if (!e) throw new Error(`no peer of ${mspId} on this channel (orgs: ${[...context.endorsers.keys()].join(', ')})`);
+      return e;
+    });
+    endorsed = await Promise.all(chosen.map(run));
+  }
   const refused = endorsed.find((d) => (d.response.getResponse()?.getStatus() ?? 500) >= 400 || !d.response.hasEndorsement());
   if (refused) return { ok: false, txId, stage: 'contract', message: refused.response.getResponse()?.getMessage() || 'endorsement failed' };
   const first = endorsed[0];

@@ -23,11 +23,9 @@ import { buildBlock, type BuiltBlock } from './block.ts';
 import { decodeTransaction, decodeTxRwSet } from '../fabric/fabric-messages.ts';
 import { ValidationCode } from '../ledger.ts';
 import type { Msps, ValidIdentity } from './msp.ts';
-import { decodePolicy, evaluatePolicy, type Policy } from './policy.ts';
+import { decodePolicy, evaluatePolicy, VALIDATION_PARAMETER, type Policy } from './policy.ts';
 import type { SignatureMemo } from './signature-memo.ts';
 import type { LedgerStore } from './store.ts';
-
-export const VALIDATION_PARAMETER = 'VALIDATION_PARAMETER';
 
 export interface CommitterOptions {
   readonly store: LedgerStore;

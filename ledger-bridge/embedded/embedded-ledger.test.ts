@@ -154,18 +154,102 @@ describe('endorsement', () => {
     t.after(() => l.close());
     const org1Client = l.identities.retailer;
     await l.ledger.submit(org1Client, 'put', ['k', 'v1']);
-    await l.ledger.submit(org1Client, 'lock', ['k', 'Org2MSP']);
-    // The chaincode-level policy (any one org) picks Org1's peer for an Org1 client: the key's own policy
-    // wants Org2's peer, so the write is invalid.
-    await assert.rejects(l.ledger.submit(org1Client, 'put', ['k', 'v2']), isValidationError('ENDORSEMENT_POLICY_FAILURE'));
+    const locked = await l.ledger.submit(org1Client, 'lock', ['k', 'Org2MSP']);
+    assert.deepEqual((await l.ledger.transaction(locked.txId)).endorsers, ['Org1MSP', 'Org2MSP'], 'the org of the policy written endorses its writing');
+    // Endorsed by the peer the chaincode-level policy (any one org) picks for an Org1 client, Org1's:
+    // the key's own policy wants Org2's peer, so the write is invalid.
+    const proposal = await clientProposal(l.ledger, org1Client, 'put', ['k', 'v2']);
+    await l.ledger.submitEnvelope(await clientEnvelope(proposal, await l.ledger.endorse(proposal.signed, { orgs: ['Org1MSP'] })));
+    assert.equal((await l.ledger.commitStatus(proposal.txId)).validationCode, 'ENDORSEMENT_POLICY_FAILURE');
     assert.equal(await l.ledger.evaluate(org1Client, 'get', ['k']), 'v1');
-    // Other keys still follow the chaincode-level policy.
-    await l.ledger.submit(org1Client, 'put', ['other', 'x']);
-    // Endorsed by Org2's peer, the same write is valid.
-    const proposal = await clientProposal(l.ledger, org1Client, 'put', ['k', 'v3']);
-    await l.ledger.submitEnvelope(await clientEnvelope(proposal, await l.ledger.endorse(proposal.signed, { orgs: ['Org2MSP'] })));
-    assert.equal((await l.ledger.commitStatus(proposal.txId)).validationCode, 'VALID');
+    // Other keys still follow the chaincode-level policy: Org1's peer alone.
+    const other = await l.ledger.submit(org1Client, 'put', ['other', 'x']);
+    assert.deepEqual((await l.ledger.transaction(other.txId)).endorsers, ['Org1MSP']);
+    // submit (and endorse without orgs) follows the peer's chaincode interest, as Fabric's gateway:
+    // Org1's peer answers that the write needs Org2's, which endorses too, and the write is valid.
+    const planned = await l.ledger.submit(org1Client, 'put', ['k', 'v3']);
+    assert.deepEqual((await l.ledger.transaction(planned.txId)).endorsers, ['Org1MSP', 'Org2MSP']);
     assert.equal(await l.ledger.evaluate(org1Client, 'get', ['k']), 'v3');
+    const viaGateway = await clientProposal(l.ledger, org1Client, 'put', ['k', 'v4']);
+    const responses = await l.ledger.endorse(viaGateway.signed);
+    const interest = responses[0]?.getInterest()?.getChaincodesList()[0];
+    assert.equal(interest?.getKeyPoliciesList().length, 1, "the first endorser's ProposalResponse carries the key's policy");
+    assert.equal(interest?.getDisregardNamespacePolicy(), true, 'every key written has its own policy');
+    await l.ledger.submitEnvelope(await clientEnvelope(viaGateway, responses));
+    assert.equal((await l.ledger.commitStatus(viaGateway.txId)).validationCode, 'VALID');
+    assert.equal(await l.ledger.evaluate(org1Client, 'get', ['k']), 'v4');
+  });
+
+  test('a key-level policy that needs an org without a peer here is refused before ordering, with the org named', async (t) => {
+    class KvContract extends Contract {
+      constructor() {
+        super('kv');
+      }
+      async lock(ctx: Context, key: string, mspId: string): Promise<void> {
+        await ctx.stub.putState(key, Buffer.from('v'));
+        const policy = new KeyEndorsementPolicy();
+        policy.addOrgs('PEER', mspId);
+        await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+      }
+    }
+    const l = await createTestEmbeddedLedger({ contract: KvContract, chaincodeName: 'kv' });
+    t.after(() => l.close());
+    const height = await l.ledger.height();
+    await assert.rejects(l.ledger.submit(l.identities.retailer, 'lock', ['k', 'Org3MSP']), (err: unknown) => {
+      assert.ok(err instanceof LedgerError && err.code === 'ENDORSEMENT', String(err));
+      assert.match(err.message, /'Org3MSP\.peer'.*needs the endorsement of Org3MSP.*no peer/);
+      return true;
+    });
+    const proposal = await clientProposal(l.ledger, l.identities.retailer, 'lock', ['k', 'Org3MSP']);
+    await assert.rejects(l.ledger.endorse(proposal.signed), (err: unknown) => err instanceof LedgerError && err.code === 'ENDORSEMENT' && /Org3MSP/.test(err.message));
+    assert.equal(await l.ledger.height(), height, 'nothing was ordered');
+  });
+});
+
+describe('governance: the key-level policy of the program parameters', () => {
+  // As on a Fabric channel whose chaincode policy is OR: any one org's peer may endorse a
+  // setProgramParams, so only the program key's own policy (set by the contract) stands between a
+  // single org and the parameters.
+  const OR_POLICY = "OR('Org1MSP.peer','Org2MSP.peer')";
+  const tokenRate = async (l: TestEmbeddedLedger) => JSON.parse(await l.ledger.evaluate(l.identities.operator, 'queryProgramParams', [])).tokenRateMilli as number;
+  /** A setProgramParams endorsed by exactly the peers of `orgs`; its validation code. */
+  async function endorsedBy(l: TestEmbeddedLedger, orgs: string[], params: object): Promise<string> {
+    const proposal = await clientProposal(l.ledger, l.identities.operator, 'setProgramParams', [JSON.stringify(params)]);
+    await l.ledger.submitEnvelope(await clientEnvelope(proposal, await l.ledger.endorse(proposal.signed, { orgs })));
+    return (await l.ledger.commitStatus(proposal.txId)).validationCode;
+  }
+
+  test('a parameter change endorsed by one org → ENDORSEMENT_POLICY_FAILURE (10), unchanged; by both orgs → VALID; submit collects both', async (t) => {
+    // One endorsement worker: the submits plan their endorsements in the worker thread.
+    const l = await createTestEmbeddedLedger({ policies: { functions: { setProgramParams: OR_POLICY } }, endorsementWorkers: 1 });
+    assert.equal(l.ledger.endorsementWorkers, 1);
+    t.after(() => l.close());
+    // The first change writes the policy: the orgs it names endorse it too (the submit's plan).
+    const first = await l.ledger.submit(l.identities.operator, 'setProgramParams', ['{"tokenRateMilli":1500}']);
+    assert.deepEqual((await l.ledger.transaction(first.txId)).endorsers, ['Org1MSP', 'Org2MSP']);
+    for (const org of ['Org1MSP', 'Org2MSP']) {
+      assert.equal(await endorsedBy(l, [org], { tokenRateMilli: 9 }), 'ENDORSEMENT_POLICY_FAILURE', `endorsed by ${org} alone`);
+      assert.equal(await tokenRate(l), 1500, 'the parameters are unchanged');
+    }
+    assert.equal(await endorsedBy(l, ['Org1MSP', 'Org2MSP'], { tokenRateMilli: 1600 }), 'VALID');
+    assert.equal(await tokenRate(l), 1600);
+    // submit asks Org1's peer (the OR), which answers that the program key needs both orgs.
+    const planned = await l.ledger.submit(l.identities.operator, 'setProgramParams', ['{"tokenRateMilli":1700}']);
+    assert.deepEqual((await l.ledger.transaction(planned.txId)).endorsers, ['Org1MSP', 'Org2MSP']);
+    assert.equal(await tokenRate(l), 1700);
+    // The lockout is refused by the contract at endorsement: nothing is ordered.
+    const height = await l.ledger.height();
+    await assert.rejects(l.ledger.submit(l.identities.operator, 'setProgramParams', ['{"operatorMspIds":["Org2MSP"]}']), (err: unknown) => err instanceof LedgerError && err.contractCode === 'OPERATOR_LOCKOUT');
+    assert.equal(await l.ledger.height(), height);
+    assert.deepEqual(JSON.parse(await l.ledger.evaluate(l.identities.operator, 'queryProgramParams', [])).operatorMspIds, ['Org1MSP']);
+  });
+
+  test('the first change, before the program key has a policy, needs every org too (the embedded ledger\'s governance function policy)', async (t) => {
+    const l = await createTestEmbeddedLedger();
+    t.after(() => l.close());
+    assert.equal(l.ledger.policyOf('setProgramParams'), "AND('Org1MSP.peer','Org2MSP.peer')");
+    assert.equal(await endorsedBy(l, ['Org1MSP'], { tokenRateMilli: 9 }), 'ENDORSEMENT_POLICY_FAILURE');
+    assert.equal(await tokenRate(l), 1000);
   });
 });
 

@@ -32,7 +32,7 @@ import { contractMetadata as drContractMetadata } from '../../chaincode/index.ts
 import { decodeBlock } from './block.ts';
 import { createBatchCutter, type BatchOptions } from './batch-cutter.ts';
 import { createCommitter, type CommittedBlock } from './committer.ts';
-import { runClientJob, type ClientJob, type ClientKey, type ClientOutcome, type PreparedTransaction } from './client-transaction.ts';
+import { collectEndorsements, runClientJob, type ClientJob, type ClientKey, type ClientOutcome, type PreparedTransaction } from './client-transaction.ts';
 import { createEndorsementPool, type EndorsementPool } from './endorsement-pool.ts';
 import { createEndorser, type Endorser } from './endorser.ts';
 import { contractError, LedgerError, validationError } from '../errors.ts';
@@ -59,7 +59,7 @@ import { openStore } from './store.ts';
 export interface PolicyOptions {
   /** Chaincode-level policy of every function not listed. Default: any one org's peer (OR over the orgs). */
   readonly default?: string;
-  /** Per-function policies. Default: flexibility claims need every org's peer (AND). */
+  /** Per-function policies. Default: flexibility claims and governance changes need every org's peer (AND). */
   readonly functions?: Readonly<Record<string, string>>;
 }
 
@@ -109,6 +109,12 @@ export const WORKER_START_IN_FLIGHT = 8;
 export const DEFAULT_CHAINCODE = 'oadr-dr';
 /** Functions that write flexibility claims: both the aggregator's and the operator's org must endorse. */
 export const FLEXIBILITY_FUNCTIONS = ['submitFlexibility', 'validateFlexibility'] as const;
+/**
+ * Functions that change the program's governance: every org's peer must endorse. After the first
+ * change the contract's key-level policy on the `program` key (its governance orgs) decides instead;
+ * this chaincode-level policy covers the first one, made before that key has a policy.
+ */
+export const GOVERNANCE_FUNCTIONS = ['setProgramParams'] as const;
 
 export interface CommitStatus {
   readonly txId: string;
@@ -237,7 +243,7 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
   const peers = orgs.map((o) => `'${o.mspId}.peer'`).join(',');
   const defaultPolicy = parsePolicy(options.policies?.default ?? `OR(${peers})`);
   const functionPolicies = new Map<string, Policy>();
-  for (const fn of FLEXIBILITY_FUNCTIONS) functionPolicies.set(fn, parsePolicy(`AND(${peers})`));
+  for (const fn of [...FLEXIBILITY_FUNCTIONS, ...GOVERNANCE_FUNCTIONS]) functionPolicies.set(fn, parsePolicy(`AND(${peers})`));
   for (const [fn, text] of Object.entries(options.policies?.functions ?? {})) functionPolicies.set(fn, parsePolicy(text));
   const policyFor = (fn: string): Policy => functionPolicies.get(fn) ?? defaultPolicy;
 
@@ -379,17 +385,25 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
     return p;
   }
 
-  async function endorseWith(signed: peer.SignedProposal, decoded: DecodedProposal | undefined, mspIds: readonly string[], signedHere: boolean) {
+  /** The peers of the given orgs endorse (the client chose them and answers for the policy). */
+  async function endorseWith(signed: peer.SignedProposal, mspIds: readonly string[]) {
     const chosen = mspIds.map((m) => {
       const e = endorsers.get(m);
       if (!e) throw new LedgerError('ENDORSEMENT', `no peer of ${m} on this channel (orgs: ${[...endorsers.keys()].join(', ')})`);
       return e;
     });
-    return Promise.all(chosen.map((e) => e.endorse(signed, { ...(decoded ? { decoded } : {}), signedHere })));
+    return Promise.all(chosen.map((e) => e.endorse(signed)));
+  }
+
+  /** The gateway's own plan: the chaincode-level policy's peers, then those the key-level policies need. */
+  async function endorsePlanned(signed: peer.SignedProposal, decoded: DecodedProposal) {
+    const collected = await collectEndorsements(endorsers, orgsFor(decoded.args[0] ?? '', decoded.creator.mspId), (e) => e.endorseDetailed(signed, { decoded }));
+    if (!collected.ok) throw new LedgerError('ENDORSEMENT', `cannot collect the endorsements ${decoded.args[0] ?? ''} needs: ${collected.message}`, { txId: decoded.txId });
+    return collected.endorsed.map((d) => d.response);
   }
 
   function orgsFor(fn: string, creatorMsp: string): string[] {
-    return endorsingOrgs(preferOrg(policyFor(fn), creatorMsp));
+    return endorsingOrgs(policyFor(fn), [creatorMsp]);
   }
 
   function waitFor(txId: string, timeoutMs: number): Promise<CommitStatus> {
@@ -463,6 +477,7 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
           const txId = outcome.txId;
           if (!outcome.ok) {
             if (outcome.stage === 'contract') throw contractError(outcome.message, txId);
+            if (outcome.stage === 'policy') throw new LedgerError('ENDORSEMENT', `cannot collect the endorsements ${fn} needs: ${outcome.message}; nothing was ordered`, { txId });
             throw new LedgerError('ENDORSEMENT', `endorsers disagree on the result of ${fn}: ${outcome.message}; the contract must be deterministic`, { txId });
           }
           if (!outcome.envelope || !outcome.prepared) throw new LedgerError('ENDORSEMENT', `no transaction was assembled for ${fn}`, { txId });
@@ -489,17 +504,15 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
 
     async endorse(signed, endorseOptions = {}) {
       assertOpen();
-      let mspIds = endorseOptions.orgs;
-      if (!mspIds) {
-        let decoded: DecodedProposal;
-        try {
-          decoded = decodeProposal(signed);
-        } catch (err) {
-          throw new LedgerError('ENDORSEMENT', `malformed proposal: ${(err as Error).message}`, { cause: err });
-        }
-        mspIds = orgsFor(decoded.args[0] ?? '', decoded.creator.mspId);
+      const mspIds = endorseOptions.orgs;
+      if (mspIds) return track(endorseWith(signed, mspIds));
+      let decoded: DecodedProposal;
+      try {
+        decoded = decodeProposal(signed);
+      } catch (err) {
+        throw new LedgerError('ENDORSEMENT', `malformed proposal: ${(err as Error).message}`, { cause: err });
       }
-      return track(endorseWith(signed, undefined, mspIds, false));
+      return track(endorsePlanned(signed, decoded));
     },
 
     async submitEnvelope(envelope) {
@@ -587,12 +600,4 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
  */
 function defaultWorkerCount(): number {
   return Math.min(4, Math.max(1, availableParallelism()));
-}
-
-/** The same policy with the rules that mention `mspId` first, so an OR picks the caller's own org. */
-function preferOrg(policy: Policy, mspId: string): Policy {
-  if (policy.type === 'signedBy') return policy;
-  const mentions = (p: Policy): boolean => (p.type === 'signedBy' ? p.principal.mspId === mspId : p.rules.some(mentions));
-  const rules = [...policy.rules.filter(mentions), ...policy.rules.filter((r) => !mentions(r))].map((r) => preferOrg(r, mspId));
-  return { ...policy, rules };
 }

@@ -7,7 +7,7 @@
  * A chaincode error (status ≥ 400) answers that status and message, unsigned, as a peer does.
  */
 import type { Contract } from 'fabric-contract-api';
-import { peer } from '@hyperledger/fabric-protos';
+import { common, peer } from '@hyperledger/fabric-protos';
 import { createRequire } from 'node:module';
 import {
   chaincodeEventOf,
@@ -18,6 +18,7 @@ import {
   type WorldState,
 } from './peer/index.ts';
 import { computeTxId, serializeIdentity } from '../fabric/fabric-proposal.ts';
+import type { WriteSet } from '../fabric/rwset.ts';
 import { cacheShimCertificates } from './certificate-cache.ts';
 import { cacheShimParameterValidators } from './shim-parameters.ts';
 import {
@@ -27,6 +28,7 @@ import {
   type DecodedProposal,
 } from '../fabric/fabric-messages.ts';
 import type { Msps } from './msp.ts';
+import { VALIDATION_PARAMETER } from './policy.ts';
 import { keyMatchesCertificate, type RecordSignature } from './signature-memo.ts';
 import { keyObjectOf, signerOf, type SigningKey } from './signer.ts';
 import { encodeProposalResponsePayload, encodeRwSet } from './tx-encoding.ts';
@@ -54,10 +56,54 @@ export interface EndorseOptions {
   readonly record?: RecordSignature;
 }
 
+/**
+ * What the endorsement must satisfy beyond this peer's signature, as a Fabric peer reports it in the
+ * ProposalResponse's `interest` (`ChaincodeInterest`, built from the simulation's write-set metadata).
+ */
+export interface EndorsementInterest {
+  /** The committed key-level policies (VALIDATION_PARAMETER) of the keys the transaction writes, each once. */
+  readonly keyPolicies: readonly Uint8Array[];
+  /** The chaincode-level policy applies too: a written key has no policy of its own, or nothing is written. */
+  readonly chaincodePolicy: boolean;
+}
+
 /** An endorsement with the simulation results it signed (set when the chaincode succeeded). */
 export interface DetailedEndorsement {
   readonly response: peer.ProposalResponse;
   readonly rw?: SimulationResults;
+  readonly interest?: EndorsementInterest;
+}
+
+/**
+ * The policies a transaction's writes must meet, read from the committed state as a Fabric peer's
+ * transaction simulator does on each write (`checkStateMetadata`): every key written, or whose
+ * metadata is written, brings its committed VALIDATION_PARAMETER, or else the chaincode's policy.
+ */
+export function interestOf(world: WorldState, writeSet: WriteSet): EndorsementInterest {
+  const keys = new Set<string>();
+  for (const w of writeSet.writes) keys.add(w.key);
+  for (const m of writeSet.metadataWrites) keys.add(m.key);
+  const keyPolicies = new Map<string, Uint8Array>();
+  let chaincodePolicy = keys.size === 0;
+  for (const key of keys) {
+    const parameter = world.keyMetadata ? world.keyMetadata(key, VALIDATION_PARAMETER) : world.get(key)?.metadata.get(VALIDATION_PARAMETER);
+    if (parameter === undefined || parameter.length === 0) chaincodePolicy = true;
+    else keyPolicies.set(parameter.toString('base64'), parameter);
+  }
+  return { keyPolicies: [...keyPolicies.values()], chaincodePolicy };
+}
+
+/** The interest as the ProposalResponse carries it: one ChaincodeCall for our chaincode. */
+function interestMessage(chaincodeName: string, interest: EndorsementInterest): peer.ChaincodeInterest {
+  const call = new peer.ChaincodeCall();
+  call.setName(chaincodeName);
+  if (interest.keyPolicies.length > 0) {
+    call.setKeyPoliciesList(interest.keyPolicies.map((p) => common.SignaturePolicyEnvelope.deserializeBinary(p)));
+    call.setDisregardNamespacePolicy(!interest.chaincodePolicy);
+  }
+  const message = new peer.ChaincodeInterest();
+  message.setChaincodesList([call]);
+  return message;
 }
 
 export interface Endorser {
@@ -152,12 +198,14 @@ export function createEndorser(options: Readonly<EndorserOptions>): Endorser {
     if (opts.record && (keyMatches ??= keyMatchesCertificate(keyObjectOf(options.peer), options.peer.certificatePem))) {
       opts.record({ certificatePem: options.peer.certificatePem, parts: [payload, endorserBytes], signature });
     }
+    const interest = interestOf(world, writeSet);
     const response = new peer.ProposalResponse();
     response.setVersion(1);
     response.setResponse(responseMessage(chaincodeResult));
     response.setPayload(payload);
     response.setEndorsement(endorsement);
-    return { response, rw: { readSet, writeSet } };
+    response.setInterest(interestMessage(chaincodeName, interest));
+    return { response, rw: { readSet, writeSet }, interest };
   }
 
   return { mspId: options.peer.mspId, endorse, endorseDetailed };

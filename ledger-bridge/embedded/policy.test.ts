@@ -60,8 +60,11 @@ test('nested rules: a rule that fails gives its signers back, a rule that holds 
   assert.equal(evaluatePolicy(parsePolicy("'A.peer'"), [peerOf('B')]), false, 'a peer of another MSP');
 });
 
-test('endorsingOrgs: the first n rules of OutOf, each MSP once', () => {
+test('endorsingOrgs: the first n rules of OutOf, each MSP once; the preferred orgs (those that endorsed already) first', () => {
   assert.deepEqual(endorsingOrgs(parsePolicy("OutOf(2,'C.peer','A.peer','B.peer')")), ['C', 'A']);
+  assert.deepEqual(endorsingOrgs(parsePolicy("OutOf(2,'C.peer','A.peer','B.peer')"), ['B']), ['B', 'C']);
+  assert.deepEqual(endorsingOrgs(parsePolicy("OR('Org1MSP.peer','Org2MSP.peer')"), ['Org2MSP']), ['Org2MSP']);
+  assert.deepEqual(endorsingOrgs(parsePolicy("OR(AND('A.peer','B.peer'),AND('C.peer','D.peer'))"), ['D']), ['D', 'C']);
   assert.deepEqual(endorsingOrgs(parsePolicy("AND('A.peer','A.admin',OR('B.peer','C.peer'))")), ['A', 'B']);
   assert.deepEqual(endorsingOrgs(parsePolicy("'A.member'")), ['A']);
 });

@@ -8,6 +8,9 @@
  */
 import { common, msp } from '@hyperledger/fabric-protos';
 
+/** The key metadata entry that holds a key-level (state-based) endorsement policy. */
+export const VALIDATION_PARAMETER = 'VALIDATION_PARAMETER';
+
 export const ROLES = ['member', 'admin', 'client', 'peer', 'orderer'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -144,11 +147,27 @@ function evaluate(policy: Policy, signers: readonly Signer[], used: boolean[]): 
   return verified >= policy.n;
 }
 
-/** The MSP ids whose peers a client should ask to endorse: a minimal set that can satisfy the policy. */
-export function endorsingOrgs(policy: Policy): string[] {
+/**
+ * The MSP ids whose peers a client should ask to endorse: a small set that can satisfy the policy,
+ * taken from the rules that mention a `preferred` org first (the caller's own org, or the orgs that
+ * endorsed already), so an `OR` or `OutOf` picks those.
+ */
+export function endorsingOrgs(policy: Policy, preferred: readonly string[] = []): string[] {
+  const ordered = preferred.length > 0 ? preferOrgs(policy, new Set(preferred)) : policy;
+  return [...new Set(pick(ordered))];
+}
+
+function pick(policy: Policy): string[] {
   if (policy.type === 'signedBy') return [policy.principal.mspId];
-  const picked = policy.rules.slice(0, policy.n).flatMap(endorsingOrgs);
-  return [...new Set(picked)];
+  return policy.rules.slice(0, policy.n).flatMap(pick);
+}
+
+/** The same policy with the rules that mention a preferred org first. */
+function preferOrgs(policy: Policy, preferred: ReadonlySet<string>): Policy {
+  if (policy.type === 'signedBy') return policy;
+  const mentions = (p: Policy): boolean => (p.type === 'signedBy' ? preferred.has(p.principal.mspId) : p.rules.some(mentions));
+  const rules = [...policy.rules.filter(mentions), ...policy.rules.filter((r) => !mentions(r))].map((r) => preferOrgs(r, preferred));
+  return { ...policy, rules };
 }
 
 /** `common.SignaturePolicyEnvelope` bytes of a policy (MSPRole principals, as KeyEndorsementPolicy writes). */

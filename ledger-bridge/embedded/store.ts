@@ -323,8 +323,18 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
   const addTx = stmt('INSERT OR IGNORE INTO txs(txid, num, idx, code) VALUES(?, ?, ?, ?)');
   const addBlock = stmt('INSERT INTO blocks(num, hash, commit_hash, bytes) VALUES(?, ?, ?, ?)');
 
+  function keyMetadata(key: string, name: string): Buffer | undefined {
+    if (snapshotOpen) {
+      const hit = snapshotCache.get(key);
+      if (hit !== undefined) return hit?.metadata.get(name);
+    }
+    const row = getMetadata.get(keyBytes(key)) as Row | undefined;
+    return row && row.metadata !== null ? decodeMetadata(row.metadata).get(name) : undefined;
+  }
+
   const worldState: WorldState = {
     get,
+    keyMetadata,
     range,
     history: (key) => (stmt('SELECT * FROM history WHERE key = ? ORDER BY block, tx').all(keyBytes(key)) as Row[]).map(historyOf),
     hasTransaction: (txId) => hasTx.get(txId) !== undefined,
@@ -371,10 +381,7 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
     validateReads,
     beginSnapshot,
     endSnapshot,
-    keyMetadata(key, name) {
-      const row = getMetadata.get(keyBytes(key)) as Row | undefined;
-      return row && row.metadata !== null ? decodeMetadata(row.metadata).get(name) : undefined;
-    },
+    keyMetadata,
     height: () => {
       const row = stmt('SELECT max(num) AS n FROM blocks').get() as Row;
       return row.n === null ? 0 : (row.n as number) + 1;

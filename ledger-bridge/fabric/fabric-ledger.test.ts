@@ -100,6 +100,22 @@ describe('Fabric connector: errors mapped to LedgerError', () => {
     await assert.rejects(both.evaluate(g.embedded.identities.operator, 'queryFlexibility', ['flex-1']), (err: unknown) => err instanceof LedgerError && err.contractCode === 'NOT_FOUND');
   });
 
+  test('governance: a parameter change through the gateway is endorsed by both orgs from the chaincode interest; Org1 alone → ENDORSEMENT_POLICY_FAILURE (10)', async (t) => {
+    // The chaincode-level policy of setProgramParams is OR here, as a Fabric channel deployed with OR:
+    // only the program key's own policy asks for both orgs.
+    const g = await startTestGateway({ policies: { functions: { setProgramParams: "OR('Org1MSP.peer','Org2MSP.peer')" } } });
+    t.after(() => g.close());
+    const operator = g.embedded.identities.operator;
+    const connector = await g.connect(operator);
+    const first = await connector.submit(operator, 'setProgramParams', ['{"tokenRateMilli":1500}']);
+    assert.deepEqual((await connector.transaction(first.txId)).endorsers, ['Org1MSP', 'Org2MSP']);
+    const second = await connector.submit(operator, 'setProgramParams', ['{"tokenRateMilli":1600}']);
+    assert.deepEqual((await connector.transaction(second.txId)).endorsers, ['Org1MSP', 'Org2MSP'], 'the gateway followed the interest, no endorsingOrganizations given');
+    const oneOrg = await g.connect(operator, { endorsingOrganizations: { setProgramParams: ['Org1MSP'] } });
+    await assert.rejects(oneOrg.submit(operator, 'setProgramParams', ['{"tokenRateMilli":9}']), isValidationError('ENDORSEMENT_POLICY_FAILURE'));
+    assert.equal(JSON.parse(await connector.evaluate(operator, 'queryProgramParams', [])).tokenRateMilli, 1600);
+  });
+
   test('a commit slower than the submit timeout: TIMEOUT with the transaction id, which commits later', async (t) => {
     const g = await startTestGateway({ batch: { timeoutMs: 1500, maxMessageCount: 500 } });
     t.after(() => g.close());

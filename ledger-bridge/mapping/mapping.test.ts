@@ -235,6 +235,7 @@ describe('mapping on the embedded ledger', () => {
     assert.equal(after.tokenRateMilli, 1500);
     assert.equal(after.baselineY, before.baselineY, 'the others stay');
     await assert.rejects(mapping.setProgramParams({ noSuchParameter: 1 }), (e: unknown) => e instanceof MappingError && e.code === 'INVALID_REQUEST');
+    await assert.rejects(mapping.setProgramParams({ operatorMspIds: ['Org2MSP'] }), (e: unknown) => e instanceof MappingError && e.code === 'NOT_ALLOWED' && /^OPERATOR_LOCKOUT: /.test(e.message));
     await mapping.setProgramParams({ tokenRateMilli: before.tokenRateMilli as number });
   });
 });

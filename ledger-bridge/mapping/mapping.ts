@@ -582,7 +582,8 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       } catch (err) {
         const code = contractCodeOf(err);
         if (code === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
-        if (code === 'CONFLICT') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
+        // OPERATOR_LOCKOUT: the change would take the operator's authority from the caller.
+        if (code === 'CONFLICT' || code === 'OPERATOR_LOCKOUT') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
         throw ledgerFailure('setting the program parameters', err);
       }
       grid = undefined; // the time zone or slots per day may have changed

@@ -420,7 +420,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: (d) => needLedger(d, 'contractParams')(),
   },
   {
-    method: 'PUT', url: '/ledger/params', tag: 'ledger', summary: "Change the contract's program parameters (setProgramParams on the ledger; the contract validates them)", permission: 'operate', body: SCHEMAS.contractParams,
+    method: 'PUT', url: '/ledger/params', tag: 'ledger', summary: "Change the contract's program parameters (setProgramParams on the ledger: the contract validates them, the governance orgs' peers endorse; 409 when the change would take the operator's authority)", permission: 'operate', body: SCHEMAS.contractParams,
     handler: (d, r) => needLedger(d, 'setContractParams')(r.body as Record<string, unknown>),
   },
 

@@ -58,6 +58,8 @@ export interface StateSlot {
 
 export interface WorldState {
   get(key: string): StateEntry | undefined;
+  /** One metadata entry of a key (e.g. VALIDATION_PARAMETER) without its value (optional: `get` does it too). */
+  keyMetadata?(key: string, name: string): Buffer | undefined;
   /** The key's slot, or undefined for a key never written (optional: other stores may lack it). */
   slot?(key: string): StateSlot | undefined;
   /**
@@ -221,6 +223,7 @@ export function createWorldState(): WorldState {
 
   return {
     get: (key) => records.get(key)?.entry,
+    keyMetadata: (key, name) => records.get(key)?.entry?.metadata.get(name),
     slot: (key) => records.get(key),
     attachReadSlots(readSet, slots) {
       if (slots.length === readSet.reads.length) readSlots.set(readSet, slots);
