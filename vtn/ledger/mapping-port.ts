@@ -29,6 +29,48 @@ export interface MappingLedgerPort extends LedgerPort {
 
 const identity = (s: string): string => s;
 
+/** What the ledger side reads of the VTN's customers. */
+export interface CustomerDirectory {
+  getCustomer(customerId: string): { readonly meterId?: string | undefined; readonly retailer?: string | undefined } | undefined;
+  findCustomerByMeterId(meterId: string): { readonly customerId: string; readonly retailer?: string | undefined } | undefined;
+  listCustomers(): ReadonlyArray<{ readonly retailer?: string | undefined }>;
+  listAdminTokens(): ReadonlyArray<{ readonly retailerId?: string | undefined }>;
+}
+
+/** Every retailer the admin API knows: its customers' and its retailer tokens'. */
+export function knownRetailers(directory: CustomerDirectory): string[] {
+  const ids = [...directory.listCustomers().map((c) => c.retailer), ...directory.listAdminTokens().map((t) => t.retailerId)];
+  return [...new Set(ids.filter((id): id is string => id !== undefined))].sort();
+}
+
+export interface CustomerLookups {
+  /** The meter of a customer (its `meterId`, else the customer id). */
+  meterOf(customerId: string): string;
+  /** The customer of a meter (the one naming it as `meterId`, else the meter id). */
+  customerOf(meterId: string): string;
+  /** The retailer of a meter's customer; undefined when the customer names none (the default retailer). */
+  retailerOfMeter(meterId: string): string | undefined;
+}
+
+/**
+ * The lookups over the VTN's customers, read at every call (`directory` may answer undefined until
+ * the VTN exists: then customer = meter and the default retailer).
+ */
+export function customerLookups(directory: () => CustomerDirectory | undefined): CustomerLookups {
+  const holder = (meterId: string) => {
+    const d = directory();
+    const named = d?.findCustomerByMeterId(meterId);
+    if (named !== undefined) return named;
+    const same = d?.getCustomer(meterId);
+    return same !== undefined && (same.meterId === undefined || same.meterId === meterId) ? { customerId: meterId, retailer: same.retailer } : undefined;
+  };
+  return {
+    meterOf: (customerId) => directory()?.getCustomer(customerId)?.meterId ?? customerId,
+    customerOf: (meterId) => holder(meterId)?.customerId ?? meterId,
+    retailerOfMeter: (meterId) => holder(meterId)?.retailer,
+  };
+}
+
 export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptions>): MappingLedgerPort {
   const { mapping } = options;
   const meterOf = options.meterOf ?? identity;
