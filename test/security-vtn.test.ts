@@ -506,6 +506,10 @@ test("retailer-ledger-identity: each retailer's customers are enrolled and recor
   const started = await startTestVtn(t, { dataDir: join(dir, 'data'), registrationPolicy: 'enrolled-only' }, { ledger: port, clock, adminToken: TOKEN });
   vtn = started.vtn;
   const url = started.url;
+  // A retailer id is part of a ledger identity: one that cannot be is refused at the edge.
+  t.assert.equal((await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'r', retailerId: 'retailer a' } })).status, 400);
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'cX', retailer: '../retailer-a' } })).status, 400);
+  t.assert.equal(vtn.store.getCustomer('cX'), undefined);
   const a = await token(url, 'retailer', 'retailer-a');
   const b = await token(url, 'retailer', 'retailer-b');
   assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA1', meterId: 'mA1', venName: 'house-a' } })).status, 201);

@@ -156,7 +156,7 @@ export interface SettlementResult {
 }
 
 export interface LedgerMapping {
-  /** Enables the VTN's retailer and enrols the meters that are not yet (idempotent). */
+  /** Enables each meter's retailer and enrols the meters that are not yet, each as its retailer (idempotent). */
   ensureParticipants(meterIds: readonly string[]): Promise<void>;
   /** Records whole days of a meter's history (the retailer's data hub upload), W per slot. */
   importEnergy(meterId: string, days: ReadonlyArray<{ readonly day: string; readonly values: ReadonlyArray<number | null> }>): Promise<string[]>;

@@ -58,10 +58,7 @@ test('retailer identities from a directory (cert.pem + key.pem, or an MSP folder
       operator,
       retailer: await issueClientIdentity(org1, 'vtn-retailer', { ID: 'retailer:vtn' }),
       retailerId: 'retailer:vtn',
-      retailerOf: (meterId) => {
-        const r = retailerOfMeter.get(meterId);
-        return r === undefined ? undefined : retailers.get(r);
-      },
+      retailerOf: retailers.forMeters((meterId) => retailerOfMeter.get(meterId)),
     },
   });
   const day = [{ day: addDaysUtc(EVENT_DAY, -1), values: profile(1, 1) }];

@@ -45,6 +45,11 @@ export interface RetailerIdentities {
   get(retailerId: string): Promise<RetailerIdentity>;
   /** Resolves when every retailer given has an identity (a start-up check); rejects naming those that have none. */
   check(retailerIds: Iterable<string>): Promise<void>;
+  /**
+   * The mapping's `retailerOf` (`MappingIdentities`) from the retailer of a meter's customer
+   * (undefined: the default retailer).
+   */
+  forMeters(retailerOfMeter: (meterId: string) => string | undefined): (meterId: string) => Promise<RetailerIdentity> | undefined;
 }
 
 /** The contract's id of a VTN retailer (`retailer:<retailerId>`), or `NO_IDENTITY` if the id cannot be one. */
@@ -123,6 +128,10 @@ export function createRetailerIdentities(options: Readonly<RetailerIdentitiesOpt
 
   return {
     get,
+    forMeters: (retailerOfMeter) => (meterId) => {
+      const r = retailerOfMeter(meterId);
+      return r === undefined ? undefined : get(r);
+    },
     async check(retailerIds) {
       const problems: string[] = [];
       for (const id of new Set(retailerIds)) {

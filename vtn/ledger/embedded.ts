@@ -80,19 +80,11 @@ export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promis
     mspId: org1.mspId,
     issue: (attrs, id) => issueClientIdentity(org1, `vtn-retailer-${id}`, attrs),
   });
-  const retailerOfMeter = options.retailerOfMeter;
   const identities: MappingIdentities = {
     operator: await loadOrIssue(idDir, 'operator', org1, { ID: operatorId }),
     retailer: await loadOrIssue(idDir, 'retailer', org1, { ID: retailerId }),
     retailerId,
-    ...(retailerOfMeter === undefined
-      ? {}
-      : {
-          retailerOf: (meterId: string) => {
-            const r = retailerOfMeter(meterId);
-            return r === undefined ? undefined : retailers.get(r);
-          },
-        }),
+    ...(options.retailerOfMeter === undefined ? {} : { retailerOf: retailers.forMeters(options.retailerOfMeter) }),
   };
   const ledger = await createEmbeddedLedger({
     dataDir: ledgerDir,
