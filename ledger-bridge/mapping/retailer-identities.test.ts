@@ -3,13 +3,22 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
-import { createTestCa } from '../../chaincode/testing/index.ts';
+import { createTestCa, createTestIdentity } from '../../chaincode/testing/index.ts';
 import { createEmbeddedLedger, issueClientIdentity, loadOrCreateOrgs, LedgerError } from '../index.ts';
 import { tempDataDir } from '../testing/embedded.ts';
+import { startTestGateway } from '../testing/gateway-server.ts';
 import { MappingError } from './errors.ts';
 import { createLedgerMapping } from './mapping.ts';
 import { CERT_FILE, createRetailerIdentities, KEY_FILE } from './retailer-identities.ts';
 import { createMappingStore } from './store.ts';
+
+/** Writes an identity's certificate and key at `certFile` and `keyFile` of the folder `dir/folder`. */
+function writeIdentity(dir: string, folder: string, id: { readonly certificatePem: string; readonly privateKeyPem: string }, certFile = CERT_FILE, keyFile = KEY_FILE): void {
+  for (const [file, pem] of [[certFile, id.certificatePem], [keyFile, id.privateKeyPem]] as const) {
+    mkdirSync(join(dir, folder, file, '..'), { recursive: true });
+    writeFileSync(join(dir, folder, file), pem);
+  }
+}
 
 const noIdentity = (pattern: RegExp) => (err: unknown) => err instanceof MappingError && err.code === 'NO_IDENTITY' && pattern.test(err.message);
 
@@ -22,10 +31,7 @@ test('retailer identities from a directory (cert.pem + key.pem, or an MSP folder
   const ids = join(dir, 'retailers');
   const put = async (folder: string, id: string, certFile: string, keyFile: string) => {
     const issued = await issueClientIdentity(org1, id, { ID: id });
-    mkdirSync(join(ids, folder, certFile, '..'), { recursive: true });
-    mkdirSync(join(ids, folder, keyFile, '..'), { recursive: true });
-    writeFileSync(join(ids, folder, certFile), issued.certificatePem);
-    writeFileSync(join(ids, folder, keyFile), issued.privateKeyPem);
+    writeIdentity(ids, folder, issued, certFile, keyFile);
     return issued;
   };
   const a = await put('retail-a', 'retailer:retail-a', CERT_FILE, KEY_FILE);
@@ -96,4 +102,42 @@ test('retailer identities issued on first use are kept and reused after a restar
   t.assert.equal(readFileSync(join(dir, 'retailers', 'retail-n', CERT_FILE), 'utf8'), n.identity.certificatePem);
   const again = createRetailerIdentities({ dir: join(dir, 'retailers'), mspId: org1.mspId, issue: () => Promise.reject(new Error('must not issue again')) });
   t.assert.deepEqual(await again.get('retail-n'), n, 'the same identity after a restart');
+});
+
+test('on Fabric (fabric-gateway → Gateway service over TLS): each meter is enrolled and recorded with its retailer identity from the directory; the peer refuses A on B\'s meter; no identity, no transaction', async (t) => {
+  const g = await startTestGateway();
+  t.after(() => g.close());
+  g.setTime(new Date(`${EVENT_DAY}T12:00:00Z`));
+  const dir = tempDataDir('oadr-retailer-ids-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // What `fabric-ca-client enroll -M retailers/<retailer>` writes, from the org's CA with ID=retailer:<retailer>.
+  const ca = await createTestCa('ca.org1.example.com');
+  for (const r of ['retail-a', 'retail-b']) {
+    writeIdentity(join(dir, 'retailers'), r, await createTestIdentity({ mspId: 'Org1MSP', commonName: r, attrs: { ID: `retailer:${r}` }, ca }), 'signcerts/cert.pem', 'keystore/priv_sk');
+  }
+  const retailers = createRetailerIdentities({ dir: join(dir, 'retailers'), mspId: 'Org1MSP' });
+  const { operator, retailer } = g.embedded.identities;
+  const connector = await g.connect(operator);
+  const store = createMappingStore({ path: join(dir, 'mapping.sqlite') });
+  t.after(() => store.close());
+  const retailerOfMeter = new Map([['m-a', 'retail-a'], ['m-b', 'retail-b'], ['m-x', 'retail-x']]);
+  const mapping = createLedgerMapping({
+    ledger: connector,
+    store,
+    identities: { operator, retailer, retailerId: 'utility:1234', retailerOf: retailers.forMeters((m) => retailerOfMeter.get(m)) },
+  });
+  const day = [{ day: addDaysUtc(EVENT_DAY, -1), values: profile(1, 1) }];
+  const [txA] = await mapping.importEnergy('m-a', day);
+  await mapping.importEnergy('m-b', day);
+  for (const [meterId, retailerId] of [['m-a', 'retailer:retail-a'], ['m-b', 'retailer:retail-b']] as const) {
+    t.assert.equal((JSON.parse(await connector.evaluate(operator, 'queryMeter', [meterId])) as { retailerId: string }).retailerId, retailerId);
+  }
+  t.assert.equal((await connector.transaction(txA as string)).validationCode, 'VALID');
+  const asA = (await retailers.get('retail-a')).identity;
+  const before = await connector.evaluate(operator, 'queryEnergyValue', ['m-b', day[0]?.day as string]);
+  await assert.rejects(connector.submit(asA, 'recordEnergy', ['m-b', day[0]?.day as string, JSON.stringify(profile(2, 1))]), (err: unknown) => err instanceof LedgerError && err.code === 'CONTRACT' && err.contractCode === 'ACCESS_DENIED');
+  t.assert.equal(await connector.evaluate(operator, 'queryEnergyValue', ['m-b', day[0]?.day as string]), before);
+  const height = await connector.height();
+  await assert.rejects(mapping.importEnergy('m-x', day), noIdentity(/retail-x has no ledger identity/));
+  t.assert.equal(await connector.height(), height, 'nothing ordered for the retailer without an identity');
 });
