@@ -204,11 +204,11 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       onAdminTokenGenerated: (token) => err(`oadr-ledger vtn: admin API token (operator), shown only this once; keep it or set OADR_ADMIN_TOKEN:\n  ${token}\n`),
     });
     if (port !== undefined && ledger !== undefined) {
-      // The stores agree (the ledger is not behind them, the VTN store not behind the ledger), then
-      // event creations a crash cut short are completed, or cancelled on the ledger, before serving.
       // Every retailer the admin API knows (customers' and tokens') has its ledger identity; the
       // writes of one without stay refused (NO_IDENTITY), never made with another identity.
       await ledger.retailers.check(knownRetailers(vtn.store)).catch((e: unknown) => logger.error({ err: e }, 'retailers without a ledger identity: their customers\' meters are not written to the ledger'));
+      // The stores agree (the ledger is not behind them, the VTN store not behind the ledger), then
+      // event creations a crash cut short are completed, or cancelled on the ledger, before serving.
       const agreement = await checkStoresAgree({ dataDir, store: vtn.store, ledger: ledger.ledger, mappingStore: ledger.store, repair: values.repair === true });
       if (agreement.requeued.length > 0) logger.warn({ events: agreement.requeued }, '--repair: events the VTN store lacked are re-created from the ledger');
       const r = await vtn.events.recoverCreations();
