@@ -43,4 +43,5 @@ export * from './mapping/mapping.ts';
 export * from './mapping/store.ts';
 export * from './mapping/units.ts';
 export * from './mapping/errors.ts';
+export * from './mapping/retailer-identities.ts';
 export { STORE_FILE as LEDGER_STORE_FILE } from './embedded/store.ts';

@@ -13,6 +13,12 @@ export interface LedgerIdentity {
   readonly privateKey: webcrypto.CryptoKey | string;
 }
 
+/** A retailer's ledger identity: its certificate's `ID` attribute (the contract's retailer id) and the identity. */
+export interface RetailerIdentity {
+  readonly retailerId: string;
+  readonly identity: LedgerIdentity;
+}
+
 export interface SubmitOptions {
   /** Transient data (never written to the ledger). */
   readonly transient?: Readonly<Record<string, Uint8Array | string>>;

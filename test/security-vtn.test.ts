@@ -16,14 +16,18 @@ import { test } from 'node:test';
 import * as tls from 'node:tls';
 import pino from 'pino';
 import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/testing/reference-scenario.ts';
-import { chainPem, createRootCa, issueClientCertificate, issueServerCertificate } from '../certs/index.ts';
+import { ATTR_ID, chainPem, createRootCa, decodeFabricAttributes, FABRIC_ATTRS_OID, issueClientCertificate, issueServerCertificate, parseCertificate } from '../certs/index.ts';
+import { LedgerError } from '../ledger-bridge/index.ts';
+import { decodeBlock } from '../ledger-bridge/embedded/block.ts';
+import { openStore } from '../ledger-bridge/embedded/store.ts';
+import { decodeTransaction } from '../ledger-bridge/fabric/fabric-messages.ts';
 import { tempDataDir } from '../ledger-bridge/testing/embedded.ts';
 import { type Payload, type ReportInterval } from '../oadr/index.ts';
 import { createVtn, type Vtn } from '../vtn/index.ts';
 import { createSqliteStore } from '../vtn/store/sqlite-store.ts';
 import type { VtnStore } from '../vtn/store/store.ts';
 import { openVtnLedger } from '../vtn/ledger/embedded.ts';
-import { createMappingLedgerPort } from '../vtn/ledger/mapping-port.ts';
+import { createMappingLedgerPort, customerLookups } from '../vtn/ledger/mapping-port.ts';
 import { checkPushAddress, guardedLookup, isInternalAddress, PushTargetRefusedError } from '../vtn/transports/push-target.ts';
 import { createPushFetch } from '../vtn/tls/tls.ts';
 import { SECURITY_EVENT } from '../vtn/tls/binding.ts';
@@ -64,6 +68,9 @@ async function token(base: string, role: 'retailer' | 'read-only' | 'operator', 
   assert.equal(r.status, 201, r.text);
   return r.json?.token as string;
 }
+
+/** `days` days of meter history before the event day (the reference profile of household `h`), Wh per slot. */
+const history = (h: 1 | 2, days: number) => Array.from({ length: days }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(h, i + 1).map((w) => w / 4) }));
 
 // ---- 13.2: a meter belongs to one customer ------------------------------------------------------
 
@@ -425,8 +432,6 @@ test('ledger-scoped: energy import checked whole (422, nothing committed), block
   const b = await token(url, 'retailer', 'retailer-b');
   assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA1', meterId: 'mA1', venName: 'house-a' } })).status, 201);
   assert.equal((await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cB1', meterId: 'mB1' } })).status, 201);
-  const history = (h: 1 | 2, days: number) => Array.from({ length: days }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(h, i + 1).map((w) => w / 4) }));
-
   // energy-import-atomic (13.9) and energy-import-implausible (13.5): 422, the ledger does not grow.
   const height0 = await vl.ledger.height();
   const good = history(1, 1)[0] as { date: string; valuesWh: number[] };
@@ -582,4 +587,97 @@ test('log-one-component-key: every log line of the VTN carries the component key
     components.add((JSON.parse(line) as { component: string }).component);
   }
   assert.ok(components.size >= 2, [...components].join(', '));
+});
+
+// ---- 13.2 on the ledger: one ledger identity per retailer ----------------------------------------
+
+/** Every transaction of an embedded ledger with the `ID` attribute of its creator's certificate. */
+function transactionsWithCreator(ledgerDir: string): Array<{ fn: string; args: readonly string[]; creatorId: string | undefined }> {
+  const store = openStore(ledgerDir, { reader: true });
+  try {
+    const out: Array<{ fn: string; args: readonly string[]; creatorId: string | undefined }> = [];
+    for (let n = 1; n < store.height(); n++) {
+      for (const envelope of decodeBlock((store.block(n) as { bytes: Uint8Array }).bytes).envelopes) {
+        const tx = decodeTransaction(envelope);
+        const ext = parseCertificate(tx.creator.certificatePem).getExtension(FABRIC_ATTRS_OID);
+        const creatorId = ext === null ? undefined : decodeFabricAttributes(new Uint8Array(ext.value))?.[ATTR_ID];
+        out.push({ fn: tx.action?.args[0] ?? '', args: tx.action?.args.slice(1) ?? [], creatorId });
+      }
+    }
+    return out;
+  } finally {
+    store.close();
+  }
+}
+
+test("retailer-ledger-identity: each retailer's customers are enrolled and recorded with its own ledger identity; the ledger refuses A's identity on B's meter, even with the admin API bypassed", async (t) => {
+  const dir = tempDataDir('oadr-vtn-retailer-ids-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
+  let vtn: Vtn | undefined;
+  const lookups = customerLookups(() => vtn?.store);
+  const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()), retailerOfMeter: lookups.retailerOfMeter });
+  t.after(() => vl.close());
+  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger, meterOf: lookups.meterOf, customerOf: lookups.customerOf });
+  const started = await startTestVtn(t, { dataDir: join(dir, 'data'), registrationPolicy: 'enrolled-only' }, { ledger: port, clock, adminToken: TOKEN });
+  vtn = started.vtn;
+  const url = started.url;
+  // A retailer id is part of a ledger identity: one that cannot be is refused at the edge.
+  t.assert.equal((await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'r', retailerId: 'retailer a' } })).status, 400);
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'cX', retailer: '../retailer-a' } })).status, 400);
+  t.assert.equal(vtn.store.getCustomer('cX'), undefined);
+  const a = await token(url, 'retailer', 'retailer-a');
+  const b = await token(url, 'retailer', 'retailer-b');
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA1', meterId: 'mA1', venName: 'house-a' } })).status, 201);
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cB1', meterId: 'mB1' } })).status, 201);
+  assert.equal((await api(url, 'POST', '/api/v1/customers/cA1/energy', { token: a, body: { days: history(1, 2) } })).status, 200);
+  assert.equal((await api(url, 'POST', '/api/v1/customers/cB1/energy', { token: b, body: { days: history(2, 2) } })).status, 200);
+
+  // A's VEN reports a quarter hour of usage: recorded on the ledger (through the outbox) as A.
+  const { venId } = await registerVen(url, 'house-a');
+  const rr = (await call(url, 'EiReport', ven.telemetryMetadata(venId), 'RegisteredReport')).reportRequests?.[0]?.reportRequestId ?? '';
+  const usage: Payload = {
+    type: 'UpdateReport', schemaVersion: V, requestId: 'rq-up', venId,
+    reports: [{ dtstart: `${EVENT_DAY}T11:00:00Z`, intervals: [{ duration: 'PT15M', payloads: [{ rId: 'usage', value: { type: 'float', value: 500 } }] }], reportRequestId: rr, reportSpecifierId: 'rs-1', reportName: 'TELEMETRY_USAGE', createdDateTime: `${EVENT_DAY}T11:15:00Z` }],
+  };
+  t.assert.equal((await call(url, 'EiReport', usage, 'UpdatedReport')).response.code, 200);
+  const ledgerDir = join(dir, 'data', 'ledger');
+  const recordsOf = (meterId: string) => transactionsWithCreator(ledgerDir).filter((x) => (x.fn === 'recordEnergy' || x.fn === 'enrolMeter') && x.args[0] === meterId);
+  await until("A's telemetry on the ledger", () => recordsOf('mA1').some((x) => x.fn === 'recordEnergy' && x.args[1] === EVENT_DAY));
+
+  // The creator of every enrolment and record of a meter is its customer's retailer.
+  const ofA = recordsOf('mA1');
+  const ofB = recordsOf('mB1');
+  t.assert.deepEqual(ofA.map((x) => x.fn).sort(), ['enrolMeter', 'recordEnergy', 'recordEnergy', 'recordEnergy'], 'enrolled, two imported days, one measured');
+  t.assert.deepEqual([...new Set(ofA.map((x) => x.creatorId))], ['retailer:retailer-a']);
+  t.assert.deepEqual(ofB.map((x) => x.fn).sort(), ['enrolMeter', 'recordEnergy', 'recordEnergy']);
+  t.assert.deepEqual([...new Set(ofB.map((x) => x.creatorId))], ['retailer:retailer-b']);
+
+  // Defence in depth: the ledger itself refuses A's identity on B's meter.
+  const day = addDaysUtc(EVENT_DAY, -1);
+  const energyOfB = async () => vl.ledger.evaluate(vl.identities.operator, 'queryEnergyValue', ['mB1', day]);
+  const before = await energyOfB();
+  const asA = (await vl.retailers.get('retailer-a')).identity;
+  const refused = await vl.ledger.submit(asA, 'recordEnergy', ['mB1', day, JSON.stringify(profile(1, 1))]).then(() => undefined, (e: unknown) => e);
+  assert.ok(refused instanceof LedgerError && refused.contractCode === 'ACCESS_DENIED', String(refused));
+  // B's customer moves to another meter: mB1 is free in the VTN's store, but still B's on the ledger.
+  // A binds its new customer to it (the admin API allows that); A's writes and reads of it go as A,
+  // and the ledger refuses them.
+  assert.equal((await api(url, 'PUT', '/api/v1/customers/cB1', { token: b, body: { meterId: 'mB2' } })).status, 200);
+  assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA2', meterId: 'mB1' } })).status, 201);
+  const importing = await api(url, 'POST', '/api/v1/customers/cA2/energy', { token: a, body: { days: history(1, 1) } });
+  t.assert.equal(importing.status, 502, importing.text);
+  t.assert.match(importing.text, /METER_HELD/);
+  const balance = await api(url, 'GET', '/api/v1/customers/cA2/tokens', { token: a });
+  t.assert.equal(balance.status, 502, balance.text);
+  t.assert.match(balance.text, /ACCESS_DENIED/);
+  // With the admin API bypassed (A's customer bound in the store to the meter B's customer holds),
+  // the VTN writes for that meter with no identity at all.
+  vtn.store.putCustomer({ customerId: 'cA3', venName: undefined, fingerprint: undefined, venId: undefined, enrolledAt: clock.now(), meterId: 'mB2', retailer: 'retailer-a' });
+  const bypassed = await api(url, 'POST', '/api/v1/customers/cA3/energy', { token: a, body: { days: history(1, 1) } });
+  t.assert.equal(bypassed.status, 502, bypassed.text);
+  t.assert.match(bypassed.text, /held by customers of several retailers/);
+  t.assert.equal(await energyOfB(), before, "B's values unchanged");
+  t.assert.deepEqual([...new Set(recordsOf('mB1').map((x) => x.creatorId))], ['retailer:retailer-b'], 'nothing written to B’s meter by another identity');
+  t.assert.deepEqual(recordsOf('mB2'), [], 'nothing written for the meter held twice');
 });

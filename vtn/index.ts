@@ -53,5 +53,5 @@ export { PROBLEM_CONTENT_TYPE, type Problem } from './admin/admin-api.ts';
 export { DOCS_PATH, OPENAPI_PATH, openApiDocument } from './admin/openapi.ts';
 export { ADMIN_ROLES, hashToken, ROLE_PERMISSIONS, type AdminRole, type Permission } from './admin/auth.ts';
 export type { AdminTokenRecord, ReportRequestRecord, ReportRequestState, TelemetryPointRecord } from './store/store.ts';
-export { createMappingLedgerPort, type MappingLedgerPort, type MappingLedgerPortOptions } from './ledger/mapping-port.ts';
+export { createMappingLedgerPort, customerLookups, knownRetailers, type CustomerDirectory, type CustomerLookups, type MappingLedgerPort, type MappingLedgerPortOptions } from './ledger/mapping-port.ts';
 export { checkStoreFiles, checkStoresAgree, type StoreAgreement, type StoreAgreementInput } from './ledger/startup-check.ts';

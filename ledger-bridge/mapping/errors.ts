@@ -15,6 +15,8 @@ export const MAPPING_ERROR_CODES = [
   'UNKNOWN_EVENT',
   /** The step is not allowed in the event's state (e.g. a modification once the event started). */
   'NOT_ALLOWED',
+  /** A meter's retailer has no ledger identity (no certificate and key for it): nothing is written for the meter. */
+  'NO_IDENTITY',
   /** The ledger refused or failed; see `cause`. */
   'LEDGER',
 ] as const;

@@ -20,14 +20,16 @@
  *   closeDay        partial slots of a day become recordable (called by settleEvent, or when due)
  *   settleEvent     closeDay → evaluateAvailability → getDRToken → each customer's milli-tokens
  *
- * Identities: the system operator (events, baselines, settlement) and one retailer (enrols meters,
- * records energy), as the thesis's VTN holds them. Customer = meter (docs/contract.md). Every step
+ * Identities: the system operator (events, baselines, settlement, opt answers) and the retailers: each
+ * meter's writes (enrolMeter, recordEnergy) and retailer-scoped reads (energy, balance, baseline) go
+ * with the identity of its customer's retailer (`retailerOf`), the default retailer's when it names
+ * none, so the contract itself keeps the retailers apart. Customer = meter (docs/contract.md). Every step
  * is idempotent: a repeated step finds its work done on the ledger or in the store and does not
  * repeat it.
  */
 import { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from '../../chaincode/index.ts';
 import { LedgerError } from '../errors.ts';
-import type { Ledger, LedgerIdentity } from '../ledger.ts';
+import type { Ledger, LedgerIdentity, RetailerIdentity } from '../ledger.ts';
 import { MappingError } from './errors.ts';
 import type { EventWindow, MappedEvent, MappingStore, SampleOutcome, SlotPart } from './store.ts';
 import { averageWatts, pointValue, type TelemetryUnit } from './units.ts';
@@ -35,9 +37,17 @@ import { averageWatts, pointValue, type TelemetryUnit } from './units.ts';
 export interface MappingIdentities {
   /** Org1MSP with `ID` = `operator:…` (the contract's system operator). */
   readonly operator: LedgerIdentity;
-  /** A retailer identity (`ID` = retailerId) in a retailer MSP. */
+  /** The default retailer (`ID` = retailerId, in a retailer MSP): it acts for the meters `retailerOf` names no retailer for. */
   readonly retailer: LedgerIdentity;
   readonly retailerId: string;
+  /**
+   * The identity of a meter's retailer (the retailer of the meter's customer), which enables on the
+   * ledger, enrols the meter, records its energy and reads its energy, balance and baseline;
+   * undefined: the default retailer. Absent: the default retailer acts for every meter. Throwing
+   * (a retailer without an identity) fails that meter's step with `NO_IDENTITY`: nothing is written
+   * for it with another identity.
+   */
+  readonly retailerOf?: (meterId: string) => RetailerIdentity | undefined | Promise<RetailerIdentity | undefined>;
 }
 
 export interface LedgerMappingOptions {
@@ -146,7 +156,7 @@ export interface SettlementResult {
 }
 
 export interface LedgerMapping {
-  /** Enables the VTN's retailer and enrols the meters that are not yet (idempotent). */
+  /** Enables each meter's retailer and enrols the meters that are not yet, each as its retailer (idempotent). */
   ensureParticipants(meterIds: readonly string[]): Promise<void>;
   /** Records whole days of a meter's history (the retailer's data hub upload), W per slot. */
   importEnergy(meterId: string, days: ReadonlyArray<{ readonly day: string; readonly values: ReadonlyArray<number | null> }>): Promise<string[]>;
@@ -269,11 +279,12 @@ export function slotAverageRequest(requestW: readonly number[], coveredMs: reado
 export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): LedgerMapping {
   const { ledger, store } = options;
   const { operator, retailer, retailerId } = options.identities;
+  const defaultRetailer: RetailerIdentity = { retailerId, identity: retailer };
   const now = options.now ?? Date.now;
   const graceMs = options.dayCloseGraceMs ?? 3_600_000;
   const skewMs = options.clockSkewMs ?? 60_000;
   let grid: GridParams | undefined;
-  let retailerReady: Promise<void> | undefined;
+  const retailersReady = new Map<string, Promise<void>>();
   const meters = new Map<string, Promise<void>>();
   let flushChain: Promise<unknown> = Promise.resolve();
   const optChains = new Map<string, Promise<void>>();
@@ -297,40 +308,69 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     return grid;
   };
 
-  const ensureRetailer = (): Promise<void> => {
-    retailerReady ??= (async () => {
-      const r = json<{ enabled: boolean }>(await ledger.evaluate(operator, 'queryRetailer', [retailerId]));
-      if (!r.enabled) await submit(operator, 'enableRetailer', [retailerId]);
-    })().catch((err: unknown) => {
-      retailerReady = undefined;
-      throw ledgerFailure(`enabling retailer ${retailerId}`, err);
-    });
-    return retailerReady;
+  /** The retailer identity that acts for a meter: its customer's retailer's, or the default one. */
+  const retailerFor = async (meterId: string): Promise<RetailerIdentity> => {
+    try {
+      return (await options.identities.retailerOf?.(meterId)) ?? defaultRetailer;
+    } catch (err) {
+      throw err instanceof MappingError ? err : new MappingError('NO_IDENTITY', `meter ${meterId}: ${(err as Error).message}`, { cause: err });
+    }
   };
 
-  const ensureMeter = (meterId: string): Promise<void> => {
-    let p = meters.get(meterId);
+  const ensureRetailer = (id: string): Promise<void> => {
+    let p = retailersReady.get(id);
     if (p === undefined) {
       p = (async () => {
-        await ensureRetailer();
-        try {
-          const m = json<{ enabled: boolean; retailerId: string }>(await ledger.evaluate(retailer, 'queryMeter', [meterId]));
-          if (m.enabled && m.retailerId === retailerId) return;
-        } catch (err) {
-          if (contractCodeOf(err) !== 'NOT_FOUND' && contractCodeOf(err) !== 'ACCESS_DENIED') throw err;
-        }
-        await submit(retailer, 'enrolMeter', [meterId]);
+        const r = json<{ enabled: boolean }>(await ledger.evaluate(operator, 'queryRetailer', [id]));
+        if (!r.enabled) await submit(operator, 'enableRetailer', [id]);
       })().catch((err: unknown) => {
-        meters.delete(meterId);
-        throw err instanceof MappingError ? err : ledgerFailure(`enrolling meter ${meterId}`, err);
+        retailersReady.delete(id);
+        throw ledgerFailure(`enabling retailer ${id}`, err);
       });
-      meters.set(meterId, p);
+      retailersReady.set(id, p);
     }
     return p;
   };
 
+  /** The meter enrolled by `by` (a meter another retailer holds stays refused: METER_HELD). */
+  const ensureMeter = (meterId: string, by: RetailerIdentity): Promise<void> => {
+    const key = `${by.retailerId}\u0000${meterId}`;
+    let p = meters.get(key);
+    if (p === undefined) {
+      p = (async () => {
+        await ensureRetailer(by.retailerId);
+        try {
+          const m = json<{ enabled: boolean; retailerId: string }>(await ledger.evaluate(by.identity, 'queryMeter', [meterId]));
+          if (m.enabled && m.retailerId === by.retailerId) return;
+        } catch (err) {
+          if (contractCodeOf(err) !== 'NOT_FOUND' && contractCodeOf(err) !== 'ACCESS_DENIED') throw err;
+        }
+        await submit(by.identity, 'enrolMeter', [meterId]);
+      })().catch((err: unknown) => {
+        meters.delete(key);
+        throw err instanceof MappingError ? err : ledgerFailure(`enrolling meter ${meterId} as ${by.retailerId}`, err);
+      });
+      meters.set(key, p);
+    }
+    return p;
+  };
+
+  /** The meter's retailer identity, enabled and holding the meter on the ledger. */
+  const enrolled = async (meterId: string): Promise<RetailerIdentity> => {
+    const by = await retailerFor(meterId);
+    await ensureMeter(meterId, by);
+    return by;
+  };
+
+  /** The identity a retailer-scoped read of a meter goes with: its retailer's, enabled on the ledger. */
+  const readerOf = async (meterId: string): Promise<LedgerIdentity> => {
+    const by = await retailerFor(meterId);
+    await ensureRetailer(by.retailerId);
+    return by.identity;
+  };
+
   const ensureParticipants = async (meterIds: readonly string[]): Promise<void> => {
-    await Promise.all(meterIds.map(ensureMeter));
+    await Promise.all(meterIds.map(enrolled));
   };
 
   /** Each targeted meter's baseline for `day`, evaluated where missing; meters without one are excluded. */
@@ -421,8 +461,8 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         try {
           let txId = '';
           if (changed) {
-            await ensureMeter(meterId);
-            txId = (await submit(retailer, 'recordEnergy', [meterId, day, JSON.stringify(values)])).txId;
+            const by = await enrolled(meterId);
+            txId = (await submit(by.identity, 'recordEnergy', [meterId, day, JSON.stringify(values)])).txId;
             done.push({ meterId, day, slots: marks.map((m) => m.slot), txId });
           }
           store.markRecorded(meterId, day, marks, txId);
@@ -450,8 +490,8 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     ensureParticipants,
 
     async importEnergy(meterId, days) {
-      await ensureMeter(meterId);
-      const results = await Promise.all(days.map((d) => submit(retailer, 'recordEnergy', [meterId, d.day, JSON.stringify(d.values)]).catch((err: unknown) => Promise.reject(ledgerFailure(`recording ${meterId} ${d.day}`, err)))));
+      const by = await enrolled(meterId);
+      const results = await Promise.all(days.map((d) => submit(by.identity, 'recordEnergy', [meterId, d.day, JSON.stringify(d.values)]).catch((err: unknown) => Promise.reject(ledgerFailure(`recording ${meterId} ${d.day}`, err)))));
       return results.map((r) => r.txId);
     },
 
@@ -630,8 +670,9 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     async energyDay(meterId, day) {
       const g = await params();
       let onLedger: { found: boolean; values?: Array<number | null> } = { found: false };
+      const reader = await readerOf(meterId);
       try {
-        onLedger = json(await ledger.evaluate(operator, 'queryEnergyValue', [meterId, day]));
+        onLedger = json(await ledger.evaluate(reader, 'queryEnergyValue', [meterId, day]));
       } catch (err) {
         if (contractCodeOf(err) === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
         if (contractCodeOf(err) !== 'NOT_FOUND') throw ledgerFailure(`reading the energy of ${meterId} for ${day}`, err);
@@ -715,11 +756,11 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     },
 
     async balanceMilli(meterId) {
-      return json<{ balanceMilli: number }>(await ledger.evaluate(operator, 'queryEarnedToken', [meterId, ''])).balanceMilli;
+      return json<{ balanceMilli: number }>(await ledger.evaluate(await readerOf(meterId), 'queryEarnedToken', [meterId, ''])).balanceMilli;
     },
 
     async baseline(meterId, day) {
-      return json<Record<string, unknown>>(await ledger.evaluate(operator, 'queryBaseline', [meterId, day]));
+      return json<Record<string, unknown>>(await ledger.evaluate(await readerOf(meterId), 'queryBaseline', [meterId, day]));
     },
 
     event: (eventId) => store.getEvent(eventId),

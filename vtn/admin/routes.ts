@@ -58,6 +58,8 @@ export const ADMIN_PREFIX = '/api/v1';
 // ---- schemas -------------------------------------------------------------------------------
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
+/** A retailer id is part of its ledger identity's `ID` (`retailer:<retailerId>`, a contract id of at most 128 characters). */
+const retailerId = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,118}$', description: 'letters, digits and . _ : @ -, at most 119, starting with a letter or digit (its ledger identity is ID=retailer:<retailer>)' } as const;
 const time = { type: 'string', minLength: 1, description: 'ISO 8601 date-time, e.g. 2030-01-15T17:00:00Z' } as const;
 const perSlot = {
   description: 'W, constant or one value per slot',
@@ -70,7 +72,7 @@ const customerFields = {
   venName: id,
   venId: id,
   fingerprint: { type: 'string', minLength: 1, maxLength: 200, description: 'SHA-256 certificate fingerprint (§10.5.1)' },
-  retailer: id,
+  retailer: retailerId,
   programId: id,
 } as const;
 const customerMaxTelemetryW = {
@@ -167,7 +169,7 @@ export const SCHEMAS = {
   contractParams: { type: 'object', minProperties: 1, description: 'the parameters to change, named as queryProgramParams returns them' },
   eventCancel: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } },
   reportCancel: { type: 'object', additionalProperties: false, properties: { reportToFollow: { type: 'boolean' }, piggyback: { type: 'boolean' } } },
-  tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 }, retailerId: { ...id, description: 'for role retailer (required): the `retailer` of the customers the token may see and manage' }, expiresAt: { ...time, description: 'when the token stops working (ISO 8601); absent: it does not expire' } } },
+  tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 }, retailerId: { ...retailerId, description: 'for role retailer (required): the `retailer` of the customers the token may see and manage' }, expiresAt: { ...time, description: 'when the token stops working (ISO 8601); absent: it does not expire' } } },
   timeRange: { type: 'object', properties: { from: time, to: time } },
   at: { type: 'object', properties: { at: time, marketContext: { type: 'string' } } },
   blocks: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } },

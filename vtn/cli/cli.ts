@@ -13,7 +13,7 @@ import pino from 'pino';
 import { resolveVtnConfig, type VtnConfigInput } from './config.ts';
 import { VtnError } from '../errors.ts';
 import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
-import { createMappingLedgerPort } from '../ledger/mapping-port.ts';
+import { createMappingLedgerPort, customerLookups, knownRetailers } from '../ledger/mapping-port.ts';
 import { startLedgerScheduler, type LedgerScheduler } from '../ledger/scheduler.ts';
 import { checkStoreFiles, checkStoresAgree } from '../ledger/startup-check.ts';
 import type { Logger } from '../operations/logger.ts';
@@ -178,6 +178,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     await scheduler?.stop();
     await ledger?.close();
   };
+  const lookups = customerLookups(() => vtn?.store);
   try {
     const dataDir = resolveVtnConfig(config as VtnConfigInput).dataDir;
     // SQLite's quick check of every store file before any of them opens (a damaged file stops the start).
@@ -185,14 +186,12 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     if (values['no-ledger'] === true || dataDir === ':memory:') {
       logger.warn({ dataDir }, 'running without the ledger: events need per-VEN values, telemetry is not recorded on a ledger');
     } else {
-      // The embedded ledger under DIR/ledger with the VTN's operator and retailer identities (created on first start).
+      // The embedded ledger under DIR/ledger with the VTN's operator and retailer identities (created on first use).
       const verifyOwnSignatures = values['verify-own-signatures'] === true;
-      ledger = await openVtnLedger({ dataDir, verifyOwnSignatures });
+      ledger = await openVtnLedger({ dataDir, verifyOwnSignatures, retailerOfMeter: lookups.retailerOfMeter });
       logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
     }
-    const meterOf = (customerId: string): string => vtn?.customers.get(customerId)?.meterId ?? customerId;
-    const customerOf = (meterId: string): string => vtn?.store.findCustomerByMeterId(meterId)?.customerId ?? meterId;
-    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, meterOf, customerOf, log: logger });
+    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, meterOf: lookups.meterOf, customerOf: lookups.customerOf, log: logger });
     vtn = createVtn({
       config: config as VtnConfigInput,
       logger,
@@ -205,6 +204,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       onAdminTokenGenerated: (token) => err(`oadr-ledger vtn: admin API token (operator), shown only this once; keep it or set OADR_ADMIN_TOKEN:\n  ${token}\n`),
     });
     if (port !== undefined && ledger !== undefined) {
+      // Every retailer the admin API knows (customers' and tokens') has its ledger identity; the
+      // writes of one without stay refused (NO_IDENTITY), never made with another identity.
+      await ledger.retailers.check(knownRetailers(vtn.store)).catch((e: unknown) => logger.error({ err: e }, 'retailers without a ledger identity: their customers\' meters are not written to the ledger'));
       // The stores agree (the ledger is not behind them, the VTN store not behind the ledger), then
       // event creations a crash cut short are completed, or cancelled on the ledger, before serving.
       const agreement = await checkStoresAgree({ dataDir, store: vtn.store, ledger: ledger.ledger, mappingStore: ledger.store, repair: values.repair === true });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { runVtnCommand } from './cli.ts';
 import type { Logger } from '../operations/logger.ts';
 import { recordingLogger } from '../testing/fake-ven.ts';
+import { createSqliteStore } from '../store/sqlite-store.ts';
 
 async function runOnce(dir: string, extra: string[] = []): Promise<{ code: number; log: ReturnType<typeof recordingLogger> }> {
   const log = recordingLogger();
@@ -32,8 +33,18 @@ test('oadr-ledger vtn starts with the embedded ledger under --data-dir: org cert
     assert.ok(existsSync(join(dir, f)), `${f} exists`);
   }
   const cert = readFileSync(join(dir, 'ledger/identities/operator-cert.pem'), 'utf8');
+  // Customers of two retailers, one of them with an id no ledger identity can carry (a store written
+  // around the admin API): the next start issues the first one's identity and logs the other.
+  const store = createSqliteStore({ dataDir: dir });
+  for (const [customerId, retailer] of [['c1', 'retail-a'], ['c2', 'retail b']] as const) {
+    store.putCustomer({ customerId, venName: undefined, fingerprint: undefined, venId: undefined, enrolledAt: 0, retailer });
+  }
+  store.close();
   const strict = await runOnce(dir, ['--verify-own-signatures']);
   assert.equal(strict.code, 0);
+  assert.ok(existsSync(join(dir, 'ledger/identities/retailers/retail-a/cert.pem')), "retail-a's identity issued at start");
+  const unusable = strict.log.records.find((r) => r.level === 'error' && (r.msg ?? '').startsWith('retailers without a ledger identity'));
+  assert.match((unusable?.err as Error | undefined)?.message ?? '', /"retail b" cannot have a ledger identity/);
   assert.equal(strict.log.records.find((r) => r.msg === 'embedded ledger open')?.verifyOwnSignatures, true);
   assert.equal(readFileSync(join(dir, 'ledger/identities/operator-cert.pem'), 'utf8'), cert, 'the identities are issued once');
 });

@@ -1,9 +1,11 @@
 /**
  * The VTN's embedded ledger (the default of `oadr-ledger vtn`): the ledger-bridge's Fabric-faithful
  * channel under `<dataDir>/ledger/`, the identities the VTN acts with — the system operator
- * (`ID=operator:vtn`) and its retailer (`ID=retailer:vtn`), both Org1MSP client certificates issued
- * by the channel's dev CA on first start and kept under `<dataDir>/ledger/identities/` — and the
- * mapping's durable accumulator in `<dataDir>/ledger-mapping.sqlite`.
+ * (`ID=operator:vtn`), the default retailer of customers that name none (`ID=retailer:vtn`) and one
+ * identity per retailer of the admin API (`ID=retailer:<retailerId>`, under `identities/retailers/`),
+ * all Org1MSP client certificates issued by the channel's dev CA when first needed and kept under
+ * `<dataDir>/ledger/identities/` — and the mapping's durable accumulator in
+ * `<dataDir>/ledger-mapping.sqlite`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import {
   type EmbeddedLedger,
   type LedgerIdentity,
 } from '../../ledger-bridge/index.ts';
-import { createLedgerMapping, type LedgerMapping, type MappingIdentities } from '../../ledger-bridge/index.ts';
+import { createLedgerMapping, createRetailerIdentities, type LedgerMapping, type MappingIdentities, type RetailerIdentities } from '../../ledger-bridge/index.ts';
 import { createMappingStore, MAPPING_STORE_FILE, type MappingStore } from '../../ledger-bridge/index.ts';
 
 export const VTN_OPERATOR_ID = 'operator:vtn';
@@ -28,9 +30,15 @@ export interface VtnLedgerOptions {
   readonly clock?: () => Date;
   /** The mapping's clock in ms (day closing, future readings). Default from `clock`. */
   readonly now?: () => number;
-  /** The operator's and retailer's ids (`ID` attributes). */
+  /** The operator's and the default retailer's ids (`ID` attributes). */
   readonly operatorId?: string;
   readonly retailerId?: string;
+  /**
+   * The retailer (a customer's `retailer` in the admin API) of a meter's customer, read at every
+   * ledger step: its identity (`ID=retailer:<retailerId>`) acts for the meter. Undefined, or the
+   * option absent: the default retailer.
+   */
+  readonly retailerOfMeter?: (meterId: string) => string | undefined;
   /** Verify with ECDSA even the signatures the ledger made itself (`EmbeddedLedgerOptions.verifyOwnSignatures`). */
   readonly verifyOwnSignatures?: boolean;
 }
@@ -39,6 +47,8 @@ export interface VtnLedger {
   readonly ledger: EmbeddedLedger;
   readonly mapping: LedgerMapping;
   readonly identities: MappingIdentities;
+  /** The admin API retailers' identities, issued on first use under `<dataDir>/ledger/identities/retailers/`. */
+  readonly retailers: RetailerIdentities;
   readonly store: MappingStore;
   close(): Promise<void>;
 }
@@ -65,10 +75,16 @@ export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promis
   const idDir = join(ledgerDir, 'identities');
   const operatorId = options.operatorId ?? VTN_OPERATOR_ID;
   const retailerId = options.retailerId ?? VTN_RETAILER_ID;
+  const retailers = createRetailerIdentities({
+    dir: join(idDir, 'retailers'),
+    mspId: org1.mspId,
+    issue: (attrs, id) => issueClientIdentity(org1, `vtn-retailer-${id}`, attrs),
+  });
   const identities: MappingIdentities = {
     operator: await loadOrIssue(idDir, 'operator', org1, { ID: operatorId }),
     retailer: await loadOrIssue(idDir, 'retailer', org1, { ID: retailerId }),
     retailerId,
+    ...(options.retailerOfMeter === undefined ? {} : { retailerOf: retailers.forMeters(options.retailerOfMeter) }),
   };
   const ledger = await createEmbeddedLedger({
     dataDir: ledgerDir,
@@ -84,6 +100,7 @@ export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promis
     ledger,
     mapping,
     identities,
+    retailers,
     store,
     async close() {
       store.close();

@@ -29,6 +29,52 @@ export interface MappingLedgerPort extends LedgerPort {
 
 const identity = (s: string): string => s;
 
+/** What the ledger side reads of the VTN's customers. */
+export interface CustomerDirectory {
+  getCustomer(customerId: string): { readonly meterId?: string | undefined; readonly retailer?: string | undefined } | undefined;
+  findCustomerByMeterId(meterId: string): { readonly customerId: string } | undefined;
+  customersOfMeter(meterId: string): ReadonlyArray<{ readonly customerId: string; readonly retailer?: string | undefined }>;
+  listCustomers(): ReadonlyArray<{ readonly retailer?: string | undefined }>;
+  listAdminTokens(): ReadonlyArray<{ readonly retailerId?: string | undefined }>;
+}
+
+/** Every retailer the admin API knows: its customers' and its retailer tokens'. */
+export function knownRetailers(directory: CustomerDirectory): string[] {
+  const ids = [...directory.listCustomers().map((c) => c.retailer), ...directory.listAdminTokens().map((t) => t.retailerId)];
+  return [...new Set(ids.filter((id): id is string => id !== undefined))].sort();
+}
+
+export interface CustomerLookups {
+  /** The meter of a customer (its `meterId`, else the customer id). */
+  meterOf(customerId: string): string;
+  /** The customer of a meter (the one naming it as `meterId`, else the meter id). */
+  customerOf(meterId: string): string;
+  /**
+   * The retailer of a meter's customer; undefined when the customer names none (the default
+   * retailer). Throws when customers of several retailers hold the meter: nothing is written for it.
+   */
+  retailerOfMeter(meterId: string): string | undefined;
+}
+
+/**
+ * The lookups over the VTN's customers, read at every call (`directory` may answer undefined until
+ * the VTN exists: then customer = meter and the default retailer).
+ */
+export function customerLookups(directory: () => CustomerDirectory | undefined): CustomerLookups {
+  return {
+    meterOf: (customerId) => directory()?.getCustomer(customerId)?.meterId ?? customerId,
+    customerOf: (meterId) => directory()?.findCustomerByMeterId(meterId)?.customerId ?? meterId,
+    retailerOfMeter(meterId) {
+      const holders = directory()?.customersOfMeter(meterId) ?? [];
+      const retailers = [...new Set(holders.map((c) => c.retailer))];
+      if (retailers.length > 1) {
+        throw new Error(`meter ${meterId} is held by customers of several retailers (${holders.map((c) => `${c.customerId}: ${c.retailer ?? 'none'}`).join(', ')}); give each customer its own meter`);
+      }
+      return retailers[0];
+    },
+  };
+}
+
 export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptions>): MappingLedgerPort {
   const { mapping } = options;
   const meterOf = options.meterOf ?? identity;
@@ -111,10 +157,14 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
 
     async importEnergy(customerId: string, days: readonly EnergyDay[]) {
       // Wh per slot → average W over the slot: W = Wh · slotsPerDay / 24.
-      await mapping.importEnergy(
-        meterOf(customerId),
-        days.map((d) => ({ day: d.date, values: d.valuesWh.map((wh) => Math.round((wh * d.valuesWh.length) / 24)) })),
-      );
+      try {
+        await mapping.importEnergy(
+          meterOf(customerId),
+          days.map((d) => ({ day: d.date, values: d.valuesWh.map((wh) => Math.round((wh * d.valuesWh.length) / 24)) })),
+        );
+      } catch (err) {
+        throw ledgerError(err, `importing the energy of ${customerId}`);
+      }
     },
 
     contractDay: async (ms) => (await mapping.slotOf(ms)).day,
@@ -134,13 +184,21 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
 
     async tokenBalance(customerId) {
       const meterId = meterOf(customerId);
-      return { customerId, meterId, balanceMilli: await mapping.balanceMilli(meterId) };
+      try {
+        return { customerId, meterId, balanceMilli: await mapping.balanceMilli(meterId) };
+      } catch (err) {
+        throw ledgerError(err, `reading the token balance of ${customerId}`);
+      }
     },
 
     async baseline(customerId, date) {
       const meterId = meterOf(customerId);
       const day = date ?? (await mapping.slotOf(Date.now())).day;
-      return mapping.baseline(meterId, day);
+      try {
+        return await mapping.baseline(meterId, day);
+      } catch (err) {
+        throw ledgerError(err, `reading the baseline of ${customerId} for ${day}`);
+      }
     },
 
     contractParams: () => mapping.programParams(),

@@ -178,6 +178,10 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     findCustomerByVenName: (name) => json<CustomerRecord>(q('SELECT data FROM customers WHERE ven_name = ?').get(name) as Row | undefined),
     findCustomerByVenId: (venId) => json<CustomerRecord>(q('SELECT data FROM customers WHERE ven_id = ?').get(venId) as Row | undefined),
     findCustomerByMeterId: (meterId) => json<CustomerRecord>(q("SELECT data FROM customers WHERE json_extract(data, '$.meterId') = ? LIMIT 1").get(meterId) as Row | undefined),
+    customersOfMeter: (meterId) =>
+      all<CustomerRecord>(
+        q("SELECT data FROM customers WHERE json_extract(data, '$.meterId') = ? UNION SELECT data FROM customers WHERE customer_id = ? AND json_extract(data, '$.meterId') IS NULL").all(meterId, meterId) as Row[],
+      ),
     listCustomers: () => all<CustomerRecord>(q('SELECT data FROM customers ORDER BY customer_id').all() as Row[]),
 
     putRegistration(r: VenRegistration): void {

@@ -170,6 +170,11 @@ export interface VtnStore {
   findCustomerByVenId(venId: string): CustomerRecord | undefined;
   /** The customer whose meter is `meterId` (one meter belongs to one customer). */
   findCustomerByMeterId(meterId: string): CustomerRecord | undefined;
+  /**
+   * Every customer whose meter is `meterId` (its `meterId`, or its id when it names none): one, or
+   * more only when the store was changed around the admin API's checks.
+   */
+  customersOfMeter(meterId: string): CustomerRecord[];
   listCustomers(): CustomerRecord[];
 
   // registrations
