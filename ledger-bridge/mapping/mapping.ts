@@ -163,7 +163,7 @@ export interface LedgerMapping {
   recordTelemetry(readings: readonly TelemetryReading[]): Promise<TelemetryResult>;
   /** A meter-day's slot values on the ledger and where each came from. */
   energyDay(meterId: string, day: string): Promise<EnergyDayView>;
-  /** For each reading, whether the accumulator holds it (same meter, series, start and duration). */
+  /** For each reading, whether the accumulator holds it (same meter, series, start, duration and value: a correction it lacks is not held). */
   holds(readings: readonly TelemetryReading[]): boolean[];
   /** Records the partial slots of `day` (for the given meters, or all). */
   closeDay(day: string, meterIds?: readonly string[]): Promise<FlushResult>;
@@ -264,6 +264,15 @@ export function eventGrid(startMs: number, endMs: number, slotMs: number, grid: 
  */
 export function slotAverageRequest(requestW: readonly number[], coveredMs: readonly number[], slotMs: number): number[] {
   return requestW.map((w, i) => Math.round((w * (coveredMs[i] ?? slotMs)) / slotMs));
+}
+
+/** The value the accumulator keeps for a reading (W of a sample, a point's value); undefined for one it would refuse. */
+function heldValueOf(r: TelemetryReading): number | undefined {
+  try {
+    return r.durationMs === 0 ? pointValue(r.value, r.unit).value : averageWatts(r.value, r.unit, r.durationMs);
+  } catch {
+    return undefined;
+  }
 }
 
 export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): LedgerMapping {
@@ -420,12 +429,13 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         }
         try {
           let txId = '';
+          let blockNumber: number | undefined;
           if (changed) {
             await ensureMeter(meterId);
-            txId = (await submit(retailer, 'recordEnergy', [meterId, day, JSON.stringify(values)])).txId;
+            ({ txId, blockNumber } = await submit(retailer, 'recordEnergy', [meterId, day, JSON.stringify(values)]));
             done.push({ meterId, day, slots: marks.map((m) => m.slot), txId });
           }
-          store.markRecorded(meterId, day, marks, txId);
+          store.markRecorded(meterId, day, marks, txId, blockNumber);
         } catch (err) {
           failed.push({ meterId, day, error: err instanceof MappingError ? err : ledgerFailure(`recording ${meterId} ${day}`, err) });
         }
@@ -646,7 +656,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       };
     },
 
-    holds: (readings) => readings.map((r) => store.holds(r.meterId, r.seriesId, r.startMs, r.durationMs)),
+    holds: (readings) => readings.map((r) => store.holds(r.meterId, r.seriesId, r.startMs, r.durationMs, heldValueOf(r))),
 
     closeDay,
 

@@ -192,7 +192,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     }
     const meterOf = (customerId: string): string => vtn?.customers.get(customerId)?.meterId ?? customerId;
     const customerOf = (meterId: string): string => vtn?.store.findCustomerByMeterId(meterId)?.customerId ?? meterId;
-    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, meterOf, customerOf, log: logger });
+    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, store: ledger.store, meterOf, customerOf, log: logger });
     vtn = createVtn({
       config: config as VtnConfigInput,
       logger,

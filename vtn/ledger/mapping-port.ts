@@ -4,7 +4,7 @@
  * (SI scale applied by the report service) and becomes `recordEnergy` of complete slots; opt answers
  * to ledger events become `recordOptState` (the VTN store keeps them too).
  */
-import type { Ledger } from '../../ledger-bridge/index.ts';
+import type { Ledger, MappingStore } from '../../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
 import type { EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './port.ts';
 import { ledgerError } from '../errors.ts';
@@ -14,6 +14,8 @@ export interface MappingLedgerPortOptions {
   readonly mapping: LedgerMapping;
   /** For `blocks` and `ping`. */
   readonly ledger?: Ledger;
+  /** The mapping's store, for `ping` (readiness: it must be able to write). */
+  readonly store?: Pick<MappingStore, 'probeWrite'>;
   /** The meter of a customer; default: the customer id itself (customer = meter). */
   readonly meterOf?: (customerId: string) => string;
   /** The customer of a meter; default: the meter id itself. */
@@ -34,8 +36,8 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
   const meterOf = options.meterOf ?? identity;
   const customerOf = options.customerOf ?? identity;
   const log = (options.log ?? silentLogger).child({ component: 'vtn.ledger' });
-  const readingOf = (p: TelemetryPoint): TelemetryReading => ({
-    meterId: meterOf(p.customerId),
+  const readingOf = (p: TelemetryPoint, meterId = meterOf(p.customerId)): TelemetryReading => ({
+    meterId,
     seriesId: p.rId,
     startMs: p.startMs,
     durationMs: p.durationMs,
@@ -94,7 +96,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async recordTelemetry(points: readonly TelemetryPoint[]) {
-      const r = await mapping.recordTelemetry(points.map(readingOf));
+      const r = await mapping.recordTelemetry(points.map((p) => readingOf(p)));
       for (const x of r.rejected) log.warn({ meterId: x.reading.meterId, rId: x.reading.seriesId, startMs: x.reading.startMs }, `telemetry refused: ${x.reason}`);
       if (r.corrections > 0) log.info({ corrections: r.corrections }, 'telemetry intervals corrected by the VEN (R346); their slots are recorded again');
       if (r.conflicts > 0) log.warn({ conflicts: r.conflicts }, 'telemetry intervals sent again with another duration; the first ones stay');
@@ -105,7 +107,10 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async missingTelemetry(points: readonly TelemetryPoint[]) {
-      const held = mapping.holds(points.map(readingOf));
+      // One meter look-up per customer (a reconciliation passes thousands of one VEN's readings).
+      const meters = new Map<string, string>();
+      const meterOfOnce = (c: string): string => meters.get(c) ?? (meters.set(c, meterOf(c)), meters.get(c) as string);
+      const held = mapping.holds(points.map((p) => readingOf(p, meterOfOnce(p.customerId))));
       return points.filter((_, i) => held[i] !== true);
     },
 
@@ -164,6 +169,11 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async ping() {
+      try {
+        options.store?.probeWrite();
+      } catch (err) {
+        throw new Error(`the mapping store cannot write: ${(err as Error).message}`, { cause: err });
+      }
       if (options.ledger === undefined) return;
       await options.ledger.height();
       // The embedded ledger: its last block commit failed (disk full…): not ready until one commits.

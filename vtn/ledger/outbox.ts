@@ -129,6 +129,8 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
       const from = now() - (options.reconcileWindowMs ?? 172_800_000);
       let queued = 0;
       for (const reg of store.listRegistrations()) {
+        // One VEN at a time, the event loop served between them: the VTN answers while it reconciles.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const readings: TelemetryPoint[] = [];
         for (const p of store.listTelemetryPoints(reg.venId, from)) {
           const r = ledgerReadingOf(p, reg.customerId);
