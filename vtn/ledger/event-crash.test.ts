@@ -1,12 +1,12 @@
 /**
  * Event creation is a saga (docs/ledger.md): the VTN records it before the ledger is touched, and a
- * VTN killed (SIGKILL, a real child process) half way — right after notifyDRevent committed, or
+ * VTN killed (SIGKILL, a real child process) half way through an event for 150 customers — right after notifyDRevent committed, or
  * once the mapping store held the allocation — completes the creation at its next start if the
  * event has not ended, or cancels it on the ledger if it has. Never a notified event the VTN answers
  * 404 for.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,8 @@ const MIN = 60_000;
 const NOON = Date.parse(`${EVENT_DAY}T10:00:00Z`);
 const START = Date.parse(`${EVENT_DAY}T15:00:00Z`);
 const CUSTOMERS = ['smartmeter:A', 'smartmeter:B', 'smartmeter:C'];
+/** The reproduction's size: an event for 150 customers. */
+const FLEET = Array.from({ length: 150 }, (_, i) => `smartmeter:${String(i).padStart(3, '0')}`);
 
 async function open(dataDir: string, clockMs: number) {
   const vl = await openVtnLedger({ dataDir, clock: () => new Date(clockMs) });
@@ -39,13 +41,25 @@ async function open(dataDir: string, clockMs: number) {
   };
 }
 
-async function seed(dataDir: string): Promise<void> {
+async function seed(dataDir: string, customers: readonly string[] = CUSTOMERS): Promise<void> {
   const s = await open(dataDir, NOON);
-  for (const [i, c] of CUSTOMERS.entries()) {
+  for (const [i, c] of customers.entries()) {
     s.vtn.customers.enrol({ customerId: c, venName: c });
     await s.port.importEnergy?.(c, Array.from({ length: 35 }, (_, d) => ({ date: addDaysUtc(EVENT_DAY, -(d + 1)), valuesWh: profile(i % 2 === 0 ? 1 : 2, d + 1).map((w) => w / 4) })));
   }
   await s.close();
+}
+
+/** The 150 customers' history is seeded once (a closed data directory) and copied for each test. */
+let fleetTemplate: Promise<string> | undefined;
+async function seedFleet(dataDir: string): Promise<void> {
+  fleetTemplate ??= (async () => {
+    const dir = tempDataDir('oadr-vtn-event-fleet-');
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await seed(join(dir, 'data'), FLEET);
+    return join(dir, 'data');
+  })();
+  cpSync(await fleetTemplate, dataDir, { recursive: true });
 }
 
 function runChild(dataDir: string, eventId: string, killPoint: string): Promise<NodeJS.Signals | number | null> {
@@ -59,11 +73,11 @@ function runChild(dataDir: string, eventId: string, killPoint: string): Promise<
 }
 
 for (const killPoint of ['ledger-notified', 'mapping-stored']) {
-  test(`reliability 2: a VTN killed at ${killPoint} completes the event at its next start`, async (t) => {
+  test(`reliability 2: a VTN killed at ${killPoint} of an event for 150 customers completes the event at its next start`, async (t) => {
     const dir = tempDataDir('oadr-vtn-event-crash-');
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const dataDir = join(dir, 'data');
-    await seed(dataDir);
+    await seedFleet(dataDir);
     t.assert.equal(await runChild(dataDir, 'ev-crash', killPoint), 'SIGKILL');
 
     const s = await open(dataDir, NOON + MIN);
@@ -74,7 +88,8 @@ for (const killPoint of ['ledger-notified', 'mapping-stored']) {
     t.assert.deepEqual(r, { completed: ['ev-crash'], compensated: [], left: [] });
     const v = s.vtn.events.get('ev-crash');
     t.assert.equal(v?.status, 'far');
-    t.assert.deepEqual([...(v?.customersWithoutVen ?? [])].sort(), CUSTOMERS);
+    t.assert.deepEqual([...(v?.customersWithoutVen ?? [])].sort(), FLEET);
+    t.assert.equal(s.port.allocations?.oprOf('ev-crash')?.size, FLEET.length, 'every customer has its allocation');
     t.assert.equal(s.vl.mapping.event('ev-crash')?.status, 'notified');
     // Idempotent by event id and version: still version 0, one notification on the ledger.
     t.assert.equal((await s.ledgerEvent('ev-crash')).version, 0);
