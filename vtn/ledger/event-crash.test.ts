@@ -15,6 +15,8 @@ import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
 import { createVtn } from '../vtn.ts';
 import { openVtnLedger } from './embedded.ts';
 import { createMappingLedgerPort } from './mapping-port.ts';
+import { startLedgerScheduler } from './scheduler.ts';
+import { until } from '../../test/support/until.ts';
 import { registerVen } from '../testing/fake-ven.ts';
 
 const CHILD = fileURLToPath(new URL('../testing/event-crash-child.ts', import.meta.url));
@@ -50,21 +52,25 @@ async function seed(dataDir: string, customers: readonly string[] = CUSTOMERS): 
   await s.close();
 }
 
-/** The 150 customers' history is seeded once (a closed data directory) and copied for each test. */
-let fleetTemplate: Promise<string> | undefined;
-async function seedFleet(dataDir: string): Promise<void> {
-  fleetTemplate ??= (async () => {
-    const dir = tempDataDir('oadr-vtn-event-fleet-');
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    await seed(join(dir, 'data'), FLEET);
-    return join(dir, 'data');
-  })();
-  cpSync(await fleetTemplate, dataDir, { recursive: true });
+/** Data directories seeded once (closed) and copied for each test: the 150 customers' history, an event ready to settle. */
+const templates = new Map<string, Promise<string>>();
+async function fromTemplate(name: string, dataDir: string, build: (dataDir: string) => Promise<void>): Promise<void> {
+  let template = templates.get(name);
+  if (template === undefined) {
+    template = (async () => {
+      const dir = tempDataDir(`oadr-vtn-event-${name}-`);
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      await build(join(dir, 'data'));
+      return join(dir, 'data');
+    })();
+    templates.set(name, template);
+  }
+  cpSync(await template, dataDir, { recursive: true });
 }
 
-function runChild(dataDir: string, eventId: string, killPoint: string): Promise<NodeJS.Signals | number | null> {
+function runChild(dataDir: string, eventId: string, killPoint: string, clockMs = NOON): Promise<NodeJS.Signals | number | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dataDir, String(NOON), eventId, String(START), killPoint], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, dataDir, String(clockMs), eventId, String(START), killPoint], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
@@ -77,7 +83,7 @@ for (const killPoint of ['ledger-notified', 'mapping-stored']) {
     const dir = tempDataDir('oadr-vtn-event-crash-');
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const dataDir = join(dir, 'data');
-    await seedFleet(dataDir);
+    await fromTemplate('fleet', dataDir, (d) => seed(d, FLEET));
     t.assert.equal(await runChild(dataDir, 'ev-crash', killPoint), 'SIGKILL');
 
     const s = await open(dataDir, NOON + MIN);
@@ -128,3 +134,49 @@ test('reliability 2: a creation refused after the ledger took it is cancelled th
   t.assert.equal(s.vtn.events.get('ev-bad'), undefined);
   t.assert.deepEqual(s.vtn.store.listEventSagas(), []);
 });
+
+/** The morning after the event day: its day has closed, settlement is due. */
+const DAY_AFTER = Date.parse(`${addDaysUtc(EVENT_DAY, 1)}T06:00:00Z`);
+
+/** History, event 'ev-s' over the three customers, then the event day as metered (below the baseline: rewards). */
+async function seedSettlement(dataDir: string): Promise<void> {
+  await seed(dataDir);
+  const before = await open(dataDir, NOON);
+  await before.vtn.events.create({ eventId: 'ev-s', start: START, slots: 4, reductionW: 300 });
+  await before.close();
+  const after = await open(dataDir, DAY_AFTER);
+  for (const [i, c] of CUSTOMERS.entries()) await after.port.importEnergy?.(c, [{ date: EVENT_DAY, valuesWh: profile(i % 2 === 0 ? 1 : 2, 1).map((w) => (w / 4) * 0.7) }]);
+  await after.close();
+}
+
+for (const killPoint of ['availability-evaluated', 'tokens-minted']) {
+  test(`reliability 2: a VTN killed at ${killPoint} of a settlement settles at its next start (the scheduler's first pass), every token minted once`, async (t) => {
+    const dir = tempDataDir('oadr-vtn-settle-crash-');
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    // The reference: the same data directory settled without a crash.
+    const refDir = join(dir, 'reference');
+    await fromTemplate('settle', refDir, seedSettlement);
+    const ref = await open(refDir, DAY_AFTER);
+    const expected = await ref.vtn.events.settle('ev-s');
+    await ref.close();
+    t.assert.equal(expected.status, 'settled', [...expected.unsettled.values()].join('; '));
+    t.assert.equal(expected.rewardsMilli.size, CUSTOMERS.length);
+    t.assert.notDeepEqual([...expected.rewardsMilli.values()].filter((m) => m > 0), [], 'the reference earns tokens');
+
+    const dataDir = join(dir, 'data');
+    await fromTemplate('settle', dataDir, seedSettlement);
+    t.assert.equal(await runChild(dataDir, 'ev-s', killPoint, DAY_AFTER), 'SIGKILL');
+    const s = await open(dataDir, DAY_AFTER);
+    t.after(() => s.close());
+    // Reliability 6: the event view says settlement is pending; the scheduler's first pass settles it.
+    t.assert.equal(s.vtn.events.get('ev-s')?.settlement, 'pending');
+    const scheduler = startLedgerScheduler({ events: s.vtn.events, port: s.port, intervalMs: 3_600_000, now: () => DAY_AFTER });
+    t.after(() => scheduler.stop());
+    await until('the scheduler settles the event', () => s.vtn.events.get('ev-s')?.settlement === 'settled', 60_000);
+    for (const c of CUSTOMERS) {
+      const balance = (await s.port.tokenBalance?.(c)) as { balanceMilli: number };
+      t.assert.equal(balance.balanceMilli, expected.rewardsMilli.get(c), `${c}: minted once`);
+    }
+    t.assert.deepEqual((await s.vtn.events.settle('ev-s')).rewardsMilli, expected.rewardsMilli);
+  });
+}
