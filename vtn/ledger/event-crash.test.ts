@@ -17,7 +17,7 @@ import { openVtnLedger } from './embedded.ts';
 import { createMappingLedgerPort } from './mapping-port.ts';
 import { startLedgerScheduler } from './scheduler.ts';
 import { until } from '../../test/support/until.ts';
-import { registerVen } from '../testing/fake-ven.ts';
+import { call, registerVen, ven } from '../testing/fake-ven.ts';
 
 const CHILD = fileURLToPath(new URL('../testing/event-crash-child.ts', import.meta.url));
 const MIN = 60_000;
@@ -180,3 +180,32 @@ for (const killPoint of ['availability-evaluated', 'tokens-minted']) {
     t.assert.deepEqual((await s.vtn.events.settle('ev-s')).rewardsMilli, expected.rewardsMilli);
   });
 }
+
+test('reliability 1: an acknowledged opt answer survives a ledger that is down and a restart — it waits in the outbox of ledger work', async (t) => {
+  const dir = tempDataDir('oadr-vtn-opt-outbox-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dataDir = join(dir, 'data');
+  await seed(dataDir);
+  // The ledger refuses every opt state while the VEN answers.
+  const vl = await openVtnLedger({ dataDir, clock: () => new Date(NOON) });
+  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
+  const down = { ...port, recordOpt: async () => Promise.reject(new Error('the ledger is down')) };
+  const vtn = createVtn({ config: { dataDir, registrationPolicy: 'enrolled-only', optCoalesceMs: 0 }, ledger: down, now: () => NOON });
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= (async () => (await vtn.close(), await vl.close()))());
+  t.after(stop);
+  await vtn.events.create({ eventId: 'ev-o', start: START, slots: 2, reductionW: 200 });
+  const url = await vtn.listen({ host: '127.0.0.1', port: 0 });
+  const { venId } = await registerVen(url, CUSTOMERS[0] as string);
+  const answer = await call(url, 'EiEvent', ven.createdEvent(venId, [{ eventId: 'ev-o', modificationNumber: 0, optType: 'optOut' }]), 'Response');
+  t.assert.equal(answer.response.code, 200, 'acknowledged');
+  await vtn.ledgerOutbox?.drain();
+  t.assert.equal(vtn.store.ledgerWorkDepth(), 1, 'the opt state waits in the outbox');
+  await stop();
+
+  const s = await open(dataDir, NOON);
+  t.after(() => s.close());
+  const opts = async () => (JSON.parse(await s.vl.ledger.evaluate(s.vl.identities.operator, 'queryEventOpts', ['ev-o'])) as { opts: Array<{ meterId: string; optType: string }> }).opts;
+  await until('the opt state on the ledger after the restart', async () => (await opts()).some((o) => o.meterId === CUSTOMERS[0] && o.optType === 'optOut'), 30_000);
+  await until('the outbox empty', () => s.vtn.store.ledgerWorkDepth() === 0);
+});

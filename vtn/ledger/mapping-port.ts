@@ -4,7 +4,7 @@
  * (SI scale applied by the report service) and becomes `recordEnergy` of complete slots; opt answers
  * to ledger events become `recordOptState` (the VTN store keeps them too).
  */
-import type { Ledger, MappingStore } from '../../ledger-bridge/index.ts';
+import { MappingError, type Ledger, type MappingStore } from '../../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
 import type { EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './port.ts';
 import { ledgerError } from '../errors.ts';
@@ -90,7 +90,17 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async recordOpt(opt) {
-      const r = await mapping.recordOpt({ eventId: opt.eventId, meterId: meterOf(opt.customerId), optType: opt.optType, modificationNumber: opt.modificationNumber, atMs: opt.at });
+      let r;
+      try {
+        r = await mapping.recordOpt({ eventId: opt.eventId, meterId: meterOf(opt.customerId), optType: opt.optType, modificationNumber: opt.modificationNumber, atMs: opt.at });
+      } catch (err) {
+        // The contract refuses it for good (the event settled, a version it never had): sending it again changes nothing.
+        if (err instanceof MappingError && err.code === 'NOT_ALLOWED') {
+          log.warn({ err, eventId: opt.eventId, customerId: opt.customerId, optType: opt.optType }, 'the ledger refuses this opt answer; it is kept in the VTN store only');
+          return;
+        }
+        throw err;
+      }
       if (r === undefined) log.debug({ eventId: opt.eventId, customerId: opt.customerId }, 'opt answer not for a ledger allocation; kept in the VTN store only');
       else if (!r.unchanged) log.debug({ eventId: opt.eventId, customerId: opt.customerId, optType: opt.optType, txId: r.txId }, 'opt answer on the ledger');
     },

@@ -1,13 +1,14 @@
 /**
  * The outbox of ledger work: what the VTN acknowledged to a VEN and the ledger has not yet taken.
  * The report service writes each usage reading's work into the VTN store (`ledger_outbox`) in the
- * same transaction as the reading itself, before the VEN gets its answer; this drainer sends the
- * work to the ledger port and removes it only once the port resolved — the mapping holds the
- * reading durably and every slot it completed is on the ledger. A failure (ledger down, a
+ * same transaction as the reading itself, before the VEN gets its answer, and the event and opt
+ * services each opt state's work with the opt state (services/ledger-opt-work.ts); this drainer
+ * sends the work to the ledger port and removes it only once the port resolved — the mapping holds
+ * the reading durably and every slot it completed is on the ledger; the opt state is on the ledger. A failure (ledger down, a
  * recordEnergy refused) keeps the work and retries it with a backoff capped at `maxBackoffMs`,
  * across restarts: the rows are in the store. The ledger side is idempotent by business key (the
  * mapping keeps each reading once per meter, series and start; recordEnergy writes a meter-day's
- * slot values), so work sent twice — a crash between the ledger's answer and the row's removal —
+ * slot values; recordOptState keeps a customer's opt state per event), so work sent twice — a crash between the ledger's answer and the row's removal —
  * changes nothing.
  *
  * At start `reconcile()` compares the VTN store with the ledger side: usage readings of the last
@@ -17,9 +18,10 @@
  */
 import { CRASH_POINTS, type CrashPointName } from '../services/context.ts';
 import { LEDGER_WORK_TELEMETRY, ledgerReadingOf, ledgerWorkKey } from '../services/report-service.ts';
+import { LEDGER_WORK_OPT } from '../services/ledger-opt-work.ts';
 import type { VtnStore } from '../store/store.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
-import type { LedgerPort, TelemetryPoint } from './port.ts';
+import type { LedgerPort, OptRecord, TelemetryPoint } from './port.ts';
 
 export interface LedgerOutboxOptions {
   readonly store: VtnStore;
@@ -79,9 +81,13 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
       const work = store.listLedgerWork(batchSize);
       if (work.length === 0 && flushed) return;
       const readings = work.filter((w) => w.kind === LEDGER_WORK_TELEMETRY).map((w) => w.data as TelemetryPoint);
+      const opts = work.filter((w) => w.kind === LEDGER_WORK_OPT).map((w) => w.data as OptRecord);
       if (work.length > 0) options.crashPoint?.(CRASH_POINTS.outboxSending);
       try {
-        await ledger.recordTelemetry(readings);
+        // Opt states in parallel (the ledger keeps each customer's answers in order); all must succeed.
+        const outcomes = await Promise.allSettled([ledger.recordTelemetry(readings), ...opts.map((o) => ledger.recordOpt(o))]);
+        const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 10 === 0) {
