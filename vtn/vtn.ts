@@ -266,7 +266,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       if (closed) return;
       closed = true;
       cancelResend.stop();
-      await ledger?.flush().catch((err: unknown) => log.error({ err }, 'the ledger did not record the last opt answers; they stay in the VTN store'));
+      await ledger?.flush().catch((err: unknown) => log.error({ err }, 'the ledger did not record the last opt answers; they stay in the outbox of ledger work for the next start'));
       await ledgerWork?.stop();
       for (const t of transports.values()) await t.close();
       await ops.close();
