@@ -24,16 +24,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Payload, ReportInterval } from '../oadr/index.ts';
 import { MAPPING_STORE_FILE } from '../ledger-bridge/index.ts';
 import { openVtnLedger } from '../vtn/ledger/embedded.ts';
 import { call, post, registerVen, ven } from '../vtn/testing/fake-ven.ts';
+import { countRows as count } from '../test/support/count-rows.ts';
+import { freePort } from './support/free-port.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,18 +63,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const log = (s: string): void => console.log(`${new Date().toISOString().slice(11, 19)} ${s}`);
 
 // ---- the VTN: the real command in a child process ------------------------------------------
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 const work = mkdtempSync(join(tmpdir(), 'oadr-soak-'));
 const dataDir = join(work, 'data');
@@ -200,15 +188,6 @@ async function runVen(v: SimVen): Promise<void> {
 }
 
 // ---- the run -------------------------------------------------------------------------------
-
-const count = (file: string, sql: string): number => {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    return Number((db.prepare(sql).get() as { n: number }).n);
-  } finally {
-    db.close();
-  }
-};
 
 log(`soak: ${VENS} VENs, ${MINUTES} min, a report per VEN every ${REPORT_EVERY_MS / 1000} s, a SIGKILL every ~${KILL_EVERY_MS / 1000} s; data in ${dataDir}`);
 log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

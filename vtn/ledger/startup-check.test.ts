@@ -35,14 +35,20 @@ async function open(dataDir: string) {
   return { vl, port, vtn, agree, close };
 }
 
-/** A data directory with one customer, its history and event 'ev-1' notified; left open (WAL files in place). */
-async function seeded(t: { after(fn: () => unknown): void }) {
+/** A data directory with customer A enrolled; left open (WAL files in place). */
+async function enrolled(t: { after(fn: () => unknown): void }) {
   const dir = tempDataDir('oadr-vtn-damage-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const dataDir = join(dir, 'data');
   const s = await open(dataDir);
   t.after(() => s.close());
   s.vtn.customers.enrol({ customerId: A, venName: 'house-a' });
+  return { dir, dataDir, s };
+}
+
+/** A data directory with one customer, its history and event 'ev-1' notified; left open (WAL files in place). */
+async function seeded(t: { after(fn: () => unknown): void }) {
+  const { dir, dataDir, s } = await enrolled(t);
   await s.port.importEnergy?.(A, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
   await s.vtn.events.create({ eventId: 'ev-1', start: START, slots: 2, reductionW: 200, targets: { customerIds: [A] } });
   return { dir, dataDir, s };
@@ -96,12 +102,7 @@ test('reliability 4: a VTN store whose WAL was deleted (it lost an acknowledged 
 });
 
 test('reliability 4: a ledger that lost the blocks of recorded energy (no event to show it) is refused with the recovery command', async (t) => {
-  const dir = tempDataDir('oadr-vtn-damage-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const dataDir = join(dir, 'data');
-  const s = await open(dataDir);
-  t.after(() => s.close());
-  s.vtn.customers.enrol({ customerId: A, venName: 'house-a' });
+  const { dir, dataDir, s } = await enrolled(t);
   // One complete slot of telemetry: recordEnergy on the ledger, the slot marked recorded in the mapping store.
   const slotStart = NOW - 30 * MIN;
   await s.port.recordTelemetry(Array.from({ length: 15 }, (_, i) => ({ venId: 'ven-a', customerId: A, startMs: slotStart + i * MIN, durationMs: MIN, rId: 'usage', value: 800, unit: 'W' as const })));
@@ -116,12 +117,7 @@ test('reliability 4: a ledger that lost the blocks of recorded energy (no event 
 });
 
 test('reconciliation: a correction the mapping store lacks (restored from a copy older than it) is sent again at start', async (t) => {
-  const dir = tempDataDir('oadr-vtn-damage-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const dataDir = join(dir, 'data');
-  const s = await open(dataDir);
-  t.after(() => s.close());
-  s.vtn.customers.enrol({ customerId: A, venName: 'house-a' });
+  const { dir, dataDir, s } = await enrolled(t);
   const url = await s.vtn.listen({ host: '127.0.0.1', port: 0 });
   const { venId } = await registerVen(url, 'house-a');
   const registered = await call(url, 'EiReport', ven.telemetryMetadata(venId, { minPeriod: 'PT1M' }), 'RegisteredReport');
