@@ -12,7 +12,7 @@
  * values base, base + 100, base + 200 in turn, so the slot's average is base + 100 W exactly; its
  * slots walk forward from some hours in the past, one per report. A report that gets no 200 (the
  * VTN was killed before or after storing it) is sent again, unchanged, until it does — the VEN's
- * outbox is at-least-once. Kills come every `--kill-every-s` on average (uniformly 1/3 to 5/3 of
+ * outbox is at-least-once — after 1 s, doubling to 30 s (jittered), as the VEN's outbox backs off. Kills come every `--kill-every-s` on average (uniformly 1/3 to 5/3 of
  * it); the VTN is restarted at once, on the same port, through its start-up checks.
  *
  * After the last minute no new report is started; pending ones are sent until acknowledged, the
@@ -24,6 +24,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +73,19 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 
 let vtn: { proc: ChildProcess; exited: Promise<void> } | undefined;
+
+/** /healthz on a connection of its own (not queued behind the fleet's requests). */
+function healthy(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/healthz`, { agent: false, timeout: 5_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
 let starts = 0;
 let startMs = 0;
 
@@ -89,9 +103,8 @@ async function startVtn(): Promise<void> {
   vtn = { proc, exited };
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`the VTN exited with ${proc.exitCode} at start ${starts + 1}:\n${stderr}`);
-    const ready = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (Date.now() - t0 > 120_000) throw new Error(`the VTN did not answer /healthz within 120 s:\n${stderr}`);
+    if (await healthy()) break;
+    if (Date.now() - t0 > 900_000) throw new Error(`the VTN did not answer /healthz within 15 minutes:\n${stderr}`);
     await sleep(100);
   }
   starts++;
@@ -173,7 +186,8 @@ async function runVen(v: SimVen): Promise<void> {
       if (r?.status === 200 && r.payload?.type === 'UpdatedReport' && r.payload.response.code === 200) break;
       if (r?.status === 200 && r.payload !== undefined) throw new Error(`${v.customerId}: the VTN refused a report: ${JSON.stringify(r.payload).slice(0, 300)}`);
       counts.failed++;
-      await sleep(500 + Math.random() * 1500);
+      // As the VEN's outbox: 1 s doubling to a 30 s cap, jittered.
+      await sleep(Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
     }
     v.acked.push(k);
     v.next++;

@@ -34,6 +34,13 @@ export interface LedgerOutboxOptions {
   readonly minBackoffMs?: number;
   /** Default 30 s. */
   readonly maxBackoffMs?: number;
+  /**
+   * Opt states wait this long (process time, from when the outbox first saw the customer's answer to
+   * the event) before they are sent: the answers given meanwhile replace it, and only the last
+   * reaches the ledger (a VEN flipping between optIn and optOut writes one transaction, not one per
+   * answer). `stop()` sends them at once; after a restart the wait starts again. Default 0.
+   */
+  readonly optCoalesceMs?: number;
   /** How far back `reconcile()` looks (by interval start). Default 48 h. */
   readonly reconcileWindowMs?: number;
   readonly crashPoint?: ((name: CrashPointName) => void) | undefined;
@@ -47,7 +54,7 @@ export interface LedgerOutbox {
   /** Queue again what the VTN store holds and the ledger side lacks; resolves to how many readings. */
   reconcile(): Promise<number>;
   depth(): number;
-  /** Stop retrying; waits for a pass in flight. Waiting work stays in the store. */
+  /** Stop retrying; waits for a pass in flight, then sends what waits once more (opt states without their wait). What fails stays in the store. */
   stop(): Promise<void>;
 }
 
@@ -58,7 +65,11 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
   const batchSize = options.batchSize ?? 500;
   const minBackoffMs = options.minBackoffMs ?? 1000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const optCoalesceMs = options.optCoalesceMs ?? 0;
   let running: Promise<void> | undefined;
+  let holdTimer: NodeJS.Timeout | undefined;
+  /** When the outbox first saw each waiting opt state's key (performance.now()): its coalescing wait. */
+  const firstSeen = new Map<string, number>();
   let again = false;
   let stopped = false;
   let failures = 0;
@@ -74,12 +85,29 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
     timer.unref();
   };
 
-  const pass = async (): Promise<void> => {
+  /** Opt states still in their coalescing wait are held back; a timer sends them when it ends. */
+  const holdUntil = (at: number): void => {
+    if (stopped || holdTimer !== undefined) return;
+    holdTimer = setTimeout(() => {
+      holdTimer = undefined;
+      kick();
+    }, Math.max(0, at - performance.now()));
+    holdTimer.unref();
+  };
+
+  const pass = async (final = false): Promise<void> => {
     // Slots the accumulator holds but the ledger lacks (a failed recordEnergy) go with the first call.
     let flushed = false;
-    while (!stopped) {
-      const work = store.listLedgerWork(batchSize);
-      if (work.length === 0 && flushed) return;
+    while (final || !stopped) {
+      const t = performance.now();
+      const listed = store.listLedgerWork(batchSize);
+      const seen = (key: string): number => firstSeen.get(key) ?? (firstSeen.set(key, t), t);
+      const work = final ? listed : listed.filter((w) => w.kind !== LEDGER_WORK_OPT || seen(w.key) + optCoalesceMs <= t);
+      if (work.length === 0 && flushed) {
+        const held = listed.filter((w) => !work.includes(w));
+        if (held.length > 0) holdUntil(Math.min(...held.map((w) => seen(w.key) + optCoalesceMs)));
+        return;
+      }
       const readings = work.filter((w) => w.kind === LEDGER_WORK_TELEMETRY).map((w) => w.data as TelemetryPoint);
       const opts = work.filter((w) => w.kind === LEDGER_WORK_OPT).map((w) => w.data as OptRecord);
       if (work.length > 0) options.crashPoint?.(CRASH_POINTS.outboxSending);
@@ -89,6 +117,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
         const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
         if (failed !== undefined) throw failed.reason;
       } catch (err) {
+        if (final) throw err;
         failures++;
         if (failures === 1 || failures % 10 === 0) {
           log.warn({ err, waiting: store.ledgerWorkDepth(), failures }, 'the ledger did not take the acknowledged telemetry; it stays in the outbox and is retried');
@@ -101,6 +130,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
       failures = 0;
       flushed = true;
       store.deleteLedgerWork(work.map((w) => w.seq));
+      for (const w of work) firstSeen.delete(w.key);
     }
   };
 
@@ -112,7 +142,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
     }
     // After the current turn: the VEN's answer goes out first, and reports arriving together share a pass.
     running = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(pass)
+      .then(() => pass())
       .catch((err: unknown) => log.error({ err }, 'the outbox pass failed; retried at the next report'))
       .finally(() => {
         running = undefined;
@@ -157,8 +187,11 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
     async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      if (holdTimer !== undefined) clearTimeout(holdTimer);
       timer = undefined;
+      holdTimer = undefined;
       while (running !== undefined) await running;
+      await pass(true).catch((err: unknown) => log.warn({ err, waiting: store.ledgerWorkDepth() }, 'the ledger did not take the last work before the stop; it stays in the outbox for the next start'));
     },
   };
 }
