@@ -4,11 +4,12 @@
  * same transaction as the reading itself, before the VEN gets its answer, and the event and opt
  * services each opt state's work with the opt state (services/ledger-opt-work.ts); this drainer
  * sends the work to the ledger port and removes it only once the port resolved — the mapping holds
- * the reading durably and every slot it completed is on the ledger; the opt state is on the ledger. A failure (ledger down, a
- * recordEnergy refused) keeps the work and retries it with a backoff capped at `maxBackoffMs`,
- * across restarts: the rows are in the store. The ledger side is idempotent by business key (the
- * mapping keeps each reading once per meter, series and start; recordEnergy writes a meter-day's
- * slot values; recordOptState keeps a customer's opt state per event), so work sent twice — a crash between the ledger's answer and the row's removal —
+ * the reading durably and every slot it completed is on the ledger; the opt state is on the
+ * ledger. A failure (ledger down, a recordEnergy refused) keeps the work and retries it with a
+ * backoff capped at `maxBackoffMs`, across restarts: the rows are in the store. The ledger side is
+ * idempotent by business key (the mapping keeps each reading once per meter, series and start;
+ * recordEnergy writes a meter-day's slot values; recordOptState keeps one opt state per customer
+ * and event), so work sent twice — a crash between the ledger's answer and the row's removal —
  * changes nothing.
  *
  * At start `reconcile()` compares the VTN store with the ledger side: usage readings of the last
@@ -120,7 +121,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
         if (final) throw err;
         failures++;
         if (failures === 1 || failures % 10 === 0) {
-          log.warn({ err, waiting: store.ledgerWorkDepth(), failures }, 'the ledger did not take the acknowledged telemetry; it stays in the outbox and is retried');
+          log.warn({ err, waiting: store.ledgerWorkDepth(), failures }, 'the ledger did not take the acknowledged work (telemetry, opt states); it stays in the outbox and is retried');
         }
         retryLater();
         return;
