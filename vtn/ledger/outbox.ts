@@ -167,6 +167,9 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
       let queued = 0;
       for (const reg of store.listRegistrations()) {
         // One VEN at a time, the event loop served between them: the VTN answers while it reconciles.
+        // Within one VEN, reading its points and queueing what lacks happen in one turn of the loop
+        // (the port answers from its local store), so no correction can arrive in between and be
+        // overwritten by the value read before it.
         await new Promise<void>((resolve) => setImmediate(resolve));
         const readings: TelemetryPoint[] = [];
         for (const p of store.listTelemetryPoints(reg.venId, from)) {
