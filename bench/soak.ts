@@ -205,6 +205,12 @@ async function runVen(v: SimVen): Promise<void> {
 
 log(`soak: ${VENS} VENs, ${MINUTES} min, a report per VEN every ${REPORT_EVERY_MS / 1000} s, a SIGKILL every ~${KILL_EVERY_MS / 1000} s; data in ${dataDir}`);
 log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+// A failure of the run itself (the VTN does not come back) ends it: the VTN and the fleet's retries with it.
+process.on('uncaughtException', (err) => {
+  console.error(`soak: ${err.stack ?? String(err)}`);
+  vtn?.proc.kill('SIGKILL');
+  process.exit(2);
+});
 await startVtn();
 const fleet = await enrolFleet();
 log(`${fleet.length} VENs registered with their usage reports`);
