@@ -608,30 +608,33 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       let conflicts = 0;
       const rejected: Array<TelemetryResult['rejected'][number]> = [];
       const partsOf = (fromMs: number, toMs: number): SlotPart[] => slotParts(fromMs, toMs, g);
-      for (const r of readings) {
-        let outcome: SampleOutcome;
-        try {
-          if (!Number.isSafeInteger(r.startMs) || !Number.isSafeInteger(r.durationMs)) throw new MappingError('INVALID_READING', 'reading start and duration must be whole ms');
-          if (r.startMs + r.durationMs > limit) throw new MappingError('INVALID_READING', `reading ends at ${new Date(r.startMs + r.durationMs).toISOString()}, in the future; check the VEN's clock`);
-          if (typeof r.meterId !== 'string' || r.meterId === '') throw new MappingError('INVALID_READING', 'reading without a meter');
-          if (r.durationMs === 0) {
-            // A point: its slots are integrated from the series' points around it (points.ts).
-            const p = pointValue(r.value, r.unit);
-            outcome = store.addPoint({ meterId: r.meterId, seriesId: r.seriesId, t: r.startMs, kind: p.kind, value: p.value }, partsOf);
-          } else {
-            const watts = averageWatts(r.value, r.unit, r.durationMs);
-            outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, partsOf(r.startMs, r.startMs + r.durationMs));
+      // One store transaction (one fsync) for the whole batch, not one per reading.
+      store.batch(() => {
+        for (const r of readings) {
+          let outcome: SampleOutcome;
+          try {
+            if (!Number.isSafeInteger(r.startMs) || !Number.isSafeInteger(r.durationMs)) throw new MappingError('INVALID_READING', 'reading start and duration must be whole ms');
+            if (r.startMs + r.durationMs > limit) throw new MappingError('INVALID_READING', `reading ends at ${new Date(r.startMs + r.durationMs).toISOString()}, in the future; check the VEN's clock`);
+            if (typeof r.meterId !== 'string' || r.meterId === '') throw new MappingError('INVALID_READING', 'reading without a meter');
+            if (r.durationMs === 0) {
+              // A point: its slots are integrated from the series' points around it (points.ts).
+              const p = pointValue(r.value, r.unit);
+              outcome = store.addPoint({ meterId: r.meterId, seriesId: r.seriesId, t: r.startMs, kind: p.kind, value: p.value }, partsOf);
+            } else {
+              const watts = averageWatts(r.value, r.unit, r.durationMs);
+              outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, partsOf(r.startMs, r.startMs + r.durationMs));
+            }
+          } catch (err) {
+            if (!(err instanceof MappingError)) throw err;
+            rejected.push({ reading: r, reason: err.message });
+            continue;
           }
-        } catch (err) {
-          if (!(err instanceof MappingError)) throw err;
-          rejected.push({ reading: r, reason: err.message });
-          continue;
+          if (outcome === 'added') accepted++;
+          else if (outcome === 'duplicate') duplicates++;
+          else if (outcome === 'corrected') corrections++;
+          else conflicts++;
         }
-        if (outcome === 'added') accepted++;
-        else if (outcome === 'duplicate') duplicates++;
-        else if (outcome === 'corrected') corrections++;
-        else conflicts++;
-      }
+      });
       const recorded = accepted + corrections > 0 || store.slotsToRecord().length > 0 ? await flush() : { slots: [], failed: [] };
       return { accepted, duplicates, corrections, conflicts, rejected, recorded };
     },

@@ -111,6 +111,8 @@ export interface MappingStore {
    * (points.ts), in one transaction. `slotsOf` gives the slot parts of a span on the contract's grid.
    */
   addPoint(point: PointInput, slotsOf: (fromMs: number, toMs: number) => SlotPart[]): SampleOutcome;
+  /** Runs `fn` in one transaction: the adds it makes commit together (one fsync) or not at all. */
+  batch<T>(fn: () => T): T;
   /**
    * Whether a reading is held: a sample (durationMs > 0) or a point (durationMs 0) of that meter,
    * series and start — with this value (W of a sample, the point's value) when `value` is given, so
@@ -301,6 +303,7 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
         return prev === undefined ? 'added' : 'corrected';
       });
     },
+    batch: (fn) => transaction(fn),
     holds(meterId, seriesId, startMs, durationMs, value) {
       if (durationMs === 0) {
         const p = getPoint.get(meterId, seriesId, startMs) as { value: number } | undefined;
