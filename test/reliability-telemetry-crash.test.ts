@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Payload, ReportInterval } from '../oadr/index.ts';
@@ -19,6 +18,7 @@ import { MAPPING_STORE_FILE } from '../ledger-bridge/index.ts';
 import { CRASH_POINTS, type CrashPointName } from '../vtn/services/context.ts';
 import { openVtnLedger } from '../vtn/ledger/embedded.ts';
 import { call, post, registerVen, ven } from '../vtn/testing/fake-ven.ts';
+import { countRows as count } from './support/count-rows.ts';
 import { until } from './support/until.ts';
 
 const CHILD = fileURLToPath(new URL('../vtn/testing/crash-vtn.ts', import.meta.url));
@@ -71,15 +71,6 @@ function updateReport(venId: string, reportRequestId: string): Payload {
     reports: [{ dtstart: new Date(SLOT_START).toISOString(), intervals, reportRequestId, reportSpecifierId: 'rs-1', reportName: 'TELEMETRY_USAGE', createdDateTime: new Date().toISOString() }],
   };
 }
-
-const count = (file: string, sql: string): number => {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    return Number((db.prepare(sql).get() as { n: number }).n);
-  } finally {
-    db.close();
-  }
-};
 
 /** Registers a VEN and its usage report (nothing of it is ledger work: no crash point is reached); returns what the VEN keeps. */
 async function enrol(c: Child): Promise<{ venId: string; reportRequestId: string }> {

@@ -19,7 +19,6 @@ import { createPushFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptio
 import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls/binding.ts';
 import { watchHandshakeFailures } from './tls/handshake-failures.ts';
 import type { LedgerPort } from './ledger/port.ts';
-import { coalesceOpts } from './ledger/opt-coalescer.ts';
 import { createLedgerOutbox } from './ledger/outbox.ts';
 import { componentLogger, LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
 import { materialize } from './services/poll.ts';
@@ -80,10 +79,10 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     transports.get(transportKindOf(reg))?.wake(reg);
   };
   const metrics = createVtnMetrics();
-  // Opt answers of one customer for one event within optCoalesceMs reach the ledger once, the last one.
-  const ledger = options.ledger === undefined ? undefined : coalesceOpts(instrumentLedger(options.ledger, metrics), config.optCoalesceMs);
+  const ledger = options.ledger === undefined ? undefined : instrumentLedger(options.ledger, metrics);
   // What the VTN acknowledges and the ledger has not taken yet: in the store, drained to the ledger.
-  const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint });
+  // Opt answers of one customer for one event within optCoalesceMs reach the ledger once, the last one.
+  const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint, optCoalesceMs: config.optCoalesceMs });
   const ctx: VtnContext = {
     config,
     programs: createPrograms(config, store),
@@ -266,7 +265,6 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       if (closed) return;
       closed = true;
       cancelResend.stop();
-      await ledger?.flush().catch((err: unknown) => log.error({ err }, 'the ledger did not record the last opt answers; they stay in the VTN store'));
       await ledgerWork?.stop();
       for (const t of transports.values()) await t.close();
       await ops.close();

@@ -173,7 +173,7 @@ export interface LedgerMapping {
   recordTelemetry(readings: readonly TelemetryReading[]): Promise<TelemetryResult>;
   /** A meter-day's slot values on the ledger and where each came from. */
   energyDay(meterId: string, day: string): Promise<EnergyDayView>;
-  /** For each reading, whether the accumulator holds it (same meter, series, start and duration). */
+  /** For each reading, whether the accumulator holds it (same meter, series, start, duration and value: a correction it lacks is not held). */
   holds(readings: readonly TelemetryReading[]): boolean[];
   /** Records the partial slots of `day` (for the given meters, or all). */
   closeDay(day: string, meterIds?: readonly string[]): Promise<FlushResult>;
@@ -274,6 +274,15 @@ export function eventGrid(startMs: number, endMs: number, slotMs: number, grid: 
  */
 export function slotAverageRequest(requestW: readonly number[], coveredMs: readonly number[], slotMs: number): number[] {
   return requestW.map((w, i) => Math.round((w * (coveredMs[i] ?? slotMs)) / slotMs));
+}
+
+/** The value the accumulator keeps for a reading (W of a sample, a point's value); undefined for one it would refuse. */
+function heldValueOf(r: TelemetryReading): number | undefined {
+  try {
+    return r.durationMs === 0 ? pointValue(r.value, r.unit).value : averageWatts(r.value, r.unit, r.durationMs);
+  } catch {
+    return undefined;
+  }
 }
 
 export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): LedgerMapping {
@@ -460,12 +469,13 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         }
         try {
           let txId = '';
+          let blockNumber: number | undefined;
           if (changed) {
             const by = await enrolled(meterId);
-            txId = (await submit(by.identity, 'recordEnergy', [meterId, day, JSON.stringify(values)])).txId;
+            ({ txId, blockNumber } = await submit(by.identity, 'recordEnergy', [meterId, day, JSON.stringify(values)]));
             done.push({ meterId, day, slots: marks.map((m) => m.slot), txId });
           }
-          store.markRecorded(meterId, day, marks, txId);
+          store.markRecorded(meterId, day, marks, txId, blockNumber);
         } catch (err) {
           failed.push({ meterId, day, error: err instanceof MappingError ? err : ledgerFailure(`recording ${meterId} ${day}`, err) });
         }
@@ -639,30 +649,33 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       let conflicts = 0;
       const rejected: Array<TelemetryResult['rejected'][number]> = [];
       const partsOf = (fromMs: number, toMs: number): SlotPart[] => slotParts(fromMs, toMs, g);
-      for (const r of readings) {
-        let outcome: SampleOutcome;
-        try {
-          if (!Number.isSafeInteger(r.startMs) || !Number.isSafeInteger(r.durationMs)) throw new MappingError('INVALID_READING', 'reading start and duration must be whole ms');
-          if (r.startMs + r.durationMs > limit) throw new MappingError('INVALID_READING', `reading ends at ${new Date(r.startMs + r.durationMs).toISOString()}, in the future; check the VEN's clock`);
-          if (typeof r.meterId !== 'string' || r.meterId === '') throw new MappingError('INVALID_READING', 'reading without a meter');
-          if (r.durationMs === 0) {
-            // A point: its slots are integrated from the series' points around it (points.ts).
-            const p = pointValue(r.value, r.unit);
-            outcome = store.addPoint({ meterId: r.meterId, seriesId: r.seriesId, t: r.startMs, kind: p.kind, value: p.value }, partsOf);
-          } else {
-            const watts = averageWatts(r.value, r.unit, r.durationMs);
-            outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, partsOf(r.startMs, r.startMs + r.durationMs));
+      // One store transaction (one fsync) for the whole batch, not one per reading.
+      store.batch(() => {
+        for (const r of readings) {
+          let outcome: SampleOutcome;
+          try {
+            if (!Number.isSafeInteger(r.startMs) || !Number.isSafeInteger(r.durationMs)) throw new MappingError('INVALID_READING', 'reading start and duration must be whole ms');
+            if (r.startMs + r.durationMs > limit) throw new MappingError('INVALID_READING', `reading ends at ${new Date(r.startMs + r.durationMs).toISOString()}, in the future; check the VEN's clock`);
+            if (typeof r.meterId !== 'string' || r.meterId === '') throw new MappingError('INVALID_READING', 'reading without a meter');
+            if (r.durationMs === 0) {
+              // A point: its slots are integrated from the series' points around it (points.ts).
+              const p = pointValue(r.value, r.unit);
+              outcome = store.addPoint({ meterId: r.meterId, seriesId: r.seriesId, t: r.startMs, kind: p.kind, value: p.value }, partsOf);
+            } else {
+              const watts = averageWatts(r.value, r.unit, r.durationMs);
+              outcome = store.addSample({ meterId: r.meterId, seriesId: r.seriesId, startMs: r.startMs, durationMs: r.durationMs, watts }, partsOf(r.startMs, r.startMs + r.durationMs));
+            }
+          } catch (err) {
+            if (!(err instanceof MappingError)) throw err;
+            rejected.push({ reading: r, reason: err.message });
+            continue;
           }
-        } catch (err) {
-          if (!(err instanceof MappingError)) throw err;
-          rejected.push({ reading: r, reason: err.message });
-          continue;
+          if (outcome === 'added') accepted++;
+          else if (outcome === 'duplicate') duplicates++;
+          else if (outcome === 'corrected') corrections++;
+          else conflicts++;
         }
-        if (outcome === 'added') accepted++;
-        else if (outcome === 'duplicate') duplicates++;
-        else if (outcome === 'corrected') corrections++;
-        else conflicts++;
-      }
+      });
       const recorded = accepted + corrections > 0 || store.slotsToRecord().length > 0 ? await flush() : { slots: [], failed: [] };
       return { accepted, duplicates, corrections, conflicts, rejected, recorded };
     },
@@ -688,7 +701,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       };
     },
 
-    holds: (readings) => readings.map((r) => store.holds(r.meterId, r.seriesId, r.startMs, r.durationMs)),
+    holds: (readings) => readings.map((r) => store.holds(r.meterId, r.seriesId, r.startMs, r.durationMs, heldValueOf(r))),
 
     closeDay,
 

@@ -111,11 +111,22 @@ export interface MappingStore {
    * (points.ts), in one transaction. `slotsOf` gives the slot parts of a span on the contract's grid.
    */
   addPoint(point: PointInput, slotsOf: (fromMs: number, toMs: number) => SlotPart[]): SampleOutcome;
-  /** Whether a reading is held: a sample (durationMs > 0) or a point (durationMs 0) of that meter, series and start. */
-  holds(meterId: string, seriesId: string, startMs: number, durationMs: number): boolean;
+  /** Runs `fn` in one transaction: the adds it makes commit together (one fsync) or not at all. */
+  batch<T>(fn: () => T): T;
+  /**
+   * Whether a reading is held: a sample (durationMs > 0) or a point (durationMs 0) of that meter,
+   * series and start — with this value (W of a sample, the point's value) when `value` is given, so
+   * a correction the accumulator lacks counts as not held.
+   */
+  holds(meterId: string, seriesId: string, startMs: number, durationMs: number, value?: number): boolean;
   /** Slots to record: changed and complete, or changed on a closed day and covered at least `minCoverage`; never `final` ones. */
   slotsToRecord(): SlotAccumulator[];
-  markRecorded(meterId: string, day: string, slots: ReadonlyArray<{ readonly slot: number; readonly watts: number; readonly final: boolean }>, txId: string): void;
+  /** Marks slots recorded by `txId`; `blockNumber`, the block that holds it, raises `recordedHeight()` in the same transaction. */
+  markRecorded(meterId: string, day: string, slots: ReadonlyArray<{ readonly slot: number; readonly watts: number; readonly final: boolean }>, txId: string, blockNumber?: number): void;
+  /** The highest ledger block a slot was recorded in (0: none): the ledger's height must be above it (start-up checks). */
+  recordedHeight(): number;
+  /** A committed write (readiness: a full disk or a read-only file still answers reads). */
+  probeWrite(): void;
   /** Closes a day (for the given meters, or all): its partial slots become recordable. */
   closeDay(day: string, meterIds?: readonly string[]): void;
   /** Days with slots not closed yet. */
@@ -194,6 +205,7 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
       meter TEXT NOT NULL, series TEXT NOT NULL, day TEXT NOT NULL, slot INTEGER NOT NULL,
       energy REAL NOT NULL, covered INTEGER NOT NULL,
       PRIMARY KEY (meter, series, day, slot)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
   `);
   const gapMs = options.pointGapMs ?? DEFAULT_POINT_GAP_MS;
   const minCoverage = options.minCoverage ?? DEFAULT_MIN_COVERAGE;
@@ -226,6 +238,10 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
   const putEvent = db.prepare('INSERT INTO events (event_id, json) VALUES (?, ?) ON CONFLICT (event_id) DO UPDATE SET json = excluded.json');
   const getEvent = db.prepare('SELECT json FROM events WHERE event_id = ?');
   const listEvents = db.prepare('SELECT json FROM events ORDER BY event_id');
+  const raiseHeight = db.prepare("INSERT INTO meta (key, value) VALUES ('recordedHeight', ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)");
+  const recordedHeight = db.prepare("SELECT value FROM meta WHERE key = 'recordedHeight'");
+  const putProbe = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('writeProbe', hex(randomblob(2048)))");
+  const dropProbe = db.prepare("DELETE FROM meta WHERE key = 'writeProbe'");
 
   // The parsed events last used: an event's record holds every customer's OPR (10,000 customers ×
   // 48 slots parse in ~9 ms), and it is read for every opt answer and every scheduler pass. This
@@ -287,15 +303,27 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
         return prev === undefined ? 'added' : 'corrected';
       });
     },
-    holds(meterId, seriesId, startMs, durationMs) {
-      if (durationMs === 0) return getPoint.get(meterId, seriesId, startMs) !== undefined;
-      return (getSample.get(meterId, seriesId, startMs) as { duration_ms: number } | undefined)?.duration_ms === durationMs;
+    batch: (fn) => transaction(fn),
+    holds(meterId, seriesId, startMs, durationMs, value) {
+      if (durationMs === 0) {
+        const p = getPoint.get(meterId, seriesId, startMs) as { value: number } | undefined;
+        return p !== undefined && (value === undefined || p.value === value);
+      }
+      const s = getSample.get(meterId, seriesId, startMs) as { duration_ms: number; watts: number } | undefined;
+      return s?.duration_ms === durationMs && (value === undefined || s.watts === value);
     },
     slotsToRecord: () => (dirtySlots.all(minCoverage) as unknown as SlotRow[]).map(toSlot),
-    markRecorded(meterId, day, slots, txId) {
+    markRecorded(meterId, day, slots, txId, blockNumber) {
       transaction(() => {
         for (const s of slots) markSlot.run(s.watts, s.final ? 1 : 0, txId, meterId, day, s.slot);
+        if (blockNumber !== undefined) raiseHeight.run(blockNumber);
       });
+    },
+    recordedHeight: () => Number((recordedHeight.get() as { value: number } | undefined)?.value ?? 0),
+    probeWrite() {
+      // A page's worth, committed (a full disk fails the WAL append at COMMIT), then removed.
+      transaction(() => putProbe.run());
+      dropProbe.run();
     },
     closeDay(day, meterIds) {
       transaction(() => {

@@ -1,6 +1,7 @@
 /**
  * A full disk, for real: the VTN's data directory (its store, the embedded ledger, the mapping
- * store) on a small tmpfs filled to the last byte. `/readyz` fails and says why; an event creation
+ * store) on a small tmpfs filled to the last byte. `/readyz` fails and says why, for the VTN store
+ * and the mapping store; an event creation
  * fails with the store's own error and leaves nothing notified on the ledger; a submit whose block
  * cannot be written fails at once with the store's error (not at its 30 s timeout); once space is
  * freed the VTN works and is ready again. Needs permission to mount a tmpfs (root); skipped otherwise.
@@ -66,7 +67,7 @@ test('reliability 3: a full disk — /readyz fails with the cause, creations fai
   const clock = createTestClock(Date.parse(`${EVENT_DAY}T10:00:00Z`));
   const vl = await openVtnLedger({ dataDir, clock: () => new Date(clock.now()) });
   closers.push(() => vl.close());
-  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
+  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger, store: vl.store });
   const { url, vtn } = await startTestVtn(t, { dataDir, registrationPolicy: 'enrolled-only' }, { ledger: port, clock });
   closers.push(() => vtn.close());
   vtn.customers.enrol({ customerId: A, venName: 'house-a' });
@@ -82,6 +83,9 @@ test('reliability 3: a full disk — /readyz fails with the cause, creations fai
   t.assert.equal(full.status, 503);
   t.assert.equal(full.body.checks.store, 'failed');
   t.assert.match(full.body.errors.join('; '), /full/);
+  // Every store is probed, the mapping store too (before any block commit has failed).
+  t.assert.equal(full.body.checks.ledger, 'failed');
+  t.assert.match(full.body.errors.join('; '), /the mapping store cannot write: .*full/);
 
   // The creation fails with the store's cause; the ledger never holds the event as notified.
   await t.assert.rejects(vtn.events.create({ eventId: 'ev-full', start: START, slots: 2, reductionW: 200, targets: { customerIds: [A] } }), /full/);

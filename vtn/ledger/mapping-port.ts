@@ -4,7 +4,7 @@
  * (SI scale applied by the report service) and becomes `recordEnergy` of complete slots; opt answers
  * to ledger events become `recordOptState` (the VTN store keeps them too).
  */
-import type { Ledger } from '../../ledger-bridge/index.ts';
+import { MappingError, type Ledger, type MappingStore } from '../../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
 import type { EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './port.ts';
 import { ledgerError } from '../errors.ts';
@@ -14,6 +14,8 @@ export interface MappingLedgerPortOptions {
   readonly mapping: LedgerMapping;
   /** For `blocks` and `ping`. */
   readonly ledger?: Ledger;
+  /** The mapping's store, for `ping` (readiness: it must be able to write). */
+  readonly store?: Pick<MappingStore, 'probeWrite'>;
   /** The meter of a customer; default: the customer id itself (customer = meter). */
   readonly meterOf?: (customerId: string) => string;
   /** The customer of a meter; default: the meter id itself. */
@@ -80,8 +82,8 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
   const meterOf = options.meterOf ?? identity;
   const customerOf = options.customerOf ?? identity;
   const log = (options.log ?? silentLogger).child({ component: 'vtn.ledger' });
-  const readingOf = (p: TelemetryPoint): TelemetryReading => ({
-    meterId: meterOf(p.customerId),
+  const readingOf = (p: TelemetryPoint, meterId = meterOf(p.customerId)): TelemetryReading => ({
+    meterId,
     seriesId: p.rId,
     startMs: p.startMs,
     durationMs: p.durationMs,
@@ -134,13 +136,23 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async recordOpt(opt) {
-      const r = await mapping.recordOpt({ eventId: opt.eventId, meterId: meterOf(opt.customerId), optType: opt.optType, modificationNumber: opt.modificationNumber, atMs: opt.at });
+      let r;
+      try {
+        r = await mapping.recordOpt({ eventId: opt.eventId, meterId: meterOf(opt.customerId), optType: opt.optType, modificationNumber: opt.modificationNumber, atMs: opt.at });
+      } catch (err) {
+        // The contract refuses it for good (the event settled, a version it never had): sending it again changes nothing.
+        if (err instanceof MappingError && err.code === 'NOT_ALLOWED') {
+          log.warn({ err, eventId: opt.eventId, customerId: opt.customerId, optType: opt.optType }, 'the ledger refuses this opt answer; it is kept in the VTN store only');
+          return;
+        }
+        throw err;
+      }
       if (r === undefined) log.debug({ eventId: opt.eventId, customerId: opt.customerId }, 'opt answer not for a ledger allocation; kept in the VTN store only');
       else if (!r.unchanged) log.debug({ eventId: opt.eventId, customerId: opt.customerId, optType: opt.optType, txId: r.txId }, 'opt answer on the ledger');
     },
 
     async recordTelemetry(points: readonly TelemetryPoint[]) {
-      const r = await mapping.recordTelemetry(points.map(readingOf));
+      const r = await mapping.recordTelemetry(points.map((p) => readingOf(p)));
       for (const x of r.rejected) log.warn({ meterId: x.reading.meterId, rId: x.reading.seriesId, startMs: x.reading.startMs }, `telemetry refused: ${x.reason}`);
       if (r.corrections > 0) log.info({ corrections: r.corrections }, 'telemetry intervals corrected by the VEN (R346); their slots are recorded again');
       if (r.conflicts > 0) log.warn({ conflicts: r.conflicts }, 'telemetry intervals sent again with another duration; the first ones stay');
@@ -151,7 +163,10 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async missingTelemetry(points: readonly TelemetryPoint[]) {
-      const held = mapping.holds(points.map(readingOf));
+      // One meter look-up per customer (a reconciliation passes thousands of one VEN's readings).
+      const meters = new Map<string, string>();
+      const meterOfOnce = (c: string): string => meters.get(c) ?? (meters.set(c, meterOf(c)), meters.get(c) as string);
+      const held = mapping.holds(points.map((p) => readingOf(p, meterOfOnce(p.customerId))));
       return points.filter((_, i) => held[i] !== true);
     },
 
@@ -222,6 +237,11 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     async ping() {
+      try {
+        options.store?.probeWrite();
+      } catch (err) {
+        throw new Error(`the mapping store cannot write: ${(err as Error).message}`, { cause: err });
+      }
       if (options.ledger === undefined) return;
       await options.ledger.height();
       // The embedded ledger: its last block commit failed (disk full…): not ready until one commits.

@@ -107,7 +107,11 @@ export interface LedgerPort {
     /** Whether the event is settled on the ledger. */
     settled?(eventId: string): boolean;
   };
-  /** Record a VEN's opt state for an event (idempotent per event, modificationNumber and VEN). */
+  /**
+   * Record a VEN's opt state for an event (idempotent per event, modificationNumber and VEN).
+   * Resolves once it is on the ledger, or the ledger refused it for good (logged); rejects on a
+   * failure worth retrying (the outbox of ledger work sends it again).
+   */
   recordOpt(opt: OptRecord): Promise<void>;
   /**
    * Record usage telemetry (idempotent per VEN, rId and interval start), and the slots the ledger

@@ -1,8 +1,10 @@
 /**
  * What the VTN checks before it serves (docs/ledger.md, "Start-up checks"): SQLite's quick check of
  * each store file (the VTN store, the mapping store, the embedded ledger's block store), then that
- * the stores agree — the ledger holds every transaction the mapping store says it recorded, and the
- * VTN store every event the mapping store notified. A damaged or lagging store stops the start with
+ * the stores agree — the ledger is higher than the highest block the mapping store recorded energy
+ * in and holds every event transaction the mapping store recorded, and the VTN store holds every
+ * event the mapping store notified. (What the ledger side lacks of the VTN store's telemetry is
+ * queued again by the outbox's `reconcile()`.) A damaged or lagging store stops the start with
  * what to do; nothing is rebuilt silently. `--repair` re-creates, on request, the events the VTN
  * store lost from the ledger's allocations; a ledger that lost blocks is never repaired here.
  */
@@ -48,6 +50,16 @@ export interface StoreAgreement {
 /** After the stores opened: the ledger is not behind the mapping store, the VTN store not behind either. */
 export async function checkStoresAgree(input: Readonly<StoreAgreementInput>): Promise<StoreAgreement> {
   const { store, ledger, dataDir } = input;
+  const ledgerDir = join(dataDir, 'ledger');
+  const recover =
+    `the ledger lost committed blocks (a deleted or damaged WAL file?). The VTN never rebuilds a ledger: stop it, restore ${ledgerDir} from a backup, ` +
+    `check it with 'oadr-ledger ledger verify --data-dir ${ledgerDir}', and start again`;
+  // Energy: the mapping store keeps the highest block a slot of it was recorded in.
+  const height = await ledger.height();
+  const recordedIn = input.mappingStore.recordedHeight();
+  if (recordedIn >= height) {
+    throw new VtnError('STORE', `the ledger in ${ledgerDir} has ${height} blocks, but ${MAPPING_STORE_FILE} recorded energy in block ${recordedIn}: ${recover}`);
+  }
   const events = input.mappingStore.listEvents();
   for (const e of events) {
     if (e.txId === '') continue;
@@ -55,12 +67,7 @@ export async function checkStoresAgree(input: Readonly<StoreAgreementInput>): Pr
       await ledger.transaction(e.txId);
     } catch (err) {
       if (!(err instanceof LedgerError) || err.code !== 'NOT_FOUND') throw err;
-      throw new VtnError(
-        'STORE',
-        `the ledger in ${join(dataDir, 'ledger')} (height ${await ledger.height()}) lacks transaction ${e.txId} of event '${e.eventId}', which ${MAPPING_STORE_FILE} recorded: ` +
-          `the ledger lost committed blocks (a deleted or damaged WAL file?). The VTN never rebuilds a ledger: stop it, restore ${join(dataDir, 'ledger')} from a backup, ` +
-          `check it with 'oadr-ledger ledger verify --data-dir ${join(dataDir, 'ledger')}', and start again`,
-      );
+      throw new VtnError('STORE', `the ledger in ${ledgerDir} (height ${height}) lacks transaction ${e.txId} of event '${e.eventId}', which ${MAPPING_STORE_FILE} recorded: ${recover}`);
     }
   }
   const lost = events.filter((e) => e.status === 'notified' && store.getEvent(e.eventId) === undefined && !store.listEventSagas().some((s) => s.eventId === e.eventId));

@@ -36,6 +36,7 @@ import type { DrEventNotice, LedgerSettlement } from '../ledger/port.ts';
 import type { CustomerRecord } from '../store/store.ts';
 import type { EventVenState, OptType } from './event-model.ts';
 import { optOutDuring } from './opt-service.ts';
+import { queueLedgerOpt } from './ledger-opt-work.ts';
 import { queueDistributeEvent } from '../transports/ven-queue.ts';
 
 /** Signal ids the VTN gives a program's load-amount signals. */
@@ -413,18 +414,13 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
           const reason = unavailable.get(venId);
           const state = newVenState(eventId, venId, v);
           ctx.store.putEventVen(reason === undefined ? state : { ...state, optType: 'optOut', optModificationNumber: 0, optAt: now, optReason: reason });
+          const customerId = reason === undefined ? undefined : ctx.store.getRegistration(venId)?.customerId;
+          if (customerId !== undefined) queueLedgerOpt(ctx, { eventId, modificationNumber: 0, venId, customerId, optType: 'optOut', at: now });
           queueDistributeEvent(ctx, venId);
         }
       });
-      for (const [venId, reason] of unavailable) {
-        ctx.log.info({ eventId, venId, reason }, 'VEN opted out by its availability schedule');
-        const customerId = ctx.store.getRegistration(venId)?.customerId;
-        if (ctx.ledger !== undefined && customerId !== undefined) {
-          ctx.ledger.recordOpt({ eventId, modificationNumber: 0, venId, customerId, optType: 'optOut', at: now }).catch((err: unknown) => {
-            ctx.log.error({ err, venId, eventId }, 'the ledger did not record the opt state; it stays in the VTN store');
-          });
-        }
-      }
+      for (const [venId, reason] of unavailable) ctx.log.info({ eventId, venId, reason }, 'VEN opted out by its availability schedule');
+      if (unavailable.size > 0) ctx.ledgerWork?.kick();
       ctx.log.info({ eventId, programId: program.id, vens: values.size, start: new Date(startMs).toISOString(), slots: input.slots }, 'event created');
       return view(event);
     },
@@ -959,19 +955,14 @@ export function handleCreatedEvent(ctx: VtnContext, p: CreatedEvent): Payload {
         optReason: r.optType === state.optType ? state.optReason : undefined,
         cancelAcked: state.cancelAcked,
       });
+      // The opt state and its ledger work in one transaction, before the VEN hears 200.
+      queueLedgerOpt(ctx, { eventId, modificationNumber, optType: r.optType, venId: reg.venId, customerId: reg.customerId, at: now });
       recorded.push({ eventId, modificationNumber, optType: r.optType });
     }
   });
   if (acknowledged.length > 0) ctx.log.info({ venId: reg.venId, eventIds: acknowledged }, 'cancellation acknowledged (R36)');
-  for (const r of recorded) {
-    ctx.log.info({ venId: reg.venId, ...r }, 'opt state recorded');
-    const ledger = ctx.ledger;
-    if (ledger !== undefined) {
-      ledger.recordOpt({ ...r, venId: reg.venId, customerId: reg.customerId, at: now }).catch((err: unknown) => {
-        ctx.log.error({ err, venId: reg.venId, eventId: r.eventId }, 'the ledger did not record the opt state; it stays in the VTN store');
-      });
-    }
-  }
+  for (const r of recorded) ctx.log.info({ venId: reg.venId, ...r }, 'opt state recorded');
+  if (recorded.length > 0) ctx.ledgerWork?.kick();
   if (error !== undefined) throw error;
   return oadrResponse(reg.venId, ResponseCode.OK, p.response.requestId);
 }

@@ -15,6 +15,7 @@ import { durationToMs as durationMsFrom, OadrProtocolError, ResponseCode, type C
 import { SCHEMA_VERSION, eiResponse, requireVen, type VtnContext } from './context.ts';
 import { eventEndMs } from './event-model.ts';
 import type { OptType } from './event-model.ts';
+import { queueLedgerOpt } from './ledger-opt-work.ts';
 
 /** R111 / R209: the endDeviceAsset mrids a device class may name (plus `x-…`). */
 export const END_DEVICE_ASSETS = [
@@ -211,15 +212,12 @@ export function handleCreateOpt(ctx: VtnContext, p: CreateOpt): Payload {
       if (e !== undefined && state !== undefined) {
         ctx.store.putEventVen({ ...state, optType: p.optType, optModificationNumber: e.modificationNumber, optAt: now, optRequestId: p.requestId, optReason: p.optReason });
       }
+      // The event's opt state goes to the ledger through the outbox, written with the opt itself.
+      queueLedgerOpt(ctx, { eventId, modificationNumber: e?.modificationNumber ?? 0, venId: reg.venId, customerId: reg.customerId, optType: p.optType, at: now });
     }
   });
   ctx.log.info({ venId: reg.venId, optId: p.optId, optType: p.optType, eventId, resources: entry.resources, windows: windows.length }, 'opt stored');
-  if (eventId !== undefined && wholeVen && ctx.ledger !== undefined) {
-    const e = ctx.store.getEvent(eventId);
-    ctx.ledger
-      .recordOpt({ eventId, modificationNumber: e?.modificationNumber ?? 0, venId: reg.venId, customerId: reg.customerId, optType: p.optType, at: now })
-      .catch((err: unknown) => ctx.log.error({ err, venId: reg.venId, eventId }, 'the ledger did not record the opt state; it stays in the VTN store'));
-  }
+  if (eventId !== undefined && wholeVen) ctx.ledgerWork?.kick();
   return { type: 'CreatedOpt', schemaVersion: SCHEMA_VERSION, response: eiResponse(ResponseCode.OK, p.requestId), optId: p.optId };
 }
 

@@ -18,7 +18,7 @@ const fail = (err: unknown) => {
 };
 process.on('uncaughtException', fail);
 const ledger = await openVtnLedger({ dataDir });
-const port = createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger });
+const port = createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, store: ledger.store });
 const vtn = createVtn({
   config: { dataDir, registrationPolicy: 'open', programs: [{ id: 'lab', reportGranularityMs: 10_000, reportBackDurationMs: 900_000 }] },
   ledger: port,

@@ -1,10 +1,13 @@
 /**
- * Child process of the event-creation crash test: opens the VTN (store and embedded ledger in
- * DATA_DIR, the ledger's clock at CLOCK_MS) and creates event EVENT_ID from the ledger for every
- * enrolled customer, SIGKILLing itself at KILL_POINT:
+ * Child process of the event crash tests: opens the VTN (store and embedded ledger in DATA_DIR, the
+ * ledger's clock at CLOCK_MS) and creates event EVENT_ID from the ledger for every enrolled
+ * customer — or settles it, for the settlement points — SIGKILLing itself at KILL_POINT:
  *
- *   ledger-notified  as soon as notifyDRevent is committed (the ledger's block number rose)
- *   mapping-stored   once the mapping store holds the allocation, before the VTN stores the event
+ *   ledger-notified         as soon as notifyDRevent is committed (the ledger's block number rose)
+ *   mapping-stored          once the mapping store holds the allocation, before the VTN stores the event
+ *   availability-evaluated  settlement: as soon as evaluateAvailability is committed
+ *   tokens-minted           settlement: as soon as getDRToken is committed, before the mapping store
+ *                           records the event settled
  *
  *   node vtn/testing/event-crash-child.ts DATA_DIR CLOCK_MS EVENT_ID START_MS KILL_POINT
  */
@@ -13,7 +16,9 @@ import { openVtnLedger } from '../ledger/embedded.ts';
 import { createMappingLedgerPort } from '../ledger/mapping-port.ts';
 import { createVtn } from '../vtn.ts';
 
-export const KILL_POINTS = ['ledger-notified', 'mapping-stored'] as const;
+export const KILL_POINTS = ['ledger-notified', 'mapping-stored', 'availability-evaluated', 'tokens-minted'] as const;
+/** The ledger function whose commit a kill point follows. */
+const KILL_AFTER: Readonly<Record<string, string>> = { 'ledger-notified': 'notifyDRevent', 'availability-evaluated': 'evaluateAvailability', 'tokens-minted': 'getDRToken' };
 
 const [dataDir, clockMs, eventId, startMs, killPoint] = process.argv.slice(2);
 if (!dataDir || !clockMs || !eventId || !startMs || !KILL_POINTS.includes(killPoint as (typeof KILL_POINTS)[number])) {
@@ -34,7 +39,7 @@ const ledger = new Proxy(vl.ledger, {
     }
     return async (...a: Parameters<Ledger['submit']>) => {
       const r = await submit(...a);
-      if (a[1] === 'notifyDRevent' && killPoint === 'ledger-notified') die();
+      if (a[1] === KILL_AFTER[killPoint ?? '']) die();
       return r;
     };
   },
@@ -48,7 +53,10 @@ port.notifyEvent = async (notice) => {
   return oprs;
 };
 const vtn = createVtn({ config: { dataDir, registrationPolicy: 'enrolled-only' }, ledger: port, now: () => now });
-process.stdout.write('creating\n');
-await vtn.events.create({ eventId, start: Number(startMs), slots: 4, reductionW: 300 });
-process.stdout.write('created without a kill\n');
+if (killPoint === 'availability-evaluated' || killPoint === 'tokens-minted') {
+  await vtn.events.settle(eventId);
+} else {
+  await vtn.events.create({ eventId, start: Number(startMs), slots: 4, reductionW: 300 });
+}
+process.stdout.write('done without a kill\n');
 process.exit(3);
