@@ -7,7 +7,7 @@
  */
 import { resolveProgramConfig, type ProgramConfig, type ProgramConfigInput, type VtnConfig } from '../cli/config.ts';
 import { VtnError } from '../errors.ts';
-import type { VtnStore } from '../store/store.ts';
+import type { CustomerRecord, VtnStore } from '../store/store.ts';
 
 export interface ProgramsApi {
   list(): readonly ProgramConfig[];
