@@ -22,7 +22,7 @@ export function checkStoreFiles(dataDir: string): void {
       throw new VtnError(
         'STORE',
         `${file} is damaged (SQLite quick_check: ${problems.slice(0, 3).join('; ')}); the VTN does not start on a damaged store. ` +
-          `Restore it from a backup (the ledger: check the restored copy with 'oadr-ledger ledger verify --data-dir ${join(dataDir, 'ledger')}'), ` +
+          `Restore it from a backup (the ledger: check the restored copy with 'oadr-ledger ledger verify --data-dir ${dataDir}'), ` +
           `or salvage what is readable with 'sqlite3 ${file} .recover' into a new file and check it before putting it in place`,
       );
     }
@@ -59,7 +59,7 @@ export async function checkStoresAgree(input: Readonly<StoreAgreementInput>): Pr
         'STORE',
         `the ledger in ${join(dataDir, 'ledger')} (height ${await ledger.height()}) lacks transaction ${e.txId} of event '${e.eventId}', which ${MAPPING_STORE_FILE} recorded: ` +
           `the ledger lost committed blocks (a deleted or damaged WAL file?). The VTN never rebuilds a ledger: stop it, restore ${join(dataDir, 'ledger')} from a backup, ` +
-          `check it with 'oadr-ledger ledger verify --data-dir ${join(dataDir, 'ledger')}', and start again`,
+          `check it with 'oadr-ledger ledger verify --data-dir ${dataDir}', and start again`,
       );
     }
   }
