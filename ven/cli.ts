@@ -22,7 +22,9 @@ export const VEN_USAGE = `Usage: oadr-ledger ven --vtn-url URL --ven-name NAME [
 Runs an OpenADR 2.0b VEN: registers with the VTN, polls it (or takes pushes with --push), answers
 events with opt decisions, drives the device during events and sends 15-minute telemetry.
 
-  --vtn-url URL     VTN base URL (https://…; plain http:// only to a loopback address)
+  --vtn-url URL     the VTN's base URL with its scheme: https://HOST:PORT/ (plus the VTN's path prefix,
+                    if it has one); plain http:// only to a loopback address (a VTN started with
+                    --insecure-http: http://127.0.0.1:8080/)
   --ven-name NAME   oadrVenName
   --device DEV      sim-site (default; sim-battery is the same): a simulated site, a household load
                     and a SunSpec battery simulator on loopback behind one meter, the meter reported;
@@ -84,6 +86,34 @@ function hostPort(spec: string, what: string): { host: string; port: number } {
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port };
 }
 
+/** What a VTN URL looks like, for the messages about --vtn-url. */
+const VTN_URL_HINT =
+  "give the VTN's base URL with its scheme, e.g. https://vtn.example.com:8080/ (a VTN started with --insecure-http: http://127.0.0.1:8080/); the VEN appends OpenADR2/Simple/2.0b/<service>";
+
+/** --vtn-url checked: an http(s) URL, plain HTTP only to loopback (§9.2). */
+function vtnUrlOf(spec: string): URL {
+  let u: URL | undefined;
+  try {
+    u = new URL(spec);
+  } catch {
+    u = undefined;
+  }
+  if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new VenError(VenErrorCode.INVALID_CONFIG, `--vtn-url ${spec} is not an http(s) URL: ${VTN_URL_HINT}`);
+  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+    throw new VenError(VenErrorCode.INVALID_CONFIG, `plain HTTP to ${u.hostname} is refused: OpenADR requires TLS (§9.2); use https:// (plain http:// is for loopback tests only)`);
+  }
+  return u;
+}
+
+/** A file named by an option, read; one that cannot be read is a usage error (exit 2). */
+function readOption(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VenError(VenErrorCode.INVALID_CONFIG, `${flag} ${file} cannot be read: ${(err as Error).message}`, {}, { cause: err });
+  }
+}
+
 export async function runVenCommand(argv: readonly string[], io: VenCommandIo = {}): Promise<number> {
   const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
@@ -122,22 +152,26 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
   }
   let sim: BatterySimulator | undefined;
   try {
-    const u = new URL(vtnUrl);
-    if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
-      throw new VenError(VenErrorCode.INVALID_CONFIG, `plain HTTP to ${u.hostname} is refused: OpenADR requires TLS (§9.2); use https:// (plain http:// is for loopback tests only)`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new VenError(VenErrorCode.INVALID_CONFIG, `--vtn-url ${vtnUrl} is not an http(s) URL`);
+    const u = vtnUrlOf(vtnUrl);
     const tlsFiles = [values.cert, values.key, values.ca];
     if (u.protocol === 'https:' && tlsFiles.some((f) => f === undefined)) {
       throw new VenError(VenErrorCode.INVALID_CONFIG, 'an https:// VTN needs --cert, --key and --ca (mutual TLS, §9.2.1.1); the dev PKI has them under <pki>/openadr/');
     }
     const tls = values.cert !== undefined && values.key !== undefined && values.ca !== undefined
-      ? { cert: readFileSync(values.cert, 'utf8'), key: readFileSync(values.key, 'utf8'), ca: readFileSync(values.ca, 'utf8') }
+      ? { cert: readOption('--cert', values.cert), key: readOption('--key', values.key), ca: readOption('--ca', values.ca) }
       : undefined;
     if (values['xml-signature'] === true && tls === undefined) {
       throw new VenError(VenErrorCode.INVALID_CONFIG, '--xml-signature needs --cert, --key and --ca: the VEN signs with its TLS certificate');
     }
-    const config: FileConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as FileConfig);
+    let config: FileConfig = {};
+    if (values.config !== undefined) {
+      try {
+        config = JSON.parse(readOption('--config', values.config)) as FileConfig;
+      } catch (err) {
+        if (err instanceof VenError) throw err;
+        throw new VenError(VenErrorCode.INVALID_CONFIG, `--config ${values.config} is not JSON: ${(err as Error).message}`, {}, { cause: err });
+      }
+    }
     const limits = { maxChargeW: config.maxChargeW ?? 5000, maxDischargeW: config.maxDischargeW ?? 5000 };
     const spec = values.device ?? 'sim-site';
     const clock = io.clock ?? Date.now;
@@ -188,7 +222,8 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     return 0;
   } catch (e) {
     err(`${(e as Error).message}\n`);
-    return 1;
+    // Exit codes (README): a usage or configuration error 2, a failure while running 1.
+    return e instanceof VenError && e.code === VenErrorCode.INVALID_CONFIG ? 2 : 1;
   } finally {
     await sim?.close();
   }
