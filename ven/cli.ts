@@ -42,6 +42,11 @@ events with opt decisions, drives the device during events and sends 15-minute t
   --ca FILE         the OpenADR roots the VTN's certificate must chain to (e.g. <pki>/openadr/ca-bundle.pem)
   --xml-signature   sign every payload with --cert/--key and ignore VTN payloads not signed by the VTN's
                     TLS certificate (R514, like the VTN's --xml-signature)
+
+A VTN that answers HTTP 404 serves no OpenADR at that URL: the VEN stops (not retried) and exits 1.
+Other failures are retried with a back-off, one log line each. While an event runs the VEN logs one
+line per 15-minute slot: power target, measured power, state of charge (storage).
+Exit codes: 0 stopped, 1 failed, 2 usage or configuration error.
 `;
 
 export interface VenCommandIo {
@@ -194,6 +199,8 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     // The logger comes from cli/ (one per process); without one the VEN runs silent.
     const log: VenLogger = io.log ?? { info() {}, warn() {}, debug() {} };
     const { maxChargeW: _c, maxDischargeW: _d, metering: _m, site: _s, ...venConfig } = config;
+    let gaveUp: ((e: VenError) => void) | undefined;
+    const givenUp = new Promise<VenError>((resolve) => (gaveUp = resolve));
     const ven = await createVen({
       ...venConfig,
       vtnUrl,
@@ -205,20 +212,26 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
       ...(values['xml-signature'] === true ? { xmlSignature: true } : {}),
       log,
       clock,
+      onGiveUp: (e) => gaveUp?.(e),
     });
     await ven.start();
     io.onStarted?.(ven);
     out(`VEN ${venName} started against ${vtnUrl}${ven.pushUrl() === undefined ? ' (HTTP pull)' : ` (HTTP push at ${ven.pushUrl()})`}\n`);
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<undefined>((resolve) => {
       if (io.signal !== undefined) {
-        if (io.signal.aborted) resolve();
-        io.signal.addEventListener('abort', () => resolve(), { once: true });
+        if (io.signal.aborted) resolve(undefined);
+        io.signal.addEventListener('abort', () => resolve(undefined), { once: true });
       } else {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+        process.once('SIGINT', () => resolve(undefined));
+        process.once('SIGTERM', () => resolve(undefined));
       }
     });
+    const failure = await Promise.race([stopped, givenUp]);
     await ven.stop();
+    if (failure !== undefined) {
+      err(`oadr-ledger ven: the VTN answered HTTP 404 at ${vtnUrl}: no OpenADR 2.0b service there; check --vtn-url (${VTN_URL_HINT})\n`);
+      return 1;
+    }
     return 0;
   } catch (e) {
     err(`${(e as Error).message}\n`);
