@@ -36,7 +36,8 @@ const SECONDS = Number(args.seconds);
 const DAYS = 30;
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-gateway-bench-'));
-const { operator, retailer } = await benchIdentities(dir);
+// `ledger serve --data-dir DIR` serves the ledger in DIR/ledger (as the VTN keeps it): its orgs are there.
+const { operator, retailer } = await benchIdentities(join(dir, 'ledger'));
 
 // The service in its own process, as a peer would be: the real `oadr-ledger ledger serve`.
 const cli = fileURLToPath(new URL('../cli/oadr-ledger.js', import.meta.url));

@@ -29,7 +29,7 @@ export const CERTS_USAGE = `Usage: oadr-ledger certs <init|issue|fingerprint> â€
         certificate; FILE may be - for standard input.
 
 Keys are written as PKCS#8 PEM with mode 0600. Validity: --days (default 730 for certificates).
-Exit codes: 0 ok, 1 invalid input, 2 usage error.
+Without a command this help. Exit codes: 0 ok or help, 1 invalid input, 2 usage error.
 `;
 
 const OK = 0;
@@ -113,11 +113,11 @@ async function run(argv: string[], io: CertsIo): Promise<number> {
     usageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help === true) {
+  const [action, ...rest] = positionals;
+  if (values.help === true || action === undefined) {
     io.stdout.write(CERTS_USAGE);
     return OK;
   }
-  const [action, ...rest] = positionals;
   switch (action) {
     case 'init': {
       const [dir, ...extra] = rest;
@@ -168,7 +168,7 @@ async function run(argv: string[], io: CertsIo): Promise<number> {
       return OK;
     }
     default:
-      usageError(action === undefined ? 'missing command' : `unknown command '${action}'`);
+      usageError(`unknown command '${action}'`);
   }
 }
 

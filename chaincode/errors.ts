@@ -60,6 +60,21 @@ export function baselineNotFound(customer: string, found: number, needed: number
   );
 }
 
+/**
+ * The numbers of a `BASELINE_NOT_FOUND` message as `baselineNotFound` writes it (`customer=… found=N
+ * needed=X; …`), read back by callers that explain the shortfall; undefined for any other message.
+ */
+export function parseBaselineNotFound(message: string): { customer: string; found: number; needed: number } | undefined {
+  const parsed = parseContractError(message);
+  if (parsed?.code !== 'BASELINE_NOT_FOUND') return undefined;
+  const fields = new Map((parsed.detail.split(';')[0] ?? '').trim().split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+  const found = Number(fields.get('found'));
+  const needed = Number(fields.get('needed'));
+  const customer = fields.get('customer');
+  if (customer === undefined || !Number.isInteger(found) || !Number.isInteger(needed)) return undefined;
+  return { customer, found, needed };
+}
+
 /** Reads the code back from an error message as it arrives from a peer; undefined if it carries none. */
 export function parseContractError(message: string): { code: ContractErrorCode; detail: string } | undefined {
   const colon = message.indexOf(':');

@@ -7,7 +7,7 @@ import { DrContract } from './dr-contract.ts';
 export { DrContract, CONTRACT_NAME } from './dr-contract.ts';
 export { contractMetadata, CONTRACT_TITLE, CONTRACT_VERSION } from './metadata.ts';
 export { TRANSACTIONS, type TransactionSpec } from './transactions.ts';
-export { ContractError, ERROR_CODES, parseContractError, type ContractErrorCode } from './errors.ts';
+export { ContractError, ERROR_CODES, parseBaselineNotFound, parseContractError, type ContractErrorCode } from './errors.ts';
 export * from './events.ts';
 export { DEFAULT_PARAMS, createProgramParams, type ProgramParams, type RewardScope } from './params.ts';
 export { ATTR_ID, ATTR_ID_PROVIDER, type MeterRecord, type RetailerRecord } from './access.ts';
@@ -26,4 +26,4 @@ export { skipDisabledDebugLogs } from './shim-logging.ts';
 export const contracts = [DrContract];
 
 // The contract's calendar of days and 15-minute slots, for those who map readings onto it.
-export { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from './math/index.ts';
+export { addDays, baselineModeFor, dayStartEpochMs, slotOf, slotStartEpochMs } from './math/index.ts';

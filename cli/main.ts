@@ -10,6 +10,12 @@ import { configFromEnv, secretFromEnv, VTN_ENV_SETTINGS } from './env-config.ts'
 import { createLogger } from './logger.ts';
 import { runOadrCommand } from './oadr-command.ts';
 
+/**
+ * Exit codes of every command (README, "Exit codes"): 0 done or help asked (a bare command that has
+ * subcommands is a request for help); 1 the command ran and failed (invalid input, a check that
+ * failed, a run-time failure); 2 a usage or configuration error (command line, --config file or
+ * OADR_* variable), with what to give instead.
+ */
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
@@ -56,6 +62,7 @@ export function usage(): string {
     ...lines,
     '',
     'Run `oadr-ledger <command> --help` for the options of a command.',
+    'Exit codes: 0 done or help, 1 failed (invalid input, a failed check, a run-time failure), 2 usage or configuration error.',
     '',
   ].join('\n');
 }
@@ -64,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage());
-    return command === undefined ? EXIT_USAGE : EXIT_OK;
+    return EXIT_OK;
   }
   if (command === '--version' || command === '-v') {
     const pkg = await import('../package.json', { with: { type: 'json' } });

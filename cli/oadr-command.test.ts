@@ -22,9 +22,9 @@ test('oadr-ledger --help lists the subcommands, exit 0', () => {
   for (const c of ['oadr', 'vtn', 'ven', 'ledger', 'certs']) assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
 });
 
-test('unknown command and missing arguments exit 2', () => {
+test('unknown command and missing arguments exit 2; a bare `oadr` is help (exit 0)', () => {
   assert.equal(run(['frobnicate']).status, 2);
-  assert.equal(run(['oadr']).status, 2);
+  assert.equal(run(['oadr']).status, 0);
   assert.equal(run(['oadr', 'decode']).status, 2);
   assert.equal(run(['oadr', 'decode', '/nonexistent/file.xml']).status, 2);
 });

@@ -16,7 +16,7 @@ export const OADR_USAGE = `Usage: oadr-ledger oadr <decode|encode|validate> FILE
                     payload rules of the 2.0b profile; print what is wrong
 
 FILE may be - for standard input. Options: --max-bytes N (default 1048576).
-Exit codes: 0 ok, 1 invalid input, 2 usage error.
+Without an action this help. Exit codes: 0 ok or help, 1 invalid input, 2 usage error.
 `;
 
 const OK = 0;
@@ -37,6 +37,10 @@ export async function runOadrCommand(argv: string[]): Promise<number> {
     return OK;
   }
   const [action, file, ...extra] = positionals;
+  if (action === undefined) {
+    process.stdout.write(OADR_USAGE);
+    return OK;
+  }
   if (action === undefined || file === undefined || extra.length > 0 || !['decode', 'encode', 'validate'].includes(action)) {
     process.stderr.write(OADR_USAGE);
     return USAGE;

@@ -22,7 +22,9 @@ export const VEN_USAGE = `Usage: oadr-ledger ven --vtn-url URL --ven-name NAME [
 Runs an OpenADR 2.0b VEN: registers with the VTN, polls it (or takes pushes with --push), answers
 events with opt decisions, drives the device during events and sends 15-minute telemetry.
 
-  --vtn-url URL     VTN base URL (https://…; plain http:// only to a loopback address)
+  --vtn-url URL     the VTN's base URL with its scheme: https://HOST:PORT/ (plus the VTN's path prefix,
+                    if it has one); plain http:// only to a loopback address (a VTN started with
+                    --insecure-http: http://127.0.0.1:8080/)
   --ven-name NAME   oadrVenName
   --device DEV      sim-site (default; sim-battery is the same): a simulated site, a household load
                     and a SunSpec battery simulator on loopback behind one meter, the meter reported;
@@ -40,6 +42,11 @@ events with opt decisions, drives the device during events and sends 15-minute t
   --ca FILE         the OpenADR roots the VTN's certificate must chain to (e.g. <pki>/openadr/ca-bundle.pem)
   --xml-signature   sign every payload with --cert/--key and ignore VTN payloads not signed by the VTN's
                     TLS certificate (R514, like the VTN's --xml-signature)
+
+A VTN that answers HTTP 404 serves no OpenADR at that URL: the VEN stops (not retried) and exits 1.
+Other failures are retried with a back-off, one log line each. While an event runs the VEN logs one
+line per 15-minute slot: power target, measured power, state of charge (storage).
+Exit codes: 0 stopped, 1 failed, 2 usage or configuration error.
 `;
 
 export interface VenCommandIo {
@@ -84,6 +91,34 @@ function hostPort(spec: string, what: string): { host: string; port: number } {
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port };
 }
 
+/** What a VTN URL looks like, for the messages about --vtn-url. */
+const VTN_URL_HINT =
+  "give the VTN's base URL with its scheme, e.g. https://vtn.example.com:8080/ (a VTN started with --insecure-http: http://127.0.0.1:8080/); the VEN appends OpenADR2/Simple/2.0b/<service>";
+
+/** --vtn-url checked: an http(s) URL, plain HTTP only to loopback (§9.2). */
+function vtnUrlOf(spec: string): URL {
+  let u: URL | undefined;
+  try {
+    u = new URL(spec);
+  } catch {
+    u = undefined;
+  }
+  if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new VenError(VenErrorCode.INVALID_CONFIG, `--vtn-url ${spec} is not an http(s) URL: ${VTN_URL_HINT}`);
+  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+    throw new VenError(VenErrorCode.INVALID_CONFIG, `plain HTTP to ${u.hostname} is refused: OpenADR requires TLS (§9.2); use https:// (plain http:// is for loopback tests only)`);
+  }
+  return u;
+}
+
+/** A file named by an option, read; one that cannot be read is a usage error (exit 2). */
+function readOption(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VenError(VenErrorCode.INVALID_CONFIG, `${flag} ${file} cannot be read: ${(err as Error).message}`, {}, { cause: err });
+  }
+}
+
 export async function runVenCommand(argv: readonly string[], io: VenCommandIo = {}): Promise<number> {
   const out = io.stdout ?? ((s: string) => void process.stdout.write(s));
   const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
@@ -122,22 +157,26 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
   }
   let sim: BatterySimulator | undefined;
   try {
-    const u = new URL(vtnUrl);
-    if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
-      throw new VenError(VenErrorCode.INVALID_CONFIG, `plain HTTP to ${u.hostname} is refused: OpenADR requires TLS (§9.2); use https:// (plain http:// is for loopback tests only)`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new VenError(VenErrorCode.INVALID_CONFIG, `--vtn-url ${vtnUrl} is not an http(s) URL`);
+    const u = vtnUrlOf(vtnUrl);
     const tlsFiles = [values.cert, values.key, values.ca];
     if (u.protocol === 'https:' && tlsFiles.some((f) => f === undefined)) {
       throw new VenError(VenErrorCode.INVALID_CONFIG, 'an https:// VTN needs --cert, --key and --ca (mutual TLS, §9.2.1.1); the dev PKI has them under <pki>/openadr/');
     }
     const tls = values.cert !== undefined && values.key !== undefined && values.ca !== undefined
-      ? { cert: readFileSync(values.cert, 'utf8'), key: readFileSync(values.key, 'utf8'), ca: readFileSync(values.ca, 'utf8') }
+      ? { cert: readOption('--cert', values.cert), key: readOption('--key', values.key), ca: readOption('--ca', values.ca) }
       : undefined;
     if (values['xml-signature'] === true && tls === undefined) {
       throw new VenError(VenErrorCode.INVALID_CONFIG, '--xml-signature needs --cert, --key and --ca: the VEN signs with its TLS certificate');
     }
-    const config: FileConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as FileConfig);
+    let config: FileConfig = {};
+    if (values.config !== undefined) {
+      try {
+        config = JSON.parse(readOption('--config', values.config)) as FileConfig;
+      } catch (err) {
+        if (err instanceof VenError) throw err;
+        throw new VenError(VenErrorCode.INVALID_CONFIG, `--config ${values.config} is not JSON: ${(err as Error).message}`, {}, { cause: err });
+      }
+    }
     const limits = { maxChargeW: config.maxChargeW ?? 5000, maxDischargeW: config.maxDischargeW ?? 5000 };
     const spec = values.device ?? 'sim-site';
     const clock = io.clock ?? Date.now;
@@ -160,6 +199,8 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     // The logger comes from cli/ (one per process); without one the VEN runs silent.
     const log: VenLogger = io.log ?? { info() {}, warn() {}, debug() {} };
     const { maxChargeW: _c, maxDischargeW: _d, metering: _m, site: _s, ...venConfig } = config;
+    let gaveUp: ((e: VenError) => void) | undefined;
+    const givenUp = new Promise<VenError>((resolve) => (gaveUp = resolve));
     const ven = await createVen({
       ...venConfig,
       vtnUrl,
@@ -171,24 +212,31 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
       ...(values['xml-signature'] === true ? { xmlSignature: true } : {}),
       log,
       clock,
+      onGiveUp: (e) => gaveUp?.(e),
     });
     await ven.start();
     io.onStarted?.(ven);
     out(`VEN ${venName} started against ${vtnUrl}${ven.pushUrl() === undefined ? ' (HTTP pull)' : ` (HTTP push at ${ven.pushUrl()})`}\n`);
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<undefined>((resolve) => {
       if (io.signal !== undefined) {
-        if (io.signal.aborted) resolve();
-        io.signal.addEventListener('abort', () => resolve(), { once: true });
+        if (io.signal.aborted) resolve(undefined);
+        io.signal.addEventListener('abort', () => resolve(undefined), { once: true });
       } else {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+        process.once('SIGINT', () => resolve(undefined));
+        process.once('SIGTERM', () => resolve(undefined));
       }
     });
+    const failure = await Promise.race([stopped, givenUp]);
     await ven.stop();
+    if (failure !== undefined) {
+      err(`oadr-ledger ven: the VTN answered HTTP 404 at ${vtnUrl}: no OpenADR 2.0b service there; check --vtn-url (${VTN_URL_HINT})\n`);
+      return 1;
+    }
     return 0;
   } catch (e) {
     err(`${(e as Error).message}\n`);
-    return 1;
+    // Exit codes (README): a usage or configuration error 2, a failure while running 1.
+    return e instanceof VenError && e.code === VenErrorCode.INVALID_CONFIG ? 2 : 1;
   } finally {
     await sim?.close();
   }

@@ -106,12 +106,24 @@ const KIND_TEXT: Readonly<Record<VtnFailureKindValue, string>> = {
   protocol: 'VTN protocol error',
 };
 
-/** The log line of a failed exchange: `{ kind, code, httpStatus?, bodyLine?, responseCode?, err, ...context }` and a message naming the kind. */
+/**
+ * HTTP 404: there is no OpenADR service at the URL the VEN posts to (a wrong --vtn-url or path
+ * prefix). Sending again will not change it: the VEN stops instead of retrying (docs/ven.md).
+ */
+export function isNoService(err: unknown): err is VenError {
+  return err instanceof VenError && err.code === VenErrorCode.VTN_REJECTED && err.httpStatus === 404;
+}
+
+/**
+ * The log line of a failed exchange: `{ kind, code, httpStatus?, bodyLine?, responseCode?, detail, ...context }`
+ * and a message naming the kind, one line: a VTN failure is described, not dumped with a stack trace
+ * (a retry every few seconds would fill the log with stacks); any other error keeps `err`, stack and all.
+ */
 export function vtnFailureLog(err: unknown, what: string, next: string): { fields: Record<string, unknown>; message: string } {
   const f = vtnFailureOf(err);
   if (f === undefined) return { fields: { err }, message: `${what} failed; ${next}` };
-  const { message: _m, ...rest } = f;
+  const { message, ...rest } = f;
   const status = f.httpStatus === undefined ? '' : ` (HTTP ${f.httpStatus}${f.bodyLine === undefined || f.bodyLine === '' ? '' : `: ${f.bodyLine}`})`;
   const code = f.responseCode === undefined ? '' : ` (response code ${f.responseCode})`;
-  return { fields: { ...rest, err }, message: `${KIND_TEXT[f.kind]}${status}${code}: ${what} failed; ${next}` };
+  return { fields: { ...rest, detail: message }, message: `${KIND_TEXT[f.kind]}${status}${code}: ${what} failed; ${next}` };
 }

@@ -6,7 +6,7 @@
  */
 import { ResponseCode, type Payload } from '../oadr/index.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
-import { VenError, VenErrorCode, vtnFailureLog } from './errors.ts';
+import { isNoService, VenError, VenErrorCode, vtnFailureLog } from './errors.ts';
 import type { VtnTransport } from './http-transport.ts';
 import {
   createRegistrationPayload,
@@ -71,6 +71,8 @@ export interface VenSessionOptions {
   readonly onOperational?: ((registration: Registration) => void) | undefined;
   /** Told the outcome of every request to the VTN: undefined when it was answered, else the error (for the VEN's status). */
   readonly onExchange?: ((error: unknown) => void) | undefined;
+  /** Called once when the session stops by itself: the VTN answered 404 (no OpenADR service at the URL), which no retry changes. */
+  readonly onGiveUp?: ((error: VenError) => void) | undefined;
   readonly log?: VenLogger | undefined;
 }
 
@@ -155,6 +157,7 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
         return answer;
       } catch (err) {
         options.onExchange?.(err);
+        if (isNoService(err)) giveUp(err);
         // Only an unreachable VTN is retried here (a lost connection is often gone a second later);
         // a refusal or a protocol error goes to the caller, whose loop backs off.
         if (!(err instanceof VenError) || err.code !== VenErrorCode.VTN_UNREACHABLE || attempt >= maxAttempts) throw err;
@@ -164,6 +167,15 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
         await new Promise<void>((r) => setTimeout(r, wait).unref());
       }
     }
+  }
+
+  /** A 404: nothing at that URL serves OpenADR; the session stops instead of retrying for ever. */
+  function giveUp(err: VenError): void {
+    if (stopped) return;
+    stopped = true;
+    wake();
+    log.warn({ kind: 'refused', code: err.code, httpStatus: err.httpStatus, detail: err.message }, `VTN answered HTTP 404: no OpenADR 2.0b service at that URL; the VEN stops (a 404 is not retried): check --vtn-url, the VTN's base URL with its path prefix if it has one`);
+    options.onGiveUp?.(err);
   }
 
   async function step(event: RegistrationEvent): Promise<void> {
@@ -188,7 +200,7 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
             answer = await request(create);
           } catch (err) {
             const line = vtnFailureLog(err, 'registration', 'registering again after a back-off');
-            log.warn(line.fields, line.message);
+            if (!stopped) log.warn(line.fields, line.message);
             await step({ type: 'failed' });
             break;
           }

@@ -5,12 +5,15 @@
  */
 import { test, type TestContext } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReportRequest } from '../oadr/index.ts';
 import { buildEvent, distribute } from './testing/event-builders.ts';
 import { createMemoryDevice, type MemoryDevice } from './testing/memory-device.ts';
 import { createScriptedVtn, type ScriptedVtn, type ScriptedVtnOptions } from './testing/scripted-vtn.ts';
+import { runVenCommand } from './cli.ts';
 import { createVen, type Ven, type VenOptions } from './ven.ts';
 
 interface Rig {
@@ -198,4 +201,90 @@ test('R317 VEN: intervals produced while the VTN refuses every request stay in t
   const intervals = vtn.of('UpdateReport').flatMap((u) => u.reports ?? []).flatMap((r) => (r.intervals ?? []).map((_, i) => Date.parse(r.dtstart ?? '') + i * 60_000));
   t.assert.deepStrictEqual(intervals, [T0, T0 + 60_000, T0 + 120_000, T0 + 180_000]);
   t.assert.equal(ven.status().outboxPending, 0);
+});
+
+/** A logger that keeps every record, as pino would receive it. */
+function recording() {
+  const records: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void records.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? '' });
+  return { records, log: { info: at('info'), warn: at('warn'), debug: at('debug') } };
+}
+
+test('VEN: while an event runs, one status line per 15-minute slot with the power target, the measured power and the state of charge', async (t: TestContext) => {
+  const rec = recording();
+  const T = Date.parse('2025-06-13T06:00:00.000Z');
+  const clock = { now: T - 60_000 };
+  const { vtn, ven, device } = await rig(t, {}, { clock: () => clock.now, log: rec.log });
+  vtn.setEvents([buildEvent({ id: 'live', dtstart: new Date(T).toISOString(), duration: 'PT30M', deltas: [-300, -500] })]);
+  await ven.start();
+  await vtn.waitFor(() => vtn.of('CreatedEvent').length >= 1);
+  const lines = () => rec.records.filter((r) => r.level === 'info' && r.msg.startsWith('event live slot'));
+  await ven.tick();
+  t.assert.equal(lines().length, 0, 'nothing before the event');
+  for (const m of [0, 1, 7, 14, 15, 16, 29]) {
+    clock.now = T + m * 60_000;
+    if (m === 16) device.set({ socPct: 57.25 });
+    await ven.tick();
+  }
+  clock.now = T + 31 * 60_000;
+  await ven.tick();
+  const got = lines();
+  t.assert.deepStrictEqual(got.map((r) => r.msg), [
+    'event live slot 06:00 UTC: target -300 W, measured 0 W, state of charge 60.0 %',
+    'event live slot 06:15 UTC: target -500 W, measured -300 W, state of charge 60.0 %',
+  ]);
+  t.assert.deepStrictEqual(got.map((r) => [r.obj.eventId, r.obj.interval, r.obj.targetW, r.obj.socPct]), [['live', 0, -300, 60], ['live', 1, -500, 60]]);
+  t.assert.deepStrictEqual(device.commands, [-300, -500, 'normal']);
+});
+
+test('VEN: a retry after a failed exchange logs one line without a stack trace', async (t: TestContext) => {
+  const rec = recording();
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const dir = mkdtempSync(join(tmpdir(), 'ven-test-'));
+  const ven = await createVen({ vtnUrl: `http://127.0.0.1:${port}/`, venName: 'v', device: createMemoryDevice(), dataDir: dir, tickMs: 3_600_000, backoff: { initialMs: 5, capMs: 20 }, random: () => 0.5, log: rec.log });
+  t.after(async () => {
+    await ven.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await ven.start();
+  const retries = () => rec.records.filter((r) => r.level === 'warn' && r.obj.kind === 'unreachable');
+  while (retries().length < 3) await new Promise((r) => setTimeout(r, 20));
+  for (const r of retries()) {
+    t.assert.equal('err' in r.obj, false, `no error object (its stack) in: ${r.msg}`);
+    t.assert.match(String(r.obj.detail), /cannot reach the VTN at http:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED/);
+    t.assert.doesNotMatch(JSON.stringify(r.obj), /\n\s+at /);
+    t.assert.match(r.msg, /^VTN unreachable: .* failed; (retrying after \d+ ms|registering again after a back-off)$/);
+  }
+});
+
+test('VEN: a VTN answering HTTP 404 (no OpenADR service at the URL) is not retried: the VEN stops, the command exits 1 saying so (docs/ven.md)', async (t: TestContext) => {
+  let requests = 0;
+  const server = createHttpServer((req, res) => {
+    requests++;
+    req.resume();
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'ven-test-'));
+  const ac = new AbortController();
+  t.after(async () => {
+    ac.abort();
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const rec = recording();
+  let err = '';
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/wrong-prefix/`;
+  const run = runVenCommand(['--vtn-url', url, '--ven-name', 'v', '--data-dir', dir, '--device', 'sim-site'], { signal: ac.signal, stdout: () => {}, stderr: (s) => (err += s), log: rec.log });
+  // Bounded: without the rule the VEN would keep registering with its back-off until aborted here.
+  const code = await Promise.race([run, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 20_000).unref())]);
+  ac.abort();
+  await run;
+  t.assert.equal(code, 1);
+  t.assert.equal(requests, 1, 'one request, no retry');
+  t.assert.match(err, new RegExp(`^oadr-ledger ven: the VTN answered HTTP 404 at ${url.replace(/[./]/g, '\\$&')}: no OpenADR 2\\.0b service there; check --vtn-url`));
+  t.assert.equal(rec.records.filter((r) => r.level === 'warn' && r.msg.startsWith('VTN answered HTTP 404')).length, 1);
 });

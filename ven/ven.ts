@@ -74,7 +74,12 @@ export interface VenOptions {
   readonly clock?: (() => number) | undefined;
   readonly random?: (() => number) | undefined;
   readonly log?: VenLogger | undefined;
+  /** Called once when the VEN gives up on its VTN: an HTTP 404 (no OpenADR service at the URL). The caller stops the VEN. */
+  readonly onGiveUp?: ((error: VenError) => void) | undefined;
 }
+
+/** While an event runs, the VEN logs one status line per slot of this length (UTC-aligned): the contract's 15 minutes. */
+export const STATUS_SLOT_MS = 15 * 60_000;
 
 /** The VEN's link to its VTN, from the outcome of the last exchange. */
 export interface VtnLinkStatus {
@@ -179,6 +184,9 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   let deviceStatus: string | undefined;
   let setting: ActiveSetting | undefined;
   let normalW = 0;
+  /** The power target commanded for the active setting (undefined: normal operation), and the slot last logged. */
+  let targetW: number | undefined;
+  let statusSlot: number | undefined;
   let lastReading: DeviceReading | undefined;
   let limits: DeviceLimits | undefined;
   let pushServer: PushServer | undefined;
@@ -312,6 +320,7 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
         const target = commandTargetW(action.setting.command, normalW, lim);
         if (target === undefined) await device.restoreNormal();
         else await device.setPowerTarget(target);
+        targetW = target;
         log?.info({ eventId: action.setting.eventId, interval: action.setting.intervalIndex, target }, action.type === 'start' ? 'event started' : 'event interval changed');
       }
       setting = next;
@@ -420,11 +429,30 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     return flushing;
   }
 
+  /** While an event runs: one line per slot with the power target, the measured power and, where the device has one, the state of charge. */
+  function logSlotStatus(now: number, reading: DeviceReading | undefined): void {
+    if (setting === undefined) {
+      statusSlot = undefined;
+      return;
+    }
+    const slot = Math.floor(now / STATUS_SLOT_MS);
+    if (slot === statusSlot) return;
+    statusSlot = slot;
+    const target = targetW === undefined ? 'normal operation' : `target ${Math.round(targetW)} W`;
+    const measured = reading === undefined ? 'no reading' : `measured ${Math.round(reading.powerW)} W${reading.online ? '' : ' (last known, device offline)'}`;
+    const soc = reading?.socPct === undefined ? '' : `, state of charge ${reading.socPct.toFixed(1)} %`;
+    log?.info(
+      { eventId: setting.eventId, interval: setting.intervalIndex, slotStart: new Date(slot * STATUS_SLOT_MS).toISOString(), targetW, powerW: reading?.powerW, socPct: reading?.socPct },
+      `event ${setting.eventId} slot ${new Date(slot * STATUS_SLOT_MS).toISOString().slice(11, 16)} UTC: ${target}, ${measured}${soc}`,
+    );
+  }
+
   async function tickOnce(): Promise<void> {
     const now = clock();
     const reading = await readDevice();
     await onDeviceStatus(now, reading ?? lastReading);
     await actuate(now);
+    logSlotStatus(now, reading ?? lastReading);
     produceReports(now, reading);
     saveEvents();
     if (outbox.pendingCount() > 0) void flush();
@@ -538,6 +566,7 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
       void resendPendingOpts();
     },
     onExchange: noteExchange,
+    onGiveUp: options.onGiveUp,
     onRegistration: (r) => outbox.setMeta({ [META.REGISTRATION]: r === undefined ? undefined : JSON.stringify(r) }),
     handler: {
       onRegistered(reg, fresh) {

@@ -41,7 +41,10 @@ export interface TxLocation {
 }
 
 export interface StoreOptions {
-  /** Open an existing store for inspection only (verify, list): no schema, no writes, no exclusive lock. */
+  /**
+   * Open an existing store for inspection only (verify, list): no schema, no writes, no exclusive lock.
+   * While a ledger runs on the directory, a read-only snapshot of what it had committed.
+   */
   readonly readOnly?: boolean;
   /**
    * A second, read-only connection to the store of a RUNNING ledger (endorsement workers): reads see
@@ -65,13 +68,20 @@ function takeLock(dataDir: string): DatabaseSync {
   }
 }
 
-/** Throws when a running ledger holds the directory's lock. */
-function assertUnlocked(dataDir: string): void {
+/** SQLITE_BUSY: the lock file's exclusive lock is held. */
+const SQLITE_BUSY = 5;
+
+/** True when a running ledger (this process or another) holds the directory's lock. */
+function isLocked(dataDir: string): boolean {
   const file = join(dataDir, LOCK_FILE);
-  if (!existsSync(file)) return;
+  if (!existsSync(file)) return false;
   const lock = new DatabaseSync(file, { readOnly: true });
   try {
     lock.prepare('SELECT count(*) FROM sqlite_master').get();
+    return false;
+  } catch (err) {
+    if ((err as { errcode?: number }).errcode === SQLITE_BUSY) return true;
+    throw err;
   } finally {
     lock.close();
   }
@@ -186,10 +196,16 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
       db = new DatabaseSync(file, { readOnly: true });
     } else if (options.readOnly) {
       if (!existsSync(file)) throw new Error(`no ledger store (${STORE_FILE}) there`);
-      assertUnlocked(dataDir); // fails now if a running ledger holds the lock
-      // Read-write at the file level so SQLite can recover a WAL left by a crash; no statement writes.
-      db = new DatabaseSync(file);
-      db.exec('PRAGMA query_only=1;');
+      if (isLocked(dataDir)) {
+        // A running ledger holds the directory: read what it committed as a WAL reader, inside one
+        // read transaction, so every read sees the same height (blocks committed meanwhile are not seen).
+        db = new DatabaseSync(file, { readOnly: true });
+        db.exec('BEGIN');
+      } else {
+        // Read-write at the file level so SQLite can recover a WAL left by a crash; no statement writes.
+        db = new DatabaseSync(file);
+        db.exec('PRAGMA query_only=1;');
+      }
       db.prepare('SELECT count(*) FROM blocks').get();
     } else {
       mkdirSync(dataDir, { recursive: true });

@@ -1,6 +1,6 @@
 /**
- * Offline checks of an embedded ledger's data directory (the ledger must not be running: it holds the
- * store's lock).
+ * Checks of an embedded ledger's data directory, stopped or running (a running ledger is read as a
+ * snapshot of the blocks it had committed when the check opened the store).
  *
  * `verifyLedger` re-checks the whole chain and the world state against it:
  * - every block decodes, carries its own number, its data hash is the SHA-256 of its envelopes, its

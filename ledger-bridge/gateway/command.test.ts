@@ -24,7 +24,7 @@ test('ledger serve: a Fabric client submits over TLS with the dev TLS CA and an 
   const hostPort = await address;
   assert.match(c.out.stdout, /Fabric Gateway on 127\.0\.0\.1:\d+ \(TLS\), channel mychannel, chaincode oadr-dr/);
 
-  const [org1] = await loadOrCreateOrgs(join(dataDir, 'certs'), { createCa: createTestCa });
+  const [org1] = await loadOrCreateOrgs(join(dataDir, 'ledger', 'certs'), { createCa: createTestCa });
   assert.ok(org1);
   const operator = await issueClientIdentity(org1, 'dso', { ID: 'operator:dso' });
   const connector = await createFabricLedger({

@@ -14,14 +14,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRootCa, issueServerCertificate } from '../../certs/index.ts';
-import type { CommandIo } from '../embedded/command.ts';
+import { ledgerDirOf, type CommandIo } from '../embedded/command.ts';
 import { createEmbeddedLedger } from '../embedded/embedded-ledger.ts';
 import { LedgerError } from '../errors.ts';
 import { startGatewayServer } from './service.ts';
 
 export const LEDGER_SERVE_USAGE = `Usage: oadr-ledger ledger serve --data-dir DIR [--host H] [--port N] [--tls-cert FILE --tls-key FILE] [--plaintext]
 
-  Serve the embedded ledger in DIR as a Fabric Gateway (gRPC: Evaluate, Endorse, Submit, CommitStatus,
+  Serve the embedded ledger of DIR (a VTN's data directory: DIR/ledger; or a ledger directory itself,
+  holding ledger.sqlite; a new DIR gets DIR/ledger) as a Fabric Gateway (gRPC: Evaluate, Endorse, Submit, CommitStatus,
   ChaincodeEvents; qscc for blocks and transactions) that any Fabric client can use.
 
   --host H          listen address (default 127.0.0.1)
@@ -114,9 +115,10 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
     return 1;
   }
 
+  const ledgerDir = ledgerDirOf(dataDir).dir;
   let ledger;
   try {
-    ledger = await createEmbeddedLedger({ dataDir });
+    ledger = await createEmbeddedLedger({ dataDir: ledgerDir });
   } catch (err) {
     io.stderr(`oadr-ledger ledger serve: ${err instanceof LedgerError ? err.message : (err as Error).message}\n`);
     return 1;
@@ -132,7 +134,7 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
   io.stdout(
     `Fabric Gateway on ${server.address} (${tls ? 'TLS' : 'plain text'}), channel ${ledger.channel}, chaincode ${ledger.chaincodeName}\n` +
       caNote +
-      `MSPs: ${ledger.orgs.map((o) => `${o.mspId} (root CA ${join(dataDir, 'certs', o.mspId, 'ca-cert.pem')})`).join(', ')}\n`,
+      `MSPs: ${ledger.orgs.map((o) => `${o.mspId} (root CA ${join(ledgerDir, 'certs', o.mspId, 'ca-cert.pem')})`).join(', ')}\n`,
   );
   options.onListening?.(server.address);
 

@@ -27,7 +27,7 @@
  * is idempotent: a repeated step finds its work done on the ledger or in the store and does not
  * repeat it.
  */
-import { addDays, dayStartEpochMs, slotOf, slotStartEpochMs } from '../../chaincode/index.ts';
+import { addDays, baselineModeFor, dayStartEpochMs, parseBaselineNotFound, slotOf, slotStartEpochMs } from '../../chaincode/index.ts';
 import { LedgerError } from '../errors.ts';
 import type { Ledger, LedgerIdentity, RetailerIdentity } from '../ledger.ts';
 import { MappingError } from './errors.ts';
@@ -184,7 +184,10 @@ export interface LedgerMapping {
   settleEvent(eventId: string): Promise<SettlementResult>;
   /** A customer's token balance, milli-tokens. */
   balanceMilli(meterId: string): Promise<number>;
-  /** The contract's baseline record of a meter for a day (`found: false` when none). */
+  /**
+   * The contract's baseline record of a meter for a day; without one, `found: false` and why
+   * (`BaselineShortfall`: the day's kind, the complete days needed, found and missing).
+   */
   baseline(meterId: string, day: string): Promise<Record<string, unknown>>;
   event(eventId: string): MappedEvent | undefined;
   /** The contract's program parameters (queryProgramParams). */
@@ -193,6 +196,18 @@ export interface LedgerMapping {
   setProgramParams(params: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>>;
   /** The contract's day and slot of an instant. */
   slotOf(ms: number): Promise<{ readonly day: string; readonly slot: number }>;
+}
+
+/** Why a meter has no baseline for a day (`baseline()` adds it to `found: false`). */
+export interface BaselineShortfall {
+  /** The target day's kind: a weekday's baseline takes the highest-energy days (HighXofY), a weekend's the lowest (LowXofY). */
+  readonly dayKind: 'weekday' | 'weekend';
+  /** Complete days without a DR event needed before the day (X: 21 for a weekday, 14 for a weekend by default). */
+  readonly daysNeeded: number;
+  /** Such days the ledger holds among the last Y (35) before the day (when there are enough: daysNeeded, i.e. at least that many). */
+  readonly daysFound: number;
+  readonly daysMissing: number;
+  readonly reason: string;
 }
 
 interface GridParams {
@@ -396,6 +411,37 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         }
       }),
     );
+  };
+
+  /**
+   * Why a meter has no baseline for `day`: the contract's own answer, from `evaluateBaseline` run as
+   * an evaluation (simulated, nothing ordered or written): too few complete days without a DR event
+   * before the day (how many found, how many the day's kind needs), or enough of them (the baseline is
+   * recorded when an event for the day is created).
+   */
+  const baselineShortfall = async (meterId: string, day: string): Promise<BaselineShortfall> => {
+    const p = json<{ baselineY: number; baselineXWeekday: number; baselineXWeekend: number }>(await ledger.evaluate(operator, 'queryProgramParams', []));
+    const dayKind = baselineModeFor(day) === 'low' ? 'weekend' : 'weekday';
+    const X = dayKind === 'weekend' ? p.baselineXWeekend : p.baselineXWeekday;
+    const rule = `${day} is a ${dayKind}: its baseline averages the ${X} ${dayKind === 'weekend' ? 'lowest' : 'highest'}-energy of the last ${p.baselineY} complete days (96 slots) without a DR event before it`;
+    let found: number;
+    try {
+      await ledger.evaluate(operator, 'evaluateBaseline', [meterId, day]);
+      return { dayKind, daysNeeded: X, daysFound: X, daysMissing: 0, reason: `${rule}; the ledger holds enough of them: the baseline is recorded when an event for that day is created` };
+    } catch (err) {
+      const code = contractCodeOf(err);
+      if (code === 'NOT_FOUND') found = 0; // the meter has no data on the ledger yet
+      else if (code === 'BASELINE_NOT_FOUND') found = parseBaselineNotFound((err as Error).message)?.found ?? 0;
+      else throw ledgerFailure(`explaining the missing baseline of ${meterId} for ${day}`, err);
+    }
+    const missing = Math.max(0, X - found);
+    return {
+      dayKind,
+      daysNeeded: X,
+      daysFound: found,
+      daysMissing: missing,
+      reason: `no baseline yet: ${rule}; the ledger holds ${found}: import ${missing} more complete day${missing === 1 ? '' : 's'} of meter history before ${day} (POST /api/v1/customers/{id}/energy)`,
+    };
   };
 
   const queryOprs = async (eventId: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<Map<string, number[]>> => {
@@ -773,7 +819,14 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     },
 
     async baseline(meterId, day) {
-      return json<Record<string, unknown>>(await ledger.evaluate(await readerOf(meterId), 'queryBaseline', [meterId, day]));
+      let record: Record<string, unknown>;
+      try {
+        record = json<Record<string, unknown>>(await ledger.evaluate(await readerOf(meterId), 'queryBaseline', [meterId, day]));
+      } catch (err) {
+        if (contractCodeOf(err) !== 'NOT_FOUND') throw err;
+        record = { meterId, day, found: false }; // a meter the ledger does not know yet: no data imported
+      }
+      return record.found === true ? record : { ...record, ...(await baselineShortfall(meterId, day)) };
     },
 
     event: (eventId) => store.getEvent(eventId),

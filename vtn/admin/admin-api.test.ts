@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { test } from 'node:test';
 import type { EnergyDay, LedgerPort } from '../ledger/port.ts';
 import { registerVen, startTestVtn } from '../testing/fake-ven.ts';
@@ -259,4 +260,34 @@ test('admin retailer scope: a retailer token sees and manages only its own custo
   t.assert.deepEqual(seen.map((e) => [e.event.eventId, e.event.venIds, e.vens.map((v) => v.venId)]), [['both', [va.venId], [va.venId]]]);
   t.assert.equal((await api(url, 'GET', '/api/v1/events/b-only', { token: a })).status, 404);
   t.assert.equal(((await api(url, 'GET', '/api/v1/events/both')).json as { vens: unknown[] }).vens.length, 2);
+});
+
+test('admin body without content-type application/json: 415 saying what the content type was and what to send, on the shared and on the admin port', async (t) => {
+  const { url, vtn } = await startTestVtn(t, {}, { adminToken: TOKEN });
+  const body = { customerId: 'c1', meterId: 'IT001E0001' };
+  const form = await api(url, 'POST', '/api/v1/customers', { body, type: 'application/x-www-form-urlencoded' });
+  t.assert.equal(form.status, 415);
+  t.assert.equal(form.type, 'application/problem+json');
+  t.assert.equal(form.json?.type, 'urn:oadr-ledger:problem:unsupported-media-type');
+  t.assert.match(String(form.json?.detail), /content-type: application\/json, but its content-type is 'application\/x-www-form-urlencoded'/);
+  // No content-type header at all (node:http sends none unless told).
+  const bare = await new Promise<{ status: number; detail: string }>((resolve, reject) => {
+    const req = httpRequest(`${url}/api/v1/customers`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-length': String(JSON.stringify(body).length) } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, detail: String((JSON.parse(text) as { detail: string }).detail) }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+  t.assert.equal(bare.status, 415);
+  t.assert.match(bare.detail, /it has no content-type header/);
+  t.assert.equal(vtn.customers.get('c1'), undefined, 'nothing enrolled');
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body })).status, 201, 'the same body as JSON is taken');
+
+  const sep = await startTestVtn(t, { adminPort: 0 }, { adminToken: TOKEN });
+  const admin = sep.vtn.adminUrl() ?? '';
+  const onPort = await api(admin, 'POST', '/api/v1/customers', { body, type: 'text/plain' });
+  t.assert.equal(onPort.status, 415);
+  t.assert.match(String(onPort.json?.detail), /content-type: application\/json, but its content-type is 'text\/plain'/);
 });

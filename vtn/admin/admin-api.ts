@@ -71,6 +71,16 @@ function toJson(value: unknown): string {
 
 const tokens = new WeakMap<FastifyRequest, AdminTokenRecord>();
 
+/** The media type of a request body (`application/json` for `application/json; charset=utf-8`), '' when none. */
+const mediaType = (req: FastifyRequest): string => (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/** 415: a body that is not sent as JSON. The OpenADR server beside the admin API reads any content type, so the admin routes check it themselves. */
+function unsupportedMediaType(reply: FastifyReply, req: FastifyRequest): FastifyReply {
+  const type = mediaType(req);
+  const said = type === '' ? 'it has no content-type header' : `its content-type is '${type}'`;
+  return sendProblem(reply, req, 415, 'UNSUPPORTED_MEDIA_TYPE', `the body must be JSON sent with content-type: application/json, but ${said} (with curl: -H 'content-type: application/json')`);
+}
+
 /** Authenticates and authorizes a request (createAuthGate: failures are rate-limited per address). */
 export type AdminGate = (address: string, authorization: string | undefined, needed: Permission) => AdminTokenRecord;
 
@@ -84,6 +94,13 @@ function register(app: FastifyInstance, deps: AdminDeps, route: AdminRoute, gate
     url: route.url,
     schema,
     ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
+    preValidation: (req, reply, done) => {
+      if (req.body !== undefined && mediaType(req) !== 'application/json') {
+        void unsupportedMediaType(reply, req);
+        return;
+      }
+      done();
+    },
     onRequest: (req, _reply, done) => {
       try {
         tokens.set(req, gate(req.ip, req.headers.authorization, route.permission));
@@ -133,7 +150,7 @@ export function adminApiPlugin(deps: AdminDeps, gate: AdminGate) {
       }
       if (err.validation !== undefined) return sendProblem(reply, req, 400, 'INVALID_REQUEST', `the request does not match its schema: ${err.message}`, err.validation);
       const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-      if (status === 415) return sendProblem(reply, req, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+      if (status === 415) return unsupportedMediaType(reply, req);
       if (status === 500) {
         deps.log.error({ err, url: req.url, requestId: req.id }, 'admin request failed unexpectedly');
         return sendProblem(reply, req, 500, 'INTERNAL', `unexpected error; quote request id ${String(req.id)} when reporting it`);

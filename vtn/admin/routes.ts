@@ -471,7 +471,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     },
   },
   {
-    method: 'GET', url: '/customers/:customerId/baseline', tag: 'ledger', summary: "The customer's baseline (ledger)", permission: 'read', params: params('customerId'), querystring: SCHEMAS.baseline,
+    method: 'GET', url: '/customers/:customerId/baseline', tag: 'ledger', summary: "The customer's baseline for a day (ledger); without one, why: the day's kind and the complete days of history needed, found and missing", permission: 'read', params: params('customerId'), querystring: SCHEMAS.baseline,
     handler: async (d, r) => {
       customerOr404(d, r.params.customerId as string, r);
       return { customerId: r.params.customerId, baseline: await needLedger(d, 'baseline')(r.params.customerId as string, r.query.date as string | undefined) };

@@ -19,6 +19,7 @@ import { checkStoreFiles, checkStoresAgree } from '../ledger/startup-check.ts';
 import type { Logger } from '../operations/logger.ts';
 import { ensureVtnPki, loadVtnPki, VTN_PKI_DIR, type VtnPki } from '../tls/pki.ts';
 import { createVtn } from '../vtn.ts';
+import { adminTokenPath, keepAdminToken, startBanner, tokenSource, type TokenSource } from './start-banner.ts';
 import type { Vtn } from '../vtn-api.ts';
 
 export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
@@ -46,7 +47,10 @@ to its venID at registration (R517).
                      an explicit deployment change of the TLS 1.2 profile (§10.4), e.g. TLSv1.3
   --insecure-http    plain HTTP on 127.0.0.1 only, for tests and demos
 
-Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped, 1 failed, 2 usage error.
+Once it listens it prints the URLs, where the admin token and the PKI are, and a curl line to try.
+A token generated at first start is kept in DIR/admin-token (mode 0600).
+Stops gracefully on SIGTERM or SIGINT. Exit codes: 0 stopped, 1 failed (e.g. the port is in use),
+2 usage or configuration error.
 `;
 
 export interface VtnCommandIo {
@@ -72,6 +76,23 @@ function onSignal(): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+/** One line for a socket the VTN cannot listen on (a port in use, a privileged port), else undefined. */
+function listenFailure(e: unknown): string | undefined {
+  const x = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (x.syscall !== 'listen' && x.code !== 'EADDRINUSE') return undefined;
+  const where = x.address === undefined ? 'the configured address' : `${x.address.includes(':') ? `[${x.address}]` : x.address}:${String(x.port)}`;
+  switch (x.code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where}: the address is in use (another VTN or program listens there); stop it, or start with another --port (or --admin-port)`;
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose a port from 1024 up`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: no such address on this machine; check the host setting`;
+    default:
+      return `cannot listen on ${where}: ${x.message}`;
+  }
 }
 
 export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Promise<number> {
@@ -172,6 +193,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   };
   const custom = Object.keys(override).length > 0;
   let vtn: Vtn | undefined;
+  let generated: TokenSource | undefined;
   let ledger: VtnLedger | undefined;
   let scheduler: LedgerScheduler | undefined;
   const closeLedger = async (): Promise<void> => {
@@ -201,7 +223,14 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         ? {}
         : { xmlSignature: { certificatePem: pki.push.cert, privateKeyPem: pki.push.key } }),
       ...(io.adminToken === undefined || io.adminToken === '' ? {} : { adminToken: io.adminToken }),
-      onAdminTokenGenerated: (token) => err(`oadr-ledger vtn: admin API token (operator), shown only this once; keep it or set OADR_ADMIN_TOKEN:\n  ${token}\n`),
+      // Kept in DIR/admin-token (0600) before the VTN listens and printed once it does: a start that
+      // fails in between (a port in use) loses no token.
+      onAdminTokenGenerated: (token) => {
+        const dir = resolveVtnConfig(config as VtnConfigInput).dataDir;
+        const kept = keepAdminToken(dir, token);
+        generated = { kind: 'generated', token, file: kept ? adminTokenPath(dir) : undefined };
+        if (!kept && dir !== ':memory:') err(`oadr-ledger vtn: cannot write ${adminTokenPath(dir)}; the admin API token (operator), shown only this once:\n  ${token}\n`);
+      },
     });
     if (port !== undefined && ledger !== undefined) {
       // Every retailer the admin API knows (customers' and tokens') has its ledger identity; the
@@ -231,13 +260,17 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       logger.warn({ url, ...override }, 'TLS profile changed by the deployment (§10.4): not the OpenADR 2.0b defaults of R67');
     }
     logger.info({ url, dataDir: vtn.config.dataDir, vtnId: vtn.config.vtnId }, 'VTN listening');
+    const token = generated ?? tokenSource({ dataDir: vtn.config.dataDir, fromEnvironment: io.adminToken !== undefined && io.adminToken !== '', store: vtn.store, now: Date.now() });
+    err(startBanner({ url, adminUrl: vtn.adminUrl(), pathPrefix: vtn.config.pathPrefix, token, pki }));
     await (io.stopSignal ?? onSignal());
     logger.info({}, 'stopping the VTN');
     await vtn.close();
     await closeLedger();
     return 0;
   } catch (e) {
-    logger.error({ err: e }, 'the VTN failed');
+    const listen = listenFailure(e);
+    if (listen === undefined) logger.error({ err: e }, 'the VTN failed');
+    else err(`oadr-ledger vtn: ${listen}${generated?.kind === 'generated' && generated.file !== undefined ? `; the admin token generated at this start is kept in ${generated.file}` : ''}\n`);
     await vtn.close().catch(() => {});
     await closeLedger().catch(() => {});
     return 1;

@@ -24,7 +24,7 @@ export function checkStoreFiles(dataDir: string): void {
       throw new VtnError(
         'STORE',
         `${file} is damaged (SQLite quick_check: ${problems.slice(0, 3).join('; ')}); the VTN does not start on a damaged store. ` +
-          `Restore it from a backup (the ledger: check the restored copy with 'oadr-ledger ledger verify --data-dir ${join(dataDir, 'ledger')}'), ` +
+          `Restore it from a backup (the ledger: check the restored copy with 'oadr-ledger ledger verify --data-dir ${dataDir}'), ` +
           `or salvage what is readable with 'sqlite3 ${file} .recover' into a new file and check it before putting it in place`,
       );
     }
@@ -53,7 +53,7 @@ export async function checkStoresAgree(input: Readonly<StoreAgreementInput>): Pr
   const ledgerDir = join(dataDir, 'ledger');
   const recover =
     `the ledger lost committed blocks (a deleted or damaged WAL file?). The VTN never rebuilds a ledger: stop it, restore ${ledgerDir} from a backup, ` +
-    `check it with 'oadr-ledger ledger verify --data-dir ${ledgerDir}', and start again`;
+    `check it with 'oadr-ledger ledger verify --data-dir ${dataDir}', and start again`;
   // Energy: the mapping store keeps the highest block a slot of it was recorded in.
   const height = await ledger.height();
   const recordedIn = input.mappingStore.recordedHeight();

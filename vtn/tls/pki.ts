@@ -6,13 +6,19 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describePki, initPki, loadCredential, pkiLayout, revoke, type PkiSummary } from '../../certs/index.ts';
+import { describePki, initPki, issueIdentity, loadCredential, pkiLayout, revoke, type PkiSummary } from '../../certs/index.ts';
 import { VtnError } from '../errors.ts';
 import type { PushTlsOptions, VtnTlsOptions } from './tls.ts';
 
 export const VTN_PKI_DIR = 'pki';
 const DAY_MS = 86_400_000;
 export const VTN_CERT_NAMES = { rsa: 'vtn-rsa', ecc: 'vtn-ecc' } as const;
+/**
+ * The client certificate an operator's tools (curl, scripts) present to reach the admin API through
+ * mutual TLS on the OpenADR port: a client certificate of the PKI's OpenADR roots, like a VEN's, in
+ * `<pki>/openadr/ven/admin/`. The bearer token, not the certificate, is what authorises the admin API.
+ */
+export const ADMIN_CLIENT_NAME = 'admin';
 const PROFILES = ['rsa', 'ecc'] as const;
 
 export const crlDir = (pkiDir: string): string => join(pkiDir, 'openadr', 'crl');
@@ -26,6 +32,10 @@ export interface VtnPki {
   readonly push: PushTlsOptions;
   /** The VEN identities of the PKI with their 2.0b fingerprints (to enrol them). */
   readonly vens: readonly { readonly name: string; readonly fingerprint: string; readonly dir: string }[];
+  /** The CA bundle a client trusts the VTN with (`<pki>/openadr/ca-bundle.pem`). */
+  readonly caBundle: string;
+  /** The admin client certificate's folder (chain.pem, key.pem), when the PKI has one. */
+  readonly adminClientDir: string | undefined;
 }
 
 const read = (...p: string[]): string => readFileSync(join(...p), 'utf8');
@@ -70,14 +80,21 @@ export function loadVtnPki(pkiDir: string, created = false): VtnPki {
       ...(crls.length === 0 ? {} : { crl: crls }),
     },
     push: { key: read(id(VTN_CERT_NAMES.ecc), 'key.pem'), cert: read(id(VTN_CERT_NAMES.ecc), 'chain.pem'), ca },
-    vens: summary.openadr.filter((i) => i.role === 'ven').map((i) => ({ name: i.name, fingerprint: i.fingerprint, dir: i.dir })),
+    vens: summary.openadr.filter((i) => i.role === 'ven' && i.name !== ADMIN_CLIENT_NAME).map((i) => ({ name: i.name, fingerprint: i.fingerprint, dir: i.dir })),
+    caBundle: pkiLayout.caBundle(pkiDir),
+    adminClientDir: existsSync(join(adminClientDir(pkiDir), 'chain.pem')) ? adminClientDir(pkiDir) : undefined,
   };
 }
 
-/** `<dataDir>/pki`: created with the certs library (and empty CRLs) when absent, then loaded. */
+const adminClientDir = (pkiDir: string): string => pkiLayout.openadrIdentity(pkiDir, 'ven', ADMIN_CLIENT_NAME);
+
+/** `<dataDir>/pki`: created with the certs library (and empty CRLs) when absent, then loaded; the admin client certificate issued when missing. */
 export async function ensureVtnPki(pkiDir: string): Promise<VtnPki> {
-  if (existsSync(pkiLayout.manifest(pkiDir))) return loadVtnPki(pkiDir, false);
-  await initPki({ dir: pkiDir });
-  await writeEmptyCrls(pkiDir);
-  return loadVtnPki(pkiDir, true);
+  const created = !existsSync(pkiLayout.manifest(pkiDir));
+  if (created) {
+    await initPki({ dir: pkiDir });
+    await writeEmptyCrls(pkiDir);
+  }
+  if (!existsSync(join(adminClientDir(pkiDir), 'chain.pem'))) await issueIdentity({ dir: pkiDir, kind: 'ven', name: ADMIN_CLIENT_NAME, force: true });
+  return loadVtnPki(pkiDir, created);
 }
