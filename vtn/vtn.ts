@@ -1,6 +1,6 @@
 /**
  * `createVtn(options)`: the VTN assembled from its parts — configuration, store, protocol
- * services, transports (HTTP pull and push) and the fastify server — with the public API the
+ * services, transports (HTTP pull and push, XMPP) and the fastify server — with the public API the
  * admin REST API and the IEC 104 bridge call (`vtn.events`, `vtn.vens`, `vtn.customers`).
  */
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +17,9 @@ import { createOadrHttpServer, type HandleMeta, type ServerTimeouts } from './tr
 import { createNonceCache } from '../oadr/index.ts';
 import { createTlsFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls/tls.ts';
 import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls/binding.ts';
+import { checkJidBinding } from './tls/jid-binding.ts';
+import { createXmppTransport, type XmppTransport } from './transports/xmpp.ts';
+import type { XmppClient } from '../xmpp/index.ts';
 import { watchHandshakeFailures } from './tls/handshake-failures.ts';
 import type { LedgerPort } from './ledger/port.ts';
 import { coalesceOpts } from './ledger/opt-coalescer.ts';
@@ -61,6 +64,8 @@ export interface VtnOptions {
   readonly xmlSignature?: { readonly certificatePem: string; readonly privateKeyPem: string; readonly windowMs?: number };
   /** Test hook called at named points of report ingestion and the ledger outbox (crash tests exit there). */
   readonly crashPoint?: (name: CrashPointName) => void;
+  /** The VTN's XMPP connection (R38, R507; created by the CLI from `--xmpp-url`/`--xmpp-jid`): started by `listen()`, stopped by `close()`. */
+  readonly xmpp?: XmppClient;
 }
 
 export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
@@ -95,6 +100,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     wake,
     ledgerWork,
     crashPoint: options.crashPoint,
+    xmppServed: options.xmpp !== undefined,
   };
   const handle = (payload: Payload, meta?: HandleMeta): DispatchResult => {
     if (closed) throw new VtnError('CLOSED', 'the VTN is closed');
@@ -110,6 +116,14 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
         metrics.payload('out', answer.type);
         return { answer, error: refused };
       }
+    }
+    // Over XMPP the venID is bound to the sender's JID; over HTTP nobody registers for XMPP.
+    const jidRefused = checkJidBinding(ctx, payload, meta?.senderJid);
+    if (jidRefused !== undefined) {
+      log.warn({ securityEvent: SECURITY_EVENT.venIdMismatch, venId, from: meta?.senderJid, payload: payload.type, responseCode: jidRefused.responseCode }, jidRefused.message);
+      const answer = errorAnswer(ctx, payload, jidRefused.responseCode, jidRefused.message);
+      metrics.payload('out', answer.type);
+      return { answer, error: jidRefused };
     }
     const pushHostRefused = pushHostOutsideCertificate(payload, meta?.peerCertificatePem);
     if (pushHostRefused !== undefined) {
@@ -158,6 +172,28 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   });
   transports.set('http-pull', createHttpPullTransport());
   transports.set('http-push', push);
+  const xmpp: XmppTransport | undefined =
+    options.xmpp === undefined
+      ? undefined
+      : createXmppTransport({
+          client: options.xmpp,
+          store,
+          config: config.push,
+          log: log.child({ component: LOG_COMPONENT.xmpp }),
+          bodyLimitBytes: config.bodyLimitBytes,
+          handle,
+          materialize: (item) => {
+            const p = materialize(ctx, item);
+            metrics.payload('out', p.type);
+            return p;
+          },
+          onAnswer: (payload, venId) => {
+            const { error } = dispatch(ctx, payload);
+            if (error !== undefined) log.warn({ venId, payload: payload.type, responseCode: error.responseCode }, error.message);
+          },
+          ...(options.random === undefined ? {} : { random: options.random }),
+        });
+  if (xmpp !== undefined) transports.set('xmpp', xmpp);
 
   // A client that never finishes its handshake is cut off after tlsHandshakeTimeoutMs (Node's default is 120 s).
   const https = options.tls === undefined ? undefined : { ...vtnHttpsOptions(options.tls), handshakeTimeout: config.tlsHandshakeTimeoutMs };
@@ -257,6 +293,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       const port = o.port ?? config.port;
       await app.listen({ host, port });
       await ops.listen(host);
+      if (xmpp !== undefined) log.info({ jid: await xmpp.start() }, 'XMPP connection online');
       const addr = app.server.address();
       const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
       const shownHost = host.includes(':') ? `[${host}]` : host;

@@ -8,3 +8,25 @@ export { bareJid, createXmppClient, NS_PING, NS_STANZAS, SCRAM_SHA_1, splitJid, 
 export { SASL_EXTERNAL } from './sasl-external.ts';
 export { NS_STARTTLS, type XmppTlsOptions } from './starttls.ts';
 export { XMPP_ERROR_CODES, XmppError, XmppStanzaError, type XmppErrorCode } from './errors.ts';
+export {
+  discoInfo,
+  discoInfoQuery,
+  discoItems,
+  discoItemsQuery,
+  elementXml,
+  featuresOf,
+  isServicesNode,
+  itemsOf,
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  NS_OADR_PAYLOAD,
+  OADR_PAYLOAD,
+  OPENADR_FEATURE,
+  OPENADR_SERVICES_NODE,
+  payloadElement,
+  presence,
+  serviceNode,
+  serviceOfNode,
+  type DiscoItem,
+  type Element,
+} from './openadr-stanzas.ts';

@@ -23,9 +23,9 @@ declare module '@xmpp/xml' {
   export default xml;
 }
 
-declare module 'ltx' {
+declare module 'ltx/lib/parse.js' {
   import type { Element } from '@xmpp/xml';
-  export function parse(xml: string): Element;
+  export default function parse(xml: string): Element;
 }
 
 declare module '@xmpp/events' {
