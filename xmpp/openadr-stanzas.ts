@@ -27,7 +27,7 @@ export const isServicesNode = (node: string | undefined): boolean => node !== un
 export const serviceNode = (service: string): string => `${SERVICE_NODE_PREFIX}${service}`;
 
 /** The service a disco item's node names (case-insensitive suffix), or undefined for another node. */
-export function serviceOfNode(node: string | undefined, services: readonly string[]): string | undefined {
+export function serviceOfNode<S extends string>(node: string | undefined, services: readonly S[]): S | undefined {
   if (node === undefined || !node.toLowerCase().startsWith(SERVICE_NODE_PREFIX.toLowerCase())) return undefined;
   const name = node.slice(SERVICE_NODE_PREFIX.length).toLowerCase();
   return services.find((s) => s.toLowerCase() === name);

@@ -12,7 +12,7 @@ export interface XmppRig {
   readonly prosody: Prosody;
   readonly pki: XmppTestPki;
   /** An XMPP connection logged in with a certificate whose CN is `local` (SASL EXTERNAL). */
-  connection(local: string, resource: string, o?: { readonly reconnectDelayMs?: (n: number) => number }): Promise<XmppClient>;
+  connection(local: string, resource: string, o?: { readonly reconnectDelayMs?: (n: number) => number; readonly url?: string }): Promise<XmppClient>;
 }
 
 export async function startXmppRig(t: { after(fn: () => unknown): void }): Promise<XmppRig> {
@@ -25,7 +25,7 @@ export async function startXmppRig(t: { after(fn: () => unknown): void }): Promi
     async connection(local, resource, o = {}) {
       const cred = await pki.client(local);
       return createXmppClient({
-        url: prosody.url,
+        url: o.url ?? prosody.url,
         jid: `${local}@${prosody.domain}`,
         resource,
         tls: { ca: pki.caPem, cert: cred.certificatePem, key: cred.privateKeyPem },
