@@ -91,3 +91,56 @@ test('R507 full flow over XMPP with the ledger: register, event with its OPR pus
   // R52: the VEN's oadrCreatedEvent for the cancelled version acknowledges it.
   await until('the VEN acknowledges the cancellation', () => vtn.events.get('ev-c')?.vens[0]?.cancelAcked === true);
 });
+
+/** The values of the VEN's stored event, per signal name: what it was told to do. */
+const valuesAt = (ven: Ven, eventId: string): Record<string, number[]> =>
+  Object.fromEntries((ven.status().events.events[eventId]?.event.signals ?? []).map((s) => [s.signalName, s.intervals.map((i) => i.value)]));
+
+test('R38: a mixed fleet — HTTP pull, HTTP push and XMPP — in one event, each VEN with its own share', async (t) => {
+  const rig = await startXmppRig(t);
+  const vtnClient = await rig.connection('vtn', 'vtn');
+  const { vtn, url, clock } = await startTestVtn(t, { push: { initialBackoffMs: 20 } }, { xmpp: vtnClient });
+  const dir = tempDir(t);
+  const common = { device: createMemoryDevice(undefined, 2000), tickMs: 3_600_000, clock: clock.now, random: () => 0.5, backoff: { initialMs: 50, capMs: 500 } };
+  const pull = await createVen({ ...common, vtnUrl: url, venName: 'pull-1', dataDir: join(dir, 'pull') });
+  t.after(() => pull.stop());
+  const push = await createVen({ ...common, vtnUrl: url, venName: 'push-1', dataDir: join(dir, 'push'), push: { host: '127.0.0.1' } });
+  t.after(() => push.stop());
+  const x = await xmppVen(t, rig, { venName: 'xmpp-1', vtnJid: vtnClient.jid() ?? '', dir: join(dir, 'xmpp'), clock: clock.now, basePowerW: 2000 });
+  const fleet = [pull, push, x];
+  for (const v of fleet) await v.start();
+  for (const v of fleet) await v.session.whenOperational();
+  const ids = fleet.map((v) => v.status().registration?.venId ?? '');
+  t.assert.deepEqual(ids.map((id) => vtn.vens.get(id)?.transportName), ['simpleHttp', 'simpleHttp', 'xmpp']);
+
+  vtn.events.create({ eventId: 'ev-mix', start: clock.now() + 30 * MIN, slots: 1, perVenReductionW: { [ids[0] ?? '']: 100, [ids[1] ?? '']: 200, [ids[2] ?? '']: 300 } });
+  pull.session.pollNow();
+  await until('every VEN opts in', () => vtn.events.get('ev-mix')?.vens.every((v) => v.optType === 'optIn') === true && vtn.events.get('ev-mix')?.vens.length === 3, 20_000);
+  // Each VEN got its own load amount, whatever its transport.
+  t.assert.deepEqual(fleet.map((v) => valuesAt(v, 'ev-mix')['LOAD_DISPATCH']), [[-100], [-200], [-300]]);
+});
+
+test('an XMPP VEN whose socket is cut reconnects with back-off and gets the event it missed, once', async (t) => {
+  const rig = await startXmppRig(t);
+  const vtnClient = await rig.connection('vtn', 'vtn');
+  const { vtn, clock } = await startTestVtn(t, { push: { initialBackoffMs: 20 } }, { xmpp: vtnClient });
+  const proxy = await startTcpProxy(rig.prosody.port);
+  t.after(() => proxy.close());
+  const ven = await xmppVen(t, rig, { venName: 'house-r', vtnJid: vtnClient.jid() ?? '', dir: tempDir(t), clock: clock.now, url: proxy.url });
+  await ven.start();
+  await ven.session.whenOperational();
+  const venId = ven.status().registration?.venId ?? '';
+  await until('the VTN queue drained', () => vtn.store.queueDepth(venId) === 0);
+
+  proxy.dropAll();
+  vtn.events.create({ eventId: 'ev-missed', start: clock.now() + 30 * MIN, slots: 1, perVenReductionW: { [venId]: 400 } });
+  await until('the VEN got the event after reconnecting', () => valuesAt(ven, 'ev-missed')['LOAD_DISPATCH'] !== undefined, 20_000);
+  await until('the VEN opts in', () => vtn.events.get('ev-missed')?.vens[0]?.optType === 'optIn');
+  t.assert.deepEqual(valuesAt(ven, 'ev-missed')['LOAD_DISPATCH'], [-400]);
+  t.assert.equal(vtn.events.get('ev-missed')?.vens[0]?.optModificationNumber, 0);
+
+  // A Prosody restart drops both sides; they come back and the next event goes through.
+  await rig.prosody.restart();
+  vtn.events.create({ eventId: 'ev-after', start: clock.now() + 60 * MIN, slots: 1, perVenReductionW: { [venId]: 500 } });
+  await until('the event after the restart', () => vtn.events.get('ev-after')?.vens[0]?.optType === 'optIn', 30_000);
+});

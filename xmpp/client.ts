@@ -136,6 +136,34 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
   });
   resourceBinding({ streamFeatures, iqCaller }, options.resource ?? '');
 
+  // Our own IQ caller for `request`: xmpp.js's rejects its promise before anyone awaits it when an
+  // error answer comes back faster than the write callback (an unhandled rejection), and it does not
+  // fail pending requests when the connection drops.
+  const pending = new Map<string, { resolve: (e: Element) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  let nextId = 0;
+  const settle = (id: string): { resolve: (e: Element) => void; reject: (err: Error) => void } | undefined => {
+    const p = pending.get(id);
+    if (p === undefined) return undefined;
+    pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  };
+  middleware.use((ctx, next) => {
+    if (ctx.name !== 'iq' || (ctx.type !== 'result' && ctx.type !== 'error')) return next();
+    const p = settle(ctx.id);
+    if (p === undefined) return next();
+    if (ctx.type === 'result') p.resolve(ctx.stanza);
+    else {
+      const condition = ctx.stanza.getChild('error')?.getChildElements().find((c) => c.getNS() === NS_STANZAS)?.name ?? 'undefined-condition';
+      const text = ctx.stanza.getChild('error')?.getChildText('text', NS_STANZAS) ?? '';
+      p.reject(new XmppStanzaError(condition, `${ctx.stanza.attrs['from'] ?? 'the server'} answered IQ error ${condition}${text === '' ? '' : `: ${text}`}`));
+    }
+    return undefined;
+  });
+  const failPending = (why: string): void => {
+    for (const id of [...pending.keys()]) settle(id)?.reject(new XmppError('OFFLINE', why));
+  };
+
   const presenceHandlers: ((from: string, available: boolean) => void)[] = [];
   const onlineHandlers: ((jid: string) => void)[] = [];
   middleware.use((ctx, next) => {
@@ -176,7 +204,10 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
     }, ms);
     timer.unref();
   };
-  entity.on('disconnect', schedule);
+  entity.on('disconnect', () => {
+    failPending('the XMPP connection dropped before the answer came');
+    schedule();
+  });
 
   return {
     async start() {
@@ -208,13 +239,21 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
     onOnline: (h) => void onlineHandlers.push(h),
     async request(to, child, o = {}) {
       if (entity.status !== 'online') throw new XmppError('OFFLINE', `cannot send an IQ to ${to}: the XMPP session is ${entity.status}`);
+      const id = `oadr-${(++nextId).toString(36)}`;
+      const timeoutMs = o.timeoutMs ?? 30_000;
+      const answer = new Promise<Element>((resolve, reject) => {
+        const timer = setTimeout(() => settle(id)?.reject(new XmppError('TIMEOUT', `no answer from ${to} within ${timeoutMs} ms`)), timeoutMs);
+        timer.unref();
+        pending.set(id, { resolve, reject, timer });
+      });
+      answer.catch(() => undefined); // awaited below; an early rejection is not an unhandled one
       try {
-        const reply = await iqCaller.request(xml('iq', { type: o.type ?? 'set', to }, child), o.timeoutMs ?? 30_000);
-        return reply.getChildElements()[0];
+        await entity.send(xml('iq', { type: o.type ?? 'set', to, id }, child));
       } catch (err) {
-        if (err instanceof Error && 'condition' in err && typeof err.condition === 'string') throw new XmppStanzaError(err.condition, `${to} answered IQ error ${err.condition}: ${err.message}`, { cause: err });
-        throw err;
+        settle(id);
+        throw new XmppError('OFFLINE', `cannot send an IQ to ${to}: the connection failed`, { cause: err });
       }
+      return (await answer).getChildElements()[0];
     },
     async send(stanza) {
       if (entity.status !== 'online') throw new XmppError('OFFLINE', `cannot send: the XMPP session is ${entity.status}`);

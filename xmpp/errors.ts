@@ -11,8 +11,10 @@ export const XMPP_ERROR_CODES = [
   'TLS_REQUIRED',
   /** The server does not offer the SASL mechanism the client is set up for (EXTERNAL or SCRAM-SHA-1). */
   'SASL_MECHANISM_UNAVAILABLE',
-  /** The client is not connected (or was stopped) when a stanza had to go out. */
+  /** The client is not connected (or was stopped, or the connection dropped) when a stanza had to go out or its answer was awaited. */
   'OFFLINE',
+  /** No answer to an IQ within its timeout. */
+  'TIMEOUT',
 ] as const;
 export type XmppErrorCode = (typeof XMPP_ERROR_CODES)[number];
 
