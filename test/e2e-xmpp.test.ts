@@ -96,8 +96,9 @@ test('R507 full flow over XMPP with the ledger: register, event with its OPR pus
 const valuesAt = (ven: Ven, eventId: string): Record<string, number[]> =>
   Object.fromEntries((ven.status().events.events[eventId]?.event.signals ?? []).map((s) => [s.signalName, s.intervals.map((i) => i.value)]));
 
-test('R38: a mixed fleet — HTTP pull, HTTP push and XMPP — in one event, each VEN with its own share', async (t) => {
-  const rig = await startXmppRig(t);
+test('R38, §9.3.4.9: a mixed fleet — HTTP pull, HTTP push and XMPP (the VTN found by discovery) — in one event, each VEN with its own share', async (t) => {
+  // The server lists the VTN among its items; the XMPP VEN has no VTN JID configured.
+  const rig = await startXmppRig(t, { discoItems: [{ jid: 'vtn@localhost/vtn', name: 'OpenADR VTN' }, { jid: 'localhost', name: 'the server itself' }] });
   const vtnClient = await rig.connection('vtn', 'vtn');
   const { vtn, url, clock } = await startTestVtn(t, { push: { initialBackoffMs: 20 } }, { xmpp: vtnClient });
   const dir = tempDir(t);
@@ -106,7 +107,7 @@ test('R38: a mixed fleet — HTTP pull, HTTP push and XMPP — in one event, eac
   t.after(() => pull.stop());
   const push = await createVen({ ...common, vtnUrl: url, venName: 'push-1', dataDir: join(dir, 'push'), push: { host: '127.0.0.1' } });
   t.after(() => push.stop());
-  const x = await xmppVen(t, rig, { venName: 'xmpp-1', vtnJid: vtnClient.jid() ?? '', dir: join(dir, 'xmpp'), clock: clock.now, basePowerW: 2000 });
+  const x = await xmppVen(t, rig, { venName: 'xmpp-1', dir: join(dir, 'xmpp'), clock: clock.now, basePowerW: 2000 });
   const fleet = [pull, push, x];
   for (const v of fleet) await v.start();
   for (const v of fleet) await v.session.whenOperational();

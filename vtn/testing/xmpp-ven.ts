@@ -15,9 +15,10 @@ export interface XmppRig {
   connection(local: string, resource: string, o?: { readonly reconnectDelayMs?: (n: number) => number; readonly url?: string }): Promise<XmppClient>;
 }
 
-export async function startXmppRig(t: { after(fn: () => unknown): void }): Promise<XmppRig> {
+/** `discoItems`: what the server lists in its disco#items (the VTN's JID, for the VENs' discovery). */
+export async function startXmppRig(t: { after(fn: () => unknown): void }, o: { readonly discoItems?: readonly { jid: string; name: string }[] } = {}): Promise<XmppRig> {
   const pki = await createXmppTestPki();
-  const prosody = await startProsody({ auth: 'certificate', pki });
+  const prosody = await startProsody({ auth: 'certificate', pki, ...(o.discoItems === undefined ? {} : { discoItems: o.discoItems }) });
   t.after(() => prosody.stop());
   return {
     prosody,

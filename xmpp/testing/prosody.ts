@@ -28,6 +28,8 @@ export interface ProsodyOptions {
   readonly pki: XmppTestPki;
   /** Longest wait for Prosody to accept connections, ms; default 10,000. */
   readonly startTimeoutMs?: number;
+  /** Items of the domain's disco#items (`disco_items`), e.g. the VTN's full JID for the VENs' discovery. */
+  readonly discoItems?: readonly { readonly jid: string; readonly name: string }[];
 }
 
 export interface Prosody {
@@ -75,7 +77,7 @@ const accepts = (port: number): Promise<boolean> =>
 
 const lua = (s: string): string => JSON.stringify(s);
 
-function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth'] }): string {
+function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth']; discoItems: ProsodyOptions['discoItems'] }): string {
   const certificate = join(o.dir, 'server.crt');
   const key = join(o.dir, 'server.key');
   const ca = join(o.dir, 'ca.crt');
@@ -98,6 +100,7 @@ function configuration(o: { dir: string; port: number; domain: string; auth: Pro
     `ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; protocol = "tlsv1_2+"; }`,
     // Ask for a client certificate, verify it against our CA only and as a client certificate (mod_auth_oadr_cert checks the result).
     `c2s_ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; cafile = ${lua(ca)}; capath = false; verify = { "peer"; "client_once" }; verifyext = { lsec_ignore_purpose = false }; }`,
+    `disco_items = { ${(o.discoItems ?? []).map((i) => `{ ${lua(i.jid)}, ${lua(i.name)} }`).join('; ')} }`,
     `VirtualHost ${lua(o.domain)}`,
     '',
   ].join('\n');
@@ -113,7 +116,7 @@ export async function startProsody(options: Readonly<ProsodyOptions>): Promise<P
   await writeFile(join(dir, 'server.key'), options.pki.server.privateKeyPem, { mode: 0o600 });
   await writeFile(join(dir, 'ca.crt'), options.pki.caPem);
   const config = join(dir, 'prosody.cfg.lua');
-  await writeFile(config, configuration({ dir, port, domain, auth: options.auth }));
+  await writeFile(config, configuration({ dir, port, domain, auth: options.auth, discoItems: options.discoItems }));
   let output = '';
   let child: ChildProcess | undefined;
 
