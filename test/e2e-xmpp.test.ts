@@ -18,6 +18,8 @@ import { startLedgerVtn } from '../vtn/testing/ledger-vtn.ts';
 import { startXmppRig, type XmppRig } from '../vtn/testing/xmpp-ven.ts';
 import { startTcpProxy } from '../xmpp/testing/tcp-proxy.ts';
 import { until } from './support/until.ts';
+import { encodeOadr, type Payload } from '../oadr/index.ts';
+import { payloadElement, XmppStanzaError } from '../xmpp/index.ts';
 
 const MIN = 60_000;
 const SLOT = 15 * MIN;
@@ -119,6 +121,14 @@ test('R38, §9.3.4.9: a mixed fleet — HTTP pull, HTTP push and XMPP (the VTN f
   await until('every VEN opts in', () => vtn.events.get('ev-mix')?.vens.every((v) => v.optType === 'optIn') === true && vtn.events.get('ev-mix')?.vens.length === 3, 20_000);
   // Each VEN got its own load amount, whatever its transport.
   t.assert.deepEqual(fleet.map((v) => valuesAt(v, 'ev-mix')['LOAD_DISPATCH']), [[-100], [-200], [-300]]);
+
+  // R515: another account's IQ set to the XMPP VEN is refused and changes nothing there.
+  const intruder = await rig.connection('intruder', 'x');
+  t.after(() => intruder.stop());
+  await intruder.start();
+  const forged: Payload = { type: 'CancelPartyRegistration', schemaVersion: '2.0b', requestId: 'rq-x', registrationId: x.status().registration?.registrationId ?? '', venId: ids[2] ?? '' };
+  await t.assert.rejects(intruder.request('xmpp-1@localhost/ven', payloadElement(encodeOadr(forged))), (err: unknown) => err instanceof XmppStanzaError && err.condition === 'forbidden');
+  t.assert.equal(x.status().registration?.venId, ids[2]);
 });
 
 test('an XMPP VEN whose socket is cut reconnects with back-off and gets the event it missed, once', async (t) => {

@@ -33,7 +33,7 @@ import { attachOperations } from './operations/operations.ts';
 import { createPrograms, type ProgramsApi } from './services/programs.ts';
 import { createOptApi, type OptApi } from './services/opt-service.ts';
 import { createReportsApi, type ReportsApi } from './services/report-service.ts';
-import type { CustomerRecord, VenRegistration, VtnStore } from './store/store.ts';
+import type { CustomerRecord, QueueItem, VenRegistration, VtnStore } from './store/store.ts';
 import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './transports/ven-transport.ts';
 import type { CustomersApi, ListenOptions, VensApi, VenView, Vtn } from './vtn-api.ts';
 
@@ -150,20 +150,24 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
 
   // R514: one replay cache for everything signed that reaches the VTN (requests and push answers).
   const nonces = options.xmlSignature === undefined ? undefined : createNonceCache();
-  const push: HttpPushTransport = createHttpPushTransport({
-    store,
-    config: config.push,
-    log: log.child({ component: LOG_COMPONENT.push }),
-    materialize: (item) => {
+  // What push transports (HTTP push, XMPP) share: the payload a queue item stands for, and the VEN's answer to a push.
+  const pushed = {
+    materialize: (item: QueueItem): Payload => {
       const p = materialize(ctx, item);
       metrics.payload('out', p.type);
       return p;
     },
-    onAnswer: (payload, venId) => {
-      // The VEN's answer in the push response (e.g. oadrCanceledPartyRegistration) is handled like a request.
+    onAnswer: (payload: Payload, venId: string): void => {
+      // The VEN's answer to a push (e.g. oadrCanceledPartyRegistration) is handled like a request.
       const { error } = dispatch(ctx, payload);
       if (error !== undefined) log.warn({ venId, payload: payload.type, responseCode: error.responseCode }, error.message);
     },
+  };
+  const push: HttpPushTransport = createHttpPushTransport({
+    store,
+    config: config.push,
+    log: log.child({ component: LOG_COMPONENT.push }),
+    ...pushed,
     fetch: instrumentFetch(options.fetch ?? (options.pushTls === undefined ? fetch : createTlsFetch(options.pushTls)), metrics),
     ...(options.random === undefined ? {} : { random: options.random }),
     // Pushed payloads are signed with the same credential as the answers (R514).
@@ -182,15 +186,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
           log: log.child({ component: LOG_COMPONENT.xmpp }),
           bodyLimitBytes: config.bodyLimitBytes,
           handle,
-          materialize: (item) => {
-            const p = materialize(ctx, item);
-            metrics.payload('out', p.type);
-            return p;
-          },
-          onAnswer: (payload, venId) => {
-            const { error } = dispatch(ctx, payload);
-            if (error !== undefined) log.warn({ venId, payload: payload.type, responseCode: error.responseCode }, error.message);
-          },
+          ...pushed,
           ...(options.random === undefined ? {} : { random: options.random }),
         });
   if (xmpp !== undefined) transports.set('xmpp', xmpp);

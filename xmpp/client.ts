@@ -177,6 +177,8 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
   let stopping = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
+  // One reconnection attempt at a time: a drop seen during an attempt is that attempt's failure.
+  let attempting = false;
   const jidString = (j: XmppJid | null): string | undefined => (j === null ? undefined : j.toString());
 
   entity.on('error', (err: unknown) => log.warn({ err, jid: options.jid }, 'XMPP connection error'));
@@ -187,19 +189,21 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
     for (const h of onlineHandlers) h(full);
   });
   const schedule = (): void => {
-    if (stopping || timer !== undefined) return;
+    if (stopping || timer !== undefined || attempting) return;
     failures++;
     const ms = delay(failures);
     log.warn({ jid: options.jid, failures, delayMs: ms }, 'XMPP connection lost; reconnecting after back-off');
     timer = setTimeout(() => {
       timer = undefined;
       if (stopping || entity.status !== 'disconnect') return;
+      attempting = true;
       entity
         .connect(entity.options.service)
         .then(() => entity.open({ domain }))
-        .catch((err: unknown) => {
-          log.debug({ err }, 'XMPP reconnection attempt failed');
-          if (entity.status !== 'online') schedule();
+        .catch((err: unknown) => log.debug({ err }, 'XMPP reconnection attempt failed'))
+        .finally(() => {
+          attempting = false;
+          if (entity.status !== 'online' && entity.status !== 'opening' && entity.status !== 'open') schedule();
         });
     }, ms);
     timer.unref();

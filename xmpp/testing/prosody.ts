@@ -6,14 +6,13 @@
  * accepts TCP connections; `stop()` ends it and removes its files; `restart()` stops and starts it
  * on the same port with the same accounts. Use with `t.after(() => prosody.stop())`.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { freePort, startDaemon } from '../../test/support/daemon.ts';
 import { chainPem, createRootCa, issueClientCertificate, issueServerCertificate, type Credential } from '../../certs/index.ts';
 
 const run = promisify(execFile);
@@ -59,22 +58,6 @@ export async function createXmppTestPki(domain = 'localhost'): Promise<XmppTestP
   return { ca, caPem: ca.certificatePem, server, client: (commonName) => issueClientCertificate({ commonName, issuer: ca }) };
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => srv.once('listening', resolve));
-  const addr = srv.address();
-  await new Promise((resolve) => srv.close(resolve));
-  if (typeof addr !== 'object' || addr === null) throw new Error('no free port');
-  return addr.port;
-}
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-
 const lua = (s: string): string => JSON.stringify(s);
 
 function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth']; discoItems: ProsodyOptions['discoItems'] }): string {
@@ -117,39 +100,7 @@ export async function startProsody(options: Readonly<ProsodyOptions>): Promise<P
   await writeFile(join(dir, 'ca.crt'), options.pki.caPem);
   const config = join(dir, 'prosody.cfg.lua');
   await writeFile(config, configuration({ dir, port, domain, auth: options.auth, discoItems: options.discoItems }));
-  let output = '';
-  let child: ChildProcess | undefined;
-
-  const launch = async (): Promise<void> => {
-    const c = spawn('prosody', ['--config', config, '-F'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = c;
-    c.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-    c.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-    let exited = false;
-    c.once('exit', () => (exited = true));
-    const spawnError = new Promise<never>((_, reject) => c.once('error', (err) => reject(new Error("cannot run prosody: install Debian's prosody (.ci/run does)", { cause: err }))));
-    spawnError.catch(() => {});
-    const deadline = performance.now() + (options.startTimeoutMs ?? 10_000);
-    while (!(await Promise.race([accepts(port), spawnError]))) {
-      if (exited || performance.now() > deadline) {
-        c.kill('SIGKILL');
-        throw new Error(`prosody did not start on 127.0.0.1:${port}: ${output.trim() || '(no output)'}`);
-      }
-      await sleep(25);
-    }
-  };
-  const stop = async (): Promise<void> => {
-    const c = child;
-    child = undefined;
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-    c.kill('SIGTERM');
-    const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(timer);
-  };
-
-  await launch();
+  const daemon = await startDaemon({ command: 'prosody', args: ['--config', config, '-F'], port, install: "Debian's prosody (.ci/run does)", startTimeoutMs: options.startTimeoutMs ?? 10_000 });
   return {
     domain,
     port,
@@ -157,14 +108,11 @@ export async function startProsody(options: Readonly<ProsodyOptions>): Promise<P
     async register(local, password) {
       await run('prosodyctl', ['--config', config, 'register', local, domain, password]);
     },
-    log: () => output,
+    log: () => daemon.log(),
     async stop() {
-      await stop();
+      await daemon.stop();
       await rm(dir, { recursive: true, force: true });
     },
-    async restart() {
-      await stop();
-      await launch();
-    },
+    restart: () => daemon.restart(),
   };
 }
