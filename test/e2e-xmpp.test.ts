@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EVENT_DAY } from '../chaincode/testing/reference-scenario.ts';
-import { createVen, type Ven } from '../ven/index.ts';
+import { createVen, RegistrationStatus, type Ven } from '../ven/index.ts';
 import { createMemoryDevice } from '../ven/testing/memory-device.ts';
 import { startTestVtn } from '../vtn/testing/fake-ven.ts';
 import { startLedgerVtn } from '../vtn/testing/ledger-vtn.ts';
@@ -25,6 +25,9 @@ const MIN = 60_000;
 const SLOT = 15 * MIN;
 const A = 'smartmeter:A';
 const START = Date.parse(`${EVENT_DAY}T15:00:00Z`);
+
+/** Registered and synced (a VEN that never registers fails the test instead of hanging it). */
+const operational = (ven: Ven): Promise<void> => until(`${ven.status().registration?.venId ?? 'the VEN'} operational`, () => ven.session.status() === RegistrationStatus.OPERATIONAL, 20_000);
 
 function tempDir(t: { after(fn: () => unknown): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'oadr-xmpp-e2e-'));
@@ -64,7 +67,7 @@ test('R507 full flow over XMPP with the ledger: register, event with its OPR pus
   const dir = tempDir(t);
   const ven = await xmppVen(t, rig, { venName: 'house-a', vtnJid: vtnClient.jid() ?? '', dir, clock: clock.now });
   await ven.start();
-  await ven.session.whenOperational();
+  await operational(ven);
   const venId = ven.status().registration?.venId ?? '';
   t.assert.equal(vtn.store.getRegistration(venId)?.transportAddress, 'house-a@localhost/ven');
   await until('the usage report request', () => vtn.reports.requests(venId).some((r) => r.reportName === 'TELEMETRY_USAGE' && r.state === 'active'));
@@ -112,7 +115,7 @@ test('R38, §9.3.4.9: a mixed fleet — HTTP pull, HTTP push and XMPP (the VTN f
   const x = await xmppVen(t, rig, { venName: 'xmpp-1', dir: join(dir, 'xmpp'), clock: clock.now, basePowerW: 2000 });
   const fleet = [pull, push, x];
   for (const v of fleet) await v.start();
-  for (const v of fleet) await v.session.whenOperational();
+  for (const v of fleet) await operational(v);
   const ids = fleet.map((v) => v.status().registration?.venId ?? '');
   t.assert.deepEqual(ids.map((id) => vtn.vens.get(id)?.transportName), ['simpleHttp', 'simpleHttp', 'xmpp']);
 
@@ -139,7 +142,7 @@ test('an XMPP VEN whose socket is cut reconnects with back-off and gets the even
   t.after(() => proxy.close());
   const ven = await xmppVen(t, rig, { venName: 'house-r', vtnJid: vtnClient.jid() ?? '', dir: tempDir(t), clock: clock.now, url: proxy.url });
   await ven.start();
-  await ven.session.whenOperational();
+  await operational(ven);
   const venId = ven.status().registration?.venId ?? '';
   await until('the VTN queue drained', () => vtn.store.queueDepth(venId) === 0);
 

@@ -6,7 +6,9 @@
  */
 import { test, type TestContext } from 'node:test';
 import { xml } from '@xmpp/xml';
-import { createXmppClient, NS_PING, XmppStanzaError, type XmppClient, type XmppClientOptions } from './index.ts';
+import { createXmppClient, NS_PING, XmppError, XmppStanzaError, type XmppClient, type XmppClientOptions } from './index.ts';
+import { startTcpProxy } from './testing/tcp-proxy.ts';
+import { until } from '../test/support/until.ts';
 import { createXmppTestPki, startProsody, type Prosody, type XmppTestPki } from './testing/prosody.ts';
 
 const NS_TEST = 'urn:example:echo';
@@ -84,23 +86,36 @@ test('SCRAM: IQ set answered with a result or an IQ error, ping, presence both w
 
   // Directed presence reaches the other side; so does unavailable on stop.
   await b.send(xml('presence', { to: aJid }));
-  await waitFor(() => presence.includes('ven@localhost/ven available'));
+  await until('the presence', () => presence.includes('ven@localhost/ven available'));
 
   const online: string[] = [];
   b.onOnline((j) => online.push(j));
+  const t0 = performance.now();
   await prosody.restart();
-  await waitFor(() => a.online() && b.online() && online.length === 1);
+  t.diagnostic(`restart ${Math.round(performance.now() - t0)} ms`);
+  await until('both online again', () => a.online() && b.online() && online.length === 1, 20_000);
   t.assert.equal((await b.request(aJid, xml('echo', { xmlns: NS_TEST }, 'again')))?.text(), 'AGAIN');
 
   await b.send(xml('presence', { to: aJid }));
   await b.stop();
-  await waitFor(() => presence.at(-1) === 'ven@localhost/ven unavailable');
+  await until('the unavailable presence', () => presence.at(-1) === 'ven@localhost/ven unavailable');
 });
 
-async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+test('a request waiting for its answer fails at once (OFFLINE) when the connection drops, not at its timeout', async (t) => {
+  const pki = await createXmppTestPki();
+  const prosody = await startProsody({ auth: 'password', pki });
+  t.after(() => prosody.stop());
+  await prosody.register('slow', 'pw');
+  await prosody.register('asker', 'pw');
+  const proxy = await startTcpProxy(prosody.port);
+  t.after(() => proxy.close());
+  const slow = client(t, { url: prosody.url, jid: 'slow@localhost', resource: 'r', tls: { ca: pki.caPem }, auth: { mechanism: 'SCRAM-SHA-1', password: 'pw' } });
+  slow.onIq('set', NS_TEST, 'echo', () => new Promise<undefined>(() => {})); // never answers
+  const asker = client(t, { url: proxy.url, jid: 'asker@localhost', resource: 'r', tls: { ca: pki.caPem }, auth: { mechanism: 'SCRAM-SHA-1', password: 'pw' }, reconnectDelayMs: () => 60_000 });
+  const to = await slow.start();
+  await asker.start();
+  const pending = asker.request(to, xml('echo', { xmlns: NS_TEST }, 'wait'), { timeoutMs: 20_000 });
+  await new Promise((r) => setTimeout(r, 100));
+  proxy.dropAll();
+  await t.assert.rejects(pending, (err: unknown) => err instanceof XmppError && err.code === 'OFFLINE');
+});
