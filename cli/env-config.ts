@@ -31,6 +31,12 @@ export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   'push.allowedHosts': 'list',
   'push.requireCertificateHost': 'boolean',
   'push.maxAttempts': 'integer',
+  'xmpp.url': 'string',
+  'xmpp.jid': 'string',
+  'xmpp.resource': 'string',
+  'xmpp.cert': 'string',
+  'xmpp.key': 'string',
+  'xmpp.ca': 'string',
 };
 
 /** `port` → `OADR_PORT`; a nested setting `push.allowHttp` → `OADR_PUSH_ALLOW_HTTP`. */

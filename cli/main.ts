@@ -28,7 +28,7 @@ interface Subcommand {
 const SUBCOMMANDS: Record<string, Subcommand> = {
   oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
   vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger ([--data-dir DIR] [--port N] [--insecure-http])', run: runVtn },
-  ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (--vtn-url URL --ven-name NAME [--device …])', run: (argv) => runVenCommand(argv, { log: createLogger().child({ component: 'ven' }) }) },
+  ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (--vtn-url URL --ven-name NAME [--device …])', run: runVen },
   ledger: {
     summary: 'the embedded ledger: verify | blocks --data-dir DIR; serve it to Fabric clients over the Gateway gRPC API (serve)',
     run: (argv) => (argv[0] === 'serve' ? runLedgerServe(argv.slice(1)) : runLedgerCommand(argv)),
@@ -36,18 +36,32 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   certs: { summary: 'create a development PKI, issue identities, print 2.0b fingerprints (init | issue | fingerprint)', run: (argv) => runCertsCommand(argv) },
 };
 
+/** The VEN with OADR_XMPP_PASSWORD (or its _FILE) from the environment, for SCRAM over XMPP. */
+async function runVen(argv: string[]): Promise<number> {
+  let xmppPassword: string | undefined;
+  try {
+    xmppPassword = secretFromEnv(process.env, 'OADR_XMPP_PASSWORD');
+  } catch (err) {
+    process.stderr.write(`oadr-ledger ven: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  return runVenCommand(argv, { log: createLogger().child({ component: 'ven' }), ...(xmppPassword === undefined ? {} : { xmppPassword }) });
+}
+
 /** The VTN with its `OADR_*` environment (defaults < --config file < environment < flags). */
 async function runVtn(argv: string[]): Promise<number> {
   let config: Record<string, unknown>;
   let adminToken: string | undefined;
+  let xmppPassword: string | undefined;
   try {
     config = configFromEnv(process.env, VTN_ENV_SETTINGS);
     adminToken = secretFromEnv(process.env, 'OADR_ADMIN_TOKEN');
+    xmppPassword = secretFromEnv(process.env, 'OADR_XMPP_PASSWORD');
   } catch (err) {
     process.stderr.write(`oadr-ledger vtn: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  return runVtnCommand(argv, { config, logger: createLogger(), ...(adminToken === undefined ? {} : { adminToken }) });
+  return runVtnCommand(argv, { config, logger: createLogger(), ...(adminToken === undefined ? {} : { adminToken }), ...(xmppPassword === undefined ? {} : { xmppPassword }) });
 }
 
 export function usage(): string {

@@ -15,9 +15,12 @@ import { VenError, VenErrorCode } from './errors.ts';
 import { isLoopbackHost } from './http-transport.ts';
 import type { VenLogger } from './session.ts';
 import { createVen, type Ven, type VenOptions } from './ven.ts';
+import { createXmppClient, splitJid, type XmppClient } from '../xmpp/index.ts';
 
 export const VEN_USAGE = `Usage: oadr-ledger ven --vtn-url URL --ven-name NAME [--device sim-site | modbus://HOST:PORT | mqtt://HOST:PORT]
                       [--config FILE] [--data-dir DIR] [--push HOST:PORT] [--cert FILE --key FILE --ca FILE [--xml-signature]]
+       oadr-ledger ven --transport xmpp --xmpp-url xmpp://HOST[:PORT] --ven-jid LOCAL@DOMAIN[/RESOURCE] --ven-name NAME
+                      [--vtn-jid JID] [--cert FILE --key FILE] [--ca FILE] [--device …] [--config FILE] [--data-dir DIR]
 
 Runs an OpenADR 2.0b VEN: registers with the VTN, polls it (or takes pushes with --push), answers
 events with opt decisions, drives the device during events and sends 15-minute telemetry.
@@ -42,6 +45,12 @@ events with opt decisions, drives the device during events and sends 15-minute t
   --ca FILE         the OpenADR roots the VTN's certificate must chain to (e.g. <pki>/openadr/ca-bundle.pem)
   --xml-signature   sign every payload with --cert/--key and ignore VTN payloads not signed by the VTN's
                     TLS certificate (R514, like the VTN's --xml-signature)
+  --transport T     http (default) or xmpp (R507: the VTN pushes over XMPP; no inbound port needed)
+  --xmpp-url URL    the XMPP server (STARTTLS, TLS 1.2 or later); config file: "xmppUrl"
+  --ven-jid JID     the VEN's JID, its oadrTransportAddress (resource 'ven' when none is given); with
+                    --cert/--key SASL EXTERNAL (the CN is the local part), else SCRAM with
+                    OADR_XMPP_PASSWORD (development); --ca: the server's CA. Config file: "venJid"
+  --vtn-jid JID     the VTN's full JID (default: discovered on the server, XEP-0030); config file: "vtnJid"
 
 A VTN that answers HTTP 404 serves no OpenADR at that URL: the VEN stops (not retried) and exits 1.
 Other failures are retried with a back-off, one log line each. While an event runs the VEN logs one
@@ -59,9 +68,16 @@ export interface VenCommandIo {
   readonly clock?: () => number;
   /** Test seam: called once the VEN has started, with the running VEN (to tick it or read its status). */
   readonly onStarted?: (ven: Ven) => void;
+  /** OADR_XMPP_PASSWORD, read by cli/: SCRAM for the XMPP connection when no certificate is given. */
+  readonly xmppPassword?: string;
 }
 
-interface FileConfig extends Partial<Omit<VenOptions, 'device' | 'vtnUrl' | 'venName' | 'dataDir' | 'log' | 'clock' | 'random' | 'transport'>> {
+interface FileConfig extends Partial<Omit<VenOptions, 'device' | 'vtnUrl' | 'venName' | 'dataDir' | 'log' | 'clock' | 'random' | 'transport' | 'xmpp'>> {
+  /** `http` (default) or `xmpp`; flags override these. */
+  readonly transport?: string;
+  readonly xmppUrl?: string;
+  readonly venJid?: string;
+  readonly vtnJid?: string;
   readonly maxChargeW?: number;
   readonly maxDischargeW?: number;
   /** mqtt://: what the measurement is (default `device`). */
@@ -137,6 +153,10 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
         key: { type: 'string' },
         ca: { type: 'string' },
         'xml-signature': { type: 'boolean' },
+        transport: { type: 'string' },
+        'xmpp-url': { type: 'string' },
+        'ven-jid': { type: 'string' },
+        'vtn-jid': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -149,34 +169,46 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     out(VEN_USAGE);
     return 0;
   }
-  const vtnUrl = values['vtn-url'];
   const venName = values['ven-name'];
+  let fileConfig: FileConfig;
+  try {
+    fileConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as FileConfig);
+  } catch (e) {
+    err(`cannot read the configuration ${values.config ?? ''}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const transport = values.transport ?? fileConfig.transport ?? 'http';
+  if (transport !== 'http' && transport !== 'xmpp') {
+    err(`--transport must be http or xmpp, got '${transport}'\n\n${VEN_USAGE}`);
+    return 2;
+  }
+  const xmppUrl = values['xmpp-url'] ?? fileConfig.xmppUrl;
+  const venJid = values['ven-jid'] ?? fileConfig.venJid;
+  const vtnJid = values['vtn-jid'] ?? fileConfig.vtnJid;
+  if (transport === 'xmpp' && (xmppUrl === undefined || venJid === undefined || venName === undefined)) {
+    err(`--transport xmpp needs --xmpp-url, --ven-jid and --ven-name\n\n${VEN_USAGE}`);
+    return 2;
+  }
+  const vtnUrl = transport === 'xmpp' ? 'xmpp:' : values['vtn-url'];
   if (vtnUrl === undefined || venName === undefined) {
     err(`--vtn-url and --ven-name are required\n\n${VEN_USAGE}`);
     return 2;
   }
   let sim: BatterySimulator | undefined;
   try {
-    const u = vtnUrlOf(vtnUrl);
-    const tlsFiles = [values.cert, values.key, values.ca];
+    const u = transport === 'xmpp' ? new URL('https://xmpp.invalid/') : vtnUrlOf(vtnUrl);
+    const xmpp = transport === 'xmpp' ? venXmppClient({ url: xmppUrl ?? '', jid: venJid ?? '', cert: values.cert, key: values.key, ca: values.ca, password: io.xmppPassword, log: io.log }) : undefined;
+    const tlsFiles = xmpp === undefined ? [values.cert, values.key, values.ca] : [];
     if (u.protocol === 'https:' && tlsFiles.some((f) => f === undefined)) {
       throw new VenError(VenErrorCode.INVALID_CONFIG, 'an https:// VTN needs --cert, --key and --ca (mutual TLS, §9.2.1.1); the dev PKI has them under <pki>/openadr/');
     }
-    const tls = values.cert !== undefined && values.key !== undefined && values.ca !== undefined
+    const tls = xmpp === undefined && values.cert !== undefined && values.key !== undefined && values.ca !== undefined
       ? { cert: readOption('--cert', values.cert), key: readOption('--key', values.key), ca: readOption('--ca', values.ca) }
       : undefined;
     if (values['xml-signature'] === true && tls === undefined) {
       throw new VenError(VenErrorCode.INVALID_CONFIG, '--xml-signature needs --cert, --key and --ca: the VEN signs with its TLS certificate');
     }
-    let config: FileConfig = {};
-    if (values.config !== undefined) {
-      try {
-        config = JSON.parse(readOption('--config', values.config)) as FileConfig;
-      } catch (err) {
-        if (err instanceof VenError) throw err;
-        throw new VenError(VenErrorCode.INVALID_CONFIG, `--config ${values.config} is not JSON: ${(err as Error).message}`, {}, { cause: err });
-      }
-    }
+    const config: FileConfig = fileConfig;
     const limits = { maxChargeW: config.maxChargeW ?? 5000, maxDischargeW: config.maxDischargeW ?? 5000 };
     const spec = values.device ?? 'sim-site';
     const clock = io.clock ?? Date.now;
@@ -198,7 +230,7 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     }
     // The logger comes from cli/ (one per process); without one the VEN runs silent.
     const log: VenLogger = io.log ?? { info() {}, warn() {}, debug() {} };
-    const { maxChargeW: _c, maxDischargeW: _d, metering: _m, site: _s, ...venConfig } = config;
+    const { maxChargeW: _c, maxDischargeW: _d, metering: _m, site: _s, transport: _t, xmppUrl: _u, venJid: _j, vtnJid: _v, ...venConfig } = config;
     let gaveUp: ((e: VenError) => void) | undefined;
     const givenUp = new Promise<VenError>((resolve) => (gaveUp = resolve));
     const ven = await createVen({
@@ -210,13 +242,15 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
       ...(values.push === undefined ? {} : { push: hostPort(values.push, '--push') }),
       ...(tls === undefined ? {} : { tls }),
       ...(values['xml-signature'] === true ? { xmlSignature: true } : {}),
+      ...(xmpp === undefined ? {} : { xmpp: { client: xmpp, vtnJid } }),
       log,
       clock,
       onGiveUp: (e) => gaveUp?.(e),
     });
     await ven.start();
     io.onStarted?.(ven);
-    out(`VEN ${venName} started against ${vtnUrl}${ven.pushUrl() === undefined ? ' (HTTP pull)' : ` (HTTP push at ${ven.pushUrl()})`}\n`);
+    const how = xmpp !== undefined ? ` (XMPP as ${xmpp.jid() ?? venJid ?? ''})` : ven.pushUrl() === undefined ? ' (HTTP pull)' : ` (HTTP push at ${ven.pushUrl()})`;
+    out(`VEN ${venName} started against ${xmpp === undefined ? vtnUrl : (xmppUrl ?? '')}${how}\n`);
     const stopped = new Promise<undefined>((resolve) => {
       if (io.signal !== undefined) {
         if (io.signal.aborted) resolve(undefined);
@@ -240,4 +274,26 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
   } finally {
     await sim?.close();
   }
+}
+
+/** The VEN's XMPP connection: SASL EXTERNAL with --cert/--key (CN = the JID's local part), else SCRAM with the password. */
+function venXmppClient(o: { url: string; jid: string; cert: string | undefined; key: string | undefined; ca: string | undefined; password: string | undefined; log: VenLogger | undefined }): XmppClient {
+  const { local, domain, resource } = splitJid(o.jid);
+  if (local === '' || domain === '') throw new VenError(VenErrorCode.INVALID_CONFIG, `--ven-jid ${o.jid} must be local@domain[/resource]`);
+  const withCert = o.cert !== undefined && o.key !== undefined;
+  if (!withCert && o.password === undefined) {
+    throw new VenError(VenErrorCode.INVALID_CONFIG, 'the XMPP connection needs --cert and --key (SASL EXTERNAL) or, for development, OADR_XMPP_PASSWORD');
+  }
+  return createXmppClient({
+    url: o.url,
+    jid: `${local}@${domain}`,
+    // §9.3.4.1: a resource the VEN chooses, so that its registered JID stays the same across reconnections.
+    resource: resource ?? 'ven',
+    tls: {
+      ...(o.ca === undefined ? {} : { ca: readFileSync(o.ca, 'utf8') }),
+      ...(withCert ? { cert: readFileSync(o.cert ?? '', 'utf8'), key: readFileSync(o.key ?? '', 'utf8') } : {}),
+    },
+    auth: withCert ? { mechanism: 'EXTERNAL' } : { mechanism: 'SCRAM-SHA-1', password: o.password ?? '' },
+    log: o.log,
+  });
 }

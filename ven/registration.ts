@@ -115,25 +115,28 @@ export interface CreateRegistrationOptions {
   readonly requestId: string;
   readonly venName: string;
   readonly registration: Registration | undefined;
-  /** HTTP pull (default) or push with this base address (R402). */
+  /** HTTP pull (default) or push with this base address (R402); over XMPP the VEN's full JID (§9.3.4.1). */
   readonly transportAddress?: string | undefined;
+  /** `xmpp`: register for the XMPP transport (R507, no oadrHttpPullModel); default `simpleHttp`. */
+  readonly transportName?: 'simpleHttp' | 'xmpp' | undefined;
   readonly reportOnly?: boolean;
 }
 
 /** oadrCreatePartyRegistration (R402): IDs only on re-registration; push needs the transport address. */
 export function createRegistrationPayload(o: Readonly<CreateRegistrationOptions>): CreatePartyRegistration {
   const push = o.transportAddress !== undefined;
+  const xmpp = o.transportName === 'xmpp';
   return {
     type: 'CreatePartyRegistration',
     schemaVersion: '2.0b',
     requestId: o.requestId,
     ...(o.registration === undefined ? {} : { registrationId: o.registration.registrationId, venId: o.registration.venId }),
     profileName: '2.0b',
-    transportName: 'simpleHttp',
+    transportName: xmpp ? 'xmpp' : 'simpleHttp',
     ...(push ? { transportAddress: o.transportAddress } : {}),
     reportOnly: o.reportOnly ?? false,
     xmlSignature: false,
     venName: o.venName,
-    httpPullModel: !push,
+    ...(xmpp ? {} : { httpPullModel: !push }),
   };
 }

@@ -52,8 +52,10 @@ export interface VenSessionOptions {
   readonly transport: VtnTransport;
   readonly venName: string;
   readonly handler: SessionHandler;
-  /** Push mode: the base URL the VTN POSTs to (`oadrTransportAddress`). Absent = HTTP pull. */
+  /** Push mode: the base URL the VTN POSTs to, or the VEN's full JID over XMPP (`oadrTransportAddress`). Absent = HTTP pull. */
   readonly transportAddress?: string | undefined;
+  /** `xmpp` when the transport is XMPP (R507: push, no oadrPoll); default `simpleHttp`. */
+  readonly transportName?: 'simpleHttp' | 'xmpp' | undefined;
   /** Poll interval, ms; never faster than the VTN's oadrRequestedOadrPollFreq (default: the VTN's, else 10 s). */
   readonly pollIntervalMs?: number | undefined;
   /** Random extra wait added to each poll interval, ms (§9.1.8; default 0). */
@@ -194,7 +196,13 @@ export function createVenSession(options: Readonly<VenSessionOptions>): VenSessi
         case 'backoff':
           break; // the loop waits
         case 'sendCreate': {
-          const create = createRegistrationPayload({ requestId: newRequestId('reg'), venName: options.venName, registration: action.registration, transportAddress: options.transportAddress });
+          const create = createRegistrationPayload({
+            requestId: newRequestId('reg'),
+            venName: options.venName,
+            registration: action.registration,
+            transportAddress: options.transportAddress,
+            transportName: options.transportName,
+          });
           let answer: Payload;
           try {
             answer = await request(create);

@@ -34,6 +34,8 @@ import { cancelReports, createReports, dueReports, EMPTY_REPORT_STATE, metadataP
 import { createVenSession, type HandlerResult, type VenLogger, type VenSession } from './session.ts';
 import type { SignalMapOptions } from './signal-map.ts';
 import { createVenSignature, SIGNATURE_REFUSED_EVENT, type VenSignature } from './xml-signature.ts';
+import { createVenXmppTransport } from './xmpp-transport.ts';
+import type { XmppClient } from '../xmpp/index.ts';
 
 export interface VenOptions {
   /** VTN base URL (the service path is appended). */
@@ -47,6 +49,11 @@ export interface VenOptions {
   readonly transport?: VtnTransport | undefined;
   /** HTTP push: run a push server on this address and register it (default: HTTP pull). */
   readonly push?: { readonly host?: string; readonly port?: number } | undefined;
+  /**
+   * XMPP (R507): the VEN's XMPP connection (made by the CLI from `--xmpp-url`, `--ven-jid`), and the
+   * VTN's full JID (absent: discovered on the server). Replaces the HTTP transport; `vtnUrl` is unused.
+   */
+  readonly xmpp?: { readonly client: XmppClient; readonly vtnJid?: string | undefined } | undefined;
   /** resourceID of the device (default `${venName}-device`), and further target criteria (R22, R111). */
   readonly resourceId?: string | undefined;
   readonly groupIds?: readonly string[] | undefined;
@@ -535,10 +542,14 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
     }
   }
 
+  let session!: VenSession;
+  const xmpp = options.xmpp === undefined ? undefined : createVenXmppTransport({ client: options.xmpp.client, vtnJid: options.xmpp.vtnJid, timeoutMs: options.requestTimeoutMs, log });
+  // Over XMPP the VEN's full JID is its oadrTransportAddress (§9.3.4.1): the connection comes first.
+  const jid = xmpp === undefined ? undefined : await xmpp.start((p) => session.handlePush(p));
   const transport =
     options.transport ??
+    xmpp ??
     createHttpTransport({ vtnUrl: options.vtnUrl, timeoutMs: options.requestTimeoutMs, xmlSignature: signature, ...(options.tls === undefined ? {} : { tls: options.tls }) });
-  let session!: VenSession;
   if (options.push !== undefined) {
     // With a certificate the push server is HTTPS and requires the VTN's client certificate (§9.2.1.1).
     const pushTls = options.tls?.key !== undefined && options.tls.cert !== undefined ? { tls: options.tls } : {};
@@ -554,7 +565,8 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   session = createVenSession({
     transport,
     venName: options.venName,
-    transportAddress: pushServer?.url,
+    transportAddress: jid ?? pushServer?.url,
+    transportName: jid === undefined ? 'simpleHttp' : 'xmpp',
     pollIntervalMs: options.pollIntervalMs,
     pollJitterMs: options.pollJitterMs,
     backoff: options.backoff,

@@ -1,6 +1,6 @@
 /**
  * `createVtn(options)`: the VTN assembled from its parts — configuration, store, protocol
- * services, transports (HTTP pull and push) and the fastify server — with the public API the
+ * services, transports (HTTP pull and push, XMPP) and the fastify server — with the public API the
  * admin REST API and the IEC 104 bridge call (`vtn.events`, `vtn.vens`, `vtn.customers`).
  */
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +17,9 @@ import { createOadrHttpServer, type HandleMeta, type ServerTimeouts } from './tr
 import { createNonceCache } from '../oadr/index.ts';
 import { createPushFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls/tls.ts';
 import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls/binding.ts';
+import { checkJidBinding } from './tls/jid-binding.ts';
+import { createXmppTransport, type XmppTransport } from './transports/xmpp.ts';
+import type { XmppClient } from '../xmpp/index.ts';
 import { watchHandshakeFailures } from './tls/handshake-failures.ts';
 import type { LedgerPort } from './ledger/port.ts';
 import { createLedgerOutbox } from './ledger/outbox.ts';
@@ -29,7 +32,7 @@ import { attachOperations } from './operations/operations.ts';
 import { createPrograms, type ProgramsApi } from './services/programs.ts';
 import { createOptApi, type OptApi } from './services/opt-service.ts';
 import { createReportsApi, type ReportsApi } from './services/report-service.ts';
-import type { CustomerRecord, VenRegistration, VtnStore } from './store/store.ts';
+import type { CustomerRecord, QueueItem, VenRegistration, VtnStore } from './store/store.ts';
 import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './transports/ven-transport.ts';
 import type { CustomersApi, ListenOptions, VensApi, VenView, Vtn } from './vtn-api.ts';
 
@@ -60,6 +63,8 @@ export interface VtnOptions {
   readonly xmlSignature?: { readonly certificatePem: string; readonly privateKeyPem: string; readonly windowMs?: number };
   /** Test hook called at named points of report ingestion and the ledger outbox (crash tests exit there). */
   readonly crashPoint?: (name: CrashPointName) => void;
+  /** The VTN's XMPP connection (R38, R507; created by the CLI from `--xmpp-url`/`--xmpp-jid`): started by `listen()`, stopped by `close()`. */
+  readonly xmpp?: XmppClient;
 }
 
 export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
@@ -94,6 +99,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     wake,
     ledgerWork,
     crashPoint: options.crashPoint,
+    xmppServed: options.xmpp !== undefined,
   };
   const handle = (payload: Payload, meta?: HandleMeta): DispatchResult => {
     if (closed) throw new VtnError('CLOSED', 'the VTN is closed');
@@ -109,6 +115,14 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
         metrics.payload('out', answer.type);
         return { answer, error: refused };
       }
+    }
+    // Over XMPP the venID is bound to the sender's JID; over HTTP nobody registers for XMPP.
+    const jidRefused = checkJidBinding(ctx, payload, meta?.senderJid);
+    if (jidRefused !== undefined) {
+      log.warn({ securityEvent: SECURITY_EVENT.venIdMismatch, venId, from: meta?.senderJid, payload: payload.type, responseCode: jidRefused.responseCode }, jidRefused.message);
+      const answer = errorAnswer(ctx, payload, jidRefused.responseCode, jidRefused.message);
+      metrics.payload('out', answer.type);
+      return { answer, error: jidRefused };
     }
     const pushHostRefused = pushHostOutsideCertificate(payload, meta?.peerCertificatePem);
     if (pushHostRefused !== undefined) {
@@ -135,20 +149,24 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
 
   // R514: one replay cache for everything signed that reaches the VTN (requests and push answers).
   const nonces = options.xmlSignature === undefined ? undefined : createNonceCache();
-  const push: HttpPushTransport = createHttpPushTransport({
-    store,
-    config: config.push,
-    log: log.child({ component: LOG_COMPONENT.push }),
-    materialize: (item) => {
+  // What push transports (HTTP push, XMPP) share: the payload a queue item stands for, and the VEN's answer to a push.
+  const pushed = {
+    materialize: (item: QueueItem): Payload => {
       const p = materialize(ctx, item);
       metrics.payload('out', p.type);
       return p;
     },
-    onAnswer: (payload, venId) => {
-      // The VEN's answer in the push response (e.g. oadrCanceledPartyRegistration) is handled like a request.
+    onAnswer: (payload: Payload, venId: string): void => {
+      // The VEN's answer to a push (e.g. oadrCanceledPartyRegistration) is handled like a request.
       const { error } = dispatch(ctx, payload);
       if (error !== undefined) log.warn({ venId, payload: payload.type, responseCode: error.responseCode }, error.message);
     },
+  };
+  const push: HttpPushTransport = createHttpPushTransport({
+    store,
+    config: config.push,
+    log: log.child({ component: LOG_COMPONENT.push }),
+    ...pushed,
     fetch: instrumentFetch(options.fetch ?? createPushFetch({ tls: options.pushTls, lookup: guardedLookup(config.push) }), metrics),
     ...(options.random === undefined ? {} : { random: options.random }),
     // Pushed payloads are signed with the same credential as the answers (R514).
@@ -157,6 +175,20 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   });
   transports.set('http-pull', createHttpPullTransport());
   transports.set('http-push', push);
+  const xmpp: XmppTransport | undefined =
+    options.xmpp === undefined
+      ? undefined
+      : createXmppTransport({
+          client: options.xmpp,
+          store,
+          config: config.push,
+          log: log.child({ component: LOG_COMPONENT.xmpp }),
+          bodyLimitBytes: config.bodyLimitBytes,
+          handle,
+          ...pushed,
+          ...(options.random === undefined ? {} : { random: options.random }),
+        });
+  if (xmpp !== undefined) transports.set('xmpp', xmpp);
 
   // A client that never finishes its handshake is cut off after tlsHandshakeTimeoutMs (Node's default is 120 s).
   const https = options.tls === undefined ? undefined : { ...vtnHttpsOptions(options.tls), handshakeTimeout: config.tlsHandshakeTimeoutMs };
@@ -256,6 +288,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       const port = o.port ?? config.port;
       await app.listen({ host, port });
       await ops.listen(host);
+      if (xmpp !== undefined) log.info({ jid: await xmpp.start() }, 'XMPP connection online');
       const addr = app.server.address();
       const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
       const shownHost = host.includes(':') ? `[${host}]` : host;

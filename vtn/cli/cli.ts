@@ -21,10 +21,13 @@ import { ensureVtnPki, loadVtnPki, VTN_PKI_DIR, type VtnPki } from '../tls/pki.t
 import { createVtn } from '../vtn.ts';
 import { adminTokenPath, keepAdminToken, startBanner, tokenSource, type TokenSource } from './start-banner.ts';
 import type { Vtn } from '../vtn-api.ts';
+import { createXmppClient, type XmppClient } from '../../xmpp/index.ts';
+import type { XmppConfig } from './config.ts';
 
 export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
                       [--tls-min-version V] [--tls-max-version V] [--tls-ciphers LIST] [--insecure-http] [--no-ledger]
                       [--verify-own-signatures] [--repair]
+                      [--xmpp-url xmpp://HOST[:PORT] --xmpp-jid LOCAL@DOMAIN [--xmpp-cert FILE --xmpp-key FILE] [--xmpp-ca FILE]]
 
 Serves HTTPS with mutual TLS by default (TLS 1.2, ECDHE-ECDSA-AES128-SHA256 and AES128-SHA256, R67):
 every VEN presents a client certificate from the OpenADR roots of the PKI; its fingerprint is bound
@@ -46,6 +49,13 @@ to its venID at registration (R517).
   --tls-min-version V, --tls-max-version V, --tls-ciphers LIST
                      an explicit deployment change of the TLS 1.2 profile (§10.4), e.g. TLSv1.3
   --insecure-http    plain HTTP on 127.0.0.1 only, for tests and demos
+  --xmpp-url URL     also serve OpenADR over XMPP (R38, R507; docs/xmpp.md): one client connection
+                     to this server (STARTTLS, TLS 1.2 or later), as --xmpp-jid with resource 'vtn'
+  --xmpp-jid JID     the VTN's XMPP account, local@domain
+  --xmpp-cert FILE, --xmpp-key FILE
+                     client certificate and key for SASL EXTERNAL (the CN is the JID's local part);
+                     without them SCRAM with OADR_XMPP_PASSWORD (or OADR_XMPP_PASSWORD_FILE), for development
+  --xmpp-ca FILE     CA the XMPP server's certificate must chain to (default: the system's roots)
 
 Once it listens it prints the URLs, where the admin token and the PKI are, and a curl line to try.
 A token generated at first start is kept in DIR/admin-token (mode 0600).
@@ -62,6 +72,8 @@ export interface VtnCommandIo {
   readonly adminToken?: string;
   /** Resolves when the VTN must stop (default: SIGTERM or SIGINT). */
   readonly stopSignal?: Promise<void>;
+  /** OADR_XMPP_PASSWORD, read by cli/: SCRAM for the XMPP connection when no certificate is configured. */
+  readonly xmppPassword?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -116,6 +128,11 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         'tls-min-version': { type: 'string' },
         'tls-max-version': { type: 'string' },
         'tls-ciphers': { type: 'string' },
+        'xmpp-url': { type: 'string' },
+        'xmpp-jid': { type: 'string' },
+        'xmpp-cert': { type: 'string' },
+        'xmpp-key': { type: 'string' },
+        'xmpp-ca': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -129,7 +146,10 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   let config: Record<string, unknown> = { ...(io.config ?? {}) };
   if (values.config !== undefined) {
     try {
-      config = { ...(JSON.parse(readFileSync(values.config, 'utf8')) as Record<string, unknown>), ...config };
+      const file = JSON.parse(readFileSync(values.config, 'utf8')) as Record<string, unknown>;
+      // The xmpp section merges key by key: OADR_XMPP_* may set one key of a section the file holds.
+      const xmpp = file['xmpp'] === undefined && config['xmpp'] === undefined ? {} : { xmpp: { ...(file['xmpp'] as object | undefined), ...(config['xmpp'] as object | undefined) } };
+      config = { ...file, ...config, ...xmpp };
     } catch (e) {
       err(`oadr-ledger vtn: cannot read the configuration ${values.config}: ${(e as Error).message}\n`);
       return 2;
@@ -152,6 +172,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     return 2;
   }
   if (values['insecure-http'] === true) config.insecureHttp = true;
+  const xmppFlags = { url: values['xmpp-url'], jid: values['xmpp-jid'], cert: values['xmpp-cert'], key: values['xmpp-key'], ca: values['xmpp-ca'] };
+  const givenXmpp = Object.fromEntries(Object.entries(xmppFlags).filter(([, v]) => v !== undefined));
+  if (Object.keys(givenXmpp).length > 0) config.xmpp = { ...(config.xmpp as Record<string, unknown> | undefined), ...givenXmpp };
   const logger: Logger = io.logger ?? (pino({ name: 'oadr-ledger', redact: ['req.headers.authorization'] }) as unknown as Logger);
   const insecure = config.insecureHttp === true;
   const versions = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -214,7 +237,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
     }
     const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, store: ledger.store, meterOf: lookups.meterOf, customerOf: lookups.customerOf, log: logger });
+    const xmpp = vtnXmppClient(resolveVtnConfig(config as VtnConfigInput).xmpp, io.xmppPassword, logger);
     vtn = createVtn({
+      ...(xmpp === undefined ? {} : { xmpp }),
       config: config as VtnConfigInput,
       logger,
       ...(port === undefined ? {} : { ledger: port }),
@@ -275,4 +300,31 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     await closeLedger().catch(() => {});
     return 1;
   }
+}
+
+/** The VTN's XMPP connection from its configuration: SASL EXTERNAL with the certificate files, else SCRAM with the password. */
+export function vtnXmppClient(x: XmppConfig, password: string | undefined, log: Logger): XmppClient | undefined {
+  if (x.url === undefined || x.jid === undefined) return undefined;
+  const read = (file: string, what: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new VtnError('INVALID_CONFIG', `cannot read the XMPP ${what} ${file}: ${(e as Error).message}`);
+    }
+  };
+  const tls = {
+    ...(x.ca === undefined ? {} : { ca: read(x.ca, 'CA file (xmpp.ca)') }),
+    ...(x.cert === undefined || x.key === undefined ? {} : { cert: read(x.cert, 'certificate (xmpp.cert)'), key: read(x.key, 'key (xmpp.key)') }),
+  };
+  if (tls.cert === undefined && password === undefined) {
+    throw new VtnError('INVALID_CONFIG', 'the XMPP connection needs a client certificate (--xmpp-cert and --xmpp-key) or, for development, OADR_XMPP_PASSWORD');
+  }
+  return createXmppClient({
+    url: x.url,
+    jid: x.jid,
+    resource: x.resource,
+    tls,
+    auth: tls.cert === undefined ? { mechanism: 'SCRAM-SHA-1', password: password ?? '' } : { mechanism: 'EXTERNAL' },
+    log: log.child({ component: 'vtn.xmpp' }),
+  });
 }

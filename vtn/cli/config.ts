@@ -55,6 +55,21 @@ export interface PushConfig {
   readonly requireCertificateHost: boolean;
 }
 
+/** The VTN's XMPP connection (R38, R507; docs/xmpp.md). Off while `url` is unset. */
+export interface XmppConfig {
+  /** `xmpp://host[:port]` of the XMPP server (STARTTLS on the client port). */
+  readonly url: string | undefined;
+  /** The VTN's account, a bare JID `local@domain`; with a certificate, `local` is its CN. */
+  readonly jid: string | undefined;
+  /** The resource: the VTN's full JID is `jid/resource` (default `vtn`). */
+  readonly resource: string;
+  /** Client certificate chain and key files (PEM) for SASL EXTERNAL; absent: SCRAM with OADR_XMPP_PASSWORD (development). */
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  /** CA file (PEM) the server's certificate must chain to; absent: the system's roots. */
+  readonly ca: string | undefined;
+}
+
 export interface VtnConfig {
   readonly vtnId: string;
   /** Directory of the VTN store (`vtn.sqlite`); `:memory:` keeps everything in memory (tests). */
@@ -69,6 +84,7 @@ export interface VtnConfig {
   /** R52: how many deliveries a cancelled `always` event gets while the VEN does not acknowledge it. */
   readonly cancelRetries: number;
   readonly push: PushConfig;
+  readonly xmpp: XmppConfig;
   readonly programs: readonly ProgramConfig[];
   /** Where `oadr-ledger vtn` listens. */
   readonly host: string;
@@ -95,7 +111,7 @@ export const OPERATIONS_ACCESS = ['open', 'token', 'admin-port'] as const;
 export type OperationsAccess = (typeof OPERATIONS_ACCESS)[number];
 
 export type VtnConfigInput = {
-  readonly [K in keyof VtnConfig]?: K extends 'push' ? Partial<PushConfig> : K extends 'programs' ? readonly ProgramConfigInput[] : VtnConfig[K];
+  readonly [K in keyof VtnConfig]?: K extends 'push' ? Partial<PushConfig> : K extends 'xmpp' ? Partial<XmppConfig> : K extends 'programs' ? readonly ProgramConfigInput[] : VtnConfig[K];
 };
 export type ProgramConfigInput = Partial<ProgramConfig> & { readonly id: string };
 
@@ -104,7 +120,7 @@ export const DEFAULT_SLOT_MS = 15 * 60_000;
 /** What a program id may be (it appears in URLs and market contexts). */
 export const PROGRAM_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 
-const DEFAULTS: Omit<VtnConfig, 'programs' | 'push'> = {
+const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp'> = {
   vtnId: 'oadr-ledger-vtn',
   dataDir: './data',
   pathPrefix: '',
@@ -123,6 +139,22 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push'> = {
   adminAuthFailuresPerMinute: 10,
   ledgerOutboxReadyLimit: 100_000,
 };
+
+const XMPP_DEFAULTS: XmppConfig = { url: undefined, jid: undefined, resource: 'vtn', cert: undefined, key: undefined, ca: undefined };
+
+function resolveXmppConfig(x: Partial<XmppConfig>): XmppConfig {
+  checkKeys(x, Object.keys(XMPP_DEFAULTS), 'xmpp.');
+  const optional = (v: unknown, key: string): string | undefined => (v === undefined ? undefined : text(v, key));
+  const url = optional(x.url, 'xmpp.url');
+  if (url !== undefined && !/^xmpp:\/\/[^/\s]+\/?$/.test(url)) bad('xmpp.url', `must be xmpp://host[:port], got ${JSON.stringify(url)}`);
+  const jid = optional(x.jid, 'xmpp.jid');
+  if (jid !== undefined && !/^[^@/\s]+@[^@/\s]+$/.test(jid)) bad('xmpp.jid', `must be a bare JID local@domain, got ${JSON.stringify(jid)}`);
+  if (url !== undefined && jid === undefined) bad('xmpp.jid', 'is required with xmpp.url (the VTN\'s account, local@domain)');
+  const cert = optional(x.cert, 'xmpp.cert');
+  const key = optional(x.key, 'xmpp.key');
+  if ((cert === undefined) !== (key === undefined)) bad('xmpp.cert', 'and xmpp.key go together (SASL EXTERNAL with the certificate)');
+  return Object.freeze({ url, jid, resource: text(x.resource ?? XMPP_DEFAULTS.resource, 'xmpp.resource'), cert, key, ca: optional(x.ca, 'xmpp.ca') });
+}
 
 const PUSH_DEFAULTS: PushConfig = { initialBackoffMs: 1000, maxBackoffMs: 60_000, jitter: 0.1, timeoutMs: 10_000, maxAttempts: 20, allowHttp: false, allowedHosts: [], requireCertificateHost: false };
 
@@ -214,7 +246,7 @@ export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail:
 /** Validate a merged configuration once; returns a frozen object with every default filled in. */
 export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
   if (input === null || typeof input !== 'object') bad('(root)', 'must be an object');
-  checkKeys(input, [...Object.keys(DEFAULTS), 'push', 'programs'], '');
+  checkKeys(input, [...Object.keys(DEFAULTS), 'push', 'xmpp', 'programs'], '');
   const push = input.push ?? {};
   checkKeys(push, Object.keys(PUSH_DEFAULTS), 'push.');
   const jitter = push.jitter ?? PUSH_DEFAULTS.jitter;
@@ -257,6 +289,7 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     registrationPolicy: policy,
     cancelRetries: int(input.cancelRetries ?? DEFAULTS.cancelRetries, 'cancelRetries', 1, 1000),
     push: resolvedPush,
+    xmpp: resolveXmppConfig(input.xmpp ?? {}),
     programs: Object.freeze(programs),
     host: text(input.host ?? DEFAULTS.host, 'host'),
     port: int(input.port ?? DEFAULTS.port, 'port', 0, 65_535),

@@ -20,6 +20,7 @@ export const LOG_COMPONENT = {
   poll: 'vtn.poll',
   events: 'vtn.events',
   push: 'vtn.push',
+  xmpp: 'vtn.xmpp',
   reports: 'vtn.reports',
   opt: 'vtn.opt',
   tls: 'vtn.tls',

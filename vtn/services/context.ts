@@ -25,6 +25,8 @@ export interface VtnContext {
   readonly ledgerWork?: { kick(): void } | undefined;
   /** Test hook: called at named points of a path (crash tests make the process exit there). */
   readonly crashPoint?: ((name: CrashPointName) => void) | undefined;
+  /** True when the VTN has an XMPP connection: VENs may register with transport `xmpp` (R38, R507). */
+  readonly xmppServed?: boolean | undefined;
 }
 
 /** Named points where a crash test may stop the VTN (`VtnOptions.crashPoint`). */

@@ -30,11 +30,23 @@ import { checkPushAddress, normalizeTransportAddress } from '../transports/push-
  */
 function pushAddressOf(ctx: VtnContext, p: CreatePartyRegistration): string | undefined {
   const address = normalizeTransportAddress(p.transportAddress);
+  if (p.transportName === 'xmpp') {
+    // §9.3.4.1: the VEN's full JID, `local@domain/resource`, to which the VTN sends everything.
+    if (address === undefined || !FULL_JID.test(address)) {
+      throw new OadrProtocolError(ResponseCode.INVALID_DATA, `oadrTransportAddress '${address ?? ''}' is not a full JID; an XMPP VEN registers with the JID it logged in with, local@domain/resource (§9.3.4.1)`);
+    }
+    return address;
+  }
   if (address === undefined || p.httpPullModel !== false) return address;
   const refused = checkPushAddress(address, ctx.config.push);
   if (refused !== undefined) throw new OadrProtocolError(refused.kind === 'invalid' ? ResponseCode.INVALID_DATA : ResponseCode.NOT_ALLOWED, `${refused.message}; or register for pull (oadrHttpPullModel true)`);
   return address;
 }
+
+const FULL_JID = /^[^@/\s]+@[^@/\s]+\/\S+$/;
+
+/** The transports this VTN serves (R38, R507: XMPP when it has an XMPP connection). */
+const servedTransports = (ctx: VtnContext): ('simpleHttp' | 'xmpp')[] => (ctx.xmppServed === true ? ['simpleHttp', 'xmpp'] : ['simpleHttp']);
 
 /** oadrCreatedPartyRegistration; IDs only for a registered VEN (R403, R404). */
 export function createdPartyRegistration(
@@ -49,7 +61,7 @@ export function createdPartyRegistration(
     schemaVersion: SCHEMA_VERSION,
     response: eiResponse(code, requestId, description),
     vtnId: ctx.config.vtnId,
-    profiles: [{ profileName: '2.0b', transports: ['simpleHttp'] }],
+    profiles: [{ profileName: '2.0b', transports: servedTransports(ctx) }],
   };
   if (reg !== undefined) {
     p.registrationId = reg.registrationId;
@@ -81,15 +93,16 @@ export function handleCreatePartyRegistration(ctx: VtnContext, given: CreatePart
   if (p.profileName !== '2.0b') {
     throw new OadrProtocolError(ResponseCode.COMPLIANCE_ERROR, `profile ${p.profileName} is not served by this VTN yet; register with oadrProfileName 2.0b`);
   }
-  if (p.transportName !== 'simpleHttp') {
-    throw new OadrProtocolError(ResponseCode.COMPLIANCE_ERROR, `transport ${p.transportName} is not served by this VTN yet; register with simpleHttp`);
+  if (!servedTransports(ctx).includes(p.transportName)) {
+    throw new OadrProtocolError(ResponseCode.COMPLIANCE_ERROR, `transport ${p.transportName} is not served by this VTN; register with simpleHttp (the VTN serves xmpp when it runs with an XMPP connection)`);
   }
   const now = ctx.now();
   const transport = {
     profileName: p.profileName,
     transportName: p.transportName,
     transportAddress: pushAddressOf(ctx, p),
-    httpPullModel: p.httpPullModel ?? true,
+    // XMPP is push by nature (R507): no polling, so no poll frequency in the answer.
+    httpPullModel: p.transportName === 'xmpp' ? false : (p.httpPullModel ?? true),
     reportOnly: p.reportOnly,
     xmlSignature: p.xmlSignature,
   } as const;

@@ -11,6 +11,7 @@ import type { VtnConfigInput } from '../cli/config.ts';
 import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
 import { createMappingLedgerPort, type MappingLedgerPort } from '../ledger/mapping-port.ts';
 import type { Logger } from '../operations/logger.ts';
+import type { XmppClient } from '../../xmpp/index.ts';
 import { createTestClock, startTestVtn, type TestClock, type TestVtn } from './fake-ven.ts';
 
 export interface LedgerVtnOptions {
@@ -25,6 +26,8 @@ export interface LedgerVtnOptions {
   readonly logger?: Logger;
   /** The admin API's operator token (no admin API without one). */
   readonly adminToken?: string;
+  /** The VTN's XMPP connection (VtnOptions.xmpp). */
+  readonly xmpp?: XmppClient;
 }
 
 export interface LedgerVtn extends TestVtn {
@@ -41,7 +44,7 @@ export async function startLedgerVtn(t: { after(fn: () => unknown): void }, o: R
   const ledger = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock.now()) });
   t.after(() => ledger.close());
   const port = createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, ...(o.logger ? { log: o.logger } : {}) });
-  const vtn = await startTestVtn(t, { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only', ...o.config }, { ledger: port, clock, ...(o.logger ? { logger: o.logger } : {}), ...(o.adminToken ? { adminToken: o.adminToken } : {}) });
+  const vtn = await startTestVtn(t, { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only', ...o.config }, { ledger: port, clock, ...(o.logger ? { logger: o.logger } : {}), ...(o.adminToken ? { adminToken: o.adminToken } : {}), ...(o.xmpp ? { xmpp: o.xmpp } : {}) });
   vtn.vtn.customers.enrol({ customerId: o.customerId, venName: o.venName ?? o.customerId });
   await port.importEnergy?.(o.customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
   return { ...vtn, dir, clock, ledger, port };

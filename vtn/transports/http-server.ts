@@ -41,6 +41,8 @@ export interface HandleMeta {
   readonly peerFingerprint?: string | undefined;
   /** The TLS client's certificate (PEM), for checks beyond the fingerprint (the push host, push.requireCertificateHost). */
   readonly peerCertificatePem?: string | undefined;
+  /** Over XMPP: the sender's full JID as the server stamped it (the venID ↔ JID binding, tls/jid-binding.ts). */
+  readonly senderJid?: string | undefined;
 }
 
 export interface ServerTimeouts {

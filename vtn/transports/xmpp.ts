@@ -1,0 +1,249 @@
+/**
+ * XMPP (R38, R507, §9.3): the VTN's side of the OpenADR XMPP binding over one client connection
+ * (`XmppClient`, made by the caller). Inbound, every operation is an IQ set whose only child is the
+ * oadrPayload (§9.3.4.2): it goes to the same `handle` as an HTTP request, with the sender's JID
+ * (the server's stamp) for the venID ↔ JID binding, and the answer travels in the IQ result. A
+ * payload that is not schema-valid gets IQ error `bad-request` (`policy-violation` beyond the size
+ * limit), an IQ get `bad-request`, oadrPoll `not-allowed` (R507), and nothing is stored.
+ * Application errors travel as OpenADR response codes, as over HTTP.
+ *
+ * Outbound, this is the `VenTransport` of VENs registered with transport `xmpp`: each queued
+ * payload goes as an IQ set to the VEN's registered full JID, one at a time per VEN, in queue
+ * order; it leaves the queue when the VEN answered with an IQ result (the answer's payload, e.g.
+ * oadrCreatedReport, is handled like a request). A VEN that is offline (`service-unavailable`) keeps
+ * its queue until its presence returns; timeouts and a lost server connection are retried with
+ * back-off; other IQ errors drop the payload with an error log (the VEN refused it).
+ *
+ * Also: disco#info with the feature `http://openadr.org/openadr2` and disco#items of the services
+ * node (XEP-0030, §9.3.4.9), XMPP Ping (in the client), presence on start.
+ */
+import { decodeOadr, encodeOadr, OadrCodecError, type Payload } from '../../oadr/index.ts';
+import {
+  discoInfo,
+  discoItems,
+  elementXml,
+  isServicesNode,
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  NS_OADR_PAYLOAD,
+  NS_PING,
+  OADR_PAYLOAD,
+  OPENADR_FEATURE,
+  payloadElement,
+  presence,
+  serviceNode,
+  bareJid,
+  XmppStanzaError,
+  type XmppClient,
+} from '../../xmpp/index.ts';
+import { backoffDelay } from './backoff.ts';
+import type { PushConfig } from '../cli/config.ts';
+import { ACCEPTED, payloadVenId, SERVICES, type DispatchResult } from '../services/dispatch.ts';
+import type { Logger } from '../operations/logger.ts';
+import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
+import type { HandleMeta } from './http-server.ts';
+import type { VenTransport } from './ven-transport.ts';
+
+export interface XmppTransportOptions {
+  readonly client: XmppClient;
+  readonly store: VtnStore;
+  /** Timeouts and back-off of pushes (the push section of the configuration). */
+  readonly config: PushConfig;
+  readonly log: Logger;
+  readonly bodyLimitBytes: number;
+  /** Handle a VEN's payload (`senderJid`: the IQ's `from`). */
+  readonly handle: (payload: Payload, meta: HandleMeta) => DispatchResult;
+  readonly materialize: (item: QueueItem) => Payload;
+  /** The VEN's answer in an IQ result (e.g. oadrCanceledPartyRegistration). */
+  readonly onAnswer: (payload: Payload, venId: string) => void;
+  readonly random?: () => number;
+}
+
+export interface XmppTransport extends VenTransport {
+  /** Connects and sends presence; resolves with the VTN's full JID. */
+  start(): Promise<string>;
+  /** True when no push is running or waiting for this VEN. */
+  idle(venId: string): boolean;
+}
+
+/** IQ errors that mean the VEN is not connected now: its queue waits for its presence. */
+const OFFLINE = new Set(['service-unavailable', 'recipient-unavailable', 'item-not-found', 'remote-server-not-found', 'remote-server-timeout']);
+/** What a VEN may send the VTN (rules §2.1), over any service. */
+const VEN_TO_VTN = new Set(Object.values(ACCEPTED).flat());
+/** §9.3.4.9.2: one disco item per service; there is no OadrPoll over XMPP (R507). */
+const XMPP_SERVICES = SERVICES.filter((s) => s !== 'OadrPoll');
+
+interface Worker {
+  running: boolean;
+  failures: number;
+  timer: NodeJS.Timeout | undefined;
+  cached: { readonly seq: number; readonly xml: string; readonly type: string } | undefined;
+}
+
+export function createXmppTransport(options: Readonly<XmppTransportOptions>): XmppTransport {
+  const { client, store, config, log } = options;
+  const random = options.random ?? Math.random;
+  const workers = new Map<string, Worker>();
+  let closed = false;
+
+  // ---- inbound ---------------------------------------------------------------------------------
+  client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from, child }) => {
+    let payload: Payload;
+    try {
+      payload = decodeOadr(Buffer.from(elementXml(child), 'utf8'), { maxBytes: options.bodyLimitBytes }).payload;
+    } catch (err) {
+      if (!(err instanceof OadrCodecError) || !err.transport) throw err;
+      log.warn({ from, code: err.code, path: err.path }, `IQ from ${from} refused: not a valid OpenADR 2.0b payload: ${err.message}`);
+      // §9.3.4.4.2: a schema failure is a transport error, bad-request; beyond the size limit, policy-violation.
+      throw new XmppStanzaError(err.httpStatus === 413 ? 'policy-violation' : 'bad-request', err.message);
+    }
+    if (payload.type === 'Poll') {
+      log.warn({ from, venId: payloadVenId(payload) }, 'oadrPoll over XMPP refused (R507)');
+      throw new XmppStanzaError('not-allowed', 'there is no oadrPoll over XMPP: the VTN pushes (R507)');
+    }
+    if (!VEN_TO_VTN.has(payload.type)) {
+      log.warn({ from, payload: payload.type }, `${payload.type} is sent by a VTN, not to it`);
+      throw new XmppStanzaError('bad-request', `${payload.type} is sent by a VTN, not to it (R401)`);
+    }
+    const { answer, error } = options.handle(payload, { senderJid: from });
+    if (error !== undefined) log.info({ venId: payloadVenId(payload), from, payload: payload.type, responseCode: error.responseCode }, error.message);
+    return payloadElement(encodeOadr(answer));
+  });
+  client.onIq('get', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from }) => {
+    log.warn({ from }, 'an OpenADR operation sent as IQ get refused (§9.3.4.2)');
+    throw new XmppStanzaError('bad-request', 'OpenADR operations are IQ set (§9.3.4.2)');
+  });
+  client.onIq('get', NS_DISCO_INFO, 'query', () => discoInfo([NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, OPENADR_FEATURE], { category: 'automation', type: 'openadr-vtn', name: 'OpenADR 2.0b VTN' }));
+  client.onIq('get', NS_DISCO_ITEMS, 'query', ({ child }) => {
+    const node = child.attrs['node'];
+    const jid = client.jid() ?? '';
+    return discoItems(node, isServicesNode(node) ? XMPP_SERVICES.map((s) => ({ jid, node: serviceNode(s), name: s })) : []);
+  });
+
+  // ---- outbound --------------------------------------------------------------------------------
+  const worker = (venId: string): Worker => {
+    let w = workers.get(venId);
+    if (w === undefined) {
+      w = { running: false, failures: 0, timer: undefined, cached: undefined };
+      workers.set(venId, w);
+    }
+    return w;
+  };
+  const xmppAddress = (reg: VenRegistration | undefined): string | undefined => (reg?.transportName === 'xmpp' ? reg.transportAddress : undefined);
+
+  const retryLater = (venId: string, w: Worker, what: string, err: unknown): void => {
+    w.failures++;
+    const delayMs = backoffDelay(w.failures, { initialMs: config.initialBackoffMs, maxMs: config.maxBackoffMs, jitter: config.jitter }, random);
+    log.warn({ venId, failures: w.failures, delayMs, payload: w.cached?.type, err }, `XMPP push failed (${what}); retrying after back-off`);
+    w.timer = setTimeout(() => {
+      w.timer = undefined;
+      void run(venId);
+    }, delayMs);
+    w.timer.unref();
+  };
+
+  async function run(venId: string): Promise<void> {
+    const w = worker(venId);
+    if (w.running || w.timer !== undefined || closed) return;
+    w.running = true;
+    try {
+      while (!closed && client.online()) {
+        const to = xmppAddress(store.getRegistration(venId));
+        const item = to === undefined ? undefined : store.peek(venId);
+        if (to === undefined || item === undefined) {
+          w.cached = undefined;
+          return;
+        }
+        if (w.cached?.seq !== item.seq) {
+          const payload = options.materialize(item);
+          w.cached = { seq: item.seq, xml: encodeOadr(payload), type: payload.type };
+          w.failures = 0;
+        }
+        const pushed = w.cached.type;
+        let answer;
+        try {
+          answer = await client.request(to, payloadElement(w.cached.xml), { timeoutMs: config.timeoutMs });
+        } catch (err) {
+          if (closed) return;
+          if (err instanceof XmppStanzaError && OFFLINE.has(err.condition)) {
+            log.info({ venId, to, payload: pushed }, 'the XMPP VEN is offline; its queue waits for its presence');
+            return;
+          }
+          if (err instanceof XmppStanzaError) {
+            store.removeQueued(item.seq);
+            log.error({ venId, to, payload: pushed, condition: err.condition }, `the VEN refused a pushed payload with IQ error ${err.condition}; it is dropped, not resent unchanged`);
+            w.cached = undefined;
+            continue;
+          }
+          retryLater(venId, w, 'timeout or connection lost', err);
+          return;
+        }
+        store.removeQueued(item.seq);
+        w.cached = undefined;
+        w.failures = 0;
+        log.debug({ venId, to, payload: pushed }, 'pushed over XMPP');
+        if (answer === undefined) continue;
+        try {
+          options.onAnswer(decodeOadr(Buffer.from(elementXml(answer), 'utf8'), { maxBytes: options.bodyLimitBytes }).payload, venId);
+        } catch (err) {
+          log.warn({ venId, err }, 'the VEN answered a push with an IQ result that is not a valid OpenADR payload; ignored');
+        }
+      }
+    } finally {
+      w.running = false;
+    }
+  }
+
+  const wakeAll = (): void => {
+    for (const venId of store.vensWithQueuedItems()) if (xmppAddress(store.getRegistration(venId)) !== undefined) void run(venId);
+  };
+
+  // A VEN's presence says it is back: what it is owed goes now. Bare JID → venID, learnt from the
+  // registrations (re-read at most every 5 s when a JID is unknown, so a storm of presences stays cheap).
+  const byJid = new Map<string, string>();
+  let learntAt = -Infinity;
+  const venOf = (jid: string): string | undefined => {
+    const id = byJid.get(jid);
+    if (id !== undefined && bareJid(xmppAddress(store.getRegistration(id)) ?? '') === jid) return id;
+    if (performance.now() - learntAt < 5000) return undefined;
+    learntAt = performance.now();
+    byJid.clear();
+    for (const reg of store.listRegistrations()) {
+      const to = xmppAddress(reg);
+      if (to !== undefined) byJid.set(bareJid(to), reg.venId);
+    }
+    return byJid.get(jid);
+  };
+  client.onPresence((from, available) => {
+    if (!available || closed) return;
+    const venId = venOf(bareJid(from));
+    if (venId !== undefined) setImmediate(() => void run(venId));
+  });
+  // After a reconnection of the VTN's own connection, every waiting queue is tried again (§9.3.4.5: presence first).
+  client.onOnline(() => {
+    void client.send(presence()).catch((err: unknown) => log.warn({ err }, 'cannot send presence'));
+    setImmediate(wakeAll);
+  });
+
+  return {
+    kind: 'xmpp',
+    start: () => client.start(),
+    wake(reg) {
+      const to = xmppAddress(reg);
+      if (closed || to === undefined) return;
+      byJid.set(bareJid(to), reg.venId);
+      // Let the caller's transaction commit before the worker reads the queue.
+      setImmediate(() => void run(reg.venId));
+    },
+    idle(venId) {
+      const w = workers.get(venId);
+      return w === undefined || (!w.running && w.timer === undefined);
+    },
+    async close() {
+      closed = true;
+      for (const w of workers.values()) if (w.timer !== undefined) clearTimeout(w.timer);
+      workers.clear();
+      await client.stop();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * A real Prosody (Debian `prosody`) for tests: a generated configuration on a free loopback port
+ * with its own data directory, STARTTLS with a server certificate from our `certs` PKI, and either
+ * password accounts (SCRAM, `register`) or certificate authentication (SASL EXTERNAL through our
+ * `mod_auth_oadr_cert`, the CN naming the account). `prosody -F` is spawned and resolved once it
+ * accepts TCP connections; `stop()` ends it and removes its files; `restart()` stops and starts it
+ * on the same port with the same accounts. Use with `t.after(() => prosody.stop())`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort, startDaemon } from '../../test/support/daemon.ts';
+import { chainPem, createRootCa, issueClientCertificate, issueServerCertificate, type Credential } from '../../certs/index.ts';
+
+const run = promisify(execFile);
+const PLUGINS = join(dirname(fileURLToPath(import.meta.url)), '..', 'prosody');
+
+export interface ProsodyOptions {
+  /** The XMPP domain (one VirtualHost); default `localhost`, which the test PKI's server certificate names. */
+  readonly domain?: string;
+  /** `password`: SCRAM-SHA-1 accounts made with `register`; `certificate`: SASL EXTERNAL only, CN = account. */
+  readonly auth: 'password' | 'certificate';
+  /** The server's certificate and the CA its clients' certificates chain to. */
+  readonly pki: XmppTestPki;
+  /** Longest wait for Prosody to accept connections, ms; default 10,000. */
+  readonly startTimeoutMs?: number;
+  /** Items of the domain's disco#items (`disco_items`), e.g. the VTN's full JID for the VENs' discovery. */
+  readonly discoItems?: readonly { readonly jid: string; readonly name: string }[];
+}
+
+export interface Prosody {
+  readonly domain: string;
+  readonly port: number;
+  /** `xmpp://127.0.0.1:PORT` */
+  readonly url: string;
+  /** Creates a password account (`prosodyctl register`). */
+  register(local: string, password: string): Promise<void>;
+  /** Everything Prosody logged (for failure messages). */
+  log(): string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/** A CA, Prosody's server certificate for `localhost`, and client certificates issued on demand (CN = the JID's local part). */
+export interface XmppTestPki {
+  readonly ca: Credential;
+  readonly caPem: string;
+  readonly server: Credential;
+  client(commonName: string): Promise<Credential>;
+}
+
+export async function createXmppTestPki(domain = 'localhost'): Promise<XmppTestPki> {
+  const ca = await createRootCa({ commonName: 'XMPP test CA', pathLength: 0 });
+  const server = await issueServerCertificate({ commonName: domain, issuer: ca, dnsNames: [domain] });
+  return { ca, caPem: ca.certificatePem, server, client: (commonName) => issueClientCertificate({ commonName, issuer: ca }) };
+}
+
+const lua = (s: string): string => JSON.stringify(s);
+
+function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth']; discoItems: ProsodyOptions['discoItems'] }): string {
+  const certificate = join(o.dir, 'server.crt');
+  const key = join(o.dir, 'server.key');
+  const ca = join(o.dir, 'ca.crt');
+  return [
+    `pidfile = ${lua(join(o.dir, 'prosody.pid'))}`,
+    `data_path = ${lua(join(o.dir, 'data'))}`,
+    `plugin_paths = { ${lua(PLUGINS)} }`,
+    ...(process.getuid?.() === 0 ? ['run_as_root = true'] : []),
+    `log = { { levels = { min = "${process.env['PROSODY_LOG'] ?? 'info'}" }, to = "console" } }`,
+    'modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; }',
+    'modules_disabled = { "s2s"; "offline"; }',
+    `c2s_ports = { ${o.port} }`,
+    'c2s_interfaces = { "127.0.0.1" }',
+    'c2s_direct_tls_ports = {}',
+    's2s_ports = {}',
+    'c2s_require_encryption = true',
+    'allow_unencrypted_plain_auth = false',
+    `certificates = ${lua(join(o.dir, 'certs'))}`,
+    `authentication = ${lua(o.auth === 'password' ? 'internal_hashed' : 'oadr_cert')}`,
+    `ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; protocol = "tlsv1_2+"; }`,
+    // Ask for a client certificate, verify it against our CA only and as a client certificate (mod_auth_oadr_cert checks the result).
+    `c2s_ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; cafile = ${lua(ca)}; capath = false; verify = { "peer"; "client_once" }; verifyext = { lsec_ignore_purpose = false }; }`,
+    `disco_items = { ${(o.discoItems ?? []).map((i) => `{ ${lua(i.jid)}, ${lua(i.name)} }`).join('; ')} }`,
+    `VirtualHost ${lua(o.domain)}`,
+    '',
+  ].join('\n');
+}
+
+export async function startProsody(options: Readonly<ProsodyOptions>): Promise<Prosody> {
+  const domain = options.domain ?? 'localhost';
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'oadr-prosody-'));
+  await mkdir(join(dir, 'data'));
+  await mkdir(join(dir, 'certs'));
+  await writeFile(join(dir, 'server.crt'), chainPem(options.pki.server));
+  await writeFile(join(dir, 'server.key'), options.pki.server.privateKeyPem, { mode: 0o600 });
+  await writeFile(join(dir, 'ca.crt'), options.pki.caPem);
+  const config = join(dir, 'prosody.cfg.lua');
+  await writeFile(config, configuration({ dir, port, domain, auth: options.auth, discoItems: options.discoItems }));
+  const daemon = await startDaemon({ command: 'prosody', args: ['--config', config, '-F'], port, install: "Debian's prosody (.ci/run does)", startTimeoutMs: options.startTimeoutMs ?? 10_000 });
+  return {
+    domain,
+    port,
+    url: `xmpp://127.0.0.1:${port}`,
+    async register(local, password) {
+      await run('prosodyctl', ['--config', config, 'register', local, domain, password]);
+    },
+    log: () => daemon.log(),
+    async stop() {
+      await daemon.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+    restart: () => daemon.restart(),
+  };
+}
