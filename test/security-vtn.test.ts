@@ -625,6 +625,9 @@ test("retailer-ledger-identity: each retailer's customers are enrolled and recor
   // A retailer id is part of a ledger identity: one that cannot be is refused at the edge.
   t.assert.equal((await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'r', retailerId: 'retailer a' } })).status, 400);
   t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'cX', retailer: '../retailer-a' } })).status, 400);
+  // 'vtn' would share the ledger identity of the customers that name no retailer.
+  t.assert.equal((await api(url, 'POST', '/api/v1/tokens', { body: { role: 'retailer', name: 'r', retailerId: 'vtn' } })).status, 400);
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'cY', retailer: 'vtn' } })).status, 400);
   t.assert.equal(vtn.store.getCustomer('cX'), undefined);
   const a = await token(url, 'retailer', 'retailer-a');
   const b = await token(url, 'retailer', 'retailer-b');

@@ -59,7 +59,12 @@ export const ADMIN_PREFIX = '/api/v1';
 
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 /** A retailer id is part of its ledger identity's `ID` (`retailer:<retailerId>`, a contract id of at most 128 characters). */
-const retailerId = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,118}$', description: 'letters, digits and . _ : @ -, at most 119, starting with a letter or digit (its ledger identity is ID=retailer:<retailer>)' } as const;
+// `vtn` is reserved: `retailer:vtn` is the ledger identity of the customers that name no retailer.
+const retailerId = {
+  type: 'string',
+  pattern: '^(?!vtn$)[A-Za-z0-9][A-Za-z0-9._:@-]{0,118}$',
+  description: "letters, digits and . _ : @ -, at most 119, starting with a letter or digit, not 'vtn' (its ledger identity is ID=retailer:<retailer>)",
+} as const;
 const time = { type: 'string', minLength: 1, description: 'ISO 8601 date-time, e.g. 2030-01-15T17:00:00Z' } as const;
 const perSlot = {
   description: 'W, constant or one value per slot',
