@@ -117,14 +117,12 @@ test('outbox VEN: only the last `keepDelivered` delivered keys are remembered; p
   t.assert.deepStrictEqual(box.pending().map((e) => e.key), ['k3', 'k1', 'k2'], 'k3, older than every delivery, is still pending');
 });
 
-test('outbox VEN: setMeta writes and, with undefined, deletes; enqueue meta does the same', (t: TestContext) => {
+test('outbox VEN: setMeta writes, replaces and, with undefined, deletes', (t: TestContext) => {
   const box = openOutbox({ dataDir: tmp(t) });
   t.after(() => box.close());
   box.setMeta({ a: '1', b: '2' });
   box.setMeta({ a: '3', b: undefined });
   t.assert.deepStrictEqual([box.getMeta('a'), box.getMeta('b'), box.getMeta('never')], ['3', undefined, undefined]);
-  box.enqueue([], { a: undefined, c: '4' });
-  t.assert.deepStrictEqual([box.getMeta('a'), box.getMeta('c')], [undefined, '4']);
 });
 
 test('outbox VEN: a write that fails is OUTBOX_FAILED and leaves nothing half-written; an unusable directory is OUTBOX_FAILED', (t: TestContext) => {
