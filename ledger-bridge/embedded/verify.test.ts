@@ -7,10 +7,10 @@ import { cpSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test, type TestContext } from 'node:test';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { EVENT_DAY, METER_1, profile, RETAILER_ID } from '../../chaincode/testing/reference-scenario.ts';
 import { buildBlock, decodeBlock } from './block.ts';
-import { STORE_FILE } from './store.ts';
+import { encodeMetadata, STORE_FILE } from './store.ts';
 import { createTestEmbeddedLedger, tempDataDir, type TestEmbeddedLedger } from '../testing/embedded.ts';
 import { LedgerError } from '../errors.ts';
 import { ValidationCode } from '../ledger.ts';
@@ -279,9 +279,11 @@ test('verify: a configuration transaction after the genesis block is reported at
     const genesis = decodeBlock(blockRow(db, 0).bytes).envelopes[0] as Uint8Array;
     forge(db, LAST, (b) => { b.envelopes = [genesis]; });
   });
+  // The genesis transaction again: a replay of its id, and a configuration after the genesis block.
   const report = await verifyLedger(dataDir);
-  t.assert.equal(report.problems[0]?.blockNumber, LAST);
-  t.assert.match(report.problems[0]?.message ?? '', new RegExp(`^block ${LAST} transaction 0: a configuration transaction after the genesis block`));
+  const messages = report.problems.filter((p) => p.blockNumber === LAST).map((p) => p.message);
+  t.assert.match(messages[0] ?? '', new RegExp(`^block ${LAST} transaction 0: transaction [0-9a-f]+ of block 0 committed again as VALID`));
+  t.assert.match(messages[1] ?? '', new RegExp(`^block ${LAST} transaction 0: a configuration transaction after the genesis block`));
 });
 
 test('verify: a genesis configuration that does not parse is reported at block 0, and no later signature can be checked', async (t: TestContext) => {
@@ -370,4 +372,67 @@ test('verify and listBlocks: the store is closed after each call, whatever the o
     t.assert.throws(() => listBlocks(broken), LedgerError);
   }
   t.assert.equal(openHandles(), before);
+});
+
+test('verify: a transaction committed again as VALID (a replay) is reported at its block; one marked invalid is not a replay', async (t) => {
+  const replay = (code: number) => tampered(t, (db) => {
+    const energyTx = decodeBlock(blockRow(db, ENERGY_BLOCK).bytes).envelopes[0] as Uint8Array;
+    forge(db, LAST, (b) => { b.envelopes.push(energyTx); b.codes.push(code); });
+  });
+  const valid = summary(await verifyLedger(replay(ValidationCode.VALID)));
+  t.assert.equal(valid.blocks[0], LAST);
+  t.assert.match(valid.first, new RegExp(`^block ${LAST} transaction 1: transaction [0-9a-f]+ of block ${ENERGY_BLOCK} committed again as VALID`));
+  const invalid = await verifyLedger(replay(ValidationCode.MVCC_READ_CONFLICT));
+  t.assert.deepEqual(invalid.problems, [], 'the committer keeps the first index entry and applies nothing');
+});
+
+test('verify: a transaction marked DUPLICATE_TXID whose id was never committed before is reported at its block', async (t) => {
+  const s = summary(await verifyLedger(tampered(t, (db) => forge(db, LAST, (b) => { b.codes = [ValidationCode.DUPLICATE_TXID]; }))));
+  t.assert.equal(s.blocks[0], LAST);
+  t.assert.match(s.first, new RegExp(`^block ${LAST} transaction 0: marked DUPLICATE_TXID, but no earlier transaction has the id [0-9a-f]+`));
+});
+
+test('verify: a transaction without a validation code matches no transaction index entry, whatever code the entry says', async (t: TestContext) => {
+  for (const code of [ValidationCode.VALID, 1, ValidationCode.MVCC_READ_CONFLICT]) {
+    const report = await verifyLedger(tampered(t, (db) => {
+      forge(db, LAST, (b) => { b.codes = []; });
+      db.prepare('UPDATE txs SET code = ? WHERE num = ?').run(code, LAST);
+    }));
+    t.assert.ok(report.problems.some((p) => p.blockNumber === LAST && /^transaction index entry [0-9a-f]+ \(block 4\) differs from the chain/.test(p.message)), `entry code ${code}`);
+  }
+});
+
+test('verify: key metadata written by a transaction (a key-level endorsement policy) must be in the state store as written', async (t: TestContext) => {
+  const policy = Buffer.from('a key-level endorsement policy');
+  /** Block LAST's transaction also writes VALIDATION_PARAMETER metadata on the key it writes; the store row gets `stored`. */
+  const withMetadata = (stored: Buffer | null) => tampered(t, (db) => {
+    const key = (db.prepare('SELECT key FROM state WHERE block = ?').get(LAST) as { key: Uint8Array }).key;
+    forge(db, LAST, (b) => {
+      b.envelopes[0] = rewriteTransaction(b.envelopes[0] as Uint8Array, (_cap, action) => {
+        const rwset = ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
+        for (const ns of rwset.getNsRwsetList()) {
+          const kv = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
+          if (kv.getWritesList().length === 0) continue;
+          const entry = new ledger.rwset.kvrwset.KVMetadataEntry();
+          entry.setName('VALIDATION_PARAMETER');
+          entry.setValue(policy);
+          const write = new ledger.rwset.kvrwset.KVMetadataWrite();
+          write.setKey(Buffer.from(key).toString('utf8'));
+          write.setEntriesList([entry]);
+          kv.addMetadataWrites(write);
+          ns.setRwset(kv.serializeBinary());
+        }
+        action.setResults(rwset.serializeBinary());
+      });
+    });
+    db.prepare('UPDATE state SET metadata = ? WHERE key = ?').run(stored, key);
+  });
+  const written = encodeMetadata(new Map([['VALIDATION_PARAMETER', policy]]));
+  // The forged transaction no longer matches its signatures: only the state is compared here.
+  t.assert.deepEqual((await verifyLedger(withMetadata(written), { signatures: false })).problems, [], 'the metadata as written');
+  for (const [name, stored] of [['missing', null], ['other', encodeMetadata(new Map([['VALIDATION_PARAMETER', Buffer.from('another policy')]]))]] as const) {
+    const s = summary(await verifyLedger(withMetadata(stored), { signatures: false }));
+    t.assert.deepEqual(s.blocks, [LAST], name);
+    t.assert.match(s.first, /^key metadata of .* differs from what block 4 tx 0 wrote/, name);
+  }
 });
