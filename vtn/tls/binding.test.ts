@@ -48,12 +48,15 @@ function setup(t: TestContext) {
 const cancel = (registrationId: string, venId?: string): Payload => ({ type: 'CancelPartyRegistration', schemaVersion: '2.0b', requestId: 'rq-c', registrationId, ...(venId === undefined ? {} : { venId }) });
 
 test('R517: after registration a venID is accepted only from its certificate (any spelling); 452 from another VEN\'s, 463 from an unbound one', (t) => {
-  const { code } = setup(t);
+  const { ctx, code } = setup(t);
   t.assert.equal(code(build.poll('venA'), FA), 200);
   t.assert.equal(code(build.poll('venA'), FA_OTHER_SPELLING), 200, 'the same fingerprint written another way');
   t.assert.equal(code(build.requestEvent('venA'), FB), ResponseCode.INVALID_ID, 'certificate B belongs to venB');
   t.assert.equal(code(build.poll('venA'), FX), ResponseCode.NOT_REGISTERED_OR_AUTHORIZED, 'certificate X belongs to no VEN');
   t.assert.equal(code(build.poll('nobody'), FB), ResponseCode.INVALID_ID, 'a bound certificate with a venID that is not its own');
+  // The refusal names the venID claimed and, when there is one, the VEN the certificate belongs to (for the security log).
+  t.assert.match(checkCertificateBinding(ctx, build.poll('venA'), FB)?.message ?? '', /venID 'venA' .* bound to venID venB/);
+  t.assert.match(checkCertificateBinding(ctx, build.poll('venA'), FX)?.message ?? '', /not bound to venID 'venA' nor to any VEN/);
   // Unknown venID from an unknown certificate, and a payload without venID, go on: dispatch answers 463 / 459 (R508).
   t.assert.equal(code(build.poll('nobody'), FX), 200);
   t.assert.equal(code(build.poll(''), FB), 200);
