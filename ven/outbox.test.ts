@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReportRequest } from '../oadr/index.ts';
+import { OPEN_FILES_SKIP, openFiles } from '../test/support/open-files.ts';
 import { createSeededRandom } from '../test/support/seeded-random.ts';
 import { VenError, VenErrorCode } from './errors.ts';
-import { openOutbox } from './outbox.ts';
+import { openOutbox, OUTBOX_FILE } from './outbox.ts';
 import { createScriptedVtn, type ScriptedVtn } from './testing/scripted-vtn.ts';
 
 const tmp = (t: TestContext): string => {
@@ -138,4 +139,13 @@ test('outbox VEN: a write that fails is OUTBOX_FAILED and leaves nothing half-wr
   const file = join(dir, 'not-a-directory');
   writeFileSync(file, '');
   t.assert.throws(() => openOutbox({ dataDir: file }), (err: unknown) => err instanceof VenError && err.code === VenErrorCode.OUTBOX_FAILED && err.cause instanceof Error);
+});
+
+test('outbox VEN: close releases the database file', { skip: OPEN_FILES_SKIP }, (t: TestContext) => {
+  const dir = tmp(t);
+  const box = openOutbox({ dataDir: dir });
+  box.enqueue([{ key: 'a', body: '1' }]);
+  t.assert.ok(openFiles(join(dir, OUTBOX_FILE)) > 0);
+  box.close();
+  t.assert.equal(openFiles(join(dir, OUTBOX_FILE)), 0);
 });

@@ -3,7 +3,7 @@
  * one thing in a copy of the same small ledger, directly in its SQLite store, and expects the
  * problem reported with the number of the block it concerns.
  */
-import { cpSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test, type TestContext } from 'node:test';
@@ -12,6 +12,7 @@ import { EVENT_DAY, METER_1, profile, RETAILER_ID } from '../../chaincode/testin
 import { buildBlock, decodeBlock } from './block.ts';
 import { encodeMetadata, STORE_FILE } from './store.ts';
 import { createTestEmbeddedLedger, tempDataDir, type TestEmbeddedLedger } from '../testing/embedded.ts';
+import { OPEN_FILES_SKIP, openFiles } from '../../test/support/open-files.ts';
 import { LedgerError } from '../errors.ts';
 import { ValidationCode } from '../ledger.ts';
 import { listBlocks, verifyLedger, type VerifyReport } from './verify.ts';
@@ -354,24 +355,17 @@ test('listBlocks: a block that does not decode is UNAVAILABLE, with the decoding
   t.assert.equal(listBlocks(dataDir, { limit: 2 }).length, 2, 'the blocks before it are listed');
 });
 
-test('verify and listBlocks: the store is closed after each call, whatever the outcome', { skip: process.platform !== 'linux' && 'counts open files in /proc/self/fd' }, async (t) => {
+test('verify and listBlocks: the store is closed after each call, whatever the outcome', { skip: OPEN_FILES_SKIP }, async (t) => {
   const broken = garbageBlock(t);
-  const openHandles = (): number => readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      return target.startsWith(join(original.dataDir, STORE_FILE)) || target.startsWith(join(broken, STORE_FILE));
-    } catch {
-      return false; // closed while listing
-    }
-  }).length;
-  const before = openHandles();
+  const stores = [join(original.dataDir, STORE_FILE), join(broken, STORE_FILE)];
+  const before = openFiles(...stores);
   for (let i = 0; i < 3; i++) {
     await verifyLedger(original.dataDir);
     await verifyLedger(broken);
     listBlocks(original.dataDir);
     t.assert.throws(() => listBlocks(broken), LedgerError);
   }
-  t.assert.equal(openHandles(), before);
+  t.assert.equal(openFiles(...stores), before);
 });
 
 test('verify: a transaction committed again as VALID (a replay) is reported at its block; one marked invalid is not a replay', async (t) => {
