@@ -19,7 +19,7 @@ export const MODULES = [
   { name: 'oadr XML reader', mutate: ['oadr/xml.ts'], tests: ['oadr/xml.test.ts', 'oadr/xml-limits.test.ts', 'oadr/codec.test.ts'] },
   { name: 'VEN outbox', mutate: ['ven/outbox.ts'], tests: ['ven/outbox.test.ts', 'ven/ven.test.ts'] },
   { name: 'VTN duplicate check', mutate: ['vtn/services/report-service.ts'], tests: ['vtn/services/report-service.test.ts'] },
-  { name: 'VTN certificate binding', mutate: ['vtn/tls/binding.ts'], tests: ['test/security-tls.test.ts', 'test/security-bad-input.test.ts'] },
+  { name: 'VTN certificate binding', mutate: ['vtn/tls/binding.ts'], tests: ['vtn/tls/binding.test.ts', 'test/security-tls.test.ts', 'test/security-bad-input.test.ts'] },
 ];
 
 const unique = (lists) => [...new Set(lists.flat())];

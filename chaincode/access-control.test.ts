@@ -211,3 +211,22 @@ describe('security: absurd energy values', () => {
     assert.equal(stored.values[14], profile(1, 5)[14]);
   });
 });
+
+describe('access control: disabled meters and what a refusal says', () => {
+  test('a disabled meter takes no energy data from its retailer until the retailer enrols it again', async () => {
+    const meter = 'smartmeter:7001';
+    await ledger.invoke(contract, id.retailer, 'enrolMeter', [meter], now);
+    await ledger.invoke(contract, id.retailer, 'disableMeter', [meter], now);
+    const msg = await refused(() => ledger.invoke(contract, id.retailer, 'recordEnergy', [meter, day, JSON.stringify(profile(1, 1))], now), 'ACCESS_DENIED');
+    assert.match(msg, /smartmeter:7001 is disabled/);
+    await ledger.invoke(contract, id.retailer, 'enrolMeter', [meter], now);
+    await ledger.invoke(contract, id.retailer, 'recordEnergy', [meter, day, JSON.stringify(profile(1, 1))], now);
+  });
+
+  test('a refusal names the caller by MSP and ID, "(none)" without an ID attribute', async () => {
+    const stranger = await createTestIdentity({ mspId: 'Org2MSP', commonName: 'r4', attrs: { ID: 'utility:4444' } });
+    assert.match(await refused(() => ledger.invoke(contract, stranger, 'enrolMeter', ['smartmeter:1'], now), 'ACCESS_DENIED'), /caller Org2MSP ID=utility:4444 is not/);
+    const anonymous = await createTestIdentity({ mspId: 'Org2MSP', commonName: 'r5', attrs: {} });
+    assert.match(await refused(() => ledger.invoke(contract, anonymous, 'enrolMeter', ['smartmeter:1'], now), 'ACCESS_DENIED'), /caller Org2MSP ID=\(none\) is not/);
+  });
+});

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { DrContract } from './dr-contract.ts';
+import { computeReward } from './math/index.ts';
 import { contractMetadata } from './metadata.ts';
 import {
   addDaysUtc, at, createScenarioIdentities, EVENT_DAY, METER_1, METER_2, profile, setUpScenario, type ScenarioIdentities,
@@ -294,5 +295,71 @@ describe('program parameters and metadata', () => {
     const ledger = await scenarioLedger();
     await assert.rejects(ledger.invoke(contract, id.operator, 'queryDRevent', [], at(eve)), /Expected 1 parameters/);
     await assert.rejects(ledger.invoke(contract, id.operator, 'mintFreeTokens', [], at(eve)), /does not exist/);
+  });
+});
+
+describe('settlement and redemption (spec sections 3 and 5)', () => {
+  /** The reference event (07:00–19:00, 300 W) settled for both customers; `params` set before it, `measured1` is household 1's event day. */
+  async function settled(params?: object, measured1: (number | null)[] = profile(1, 0, true)) {
+    const ledger = await scenarioLedger();
+    if (params !== undefined) await ledger.invoke(contract, id.operator, 'setProgramParams', [JSON.stringify(params)], at(eve, '17:00:00'));
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
+    await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(measured1)], at(after, '01:00:00'));
+    await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_2, EVENT_DAY, JSON.stringify(profile(2, 0))], at(after, '01:01:00'));
+    return ledger;
+  }
+  const settle = async (ledger: TestLedger) => json(await ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1, METER_2])], at(after, '02:00:00')));
+  const balance = async (ledger: TestLedger) => json(await ledger.evaluate(contract, id.customer1, 'queryEarnedToken', [METER_1, ''], at(after, '05:00:00')));
+
+  test('tokens are redeemed by the customer and by its retailer down to exactly zero, never by the operator; the supply counts both sides', async () => {
+    const ledger = await settled();
+    const minted = await settle(ledger);
+    const start = await balance(ledger);
+    assert.ok(start.balanceMilli > 1);
+    assert.deepEqual([start.mintedMilli, start.redeemedMilli], [start.balanceMilli, 0]);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'redeemTokens', [METER_1, '1'], at(after, '03:00:00')), 'INVALID_ARGUMENT');
+    const byCustomer = json(await ledger.invoke(contract, id.customer1, 'redeemTokens', [METER_1, '1'], at(after, '03:00:00')));
+    assert.deepEqual(byCustomer, { meterId: METER_1, balanceMilli: start.balanceMilli - 1, mintedMilli: start.mintedMilli, redeemedMilli: 1 });
+    const rest = String(start.balanceMilli - 1);
+    const byRetailer = await ledger.invoke(contract, id.retailer, 'redeemTokens', [METER_1, rest], at(after, '03:10:00'));
+    assert.equal(byRetailer.event?.name, 'TokensRedeemed');
+    assert.equal(json(byRetailer).balanceMilli, 0, 'the whole balance may be redeemed');
+    await refused(ledger, () => ledger.invoke(contract, id.customer1, 'redeemTokens', [METER_1, '1'], at(after, '03:20:00')), 'CONFLICT', /holds 0 milli-tokens/);
+    assert.deepEqual(await balance(ledger), { meterId: METER_1, balanceMilli: 0, mintedMilli: start.mintedMilli, redeemedMilli: start.mintedMilli });
+    const supply = json(await ledger.evaluate(contract, id.operator, 'queryTokenSupply', [], at(after, '05:00:00')));
+    assert.deepEqual(supply, { mintedMilli: minted.mintedMilli, redeemedMilli: start.mintedMilli });
+  });
+
+  test('queryEarnedToken: with an event, the customer\'s reward for it; for an unknown event, none', async () => {
+    const ledger = await settled();
+    const minted = await settle(ledger);
+    const mine = minted.rewards.find((r: { meterId: string }) => r.meterId === METER_1);
+    const e = json(await ledger.evaluate(contract, id.customer1, 'queryEarnedToken', [METER_1, 'ev-1'], at(after, '05:00:00')));
+    assert.deepEqual([e.eventId, e.reward.meterId, e.reward.totalMilli], ['ev-1', METER_1, mine.totalMilli]);
+    const none = json(await ledger.evaluate(contract, id.customer1, 'queryEarnedToken', [METER_1, 'ev-unknown'], at(after, '05:00:00')));
+    assert.deepEqual([none.eventId, none.reward, none.balanceMilli], ['ev-unknown', null, mine.totalMilli]);
+  });
+
+  test('rewardScope window settles a day measured only in the window; rewardScope day needs the whole day and sums over it', async () => {
+    const S = 96;
+    const window = Array.from({ length: 48 }, (_, k) => 28 + k);
+    const onlyWindow = profile(1, 0, true).map((v, s) => (window.includes(s) ? v : null));
+    const windowScope = await settled(undefined, onlyWindow);
+    assert.equal((await settle(windowScope)).settled, 2);
+    const dayScope = await settled({ rewardScope: 'day' }, onlyWindow);
+    await refused(dayScope, () => dayScope.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(after, '02:00:00')), 'NOT_FOUND', /slot\(s\) 0,1,2,3,4,5,6,7…; record the event day/);
+    // The whole day recorded: the reward is eq. 4.10 summed over every slot of the day.
+    await dayScope.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:30:00'));
+    const minted = await settle(dayScope);
+    const baseline = json(await dayScope.evaluate(contract, id.customer1, 'queryBaseline', [METER_1, EVENT_DAY], at(after, '05:00:00'))).values as number[];
+    const all = Array.from({ length: S }, (_, s) => s);
+    const expected = computeReward({ baseline, measured: profile(1, 0, true), window: all, tokenRateMilli: 1000 });
+    const mine = minted.rewards.find((r: { meterId: string }) => r.meterId === METER_1);
+    assert.equal(mine.totalMilli, expected.total);
+    assert.notEqual(expected.total, computeReward({ baseline, measured: profile(1, 0, true), window, tokenRateMilli: 1000 }).total, 'the scenario tells the day from the window');
+    const e = json(await dayScope.evaluate(contract, id.customer1, 'queryEarnedToken', [METER_1, 'ev-1'], at(after, '05:00:00')));
+    assert.equal(e.reward.perSlotMilli.length, S);
   });
 });

@@ -5,13 +5,15 @@
  */
 import { test, type TestContext } from 'node:test';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReportRequest } from '../oadr/index.ts';
+import { OPEN_FILES_SKIP, openFiles } from '../test/support/open-files.ts';
 import { createSeededRandom } from '../test/support/seeded-random.ts';
-import { openOutbox } from './outbox.ts';
+import { VenError, VenErrorCode } from './errors.ts';
+import { openOutbox, OUTBOX_FILE } from './outbox.ts';
 import { createScriptedVtn, type ScriptedVtn } from './testing/scripted-vtn.ts';
 
 const tmp = (t: TestContext): string => {
@@ -89,4 +91,61 @@ test('outbox VEN: SIGKILL during reporting, 5 rounds: every interval arrives, ga
   // A kill can only repeat the batch that was in flight (≤ 4 intervals per update here).
   t.assert.ok(duplicates <= rounds * 4, `${duplicates} duplicate arrivals over ${rounds} kills`);
   t.diagnostic(`intervals produced ${expected}, arrived ${new Set(got).size}, still queued ${pending.length}, duplicate arrivals ${duplicates} over ${rounds} SIGKILLs`);
+});
+
+test('outbox VEN: pending comes oldest first, at most `limit`; ack takes entries out and forgets their bodies', (t: TestContext) => {
+  const box = openOutbox({ dataDir: tmp(t) });
+  t.after(() => box.close());
+  box.enqueue([{ key: 'a', body: 'A' }, { key: 'b', body: 'B' }, { key: 'c', body: 'C' }]);
+  box.enqueue([{ key: 'd', body: 'D' }]);
+  t.assert.deepStrictEqual(box.pending(2), [{ key: 'a', body: 'A' }, { key: 'b', body: 'B' }]);
+  t.assert.equal(box.pending().length, 4, 'the default limit is larger than four');
+  box.ack(['b', 'd', 'never-queued']);
+  t.assert.deepStrictEqual(box.pending(), [{ key: 'a', body: 'A' }, { key: 'c', body: 'C' }]);
+  t.assert.equal(box.pendingCount(), 2);
+  box.ack(['a', 'c']);
+  t.assert.deepStrictEqual([box.pending(), box.pendingCount()], [[], 0]);
+});
+
+test('outbox VEN: only the last `keepDelivered` delivered keys are remembered; pending ones are never pruned', (t: TestContext) => {
+  const box = openOutbox({ dataDir: tmp(t), keepDelivered: 2 });
+  t.after(() => box.close());
+  box.enqueue(['k1', 'k2', 'k3', 'k4', 'k5'].map((key) => ({ key, body: key })));
+  box.ack(['k1', 'k2', 'k4', 'k5']);
+  // k4 and k5 are the two latest deliveries: still known. k1 and k2 are forgotten: queued again.
+  t.assert.equal(box.enqueue([{ key: 'k4', body: 'x' }, { key: 'k5', body: 'x' }]), 0);
+  t.assert.equal(box.enqueue([{ key: 'k1', body: 'again' }, { key: 'k2', body: 'again' }]), 2);
+  t.assert.deepStrictEqual(box.pending().map((e) => e.key), ['k3', 'k1', 'k2'], 'k3, older than every delivery, is still pending');
+});
+
+test('outbox VEN: setMeta writes, replaces and, with undefined, deletes', (t: TestContext) => {
+  const box = openOutbox({ dataDir: tmp(t) });
+  t.after(() => box.close());
+  box.setMeta({ a: '1', b: '2' });
+  box.setMeta({ a: '3', b: undefined });
+  t.assert.deepStrictEqual([box.getMeta('a'), box.getMeta('b'), box.getMeta('never')], ['3', undefined, undefined]);
+});
+
+test('outbox VEN: a write that fails is OUTBOX_FAILED and leaves nothing half-written; an unusable directory is OUTBOX_FAILED', (t: TestContext) => {
+  const dir = tmp(t);
+  const box = openOutbox({ dataDir: dir });
+  t.after(() => box.close());
+  box.enqueue([{ key: 'kept', body: '1' }], { cursor: '1' });
+  const bad = [{ key: 'new', body: '2' }, { key: 'bad', body: { not: 'text' } as unknown as string }]; // SQLite cannot bind an object
+  t.assert.throws(() => box.enqueue(bad, { cursor: '3' }), (err: unknown) => err instanceof VenError && err.code === VenErrorCode.OUTBOX_FAILED && err.cause instanceof Error);
+  t.assert.deepStrictEqual([box.pending().map((e) => e.key), box.getMeta('cursor')], [['kept'], '1'], 'neither the first entry nor the meta of the failed call');
+  box.close();
+  box.close(); // closing twice is harmless
+  const file = join(dir, 'not-a-directory');
+  writeFileSync(file, '');
+  t.assert.throws(() => openOutbox({ dataDir: file }), (err: unknown) => err instanceof VenError && err.code === VenErrorCode.OUTBOX_FAILED && err.cause instanceof Error);
+});
+
+test('outbox VEN: close releases the database file', { skip: OPEN_FILES_SKIP }, (t: TestContext) => {
+  const dir = tmp(t);
+  const box = openOutbox({ dataDir: dir });
+  box.enqueue([{ key: 'a', body: '1' }]);
+  t.assert.ok(openFiles(join(dir, OUTBOX_FILE)) > 0);
+  box.close();
+  t.assert.equal(openFiles(join(dir, OUTBOX_FILE)), 0);
 });

@@ -60,7 +60,7 @@ export function openOutbox(options: Readonly<OutboxOptions>): Outbox {
   const selectPending: StatementSync = db.prepare('SELECT key, body FROM outbox WHERE delivered = 0 ORDER BY seq LIMIT ?');
   const markDelivered: StatementSync = db.prepare('UPDATE outbox SET delivered = 1, body = NULL WHERE key = ?');
   const countPending: StatementSync = db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE delivered = 0');
-  const prune: StatementSync = db.prepare('DELETE FROM outbox WHERE delivered = 1 AND seq < (SELECT seq FROM outbox WHERE delivered = 1 ORDER BY seq DESC LIMIT 1 OFFSET ?)');
+  const prune: StatementSync = db.prepare('DELETE FROM outbox WHERE delivered = 1 AND seq <= (SELECT seq FROM outbox WHERE delivered = 1 ORDER BY seq DESC LIMIT 1 OFFSET ?)');
   const getMeta: StatementSync = db.prepare('SELECT value FROM meta WHERE key = ?');
   const putMeta: StatementSync = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   const delMeta: StatementSync = db.prepare('DELETE FROM meta WHERE key = ?');

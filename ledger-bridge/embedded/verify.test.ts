@@ -7,12 +7,14 @@ import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test, type TestContext } from 'node:test';
-import { common } from '@hyperledger/fabric-protos';
+import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { EVENT_DAY, METER_1, profile, RETAILER_ID } from '../../chaincode/testing/reference-scenario.ts';
 import { buildBlock, decodeBlock } from './block.ts';
-import { STORE_FILE } from './store.ts';
+import { encodeMetadata, STORE_FILE } from './store.ts';
 import { createTestEmbeddedLedger, tempDataDir, type TestEmbeddedLedger } from '../testing/embedded.ts';
+import { OPEN_FILES_SKIP, openFiles } from '../../test/support/open-files.ts';
 import { LedgerError } from '../errors.ts';
+import { ValidationCode } from '../ledger.ts';
 import { listBlocks, verifyLedger, type VerifyReport } from './verify.ts';
 
 // Blocks: 0 genesis, 1 enableRetailer, 2 enrolMeter, 3 recordEnergy, 4 enrolMeter.
@@ -56,8 +58,31 @@ function forge(db: DatabaseSync, n: number, change: (parts: { number: number; pr
   const block = decodeBlock(blockRow(db, n).bytes);
   const parts = { number: block.number, previousHash: block.previousHash, envelopes: [...block.envelopes], codes: [...block.validationCodes] };
   change(parts);
-  const forged = buildBlock(parts.number, parts.previousHash, blockRow(db, n - 1).commit_hash, parts.envelopes, parts.codes);
+  const previousCommitHash = n === 0 ? new Uint8Array(0) : blockRow(db, n - 1).commit_hash;
+  const forged = buildBlock(parts.number, parts.previousHash, previousCommitHash, parts.envelopes, parts.codes);
   db.prepare('UPDATE blocks SET bytes = ?, hash = ?, commit_hash = ? WHERE num = ?').run(forged.bytes, forged.hash, forged.commitHash, n);
+}
+
+/**
+ * An envelope with its transaction rewritten: `change` alters the decoded chaincode action payload
+ * (endorsements) and the chaincode action (read-write set); the envelope's signature is left as it was.
+ */
+function rewriteTransaction(envelopeBytes: Uint8Array, change: (cap: peer.ChaincodeActionPayload, action: peer.ChaincodeAction) => void): Uint8Array {
+  const envelope = common.Envelope.deserializeBinary(envelopeBytes);
+  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+  const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const txAction = transaction.getActionsList()[0] as peer.TransactionAction;
+  const cap = peer.ChaincodeActionPayload.deserializeBinary(txAction.getPayload_asU8());
+  const endorsed = cap.getAction() as peer.ChaincodeEndorsedAction;
+  const prp = peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8());
+  const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+  change(cap, action);
+  prp.setExtension$(action.serializeBinary());
+  endorsed.setProposalResponsePayload(prp.serializeBinary());
+  txAction.setPayload(cap.serializeBinary());
+  payload.setData(transaction.serializeBinary());
+  envelope.setPayload(payload.serializeBinary());
+  return envelope.serializeBinary();
 }
 
 /** The block numbers of the problems, and the first problem's message. */
@@ -214,21 +239,13 @@ test('verify: envelopes changed under an unchanged header (data hash), and a cha
 });
 
 test('verify: a consistently rewritten endorsement signature is reported with the endorsing MSP', async (t: TestContext) => {
-  const { peer } = await import('@hyperledger/fabric-protos');
   const dataDir = tampered(t, (db) => forge(db, LAST, (b) => {
-    const envelope = common.Envelope.deserializeBinary(b.envelopes[0] as Uint8Array);
-    const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
-    const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
-    const action = transaction.getActionsList()[0] as InstanceType<typeof peer.TransactionAction>;
-    const cap = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
-    const endorsement = cap.getAction()?.getEndorsementsList()[0];
-    const signature = Buffer.from(endorsement?.getSignature_asU8() ?? []);
-    signature[signature.length - 1] = (signature[signature.length - 1] as number) ^ 1;
-    endorsement?.setSignature(signature);
-    action.setPayload(cap.serializeBinary());
-    payload.setData(transaction.serializeBinary());
-    envelope.setPayload(payload.serializeBinary());
-    b.envelopes[0] = envelope.serializeBinary();
+    b.envelopes[0] = rewriteTransaction(b.envelopes[0] as Uint8Array, (cap) => {
+      const endorsement = cap.getAction()?.getEndorsementsList()[0];
+      const signature = Buffer.from(endorsement?.getSignature_asU8() ?? []);
+      signature[signature.length - 1] = (signature[signature.length - 1] as number) ^ 1;
+      endorsement?.setSignature(signature);
+    });
   }));
   const messages = (await verifyLedger(dataDir)).problems.map((p) => p.message);
   t.assert.ok(messages.some((m) => /transaction [0-9a-f]+: the endorsement of Org[12]MSP does not verify/.test(m)), messages.join('\n'));
@@ -256,4 +273,160 @@ test('listBlocks: a window of the chain; a directory without a ledger is UNAVAIL
   t.assert.throws(() => listBlocks(empty), (err: unknown) => err instanceof LedgerError && err.code === 'UNAVAILABLE');
   await t.assert.rejects(verifyLedger(empty));
   t.assert.throws(() => listBlocks(empty), (err: unknown) => err instanceof LedgerError, 'verify created no store');
+});
+
+test('verify: a configuration transaction after the genesis block is reported at its block', async (t) => {
+  const dataDir = tampered(t, (db) => {
+    const genesis = decodeBlock(blockRow(db, 0).bytes).envelopes[0] as Uint8Array;
+    forge(db, LAST, (b) => { b.envelopes = [genesis]; });
+  });
+  // The genesis transaction again: a replay of its id, and a configuration after the genesis block.
+  const report = await verifyLedger(dataDir);
+  const messages = report.problems.filter((p) => p.blockNumber === LAST).map((p) => p.message);
+  t.assert.match(messages[0] ?? '', new RegExp(`^block ${LAST} transaction 0: transaction [0-9a-f]+ of block 0 committed again as VALID`));
+  t.assert.match(messages[1] ?? '', new RegExp(`^block ${LAST} transaction 0: a configuration transaction after the genesis block`));
+});
+
+test('verify: a genesis configuration that does not parse is reported at block 0, and no later signature can be checked', async (t: TestContext) => {
+  const dataDir = tampered(t, (db) => forge(db, 0, (b) => {
+    const envelope = common.Envelope.deserializeBinary(b.envelopes[0] as Uint8Array);
+    const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+    payload.setData(Buffer.from('{"orgs": not json'));
+    envelope.setPayload(payload.serializeBinary());
+    b.envelopes[0] = envelope.serializeBinary();
+  }));
+  const report = await verifyLedger(dataDir);
+  t.assert.equal(report.problems[0]?.blockNumber, 0);
+  t.assert.match(report.problems[0]?.message ?? '', /^block 0: the genesis configuration does not parse: /);
+  t.assert.ok(report.problems.some((p) => p.blockNumber === 1 && /^block 1: transaction [0-9a-f]+ before any channel configuration/.test(p.message)), report.problems.map((p) => p.message).join('\n'));
+});
+
+test('verify: a transaction marked VALID that does not decode is reported; one marked invalid is only counted', async (t: TestContext) => {
+  const empty = new common.Envelope().serializeBinary(); // a payload without header
+  const valid = summary(await verifyLedger(tampered(t, (db) => forge(db, LAST, (b) => { b.envelopes = [empty]; }))));
+  t.assert.equal(valid.blocks[0], LAST);
+  t.assert.match(valid.first, new RegExp(`^block ${LAST} transaction 0 is marked VALID but does not decode: `));
+  const invalidDir = tampered(t, (db) => forge(db, LAST, (b) => { b.envelopes = [empty]; b.codes = [ValidationCode.MVCC_READ_CONFLICT]; }));
+  const invalid = await verifyLedger(invalidDir);
+  t.assert.deepEqual([invalid.transactions, invalid.validTransactions], [LAST + 1, LAST]);
+  t.assert.ok(!invalid.problems.some((p) => /does not decode/.test(p.message)), 'an invalid transaction need not decode');
+});
+
+test('verify: a VALID transaction whose read-write set does not decode is reported at its block', async (t) => {
+  const dataDir = tampered(t, (db) => forge(db, LAST, (b) => {
+    b.envelopes[0] = rewriteTransaction(b.envelopes[0] as Uint8Array, (_cap, action) => action.setResults(Uint8Array.from([0xff, 0xff, 0xff])));
+  }));
+  // The signatures no longer verify either; without their check, the read-write set is what is left.
+  const s = summary(await verifyLedger(dataDir, { signatures: false }));
+  t.assert.equal(s.blocks[0], LAST);
+  t.assert.match(s.first, new RegExp(`^block ${LAST} transaction [0-9a-f]+: read-write set does not decode: `));
+});
+
+test('verify: a transaction committed again and marked DUPLICATE_TXID is counted, not replayed nor indexed again', async (t) => {
+  const dataDir = tampered(t, (db) => {
+    const energyTx = decodeBlock(blockRow(db, ENERGY_BLOCK).bytes).envelopes[0] as Uint8Array;
+    forge(db, LAST, (b) => { b.envelopes.push(energyTx); b.codes.push(ValidationCode.DUPLICATE_TXID); });
+  });
+  const report = await verifyLedger(dataDir);
+  t.assert.deepEqual([report.ok, report.problems], [true, []]);
+  t.assert.deepEqual([report.transactions, report.validTransactions], [LAST + 2, LAST + 1]);
+});
+
+test('verify: a history entry moved to another block is reported at the block it names', async (t) => {
+  const s = summary(await verifyLedger(tampered(t, (db) => db.prepare('UPDATE history SET block = ? WHERE block = ?').run(2, ENERGY_BLOCK))));
+  t.assert.deepEqual(s.blocks, [2]);
+  t.assert.match(s.first, /^history of .* entry 0 \(block 2\) differs from the chain/);
+});
+
+test('verify: messages name the hashes they compare (their first 16 hex digits)', async (t) => {
+  const dataDir = tampered(t, (db) => forge(db, LAST, (b) => { b.previousHash = Buffer.alloc(32, 0xab); }));
+  const real = Buffer.from(listBlocks(original.dataDir, { from: LAST - 1, limit: 1 })[0]?.hash ?? '', 'hex');
+  t.assert.equal(real.length, 32);
+  const s = summary(await verifyLedger(dataDir));
+  t.assert.equal(s.first, `block ${LAST}: previous hash ${'ab'.repeat(8)}… is not the hash of block ${LAST - 1} (${real.subarray(0, 8).toString('hex')}…)`);
+});
+
+/** A copy of the ledger whose block 2 does not decode. */
+const garbageBlock = (t: TestContext): string => tampered(t, (db) => db.prepare('UPDATE blocks SET bytes = ? WHERE num = ?').run(Buffer.from([0xff, 0xff, 0xff]), 2));
+
+test('listBlocks: a block that does not decode is UNAVAILABLE, with the decoding error as its cause', (t) => {
+  const dataDir = garbageBlock(t);
+  t.assert.throws(() => listBlocks(dataDir), (err: unknown) => err instanceof LedgerError && err.code === 'UNAVAILABLE' && err.cause instanceof Error);
+  t.assert.equal(listBlocks(dataDir, { limit: 2 }).length, 2, 'the blocks before it are listed');
+});
+
+test('verify and listBlocks: the store is closed after each call, whatever the outcome', { skip: OPEN_FILES_SKIP }, async (t) => {
+  const broken = garbageBlock(t);
+  const stores = [join(original.dataDir, STORE_FILE), join(broken, STORE_FILE)];
+  const before = openFiles(...stores);
+  for (let i = 0; i < 3; i++) {
+    await verifyLedger(original.dataDir);
+    await verifyLedger(broken);
+    listBlocks(original.dataDir);
+    t.assert.throws(() => listBlocks(broken), LedgerError);
+  }
+  t.assert.equal(openFiles(...stores), before);
+});
+
+test('verify: a transaction committed again as VALID (a replay) is reported at its block; one marked invalid is not a replay', async (t) => {
+  const replay = (code: number) => tampered(t, (db) => {
+    const energyTx = decodeBlock(blockRow(db, ENERGY_BLOCK).bytes).envelopes[0] as Uint8Array;
+    forge(db, LAST, (b) => { b.envelopes.push(energyTx); b.codes.push(code); });
+  });
+  const valid = summary(await verifyLedger(replay(ValidationCode.VALID)));
+  t.assert.equal(valid.blocks[0], LAST);
+  t.assert.match(valid.first, new RegExp(`^block ${LAST} transaction 1: transaction [0-9a-f]+ of block ${ENERGY_BLOCK} committed again as VALID`));
+  const invalid = await verifyLedger(replay(ValidationCode.MVCC_READ_CONFLICT));
+  t.assert.deepEqual(invalid.problems, [], 'the committer keeps the first index entry and applies nothing');
+});
+
+test('verify: a transaction marked DUPLICATE_TXID whose id was never committed before is reported at its block', async (t) => {
+  const s = summary(await verifyLedger(tampered(t, (db) => forge(db, LAST, (b) => { b.codes = [ValidationCode.DUPLICATE_TXID]; }))));
+  t.assert.equal(s.blocks[0], LAST);
+  t.assert.match(s.first, new RegExp(`^block ${LAST} transaction 0: marked DUPLICATE_TXID, but no earlier transaction has the id [0-9a-f]+`));
+});
+
+test('verify: a transaction without a validation code matches no transaction index entry, whatever code the entry says', async (t: TestContext) => {
+  for (const code of [ValidationCode.VALID, 1, ValidationCode.MVCC_READ_CONFLICT]) {
+    const report = await verifyLedger(tampered(t, (db) => {
+      forge(db, LAST, (b) => { b.codes = []; });
+      db.prepare('UPDATE txs SET code = ? WHERE num = ?').run(code, LAST);
+    }));
+    t.assert.ok(report.problems.some((p) => p.blockNumber === LAST && /^transaction index entry [0-9a-f]+ \(block 4\) differs from the chain/.test(p.message)), `entry code ${code}`);
+  }
+});
+
+test('verify: key metadata written by a transaction (a key-level endorsement policy) must be in the state store as written', async (t: TestContext) => {
+  const policy = Buffer.from('a key-level endorsement policy');
+  /** Block LAST's transaction also writes VALIDATION_PARAMETER metadata on the key it writes; the store row gets `stored`. */
+  const withMetadata = (stored: Buffer | null) => tampered(t, (db) => {
+    const key = (db.prepare('SELECT key FROM state WHERE block = ?').get(LAST) as { key: Uint8Array }).key;
+    forge(db, LAST, (b) => {
+      b.envelopes[0] = rewriteTransaction(b.envelopes[0] as Uint8Array, (_cap, action) => {
+        const rwset = ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
+        for (const ns of rwset.getNsRwsetList()) {
+          const kv = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
+          if (kv.getWritesList().length === 0) continue;
+          const entry = new ledger.rwset.kvrwset.KVMetadataEntry();
+          entry.setName('VALIDATION_PARAMETER');
+          entry.setValue(policy);
+          const write = new ledger.rwset.kvrwset.KVMetadataWrite();
+          write.setKey(Buffer.from(key).toString('utf8'));
+          write.setEntriesList([entry]);
+          kv.addMetadataWrites(write);
+          ns.setRwset(kv.serializeBinary());
+        }
+        action.setResults(rwset.serializeBinary());
+      });
+    });
+    db.prepare('UPDATE state SET metadata = ? WHERE key = ?').run(stored, key);
+  });
+  const written = encodeMetadata(new Map([['VALIDATION_PARAMETER', policy]]));
+  // The forged transaction no longer matches its signatures: only the state is compared here.
+  t.assert.deepEqual((await verifyLedger(withMetadata(written), { signatures: false })).problems, [], 'the metadata as written');
+  for (const [name, stored] of [['missing', null], ['other', encodeMetadata(new Map([['VALIDATION_PARAMETER', Buffer.from('another policy')]]))]] as const) {
+    const s = summary(await verifyLedger(withMetadata(stored), { signatures: false }));
+    t.assert.deepEqual(s.blocks, [LAST], name);
+    t.assert.match(s.first, /^key metadata of .* differs from what block 4 tx 0 wrote/, name);
+  }
 });

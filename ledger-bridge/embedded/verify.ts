@@ -7,7 +7,8 @@
  *   previous hash is the hash of the block before, its stored hash is its header's hash, and its commit
  *   hash chains the previous one with its hash and validation codes;
  * - every transaction marked VALID has a creator signature and endorsement signatures that verify
- *   (optional, on by default);
+ *   (optional, on by default), and an id no earlier transaction has (a later one is DUPLICATE_TXID,
+ *   and only a later one);
  * - replaying the write sets of the valid transactions (into the peer's in-memory world state)
  *   gives exactly the stored state, key history and transaction index.
  * Every difference is reported with the number of the block it concerns.
@@ -119,7 +120,15 @@ export async function verifyLedger(dataDir: string, options: Readonly<VerifyOpti
           if (code === ValidationCode.VALID) report(n, `block ${n} transaction ${i} is marked VALID but does not decode: ${(err as Error).message}`);
           return;
         }
-        if (code !== ValidationCode.DUPLICATE_TXID && !expectedIndex.has(tx.txId)) expectedIndex.set(tx.txId, { blockNumber: n, txIndex: i, code: code ?? -1 });
+        // The committer marks every later use of a transaction id DUPLICATE_TXID, and only those.
+        const first = expectedIndex.get(tx.txId);
+        if (code === ValidationCode.DUPLICATE_TXID) {
+          if (!first) report(n, `block ${n} transaction ${i}: marked DUPLICATE_TXID, but no earlier transaction has the id ${tx.txId}`);
+        } else if (first) {
+          if (code === ValidationCode.VALID) report(n, `block ${n} transaction ${i}: transaction ${tx.txId} of block ${first.blockNumber} committed again as VALID (a replay must be DUPLICATE_TXID)`);
+        } else {
+          expectedIndex.set(tx.txId, { blockNumber: n, txIndex: i, code: code ?? -1 });
+        }
         if (code !== ValidationCode.VALID) return;
         validTransactions++;
         if (tx.config) {

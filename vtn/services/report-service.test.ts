@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ItemBase, Payload, Report, ReportInterval } from '../../oadr/index.ts';
 import type { LedgerPort, TelemetryPoint } from '../ledger/port.ts';
+import type { TelemetryPointRecord } from '../store/store.ts';
 import { call, drain, post, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+import { ledgerReadingOf } from './report-service.ts';
 
 const V = '2.0b' as const;
 const KW: ItemBase = { type: 'powerReal', description: 'RealPower', units: 'W', siScaleCode: 'k', powerAttributes: { hertz: 50, voltage: 230, ac: true } };
@@ -312,4 +314,24 @@ test('reliability 1: while the ledger fails, acknowledged telemetry waits in the
   await vtn.ledgerOutbox?.drain();
   t.assert.equal(vtn.ledgerOutbox?.depth(), 0);
   t.assert.deepEqual(ledger.telemetry.map((c) => c.length), [4]);
+});
+
+test('R318 VTN: only good-quality usage readings in W or Wh (interval or point sample) go to the ledger', () => {
+  const point: TelemetryPointRecord = {
+    venId: 'ven-1', reportRequestId: 'rr-1', reportName: 'TELEMETRY_USAGE', rId: 'power', startMs: T0, durationMs: 60_000,
+    value: 1500, unit: 'W', quality: undefined, status: undefined, receivedAt: T0,
+  };
+  const reading = { venId: 'ven-1', customerId: 'c-1', startMs: T0, durationMs: 60_000, rId: 'power', value: 1500, unit: 'W' };
+  assert.deepEqual(ledgerReadingOf(point, 'c-1'), reading);
+  assert.deepEqual(ledgerReadingOf({ ...point, unit: 'Wh', durationMs: 0, quality: 'Quality Good - Non Specific' }, 'c-1'), { ...reading, unit: 'Wh', durationMs: 0 });
+  for (const [why, p] of [
+    ['status report', { ...point, reportName: 'TELEMETRY_STATUS' }],
+    ['no value', { ...point, value: undefined }],
+    ['negative duration', { ...point, durationMs: -1 }],
+    ['bad quality', { ...point, quality: 'Quality Bad - Non Specific' }],
+    ['no quality, no value', { ...point, quality: 'No Quality - No Value' }],
+    ['another unit', { ...point, unit: 'V' }],
+  ] as const) {
+    assert.equal(ledgerReadingOf(p, 'c-1'), undefined, why);
+  }
 });
