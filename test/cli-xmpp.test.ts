@@ -71,6 +71,6 @@ test('CLI: the XMPP settings are checked once, with what to give', async () => {
   assert.equal(await runVenCommand(['--transport', 'xmpp', '--ven-name', 'x'], { stderr: (s) => (err += s) }), 2);
   assert.match(err, /--transport xmpp needs --xmpp-url, --ven-jid and --ven-name/);
   err = '';
-  assert.equal(await runVenCommand(['--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1', '--ven-jid', 'v@localhost', '--ven-name', 'x'], { stderr: (s) => (err += s), log: quiet }), 1);
+  assert.equal(await runVenCommand(['--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1', '--ven-jid', 'v@localhost', '--ven-name', 'x'], { stderr: (s) => (err += s), log: quiet }), 2, 'a configuration error (README: exit codes)');
   assert.match(err, /needs --cert and --key \(SASL EXTERNAL\) or, for development, OADR_XMPP_PASSWORD/);
 });
