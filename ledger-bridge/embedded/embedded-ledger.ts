@@ -143,6 +143,8 @@ export interface EmbeddedLedger extends Ledger {
   policyOf(fn: string): string;
   /** The store's error when the last block commit failed (disk full, I/O error); undefined once a block commits again. */
   readonly storeError: Error | undefined;
+  /** Throws when the store cannot commit a write now (full disk…), before any block commit fails (readiness). */
+  probeWrite(): void;
 }
 
 const CODE_NAMES = new Map<number, ValidationCodeName>(Object.entries(ValidationCode).map(([name, n]) => [n, name as ValidationCodeName]));
@@ -552,6 +554,10 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
 
     get storeError() {
       return storeError;
+    },
+    probeWrite() {
+      if (closed) throw new LedgerError('UNAVAILABLE', 'the embedded ledger is closed');
+      store.probeWrite();
     },
     async height() {
       return committer.height;

@@ -121,6 +121,12 @@ export interface LedgerStore {
    */
   beginSnapshot(): boolean;
   endSnapshot(): void;
+  /**
+   * Throws when the store cannot commit a write now (full disk, read-only file system): a page's
+   * worth written to a table outside the ledger's own (no block, state or history changes), committed,
+   * then removed.
+   */
+  probeWrite(): void;
   close(): void;
 }
 
@@ -130,6 +136,7 @@ CREATE TABLE IF NOT EXISTS txs(txid TEXT PRIMARY KEY, num INTEGER NOT NULL, idx 
 CREATE TABLE IF NOT EXISTS state(key BLOB PRIMARY KEY, value BLOB NOT NULL, block INTEGER NOT NULL, tx INTEGER NOT NULL, metadata BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS history(key BLOB NOT NULL, block INTEGER NOT NULL, tx INTEGER NOT NULL, txid TEXT NOT NULL,
   seconds INTEGER NOT NULL, nanos INTEGER NOT NULL, is_delete INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY(key, block, tx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS probe(bytes BLOB NOT NULL);
 `;
 
 type Row = Record<string, unknown>;
@@ -409,6 +416,16 @@ export function openStore(dataDir: string, options: Readonly<StoreOptions> = {})
       return row ? { blockNumber: row.num as number, txIndex: row.idx as number, validationCode: row.code as number } : undefined;
     },
     atomically: createTransaction(db),
+    probeWrite() {
+      sqlite.exec('BEGIN IMMEDIATE');
+      try {
+        stmt('INSERT INTO probe(bytes) VALUES (zeroblob(4096))').run();
+        sqlite.exec('COMMIT');
+      } finally {
+        if (sqlite.isTransaction) sqlite.exec('ROLLBACK');
+      }
+      stmt('DELETE FROM probe').run();
+    },
     indexTransaction(txId, location) {
       addTx.run(txId, location.blockNumber, location.txIndex, location.validationCode);
     },

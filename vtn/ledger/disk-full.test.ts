@@ -1,7 +1,7 @@
 /**
  * A full disk, for real: the VTN's data directory (its store, the embedded ledger, the mapping
- * store) on a small tmpfs filled to the last byte. `/readyz` fails and says why, for the VTN store
- * and the mapping store; an event creation
+ * store) on a small tmpfs filled to the last byte. `/readyz` fails and says why, for the VTN store,
+ * the mapping store and the ledger's store; an event creation
  * fails with the store's own error and leaves nothing notified on the ledger; a submit whose block
  * cannot be written fails at once with the store's error (not at its 30 s timeout); once space is
  * freed the VTN works and is ready again. Needs permission to mount a tmpfs (root); skipped otherwise.
@@ -86,6 +86,11 @@ test('reliability 3: a full disk — /readyz fails with the cause, creations fai
   // Every store is probed, the mapping store too (before any block commit has failed).
   t.assert.equal(full.body.checks.ledger, 'failed');
   t.assert.match(full.body.errors.join('; '), /the mapping store cannot write: .*full/);
+  // The ledger's own store is probed too: without the mapping store's probe the same full disk is
+  // still found, before any block commit has failed.
+  t.assert.equal(vl.ledger.storeError, undefined);
+  const ledgerOnly = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
+  await t.assert.rejects(ledgerOnly.ping?.() ?? Promise.resolve(), /the ledger's store cannot write: .*full/);
 
   // The creation fails with the store's cause; the ledger never holds the event as notified.
   await t.assert.rejects(vtn.events.create({ eventId: 'ev-full', start: START, slots: 2, reductionW: 200, targets: { customerIds: [A] } }), /full/);
@@ -108,4 +113,5 @@ test('reliability 3: a full disk — /readyz fails with the cause, creations fai
   const v = await vtn.events.create({ eventId: 'ev-full', start: START, slots: 2, reductionW: 200, targets: { customerIds: [A] } });
   t.assert.equal(v.event.eventId, 'ev-full');
   t.assert.equal((await ready()).status, 200);
+  await ledgerOnly.ping?.();
 });

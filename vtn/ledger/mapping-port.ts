@@ -244,8 +244,15 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       }
       if (options.ledger === undefined) return;
       await options.ledger.height();
-      // The embedded ledger: its last block commit failed (disk full…): not ready until one commits.
-      const storeError = (options.ledger as { readonly storeError?: Error }).storeError;
+      // The embedded ledger: its store cannot write now, or its last block commit failed (disk
+      // full…): not ready until one commits.
+      const embedded = options.ledger as { readonly storeError?: Error; probeWrite?(): void };
+      try {
+        embedded.probeWrite?.();
+      } catch (err) {
+        throw new Error(`the ledger's store cannot write: ${(err as Error).message}`, { cause: err });
+      }
+      const storeError = embedded.storeError;
       if (storeError !== undefined) throw new Error(`the ledger's store cannot write: ${storeError.message}`, { cause: storeError });
     },
 
