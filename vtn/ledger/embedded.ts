@@ -18,7 +18,7 @@ import {
   type LedgerIdentity,
 } from '../../ledger-bridge/index.ts';
 import { createLedgerMapping, createRetailerIdentities, type LedgerMapping, type MappingIdentities, type RetailerIdentities } from '../../ledger-bridge/index.ts';
-import { createMappingStore, MAPPING_STORE_FILE, type MappingStore } from '../../ledger-bridge/index.ts';
+import { createMappingStore, LEDGER_SUBDIR, MAPPING_STORE_FILE, type MappingStore } from '../../ledger-bridge/index.ts';
 
 export const VTN_OPERATOR_ID = 'operator:vtn';
 export const VTN_RETAILER_ID = 'retailer:vtn';
@@ -68,7 +68,7 @@ async function loadOrIssue(dir: string, name: string, org: DevOrg, attrs: Readon
 
 export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promise<VtnLedger> {
   if (options.dataDir === ':memory:') throw new Error('the embedded ledger needs a data directory on disk; give --data-dir');
-  const ledgerDir = join(options.dataDir, 'ledger');
+  const ledgerDir = join(options.dataDir, LEDGER_SUBDIR);
   const orgs = await loadOrCreateOrgs(join(ledgerDir, 'certs'));
   const org1 = orgs[0];
   if (org1 === undefined) throw new Error('the embedded ledger has no organisation');

@@ -9,7 +9,7 @@
  * store lost from the ledger's allocations; a ledger that lost blocks is never repaired here.
  */
 import { join } from 'node:path';
-import { LEDGER_STORE_FILE, LedgerError, MAPPING_STORE_FILE, type Ledger, type MappedEvent, type MappingStore } from '../../ledger-bridge/index.ts';
+import { LEDGER_STORE_FILE, LEDGER_SUBDIR, LedgerError, MAPPING_STORE_FILE, type Ledger, type MappedEvent, type MappingStore } from '../../ledger-bridge/index.ts';
 import { quickCheck } from '../../storage/index.ts';
 import { VtnError } from '../errors.ts';
 import { STORE_FILE } from '../store/sqlite-store.ts';
@@ -17,7 +17,7 @@ import type { VtnStore } from '../store/store.ts';
 
 /** Before the stores open: each file passes SQLite's quick check. */
 export function checkStoreFiles(dataDir: string): void {
-  const files = [join(dataDir, STORE_FILE), join(dataDir, MAPPING_STORE_FILE), join(dataDir, 'ledger', LEDGER_STORE_FILE)];
+  const files = [join(dataDir, STORE_FILE), join(dataDir, MAPPING_STORE_FILE), join(dataDir, LEDGER_SUBDIR, LEDGER_STORE_FILE)];
   for (const file of files) {
     const problems = quickCheck(file);
     if (problems.length > 0) {
@@ -50,7 +50,7 @@ export interface StoreAgreement {
 /** After the stores opened: the ledger is not behind the mapping store, the VTN store not behind either. */
 export async function checkStoresAgree(input: Readonly<StoreAgreementInput>): Promise<StoreAgreement> {
   const { store, ledger, dataDir } = input;
-  const ledgerDir = join(dataDir, 'ledger');
+  const ledgerDir = join(dataDir, LEDGER_SUBDIR);
   const recover =
     `the ledger lost committed blocks (a deleted or damaged WAL file?). The VTN never rebuilds a ledger: stop it, restore ${ledgerDir} from a backup, ` +
     `check it with 'oadr-ledger ledger verify --data-dir ${dataDir}', and start again`;
