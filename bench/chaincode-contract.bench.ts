@@ -235,7 +235,7 @@ for (let from = nb; from < N; from += 20_000) {
 }
 const request = JSON.stringify(Array.from({ length: 48 }, () => Math.round(N * 40)));
 const notify = await measure('notifyDRevent', () =>
-  ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-bench', EVENT_DAY, '07:00-19:00', request], at(EVENT_DAY, '02:00:00')));
+  ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-bench', EVENT_DAY, '07:00-19:00', request, ''], at(EVENT_DAY, '02:00:00')));
 const ev = JSON.parse(notify.result.result);
 line(`notifyDRevent (48 slots × ${ev.customers} customers)`, notify, `${notify.result.writeSet.writes.length} keys written`, 'thesis 2.3 s', notify.ms <= 2000 ? 'target ≤ 2 s: met' : 'target ≤ 2 s: MISSED');
 console.log(`  allocated ${ev.allocatedW[0]} W of ${ev.requestW[0]} W in slot 28, ${ev.steps} steps max`);

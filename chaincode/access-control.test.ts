@@ -79,13 +79,13 @@ describe('access control (spec: actors and identities; thesis listings 5.1–5.2
 
   test('only the system operator notifies events, enables retailers and sets parameters', async () => {
     for (const who of [id.retailer, id.customer1, id.otherRetailer]) {
-      await refused(() => ledger.invoke(contract, who, 'notifyDRevent', ['ev-x', EVENT_DAY, '07:00-19:00', '300'], now), 'ACCESS_DENIED');
+      await refused(() => ledger.invoke(contract, who, 'notifyDRevent', ['ev-x', EVENT_DAY, '07:00-19:00', '300', ''], now), 'ACCESS_DENIED');
     }
     await refused(() => ledger.invoke(contract, id.retailer, 'enableRetailer', ['utility:7'], now), 'ACCESS_DENIED');
     await refused(() => ledger.invoke(contract, id.retailer, 'setProgramParams', ['{"tokenRateMilli":5}'], now), 'ACCESS_DENIED');
     // An Org2MSP identity claiming an operator ID is not the operator: the MSP decides too.
     const fake = await createTestIdentity({ mspId: 'Org2MSP', commonName: 'fake', attrs: { ID: 'operator:dso' } });
-    await refused(() => ledger.invoke(contract, fake, 'notifyDRevent', ['ev-x', EVENT_DAY, '07:00-19:00', '300'], now), 'ACCESS_DENIED');
+    await refused(() => ledger.invoke(contract, fake, 'notifyDRevent', ['ev-x', EVENT_DAY, '07:00-19:00', '300', ''], now), 'ACCESS_DENIED');
   });
 
   test('a retailer cannot settle meters of another retailer', async () => {

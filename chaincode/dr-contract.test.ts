@@ -133,7 +133,7 @@ describe('settlement inputs', () => {
     if (params !== undefined) await ledger.invoke(contract, id.operator, 'setProgramParams', [JSON.stringify(params)], at(eve, '17:00:00'));
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
-    await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:05:00'));
     if (strip) {
       // Both meters are in shard 0.
       const key = keys.allocation(EVENT_ID, 0, 0);
@@ -154,7 +154,7 @@ describe('settlement inputs', () => {
     await setUpScenario(ledger, contract, id);
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
-    await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:05:00'));
     await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
     await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_2, EVENT_DAY, JSON.stringify(profile(2, 0))], at(after, '01:01:00'));
     const first = JSON.parse((await ledger.invoke(contract, id.retailer, 'getDRToken', [EVENT_ID, JSON.stringify([METER_2])], at(after, '02:00:00'))).result);

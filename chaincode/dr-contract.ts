@@ -43,8 +43,8 @@ export class DrContract extends Contract {
   async evaluateBaseline(ctx: Context, meterId: string, day: string): Promise<string> { return baseline.evaluateBaseline(await createTx(ctx), meterId, day); }
   async queryBaseline(ctx: Context, meterId: string, day: string): Promise<string> { return baseline.queryBaseline(await createTx(ctx), meterId, day); }
 
-  async notifyDRevent(ctx: Context, eventId: string, day: string, window: string, request: string): Promise<string> { return event.notifyDRevent(await createTx(ctx), eventId, day, window, request); }
-  async modifyDRevent(ctx: Context, eventId: string, window: string, request: string): Promise<string> { return event.modifyDRevent(await createTx(ctx), eventId, window, request); }
+  async notifyDRevent(ctx: Context, eventId: string, day: string, window: string, request: string, cluster: string): Promise<string> { return event.notifyDRevent(await createTx(ctx), eventId, day, window, request, cluster); }
+  async modifyDRevent(ctx: Context, eventId: string, window: string, request: string, cluster: string): Promise<string> { return event.modifyDRevent(await createTx(ctx), eventId, window, request, cluster); }
   async cancelDRevent(ctx: Context, eventId: string): Promise<string> { return event.cancelDRevent(await createTx(ctx), eventId); }
   async queryDRevent(ctx: Context, eventId: string): Promise<string> { return event.queryDRevent(await createTx(ctx), eventId); }
   async queryLoadReduction(ctx: Context, eventId: string, meterId: string): Promise<string> { return event.queryLoadReduction(await createTx(ctx), eventId, meterId); }

@@ -90,7 +90,7 @@ describe('baselines (spec section 2)', () => {
   test('event days of the customer are excluded from later baselines', async () => {
     const ledger = await scenarioLedger();
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
-    await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:05:00'));
     await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
     const next = addDaysUtc(after, 0);
     const b = json(await ledger.invoke(contract, id.retailer, 'evaluateBaseline', [METER_1, next], at(after, '02:00:00')));
@@ -104,14 +104,14 @@ describe('event lifecycle (spec section 4)', () => {
     const ledger = await scenarioLedger();
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
-    const r = await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    const r = await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:05:00'));
     assert.equal(r.event?.name, 'DREventNotified');
     return ledger;
   }
 
   test('modify → new version with new allocations; the old version stays readable', async () => {
     const ledger = await notified();
-    const m = json(await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[40,41]', '[500, 600]'], at(eve, '19:00:00')));
+    const m = json(await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[40,41]', '[500, 600]', ''], at(eve, '19:00:00')));
     assert.equal(m.version, 1);
     assert.deepEqual(m.window, [40, 41]);
     const opr1 = json(await ledger.evaluate(contract, id.customer1, 'queryLoadReduction', ['ev-1', METER_1], at(eve, '19:30:00')));
@@ -130,17 +130,41 @@ describe('event lifecycle (spec section 4)', () => {
 
   test('request above the sum of baselines: remainder reported as unallocated', async () => {
     const ledger = await notified();
-    const m = json(await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[0]', '100000'], at(eve, '19:00:00')));
+    const m = json(await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[0]', '100000', ''], at(eve, '19:00:00')));
     assert.ok(m.unallocatedW[0] > 99000);
     assert.equal(m.allocatedW[0] + m.unallocatedW[0], 100000);
   });
 
+  test('the cluster is the listed customers: an event for one feeder asks nothing of another; a modification keeps it', async () => {
+    const ledger = await scenarioLedger();
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
+    const base1 = json(await ledger.evaluate(contract, id.operator, 'queryBaseline', [METER_1, EVENT_DAY], at(eve, '18:01:00'))).values as number[];
+    const listed = json(await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-a', EVENT_DAY, '[40,41]', '300', JSON.stringify([METER_1])], at(eve, '18:05:00')));
+    assert.equal(listed.customers, 1);
+    assert.equal(listed.cluster, 'listed');
+    const opr1 = json(await ledger.evaluate(contract, id.customer1, 'queryLoadReduction', ['ev-a', METER_1], at(eve, '18:06:00')));
+    // With availability 0.5 each step hands out 3/4 of the residual: the one customer takes it all.
+    assert.deepEqual(opr1.oprW, [40, 41].map((s) => Math.min(base1[s] as number, 300)));
+    await refused(ledger, () => ledger.evaluate(contract, id.customer2, 'queryLoadReduction', ['ev-a', METER_2], at(eve, '18:06:00')), 'NOT_FOUND', /no allocation/);
+    const modified = json(await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-a', '[40,41]', '200', ''], at(eve, '18:10:00')));
+    assert.equal(modified.customers, 1, "'' keeps the listed cluster");
+    await refused(ledger, () => ledger.evaluate(contract, id.customer2, 'queryLoadReduction', ['ev-a', METER_2], at(eve, '18:11:00')), 'NOT_FOUND');
+    const widened = json(await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-a', '[40,41]', '200', JSON.stringify([METER_2, METER_1])], at(eve, '18:12:00')));
+    assert.equal(widened.customers, 2, 'a modification may name another cluster');
+    const day = json(await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-b', EVENT_DAY, '[40,41]', '300', ''], at(eve, '18:15:00')));
+    assert.deepEqual([day.customers, day.cluster], [2, 'day'], "'' is every customer with a baseline for the day");
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-c', EVENT_DAY, '[40]', '300', JSON.stringify(['smartmeter:none'])], at(eve, '18:20:00')), 'NOT_FOUND', /smartmeter:none of the cluster has no baseline/);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-c', EVENT_DAY, '[40]', '300', JSON.stringify([METER_1, METER_1])], at(eve, '18:20:00')), 'INVALID_ARGUMENT', /repeats/);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-c', EVENT_DAY, '[40]', '300', '[]'], at(eve, '18:20:00')), 'INVALID_ARGUMENT', /cluster/);
+  });
+
   test('duplicate id → CONFLICT; settle before the window ends → CONFLICT; cancel; cancelled cannot settle', async () => {
     const ledger = await notified();
-    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:06:00')), 'CONFLICT');
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:06:00')), 'CONFLICT');
     await refused(ledger, () => ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(EVENT_DAY, '10:00:00')), 'CONFLICT', /active/);
-    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-2', eve, '07:00-19:00', '300'], at(eve, '20:00:00')), 'INVALID_ARGUMENT', /ended/);
-    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-3', EVENT_DAY, '07:10-19:00', '300'], at(eve, '20:00:00')), 'INVALID_ARGUMENT');
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-2', eve, '07:00-19:00', '300', ''], at(eve, '20:00:00')), 'INVALID_ARGUMENT', /ended/);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-3', EVENT_DAY, '07:10-19:00', '300', ''], at(eve, '20:00:00')), 'INVALID_ARGUMENT');
     const c = json(await ledger.invoke(contract, id.operator, 'cancelDRevent', ['ev-1'], at(eve, '21:00:00')));
     assert.equal(c.status, 'cancelled');
     await refused(ledger, () => ledger.invoke(contract, id.operator, 'cancelDRevent', ['ev-1'], at(eve, '21:30:00')), 'CONFLICT');
@@ -169,7 +193,7 @@ describe('event lifecycle (spec section 4)', () => {
     await refused(ledger, () => opt(id.customer1, METER_1, 'optOut', 1), 'INVALID_ARGUMENT', /no version 1/);
     await ledger.invoke(contract, id.retailer, 'enrolMeter', ['smartmeter:3'], at(eve, '18:30:00'));
     await refused(ledger, () => opt(id.operator, 'smartmeter:3', 'optIn', 0), 'NOT_FOUND', /no allocation/);
-    await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[40,41]', '[500, 600]'], at(eve, '19:00:00'));
+    await ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', '[40,41]', '[500, 600]', ''], at(eve, '19:00:00'));
     const changed = await opt(id.customer1, METER_1, 'optOut', 1, '19:05:00');
     assert.equal(json(changed).version, 1);
     await refused(ledger, () => opt(id.customer1, METER_1, 'optIn', 0, '19:06:00'), 'CONFLICT', /older/);
@@ -305,7 +329,7 @@ describe('settlement and redemption (spec sections 3 and 5)', () => {
     if (params !== undefined) await ledger.invoke(contract, id.operator, 'setProgramParams', [JSON.stringify(params)], at(eve, '17:00:00'));
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
     await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
-    await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+    await ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:05:00'));
     await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(measured1)], at(after, '01:00:00'));
     await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_2, EVENT_DAY, JSON.stringify(profile(2, 0))], at(after, '01:01:00'));
     return ledger;

@@ -16,6 +16,7 @@ const METER = p('meterId', 'smart-meter id (the customer), e.g. smartmeter:20360
 const DAY = p('day', "calendar day YYYY-MM-DD in the program's time zone");
 const EVENT = p('eventId', 'DR event id');
 const METERS = p('meterIds', 'JSON array of meter ids (a batch)');
+const CLUSTER = p('cluster', "JSON array of the customer ids the event targets, or '' for every customer with a baseline for the day");
 
 export const TRANSACTIONS: readonly TransactionSpec[] = [
   { name: 'setProgramParams', params: [p('params', 'JSON object with the parameters to change')], readOnly: false, caller: 'system operator', description: 'Set program parameters (Y, X weekday/weekend, β, σ, α, ε, token rate, time zone, slots per day, ranges)' },
@@ -31,8 +32,8 @@ export const TRANSACTIONS: readonly TransactionSpec[] = [
   { name: 'queryDailyEnergy', params: [METER, p('fromDay', 'first day'), p('toDay', 'last day')], readOnly: true, caller: 'reader of the meter', description: 'Daily energy (Wh) per recorded day' },
   { name: 'evaluateBaseline', params: [METER, DAY], readOnly: false, caller: 'system operator, retailer of the meter', description: 'Compute and store the baseline of a customer for a target day' },
   { name: 'queryBaseline', params: [METER, DAY], readOnly: true, caller: 'reader of the meter', description: 'Stored baseline' },
-  { name: 'notifyDRevent', params: [EVENT, DAY, p('window', '"HH:MM-HH:MM" or JSON array of slot indexes'), p('request', 'W: an integer, or a JSON array per window slot')], readOnly: false, caller: 'system operator', description: 'Create a DR event and allocate the request among the cluster' },
-  { name: 'modifyDRevent', params: [EVENT, p('window', 'new window'), p('request', 'new request')], readOnly: false, caller: 'system operator', description: 'New version of an event with new allocations' },
+  { name: 'notifyDRevent', params: [EVENT, DAY, p('window', '"HH:MM-HH:MM" or JSON array of slot indexes'), p('request', 'W: an integer, or a JSON array per window slot'), CLUSTER], readOnly: false, caller: 'system operator', description: 'Create a DR event and allocate the request among the cluster' },
+  { name: 'modifyDRevent', params: [EVENT, p('window', 'new window'), p('request', 'new request'), p('cluster', "JSON array of customer ids, or '' for the current version's cluster")], readOnly: false, caller: 'system operator', description: 'New version of an event with new allocations' },
   { name: 'cancelDRevent', params: [EVENT], readOnly: false, caller: 'system operator', description: 'Cancel an event not yet settled' },
   { name: 'queryDRevent', params: [EVENT], readOnly: true, caller: 'anyone', description: 'Event record (totals, status)' },
   { name: 'queryLoadReduction', params: [EVENT, METER], readOnly: true, caller: 'reader of the meter', description: "A customer's OPR per window slot" },

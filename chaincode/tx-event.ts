@@ -9,9 +9,9 @@ import { EVENT_DR_EVENT_CANCELLED, EVENT_DR_EVENT_MODIFIED, EVENT_DR_EVENT_NOTIF
 import { KEY_ACCOUNT, KEY_BASELINE } from './keys.ts';
 import { addDays, allocateEvent, dayStartEpochMs, slotStartEpochMs } from './math/index.ts';
 import { getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
-import { allocationOf, allocationShardJson, SHARD_SIZE, shardFirstIds } from './shards.ts';
+import { allocationOf, allocationShardJson, getAllocationShard, SHARD_SIZE, shardFirstIds } from './shards.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
-import { parseDay, parseId, parseRequest, parseWindow } from './validate.ts';
+import { parseDay, parseId, parseIdList, parseRequest, parseWindow } from './validate.ts';
 
 export type StoredEventStatus = 'notified' | 'cancelled' | 'settled';
 export type EventStatus = StoredEventStatus | 'active' | 'completed';
@@ -30,6 +30,11 @@ export interface DrEventRecord {
   unallocatedW: number[];
   /** Customers in the cluster (with a baseline for the day). */
   customers: number;
+  /**
+   * Who the cluster is: `day`, every customer with a baseline for the day; `listed`, the customers
+   * the operator named (the event's targets). Records written before the choice existed have none: `day`.
+   */
+  cluster?: ClusterKind;
   steps: number;
   windowStartMs: number;
   windowEndMs: number;
@@ -43,6 +48,8 @@ export interface DrEventRecord {
 }
 
 export type { AllocationRecord } from './shards.ts';
+
+export type ClusterKind = 'day' | 'listed';
 
 /**
  * A customer's settlement state: token balance and availability in one record (`account
@@ -81,14 +88,33 @@ function valuesOf(bytes: Uint8Array): number[] {
   return intArrayMember(bytes, 'values') ?? (JSON.parse(utf8(bytes)) as { values: number[] }).values;
 }
 
+interface ClusterCustomer {
+  id: string;
+  baseline: number[];
+  availability: number[];
+}
+
 /**
- * Reads the cluster (every customer with a baseline for `day`, one prefix read), their availability
- * (one prefix read), allocates and writes one allocation per customer. Only the `values` of those
- * records are needed: they are read from the bytes without decoding the rest; the meter id is the
- * last attribute of the key.
+ * The cluster of an event (spec section 4) with each customer's baseline and availability.
+ * Without a list: every customer with a baseline for `day` (one prefix read of the baselines, one of
+ * the accounts). With a list (sorted, distinct): exactly those customers, read by key; each must have
+ * a baseline for the day, so an event for one feeder asks nothing of customers on another. Only the
+ * `values` of those records are needed: they are read from the bytes without decoding the rest; the
+ * meter id is the last attribute of the key.
  */
-async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: string, window: number[], requestW: number[]) {
-  const customers: { id: string; baseline: number[]; availability: number[] }[] = [];
+async function readCluster(tx: Tx, day: string, listed: readonly string[] | undefined): Promise<ClusterCustomer[]> {
+  const initial = new Array<number>(tx.params.slotsPerDay).fill(tx.params.initialAvailabilityPpm);
+  if (listed !== undefined) {
+    const customers: ClusterCustomer[] = [];
+    for (const id of listed) {
+      const baseline = await tx.stub.getState(tx.keys.baseline(day, id));
+      if (baseline.length === 0) throw notFound(`customer ${id} of the cluster has no baseline for ${day}; run evaluateBaseline for it first or leave it out of the cluster`);
+      const account = await tx.stub.getState(tx.keys.account(id));
+      customers.push({ id, baseline: valuesOf(baseline), availability: account.length === 0 ? initial : valuesOf(account) });
+    }
+    return customers;
+  }
+  const customers: ClusterCustomer[] = [];
   const baselinePrefix = tx.stub.createCompositeKey(KEY_BASELINE, [day]).length;
   await scanPrefix(tx.stub, KEY_BASELINE, [day], (key, value) => {
     customers.push({ id: key.slice(baselinePrefix, -1), baseline: valuesOf(value), availability: [] });
@@ -98,8 +124,29 @@ async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: s
   await scanPrefix(tx.stub, KEY_ACCOUNT, [], (key, value) => {
     availability.set(key.slice(availabilityPrefix, -1), valuesOf(value));
   });
-  const initial = new Array<number>(tx.params.slotsPerDay).fill(tx.params.initialAvailabilityPpm);
   for (const c of customers) c.availability = availability.get(c.id) ?? initial;
+  return customers;
+}
+
+/** The cluster argument: '' for every customer with a baseline for the day, else a JSON array of customer ids. */
+function parseCluster(value: string): string[] | undefined {
+  return value === '' ? undefined : parseIdList('cluster', value);
+}
+
+/** The customers of an event version's allocation, in id order (its shards in turn). */
+async function allocatedIds(tx: Tx, e: DrEventRecord): Promise<string[]> {
+  const ids: string[] = [];
+  for (let shard = 0; shard < e.shardFirstIds.length; shard++) {
+    const s = await getAllocationShard(tx, e.eventId, e.version, shard);
+    if (s === undefined) throw new Error(`internal: allocation shard ${shard} of event ${e.eventId} version ${e.version} is missing`);
+    ids.push(...s.meterIds);
+  }
+  return ids;
+}
+
+/** Reads the cluster, allocates and writes one allocation per customer (in shards). */
+async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: string, window: number[], requestW: number[], listed: readonly string[] | undefined) {
+  const customers = await readCluster(tx, day, listed);
   const result = allocateEvent({
     customers,
     window,
@@ -142,18 +189,19 @@ async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: s
   };
 }
 
-export async function notifyDRevent(tx: Tx, eventIdArg: string, dayArg: string, windowArg: string, requestArg: string): Promise<string> {
+export async function notifyDRevent(tx: Tx, eventIdArg: string, dayArg: string, windowArg: string, requestArg: string, clusterArg: string): Promise<string> {
   requireOperator(tx.caller, tx.params, 'notifyDRevent');
   const eventId = parseId('eventId', eventIdArg);
   const day = parseDay('day', dayArg);
   const window = parseWindow('window', windowArg, tx.params.slotsPerDay);
   const requestW = parseRequest('request', requestArg, window.length);
+  const listed = parseCluster(clusterArg);
   const bounds = windowBounds(tx, day, window);
   if (bounds.end <= tx.nowMs) throw invalidArgument(`event window of ${day} has already ended at the transaction time; notify events before they end`);
   if (await getJson<DrEventRecord>(tx.stub, tx.keys.event(eventId))) {
     throw conflict(`event ${eventId} already exists; use modifyDRevent to change it or choose a new eventId`);
   }
-  const totals = await allocateAndWrite(tx, eventId, 0, day, window, requestW);
+  const totals = await allocateAndWrite(tx, eventId, 0, day, window, requestW, listed);
   if (totals.customers === 0) {
     throw notFound(`no customer has a baseline for ${day}; run evaluateBaseline for the cluster first`);
   }
@@ -164,6 +212,7 @@ export async function notifyDRevent(tx: Tx, eventIdArg: string, dayArg: string, 
     window,
     requestW,
     ...totals,
+    cluster: listed === undefined ? 'day' : 'listed',
     windowStartMs: bounds.start,
     windowEndMs: bounds.end,
     status: 'notified',
@@ -188,6 +237,7 @@ function summary(e: DrEventRecord) {
     allocatedW: e.allocatedW,
     unallocatedW: e.unallocatedW,
     customers: e.customers,
+    cluster: e.cluster ?? 'day',
     steps: e.steps,
     status: e.status,
     txId: e.updatedTxId,
@@ -200,8 +250,12 @@ async function getEvent(tx: Tx, eventId: string): Promise<DrEventRecord> {
   return e;
 }
 
-/** A modification is a new version: new allocations under the new version; the old ones stay. */
-export async function modifyDRevent(tx: Tx, eventIdArg: string, windowArg: string, requestArg: string): Promise<string> {
+/**
+ * A modification is a new version: new allocations under the new version; the old ones stay. The
+ * cluster is the one given, or with '' the current version's: every customer with a baseline for the
+ * day again, or the same listed customers.
+ */
+export async function modifyDRevent(tx: Tx, eventIdArg: string, windowArg: string, requestArg: string, clusterArg: string): Promise<string> {
   requireOperator(tx.caller, tx.params, 'modifyDRevent');
   const eventId = parseId('eventId', eventIdArg);
   const e = await getEvent(tx, eventId);
@@ -211,14 +265,17 @@ export async function modifyDRevent(tx: Tx, eventIdArg: string, windowArg: strin
   const requestW = parseRequest('request', requestArg, window.length);
   const bounds = windowBounds(tx, e.day, window);
   if (bounds.end <= tx.nowMs) throw invalidArgument('the modified window has already ended at the transaction time');
+  const given = parseCluster(clusterArg);
+  const listed = given ?? ((e.cluster ?? 'day') === 'listed' ? await allocatedIds(tx, e) : undefined);
   const version = e.version + 1;
-  const totals = await allocateAndWrite(tx, eventId, version, e.day, window, requestW);
+  const totals = await allocateAndWrite(tx, eventId, version, e.day, window, requestW, listed);
   const record: DrEventRecord = {
     ...e,
     version,
     window,
     requestW,
     ...totals,
+    cluster: listed === undefined ? 'day' : 'listed',
     windowStartMs: bounds.start,
     windowEndMs: bounds.end,
     updatedTxId: tx.txId,

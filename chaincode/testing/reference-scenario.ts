@@ -101,7 +101,7 @@ export async function runScenario(ledger: TestLedger, contract: Contract, id: Sc
   const after = addDaysUtc(EVENT_DAY, 1);
   await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
   await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
-  await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300'], at(eve, '18:05:00'));
+  await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:05:00'));
   const opr1 = JSON.parse((await ledger.evaluate(contract, id.customer1, 'queryLoadReduction', [EVENT_ID, METER_1], at(eve, '19:00:00'))).result).oprW as number[];
   const opr2 = JSON.parse((await ledger.evaluate(contract, id.customer2, 'queryLoadReduction', [EVENT_ID, METER_2], at(eve, '19:00:00'))).result).oprW as number[];
   const baseline1 = JSON.parse((await ledger.evaluate(contract, id.customer1, 'queryBaseline', [METER_1, EVENT_DAY], at(eve, '19:00:00'))).result).values as number[];

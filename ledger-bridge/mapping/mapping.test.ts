@@ -113,6 +113,24 @@ describe('mapping on the embedded ledger', () => {
     await assert.rejects(mapping.notifyEvent({ eventId: 'ev-1', startMs: START, slots: 4, reductionW: 1, meterIds: [A] }), (e: unknown) => e instanceof MappingError && e.code === 'INVALID_REQUEST');
   });
 
+  test('the contract shares an event only among its targeted customers: two feeders on one day each give their own request', async () => {
+    const feederA = await mapping.notifyEvent({ eventId: 'ev-feeder-a', startMs: START + 8 * SLOT, slots: 2, reductionW: 250, meterIds: [A] });
+    const feederB = await mapping.notifyEvent({ eventId: 'ev-feeder-b', startMs: START + 8 * SLOT, slots: 2, reductionW: 150, meterIds: [B] });
+    assert.deepEqual([...feederA.oprByMeter.keys()], [A]);
+    // Each customer takes its feeder's whole request, up to the ε (1 W) the allocation stops within.
+    const whole = (opr: readonly number[] | undefined, w: number) => assert.ok(opr !== undefined && opr.every((x) => x > w - 2 && x <= w), `${String(opr)} is not ${w} W`);
+    whole(feederA.oprByMeter.get(A), 250);
+    whole(feederB.oprByMeter.get(B), 150);
+    for (const [eventId, other] of [['ev-feeder-a', B], ['ev-feeder-b', A]] as const) {
+      const e = JSON.parse(await ledger.evaluate(ids.operator, 'queryDRevent', [eventId])) as { customers: number; cluster: string };
+      assert.deepEqual([e.customers, e.cluster], [1, 'listed']);
+      await assert.rejects(ledger.evaluate(ids.operator, 'queryLoadReduction', [eventId, other]), /NOT_FOUND/, 'nothing is asked of the other feeder');
+    }
+    const modified = await mapping.modifyEvent('ev-feeder-a', 100);
+    assert.deepEqual([...modified.oprByMeter.keys()], [A], 'a modification keeps the cluster');
+    whole(modified.oprByMeter.get(A), 100);
+  });
+
   test('modifyEvent is a new version with new OPRs; cancelEvent cancels on the ledger, twice is harmless', async () => {
     const m = await mapping.notifyEvent({ eventId: 'ev-x', startMs: START + 4 * SLOT, slots: 2, reductionW: 200, meterIds: [A, B] });
     const v1 = await mapping.modifyEvent('ev-x', [500, 100]);

@@ -6,7 +6,8 @@
  * The OpenADR ↔ contract mapping: one function per business step, over the `Ledger` interface.
  *
  *   notifyEvent     event request (start, slots, total reductionW, targeted meters)
- *                   → evaluateBaseline where missing → notifyDRevent → queryLoadReduction per meter
+ *                   → evaluateBaseline where missing → notifyDRevent with the targeted meters
+ *                   that have a baseline as the cluster → queryLoadReduction per meter
  *                   → each customer's OPR, W per 15-minute slot (the VTN sends it as −OPR LOAD_DISPATCH)
  *   modifyEvent     → modifyDRevent (version + 1 = OpenADR modificationNumber) → the new OPRs
  *   cancelEvent     → cancelDRevent
@@ -577,7 +578,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       }
       let summary: ContractEventSummary;
       try {
-        summary = json<ContractEventSummary>((await submit(operator, 'notifyDRevent', [request.eventId, day, JSON.stringify(window), JSON.stringify(contractW)])).result);
+        summary = json<ContractEventSummary>((await submit(operator, 'notifyDRevent', [request.eventId, day, JSON.stringify(window), JSON.stringify(contractW), JSON.stringify(candidates)])).result);
       } catch (err) {
         if (contractCodeOf(err) !== 'CONFLICT') throw ledgerFailure(`notifying event ${request.eventId}`, err);
         // Notified before a crash: the ledger's record is the one to continue from.
@@ -620,7 +621,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         summary =
           onLedger.version > e.version && JSON.stringify(onLedger.requestW) === JSON.stringify(contractW)
             ? onLedger
-            : json<ContractEventSummary>((await submit(operator, 'modifyDRevent', [eventId, JSON.stringify(e.window), JSON.stringify(contractW)])).result);
+            : json<ContractEventSummary>((await submit(operator, 'modifyDRevent', [eventId, JSON.stringify(e.window), JSON.stringify(contractW), ''])).result);
       } catch (err) {
         throw contractCodeOf(err) === 'CONFLICT' ? new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err }) : ledgerFailure(`modifying event ${eventId}`, err);
       }

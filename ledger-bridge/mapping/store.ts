@@ -85,7 +85,7 @@ export interface EventWindow {
   readonly coveredMs?: readonly number[];
   /** The reduction asked for while the event runs, W per window slot (the contract gets a partly covered slot's average). */
   readonly requestW: readonly number[];
-  /** Customers in the contract's cluster for the day (may include customers targeted by other events). */
+  /** Customers in the contract's cluster: the targeted customers with a baseline for the day. */
   readonly clusterSize: number;
   /** The transaction that recorded this version. */
   readonly txId: string;

@@ -121,8 +121,8 @@ export function ledgerContractSuite(name: string, make: () => Promise<SuiteLedge
       at(addDaysUtc(EVENT_DAY, -1), '18:00:00');
       await s.ledger.submit(id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY]);
       await s.ledger.submit(id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY]);
-      await s.ledger.submit(id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300']);
-      await assertRefused(s.ledger.submit(id.retailer, 'notifyDRevent', ['dr-x', EVENT_DAY, '07:00-19:00', '300']), 'ACCESS_DENIED');
+      await s.ledger.submit(id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300', '']);
+      await assertRefused(s.ledger.submit(id.retailer, 'notifyDRevent', ['dr-x', EVENT_DAY, '07:00-19:00', '300', '']), 'ACCESS_DENIED');
       const opr1 = json(await s.ledger.evaluate(id.customer1, 'queryLoadReduction', [EVENT_ID, METER_1])).oprW as number[];
       const opr2 = json(await s.ledger.evaluate(id.customer2, 'queryLoadReduction', [EVENT_ID, METER_2])).oprW as number[];
       assert.equal(opr1.length, 48);

@@ -111,7 +111,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       });
       for (const [meterId, reason] of a.excluded) log.warn({ eventId: notice.eventId, meterId }, `customer left out of the event by the contract: ${reason}`);
       if (a.clusterSize > a.oprByMeter.size) {
-        log.warn({ eventId: notice.eventId, clusterSize: a.clusterSize, targeted: a.oprByMeter.size }, 'the contract shared the request with customers of other events of the day (the cluster is every customer with a baseline for the day)');
+        log.warn({ eventId: notice.eventId, clusterSize: a.clusterSize, targeted: a.oprByMeter.size }, 'the ledger shares this event with more customers than the VTN targeted (an event notified on the ledger with every customer of the day as its cluster)');
       }
       return byCustomer(a.oprByMeter);
     },
