@@ -27,6 +27,7 @@ export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   ledgerOutboxReadyLimit: 'integer',
   optCoalesceMs: 'integer',
   adminAuthFailuresPerMinute: 'integer',
+  adminRequestsPerMinute: 'integer',
   'push.allowHttp': 'boolean',
   'push.allowedHosts': 'list',
   'push.requireCertificateHost': 'boolean',

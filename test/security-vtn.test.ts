@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -408,6 +408,44 @@ test('admin-auth-rate-limit: failed authentications from one address get 429 and
   const unknown = await api(url, 'GET', '/api/v1/customers/cB1', { token: a });
   t.assert.equal(taken.status, 404);
   t.assert.equal(taken.json?.detail, unknown.json?.detail, 'the same answer as for an unknown id');
+});
+
+/** GET with a bearer token from a given local loopback address (127.0.0.2 is a second client). */
+function getFrom(base: string, path: string, bearer: string, localAddress: string): Promise<{ status: number; retryAfter: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { localAddress, headers: { authorization: `Bearer ${bearer}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('admin-request-rate-limit: each token and each address get adminRequestsPerMinute requests a minute, then 429 with Retry-After and one log line', async (t) => {
+  const log = recordingLogger();
+  const { url, clock } = await startTestVtn(t, { adminRequestsPerMinute: 4 }, { adminToken: TOKEN, logger: log });
+  const t1 = await token(url, 'read-only');
+  const t2 = await token(url, 'read-only');
+  const get = (bearer: string, from: '127.0.0.1' | '127.0.0.2') => getFrom(url, '/api/v1/vens', bearer, from);
+  clock.advance(61_000);
+  // Per address: one address cycling through tokens is limited.
+  const statuses: number[] = [];
+  for (const bearer of [t1, t1, t2, t2]) statuses.push((await get(bearer, '127.0.0.1')).status);
+  clock.advance(20_000);
+  const overAddress = await get(t2, '127.0.0.1');
+  t.assert.deepEqual([...statuses, overAddress.status], [200, 200, 200, 200, 429], 't2 has made 3 requests, the address 5');
+  t.assert.equal(overAddress.retryAfter, '40', 'the seconds left of the minute');
+  t.assert.equal((await get(t2, '127.0.0.1')).status, 429);
+  t.assert.equal(log.records.filter((r) => r.securityEvent === SECURITY_EVENT.adminRequestsRateLimited).length, 1, 'one log line per address and minute');
+  clock.advance(41_000);
+  // Per token: one token spread over addresses is limited.
+  const spread: number[] = [];
+  for (const from of ['127.0.0.2', '127.0.0.2', '127.0.0.1', '127.0.0.1'] as const) spread.push((await get(t1, from)).status);
+  const overToken = await get(t1, '127.0.0.2');
+  t.assert.deepEqual([...spread, overToken.status], [200, 200, 200, 200, 429], 'the address 127.0.0.2 has made 3 requests, t1 5');
+  t.assert.equal((await get(t2, '127.0.0.2')).status, 200, 'another token from that address passes');
+  t.assert.equal(log.records.filter((r) => r.securityEvent === SECURITY_EVENT.adminRequestsRateLimited && r.tokenId !== undefined).length, 1);
 });
 
 // ---- with the embedded ledger: 13.5 (import), 13.6, 13.9 (import), 13.10 -----------------------

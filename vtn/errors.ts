@@ -25,7 +25,7 @@ export const VTN_ERROR_CODES = [
   'FORBIDDEN',
   /** The ledger port lacks the method this needs (admin API answers 501). */
   'NOT_IMPLEMENTED',
-  /** Admin API: too many failed authentications from this address (429). */
+  /** Admin API: too many requests, or failed authentications, from this token or address (429). */
   'RATE_LIMITED',
 ] as const;
 
@@ -34,10 +34,13 @@ export type VtnErrorCode = (typeof VTN_ERROR_CODES)[number];
 export class VtnError extends Error {
   override readonly name = 'VtnError';
   readonly code: VtnErrorCode;
+  /** RATE_LIMITED: seconds until a retry may succeed (the HTTP `Retry-After`). */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: VtnErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: VtnErrorCode, message: string, options?: ErrorOptions & { readonly retryAfterS?: number }) {
     super(message, options);
     this.code = code;
+    this.retryAfterS = options?.retryAfterS;
   }
 }
 

@@ -90,7 +90,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint, optCoalesceMs: config.optCoalesceMs });
   const ctx: VtnContext = {
     config,
-    programs: createPrograms(config, store),
+    programs: createPrograms(config, store, now),
     store,
     now,
     newId: options.newId ?? defaultIds,

@@ -90,6 +90,24 @@ test('admin customers: schema validation (400 problem), enrol (201), duplicate (
   t.assert.equal((await api(url, 'GET', '/api/v1/no-such-thing')).status, 404);
 });
 
+test('admin strict bodies: unknown fields are refused (400 naming each, nested ones by path), nothing is written; on the admin port too', async (t) => {
+  for (const config of [{}, { adminPort: 0 }]) {
+    const { url, vtn } = await startTestVtn(t, config, { adminToken: TOKEN });
+    const base = vtn.adminUrl() ?? url;
+    const flat = await api(base, 'POST', '/api/v1/customers', { body: { customerId: 'c1', colour: 'red' } });
+    t.assert.equal(flat.status, 400);
+    t.assert.match(String(flat.json?.detail), /^unknown field body\.colour: /);
+    t.assert.equal((await api(base, 'GET', '/api/v1/customers/c1')).status, 404, 'nothing enrolled');
+    const two = await api(base, 'POST', '/api/v1/programs', { body: { id: 'p2', colour: 'red', size: 3 } });
+    t.assert.equal(two.status, 400);
+    t.assert.match(String(two.json?.detail), /^unknown fields body\.colour, body\.size: /);
+    const nested = await api(base, 'POST', '/api/v1/events', { body: { start: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 15, perVenReductionW: { 'ven-1': 100 }, targets: { customerIds: ['c1'], feeder: 'f1' } } });
+    t.assert.equal(nested.status, 400);
+    t.assert.match(String(nested.json?.detail), /body\.targets\.feeder/);
+    t.assert.equal((await api(base, 'POST', '/api/v1/customers', { body: { customerId: 'c1' } })).status, 201, 'the same body without them is taken');
+  }
+});
+
 test('admin VENs and events: list VENs, create an event per customer, read it per VEN, modify, cancel', async (t) => {
   const { url, clock } = await startTestVtn(t, { registrationPolicy: 'enrolled-only' }, { adminToken: TOKEN });
   await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'c1', venName: 'house-1' } });
@@ -216,6 +234,37 @@ test('admin programs: create (201), validated (400/422), duplicate (409), change
   t.assert.deepEqual(list.map((p) => p.id), ['default', 'peak', 'winter']);
   t.assert.equal(list.find((p) => p.id === 'peak')?.notificationMs, 600_000);
   t.assert.equal(second.vtn.programs.defaultProgram().id, 'default');
+});
+
+test('admin programs: DELETE removes a program no pending event uses and no customer takes part in (409 otherwise, naming them); configured ones stay; gone after a restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vtn-programs-delete-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = { dataDir: dir, programs: [{ id: 'default' }] };
+  const first = await startTestVtn(t, config, { adminToken: TOKEN });
+  const url = first.url;
+  for (const id of ['summer', 'spring']) t.assert.equal((await api(url, 'POST', '/api/v1/programs', { body: { id, marketContext: `http://utility.example/programs/${id}` } })).status, 201);
+  const { venId } = await registerVen(url, 'house-1');
+  const start = new Date(first.clock.now() + 3_600_000).toISOString();
+  t.assert.equal((await api(url, 'POST', '/api/v1/events', { body: { eventId: 's-1', programId: 'summer', start, slots: 1, perVenReductionW: { [venId]: 300 } } })).status, 201);
+  const used = await api(url, 'DELETE', '/api/v1/programs/summer');
+  t.assert.equal(used.status, 409);
+  assert.match(String(used.json?.detail), /used by 1 pending event \(s-1\)/);
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'c-spring', programId: 'spring' } })).status, 201);
+  const members = await api(url, 'DELETE', '/api/v1/programs/spring');
+  t.assert.equal(members.status, 409);
+  assert.match(String(members.json?.detail), /1 customer takes part in program 'spring' \(c-spring\)/);
+  t.assert.equal((await api(url, 'DELETE', '/api/v1/programs/default')).status, 409, 'the configuration owns it');
+  t.assert.equal((await api(url, 'DELETE', '/api/v1/programs/nope')).status, 404);
+  const ro = (await api(url, 'POST', '/api/v1/tokens', { body: { role: 'read-only', name: 'ro' } })).json?.token as string;
+  t.assert.equal((await api(url, 'DELETE', '/api/v1/programs/summer', { token: ro })).status, 403);
+  // Once the event has ended the program can go.
+  first.clock.advance(2 * 3_600_000);
+  t.assert.equal((await api(url, 'DELETE', '/api/v1/programs/summer')).status, 204);
+  t.assert.equal((await api(url, 'GET', '/api/v1/programs/summer')).status, 404);
+  await first.vtn.close();
+  const second = await startTestVtn(t, config, { adminToken: TOKEN });
+  const list = (await api(second.url, 'GET', '/api/v1/programs')).json as unknown as Array<{ id: string }>;
+  t.assert.deepEqual(list.map((p) => p.id), ['default', 'spring']);
 });
 
 test('admin contract parameters: GET / PUT /api/v1/ledger/params go to the ledger port (operator only); 501 without it', async (t) => {

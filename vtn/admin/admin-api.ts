@@ -125,6 +125,24 @@ function register(app: FastifyInstance, deps: AdminDeps, route: AdminRoute, gate
   });
 }
 
+/**
+ * Fastify's JSON-schema options for a server that carries the admin API: a field a strict body
+ * (`additionalProperties: false`) does not know is refused, not silently dropped (fastify's
+ * default removes it), and every schema error is reported at once.
+ */
+export const ADMIN_SCHEMA_OPTIONS = { customOptions: { removeAdditional: false, allErrors: true } } as const;
+
+/** The unknown fields of a failed validation, as `body.x` paths; empty when none is the cause. */
+function unknownFields(context: string | undefined, errors: readonly unknown[]): string[] {
+  const names: string[] = [];
+  for (const e of errors as { keyword?: string; instancePath?: string; params?: { additionalProperty?: string } }[]) {
+    if (e.keyword !== 'additionalProperties' || e.params?.additionalProperty === undefined) continue;
+    const at = (e.instancePath ?? '').split('/').filter((x) => x !== '').join('.');
+    names.push([context ?? 'body', at, e.params.additionalProperty].filter((x) => x !== '').join('.'));
+  }
+  return names;
+}
+
 /** The admin API plugin; register it with `{ prefix: ADMIN_PREFIX }`. */
 export function adminApiPlugin(deps: AdminDeps, gate: AdminGate) {
   return async function adminApi(app: FastifyInstance): Promise<void> {
@@ -145,10 +163,15 @@ export function adminApiPlugin(deps: AdminDeps, gate: AdminGate) {
     app.setErrorHandler((err: FastifyError & { validation?: unknown[] }, req, reply) => {
       if (err instanceof VtnError) {
         const status = STATUS_OF[err.code];
+        if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
         if (status >= 500 && status !== 501 && status !== 503) deps.log.error({ err, url: req.url, requestId: req.id }, 'admin request failed');
         return sendProblem(reply, req, status, err.code, err.message);
       }
-      if (err.validation !== undefined) return sendProblem(reply, req, 400, 'INVALID_REQUEST', `the request does not match its schema: ${err.message}`, err.validation);
+      if (err.validation !== undefined) {
+        const unknown = unknownFields((err as { validationContext?: string }).validationContext, err.validation);
+        const detail = unknown.length > 0 ? `unknown field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}: the request is refused, not trimmed; see /docs for the fields this endpoint takes` : `the request does not match its schema: ${err.message}`;
+        return sendProblem(reply, req, 400, 'INVALID_REQUEST', detail, err.validation);
+      }
       const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status === 415) return unsupportedMediaType(reply, req);
       if (status === 500) {

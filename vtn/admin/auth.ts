@@ -81,39 +81,93 @@ export interface AuthGateOptions {
   readonly now: () => number;
   /** Failed authentications per client address per minute before 429. */
   readonly failuresPerMinute: number;
-  /** Called once per address and minute when the limit trips (the log line). */
+  /** Requests per token and, separately, per client address per minute before 429 (undefined: no limit). */
+  readonly requestsPerMinute?: number | undefined;
+  /** Called once per address and minute when the failure limit trips (the log line). */
   readonly onLimited: (address: string, failures: number) => void;
+  /** Called once per token or address and minute when the request limit trips. */
+  readonly onRequestsLimited?: ((who: { readonly address: string; readonly tokenId?: string }, requests: number) => void) | undefined;
 }
 
+const WINDOW_MS = 60_000;
+
 /**
- * Authentication with a rate limit on failures: each client address may fail `failuresPerMinute`
- * times in a minute; then every request from it gets 429 (even with a right token) until the
- * minute is over. Memory is bounded: the table is cleared when it holds 10,000 addresses.
+ * Counts per key in fixed one-minute windows. Memory is bounded: entries of past windows are
+ * dropped when a new window starts, and the table is cleared when it holds `maxKeys` keys.
+ */
+function minuteCounter(maxKeys = 10_000) {
+  const counts = new Map<string, { start: number; count: number; told: boolean }>();
+  let windowStart = 0;
+  return {
+    /** The current count of `key` (without adding). */
+    get(key: string, now: number) {
+      const c = counts.get(key);
+      return c === undefined || now - c.start >= WINDOW_MS ? undefined : c;
+    },
+    /** Adds one to `key`'s count; returns the entry. */
+    add(key: string, now: number) {
+      if (now - windowStart >= WINDOW_MS) {
+        windowStart = now;
+        for (const [k, c] of counts) if (now - c.start >= WINDOW_MS) counts.delete(k);
+      }
+      if (counts.size >= maxKeys) counts.clear();
+      let c = this.get(key, now);
+      if (c === undefined) {
+        c = { start: now, count: 0, told: false };
+        counts.set(key, c);
+      }
+      c.count++;
+      return c;
+    },
+  };
+}
+
+/** Seconds until the window that began at `start` ends: the `Retry-After` of a 429. */
+const retryAfterS = (start: number, now: number): number => Math.max(1, Math.ceil((start + WINDOW_MS - now) / 1000));
+
+/**
+ * Authentication with rate limits. Each client address may fail `failuresPerMinute` times in a
+ * minute; then every request from it gets 429 (even with a right token) until the minute is over.
+ * With `requestsPerMinute`, each token and each client address may make that many requests a
+ * minute (counted separately, so neither many addresses sharing one token nor one address
+ * cycling through tokens escapes). A 429 carries the seconds to wait (`Retry-After`).
  */
 export function createAuthGate(o: Readonly<AuthGateOptions>): (address: string, authorization: string | undefined, needed: Permission) => AdminTokenRecord {
-  const WINDOW_MS = 60_000;
-  const failures = new Map<string, { start: number; count: number; told: boolean }>();
+  const failures = minuteCounter();
+  const byAddress = minuteCounter();
+  const byToken = minuteCounter();
+  const limit = o.requestsPerMinute;
+  const limited = (c: { start: number; count: number; told: boolean }, now: number, who: { readonly address: string; readonly tokenId?: string }, what: string): never => {
+    if (!c.told) {
+      c.told = true;
+      o.onRequestsLimited?.(who, c.count);
+    }
+    throw new VtnError('RATE_LIMITED', `more than ${String(limit)} admin requests a minute from ${what}; wait and retry (Retry-After)`, { retryAfterS: retryAfterS(c.start, now) });
+  };
   return (address, authorization, needed) => {
     const now = o.now();
-    const f = failures.get(address);
-    if (f !== undefined && now - f.start >= WINDOW_MS) failures.delete(address);
-    const cur = failures.get(address);
-    if (cur !== undefined && cur.count >= o.failuresPerMinute) {
-      throw new VtnError('RATE_LIMITED', `too many failed authentications from ${address}; wait a minute and send a valid token`);
+    const failed = failures.get(address, now);
+    if (failed !== undefined && failed.count >= o.failuresPerMinute) {
+      throw new VtnError('RATE_LIMITED', `too many failed authentications from ${address}; wait a minute and send a valid token`, { retryAfterS: retryAfterS(failed.start, now) });
+    }
+    if (limit !== undefined) {
+      const a = byAddress.add(address, now);
+      if (a.count > limit) limited(a, now, { address }, `address ${address}`);
     }
     let rec: AdminTokenRecord;
     try {
       rec = authenticate(o.store, authorization, now);
     } catch (err) {
-      if (failures.size >= 10_000) failures.clear();
-      const e = failures.get(address) ?? { start: now, count: 0, told: false };
-      e.count++;
-      failures.set(address, e);
+      const e = failures.add(address, now);
       if (e.count >= o.failuresPerMinute && !e.told) {
         e.told = true;
         o.onLimited(address, e.count);
       }
       throw err;
+    }
+    if (limit !== undefined) {
+      const t = byToken.add(rec.tokenId, now);
+      if (t.count > limit) limited(t, now, { address, tokenId: rec.tokenId }, `token '${rec.tokenId}'`);
     }
     authorize(rec, needed);
     return rec;

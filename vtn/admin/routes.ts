@@ -423,6 +423,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: (d, r) => d.vtn().programs.update(r.params.programId as string, r.body as Partial<ProgramConfig>),
   },
   {
+    method: 'DELETE', url: '/programs/:programId', tag: 'programs', summary: 'Remove a program created through the API (409 while a pending event uses it or customers take part in it; a program of the configuration is removed there)', permission: 'operate', params: params('programId'), status: 204,
+    handler: (d, r) => d.vtn().programs.remove(r.params.programId as string),
+  },
+  {
     method: 'GET', url: '/ledger/params', tag: 'ledger', summary: "The contract's program parameters (Y, X, β, σ, α, ε, token rate, time zone, slots per day)", permission: 'read',
     handler: (d) => needLedger(d, 'contractParams')(),
   },

@@ -103,6 +103,8 @@ export interface VtnConfig {
   readonly optCoalesceMs: number;
   /** Failed admin authentications per client address per minute before 429 (default 10). */
   readonly adminAuthFailuresPerMinute: number;
+  /** Admin requests per token and per client address per minute before 429 with Retry-After (default 1,200). */
+  readonly adminRequestsPerMinute: number;
   /** `/readyz` fails while the outbox of ledger work holds more items than this (default 100,000): the ledger is not keeping up. */
   readonly ledgerOutboxReadyLimit: number;
 }
@@ -137,6 +139,7 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp'> = {
   metricsCacheMs: 1000,
   optCoalesceMs: 1000,
   adminAuthFailuresPerMinute: 10,
+  adminRequestsPerMinute: 1200,
   ledgerOutboxReadyLimit: 100_000,
 };
 
@@ -301,6 +304,7 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     ledgerOutboxReadyLimit: int(input.ledgerOutboxReadyLimit ?? DEFAULTS.ledgerOutboxReadyLimit, 'ledgerOutboxReadyLimit', 1, 1_000_000_000),
     optCoalesceMs: int(input.optCoalesceMs ?? DEFAULTS.optCoalesceMs, 'optCoalesceMs', 0, 3_600_000),
     adminAuthFailuresPerMinute: int(input.adminAuthFailuresPerMinute ?? DEFAULTS.adminAuthFailuresPerMinute, 'adminAuthFailuresPerMinute', 1, 1_000_000),
+    adminRequestsPerMinute: int(input.adminRequestsPerMinute ?? DEFAULTS.adminRequestsPerMinute, 'adminRequestsPerMinute', 1, 100_000_000),
   });
 }
 

@@ -10,7 +10,7 @@
 import type { RequestListener, Server } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { adminApiPlugin, sendProblem } from '../admin/admin-api.ts';
+import { ADMIN_SCHEMA_OPTIONS, adminApiPlugin, sendProblem } from '../admin/admin-api.ts';
 import { ADMIN_PREFIX, type AdminVtn } from '../admin/routes.ts';
 import { bootstrapAdminToken, createAuthGate } from '../admin/auth.ts';
 import { VtnError } from '../errors.ts';
@@ -82,6 +82,7 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
         forceCloseConnections: true,
         return503OnClosing: true,
         bodyLimit: o.config.bodyLimitBytes,
+        ajv: ADMIN_SCHEMA_OPTIONS,
         ...(https === undefined ? {} : { serverFactory: (handler: RequestListener) => createHttpsServer(https, handler) as unknown as Server }),
       })
     : o.app;
@@ -89,6 +90,8 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
     store: o.store,
     now: o.now,
     failuresPerMinute: o.config.adminAuthFailuresPerMinute,
+    requestsPerMinute: o.config.adminRequestsPerMinute,
+    onRequestsLimited: (who, requests) => adminLog.warn({ securityEvent: SECURITY_EVENT.adminRequestsRateLimited, ...who, requests }, `more than ${o.config.adminRequestsPerMinute} admin requests within a minute from ${who.tokenId === undefined ? `address ${who.address}` : `token '${who.tokenId}'`}; further ones get 429 for the rest of the minute`),
     onLimited: (address, failures) => adminLog.warn({ securityEvent: SECURITY_EVENT.adminAuthRateLimited, address, failures }, `${failures} failed admin authentications from ${address} within a minute; further requests from it get 429 for the rest of the minute`),
   });
   // operationsAccess `token`: /readyz and /metrics need an admin token with the read right.
@@ -101,6 +104,7 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
             return true;
           } catch (err) {
             const e = err instanceof VtnError ? err : new VtnError('UNAUTHORIZED', 'send an admin token');
+            if (e.retryAfterS !== undefined) void reply.header('retry-after', String(e.retryAfterS));
             void sendProblem(reply, req, e.code === 'RATE_LIMITED' ? 429 : e.code === 'FORBIDDEN' ? 403 : 401, e.code, e.message);
             return false;
           }

@@ -7,6 +7,7 @@
  */
 import { resolveProgramConfig, type ProgramConfig, type ProgramConfigInput, type VtnConfig } from '../cli/config.ts';
 import { VtnError } from '../errors.ts';
+import { eventEndMs } from './event-model.ts';
 import type { CustomerRecord, VtnStore } from '../store/store.ts';
 
 export interface ProgramsApi {
@@ -18,6 +19,11 @@ export interface ProgramsApi {
   create(input: ProgramConfigInput): ProgramConfig;
   /** The fields given replace the program's (its id stays); kept in the store. */
   update(programId: string, changes: Partial<ProgramConfig>): ProgramConfig;
+  /**
+   * Removes a program created through the API. NOT_ALLOWED for one of the configuration's, one a
+   * pending event (not cancelled, not ended) uses, or one customers take part in.
+   */
+  remove(programId: string): void;
 }
 
 /** The program a customer takes part in: its own, else the default. */
@@ -41,7 +47,7 @@ const invalid = (key: string, what: string): never => {
 /** A program as the API gives it back: JSON has no `undefined`, so an unset rampUpMs is left out. */
 const plain = (p: ProgramConfig): ProgramConfigInput => JSON.parse(JSON.stringify(p)) as ProgramConfigInput;
 
-export function createPrograms(config: VtnConfig, store: VtnStore): ProgramsApi {
+export function createPrograms(config: VtnConfig, store: VtnStore, now: () => number): ProgramsApi {
   const fromConfig = config.programs;
   let all: readonly ProgramConfig[] = [];
   const refresh = (): void => {
@@ -73,6 +79,17 @@ export function createPrograms(config: VtnConfig, store: VtnStore): ProgramsApi 
       const p = resolveProgramConfig({ ...plain(before), ...changes, id: programId }, '', invalid);
       if (all.some((x) => x.id !== programId && x.marketContext === p.marketContext)) throw new VtnError('INVALID_ARGUMENT', `marketContext '${p.marketContext}' belongs to another program; each program has its own`);
       return save(p);
+    },
+    remove(programId) {
+      if (get(programId) === undefined) throw new VtnError('NOT_FOUND', `no program '${programId}'; list the programs to find its id`);
+      if (fromConfig.some((c) => c.id === programId)) throw new VtnError('NOT_ALLOWED', `program '${programId}' comes from the configuration; remove it there and restart`);
+      const at = now();
+      const pending = store.listEvents().filter((e) => e.programId === programId && !e.cancelled && eventEndMs(e) > at).map((e) => e.eventId);
+      if (pending.length > 0) throw new VtnError('NOT_ALLOWED', `program '${programId}' is used by ${pending.length} pending event${pending.length === 1 ? '' : 's'} (${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}); cancel them or wait until they end`);
+      const members = store.listCustomers().filter((c) => c.programId === programId).map((c) => c.customerId);
+      if (members.length > 0) throw new VtnError('NOT_ALLOWED', `${members.length} customer${members.length === 1 ? ' takes' : 's take'} part in program '${programId}' (${members.slice(0, 3).join(', ')}${members.length > 3 ? ', …' : ''}); move them to another program first`);
+      store.deleteProgram(programId);
+      refresh();
     },
   };
 }

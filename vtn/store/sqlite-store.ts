@@ -356,6 +356,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
       q('INSERT OR REPLACE INTO programs (program_id, data) VALUES (?, ?)').run(p.id, JSON.stringify(p));
     },
     listPrograms: () => all<ProgramConfigInput>(q('SELECT data FROM programs ORDER BY program_id').all() as Row[]),
+    deleteProgram: (programId) => Number(q('DELETE FROM programs WHERE program_id = ?').run(programId).changes) > 0,
 
     putAdminToken(t) {
       q('INSERT OR REPLACE INTO admin_tokens (token_id, hash, data) VALUES (?, ?, ?)').run(t.tokenId, t.hash, JSON.stringify(t));

@@ -255,6 +255,8 @@ export interface VtnStore {
   // programs written through the admin API (the configuration's are not stored)
   putProgram(p: ProgramConfigInput): void;
   listPrograms(): ProgramConfigInput[];
+  /** False when no such program was stored. */
+  deleteProgram(programId: string): boolean;
 
   // admin API bearer tokens (hashes only)
   putAdminToken(t: AdminTokenRecord): void;

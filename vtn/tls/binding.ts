@@ -23,6 +23,7 @@ export const SECURITY_EVENT = {
   tlsHandshakeFailed: 'TLS_HANDSHAKE_FAILED',
   /** Admin API authentication failures beyond the rate limit (429). */
   adminAuthRateLimited: 'ADMIN_AUTH_RATE_LIMITED',
+  adminRequestsRateLimited: 'ADMIN_REQUESTS_RATE_LIMITED',
 } as const;
 
 const same = (a: string | undefined, b: string): boolean => a !== undefined && fingerprintsEqual(a, b);

@@ -14,6 +14,7 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeOadr, encodeOadr, OadrCodecError, signOadr, verifyOadr, type NonceCache, type Payload } from '../../oadr/index.ts';
+import { ADMIN_SCHEMA_OPTIONS } from '../admin/admin-api.ts';
 import { peerCertificate } from '../tls/tls.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import { ACCEPTED, isService, payloadVenId, type ServiceName } from '../services/dispatch.ts';
@@ -82,7 +83,7 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
   const https = options.https;
   const serverFactory = (handler: RequestListener): Server =>
     https === undefined ? createHttpServer(serverOptions, handler) : (createHttpsServer({ ...https, ...serverOptions }, handler) as unknown as Server);
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, forceCloseConnections: true, return503OnClosing: true, serverFactory });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, forceCloseConnections: true, return503OnClosing: true, serverFactory, ajv: ADMIN_SCHEMA_OPTIONS });
   const now = options.now ?? Date.now;
   const sig = options.xmlSignature;
   app.removeAllContentTypeParsers();
