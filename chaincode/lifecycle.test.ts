@@ -159,6 +159,40 @@ describe('event lifecycle (spec section 4)', () => {
     await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-c', EVENT_DAY, '[40]', '300', '[]'], at(eve, '18:20:00')), 'INVALID_ARGUMENT', /cluster/);
   });
 
+  test('modify after the start: the started slots keep their request and allocations (R20), the rest is allocated anew', async () => {
+    const ledger = await notified();
+    // A third customer gets its baseline after the notification: a fresh allocation of the started
+    // slots would share them with it too.
+    const meter3 = 'smartmeter:3';
+    await ledger.invoke(contract, id.retailer, 'enrolMeter', [meter3], at(EVENT_DAY, '07:00:00'));
+    for (let i = 35; i >= 1; i--) await ledger.invoke(contract, id.retailer, 'recordEnergy', [meter3, addDaysUtc(EVENT_DAY, -i), JSON.stringify(profile(2, i))], at(EVENT_DAY, '07:01:00'));
+    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [meter3, EVENT_DAY], at(EVENT_DAY, '07:02:00'));
+    const before = json(await ledger.evaluate(contract, id.operator, 'queryDRevent', ['ev-1'], at(EVENT_DAY, '08:01:00')));
+    const opr0 = json(await ledger.evaluate(contract, id.customer1, 'queryLoadReduction', ['ev-1', METER_1], at(EVENT_DAY, '08:01:00'))).oprW as number[];
+    // 07:00-19:00 Rome time is slots 28-75; at 08:01 UTC (10:01 CEST) slots 28-40 (07:00-10:00) have started.
+    const window = Array.from({ length: 48 }, (_, i) => 28 + i);
+    const request = window.map((slot) => (slot <= 40 ? 300 : 500));
+    const now = at(EVENT_DAY, '08:01:00');
+    const modify = (w: readonly number[], r: readonly number[] | number, cluster = '') => () => ledger.invoke(contract, id.operator, 'modifyDRevent', ['ev-1', JSON.stringify(w), JSON.stringify(r), cluster], now);
+    await refused(ledger, modify(window, 500), 'INVALID_ARGUMENT', /slot 28 has started; its request stays 300 W/);
+    await refused(ledger, modify(window.slice(1), request.slice(1)), 'INVALID_ARGUMENT', /slot 28 of the window has started; it cannot leave/);
+    await refused(ledger, modify([27, ...window], [300, ...request]), 'INVALID_ARGUMENT', /slot 27 has started; it cannot join/);
+    await refused(ledger, modify(window, request, JSON.stringify([METER_1])), 'INVALID_ARGUMENT', /cluster stays/);
+    const m = json(await modify(window, request)());
+    assert.equal(m.version, 1);
+    const opr1 = json(await ledger.evaluate(contract, id.customer1, 'queryLoadReduction', ['ev-1', METER_1], at(EVENT_DAY, '08:02:00'))).oprW as number[];
+    const opr2 = json(await ledger.evaluate(contract, id.customer2, 'queryLoadReduction', ['ev-1', METER_2], at(EVENT_DAY, '08:02:00'))).oprW as number[];
+    assert.deepEqual(opr1.slice(0, 13), opr0.slice(0, 13), 'the started slots keep their OPR');
+    assert.deepEqual(m.allocatedW.slice(0, 13), before.allocatedW.slice(0, 13), 'and their totals');
+    assert.deepEqual(m.unallocatedW.slice(0, 13), before.unallocatedW.slice(0, 13));
+    const opr3 = json(await ledger.evaluate(contract, id.operator, 'queryLoadReduction', ['ev-1', meter3], at(EVENT_DAY, '08:02:00'))).oprW as number[];
+    assert.deepEqual(opr3.slice(0, 13), new Array(13).fill(0), 'the newcomer has nothing in the started slots');
+    assert.equal(m.customers, 3);
+    for (let k = 13; k < 48; k++) assert.equal((opr1[k] as number) + (opr2[k] as number) + (opr3[k] as number), m.allocatedW[k], `slot ${window[k]}: the shares add up to the new total`);
+    assert.ok((opr3[13] as number) > 0, 'and its share of the remaining slots');
+    assert.ok(m.allocatedW.slice(13).every((x: number, k: number) => x + (m.unallocatedW[13 + k] as number) === 500), 'the remaining slots take the new request');
+  });
+
   test('duplicate id → CONFLICT; settle before the window ends → CONFLICT; cancel; cancelled cannot settle', async () => {
     const ledger = await notified();
     await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:06:00')), 'CONFLICT');

@@ -133,19 +133,61 @@ function parseCluster(value: string): string[] | undefined {
   return value === '' ? undefined : parseIdList('cluster', value);
 }
 
-/** The customers of an event version's allocation, in id order (its shards in turn). */
-async function allocatedIds(tx: Tx, e: DrEventRecord): Promise<string[]> {
-  const ids: string[] = [];
+/** Each customer's OPR in an event version's allocation, in id order (its shards in turn). */
+async function allocatedOprs(tx: Tx, e: DrEventRecord): Promise<Map<string, number[]>> {
+  const oprs = new Map<string, number[]>();
+  const width = e.window.length;
   for (let shard = 0; shard < e.shardFirstIds.length; shard++) {
     const s = await getAllocationShard(tx, e.eventId, e.version, shard);
     if (s === undefined) throw new Error(`internal: allocation shard ${shard} of event ${e.eventId} version ${e.version} is missing`);
-    ids.push(...s.meterIds);
+    s.meterIds.forEach((id, i) => oprs.set(id, s.oprW.slice(i * width, (i + 1) * width)));
   }
-  return ids;
+  return oprs;
 }
 
-/** Reads the cluster, allocates and writes one allocation per customer (in shards). */
-async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: string, window: number[], requestW: number[], listed: readonly string[] | undefined) {
+/**
+ * A modification at the transaction time: the window slots that have started (the past and the
+ * running slot) cannot change (OpenADR R20). Each must stay in the window with its request, and no
+ * started slot may join it; undefined before the start, when nothing is kept.
+ */
+async function keptSlots(tx: Tx, e: DrEventRecord, window: readonly number[], requestW: readonly number[]): Promise<KeptSlots | undefined> {
+  const { timeZone, slotsPerDay } = tx.params;
+  const started = (slot: number) => slotStartEpochMs(e.day, slot, timeZone, slotsPerDay) <= tx.nowMs;
+  const positions: number[] = [];
+  const previousPositions: number[] = [];
+  e.window.forEach((slot, p) => {
+    if (!started(slot)) return;
+    const k = window.indexOf(slot);
+    if (k < 0) throw invalidArgument(`slot ${slot} of the window has started; it cannot leave the window (R20)`);
+    if (requestW[k] !== e.requestW[p]) throw invalidArgument(`slot ${slot} has started; its request stays ${String(e.requestW[p])} W (R20)`);
+    positions.push(k);
+    previousPositions.push(p);
+  });
+  for (const slot of window) if (started(slot) && !e.window.includes(slot)) throw invalidArgument(`slot ${slot} has started; it cannot join the window (R20)`);
+  if (positions.length === 0) return undefined;
+  return { positions, previousPositions, previous: e, oprById: await allocatedOprs(tx, e) };
+}
+
+/**
+ * What a modification after the event's start keeps of the current version: the window slots that
+ * have started, with each customer's OPR and the slot totals as they were.
+ */
+interface KeptSlots {
+  /** Window positions (in the new window) of the started slots. */
+  readonly positions: readonly number[];
+  /** Per started slot (in `positions` order): the current version's position of that slot. */
+  readonly previousPositions: readonly number[];
+  readonly previous: DrEventRecord;
+  /** Each customer's OPR over the current version's window. */
+  readonly oprById: ReadonlyMap<string, readonly number[]>;
+}
+
+/**
+ * Reads the cluster, allocates and writes one allocation per customer (in shards). With `kept`, the
+ * started slots keep the current version's OPRs and totals (a customer new to the cluster has 0
+ * there); the math allocates every slot independently, so the other slots are as a fresh allocation.
+ */
+async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: string, window: number[], requestW: number[], listed: readonly string[] | undefined, kept?: KeptSlots) {
   const customers = await readCluster(tx, day, listed);
   const result = allocateEvent({
     customers,
@@ -154,6 +196,20 @@ async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: s
     epsilonW: tx.params.epsilonW,
     maxSteps: tx.params.maxSteps,
   });
+  const slotTotals = result.slots.map((x) => ({ allocatedW: x.allocatedW, unallocatedW: x.unallocatedW }));
+  if (kept !== undefined) {
+    const w = window.length;
+    result.customerIds.forEach((id, c) => {
+      const before = kept.oprById.get(id);
+      kept.positions.forEach((k, j) => {
+        result.sharesW[c * w + k] = before === undefined ? 0 : (before[kept.previousPositions[j] as number] as number);
+      });
+    });
+    kept.positions.forEach((k, j) => {
+      const p = kept.previousPositions[j] as number;
+      slotTotals[k] = { allocatedW: kept.previous.allocatedW[p] as number, unallocatedW: kept.previous.unallocatedW[p] as number };
+    });
+  }
   // allocateEvent orders customers by id itself: the writes never depend on the store's order.
   const width = window.length;
   const ids = result.customerIds;
@@ -182,8 +238,8 @@ async function allocateAndWrite(tx: Tx, eventId: string, version: number, day: s
   }
   return {
     customers: ids.length,
-    allocatedW: result.slots.map((s) => s.allocatedW),
-    unallocatedW: result.slots.map((s) => s.unallocatedW),
+    allocatedW: slotTotals.map((x) => x.allocatedW),
+    unallocatedW: slotTotals.map((x) => x.unallocatedW),
     steps: result.slots.reduce((m, s) => Math.max(m, s.steps), 0),
     shardFirstIds: shardFirstIds(ids),
   };
@@ -253,7 +309,8 @@ async function getEvent(tx: Tx, eventId: string): Promise<DrEventRecord> {
 /**
  * A modification is a new version: new allocations under the new version; the old ones stay. The
  * cluster is the one given, or with '' the current version's: every customer with a baseline for the
- * day again, or the same listed customers.
+ * day again, or the same listed customers. After the start, the slots that have started keep their
+ * request and allocations (R20) and the cluster stays; only the remaining slots are allocated anew.
  */
 export async function modifyDRevent(tx: Tx, eventIdArg: string, windowArg: string, requestArg: string, clusterArg: string): Promise<string> {
   requireOperator(tx.caller, tx.params, 'modifyDRevent');
@@ -266,9 +323,11 @@ export async function modifyDRevent(tx: Tx, eventIdArg: string, windowArg: strin
   const bounds = windowBounds(tx, e.day, window);
   if (bounds.end <= tx.nowMs) throw invalidArgument('the modified window has already ended at the transaction time');
   const given = parseCluster(clusterArg);
-  const listed = given ?? ((e.cluster ?? 'day') === 'listed' ? await allocatedIds(tx, e) : undefined);
+  const kept = await keptSlots(tx, e, window, requestW);
+  if (kept !== undefined && given !== undefined) throw invalidArgument(`event ${eventId} has started; its cluster stays (give '' as the cluster)`);
+  const listed = given ?? ((e.cluster ?? 'day') === 'listed' ? [...(kept?.oprById ?? (await allocatedOprs(tx, e))).keys()] : undefined);
   const version = e.version + 1;
-  const totals = await allocateAndWrite(tx, eventId, version, e.day, window, requestW, listed);
+  const totals = await allocateAndWrite(tx, eventId, version, e.day, window, requestW, listed, kept);
   const record: DrEventRecord = {
     ...e,
     version,

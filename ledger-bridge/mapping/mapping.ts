@@ -9,7 +9,8 @@
  *                   → evaluateBaseline where missing → notifyDRevent with the targeted meters
  *                   that have a baseline as the cluster → queryLoadReduction per meter
  *                   → each customer's OPR, W per 15-minute slot (the VTN sends it as −OPR LOAD_DISPATCH)
- *   modifyEvent     → modifyDRevent (version + 1 = OpenADR modificationNumber) → the new OPRs
+ *   modifyEvent     → modifyDRevent (version + 1 = OpenADR modificationNumber) → the new OPRs;
+ *                   after the start only slots that have not started change (R20)
  *   cancelEvent     → cancelDRevent
  *   recordTelemetry readings (powerReal / energyReal with siScaleCode, any interval length) → the
  *                   durable accumulator → recordEnergy of every slot that is complete (or whose day
@@ -612,7 +613,14 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
       if (e.status !== 'notified') throw new MappingError('NOT_ALLOWED', `event ${eventId} is ${e.status}; it cannot be modified`);
       const requestW = perSlot(reductionW, e.window.length);
-      const contractW = slotAverageRequest(requestW, e.coveredMs ?? e.window.map(() => e.slotMs), e.slotMs);
+      const covered = e.coveredMs ?? e.window.map(() => e.slotMs);
+      // R20: a slot that has started keeps its request (the contract keeps its allocations).
+      for (let i = 0, at = e.startMs; i < requestW.length && at <= now(); at += covered[i] ?? e.slotMs, i++) {
+        if (requestW[i] !== e.requestW[i]) {
+          throw new MappingError('NOT_ALLOWED', `event ${eventId}: the slot from ${new Date(at).toISOString()} has started; its reduction stays ${String(e.requestW[i])} W (R20) — change only slots that have not started`);
+        }
+      }
+      const contractW = slotAverageRequest(requestW, covered, e.slotMs);
       let summary: ContractEventSummary;
       try {
         // Idempotent by event id and version: a modification the ledger took before a crash (its
@@ -623,7 +631,10 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
             ? onLedger
             : json<ContractEventSummary>((await submit(operator, 'modifyDRevent', [eventId, JSON.stringify(e.window), JSON.stringify(contractW), ''])).result);
       } catch (err) {
-        throw contractCodeOf(err) === 'CONFLICT' ? new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err }) : ledgerFailure(`modifying event ${eventId}`, err);
+        const code = contractCodeOf(err);
+        if (code === 'CONFLICT') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
+        if (code === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
+        throw ledgerFailure(`modifying event ${eventId}`, err);
       }
       const excluded = new Map(Object.entries(e.excluded));
       const oprs = await queryOprs(eventId, Object.keys(e.oprByMeter), excluded);

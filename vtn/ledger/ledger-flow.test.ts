@@ -178,6 +178,34 @@ test('issue 5 flow over HTTP, pull and push: per-customer OPR from the ledger, t
   t.assert.deepEqual(await port.tokenBalance?.(A), { customerId: A, meterId: A, balanceMilli: ra });
 });
 
+test('events from the ledger: modify after the start changes only the intervals that have not started (R20); after the end, nothing', async (t) => {
+  const dir = tempDataDir('oadr-vtn-ledger-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
+  const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
+  t.after(() => vl.close());
+  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
+  const { url, vtn } = await startTestVtn(t, { registrationPolicy: 'enrolled-only' }, { ledger: port, clock });
+  for (const [customerId, h] of [[A, 1], [B, 2]] as const) {
+    vtn.customers.enrol({ customerId, venName: customerId });
+    await port.importEnergy?.(customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(h, i + 1).map((w) => w / 4) })));
+  }
+  const a = await registerVen(url, A);
+  await registerVen(url, B);
+  const v = (await vtn.events.create({ eventId: 'ev-s', start: START, durationMinutes: 45, reductionW: 200, targets: { customerIds: [A, B] } })) as LedgerEventView;
+  const valuesOf = (view: { vens: readonly { venId: string; values: Readonly<Record<string, readonly number[]>> }[] }) => view.vens.find((x) => x.venId === a.venId)?.values[SIGNAL_IDS.LOAD_DISPATCH] ?? [];
+  const before = valuesOf(v);
+  clock.set(START + 16 * 60_000); // interval 0 has ended, interval 1 runs, interval 2 has not started
+  await assert.rejects(vtn.events.modify('ev-s', { reductionW: [200, 300, 400] }), (e: unknown) => (e as { code?: string }).code === 'NOT_ALLOWED' && /has started; its reduction stays 200 W \(R20\)/.test((e as Error).message));
+  const m = await vtn.events.modify('ev-s', { reductionW: [200, 200, 400] });
+  t.assert.equal(m.event.modificationNumber, 1);
+  const after = valuesOf(m);
+  t.assert.deepEqual(after.slice(0, 2), before.slice(0, 2), 'the started intervals keep their values');
+  t.assert.equal(m.vens.reduce((sum, x) => sum + (x.oprW?.[2] ?? 0), 0), 400, 'the last interval takes the new total');
+  clock.set(START + 46 * 60_000);
+  await assert.rejects(vtn.events.modify('ev-s', { reductionW: [200, 200, 100] }), (e: unknown) => (e as { code?: string }).code === 'NOT_ALLOWED' && /has completed/.test((e as Error).message));
+});
+
 test('events from the ledger: modify before the start re-allocates (modificationNumber + 1), cancel cancels on the ledger; no ledger → NOT_ALLOWED', async (t) => {
   const dir = tempDataDir('oadr-vtn-ledger-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -811,8 +811,9 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}'; list the events to find its id`);
       if (ledger.allocations?.oprOf(eventId) === undefined || ledger.modifyEvent === undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' was not created from the ledger; modify its per-VEN values instead`);
       if (e.cancelled) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is cancelled; create a new event instead`);
-      // The contract re-allocates every slot of the window: only before the event starts (R20).
-      if (ctx.now() >= e.startMs) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has started; its total can change only before the start (R20) — cancel it and create a new one`);
+      // After the start the intervals that have started keep their total and allocations (R20: the
+      // mapping and the contract refuse a change to them); the rest is allocated anew.
+      if (ctx.now() >= eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has completed; the past cannot be changed (R20)`);
       const reductionW = perSlot(changes.reductionW, e.intervalsMs.length, 'reductionW');
       let oprs: ReadonlyMap<string, readonly number[]>;
       try {
