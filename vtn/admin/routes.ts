@@ -98,6 +98,7 @@ const programFields = {
   reportGranularityMs: ms('telemetry granularity requested (R317), whole seconds', 1000),
   reportBackDurationMs: ms('reportBackDuration requested (R324), whole seconds', 1000),
   maxTelemetryW: { type: 'integer', minimum: 1, description: 'largest plausible power of one customer (W); telemetry and imported energy beyond it are refused (default 10000000)' },
+  testEvent: { type: 'boolean', description: 'the program’s events are test events (R6: VENs do not actuate) unless an event says otherwise; never recorded on the ledger (default false)' },
 } as const;
 
 export const SCHEMAS = {

@@ -34,6 +34,12 @@ export interface ProgramConfig {
   readonly reportBackDurationMs: number;
   /** Largest plausible power of one customer (W): telemetry above it (or Wh above it over the interval) is refused; default 10 MW. */
   readonly maxTelemetryW: number;
+  /**
+   * The program's events are test events (R6: VENs do not actuate) unless an event says otherwise;
+   * default false. A test event never goes to the ledger (its day would leave baselines and it would
+   * settle reductions nobody was asked for).
+   */
+  readonly testEvent: boolean;
 }
 
 export interface PushConfig {
@@ -177,6 +183,7 @@ function programDefaults(id: string): ProgramConfig {
     reportGranularityMs: DEFAULT_SLOT_MS,
     reportBackDurationMs: DEFAULT_SLOT_MS,
     maxTelemetryW: DEFAULT_MAX_TELEMETRY_W,
+    testEvent: false,
   };
 }
 
@@ -243,6 +250,7 @@ export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail:
     reportGranularityMs: wholeSeconds(p.reportGranularityMs ?? d.reportGranularityMs, `${where}reportGranularityMs`, fail),
     reportBackDurationMs: wholeSeconds(p.reportBackDurationMs ?? d.reportBackDurationMs, `${where}reportBackDurationMs`, fail),
     maxTelemetryW: int(p.maxTelemetryW ?? d.maxTelemetryW, `${where}maxTelemetryW`, 1, undefined, fail),
+    testEvent: bool(p.testEvent ?? d.testEvent, `${where}testEvent`, fail),
   });
 }
 
@@ -308,8 +316,8 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
   });
 }
 
-function bool(v: unknown, key: string): boolean {
-  if (typeof v !== 'boolean') bad(key, `must be true or false, got ${JSON.stringify(v)}`);
+function bool(v: unknown, key: string, fail: Complain = bad): boolean {
+  if (typeof v !== 'boolean') fail(key, `must be true or false, got ${JSON.stringify(v)}`);
   return v;
 }
 

@@ -178,20 +178,26 @@ test('issue 5 flow over HTTP, pull and push: per-customer OPR from the ledger, t
   t.assert.deepEqual(await port.tokenBalance?.(A), { customerId: A, meterId: A, balanceMilli: ra });
 });
 
-test('events from the ledger: modify after the start changes only the intervals that have not started (R20); after the end, nothing', async (t) => {
+test('events from the ledger: R6 a test event is refused; modify after the start changes only the intervals that have not started (R20); after the end, nothing', async (t) => {
   const dir = tempDataDir('oadr-vtn-ledger-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
   const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
   t.after(() => vl.close());
   const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
-  const { url, vtn } = await startTestVtn(t, { registrationPolicy: 'enrolled-only' }, { ledger: port, clock });
+  const { url, vtn } = await startTestVtn(t, { registrationPolicy: 'enrolled-only', programs: [{ id: 'default' }, { id: 'drill', marketContext: 'http://utility.example/drill', testEvent: true }] }, { ledger: port, clock });
   for (const [customerId, h] of [[A, 1], [B, 2]] as const) {
     vtn.customers.enrol({ customerId, venName: customerId });
     await port.importEnergy?.(customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(h, i + 1).map((w) => w / 4) })));
   }
   const a = await registerVen(url, A);
   await registerVen(url, B);
+  // R6: a test event never reaches the ledger, whether the event or its program says so.
+  const height = await vl.ledger.height();
+  for (const input of [{ testEvent: true }, { programId: 'drill' }]) {
+    await assert.rejects(vtn.events.create({ ...input, start: START, durationMinutes: 45, reductionW: 200, targets: { customerIds: [A, B] } }), (e: unknown) => (e as { code?: string }).code === 'NOT_ALLOWED' && /test event \(R6/.test((e as Error).message));
+  }
+  t.assert.equal(await vl.ledger.height(), height, 'nothing on the ledger');
   const v = (await vtn.events.create({ eventId: 'ev-s', start: START, durationMinutes: 45, reductionW: 200, targets: { customerIds: [A, B] } })) as LedgerEventView;
   const valuesOf = (view: { vens: readonly { venId: string; values: Readonly<Record<string, readonly number[]>> }[] }) => view.vens.find((x) => x.venId === a.venId)?.values[SIGNAL_IDS.LOAD_DISPATCH] ?? [];
   const before = valuesOf(v);

@@ -66,6 +66,16 @@ test('R2+R8+R100+R103+R105 VTN: intervals have uid 0,1,2, durations that sum to 
   }
 });
 
+test('R6 VTN: a program with testEvent sends its events as test events unless the event says otherwise', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t, { programs: [{ id: 'default' }, { id: 'drill', marketContext: 'http://utility.example/drill', testEvent: true }] });
+  const a = await registerVen(url, 'ven-a');
+  vtn.events.create({ programId: 'drill', eventId: 'ev-drill', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 100 } });
+  vtn.events.create({ programId: 'drill', eventId: 'ev-real', testEvent: false, start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 100 } });
+  vtn.events.create({ eventId: 'ev-default', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 100 } });
+  const byId = new Map((await requestEvents(url, a.venId)).events?.map((e) => [e.descriptor.eventId, e.descriptor.testEvent]));
+  t.assert.deepEqual(Object.fromEntries(byId), { 'ev-drill': 'true', 'ev-real': 'false', 'ev-default': 'false' });
+});
+
 test('R4+R5+R115 VTN: a new event has modificationNumber 0; changing a value makes it 1 and renews createdDateTime', async (t) => {
   const { url, vtn, clock } = await startTestVtn(t);
   const a = await registerVen(url, 'ven-a');

@@ -393,7 +393,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         recoveryMs: input.recoveryMs,
         startAfterMs: input.startAfterMs,
         priority: input.priority ?? program.priority,
-        testEvent: input.testEvent ?? false,
+        testEvent: input.testEvent ?? program.testEvent,
         vtnComment: input.vtnComment,
         responseRequired: input.responseRequired ?? 'always',
         signals,
@@ -652,6 +652,9 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       const now = ctx.now();
       const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
       if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
+      if (input.testEvent ?? program.testEvent) {
+        throw new VtnError('NOT_ALLOWED', `a test event (R6${input.testEvent === undefined ? `: program '${program.id}' sends test events` : ''}) is not recorded on the ledger — its day would leave the customers' baselines and settlement would pay for reductions nobody was asked for; send it with perCustomerReductionW or perVenReductionW`);
+      }
       const slotMs = program.slotMs;
       const startMs = toMs(input.start, 'start');
       if (input.slots !== undefined && (!Number.isInteger(input.slots) || input.slots < 1)) invalid(`slots must be a positive integer, got ${String(input.slots)}`);
