@@ -203,6 +203,56 @@ test('R318 VTN: bad-quality and status data are stored but not sent to the ledge
   t.assert.equal(ledger.telemetry.length, 0);
 });
 
+test('R334 VTN: TELEMETRY_STATUS carries resource statuses with the same oadrLoadControlState children in every interval; usage carries floats; else 454, nothing stored', async (t) => {
+  const { url, vtn, venId, registered } = await setup(t);
+  const [usage, status] = registered.reportRequests ?? [];
+  const statusReport = (intervals: ReportInterval[]): Payload => ({
+    type: 'UpdateReport',
+    schemaVersion: V,
+    requestId: 'rq-s',
+    venId,
+    reports: [{ dtstart: iso(T0), intervals, reportRequestId: status?.reportRequestId ?? '', reportSpecifierId: 'status-spec', reportName: 'TELEMETRY_STATUS', createdDateTime: iso(T0) }],
+  });
+  const level = { current: 1 };
+  const st = (uid: string, loadControlState?: Record<string, { current: number }>): ReportInterval => ({
+    duration: 'PT1M',
+    uid,
+    payloads: [{ rId: 'status', value: { type: 'resourceStatus', online: true, manualOverride: false, ...(loadControlState === undefined ? {} : { loadControlState }) } }],
+  });
+  const mixed = await call(url, 'EiReport', statusReport([st('0', { levelOffset: level }), st('1', { levelOffset: level, capacity: level })]), 'UpdatedReport');
+  t.assert.equal(mixed.response.code, 454);
+  assert.match(mixed.response.description ?? '', /interval 1: rID 'status' has oadrLoadControlState children \[capacity, levelOffset\], other intervals \[levelOffset\].*\(R334\)/);
+  const float = await call(url, 'EiReport', statusReport([{ duration: 'PT1M', uid: '0', payloads: [{ rId: 'status', value: { type: 'float', value: 1 } }] }]), 'UpdatedReport');
+  t.assert.equal(float.response.code, 454);
+  assert.match(float.response.description ?? '', /TELEMETRY_STATUS data points are oadrPayloadResourceStatus/);
+  const wrongUsage = usageUpdate(venId, usage?.reportRequestId ?? '', T0, [[1, 1]]);
+  const firstInterval = wrongUsage.type === 'UpdateReport' ? wrongUsage.reports?.[0]?.intervals?.[0] : undefined;
+  assert.ok(firstInterval !== undefined);
+  (firstInterval.payloads as unknown[])[0] = { rId: 'power', value: { type: 'resourceStatus', online: true, manualOverride: false } };
+  t.assert.equal((await call(url, 'EiReport', wrongUsage, 'UpdatedReport')).response.code, 454);
+  t.assert.equal(vtn.reports.telemetry(venId).length, 0, 'nothing stored');
+  const same = await call(url, 'EiReport', statusReport([st('0', { levelOffset: level }), st('1', { levelOffset: { current: 2 } })]), 'UpdatedReport');
+  t.assert.equal(same.response.code, 200, 'the same set with other values is right');
+  t.assert.equal(vtn.reports.telemetry(venId).length, 2);
+});
+
+test('pulseCount VTN: a usage data point in pulses is requested and read as Wh with its pulse factor (kWh per count)', async (t) => {
+  const ledger = recordingLedger();
+  const s = await startTestVtn(t, { programs: [PROGRAM] }, { ledger });
+  const { venId } = await registerVen(s.url, 'house-1');
+  const pulses: ItemBase = { type: 'pulseCount', description: 'pulse count', units: 'count', pulseFactor: 0.002 };
+  const registered = await call(s.url, 'EiReport', metadata(venId, { usageItem: pulses, status: false }), 'RegisteredReport');
+  const rr = registered.reportRequests?.[0];
+  t.assert.deepEqual(rr?.specifier.specifierPayloads.map((p) => p.rId), ['power', 'energy'], 'the pulse point is requested');
+  t.assert.equal((await call(s.url, 'EiReport', usageUpdate(venId, rr?.reportRequestId ?? '', T0, [[250, 5]]), 'UpdatedReport')).response.code, 200);
+  const byRid = new Map(s.vtn.reports.telemetry(venId).map((p) => [p.rId, [p.value, p.unit]]));
+  t.assert.deepEqual(byRid.get('power'), [500, 'Wh'], '250 pulses × 0.002 kWh = 500 Wh');
+  await s.vtn.ledgerOutbox?.drain();
+  t.assert.deepEqual(ledger.telemetry.flat().find((p) => p.rId === 'power')?.value, 500);
+  // Implausible: 10 MW over a minute is 166,667 Wh; 100,000 pulses are 200,000 Wh.
+  t.assert.equal((await call(s.url, 'EiReport', usageUpdate(venId, rr?.reportRequestId ?? '', T0 + 60_000, [[100_000, 5]]), 'UpdatedReport')).response.code, 454);
+});
+
 test('R329 VTN: oadrCreatedReport with oadrPendingReports makes the requests active; an error refuses them', async (t) => {
   const { url, vtn, venId, registered } = await setup(t);
   const [usage, status] = registered.reportRequests ?? [];

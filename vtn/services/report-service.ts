@@ -59,8 +59,11 @@ function unitOf(item: ItemBase | undefined): { readonly unit: string; readonly s
       return { unit: 'W', scale }; // W or J/s
     case 'energyReal':
       return { unit: 'Wh', scale };
-    case 'pulseCount':
-      return { unit: 'count', scale: 1 };
+    case 'pulseCount': {
+      // oadr:pulseFactor is kWh per count (the 2.0b schema): a count becomes Wh.
+      const factor = item.pulseFactor;
+      return Number.isFinite(factor) && factor > 0 ? { unit: 'Wh', scale: factor * 1000 } : { unit: 'count', scale: 1 };
+    }
     default: {
       const units = (item as { readonly units?: unknown }).units;
       return { unit: typeof units === 'string' ? units : item.type, scale };
@@ -84,7 +87,8 @@ const msOf = (d: string | undefined): number | undefined => {
 
 /**
  * What the VTN asks for, given a VEN's metadata: every METADATA_TELEMETRY_USAGE report (its data
- * points in W or Wh) and every METADATA_TELEMETRY_STATUS report. Granularity is the program's,
+ * points in W, Wh, or pulse counts with a pulse factor, read as Wh) and every
+ * METADATA_TELEMETRY_STATUS report. Granularity is the program's,
  * kept within the offered sampling rates (R317); the back-duration is at least the granularity and
  * at most the metadata duration (R340).
  */
@@ -97,7 +101,7 @@ export function planReportRequests(ctx: VtnContext, reg: VenRegistration, metada
     if (name !== REPORT_NAMES.usage && name !== REPORT_NAMES.status) continue;
     const descriptions = (r.descriptions ?? []).filter((d) => name === REPORT_NAMES.status || ['W', 'Wh'].includes(unitOf(d.itemBase).unit));
     if (descriptions.length === 0) {
-      ctx.log.info({ venId: reg.venId, reportSpecifierId: r.reportSpecifierId }, `${name} offers no data point in W or Wh; not requested`);
+      ctx.log.info({ venId: reg.venId, reportSpecifierId: r.reportSpecifierId }, `${name} offers no data point in W, Wh or pulses with a pulse factor; not requested`);
       continue;
     }
     let minMs = 0;

@@ -9,10 +9,16 @@
  * - no negative duration;
  * - the same data point (rID) for the same interval start only once per report;
  * - values finite and physically plausible for one customer: |W| ≤ its `maxTelemetryW` (its own, else its program's),
- *   |Wh| ≤ that power over the interval (over 100 years for a register reading without duration).
+ *   |Wh| ≤ that power over the interval (over 100 years for a register reading without duration);
+ * - the payload's kind matches the report: usage reports carry floats (`payloadFloat`),
+ *   TELEMETRY_STATUS carries resource statuses (`oadrPayloadResourceStatus`), and every interval of
+ *   one status report has the same set of `oadrLoadControlState` children (R334).
  */
 import { OadrProtocolError, reportIntervalSpans, ResponseCode, type Report } from '../../oadr/index.ts';
 import type { ReportRequestRecord } from '../store/store.ts';
+
+/** The report whose data points are resource statuses (R334). */
+const STATUS_REPORT = 'TELEMETRY_STATUS';
 
 /** The earliest interval start accepted. */
 export const MIN_REPORT_TIME_MS = Date.UTC(2000, 0, 1);
@@ -34,6 +40,8 @@ export function checkTelemetryValues(r: Report, request: ReportRequestRecord, li
     refuse(r, `an interval's dtstart or duration cannot be read (${(err as Error).message})`);
   }
   const seen = new Set<string>();
+  const status = request.reportName === STATUS_REPORT;
+  let controls: string | undefined;
   for (const { startMs, durationMs, index } of spans) {
     if (!Number.isFinite(startMs)) continue; // R314: checked by the caller (no dtstart)
     const at = `interval ${index}`;
@@ -44,6 +52,14 @@ export function checkTelemetryValues(r: Report, request: ReportRequestRecord, li
       const key = `${pl.rId}|${startMs}`;
       if (seen.has(key)) refuse(r, `${at}: rID '${pl.rId}' at ${new Date(startMs).toISOString()} appears twice in one report`);
       seen.add(key);
+      if (status !== (pl.value.type === 'resourceStatus')) {
+        refuse(r, `${at}: rID '${pl.rId}' carries ${pl.value.type === 'float' ? 'a payloadFloat' : 'an oadrPayloadResourceStatus'}, but ${request.reportName} data points are ${status ? 'oadrPayloadResourceStatus' : 'payloadFloat'} (R334, §8.3.1.1)`);
+      }
+      if (pl.value.type === 'resourceStatus') {
+        const present = Object.entries(pl.value.loadControlState ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k).sort().join(', ');
+        controls ??= present;
+        if (present !== controls) refuse(r, `${at}: rID '${pl.rId}' has oadrLoadControlState children [${present}], other intervals [${controls}]; every interval of one TELEMETRY_STATUS report has the same set (R334)`);
+      }
       if (pl.value.type !== 'float') continue;
       const u = request.units[pl.rId] ?? { unit: '', scale: 1 };
       const v = pl.value.value * u.scale;
