@@ -28,6 +28,8 @@ export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   optCoalesceMs: 'integer',
   adminAuthFailuresPerMinute: 'integer',
   adminRequestsPerMinute: 'integer',
+  reportRequestRetryMs: 'integer',
+  reportRequestRetries: 'integer',
   'push.allowHttp': 'boolean',
   'push.allowedHosts': 'list',
   'push.requireCertificateHost': 'boolean',

@@ -72,6 +72,8 @@ export interface Vtn {
   readonly ledgerOutbox: LedgerOutbox | undefined;
   /** One pass of the R52 timer now (it runs every poll frequency): re-queues unacknowledged cancellations for pull VENs; returns how many VENs. */
   resendCancellations(): number;
+  /** One pass of the report-request re-send now (also on a timer): the requests sent again. */
+  resendReportRequests(): number;
   /** Start listening; resolves to the base URL, e.g. `http://127.0.0.1:41234`. */
   listen(options?: ListenOptions): Promise<string>;
   close(): Promise<void>;

@@ -31,7 +31,7 @@ import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } 
 import { attachOperations } from './operations/operations.ts';
 import { createPrograms, type ProgramsApi } from './services/programs.ts';
 import { createOptApi, type OptApi } from './services/opt-service.ts';
-import { createReportsApi, type ReportsApi } from './services/report-service.ts';
+import { createReportsApi, startReportResend, type ReportsApi } from './services/report-service.ts';
 import type { CustomerRecord, QueueItem, VenRegistration, VtnStore } from './store/store.ts';
 import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './transports/ven-transport.ts';
 import type { CustomersApi, ListenOptions, VensApi, VenView, Vtn } from './vtn-api.ts';
@@ -207,6 +207,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
 
   // R52: unacknowledged cancellations go to pull VENs again after a poll interval.
   const cancelResend = startCancelResend(ctx);
+  // Report requests a VEN never answered go to it again.
+  const reportResend = startReportResend(ctx);
 
   // Reconciliation, then what waited in the outbox before a restart goes to the ledger.
   if (ledgerWork !== undefined) {
@@ -282,6 +284,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     },
     handle,
     resendCancellations: () => cancelResend.tick(),
+    resendReportRequests: () => reportResend.tick(),
     ledgerOutbox: ledgerWork,
     async listen(o = {}) {
       const host = o.host ?? config.host;
@@ -298,6 +301,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       if (closed) return;
       closed = true;
       cancelResend.stop();
+      reportResend.stop();
       await ledgerWork?.stop();
       for (const t of transports.values()) await t.close();
       await ops.close();

@@ -89,6 +89,10 @@ export interface VtnConfig {
   readonly registrationPolicy: RegistrationPolicy;
   /** R52: how many deliveries a cancelled `always` event gets while the VEN does not acknowledge it. */
   readonly cancelRetries: number;
+  /** A report request the VEN has not answered (oadrCreatedReport or data) is sent again after this long (default 15 min). */
+  readonly reportRequestRetryMs: number;
+  /** Times a report request is sent again before it is marked unanswered (default 3). */
+  readonly reportRequestRetries: number;
   readonly push: PushConfig;
   readonly xmpp: XmppConfig;
   readonly programs: readonly ProgramConfig[];
@@ -136,6 +140,8 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp'> = {
   pollFrequencyMs: 10_000,
   registrationPolicy: 'enrolled-only',
   cancelRetries: 3,
+  reportRequestRetryMs: 900_000,
+  reportRequestRetries: 3,
   host: '127.0.0.1',
   port: 8080,
   adminPort: undefined,
@@ -299,6 +305,8 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     pollFrequencyMs: int(input.pollFrequencyMs ?? DEFAULTS.pollFrequencyMs, 'pollFrequencyMs', 1000),
     registrationPolicy: policy,
     cancelRetries: int(input.cancelRetries ?? DEFAULTS.cancelRetries, 'cancelRetries', 1, 1000),
+    reportRequestRetryMs: int(input.reportRequestRetryMs ?? DEFAULTS.reportRequestRetryMs, 'reportRequestRetryMs', 1000),
+    reportRequestRetries: int(input.reportRequestRetries ?? DEFAULTS.reportRequestRetries, 'reportRequestRetries', 0, 1000),
     push: resolvedPush,
     xmpp: resolveXmppConfig(input.xmpp ?? {}),
     programs: Object.freeze(programs),

@@ -5,10 +5,10 @@
  * the VTN asks of pull VENs) this re-queues the VEN's oadrDistributeEvent when a poll interval has
  * passed since the last delivery without an acknowledgement. Each delivery counts against
  * `cancelRetries` (event-model `isDeliverable`). Push VENs are left to the push transport.
- * The timer is unref'ed and cleared by `stop()`; the clock is the context's.
  */
 import type { VtnContext } from './context.ts';
 import { isDeliverable } from './event-model.ts';
+import { startPeriodic, type Periodic } from './periodic.ts';
 import { queueDistributeEvent } from '../transports/ven-queue.ts';
 
 export interface CancelResendOptions {
@@ -16,21 +16,15 @@ export interface CancelResendOptions {
   readonly intervalMs?: number;
 }
 
-export interface CancelResend {
-  /** One pass now (tests call it instead of waiting for the timer); returns the VENs re-queued. */
-  tick(): number;
-  stop(): void;
-}
+/** `tick()` returns the VENs re-queued. */
+export type CancelResend = Periodic;
 
 export function startCancelResend(ctx: VtnContext, options: CancelResendOptions = {}): CancelResend {
   const log = ctx.log.child({ component: 'vtn.cancel-resend' });
   // (eventID, venID) → the lastDeliveredAt seen when re-queued: re-queue again only after that one was delivered.
   const requeued = new Map<string, number | undefined>();
-  let stopped = false;
 
-  const tick = (): number => {
-    if (stopped) return 0;
-    const now = ctx.now();
+  const pass = (now: number): number => {
     const due = new Set<string>();
     const live = new Set<string>();
     for (const e of ctx.store.listEvents()) {
@@ -56,19 +50,5 @@ export function startCancelResend(ctx: VtnContext, options: CancelResendOptions 
     return due.size;
   };
 
-  const timer = setInterval(() => {
-    try {
-      tick();
-    } catch (err) {
-      log.error({ err }, 'cancellation re-send pass failed; retried at the next pass');
-    }
-  }, options.intervalMs ?? ctx.config.pollFrequencyMs);
-  timer.unref();
-  return {
-    tick,
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-    },
-  };
+  return startPeriodic(ctx, { intervalMs: options.intervalMs ?? ctx.config.pollFrequencyMs, what: 'cancellation re-send', pass });
 }

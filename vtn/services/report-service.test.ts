@@ -253,6 +253,34 @@ test('pulseCount VTN: a usage data point in pulses is requested and read as Wh w
   t.assert.equal((await call(s.url, 'EiReport', usageUpdate(venId, rr?.reportRequestId ?? '', T0 + 60_000, [[100_000, 5]]), 'UpdatedReport')).response.code, 454);
 });
 
+test('report requests the VEN never answers are sent again by oadrCreateReport (same ids) reportRequestRetries times, then unanswered; answered ones are not', async (t) => {
+  const RETRY = 600_000;
+  const s = await startTestVtn(t, { programs: [PROGRAM], reportRequestRetryMs: RETRY, reportRequestRetries: 2 });
+  const { venId } = await registerVen(s.url, 'house-1');
+  const registered = await call(s.url, 'EiReport', metadata(venId), 'RegisteredReport');
+  const [usage, status] = registered.reportRequests ?? [];
+  await drain(s.url, venId);
+  // The VEN confirms the status request only.
+  await call(s.url, 'EiReport', { type: 'CreatedReport', schemaVersion: V, response: { code: 200, requestId: 'rq-c' }, pendingReports: [status?.reportRequestId ?? ''], venId }, 'Response');
+  s.clock.advance(RETRY - 1);
+  t.assert.equal(s.vtn.resendReportRequests(), 0, 'not yet');
+  const resent: string[][] = [];
+  for (let i = 0; i < 2; i++) {
+    s.clock.advance(RETRY);
+    t.assert.equal(s.vtn.resendReportRequests(), 1);
+    const queued = await drain(s.url, venId);
+    resent.push(queued.flatMap((p) => (p.type === 'CreateReport' ? p.reportRequests.map((r) => r.reportRequestId) : [])));
+  }
+  t.assert.deepEqual(resent, [[usage?.reportRequestId], [usage?.reportRequestId]], 'the unanswered usage request, under its own id');
+  s.clock.advance(RETRY);
+  t.assert.equal(s.vtn.resendReportRequests(), 0, 'reportRequestRetries used up');
+  t.assert.deepEqual(s.vtn.reports.requests(venId).map((r) => [r.reportRequestId, r.state]), [[usage?.reportRequestId, 'unanswered'], [status?.reportRequestId, 'active']]);
+  t.assert.deepEqual(await drain(s.url, venId), []);
+  // Data for it still counts: the request becomes active.
+  t.assert.equal((await call(s.url, 'EiReport', usageUpdate(venId, usage?.reportRequestId ?? '', T0, [[1, 1]]), 'UpdatedReport')).response.code, 200);
+  t.assert.equal(s.vtn.reports.requests(venId)[0]?.state, 'active');
+});
+
 test('R329 VTN: oadrCreatedReport with oadrPendingReports makes the requests active; an error refuses them', async (t) => {
   const { url, vtn, venId, registered } = await setup(t);
   const [usage, status] = registered.reportRequests ?? [];

@@ -10,7 +10,8 @@
  * another value replacing the earlier one (R346 corrections). Usage intervals and point samples
  * (no duration) in W or Wh, SI scale applied, are queued for the ledger in the same transaction
  * (the outbox, ledger/outbox.ts), so what the VTN acknowledges reaches the ledger. Cancels: piggy-backed on
- * oadrUpdatedReport (R328) or stand-alone (R335, R336, R345).
+ * oadrUpdatedReport (R328) or stand-alone (R335, R336, R345). A request the VEN never answers is
+ * sent again (`startReportResend`).
  */
 import {
   durationToMs,
@@ -38,6 +39,7 @@ import type { ReportRequestRecord, ReportRequestState, TelemetryPointRecord, Ven
 import { queuePayload } from '../transports/ven-queue.ts';
 import { checkTelemetryValues } from './telemetry-checks.ts';
 import { maxTelemetryWOf, programOfCustomer } from './programs.ts';
+import { startPeriodic, type Periodic } from './periodic.ts';
 
 /** Well-known report names the VTN asks for (R331). */
 export const REPORT_NAMES = { usage: 'TELEMETRY_USAGE', status: 'TELEMETRY_STATUS' } as const;
@@ -158,6 +160,38 @@ export function toReportRequest(r: ReportRequestRecord, now: number): ReportRequ
       specifierPayloads: r.rIds.map((rId) => ({ rId, readingType: 'x-notApplicable' as const })),
     },
   };
+}
+
+/**
+ * Report requests the VEN never answered — neither oadrCreatedReport nor data, `reportRequestRetryMs`
+ * after they were sent — go again by oadrCreateReport, with the same reportRequestIDs, up to
+ * `reportRequestRetries` times; then the request is `unanswered` (logged; data for it is still
+ * taken). `tick()` returns the requests sent again.
+ */
+export function startReportResend(ctx: VtnContext): Periodic {
+  const { reportRequestRetryMs: retryMs, reportRequestRetries: retries } = ctx.config;
+  const pass = (now: number): number => {
+    let sent = 0;
+    for (const reg of ctx.store.listRegistrations()) {
+      if (reg.state !== 'registered') continue;
+      const due = ctx.store.listReportRequests(reg.venId).filter((r) => r.state === 'requested' && now - r.updatedAt >= retryMs);
+      if (due.length === 0) continue;
+      const again = due.filter((r) => (r.resends ?? 0) < retries);
+      const unanswered = due.filter((r) => (r.resends ?? 0) >= retries);
+      ctx.store.transaction(() => {
+        for (const r of unanswered) ctx.store.putReportRequest({ ...r, state: 'unanswered', updatedAt: now });
+        for (const r of again) ctx.store.putReportRequest({ ...r, resends: (r.resends ?? 0) + 1, updatedAt: now });
+        if (again.length > 0) {
+          queuePayload(ctx, reg.venId, { type: 'CreateReport', schemaVersion: SCHEMA_VERSION, requestId: ctx.newId('req'), reportRequests: again.map((r) => toReportRequest(r, now)), venId: reg.venId });
+        }
+      });
+      if (again.length > 0) ctx.log.info({ venId: reg.venId, reportRequestIds: again.map((r) => r.reportRequestId) }, 'report requests the VEN has not answered sent again by oadrCreateReport');
+      if (unanswered.length > 0) ctx.log.warn({ venId: reg.venId, reportRequestIds: unanswered.map((r) => r.reportRequestId), resends: retries }, 'report requests never answered by the VEN; no more re-sends (its telemetry may be missing: check the VEN)');
+      sent += again.length;
+    }
+    return sent;
+  };
+  return startPeriodic(ctx, { intervalMs: Math.max(1000, Math.floor(retryMs / 4)), what: 'report request re-send', pass });
 }
 
 /** Mark every open request of a VEN cancelled, without telling it (R306: new metadata cancels them implicitly). */
@@ -313,7 +347,7 @@ export function handleUpdateReport(ctx: VtnContext, p: UpdateReport): Payload {
       }
       if (fresh) ctx.store.appendTelemetry({ venId: reg.venId, reportRequestId: report.reportRequestId, reportSpecifierId: report.reportSpecifierId, receivedAt: now, report });
       const cur = ctx.store.getReportRequest(reg.venId, request.reportRequestId) ?? request;
-      if (cur.state === 'requested') ctx.store.putReportRequest({ ...cur, state: 'active', updatedAt: now });
+      if (cur.state === 'requested' || cur.state === 'unanswered') ctx.store.putReportRequest({ ...cur, state: 'active', updatedAt: now });
       else if (cur.state === 'final') ctx.store.putReportRequest({ ...cur, state: 'cancelled', updatedAt: now }); // R345: the one report that follows
       else if (cur.state === 'cancel-piggyback' && !piggyback.includes(cur.reportRequestId)) {
         piggyback.push(cur.reportRequestId);
@@ -379,7 +413,7 @@ export function handleCreatedReport(ctx: VtnContext, p: CreatedReport): Payload 
   const ok = p.response.code >= 200 && p.response.code < 300;
   ctx.store.transaction(() => {
     for (const r of ctx.store.listReportRequests(reg.venId)) {
-      if (r.state !== 'requested') continue;
+      if (r.state !== 'requested' && r.state !== 'unanswered') continue;
       if (pending.has(r.reportRequestId)) ctx.store.putReportRequest({ ...r, state: 'active', updatedAt: now });
       else if (!ok) ctx.store.putReportRequest({ ...r, state: 'refused', updatedAt: now });
     }

@@ -85,7 +85,9 @@ export type ReportRequestState =
   | 'cancelling'
   /** Cancelled with reportToFollow: exactly one more report is accepted (R345). */
   | 'final'
-  | 'cancelled';
+  | 'cancelled'
+  /** Sent `reportRequestRetries` times more without an answer; data for it is still taken. */
+  | 'unanswered';
 
 /** A report the VTN asked a VEN for (TELEMETRY_USAGE, TELEMETRY_STATUS). */
 export interface ReportRequestRecord {
@@ -102,6 +104,8 @@ export interface ReportRequestRecord {
   readonly state: ReportRequestState;
   /** Set on a stand-alone cancel: whether one more report was asked for (R345). */
   readonly reportToFollow?: boolean;
+  /** How often the request was sent again because the VEN did not answer it. */
+  readonly resends?: number;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
