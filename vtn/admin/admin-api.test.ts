@@ -108,6 +108,18 @@ test('admin strict bodies: unknown fields are refused (400 naming each, nested o
   }
 });
 
+test('admin history: POST /vens/:venId/history asks a VEN for HISTORY_USAGE (409 without the offer, 422 for a future span, 400 without from/to, 404 unknown VEN)', async (t) => {
+  const { url, clock } = await startTestVtn(t, {}, { adminToken: TOKEN });
+  const { venId } = await registerVen(url, 'ven-h');
+  const span = { from: new Date(clock.now() - 7_200_000).toISOString(), to: new Date(clock.now() - 3_600_000).toISOString() };
+  const none = await api(url, 'POST', `/api/v1/vens/${venId}/history`, { body: span });
+  t.assert.equal(none.status, 409);
+  assert.match(String(none.json?.detail), /offers no METADATA_HISTORY_USAGE/);
+  t.assert.equal((await api(url, 'POST', `/api/v1/vens/${venId}/history`, { body: { ...span, to: new Date(clock.now() + 60_000).toISOString() } })).status, 422);
+  t.assert.equal((await api(url, 'POST', `/api/v1/vens/${venId}/history`, { body: { from: span.from } })).status, 400);
+  t.assert.equal((await api(url, 'POST', '/api/v1/vens/nobody/history', { body: span })).status, 404);
+});
+
 test('admin VENs and events: list VENs, create an event per customer, read it per VEN, modify, cancel', async (t) => {
   const { url, clock } = await startTestVtn(t, { registrationPolicy: 'enrolled-only' }, { adminToken: TOKEN });
   await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'c1', venName: 'house-1' } });

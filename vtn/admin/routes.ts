@@ -177,6 +177,7 @@ export const SCHEMAS = {
   reportCancel: { type: 'object', additionalProperties: false, properties: { reportToFollow: { type: 'boolean' }, piggyback: { type: 'boolean' } } },
   tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 }, retailerId: { ...retailerId, description: 'for role retailer (required): the `retailer` of the customers the token may see and manage' }, expiresAt: { ...time, description: 'when the token stops working (ISO 8601); absent: it does not expire' } } },
   timeRange: { type: 'object', properties: { from: time, to: time } },
+  historyRequest: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: time, to: time } },
   at: { type: 'object', properties: { at: time, marketContext: { type: 'string' } } },
   blocks: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
   baseline: { type: 'object', properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } } },
@@ -522,6 +523,13 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
     method: 'POST', url: '/vens/:venId/report-requests', tag: 'reports', summary: 'Request by oadrCreateReport what the metadata offers and nothing open covers', permission: 'operate', params: params('venId'), status: 201,
     handler: (d, r) => d.vtn().reports.requestTelemetry(r.params.venId as string),
+  },
+  {
+    method: 'POST', url: '/vens/:venId/history', tag: 'reports', summary: "Ask the VEN for its logged usage over a past span (HISTORY_USAGE, one report by oadrCreateReport); stored and shown with the telemetry, not sent to the ledger", permission: 'operate', params: params('venId'), body: SCHEMAS.historyRequest, status: 201,
+    handler: (d, r) => {
+      const body = r.body as { from: string; to: string };
+      return d.vtn().reports.requestHistory(r.params.venId as string, { fromMs: parseTime(body.from, 'from') as number, toMs: parseTime(body.to, 'to') as number });
+    },
   },
   {
     method: 'POST', url: '/vens/:venId/report-requests/:reportRequestId/cancel', tag: 'reports', summary: 'Cancel a report request (stand-alone or piggy-backed, R328, R345)', permission: 'operate',

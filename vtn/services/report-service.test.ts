@@ -281,6 +281,38 @@ test('report requests the VEN never answers are sent again by oadrCreateReport (
   t.assert.equal(s.vtn.reports.requests(venId)[0]?.state, 'active');
 });
 
+test('R324+R325+R340 VTN: HISTORY_USAGE is requested on demand over a past span (granularity and back-duration 0), stored, never sent to the ledger', async (t) => {
+  const ledger = recordingLedger();
+  const s = await startTestVtn(t, { programs: [PROGRAM] }, { ledger });
+  const { venId } = await registerVen(s.url, 'house-1');
+  const now = s.clock.now();
+  await assert.rejects(async () => s.vtn.reports.requestHistory(venId, { fromMs: now - 3_600_000, toMs: now - 60_000 }), (e: unknown) => (e as { code?: string }).code === 'NOT_ALLOWED', 'no metadata, no history');
+  const meta = metadata(venId, { status: false });
+  assert.ok(meta.type === 'RegisterReport');
+  const history: Report = { ...(meta.reports?.[0] as Report), duration: 'P7D', reportSpecifierId: 'history-spec', reportName: 'METADATA_HISTORY_USAGE' };
+  const registered = await call(s.url, 'EiReport', { ...meta, reports: [...(meta.reports ?? []), history] }, 'RegisteredReport');
+  t.assert.deepEqual(registered.reportRequests?.map((r) => r.specifier.reportSpecifierId), ['usage-spec'], 'history is not requested on registration');
+  await drain(s.url, venId);
+  await assert.rejects(async () => s.vtn.reports.requestHistory(venId, { fromMs: now - 8 * 86_400_000, toMs: now - 60_000 }), (e: unknown) => (e as { code?: string }).code === 'INVALID_ARGUMENT' && /keeps P7D \(R340\)/.test((e as Error).message));
+  await assert.rejects(async () => s.vtn.reports.requestHistory(venId, { fromMs: now - 60_000, toMs: now + 60_000 }), (e: unknown) => (e as { code?: string }).code === 'INVALID_ARGUMENT');
+  const from = now - 2 * 3_600_000;
+  const r = s.vtn.reports.requestHistory(venId, { fromMs: from, toMs: now - 3_600_000 });
+  const queued = await drain(s.url, venId);
+  const sent = queued[0]?.type === 'CreateReport' ? queued[0].reportRequests[0] : undefined;
+  t.assert.deepEqual(
+    [sent?.reportRequestId, sent?.specifier.reportSpecifierId, sent?.specifier.granularity, sent?.specifier.reportBackDuration, sent?.specifier.reportInterval?.dtstart, sent?.specifier.reportInterval?.duration],
+    [r.reportRequestId, 'history-spec', 'PT0S', 'PT0S', iso(from), 'PT1H'],
+  );
+  const up = usageUpdate(venId, r.reportRequestId, from, [[1.5, 25], [2, 33]], { specifier: 'history-spec' });
+  assert.ok(up.type === 'UpdateReport');
+  const report = up.reports?.[0] as Report;
+  t.assert.equal((await call(s.url, 'EiReport', { ...up, reports: [{ ...report, reportName: 'HISTORY_USAGE' }] }, 'UpdatedReport')).response.code, 200);
+  const points = s.vtn.reports.telemetry(venId).filter((p) => p.reportName === 'HISTORY_USAGE');
+  t.assert.deepEqual(points.map((p) => [p.rId, p.startMs - from, p.value]), [['energy', 0, 25], ['power', 0, 1500], ['energy', 60_000, 33], ['power', 60_000, 2000]]);
+  await s.vtn.ledgerOutbox?.drain();
+  t.assert.equal(ledger.telemetry.length, 0, 'history stays in the VTN');
+});
+
 test('R329 VTN: oadrCreatedReport with oadrPendingReports makes the requests active; an error refuses them', async (t) => {
   const { url, vtn, venId, registered } = await setup(t);
   const [usage, status] = registered.reportRequests ?? [];

@@ -42,7 +42,7 @@ import { maxTelemetryWOf, programOfCustomer } from './programs.ts';
 import { startPeriodic, type Periodic } from './periodic.ts';
 
 /** Well-known report names the VTN asks for (R331). */
-export const REPORT_NAMES = { usage: 'TELEMETRY_USAGE', status: 'TELEMETRY_STATUS' } as const;
+export const REPORT_NAMES = { usage: 'TELEMETRY_USAGE', status: 'TELEMETRY_STATUS', history: 'HISTORY_USAGE' } as const;
 const METADATA_PREFIX = 'METADATA_';
 
 /** siScaleCode → factor (emix SiScaleCodeType). */
@@ -87,6 +87,15 @@ const msOf = (d: string | undefined): number | undefined => {
   }
 };
 
+/** A usage report's data points the VTN can read as energy: W, Wh, or pulses with a pulse factor. */
+const usageDescriptions = (r: Report) => (r.descriptions ?? []).filter((d) => ['W', 'Wh'].includes(unitOf(d.itemBase).unit));
+
+function unitsOf(descriptions: readonly { readonly rId: string; readonly itemBase?: ItemBase | undefined }[]): Record<string, { unit: string; scale: number }> {
+  const units: Record<string, { unit: string; scale: number }> = {};
+  for (const d of descriptions) units[d.rId] = unitOf(d.itemBase);
+  return units;
+}
+
 /**
  * What the VTN asks for, given a VEN's metadata: every METADATA_TELEMETRY_USAGE report (its data
  * points in W, Wh, or pulse counts with a pulse factor, read as Wh) and every
@@ -101,7 +110,7 @@ export function planReportRequests(ctx: VtnContext, reg: VenRegistration, metada
   for (const r of metadata) {
     const name = (r.reportName ?? '').startsWith(METADATA_PREFIX) ? (r.reportName ?? '').slice(METADATA_PREFIX.length) : '';
     if (name !== REPORT_NAMES.usage && name !== REPORT_NAMES.status) continue;
-    const descriptions = (r.descriptions ?? []).filter((d) => name === REPORT_NAMES.status || ['W', 'Wh'].includes(unitOf(d.itemBase).unit));
+    const descriptions = name === REPORT_NAMES.status ? (r.descriptions ?? []) : usageDescriptions(r);
     if (descriptions.length === 0) {
       ctx.log.info({ venId: reg.venId, reportSpecifierId: r.reportSpecifierId }, `${name} offers no data point in W, Wh or pulses with a pulse factor; not requested`);
       continue;
@@ -123,15 +132,13 @@ export function planReportRequests(ctx: VtnContext, reg: VenRegistration, metada
     if (granularityMs !== program.reportGranularityMs) {
       ctx.log.info({ venId: reg.venId, reportSpecifierId: r.reportSpecifierId, granularityMs, programGranularityMs: program.reportGranularityMs }, 'granularity adjusted to the sampling rates the VEN offers (R317)');
     }
-    const units: Record<string, { unit: string; scale: number }> = {};
-    for (const d of descriptions) units[d.rId] = unitOf(d.itemBase);
     out.push({
       venId: reg.venId,
       reportRequestId: ctx.newId('rr'), // R322: unique within the VTN
       reportSpecifierId: r.reportSpecifierId,
       reportName: name,
       rIds: descriptions.map((d) => d.rId),
-      units,
+      units: unitsOf(descriptions),
       granularityMs,
       backDurationMs,
       state: 'requested',
@@ -149,6 +156,20 @@ export function planReportRequests(ctx: VtnContext, reg: VenRegistration, metada
  * instant would smear each slot's reduction into its neighbours.
  */
 export function toReportRequest(r: ReportRequestRecord, now: number): ReportRequest {
+  if (r.historyFromMs !== undefined && r.historyToMs !== undefined) {
+    // HISTORY_USAGE: once (reportBackDuration 0), at the recorded resolution (granularity 0), over
+    // the past span asked for (R317, R324, R325).
+    return {
+      reportRequestId: r.reportRequestId,
+      specifier: {
+        reportSpecifierId: r.reportSpecifierId,
+        granularity: 'PT0S',
+        reportBackDuration: 'PT0S',
+        reportInterval: { dtstart: new Date(r.historyFromMs).toISOString(), duration: formatDuration(r.historyToMs - r.historyFromMs) },
+        specifierPayloads: r.rIds.map((rId) => ({ rId, readingType: 'x-notApplicable' as const })),
+      },
+    };
+  }
   const startMs = r.granularityMs > 0 ? Math.ceil(now / r.granularityMs) * r.granularityMs : now;
   return {
     reportRequestId: r.reportRequestId,
@@ -479,6 +500,11 @@ export interface ReportsApi {
   telemetry(venId: string, fromMs?: number, toMs?: number): TelemetryPointRecord[];
   /** Request, by oadrCreateReport, what the metadata offers and nothing open covers; returns the new requests. */
   requestTelemetry(venId: string): ReportRequestRecord[];
+  /**
+   * Request the VEN's logged usage from `fromMs` to `toMs` (HISTORY_USAGE, one report, R324, R325),
+   * by oadrCreateReport. Its data is stored and shown like telemetry; it does not go to the ledger.
+   */
+  requestHistory(venId: string, span: { readonly fromMs: number; readonly toMs: number }): ReportRequestRecord;
   /** Cancel one request: stand-alone oadrCancelReport (R336, R345) or piggy-backed (R328). */
   cancel(venId: string, reportRequestId: string, options?: CancelReportOptions): ReportRequestRecord;
 }
@@ -516,6 +542,42 @@ export function createReportsApi(ctx: VtnContext): ReportsApi {
       });
       ctx.log.info({ venId, requested: planned.map((r) => r.reportRequestId) }, 'reports requested by oadrCreateReport');
       return planned;
+    },
+    requestHistory(venId, { fromMs, toMs }) {
+      registered(venId);
+      const now = ctx.now();
+      if (!(Number.isFinite(fromMs) && Number.isFinite(toMs) && fromMs < toMs)) throw new VtnError('INVALID_ARGUMENT', 'history: from must be before to');
+      if (toMs > now) throw new VtnError('INVALID_ARGUMENT', `history ends ${new Date(toMs).toISOString()}, after now: history is the past (R325); telemetry brings what comes`);
+      const metadata = (ctx.store.getReportMetadata(venId)?.reports ?? []) as Report[];
+      const offer = metadata.find((r) => r.reportName === METADATA_PREFIX + REPORT_NAMES.history);
+      if (offer === undefined) throw new VtnError('NOT_ALLOWED', `VEN ${venId} offers no ${METADATA_PREFIX}${REPORT_NAMES.history} in its metadata; it keeps no history the VTN can ask for`);
+      const descriptions = usageDescriptions(offer);
+      if (descriptions.length === 0) throw new VtnError('NOT_ALLOWED', `the ${REPORT_NAMES.history} of VEN ${venId} offers no data point in W, Wh or pulses with a pulse factor`);
+      const offeredMs = msOf(offer.duration);
+      if (offeredMs !== undefined && offeredMs > 0 && toMs - fromMs > offeredMs) {
+        throw new VtnError('INVALID_ARGUMENT', `history of ${formatDuration(toMs - fromMs)} asked, but VEN ${venId} keeps ${offer.duration ?? ''} (R340); ask for a shorter span`);
+      }
+      const request: ReportRequestRecord = {
+        venId,
+        reportRequestId: ctx.newId('rr'),
+        reportSpecifierId: offer.reportSpecifierId,
+        reportName: REPORT_NAMES.history,
+        rIds: descriptions.map((d) => d.rId),
+        units: unitsOf(descriptions),
+        granularityMs: 0,
+        backDurationMs: 0,
+        historyFromMs: fromMs,
+        historyToMs: toMs,
+        state: 'requested',
+        createdAt: now,
+        updatedAt: now,
+      };
+      ctx.store.transaction(() => {
+        ctx.store.putReportRequest(request);
+        queuePayload(ctx, venId, { type: 'CreateReport', schemaVersion: SCHEMA_VERSION, requestId: ctx.newId('req'), reportRequests: [toReportRequest(request, now)], venId });
+      });
+      ctx.log.info({ venId, reportRequestId: request.reportRequestId, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }, 'history requested (HISTORY_USAGE)');
+      return request;
     },
     cancel(venId, reportRequestId, options = {}) {
       registered(venId);

@@ -89,7 +89,7 @@ export type ReportRequestState =
   /** Sent `reportRequestRetries` times more without an answer; data for it is still taken. */
   | 'unanswered';
 
-/** A report the VTN asked a VEN for (TELEMETRY_USAGE, TELEMETRY_STATUS). */
+/** A report the VTN asked a VEN for (TELEMETRY_USAGE, TELEMETRY_STATUS, HISTORY_USAGE). */
 export interface ReportRequestRecord {
   readonly venId: string;
   readonly reportRequestId: string;
@@ -101,6 +101,9 @@ export interface ReportRequestRecord {
   readonly units: Readonly<Record<string, { readonly unit: string; readonly scale: number }>>;
   readonly granularityMs: number;
   readonly backDurationMs: number;
+  /** HISTORY_USAGE: the past span asked for (reportInterval dtstart and duration, R325). */
+  readonly historyFromMs?: number;
+  readonly historyToMs?: number;
   readonly state: ReportRequestState;
   /** Set on a stand-alone cancel: whether one more report was asked for (R345). */
   readonly reportToFollow?: boolean;
