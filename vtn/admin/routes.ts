@@ -99,6 +99,10 @@ const programFields = {
   reportBackDurationMs: ms('reportBackDuration requested (R324), whole seconds', 1000),
   maxTelemetryW: { type: 'integer', minimum: 1, description: 'largest plausible power of one customer (W); telemetry and imported energy beyond it are refused (default 10000000)' },
   testEvent: { type: 'boolean', description: 'the program’s events are test events (R6: VENs do not actuate) unless an event says otherwise; never recorded on the ledger (default false)' },
+  optSchedules: { type: 'string', enum: ['both', 'optIn', 'optOut'], description: 'R201: the availability schedules VENs may send (default both)' },
+  optUncovered: { type: 'string', enum: ['available', 'unavailable'], description: 'R201: time no schedule covers (default available)' },
+  optOverlapWinner: { type: 'string', enum: ['optIn', 'optOut'], description: 'R201: which wins where optIn and optOut schedules overlap (default optOut)' },
+  eventsWhenUnavailable: { type: 'string', enum: ['send', 'withhold'], description: 'R201: an event reaches a VEN unavailable during its window, recorded as opted out (send, default), or not at all (withhold)' },
 } as const;
 
 export const SCHEMAS = {

@@ -40,7 +40,18 @@ export interface ProgramConfig {
    * settle reductions nobody was asked for).
    */
   readonly testEvent: boolean;
+  /** R201: the availability schedules the program's VENs may send: `both` (default), only `optIn` or only `optOut`. */
+  readonly optSchedules: OptSchedules;
+  /** R201: time no schedule covers is `available` (default) or `unavailable` (a VEN is available only where it opted in). */
+  readonly optUncovered: 'available' | 'unavailable';
+  /** R201: where an optIn and an optOut schedule overlap, `optOut` (default) or `optIn` wins. */
+  readonly optOverlapWinner: 'optIn' | 'optOut';
+  /** R201: a VEN unavailable during part of an event's window is `send`t the event, recorded as opted out (default), or the event is `withhold`en from it. */
+  readonly eventsWhenUnavailable: 'send' | 'withhold';
 }
+
+export const OPT_SCHEDULES = ['both', 'optIn', 'optOut'] as const;
+export type OptSchedules = (typeof OPT_SCHEDULES)[number];
 
 export interface PushConfig {
   /** First back-off after a failed push, §9.1.7 (≈1 s). */
@@ -190,6 +201,10 @@ function programDefaults(id: string): ProgramConfig {
     reportBackDurationMs: DEFAULT_SLOT_MS,
     maxTelemetryW: DEFAULT_MAX_TELEMETRY_W,
     testEvent: false,
+    optSchedules: 'both',
+    optUncovered: 'available',
+    optOverlapWinner: 'optOut',
+    eventsWhenUnavailable: 'send',
   };
 }
 
@@ -257,6 +272,10 @@ export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail:
     reportBackDurationMs: wholeSeconds(p.reportBackDurationMs ?? d.reportBackDurationMs, `${where}reportBackDurationMs`, fail),
     maxTelemetryW: int(p.maxTelemetryW ?? d.maxTelemetryW, `${where}maxTelemetryW`, 1, undefined, fail),
     testEvent: bool(p.testEvent ?? d.testEvent, `${where}testEvent`, fail),
+    optSchedules: oneOf(p.optSchedules ?? d.optSchedules, OPT_SCHEDULES, `${where}optSchedules`, fail),
+    optUncovered: oneOf(p.optUncovered ?? d.optUncovered, ['available', 'unavailable'] as const, `${where}optUncovered`, fail),
+    optOverlapWinner: oneOf(p.optOverlapWinner ?? d.optOverlapWinner, ['optIn', 'optOut'] as const, `${where}optOverlapWinner`, fail),
+    eventsWhenUnavailable: oneOf(p.eventsWhenUnavailable ?? d.eventsWhenUnavailable, ['send', 'withhold'] as const, `${where}eventsWhenUnavailable`, fail),
   });
 }
 
@@ -322,6 +341,11 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     adminAuthFailuresPerMinute: int(input.adminAuthFailuresPerMinute ?? DEFAULTS.adminAuthFailuresPerMinute, 'adminAuthFailuresPerMinute', 1, 1_000_000),
     adminRequestsPerMinute: int(input.adminRequestsPerMinute ?? DEFAULTS.adminRequestsPerMinute, 'adminRequestsPerMinute', 1, 100_000_000),
   });
+}
+
+function oneOf<T extends string>(v: unknown, options: readonly T[], key: string, fail: Complain = bad): T {
+  if (!options.includes(v as T)) fail(key, `must be one of ${options.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
 }
 
 function bool(v: unknown, key: string, fail: Complain = bad): boolean {

@@ -35,7 +35,7 @@ import {
 import type { DrEventNotice, LedgerSettlement } from '../ledger/port.ts';
 import type { CustomerRecord } from '../store/store.ts';
 import type { EventVenState, OptType } from './event-model.ts';
-import { optOutDuring } from './opt-service.ts';
+import { unavailableDuring } from './opt-service.ts';
 import { queueLedgerOpt } from './ledger-opt-work.ts';
 import { queueDistributeEvent } from '../transports/ven-queue.ts';
 
@@ -377,7 +377,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       for (const venId of input.venIds ?? []) if (!values.has(venId)) values.set(venId, {});
       if (values.size === 0 && options.allowNoVen !== true) invalid('the event targets no VEN; give perVenReductionW, perVenSignals or venIds');
       for (const venId of values.keys()) requireRegistered(venId);
-      const event: VtnEvent = {
+      let event: VtnEvent = {
         eventId,
         programId: program.id,
         marketContext: program.marketContext,
@@ -401,12 +401,22 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         cancelled: false,
       };
       validateForVens(event, values, now);
-      // R201 (CHOICE): a VEN whose availability schedule opts it out during the event is recorded as
-      // opted out (R16); it still receives the event.
+      // R201 (the program's choices): a VEN unavailable during the event by its availability
+      // schedules is recorded as opted out (R16) and still receives the event, or, with
+      // `eventsWhenUnavailable: 'withhold'`, is not sent it at all.
       const unavailable = new Map<string, string>();
       for (const venId of values.keys()) {
-        const o = optOutDuring(ctx, venId, startMs, eventEndMs(event), { marketContext: program.marketContext });
-        if (o !== undefined) unavailable.set(venId, `not available: opt schedule '${o.optId}' (${o.optReason}) covers the event window (R201)`);
+        const reason = unavailableDuring(ctx, venId, startMs, eventEndMs(event), program as ProgramConfig);
+        if (reason !== undefined) unavailable.set(venId, reason);
+      }
+      if (program.eventsWhenUnavailable === 'withhold' && unavailable.size > 0) {
+        for (const [venId, reason] of unavailable) {
+          values.delete(venId);
+          ctx.log.info({ eventId, venId, reason }, 'event withheld from a VEN its availability schedules make unavailable (R201)');
+        }
+        unavailable.clear();
+        if (values.size === 0 && options.allowNoVen !== true) throw new VtnError('NOT_ALLOWED', `every targeted VEN is unavailable during the event, and program '${program.id}' withholds events from unavailable VENs (R201)`);
+        event = { ...event, venIds: [...values.keys()] };
       }
       ctx.store.transaction(() => {
         ctx.store.putEvent(event);
@@ -681,8 +691,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       // no participant of the allocation; its VEN gets the event with zero values, opted out.
       const optedOut = new Map<string, string>();
       for (const [customerId, venId] of venOf) {
-        const o = optOutDuring(ctx, venId, startMs, startMs + durationMs, { marketContext: program.marketContext });
-        if (o !== undefined) optedOut.set(customerId, venId);
+        if (unavailableDuring(ctx, venId, startMs, startMs + durationMs, program) !== undefined) optedOut.set(customerId, venId);
       }
       const participants = customerIds.filter((c) => !optedOut.has(c));
       if (participants.length === 0) throw new VtnError('NOT_ALLOWED', 'every targeted customer is opted out of the event window by its availability schedule (R201)');

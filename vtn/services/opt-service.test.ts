@@ -139,6 +139,41 @@ test('R201 VTN: where optIn and optOut schedules overlap optOut wins; resource-l
   t.assert.deepEqual(vtn.opt.list(venId).find((o) => o.optId === 'battery')?.resources, ['battery-1']);
 });
 
+test('R201 VTN: per program — only optIn schedules accepted, uncovered time unavailable, events withheld from unavailable VENs', async (t) => {
+  const MC = 'http://utility.example/strict';
+  const strict = { id: 'strict', marketContext: MC, optSchedules: 'optIn' as const, optUncovered: 'unavailable' as const, eventsWhenUnavailable: 'withhold' as const };
+  const { url, vtn } = await startTestVtn(t, { programs: [{ id: 'default' }, strict] });
+  const s = await registerVen(url, 'house-s');
+  const d = await registerVen(url, 'house-d');
+  // The strict program takes no optOut schedule (451); the default one takes both.
+  const refused = await call(url, 'EiOpt', createOpt(s.venId, { optId: 'out', optType: 'optOut', windows: [[T0, 'PT1H']], marketContext: MC }), 'CreatedOpt');
+  t.assert.equal(refused.response.code, 451);
+  assert.match(refused.response.description ?? '', /program 'strict' accepts only optIn schedules/);
+  t.assert.equal((await call(url, 'EiOpt', createOpt(d.venId, { optId: 'out', optType: 'optOut', windows: [[T0 + 4 * HOUR, 'PT1H']] }), 'CreatedOpt')).response.code, 200);
+  // Uncovered time: unavailable in the strict program, available in the default one.
+  t.assert.equal(vtn.opt.availableAt(s.venId, T0, { marketContext: MC }), false);
+  t.assert.equal(vtn.opt.availableAt(s.venId, T0), true);
+  t.assert.equal((await call(url, 'EiOpt', createOpt(s.venId, { optId: 'in', optType: 'optIn', windows: [[T0, 'PT2H']], marketContext: MC }), 'CreatedOpt')).response.code, 200);
+  t.assert.equal(vtn.opt.availableDuring(s.venId, T0, T0 + 2 * HOUR, { marketContext: MC }), true);
+  t.assert.equal(vtn.opt.availableDuring(s.venId, T0 + HOUR, T0 + 3 * HOUR, { marketContext: MC }), false, 'the third hour is not covered');
+  // d sent no optIn for the strict program: the event is withheld from d and reaches s, inside its optIn window.
+  vtn.events.create({ eventId: 'ev-in', programId: 'strict', start: T0, slots: 4, perVenReductionW: { [s.venId]: 100, [d.venId]: 100 } });
+  t.assert.deepEqual(vtn.events.get('ev-in')?.vens.map((v) => [v.venId, v.optType]), [[s.venId, undefined]]);
+  const got = await drain(url, d.venId);
+  assert.ok(!got.some((p) => p.type === 'DistributeEvent' && p.events?.some((e) => e.descriptor.eventId === 'ev-in')), 'd is not sent it');
+  // An event partly outside s's optIn window reaches nobody: refused.
+  assert.throws(() => vtn.events.create({ eventId: 'ev-out', programId: 'strict', start: T0 + HOUR, slots: 8, perVenReductionW: { [s.venId]: 100, [d.venId]: 100 } }), (e: unknown) => (e as { code?: string }).code === 'NOT_ALLOWED' && /withholds events/.test((e as Error).message));
+});
+
+test('R201 VTN: optOverlapWinner optIn — where both schedules cover, the VEN is available', async (t) => {
+  const { url, vtn } = await startTestVtn(t, { programs: [{ id: 'lenient', optOverlapWinner: 'optIn' }] });
+  const { venId } = await registerVen(url, 'house-1');
+  await call(url, 'EiOpt', createOpt(venId, { optId: 'in', optType: 'optIn', windows: [[T0, 'PT4H']] }), 'CreatedOpt');
+  await call(url, 'EiOpt', createOpt(venId, { optId: 'out', optType: 'optOut', windows: [[T0 + HOUR, 'PT4H']] }), 'CreatedOpt');
+  t.assert.equal(vtn.opt.availableAt(venId, T0 + 90 * 60_000), true, 'both cover: optIn wins');
+  t.assert.equal(vtn.opt.availableAt(venId, T0 + 4.5 * HOUR), false, 'only the optOut covers');
+});
+
 test('R201+R16 VTN: a VEN whose optOut schedule covers part of a new event is recorded as opted out of it, with a reason; others are not', async (t) => {
   const { url, vtn } = await startTestVtn(t);
   const a = await registerVen(url, 'house-1');

@@ -5,17 +5,21 @@
  * state for that event (and only another oadrCreateOpt changes it afterwards, R206), and
  * `availableAt` answers whether a VEN's schedules leave it available at a time.
  *
- * Program decisions of R201 (fixed here, for every program): both optIn and optOut schedules are
- * accepted; time no schedule covers is available; optOut wins where optIn and optOut overlap;
- * overlaps within one type are allowed; a VEN with an optOut period anywhere in a new event's
- * window is recorded as opted out of that event (and left out of a ledger event's allocation), but
- * is still sent the event (`optOutDuring`, used by the event service).
+ * Program decisions of R201, per program (`ProgramConfig`): which schedules are accepted
+ * (`optSchedules`), whether time no schedule covers is available (`optUncovered`), which type wins
+ * where optIn and optOut overlap (`optOverlapWinner`), and whether a VEN unavailable during part of
+ * a new event's window still receives it, recorded as opted out, or not at all
+ * (`eventsWhenUnavailable`; either way it is left out of a ledger event's allocation). Overlaps
+ * within one type are allowed (R203 already replaces a VEN's earlier schedules of a type). The
+ * program of a schedule is the one its marketContext names (R205), else the VEN's customer's.
  */
 import { durationToMs as durationMsFrom, OadrProtocolError, ResponseCode, type CancelOpt, type CreatedEvent, type CreateOpt, type Payload, type Target } from '../../oadr/index.ts';
 import { SCHEMA_VERSION, eiResponse, requireVen, type VtnContext } from './context.ts';
 import { eventEndMs } from './event-model.ts';
 import type { OptType } from './event-model.ts';
 import { queueLedgerOpt } from './ledger-opt-work.ts';
+import { programOfCustomer } from './programs.ts';
+import type { ProgramConfig } from '../cli/config.ts';
 
 /** R111 / R209: the endDeviceAsset mrids a device class may name (plus `x-…`). */
 export const END_DEVICE_ASSETS = [
@@ -69,9 +73,9 @@ export interface OptApi {
   list(venId: string): OptView[];
   /** The schedule entries (not event opts) in force for the whole VEN at `time`. */
   at(venId: string, time: Date | number, options?: OptAtOptions): OptView[];
-  /** False when an optOut schedule for the whole VEN covers `time` (optOut wins over optIn; uncovered time is available). */
+  /** Whether the VEN's whole-VEN schedules leave it available at `time`, under the R201 choices of the program (the one `marketContext` names, else the VEN's). */
   availableAt(venId: string, time: Date | number, options?: OptAtOptions): boolean;
-  /** False when a whole-VEN optOut schedule covers any part of `[from, to)` (how `events.create` decides, R201). */
+  /** False when the VEN is unavailable during any part of `[from, to)` (how `events.create` decides, R201). */
   availableDuring(venId: string, from: Date | number, to: Date | number, options?: OptAtOptions): boolean;
 }
 
@@ -159,6 +163,12 @@ export function handleCreateOpt(ctx: VtnContext, p: CreateOpt): Payload {
   const deviceClass = checkDeviceClass(p.deviceClass);
   if (p.marketContext !== undefined && !ctx.programs.list().some((pr) => sameContext(pr.marketContext, p.marketContext as string))) {
     fail(ResponseCode.TARGET_MISMATCH, `marketContext '${p.marketContext}' is not a program of this VTN (R205)`);
+  }
+  if (eventId === undefined) {
+    const program = programOf(ctx, reg.venId, p.marketContext);
+    if (program.optSchedules !== 'both' && program.optSchedules !== p.optType) {
+      fail(ResponseCode.NOT_ALLOWED, `program '${program.id}' accepts only ${program.optSchedules} schedules, not ${p.optType} (R201)`);
+    }
   }
   if (eventId !== undefined) {
     const e = ctx.store.getEvent(eventId);
@@ -281,17 +291,40 @@ function isVenSchedule(x: OptEntry, options: OptAtOptions): boolean {
   );
 }
 
+/** The program whose R201 choices apply: the one `marketContext` names (R205), else the VEN's customer's. */
+function programOf(ctx: VtnContext, venId: string, marketContext: string | undefined): ProgramConfig {
+  const named = marketContext === undefined ? undefined : ctx.programs.list().find((p) => sameContext(p.marketContext, marketContext));
+  return named ?? programOfCustomer(ctx.programs, ctx.store.getCustomer(ctx.store.getRegistration(venId)?.customerId ?? ''));
+}
+
+/** A whole-VEN schedule in force at `t`: not superseded yet (R203), one of its windows covering `t`. */
+const inForceAt = (x: OptView, t: number): boolean => (x.supersededAt === undefined || t < x.supersededAt) && x.windows.some((w) => t >= w.startMs && (w.endMs === undefined || t < w.endMs));
+
 /**
- * The first whole-VEN optOut schedule in force during some part of `[fromMs, toMs)` (a superseded
- * one only before it was superseded, R203), or undefined. CHOICE (R201): a VEN with an optOut
- * period anywhere in an event's window is not available for that event.
+ * Why a VEN is unavailable during some part of `[fromMs, toMs)` under the program's R201 choices,
+ * or undefined when it is available throughout. CHOICE (R201): unavailable at any instant of an
+ * event's window is unavailable for the event. The whole-VEN schedules of the program's market
+ * context (and those without one) decide; at each instant where the schedules change: optIn and
+ * optOut both in force → `optOverlapWinner`; one of them → that one; none → `optUncovered`.
  */
-export function optOutDuring(ctx: VtnContext, venId: string, fromMs: number, toMs: number, options: OptAtOptions = {}): OptView | undefined {
-  return listViews(ctx, venId).find((x) => {
-    if (x.optType !== 'optOut' || !isVenSchedule(x, options)) return false;
-    const to = x.supersededAt === undefined ? toMs : Math.min(toMs, x.supersededAt);
-    return x.windows.some((w) => w.startMs < to && (w.endMs === undefined || w.endMs > fromMs));
-  });
+export function unavailableDuring(ctx: VtnContext, venId: string, fromMs: number, toMs: number, program: ProgramConfig): string | undefined {
+  const schedules = listViews(ctx, venId).filter((x) => isVenSchedule(x, { marketContext: program.marketContext }));
+  const instants = new Set<number>([fromMs]);
+  for (const x of schedules) {
+    for (const t of [x.supersededAt, ...x.windows.flatMap((w) => [w.startMs, w.endMs])]) if (t !== undefined && t > fromMs && t < toMs) instants.add(t);
+  }
+  for (const t of [...instants].sort((a, b) => a - b)) {
+    const ins = schedules.filter((x) => x.optType === 'optIn' && inForceAt(x, t));
+    const outs = schedules.filter((x) => x.optType === 'optOut' && inForceAt(x, t));
+    const out = outs[0];
+    if (out !== undefined && (ins.length === 0 || program.optOverlapWinner === 'optOut')) {
+      return `not available: opt schedule '${out.optId}' (${out.optReason}) covers ${new Date(t).toISOString()} of the event window (R201)`;
+    }
+    if (ins.length === 0 && out === undefined && program.optUncovered === 'unavailable') {
+      return `not available: no optIn schedule covers ${new Date(t).toISOString()} of the event window, and program '${program.id}' counts uncovered time as unavailable (R201)`;
+    }
+  }
+  return undefined;
 }
 
 export function createOptApi(ctx: VtnContext): OptApi {
@@ -305,10 +338,11 @@ export function createOptApi(ctx: VtnContext): OptApi {
         x.windows.some((w) => t >= w.startMs && (w.endMs === undefined || t < w.endMs)),
     );
   };
+  const during = (venId: string, from: number, to: number, options: OptAtOptions) => unavailableDuring(ctx, venId, from, to, programOf(ctx, venId, options.marketContext)) === undefined;
   return {
     list,
     at,
-    availableAt: (venId, time, options) => !at(venId, time, options).some((x) => x.optType === 'optOut'),
-    availableDuring: (venId, from, to, options) => optOutDuring(ctx, venId, toMs(from), toMs(to), options) === undefined,
+    availableAt: (venId, time, options = {}) => during(venId, toMs(time), toMs(time) + 1, options),
+    availableDuring: (venId, from, to, options = {}) => during(venId, toMs(from), toMs(to), options),
   };
 }
