@@ -6,6 +6,7 @@ import { runCertsCommand } from '../certs/index.ts';
 import { runLedgerCommand, runLedgerServe } from '../ledger-bridge/index.ts';
 import { runVenCommand } from '../ven/index.ts';
 import { runVtnCommand } from '../vtn/index.ts';
+import { readConfigFile } from './config-file.ts';
 import { configFromEnv, secretFromEnv, VTN_ENV_SETTINGS } from './env-config.ts';
 import { createLogger } from './logger.ts';
 import { runOadrCommand } from './oadr-command.ts';
@@ -45,7 +46,7 @@ async function runVen(argv: string[]): Promise<number> {
     process.stderr.write(`oadr-ledger ven: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  return runVenCommand(argv, { log: createLogger().child({ component: 'ven' }), ...(xmppPassword === undefined ? {} : { xmppPassword }) });
+  return runVenCommand(argv, { log: createLogger().child({ component: 'ven' }), readConfig: readConfigFile, ...(xmppPassword === undefined ? {} : { xmppPassword }) });
 }
 
 /** The VTN with its `OADR_*` environment (defaults < --config file < environment < flags). */
@@ -61,7 +62,7 @@ async function runVtn(argv: string[]): Promise<number> {
     process.stderr.write(`oadr-ledger vtn: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  return runVtnCommand(argv, { config, logger: createLogger(), ...(adminToken === undefined ? {} : { adminToken }), ...(xmppPassword === undefined ? {} : { xmppPassword }) });
+  return runVtnCommand(argv, { config, logger: createLogger(), readConfig: readConfigFile, ...(adminToken === undefined ? {} : { adminToken }), ...(xmppPassword === undefined ? {} : { xmppPassword }) });
 }
 
 export function usage(): string {

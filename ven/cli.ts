@@ -34,7 +34,7 @@ events with opt decisions, drives the device during events and sends 15-minute t
                     modbus://HOST:PORT (SunSpec storage over Modbus TCP: reads only the inverter, so
                     no usage report is offered); mqtt://HOST:PORT (the device's own power unless the
                     config says "metering": "site")
-  --config FILE     JSON with further VEN options (resourceId, marketContexts, signals, opt, reports,
+  --config FILE     YAML (.yaml/.yml) or JSON with further VEN options (resourceId, marketContexts, signals, opt, reports,
                     pollIntervalMs, tickMs, device limits: maxChargeW, maxDischargeW; metering for
                     mqtt://; site.loadW for sim-site: W, or W per equal slot of a UTC day)
   --data-dir DIR    where the outbox and state live (default ./data/ven-NAME)
@@ -70,6 +70,8 @@ export interface VenCommandIo {
   readonly onStarted?: (ven: Ven) => void;
   /** OADR_XMPP_PASSWORD, read by cli/: SCRAM for the XMPP connection when no certificate is given. */
   readonly xmppPassword?: string;
+  /** Reads the --config file (cli/ reads YAML and JSON); default: JSON. */
+  readonly readConfig?: (path: string) => Record<string, unknown>;
 }
 
 interface FileConfig extends Partial<Omit<VenOptions, 'device' | 'vtnUrl' | 'venName' | 'dataDir' | 'log' | 'clock' | 'random' | 'transport' | 'xmpp'>> {
@@ -172,7 +174,7 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
   const venName = values['ven-name'];
   let fileConfig: FileConfig;
   try {
-    fileConfig = values.config === undefined ? {} : (JSON.parse(readFileSync(values.config, 'utf8')) as FileConfig);
+    fileConfig = values.config === undefined ? {} : ((io.readConfig ?? ((path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>))(values.config) as FileConfig);
   } catch (e) {
     err(`cannot read the configuration ${values.config ?? ''}: ${(e as Error).message}\n`);
     return 2;

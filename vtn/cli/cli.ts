@@ -33,7 +33,7 @@ Serves HTTPS with mutual TLS by default (TLS 1.2, ECDHE-ECDSA-AES128-SHA256 and 
 every VEN presents a client certificate from the OpenADR roots of the PKI; its fingerprint is bound
 to its venID at registration (R517).
 
-  --config FILE      configuration (JSON); flags override it
+  --config FILE      configuration (YAML for .yaml/.yml, else JSON); flags override it
   --data-dir DIR     directory of the VTN store and of the embedded ledger (DIR/ledger; default ./data)
   --no-ledger        run without the ledger (events only with per-VEN values; labs and tests)
   --verify-own-signatures
@@ -74,6 +74,8 @@ export interface VtnCommandIo {
   readonly stopSignal?: Promise<void>;
   /** OADR_XMPP_PASSWORD, read by cli/: SCRAM for the XMPP connection when no certificate is configured. */
   readonly xmppPassword?: string;
+  /** Reads the --config file (cli/ reads YAML and JSON); default: JSON. */
+  readonly readConfig?: (path: string) => Record<string, unknown>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -146,7 +148,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   let config: Record<string, unknown> = { ...(io.config ?? {}) };
   if (values.config !== undefined) {
     try {
-      const file = JSON.parse(readFileSync(values.config, 'utf8')) as Record<string, unknown>;
+      const file = (io.readConfig ?? ((path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>))(values.config);
       // The xmpp section merges key by key: OADR_XMPP_* may set one key of a section the file holds.
       const xmpp = file['xmpp'] === undefined && config['xmpp'] === undefined ? {} : { xmpp: { ...(file['xmpp'] as object | undefined), ...(config['xmpp'] as object | undefined) } };
       config = { ...file, ...config, ...xmpp };
