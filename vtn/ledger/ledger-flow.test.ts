@@ -8,13 +8,16 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
 import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
 import { decodeOadr, encodeOadr, type OadrEvent, type Payload, type ReportInterval } from '../../oadr/index.ts';
 import { SIGNAL_IDS, type LedgerEventView } from '../services/event-service.ts';
 import { openVtnLedger } from './embedded.ts';
 import { createMappingLedgerPort } from './mapping-port.ts';
+import type { LedgerPort } from './port.ts';
+import type { VtnConfigInput } from '../cli/config.ts';
+import type { Vtn } from '../vtn-api.ts';
 import { startLedgerScheduler } from './scheduler.ts';
 import { call, createTestClock, post, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
@@ -46,30 +49,35 @@ function usage(venId: string, reportRequestId: string, fromMs: number, kw: numbe
 const signal = (e: OadrEvent | undefined, id: string) => e?.signals.find((s) => s.signalId === id);
 const valuesOf = (e: OadrEvent | undefined, id: string) => signal(e, id)?.intervals.map((i) => i.value);
 
-test('issue 5 flow over HTTP, pull and push: per-customer OPR from the ledger, telemetry to recordEnergy, settlement, tokens', async (t) => {
+/** A VTN on a fresh embedded ledger (its own data directory, a test clock at noon of the event day). */
+async function ledgerVtn(t: TestContext, config: VtnConfigInput = {}) {
   const dir = tempDataDir('oadr-vtn-ledger-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
   const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
   t.after(() => vl.close());
   const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
-  const { url, vtn } = await startTestVtn(
-    t,
-    {
-      dataDir: join(dir, 'data'),
-      registrationPolicy: 'enrolled-only',
-      programs: [{ id: 'default', signals: ['LOAD_DISPATCH', 'SIMPLE', 'x-LOAD_AMOUNT'], reportGranularityMs: MIN, reportBackDurationMs: SLOT }],
-      push: { initialBackoffMs: 10 },
-    },
-    { ledger: port, clock },
-  );
+  const { url, vtn } = await startTestVtn(t, { dataDir: join(dir, 'data'), ...config }, { ledger: port, clock });
+  return { clock, vl, port, url, vtn };
+}
 
-  // The utility's customers and their meter history (the retailer's data hub: Wh per quarter hour).
-  vtn.customers.enrol({ customerId: A, venName: 'house-a' });
-  vtn.customers.enrol({ customerId: B, venName: 'house-b' });
+/** Enrols customers A and B (with their VEN names) and imports 35 days of their meter history. */
+async function enrolWithHistory(vtn: Vtn, port: LedgerPort, venNames: { readonly [A]: string; readonly [B]: string } = { [A]: A, [B]: B }): Promise<void> {
   for (const [customerId, h] of [[A, 1], [B, 2]] as const) {
+    vtn.customers.enrol({ customerId, venName: venNames[customerId] });
     await port.importEnergy?.(customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(h, i + 1).map((w) => w / 4) })));
   }
+}
+
+test('the DR flow over HTTP, pull and push: per-customer OPR from the ledger, telemetry to recordEnergy, settlement, tokens', async (t) => {
+  const { clock, vl, port, url, vtn } = await ledgerVtn(t, {
+    registrationPolicy: 'enrolled-only',
+    programs: [{ id: 'default', signals: ['LOAD_DISPATCH', 'SIMPLE', 'x-LOAD_AMOUNT'], reportGranularityMs: MIN, reportBackDurationMs: SLOT }],
+    push: { initialBackoffMs: 10 },
+  });
+
+  // The utility's customers and their meter history (the retailer's data hub: Wh per quarter hour).
+  await enrolWithHistory(vtn, port, { [A]: 'house-a', [B]: 'house-b' });
 
   // VEN B listens for pushes.
   const pushed: Payload[] = [];
@@ -179,17 +187,8 @@ test('issue 5 flow over HTTP, pull and push: per-customer OPR from the ledger, t
 });
 
 test('events from the ledger: R6 a test event is refused; modify after the start changes only the intervals that have not started (R20); after the end, nothing', async (t) => {
-  const dir = tempDataDir('oadr-vtn-ledger-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
-  const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
-  t.after(() => vl.close());
-  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
-  const { url, vtn } = await startTestVtn(t, { registrationPolicy: 'enrolled-only', programs: [{ id: 'default' }, { id: 'drill', marketContext: 'http://utility.example/drill', testEvent: true }] }, { ledger: port, clock });
-  for (const [customerId, h] of [[A, 1], [B, 2]] as const) {
-    vtn.customers.enrol({ customerId, venName: customerId });
-    await port.importEnergy?.(customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(h, i + 1).map((w) => w / 4) })));
-  }
+  const { clock, vl, port, url, vtn } = await ledgerVtn(t, { registrationPolicy: 'enrolled-only', programs: [{ id: 'default' }, { id: 'drill', marketContext: 'http://utility.example/drill', testEvent: true }] });
+  await enrolWithHistory(vtn, port);
   const a = await registerVen(url, A);
   await registerVen(url, B);
   // R6: a test event never reaches the ledger, whether the event or its program says so.
@@ -213,17 +212,8 @@ test('events from the ledger: R6 a test event is refused; modify after the start
 });
 
 test('events from the ledger: modify before the start re-allocates (modificationNumber + 1), cancel cancels on the ledger; no ledger → NOT_ALLOWED', async (t) => {
-  const dir = tempDataDir('oadr-vtn-ledger-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const clock = createTestClock(Date.parse(`${EVENT_DAY}T12:00:00Z`));
-  const vl = await openVtnLedger({ dataDir: join(dir, 'data'), clock: () => new Date(clock.now()) });
-  t.after(() => vl.close());
-  const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
-  const { url, vtn } = await startTestVtn(t, { registrationPolicy: 'enrolled-only' }, { ledger: port, clock });
-  for (const [customerId, h] of [[A, 1], [B, 2]] as const) {
-    vtn.customers.enrol({ customerId, venName: customerId });
-    await port.importEnergy?.(customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(h, i + 1).map((w) => w / 4) })));
-  }
+  const { vl, port, url, vtn } = await ledgerVtn(t, { registrationPolicy: 'enrolled-only' });
+  await enrolWithHistory(vtn, port);
   vtn.customers.enrol({ customerId: 'no-ven', venName: 'nobody' });
   const a = await registerVen(url, A);
   const b = await registerVen(url, B);
