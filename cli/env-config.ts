@@ -30,6 +30,7 @@ export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   adminRequestsPerMinute: 'integer',
   reportRequestRetryMs: 'integer',
   reportRequestRetries: 'integer',
+  shutdownGraceMs: 'integer',
   'push.allowHttp': 'boolean',
   'push.allowedHosts': 'list',
   'push.requireCertificateHost': 'boolean',

@@ -77,6 +77,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const lastContact = new Map<string, number>();
   const transports = new Map<TransportKind, VenTransport>();
   let closed = false;
+  let draining = false;
+  let closing: Promise<void> | undefined;
 
   const wake = (venId: string): void => {
     const reg = store.getRegistration(venId);
@@ -230,13 +232,13 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // Health, metrics, admin API and its docs (operations.ts); they read the facade `self` per request.
   let self: Vtn | undefined;
   const ops = attachOperations({
-    app, config, store, ledger, metrics, now, newId: ctx.newId, log, open: () => !closed, vtn: () => self as Vtn,
+    app, config, store, ledger, metrics, now, newId: ctx.newId, log, open: () => !draining, vtn: () => self as Vtn,
     adminToken: options.adminToken, onAdminTokenGenerated: options.onAdminTokenGenerated,
     // The separate admin port is HTTPS with the VTN's certificates; clients authenticate with bearer tokens, not certificates.
     https: https === undefined ? undefined : { ...https, requestCert: false, rejectUnauthorized: false },
   });
 
-  return (self = {
+  self = {
     config,
     store,
     app,
@@ -297,16 +299,31 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       const shownHost = host.includes(':') ? `[${host}]` : host;
       return `${options.tls === undefined ? 'http' : 'https'}://${shownHost}:${actual}`;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      cancelResend.stop();
-      reportResend.stop();
-      await ledgerWork?.stop();
-      for (const t of transports.values()) await t.close();
-      await ops.close();
-      await app.close();
-      if (ownStore) store.close();
+    close() {
+      closing ??= (async () => {
+        // Draining: /readyz fails while everything else still serves, so a load balancer stops
+        // sending requests before the VTN stops answering them.
+        draining = true;
+        if (config.shutdownGraceMs > 0) {
+          log.info({ shutdownGraceMs: config.shutdownGraceMs }, 'stopping: /readyz fails while the VTN drains');
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownGraceMs));
+        }
+        await stop();
+      })();
+      return closing;
     },
-  });
+  };
+  return self;
+
+  /** Stops the timers, the ledger work, the transports and the servers, then the store. */
+  async function stop(): Promise<void> {
+    closed = true;
+    cancelResend.stop();
+    reportResend.stop();
+    await ledgerWork?.stop();
+    for (const t of transports.values()) await t.close();
+    await ops.close();
+    await app.close();
+    if (ownStore) store.close();
+  }
 }

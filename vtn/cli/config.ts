@@ -120,6 +120,8 @@ export interface VtnConfig {
   readonly operationsAccess: OperationsAccess;
   /** How long one rendering of `/metrics` is served again (default 1 s). */
   readonly metricsCacheMs: number;
+  /** On stop: `/readyz` fails for this long while the VTN still serves, so a load balancer takes it out first (default 0). */
+  readonly shutdownGraceMs: number;
   /** Opt answers of one customer for one event within this window go to the ledger once, the last one (default 1 s). */
   readonly optCoalesceMs: number;
   /** Failed admin authentications per client address per minute before 429 (default 10). */
@@ -160,6 +162,7 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp'> = {
   tlsHandshakeTimeoutMs: 10_000,
   operationsAccess: 'open',
   metricsCacheMs: 1000,
+  shutdownGraceMs: 0,
   optCoalesceMs: 1000,
   adminAuthFailuresPerMinute: 10,
   adminRequestsPerMinute: 1200,
@@ -336,6 +339,7 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     tlsHandshakeTimeoutMs: int(input.tlsHandshakeTimeoutMs ?? DEFAULTS.tlsHandshakeTimeoutMs, 'tlsHandshakeTimeoutMs', 100, 600_000),
     operationsAccess,
     metricsCacheMs: int(input.metricsCacheMs ?? DEFAULTS.metricsCacheMs, 'metricsCacheMs', 0, 3_600_000),
+    shutdownGraceMs: int(input.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs, 'shutdownGraceMs', 0, 600_000),
     ledgerOutboxReadyLimit: int(input.ledgerOutboxReadyLimit ?? DEFAULTS.ledgerOutboxReadyLimit, 'ledgerOutboxReadyLimit', 1, 1_000_000_000),
     optCoalesceMs: int(input.optCoalesceMs ?? DEFAULTS.optCoalesceMs, 'optCoalesceMs', 0, 3_600_000),
     adminAuthFailuresPerMinute: int(input.adminAuthFailuresPerMinute ?? DEFAULTS.adminAuthFailuresPerMinute, 'adminAuthFailuresPerMinute', 1, 1_000_000),

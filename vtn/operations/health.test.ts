@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LedgerPort } from '../ledger/port.ts';
 import { METRIC } from './metrics.ts';
-import { call, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+import { call, post, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+import { encodeOadr } from '../../oadr/index.ts';
+import { VtnError } from '../errors.ts';
+import { createOadrHttpServer } from '../transports/http-server.ts';
+import { silentLogger } from './logger.ts';
 
 const bare: LedgerPort = { notifyEvent: async () => new Map(), recordOpt: async () => {}, recordTelemetry: async () => {} };
 
@@ -24,6 +28,23 @@ test('health: /healthz answers 200; /readyz reports the store and the ledger, 50
   t.assert.equal(body.ready, false);
   t.assert.equal(body.checks.ledger, 'failed');
   assert.ok(body.errors.some((e) => e.includes('peer unreachable')));
+});
+
+test('stopping: with shutdownGraceMs /readyz fails at once while OpenADR requests are still served; a request the stopped VTN gets is 503 with Retry-After', async (t) => {
+  const { url, vtn } = await startTestVtn(t, { shutdownGraceMs: 5_000 });
+  const a = await registerVen(url, 'ven-a');
+  const stopping = vtn.close();
+  const ready = await fetch(`${url}/readyz`);
+  t.assert.equal(ready.status, 503);
+  assert.ok(((await ready.json()) as { errors: string[] }).errors.includes('the VTN is closing'));
+  t.assert.equal((await post(url, 'OadrPoll', ven.poll(a.venId))).status, 200, 'still served while draining');
+  await stopping;
+  await assert.rejects(fetch(`${url}/healthz`), 'stopped: nothing listens');
+  // The seam the HTTP server sees while the VTN stops: its handler refuses with CLOSED.
+  const server = createOadrHttpServer({ pathPrefix: '', bodyLimitBytes: 65_536, log: silentLogger, handle: () => { throw new VtnError('CLOSED', 'the VTN is closed'); } });
+  t.after(() => server.close());
+  const res = await server.inject({ method: 'POST', url: '/OpenADR2/Simple/2.0b/OadrPoll', headers: { 'content-type': 'application/xml' }, payload: encodeOadr(ven.poll(a.venId)) });
+  t.assert.deepEqual([res.statusCode, res.headers['retry-after'], res.headers.connection], [503, '10', 'close']);
 });
 
 test('health: /readyz fails while the outbox of ledger work holds more than ledgerOutboxReadyLimit items; /metrics shows its depth', async (t) => {

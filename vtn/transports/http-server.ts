@@ -15,6 +15,7 @@ import { createServer as createHttpsServer, type ServerOptions as HttpsServerOpt
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeOadr, encodeOadr, OadrCodecError, signOadr, verifyOadr, type NonceCache, type Payload } from '../../oadr/index.ts';
 import { ADMIN_SCHEMA_OPTIONS } from '../admin/admin-api.ts';
+import { VtnError } from '../errors.ts';
 import { peerCertificate } from '../tls/tls.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import { ACCEPTED, isService, payloadVenId, type ServiceName } from '../services/dispatch.ts';
@@ -92,6 +93,11 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof VtnError && err.code === 'CLOSED') {
+      // A request that arrives while the VTN stops: try again (another process, or this one restarted).
+      void reply.header('retry-after', '10').header('connection', 'close');
+      return sendStatus(reply, 503);
+    }
     const status = err.statusCode === 413 ? 413 : err.statusCode === 415 ? 406 : err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) log.error({ err, url: req.url }, 'unexpected error while handling an OpenADR request');
     else log.warn({ status, code: err.code, url: req.url }, `request refused: ${err.message}`);
