@@ -1,10 +1,10 @@
 /**
- * R52 for pull VENs: a cancelled event with `oadrResponseRequired=always` is re-sent until the VEN
- * acknowledges the cancellation (R36), the event completes, or `cancelRetries` deliveries are used
- * up. A pull VEN only receives what is queued, so every `intervalMs` (default: the poll frequency
- * the VTN asks of pull VENs) this re-queues the VEN's oadrDistributeEvent when a poll interval has
- * passed since the last delivery without an acknowledgement. Each delivery counts against
- * `cancelRetries` (event-model `isDeliverable`). Push VENs are left to the push transport.
+ * R52: a cancelled event with `oadrResponseRequired=always` is re-sent until the VEN acknowledges
+ * the cancellation (R36), the event completes, or `cancelRetries` deliveries are used up. Every
+ * `intervalMs` (default: the poll frequency the VTN asks of pull VENs) this re-queues the VEN's
+ * oadrDistributeEvent when that long has passed since the last delivery without an
+ * acknowledgement: a pull VEN gets it at its next poll, a push or XMPP VEN has it pushed. Each
+ * delivery counts against `cancelRetries` (event-model `isDeliverable`).
  */
 import type { VtnContext } from './context.ts';
 import { isDeliverable } from './event-model.ts';
@@ -33,7 +33,7 @@ export function startCancelResend(ctx: VtnContext, options: CancelResendOptions 
         if (s.cancelAcked || s.cancelDeliveries === 0 || s.lastDeliveredAt === undefined) continue;
         if (!isDeliverable(e, s, now, ctx.config.cancelRetries)) continue;
         const reg = ctx.store.getRegistration(s.venId);
-        if (reg === undefined || reg.state !== 'registered' || !reg.httpPullModel) continue;
+        if (reg === undefined || reg.state !== 'registered') continue;
         const key = `${e.eventId}\u0000${s.venId}`;
         live.add(key);
         if (requeued.has(key) && requeued.get(key) === s.lastDeliveredAt) continue; // queued, not yet polled

@@ -115,3 +115,22 @@ test('R407 VTN: the VTN cancels a push VEN; its oadrCanceledPartyRegistration an
   await until('the VEN to be deleted', () => vtn.vens.get(a.venId) === undefined);
   t.assert.equal(v.received.at(-1)?.path, '/ven/OpenADR2/Simple/2.0b/EiRegisterParty');
 });
+
+test('R52+R36 VTN: an unacknowledged cancellation is pushed again to a push VEN after each poll interval until cancelRetries runs out', async (t) => {
+  const v = await fakeVen(t, (p) =>
+    p.type === 'RegisterReport' ? { status: 200, body: { type: 'RegisteredReport', schemaVersion: '2.0b', response: { code: 200, requestId: p.requestId }, venId: p.venId ?? '' } } : { status: 200 },
+  );
+  const { url, vtn, clock } = await startTestVtn(t, { ...FAST, cancelRetries: 2, pollFrequencyMs: 10_000 });
+  const a = await registerVen(url, 'ven-push', { pull: false, transportAddress: v.base });
+  vtn.events.create({ eventId: 'ev-c', start: clock.now() + 3_600_000, slots: 1, perVenReductionW: { [a.venId]: 300 } });
+  const cancelled = () => v.received.filter((r) => r.payload.type === 'DistributeEvent' && r.payload.events?.some((e) => e.descriptor.eventStatus === 'cancelled')).length;
+  await until('the event push', () => v.received.some((r) => r.payload.type === 'DistributeEvent') && vtn.store.queueDepth(a.venId) === 0);
+  vtn.events.cancel('ev-c');
+  await until('the cancellation push', () => cancelled() === 1 && vtn.store.queueDepth(a.venId) === 0);
+  t.assert.equal(vtn.resendCancellations(), 0, 'no interval has passed');
+  clock.advance(10_000);
+  t.assert.equal(vtn.resendCancellations(), 1);
+  await until('the cancellation pushed again', () => cancelled() === 2 && vtn.store.queueDepth(a.venId) === 0);
+  clock.advance(10_000);
+  t.assert.equal(vtn.resendCancellations(), 0, 'cancelRetries used up');
+});
