@@ -125,13 +125,6 @@ function register(app: FastifyInstance, deps: AdminDeps, route: AdminRoute, gate
   });
 }
 
-/**
- * Fastify's JSON-schema options for a server that carries the admin API: a field a strict body
- * (`additionalProperties: false`) does not know is refused, not silently dropped (fastify's
- * default removes it), and every schema error is reported at once.
- */
-export const ADMIN_SCHEMA_OPTIONS = { customOptions: { removeAdditional: false, allErrors: true } } as const;
-
 /** The unknown fields of a failed validation, as `body.x` paths; empty when none is the cause. */
 function unknownFields(context: string | undefined, errors: readonly unknown[]): string[] {
   const names: string[] = [];

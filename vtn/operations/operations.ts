@@ -10,7 +10,8 @@
 import type { RequestListener, Server } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ADMIN_SCHEMA_OPTIONS, adminApiPlugin, sendProblem } from '../admin/admin-api.ts';
+import { adminApiPlugin, sendProblem } from '../admin/admin-api.ts';
+import { ADMIN_SCHEMA_OPTIONS } from '../admin/schema-options.ts';
 import { ADMIN_PREFIX, type AdminVtn } from '../admin/routes.ts';
 import { bootstrapAdminToken, createAuthGate } from '../admin/auth.ts';
 import { VtnError } from '../errors.ts';

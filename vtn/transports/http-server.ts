@@ -14,7 +14,7 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeOadr, encodeOadr, OadrCodecError, signOadr, verifyOadr, type NonceCache, type Payload } from '../../oadr/index.ts';
-import { ADMIN_SCHEMA_OPTIONS } from '../admin/admin-api.ts';
+import { ADMIN_SCHEMA_OPTIONS } from '../admin/schema-options.ts';
 import { VtnError } from '../errors.ts';
 import { peerCertificate } from '../tls/tls.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
