@@ -56,8 +56,8 @@ export interface StationSession {
 const COMMAND_TYPES: ReadonlySet<number> = new Set([TYPE.C_SC_NA_1, TYPE.C_SE_NC_1, TYPE.C_SE_TC_1]);
 const SYSTEM_TYPES: ReadonlySet<number> = new Set([TYPE.C_IC_NA_1, TYPE.C_CS_NA_1, TYPE.C_TS_TA_1]);
 
-/** The interrogation's values as ASDUs of cause 20, as many objects in each as fit in 249 octets. */
-export function interrogationAsdus(values: readonly PointValues[], commonAddress: number, cause: number = COT.INTERROGATED_BY_STATION): Uint8Array[] {
+/** Point values as ASDUs of a cause (20 by default: interrogated), as many objects in each as fit in 249 octets. */
+export function pointAsdus(values: readonly PointValues[], commonAddress: number, cause: number = COT.INTERROGATED_BY_STATION): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const group of values) {
     const first = group.objects[0];
@@ -136,7 +136,7 @@ export function createStationSession(options: Readonly<StationOptions>, send: (a
         // Station interrogation only (QOI 20); the groups 21–36 are not configured.
         if (o.qualifier !== QOI_STATION) return refuse(raw, undefined, `interrogation group ${String(o.qualifier)} is not configured; use QOI 20 (station)`);
         reply(raw, COT.ACTIVATION_CON, false);
-        for (const a of interrogationAsdus(handler.interrogate(), commonAddress)) send(a);
+        for (const a of pointAsdus(handler.interrogate(), commonAddress)) send(a);
         return reply(raw, COT.ACTIVATION_TERMINATION, false);
       }
       case TYPE.C_CS_NA_1: {
