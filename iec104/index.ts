@@ -15,4 +15,4 @@ export { encodeAsdu, knownType, MAX_ASDU_SIZE, parseAsdu, parseAsduHeader, withC
 export { createLink, DEFAULT_LINK_CONFIG, nextDeadline, resolveLinkConfig, step, type LinkAction, type LinkConfig, type LinkEvent, type LinkState, type Step } from './link.ts';
 export { createStationSession, pointAsdus, type Command, type PointValues, type StationHandler, type StationOptions, type StationSession } from './station.ts';
 export { createIec104Server, DEFAULT_PORT, type Iec104Logger, type Iec104Server, type Iec104ServerOptions } from './server.ts';
-export { aggregateReading, createUvamBridge, latestUsageW, ORDER_EVENT_PREFIX, type Reading, type UnitReading, type UvamBridge, type UvamBridgeOptions } from './uvam.ts';
+export { aggregateReading, createUvamBridge, latestUsageW, ORDER_EVENT_PREFIX, startUvamBridge, type Reading, type UnitReading, type UvamBridge, type UvamBridgeOptions } from './uvam.ts';

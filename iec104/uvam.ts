@@ -8,7 +8,7 @@
  * of the VTN.
  */
 import type { AddressInfo } from 'node:net';
-import { IEC104_UNITS, type EventView, type Iec104Config, type TelemetryPointRecord, type Vtn } from '../vtn/index.ts';
+import { IEC104_UNITS, type EventView, type Iec104Config, type Logger, type TelemetryPointRecord, type Vtn, type VtnBridge } from '../vtn/index.ts';
 import { COT, QUALITY, TYPE } from './codec/constants.ts';
 import { encodeAsdu, type InformationObject } from './codec/asdu.ts';
 import { cp56FromDate } from './codec/cp56.ts';
@@ -239,3 +239,11 @@ export function createUvamBridge(options: Readonly<UvamBridgeOptions>): UvamBrid
     },
   };
 }
+
+/** The bridge as `oadr-ledger vtn` starts it: on when the configuration gives `iec104.port`. */
+export const startUvamBridge: VtnBridge = async (vtn: Vtn, logger: Logger) => {
+  if (vtn.config.iec104.port === undefined) return undefined;
+  const bridge = createUvamBridge({ vtn, log: logger.child({ component: 'iec104' }) });
+  const a = await bridge.listen();
+  return { name: 'IEC 60870-5-104 controlled station', url: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, close: () => bridge.close() };
+};
