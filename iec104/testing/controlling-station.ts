@@ -24,6 +24,8 @@ export interface Received {
   readonly qualifier: number | undefined;
   /** The ASDU's octets. */
   readonly asdu: Buffer;
+  /** When it arrived (performance.now()). */
+  readonly at: number;
 }
 
 export interface ControllingStation {
@@ -78,6 +80,7 @@ function read(frame: Buffer): Received {
     value: floatTypes.includes(typeId) && a.length >= 13 ? a.readFloatLE(9) : undefined,
     qualifier: floatTypes.includes(typeId) && a.length >= 14 ? a[13] : a.length >= 10 ? a[9] : undefined,
     asdu: Buffer.from(a),
+    at: performance.now(),
   };
 }
 
