@@ -123,3 +123,41 @@ test('t3 over a socket: a silent controlling station is tested with TESTFR act; 
   mute.on('data', () => {});
   await new Promise<void>((resolve) => mute.once('close', () => resolve()));
 });
+
+test('the wire, octet for octet: the captured controlling station\'s frames in, the standard\'s answers out', async (t) => {
+  const { port } = await serve(t);
+  const { connect } = await import('node:net');
+  const socket = connect({ port, host: '127.0.0.1' });
+  t.after(() => socket.destroy());
+  let got = Buffer.alloc(0);
+  socket.on('data', (b: Buffer) => (got = Buffer.concat([got, b])));
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const hex = (s: string): Buffer => Buffer.from(s.replace(/ /g, ''), 'hex');
+  const expect = async (want: string): Promise<void> => {
+    const n = hex(want).length;
+    const end = Date.now() + 10_000;
+    while (got.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    const frame = got.subarray(0, n);
+    got = got.subarray(n);
+    t.assert.equal(frame.toString('hex').replace(/(..)(?!$)/g, '$1 '), want);
+  };
+  // STARTDT act (the vector) → STARTDT con (the vector).
+  socket.write(hex('68 04 07 00 00 00'));
+  await expect('68 04 0b 00 00 00');
+  // TESTFR act → TESTFR con.
+  socket.write(hex('68 04 43 00 00 00'));
+  await expect('68 04 83 00 00 00');
+  // The captured interrogation, N(S) = 0, N(R) = 0 → act-con N(S) 0 N(R) 1, the value N(S) 1, act-term N(S) 2.
+  socket.write(hex('68 0e 00 00 00 00 64 01 06 00 01 00 00 00 00 14'));
+  await expect('68 0e 00 00 02 00 64 01 07 00 01 00 00 00 00 14');
+  await expect('68 12 02 00 02 00 0d 01 14 00 01 00 e9 03 00 00 00 66 43 00');
+  await expect('68 0e 04 00 02 00 64 01 0a 00 01 00 00 00 00 14');
+  // The captured select (N(S) = 1) acknowledges our three frames with N(R) = 3 → act-con with its S/E bit.
+  socket.write(hex('68 12 02 00 06 00 32 01 06 00 01 00 88 13 00 00 00 2a 42 80'));
+  await expect('68 12 06 00 04 00 32 01 07 00 01 00 88 13 00 00 00 2a 42 80');
+  // An S-frame acknowledging N(R) = 4, then the execute (N(S) = 2) → act-con, act-term.
+  socket.write(hex('68 04 01 00 08 00'));
+  socket.write(hex('68 12 04 00 08 00 32 01 06 00 01 00 88 13 00 00 00 2a 42 00'));
+  await expect('68 12 08 00 06 00 32 01 07 00 01 00 88 13 00 00 00 2a 42 00');
+  await expect('68 12 0a 00 06 00 32 01 0a 00 01 00 88 13 00 00 00 2a 42 00');
+});

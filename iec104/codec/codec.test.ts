@@ -3,6 +3,7 @@
  * fuzz test: random and mutated frames give values or `Iec104Error`s, never anything else.
  */
 import { test, type TestContext } from 'node:test';
+import { prng } from '../../test/support/seeded-random.ts';
 import { Iec104Error } from '../errors.ts';
 import { hex, toHex, VECTORS } from '../testing/vectors.ts';
 import { encodeApdu, parseApdu, splitApdus, type Apdu } from './apdu.ts';
@@ -143,20 +144,8 @@ test('the stream splitter: frames split at every octet, joined frames, a carry a
   t.assert.throws(() => splitApdus(hex('68 ff')), { code: 'BAD_LENGTH' });
 });
 
-/** A small deterministic generator (mulberry32) so a failure repeats. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 test('fuzz: 20,000 random and mutated frames never throw anything but Iec104Error, and what parses encodes back', (t: TestContext) => {
-  const next = rng(104);
+  const next = prng(104);
   const seeds = Object.values(VECTORS).map(hex);
   let parsed = 0;
   for (let i = 0; i < 20_000; i++) {
