@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import { startUvamBridge } from '../iec104/index.ts';
 import { connectControllingStation } from '../iec104/testing/controlling-station.ts';
-import { runVtnCommand, silentLogger } from '../vtn/index.ts';
+import { configFromEnv, VTN_ENV_SETTINGS } from '../cli/env-config.ts';
+import { resolveVtnConfig, runVtnCommand, silentLogger } from '../vtn/index.ts';
 import { until } from './support/until.ts';
 
 test('oadr-ledger vtn --iec104-port serves a controlling station; without the flag no bridge starts', async (t) => {
@@ -47,4 +48,10 @@ test('a bad iec104 setting is a configuration error (exit 2) that names the key'
   const code = await runVtnCommand(['--insecure-http', '--no-ledger', '--data-dir', ':memory:', '--port', '0', '--iec104-port', '70000'], { logger: silentLogger, stderr: (s) => (err += s), bridges: [startUvamBridge] });
   t.assert.equal(code, 2);
   t.assert.match(err, /--iec104-port must be a port number/);
+});
+
+test('OADR_IEC104_* set the iec104 section', (t) => {
+  const env = configFromEnv({ OADR_IEC104_PORT: '2404', OADR_IEC104_ALLOW: '10.0.0.5, 10.0.0.6', OADR_IEC104_COMMON_ADDRESS: '7', OADR_IEC104_UNIT: 'MW', OADR_IEC104_SELECT_REQUIRED: 'true' }, VTN_ENV_SETTINGS);
+  const c = resolveVtnConfig(env).iec104;
+  t.assert.deepEqual([c.port, c.allow, c.commonAddress, c.unit, c.selectRequired], [2404, ['10.0.0.5', '10.0.0.6'], 7, 'MW', true]);
 });
