@@ -2,8 +2,8 @@
  * A controlling station for tests (the TSO's side), written from IEC 60870-5-104 independently of
  * this part's codec: every frame it sends is built octet by octet here, every frame it receives is
  * read at fixed offsets, so a mistake in `codec/` shows as a disagreement instead of cancelling out.
- * It behaves like the common stations: it acknowledges after w = 8 I-frames (or when asked),
- * answers TESTFR act, and checks the station's N(S) strictly.
+ * It behaves like the common stations: it acknowledges after w = 8 I-frames or t2 = 10 s after the
+ * first unacknowledged one (or when asked), answers TESTFR act, and checks the station's N(S) strictly.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -84,7 +84,7 @@ function read(frame: Buffer): Received {
   };
 }
 
-export async function connectControllingStation(o: { readonly port: number; readonly host?: string; readonly w?: number; readonly t0Ms?: number }): Promise<ControllingStation> {
+export async function connectControllingStation(o: { readonly port: number; readonly host?: string; readonly w?: number; readonly t0Ms?: number; readonly t2Ms?: number }): Promise<ControllingStation> {
   const socket: Socket = await new Promise((resolve, reject) => {
     const s = connect({ port: o.port, host: o.host ?? '127.0.0.1' }, () => resolve(s));
     s.once('error', reject);
@@ -106,10 +106,14 @@ export async function connectControllingStation(o: { readonly port: number; read
   const wake = (): void => {
     for (const f of [...waiters]) f();
   };
+  let t2: NodeJS.Timeout | undefined;
   const acknowledge = (): void => {
-    socket.write(Buffer.from([0x68, 0x04, 0x01, 0x00, (nr << 1) & 0xff, (nr >> 7) & 0xff]));
+    clearTimeout(t2);
+    t2 = undefined;
+    if (!socket.destroyed) socket.write(Buffer.from([0x68, 0x04, 0x01, 0x00, (nr << 1) & 0xff, (nr >> 7) & 0xff]));
     unacked = 0;
   };
+  socket.once('close', () => clearTimeout(t2));
   socket.on('data', (chunk: Buffer) => {
     buf = Buffer.concat([buf, chunk]);
     while (buf.length >= 2 && buf.length >= 2 + (buf[1] as number)) {
@@ -130,6 +134,8 @@ export async function connectControllingStation(o: { readonly port: number; read
         nr = (nr + 1) % 32_768;
         received.push(r);
         if (++unacked >= w) acknowledge();
+        // t2: what was received is acknowledged at the latest t2 after the first unacknowledged frame.
+        else if (t2 === undefined) t2 = setTimeout(acknowledge, o.t2Ms ?? 10_000);
       } else {
         const h = frame.toString('hex').replace(/(..)/g, '$1 ').trim();
         control.push(h);
@@ -159,6 +165,8 @@ export async function connectControllingStation(o: { readonly port: number; read
     socket.write(Buffer.concat([Buffer.from([0x68, 4 + a.length, (ns << 1) & 0xff, (ns >> 7) & 0xff, (nr << 1) & 0xff, (nr >> 7) & 0xff]), a]));
     ns = (ns + 1) % 32_768;
     unacked = 0;
+    clearTimeout(t2);
+    t2 = undefined;
   };
   const u = async (act: string, con: string): Promise<void> => {
     const before = control.length;
@@ -199,6 +207,9 @@ export async function connectControllingStation(o: { readonly port: number; read
     next,
     acknowledge,
     closed,
-    close: () => void socket.destroy(),
+    close: () => {
+      clearTimeout(t2);
+      socket.destroy();
+    },
   };
 }
