@@ -41,6 +41,13 @@ export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   'xmpp.cert': 'string',
   'xmpp.key': 'string',
   'xmpp.ca': 'string',
+  'iec104.port': 'integer',
+  'iec104.host': 'string',
+  'iec104.allow': 'list',
+  'iec104.commonAddress': 'integer',
+  'iec104.connectionPoints': 'list',
+  'iec104.unit': 'string',
+  'iec104.selectRequired': 'boolean',
 };
 
 /** `port` → `OADR_PORT`; a nested setting `push.allowHttp` → `OADR_PUSH_ALLOW_HTTP`. */

@@ -3,6 +3,7 @@
  * which has already checked the Node.js version.
  */
 import { runCertsCommand } from '../certs/index.ts';
+import { startUvamBridge } from '../iec104/index.ts';
 import { runLedgerCommand, runLedgerServe } from '../ledger-bridge/index.ts';
 import { runVenCommand } from '../ven/index.ts';
 import { runVtnCommand } from '../vtn/index.ts';
@@ -28,7 +29,7 @@ interface Subcommand {
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
-  vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger ([--data-dir DIR] [--port N] [--insecure-http])', run: runVtn },
+  vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger ([--data-dir DIR] [--port N] [--insecure-http] [--iec104-port N])', run: runVtn },
   ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (--vtn-url URL --ven-name NAME [--device …])', run: runVen },
   ledger: {
     summary: 'the embedded ledger: verify | blocks --data-dir DIR; serve it to Fabric clients over the Gateway gRPC API (serve)',
@@ -62,7 +63,7 @@ async function runVtn(argv: string[]): Promise<number> {
     process.stderr.write(`oadr-ledger vtn: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  return runVtnCommand(argv, { config, logger: createLogger(), readConfig: readConfigFile, ...(adminToken === undefined ? {} : { adminToken }), ...(xmppPassword === undefined ? {} : { xmppPassword }) });
+  return runVtnCommand(argv, { config, logger: createLogger(), readConfig: readConfigFile, bridges: [startUvamBridge], ...(adminToken === undefined ? {} : { adminToken }), ...(xmppPassword === undefined ? {} : { xmppPassword }) });
 }
 
 export function usage(): string {

@@ -28,6 +28,7 @@ export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR
                       [--tls-min-version V] [--tls-max-version V] [--tls-ciphers LIST] [--insecure-http] [--no-ledger]
                       [--verify-own-signatures] [--repair]
                       [--xmpp-url xmpp://HOST[:PORT] --xmpp-jid LOCAL@DOMAIN [--xmpp-cert FILE --xmpp-key FILE] [--xmpp-ca FILE]]
+                      [--iec104-port N [--iec104-host HOST]]
 
 Serves HTTPS with mutual TLS by default (TLS 1.2, ECDHE-ECDSA-AES128-SHA256 and AES128-SHA256, R67):
 every VEN presents a client certificate from the OpenADR roots of the PKI; its fingerprint is bound
@@ -56,6 +57,10 @@ to its venID at registration (R517).
                      client certificate and key for SASL EXTERNAL (the CN is the JID's local part);
                      without them SCRAM with OADR_XMPP_PASSWORD (or OADR_XMPP_PASSWORD_FILE), for development
   --xmpp-ca FILE     CA the XMPP server's certificate must chain to (default: the system's roots)
+  --iec104-port N    also serve the aggregate as a UVAM to a TSO over IEC 60870-5-104 (docs/iec104.md):
+                     a controlled station on port N (the standard's is 2404); the point map, the
+                     allow-list of controlling stations and the timers are in the config's iec104 section
+  --iec104-host HOST where it listens (default 127.0.0.1: loopback only)
 
 Once it listens it prints the URLs, where the admin token and the PKI are, and a curl line to try.
 A token generated at first start is kept in DIR/admin-token (mode 0600).
@@ -76,7 +81,15 @@ export interface VtnCommandIo {
   readonly xmppPassword?: string;
   /** Reads the --config file (cli/ reads YAML and JSON); default: JSON. */
   readonly readConfig?: (path: string) => Record<string, unknown>;
+  /** Bridges started once the VTN listens, stopped before it (cli/ passes the IEC 104 bridge). */
+  readonly bridges?: readonly VtnBridge[];
 }
+
+/**
+ * A bridge to another protocol over the VTN's public API, started once the VTN listens: resolves to
+ * where it serves and how to stop it, or undefined when the configuration leaves it off.
+ */
+export type VtnBridge = (vtn: Vtn, logger: Logger) => Promise<{ readonly name: string; readonly url: string; close(): Promise<void> } | undefined>;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -135,6 +148,8 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         'xmpp-cert': { type: 'string' },
         'xmpp-key': { type: 'string' },
         'xmpp-ca': { type: 'string' },
+        'iec104-port': { type: 'string' },
+        'iec104-host': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -149,9 +164,10 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   if (values.config !== undefined) {
     try {
       const file = (io.readConfig ?? ((path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>))(values.config);
-      // The xmpp section merges key by key: OADR_XMPP_* may set one key of a section the file holds.
-      const xmpp = file['xmpp'] === undefined && config['xmpp'] === undefined ? {} : { xmpp: { ...(file['xmpp'] as object | undefined), ...(config['xmpp'] as object | undefined) } };
-      config = { ...file, ...config, ...xmpp };
+      // The xmpp and iec104 sections merge key by key: OADR_XMPP_* may set one key of a section the file holds.
+      const section = (key: string): Record<string, unknown> =>
+        file[key] === undefined && config[key] === undefined ? {} : { [key]: { ...(file[key] as object | undefined), ...(config[key] as object | undefined) } };
+      config = { ...file, ...config, ...section('xmpp'), ...section('iec104') };
     } catch (e) {
       err(`oadr-ledger vtn: cannot read the configuration ${values.config}: ${(e as Error).message}\n`);
       return 2;
@@ -169,6 +185,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     if (p !== undefined) config.port = p;
     const a = port(values['admin-port'], 'admin-port');
     if (a !== undefined) config.adminPort = a;
+    const iec104 = { port: port(values['iec104-port'], 'iec104-port'), host: values['iec104-host'] };
+    const givenIec104 = Object.fromEntries(Object.entries(iec104).filter(([, v]) => v !== undefined));
+    if (Object.keys(givenIec104).length > 0) config.iec104 = { ...(config.iec104 as Record<string, unknown> | undefined), ...givenIec104 };
   } catch (e) {
     err(`oadr-ledger vtn: ${(e as Error).message}\n`);
     return 2;
@@ -224,6 +243,10 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   const closeLedger = async (): Promise<void> => {
     await scheduler?.stop();
     await ledger?.close();
+  };
+  const bridges: { close(): Promise<void> }[] = [];
+  const closeBridges = async (): Promise<void> => {
+    for (const b of bridges.splice(0)) await b.close();
   };
   const lookups = customerLookups(() => vtn?.store);
   try {
@@ -289,8 +312,16 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     logger.info({ url, dataDir: vtn.config.dataDir, vtnId: vtn.config.vtnId }, 'VTN listening');
     const token = generated ?? tokenSource({ dataDir: vtn.config.dataDir, fromEnvironment: io.adminToken !== undefined && io.adminToken !== '', store: vtn.store, now: Date.now() });
     err(startBanner({ url, adminUrl: vtn.adminUrl(), pathPrefix: vtn.config.pathPrefix, token, pki }));
+    for (const bridge of io.bridges ?? []) {
+      const started = await bridge(vtn, logger);
+      if (started === undefined) continue;
+      bridges.push(started);
+      logger.info({ bridge: started.name, url: started.url }, 'bridge listening');
+      err(`oadr-ledger vtn: ${started.name} listening on ${started.url}\n`);
+    }
     await (io.stopSignal ?? onSignal());
     logger.info({}, 'stopping the VTN');
+    await closeBridges();
     await vtn.close();
     await closeLedger();
     return 0;
@@ -298,6 +329,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     const listen = listenFailure(e);
     if (listen === undefined) logger.error({ err: e }, 'the VTN failed');
     else err(`oadr-ledger vtn: ${listen}${generated?.kind === 'generated' && generated.file !== undefined ? `; the admin token generated at this start is kept in ${generated.file}` : ''}\n`);
+    await closeBridges().catch(() => {});
     await vtn.close().catch(() => {});
     await closeLedger().catch(() => {});
     return 1;

@@ -39,3 +39,20 @@ test('config: a resolved configuration resolves to an equal one', () => {
   const c = resolveVtnConfig({ vtnId: 'v', programs: [{ id: 'uvam', signals: ['SIMPLE', 'LOAD_DISPATCH'], rampUpMs: 60_000 }] });
   assert.deepEqual(resolveVtnConfig(c), c);
 });
+
+test('config: the iec104 section — off by default, the documented point map, bad values refused naming the key', () => {
+  const c = resolveVtnConfig().iec104;
+  assert.equal(c.port, undefined);
+  assert.deepEqual(
+    { host: c.host, commonAddress: c.commonAddress, aggregateIoa: c.aggregateIoa, setpointIoa: c.setpointIoa, unit: c.unit, periodMs: c.periodMs, durationMinutes: c.durationMinutes, k: c.k, w: c.w },
+    { host: '127.0.0.1', commonAddress: 1, aggregateIoa: 1001, setpointIoa: 5000, unit: 'kW', periodMs: 4_000, durationMinutes: 120, k: 12, w: 8 },
+  );
+  const refused = (iec104: VtnConfigInput['iec104'], key: string): void =>
+    assert.throws(() => resolveVtnConfig({ iec104 }), (e: unknown) => e instanceof VtnError && e.code === 'INVALID_CONFIG' && e.message.includes(key), key);
+  refused({ unit: 'GW' as never }, 'iec104.unit');
+  refused({ leadTimeMs: 900_001 }, 'iec104.leadTimeMs');
+  refused({ t2Ms: 15_000 }, 'iec104.t2Ms');
+  refused({ commonAddress: 65_535 }, 'iec104.commonAddress');
+  refused({ connectionPoints: ['a', 'b'], setpointIoa: 1003 }, 'iec104.setpointIoa');
+  refused({ bogus: 1 } as never, 'iec104.bogus');
+});

@@ -87,6 +87,54 @@ export interface XmppConfig {
   readonly ca: string | undefined;
 }
 
+/** The scale of the IEC 104 points' power values. */
+export const IEC104_UNITS = { W: 1, kW: 1_000, MW: 1_000_000 } as const;
+export type Iec104Unit = keyof typeof IEC104_UNITS;
+
+/**
+ * The IEC 60870-5-104 bridge: the aggregate as a UVAM for a TSO's control system (docs/iec104.md,
+ * docs/uvam.md). Off while `port` is unset. The point map is configuration: Terna's point list is
+ * not public; the defaults are the documented map.
+ */
+export interface Iec104Config {
+  /** TCP port of the controlled station (the standard's is 2404); undefined: the bridge is off. */
+  readonly port: number | undefined;
+  /** Where it listens (default loopback). */
+  readonly host: string;
+  /** Addresses of the controlling stations allowed to connect; empty: any that reaches `host`. */
+  readonly allow: readonly string[];
+  readonly commonAddress: number;
+  /** IOA of the unit's aggregate active power (M_ME_NC_1, periodic). */
+  readonly aggregateIoa: number;
+  /** Customers whose connection point is sent too, at IOAs aggregateIoa + 1, + 2, … in this order. */
+  readonly connectionPoints: readonly string[];
+  /** IOA of the requested modulation (C_SE_NC_1 or C_SE_TC_1; positive reduces consumption). */
+  readonly setpointIoa: number;
+  /** The set-point takes select-before-operate only (default: direct execute allowed too). */
+  readonly selectRequired: boolean;
+  /** Unit of every power value on the wire (default kW). */
+  readonly unit: Iec104Unit;
+  /** Period of the measurements (default 4 s). */
+  readonly periodMs: number;
+  /** Also send each period's aggregate as M_ME_TF_1 with cause 3 (spontaneous, time-tagged). */
+  readonly spontaneous: boolean;
+  /** A VEN's telemetry is stale when its latest usage interval ended longer ago than this (default 5 min). */
+  readonly staleMs: number;
+  /** A set-point's event starts this long after the order (default 1 min; at most 15 min). */
+  readonly leadTimeMs: number;
+  /** How long an order's event lasts (default 120 min). */
+  readonly durationMinutes: number;
+  /** Time from select to execute before a selection lapses. */
+  readonly selectTimeoutMs: number;
+  /** The link's k, w and timers t0–t3 (IEC 60870-5-104 §5.5; defaults 12, 8, 10/15/10/20 s). */
+  readonly k: number;
+  readonly w: number;
+  readonly t0Ms: number;
+  readonly t1Ms: number;
+  readonly t2Ms: number;
+  readonly t3Ms: number;
+}
+
 export interface VtnConfig {
   readonly vtnId: string;
   /** Directory of the VTN store (`vtn.sqlite`); `:memory:` keeps everything in memory (tests). */
@@ -106,6 +154,7 @@ export interface VtnConfig {
   readonly reportRequestRetries: number;
   readonly push: PushConfig;
   readonly xmpp: XmppConfig;
+  readonly iec104: Iec104Config;
   readonly programs: readonly ProgramConfig[];
   /** Where `oadr-ledger vtn` listens. */
   readonly host: string;
@@ -136,7 +185,7 @@ export const OPERATIONS_ACCESS = ['open', 'token', 'admin-port'] as const;
 export type OperationsAccess = (typeof OPERATIONS_ACCESS)[number];
 
 export type VtnConfigInput = {
-  readonly [K in keyof VtnConfig]?: K extends 'push' ? Partial<PushConfig> : K extends 'xmpp' ? Partial<XmppConfig> : K extends 'programs' ? readonly ProgramConfigInput[] : VtnConfig[K];
+  readonly [K in keyof VtnConfig]?: K extends 'push' ? Partial<PushConfig> : K extends 'xmpp' ? Partial<XmppConfig> : K extends 'iec104' ? Partial<Iec104Config> : K extends 'programs' ? readonly ProgramConfigInput[] : VtnConfig[K];
 };
 export type ProgramConfigInput = Partial<ProgramConfig> & { readonly id: string };
 
@@ -145,7 +194,7 @@ export const DEFAULT_SLOT_MS = 15 * 60_000;
 /** What a program id may be (it appears in URLs and market contexts). */
 export const PROGRAM_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 
-const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp'> = {
+const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp' | 'iec104'> = {
   vtnId: 'oadr-ledger-vtn',
   dataDir: './data',
   pathPrefix: '',
@@ -170,6 +219,71 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp'> = {
 };
 
 const XMPP_DEFAULTS: XmppConfig = { url: undefined, jid: undefined, resource: 'vtn', cert: undefined, key: undefined, ca: undefined };
+
+export const IEC104_DEFAULTS: Iec104Config = Object.freeze({
+  port: undefined,
+  host: '127.0.0.1',
+  allow: Object.freeze([]),
+  commonAddress: 1,
+  aggregateIoa: 1001,
+  connectionPoints: Object.freeze([]),
+  setpointIoa: 5000,
+  selectRequired: false,
+  unit: 'kW',
+  periodMs: 4_000,
+  spontaneous: false,
+  staleMs: 300_000,
+  leadTimeMs: 60_000,
+  durationMinutes: 120,
+  selectTimeoutMs: 30_000,
+  k: 12,
+  w: 8,
+  t0Ms: 10_000,
+  t1Ms: 15_000,
+  t2Ms: 10_000,
+  t3Ms: 20_000,
+});
+
+function resolveIec104Config(x: Partial<Iec104Config>): Iec104Config {
+  if (x === null || typeof x !== 'object') bad('iec104', 'must be an object');
+  checkKeys(x, Object.keys(IEC104_DEFAULTS), 'iec104.');
+  const d = IEC104_DEFAULTS;
+  const list = (v: unknown, key: string): readonly string[] => {
+    if (!Array.isArray(v) || v.some((h) => typeof h !== 'string' || h === '')) bad(key, `must be a list of non-empty strings, got ${JSON.stringify(v)}`);
+    return Object.freeze([...(v as string[])]);
+  };
+  const unit = x.unit ?? d.unit;
+  if (!Object.hasOwn(IEC104_UNITS, unit)) bad('iec104.unit', `must be one of ${Object.keys(IEC104_UNITS).join(', ')}, got ${JSON.stringify(unit)}`);
+  const connectionPoints = list(x.connectionPoints ?? d.connectionPoints, 'iec104.connectionPoints');
+  const aggregateIoa = int(x.aggregateIoa ?? d.aggregateIoa, 'iec104.aggregateIoa', 1, 0xffffff - connectionPoints.length);
+  const setpointIoa = int(x.setpointIoa ?? d.setpointIoa, 'iec104.setpointIoa', 1, 0xffffff);
+  if (setpointIoa >= aggregateIoa && setpointIoa <= aggregateIoa + connectionPoints.length) bad('iec104.setpointIoa', `${setpointIoa} is also a measurement's IOA (${aggregateIoa}…${aggregateIoa + connectionPoints.length}); choose another`);
+  const t1Ms = int(x.t1Ms ?? d.t1Ms, 'iec104.t1Ms', 1, 255_000);
+  return Object.freeze({
+    port: x.port === undefined ? undefined : int(x.port, 'iec104.port', 0, 65_535),
+    host: text(x.host ?? d.host, 'iec104.host'),
+    allow: list(x.allow ?? d.allow, 'iec104.allow'),
+    commonAddress: int(x.commonAddress ?? d.commonAddress, 'iec104.commonAddress', 1, 65_534),
+    aggregateIoa,
+    connectionPoints,
+    setpointIoa,
+    selectRequired: bool(x.selectRequired ?? d.selectRequired, 'iec104.selectRequired'),
+    unit,
+    periodMs: int(x.periodMs ?? d.periodMs, 'iec104.periodMs', 100, 3_600_000),
+    spontaneous: bool(x.spontaneous ?? d.spontaneous, 'iec104.spontaneous'),
+    staleMs: int(x.staleMs ?? d.staleMs, 'iec104.staleMs', 1_000),
+    // The UVAM modulates within 15 minutes of the order.
+    leadTimeMs: int(x.leadTimeMs ?? d.leadTimeMs, 'iec104.leadTimeMs', 0, 900_000),
+    durationMinutes: int(x.durationMinutes ?? d.durationMinutes, 'iec104.durationMinutes', 1, 24 * 60),
+    selectTimeoutMs: int(x.selectTimeoutMs ?? d.selectTimeoutMs, 'iec104.selectTimeoutMs', 1),
+    k: int(x.k ?? d.k, 'iec104.k', 1, 32_767),
+    w: int(x.w ?? d.w, 'iec104.w', 1, 32_767),
+    t0Ms: int(x.t0Ms ?? d.t0Ms, 'iec104.t0Ms', 1, 255_000),
+    t1Ms,
+    t2Ms: int(x.t2Ms ?? d.t2Ms, 'iec104.t2Ms', 1, t1Ms - 1),
+    t3Ms: int(x.t3Ms ?? d.t3Ms, 'iec104.t3Ms', 1, 172_800_000),
+  });
+}
 
 function resolveXmppConfig(x: Partial<XmppConfig>): XmppConfig {
   checkKeys(x, Object.keys(XMPP_DEFAULTS), 'xmpp.');
@@ -285,7 +399,7 @@ export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail:
 /** Validate a merged configuration once; returns a frozen object with every default filled in. */
 export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
   if (input === null || typeof input !== 'object') bad('(root)', 'must be an object');
-  checkKeys(input, [...Object.keys(DEFAULTS), 'push', 'xmpp', 'programs'], '');
+  checkKeys(input, [...Object.keys(DEFAULTS), 'push', 'xmpp', 'iec104', 'programs'], '');
   const push = input.push ?? {};
   checkKeys(push, Object.keys(PUSH_DEFAULTS), 'push.');
   const jitter = push.jitter ?? PUSH_DEFAULTS.jitter;
@@ -331,6 +445,7 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     reportRequestRetries: int(input.reportRequestRetries ?? DEFAULTS.reportRequestRetries, 'reportRequestRetries', 0, 1000),
     push: resolvedPush,
     xmpp: resolveXmppConfig(input.xmpp ?? {}),
+    iec104: resolveIec104Config(input.iec104 ?? {}),
     programs: Object.freeze(programs),
     host: text(input.host ?? DEFAULTS.host, 'host'),
     port: int(input.port ?? DEFAULTS.port, 'port', 0, 65_535),

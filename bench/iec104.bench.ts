@@ -1,0 +1,119 @@
+/**
+ * The IEC 104 bridge's two figures (docs/uvam.md): the jitter of the 4-second measurement period
+ * and the latency from a set-point to its act-term (the DR event on the ledger and queued to VENs).
+ *
+ *   node bench/iec104.bench.ts [--seconds 300] [--customers 10000]
+ *   --seconds N     how long the period runs (default 300: five minutes; 0 skips the jitter part)
+ *   --customers N   enrolled customers, each with 35 days of metered history on the ledger (0 skips)
+ *
+ * Jitter: the bridge over an in-process VTN on the embedded ledger, a controlling station on
+ * loopback noting when each periodic ASDU arrives; each gap is compared with 4 s. The reference, in
+ * the same process and the same run, is a bare timer loop with the same absolute deadlines: what
+ * the event loop itself allows on this machine. Latency: a direct C_SE_NC_1 execute, from the write
+ * to the act-term, three orders (new, changed, ended).
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { addDaysUtc, EVENT_DAY, profile } from '../chaincode/testing/reference-scenario.ts';
+import { tempDataDir } from '../ledger-bridge/testing/embedded.ts';
+import { createUvamBridge } from '../iec104/index.ts';
+import { connectControllingStation } from '../iec104/testing/controlling-station.ts';
+import { createMappingLedgerPort, createVtn } from '../vtn/index.ts';
+import { openVtnLedger } from '../vtn/ledger/embedded.ts';
+
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '300' }, customers: { type: 'string', default: '10000' } } });
+const seconds = Number(args.seconds);
+const customers = Number(args.customers);
+const PERIOD = 4_000;
+
+const quantile = (xs: readonly number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+};
+const describe = (deviations: readonly number[]): string =>
+  `${deviations.length} periods, |gap − 4 s| p50 ${quantile(deviations, 0.5).toFixed(1)} ms, p99 ${quantile(deviations, 0.99).toFixed(1)} ms, max ${Math.max(...deviations).toFixed(1)} ms, within ±50 ms: ${deviations.filter((d) => d <= 50).length}/${deviations.length}`;
+
+console.log(`# ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+
+const dir = tempDataDir('oadr-iec104-bench-');
+const now = Date.parse(`${EVENT_DAY}T12:00:00Z`);
+const clock = now;
+const vl = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock) });
+const port = createMappingLedgerPort({ mapping: vl.mapping, ledger: vl.ledger });
+const vtn = createVtn({ config: { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only', iec104: { periodMs: PERIOD, leadTimeMs: 15 * 60_000 } }, ledger: port, now: () => clock });
+
+try {
+  if (customers > 0) {
+    const t0 = performance.now();
+    // 100 imports at a time: the ledger cuts them into blocks together.
+    for (let from = 0; from < customers; from += 100) {
+      const batch = Array.from({ length: Math.min(100, customers - from) }, (_, k) => from + k);
+      await Promise.all(
+        batch.map((c) => {
+          const id = `c${c}`;
+          vtn.customers.enrol({ customerId: id, venName: id });
+          return port.importEnergy?.(id, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(c % 2 === 0 ? 1 : 2, i + 1).map((w) => w / 4) })));
+        }),
+      );
+    }
+    console.log(`set-up: ${customers} customers with 35 days of history on the ledger in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const bridge = createUvamBridge({ vtn, now: () => clock });
+  const { port: tcp } = await bridge.listen(0);
+  const cs = await connectControllingStation({ port: tcp });
+  await cs.startDt();
+
+  if (customers > 0) {
+    const kw = customers * 0.05;
+    // A first event warms the ledger's caches (baselines): cancelled at once, not measured.
+    const warm = performance.now();
+    await vtn.events.create({ eventId: 'warm-up', start: now + 15 * 60_000, durationMinutes: 120, reductionW: kw * 1000, targets: 'all' });
+    vtn.events.cancel('warm-up');
+    await vtn.events.ledgerIdle();
+    console.log(`warm-up: a first event through vtn.events.create (cold caches), created and cancelled in ${(performance.now() - warm).toFixed(0)} ms`);
+    for (const [what, value] of [['a new order', kw], ['a changed order', kw * 1.2], ['the order ended (0)', 0]] as const) {
+      const from = cs.received.length;
+      const t = performance.now();
+      await cs.setpoint({ ioa: 5000, value });
+      const term = await cs.next((r) => r.typeId === 50 && r.cause === 10, { from, timeoutMs: 600_000 });
+      const ms = performance.now() - t;
+      console.log(`set-point → act-term, ${what}, ${value} kW over ${customers} customers: ${ms.toFixed(0)} ms${term.negative ? ' (NEGATIVE: refused)' : ''} (target 2,000 ms for 10,000 customers)`);
+    }
+    // The reference: the same event created through the VTN's API directly, without the bridge.
+    const t = performance.now();
+    const direct = await vtn.events.create({ eventId: 'reference', start: now + 15 * 60_000, durationMinutes: 120, reductionW: kw * 1000, targets: 'all' });
+    console.log(`reference: the same event through vtn.events.create directly: ${(performance.now() - t).toFixed(0)} ms (${direct.event.eventId})`);
+  }
+
+  if (seconds > 0) {
+    // The reference: a bare timer loop by the same absolute deadlines, in this process, at the same time.
+    const reference: number[] = [];
+    const start = performance.now();
+    let n = 1;
+    let last = start;
+    const arm = (): void => {
+      setTimeout(() => {
+        const t = performance.now();
+        reference.push(Math.abs(t - last - PERIOD));
+        last = t;
+        n++;
+        if (t - start < seconds * 1000) arm();
+      }, Math.max(0, start + n * PERIOD - performance.now()));
+    };
+    arm();
+    const seen = cs.received.length;
+    await new Promise((r) => setTimeout(r, seconds * 1000 + 500));
+    const arrivals = cs.received.slice(seen).filter((r) => r.cause === 1).map((r) => r.at);
+    const gaps = arrivals.slice(1).map((t, i) => Math.abs(t - (arrivals[i] as number) - PERIOD));
+    console.log(`measurement period (bridge → controlling station on loopback): ${describe(gaps)}`);
+    console.log(`reference (bare timer loop, same process): ${describe(reference.slice(1))}`);
+  }
+  cs.close();
+  await bridge.close();
+} finally {
+  await vtn.close();
+  await vl.close();
+  rmSync(dir, { recursive: true, force: true });
+}
