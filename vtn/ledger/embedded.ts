@@ -19,6 +19,7 @@ import {
 } from '../../ledger-bridge/index.ts';
 import { createLedgerMapping, createRetailerIdentities, type LedgerMapping, type MappingIdentities, type RetailerIdentities } from '../../ledger-bridge/index.ts';
 import { createMappingStore, LEDGER_SUBDIR, MAPPING_STORE_FILE, type MappingStore } from '../../ledger-bridge/index.ts';
+import { verifyLedger, type VerifyReport } from '../../ledger-bridge/index.ts';
 
 export const VTN_OPERATOR_ID = 'operator:vtn';
 export const VTN_RETAILER_ID = 'retailer:vtn';
@@ -50,6 +51,8 @@ export interface VtnLedger {
   /** The admin API retailers' identities, issued on first use under `<dataDir>/ledger/identities/retailers/`. */
   readonly retailers: RetailerIdentities;
   readonly store: MappingStore;
+  /** Re-checks the ledger on disk while it runs (`verifyLedger`: hashes, signatures, world state). */
+  verify(): Promise<VerifyReport>;
   close(): Promise<void>;
 }
 
@@ -102,6 +105,7 @@ export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promis
     identities,
     retailers,
     store,
+    verify: () => verifyLedger(ledgerDir),
     async close() {
       store.close();
       await ledger.close();
