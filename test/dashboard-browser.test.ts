@@ -113,6 +113,15 @@ test('the dashboard shows the DR cycle the admin API holds: events, per-customer
   const day1 = await api<Day>(`/customers/${H1}/events/${eventId}`);
   const day2 = await api<Day>(`/customers/${H2}/events/${eventId}`);
   assert.ok(day1.totalTokensMilli > day2.totalTokensMilli, 'household 1, which reduced, earns more (the experiment)');
+  // The new endpoints agree with the event and with the contract's arithmetic.
+  for (const [d, customerId] of [[day1, H1], [day2, H2]] as const) {
+    assert.deepEqual(d.oprW, event.vens.find((v) => v.customerId === customerId)?.oprW, `${customerId}: the OPR the VEN received`);
+    assert.deepEqual(d.targetW, d.window.map((slot, k) => (d.baselineW[slot] ?? 0) - (d.oprW[k] ?? 0)), `${customerId}: target = baseline − OPR`);
+    assert.equal(d.tokensMilli.reduce((a, b) => a + b, 0), d.totalTokensMilli, `${customerId}: the tokens per slot add up`);
+    assert.equal(d.measuredW.filter((w) => w !== null).length, 4, `${customerId}: the four measured slots`);
+  }
+  assert.deepEqual(totals.requestW.map((w, k) => w - (day1.oprW[k] ?? 0) - (day2.oprW[k] ?? 0)), totals.unallocatedW, 'request = allocations + unallocated');
+  assert.deepEqual(totals.requestW, [300, 300, 300, 300]);
 
   const shots = mkdtempSync(join(tmpdir(), 'oadr-dashboard-shots-'));
   t.diagnostic(`screenshots in ${shots}`);
