@@ -228,7 +228,17 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       }
     },
 
-    ...(options.verify === undefined ? {} : { verify: options.verify }),
+    ...(options.verify === undefined
+      ? {}
+      : {
+          async verify() {
+            try {
+              return await (options.verify as () => Promise<unknown>)();
+            } catch (err) {
+              throw ledgerError(err, 'the ledger could not be verified');
+            }
+          },
+        }),
 
     async eventTotals(eventId) {
       try {
