@@ -30,7 +30,8 @@ export function slotChart(o) {
   const all = o.series.flatMap((s) => s.values.filter((v) => v !== null && v !== undefined));
   const top = Math.max(o.yMax ?? 0, ...all, 0);
   const bottom = Math.min(0, ...all);
-  const step = niceStep(Math.max(top - bottom, 1e-9), 4);
+  // All zero (no tokens yet): a scale of 0…1 rather than one of nothing.
+  const step = niceStep(top - bottom > 0 ? top - bottom : 1, 4);
   const yMax = Math.ceil(top / step) * step || step;
   const yMin = Math.floor(bottom / step) * step;
   const x = (slot) => L + ((W - L - R) * slot) / n;
