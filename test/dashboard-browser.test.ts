@@ -204,6 +204,32 @@ test('the dashboard shows the DR cycle the admin API holds: events, per-customer
   const enrolled = await api<Array<{ customerId: string; venName?: string }>>('/customers');
   assert.deepEqual(enrolled.find((c) => c.customerId === 'household-3')?.venName, 'household-3');
 
+  // The next day's event from the forms: create, modify before it starts, cancel.
+  await page.click('a[data-nav="events"]');
+  await loaded('#/events');
+  const form = (action: string) => `form[data-action="${action}"]`;
+  const nextStart = iso(START + 86_400_000);
+  await page.fill(`${form('Create event')} input[name="start"]`, nextStart);
+  await page.fill(`${form('Create event')} input[name="slots"]`, '2');
+  await page.fill(`${form('Create event')} input[name="reductionW"]`, '200');
+  await page.click(`${form('Create event')} button`);
+  await page.waitForSelector(`${form('Modify event')}`);
+  const next = (await api<Array<{ event: { eventId: string; startMs: number } }>>('/events')).find((e) => e.event.startMs === Date.parse(nextStart));
+  assert.ok(next !== undefined, 'the event created from the form');
+  const nextId = next.event.eventId;
+  await loaded(`#/events/${nextId}`);
+  await page.fill(`${form('Modify event')} input[name="reductionW"]`, '250');
+  await page.click(`${form('Modify event')} button`);
+  await page.locator(`${form('Modify event')} .result`).filter({ hasText: 'modified' }).waitFor();
+  const modified = await api<{ event: { modificationNumber: number } }>(`/events/${nextId}`);
+  assert.equal(modified.event.modificationNumber, 1);
+  assert.deepEqual((await api<{ requestW: number[] }>(`/events/${nextId}/ledger`)).requestW, [250, 250]);
+  await page.fill(`${form('Cancel event')} input[name="reason"]`, 'not needed');
+  await page.click(`${form('Cancel event')} button`);
+  await page.locator(`${form('Cancel event')} .result`).filter({ hasText: 'cancelled' }).waitFor();
+  assert.equal((await api<{ status: string }>(`/events/${nextId}`)).status, 'cancelled');
+  await page.locator('dd .pill.cancelled').waitFor();
+
   // A phone: the customer's charts fit the screen's width (tables scroll inside their box).
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   phone.setDefaultTimeout(WAIT_MS);
