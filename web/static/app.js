@@ -76,12 +76,12 @@ const ago = (ms) => {
 const tokens = (milli) => (milli === null || milli === undefined ? '—' : fmt(milli / 1000));
 const pill = (text, cls = text) => h('span', { class: `pill ${cls}` }, text);
 
-/** Swallows 501 (this ledger lacks the feature) and 404, as undefined. */
+/** Swallows 403 (a retailer token), 404 and 501 (this ledger lacks the feature), as undefined. */
 async function optional(promise) {
   try {
     return await promise;
   } catch (err) {
-    if (err instanceof ApiError && (err.status === 404 || err.status === 501)) return undefined;
+    if (err instanceof ApiError && [403, 404, 501].includes(err.status)) return undefined;
     throw err;
   }
 }
