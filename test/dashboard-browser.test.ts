@@ -151,6 +151,7 @@ test('the dashboard shows the DR cycle the admin API holds: events, per-customer
   }
   assert.equal(await page.locator('[data-field="unallocatedW"]').innerText(), totals.unallocatedW.map(fmt).join(' / '));
   assert.equal(await page.locator('[data-field="requestW"]').innerText(), totals.requestW.map(fmt).join(' / '));
+  await page.screenshot({ path: join(shots, 'event.png'), fullPage: true });
 
   // A customer's day: the charts carry exactly the API's values.
   await page.click(`tr[data-key="${H1}"] a`);
