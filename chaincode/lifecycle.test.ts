@@ -249,12 +249,15 @@ describe('event lifecycle (spec section 4)', () => {
     const ledger = await notified();
     await refused(ledger, () => ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(after)), 'NOT_FOUND', /recordEnergy/);
     await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
+    const profileOf = async (time: string) => json(await ledger.evaluate(contract, id.customer1, 'queryEarnedToken', [METER_1, ''], at(after, time))).availabilityPpm;
+    assert.deepEqual(await profileOf('01:30:00'), new Array(96).fill(500_000), 'queryEarnedToken: before any event, the initial availability in every slot');
     const a = json(await ledger.invoke(contract, id.operator, 'evaluateAvailability', ['ev-1', JSON.stringify([METER_1])], at(after, '02:00:00')));
     assert.equal(a.updated, 1);
     const key = '\u0000account\u0000smartmeter:20360162\u0000';
     const availability = JSON.parse(ledger.get(key)!.toString());
     assert.equal(availability.values[0], 500_000, 'outside the window: unchanged');
     assert.notEqual(availability.values[40], 500_000, 'inside the window: updated');
+    assert.deepEqual(await profileOf('02:05:00'), availability.values, 'queryEarnedToken: the availability profile of the account');
     const again = json(await ledger.invoke(contract, id.operator, 'evaluateAvailability', ['ev-1', JSON.stringify([METER_1])], at(after, '02:10:00')));
     assert.equal(again.updated, 0);
     const t = json(await ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(after, '03:00:00')));
@@ -385,7 +388,8 @@ describe('settlement and redemption (spec sections 3 and 5)', () => {
     assert.equal(byRetailer.event?.name, 'TokensRedeemed');
     assert.equal(json(byRetailer).balanceMilli, 0, 'the whole balance may be redeemed');
     await refused(ledger, () => ledger.invoke(contract, id.customer1, 'redeemTokens', [METER_1, '1'], at(after, '03:20:00')), 'CONFLICT', /holds 0 milli-tokens/);
-    assert.deepEqual(await balance(ledger), { meterId: METER_1, balanceMilli: 0, mintedMilli: start.mintedMilli, redeemedMilli: start.mintedMilli });
+    const { availabilityPpm: _profile, ...end } = await balance(ledger);
+    assert.deepEqual(end, { meterId: METER_1, balanceMilli: 0, mintedMilli: start.mintedMilli, redeemedMilli: start.mintedMilli });
     const supply = json(await ledger.evaluate(contract, id.operator, 'queryTokenSupply', [], at(after, '05:00:00')));
     assert.deepEqual(supply, { mintedMilli: minted.mintedMilli, redeemedMilli: start.mintedMilli });
   });

@@ -352,11 +352,16 @@ const balanceOf = (meterId: string, a: AccountRecord | undefined): BalanceRecord
   redeemedMilli: a?.redeemedMilli ?? 0,
 });
 
-/** A customer's balance, and with an eventId its reward for that event (per slot). */
+/**
+ * A customer's balance and availability profile (ppm per slot of the day, the initial value before
+ * any event), and with an eventId its reward for that event (per slot).
+ */
 export async function queryEarnedToken(tx: Tx, meterIdArg: string, eventIdArg: string): Promise<string> {
   const meterId = parseId('meterId', meterIdArg);
   await requireReader(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'queryEarnedToken');
-  const balance = balanceOf(meterId, await getJson<AccountRecord>(tx.stub, tx.keys.account(meterId)));
+  const account = await getJson<AccountRecord>(tx.stub, tx.keys.account(meterId));
+  const availabilityPpm = account?.values ?? new Array<number>(tx.params.slotsPerDay).fill(tx.params.initialAvailabilityPpm);
+  const balance = { ...balanceOf(meterId, account), availabilityPpm };
   if (eventIdArg === '') return reply({ ...balance });
   const eventId = parseId('eventId', eventIdArg);
   // The reward shard holds other customers' rewards too: only this meter's part is returned.

@@ -24,7 +24,7 @@ export {
 export { FABRIC_BATCH_DEFAULTS, type BatchOptions } from './embedded/batch-cutter.ts';
 export { DEFAULT_MSP_IDS, issueClientIdentity, loadOrCreateOrgs, type DevOrg, type LoadOrgsOptions, type OrgConfig } from './embedded/orgs.ts';
 export { decodePolicy, encodePolicy, evaluatePolicy, formatPolicy, parsePolicy, PolicyParseError, type Policy, type Principal, type Role } from './embedded/policy.ts';
-export { listBlocks, verifyLedger, type ListBlocksOptions, type VerifyOptions, type VerifyProblem, type VerifyReport } from './embedded/verify.ts';
+export { listBlocks, verifyLedger, verifyLedgerInWorker, type ListBlocksOptions, type VerifyOptions, type VerifyProblem, type VerifyReport } from './embedded/verify.ts';
 export { LEDGER_SUBDIR, LEDGER_USAGE, ledgerDirOf, runLedgerCommand, type CommandIo } from './embedded/command.ts';
 
 // The emulated peer (for the chaincode's test ledger) and how a Fabric client builds and signs a proposal.

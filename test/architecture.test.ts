@@ -66,6 +66,19 @@ test("a part uses another part only through its index.ts (test code also through
   assert.deepEqual(offenders, []);
 });
 
+/** Parts whose dependencies are narrower than "any part's index": the dashboard reaches the VTN over HTTP only. */
+const MAY_DEPEND_ON: Readonly<Record<string, readonly string[]>> = { web: [] };
+
+test('web/ depends on no other part (the dashboard reads the admin API over HTTP; the VTN serves it)', () => {
+  const offenders = [...graph].flatMap(([file, targets]) => {
+    const allowed = MAY_DEPEND_ON[partOf(file)];
+    if (allowed === undefined || isTestCode(file)) return [];
+    return targets.filter((t) => PARTS.includes(partOf(t)) && partOf(t) !== partOf(file) && !allowed.includes(partOf(t))).map((t) => `${file} → ${t}`);
+  });
+  assert.deepEqual(offenders, []);
+  assert.ok(graph.has('web/index.ts'), 'the check sees web/');
+});
+
 /** The circles of an import graph: its strongly connected components of more than one file (Tarjan). */
 function cycles(production: ReadonlyMap<string, readonly string[]>): string[][] {
   const found = new Map<string, string[]>();

@@ -15,11 +15,16 @@ import type { OptApi } from './services/opt-service.ts';
 import type { ReportsApi } from './services/report-service.ts';
 import type { LedgerOutbox } from './ledger/outbox.ts';
 import type { CustomerRecord, VenRegistration, VtnStore } from './store/store.ts';
+import type { TransportKind } from './transports/ven-transport.ts';
 
 export interface VenView extends VenRegistration {
   readonly queueDepth: number;
   /** Last payload received from the VEN since this process started (ms), if any. */
   readonly lastContactAt: number | undefined;
+  /** How payloads reach the VEN: `http-pull`, `http-push` or `xmpp`. */
+  readonly transport: TransportKind;
+  /** Heard from within the last three poll intervals (`pollFrequencyMs`) of this process. */
+  readonly online: boolean;
 }
 
 export interface VensApi {

@@ -227,7 +227,12 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const eventsApi = createEventsApi(ctx);
   const events: EventsApi = ledgerWork === undefined ? eventsApi : { ...eventsApi, settle: async (eventId) => (await ledgerWork.drain(), eventsApi.settle(eventId)) };
 
-  const venView = (r: VenRegistration): VenView => ({ ...r, queueDepth: store.queueDepth(r.venId), lastContactAt: lastContact.get(r.venId) });
+  // Online: heard from within three poll intervals (a pull VEN polls once per interval).
+  const venView = (r: VenRegistration): VenView => {
+    const lastContactAt = lastContact.get(r.venId);
+    const online = lastContactAt !== undefined && now() - lastContactAt <= 3 * config.pollFrequencyMs;
+    return { ...r, queueDepth: store.queueDepth(r.venId), lastContactAt, transport: transportKindOf(r), online };
+  };
 
   // Health, metrics, admin API and its docs (operations.ts); they read the facade `self` per request.
   let self: Vtn | undefined;

@@ -15,7 +15,7 @@ import { createTestEmbeddedLedger, tempDataDir, type TestEmbeddedLedger } from '
 import { OPEN_FILES_SKIP, openFiles } from '../../test/support/open-files.ts';
 import { LedgerError } from '../errors.ts';
 import { ValidationCode } from '../ledger.ts';
-import { listBlocks, verifyLedger, type VerifyReport } from './verify.ts';
+import { listBlocks, verifyLedger, verifyLedgerInWorker, type VerifyReport } from './verify.ts';
 
 // Blocks: 0 genesis, 1 enableRetailer, 2 enrolMeter, 3 recordEnergy, 4 enrolMeter.
 const LAST = 4;
@@ -102,6 +102,15 @@ test('verify: a block whose previous hash was rewritten (own hashes recomputed) 
   const s = summary(await verifyLedger(dataDir));
   t.assert.deepEqual([s.ok, s.blocks], [false, [LAST]]);
   t.assert.match(s.first, new RegExp(`^block ${LAST}: previous hash .* is not the hash of block ${LAST - 1}`));
+});
+
+test('verify in a worker thread: the same report, a tampered ledger too; a directory without a ledger is UNAVAILABLE', async (t) => {
+  t.assert.deepEqual(await verifyLedgerInWorker(tampered(t, () => {})), await verifyLedger(tampered(t, () => {})));
+  const dataDir = tampered(t, (db) => forge(db, LAST, (b) => { b.previousHash = Buffer.alloc(32, 0xab); }));
+  t.assert.deepEqual(await verifyLedgerInWorker(dataDir), await verifyLedger(dataDir));
+  const empty = tempDataDir();
+  t.after(() => rmSync(empty, { recursive: true, force: true }));
+  await t.assert.rejects(verifyLedgerInWorker(join(empty, 'nothing-here')), (err: unknown) => err instanceof LedgerError && err.code === 'UNAVAILABLE' && /could not be verified/.test(err.message));
 });
 
 test('verify: a rewritten previous hash in the middle of the chain is reported first at that block', async (t) => {

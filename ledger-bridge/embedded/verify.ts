@@ -13,6 +13,7 @@
  *   gives exactly the stored state, key history and transaction index.
  * Every difference is reported with the number of the block it concerns.
  */
+import { Worker } from 'node:worker_threads';
 import { createWorldState, type StateEntry } from './peer/index.ts';
 import { compareVersions } from '../fabric/rwset.ts';
 import { blockHash, commitHash, dataHash, decodeBlock } from './block.ts';
@@ -214,6 +215,24 @@ export async function verifyLedger(dataDir: string, options: Readonly<VerifyOpti
   } finally {
     store.close();
   }
+}
+
+/**
+ * `verifyLedger` in a worker thread, so a process that serves (the VTN) keeps answering while a large
+ * ledger is re-checked; the same report. Rejects with `LedgerError` UNAVAILABLE when the check
+ * cannot run (no ledger there, a store it cannot open).
+ */
+export function verifyLedgerInWorker(dataDir: string, options: Readonly<VerifyOptions> = {}): Promise<VerifyReport> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./verify-worker.ts', import.meta.url), { workerData: { dataDir, options: { ...options } } });
+    worker.once('message', (m: { report?: VerifyReport; error?: string }) => {
+      if (m.report !== undefined) resolve(m.report);
+      else reject(new LedgerError('UNAVAILABLE', `the ledger in ${dataDir} could not be verified: ${m.error ?? 'no report'}`));
+      void worker.terminate();
+    });
+    worker.once('error', (err) => reject(new LedgerError('UNAVAILABLE', `the verification of ${dataDir} stopped: ${err.message}`, { cause: err })));
+    worker.once('exit', (code) => reject(new LedgerError('UNAVAILABLE', `the verification of ${dataDir} ended (exit code ${code}) without a report`)));
+  });
 }
 
 function compareUtf8(a: string, b: string): number {

@@ -133,6 +133,26 @@ export interface FlushResult {
   readonly failed: ReadonlyArray<{ readonly meterId: string; readonly day: string; readonly error: Error }>;
 }
 
+/** A customer's part of an event on the ledger (`LedgerMapping.customerEvent`). */
+export interface CustomerEventRecord {
+  readonly meterId: string;
+  readonly eventId: string;
+  readonly day: string;
+  /** Slot indexes of the day the event covers. */
+  readonly window: readonly number[];
+  /** The contract's event status (notified, active, completed, settled, cancelled). */
+  readonly status: string;
+  /** OPR per window slot, W. */
+  readonly oprW: readonly number[];
+  /** The baseline per window slot frozen with the allocation, W (absent in an allocation written without it). */
+  readonly baselineW?: readonly number[];
+  readonly balanceMilli: number;
+  /** Availability per slot of the day, parts per million (0.5 = 500000 before any event). */
+  readonly availabilityPpm: readonly number[];
+  /** The reward of this event once settled: milli-tokens per slot of `slots`. */
+  readonly reward: { readonly slots: readonly number[]; readonly perSlotMilli: readonly number[]; readonly totalMilli: number } | null;
+}
+
 /** Where a slot value on the ledger came from. */
 export type SlotSource = 'measured' | 'imported' | 'missing';
 
@@ -192,6 +212,14 @@ export interface LedgerMapping {
    */
   baseline(meterId: string, day: string): Promise<Record<string, unknown>>;
   event(eventId: string): MappedEvent | undefined;
+  /** The contract's record of an event (queryDRevent): day, window, requested, allocated and unallocated W per slot, status. */
+  eventRecord(eventId: string): Promise<Record<string, unknown>>;
+  /**
+   * One customer's part of an event as the contract holds it: its allocation (queryLoadReduction:
+   * day, window, OPR and window baseline per slot) and its account (queryEarnedToken: balance,
+   * availability per slot, and the event's reward per slot once settled).
+   */
+  customerEvent(meterId: string, eventId: string): Promise<CustomerEventRecord>;
   /** The contract's program parameters (queryProgramParams). */
   programParams(): Promise<Record<string, unknown>>;
   /** setProgramParams (the system operator); the parameters after the change. */
@@ -842,6 +870,34 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     },
 
     event: (eventId) => store.getEvent(eventId),
+
+    async eventRecord(eventId) {
+      try {
+        return json<Record<string, unknown>>(await ledger.evaluate(operator, 'queryDRevent', [eventId]));
+      } catch (err) {
+        if (contractCodeOf(err) === 'NOT_FOUND') throw new MappingError('UNKNOWN_EVENT', (err as Error).message, { cause: err });
+        throw ledgerFailure(`reading event ${eventId}`, err);
+      }
+    },
+
+    async customerEvent(meterId, eventId) {
+      const reader = await readerOf(meterId);
+      try {
+        const a = json<{ day: string; window: number[]; status: string; oprW: number[]; baselineW?: number[] }>(await ledger.evaluate(reader, 'queryLoadReduction', [eventId, meterId]));
+        const t = json<{ balanceMilli: number; availabilityPpm: number[]; reward: { slots: number[]; perSlotMilli: number[]; totalMilli: number } | null }>(
+          await ledger.evaluate(reader, 'queryEarnedToken', [meterId, eventId]),
+        );
+        const reward = t.reward === null ? null : { slots: t.reward.slots, perSlotMilli: t.reward.perSlotMilli, totalMilli: t.reward.totalMilli };
+        return {
+          meterId, eventId, day: a.day, window: a.window, status: a.status, oprW: a.oprW,
+          ...(a.baselineW === undefined ? {} : { baselineW: a.baselineW }),
+          balanceMilli: t.balanceMilli, availabilityPpm: t.availabilityPpm, reward,
+        };
+      } catch (err) {
+        if (contractCodeOf(err) === 'NOT_FOUND') throw new MappingError('UNKNOWN_EVENT', (err as Error).message, { cause: err });
+        throw ledgerFailure(`reading the part of ${meterId} in event ${eventId}`, err);
+      }
+    },
 
     async slotOf(ms) {
       const g = await params();

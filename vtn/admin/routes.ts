@@ -595,6 +595,25 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: async (d, r) => blocksInScope(d, r, await needLedger(d, 'blocks')({ ...(r.query.from === undefined ? {} : { from: Number(r.query.from) }), limit: r.query.limit === undefined ? 20 : Number(r.query.limit) })),
   },
 
+  {
+    method: 'POST', url: '/ledger/verify', tag: 'ledger', summary: "Re-check the whole ledger while it runs: every block's data hash, previous hash and commit hash, the signatures of the valid transactions, and the world state replayed from the blocks; the report lists every problem with its block", permission: 'operate',
+    handler: async (d) => await needLedger(d, 'verify')(),
+  },
+  {
+    method: 'GET', url: '/events/:eventId/ledger', tag: 'events', summary: "The contract's record of an event: day, window slots, requested, allocated and unallocated W per slot (the request the customers could not take), status, tokens minted (every retailer's customers: not for retailer tokens)", permission: 'read', params: params('eventId'),
+    handler: async (d, r) => {
+      if (scopeOf(r) !== undefined) throw new VtnError('FORBIDDEN', "an event's totals span every retailer's customers; read your customers' part with GET /api/v1/customers/{customerId}/events/{eventId}");
+      return await needLedger(d, 'eventTotals')(r.params.eventId as string);
+    },
+  },
+  {
+    method: 'GET', url: '/customers/:customerId/events/:eventId', tag: 'ledger', summary: "A customer's day of an event from the ledger: baseline and measured power per slot of the day, availability per slot, and per window slot the OPR, the target (baseline − OPR) and the tokens earned (null until settled)", permission: 'read', params: params('customerId', 'eventId'),
+    handler: async (d, r) => {
+      customerOr404(d, r.params.customerId as string, r);
+      return await needLedger(d, 'customerEvent')(r.params.customerId as string, r.params.eventId as string);
+    },
+  },
+
   { method: 'GET', url: '/tokens', tag: 'tokens', summary: 'List the admin tokens (never the tokens themselves)', permission: 'operate', handler: (d) => d.store.listAdminTokens().map(tokenView) },
   {
     method: 'POST', url: '/tokens', tag: 'tokens', summary: 'Create an admin token for a role; the token is shown only in this answer', permission: 'operate', body: SCHEMAS.tokenCreate, status: 201,

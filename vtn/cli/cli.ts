@@ -261,7 +261,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       ledger = await openVtnLedger({ dataDir, verifyOwnSignatures, retailerOfMeter: lookups.retailerOfMeter });
       logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
     }
-    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, store: ledger.store, meterOf: lookups.meterOf, customerOf: lookups.customerOf, log: logger });
+    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, store: ledger.store, verify: ledger.verify, meterOf: lookups.meterOf, customerOf: lookups.customerOf, log: logger });
     const xmpp = vtnXmppClient(resolveVtnConfig(config as VtnConfigInput).xmpp, io.xmppPassword, logger);
     vtn = createVtn({
       ...(xmpp === undefined ? {} : { xmpp }),

@@ -77,6 +77,8 @@ export function startBanner(b: BannerInput): string {
   const lines = [`oadr-ledger vtn: listening${tls ? ' (mutual TLS)' : ' (plain HTTP, loopback only)'}`];
   lines.push(`  OpenADR 2.0b  ${base}${b.pathPrefix}/OpenADR2/Simple/2.0b/  (a VEN's --vtn-url: ${base}${b.pathPrefix}/)`);
   lines.push(`  admin API     ${admin}/api/v1  (OpenAPI: ${admin}/docs)${b.adminUrl === undefined ? '' : ' on its own port'}`);
+  // The dashboard is served beside the admin API; over mutual TLS a browser needs the admin port (docs/vtn.md).
+  lines.push(`  dashboard     ${admin}/${tls && b.adminUrl === undefined ? '  (a browser has no client certificate: start with --admin-port N to open it there)' : ''}`);
   let bearer: string;
   switch (b.token.kind) {
     case 'generated':

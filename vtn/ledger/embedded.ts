@@ -19,6 +19,7 @@ import {
 } from '../../ledger-bridge/index.ts';
 import { createLedgerMapping, createRetailerIdentities, type LedgerMapping, type MappingIdentities, type RetailerIdentities } from '../../ledger-bridge/index.ts';
 import { createMappingStore, LEDGER_SUBDIR, MAPPING_STORE_FILE, type MappingStore } from '../../ledger-bridge/index.ts';
+import { verifyLedgerInWorker, type VerifyReport } from '../../ledger-bridge/index.ts';
 
 export const VTN_OPERATOR_ID = 'operator:vtn';
 export const VTN_RETAILER_ID = 'retailer:vtn';
@@ -50,6 +51,11 @@ export interface VtnLedger {
   /** The admin API retailers' identities, issued on first use under `<dataDir>/ledger/identities/retailers/`. */
   readonly retailers: RetailerIdentities;
   readonly store: MappingStore;
+  /**
+   * Re-checks the ledger on disk while it runs (`verifyLedger`: hashes, signatures, world state), in a
+   * worker thread; a call while one runs gets that one's report.
+   */
+  verify(): Promise<VerifyReport>;
   close(): Promise<void>;
 }
 
@@ -96,12 +102,17 @@ export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promis
   const clock = options.clock;
   const now = options.now ?? (clock === undefined ? Date.now : () => clock().getTime());
   const mapping = createLedgerMapping({ ledger, identities, store, now });
+  let verifying: Promise<VerifyReport> | undefined;
   return {
     ledger,
     mapping,
     identities,
     retailers,
     store,
+    verify() {
+      verifying ??= verifyLedgerInWorker(ledgerDir).finally(() => (verifying = undefined));
+      return verifying;
+    },
     async close() {
       store.close();
       await ledger.close();

@@ -6,7 +6,7 @@
  */
 import { MappingError, type Ledger, type MappingStore } from '../../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
-import type { EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './port.ts';
+import type { CustomerEventView, EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './port.ts';
 import { ledgerError } from '../errors.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
 
@@ -20,6 +20,8 @@ export interface MappingLedgerPortOptions {
   readonly meterOf?: (customerId: string) => string;
   /** The customer of a meter; default: the meter id itself. */
   readonly customerOf?: (meterId: string) => string;
+  /** Re-checks the ledger (the embedded ledger's `verify`); absent: `verify` is not offered. */
+  readonly verify?: () => Promise<unknown>;
   readonly log?: Logger;
 }
 
@@ -223,6 +225,55 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
         return await mapping.setProgramParams(params);
       } catch (err) {
         throw ledgerError(err, 'the ledger did not take the parameters');
+      }
+    },
+
+    ...(options.verify === undefined
+      ? {}
+      : {
+          async verify() {
+            try {
+              return await (options.verify as () => Promise<unknown>)();
+            } catch (err) {
+              throw ledgerError(err, 'the ledger could not be verified');
+            }
+          },
+        }),
+
+    async eventTotals(eventId) {
+      try {
+        return await mapping.eventRecord(eventId);
+      } catch (err) {
+        throw ledgerError(err, `reading event ${eventId} on the ledger`);
+      }
+    },
+
+    async customerEvent(customerId, eventId): Promise<CustomerEventView> {
+      const meterId = meterOf(customerId);
+      try {
+        const e = await mapping.customerEvent(meterId, eventId);
+        const [baseline, day] = await Promise.all([mapping.baseline(meterId, e.day), mapping.energyDay(meterId, e.day)]);
+        const baselineW = baseline.found === true && Array.isArray(baseline.values) ? (baseline.values as number[]) : null;
+        // The target is what the contract asked: the window baseline frozen with the allocation, minus the OPR.
+        const windowBaseline = e.window.map((slot, k) => e.baselineW?.[k] ?? baselineW?.[slot] ?? 0);
+        const rewardAt = new Map(e.reward === null ? [] : e.reward.slots.map((slot, k) => [slot, e.reward?.perSlotMilli[k] ?? 0] as const));
+        return {
+          customerId, meterId, eventId, date: e.day, status: e.status,
+          slotStarts: day.startsMs.map((ms) => new Date(ms).toISOString()),
+          baselineW,
+          ...(baselineW === null ? { baselineMissing: baseline } : {}),
+          measuredW: day.values,
+          sources: day.sources,
+          availability: e.availabilityPpm.map((ppm) => ppm / 1_000_000),
+          window: e.window,
+          oprW: e.oprW,
+          targetW: e.window.map((_, k) => (windowBaseline[k] ?? 0) - (e.oprW[k] ?? 0)),
+          tokensMilli: e.reward === null ? null : e.window.map((slot) => rewardAt.get(slot) ?? 0),
+          totalTokensMilli: e.reward?.totalMilli ?? null,
+          balanceMilli: e.balanceMilli,
+        };
+      } catch (err) {
+        throw ledgerError(err, `reading the part of ${customerId} in event ${eventId}`);
       }
     },
 

@@ -76,6 +76,40 @@ export interface CustomerEnergyView {
   readonly missing: number;
 }
 
+/**
+ * A customer's day of an event, slot by slot (the thesis's figures 5.4–5.7): arrays of the whole
+ * contract day (`slotsPerDay` values) and, per window slot, what the contract asked and paid.
+ */
+export interface CustomerEventView {
+  readonly customerId: string;
+  readonly meterId: string;
+  readonly eventId: string;
+  /** The contract day, `YYYY-MM-DD`. */
+  readonly date: string;
+  /** The contract's event status. */
+  readonly status: string;
+  /** ISO start of every slot of the day. */
+  readonly slotStarts: readonly string[];
+  /** The customer's baseline for the day, W per slot; null when it has none (`baselineMissing` says why). */
+  readonly baselineW: ReadonlyArray<number> | null;
+  readonly baselineMissing?: unknown;
+  /** The average power on the ledger, W per slot (null: none). */
+  readonly measuredW: ReadonlyArray<number | null>;
+  /** Where each slot's value came from: measured, imported or missing. */
+  readonly sources: readonly string[];
+  /** Availability per slot of the day, 0…1 (the contract's A). */
+  readonly availability: readonly number[];
+  /** Slot indexes of the event window. */
+  readonly window: readonly number[];
+  /** Per window slot: the OPR (W), the target (the window baseline minus the OPR, W) and the tokens earned (milli-tokens; null until settled). */
+  readonly oprW: readonly number[];
+  readonly targetW: readonly number[];
+  readonly tokensMilli: ReadonlyArray<number> | null;
+  /** The event's tokens in all (milli-tokens), null until settled. */
+  readonly totalTokensMilli: number | null;
+  readonly balanceMilli: number;
+}
+
 /** What settlement gave, per customer. */
 export interface LedgerSettlement {
   readonly eventId: string;
@@ -139,6 +173,12 @@ export interface LedgerPort {
   setContractParams?(params: Readonly<Record<string, unknown>>): Promise<unknown>;
   /** Ledger blocks, newest first. */
   blocks?(options: { readonly from?: number; readonly limit: number }): Promise<unknown>;
+  /** Re-checks the whole ledger (hashes, signatures, world state against the blocks); the report. */
+  verify?(): Promise<unknown>;
+  /** The contract's record of an event: day, window, requested, allocated and unallocated W per slot, status. */
+  eventTotals?(eventId: string): Promise<unknown>;
+  /** A customer's day of an event: baseline, measured, target, OPR, tokens per slot and availability. */
+  customerEvent?(customerId: string, eventId: string): Promise<CustomerEventView>;
   /** Resolves when the ledger answers (readiness); rejects otherwise. */
   ping?(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * wiring of the admin API. It may depend on admin/, store/, ledger/port.ts and the configuration.
  *
  * Everything beside the OpenADR services: `/healthz`, `/readyz`, `/metrics`, the admin REST API
- * under `/api/v1` and its OpenAPI document at `/docs`. They share the OpenADR server unless an
+ * under `/api/v1`, its OpenAPI document at `/docs` and the dashboard at `/` (web/). They share the OpenADR server unless an
  * admin port is configured; then the admin API, docs and metrics move to their own server (the
  * health endpoints stay on both). Also creates the bootstrap admin token at first start.
  */
@@ -24,6 +24,7 @@ import type { Logger } from './logger.ts';
 import type { VtnMetrics } from './metrics.ts';
 import { registerDocs } from '../admin/openapi.ts';
 import type { VtnStore } from '../store/store.ts';
+import { registerDashboard } from '../../web/index.ts';
 
 export interface OperationsOptions {
   /** The OpenADR server. */
@@ -118,6 +119,8 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
     registerHealth(adminApp, health);
   }
   registerDocs(adminApp);
+  // The dashboard (web/) at `/` of the admin server: a page that reads this admin API with a bearer token.
+  registerDashboard(adminApp);
   void adminApp.register(
     adminApiPlugin({ vtn: o.vtn, store: o.store, ledger: o.ledger, config: o.config, now: o.now, newId: o.newId, log: adminLog }, gate),
     { prefix: ADMIN_PREFIX },

@@ -43,7 +43,7 @@ export async function startLedgerVtn(t: { after(fn: () => unknown): void }, o: R
   const clock = createTestClock(o.start);
   const ledger = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock.now()) });
   t.after(() => ledger.close());
-  const port = createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, ...(o.logger ? { log: o.logger } : {}) });
+  const port = createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, verify: ledger.verify, ...(o.logger ? { log: o.logger } : {}) });
   const vtn = await startTestVtn(t, { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only', ...o.config }, { ledger: port, clock, ...(o.logger ? { logger: o.logger } : {}), ...(o.adminToken ? { adminToken: o.adminToken } : {}), ...(o.xmpp ? { xmpp: o.xmpp } : {}) });
   vtn.vtn.customers.enrol({ customerId: o.customerId, venName: o.venName ?? o.customerId });
   await port.importEnergy?.(o.customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
