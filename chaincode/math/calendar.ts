@@ -218,7 +218,8 @@ function dayToUtcMs(day: string): number | undefined {
   const year = Number(match[1]);
   const month = Number(match[2]);
   const date = Number(match[3]);
-  if (year < 1 || month < 1 || month > 12 || date < 1 || date > 31) return undefined;
+  if (year < 1) return undefined;
+  // Month 00 or 13, day 00 or 32, 02-30: Date rolls them into another month, so the round trip refuses them.
   const utc = new Date(0);
   utc.setUTCFullYear(year, month - 1, date);
   if (utc.getUTCMonth() !== month - 1 || utc.getUTCDate() !== date) return undefined;
