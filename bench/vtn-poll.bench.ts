@@ -170,7 +170,7 @@ async function startVtn(work: string, name: string, pinCore: number | undefined)
     if (stderr.length < 20_000) stderr += c.toString('utf8');
   });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 120_000; // a start on a machine loaded by other jobs takes long
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`the VTN exited with ${proc.exitCode}:\n${stderr}`);
     try {
@@ -186,7 +186,7 @@ async function startVtn(work: string, name: string, pinCore: number | undefined)
     } catch {
       // not yet listening
     }
-    if (Date.now() > deadline) throw new Error(`the VTN did not answer /healthz within 20 s:\n${stderr}`);
+    if (Date.now() > deadline) throw new Error(`the VTN did not answer /healthz within 120 s:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -179,8 +179,9 @@ export function replaceSection(doc: string, section: string): string {
 // ---- the chart ----------------------------------------------------------------------------------
 
 const W = 760;
-const H = 460;
-const M = { left: 78, right: 24, top: 46, bottom: 62 };
+const H = 538;
+/** The legend sits below the plot, under the axis title, so that no data can hide it. */
+const M = { left: 78, right: 24, top: 46, bottom: 140 };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -229,7 +230,7 @@ export function renderLatencySvg(curves: readonly LatencyCurve[]): string {
     out.push(`<text x="${M.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${msLabel(10 ** e)}</text>`);
   }
   out.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#444"/>`);
-  out.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 18}" text-anchor="middle">offered load, transactions per second (log scale)</text>`);
+  out.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - M.bottom + 40}" text-anchor="middle">offered load, transactions per second (log scale)</text>`);
   out.push(`<text transform="translate(18 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">latency, submit to committed (log scale)</text>`);
   // The series.
   const series = (points: readonly (readonly [number, number])[], colour: string, dash: string, cls: string): void => {
@@ -263,7 +264,7 @@ export function renderLatencySvg(curves: readonly LatencyCurve[]): string {
     [jrcColour, '6 4', 'JRC paper, Fabric, 28 nodes', false],
   ];
   legend.forEach(([colour, dash, text, hollow], i) => {
-    const y = M.top + 16 + i * 17;
+    const y = H - M.bottom + 64 + i * 17;
     out.push(`<line x1="${M.left + 10}" y1="${y}" x2="${M.left + 40}" y2="${y}" stroke="${colour}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
     if (hollow) out.push(`<circle cx="${M.left + 25}" cy="${y}" r="4" fill="#fff" stroke="${colour}" stroke-width="1.5"/>`);
     out.push(`<text x="${M.left + 48}" y="${y}" dominant-baseline="middle">${esc(text)}</text>`);
