@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { canonicalJson } from './canonical-json.ts';
 import { DrContract } from './dr-contract.ts';
+import { EVENT_AVAILABILITY_EVALUATED, EVENT_DR_TOKENS_MINTED } from './events.ts';
 import { createKeys, SHARD_SIZE } from './keys.ts';
 import { computeReward } from './math/index.ts';
 import { contractMetadata } from './metadata.ts';
@@ -143,6 +144,31 @@ test('a retailer settles only its own enabled meters; the operator any (evaluate
     });
     assert.deepEqual(ledger.snapshot(), before, `${fn}: nothing written`);
   }
-  const r = JSON.parse((await ledger.invoke(contract, id.operator, 'getDRToken', [EVENT, JSON.stringify([meterId(2), meterId(SHARD_SIZE + 7)])], at(after, '02:00:00'))).result);
-  assert.equal(r.settled, 2);
+  // The operator may: availability first (once per customer), then the tokens.
+  const batch = JSON.stringify([meterId(2), meterId(SHARD_SIZE + 7)]);
+  const events = () => ledger.events.map((e) => [e.name, JSON.parse(e.payload.toString('utf8'))]);
+  const seen = events().length;
+  const first = await ledger.invoke(contract, id.operator, 'evaluateAvailability', [EVENT, batch], at(after, '02:00:00'));
+  assert.deepEqual(JSON.parse(first.result), { eventId: EVENT, requested: 2, updated: 2, txId: first.txId });
+  const again = await ledger.invoke(contract, id.operator, 'evaluateAvailability', [EVENT, batch], at(after, '02:01:00'));
+  assert.deepEqual(JSON.parse(again.result), { eventId: EVENT, requested: 2, updated: 0, txId: again.txId });
+  const r = await ledger.invoke(contract, id.operator, 'getDRToken', [EVENT, batch], at(after, '02:02:00'));
+  const minted = expectedTotal(2) + expectedTotal(SHARD_SIZE + 7);
+  assert.equal(JSON.parse(r.result).settled, 2);
+  assert.deepEqual(events().slice(seen), [
+    [EVENT_AVAILABILITY_EVALUATED, { eventId: EVENT, requested: 2, updated: 2, txId: first.txId }],
+    [EVENT_DR_TOKENS_MINTED, { eventId: EVENT, settled: 2, mintedMilli: minted, settledCustomers: 2, customers: N, txId: r.txId }],
+  ], 'one event per transaction that changed something');
+});
+
+test('a shard partly settled over the window is not finished over the whole day: CONFLICT, nothing written', async () => {
+  const { ledger, contract } = await notified();
+  await ledger.invoke(contract, id.operator, 'getDRToken', [EVENT, JSON.stringify([meterId(0)])], at(after, '02:00:00'));
+  await ledger.invoke(contract, id.operator, 'setProgramParams', [JSON.stringify({ rewardScope: 'day' })], at(after, '02:05:00'));
+  const before = ledger.snapshot();
+  await assert.rejects(ledger.invoke(contract, id.operator, 'getDRToken', [EVENT, JSON.stringify([meterId(1)])], at(after, '02:10:00')), (err: Error) => {
+    assert.ok(err.message.startsWith(`CONFLICT: event ${EVENT} was partly settled with other reward slots`), err.message);
+    return true;
+  });
+  assert.deepEqual(ledger.snapshot(), before);
 });
