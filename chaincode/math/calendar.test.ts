@@ -95,6 +95,13 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   t.assert.throws(() => addDays('0001-01-01', -1), /INVALID_ARGUMENT: date out of range/);
   t.assert.equal(addDays('9999-12-30', 1), '9999-12-31');
   t.assert.equal(addDays('0001-01-02', -1), '0001-01-01');
+  // Instants before year 1: Intl writes them as years of the era BC, which are read as such and refused.
+  for (const year of [0, -10, -2000]) {
+    const epochMs = new Date(0).setUTCFullYear(year, 5, 15);
+    t.assert.throws(() => dayOf(epochMs, 'UTC'), /INVALID_ARGUMENT: date out of range/, `year ${year}`);
+    t.assert.throws(() => slotOf(epochMs, 'Europe/Rome'), /INVALID_ARGUMENT: date out of range/, `year ${year}`);
+  }
+  t.assert.equal(dayOf(new Date(0).setUTCFullYear(1, 5, 15), 'UTC'), '0001-06-15');
 });
 
 test('memoised zone offsets give the wall clock Intl gives, at random instants and around transitions (quarter- and half-hour zones too)', (t) => {
