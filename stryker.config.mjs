@@ -10,7 +10,7 @@ import path from 'node:path';
  */
 export const MODULES = [
   { name: 'chaincode/math', mutate: ['chaincode/math/!(*.test|index).ts'], tests: ['chaincode/math/*.test.ts'] },
-  { name: 'chaincode/tx-settlement', mutate: ['chaincode/tx-settlement.ts'], tests: ['chaincode/dr-contract.test.ts', 'chaincode/lifecycle.test.ts'] },
+  { name: 'chaincode/tx-settlement', mutate: ['chaincode/tx-settlement.ts'], tests: ['chaincode/dr-contract.test.ts', 'chaincode/lifecycle.test.ts', 'chaincode/settlement-shards.test.ts'] },
   { name: 'chaincode/access', mutate: ['chaincode/access.ts'], tests: ['chaincode/access-control.test.ts', 'chaincode/dr-contract.test.ts'] },
   { name: 'ledger policy', mutate: ['ledger-bridge/embedded/policy.ts'], tests: ['ledger-bridge/embedded/policy.test.ts'] },
   { name: 'ledger committer', mutate: ['ledger-bridge/embedded/committer.ts'], tests: ['ledger-bridge/embedded/committer.test.ts', 'ledger-bridge/embedded/embedded-ledger.test.ts'] },

@@ -39,6 +39,8 @@ import { computeBaseline } from '../chaincode/math/index.ts';
 import { contractMetadata } from '../chaincode/metadata.ts';
 import { addDaysUtc, at, createScenarioIdentities, EVENT_DAY, RETAILER_ID } from '../chaincode/testing/reference-scenario.ts';
 import { createTestLedger, type TestLedger } from '../chaincode/testing/index.ts';
+import { reportFigures, type Figure } from './support/report.ts';
+import { THESIS } from './support/seeds.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,6 +90,8 @@ interface Measured<T> {
   result: T;
   ms: number;
   cpuMs: number;
+  /** The 1-minute load average when the phase started. */
+  load: number;
   note: string;
 }
 const session = args.profile ? new Session() : undefined;
@@ -114,7 +118,7 @@ async function measure<T>(name: string, run: () => Promise<T>): Promise<Measured
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const mainMs = (main.user + main.system) / 1000;
   const note = `cpu ${cpuMs.toFixed(0)} ms (main thread ${mainMs.toFixed(0)} ms), load ${load1.toFixed(1)}, maxRSS ${mb(rss)} (+${mb(rss - rssBefore)}), heap ${mb(process.memoryUsage().heapUsed)}`;
-  return { result, ms, cpuMs, note };
+  return { result, ms, cpuMs, load: load1, note };
 }
 function line(name: string, m: Measured<unknown>, per: string, thesis: string, target = ''): void {
   console.log(`${name.padEnd(44)} ${m.ms.toFixed(0).padStart(7)} ms  ${per.padEnd(22)} ${thesis}${target ? `  ${target}` : ''}  [${m.note}]`);
@@ -177,6 +181,8 @@ const contract = new DrContract();
 const ledger = createTestLedger({ contractMetadata: contractMetadata(), totalQueryLimit: 10_000_000 });
 const setupDay = addDaysUtc(EVENT_DAY, -40);
 await ledger.invoke(contract, id.operator, 'enableRetailer', [RETAILER_ID], at(setupDay));
+const figures: Figure[] = [];
+const cpuDetail = (m: Measured<unknown>) => `CPU ${(m.cpuMs / 1000).toFixed(2)} s, load ${m.load.toFixed(1)}`;
 console.log(`chaincode contract benchmark: ${N} customers, settlement batches of ${BATCH}, Node ${process.version}`);
 
 // --- recordEnergy and evaluateBaseline through real transactions --------------------------------
@@ -197,6 +203,7 @@ const recorded = await measure('recordEnergy', async () => {
   }
 });
 line(`recordEnergy (${few} tx, 96 values each)`, recorded, `${(recorded.ms / few).toFixed(2)} ms/profile`, 'thesis 10.2 s/profile');
+figures.push({ id: 'contract.record-energy', label: `DR contract on the test ledger: recordEnergy, 96 values, one per transaction (${few} tx)`, value: recorded.ms / few, unit: 'ms', better: 'lower', seeds: [{ source: 'thesis table 5.1: recordEnergy per profile on Fabric', value: THESIS.recordEnergyS * 1000 }] });
 
 for (let d = 1; d <= 35; d++) {
   const day = addDaysUtc(EVENT_DAY, -d);
@@ -219,6 +226,7 @@ const math = await measure('computeBaseline', async () => {
     computeBaseline({ history, targetDay: EVENT_DAY, excludedDays: new Set(), Y: 35, X: 21, mode: 'high', slotsPerDay: S });
   }
 });
+figures.push({ id: 'contract.evaluate-baseline', label: `DR contract on the test ledger: evaluateBaseline, 35 days, one customer per transaction (${nb} tx)`, value: perCustomerMs, unit: 'ms', better: 'lower', detail: cpuDetail(baselined), seeds: [{ source: 'thesis table 5.1: evaluateBaseline per customer on Fabric', value: THESIS.evaluateBaselineS * 1000 }] });
 line(`  pure computeBaseline (${nb} customers)`, math, `${((math.ms / nb) * 1000).toFixed(1)} µs/customer`, '', `10,000 customers ≈ ${((math.ms / nb) * 10).toFixed(2)} s`);
 
 }
@@ -238,6 +246,7 @@ const notify = await measure('notifyDRevent', () =>
   ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-bench', EVENT_DAY, '07:00-19:00', request, ''], at(EVENT_DAY, '02:00:00')));
 const ev = JSON.parse(notify.result.result);
 line(`notifyDRevent (48 slots × ${ev.customers} customers)`, notify, `${notify.result.writeSet.writes.length} keys written`, 'thesis 2.3 s', notify.ms <= 2000 ? 'target ≤ 2 s: met' : 'target ≤ 2 s: MISSED');
+figures.push({ id: 'contract.notify', label: `DR contract on the test ledger: notifyDRevent, 48 slots × ${Number(ev.customers).toLocaleString('en-US')} customers, one transaction`, value: notify.ms / 1000, unit: 's', better: 'lower', detail: cpuDetail(notify), target: 2, seeds: [{ source: 'thesis table 5.1: notifyDRevent on Fabric, 2 customers', value: THESIS.notifyDReventS }] });
 console.log(`  allocated ${ev.allocatedW[0]} W of ${ev.requestW[0]} W in slot 28, ${ev.steps} steps max`);
 
 if (PHASES.has('settle')) {
@@ -266,5 +275,7 @@ const settle = await measure('getDRToken', async () => {
 line(`getDRToken (${N} customers, ${settle.result.txs} tx)`, settle, `${((settle.ms / N) * 1000).toFixed(1)} µs/customer`, 'thesis 2.3 s', settle.ms <= 3000 ? 'target ≤ 3 s: met' : 'target ≤ 3 s: MISSED');
 const status = JSON.parse((await ledger.evaluate(contract, id.operator, 'queryDRevent', ['ev-bench'], at(after, '05:00:00'))).result);
 console.log(`  minted ${settle.result.minted} milli-tokens; event ${status.status}, ${status.settledCustomers}/${status.customers} settled`);
+figures.push({ id: 'contract.settle', label: `DR contract on the test ledger: getDRToken (settlement) of ${N.toLocaleString('en-US')} customers in ${settle.result.txs} tx, as retailer`, value: settle.ms / 1000, unit: 's', better: 'lower', detail: cpuDetail(settle), target: 3, seeds: [{ source: 'thesis table 5.1: getDRToken on Fabric, 2 customers', value: THESIS.getDRTokenS }] });
 }
+reportFigures(figures);
 session?.disconnect();

@@ -32,6 +32,8 @@ import {
 } from '../chaincode/math/index.ts';
 import type { DayProfile, EventCustomer } from '../chaincode/math/index.ts';
 import { createSeededRandom } from '../test/support/seeded-random.ts';
+import { reportFigures } from './support/report.ts';
+import { THESIS } from './support/seeds.ts';
 
 const PHASES = ['baseline', 'allocation', 'settlement'] as const;
 type Phase = (typeof PHASES)[number];
@@ -113,6 +115,18 @@ function benchBaseline(): void {
     `baseline ${BASELINE_CUSTOMERS} customers x ${DAYS} days x ${S} slots: ${figure(timing)}, ${((timing.ms * 1000) / BASELINE_CUSTOMERS).toFixed(1)} µs per customer ` +
       `(target ≤ 1 s; seed: 12 s per customer on Fabric), ${memory()}`,
   );
+  reportFigures([
+    {
+      id: 'math.baseline-per-customer',
+      label: `baseline, pure math, 35 days × 96 slots, per customer (${BASELINE_CUSTOMERS.toLocaleString('en-US')} customers)`,
+      value: timing.ms / BASELINE_CUSTOMERS,
+      unit: 'ms',
+      better: 'lower',
+      detail: `${seconds(timing.ms)} s for all, ${memory()}`,
+      target: 1000 / 10_000, // 10,000 customers in 1 s
+      seeds: [{ source: 'thesis table 5.1: evaluateBaseline per customer on Fabric', value: THESIS.evaluateBaselineS * 1000 }],
+    },
+  ]);
 }
 
 /** Customers as the contract passes them: ids sorted (state keys come back sorted), S-slot vectors. */
@@ -136,9 +150,11 @@ function benchAllocation(): void {
     ['95% (most customers capped)', 0.95, customers],
     ['30%, customers in random order (id sort included)', 0.3, shuffled],
   ] as const;
+  const times: number[] = [];
   for (const [label, fraction, input] of runs) {
     const requestW = clusterBaseline.map((b) => Math.round(b * fraction));
     const timing = time(() => allocateEvent({ customers: input, window: WINDOW, requestW, ...ALLOCATION_DEFAULTS }));
+    times.push(timing.ms / 1000);
     const steps = timing.result.slots.map((s) => s.steps);
     const unallocated = timing.result.slots.reduce((sum, s) => sum + s.unallocatedW, 0);
     console.log(
@@ -147,6 +163,18 @@ function benchAllocation(): void {
         `unallocated ${unallocated} W over the event, ${memory()}`,
     );
   }
+  reportFigures([
+    {
+      id: 'math.allocation',
+      label: `allocation, pure math, ${WINDOW.length} slots × ${EVENT_CUSTOMERS.toLocaleString('en-US')} customers (slowest of 3 requests)`,
+      value: Math.max(...times),
+      unit: 's',
+      better: 'lower',
+      detail: `${times.map((t) => t.toFixed(2)).join(', ')} s; ${memory()}`,
+      target: 2,
+      seeds: [{ source: 'thesis table 5.1: notifyDRevent on Fabric, 2 customers', value: THESIS.notifyDReventS }],
+    },
+  ]);
 }
 
 function benchSettlement(): void {
@@ -181,6 +209,17 @@ function benchSettlement(): void {
     `availability update ${EVENT_CUSTOMERS} customers x ${width} slots: ${figure(availability)}; ` +
       `settlement math (reward + availability) ${seconds(reward.ms + availability.ms)} s, ${memory()}`,
   );
+  reportFigures([
+    {
+      id: 'math.settlement',
+      label: `settlement, pure math (reward + availability), ${width} slots × ${EVENT_CUSTOMERS.toLocaleString('en-US')} customers`,
+      value: (reward.ms + availability.ms) / 1000,
+      unit: 's',
+      better: 'lower',
+      detail: `reward ${seconds(reward.ms)} s, availability ${seconds(availability.ms)} s`,
+      seeds: [{ source: 'thesis table 5.1: getDRToken on Fabric, 2 customers', value: THESIS.getDRTokenS }],
+    },
+  ]);
 }
 
 const run: Record<Phase, () => void> = { baseline: benchBaseline, allocation: benchAllocation, settlement: benchSettlement };

@@ -16,6 +16,7 @@ import type { EmsProblem } from '../ven/ems/index.ts';
 import { randomHousehold } from '../ven/ems/testing/random-household.ts';
 import { createSeededRandom } from '../test/support/seeded-random.ts';
 import { thesisCase } from '../ven/ems/testing/thesis-case.ts';
+import { reportFigures, type Figure } from './support/report.ts';
 
 const { values: args } = parseArgs({ options: { cases: { type: 'string', default: '20' }, 'max-nodes': { type: 'string', default: '2000000' } } });
 const cases = Number(args.cases);
@@ -40,6 +41,8 @@ const thesisRuns = Array.from({ length: 200 }, () => time(thesisCase()));
 const thesis = thesisRuns[0]!;
 console.log(`thesis case (2 appliances): ${thesis.s.status}, ${thesis.s.nodes} nodes, median ${(1000 * median(thesisRuns.map((r) => r.ms))).toFixed(0)} µs over 200 runs   (thesis: no timing given)`);
 
+const thesisUs = 1000 * median(thesisRuns.map((r) => r.ms));
+const figures: Figure[] = [{ id: 'ems.thesis-case', label: `household EMS: the thesis's case (2 appliances), ${thesis.s.status}`, value: thesisUs, unit: 'µs', better: 'lower', seeds: [{ source: 'thesis section 5.6: no timing given' }] }];
 console.log(`${cases} seeded cases per size, node budget ${maxNodes.toLocaleString('en')}`);
 console.log('appliances  contract  optimal  stopped  infeasible  median      worst       max nodes   worst gap of stopped');
 for (const [appliances, contractPowerW] of [
@@ -69,4 +72,13 @@ for (const [appliances, contractPowerW] of [
     `${String(appliances).padStart(10)}  ${String(contractPowerW).padStart(8)}  ${String(optimal).padStart(7)}  ${String(stopped).padStart(7)}  ${String(infeasible).padStart(10)}  ` +
       `${ms(median(times)).padEnd(10)}  ${ms(Math.max(...times)).padEnd(10)}  ${worstNodes.toLocaleString('en').padStart(10)}  ${stopped === 0 ? '—' : `${(100 * worstGap).toFixed(2)} % above the lower bound`}`,
   );
+  figures.push({
+    id: `ems.random-${appliances}`,
+    label: `household EMS: ${cases} random households of ${appliances} appliances, 96 slots, median`,
+    value: median(times),
+    unit: 'ms',
+    better: 'lower',
+    detail: `worst ${ms(Math.max(...times))}; ${optimal} optimal, ${stopped} stopped by the node budget, ${infeasible} infeasible`,
+  });
 }
+reportFigures(figures);

@@ -19,7 +19,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createFabricLedger } from '../ledger-bridge/fabric/fabric-ledger.ts';
-import { benchIdentities, ms, percentile, recordEnergyWorkload, runConcurrent } from './support/ledger-load.ts';
+import { benchIdentities, ms, openLoad, percentile, recordEnergyWorkload, runConcurrent } from './support/ledger-load.ts';
+import { reportFigures } from './support/report.ts';
+import { FABRIC_HERE, JRC, THESIS } from './support/seeds.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,19 +81,7 @@ try {
   const clientCpuMs = (cpu.user + cpu.system) / 1000 / TX;
   console.log(`saturation: ${TX} recordEnergy committed in ${ms(satMs)} with ${CONCURRENCY} in flight → ${tps.toFixed(0)} tx/s (${blocks} blocks); client CPU ${clientCpuMs.toFixed(2)} ms/tx; load average ${loadavg()[0]?.toFixed(1)}`);
 
-  const latencies: number[] = [];
-  let failures = 0;
-  const total = RATE * SECONDS;
-  const started = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const wait = started + (i * 1000) / RATE - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const t = performance.now();
-    pending.push(nextRecord().then(() => void latencies.push(performance.now() - t), () => void failures++));
-  }
-  await Promise.all(pending);
-  latencies.sort((a, b) => a - b);
+  const { latencies, failures, offered: total } = await openLoad(nextRecord, RATE, SECONDS);
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
   console.log(`open load: ${total} recordEnergy at ${RATE}/s: p50 ${ms(p50)}, p99 ${ms(p99)}, max ${ms(latencies.at(-1) ?? NaN)}, failed ${failures}`);
@@ -102,6 +92,30 @@ try {
   console.log(`${'committed tx/s at saturation'.padEnd(40)} ${`${tps.toFixed(0)} tx/s`.padEnd(30)} Fabric 2.5.12 on this machine: 160–220 tx/s`);
   console.log(`${`latency at ${RATE}/s offered`.padEnd(40)} ${`p50 ${ms(p50)}, p99 ${ms(p99)}`.padEnd(30)} Fabric 2.5.12 here: 112–222 ms median; JRC: < 1 s below 32 tx/s`);
   console.log(`${'failed transactions'.padEnd(40)} ${`${((100 * failures) / total).toFixed(1)} %`.padEnd(30)} JRC: > 20 % above ~50 tx/s`);
+  reportFigures([
+    {
+      id: 'gateway.saturation-tps',
+      label: `through the Fabric Gateway (gRPC + TLS, ledger serve in a child process): committed recordEnergy per second, ${CONCURRENCY} in flight`,
+      value: tps,
+      unit: 'tx/s',
+      better: 'higher',
+      detail: `client CPU ${clientCpuMs.toFixed(2)} ms per tx`,
+      seeds: [
+        { source: 'Fabric 2.5.12 on this machine, best', value: FABRIC_HERE.tpsHigh },
+        { source: 'JRC paper: 3 nodes, < 20 % failed up to', value: JRC.capacityPerS },
+        { source: 'thesis table 5.1: the batch settings allow', value: THESIS.maxTps },
+      ],
+    },
+    {
+      id: 'gateway.p50-at-rate',
+      label: `through the Fabric Gateway: commit latency p50 at ${RATE}/s offered for ${SECONDS} s`,
+      value: p50,
+      unit: 'ms',
+      better: 'lower',
+      detail: `p99 ${ms(p99)}, ${((100 * failures) / total).toFixed(1)} % failed`,
+      seeds: [{ source: 'Fabric 2.5.12 here: median, best', value: FABRIC_HERE.medianMsLow }],
+    },
+  ]);
 } finally {
   await ledger.close();
   child.kill('SIGTERM');

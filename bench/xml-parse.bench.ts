@@ -20,6 +20,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import xml2js from 'xml2js';
 import { parseXml } from '../oadr/xml.ts';
 import { HOSTILE_XML_SHAPES, attrs, decls } from '../oadr/testing/hostile-xml.ts';
+import { reportFigures } from './support/report.ts';
 import { rate } from './support/throughput.ts';
 
 const NS = {
@@ -124,13 +125,14 @@ interface Contender {
 }
 
 /** Times one contender with the shared method (bench/support/throughput.ts) and prints its line. */
-function measure(contender: Contender, xml: string, bytes: number): void {
+function measure(contender: Contender, xml: string, bytes: number): number {
   const { wall: perSecond, cpu: perCpuSecond } = rate([xml], contender.run);
   const mbPerSecond = (perSecond * bytes) / 1e6;
   console.log(
     `xml-parse ${contender.name}: ${Math.round(perSecond)} msg/s, ${mbPerSecond.toFixed(1)} MB/s ` +
       `(${(1e6 / perSecond).toFixed(1)} µs/msg; per CPU-second: ${Math.round(perCpuSecond)} msg, ${((perCpuSecond * bytes) / 1e6).toFixed(1)} MB)`,
   );
+  return mbPerSecond;
 }
 
 function main(): void {
@@ -165,13 +167,33 @@ function main(): void {
       },
     },
   ];
-  for (const c of contenders) measure(c, xml, bytes);
+  const mbs = new Map(contenders.map((c) => [c.name, measure(c, xml, bytes)]));
   console.log('xml-parse budget: 20,000 msg/s including the schema decode → parser alone well under 25 µs per 12 KB (≥ 300 MB/s)');
-  hostile(xml, bytes);
+  const worst = hostile(xml, bytes);
+  const seed = (name: string, source: string) => ({ source: `${source}, same run`, value: mbs.get(name) ?? Number.NaN });
+  reportFigures([
+    {
+      id: 'xml-parse.event-48',
+      label: `XML reader alone on the 48-interval oadrDistributeEvent (${(bytes / 1000).toFixed(1)} KB)`,
+      value: mbs.get('oadr-ledger parseXml(string)') ?? Number.NaN,
+      unit: 'MB/s',
+      better: 'higher',
+      target: 300,
+      seeds: [seed('xml2js', 'xml2js 0.6.2 parse'), seed('fast-xml-parser', 'fast-xml-parser 5.12.1 parse')],
+    },
+    {
+      id: 'xml-parse.hostile-worst',
+      label: `XML reader on the costliest hostile shape of ~900 KB (${worst.name})`,
+      value: worst.msPerMiB,
+      unit: 'ms CPU per MiB',
+      better: 'lower',
+      detail: `${worst.factor.toFixed(0)}× the event's cost per byte`,
+    },
+  ]);
 }
 
 /** Our parser on hostile shapes, in MB/s beside the normal message's (measured again here, in the same run). */
-function hostile(normal: string, normalBytes: number): void {
+function hostile(normal: string, normalBytes: number): { name: string; msPerMiB: number; factor: number } {
   const mbs = (doc: string): number => {
     const parse = (x: string): unknown => {
       try {
@@ -187,10 +209,14 @@ function hostile(normal: string, normalBytes: number): void {
   const shapes: [string, string][] = Object.entries(HOSTILE_XML_SHAPES).map(([name, make]) => [name, make(900_000)]);
   shapes.push(['refused: 110,000 attributes on one element', `<oadrPoll${attrs(110_000)}/>`]);
   shapes.push(['refused: 60,000 namespace declarations on one element', `<r${decls(60_000)}/>`]);
+  let worst = { name: '', msPerMiB: 0, factor: 0 };
   for (const [name, doc] of shapes) {
     const m = mbs(doc);
     console.log(`xml-parse hostile ${name}: ${m.toFixed(1)} MB per CPU-second (${Buffer.byteLength(doc)} bytes), ${(reference / m).toFixed(1)}× the normal message's cost per byte`);
+    const msPerMiB = (1000 * 2 ** 20) / 1e6 / m;
+    if (msPerMiB > worst.msPerMiB) worst = { name, msPerMiB, factor: reference / m };
   }
+  return worst;
 }
 
 if (import.meta.main) main();

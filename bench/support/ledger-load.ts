@@ -61,3 +61,30 @@ export async function recordEnergyWorkload<I>(
     return ledger.submit(ids.retailer, 'recordEnergy', [meterId(Math.floor(k / o.days)), dayBefore(today, k % o.days), profile(k)]);
   };
 }
+
+export interface OpenLoad {
+  /** Submit → committed of every committed transaction, ms, ascending. */
+  readonly latencies: readonly number[];
+  readonly failures: number;
+  readonly offered: number;
+  /** From the first submission to the last answer. */
+  readonly ms: number;
+}
+
+/** Starts `rate` transactions a second for `seconds` whatever happens to earlier ones (open load). */
+export async function openLoad(next: () => Promise<unknown>, rate: number, seconds: number): Promise<OpenLoad> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const offered = Math.round(rate * seconds);
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < offered; i++) {
+    const wait = started + (i * 1000) / rate - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t = performance.now();
+    pending.push(next().then(() => void latencies.push(performance.now() - t), () => void failures++));
+  }
+  await Promise.all(pending);
+  latencies.sort((a, b) => a - b);
+  return { latencies, failures, offered, ms: performance.now() - started };
+}

@@ -82,8 +82,9 @@ export function computeBaseline(input: Readonly<BaselineInput>): BaselineResult 
   }
 
   // The Y most recent eligible days ('YYYY-MM-DD' sorts chronologically as a string).
+  // Stryker disable next-line EqualityOperator: the days are distinct (a repeated day is refused above), so < and <= order them alike
   eligible.sort((a, b) => (a.day < b.day ? 1 : -1));
-  const pool = eligible.length > Y ? eligible.slice(0, Y) : eligible;
+  const pool = eligible.slice(0, Y);
   if (pool.length < X) return { ok: false, found: pool.length, needed: X };
 
   // Rank: by daily energy (descending for 'high', ascending for 'low'); pool is most-recent-first

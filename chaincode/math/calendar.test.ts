@@ -95,6 +95,23 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   t.assert.throws(() => addDays('0001-01-01', -1), /INVALID_ARGUMENT: date out of range/);
   t.assert.equal(addDays('9999-12-30', 1), '9999-12-31');
   t.assert.equal(addDays('0001-01-02', -1), '0001-01-01');
+  // Instants before year 1: Intl writes them as years of the era BC, which are read as such and refused.
+  for (const year of [0, -10, -2000]) {
+    const epochMs = new Date(0).setUTCFullYear(year, 5, 15);
+    t.assert.throws(() => dayOf(epochMs, 'UTC'), /INVALID_ARGUMENT: date out of range/, `year ${year}`);
+    t.assert.throws(() => slotOf(epochMs, 'Europe/Rome'), /INVALID_ARGUMENT: date out of range/, `year ${year}`);
+  }
+  t.assert.equal(dayOf(new Date(0).setUTCFullYear(1, 5, 15), 'UTC'), '0001-06-15');
+  // Past the range of a Date (±8.64e15 ms): not an instant.
+  t.assert.throws(() => dayOf(8.64e15 + 1, 'UTC'), /INVALID_ARGUMENT: epochMs/);
+  t.assert.throws(() => slotStartEpochMs('2024-01-01', 0, 'UTC', 1.5), /INVALID_ARGUMENT: slotsPerDay/);
+});
+
+test('one-second slots (S = 86,400) read the seconds of the wall clock', (t) => {
+  for (const zone of ['UTC', 'Europe/Rome']) {
+    const start = dayStartEpochMs('2024-03-05', zone);
+    for (const s of [0, 42, 59, 3_599, 86_399]) t.assert.deepEqual(slotOf(start + s * 1000 + 999, zone, 86_400), { day: '2024-03-05', slot: s }, `${zone} second ${s}`);
+  }
 });
 
 test('memoised zone offsets give the wall clock Intl gives, at random instants and around transitions (quarter- and half-hour zones too)', (t) => {

@@ -97,3 +97,16 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   t.assert.throws(() => computeReward({ baseline: [1], measured: [-1], window: [0], tokenRateMilli }), /INVALID_ARGUMENT: measured\[0\]/);
   t.assert.throws(() => computeReward({ baseline: [1], measured: [1], window: [0], tokenRateMilli: 0.5 }), /INVALID_ARGUMENT: tokenRateMilli/);
 });
+
+test('a day of more than 96 slots (5-minute slots, S = 288) earns in every slot, whatever the window order', (t) => {
+  const S = 288;
+  // 1 kW shed in every slot → 1000 milli-tokens each; slot 200 sheds 1.5 kW → 2250.
+  const baseline = new Array<number>(S).fill(1000);
+  baseline[200] = 1500;
+  const measured = new Array<number>(S).fill(0);
+  const expected = new Array<number>(S).fill(1000);
+  expected[200] = 2250;
+  for (const window of [fullDayWindow(S), fullDayWindow(S).reverse()]) {
+    t.assert.deepEqual(computeReward({ baseline, measured, window, tokenRateMilli }), { perSlot: expected, total: 287 * 1000 + 2250 });
+  }
+});

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import pino from 'pino';
 import type { ItemBase, Payload, Report, ReportInterval } from '../../oadr/index.ts';
 import type { LedgerPort, TelemetryPoint } from '../ledger/port.ts';
 import type { TelemetryPointRecord } from '../store/store.ts';
@@ -72,8 +74,8 @@ function recordingLedger(): LedgerPort & { telemetry: TelemetryPoint[][] } {
 
 const PROGRAM = { id: 'lab', reportGranularityMs: 60_000, reportBackDurationMs: 300_000 };
 
-async function setup(t: Parameters<typeof startTestVtn>[0], ledger?: LedgerPort) {
-  const s = await startTestVtn(t, { programs: [PROGRAM] }, ledger === undefined ? {} : { ledger });
+async function setup(t: Parameters<typeof startTestVtn>[0], ledger?: LedgerPort, logger?: pino.Logger) {
+  const s = await startTestVtn(t, { programs: [PROGRAM] }, { ...(ledger === undefined ? {} : { ledger }), ...(logger === undefined ? {} : { logger: logger as never }) });
   const v = await registerVen(s.url, 'house-1');
   const registered = await call(s.url, 'EiReport', metadata(v.venId), 'RegisteredReport');
   return { ...s, ...v, registered };
@@ -164,6 +166,39 @@ test('R346 VTN: an extra update with other values for the same intervals correct
   // The same start with another duration is not the same interval: the first stays.
   t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[9, 99]], { duration: 'PT30S' }), 'UpdatedReport')).response.code, 200);
   t.assert.deepEqual(values()[1], ['power', 0, 1500]);
+});
+
+test('R346 VTN: an update holding only duplicates or other-duration intervals stores no report; the log counts what was dropped, corrected and kept', async (t) => {
+  const lines: Array<{ msg: string; level: number; duplicates?: number; stored?: number; corrected?: number; conflicts?: number }> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l !== '') lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  const { url, vtn, venId, registered } = await setup(t, recordingLedger(), pino({ level: 'debug' }, sink));
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  const counted = () => lines.filter((l) => /\(R346\)|the first ones stay/.test(l.msg)).map(({ msg, level, duplicates, stored, corrected, conflicts }) => ({ msg: msg.split(':')[0], level, duplicates, stored, corrected, conflicts }));
+  const update = async (values: Array<[number, number]>, duration?: string) => {
+    t.assert.equal((await call(url, 'EiReport', usageUpdate(venId, rr, T0, values, duration === undefined ? {} : { duration }), 'UpdatedReport')).response.code, 200);
+  };
+  await update([[1.5, 25], [2, 33]]);
+  t.assert.equal(vtn.store.listTelemetry(venId).length, 1);
+  t.assert.deepEqual(counted(), []);
+  await update([[1.5, 25], [2, 33]]); // resent: 4 duplicate points
+  t.assert.equal(vtn.store.listTelemetry(venId).length, 1, 'nothing new: the report is not stored again');
+  t.assert.deepEqual(counted(), [{ msg: 'duplicate report intervals dropped (R346)', level: 20, duplicates: 4, stored: 0, corrected: undefined, conflicts: undefined }]);
+  lines.length = 0;
+  await update([[1.5, 25], [2.5, 41]]); // the second interval corrected
+  t.assert.equal(vtn.store.listTelemetry(venId).length, 2);
+  t.assert.deepEqual(counted(), [
+    { msg: 'duplicate report intervals dropped (R346)', level: 20, duplicates: 2, stored: 2, corrected: undefined, conflicts: undefined },
+    { msg: 'report intervals corrected by the VEN', level: 30, duplicates: undefined, stored: undefined, corrected: 2, conflicts: undefined },
+  ]);
+  lines.length = 0;
+  await update([[9, 99]], 'PT30S'); // same start, another duration: the first ones stay
+  t.assert.equal(vtn.store.listTelemetry(venId).length, 2, 'nothing stored: not stored again');
+  t.assert.deepEqual(counted(), [{ msg: 'report intervals sent again with another duration', level: 40, duplicates: undefined, stored: undefined, corrected: undefined, conflicts: 2 }]);
 });
 
 test('R318 VTN: bad-quality and status data are stored but not sent to the ledger', async (t) => {
