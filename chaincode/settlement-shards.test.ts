@@ -48,7 +48,7 @@ async function notified(): Promise<{ ledger: TestLedger; contract: DrContract }>
     entries.push([keys.baseline(EVENT_DAY, m), { meterId: m, day: EVENT_DAY, mode: 'high', X: 21, Y: 35, values: baselineOf(i), daysUsed: [], excludedDays: [], txId: 'preload' }]);
   }
   preload(ledger, entries, 'preload-customers');
-  await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT, EVENT_DAY, '07:00-19:00', String(N * 50)], at(eve, '18:05:00'));
+  await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT, EVENT_DAY, '07:00-19:00', String(N * 50), ''], at(eve, '18:05:00'));
   const energy: [string, unknown][] = [];
   for (let i = 0; i < N; i++) {
     energy.push([keys.energy(meterId(i), EVENT_DAY), { meterId: meterId(i), day: EVENT_DAY, values: measuredOf(i), complete: true, records: 1, correctedSlots: [], correctsTxId: null, retailerId: RETAILER_ID, txId: 'preload', timestampMs: 0 }]);
