@@ -34,15 +34,16 @@ import {
   serviceNode,
   bareJid,
   XmppStanzaError,
+  type Element,
   type XmppClient,
 } from '../../xmpp/index.ts';
-import { backoffDelay } from './backoff.ts';
 import type { PushConfig } from '../cli/config.ts';
 import { ACCEPTED, payloadVenId, SERVICES, type DispatchResult } from '../services/dispatch.ts';
 import type { Logger } from '../operations/logger.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
 import type { HandleMeta } from './http-server.ts';
 import type { VenTransport } from './ven-transport.ts';
+import { createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
 
 export interface XmppTransportOptions {
   readonly client: XmppClient;
@@ -73,18 +74,8 @@ const VEN_TO_VTN = new Set(Object.values(ACCEPTED).flat());
 /** §9.3.4.9.2: one disco item per service; there is no OadrPoll over XMPP (R507). */
 const XMPP_SERVICES = SERVICES.filter((s) => s !== 'OadrPoll');
 
-interface Worker {
-  running: boolean;
-  failures: number;
-  timer: NodeJS.Timeout | undefined;
-  cached: { readonly seq: number; readonly xml: string; readonly type: string } | undefined;
-}
-
 export function createXmppTransport(options: Readonly<XmppTransportOptions>): XmppTransport {
   const { client, store, config, log } = options;
-  const random = options.random ?? Math.random;
-  const workers = new Map<string, Worker>();
-  let closed = false;
 
   // ---- inbound ---------------------------------------------------------------------------------
   client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from, child }) => {
@@ -121,81 +112,46 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
   });
 
   // ---- outbound --------------------------------------------------------------------------------
-  const worker = (venId: string): Worker => {
-    let w = workers.get(venId);
-    if (w === undefined) {
-      w = { running: false, failures: 0, timer: undefined, cached: undefined };
-      workers.set(venId, w);
-    }
-    return w;
-  };
   const xmppAddress = (reg: VenRegistration | undefined): string | undefined => (reg?.transportName === 'xmpp' ? reg.transportAddress : undefined);
 
-  const retryLater = (venId: string, w: Worker, what: string, err: unknown): void => {
-    w.failures++;
-    const delayMs = backoffDelay(w.failures, { initialMs: config.initialBackoffMs, maxMs: config.maxBackoffMs, jitter: config.jitter }, random);
-    log.warn({ venId, failures: w.failures, delayMs, payload: w.cached?.type, err }, `XMPP push failed (${what}); retrying after back-off`);
-    w.timer = setTimeout(() => {
-      w.timer = undefined;
-      void run(venId);
-    }, delayMs);
-    w.timer.unref();
-  };
-
-  async function run(venId: string): Promise<void> {
-    const w = worker(venId);
-    if (w.running || w.timer !== undefined || closed) return;
-    w.running = true;
+  async function attempt({ venId, to, item }: PushAttempt): Promise<PushOutcome> {
+    let answer: Element | undefined;
     try {
-      while (!closed && client.online()) {
-        const to = xmppAddress(store.getRegistration(venId));
-        const item = to === undefined ? undefined : store.peek(venId);
-        if (to === undefined || item === undefined) {
-          w.cached = undefined;
-          return;
-        }
-        if (w.cached?.seq !== item.seq) {
-          const payload = options.materialize(item);
-          w.cached = { seq: item.seq, xml: encodeOadr(payload), type: payload.type };
-          w.failures = 0;
-        }
-        const pushed = w.cached.type;
-        let answer;
-        try {
-          answer = await client.request(to, payloadElement(w.cached.xml), { timeoutMs: config.timeoutMs });
-        } catch (err) {
-          if (closed) return;
-          if (err instanceof XmppStanzaError && OFFLINE.has(err.condition)) {
-            log.info({ venId, to, payload: pushed }, 'the XMPP VEN is offline; its queue waits for its presence');
-            return;
-          }
-          if (err instanceof XmppStanzaError) {
-            store.removeQueued(item.seq);
-            log.error({ venId, to, payload: pushed, condition: err.condition }, `the VEN refused a pushed payload with IQ error ${err.condition}; it is dropped, not resent unchanged`);
-            w.cached = undefined;
-            continue;
-          }
-          retryLater(venId, w, 'timeout or connection lost', err);
-          return;
-        }
-        store.removeQueued(item.seq);
-        w.cached = undefined;
-        w.failures = 0;
-        log.debug({ venId, to, payload: pushed }, 'pushed over XMPP');
-        if (answer === undefined) continue;
-        try {
-          options.onAnswer(decodeOadr(Buffer.from(elementXml(answer), 'utf8'), { maxBytes: options.bodyLimitBytes }).payload, venId);
-        } catch (err) {
-          log.warn({ venId, err }, 'the VEN answered a push with an IQ result that is not a valid OpenADR payload; ignored');
-        }
+      answer = await client.request(to, payloadElement(item.xml), { timeoutMs: config.timeoutMs });
+    } catch (err) {
+      if (err instanceof XmppStanzaError && OFFLINE.has(err.condition)) {
+        log.info({ venId, to, payload: item.type }, 'the XMPP VEN is offline; its queue waits for its presence');
+        return { kind: 'wait' };
       }
-    } finally {
-      w.running = false;
+      if (err instanceof XmppStanzaError) return { kind: 'refused', message: `the VEN refused a pushed payload with IQ error ${err.condition}`, fields: { condition: err.condition } };
+      return { kind: 'retry', what: 'timeout or connection lost', err };
+    }
+    return { kind: 'delivered', answered: () => answer !== undefined && onAnswer(venId, answer) };
+  }
+
+  function onAnswer(venId: string, answer: Element): void {
+    try {
+      options.onAnswer(decodeOadr(Buffer.from(elementXml(answer), 'utf8'), { maxBytes: options.bodyLimitBytes }).payload, venId);
+    } catch (err) {
+      log.warn({ venId, err }, 'the VEN answered a push with an IQ result that is not a valid OpenADR payload; ignored');
     }
   }
 
+  // Retried until delivered (no push.maxAttempts): a VEN offline for a day still gets what it is owed.
+  const workers = createPushWorkers({
+    store,
+    config,
+    log,
+    materialize: options.materialize,
+    addressOf: xmppAddress,
+    attempt,
+    ready: () => client.online(),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  const run = (venId: string): void => workers.wake(venId);
+
   const wakeAll = (): void => {
-    for (const venId of store.vensWithQueuedItems()) if (xmppAddress(store.getRegistration(venId)) !== undefined) void run(venId);
+    for (const venId of store.vensWithQueuedItems()) if (xmppAddress(store.getRegistration(venId)) !== undefined) run(venId);
   };
 
   // A VEN's presence says it is back: what it is owed goes now. Bare JID → venID, learnt from the
@@ -215,14 +171,14 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
     return byJid.get(jid);
   };
   client.onPresence((from, available) => {
-    if (!available || closed) return;
+    if (!available || workers.closed()) return;
     const venId = venOf(bareJid(from));
-    if (venId !== undefined) setImmediate(() => void run(venId));
+    if (venId !== undefined) run(venId);
   });
   // After a reconnection of the VTN's own connection, every waiting queue is tried again (§9.3.4.5: presence first).
   client.onOnline(() => {
     void client.send(presence()).catch((err: unknown) => log.warn({ err }, 'cannot send presence'));
-    setImmediate(wakeAll);
+    wakeAll();
   });
 
   return {
@@ -230,19 +186,13 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
     start: () => client.start(),
     wake(reg) {
       const to = xmppAddress(reg);
-      if (closed || to === undefined) return;
+      if (workers.closed() || to === undefined) return;
       byJid.set(bareJid(to), reg.venId);
-      // Let the caller's transaction commit before the worker reads the queue.
-      setImmediate(() => void run(reg.venId));
+      run(reg.venId);
     },
-    idle(venId) {
-      const w = workers.get(venId);
-      return w === undefined || (!w.running && w.timer === undefined);
-    },
+    idle: (venId) => workers.idle(venId),
     async close() {
-      closed = true;
-      for (const w of workers.values()) if (w.timer !== undefined) clearTimeout(w.timer);
-      workers.clear();
+      workers.close();
       await client.stop();
     },
   };
