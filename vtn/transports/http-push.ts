@@ -11,7 +11,7 @@
  * it), and the VEN's answer in the response body is acted on only when its signature verifies and
  * the signer is the certificate bound to that VEN at registration.
  */
-import { certificateFingerprint, decodeOadr, fingerprintsEqual, SignatureFailure, signOadr, verifyOadr, type NonceCache, type Payload, type VerifyResult } from '../../oadr/index.ts';
+import { certificateFingerprint, decodeOadr, fingerprintsEqual, SignatureFailure, signOadr, verifyOadr, type NonceCache, type Payload, type SignatureForm, type VerifyResult } from '../../oadr/index.ts';
 import type { PushConfig } from '../cli/config.ts';
 import { pushServiceOf } from '../services/dispatch.ts';
 import { OADR_CONTENT_TYPE } from './http-rules.ts';
@@ -44,8 +44,8 @@ export interface HttpPushOptions {
 
 /** How the push transport signs what it sends and checks what push VENs answer (R514). */
 export interface PushSignature {
-  /** Signs an unsigned oadrPayload as `encodeOadr` writes it; called once per attempt. */
-  sign(xml: string): string;
+  /** Signs an unsigned oadrPayload as `encodeOadr` writes it; called once per attempt. `form`: see signOadr (default prefixed). */
+  sign(xml: string, form?: SignatureForm): string;
   /** Checks the body a push VEN answered with; `reg` is the VEN that was pushed to. */
   verify(body: Uint8Array, reg: VenRegistration): VerifyResult;
 }
@@ -69,7 +69,7 @@ export interface PushSignatureOptions {
  */
 export function createPushSignature(options: Readonly<PushSignatureOptions>): PushSignature {
   return {
-    sign: (xml) => signOadr(xml, { certificatePem: options.certificatePem, privateKey: options.privateKeyPem, now: options.now() }),
+    sign: (xml, form) => signOadr(xml, { certificatePem: options.certificatePem, privateKey: options.privateKeyPem, now: options.now(), ...(form === undefined ? {} : { form }) }),
     verify(body, reg) {
       const v = verifyOadr(body, {
         now: options.now(),

@@ -17,7 +17,7 @@
  * Also: disco#info with the feature `http://openadr.org/openadr2` and disco#items of the services
  * node (XEP-0030, §9.3.4.9), XMPP Ping (in the client), presence on start.
  */
-import { decodeOadr, encodeOadr, OadrCodecError, type Payload } from '../../oadr/index.ts';
+import { certificateFingerprint, decodeOadr, encodeOadr, OadrCodecError, verifyOadr, type Payload, type VerifyResult } from '../../oadr/index.ts';
 import {
   discoInfo,
   discoItems,
@@ -43,6 +43,9 @@ import type { Logger } from '../operations/logger.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
 import type { HandleMeta } from './http-server.ts';
 import type { VenTransport } from './ven-transport.ts';
+import { createPushSignature, type PushSignatureOptions } from './http-push.ts';
+import { sniffVenId } from './http-rules.ts';
+import { SECURITY_EVENT } from '../tls/binding.ts';
 import { createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
 
 export interface XmppTransportOptions {
@@ -58,6 +61,37 @@ export interface XmppTransportOptions {
   /** The VEN's answer in an IQ result (e.g. oadrCanceledPartyRegistration). */
   readonly onAnswer: (payload: Payload, venId: string) => void;
   readonly random?: () => number;
+  /** R514: verify every payload a VEN sends and sign everything sent (createXmppSignature); absent: plain payloads. */
+  readonly signature?: XmppSignature;
+}
+
+/** How the XMPP transport signs and checks payloads (R514), in the form XMPP servers forward unchanged. */
+export interface XmppSignature {
+  /** Signs an unsigned oadrPayload as `encodeOadr` writes it, in the unprefixed form; once per answer and per push attempt. */
+  sign(xml: string): string;
+  /**
+   * A VEN's payload: there is no TLS peer certificate over XMPP (the server ends TLS), so any valid
+   * signature passes here and its certificate is then bound to the venID as a TLS certificate is
+   * over HTTPS (R517, tls/binding.ts).
+   */
+  verifyRequest(xml: string): VerifyResult;
+  /** The VEN's answer to a push: it must be signed by the certificate bound to that VEN. */
+  verifyAnswer(xml: string, reg: VenRegistration): VerifyResult;
+}
+
+/** Signs with the VTN's credential (the one that signs its HTTP answers and pushes), in the unprefixed form. */
+export function createXmppSignature(options: Readonly<PushSignatureOptions>): XmppSignature {
+  const push = createPushSignature(options);
+  return {
+    sign: (xml) => push.sign(xml, 'unprefixed'),
+    verifyRequest: (xml) =>
+      verifyOadr(xml, {
+        now: options.now(),
+        seenNonce: (n, exp, at) => options.nonces.seenNonce(n, exp, at),
+        ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
+      }),
+    verifyAnswer: (xml, reg) => push.verify(Buffer.from(xml, 'utf8'), reg),
+  };
 }
 
 export interface XmppTransport extends VenTransport {
@@ -75,13 +109,25 @@ const VEN_TO_VTN = new Set(Object.values(ACCEPTED).flat());
 const XMPP_SERVICES = SERVICES.filter((s) => s !== 'OadrPoll');
 
 export function createXmppTransport(options: Readonly<XmppTransportOptions>): XmppTransport {
-  const { client, store, config, log } = options;
+  const { client, store, config, log, signature } = options;
 
   // ---- inbound ---------------------------------------------------------------------------------
   client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from, child }) => {
+    const text = elementXml(child);
+    let signer: string | undefined;
+    if (signature !== undefined) {
+      // R514: a payload without a valid signature is ignored — no OpenADR answer (forbidden, as HTTP 403).
+      const v = signature.verifyRequest(text);
+      if (!v.ok) {
+        log.warn({ securityEvent: SECURITY_EVENT.badSignature, from, venId: sniffVenId(Buffer.from(text, 'utf8')), reason: v.reason }, `payload ignored, XML signature refused: ${v.message}`);
+        throw new XmppStanzaError('forbidden', 'the payload is ignored: its XML signature is missing or invalid (R514)');
+      }
+      if (!v.replayProtectSigned) log.warn({ from, venId: sniffVenId(Buffer.from(text, 'utf8')) }, 'ReplayProtect is not covered by the signature (weak, rules digest 10)');
+      signer = certificateFingerprint(v.certificatePem);
+    }
     let payload: Payload;
     try {
-      payload = decodeOadr(Buffer.from(elementXml(child), 'utf8'), { maxBytes: options.bodyLimitBytes }).payload;
+      payload = decodeOadr(Buffer.from(text, 'utf8'), { maxBytes: options.bodyLimitBytes }).payload;
     } catch (err) {
       if (!(err instanceof OadrCodecError) || !err.transport) throw err;
       log.warn({ from, code: err.code, path: err.path }, `IQ from ${from} refused: not a valid OpenADR 2.0b payload: ${err.message}`);
@@ -96,9 +142,11 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       log.warn({ from, payload: payload.type }, `${payload.type} is sent by a VTN, not to it`);
       throw new XmppStanzaError('bad-request', `${payload.type} is sent by a VTN, not to it (R401)`);
     }
-    const { answer, error } = options.handle(payload, { senderJid: from });
+    // The signer's certificate stands where the TLS client certificate does over HTTPS (R517).
+    const { answer, error } = options.handle(payload, { senderJid: from, ...(signer === undefined ? {} : { peerFingerprint: signer }) });
     if (error !== undefined) log.info({ venId: payloadVenId(payload), from, payload: payload.type, responseCode: error.responseCode }, error.message);
-    return payloadElement(encodeOadr(answer));
+    const xml = encodeOadr(answer);
+    return payloadElement(signature === undefined ? xml : signature.sign(xml));
   });
   client.onIq('get', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from }) => {
     log.warn({ from }, 'an OpenADR operation sent as IQ get refused (§9.3.4.2)');
@@ -114,10 +162,18 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
   // ---- outbound --------------------------------------------------------------------------------
   const xmppAddress = (reg: VenRegistration | undefined): string | undefined => (reg?.transportName === 'xmpp' ? reg.transportAddress : undefined);
 
-  async function attempt({ venId, to, item }: PushAttempt): Promise<PushOutcome> {
+  async function attempt({ venId, reg, to, item }: PushAttempt): Promise<PushOutcome> {
+    let body: string;
+    try {
+      // Signed afresh on every attempt: a retry is never a replay the VEN's cache would refuse.
+      body = signature === undefined ? item.xml : signature.sign(item.xml);
+    } catch (err) {
+      log.error({ venId, err, payload: item.type }, 'cannot sign the payload to push; check the VTN xmlSignature certificate and key');
+      return { kind: 'retry', what: 'signing error', err };
+    }
     let answer: Element | undefined;
     try {
-      answer = await client.request(to, payloadElement(item.xml), { timeoutMs: config.timeoutMs });
+      answer = await client.request(to, payloadElement(body), { timeoutMs: config.timeoutMs });
     } catch (err) {
       if (err instanceof XmppStanzaError && OFFLINE.has(err.condition)) {
         log.info({ venId, to, payload: item.type }, 'the XMPP VEN is offline; its queue waits for its presence');
@@ -126,12 +182,21 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       if (err instanceof XmppStanzaError) return { kind: 'refused', message: `the VEN refused a pushed payload with IQ error ${err.condition}`, fields: { condition: err.condition } };
       return { kind: 'retry', what: 'timeout or connection lost', err };
     }
-    return { kind: 'delivered', answered: () => answer !== undefined && onAnswer(venId, answer) };
+    return { kind: 'delivered', answered: () => answer !== undefined && onAnswer(venId, reg, item.type, answer) };
   }
 
-  function onAnswer(venId: string, answer: Element): void {
+  /** The VEN's answer in the IQ result, acted on when its signature verifies (R514). */
+  function onAnswer(venId: string, reg: VenRegistration, pushed: string, answer: Element): void {
+    const text = elementXml(answer);
+    if (signature !== undefined) {
+      const v = signature.verifyAnswer(text, reg);
+      if (!v.ok) {
+        log.warn({ securityEvent: SECURITY_EVENT.badSignature, venId, reason: v.reason, payload: pushed }, `the VEN's answer to a push is ignored, XML signature refused: ${v.message}`);
+        return;
+      }
+    }
     try {
-      options.onAnswer(decodeOadr(Buffer.from(elementXml(answer), 'utf8'), { maxBytes: options.bodyLimitBytes }).payload, venId);
+      options.onAnswer(decodeOadr(Buffer.from(text, 'utf8'), { maxBytes: options.bodyLimitBytes }).payload, venId);
     } catch (err) {
       log.warn({ venId, err }, 'the VEN answered a push with an IQ result that is not a valid OpenADR payload; ignored');
     }
