@@ -38,6 +38,32 @@ async function signingVtn(t: TestContext) {
   return { ...started, rig, vtnCred, vtnJid: vtnClient.jid() ?? '', log, refusedByVtn };
 }
 
+/** A real VEN over XMPP that signs with its own certificate and checks the VTN's signatures, registered. */
+async function signingVen(t: TestContext, rig: XmppRig, venName: string, vtnJid: string, clock: () => number) {
+  const dir = mkdtempSync(join(tmpdir(), 'xmpp-sig-ven-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const venCred = await rig.pki.client(venName);
+  const warnings: Array<Record<string, unknown>> = [];
+  const ven: Ven = await createVen({
+    vtnUrl: 'unused:',
+    venName,
+    device: createMemoryDevice(undefined, 2000),
+    dataDir: dir,
+    xmpp: { client: await rig.connection(venName, 'ven'), vtnJid },
+    tls: { cert: venCred.certificatePem, key: venCred.privateKeyPem },
+    xmlSignature: true,
+    clock,
+    tickMs: HOUR,
+    random: () => 0.5,
+    backoff: { initialMs: 50, capMs: 500 },
+    log: { info() {}, debug() {}, warn: (obj: object, msg?: string) => void warnings.push({ ...(obj as Record<string, unknown>), msg }) },
+  });
+  t.after(() => ven.stop());
+  await ven.start();
+  await ven.session.whenOperational();
+  return { ven, venCred, warnings };
+}
+
 /** A connected XMPP account that sends raw IQ sets; `onPayload` answers the oadrPayload IQ sets it gets. */
 async function account(t: TestContext, rig: XmppRig, local: string, resource = 'x', onPayload?: IqHandler): Promise<XmppClient> {
   const client = await rig.connection(local, resource);
@@ -60,27 +86,7 @@ const signed = (xml: string, cred: Credential, now: number): string => signOadr(
 
 test('R514 over XMPP: a signing VEN and a signing VTN register, push and answer an event; the VEN certificate is bound to its venID', async (t) => {
   const { vtn, clock, rig, vtnJid, log, refusedByVtn } = await signingVtn(t);
-  const dir = mkdtempSync(join(tmpdir(), 'xmpp-sig-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const venCred = await rig.pki.client('house-s');
-  const warnings: Array<Record<string, unknown>> = [];
-  const ven: Ven = await createVen({
-    vtnUrl: 'unused:',
-    venName: 'house-s',
-    device: createMemoryDevice(undefined, 2000),
-    dataDir: dir,
-    xmpp: { client: await rig.connection('house-s', 'ven'), vtnJid },
-    tls: { cert: venCred.certificatePem, key: venCred.privateKeyPem },
-    xmlSignature: true,
-    clock: clock.now,
-    tickMs: HOUR,
-    random: () => 0.5,
-    backoff: { initialMs: 50, capMs: 500 },
-    log: { info() {}, debug() {}, warn: (obj: object, msg?: string) => void warnings.push({ ...(obj as Record<string, unknown>), msg }) },
-  });
-  t.after(() => ven.stop());
-  await ven.start();
-  await ven.session.whenOperational();
+  const { ven, venCred, warnings } = await signingVen(t, rig, 'house-s', vtnJid, clock.now);
   const venId = ven.status().registration?.venId ?? '';
   t.assert.notEqual(venId, '');
   // R517 over XMPP: the signing certificate is bound as the TLS certificate is over HTTPS.
@@ -167,26 +173,7 @@ test('R514 over XMPP, VTN: unsigned, tampered, stale and replayed payloads get f
 
 test('R514 over XMPP, VEN: pushes from the VTN account that are unsigned, tampered or signed by another certificate get forbidden and are not acted on', async (t) => {
   const { clock, rig, vtnJid, vtnCred } = await signingVtn(t);
-  const dir = mkdtempSync(join(tmpdir(), 'xmpp-sig-ven-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const venCred = await rig.pki.client('house-v');
-  const warnings: Array<Record<string, unknown>> = [];
-  const ven = await createVen({
-    vtnUrl: 'unused:',
-    venName: 'house-v',
-    device: createMemoryDevice(),
-    dataDir: dir,
-    xmpp: { client: await rig.connection('house-v', 'ven'), vtnJid },
-    tls: { cert: venCred.certificatePem, key: venCred.privateKeyPem },
-    xmlSignature: true,
-    clock: clock.now,
-    tickMs: HOUR,
-    backoff: { initialMs: 50, capMs: 500 },
-    log: { info() {}, debug() {}, warn: (obj: object, msg?: string) => void warnings.push({ ...(obj as Record<string, unknown>), msg }) },
-  });
-  t.after(() => ven.stop());
-  await ven.start();
-  await ven.session.whenOperational();
+  const { ven, warnings } = await signingVen(t, rig, 'house-v', vtnJid, clock.now);
   const vtnId = ven.status().registration?.vtnId ?? '';
   const venJid = 'house-v@localhost/ven';
   // Another session of the VTN's own account passes the VEN's JID check (R515): only the signature stands between it and the VEN.

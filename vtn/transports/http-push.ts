@@ -18,7 +18,7 @@ import { OADR_CONTENT_TYPE } from './http-rules.ts';
 import type { Logger } from '../operations/logger.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
-import { createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
+import { actOnPushAnswer, createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
 import type { VenTransport } from './ven-transport.ts';
 import { checkPushAddress, PushTargetRefusedError, type PushTargetPolicy } from './push-target.ts';
 
@@ -106,17 +106,10 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
 
   const refusedTarget = (url: string, why: string): PushOutcome => ({ kind: 'refused', message: why, fields: { securityEvent: SECURITY_EVENT.pushTargetRefused, url } });
 
-  async function attempt({ venId, reg, to, item }: PushAttempt): Promise<PushOutcome> {
+  async function attempt({ venId, reg, to, item, body }: PushAttempt): Promise<PushOutcome> {
     const url = pushUrl(to, pushServiceOf(item.type));
     const refused = options.target === undefined ? undefined : checkPushAddress(url, { ...options.target, requireCertificateHost: false });
     if (refused !== undefined) return refusedTarget(url, refused.message);
-    let body: string;
-    try {
-      body = signature === undefined ? item.xml : signature.sign(item.xml);
-    } catch (err) {
-      log.error({ venId, err, payload: item.type }, 'cannot sign the payload to push; check the VTN xmlSignature certificate and key');
-      return { kind: 'retry', what: 'signing error', err };
-    }
     let res: Response;
     let answer: Buffer;
     try {
@@ -131,26 +124,9 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
       if (err instanceof PushTargetRefusedError) return refusedTarget(url, err.message);
       return { kind: 'retry', what: 'network error or timeout', err };
     }
-    if (res.status === 200) return { kind: 'delivered', answered: () => onAnswer(venId, reg, item.type, answer) };
+    if (res.status === 200) return { kind: 'delivered', answered: () => actOnPushAnswer({ venId, pushed: item.type, body: answer, log, verify: signature === undefined ? undefined : (b) => signature.verify(b, reg), onAnswer: options.onAnswer }) };
     if (NOT_RESENT.has(res.status)) return { kind: 'refused', message: `the VEN refused a pushed payload with HTTP ${res.status} (§9.1.5)`, fields: { status: res.status, url } };
     return { kind: 'retry', what: `HTTP ${res.status}` };
-  }
-
-  /** The VEN's answer in the response body, acted on when its signature verifies (R514). */
-  function onAnswer(venId: string, reg: VenRegistration, pushed: string, answer: Buffer): void {
-    if (answer.length === 0) return;
-    if (signature !== undefined) {
-      const v = signature.verify(answer, reg);
-      if (!v.ok) {
-        log.warn({ securityEvent: SECURITY_EVENT.badSignature, venId, reason: v.reason, payload: pushed }, `the VEN's answer to a push is ignored, XML signature refused: ${v.message}`);
-        return;
-      }
-    }
-    try {
-      options.onAnswer(decodeOadr(answer).payload, venId);
-    } catch (err) {
-      log.warn({ venId, err }, 'the VEN answered a push with a body that is not a valid OpenADR payload; ignored');
-    }
   }
 
   const workers = createPushWorkers({
@@ -160,6 +136,7 @@ export function createHttpPushTransport(options: Readonly<HttpPushOptions>): Htt
     materialize: options.materialize,
     addressOf: (reg) => (reg === undefined || reg.httpPullModel ? undefined : reg.transportAddress),
     attempt,
+    sign: signature === undefined ? undefined : (xml) => signature.sign(xml),
     maxAttempts: config.maxAttempts,
     ...(options.random === undefined ? {} : { random: options.random }),
   });

@@ -13,7 +13,8 @@
  *
  * A VEN whose push target is down never delays the others: workers run independently.
  */
-import { encodeOadr, type Payload } from '../../oadr/index.ts';
+import { decodeOadr, encodeOadr, type Payload, type VerifyResult } from '../../oadr/index.ts';
+import { SECURITY_EVENT } from '../tls/binding.ts';
 import { backoffDelay } from './backoff.ts';
 import type { PushConfig } from '../cli/config.ts';
 import type { Logger } from '../operations/logger.ts';
@@ -38,6 +39,8 @@ export interface PushAttempt {
   /** The VEN's address on this transport (`addressOf`). */
   readonly to: string;
   readonly item: PushItem;
+  /** What to send: `item.xml`, signed afresh for this attempt when the transport signs. */
+  readonly body: string;
 }
 
 export interface PushWorkersOptions {
@@ -48,6 +51,11 @@ export interface PushWorkersOptions {
   readonly materialize: (item: QueueItem) => Payload;
   /** Where this transport pushes to for the registration; undefined: not a VEN of this transport (its worker stops). */
   readonly addressOf: (reg: VenRegistration | undefined) => string | undefined;
+  /**
+   * R514: signs `item.xml` for one attempt. Every attempt is signed afresh (new timestamp and nonce):
+   * a retry is re-signed, never replayed, or the VEN's replay cache would refuse it. Absent: plain.
+   */
+  readonly sign?: ((xml: string) => string) | undefined;
   /** Sends one attempt; never rejects. */
   readonly attempt: (a: PushAttempt) => Promise<PushOutcome>;
   /** False while the transport cannot send at all (the VTN's own XMPP connection is down); default always. */
@@ -138,7 +146,17 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
           w.failures = 0;
         }
         const item = w.cached;
-        const outcome = await options.attempt({ venId, reg, to, item });
+        let body = item.xml;
+        if (options.sign !== undefined) {
+          try {
+            body = options.sign(item.xml);
+          } catch (err) {
+            log.error({ venId, err, payload: item.type }, 'cannot sign the payload to push; check the VTN xmlSignature certificate and key');
+            if (fail(venId, w, 'signing error', err)) continue;
+            return;
+          }
+        }
+        const outcome = await options.attempt({ venId, reg, to, item, body });
         if (closed) return;
         switch (outcome.kind) {
           case 'delivered':
@@ -180,4 +198,33 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
       workers.clear();
     },
   };
+}
+
+export interface PushAnswer {
+  readonly venId: string;
+  /** The type of the payload that was pushed (for the log). */
+  readonly pushed: string;
+  /** The VEN's answer: an oadrPayload document, or empty. */
+  readonly body: Buffer;
+  readonly log: Logger;
+  /** R514: the answer is acted on only when this accepts it; absent: no signatures. */
+  readonly verify?: ((body: Buffer) => VerifyResult) | undefined;
+  readonly maxBytes?: number | undefined;
+  /** Handles the decoded answer (e.g. oadrCanceledPartyRegistration) like a request. */
+  readonly onAnswer: (payload: Payload, venId: string) => void;
+}
+
+/** The VEN's answer to a push (HTTP response body, XMPP IQ result): ignored when its signature is refused or it does not decode. */
+export function actOnPushAnswer(a: Readonly<PushAnswer>): void {
+  if (a.body.length === 0) return;
+  const v = a.verify?.(a.body);
+  if (v !== undefined && !v.ok) {
+    a.log.warn({ securityEvent: SECURITY_EVENT.badSignature, venId: a.venId, reason: v.reason, payload: a.pushed }, `the VEN's answer to a push is ignored, XML signature refused: ${v.message}`);
+    return;
+  }
+  try {
+    a.onAnswer(decodeOadr(a.body, a.maxBytes === undefined ? {} : { maxBytes: a.maxBytes }).payload, a.venId);
+  } catch (err) {
+    a.log.warn({ venId: a.venId, err }, 'the VEN answered a push with something that is not a valid OpenADR payload; ignored');
+  }
 }

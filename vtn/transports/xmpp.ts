@@ -46,7 +46,7 @@ import type { VenTransport } from './ven-transport.ts';
 import { createPushSignature, type PushSignatureOptions } from './http-push.ts';
 import { sniffVenId } from './http-rules.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
-import { createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
+import { actOnPushAnswer, createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
 
 export interface XmppTransportOptions {
   readonly client: XmppClient;
@@ -76,7 +76,7 @@ export interface XmppSignature {
    */
   verifyRequest(xml: string): VerifyResult;
   /** The VEN's answer to a push: it must be signed by the certificate bound to that VEN. */
-  verifyAnswer(xml: string, reg: VenRegistration): VerifyResult;
+  verifyAnswer(body: Uint8Array, reg: VenRegistration): VerifyResult;
 }
 
 /** Signs with the VTN's credential (the one that signs its HTTP answers and pushes), in the unprefixed form. */
@@ -90,7 +90,7 @@ export function createXmppSignature(options: Readonly<PushSignatureOptions>): Xm
         seenNonce: (n, exp, at) => options.nonces.seenNonce(n, exp, at),
         ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
       }),
-    verifyAnswer: (xml, reg) => push.verify(Buffer.from(xml, 'utf8'), reg),
+    verifyAnswer: (body, reg) => push.verify(body, reg),
   };
 }
 
@@ -162,15 +162,7 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
   // ---- outbound --------------------------------------------------------------------------------
   const xmppAddress = (reg: VenRegistration | undefined): string | undefined => (reg?.transportName === 'xmpp' ? reg.transportAddress : undefined);
 
-  async function attempt({ venId, reg, to, item }: PushAttempt): Promise<PushOutcome> {
-    let body: string;
-    try {
-      // Signed afresh on every attempt: a retry is never a replay the VEN's cache would refuse.
-      body = signature === undefined ? item.xml : signature.sign(item.xml);
-    } catch (err) {
-      log.error({ venId, err, payload: item.type }, 'cannot sign the payload to push; check the VTN xmlSignature certificate and key');
-      return { kind: 'retry', what: 'signing error', err };
-    }
+  async function attempt({ venId, reg, to, item, body }: PushAttempt): Promise<PushOutcome> {
     let answer: Element | undefined;
     try {
       answer = await client.request(to, payloadElement(body), { timeoutMs: config.timeoutMs });
@@ -182,24 +174,9 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       if (err instanceof XmppStanzaError) return { kind: 'refused', message: `the VEN refused a pushed payload with IQ error ${err.condition}`, fields: { condition: err.condition } };
       return { kind: 'retry', what: 'timeout or connection lost', err };
     }
-    return { kind: 'delivered', answered: () => answer !== undefined && onAnswer(venId, reg, item.type, answer) };
-  }
-
-  /** The VEN's answer in the IQ result, acted on when its signature verifies (R514). */
-  function onAnswer(venId: string, reg: VenRegistration, pushed: string, answer: Element): void {
-    const text = elementXml(answer);
-    if (signature !== undefined) {
-      const v = signature.verifyAnswer(text, reg);
-      if (!v.ok) {
-        log.warn({ securityEvent: SECURITY_EVENT.badSignature, venId, reason: v.reason, payload: pushed }, `the VEN's answer to a push is ignored, XML signature refused: ${v.message}`);
-        return;
-      }
-    }
-    try {
-      options.onAnswer(decodeOadr(Buffer.from(text, 'utf8'), { maxBytes: options.bodyLimitBytes }).payload, venId);
-    } catch (err) {
-      log.warn({ venId, err }, 'the VEN answered a push with an IQ result that is not a valid OpenADR payload; ignored');
-    }
+    const answerBody = answer === undefined ? Buffer.alloc(0) : Buffer.from(elementXml(answer), 'utf8');
+    const verify = signature === undefined ? undefined : (b: Buffer) => signature.verifyAnswer(b, reg);
+    return { kind: 'delivered', answered: () => actOnPushAnswer({ venId, pushed: item.type, body: answerBody, log, verify, maxBytes: options.bodyLimitBytes, onAnswer: options.onAnswer }) };
   }
 
   // Retried until delivered (no push.maxAttempts): a VEN offline for a day still gets what it is owed.
@@ -210,6 +187,7 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
     materialize: options.materialize,
     addressOf: xmppAddress,
     attempt,
+    sign: signature?.sign,
     ready: () => client.online(),
     ...(options.random === undefined ? {} : { random: options.random }),
   });
