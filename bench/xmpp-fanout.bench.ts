@@ -10,7 +10,7 @@
  * has its event; the ratio is printed. Targets: every VEN has its event within 2 s; < 1 KiB of extra
  * VTN RSS per connected VEN.
  *
- *   node bench/xmpp-fanout.bench.ts [--vens N] [--procs K] [--no-pull]
+ *   node bench/xmpp-fanout.bench.ts [--vens N] [--procs K] [--no-pull] [--vtn-log FILE] [--cpu-prof DIR]
  *
  * Prints SKIP when `prosody` is missing.
  */
@@ -25,7 +25,7 @@ import { pullFanout } from './support/pull-fanout.ts';
 import { agent, cpuSecondsOf, createEvent, fmt, rssOf, settledRss, startVtn } from './support/vtn-child.ts';
 import type { SwarmMessage, SwarmStart } from './support/xmpp-ven-swarm.ts';
 
-const { values: args } = parseArgs({ options: { vens: { type: 'string' }, procs: { type: 'string' }, 'no-pull': { type: 'boolean' } } });
+const { values: args } = parseArgs({ options: { vens: { type: 'string' }, procs: { type: 'string' }, 'no-pull': { type: 'boolean' }, 'vtn-log': { type: 'string' }, 'cpu-prof': { type: 'string' } } });
 const VENS = Number(args.vens ?? 5_000);
 const PROCS = Number(args.procs ?? 4);
 const WARM = 50;
@@ -46,7 +46,7 @@ function startSwarm(start: SwarmStart, onCreated: (m: Extract<SwarmMessage, { ki
     proc.on('message', (m: SwarmMessage) => {
       if (m.kind === 'registered') resolve(m.venIds);
       else if (m.kind === 'created') onCreated(m);
-      else if (errors.length < 20) errors.push(m.message);
+      else if (errors.length < 200) errors.push(m.message);
     });
     proc.once('exit', (code) => reject(new Error(`a VEN swarm exited with ${code}: ${errors.join('; ')}`)));
   });
@@ -81,6 +81,8 @@ async function main(): Promise<void> {
       name: 'xmpp',
       config: { registrationPolicy: 'open', pollFrequencyMs: 10_000, xmpp: { url: prosody.url, jid: `vtn@${prosody.domain}`, ca: caFile } },
       env: { OADR_XMPP_PASSWORD: PASSWORD },
+      logFile: args['vtn-log'],
+      cpuProfDir: args['cpu-prof'],
     });
     const vtnPid = vtn.proc.pid as number;
     const prosodyPid = prosody.pid() as number;
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
     const answer = await createEvent(vtn.base, perVen);
     const createMs = now() - eventAt;
     if (answer.status !== 201) throw new Error(`creating the event failed: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
+    const before = errors.length;
     const deadline = performance.now() + 120_000;
     while (created.size < ids.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const cpu1 = { vtn: cpuSecondsOf(vtnPid), prosody: cpuSecondsOf(prosodyPid), vens: swarms.reduce((s, w) => s + cpuSecondsOf(w.proc.pid as number), 0) };
@@ -130,6 +133,7 @@ async function main(): Promise<void> {
     const used = { vtn: cpu1.vtn - cpu0.vtn, prosody: cpu1.prosody - cpu0.prosody, vens: cpu1.vens - cpu0.vens };
     const total = used.vtn + used.prosody + used.vens;
     const share = (x: number): string => `${fmt(x, 2)} s (${fmt((100 * x) / total)} %)`;
+    if (errors.length > before) console.log(`  errors the VENs reported during the fan-out (first ones): ${errors.slice(before, before + 3).join(' | ')}`);
     console.log(`  event for ${fmt(ids.length)} VENs created through POST /api/v1/events in ${fmt(createMs)} ms (stored, queued for each VEN)`);
     console.log(
       `  every VEN had its event and the VTN acknowledged its oadrCreatedEvent: ${all ? 'yes' : `NO (${fmt(created.size)} of ${fmt(VENS)})`}; from the event request: ` +

@@ -3,7 +3,7 @@
  * client pieces they drive it with: registering pull VENs, polling, reading answers, /proc figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,8 @@ export interface VtnChildOptions {
   readonly args?: readonly string[];
   /** More environment (e.g. OADR_XMPP_PASSWORD). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Where the VTN's log (its stdout) goes; absent: discarded. */
+  readonly logFile?: string | undefined;
 }
 
 /** `oadr-ledger vtn --insecure-http --no-ledger` in a child process, resolved once /healthz answers; the admin token is ADMIN_TOKEN. */
@@ -136,13 +138,13 @@ export async function startVtn(o: Readonly<VtnChildOptions>): Promise<VtnChild> 
   }
   const cmd = [process.execPath, ...nodeArgs, CLI, 'vtn', '--insecure-http', '--no-ledger', '--config', config, '--data-dir', dataDir, '--port', String(port), ...(o.args ?? [])];
   const [file, ...rest] = pinCore === undefined ? cmd : ['taskset', '-c', String(pinCore), ...cmd];
-  const proc = spawn(file as string, rest, { env: { ...process.env, OADR_ADMIN_TOKEN: ADMIN_TOKEN, ...o.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(file as string, rest, { env: { ...process.env, OADR_ADMIN_TOKEN: ADMIN_TOKEN, ...o.env }, stdio: ['ignore', o.logFile === undefined ? 'ignore' : openSync(o.logFile, 'w'), 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => {
     if (stderr.length < 20_000) stderr += c.toString('utf8');
   });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`the VTN exited with ${proc.exitCode}:\n${stderr}`);
     try {
@@ -158,7 +160,7 @@ export async function startVtn(o: Readonly<VtnChildOptions>): Promise<VtnChild> 
     } catch {
       // not yet listening
     }
-    if (Date.now() > deadline) throw new Error(`the VTN did not answer /healthz within 20 s:\n${stderr}`);
+    if (Date.now() > deadline) throw new Error(`the VTN did not answer /healthz within 60 s:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
