@@ -3,7 +3,8 @@
  * sign everything they send in the unprefixed form Prosody forwards unchanged and verify everything
  * they receive. A signed exchange works end to end (register, the pushed event, oadrCreatedEvent),
  * xmlsec1 verifies an answer as it came out of Prosody, and unsigned, tampered, stale, replayed or
- * wrongly-signed payloads get IQ error `forbidden` (HTTP's 403) and change nothing, on either side.
+ * wrongly-signed payloads get IQ error `forbidden` (HTTP's 403) and change nothing, on either side; an oversized one
+ * gets `policy-violation` before its signature is looked at.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -33,7 +34,7 @@ async function signingVtn(t: TestContext) {
   const vtnClient = await rig.connection('vtn', 'vtn');
   const log = recordingLogger();
   // The clock is today's: the certificates are checked for validity at the signature's time.
-  const started = await startTestVtn(t, { push: { initialBackoffMs: 20 } }, { clock: createTestClock(Date.now()), xmpp: vtnClient, logger: log, xmlSignature: { certificatePem: vtnCred.certificatePem, privateKeyPem: vtnCred.privateKeyPem } });
+  const started = await startTestVtn(t, { bodyLimitBytes: 32 * 1024, push: { initialBackoffMs: 20 } }, { clock: createTestClock(Date.now()), xmpp: vtnClient, logger: log, xmlSignature: { certificatePem: vtnCred.certificatePem, privateKeyPem: vtnCred.privateKeyPem } });
   const refusedByVtn = (): unknown[] => log.records.filter((r) => r['securityEvent'] === REFUSED).map((r) => r['reason']);
   return { ...started, rig, vtnCred, vtnJid: vtnClient.jid() ?? '', log, refusedByVtn };
 }
@@ -153,6 +154,9 @@ test('R514 over XMPP, VTN: unsigned, tampered, stale and replayed payloads get f
   const foreign = decodeOadr(await send(house, vtnJid, signed(cancel, mallory, clock.now()))).payload;
   assert.ok(foreign.type === 'CanceledPartyRegistration' && foreign.response.code === 463, JSON.stringify(foreign));
   t.assert.notEqual(vtn.vens.get(venId), undefined, 'nothing refused changed the registration');
+  // Beyond the body limit: policy-violation before any signature work, as HTTP's 413 comes before its 403.
+  const huge = signed(cancel, cred, clock.now()).replace(`>${registrationId}<`, `>${'z'.repeat(32 * 1024)}<`);
+  await t.assert.rejects(send(house, vtnJid, huge), rejectsWith('policy-violation'));
   t.assert.deepEqual(refusedByVtn(), ['UNSIGNED', 'BAD_DIGEST', 'STALE_TIMESTAMP', 'REPLAYED_NONCE']);
 
 

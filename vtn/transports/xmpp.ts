@@ -14,6 +14,11 @@
  * its queue until its presence returns; timeouts and a lost server connection are retried with
  * back-off; other IQ errors drop the payload with an error log (the VEN refused it).
  *
+ * With a `signature` (R514), every inbound payload must carry a valid XML signature (IQ error
+ * `forbidden` otherwise, nothing stored) whose certificate is then bound to the venID as a TLS client
+ * certificate is over HTTPS; answers and pushes are signed in the unprefixed form XMPP servers
+ * forward unchanged, and a VEN's answer to a push counts only when signed by its bound certificate.
+ *
  * Also: disco#info with the feature `http://openadr.org/openadr2` and disco#items of the services
  * node (XEP-0030, §9.3.4.9), XMPP Ping (in the client), presence on start.
  */
@@ -114,6 +119,11 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
   // ---- inbound ---------------------------------------------------------------------------------
   client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from, child }) => {
     const text = elementXml(child);
+    if (Buffer.byteLength(text, 'utf8') > options.bodyLimitBytes) {
+      // Before any signature work, as HTTP's body limit (413) comes before its signature check.
+      log.warn({ from, bytes: Buffer.byteLength(text, 'utf8') }, `IQ from ${from} refused: the payload is larger than ${options.bodyLimitBytes} bytes`);
+      throw new XmppStanzaError('policy-violation', `the payload is larger than ${options.bodyLimitBytes} bytes`);
+    }
     let signer: string | undefined;
     if (signature !== undefined) {
       // R514: a payload without a valid signature is ignored — no OpenADR answer (forbidden, as HTTP 403).
