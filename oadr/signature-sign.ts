@@ -14,6 +14,7 @@ import { NS } from './namespaces.ts';
 import { C14N, DIGEST_SHA256, signatureAlgorithmRegistry, signatureMethodFor } from './signature-algorithms.ts';
 import { OadrSignatureError, SignatureErrorCode } from './errors.ts';
 import { escapeXmlAttr, escapeXmlText, parseXml, type XmlElement } from './xml.ts';
+import { unprefixedXml } from './xml-unprefixed.ts';
 
 export interface SignOptions {
   /** The signer's certificate (PEM; further certificates after it, its chain, are published too). */
@@ -24,7 +25,15 @@ export interface SignOptions {
   readonly now: Date | number;
   /** The `dsp:nonce`; default 16 random bytes as hex. */
   readonly nonce?: string;
+  /**
+   * `prefixed` (default): as above, for HTTP. `unprefixed`: the whole signed document in the form
+   * XMPP servers forward unchanged (xml-unprefixed.ts): no element prefixes, the Signature in the
+   * default namespace, namespaced attributes under `ns1`. Verified the same way.
+   */
+  readonly form?: SignatureForm;
 }
+
+export type SignatureForm = 'prefixed' | 'unprefixed';
 
 const ID_NAMES: ReadonlySet<string> = new Set(['Id', 'ID', 'id']);
 
@@ -52,9 +61,12 @@ function spkiDer(key: KeyObject): Buffer {
  * Signs `xml` (an oadrPayload as `encodeOadr` writes it, not yet signed) and returns the signed
  * document. Throws `OadrSignatureError` when the document or the key cannot be used.
  */
-export function signOadr(xml: string, options: Readonly<SignOptions>): string {
+export function signOadr(input: string, options: Readonly<SignOptions>): string {
+  const unprefixed = options.form === 'unprefixed';
   let root: XmlElement;
+  let xml = input;
   try {
+    if (unprefixed) xml = unprefixedXml(input);
     root = parseXml(xml);
   } catch (err) {
     fail(SignatureErrorCode.INVALID_DOCUMENT, `the document to sign is not well-formed XML: ${(err as Error).message}`, err);
@@ -108,14 +120,19 @@ export function signOadr(xml: string, options: Readonly<SignOptions>): string {
     const at = signed.offset + 1 + signed.qname.length;
     if (xml.slice(signed.offset, at) !== `<${signed.qname}`) fail(SignatureErrorCode.INVALID_DOCUMENT, 'internal: oadrSignedObject was not found where the parser put it');
     const colon = signed.qname.indexOf(':');
-    const attr = colon > 0 ? ` ${signed.qname.slice(0, colon)}:Id="${escapeXmlAttr(objectId)}"` : ` xmlns:oadrid="${NS.oadr}" oadrid:Id="${escapeXmlAttr(objectId)}"`;
+    const qualified = signed.attrs.filter((a) => a.uri !== '').length;
+    const attr = unprefixed
+      ? ` xmlns:ns${qualified + 1}="${NS.oadr}" ns${qualified + 1}:Id="${escapeXmlAttr(objectId)}"`
+      : colon > 0 ? ` ${signed.qname.slice(0, colon)}:Id="${escapeXmlAttr(objectId)}"` : ` xmlns:oadrid="${NS.oadr}" oadrid:Id="${escapeXmlAttr(objectId)}"`;
     source = xml.slice(0, at) + attr + xml.slice(at);
   }
 
+  const ds = unprefixed ? '' : 'ds:';
+  const dsp = unprefixed ? '' : 'dsp:';
   const replayProtect =
-    `<ds:SignatureProperties><ds:SignatureProperty Id="${propertyId}" Target="#${signatureId}">` +
-    `<dsp:ReplayProtect xmlns:dsp="${NS.dsp}"><dsp:timestamp>${timestamp}</dsp:timestamp><dsp:nonce>${escapeXmlText(nonce)}</dsp:nonce></dsp:ReplayProtect>` +
-    `</ds:SignatureProperty></ds:SignatureProperties>`;
+    `<${ds}SignatureProperties><${ds}SignatureProperty Id="${propertyId}" Target="#${signatureId}">` +
+    `<${dsp}ReplayProtect xmlns${unprefixed ? '' : ':dsp'}="${NS.dsp}"><${dsp}timestamp>${timestamp}</${dsp}timestamp><${dsp}nonce>${escapeXmlText(nonce)}</${dsp}nonce></${dsp}ReplayProtect>` +
+    `</${ds}SignatureProperty></${ds}SignatureProperties>`;
   const sig = new SignedXml({
     privateKey: key,
     publicCert: options.certificatePem,
@@ -136,7 +153,7 @@ export function signOadr(xml: string, options: Readonly<SignOptions>): string {
     digestAlgorithm: DIGEST_SHA256,
   });
   try {
-    sig.computeSignature(source, { prefix: 'ds', attrs: { Id: signatureId }, location: { reference: '/*', action: 'prepend' } });
+    sig.computeSignature(source, { prefix: unprefixed ? '' : 'ds', attrs: { Id: signatureId }, location: { reference: '/*', action: 'prepend' } });
   } catch (err) {
     fail(SignatureErrorCode.INVALID_DOCUMENT, `the payload could not be signed: ${(err as Error).message}`, err);
   }

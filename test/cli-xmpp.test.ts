@@ -73,4 +73,8 @@ test('CLI: the XMPP settings are checked once, with what to give', async () => {
   err = '';
   assert.equal(await runVenCommand(['--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1', '--ven-jid', 'v@localhost', '--ven-name', 'x'], { stderr: (s) => (err += s), log: quiet }), 2, 'a configuration error (README: exit codes)');
   assert.match(err, /needs --cert and --key \(SASL EXTERNAL\) or, for development, OADR_XMPP_PASSWORD/);
+  // R514 over XMPP: the VEN signs with its certificate and key, which SCRAM does not need.
+  err = '';
+  assert.equal(await runVenCommand(['--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1', '--ven-jid', 'v@localhost', '--ven-name', 'x', '--xml-signature'], { stderr: (s) => (err += s), log: quiet, xmppPassword: 'p' }), 2);
+  assert.match(err, /--xml-signature needs --cert and --key: the VEN signs with its TLS certificate/);
 });

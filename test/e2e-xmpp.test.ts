@@ -14,7 +14,7 @@ import { EVENT_DAY } from '../chaincode/testing/reference-scenario.ts';
 import { createVen, RegistrationStatus, type Ven } from '../ven/index.ts';
 import { createMemoryDevice } from '../ven/testing/memory-device.ts';
 import { startTestVtn } from '../vtn/testing/fake-ven.ts';
-import { startLedgerVtn } from '../vtn/testing/ledger-vtn.ts';
+import { recordedSlots, startLedgerVtn, tickMinutes } from '../vtn/testing/ledger-vtn.ts';
 import { startXmppRig, type XmppRig } from '../vtn/testing/xmpp-ven.ts';
 import { startTcpProxy } from '../xmpp/testing/tcp-proxy.ts';
 import { until } from './support/until.ts';
@@ -79,14 +79,8 @@ test('R507 full flow over XMPP with the ledger: register, event with its OPR pus
   await until('the VEN opts in', () => vtn.events.get('ev-x')?.vens[0]?.optType === 'optIn');
   t.assert.deepEqual(ven.status().events.events['ev-x']?.event.signals.map((sig) => sig.intervals.length), [4], 'the event with its intervals is in the VEN');
 
-  for (let m = -5; m <= 76; m++) {
-    clock.set(START + m * MIN + 30_000);
-    await ven.tick();
-    await ven.flush();
-  }
-  const energy = async () => (JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryEnergyValue', [A, EVENT_DAY])) as { values?: (number | null)[] }).values ?? [];
-  await until('the four event slots on the ledger', async () => (await energy()).slice(68, 72).every((v) => v !== null));
-  const slots = (await energy()).slice(68, 72) as number[];
+  await tickMinutes(ven, clock, START, -5, 76);
+  const slots = await recordedSlots(vl, A, EVENT_DAY, 68, 4);
   slots.forEach((w, i) => assert.ok(Math.abs(w - (1500 - (opr[i] ?? 0))) <= 15, `slot ${68 + i}: ${w} W recorded, device at ${1500 - (opr[i] ?? 0)} W`));
 
   // The VTN cancels a second event: the cancellation is pushed and acknowledged.

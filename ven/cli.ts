@@ -20,7 +20,7 @@ import { createXmppClient, splitJid, type XmppClient } from '../xmpp/index.ts';
 export const VEN_USAGE = `Usage: oadr-ledger ven --vtn-url URL --ven-name NAME [--device sim-site | modbus://HOST:PORT | mqtt://HOST:PORT]
                       [--config FILE] [--data-dir DIR] [--push HOST:PORT] [--cert FILE --key FILE --ca FILE [--xml-signature]]
        oadr-ledger ven --transport xmpp --xmpp-url xmpp://HOST[:PORT] --ven-jid LOCAL@DOMAIN[/RESOURCE] --ven-name NAME
-                      [--vtn-jid JID] [--cert FILE --key FILE] [--ca FILE] [--device …] [--config FILE] [--data-dir DIR]
+                      [--vtn-jid JID] [--cert FILE --key FILE [--xml-signature]] [--ca FILE] [--device …] [--config FILE] [--data-dir DIR]
 
 Runs an OpenADR 2.0b VEN: registers with the VTN, polls it (or takes pushes with --push), answers
 events with opt decisions, drives the device during events and sends 15-minute telemetry.
@@ -44,7 +44,8 @@ events with opt decisions, drives the device during events and sends 15-minute t
   --key FILE        its private key (PEM)
   --ca FILE         the OpenADR roots the VTN's certificate must chain to (e.g. <pki>/openadr/ca-bundle.pem)
   --xml-signature   sign every payload with --cert/--key and ignore VTN payloads not signed by the VTN's
-                    TLS certificate (R514, like the VTN's --xml-signature)
+                    TLS certificate (R514, like the VTN's --xml-signature); over XMPP, not signed by the
+                    certificate of the VTN's first accepted signature
   --transport T     http (default) or xmpp (R507: the VTN pushes over XMPP; no inbound port needed)
   --xmpp-url URL    the XMPP server (STARTTLS, TLS 1.2 or later); config file: "xmppUrl"
   --ven-jid JID     the VEN's JID, its oadrTransportAddress (resource 'ven' when none is given); with
@@ -206,9 +207,12 @@ export async function runVenCommand(argv: readonly string[], io: VenCommandIo = 
     }
     const tls = xmpp === undefined && values.cert !== undefined && values.key !== undefined && values.ca !== undefined
       ? { cert: readOption('--cert', values.cert), key: readOption('--key', values.key), ca: readOption('--ca', values.ca) }
-      : undefined;
+      : // Over XMPP the certificate and key sign (R514); the connection has them already.
+        xmpp !== undefined && values['xml-signature'] === true && values.cert !== undefined && values.key !== undefined
+        ? { cert: readOption('--cert', values.cert), key: readOption('--key', values.key) }
+        : undefined;
     if (values['xml-signature'] === true && tls === undefined) {
-      throw new VenError(VenErrorCode.INVALID_CONFIG, '--xml-signature needs --cert, --key and --ca: the VEN signs with its TLS certificate');
+      throw new VenError(VenErrorCode.INVALID_CONFIG, `--xml-signature needs ${xmpp === undefined ? '--cert, --key and --ca' : '--cert and --key'}: the VEN signs with its TLS certificate`);
     }
     const config: FileConfig = fileConfig;
     const limits = { maxChargeW: config.maxChargeW ?? 5000, maxDischargeW: config.maxDischargeW ?? 5000 };

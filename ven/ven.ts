@@ -543,7 +543,7 @@ export async function createVen(options: Readonly<VenOptions>): Promise<Ven> {
   }
 
   let session!: VenSession;
-  const xmpp = options.xmpp === undefined ? undefined : createVenXmppTransport({ client: options.xmpp.client, vtnJid: options.xmpp.vtnJid, timeoutMs: options.requestTimeoutMs, log });
+  const xmpp = options.xmpp === undefined ? undefined : createVenXmppTransport({ client: options.xmpp.client, vtnJid: options.xmpp.vtnJid, timeoutMs: options.requestTimeoutMs, log, xmlSignature: signature });
   // Over XMPP the VEN's full JID is its oadrTransportAddress (§9.3.4.1): the connection comes first.
   const jid = xmpp === undefined ? undefined : await xmpp.start((p) => session.handlePush(p));
   const transport =

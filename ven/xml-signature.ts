@@ -4,7 +4,7 @@
  * receives — poll answers and pushed payloads — with the TLS peer's certificate as the expected
  * signer, a timestamp window and a bounded replay cache. What is refused is never acted on.
  */
-import { createNonceCache, DEFAULT_SIGNATURE_WINDOW_MS, signOadr, verifyOadr, type NonceCache, type VerifyResult } from '../oadr/index.ts';
+import { createNonceCache, DEFAULT_SIGNATURE_WINDOW_MS, signOadr, verifyOadr, type NonceCache, type SignatureForm, type VerifyResult } from '../oadr/index.ts';
 import { VenError, VenErrorCode } from './errors.ts';
 
 export interface VenSignatureOptions {
@@ -19,11 +19,12 @@ export interface VenSignatureOptions {
 }
 
 export interface VenSignature {
-  /** Signs an unsigned oadrPayload as `encodeOadr` writes it. */
-  sign(xml: string): string;
+  /** Signs an unsigned oadrPayload as `encodeOadr` writes it; `unprefixed` over XMPP (signOadr's `form`). */
+  sign(xml: string, form?: SignatureForm): string;
   /**
-   * Verifies a received body. `peerCertificatePem`: the VTN's TLS certificate on that connection;
-   * undefined on plain HTTP (loopback tests only), where any valid signer is accepted.
+   * Verifies a received body. `peerCertificatePem`: the VTN's TLS certificate on that connection, or
+   * over XMPP the certificate of the VTN's first accepted signature; undefined on plain HTTP
+   * (loopback tests only) and for that first XMPP payload, where any valid signer is accepted.
    */
   verify(body: Uint8Array, peerCertificatePem: string | undefined): VerifyResult;
 }
@@ -42,7 +43,7 @@ export function createVenSignature(options: Readonly<VenSignatureOptions>): VenS
   const windowMs = options.windowMs ?? DEFAULT_SIGNATURE_WINDOW_MS;
   const nonces: NonceCache = createNonceCache({ maxEntries: options.nonceCacheEntries ?? VEN_NONCE_CACHE_ENTRIES });
   return {
-    sign: (xml) => signOadr(xml, { certificatePem: options.certificatePem, privateKey: options.privateKeyPem, now: clock() }),
+    sign: (xml, form) => signOadr(xml, { certificatePem: options.certificatePem, privateKey: options.privateKeyPem, now: clock(), ...(form === undefined ? {} : { form }) }),
     verify: (body, peer) =>
       verifyOadr(body, {
         now: clock(),

@@ -12,8 +12,15 @@
  * JID of each service from the items of its services node. The VEN advertises the feature itself,
  * sends presence when online (to the server, and directed to the VTN so that what waits for it
  * goes out), and `unavailable` when it stops; XMPP Ping is answered by the client.
+ *
+ * XML signatures (R514): with `xmlSignature` every payload the VEN sends (requests and its answers
+ * to pushes) is signed in the unprefixed form XMPP servers forward unchanged, and every payload
+ * from the VTN must verify: a push that does not is refused (`forbidden`, as HTTP 403) and not
+ * acted on, an answer that does not fails the request (SIGNATURE_REFUSED). With no TLS peer
+ * certificate over XMPP, the certificate of the first VTN signature accepted is the one every later
+ * VTN payload must be signed by (for the transport's life).
  */
-import { decodeOadr, encodeOadr, OadrCodecError, type Payload } from '../oadr/index.ts';
+import { decodeOadr, encodeOadr, OadrCodecError, type Payload, type VerifyResult } from '../oadr/index.ts';
 import {
   bareJid,
   discoInfo,
@@ -34,11 +41,13 @@ import {
   splitJid,
   XmppError,
   XmppStanzaError,
+  type Element,
   type XmppClient,
 } from '../xmpp/index.ts';
 import { VenError, VenErrorCode } from './errors.ts';
 import { SERVICE_OF, type ServiceName, type VtnTransport } from './http-transport.ts';
 import type { VenLogger } from './session.ts';
+import { SIGNATURE_REFUSED_EVENT, type VenSignature } from './xml-signature.ts';
 
 const SERVICES: readonly ServiceName[] = ['EiRegisterParty', 'EiEvent', 'EiReport', 'EiOpt', 'OadrPoll'];
 
@@ -49,6 +58,8 @@ export interface VenXmppTransportOptions {
   /** Response timeout of one IQ, ms (default 10,000; ≥ 5 s as for HTTP). */
   readonly timeoutMs?: number | undefined;
   readonly log?: VenLogger | undefined;
+  /** R514: sign what the VEN sends, verify what the VTN sends. */
+  readonly xmlSignature?: VenSignature | undefined;
 }
 
 export interface VenXmppTransport extends VtnTransport {
@@ -63,6 +74,21 @@ export function createVenXmppTransport(options: Readonly<VenXmppTransportOptions
   const timeoutMs = Math.max(5000, options.timeoutMs ?? 10_000);
   const services = new Map<ServiceName, string>();
   let handle: ((payload: Payload) => Promise<Payload | undefined>) | undefined;
+  const sig = options.xmlSignature;
+  /** The VTN's signing certificate, from its first accepted signature. */
+  let vtnCertificate: string | undefined;
+  /** R514: undefined when `text` may be acted on, else why not. */
+  const refusal = (text: string): VerifyResult | undefined => {
+    if (sig === undefined) return undefined;
+    const v = sig.verify(Buffer.from(text, 'utf8'), vtnCertificate);
+    if (!v.ok) return v;
+    vtnCertificate ??= v.certificatePem;
+    return undefined;
+  };
+  const signed = (payload: Payload): Element => {
+    const xml = encodeOadr(payload);
+    return payloadElement(sig === undefined ? xml : sig.sign(xml, 'unprefixed'));
+  };
 
   const vtnBare = (): Set<string> => new Set([...services.values()].map(bareJid));
 
@@ -71,16 +97,22 @@ export function createVenXmppTransport(options: Readonly<VenXmppTransportOptions
       options.log?.warn({ from }, 'IQ from a JID that is not the VTN refused (R515)');
       throw new XmppStanzaError('forbidden', 'this VEN takes OpenADR payloads from its VTN only (R515)');
     }
+    const text = elementXml(child);
+    const refused = refusal(text);
+    if (refused !== undefined && !refused.ok) {
+      options.log?.warn({ securityEvent: SIGNATURE_REFUSED_EVENT, from, reason: refused.reason }, `pushed payload ignored, XML signature refused: ${refused.message}`);
+      throw new XmppStanzaError('forbidden', 'the payload is ignored: its XML signature is missing or invalid (R514)');
+    }
     let payload: Payload;
     try {
-      payload = decodeOadr(Buffer.from(elementXml(child), 'utf8')).payload;
+      payload = decodeOadr(Buffer.from(text, 'utf8')).payload;
     } catch (err) {
       if (!(err instanceof OadrCodecError)) throw err;
       options.log?.warn({ from, code: err.code }, `pushed payload refused: not a valid OpenADR 2.0b payload: ${err.message}`);
       throw new XmppStanzaError('bad-request', err.message);
     }
     const reply = handle === undefined ? undefined : await handle(payload);
-    return reply === undefined ? undefined : payloadElement(encodeOadr(reply));
+    return reply === undefined ? undefined : signed(reply);
   });
   // §9.3.4.9.3: a VEN answering discovery advertises the OpenADR feature.
   client.onIq('get', NS_DISCO_INFO, 'query', () => discoInfo([NS_DISCO_INFO, NS_PING, OPENADR_FEATURE], { category: 'client', type: 'openadr-ven', name: 'OpenADR 2.0b VEN' }));
@@ -131,7 +163,13 @@ export function createVenXmppTransport(options: Readonly<VenXmppTransportOptions
       if (to === undefined || !client.online()) throw new VenError(VenErrorCode.VTN_UNREACHABLE, `the XMPP connection is ${client.online() ? 'up but the VTN is not discovered yet' : 'down'}; ${payload.type} is retried`);
       let answer;
       try {
-        answer = await client.request(to, payloadElement(encodeOadr(payload)), { timeoutMs });
+        let element: Element;
+        try {
+          element = signed(payload);
+        } catch (err) {
+          throw new VenError(VenErrorCode.INVALID_CONFIG, `cannot sign ${payload.type}: ${(err as Error).message}`, {}, { cause: err });
+        }
+        answer = await client.request(to, element, { timeoutMs });
       } catch (err) {
         if (err instanceof XmppStanzaError) {
           throw new VenError(VenErrorCode.VTN_REJECTED, `the VTN ${to} answered ${payload.type} with IQ error ${err.condition}`, { bodyLine: err.condition }, { cause: err });
@@ -141,8 +179,13 @@ export function createVenXmppTransport(options: Readonly<VenXmppTransportOptions
       }
       // §9.3.4.3: an empty result is a pure acknowledgement.
       if (answer === undefined) return { type: 'Response', schemaVersion: '2.0b', response: { code: 200, requestId: '' } };
+      const text = elementXml(answer);
+      const refused = refusal(text);
+      if (refused !== undefined && !refused.ok) {
+        throw new VenError(VenErrorCode.SIGNATURE_REFUSED, `VTN answer to ${payload.type} ignored: XML signature refused (${refused.reason}): ${refused.message}`);
+      }
       try {
-        return decodeOadr(Buffer.from(elementXml(answer), 'utf8')).payload;
+        return decodeOadr(Buffer.from(text, 'utf8')).payload;
       } catch (err) {
         throw new VenError(VenErrorCode.VTN_BAD_ANSWER, `the VTN answered ${payload.type} with an IQ result that is not an OpenADR payload`, {}, { cause: err });
       }

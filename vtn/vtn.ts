@@ -18,7 +18,7 @@ import { createNonceCache } from '../oadr/index.ts';
 import { createPushFetch, vtnHttpsOptions, type PushTlsOptions, type VtnTlsOptions } from './tls/tls.ts';
 import { bindRegistration, checkCertificateBinding, SECURITY_EVENT } from './tls/binding.ts';
 import { checkJidBinding } from './tls/jid-binding.ts';
-import { createXmppTransport, type XmppTransport } from './transports/xmpp.ts';
+import { createXmppSignature, createXmppTransport, type XmppTransport } from './transports/xmpp.ts';
 import type { XmppClient } from '../xmpp/index.ts';
 import { watchHandshakeFailures } from './tls/handshake-failures.ts';
 import type { LedgerPort } from './ledger/port.ts';
@@ -189,6 +189,8 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
           handle,
           ...pushed,
           ...(options.random === undefined ? {} : { random: options.random }),
+          // R514 over XMPP: the same credential and replay cache as over HTTP.
+          ...(options.xmlSignature === undefined || nonces === undefined ? {} : { signature: createXmppSignature({ ...options.xmlSignature, nonces, now }) }),
         });
   if (xmpp !== undefined) transports.set('xmpp', xmpp);
 

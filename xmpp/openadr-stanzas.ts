@@ -38,19 +38,31 @@ export function payloadElement(document: string): Element {
   return parse(document.replace(/^\s*<\?xml[^?]*\?>/, ''));
 }
 
+/** Prefixes the names of `el` and its descendants use (elements and attributes; `xml` is predeclared). */
+function usedPrefixes(el: Element, into = new Set<string>()): Set<string> {
+  for (const name of [el.name, ...Object.keys(el.attrs)]) {
+    const colon = name.indexOf(':');
+    if (colon > 0 && !name.startsWith('xmlns')) into.add(name.slice(0, colon));
+  }
+  for (const c of el.children) if (typeof c !== 'string') usedPrefixes(c, into);
+  return into;
+}
+
 /**
- * The XML text of an IQ's child, for the codec: namespace declarations the sender put on the
- * stanza or the stream (in scope, not on the child) are copied onto it.
+ * The XML text of an IQ's child, for the codec: prefixes the child uses but the sender declared on
+ * the stanza or the stream (in scope, not on the child) are declared on it. Only those: an XML
+ * signature's canonical form includes every namespace in scope, so the stream's own (`stream:`,
+ * `jabber:client`) must not be added to what was signed.
  */
 export function elementXml(child: Element): string {
+  const used = usedPrefixes(child);
   const inherited: Record<string, string> = {};
-  for (let p = child.parent; p !== null && p !== undefined; p = p.parent) {
+  for (let p = child.parent; p !== null && p !== undefined && used.size > 0; p = p.parent) {
     for (const [name, value] of Object.entries(p.attrs)) {
-      if ((name === 'xmlns' || name.startsWith('xmlns:')) && value !== undefined && !(name in inherited) && !(name in child.attrs)) inherited[name] = value;
+      const prefix = name.startsWith('xmlns:') ? name.slice(6) : undefined;
+      if (prefix !== undefined && used.has(prefix) && value !== undefined && !(name in inherited) && !(name in child.attrs)) inherited[name] = value;
     }
   }
-  // The stream's default namespace (jabber:client) is not the payload's; the child declares its own.
-  delete inherited['xmlns'];
   if (Object.keys(inherited).length === 0) return child.toString();
   const copy = xml(child.name, { ...child.attrs, ...inherited }, ...child.children);
   return copy.toString();

@@ -20,6 +20,8 @@ export interface DaemonOptions {
 export interface Daemon {
   /** Everything the process wrote, over all its starts. */
   log(): string;
+  /** The running process's id (for /proc figures); undefined while stopped. */
+  pid(): number | undefined;
   stop(): Promise<void>;
   /** Stops it and starts it again with the same command. */
   restart(): Promise<void>;
@@ -80,6 +82,7 @@ export async function startDaemon(o: Readonly<DaemonOptions>): Promise<Daemon> {
   await launch();
   return {
     log: () => output,
+    pid: () => child?.pid,
     stop,
     async restart() {
       await stop();

@@ -13,7 +13,7 @@ import { addDaysUtc, EVENT_DAY } from '../../chaincode/testing/reference-scenari
 import { createMemoryDevice } from '../../ven/testing/memory-device.ts';
 import { createVen } from '../../ven/index.ts';
 import { SIGNAL_IDS, type LedgerEventView } from '../services/event-service.ts';
-import { startLedgerVtn } from '../testing/ledger-vtn.ts';
+import { recordedSlots, startLedgerVtn, tickMinutes } from '../testing/ledger-vtn.ts';
 import { startLedgerScheduler } from './scheduler.ts';
 import { call, registerVen, ven } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
@@ -69,14 +69,8 @@ test('interop 2 + interop 3 + reliability 6: an event created before the VEN reg
   await until('the usage report request', () => vtn.reports.requests(venId).some((r) => r.reportName === 'TELEMETRY_USAGE' && r.state === 'active'));
 
   // Minute ticks through the event: the device sheds each interval's value, reports go to the ledger.
-  for (let m = -10; m <= 90; m++) {
-    clock.set(START + m * MIN + 30_000);
-    await ven.tick();
-    await ven.flush();
-  }
-  const energy = async () => (JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryEnergyValue', [A, EVENT_DAY])) as { values?: (number | null)[] }).values ?? [];
-  await until('the five event slots on the ledger', async () => (await energy()).slice(68, 73).every((v) => v !== null));
-  const measured = (await energy()).slice(68, 73) as number[];
+  await tickMinutes(ven, clock, START, -10, 90);
+  const measured = await recordedSlots(vl, A, EVENT_DAY, 68, 5);
   // Each slot's average is the site's power − OPR within a minute's sample of the interval change.
   measured.forEach((w, i) => assert.ok(Math.abs(w - (siteW - (opr[i] ?? 0))) <= Math.ceil((venW[i] ?? 0) / 15) + 1, `slot ${68 + i}: ${w} W recorded, OPR ${opr[i]} W`));
   t.diagnostic(`baseline ${baseline.join('/')} W; site ${siteW} W; OPR ${opr.join('/')} W; VEN ${venW.join('/')} W; recorded ${measured.join('/')} W`);

@@ -12,7 +12,7 @@ import { addDaysUtc, EVENT_DAY } from '../../chaincode/testing/reference-scenari
 import { createMemoryDevice } from '../../ven/testing/memory-device.ts';
 import { createVen } from '../../ven/index.ts';
 import type { LedgerEventView } from '../services/event-service.ts';
-import { startLedgerVtn } from '../testing/ledger-vtn.ts';
+import { recordedSlots, startLedgerVtn, tickMinutes } from '../testing/ledger-vtn.ts';
 import { until } from '../../test/support/until.ts';
 
 const MIN = 60_000;
@@ -45,14 +45,8 @@ test('real VEN, pull: event with its OPR from the ledger, opt in, shed, minute t
 
   // One tick per simulated minute through the event: actuation, a sample, reports every 15 minutes
   // (the VEN's report schedule runs from its request, not from the slots: tick until the last slot is reported).
-  for (let m = -5; m <= 76; m++) {
-    clock.set(START + m * MIN + 30_000);
-    await ven.tick();
-    await ven.flush();
-  }
-  const energy = async () => (JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryEnergyValue', [A, EVENT_DAY])) as { values?: (number | null)[] }).values ?? [];
-  await until('the four event slots on the ledger', async () => (await energy()).slice(68, 72).every((v) => v !== null));
-  const slots = (await energy()).slice(68, 72) as number[];
+  await tickMinutes(ven, clock, START, -5, 76);
+  const slots = await recordedSlots(vl, A, EVENT_DAY, 68, 4);
   // The device ran at 1500 − OPR; a sample is read at the end of its minute, so at most one minute of
   // each slot carries the next interval's power (≤ |ΔOPR|/15 W, plus the last minute back at 1500).
   slots.forEach((w, i) => assert.ok(Math.abs(w - (1500 - (opr[i] ?? 0))) <= 15, `slot ${68 + i}: ${w} W recorded, device at ${1500 - (opr[i] ?? 0)} W`));

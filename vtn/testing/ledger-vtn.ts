@@ -13,6 +13,7 @@ import { createMappingLedgerPort, type MappingLedgerPort } from '../ledger/mappi
 import type { Logger } from '../operations/logger.ts';
 import type { XmppClient } from '../../xmpp/index.ts';
 import { createTestClock, startTestVtn, type TestClock, type TestVtn } from './fake-ven.ts';
+import { until } from '../../test/support/until.ts';
 
 export interface LedgerVtnOptions {
   /** Prefix of the temporary folder. */
@@ -48,4 +49,35 @@ export async function startLedgerVtn(t: { after(fn: () => unknown): void }, o: R
   vtn.vtn.customers.enrol({ customerId: o.customerId, venName: o.venName ?? o.customerId });
   await port.importEnergy?.(o.customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
   return { ...vtn, dir, clock, ledger, port };
+}
+
+/** What a rig needs of a VEN (ven/'s `Ven` has it; structural, so vtn/ does not import ven/). */
+export interface TickingVen {
+  tick(): Promise<unknown>;
+  flush(): Promise<unknown>;
+}
+
+/**
+ * The VEN through an event, one tick per simulated minute from `fromMin` to `toMin` minutes after
+ * `start` (30 s into each minute: actuation, a sample, its reports), its report outbox flushed after
+ * each tick.
+ */
+export async function tickMinutes(ven: TickingVen, clock: TestClock, start: number, fromMin: number, toMin: number): Promise<void> {
+  for (let m = fromMin; m <= toMin; m++) {
+    clock.set(start + m * 60_000 + 30_000);
+    await ven.tick();
+    await ven.flush();
+  }
+}
+
+/** The customer's 96 energy values of `day` on the ledger (W averages per 15-minute slot; null where none is recorded). */
+export async function ledgerEnergy(vl: VtnLedger, customerId: string, day: string): Promise<(number | null)[]> {
+  return (JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryEnergyValue', [customerId, day])) as { values?: (number | null)[] }).values ?? [];
+}
+
+/** Waits until slots `first` … `first + count − 1` of the customer's day are on the ledger, and returns them. */
+export async function recordedSlots(vl: VtnLedger, customerId: string, day: string, first: number, count: number): Promise<number[]> {
+  const slots = async (): Promise<(number | null)[]> => (await ledgerEnergy(vl, customerId, day)).slice(first, first + count);
+  await until(`slots ${first}–${first + count - 1} of ${customerId} on the ledger`, async () => (await slots()).every((v) => v !== null));
+  return (await slots()) as number[];
 }

@@ -11,14 +11,14 @@
  * it), and the VEN's answer in the response body is acted on only when its signature verifies and
  * the signer is the certificate bound to that VEN at registration.
  */
-import { certificateFingerprint, decodeOadr, encodeOadr, fingerprintsEqual, SignatureFailure, signOadr, verifyOadr, type NonceCache, type Payload, type VerifyResult } from '../../oadr/index.ts';
-import { backoffDelay } from './backoff.ts';
+import { certificateFingerprint, decodeOadr, fingerprintsEqual, SignatureFailure, signOadr, verifyOadr, type NonceCache, type Payload, type SignatureForm, type VerifyResult } from '../../oadr/index.ts';
 import type { PushConfig } from '../cli/config.ts';
 import { pushServiceOf } from '../services/dispatch.ts';
 import { OADR_CONTENT_TYPE } from './http-rules.ts';
 import type { Logger } from '../operations/logger.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
+import { actOnPushAnswer, createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
 import type { VenTransport } from './ven-transport.ts';
 import { checkPushAddress, PushTargetRefusedError, type PushTargetPolicy } from './push-target.ts';
 
@@ -44,8 +44,8 @@ export interface HttpPushOptions {
 
 /** How the push transport signs what it sends and checks what push VENs answer (R514). */
 export interface PushSignature {
-  /** Signs an unsigned oadrPayload as `encodeOadr` writes it; called once per attempt. */
-  sign(xml: string): string;
+  /** Signs an unsigned oadrPayload as `encodeOadr` writes it; called once per attempt. `form`: see signOadr (default prefixed). */
+  sign(xml: string, form?: SignatureForm): string;
   /** Checks the body a push VEN answered with; `reg` is the VEN that was pushed to. */
   verify(body: Uint8Array, reg: VenRegistration): VerifyResult;
 }
@@ -69,7 +69,7 @@ export interface PushSignatureOptions {
  */
 export function createPushSignature(options: Readonly<PushSignatureOptions>): PushSignature {
   return {
-    sign: (xml) => signOadr(xml, { certificatePem: options.certificatePem, privateKey: options.privateKeyPem, now: options.now() }),
+    sign: (xml, form) => signOadr(xml, { certificatePem: options.certificatePem, privateKey: options.privateKeyPem, now: options.now(), ...(form === undefined ? {} : { form }) }),
     verify(body, reg) {
       const v = verifyOadr(body, {
         now: options.now(),
@@ -82,14 +82,6 @@ export function createPushSignature(options: Readonly<PushSignatureOptions>): Pu
       return { ok: false, reason: SignatureFailure.CERT_MISMATCH, message: `the answer is signed by certificate ${signer}, but venID ${reg.venId} is bound to ${reg.fingerprint}` };
     },
   };
-}
-
-interface Worker {
-  running: boolean;
-  failures: number;
-  timer: NodeJS.Timeout | undefined;
-  /** The current payload, encoded once, unsigned: each attempt signs it afresh. */
-  cached: { readonly seq: number; readonly xml: string; readonly url: string; readonly type: string } | undefined;
 }
 
 /** Join the VEN's base address and the service path with exactly one `/` (rules §2.1 CHOICE). */
@@ -109,154 +101,56 @@ export interface HttpPushTransport extends VenTransport {
 export function createHttpPushTransport(options: Readonly<HttpPushOptions>): HttpPushTransport {
   const { store, config, log } = options;
   const doFetch = options.fetch ?? fetch;
-  const random = options.random ?? Math.random;
   const signature = options.signature;
-  const workers = new Map<string, Worker>();
   const aborter = new AbortController();
-  let closed = false;
 
-  const worker = (venId: string): Worker => {
-    let w = workers.get(venId);
-    if (w === undefined) {
-      w = { running: false, failures: 0, timer: undefined, cached: undefined };
-      workers.set(venId, w);
-    }
-    return w;
-  };
+  const refusedTarget = (url: string, why: string): PushOutcome => ({ kind: 'refused', message: why, fields: { securityEvent: SECURITY_EVENT.pushTargetRefused, url } });
 
-  const fail = (venId: string, w: Worker, what: string, err?: unknown): void => {
-    w.failures++;
-    if (config.maxAttempts !== undefined && w.failures >= config.maxAttempts && w.cached !== undefined) {
-      // A capped number of attempts: a target that never answers is not retried forever.
-      store.removeQueued(w.cached.seq);
-      log.error({ venId, failures: w.failures, payload: w.cached.type, ...(err === undefined ? {} : { err }) }, `push failed (${what}) ${w.failures} times; the payload is dropped (push.maxAttempts); check the VEN's push address`);
-      w.cached = undefined;
-      w.failures = 0;
-      setImmediate(() => void run(venId));
-      return;
-    }
-    const delayMs = backoffDelay(w.failures, { initialMs: config.initialBackoffMs, maxMs: config.maxBackoffMs, jitter: config.jitter }, random);
-    log.warn({ venId, failures: w.failures, delayMs, payload: w.cached?.type, ...(err === undefined ? {} : { err }) }, `push failed (${what}); retrying after back-off`);
-    w.timer = setTimeout(() => {
-      w.timer = undefined;
-      void run(venId);
-    }, delayMs);
-    w.timer.unref();
-  };
-
-  const dropRefused = (venId: string, w: Worker, seq: number, url: string, why: string): void => {
-    store.removeQueued(seq);
-    log.error({ securityEvent: SECURITY_EVENT.pushTargetRefused, venId, payload: w.cached?.type, url }, `${why}; the payload is dropped`);
-    w.cached = undefined;
-  };
-
-  async function run(venId: string): Promise<void> {
-    const w = worker(venId);
-    if (w.running || w.timer !== undefined || closed) return;
-    w.running = true;
+  async function attempt({ venId, reg, to, item, body }: PushAttempt): Promise<PushOutcome> {
+    const url = pushUrl(to, pushServiceOf(item.type));
+    const refused = options.target === undefined ? undefined : checkPushAddress(url, { ...options.target, requireCertificateHost: false });
+    if (refused !== undefined) return refusedTarget(url, refused.message);
+    let res: Response;
+    let answer: Buffer;
     try {
-      while (!closed) {
-        const reg: VenRegistration | undefined = store.getRegistration(venId);
-        if (reg === undefined || reg.httpPullModel || reg.transportAddress === undefined) {
-          w.cached = undefined;
-          return;
-        }
-        const item = store.peek(venId);
-        if (item === undefined) {
-          w.cached = undefined;
-          return;
-        }
-        if (w.cached?.seq !== item.seq) {
-          const payload = options.materialize(item);
-          w.cached = { seq: item.seq, xml: encodeOadr(payload), url: pushUrl(reg.transportAddress, pushServiceOf(payload.type)), type: payload.type };
-          w.failures = 0;
-        }
-        const { url, xml } = w.cached;
-        const refused = options.target === undefined ? undefined : checkPushAddress(url, { ...options.target, requireCertificateHost: false });
-        if (refused !== undefined) {
-          dropRefused(venId, w, item.seq, url, refused.message);
-          continue;
-        }
-        let body: string;
-        try {
-          body = signature === undefined ? xml : signature.sign(xml);
-        } catch (err) {
-          log.error({ venId, err, payload: w.cached.type }, 'cannot sign the payload to push; check the VTN xmlSignature certificate and key');
-          fail(venId, w, 'signing error', err);
-          return;
-        }
-        let res: Response;
-        let answer: Buffer;
-        try {
-          res = await doFetch(url, {
-            method: 'POST',
-            headers: { 'content-type': OADR_CONTENT_TYPE },
-            body,
-            signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(config.timeoutMs)]),
-          });
-          answer = Buffer.from(await res.arrayBuffer());
-        } catch (err) {
-          if (closed) return;
-          if (err instanceof PushTargetRefusedError) {
-            dropRefused(venId, w, item.seq, url, err.message);
-            continue;
-          }
-          fail(venId, w, 'network error or timeout', err);
-          return;
-        }
-        if (res.status === 200) {
-          store.removeQueued(item.seq);
-          const pushed = w.cached.type;
-          log.debug({ venId, payload: pushed, url }, 'pushed');
-          w.cached = undefined;
-          w.failures = 0;
-          if (answer.length > 0 && signature !== undefined) {
-            const v = signature.verify(answer, reg);
-            if (!v.ok) {
-              log.warn({ securityEvent: SECURITY_EVENT.badSignature, venId, reason: v.reason, payload: pushed }, `the VEN's answer to a push is ignored, XML signature refused: ${v.message}`);
-              continue;
-            }
-          }
-          if (answer.length > 0) {
-            try {
-              options.onAnswer(decodeOadr(answer).payload, venId);
-            } catch (err) {
-              log.warn({ venId, err }, 'the VEN answered a push with a body that is not a valid OpenADR payload; ignored');
-            }
-          }
-          continue;
-        }
-        if (NOT_RESENT.has(res.status)) {
-          store.removeQueued(item.seq);
-          log.error({ venId, status: res.status, payload: w.cached.type, url }, 'the VEN refused a pushed payload; it is dropped, not resent unchanged (§9.1.5)');
-          w.cached = undefined;
-          continue;
-        }
-        fail(venId, w, `HTTP ${res.status}`);
-        return;
-      }
-    } finally {
-      w.running = false;
+      res = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': OADR_CONTENT_TYPE },
+        body,
+        signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(config.timeoutMs)]),
+      });
+      answer = Buffer.from(await res.arrayBuffer());
+    } catch (err) {
+      if (err instanceof PushTargetRefusedError) return refusedTarget(url, err.message);
+      return { kind: 'retry', what: 'network error or timeout', err };
     }
+    if (res.status === 200) return { kind: 'delivered', answered: () => actOnPushAnswer({ venId, pushed: item.type, body: answer, log, verify: signature === undefined ? undefined : (b) => signature.verify(b, reg), onAnswer: options.onAnswer }) };
+    if (NOT_RESENT.has(res.status)) return { kind: 'refused', message: `the VEN refused a pushed payload with HTTP ${res.status} (§9.1.5)`, fields: { status: res.status, url } };
+    return { kind: 'retry', what: `HTTP ${res.status}` };
   }
+
+  const workers = createPushWorkers({
+    store,
+    config,
+    log,
+    materialize: options.materialize,
+    addressOf: (reg) => (reg === undefined || reg.httpPullModel ? undefined : reg.transportAddress),
+    attempt,
+    sign: signature === undefined ? undefined : (xml) => signature.sign(xml),
+    maxAttempts: config.maxAttempts,
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
 
   return {
     kind: 'http-push',
     wake(reg) {
-      if (closed || reg.httpPullModel) return;
-      // Let the caller's transaction commit before the worker reads the queue.
-      setImmediate(() => void run(reg.venId));
+      if (!reg.httpPullModel) workers.wake(reg.venId);
     },
-    idle(venId) {
-      const w = workers.get(venId);
-      return w === undefined || (!w.running && w.timer === undefined);
-    },
-    failures: (venId) => workers.get(venId)?.failures ?? 0,
+    idle: (venId) => workers.idle(venId),
+    failures: (venId) => workers.failures(venId),
     async close() {
-      closed = true;
+      workers.close();
       aborter.abort();
-      for (const w of workers.values()) if (w.timer !== undefined) clearTimeout(w.timer);
-      workers.clear();
     },
   };
 }

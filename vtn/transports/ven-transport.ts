@@ -1,7 +1,7 @@
 /**
  * How queued payloads reach a VEN: the seam between the VTN's queue and the wire. HTTP pull needs
- * nothing (the VEN polls the queue), HTTP push POSTs to the VEN (http-push.ts), and the XMPP issue
- * adds a third implementation of the same interface.
+ * nothing (the VEN polls the queue), HTTP push POSTs to the VEN (http-push.ts), XMPP sends IQ sets
+ * to the VEN's JID (xmpp.ts); both push transports run on the per-VEN workers of push-workers.ts.
  */
 import type { VenRegistration } from '../store/store.ts';
 

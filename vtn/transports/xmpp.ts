@@ -14,10 +14,15 @@
  * its queue until its presence returns; timeouts and a lost server connection are retried with
  * back-off; other IQ errors drop the payload with an error log (the VEN refused it).
  *
+ * With a `signature` (R514), every inbound payload must carry a valid XML signature (IQ error
+ * `forbidden` otherwise, nothing stored) whose certificate is then bound to the venID as a TLS client
+ * certificate is over HTTPS; answers and pushes are signed in the unprefixed form XMPP servers
+ * forward unchanged, and a VEN's answer to a push counts only when signed by its bound certificate.
+ *
  * Also: disco#info with the feature `http://openadr.org/openadr2` and disco#items of the services
  * node (XEP-0030, §9.3.4.9), XMPP Ping (in the client), presence on start.
  */
-import { decodeOadr, encodeOadr, OadrCodecError, type Payload } from '../../oadr/index.ts';
+import { certificateFingerprint, decodeOadr, encodeOadr, OadrCodecError, verifyOadr, type Payload, type VerifyResult } from '../../oadr/index.ts';
 import {
   discoInfo,
   discoItems,
@@ -34,15 +39,19 @@ import {
   serviceNode,
   bareJid,
   XmppStanzaError,
+  type Element,
   type XmppClient,
 } from '../../xmpp/index.ts';
-import { backoffDelay } from './backoff.ts';
 import type { PushConfig } from '../cli/config.ts';
 import { ACCEPTED, payloadVenId, SERVICES, type DispatchResult } from '../services/dispatch.ts';
 import type { Logger } from '../operations/logger.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
 import type { HandleMeta } from './http-server.ts';
 import type { VenTransport } from './ven-transport.ts';
+import { createPushSignature, type PushSignatureOptions } from './http-push.ts';
+import { sniffVenId } from './http-rules.ts';
+import { SECURITY_EVENT } from '../tls/binding.ts';
+import { actOnPushAnswer, createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
 
 export interface XmppTransportOptions {
   readonly client: XmppClient;
@@ -57,6 +66,37 @@ export interface XmppTransportOptions {
   /** The VEN's answer in an IQ result (e.g. oadrCanceledPartyRegistration). */
   readonly onAnswer: (payload: Payload, venId: string) => void;
   readonly random?: () => number;
+  /** R514: verify every payload a VEN sends and sign everything sent (createXmppSignature); absent: plain payloads. */
+  readonly signature?: XmppSignature;
+}
+
+/** How the XMPP transport signs and checks payloads (R514), in the form XMPP servers forward unchanged. */
+export interface XmppSignature {
+  /** Signs an unsigned oadrPayload as `encodeOadr` writes it, in the unprefixed form; once per answer and per push attempt. */
+  sign(xml: string): string;
+  /**
+   * A VEN's payload: there is no TLS peer certificate over XMPP (the server ends TLS), so any valid
+   * signature passes here and its certificate is then bound to the venID as a TLS certificate is
+   * over HTTPS (R517, tls/binding.ts).
+   */
+  verifyRequest(xml: string): VerifyResult;
+  /** The VEN's answer to a push: it must be signed by the certificate bound to that VEN. */
+  verifyAnswer(body: Uint8Array, reg: VenRegistration): VerifyResult;
+}
+
+/** Signs with the VTN's credential (the one that signs its HTTP answers and pushes), in the unprefixed form. */
+export function createXmppSignature(options: Readonly<PushSignatureOptions>): XmppSignature {
+  const push = createPushSignature(options);
+  return {
+    sign: (xml) => push.sign(xml, 'unprefixed'),
+    verifyRequest: (xml) =>
+      verifyOadr(xml, {
+        now: options.now(),
+        seenNonce: (n, exp, at) => options.nonces.seenNonce(n, exp, at),
+        ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
+      }),
+    verifyAnswer: (body, reg) => push.verify(body, reg),
+  };
 }
 
 export interface XmppTransport extends VenTransport {
@@ -73,24 +113,31 @@ const VEN_TO_VTN = new Set(Object.values(ACCEPTED).flat());
 /** §9.3.4.9.2: one disco item per service; there is no OadrPoll over XMPP (R507). */
 const XMPP_SERVICES = SERVICES.filter((s) => s !== 'OadrPoll');
 
-interface Worker {
-  running: boolean;
-  failures: number;
-  timer: NodeJS.Timeout | undefined;
-  cached: { readonly seq: number; readonly xml: string; readonly type: string } | undefined;
-}
-
 export function createXmppTransport(options: Readonly<XmppTransportOptions>): XmppTransport {
-  const { client, store, config, log } = options;
-  const random = options.random ?? Math.random;
-  const workers = new Map<string, Worker>();
-  let closed = false;
+  const { client, store, config, log, signature } = options;
 
   // ---- inbound ---------------------------------------------------------------------------------
   client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from, child }) => {
+    const text = elementXml(child);
+    if (Buffer.byteLength(text, 'utf8') > options.bodyLimitBytes) {
+      // Before any signature work, as HTTP's body limit (413) comes before its signature check.
+      log.warn({ from, bytes: Buffer.byteLength(text, 'utf8') }, `IQ from ${from} refused: the payload is larger than ${options.bodyLimitBytes} bytes`);
+      throw new XmppStanzaError('policy-violation', `the payload is larger than ${options.bodyLimitBytes} bytes`);
+    }
+    let signer: string | undefined;
+    if (signature !== undefined) {
+      // R514: a payload without a valid signature is ignored — no OpenADR answer (forbidden, as HTTP 403).
+      const v = signature.verifyRequest(text);
+      if (!v.ok) {
+        log.warn({ securityEvent: SECURITY_EVENT.badSignature, from, venId: sniffVenId(Buffer.from(text, 'utf8')), reason: v.reason }, `payload ignored, XML signature refused: ${v.message}`);
+        throw new XmppStanzaError('forbidden', 'the payload is ignored: its XML signature is missing or invalid (R514)');
+      }
+      if (!v.replayProtectSigned) log.warn({ from, venId: sniffVenId(Buffer.from(text, 'utf8')) }, 'ReplayProtect is not covered by the signature (weak, rules digest 10)');
+      signer = certificateFingerprint(v.certificatePem);
+    }
     let payload: Payload;
     try {
-      payload = decodeOadr(Buffer.from(elementXml(child), 'utf8'), { maxBytes: options.bodyLimitBytes }).payload;
+      payload = decodeOadr(Buffer.from(text, 'utf8'), { maxBytes: options.bodyLimitBytes }).payload;
     } catch (err) {
       if (!(err instanceof OadrCodecError) || !err.transport) throw err;
       log.warn({ from, code: err.code, path: err.path }, `IQ from ${from} refused: not a valid OpenADR 2.0b payload: ${err.message}`);
@@ -105,9 +152,11 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       log.warn({ from, payload: payload.type }, `${payload.type} is sent by a VTN, not to it`);
       throw new XmppStanzaError('bad-request', `${payload.type} is sent by a VTN, not to it (R401)`);
     }
-    const { answer, error } = options.handle(payload, { senderJid: from });
+    // The signer's certificate stands where the TLS client certificate does over HTTPS (R517).
+    const { answer, error } = options.handle(payload, { senderJid: from, ...(signer === undefined ? {} : { peerFingerprint: signer }) });
     if (error !== undefined) log.info({ venId: payloadVenId(payload), from, payload: payload.type, responseCode: error.responseCode }, error.message);
-    return payloadElement(encodeOadr(answer));
+    const xml = encodeOadr(answer);
+    return payloadElement(signature === undefined ? xml : signature.sign(xml));
   });
   client.onIq('get', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from }) => {
     log.warn({ from }, 'an OpenADR operation sent as IQ get refused (§9.3.4.2)');
@@ -121,81 +170,41 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
   });
 
   // ---- outbound --------------------------------------------------------------------------------
-  const worker = (venId: string): Worker => {
-    let w = workers.get(venId);
-    if (w === undefined) {
-      w = { running: false, failures: 0, timer: undefined, cached: undefined };
-      workers.set(venId, w);
-    }
-    return w;
-  };
   const xmppAddress = (reg: VenRegistration | undefined): string | undefined => (reg?.transportName === 'xmpp' ? reg.transportAddress : undefined);
 
-  const retryLater = (venId: string, w: Worker, what: string, err: unknown): void => {
-    w.failures++;
-    const delayMs = backoffDelay(w.failures, { initialMs: config.initialBackoffMs, maxMs: config.maxBackoffMs, jitter: config.jitter }, random);
-    log.warn({ venId, failures: w.failures, delayMs, payload: w.cached?.type, err }, `XMPP push failed (${what}); retrying after back-off`);
-    w.timer = setTimeout(() => {
-      w.timer = undefined;
-      void run(venId);
-    }, delayMs);
-    w.timer.unref();
-  };
-
-  async function run(venId: string): Promise<void> {
-    const w = worker(venId);
-    if (w.running || w.timer !== undefined || closed) return;
-    w.running = true;
+  async function attempt({ venId, reg, to, item, body }: PushAttempt): Promise<PushOutcome> {
+    let answer: Element | undefined;
     try {
-      while (!closed && client.online()) {
-        const to = xmppAddress(store.getRegistration(venId));
-        const item = to === undefined ? undefined : store.peek(venId);
-        if (to === undefined || item === undefined) {
-          w.cached = undefined;
-          return;
-        }
-        if (w.cached?.seq !== item.seq) {
-          const payload = options.materialize(item);
-          w.cached = { seq: item.seq, xml: encodeOadr(payload), type: payload.type };
-          w.failures = 0;
-        }
-        const pushed = w.cached.type;
-        let answer;
-        try {
-          answer = await client.request(to, payloadElement(w.cached.xml), { timeoutMs: config.timeoutMs });
-        } catch (err) {
-          if (closed) return;
-          if (err instanceof XmppStanzaError && OFFLINE.has(err.condition)) {
-            log.info({ venId, to, payload: pushed }, 'the XMPP VEN is offline; its queue waits for its presence');
-            return;
-          }
-          if (err instanceof XmppStanzaError) {
-            store.removeQueued(item.seq);
-            log.error({ venId, to, payload: pushed, condition: err.condition }, `the VEN refused a pushed payload with IQ error ${err.condition}; it is dropped, not resent unchanged`);
-            w.cached = undefined;
-            continue;
-          }
-          retryLater(venId, w, 'timeout or connection lost', err);
-          return;
-        }
-        store.removeQueued(item.seq);
-        w.cached = undefined;
-        w.failures = 0;
-        log.debug({ venId, to, payload: pushed }, 'pushed over XMPP');
-        if (answer === undefined) continue;
-        try {
-          options.onAnswer(decodeOadr(Buffer.from(elementXml(answer), 'utf8'), { maxBytes: options.bodyLimitBytes }).payload, venId);
-        } catch (err) {
-          log.warn({ venId, err }, 'the VEN answered a push with an IQ result that is not a valid OpenADR payload; ignored');
-        }
+      answer = await client.request(to, payloadElement(body), { timeoutMs: config.timeoutMs });
+    } catch (err) {
+      if (err instanceof XmppStanzaError && OFFLINE.has(err.condition)) {
+        log.info({ venId, to, payload: item.type }, 'the XMPP VEN is offline; its queue waits for its presence');
+        return { kind: 'wait' };
       }
-    } finally {
-      w.running = false;
+      if (err instanceof XmppStanzaError) return { kind: 'refused', message: `the VEN refused a pushed payload with IQ error ${err.condition}`, fields: { condition: err.condition } };
+      return { kind: 'retry', what: 'timeout or connection lost', err };
     }
+    const answerBody = answer === undefined ? Buffer.alloc(0) : Buffer.from(elementXml(answer), 'utf8');
+    const verify = signature === undefined ? undefined : (b: Buffer) => signature.verifyAnswer(b, reg);
+    return { kind: 'delivered', answered: () => actOnPushAnswer({ venId, pushed: item.type, body: answerBody, log, verify, maxBytes: options.bodyLimitBytes, onAnswer: options.onAnswer }) };
   }
 
+  // Retried until delivered (no push.maxAttempts): a VEN offline for a day still gets what it is owed.
+  const workers = createPushWorkers({
+    store,
+    config,
+    log,
+    materialize: options.materialize,
+    addressOf: xmppAddress,
+    attempt,
+    sign: signature?.sign,
+    ready: () => client.online(),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  const run = (venId: string): void => workers.wake(venId);
+
   const wakeAll = (): void => {
-    for (const venId of store.vensWithQueuedItems()) if (xmppAddress(store.getRegistration(venId)) !== undefined) void run(venId);
+    for (const venId of store.vensWithQueuedItems()) if (xmppAddress(store.getRegistration(venId)) !== undefined) run(venId);
   };
 
   // A VEN's presence says it is back: what it is owed goes now. Bare JID → venID, learnt from the
@@ -215,14 +224,14 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
     return byJid.get(jid);
   };
   client.onPresence((from, available) => {
-    if (!available || closed) return;
+    if (!available || workers.closed()) return;
     const venId = venOf(bareJid(from));
-    if (venId !== undefined) setImmediate(() => void run(venId));
+    if (venId !== undefined) run(venId);
   });
   // After a reconnection of the VTN's own connection, every waiting queue is tried again (§9.3.4.5: presence first).
   client.onOnline(() => {
     void client.send(presence()).catch((err: unknown) => log.warn({ err }, 'cannot send presence'));
-    setImmediate(wakeAll);
+    wakeAll();
   });
 
   return {
@@ -230,19 +239,13 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
     start: () => client.start(),
     wake(reg) {
       const to = xmppAddress(reg);
-      if (closed || to === undefined) return;
+      if (workers.closed() || to === undefined) return;
       byJid.set(bareJid(to), reg.venId);
-      // Let the caller's transaction commit before the worker reads the queue.
-      setImmediate(() => void run(reg.venId));
+      run(reg.venId);
     },
-    idle(venId) {
-      const w = workers.get(venId);
-      return w === undefined || (!w.running && w.timer === undefined);
-    },
+    idle: (venId) => workers.idle(venId),
     async close() {
-      closed = true;
-      for (const w of workers.values()) if (w.timer !== undefined) clearTimeout(w.timer);
-      workers.clear();
+      workers.close();
       await client.stop();
     },
   };

@@ -7,7 +7,7 @@
  * on the same port with the same accounts. Use with `t.after(() => prosody.stop())`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,8 @@ export interface ProsodyOptions {
   readonly startTimeoutMs?: number;
   /** Items of the domain's disco#items (`disco_items`), e.g. the VTN's full JID for the VENs' discovery. */
   readonly discoItems?: readonly { readonly jid: string; readonly name: string }[];
+  /** More global settings (Lua lines), e.g. `default_iteration_count = 128` for thousands of SCRAM logins in a benchmark. */
+  readonly extraConfig?: readonly string[];
 }
 
 export interface Prosody {
@@ -38,6 +40,13 @@ export interface Prosody {
   readonly url: string;
   /** Creates a password account (`prosodyctl register`). */
   register(local: string, password: string): Promise<void>;
+  /**
+   * Creates many password accounts with one password at once: the first with `prosodyctl register`,
+   * the others as copies of its account file (the same salted SCRAM keys), for thousands of accounts.
+   */
+  registerMany(locals: readonly string[], password: string): Promise<void>;
+  /** Prosody's process id (for /proc figures). */
+  pid(): number | undefined;
   /** Everything Prosody logged (for failure messages). */
   log(): string;
   stop(): Promise<void>;
@@ -60,7 +69,10 @@ export async function createXmppTestPki(domain = 'localhost'): Promise<XmppTestP
 
 const lua = (s: string): string => JSON.stringify(s);
 
-function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth']; discoItems: ProsodyOptions['discoItems'] }): string {
+/** A name as Prosody's file store spells it on disk (util.datamanager: every non-alphanumeric byte as %xx). */
+const storeName = (s: string): string => s.replace(/[^A-Za-z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth']; discoItems: ProsodyOptions['discoItems']; extraConfig: ProsodyOptions['extraConfig'] }): string {
   const certificate = join(o.dir, 'server.crt');
   const key = join(o.dir, 'server.key');
   const ca = join(o.dir, 'ca.crt');
@@ -84,6 +96,7 @@ function configuration(o: { dir: string; port: number; domain: string; auth: Pro
     // Ask for a client certificate, verify it against our CA only and as a client certificate (mod_auth_oadr_cert checks the result).
     `c2s_ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; cafile = ${lua(ca)}; capath = false; verify = { "peer"; "client_once" }; verifyext = { lsec_ignore_purpose = false }; }`,
     `disco_items = { ${(o.discoItems ?? []).map((i) => `{ ${lua(i.jid)}, ${lua(i.name)} }`).join('; ')} }`,
+    ...(o.extraConfig ?? []),
     `VirtualHost ${lua(o.domain)}`,
     '',
   ].join('\n');
@@ -99,7 +112,7 @@ export async function startProsody(options: Readonly<ProsodyOptions>): Promise<P
   await writeFile(join(dir, 'server.key'), options.pki.server.privateKeyPem, { mode: 0o600 });
   await writeFile(join(dir, 'ca.crt'), options.pki.caPem);
   const config = join(dir, 'prosody.cfg.lua');
-  await writeFile(config, configuration({ dir, port, domain, auth: options.auth, discoItems: options.discoItems }));
+  await writeFile(config, configuration({ dir, port, domain, auth: options.auth, discoItems: options.discoItems, extraConfig: options.extraConfig }));
   const daemon = await startDaemon({ command: 'prosody', args: ['--config', config, '-F'], port, install: "Debian's prosody (.ci/run does)", startTimeoutMs: options.startTimeoutMs ?? 10_000 });
   return {
     domain,
@@ -108,6 +121,15 @@ export async function startProsody(options: Readonly<ProsodyOptions>): Promise<P
     async register(local, password) {
       await run('prosodyctl', ['--config', config, 'register', local, domain, password]);
     },
+    async registerMany(locals, password) {
+      const [first, ...rest] = locals;
+      if (first === undefined) return;
+      await run('prosodyctl', ['--config', config, 'register', first, domain, password]);
+      const accounts = join(dir, 'data', storeName(domain), 'accounts');
+      const record = await readFile(join(accounts, `${storeName(first)}.dat`));
+      for (const local of rest) await writeFile(join(accounts, `${storeName(local)}.dat`), record);
+    },
+    pid: () => daemon.pid(),
     log: () => daemon.log(),
     async stop() {
       await daemon.stop();
