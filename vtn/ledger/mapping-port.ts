@@ -21,6 +21,8 @@ export interface MappingLedgerPortOptions {
   /** The customer of a meter; default: the meter id itself. */
   readonly customerOf?: (meterId: string) => string;
   readonly log?: Logger;
+  /** The clock for defaults such as today's baseline, ms; default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface MappingLedgerPort extends LedgerPort {
@@ -208,7 +210,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
 
     async baseline(customerId, date) {
       const meterId = meterOf(customerId);
-      const day = date ?? (await mapping.slotOf(Date.now())).day;
+      const day = date ?? (await mapping.slotOf((options.now ?? Date.now)())).day;
       try {
         return await mapping.baseline(meterId, day);
       } catch (err) {
