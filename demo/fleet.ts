@@ -30,6 +30,7 @@ export interface MemberContext {
   /** Runs already planned by the EMS, per VEN name and event (kept by the demo's state file). */
   readonly plans: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, number>>>>>>;
   readonly onPlan: (venName: string, eventId: string, starts: Readonly<Record<string, number>>) => void;
+  readonly onEmsError: (venName: string, eventId: string, error: Error) => void;
 }
 
 /** Households ask nothing the device could refuse: they opt in and the EMS (if any) does what moving runs can. */
@@ -63,6 +64,8 @@ export async function startHousehold(h: Household, day: string, ctx: MemberConte
         planned: Object.keys(planned),
         apply: (starts) => sim.applySchedule(starts),
         onPlan: (eventId, starts) => ctx.onPlan(h.venName, eventId, starts),
+        onError: (eventId, e) => ctx.onEmsError(h.venName, eventId, e),
+        now: ctx.clock,
       })
     : undefined;
   return { customerId: h.customerId, venName: h.venName, ven, ems, stop: () => ven.stop() };

@@ -20,7 +20,11 @@ export interface HouseholdEmsOptions {
   readonly dayStartMs: number;
   /** Events already planned (after a restart), so they are not planned again. */
   readonly planned?: readonly string[];
-  readonly onPlan?: (eventId: string, starts: Readonly<Record<string, number>>, shedW: number) => void;
+  readonly onPlan?: (eventId: string, starts: Readonly<Record<string, number>>) => void;
+  /** The EMS found no schedule, or the household refused it: the runs stay where they are. */
+  readonly onError?: (eventId: string, error: Error) => void;
+  /** The clock, ms: runs are only ever moved to slots that have not begun. */
+  readonly now: () => number;
 }
 
 export interface HouseholdEms {
@@ -46,19 +50,30 @@ export function createHouseholdEms(options: Readonly<HouseholdEmsOptions>): Hous
     const oprW = signal.intervals.map((i) => Math.max(0, -(i.value ?? 0)));
     if (startSlot < 0 || startSlot + oprW.length > SLOTS_PER_DAY) return;
     const reductionW = emsRequest(h, oprW, startSlot);
-    const solution = solveSchedule({
-      slotMinutes: 15,
-      pricePerKWh: italianWeekdayPrices(THESIS_PRICES_C_EUR_PER_KWH),
-      fixedLoadW: h.fixedLoadW,
-      appliances: h.appliances,
-      contractPowerW: h.contractPowerW,
-      event: { startSlot, durationSlots: oprW.length, reductionW },
-      toleranceW: 0,
-      toleranceMode: 'at-least',
-    });
-    if (Object.keys(solution.starts).length === 0) return;
-    options.apply(solution.starts);
-    options.onPlan?.(eventId, solution.starts, reductionW.reduce((a, b) => a + b, 0) / Math.max(1, reductionW.length));
+    // Only runs that have not begun can move, and only to slots that have not begun; the others
+    // count as load that cannot move.
+    const nowSlot = Math.ceil((options.now() - options.dayStartMs) / SLOT_MS);
+    const movable = h.appliances.filter((a) => a.baselineStartSlot >= nowSlot && a.latestEndSlot - Math.max(a.earliestStartSlot, nowSlot) >= a.durationSlots);
+    const fixedLoadW = [...h.fixedLoadW];
+    for (const a of h.appliances.filter((x) => !movable.includes(x))) for (let k = a.baselineStartSlot; k < a.baselineStartSlot + a.durationSlots; k++) fixedLoadW[k] = (fixedLoadW[k] ?? 0) + a.powerW;
+    try {
+      const solution = solveSchedule({
+        slotMinutes: 15,
+        pricePerKWh: italianWeekdayPrices(THESIS_PRICES_C_EUR_PER_KWH),
+        fixedLoadW,
+        appliances: movable.map((a) => ({ ...a, earliestStartSlot: Math.max(a.earliestStartSlot, nowSlot) })),
+        contractPowerW: h.contractPowerW,
+        baselineW: usualDayW(h),
+        event: { startSlot, durationSlots: oprW.length, reductionW },
+        toleranceW: 0,
+        toleranceMode: 'at-least',
+      });
+      if (Object.keys(solution.starts).length === 0) throw new Error(`the EMS found no schedule (${solution.status}${solution.infeasibility === undefined ? '' : `: ${JSON.stringify(solution.infeasibility)}`})`);
+      options.apply(solution.starts);
+      options.onPlan?.(eventId, solution.starts);
+    } catch (e) {
+      options.onError?.(eventId, e as Error);
+    }
   };
   return {
     check() {

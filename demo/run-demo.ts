@@ -52,6 +52,8 @@ const MIN = 60_000;
  */
 const DAY_FROM = '00:05';
 const NOTIFY_AT = '06:00';
+const START_BATCH = 20;
+const REREGISTER_AFTER_MS = 15_000;
 
 export interface DemoOptions {
   /** The VTN's data directory (store, ledger, admin token) and the demo's (VENs, state file). */
@@ -198,6 +200,7 @@ export async function runDemo(options: Readonly<DemoOptions>): Promise<DemoResul
         state.plans[venName] = { ...state.plans[venName], [eventId]: { ...starts } };
         saveState(stateFile, { ...state, clockMs });
       },
+      onEmsError: (venName, eventId, e) => out(`ems           ${venName}: ${e.message}; its runs stay where they were for ${eventId}\n`),
     };
     out(`demo          ${phases.length === 1 ? 'the thesis household pair' : `the thesis household pair, then ${households} households and a battery site`}; demo clock at ${new Date(clockMs).toISOString()}; Ctrl-C stops, npm start continues\n`);
     for (const [i, phase] of phases.entries()) {
@@ -282,18 +285,34 @@ async function runPhase(phase: Phase, tag: string, p: PhaseContext): Promise<Tok
     }
     out(`${tag} ${phase.name}: ${customers.length} customers enrolled; ${imported === 0 ? 'their history is on the ledger already' : `${imported} days of meter history imported (${HISTORY_DAYS} each)`}\n`);
 
-    for (const h of phase.households) p.members.push(await startHousehold(h, phase.day, p.ctx));
+    // Started a batch at a time: each registers and sends its report metadata as it starts.
+    for (let k = 0; k < phase.households.length; k += START_BATCH) {
+      if (p.stopped()) throw new Stopped();
+      p.members.push(...(await Promise.all(phase.households.slice(k, k + START_BATCH).map((h) => startHousehold(h, phase.day, p.ctx)))));
+    }
     if (phase.battery) p.members.push(await startBatterySite(BATTERY_SITE, BATTERY_SITE_LOAD_W, p.ctx));
-    const venIds = new Map<string, string>();
     await until(`the registration of ${p.members.length} VENs`, () => p.members.every((m) => m.ven.status().registration !== undefined && m.ven.status().session === 'OPERATIONAL'), p.stopped);
-    for (const m of p.members) venIds.set(m.customerId, m.ven.status().registration?.venId ?? '');
+    const venIdOf = (m: FleetMember): string => m.ven.status().registration?.venId ?? '';
+    // A VEN whose report metadata the VTN never got (its registration crossed a second one under
+    // load, R406 erased the reporting state) is asked to register again (oadrRequestReregistration).
+    const waiting = new Map<string, number>();
     await until('the telemetry requests of every VEN', async () => {
+      let all = true;
       for (const m of p.members) {
-        const r = await admin.get<{ requests: { reportName: string; state: string }[] }>(`/vens/${venIds.get(m.customerId)}/reports`);
-        if (!r.requests.some((q) => q.reportName === 'TELEMETRY_USAGE' && q.state === 'active')) return false;
+        const venId = venIdOf(m);
+        const r = await admin.find<{ requests: { reportName: string; state: string }[] }>(`/vens/${venId}/reports`);
+        if (r?.requests.some((q) => q.reportName === 'TELEMETRY_USAGE' && q.state === 'active') === true) continue;
+        all = false;
+        const since = waiting.get(m.venName) ?? performance.now();
+        waiting.set(m.venName, since);
+        if (r !== undefined && performance.now() - since > REREGISTER_AFTER_MS) {
+          waiting.set(m.venName, performance.now());
+          await admin.post(`/vens/${venId}/request-reregistration`, {});
+        }
       }
-      return true;
-    }, p.stopped);
+      return all;
+    }, p.stopped, 120_000 + 500 * p.members.length);
+    const venIds = new Map(p.members.map((m) => [m.customerId, venIdOf(m)]));
     out(`${tag} ${p.members.length} VENs registered over HTTP on loopback, reporting 15-minute usage telemetry\n`);
 
     const notify = async (t: number): Promise<void> => {
