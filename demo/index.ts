@@ -6,4 +6,5 @@
  */
 export { runStartCommand, START_USAGE, DEMO_LOG_FILE, type StartCommandIo } from './start-command.ts';
 export { runDemo, tokenTable, BATTERY_SITE, DEMO_STATE_FILE, type DemoOptions, type DemoResult, type TokenRow } from './run-demo.ts';
+export { seededRandom } from './scenario.ts';
 export { DemoError, DEMO_ERROR_CODES, type DemoErrorCode } from './errors.ts';

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Logger } from '../vtn/index.ts';
+import { onStopSignal, type Logger } from '../vtn/index.ts';
 import { runDemo } from './run-demo.ts';
 
 export const DEMO_LOG_FILE = 'gateway.log';
@@ -37,18 +37,6 @@ export interface StartCommandIo {
   readonly stopSignal?: Promise<void>;
   readonly stdout?: (s: string) => void;
   readonly stderr?: (s: string) => void;
-}
-
-function onSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
 }
 
 export async function runStartCommand(argv: string[], io: StartCommandIo): Promise<number> {
@@ -98,7 +86,7 @@ export async function runStartCommand(argv: string[], io: StartCommandIo): Promi
     ...(households === undefined ? {} : { households }),
     ...(speed === undefined ? {} : { speed }),
     keepRunning: true,
-    stop: io.stopSignal ?? onSignal(),
+    stop: io.stopSignal ?? onStopSignal(),
     out,
     err,
     logger: io.logger(join(dataDir, DEMO_LOG_FILE)),

@@ -82,7 +82,8 @@ export interface VtnCommandIo {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-function onSignal(): Promise<void> {
+/** Resolves at the first SIGTERM or SIGINT (and stops listening for both). */
+export function onSignal(): Promise<void> {
   return new Promise((resolve) => {
     const stop = (): void => {
       process.off('SIGTERM', stop);
