@@ -155,6 +155,7 @@ test('npm start, the thesis DR day: household 1 (EMS) moves its runs out of 07:0
   const again = start();
   const url2 = urlOf(await again.waitFor(/^dashboard /));
   await again.waitFor(/^done /);
+  assert.ok(!again.lines.some((l) => l.includes('meter history imported') || l.includes('VENs registered')), `nothing imported, no day run again:\n${again.lines.join('\n')}`);
   const get2 = admin(dir, url2);
   t.assert.equal((await get2<{ number: number }[]>('/ledger/blocks?limit=1'))[0]?.number, height, 'no block was added: no history imported, no event created, no tokens minted again');
   t.assert.equal((await get2<unknown[]>('/customers')).length, 2);

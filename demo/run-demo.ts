@@ -109,12 +109,18 @@ interface Phase {
   readonly households: readonly Household[];
   readonly battery: boolean;
   readonly reductionW: number;
+  /**
+   * Demo minutes per step. Households draw a constant power within a slot, so sampling a slot a few
+   * times gives its average as exactly as every minute does; the fleet steps 5 minutes to spare the
+   * hundreds of VEN outboxes a write per minute each.
+   */
+  readonly stepMinutes: number;
 }
 
 function phasesOf(households: number): Phase[] {
-  const phases: Phase[] = [{ name: 'phase 1: the thesis household pair', eventId: 'demo-thesis-day', day: THESIS_DAY, households: thesisHouseholds(), battery: false, reductionW: EVENT_REDUCTION_W }];
+  const phases: Phase[] = [{ name: 'phase 1: the thesis household pair', eventId: 'demo-thesis-day', day: THESIS_DAY, households: thesisHouseholds(), battery: false, reductionW: EVENT_REDUCTION_W, stepMinutes: 1 }];
   if (households > 0) {
-    phases.push({ name: `phase 2: ${households} households and a battery site`, eventId: 'demo-fleet-day', day: FLEET_DAY, households: fleetHouseholds(households), battery: true, reductionW: FLEET_REDUCTION_PER_CUSTOMER_W * (households + 1) });
+    phases.push({ name: `phase 2: ${households} households and a battery site`, eventId: 'demo-fleet-day', day: FLEET_DAY, households: fleetHouseholds(households), battery: true, reductionW: FLEET_REDUCTION_PER_CUSTOMER_W * (households + 1), stepMinutes: 5 });
   }
   return phases;
 }
@@ -332,7 +338,7 @@ async function runPhase(phase: Phase, tag: string, p: PhaseContext): Promise<Tok
     // A restart after the notice finds the event on the VTN: the VENs have it, nothing is created again.
     const notifyAtMs = zonedMs(phase.day, NOTIFY_AT);
     let notified = false;
-    await runDay(p, zonedMs(phase.day, DAY_FROM), endMs + 20 * MIN, tag, async (t) => {
+    await runDay(p, zonedMs(phase.day, DAY_FROM), endMs + 20 * MIN, phase.stepMinutes, tag, async (t) => {
       if (notified || t < notifyAtMs) return;
       notified = true;
       await notify(t);
@@ -352,23 +358,30 @@ async function runPhase(phase: Phase, tag: string, p: PhaseContext): Promise<Tok
   return rows;
 }
 
-/** Steps the demo clock minute by minute, ticking every VEN, at most `speed` times real time. */
-async function runDay(p: PhaseContext, fromMs: number, toMs: number, tag: string, at: (minuteMs: number) => Promise<void>): Promise<void> {
-  const stepRealMs = MIN / p.speed;
+/**
+ * Steps the demo clock `stepMinutes` at a time, ticking every VEN, at most `speed` times real time.
+ * Each tick is half a minute into the last minute of its step: the VEN labels its sample with that
+ * minute's start (the period that ended) and reads the power of the minute it is in, so with steps
+ * of several minutes every sample still falls in the slot it is counted in.
+ */
+async function runDay(p: PhaseContext, fromMs: number, toMs: number, stepMinutes: number, tag: string, at: (minuteMs: number) => Promise<void>): Promise<void> {
+  const step = stepMinutes * MIN;
+  const stepRealMs = step / p.speed;
   let last = performance.now();
-  for (let t = Math.max(fromMs, Math.floor(p.clock() / MIN) * MIN); t <= toMs; t += MIN) {
+  // The first step after `fromMs`, or after the clock of a day cut short (its last step again).
+  const first = Math.ceil(Math.max(fromMs + MIN, p.clock() - MIN / 2 + MIN) / step) * step - MIN;
+  for (let t = first; t <= toMs; t += step) {
     if (p.stopped()) throw new Stopped();
-    // Half a minute in: each VEN samples the minute that ended, then acts on the schedule.
     p.setClock(t + MIN / 2);
     await at(t);
     await Promise.all(p.members.map((m) => m.ven.tick()));
     for (const m of p.members) m.ems?.check();
     await Promise.all(p.members.map((m) => m.ven.flush()));
-    if (t % (60 * MIN) === 0) {
+    if (t % (60 * MIN) < step) {
       p.save();
       const w = (await Promise.all(p.members.map((m) => m.ven.status().lastReading?.powerW ?? 0))).reduce((a, b) => a + b, 0);
       const detail = p.members.length <= 4 ? p.members.map((m) => `${m.customerId} ${Math.round(m.ven.status().lastReading?.powerW ?? 0)} W`).join(', ') : `${p.members.length} sites draw ${(w / 1000).toFixed(1)} kW`;
-      p.out(`${tag} ${localTime(t)}  ${detail}\n`);
+      p.out(`${tag} ${localTime(t - (t % (60 * MIN)))}  ${detail}\n`);
     }
     if (Number.isFinite(stepRealMs)) {
       const wait = last + stepRealMs - performance.now();
