@@ -326,14 +326,17 @@ async function runPhase(phase: Phase, tag: string, p: PhaseContext): Promise<Tok
         await admin.post('/events', { eventId: phase.eventId, start: new Date(startMs).toISOString(), slots, reductionW: phase.reductionW, targets: { customerIds: customers.map((c) => c.customerId) } });
       }
       let event: EventJson | undefined;
-      await until('every VEN to opt in', async () => {
+      // Each VEN decides: in, or out (a device it cannot read, a reduction beyond it; docs/ven.md).
+      const answer = (m: FleetMember): string | undefined => event?.vens.find((v) => v.venId === venIds.get(m.customerId))?.optType;
+      await until('every VEN to answer the event', async () => {
         for (const m of p.members) m.ems?.check();
         event = await admin.get<EventJson>(`/events/${phase.eventId}`);
-        return p.members.every((m) => event?.vens.some((v) => v.venId === venIds.get(m.customerId) && v.optType === 'optIn') === true);
-      }, p.stopped);
+        return p.members.every((m) => answer(m) !== undefined);
+      }, p.stopped, 120_000 + 500 * p.members.length);
+      const optedOut = p.members.filter((m) => answer(m) !== 'optIn').map((m) => m.customerId);
       for (const m of p.members) m.ems?.check();
       const opr = (event?.vens ?? []).map((v) => (v.oprW ?? []).reduce((a, b) => a + b, 0) / Math.max(1, v.oprW?.length ?? 1));
-      out(`${tag} ${localTime(t)} event ${phase.eventId}: ${phase.reductionW} W from ${EVENT_FROM} to ${EVENT_TO}, shared by the ledger (OPR ${Math.round(Math.min(...opr))}–${Math.round(Math.max(...opr))} W a customer); every VEN opted in${phase.households.some((h) => h.ems) ? '; the EMS moved the shiftable runs out of the window' : ''}\n`);
+      out(`${tag} ${localTime(t)} event ${phase.eventId}: ${phase.reductionW} W from ${EVENT_FROM} to ${EVENT_TO}, shared by the ledger (OPR ${Math.round(Math.min(...opr))}–${Math.round(Math.max(...opr))} W a customer); ${optedOut.length === 0 ? 'every VEN opted in' : `opted out: ${optedOut.join(', ')}`}${phase.households.some((h) => h.ems) ? '; the EMS moved the shiftable runs out of the window' : ''}\n`);
     };
     // A restart after the notice finds the event on the VTN: the VENs have it, nothing is created again.
     const notifyAtMs = zonedMs(phase.day, NOTIFY_AT);
