@@ -5,13 +5,14 @@
  */
 import pino, { type Logger } from 'pino';
 
-export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
+/** Logs to standard error, or appended to `file` (the demo keeps its terminal for progress lines). */
+export function createLogger(env: NodeJS.ProcessEnv = process.env, file?: string): Logger {
   return pino(
     {
       name: 'oadr-ledger',
       level: env.OADR_LOG_LEVEL ?? 'info',
       redact: ['req.headers.authorization', '*.privateKey', '*.privateKeyPem', '*.token'],
     },
-    pino.destination(2),
+    pino.destination(file === undefined ? 2 : { dest: file, mkdir: true }),
   );
 }

@@ -4,6 +4,7 @@
  */
 import { runCertsCommand } from '../certs/index.ts';
 import { startUvamBridge } from '../iec104/index.ts';
+import { runStartCommand } from '../demo/index.ts';
 import { runLedgerCommand, runLedgerServe } from '../ledger-bridge/index.ts';
 import { runVenCommand } from '../ven/index.ts';
 import { runVtnCommand } from '../vtn/index.ts';
@@ -28,6 +29,7 @@ interface Subcommand {
 }
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
+  start: { summary: 'the gateway with a demo fleet on a demo clock: the thesis\'s DR day, then 200 households and a battery (npm start); --no-demo: the production VTN', run: runStart },
   oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
   vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger ([--data-dir DIR] [--port N] [--insecure-http] [--iec104-port N])', run: runVtn },
   ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (--vtn-url URL --ven-name NAME [--device …])', run: runVen },
@@ -48,6 +50,19 @@ async function runVen(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   return runVenCommand(argv, { log: createLogger().child({ component: 'ven' }), readConfig: readConfigFile, ...(xmppPassword === undefined ? {} : { xmppPassword }) });
+}
+
+/** `npm start`: the demo, or with --no-demo the production VTN (`vtn` with the other options). */
+async function runStart(argv: string[]): Promise<number> {
+  if (argv.includes('--no-demo')) return runVtn(argv.filter((a) => a !== '--no-demo'));
+  let adminToken: string | undefined;
+  try {
+    adminToken = secretFromEnv(process.env, 'OADR_ADMIN_TOKEN');
+  } catch (err) {
+    process.stderr.write(`oadr-ledger start: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  return runStartCommand(argv, { logger: (file) => createLogger(process.env, file), ...(adminToken === undefined ? {} : { adminToken }) });
 }
 
 /** The VTN with its `OADR_*` environment (defaults < --config file < environment < flags). */

@@ -10,7 +10,7 @@ import { dirname, join, posix, relative } from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..');
-const PARTS = ['oadr', 'chaincode', 'ledger-bridge', 'vtn', 'ven', 'certs', 'storage', 'cli', 'conformance', 'iec104', 'web', 'xmpp'];
+const PARTS = ['oadr', 'chaincode', 'ledger-bridge', 'vtn', 'ven', 'certs', 'storage', 'cli', 'conformance', 'iec104', 'web', 'xmpp', 'demo'];
 /** Folders whose files may use anything: benchmarks and the cross-part integration tests. */
 const FREE = ['bench', 'test'];
 

@@ -22,6 +22,7 @@ const COMMANDS: readonly Row[] = [
   { command: ['oadr'], usage: 'Usage: oadr-ledger oadr <decode|encode|validate>' },
   { command: ['oadr', 'decode'], usage: 'Usage: oadr-ledger oadr <decode|encode|validate>' },
   { command: ['oadr', 'validate'], usage: 'Usage: oadr-ledger oadr <decode|encode|validate>' },
+  { command: ['start'], usage: 'Usage: oadr-ledger start ' },
   { command: ['vtn'], usage: 'Usage: oadr-ledger vtn ' },
   { command: ['ven'], usage: 'Usage: oadr-ledger ven ' },
   { command: ['ledger'], usage: 'Usage: oadr-ledger ledger <verify|blocks|serve>' },

@@ -78,3 +78,16 @@ export {
 export { createRegistrationPayload, INITIAL_REGISTRATION, RegistrationStatus, stepRegistration, type Registration, type RegistrationState } from './registration.ts';
 export { backoffDelay, type BackoffOptions } from './backoff.ts';
 export { openOutbox, OUTBOX_FILE, type Outbox } from './outbox.ts';
+export { Metering, type Device, type DeviceLimits, type DeviceReading, type MeteringValue } from './devices/device.ts';
+export { createHouseholdSim, RunState, type HouseholdSim, type HouseholdSimOptions, type SimAppliance, type SimRun } from './devices/household-sim.ts';
+export {
+  italianWeekdayPrices,
+  slotOfTime,
+  solveSchedule,
+  thesisCase,
+  THESIS_FIXED_LOAD_BY_HOUR_W,
+  THESIS_PRICES_C_EUR_PER_KWH,
+  type EmsProblem,
+  type EmsSolution,
+  type FlexibleAppliance,
+} from './ems/index.ts';

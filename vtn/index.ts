@@ -47,7 +47,7 @@ export type { DrEventNotice, LedgerPort, OptRecord, TelemetryPoint } from './led
 export { LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
 export { SERVICES, type DispatchResult, type ServiceName } from './services/dispatch.ts';
 export { TRANSPORT_KINDS, type TransportKind, type VenTransport } from './transports/ven-transport.ts';
-export { runVtnCommand, VTN_USAGE, type VtnBridge, type VtnCommandIo } from './cli/cli.ts';
+export { onSignal as onStopSignal, runVtnCommand, VTN_USAGE, type VtnBridge, type VtnCommandIo } from './cli/cli.ts';
 export { REPORT_NAMES, SI_SCALE, type CancelReportOptions, type ReportsApi } from './services/report-service.ts';
 export { END_DEVICE_ASSETS, type OptApi, type OptAtOptions, type OptEntry, type OptView, type OptWindow } from './services/opt-service.ts';
 export { LEDGER_LATENCY_BUCKETS, METRIC, PROMETHEUS_CONTENT_TYPE, type VtnMetrics } from './operations/metrics.ts';

@@ -1,8 +1,11 @@
 /**
  * The one seeded pseudo-random generator of the tests and benchmarks (mulberry32), so that a
  * property test or a fuzz run draws the same cases on every machine and a failure can be
- * replayed from its seed. Never used by production code (the contract must not be random).
+ * replayed from its seed. Never used by the contract (it must not be random); the demo draws its
+ * simulated fleet from the same generator.
  */
+import { seededRandom } from '../../demo/index.ts';
+
 export interface SeededRandom {
   /** A float in [0, 1). */
   next(): number;
@@ -33,14 +36,5 @@ export function createSeededRandom(seed: number): SeededRandom {
   };
 }
 
-/** mulberry32: a float in [0, 1) per call. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** mulberry32: a float in [0, 1) per call (the demo's fleet is drawn from the same generator). */
+export const prng: (seed: number) => () => number = seededRandom;

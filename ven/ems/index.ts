@@ -12,3 +12,4 @@ export { ViolationCode, evaluateSchedule } from './evaluate.ts';
 export type { ScheduleEvaluation, Violation, ViolationCodeValue } from './evaluate.ts';
 export { MINUTES_PER_DAY, italianWeekdayPrices, slotOfTime, timeOfSlot, touPrices } from './time-of-use.ts';
 export type { ItalianBandPrices, TariffPeriod, TouPricesOptions } from './time-of-use.ts';
+export { THESIS_FIXED_LOAD_BY_HOUR_W, THESIS_PRICES_C_EUR_PER_KWH, thesisCase } from './thesis-case.ts';

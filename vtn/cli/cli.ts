@@ -83,6 +83,10 @@ export interface VtnCommandIo {
   readonly readConfig?: (path: string) => Record<string, unknown>;
   /** Bridges started once the VTN listens, stopped before it (cli/ passes the IEC 104 bridge). */
   readonly bridges?: readonly VtnBridge[];
+  /** The clock of the VTN, its embedded ledger and its settlement scheduler, ms (default Date.now; the demo runs a faster one). */
+  readonly now?: () => number;
+  /** Called once the VTN listens, before the start banner is printed (the demo starts its fleet from here). */
+  readonly onListening?: (vtn: Vtn, url: string) => void | Promise<void>;
 }
 
 /**
@@ -93,7 +97,8 @@ export type VtnBridge = (vtn: Vtn, logger: Logger) => Promise<{ readonly name: s
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-function onSignal(): Promise<void> {
+/** Resolves at the first SIGTERM or SIGINT (and stops listening for both). */
+export function onSignal(): Promise<void> {
   return new Promise((resolve) => {
     const stop = (): void => {
       process.off('SIGTERM', stop);
@@ -124,6 +129,7 @@ function listenFailure(e: unknown): string | undefined {
 
 export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Promise<number> {
   const err = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  const now = io.now ?? Date.now;
   let values;
   try {
     ({ values } = parseArgs({
@@ -258,15 +264,16 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     } else {
       // The embedded ledger under DIR/ledger with the VTN's operator and retailer identities (created on first use).
       const verifyOwnSignatures = values['verify-own-signatures'] === true;
-      ledger = await openVtnLedger({ dataDir, verifyOwnSignatures, retailerOfMeter: lookups.retailerOfMeter });
+      ledger = await openVtnLedger({ dataDir, verifyOwnSignatures, retailerOfMeter: lookups.retailerOfMeter, ...(io.now === undefined ? {} : { clock: () => new Date(now()) }) });
       logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
     }
-    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, store: ledger.store, verify: ledger.verify, meterOf: lookups.meterOf, customerOf: lookups.customerOf, log: logger });
+    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, store: ledger.store, verify: ledger.verify, meterOf: lookups.meterOf, customerOf: lookups.customerOf, log: logger, now });
     const xmpp = vtnXmppClient(resolveVtnConfig(config as VtnConfigInput).xmpp, io.xmppPassword, logger);
     vtn = createVtn({
       ...(xmpp === undefined ? {} : { xmpp }),
       config: config as VtnConfigInput,
       logger,
+      now,
       ...(port === undefined ? {} : { ledger: port }),
       ...(pki === undefined ? {} : { tls: { ...pki.tls, ...(custom ? { override } : {}) }, pushTls: { ...pki.push, ...(custom ? { override } : {}) } }),
       ...(pki === undefined || values['xml-signature'] !== true
@@ -292,7 +299,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       if (agreement.requeued.length > 0) logger.warn({ events: agreement.requeued }, '--repair: events the VTN store lacked are re-created from the ledger');
       const r = await vtn.events.recoverCreations();
       if (r.completed.length + r.compensated.length + r.left.length > 0) logger.warn(r, 'event creations cut short by the last stop: completed or cancelled on the ledger');
-      scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger });
+      scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger, now });
     }
   } catch (e) {
     await closeLedger().catch(() => {});
@@ -310,7 +317,8 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       logger.warn({ url, ...override }, 'TLS profile changed by the deployment (§10.4): not the OpenADR 2.0b defaults of R67');
     }
     logger.info({ url, dataDir: vtn.config.dataDir, vtnId: vtn.config.vtnId }, 'VTN listening');
-    const token = generated ?? tokenSource({ dataDir: vtn.config.dataDir, fromEnvironment: io.adminToken !== undefined && io.adminToken !== '', store: vtn.store, now: Date.now() });
+    const token = generated ?? tokenSource({ dataDir: vtn.config.dataDir, fromEnvironment: io.adminToken !== undefined && io.adminToken !== '', store: vtn.store, now: now() });
+    await io.onListening?.(vtn, url);
     err(startBanner({ url, adminUrl: vtn.adminUrl(), pathPrefix: vtn.config.pathPrefix, token, pki }));
     for (const bridge of io.bridges ?? []) {
       const started = await bridge(vtn, logger);

@@ -23,6 +23,8 @@ export interface MappingLedgerPortOptions {
   /** Re-checks the ledger (the embedded ledger's `verify`); absent: `verify` is not offered. */
   readonly verify?: () => Promise<unknown>;
   readonly log?: Logger;
+  /** The clock for defaults such as today's baseline, ms; default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface MappingLedgerPort extends LedgerPort {
@@ -210,7 +212,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
 
     async baseline(customerId, date) {
       const meterId = meterOf(customerId);
-      const day = date ?? (await mapping.slotOf(Date.now())).day;
+      const day = date ?? (await mapping.slotOf((options.now ?? Date.now)())).day;
       try {
         return await mapping.baseline(meterId, day);
       } catch (err) {
