@@ -134,15 +134,17 @@ export const itemBase = choice({
   powerReal: [power('powerReal'), powerUnit('RealPower', powerRealUnit)],
 });
 
-/** xcal:properties of an event's active period, an availability window or a report interval. */
-export const properties = obj({
+const propertyEntries = {
   dtstart: one(dtstart, dateTime),
   duration: one(xduration(xcal('duration')), duration),
   startAfter: opt([xcal('tolerance'), xcal('tolerate'), xcal('startafter')], duration),
   notification: opt(xduration(ei('x-eiNotification')), duration),
   rampUp: opt(xduration(ei('x-eiRampUp')), duration),
   recovery: opt(xduration(ei('x-eiRecovery')), duration),
-});
+};
+
+/** xcal:properties of an event's active period, an availability window or a report interval. */
+export const properties = obj(propertyEntries);
 
 /** An interval of an event signal or baseline: one signalPayload with a payloadFloat (R100). */
 export const signalInterval = obj({
@@ -172,17 +174,22 @@ export const eventBaseline = obj({
   itemBase: opt([], itemBase),
 });
 
-export const eventDescriptor = obj({
-  eventId: one(ei('eventID'), str),
-  modificationNumber: one(ei('modificationNumber'), uint),
-  modificationDateTime: opt(ei('modificationDateTime'), dateTime),
-  modificationReason: opt(ei('modificationReason'), str),
+/** The event descriptor's fields after the modification ones (2.0a has no modificationDateTime or modificationReason). */
+const descriptorTail = {
   priority: opt(ei('priority'), uint),
   marketContext: one([ei('eiMarketContext'), emix('marketContext')], token),
   createdDateTime: one(ei('createdDateTime'), dateTime),
   eventStatus: one(ei('eventStatus'), eventStatus),
   testEvent: opt(ei('testEvent'), str),
   vtnComment: opt(ei('vtnComment'), str),
+};
+
+export const eventDescriptor = obj({
+  eventId: one(ei('eventID'), str),
+  modificationNumber: one(ei('modificationNumber'), uint),
+  modificationDateTime: opt(ei('modificationDateTime'), dateTime),
+  modificationReason: opt(ei('modificationReason'), str),
+  ...descriptorTail,
 });
 
 /** One `oadrEvent`: the `eiEvent` and whether the VTN wants an `oadrCreatedEvent` for it. */
@@ -467,15 +474,8 @@ const target20a = obj({
   partyIds: many(ei('partyID'), str),
 });
 
-/** 2.0a requires x-eiNotification in an event's properties. */
-const properties20a = obj({
-  dtstart: one(dtstart, dateTime),
-  duration: one(xduration(xcal('duration')), duration),
-  startAfter: opt([xcal('tolerance'), xcal('tolerate'), xcal('startafter')], duration),
-  notification: one(xduration(ei('x-eiNotification')), duration),
-  rampUp: opt(xduration(ei('x-eiRampUp')), duration),
-  recovery: opt(xduration(ei('x-eiRecovery')), duration),
-});
+/** 2.0a requires x-eiNotification in an event's properties (the key keeps its place in the sequence). */
+const properties20a = obj({ ...propertyEntries, notification: one(xduration(ei('x-eiNotification')), duration) });
 
 /** A 2.0a interval: duration and uid required, no dtstart. */
 const signalInterval20a = obj({
@@ -498,12 +498,7 @@ const event20a = obj({
     descriptor: one(ei('eventDescriptor'), obj({
       eventId: one(ei('eventID'), str),
       modificationNumber: one(ei('modificationNumber'), uint),
-      priority: opt(ei('priority'), uint),
-      marketContext: one([ei('eiMarketContext'), emix('marketContext')], token),
-      createdDateTime: one(ei('createdDateTime'), dateTime),
-      eventStatus: one(ei('eventStatus'), eventStatus),
-      testEvent: opt(ei('testEvent'), str),
-      vtnComment: opt(ei('vtnComment'), str),
+      ...descriptorTail,
     })),
     activePeriod: one(ei('eiActivePeriod'), obj({
       properties: inline(xcal('properties'), properties20a),
