@@ -2,4 +2,4 @@
  * The OpenADR 2.0b conformance suite (planned: plays VEN against any VTN URL and VTN against any
  * VEN). Today: validation of any message against the official 2.0b XSD with xmllint.
  */
-export { OADR_XSD, validateXsd, validateXsdMany, xmllintAvailable, type XsdResult } from './xsd.ts';
+export { OADR_20A_XSD, OADR_XSD, validateXsd, validateXsdMany, xmllintAvailable, type XsdResult } from './xsd.ts';

@@ -1,4 +1,4 @@
-// XSD validation of OpenADR 2.0b documents with Debian's xmllint (package libxml2-utils).
+// XSD validation of OpenADR 2.0b (and 2.0a) documents with Debian's xmllint (package libxml2-utils).
 //
 // Every inbound message is checked against the 2.0b schema (rules digest §2.4); a failure is a
 // transport-level error (HTTP 406, XMPP bad-request). Loading the schema costs xmllint ~100 ms, so
@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Absolute path of the 2.0b schema entry point (oadr/xsd/oadr_20b.xsd). */
 export const OADR_XSD: string = fileURLToPath(new URL('../oadr/xsd/oadr_20b.xsd', import.meta.url));
+/** Absolute path of the 2.0a schema entry point (oadr/xsd/20a/oadr_20a.xsd): what a 2.0a VEN is sent must validate against it (R506). */
+export const OADR_20A_XSD: string = fileURLToPath(new URL('../oadr/xsd/20a/oadr_20a.xsd', import.meta.url));
 
 export interface XsdResult {
   readonly valid: boolean;
@@ -38,30 +40,30 @@ export function xmllintAvailable(): boolean {
   return available;
 }
 
-/** Validates one document against OADR_XSD. */
-export async function validateXsd(xml: string): Promise<XsdResult> {
-  const [result] = await validateXsdMany([xml]);
+/** Validates one document against OADR_XSD (or the schema given, e.g. OADR_20A_XSD). */
+export async function validateXsd(xml: string, schema: string = OADR_XSD): Promise<XsdResult> {
+  const [result] = await validateXsdMany([xml], schema);
   if (result === undefined) throw new Error('internal: validateXsdMany returned no result for one document');
   return result;
 }
 
 /** Validates many documents with ONE xmllint process; results come back in input order. */
-export async function validateXsdMany(docs: readonly string[]): Promise<XsdResult[]> {
+export async function validateXsdMany(docs: readonly string[], schema: string = OADR_XSD): Promise<XsdResult[]> {
   if (docs.length === 0) return [];
   if (!xmllintAvailable()) throw new Error(INSTALL_HINT);
   const dir = await mkdtemp(join(tmpdir(), 'oadr-xsd-'));
   try {
     const names = docs.map((_, i) => `doc-${String(i).padStart(5, '0')}.xml`);
     await Promise.all(docs.map((xml, i) => writeFile(join(dir, names[i] as string), xml, 'utf8')));
-    const stderr = await runXmllint(dir, names);
+    const stderr = await runXmllint(dir, names, schema);
     return parseXmllintOutput(stderr, names);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function runXmllint(cwd: string, names: readonly string[]): Promise<string> {
-  const args = ['--noout', '--nonet', '--schema', OADR_XSD, ...names];
+function runXmllint(cwd: string, names: readonly string[], schema: string): Promise<string> {
+  const args = ['--noout', '--nonet', '--schema', schema, ...names];
   return new Promise((resolve, reject) => {
     execFile(XMLLINT, args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, _stdout, stderr) => {
       if (error !== null) {
@@ -74,7 +76,7 @@ function runXmllint(cwd: string, names: readonly string[]): Promise<string> {
         // Exit codes 1 (parse error) and 3 (validation error) are per-document outcomes; anything
         // else (4/5: the schema itself failed to load or compile, a signal) is a setup problem.
         if (typeof error.code !== 'number' || (error.code !== 1 && error.code !== 3)) {
-          reject(new Error(`xmllint could not validate against ${OADR_XSD}: ${stderr.trim() || error.message}; check that the schema files are intact`, { cause: error }));
+          reject(new Error(`xmllint could not validate against ${schema}: ${stderr.trim() || error.message}; check that the schema files are intact`, { cause: error }));
           return;
         }
       }

@@ -1,21 +1,34 @@
 /**
- * Reads and writes OpenADR 2.0b documents from the schema description in model.ts.
+ * Reads and writes OpenADR 2.0b and 2.0a documents from the schema descriptions in model.ts (one
+ * model: a 2.0a payload decodes to the same `Payload` as its 2.0b counterpart).
  *
  * Decoding matches namespace URIs, never prefixes, and checks the structure the schema gives
  * (order, cardinality, types); a failure is an `OadrCodecError`. Encoding writes elements in the
  * schema's order with our fixed prefixes, declaring on the root only the namespaces used, with
  * `ei:schemaVersion` as given in the model (see `payload()` helpers for defaults) and no
- * `schemaLocation` (R45).
+ * `schemaLocation` (R45). A 2.0a document is the payload element itself in the 2.0a namespace,
+ * without schemaVersion (§7.1).
  */
 import { attributeValue, BAIL, compiledDecoder } from './compiled-decoder.ts';
 import { CodecErrorCode, OadrCodecError, type CodecErrorCodeValue } from './errors.ts';
-import { NS, type Prefix, type QName } from './namespaces.ts';
-import { ENVELOPE_ROOT, envelope, payload, type OadrMessage, type Payload } from './model.ts';
+import { NS, NS_OADR_20A, type OadrProfile, type Prefix, type QName } from './namespaces.ts';
+import { ENVELOPE_ROOT, envelope, payload, payload20a, type OadrMessage, type Payload } from './model.ts';
 import type { AnyType, ChoiceOption, ChoiceType, Entry, ObjectType } from './schema.ts';
 import { INVALID, type Scalar } from './scalars.ts';
 import { escapeXmlAttr, escapeXmlText, parseXml, type ParseXmlOptions, type XmlElement } from './xml.ts';
 
 export type DecodeOptions = ParseXmlOptions;
+
+export interface EncodeOptions {
+  /** The profile to write: '2.0b' (default) wraps the payload in oadrPayload; '2.0a' writes the payload element alone. */
+  readonly profile?: OadrProfile;
+}
+
+/** A decoded document and the profile it was written in. */
+export interface DecodedDocument {
+  readonly profile: OadrProfile;
+  readonly message: OadrMessage;
+}
 
 type AnyField = Extract<Entry, { kind: 'field' }>;
 
@@ -27,10 +40,40 @@ type AnyField = Extract<Entry, { kind: 'field' }>;
 const trail: string[] = [];
 const trailPath = (): string => trail.join('/');
 const payloadTypes = payload as ChoiceType<unknown>;
+const payloadTypes20a = payload20a as ChoiceType<unknown>;
 
-/** Decode a whole `oadrPayload` document (or a bare payload element, which some peers send). */
+/** Decode a whole `oadrPayload` document (or a bare payload element, which some peers send), or a 2.0a document. */
 export function decodeOadr(input: string | Uint8Array, options?: DecodeOptions): OadrMessage {
+  return decodeDocument(input, options).message;
+}
+
+/** Decode a 2.0b or 2.0a document and say which profile it is (by the namespace of its root). */
+export function decodeDocument(input: string | Uint8Array, options?: DecodeOptions): DecodedDocument {
   const root = parseXml(input, options);
+  if (root.uri === NS_OADR_20A) return { profile: '2.0a', message: decode20a(root) };
+  return { profile: '2.0b', message: decode20b(root) };
+}
+
+function decode20a(root: XmlElement): OadrMessage {
+  const found = payloadTypes20a.byKey.get(`${root.uri} ${root.local}`);
+  if (found === undefined) {
+    throw new OadrCodecError(
+      CodecErrorCode.NOT_OADR_PAYLOAD,
+      `the root element is {${root.uri}}${root.local}: OpenADR 2.0a has EiEvent only (oadrRequestEvent, oadrDistributeEvent, oadrCreatedEvent, oadrResponse)`,
+      { path: root.local, offset: root.offset },
+    );
+  }
+  try {
+    return { payload: compiledDecoder(found.type)(root, { type: found.tag }) as Payload };
+  } catch (err) {
+    if (err !== BAIL) throw err;
+  }
+  trail.length = 0;
+  trail.push(root.local);
+  return { payload: decodeObject(found.type, root, { type: found.tag }) as Payload };
+}
+
+function decode20b(root: XmlElement): OadrMessage {
   const bare = payloadTypes.byKey.get(`${root.uri} ${root.local}`);
   try {
     // The generated fast path; any surprise sends us to the interpreter below for a precise error.
@@ -46,7 +89,12 @@ export function decodeOadr(input: string | Uint8Array, options?: DecodeOptions):
 
 /** The interpreting decoder alone (the reference the generated one is tested against). */
 export function decodeOadrInterpreted(input: string | Uint8Array, options?: DecodeOptions): OadrMessage {
-  return interpret(parseXml(input, options));
+  const root = parseXml(input, options);
+  const found = root.uri === NS_OADR_20A ? payloadTypes20a.byKey.get(`${root.uri} ${root.local}`) : undefined;
+  if (found === undefined) return interpret(root);
+  trail.length = 0;
+  trail.push(root.local);
+  return { payload: decodeObject(found.type, root, { type: found.tag }) as Payload };
 }
 
 function interpret(root: XmlElement): OadrMessage {
@@ -264,22 +312,67 @@ function parseScalar(type: Scalar<unknown>, raw: string, el: XmlElement, attrNam
 
 interface Writer {
   s: string;
-  readonly used: Set<Prefix>;
+  /** The prefixes written, with the namespace each stands for (`oadr` differs between profiles). */
+  readonly used: Map<Prefix, string>;
+  /** Refuse model keys the description does not know (2.0a: what its schema cannot express). */
+  readonly strict: boolean;
 }
 
 /**
  * Encode a message (or just a payload, wrapped in `oadrPayload/oadrSignedObject`) as an XML
- * document. Throws `OadrCodecError` INVALID_MODEL for a model the schema cannot express.
+ * document; with `profile: '2.0a'`, the payload element alone in the 2.0a namespace, without
+ * schemaVersion. Throws `OadrCodecError` INVALID_MODEL for a model the profile's schema cannot express.
  */
-export function encodeOadr(message: OadrMessage | Payload): string {
+export function encodeOadr(message: OadrMessage | Payload, options?: EncodeOptions): string {
   const msg: OadrMessage = 'payload' in message && !('type' in message) ? message : { payload: message as Payload };
-  const w: Writer = { s: '', used: new Set<Prefix>(['oadr']) };
+  if (options?.profile === '2.0a') return encode20a(msg.payload);
+  const w: Writer = { s: '', used: new Map<Prefix, string>([['oadr', NS.oadr]]), strict: false };
   const body = writeObjectContent(envelope as ObjectType<unknown>, msg as unknown as Record<string, unknown>, w, 'oadrPayload');
+  return document(ENVELOPE_ROOT, w, body);
+}
+
+function encode20a(p: Payload): string {
+  const o = payloadTypes20a.byTag.get(p.type);
+  if (o === undefined) {
+    invalid(`${p.type} does not exist in OpenADR 2.0a, which has EiEvent only (RequestEvent, DistributeEvent, CreatedEvent, Response)`, p.type);
+  }
+  // The profile decides the version: a 2.0a document carries no schemaVersion (§7.1).
+  const { schemaVersion: _, ...rest } = p as Payload & { schemaVersion?: unknown };
+  const w: Writer = { s: '', used: new Map<Prefix, string>([['oadr', NS_OADR_20A]]), strict: true };
+  const body = writeObjectContent(o.type, rest as Record<string, unknown>, w, o.name.local);
+  return document(o.name, w, body);
+}
+
+function document(root: QName, w: Writer, body: { attrs: string; content: string }): string {
   let decl = '';
   for (const prefix of Object.keys(NS) as Prefix[]) {
-    if (w.used.has(prefix)) decl += ` xmlns:${prefix}="${NS[prefix]}"`;
+    const uri = w.used.get(prefix);
+    if (uri !== undefined) decl += ` xmlns:${prefix}="${uri}"`;
   }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${ENVELOPE_ROOT.qname}${decl}${body.attrs}>${body.content}</${ENVELOPE_ROOT.qname}>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${root.qname}${decl}${body.attrs}>${body.content}</${root.qname}>`;
+}
+
+/** The model keys an object description reads and writes (its inline children's included). */
+const knownKeys = new WeakMap<ObjectType<unknown>, ReadonlySet<string>>();
+function keysOf(type: ObjectType<unknown>): ReadonlySet<string> {
+  let keys = knownKeys.get(type);
+  if (keys === undefined) {
+    const set = new Set<string>(['type']);
+    for (const e of type.entries) {
+      if (e.kind === 'inline') for (const k of keysOf(e.type)) set.add(k);
+      else if (e.kind === 'field' || e.kind === 'attr') set.add(e.key);
+    }
+    keys = set;
+    knownKeys.set(type, keys);
+  }
+  return keys;
+}
+
+function refuseUnknownKeys(type: ObjectType<unknown>, value: Record<string, unknown>, path: string): void {
+  const keys = keysOf(type);
+  for (const k of Object.keys(value)) {
+    if (value[k] !== undefined && !keys.has(k)) invalid(`${k} at ${path} cannot be expressed in OpenADR 2.0a (R506, §7.1); leave it out for a 2.0a VEN`, `${path}/${k}`);
+  }
 }
 
 function invalid(message: string, path: string): never {
@@ -287,13 +380,15 @@ function invalid(message: string, path: string): never {
 }
 
 function use(w: Writer, q: { readonly qname: string; readonly uri: string }): string {
-  if (q.uri !== '') w.used.add((q as QName).prefix);
+  if (q.uri !== '') w.used.set((q as QName).prefix, q.uri);
   return q.qname;
 }
 
 /** Writes the attributes and children of an object; returns them apart so the caller can build the tag. */
-function writeObjectContent(type: ObjectType<unknown>, value: Record<string, unknown>, w: Writer, path: string): { attrs: string; content: string } {
+function writeObjectContent(type: ObjectType<unknown>, value: Record<string, unknown>, w: Writer, path: string, inlined = false): { attrs: string; content: string } {
   if (value === null || typeof value !== 'object') invalid(`expected an object at ${path}, got ${value === null ? 'null' : typeof value}`, path);
+  // An inlined element's keys live in its parent's value, which the parent checked.
+  if (w.strict && !inlined) refuseUnknownKeys(type, value, path);
   let attrs = '';
   for (const a of type.attrs) {
     const v = value[a.key];
@@ -315,7 +410,7 @@ function writeObjectContent(type: ObjectType<unknown>, value: Record<string, unk
         w.s += `<${use(w, e.name)}/>`;
         break;
       case 'inline':
-        writeElement(w, e.name, e.type, value, `${path}/${e.name.local}`);
+        writeElement(w, e.name, e.type, value, `${path}/${e.name.local}`, true);
         break;
       case 'field':
         writeField(w, e, value[e.key], path);
@@ -327,9 +422,9 @@ function writeObjectContent(type: ObjectType<unknown>, value: Record<string, unk
   return { attrs, content };
 }
 
-function writeElement(w: Writer, name: QName, type: ObjectType<unknown>, value: Record<string, unknown>, path: string): void {
+function writeElement(w: Writer, name: QName, type: ObjectType<unknown>, value: Record<string, unknown>, path: string, inlined = false): void {
   const q = use(w, name);
-  const { attrs, content } = writeObjectContent(type, value, w, path);
+  const { attrs, content } = writeObjectContent(type, value, w, path, inlined);
   w.s += content === '' ? `<${q}${attrs}/>` : `<${q}${attrs}>${content}</${q}>`;
 }
 

@@ -7,7 +7,7 @@
  * uses the model: `DistributeEvent`, `EventSignal`, `payload.type === 'DistributeEvent'`.
  */
 import { CURRENCY_CODES } from './currency-codes.ts';
-import { ei, emix, gml, oadr, power, pyld, qn, scale, xcal, strm } from './namespaces.ts';
+import { ei, emix, gml, oadr, oadr20a, power, pyld, qn, scale, xcal, strm } from './namespaces.ts';
 import { attr, choice, fixed, inline, many, many1, obj, one, opt, ignore, list, type Model } from './schema.ts';
 import { bool, dateTime, decimal, doubleList, duration, enumeration, fixedValue, float, id, percent, responseCode, str, token, uint, type Scalar } from './scalars.ts';
 
@@ -134,15 +134,17 @@ export const itemBase = choice({
   powerReal: [power('powerReal'), powerUnit('RealPower', powerRealUnit)],
 });
 
-/** xcal:properties of an event's active period, an availability window or a report interval. */
-export const properties = obj({
+const propertyEntries = {
   dtstart: one(dtstart, dateTime),
   duration: one(xduration(xcal('duration')), duration),
   startAfter: opt([xcal('tolerance'), xcal('tolerate'), xcal('startafter')], duration),
   notification: opt(xduration(ei('x-eiNotification')), duration),
   rampUp: opt(xduration(ei('x-eiRampUp')), duration),
   recovery: opt(xduration(ei('x-eiRecovery')), duration),
-});
+};
+
+/** xcal:properties of an event's active period, an availability window or a report interval. */
+export const properties = obj(propertyEntries);
 
 /** An interval of an event signal or baseline: one signalPayload with a payloadFloat (R100). */
 export const signalInterval = obj({
@@ -172,17 +174,22 @@ export const eventBaseline = obj({
   itemBase: opt([], itemBase),
 });
 
-export const eventDescriptor = obj({
-  eventId: one(ei('eventID'), str),
-  modificationNumber: one(ei('modificationNumber'), uint),
-  modificationDateTime: opt(ei('modificationDateTime'), dateTime),
-  modificationReason: opt(ei('modificationReason'), str),
+/** The event descriptor's fields after the modification ones (2.0a has no modificationDateTime or modificationReason). */
+const descriptorTail = {
   priority: opt(ei('priority'), uint),
   marketContext: one([ei('eiMarketContext'), emix('marketContext')], token),
   createdDateTime: one(ei('createdDateTime'), dateTime),
   eventStatus: one(ei('eventStatus'), eventStatus),
   testEvent: opt(ei('testEvent'), str),
   vtnComment: opt(ei('vtnComment'), str),
+};
+
+export const eventDescriptor = obj({
+  eventId: one(ei('eventID'), str),
+  modificationNumber: one(ei('modificationNumber'), uint),
+  modificationDateTime: opt(ei('modificationDateTime'), dateTime),
+  modificationReason: opt(ei('modificationReason'), str),
+  ...descriptorTail,
 });
 
 /** One `oadrEvent`: the `eiEvent` and whether the VTN wants an `oadrCreatedEvent` for it. */
@@ -450,6 +457,82 @@ export const envelope = obj({
   })),
 });
 export const ENVELOPE_ROOT = oadr('oadrPayload');
+
+// ---- the 2.0a profile -----------------------------------------------------------------------
+//
+// OpenADR 2.0a (the official schemas in `oadr/xsd/20a/`): EiEvent only, each payload element the
+// document root, no schemaVersion, the `oadr` elements in the 2.0a namespace. Each description
+// below is a restriction of its 2.0b one with the same keys, so a 2.0a message decodes to the same
+// model (`Payload`), and a model the 2.0a schema cannot express is refused when encoding (R506,
+// §7.1: no modificationDateTime or modificationReason, eiTarget with group, resource, VEN and party
+// IDs only, no signal-level eiTarget, no eiEventBaseline, no itemBase).
+
+const target20a = obj({
+  groupIds: many(ei('groupID'), str),
+  resourceIds: many(ei('resourceID'), str),
+  venIds: many(ei('venID'), str),
+  partyIds: many(ei('partyID'), str),
+});
+
+/** 2.0a requires x-eiNotification in an event's properties (the key keeps its place in the sequence). */
+const properties20a = obj({ ...propertyEntries, notification: one(xduration(ei('x-eiNotification')), duration) });
+
+/** A 2.0a interval: duration and uid required, no dtstart. */
+const signalInterval20a = obj({
+  duration: one(xduration(xcal('duration')), duration),
+  uid: one([xcal('uid'), xcal('text')], str),
+  value: one([ei('signalPayload'), ei('payloadFloat'), ei('value')], float),
+});
+
+/** A 2.0a signal: currentValue mandatory (R113), no target, no itemBase. */
+const eventSignal20a = obj({
+  intervals: many1([strm('intervals'), ei('interval')], signalInterval20a),
+  signalName: one(ei('signalName'), signalName),
+  signalType: one(ei('signalType'), signalType),
+  signalId: one(ei('signalID'), str),
+  currentValue: one([ei('currentValue'), ei('payloadFloat'), ei('value')], float),
+});
+
+const event20a = obj({
+  eiEvent: inline(ei('eiEvent'), obj({
+    descriptor: one(ei('eventDescriptor'), obj({
+      eventId: one(ei('eventID'), str),
+      modificationNumber: one(ei('modificationNumber'), uint),
+      ...descriptorTail,
+    })),
+    activePeriod: one(ei('eiActivePeriod'), obj({
+      properties: inline(xcal('properties'), properties20a),
+      components: fixed(xcal('components')),
+    })),
+    eventSignals: inline(ei('eiEventSignals'), obj({ signals: many1(ei('eiEventSignal'), eventSignal20a) })),
+    target: one(ei('eiTarget'), target20a),
+  })),
+  responseRequired: one(oadr20a('oadrResponseRequired'), responseRequired),
+});
+
+/** The four 2.0a payloads, by the same names as their 2.0b counterparts. */
+export const payload20a = choice({
+  RequestEvent: [oadr20a('oadrRequestEvent'), obj({
+    eiRequestEvent: inline(pyld('eiRequestEvent'), obj({ requestId, venId, replyLimit: opt(pyld('replyLimit'), uint) })),
+  })],
+  DistributeEvent: [oadr20a('oadrDistributeEvent'), obj({
+    response: opt(ei('eiResponse'), eiResponse),
+    requestId,
+    vtnId: one(ei('vtnID'), str),
+    events: many(oadr20a('oadrEvent'), event20a),
+  })],
+  CreatedEvent: [oadr20a('oadrCreatedEvent'), obj({
+    eiCreatedEvent: inline(pyld('eiCreatedEvent'), obj({
+      response,
+      eventResponses: many([ei('eventResponses'), ei('eventResponse')], eventResponse),
+      venId,
+    })),
+  })],
+  Response: [oadr20a('oadrResponse'), obj({ response })],
+});
+
+/** The payload types a 2.0a peer can send or receive. */
+export const PAYLOAD_TYPES_20A: readonly PayloadType[] = payload20a.options.map((o) => o.tag as PayloadType);
 
 // ---- model types ----------------------------------------------------------------------------
 

@@ -18,6 +18,12 @@ export const NS = {
 
 export type Prefix = keyof typeof NS;
 
+/** The `oadr` namespace of OpenADR 2.0a; every other namespace of 2.0a is the 2.0b one. */
+export const NS_OADR_20A = 'http://openadr.org/oadr-2.0a/2012/07';
+
+/** The two OpenADR profiles a message may be written in. */
+export type OadrProfile = '2.0a' | '2.0b';
+
 /** A qualified name: namespace URI, local name, and the prefix our encoder uses for that URI. */
 export interface QName {
   readonly uri: string;
@@ -29,7 +35,7 @@ export interface QName {
   readonly key: string;
 }
 
-internXmlNames(Object.values(NS));
+internXmlNames([...Object.values(NS), NS_OADR_20A]);
 
 export function qn(prefix: Prefix, local: string): QName {
   const uri = NS[prefix];
@@ -41,6 +47,11 @@ export const nameKey = (uri: string, local: string): string => `${uri} ${local}`
 
 /** Builders per namespace: `ei('eventID')`. */
 export const oadr = (local: string): QName => qn('oadr', local);
+/** An element of the 2.0a `oadr` namespace, written with the same `oadr` prefix. */
+export function oadr20a(local: string): QName {
+  internXmlNames([local]);
+  return { uri: NS_OADR_20A, local, prefix: 'oadr', qname: `oadr:${local}`, key: `${NS_OADR_20A} ${local}` };
+}
 export const pyld = (local: string): QName => qn('pyld', local);
 export const ei = (local: string): QName => qn('ei', local);
 export const emix = (local: string): QName => qn('emix', local);

@@ -3,7 +3,8 @@
  * OpenADR 2.0b messages use, and the two escapers the encoder writes with.
  *
  * Refused outright: DOCTYPE and ENTITY declarations (no XXE, no entity expansion), entities other
- * than the five predefined ones, undeclared prefixes, any encoding but UTF-8. Checked: one root,
+ * than the five predefined ones, undeclared prefixes, any encoding but UTF-8 (or UTF-16 with a byte
+ * order mark, in either byte order, as XML 1.0 allows and some Java implementations send). Checked: one root,
  * matching end tags, unique attributes after namespace resolution, XML names, comments without
  * `--`, no `]]>` in text, no control characters, size and depth limits, and per-element limits on
  * attributes, namespace declarations, in-scope prefixes and name length. The parser is iterative (no
@@ -228,6 +229,12 @@ const EMPTY_ATTRS: readonly XmlAttribute[] = Object.freeze([]);
 const NO_CHILDREN = Object.freeze([]) as unknown as MutableElement[];
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF16LE = new TextDecoder('utf-16le', { fatal: true });
+const UTF16BE = new TextDecoder('utf-16be', { fatal: true });
+
+/** The encodings the XML declaration of the document being parsed may name (lower case). */
+const ENCODINGS_UTF8: readonly string[] = ['utf-8'];
+let declarableEncodings: readonly string[] = ENCODINGS_UTF8;
 
 /** 1 = may start a name, 2 = may continue a name (ASCII only; every non-ASCII char is accepted). */
 const NAME_CHAR = new Uint8Array(128);
@@ -668,7 +675,10 @@ function parseXmlDecl(s: string, start: number): number {
       if (!/^1\.[0-9]+$/.test(value)) return malformed(s, wsEnd, `unsupported XML version ${JSON.stringify(value)}`);
       seen = 1;
     } else if (name === 'encoding' && seen === 1) {
-      if (value.toLowerCase() !== 'utf-8') return malformed(s, wsEnd, `encoding ${JSON.stringify(value)}: OpenADR messages must be UTF-8`);
+      if (!declarableEncodings.includes(value.toLowerCase())) {
+        const actual = declarableEncodings === ENCODINGS_UTF8 ? 'OpenADR messages must be UTF-8 (or UTF-16 with a byte order mark)' : `the byte order mark says ${declarableEncodings[1]?.toUpperCase()}`;
+        return malformed(s, wsEnd, `encoding ${JSON.stringify(value)}: ${actual}`);
+      }
       seen = 2;
     } else if (name === 'standalone' && (seen === 1 || seen === 2)) {
       if (value !== 'yes' && value !== 'no') return malformed(s, wsEnd, `standalone must be "yes" or "no"`);
@@ -709,6 +719,7 @@ function skipMisc(s: string, pos: number, afterRoot: boolean): number {
 }
 
 function decodeInput(input: string | Uint8Array, maxBytes: number): string {
+  declarableEncodings = ENCODINGS_UTF8;
   if (typeof input === 'string') {
     // UTF-8 byteLength >= length; <= 3 × length. Count exactly only near the limit.
     if (input.length > maxBytes || (input.length * 3 > maxBytes && Buffer.byteLength(input, 'utf8') > maxBytes)) {
@@ -731,6 +742,8 @@ function decodeInput(input: string | Uint8Array, maxBytes: number): string {
   if (input.byteLength > maxBytes) {
     throw new OadrCodecError(CodecErrorCode.TOO_LARGE, `XML message of ${input.byteLength} bytes is larger than ${maxBytes} bytes; send a smaller message or raise maxBytes`, { offset: 0 });
   }
+  const bom = input.byteLength >= 2 ? (input[0] as number) * 256 + (input[1] as number) : 0;
+  if (bom === 0xfffe || bom === 0xfeff) return decodeUtf16(input, bom === 0xfffe);
   try {
     return UTF8.decode(input);
   } catch (err) {
@@ -745,6 +758,18 @@ function decodeInput(input: string | Uint8Array, maxBytes: number): string {
       }
     }
     throw new OadrCodecError(CodecErrorCode.MALFORMED_XML, `XML message is not valid UTF-8 near byte ${ok}; OpenADR messages must be UTF-8`, { offset: ok }, { cause: err });
+  }
+}
+
+/** UTF-16 with its byte order mark (XML 1.0 §4.3.3); the declaration may then only say UTF-16. */
+function decodeUtf16(input: Uint8Array, littleEndian: boolean): string {
+  const name = littleEndian ? 'utf-16le' : 'utf-16be';
+  declarableEncodings = ['utf-16', name];
+  try {
+    // The decoder drops the byte order mark.
+    return (littleEndian ? UTF16LE : UTF16BE).decode(input);
+  } catch (err) {
+    throw new OadrCodecError(CodecErrorCode.MALFORMED_XML, `XML message starts with a ${name.toUpperCase()} byte order mark but is not valid ${name.toUpperCase()} (odd length or a lone surrogate); send UTF-8 or well-formed UTF-16`, { offset: 0 }, { cause: err });
   }
 }
 

@@ -13,6 +13,7 @@ import type { VtnMetrics } from './operations/metrics.ts';
 import type { ProgramsApi } from './services/programs.ts';
 import type { OptApi } from './services/opt-service.ts';
 import type { ReportsApi } from './services/report-service.ts';
+import type { EnrolVen20aInput } from './services/ven-20a.ts';
 import type { LedgerOutbox } from './ledger/outbox.ts';
 import type { CustomerRecord, VenRegistration, VtnStore } from './store/store.ts';
 import type { TransportKind } from './transports/ven-transport.ts';
@@ -34,6 +35,8 @@ export interface VensApi {
   cancelRegistration(venId: string): void;
   /** Queue (pull) or push oadrRequestReregistration. */
   requestReregistration(venId: string): void;
+  /** Enrol a 2.0a VEN by venID and certificate fingerprint (2.0a has no registration service, R506). */
+  enrol20a(input: EnrolVen20aInput): VenView;
 }
 
 export interface EnrolCustomerInput {

@@ -26,6 +26,7 @@ import { createLedgerOutbox } from './ledger/outbox.ts';
 import { componentLogger, LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
 import { materialize } from './services/poll.ts';
 import { cancelRegistration, requestReregistration } from './services/registration.ts';
+import { checkProfile, enrolVen20a } from './services/ven-20a.ts';
 import { createSqliteStore } from './store/sqlite-store.ts';
 import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } from './operations/metrics.ts';
 import { attachOperations } from './operations/operations.ts';
@@ -132,6 +133,13 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       const answer = errorAnswer(ctx, payload, pushHostRefused.responseCode, pushHostRefused.message);
       metrics.payload('out', answer.type);
       return { answer, error: pushHostRefused };
+    }
+    const profileRefused = checkProfile(ctx, payload, meta?.profile ?? '2.0b');
+    if (profileRefused !== undefined) {
+      log.warn({ venId, payload: payload.type, responseCode: profileRefused.responseCode }, profileRefused.message);
+      const answer = errorAnswer(ctx, payload, profileRefused.responseCode, profileRefused.message);
+      metrics.payload('out', answer.type);
+      return { answer, error: profileRefused };
     }
     if (venId !== undefined) lastContact.set(venId, now());
     const result = dispatch(ctx, payload);
@@ -263,6 +271,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       },
       cancelRegistration: (venId) => cancelRegistration(ctx, venId),
       requestReregistration: (venId) => requestReregistration(ctx, venId),
+      enrol20a: (input) => venView(enrolVen20a(ctx, input)),
     },
     customers: {
       enrol(input) {

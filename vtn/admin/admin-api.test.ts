@@ -352,3 +352,21 @@ test('admin body without content-type application/json: 415 saying what the cont
   t.assert.equal(onPort.status, 415);
   t.assert.match(String(onPort.json?.detail), /content-type: application\/json, but its content-type is 'text\/plain'/);
 });
+
+test('admin 2.0a VENs (R506): POST /vens enrols one by venID and fingerprint (201), validated (400), unknown customer (404), taken certificate (409); in the OpenAPI document', async (t) => {
+  const { url } = await startTestVtn(t, {}, { adminToken: TOKEN });
+  const fp = '3F:A9:11:0C:5D:E2:77:81:9B:04';
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'c1' } })).status, 201);
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'c2' } })).status, 201);
+  t.assert.equal((await api(url, 'POST', '/api/v1/vens', { body: { venId: 'v1', customerId: 'c1', profile: '2.0b', fingerprint: fp } })).status, 400, '2.0b VENs register themselves');
+  t.assert.equal((await api(url, 'POST', '/api/v1/vens', { body: { venId: 'v1', customerId: 'c1', profile: '2.0a' } })).status, 400, 'the fingerprint is required');
+  t.assert.equal((await api(url, 'POST', '/api/v1/vens', { body: { venId: 'v1', customerId: 'nobody', profile: '2.0a', fingerprint: fp } })).status, 404);
+  const created = await api(url, 'POST', '/api/v1/vens', { body: { venId: 'v1', customerId: 'c1', profile: '2.0a', fingerprint: fp.toLowerCase() } });
+  t.assert.equal(created.status, 201);
+  t.assert.deepEqual([created.json?.venId, created.json?.profileName, created.json?.fingerprint, created.json?.httpPullModel], ['v1', '2.0a', fp, true]);
+  t.assert.equal((await api(url, 'GET', '/api/v1/vens/v1')).json?.profileName, '2.0a');
+  t.assert.equal((await api(url, 'POST', '/api/v1/vens', { body: { venId: 'v2', customerId: 'c2', profile: '2.0a', fingerprint: fp } })).status, 409);
+  const doc = await api(url, 'GET', '/docs/openapi.json', { token: null });
+  const post = (doc.json?.paths as Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>>)['/api/v1/vens']?.post;
+  t.assert.deepEqual(post?.requestBody?.content['application/json']?.schema.required, ['venId', 'customerId', 'profile', 'fingerprint']);
+});

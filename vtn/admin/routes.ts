@@ -95,6 +95,7 @@ const programFields = {
   priority: { type: 'integer', minimum: 0, description: 'default event priority (1 highest, 0 none)' },
   signals: { type: 'array', minItems: 1, items: { type: 'string', enum: [...PROGRAM_SIGNALS] }, description: 'signals sent for a customer’s load reduction' },
   simpleLevel: { type: 'integer', minimum: 0, maximum: 3, description: 'SIMPLE level during the event' },
+  simpleLevelsW: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number', exclusiveMinimum: 0 }, description: "a customer's share (W) at or above which SIMPLE levels 1, 2, 3 are sent, ascending (SIMPLE signal and 2.0a VENs); default: simpleLevel for every share above 0" },
   reportGranularityMs: ms('telemetry granularity requested (R317), whole seconds', 1000),
   reportBackDurationMs: ms('reportBackDuration requested (R324), whole seconds', 1000),
   maxTelemetryW: { type: 'integer', minimum: 1, description: 'largest plausible power of one customer (W); telemetry and imported energy beyond it are refused (default 10000000)' },
@@ -108,6 +109,17 @@ const programFields = {
 export const SCHEMAS = {
   customerCreate: { type: 'object', additionalProperties: false, required: ['customerId'], properties: { customerId: id, ...customerFields, maxTelemetryW: customerMaxTelemetryW } },
   customerUpdate: { type: 'object', additionalProperties: false, properties: { ...customerFields, maxTelemetryW: customerMaxTelemetryW } },
+  ven20aEnrol: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['venId', 'customerId', 'profile', 'fingerprint'],
+    properties: {
+      venId: id,
+      customerId: id,
+      profile: { type: 'string', enum: ['2.0a'], description: 'the profile the VEN speaks; 2.0b VENs register themselves (EiRegisterParty)' },
+      fingerprint: { type: 'string', pattern: '^[0-9A-Fa-f:]{20,95}$', description: "fingerprint of the VEN's TLS client certificate: the whole SHA-256 (64 hex digits) or OpenADR's last 20 hex digits, colons allowed" },
+    },
+  },
   energyImport: {
     type: 'object',
     additionalProperties: false,
@@ -501,6 +513,14 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   },
 
   { method: 'GET', url: '/vens', tag: 'vens', summary: 'List the registered VENs (state, transport, queue depth, last contact)', permission: 'read', handler: (d, r) => d.vtn().vens.list().filter((v) => inScope(d, scopeOf(r), v.customerId)) },
+  {
+    method: 'POST', url: '/vens', tag: 'vens', summary: "Enrol a 2.0a VEN by venID and certificate fingerprint (2.0a has no registration service, R506): it polls at …/OpenADR2/Simple/EiEvent and receives SIMPLE levels; 404 for an unknown customer, 409 when the venID, the customer or the certificate already has another VEN", permission: 'customers', body: SCHEMAS.ven20aEnrol, status: 201,
+    handler: (d, r) => {
+      const b = r.body as { venId: string; customerId: string; fingerprint: string; profile: '2.0a' };
+      if (!inScope(d, scopeOf(r), b.customerId)) throw notFoundCustomer(b.customerId);
+      return d.vtn().vens.enrol20a({ venId: b.venId, customerId: b.customerId, fingerprint: b.fingerprint });
+    },
+  },
   { method: 'GET', url: '/vens/:venId', tag: 'vens', summary: 'One VEN', permission: 'read', params: params('venId'), handler: (d, r) => venOr404(d, r.params.venId as string, r) },
   {
     method: 'POST', url: '/vens/:venId/cancel-registration', tag: 'vens', summary: 'Cancel the registration (oadrCancelPartyRegistration, R407)', permission: 'operate', params: params('venId'), status: 202,

@@ -28,6 +28,12 @@ export interface ProgramConfig {
   readonly signals: readonly ProgramSignal[];
   /** SIMPLE level sent during the event when the program has a SIMPLE signal (1…3). */
   readonly simpleLevel: number;
+  /**
+   * How a customer's share (W) maps to a SIMPLE level, for the SIMPLE signal and for 2.0a VENs
+   * (which receive SIMPLE only, R7): the shares at or above which levels 1, 2 and 3 are sent,
+   * ascending. Default undefined: every share above 0 W gets `simpleLevel`.
+   */
+  readonly simpleLevelsW: readonly [number, number, number] | undefined;
   /** Granularity of the telemetry the VTN requests from the program's VENs (R317), default 15 minutes. */
   readonly reportGranularityMs: number;
   /** reportBackDuration of those requests: how often reports come (R324), default 15 minutes. */
@@ -314,6 +320,7 @@ function programDefaults(id: string): ProgramConfig {
     priority: 1,
     signals: ['LOAD_DISPATCH'],
     simpleLevel: 1,
+    simpleLevelsW: undefined,
     reportGranularityMs: DEFAULT_SLOT_MS,
     reportBackDurationMs: DEFAULT_SLOT_MS,
     maxTelemetryW: DEFAULT_MAX_TELEMETRY_W,
@@ -385,6 +392,7 @@ export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail:
     priority: int(p.priority ?? d.priority, `${where}priority`, 0, undefined, fail),
     signals: Object.freeze([...new Set(signals)]),
     simpleLevel: int(p.simpleLevel ?? d.simpleLevel, `${where}simpleLevel`, 0, 3, fail),
+    simpleLevelsW: simpleLevelsW(p.simpleLevelsW, `${where}simpleLevelsW`, fail),
     reportGranularityMs: wholeSeconds(p.reportGranularityMs ?? d.reportGranularityMs, `${where}reportGranularityMs`, fail),
     reportBackDurationMs: wholeSeconds(p.reportBackDurationMs ?? d.reportBackDurationMs, `${where}reportBackDurationMs`, fail),
     maxTelemetryW: int(p.maxTelemetryW ?? d.maxTelemetryW, `${where}maxTelemetryW`, 1, undefined, fail),
@@ -394,6 +402,22 @@ export function resolveProgramConfig(p: ProgramConfigInput, where: string, fail:
     optOverlapWinner: oneOf(p.optOverlapWinner ?? d.optOverlapWinner, ['optIn', 'optOut'] as const, `${where}optOverlapWinner`, fail),
     eventsWhenUnavailable: oneOf(p.eventsWhenUnavailable ?? d.eventsWhenUnavailable, ['send', 'withhold'] as const, `${where}eventsWhenUnavailable`, fail),
   });
+}
+
+function simpleLevelsW(v: unknown, key: string, fail: Complain): readonly [number, number, number] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length !== 3 || v.some((x, i) => typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || (i > 0 && x < (v[i - 1] as number)))) {
+    fail(key, `must be three ascending positive numbers (W at or above which SIMPLE levels 1, 2 and 3 are sent), got ${JSON.stringify(v)}`);
+  }
+  return Object.freeze([...v]) as unknown as readonly [number, number, number];
+}
+
+/** The SIMPLE level (0…3) for a customer's share `w` (W) in a program (R9). */
+export function simpleLevelFor(program: Pick<ProgramConfig, 'simpleLevel' | 'simpleLevelsW'>, w: number): number {
+  if (!(w > 0)) return 0;
+  const t = program.simpleLevelsW;
+  if (t === undefined) return program.simpleLevel;
+  return w >= t[2] ? 3 : w >= t[1] ? 2 : w >= t[0] ? 1 : 0;
 }
 
 /** Validate a merged configuration once; returns a frozen object with every default filled in. */

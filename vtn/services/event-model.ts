@@ -1,8 +1,8 @@
 /**
  * The VTN's event model and the pure functions over it: the status from the clock (R13, R47),
  * which events a VEN receives (R50, R52, R66), their order (R15, R3), and the `OadrEvent` a VEN
- * gets with its own signal values (R2, R8, R14, R29, R63, R100, R103, R105, R115). No I/O, no clock
- * of its own: `now` is always an argument.
+ * gets with its own signal values (R2, R8, R14, R29, R63, R100, R103, R105, R115), and the one a 2.0a
+ * VEN gets (R7, R9, R113, §7.1). No I/O, no clock of its own: `now` is always an argument.
  */
 import { formatDuration, type EventSignal, type ItemBase, type OadrEvent } from '../../oadr/index.ts';
 
@@ -195,4 +195,19 @@ export function toOadrEvent(e: VtnEvent, venId: string, state: Pick<EventVenStat
     target: { venIds: [venId] },
     responseRequired: e.responseRequired,
   };
+}
+
+/** The one signal a 2.0a VEN receives: SIMPLE, level (R7, R69). */
+const SIMPLE_20A: Omit<VtnSignal, 'values'> = { signalId: 'simple', signalName: 'SIMPLE', signalType: 'level', itemBase: undefined };
+
+/**
+ * The `oadrEvent` a 2.0a VEN receives (§7.1): exactly one SIMPLE signal with the given levels (R7,
+ * R9), currentValue always present (R113; 0 outside the active period, R14), no
+ * modificationDateTime or modificationReason.
+ */
+export function toOadrEvent20a(e: VtnEvent, venId: string, simpleLevels: readonly number[], now: number, createdDateTime: string): OadrEvent {
+  const signal: VtnSignal = { ...SIMPLE_20A, values: simpleLevels };
+  const event = toOadrEvent({ ...e, signals: [signal] }, venId, { values: {} }, now, createdDateTime);
+  const { modificationDateTime: _, modificationReason: __, ...descriptor } = event.descriptor;
+  return { ...event, descriptor };
 }

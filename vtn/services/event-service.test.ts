@@ -279,3 +279,20 @@ test('R517 VTN: an unregistered venID sending oadrRequestEvent gets oadrDistribu
   t.assert.equal(d.response?.code, 463);
   t.assert.equal(d.events, undefined);
 });
+
+test('R506 R7 R9: a 2.0a VEN receives the SIMPLE signal alone; an event it cannot receive as SIMPLE levels is refused at the API', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t, { programs: [{ id: 'p', signals: ['LOAD_DISPATCH', 'SIMPLE'], simpleLevel: 2 }] });
+  const b = await registerVen(url, 'ven-b');
+  vtn.customers.enrol({ customerId: 'c-a' });
+  vtn.vens.enrol20a({ venId: 'ven-a', customerId: 'c-a', fingerprint: '3F:A9:11:0C:5D:E2:77:81:9B:04' });
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 2, perVenReductionW: { 'ven-a': [500, 0], [b.venId]: 500 } });
+  const a = (await vtn.handle({ type: 'RequestEvent', requestId: 'r', venId: 'ven-a' }, { profile: '2.0a' })).answer;
+  assert.ok(a.type === 'DistributeEvent');
+  t.assert.deepEqual(a.events?.[0]?.signals.map((s) => [s.signalName, s.intervals.map((i) => i.value)]), [['SIMPLE', [2, 0]]]);
+  // The 2.0b VEN still gets both signals.
+  t.assert.deepEqual((await requestEvents(url, b.venId)).events?.[0]?.signals.map((s) => s.signalName), ['LOAD_DISPATCH', 'SIMPLE']);
+  const price = { signalId: 'price', signalName: 'ELECTRICITY_PRICE', signalType: 'price', itemBase: { type: 'currencyPerKWh', description: 'currencyPerKWh', units: 'EUR', siScaleCode: 'none' }, values: 0.3 } as const;
+  assert.throws(() => vtn.events.create({ programId: 'p', start: clock.now() + SLOT, slots: 1, signals: [price], venIds: ['ven-a'] }), (e: unknown) => e instanceof VtnError && e.code === 'INVALID_ARGUMENT' && /2\.0a.*SIMPLE levels only \(R7\)/.test(e.message));
+  const simple = { signalId: 'simple', signalName: 'SIMPLE', signalType: 'level', values: 2.5 } as const;
+  assert.throws(() => vtn.events.create({ programId: 'p', start: clock.now() + SLOT, slots: 1, signals: [simple], venIds: ['ven-a'] }), (e: unknown) => e instanceof VtnError && e.code === 'INVALID_ARGUMENT' && /R9/.test(e.message));
+});

@@ -16,7 +16,7 @@ import {
   type Payload,
   type RequestEvent,
 } from '../../oadr/index.ts';
-import type { ProgramConfig } from '../cli/config.ts';
+import { simpleLevelFor, type ProgramConfig } from '../cli/config.ts';
 import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
 import { ledgerError, VtnError } from '../errors.ts';
 import {
@@ -26,7 +26,9 @@ import {
   eventStatus,
   isDeliverable,
   scheduleStatus,
+  signalValues,
   toOadrEvent,
+  toOadrEvent20a,
   type EventStatus,
   type ResponseRequired,
   type VtnEvent,
@@ -237,7 +239,7 @@ function reductionValues(program: ProgramConfig, signals: readonly VtnSignal[], 
   const out: Record<string, number[]> = {};
   for (const s of signals) {
     if (s.signalId === SIGNAL_IDS.LOAD_DISPATCH) out[s.signalId] = w.map((x) => (x === 0 ? 0 : -x));
-    else if (s.signalId === SIGNAL_IDS.SIMPLE) out[s.signalId] = w.map((x) => (x > 0 ? program.simpleLevel : 0));
+    else if (s.signalId === SIGNAL_IDS.SIMPLE) out[s.signalId] = w.map((x) => simpleLevelFor(program, x));
     else if (s.signalId === SIGNAL_IDS['x-LOAD_AMOUNT']) out[s.signalId] = [...w];
   }
   return out;
@@ -255,10 +257,28 @@ function checkValueRanges(e: VtnEvent, venId: string, values: Readonly<Record<st
 }
 
 /** Validate an event as each VEN would receive it (R104, R105, R107, R8, R9, R116…); refuse at the API, never distribute. */
-function validateForVens(e: VtnEvent, values: ReadonlyMap<string, Readonly<Record<string, readonly number[]>>>, now: number): void {
+function validateForVens(ctx: VtnContext, e: VtnEvent, values: ReadonlyMap<string, Readonly<Record<string, readonly number[]>>>, now: number): void {
   let first = true;
+  let first20a = true;
   for (const [venId, v] of values) {
     checkValueRanges(e, venId, v);
+    if (ctx.store.getRegistration(venId)?.profileName === '2.0a') {
+      // R506, R7, R9: a 2.0a VEN receives the event as SIMPLE levels; refuse at the API what it cannot receive.
+      const levels = simpleLevels20a(ctx, e, { values: v });
+      if (levels === undefined) {
+        invalid(`VEN ${venId} speaks OpenADR 2.0a, which carries SIMPLE levels only (R7): give the event a SIMPLE, x-LOAD_AMOUNT or LOAD_DISPATCH delta (W) signal, or a per-VEN reduction in W`);
+      }
+      if (levels.some((x) => !Number.isInteger(x) || x < 0 || x > 3)) invalid(`R9: SIMPLE levels are 0, 1, 2 or 3 (VEN ${venId})`);
+      if (first20a) {
+        try {
+          encodeOadr({ type: 'DistributeEvent', requestId: 'validate', vtnId: 'validate', events: [toOadrEvent20a(e, venId, levels, now, new Date(now).toISOString())] }, { profile: '2.0a' });
+        } catch (err) {
+          throw new VtnError('INVALID_ARGUMENT', `the event cannot be written as OpenADR 2.0a for VEN ${venId}: ${(err as Error).message}`, { cause: err });
+        }
+        first20a = false;
+      }
+      continue;
+    }
     const payload: DistributeEvent = {
       type: 'DistributeEvent',
       schemaVersion: SCHEMA_VERSION,
@@ -277,6 +297,28 @@ function validateForVens(e: VtnEvent, values: ReadonlyMap<string, Readonly<Recor
       first = false;
     }
   }
+}
+
+/**
+ * The SIMPLE levels a 2.0a VEN receives for an event (R7, R9): the event's SIMPLE signal when it
+ * has one, else its share in W (x-LOAD_AMOUNT, or LOAD_DISPATCH delta in W) mapped by the program
+ * (`simpleLevelsW`, `simpleLevel`); undefined when the event carries neither.
+ */
+export function simpleLevels20a(ctx: VtnContext, e: VtnEvent, state: Pick<EventVenState, 'values'>): number[] | undefined {
+  const find = (id: string): readonly number[] | undefined => {
+    const s = e.signals.find((x) => x.signalId === id);
+    return s === undefined ? undefined : signalValues(e, s, state);
+  };
+  const simple = e.signals.find((x) => x.signalName === 'SIMPLE' || x.signalName === 'simple');
+  if (simple !== undefined) return [...(signalValues(e, simple, state) ?? [])];
+  const program = ctx.programs.get(e.programId);
+  if (program === undefined) return undefined;
+  const amount = find(SIGNAL_IDS['x-LOAD_AMOUNT']);
+  if (amount !== undefined) return amount.map((w) => simpleLevelFor(program, w));
+  const dispatch = e.signals.find((x) => x.signalId === SIGNAL_IDS.LOAD_DISPATCH && x.signalType === 'delta');
+  const delta = dispatch === undefined ? undefined : signalValues(e, dispatch, state);
+  if (delta !== undefined) return delta.map((d) => simpleLevelFor(program, -d));
+  return undefined;
 }
 
 function newVenState(eventId: string, venId: string, values: Readonly<Record<string, readonly number[]>>): EventVenState {
@@ -400,7 +442,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         venIds: [...values.keys()],
         cancelled: false,
       };
-      validateForVens(event, values, now);
+      validateForVens(ctx, event, values, now);
       // R201 (the program's choices): a VEN unavailable during the event by its availability
       // schedules is recorded as opted out (R16) and still receives the event, or, with
       // `eventsWhenUnavailable: 'withhold'`, is not sent it at all.
@@ -490,7 +532,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         modificationNumber: e.modificationNumber + 1,
         modifiedAt: now,
       };
-      validateForVens(next, newValues, now);
+      validateForVens(ctx, next, newValues, now);
       ctx.store.transaction(() => {
         ctx.store.putEvent(next);
         for (const [venId, v] of newValues) {
@@ -902,13 +944,16 @@ export function buildDistributeEvent(ctx: VtnContext, venId: string, options: { 
       }
     });
   }
+  const is20a = ctx.store.getRegistration(venId)?.profileName === '2.0a';
   return {
     type: 'DistributeEvent',
     schemaVersion: SCHEMA_VERSION,
     response: eiResponse(ResponseCode.OK, options.requestId ?? ''),
     requestId,
     vtnId: ctx.config.vtnId,
-    events: list.map(({ event, state }) => toOadrEvent(event, venId, state, now, created)),
+    events: list.map(({ event, state }) =>
+      is20a ? toOadrEvent20a(event, venId, simpleLevels20a(ctx, event, state) ?? [], now, created) : toOadrEvent(event, venId, state, now, created),
+    ),
   };
 }
 

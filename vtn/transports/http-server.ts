@@ -9,11 +9,15 @@
  * a schema-valid OpenADR payload, 413 beyond the body limit, gzip/deflate when Accept-Encoding
  * lists them, Content-Length on every response, never chunked. Application errors travel as 200
  * with the code in the answer payload. Every rejection is logged once, with the venID.
+ *
+ * 2.0a VENs (R506, §7.1) post to `POST [prefix]/OpenADR2/Simple/EiEvent` (no `2.0b/` segment,
+ * EiEvent only): the body must be a 2.0a document and the answer is one. 2.0a has no XML signature,
+ * so that URL neither verifies nor signs one; the certificate binding applies as for 2.0b.
  */
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { decodeOadr, encodeOadr, OadrCodecError, signOadr, verifyOadr, type NonceCache, type Payload } from '../../oadr/index.ts';
+import { decodeDocument, encodeOadr, OadrCodecError, signOadr, verifyOadr, type NonceCache, type OadrProfile, type Payload } from '../../oadr/index.ts';
 import { ADMIN_SCHEMA_OPTIONS } from '../admin/schema-options.ts';
 import { VtnError } from '../errors.ts';
 import { peerCertificate } from '../tls/tls.ts';
@@ -45,6 +49,8 @@ export interface HandleMeta {
   readonly peerCertificatePem?: string | undefined;
   /** Over XMPP: the sender's full JID as the server stamped it (the venID ↔ JID binding, tls/jid-binding.ts). */
   readonly senderJid?: string | undefined;
+  /** The profile the payload came in; absent means 2.0b. */
+  readonly profile?: OadrProfile | undefined;
 }
 
 export interface ServerTimeouts {
@@ -67,6 +73,9 @@ export interface XmlSignatureOptions {
 export const DEFAULT_SERVER_TIMEOUTS = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 } as const;
 
 export const OADR_PATH = 'OpenADR2/Simple/2.0b';
+/** The 2.0a services' path (§7.1): no `2.0b/` segment; 2.0a has EiEvent only. */
+export const OADR_20A_PATH = 'OpenADR2/Simple';
+const SERVICES_20A: readonly ServiceName[] = ['EiEvent'];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 const EMPTY = Buffer.alloc(0);
 
@@ -108,9 +117,9 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
     void sendStatus(reply, 404);
   });
 
-  app.route({
+  const route = (profile: OadrProfile): unknown => app.route({
     method: [...METHODS],
-    url: `${options.pathPrefix}/${OADR_PATH}/:service`,
+    url: `${options.pathPrefix}/${profile === '2.0a' ? OADR_20A_PATH : OADR_PATH}/:service`,
     exposeHeadRoute: false,
     // A callback hook, not an async one: it runs on every poll, and the promise machinery of an
     // async hook costs about a fifth of a poll's CPU (bench/vtn-poll.bench.ts).
@@ -121,8 +130,8 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
         void sendStatus(reply, 501);
         return;
       }
-      if (!isService(req.params.service)) {
-        log.warn({ url: req.url }, `unknown OpenADR service '${req.params.service}' (404)`);
+      if (!isService(req.params.service) || (profile === '2.0a' && !SERVICES_20A.includes(req.params.service))) {
+        log.warn({ url: req.url }, `unknown OpenADR ${profile} service '${req.params.service}' (404)`);
         void sendStatus(reply, 404);
         return;
       }
@@ -137,7 +146,7 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
       const service = req.params.service as ServiceName;
       const body = req.body instanceof Buffer ? req.body : undefined;
       const peer = peerCertificate(req.raw.socket);
-      if (sig !== undefined) {
+      if (sig !== undefined && profile === '2.0b') {
         // R514: a payload without a valid signature is ignored — no OpenADR answer (403, rules digest 9.7).
         const t = now();
         const v = verifyOadr(body ?? EMPTY, {
@@ -155,22 +164,28 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
       }
       let payload: Payload;
       try {
-        payload = decodeOadr(body ?? EMPTY, { maxBytes: options.bodyLimitBytes }).payload;
+        const doc = decodeDocument(body ?? EMPTY, { maxBytes: options.bodyLimitBytes });
+        if (doc.profile !== profile) {
+          // R506: the URL says the profile; a document of the other one is not valid here.
+          log.warn({ venId: sniffVenId(body), service, profile: doc.profile }, `an OpenADR ${doc.profile} payload posted to the ${profile} URL (406); post it to …/${doc.profile === '2.0a' ? OADR_20A_PATH : OADR_PATH}/${service}`);
+          return sendStatus(reply, 406);
+        }
+        payload = doc.message.payload;
       } catch (err) {
         if (!(err instanceof OadrCodecError) || !err.transport) throw err;
-        log.warn({ venId: sniffVenId(body), service, code: err.code, path: err.path, status: err.httpStatus }, `not a valid OpenADR 2.0b payload: ${err.message}`);
+        log.warn({ venId: sniffVenId(body), service, code: err.code, path: err.path, status: err.httpStatus }, `not a valid OpenADR ${profile} payload: ${err.message}`);
         return sendStatus(reply, err.httpStatus ?? 406);
       }
       if (!ACCEPTED[service].includes(payload.type)) {
         log.warn({ venId: payloadVenId(payload), service, payload: payload.type }, `${payload.type} is not an operation of ${service} (404)`);
         return sendStatus(reply, 404);
       }
-      const { answer, error } = options.handle(payload, { peerFingerprint: peer?.fingerprint, peerCertificatePem: peer?.pem });
+      const { answer, error } = options.handle(payload, { peerFingerprint: peer?.fingerprint, peerCertificatePem: peer?.pem, ...(profile === '2.0a' ? { profile } : {}) });
       if (error !== undefined) {
         log.info({ venId: payloadVenId(payload), service, payload: payload.type, responseCode: error.responseCode }, error.message);
       }
-      const xml = encodeAnswer(answer);
-      let out: Buffer = Buffer.from(sig === undefined ? xml : signOadr(xml, { certificatePem: sig.certificatePem, privateKey: sig.privateKeyPem, now: now() }), 'utf8');
+      const xml = profile === '2.0a' ? encodeOadr(answer20a(answer), { profile }) : encodeAnswer(answer);
+      let out: Buffer = Buffer.from(sig === undefined || profile === '2.0a' ? xml : signOadr(xml, { certificatePem: sig.certificatePem, privateKey: sig.privateKeyPem, now: now() }), 'utf8');
       const encoding = chooseEncoding(req.headers['accept-encoding']);
       reply.code(200).header('content-type', OADR_CONTENT_TYPE);
       if (encoding !== undefined) {
@@ -180,7 +195,16 @@ export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): Fastif
       return reply.send(out);
     },
   });
+  route('2.0b');
+  route('2.0a');
   return app;
+}
+
+/** An answer in the shape 2.0a has: its oadrResponse carries no venID (§7.1). */
+function answer20a(answer: Payload): Payload {
+  if (answer.type !== 'Response' || answer.venId === undefined) return answer;
+  const { venId: _, ...rest } = answer;
+  return rest;
 }
 
 /**
