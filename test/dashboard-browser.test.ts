@@ -169,11 +169,16 @@ test('the dashboard shows the DR cycle the admin API holds: events, per-customer
   assert.deepEqual([await shade.getAttribute('data-from'), await shade.getAttribute('data-to')], [String(day1.window[0]), String((day1.window.at(-1) ?? 0) + 1)], 'the event window is shaded');
   await page.screenshot({ path: join(shots, 'customer-day.png'), fullPage: true });
 
-  // Fleet: both VENs, their transport and queue depth as the API has them.
-  const vens = await api<Array<{ venId: string; transport: string; queueDepth: number; online: boolean }>>('/vens');
+  // Fleet: the VENs, their transport, profile and queue depth as the API has them; a 2.0a VEN says
+  // where its delivery comes from (it sends no reports).
+  await api('/customers', { method: 'POST', body: { customerId: 'c-20a' } });
+  await api('/vens', { method: 'POST', body: { venId: 'ven-20a', customerId: 'c-20a', profile: '2.0a', fingerprint: 'ab'.repeat(32) } });
+  const vens = await api<Array<{ venId: string; transport: string; queueDepth: number; online: boolean; profileName: string }>>('/vens');
   await page.click('a[data-nav="fleet"]');
   await loaded('#/fleet');
+  assert.equal(await cell('ven-20a', 'profile'), '2.0a · delivery from imported meter data');
   for (const v of vens) {
+    if (v.profileName !== '2.0a') assert.equal(await cell(v.venId, 'profile'), v.profileName);
     assert.equal(await cell(v.venId, 'transport'), v.transport);
     assert.equal(await cell(v.venId, 'queueDepth'), String(v.queueDepth));
     assert.equal(await cell(v.venId, 'online'), v.online ? 'online' : 'offline');

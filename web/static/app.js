@@ -272,6 +272,8 @@ const pages = {
         { title: 'name', col: 'venName', cell: (v) => v.venName ?? '—' },
         { title: 'customer', col: 'customer', cell: (v) => v.customerId },
         { title: 'transport', col: 'transport', cell: (v) => v.transport },
+        // 2.0a VENs send no reports: their customers' delivery is measured from the meter history the operator imports.
+        { title: 'profile', col: 'profile', cell: (v) => (v.profileName === '2.0a' ? h('span', { title: 'a 2.0a VEN sends no reports: its delivery is measured from imported meter data' }, '2.0a · delivery from imported meter data') : v.profileName) },
         { title: 'state', col: 'state', cell: (v) => v.state },
         { title: 'online', col: 'online', cell: (v) => pill(v.online ? 'online' : 'offline') },
         { title: 'last contact', col: 'lastContact', cell: (v) => ago(v.lastContactAt) },
