@@ -104,6 +104,12 @@ test('bad input is refused with INVALID_ARGUMENT', (t) => {
   t.assert.equal(dayOf(new Date(0).setUTCFullYear(1, 5, 15), 'UTC'), '0001-06-15');
   // Past the range of a Date (±8.64e15 ms): not an instant.
   t.assert.throws(() => dayOf(8.64e15 + 1, 'UTC'), /INVALID_ARGUMENT: epochMs/);
+  // At the edge of that range and far past year 9999: out of range, never Intl's RangeError or a NaN day.
+  for (const epochMs of [8.64e15, 8.64e15 - 1, 1e15, -8.64e15]) {
+    t.assert.throws(() => dayOf(epochMs, 'Europe/Rome'), /INVALID_ARGUMENT: date out of range/, String(epochMs));
+    t.assert.throws(() => slotOf(epochMs, 'Europe/Rome'), /INVALID_ARGUMENT: date out of range/, String(epochMs));
+  }
+  t.assert.equal(dayOf(Date.UTC(9999, 11, 31, 12), 'UTC'), '9999-12-31');
   t.assert.throws(() => slotStartEpochMs('2024-01-01', 0, 'UTC', 1.5), /INVALID_ARGUMENT: slotsPerDay/);
 });
 

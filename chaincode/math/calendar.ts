@@ -203,9 +203,20 @@ function wallToEpochMs(wall: number, timeZone: string): number {
   return high;
 }
 
+/**
+ * The instants whose day can be one of 0001-01-01 … 9999-12-31 in some time zone (zones are at most
+ * a day from UTC): 0001-01-01T00:00Z and 10000-01-01T00:00Z, each widened by two days. Outside them
+ * the answer is out of range anyway, and Intl (whose instants end at ±8.64e15 ms) is never asked.
+ */
+const FIRST_EPOCH_MS = -62_135_596_800_000 - 2 * MS_PER_DAY;
+const LAST_EPOCH_MS = 253_402_300_800_000 + 2 * MS_PER_DAY;
+
 function requireEpochMs(epochMs: number): number {
   if (typeof epochMs !== 'number' || !Number.isSafeInteger(epochMs) || Math.abs(epochMs) > 8.64e15) {
     throw new MathArgumentError(`epochMs must be an integer count of milliseconds, got ${String(epochMs)}`);
+  }
+  if (epochMs < FIRST_EPOCH_MS || epochMs > LAST_EPOCH_MS) {
+    throw new MathArgumentError(`date out of range (years 0001–9999): ${new Date(epochMs).toISOString()}`);
   }
   return epochMs;
 }
