@@ -165,7 +165,7 @@ export interface VtnConfig {
   /** Where `oadr-ledger vtn` listens. */
   readonly host: string;
   readonly port: number;
-  /** Separate port for the admin API (later increment); undefined: same port under /api/v1. */
+  /** Separate port for the admin API, its docs, /metrics and the dashboard; undefined: the OpenADR port, under /api/v1. */
   readonly adminPort: number | undefined;
   /** Plain HTTP (no TLS): only on loopback, loudly logged. */
   readonly insecureHttp: boolean;

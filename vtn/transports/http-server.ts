@@ -83,7 +83,7 @@ function sendStatus(reply: FastifyReply, status: number): FastifyReply {
   return reply.code(status).header('content-type', OADR_CONTENT_TYPE).send(EMPTY);
 }
 
-/** A fastify instance serving the OpenADR services (the admin API is added to it by a later increment). */
+/** A fastify instance serving the OpenADR services; operations.ts adds the admin API, the docs and the dashboard to it unless they have their own port. */
 export function createOadrHttpServer(options: Readonly<OadrHttpOptions>): FastifyInstance {
   const log = options.log;
   const requestTimeout = options.timeouts?.requestTimeoutMs ?? DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs;
