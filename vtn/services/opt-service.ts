@@ -18,7 +18,7 @@ import { SCHEMA_VERSION, eiResponse, requireVen, type VtnContext } from './conte
 import { eventEndMs } from './event-model.ts';
 import type { OptType } from './event-model.ts';
 import { queueLedgerOpt } from './ledger-opt-work.ts';
-import { programOfCustomer } from './programs.ts';
+import { programOfVen } from './report-service.ts';
 import type { ProgramConfig } from '../cli/config.ts';
 
 /** R111 / R209: the endDeviceAsset mrids a device class may name (plus `x-…`). */
@@ -294,7 +294,8 @@ function isVenSchedule(x: OptEntry, options: OptAtOptions): boolean {
 /** The program whose R201 choices apply: the one `marketContext` names (R205), else the VEN's customer's. */
 function programOf(ctx: VtnContext, venId: string, marketContext: string | undefined): ProgramConfig {
   const named = marketContext === undefined ? undefined : ctx.programs.list().find((p) => sameContext(p.marketContext, marketContext));
-  return named ?? programOfCustomer(ctx.programs, ctx.store.getCustomer(ctx.store.getRegistration(venId)?.customerId ?? ''));
+  const reg = ctx.store.getRegistration(venId);
+  return named ?? (reg === undefined ? ctx.programs.defaultProgram() : programOfVen(ctx, reg));
 }
 
 /** A whole-VEN schedule in force at `t`: not superseded yet (R203), one of its windows covering `t`. */

@@ -203,7 +203,7 @@ export function startReportResend(ctx: VtnContext): Periodic {
         for (const r of unanswered) ctx.store.putReportRequest({ ...r, state: 'unanswered', updatedAt: now });
         for (const r of again) ctx.store.putReportRequest({ ...r, resends: (r.resends ?? 0) + 1, updatedAt: now });
         if (again.length > 0) {
-          queuePayload(ctx, reg.venId, { type: 'CreateReport', schemaVersion: SCHEMA_VERSION, requestId: ctx.newId('req'), reportRequests: again.map((r) => toReportRequest(r, now)), venId: reg.venId });
+          queueCreateReport(ctx, reg.venId, again, now);
         }
       });
       if (again.length > 0) ctx.log.info({ venId: reg.venId, reportRequestIds: again.map((r) => r.reportRequestId) }, 'report requests the VEN has not answered sent again by oadrCreateReport');
@@ -213,6 +213,11 @@ export function startReportResend(ctx: VtnContext): Periodic {
     return sent;
   };
   return startPeriodic(ctx, { intervalMs: Math.max(1000, Math.floor(retryMs / 4)), what: 'report request re-send', pass });
+}
+
+/** Queues one oadrCreateReport carrying these stored requests (called inside the transaction that stores them). */
+function queueCreateReport(ctx: VtnContext, venId: string, requests: readonly ReportRequestRecord[], now: number): void {
+  queuePayload(ctx, venId, { type: 'CreateReport', schemaVersion: SCHEMA_VERSION, requestId: ctx.newId('req'), reportRequests: requests.map((r) => toReportRequest(r, now)), venId });
 }
 
 /** Mark every open request of a VEN cancelled, without telling it (R306: new metadata cancels them implicitly). */
@@ -532,13 +537,7 @@ export function createReportsApi(ctx: VtnContext): ReportsApi {
       if (planned.length === 0) return [];
       ctx.store.transaction(() => {
         for (const r of planned) ctx.store.putReportRequest(r);
-        queuePayload(ctx, venId, {
-          type: 'CreateReport',
-          schemaVersion: SCHEMA_VERSION,
-          requestId: ctx.newId('req'),
-          reportRequests: planned.map((r) => toReportRequest(r, now)),
-          venId,
-        });
+        queueCreateReport(ctx, venId, planned, now);
       });
       ctx.log.info({ venId, requested: planned.map((r) => r.reportRequestId) }, 'reports requested by oadrCreateReport');
       return planned;
@@ -574,7 +573,7 @@ export function createReportsApi(ctx: VtnContext): ReportsApi {
       };
       ctx.store.transaction(() => {
         ctx.store.putReportRequest(request);
-        queuePayload(ctx, venId, { type: 'CreateReport', schemaVersion: SCHEMA_VERSION, requestId: ctx.newId('req'), reportRequests: [toReportRequest(request, now)], venId });
+        queueCreateReport(ctx, venId, [request], now);
       });
       ctx.log.info({ venId, reportRequestId: request.reportRequestId, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }, 'history requested (HISTORY_USAGE)');
       return request;
