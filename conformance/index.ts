@@ -3,3 +3,4 @@
  * VEN). Today: validation of any message against the official 2.0b XSD with xmllint.
  */
 export { OADR_20A_XSD, OADR_XSD, validateXsd, validateXsdMany, xmllintAvailable, type XsdResult } from './xsd.ts';
+export { exitCodeOf, tally, type CaseResult, type Exchange, type ExchangeCheck, type Family, type Finding, type Outcome, type RunResult, type Side, type Transport } from './case.ts';
