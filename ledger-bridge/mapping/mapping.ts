@@ -177,13 +177,25 @@ export interface SettlementResult {
   readonly unsettled: ReadonlyMap<string, string>;
 }
 
+/** What a modification changes besides the total. */
+export interface EventChange {
+  readonly startMs?: number;
+  readonly durationMs?: number;
+  /** The meters the event targets from now on (before the start only; the contract keeps a started event's cluster). */
+  readonly meterIds?: readonly string[];
+}
+
 export interface LedgerMapping {
   /** Enables each meter's retailer and enrols the meters that are not yet, each as its retailer (idempotent). */
   ensureParticipants(meterIds: readonly string[]): Promise<void>;
   /** Records whole days of a meter's history (the retailer's data hub upload), W per slot. */
   importEnergy(meterId: string, days: ReadonlyArray<{ readonly day: string; readonly values: ReadonlyArray<number | null> }>): Promise<string[]>;
   notifyEvent(request: EventRequest): Promise<EventAllocation>;
-  modifyEvent(eventId: string, reductionW: number | readonly number[]): Promise<EventAllocation>;
+  /**
+   * modifyDRevent: a new total, and optionally a new start or duration (within the event's day) and,
+   * before the start, new targeted meters. Slots that have started keep their slot and request (R20).
+   */
+  modifyEvent(eventId: string, reductionW: number | readonly number[], change?: EventChange): Promise<EventAllocation>;
   /** cancelDRevent; idempotent, and for an event only the ledger knows too (nothing to do when neither does). */
   cancelEvent(eventId: string): Promise<void>;
   /**
@@ -636,37 +648,64 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       return { ...allocationOf(e), unallocatedW: summary.unallocatedW };
     },
 
-    async modifyEvent(eventId, reductionW) {
+    async modifyEvent(eventId, reductionW, change = {}) {
       const e = store.getEvent(eventId);
       if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
       if (e.status !== 'notified') throw new MappingError('NOT_ALLOWED', `event ${eventId} is ${e.status}; it cannot be modified`);
-      const requestW = perSlot(reductionW, e.window.length);
       const covered = e.coveredMs ?? e.window.map(() => e.slotMs);
-      // R20: a slot that has started keeps its request (the contract keeps its allocations).
-      for (let i = 0, at = e.startMs; i < requestW.length && at <= now(); at += covered[i] ?? e.slotMs, i++) {
-        if (requestW[i] !== e.requestW[i]) {
-          throw new MappingError('NOT_ALLOWED', `event ${eventId}: the slot from ${new Date(at).toISOString()} has started; its reduction stays ${String(e.requestW[i])} W (R20) — change only slots that have not started`);
+      const started = now() >= e.startMs;
+      const startMs = change.startMs ?? e.startMs;
+      const durationMs = change.durationMs ?? covered.reduce((x, y) => x + y, 0);
+      const grid = startMs === e.startMs && change.durationMs === undefined ? { day: e.day, window: e.window, coveredMs: covered } : eventGrid(startMs, startMs + durationMs, e.slotMs, await params());
+      if (grid.day !== e.day) throw new MappingError('INVALID_REQUEST', `event ${eventId} lies on ${e.day}; a modification cannot move it to ${grid.day} — cancel it and create a new event`);
+      const requestW = perSlot(reductionW, grid.window.length);
+      // R20: a slot that has started keeps its place, its covered time and its request (the contract keeps its allocations).
+      for (let i = 0, at = e.startMs; i < e.window.length && at <= now(); at += covered[i] ?? e.slotMs, i++) {
+        if (grid.window[i] !== e.window[i] || grid.coveredMs[i] !== covered[i] || requestW[i] !== e.requestW[i]) {
+          throw new MappingError('NOT_ALLOWED', `event ${eventId}: the slot from ${new Date(at).toISOString()} has started; its reduction stays ${String(e.requestW[i])} W (R20) and its slot and covered time stay — change only slots that have not started`);
         }
       }
-      const contractW = slotAverageRequest(requestW, covered, e.slotMs);
+      const excluded = new Map(change.meterIds === undefined ? Object.entries(e.excluded) : []);
+      let meterIds = Object.keys(e.oprByMeter);
+      if (change.meterIds !== undefined) {
+        if (started) throw new MappingError('NOT_ALLOWED', `event ${eventId} has started; its customers stay (the contract keeps a started event's cluster)`);
+        const targeted = [...new Set(change.meterIds)].sort();
+        if (targeted.length === 0) throw new MappingError('INVALID_REQUEST', 'the event would target no customer; cancel it instead');
+        await ensureParticipants(targeted);
+        await ensureBaselines(e.day, targeted, excluded);
+        meterIds = targeted.filter((m) => !excluded.has(m));
+        if (meterIds.length === 0) throw new MappingError('NO_CUSTOMERS', `no targeted customer has a baseline for ${e.day}: ${[...excluded.values()][0] ?? ''}; import their meter history first`);
+      }
+      const contractW = slotAverageRequest(requestW, grid.coveredMs, e.slotMs);
+      const windowJson = JSON.stringify(grid.window);
       let summary: ContractEventSummary;
       try {
         // Idempotent by event id and version: a modification the ledger took before a crash (its
-        // version ahead of the store's, with this request) is continued from, never made twice.
+        // version ahead of the store's, with this window and request) is continued from, never made twice.
         const onLedger = json<ContractEventSummary>(await ledger.evaluate(operator, 'queryDRevent', [eventId]));
         summary =
-          onLedger.version > e.version && JSON.stringify(onLedger.requestW) === JSON.stringify(contractW)
+          onLedger.version > e.version && JSON.stringify(onLedger.requestW) === JSON.stringify(contractW) && JSON.stringify(onLedger.window) === windowJson
             ? onLedger
-            : json<ContractEventSummary>((await submit(operator, 'modifyDRevent', [eventId, JSON.stringify(e.window), JSON.stringify(contractW), ''])).result);
+            : json<ContractEventSummary>((await submit(operator, 'modifyDRevent', [eventId, windowJson, JSON.stringify(contractW), change.meterIds === undefined ? '' : JSON.stringify(meterIds)])).result);
       } catch (err) {
         const code = contractCodeOf(err);
         if (code === 'CONFLICT') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
         if (code === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
         throw ledgerFailure(`modifying event ${eventId}`, err);
       }
-      const excluded = new Map(Object.entries(e.excluded));
-      const oprs = await queryOprs(eventId, Object.keys(e.oprByMeter), excluded);
-      const next: MappedEvent = { ...e, version: summary.version, requestW, oprByMeter: Object.fromEntries(oprs), excluded: Object.fromEntries(excluded), clusterSize: summary.customers, txId: summary.txId ?? '' };
+      const oprs = await queryOprs(eventId, meterIds, excluded);
+      const next: MappedEvent = {
+        ...e,
+        version: summary.version,
+        startMs,
+        window: grid.window,
+        coveredMs: grid.coveredMs,
+        requestW,
+        oprByMeter: Object.fromEntries(oprs),
+        excluded: Object.fromEntries(excluded),
+        clusterSize: summary.customers,
+        txId: summary.txId ?? '',
+      };
       store.putEvent(next);
       return { ...allocationOf(next), unallocatedW: summary.unallocatedW };
     },

@@ -136,6 +136,18 @@ test('admin VENs and events: list VENs, create an event per customer, read it pe
   const modified = await api(url, 'PATCH', '/api/v1/events/dr-1', { body: { perVenReductionW: { [venId]: 300 } } });
   t.assert.equal(modified.status, 200, modified.text);
   t.assert.equal((modified.json as { event: { modificationNumber: number } }).event.modificationNumber, 1);
+  // Targets and schedule: a second VEN added with its values, two more intervals; a ledger-only field refused.
+  await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'c2', venName: 'house-2' } });
+  const second = await registerVen(url, 'house-2');
+  const grown = await api(url, 'PATCH', '/api/v1/events/dr-1', { body: { addVenIds: [second.venId], slots: 4, perVenReductionW: { [venId]: 300, [second.venId]: [100, 100, 200, 200] } } });
+  t.assert.equal(grown.status, 200, grown.text);
+  const grownView = grown.json as { event: { modificationNumber: number; venIds: string[]; intervalsMs: number[] } };
+  t.assert.deepEqual([grownView.event.modificationNumber, grownView.event.venIds.length, grownView.event.intervalsMs.length], [2, 2, 4]);
+  const shrunk = await api(url, 'PATCH', '/api/v1/events/dr-1', { body: { removeVenIds: [second.venId] } });
+  t.assert.equal((shrunk.json as { vens: Array<{ venId: string; removed: boolean }> }).vens.find((v) => v.venId === second.venId)?.removed, true);
+  const wrong = await api(url, 'PATCH', '/api/v1/events/dr-1', { body: { targets: 'all', perVenReductionW: { [venId]: 300 } } });
+  t.assert.equal(wrong.status, 422, wrong.text);
+  t.assert.match(wrong.text, /go with reductionW/);
   t.assert.equal((await api(url, 'POST', '/api/v1/events/dr-1/cancel', { body: { reason: 'grid ok' } })).status, 200);
   t.assert.equal(((await api(url, 'GET', '/api/v1/events')).json as unknown as Array<{ event: { cancelled: boolean } }>)[0]?.event.cancelled, true);
   const past = await api(url, 'POST', '/api/v1/events', { body: { start: '2020-01-01T00:00:00Z', slots: 1, perVenReductionW: { [venId]: 1 } } });

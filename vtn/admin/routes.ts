@@ -9,7 +9,7 @@ import type { Logger } from '../operations/logger.ts';
 import { PROGRAM_ID, PROGRAM_SIGNALS, type ProgramConfig, type ProgramConfigInput, type VtnConfig } from '../cli/config.ts';
 import { ADMIN_ROLES, createAdminToken, type Permission } from './auth.ts';
 import { VtnError } from '../errors.ts';
-import type { CreateEventInput, EventsApi, EventView, LedgerEventInput, ModifyEventInput } from '../services/event-service.ts';
+import type { CreateEventInput, EventsApi, EventView, LedgerEventChange, LedgerEventInput, ModifyEventInput } from '../services/event-service.ts';
 import type { AdminRole, AdminTokenRecord, CustomerRecord, VtnStore } from '../store/store.ts';
 import { maxTelemetryWOf } from '../services/programs.ts';
 import type { Vtn } from '../vtn-api.ts';
@@ -66,6 +66,14 @@ const retailerId = {
   description: "letters, digits and . _ : @ -, at most 119, starting with a letter or digit, not 'vtn' (its ledger identity is ID=retailer:<retailer>)",
 } as const;
 const time = { type: 'string', minLength: 1, description: 'ISO 8601 date-time, e.g. 2030-01-15T17:00:00Z' } as const;
+const EVENT_TARGETS = {
+  description: "'all', { customerIds: [...] } or { groups: [...] }",
+  anyOf: [
+    { type: 'string', enum: ['all'] },
+    { type: 'object', additionalProperties: false, required: ['customerIds'], properties: { customerIds: { type: 'array', items: id } } },
+    { type: 'object', additionalProperties: false, required: ['groups'], properties: { groups: { type: 'array', items: id } } },
+  ],
+} as const;
 const perSlot = {
   description: 'W, constant or one value per slot',
   anyOf: [{ type: 'number' }, { type: 'array', items: { type: 'number' }, minItems: 1, maxItems: 10_000 }],
@@ -153,14 +161,7 @@ export const SCHEMAS = {
       slots: { type: 'integer', minimum: 1, maximum: 10_000 },
       durationMinutes: { type: 'integer', minimum: 1 },
       reductionW: { ...perSlot, description: 'Total reduction (W), shared among the targeted customers by the ledger' },
-      targets: {
-        description: "'all', { customerIds: [...] } or { groups: [...] }",
-        anyOf: [
-          { type: 'string', enum: ['all'] },
-          { type: 'object', additionalProperties: false, required: ['customerIds'], properties: { customerIds: { type: 'array', items: id } } },
-          { type: 'object', additionalProperties: false, required: ['groups'], properties: { groups: { type: 'array', items: id } } },
-        ],
-      },
+      targets: EVENT_TARGETS,
       perVenReductionW: { type: 'object', additionalProperties: perSlot, description: 'Each VEN’s reduction (W), without the ledger' },
       perCustomerReductionW: { type: 'object', additionalProperties: perSlot, description: 'Each customer’s reduction (W), without the ledger' },
       priority: { type: 'integer', minimum: 0 },
@@ -178,9 +179,16 @@ export const SCHEMAS = {
     additionalProperties: false,
     minProperties: 1,
     properties: {
-      reductionW: perSlot,
+      reductionW: { ...perSlot, description: 'An event from the ledger: the new total reduction (W) per interval of the new schedule' },
+      targets: { ...EVENT_TARGETS, description: "An event from the ledger, before it starts: new targets ('all', { customerIds } or { groups })" },
+      start: { ...time, description: 'A new start, before the event starts; an event from the ledger stays on its day' },
+      slots: { type: 'integer', minimum: 1, maximum: 10_000, description: 'A new number of intervals; intervals that have ended stay' },
+      durationMinutes: { type: 'integer', minimum: 1, description: 'An event from the ledger: a new duration in minutes' },
       perVenReductionW: { type: 'object', additionalProperties: perSlot },
+      perVenSignals: { type: 'object', additionalProperties: { type: 'object', additionalProperties: perSlot } },
       signalValues: { type: 'object', additionalProperties: perSlot },
+      addVenIds: { type: 'array', items: id, description: 'VENs the event targets too (their values from perVenReductionW or perVenSignals)' },
+      removeVenIds: { type: 'array', items: id, description: 'VENs the event no longer targets: each receives it cancelled' },
       priority: { type: 'integer', minimum: 0 },
       vtnComment: { type: 'string', maxLength: 1000 },
       modificationReason: { type: 'string', maxLength: 1000 },
@@ -411,12 +419,17 @@ function eventInScope(deps: AdminDeps, req: AdminRequest, view: EventView): Even
   return vens.length === 0 ? undefined : { ...view, event: { ...view.event, venIds: view.event.venIds.filter(own) }, vens };
 }
 
+/** The fields of a modification of an event from the ledger (`reductionW`); the others are for events with per-VEN values. */
+const LEDGER_MODIFY_FIELDS: ReadonlySet<string> = new Set(['reductionW', 'start', 'slots', 'durationMinutes', 'targets', 'priority', 'vtnComment', 'modificationReason']);
+
 function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unknown>): unknown {
   if (body.reductionW !== undefined) {
-    const { reductionW, priority, vtnComment, modificationReason, ...others } = body;
-    if (Object.keys(others).length > 0) throw new VtnError('INVALID_ARGUMENT', `reductionW (an event from the ledger) cannot be combined with ${Object.keys(others).join(', ')}`);
-    return deps.vtn().events.modify(eventId, { reductionW, priority, vtnComment, modificationReason } as never);
+    const others = Object.keys(body).filter((k) => !LEDGER_MODIFY_FIELDS.has(k));
+    if (others.length > 0) throw new VtnError('INVALID_ARGUMENT', `reductionW (an event from the ledger) cannot be combined with ${others.join(', ')}`);
+    return deps.vtn().events.modify(eventId, body as unknown as LedgerEventChange);
   }
+  const wrong = ['targets', 'durationMinutes'].filter((k) => body[k] !== undefined);
+  if (wrong.length > 0) throw new VtnError('INVALID_ARGUMENT', `${wrong.join(', ')} change an event from the ledger and go with reductionW; an event with per-VEN values takes addVenIds, removeVenIds and slots`);
   return deps.vtn().events.modify(eventId, body as ModifyEventInput);
 }
 

@@ -211,6 +211,44 @@ test('events from the ledger: R6 a test event is refused; modify after the start
   await assert.rejects(vtn.events.modify('ev-s', { reductionW: [200, 200, 100] }), (e: unknown) => (e as { code?: string }).code === 'NOT_ALLOWED' && /has completed/.test((e as Error).message));
 });
 
+test('events from the ledger: modify before the start moves the start, changes the duration and the targets — the ledger shares the total among the new targets, a VEN left out receives the event cancelled', async (t) => {
+  const { vl, port, url, vtn } = await ledgerVtn(t, { registrationPolicy: 'enrolled-only' });
+  await enrolWithHistory(vtn, port);
+  const a = await registerVen(url, A);
+  const b = await registerVen(url, B);
+  await vtn.events.create({ eventId: 'ev-t', start: START, durationMinutes: 30, reductionW: 200, targets: { customerIds: [A] } });
+  const onLedger = async () => JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryDRevent', ['ev-t'])) as { version: number; window: number[]; requestW: number[] };
+  t.assert.deepEqual((await onLedger()).window, [68, 69]);
+  // Both customers, an hour later, three slots.
+  const m = await vtn.events.modify('ev-t', { start: START + 60 * MIN, slots: 3, reductionW: [300, 300, 150], targets: { customerIds: [A, B] } });
+  t.assert.equal(m.event.modificationNumber, 1);
+  t.assert.equal(m.event.startMs, START + 60 * MIN);
+  t.assert.deepEqual(m.event.intervalsMs, [SLOT, SLOT, SLOT]);
+  t.assert.deepEqual([...m.event.venIds].sort(), [a.venId, b.venId].sort());
+  const ledgerEvent = await onLedger();
+  t.assert.equal(ledgerEvent.version, 1);
+  t.assert.deepEqual(ledgerEvent.window, [72, 73, 74]);
+  // The contract shares each slot's request among both, stopping within ε (1 W) of it (spec §4).
+  const shared = [0, 1, 2].map((i) => m.vens.map((x) => x.oprW?.[i] ?? 0));
+  assert.ok(shared.every((oprs) => oprs.every((w) => w > 0)), 'both customers take part');
+  assert.ok([300, 300, 150].every((w, i) => Math.abs((shared[i] ?? []).reduce((x, y) => x + y, 0) - w) <= 1), 'the ledger shares the new total among both');
+  const eb = (await call(url, 'EiEvent', ven.requestEvent(b.venId), 'DistributeEvent')).events?.[0];
+  t.assert.equal(eb?.descriptor.modificationNumber, 1);
+  t.assert.equal(eb?.activePeriod.dtstart, iso(START + 60 * MIN));
+  t.assert.deepEqual(valuesOf(eb, SIGNAL_IDS.LOAD_DISPATCH), (m.vens.find((x) => x.venId === b.venId)?.oprW ?? []).map((x) => (x === 0 ? 0 : -x)));
+  // Only B now: A's VEN receives the event cancelled, and the ledger gives B the whole total.
+  const n = await vtn.events.modify('ev-t', { reductionW: 250, targets: { customerIds: [B] } });
+  t.assert.deepEqual(n.event.venIds, [b.venId]);
+  assert.ok((n.vens.find((x) => x.venId === b.venId)?.oprW ?? []).every((w) => Math.abs(w - 250) <= 1), 'B takes the whole total (within ε)');
+  t.assert.equal(n.vens.find((x) => x.venId === a.venId)?.oprW, undefined, 'A has no allocation any more');
+  t.assert.equal(n.vens.find((x) => x.venId === a.venId)?.removed, true);
+  t.assert.equal((await call(url, 'EiEvent', ven.requestEvent(a.venId), 'DistributeEvent')).events?.[0]?.descriptor.eventStatus, 'cancelled');
+  // The day stays: moving the event to another day is refused, and nothing changes.
+  await assert.rejects(vtn.events.modify('ev-t', { start: START + 24 * 60 * MIN, reductionW: 250 }), (e: unknown) => (e as { code?: string }).code === 'INVALID_ARGUMENT' && /cannot move it to/.test((e as Error).message));
+  t.assert.equal((await onLedger()).version, 2);
+  t.assert.equal(vtn.events.get('ev-t')?.event.modificationNumber, 2);
+});
+
 test('events from the ledger: modify before the start re-allocates (modificationNumber + 1), cancel cancels on the ledger; no ledger → NOT_ALLOWED', async (t) => {
   const { vl, port, url, vtn } = await ledgerVtn(t, { registrationPolicy: 'enrolled-only' });
   await enrolWithHistory(vtn, port);

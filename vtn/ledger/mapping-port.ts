@@ -120,8 +120,9 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       return byCustomer(a.oprByMeter);
     },
 
-    async modifyEvent(eventId, reductionW) {
-      return byCustomer((await mapping.modifyEvent(eventId, reductionW)).oprByMeter);
+    async modifyEvent(eventId, reductionW, change = {}) {
+      const { customerIds, ...schedule } = change;
+      return byCustomer((await mapping.modifyEvent(eventId, reductionW, customerIds === undefined ? schedule : { ...schedule, meterIds: customerIds.map(meterOf) })).oprByMeter);
     },
 
     cancelEvent: (eventId) => mapping.cancelEvent(eventId),

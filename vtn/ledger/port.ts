@@ -110,6 +110,13 @@ export interface CustomerEventView {
   readonly balanceMilli: number;
 }
 
+/** What a modification of an event on the ledger changes besides its total. */
+export interface LedgerEventReschedule {
+  readonly startMs?: number;
+  readonly durationMs?: number;
+  readonly customerIds?: readonly string[];
+}
+
 /** What settlement gave, per customer. */
 export interface LedgerSettlement {
   readonly eventId: string;
@@ -126,8 +133,12 @@ export interface LedgerPort {
    * customer the contract gave no allocation (no baseline for the day) is absent from the map.
    */
   notifyEvent(notice: DrEventNotice): Promise<ReadonlyMap<string, readonly number[]>>;
-  /** modifyDRevent (a new version, same window) with a new total; each customer's new OPR. */
-  modifyEvent?(eventId: string, reductionW: readonly number[]): Promise<ReadonlyMap<string, readonly number[]>>;
+  /**
+   * modifyDRevent (a new version) with a new total per interval and, when given, a new start or
+   * duration within the event's day and (before the start) new targeted customers; each allocated
+   * customer's new OPR.
+   */
+  modifyEvent?(eventId: string, reductionW: readonly number[], change?: LedgerEventReschedule): Promise<ReadonlyMap<string, readonly number[]>>;
   /** cancelDRevent (idempotent). */
   cancelEvent?(eventId: string): Promise<void>;
   /** Closes the event day's telemetry, then evaluateAvailability + getDRToken (idempotent). */

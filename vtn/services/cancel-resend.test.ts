@@ -29,6 +29,25 @@ test('R52+R36 VTN: an unacknowledged cancellation is re-queued for a pull VEN af
   t.assert.equal(vtn.events.get('ev-1')?.vens[0]?.cancelAcked, false);
 });
 
+test('R52+R10 VTN: a VEN a modification took out of an event is re-sent the event, cancelled for it, until it acknowledges; the VENs still targeted are not', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t, { cancelRetries: 5, pollFrequencyMs: POLL });
+  const a = await registerVen(url, 'ven-a');
+  const b = await registerVen(url, 'ven-b');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 1, [b.venId]: 1 } });
+  await drain(url, a.venId);
+  await drain(url, b.venId);
+  vtn.events.modify('ev-1', { removeVenIds: [b.venId] });
+  t.assert.deepEqual(await pollTypes(url, b.venId), ['DistributeEvent:ev-1']);
+  t.assert.deepEqual(await pollTypes(url, a.venId), ['DistributeEvent:ev-1']);
+  clock.advance(POLL);
+  t.assert.equal(vtn.resendCancellations(), 1);
+  t.assert.deepEqual(await pollTypes(url, b.venId), ['DistributeEvent:ev-1']);
+  t.assert.deepEqual(await pollTypes(url, a.venId), []);
+  await call(url, 'EiEvent', ven.createdEvent(b.venId, [{ eventId: 'ev-1', modificationNumber: 1, optType: 'optIn' }]), 'Response');
+  clock.advance(POLL);
+  t.assert.equal(vtn.resendCancellations(), 0);
+});
+
 test('R52+R36 VTN: an acknowledged cancellation, a never-event and a completed event are not re-queued', async (t) => {
   const { url, vtn, clock } = await startTestVtn(t, { cancelRetries: 5, pollFrequencyMs: POLL });
   const a = await registerVen(url, 'ven-a');

@@ -7,7 +7,7 @@
  * delivery counts against `cancelRetries` (event-model `isDeliverable`).
  */
 import type { VtnContext } from './context.ts';
-import { isDeliverable } from './event-model.ts';
+import { eventFor, isDeliverable } from './event-model.ts';
 import { startPeriodic, type Periodic } from './periodic.ts';
 import { queueDistributeEvent } from '../transports/ven-queue.ts';
 
@@ -27,10 +27,12 @@ export function startCancelResend(ctx: VtnContext, options: CancelResendOptions 
   const pass = (now: number): number => {
     const due = new Set<string>();
     const live = new Set<string>();
-    for (const e of ctx.store.listEvents()) {
-      if (!e.cancelled || e.responseRequired !== 'always') continue;
-      for (const s of ctx.store.listEventVens(e.eventId)) {
-        if (s.cancelAcked || s.cancelDeliveries === 0 || s.lastDeliveredAt === undefined) continue;
+    for (const event of ctx.store.listEvents()) {
+      // A cancelled event, or one a modification took some VENs out of (cancelled for them).
+      if ((!event.cancelled && (event.removedVenIds ?? []).length === 0) || event.responseRequired !== 'always') continue;
+      for (const s of ctx.store.listEventVens(event.eventId)) {
+        const e = eventFor(event, s.venId);
+        if (!e.cancelled || s.cancelAcked || s.cancelDeliveries === 0 || s.lastDeliveredAt === undefined) continue;
         if (!isDeliverable(e, s, now, ctx.config.cancelRetries)) continue;
         const reg = ctx.store.getRegistration(s.venId);
         if (reg === undefined || reg.state !== 'registered') continue;

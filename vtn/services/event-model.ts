@@ -67,7 +67,14 @@ export interface VtnEvent {
   readonly signals: readonly VtnSignal[];
   /** The VENs the event targets (each receives it with only its own venID in eiTarget, R63). */
   readonly venIds: readonly string[];
+  /** VENs a modification took out of the targets: each receives the event as cancelled (R10) until it acknowledges (R36, R52). */
+  readonly removedVenIds?: readonly string[];
   readonly cancelled: boolean;
+}
+
+/** The event as one VEN sees it: cancelled for a VEN a modification took out of its targets. */
+export function eventFor(e: VtnEvent, venId: string): VtnEvent {
+  return e.cancelled || e.removedVenIds === undefined || !e.removedVenIds.includes(venId) ? e : { ...e, cancelled: true };
 }
 
 export const eventDurationMs = (e: VtnEvent): number => e.intervalsMs.reduce((a, b) => a + b, 0);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { durationToMs, type DistributeEvent } from '../../oadr/index.ts';
+import { durationToMs, ResponseCode, type DistributeEvent } from '../../oadr/index.ts';
 import { VtnError } from '../errors.ts';
 import type { OptRecord, LedgerPort } from '../ledger/port.ts';
 import { call, drain, post, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
@@ -258,6 +258,70 @@ test('R20 VTN: changing an interval that has already ended is refused; a future 
   const ok = vtn.events.modify('ev-1', { perVenReductionW: { [a.venId]: [100, 100, 300] } });
   t.assert.equal(ok.event.modificationNumber, 1);
   t.assert.throws(() => vtn.events.create({ start: clock.now() - 2 * SLOT, slots: 1, perVenReductionW: { [a.venId]: 1 } }), (err: unknown) => err instanceof VtnError && err.code === 'NOT_ALLOWED');
+});
+
+test('R5+R10+R36 VTN: a modification adds and removes targets — an added VEN receives the event, a removed one receives it cancelled until it acknowledges', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  const b = await registerVen(url, 'ven-b');
+  const c = await registerVen(url, 'ven-c');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 2, perVenReductionW: { [a.venId]: 100, [b.venId]: 200 } });
+  const v = vtn.events.modify('ev-1', { addVenIds: [c.venId], removeVenIds: [b.venId], perVenReductionW: { [c.venId]: [300, 400] } });
+  t.assert.equal(v.event.modificationNumber, 1);
+  t.assert.deepEqual([...v.event.venIds].sort(), [a.venId, c.venId].sort());
+  t.assert.deepEqual(v.vens.filter((x) => x.removed).map((x) => x.venId), [b.venId]);
+  const ec = (await requestEvents(url, c.venId)).events?.[0];
+  t.assert.deepEqual(ec?.signals.find((s) => s.signalId === 'load-dispatch')?.intervals.map((i) => i.value), [-300, -400]);
+  t.assert.equal(ec?.descriptor.modificationNumber, 1);
+  t.assert.deepEqual(ec?.target.venIds, [c.venId]);
+  const eb = (await requestEvents(url, b.venId)).events?.[0];
+  t.assert.equal(eb?.descriptor.eventStatus, 'cancelled');
+  t.assert.equal(eb?.descriptor.modificationNumber, 1);
+  t.assert.equal((await requestEvents(url, a.venId)).events?.[0]?.descriptor.eventStatus, 'far');
+  // The removed VEN may not opt into the event any more; its acknowledgement of the cancellation ends its deliveries.
+  t.assert.equal((await call(url, 'EiOpt', ven.createOpt(b.venId, { eventId: 'ev-1', modificationNumber: 1, optType: 'optIn' }), 'CreatedOpt')).response.code, ResponseCode.NOT_ALLOWED);
+  t.assert.equal((await call(url, 'EiEvent', ven.createdEvent(b.venId, [{ eventId: 'ev-1', modificationNumber: 1, optType: 'optIn' }]), 'Response')).response.code, ResponseCode.OK);
+  t.assert.equal((await requestEvents(url, b.venId)).events, undefined);
+  t.assert.equal(vtn.events.get('ev-1')?.vens.find((x) => x.venId === b.venId)?.optType, undefined, 'an acknowledgement is not an opt');
+  // Cancelling the event later does not tell the removed VEN again; it tells the others.
+  vtn.events.cancel('ev-1');
+  t.assert.equal((await requestEvents(url, b.venId)).events, undefined);
+  t.assert.equal((await requestEvents(url, a.venId)).events?.[0]?.descriptor.eventStatus, 'cancelled');
+  // Targets are checked.
+  vtn.events.create({ eventId: 'ev-2', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 100 } });
+  t.assert.throws(() => vtn.events.modify('ev-2', { removeVenIds: [a.venId] }), (err: unknown) => err instanceof VtnError && err.code === 'INVALID_ARGUMENT' && err.message.includes('without a target'));
+  t.assert.throws(() => vtn.events.modify('ev-2', { removeVenIds: [b.venId] }), (err: unknown) => err instanceof VtnError && err.message.includes('not targeted'));
+  t.assert.throws(() => vtn.events.modify('ev-2', { addVenIds: [a.venId] }), (err: unknown) => err instanceof VtnError && err.message.includes('already targeted'));
+  t.assert.throws(() => vtn.events.modify('ev-2', { addVenIds: ['ven-nobody'] }), (err: unknown) => err instanceof VtnError && err.message.includes('not registered'));
+  t.assert.equal(vtn.events.get('ev-2')?.event.modificationNumber, 0, 'a refused modification changes nothing');
+});
+
+test('R5+R20 VTN: a modification moves the start before the event starts and changes its length; after the start, only the intervals that have not ended', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  const start = clock.now() + SLOT;
+  vtn.events.create({ eventId: 'ev-1', start, slots: 2, perVenReductionW: { [a.venId]: [100, 200] } });
+  // A new length needs the values again; then the start moves too.
+  t.assert.throws(() => vtn.events.modify('ev-1', { slots: 3 }), (err: unknown) => err instanceof VtnError && err.code === 'INVALID_ARGUMENT' && err.message.includes('give them again'));
+  const moved = vtn.events.modify('ev-1', { start: start + 2 * SLOT, slots: 3, perVenReductionW: { [a.venId]: [100, 200, 300] } });
+  t.assert.equal(moved.event.startMs, start + 2 * SLOT);
+  t.assert.deepEqual(moved.event.intervalsMs, [SLOT, SLOT, SLOT]);
+  let e = (await requestEvents(url, a.venId)).events?.[0];
+  t.assert.equal(e?.activePeriod.dtstart, new Date(start + 2 * SLOT).toISOString());
+  t.assert.equal(durationToMs(e?.activePeriod.duration ?? ''), 3 * SLOT);
+  t.assert.deepEqual(e?.signals.find((s) => s.signalId === 'load-dispatch')?.intervals.map((i) => i.value), [-100, -200, -300]);
+  // Shortening keeps the values of the intervals left.
+  vtn.events.modify('ev-1', { slots: 2, perVenReductionW: { [a.venId]: [100, 200] } });
+  clock.set(start + 3 * SLOT + MIN); // inside the second interval
+  t.assert.throws(() => vtn.events.modify('ev-1', { start: start + 4 * SLOT }), (err: unknown) => err instanceof VtnError && err.code === 'NOT_ALLOWED' && err.message.includes('R20'));
+  t.assert.throws(() => vtn.events.modify('ev-1', { intervalsMs: [2 * SLOT, SLOT], perVenReductionW: { [a.venId]: [100, 200] } }), (err: unknown) => err instanceof VtnError && err.code === 'NOT_ALLOWED' && err.message.includes('interval 0 has already ended'));
+  t.assert.throws(() => vtn.events.modify('ev-1', { slots: 4, perVenReductionW: { [a.venId]: [500, 200, 300, 300] } }), (err: unknown) => err instanceof VtnError && err.code === 'NOT_ALLOWED');
+  const longer = vtn.events.modify('ev-1', { slots: 4, perVenReductionW: { [a.venId]: [100, 250, 300, 300] } });
+  t.assert.equal(longer.event.modificationNumber, 3);
+  e = (await requestEvents(url, a.venId)).events?.[0];
+  t.assert.equal(e?.descriptor.eventStatus, 'active');
+  t.assert.deepEqual(e?.signals.find((s) => s.signalId === 'load-dispatch')?.intervals.map((i) => i.value), [-100, -250, -300, -300]);
+  t.assert.equal(e?.signals.find((s) => s.signalId === 'load-dispatch')?.currentValue, -250);
 });
 
 test('R66 VTN: an event with startafter PT10M is still sent after its end, until end + 10 min', async (t) => {

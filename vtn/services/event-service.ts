@@ -22,7 +22,9 @@ import { ledgerError, VtnError } from '../errors.ts';
 import {
   compareForDistribution,
   currentIntervalIndex,
+  eventDurationMs,
   eventEndMs,
+  eventFor,
   eventStatus,
   isDeliverable,
   scheduleStatus,
@@ -105,6 +107,19 @@ export interface ModifyEventInput {
   readonly perVenSignals?: Readonly<Record<string, Readonly<Record<string, PerSlot>>>>;
   /** New default values by signalID. */
   readonly signalValues?: Readonly<Record<string, PerSlot>>;
+  /** VENs the event targets from now on too; each gets its values from `perVenReductionW` / `perVenSignals`, else the signals' defaults. */
+  readonly addVenIds?: readonly string[];
+  /** VENs the event no longer targets: each receives it as cancelled until it acknowledges (R10, R36, R52). */
+  readonly removeVenIds?: readonly string[];
+  /** A new start, before the event has started (R20). */
+  readonly start?: Date | number | string;
+  /**
+   * A new number of intervals (of the event's slot length, or `intervalsMs`). After the start the
+   * intervals that have ended stay as they were (R20). When the number changes, every signal's
+   * default values and every VEN's own values are given again for the new intervals.
+   */
+  readonly slots?: number;
+  readonly intervalsMs?: readonly number[];
   readonly priority?: number;
   readonly vtnComment?: string;
   readonly modificationReason?: string;
@@ -136,7 +151,15 @@ export interface LedgerEventInput extends EventDeliveryOptions {
 
 /** A new total for an event from the ledger (a new contract version; before the event starts). */
 export interface LedgerEventChange {
+  /** The total reduction, W, per interval of the (new) schedule, or constant. */
   readonly reductionW: PerSlot;
+  /** A new start within the event's day, before the event starts (R20). */
+  readonly start?: Date | number | string;
+  /** A new duration within the event's day: slots or whole minutes; the slots that have started stay (R20). */
+  readonly slots?: number;
+  readonly durationMinutes?: number;
+  /** New targets, before the start: the ledger shares the total among them; VENs no longer targeted receive the event cancelled. */
+  readonly targets?: EventTargets;
   readonly priority?: number;
   readonly vtnComment?: string;
   readonly modificationReason?: string;
@@ -161,6 +184,8 @@ export interface EventVenView {
   readonly optModificationNumber: number | undefined;
   readonly optAt: number | undefined;
   readonly optReason?: string | undefined;
+  /** A modification took the VEN out of the event's targets: it receives the event as cancelled until it acknowledges. */
+  readonly removed: boolean;
   readonly cancelAcked: boolean;
   readonly lastDeliveredAt: number | undefined;
 }
@@ -325,9 +350,41 @@ function newVenState(eventId: string, venId: string, values: Readonly<Record<str
   return { eventId, venId, values, optType: undefined, optModificationNumber: undefined, optAt: undefined, optRequestId: undefined, cancelAcked: false, cancelDeliveries: 0, lastDeliveredAt: undefined };
 }
 
+/** The VENs among `venIds` that their availability schedules make unavailable during the event, with the reason (R201). */
+function unavailableVens(ctx: VtnContext, e: VtnEvent, venIds: readonly string[], program: ProgramConfig): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const venId of venIds) {
+    const reason = unavailableDuring(ctx, venId, e.startMs, eventEndMs(e), program);
+    if (reason !== undefined) out.set(venId, reason);
+  }
+  return out;
+}
+
+/**
+ * The start and intervals of a modified event: a new start only before the event starts (R20); new
+ * intervals keep those that have ended (`pastEnded`) and may not end the event in the past.
+ */
+function rescheduled(e: VtnEvent, changes: ModifyEventInput, now: number, pastEnded: number, slotMs: number): { startMs: number; intervalsMs: readonly number[] } {
+  const startMs = changes.start === undefined ? e.startMs : toMs(changes.start, 'start');
+  if (startMs !== e.startMs && now >= e.startMs) throw new VtnError('NOT_ALLOWED', `event '${e.eventId}' has started; its start cannot change (R20) — change its intervals or cancel it`);
+  let intervalsMs = e.intervalsMs;
+  if (changes.intervalsMs !== undefined || changes.slots !== undefined) {
+    const slots = changes.slots ?? changes.intervalsMs?.length ?? 0;
+    if (!Number.isInteger(slots) || slots < 1) invalid(`slots must be a positive integer, got ${String(changes.slots)}`);
+    intervalsMs = changes.intervalsMs === undefined ? [...e.intervalsMs.slice(0, Math.min(slots, e.intervalsMs.length)), ...new Array<number>(Math.max(0, slots - e.intervalsMs.length)).fill(slotMs)] : [...changes.intervalsMs];
+    if (intervalsMs.length !== slots || intervalsMs.some((d) => !Number.isInteger(d) || d < 1000 || d % 1000 !== 0)) invalid(`intervalsMs must give ${slots} whole-second durations`);
+    for (let i = 0; i < pastEnded; i++) {
+      if (intervalsMs[i] !== e.intervalsMs[i]) throw new VtnError('NOT_ALLOWED', `event '${e.eventId}': interval ${i} has already ended; its duration cannot change (R20)`);
+    }
+  }
+  const endMs = startMs + intervalsMs.reduce((a, b) => a + b, 0);
+  if ((startMs !== e.startMs || intervalsMs !== e.intervalsMs) && endMs <= now) throw new VtnError('NOT_ALLOWED', 'the modified event would end in the past; give a later start or more intervals (R20)');
+  return { startMs, intervalsMs };
+}
+
 export function hasDeliverableEvents(ctx: VtnContext, venId: string): boolean {
   const now = ctx.now();
-  return ctx.store.listVenEvents(venId).some(({ event, state }) => isDeliverable(event, state, now, ctx.config.cancelRetries));
+  return ctx.store.listVenEvents(venId).some(({ event, state }) => isDeliverable(eventFor(event, venId), state, now, ctx.config.cancelRetries));
 }
 
 let seqCounter = 0;
@@ -364,6 +421,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
           optModificationNumber: s.optModificationNumber,
           optAt: s.optAt,
           optReason: s.optReason,
+          removed: event.removedVenIds?.includes(s.venId) === true,
           cancelAcked: s.cancelAcked,
           lastDeliveredAt: s.lastDeliveredAt,
         };
@@ -377,6 +435,19 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
   };
   const requireRegistered = (venId: string): void => {
     if (ctx.store.getRegistration(venId) === undefined) invalid(`VEN '${venId}' is not registered; target registered VENs only`);
+  };
+  /**
+   * A newly targeted VEN's state, in the caller's transaction; one its availability schedules make
+   * unavailable (`reason`) is recorded as opted out (R16, R201), on the ledger too.
+   */
+  const putNewVenState = (event: VtnEvent, venId: string, values: Readonly<Record<string, readonly number[]>>, reason: string | undefined, now: number): void => {
+    const state = newVenState(event.eventId, venId, values);
+    const m = event.modificationNumber;
+    ctx.store.putEventVen(reason === undefined ? state : { ...state, optType: 'optOut', optModificationNumber: m, optAt: now, optReason: reason });
+    if (reason === undefined) return;
+    ctx.log.info({ eventId: event.eventId, venId, reason }, 'VEN opted out by its availability schedule');
+    const customerId = ctx.store.getRegistration(venId)?.customerId;
+    if (customerId !== undefined) queueLedgerOpt(ctx, { eventId: event.eventId, modificationNumber: m, venId, customerId, optType: 'optOut', at: now });
   };
 
   const local = {
@@ -463,15 +534,10 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       ctx.store.transaction(() => {
         ctx.store.putEvent(event);
         for (const [venId, v] of values) {
-          const reason = unavailable.get(venId);
-          const state = newVenState(eventId, venId, v);
-          ctx.store.putEventVen(reason === undefined ? state : { ...state, optType: 'optOut', optModificationNumber: 0, optAt: now, optReason: reason });
-          const customerId = reason === undefined ? undefined : ctx.store.getRegistration(venId)?.customerId;
-          if (customerId !== undefined) queueLedgerOpt(ctx, { eventId, modificationNumber: 0, venId, customerId, optType: 'optOut', at: now });
+          putNewVenState(event, venId, v, unavailable.get(venId), now);
           queueDistributeEvent(ctx, venId);
         }
       });
-      for (const [venId, reason] of unavailable) ctx.log.info({ eventId, venId, reason }, 'VEN opted out by its availability schedule');
       if (unavailable.size > 0) ctx.ledgerWork?.kick();
       ctx.log.info({ eventId, programId: program.id, vens: values.size, start: new Date(startMs).toISOString(), slots: input.slots }, 'event created');
       return view(event);
@@ -482,50 +548,83 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       const e = mustGet(eventId);
       if (e.cancelled) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is cancelled; create a new event instead`);
       if (now >= eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has completed; the past cannot be changed (R20)`);
-      const slots = e.intervalsMs.length;
       const program = ctx.programs.get(e.programId) ?? ctx.programs.defaultProgram();
-      // Intervals that have ended may not change (R20).
-      const firstOpen = Math.max(0, currentIntervalIndex(e, now));
-      const pastEnded = now >= e.startMs ? firstOpen : 0;
+      // Intervals that have ended may not change (R20), nor may the start once it has passed.
+      const started = now >= e.startMs;
+      const pastEnded = started ? Math.max(0, currentIntervalIndex(e, now)) : 0;
+      const { startMs, intervalsMs } = rescheduled(e, changes, now, pastEnded, program.slotMs);
+      const slots = intervalsMs.length;
+      const resized = slots !== e.intervalsMs.length;
       const checkPast = (what: string, before: readonly number[] | undefined, after: readonly number[]): void => {
         for (let i = 0; i < pastEnded; i++) {
           if ((before ?? [])[i] !== after[i]) throw new VtnError('NOT_ALLOWED', `${what}: interval ${i} has already ended and cannot change (R20)`);
         }
       };
+      const resizedWithout = (what: string): never =>
+        invalid(`${what} has ${e.intervalsMs.length} values and the event now has ${slots} intervals; give them again for the new intervals`);
       const signals = e.signals.map((s) => {
         const nv = changes.signalValues?.[s.signalId];
-        if (nv === undefined) return s;
+        if (nv === undefined) return s.values !== undefined && resized ? resizedWithout(`the default values of signal ${s.signalId}`) : s;
         const values = perSlot(nv, slots, `signalValues[${s.signalId}]`);
         checkPast(`signal ${s.signalId}`, s.values, values);
         return { ...s, values };
       });
       for (const id of Object.keys(changes.signalValues ?? {})) if (!e.signals.some((s) => s.signalId === id)) invalid(`event '${eventId}' has no signal '${id}'`);
       const states = new Map(ctx.store.listEventVens(eventId).map((s) => [s.venId, s] as const));
+      const targeted = new Set(e.venIds);
+      const removed = new Set(e.removedVenIds ?? []);
+      for (const venId of changes.removeVenIds ?? []) {
+        if (!targeted.has(venId)) invalid(`VEN '${venId}' is not targeted by event '${eventId}'; nothing to remove`);
+        targeted.delete(venId);
+        removed.add(venId);
+      }
+      const added = new Set<string>();
+      for (const venId of changes.addVenIds ?? []) {
+        if (targeted.has(venId)) invalid(`VEN '${venId}' is already targeted by event '${eventId}'`);
+        requireRegistered(venId);
+        targeted.add(venId);
+        removed.delete(venId);
+        added.add(venId);
+      }
+      if (targeted.size === 0) invalid(`the modification would leave event '${eventId}' without a target; cancel the event instead`);
       const newValues = new Map<string, Record<string, readonly number[]>>();
-      for (const [venId, s] of states) newValues.set(venId, { ...s.values });
+      for (const venId of targeted) newValues.set(venId, added.has(venId) ? {} : { ...states.get(venId)?.values });
+      const given = new Set<string>();
       const touch = (venId: string): Record<string, readonly number[]> => {
         const v = newValues.get(venId);
         if (v === undefined) return invalid(`VEN '${venId}' is not targeted by event '${eventId}'`);
         return v;
       };
       for (const [venId, w] of Object.entries(changes.perVenReductionW ?? {})) {
-        Object.assign(touch(venId), reductionValues(program as ProgramConfig, e.signals, perSlot(w, slots, `perVenReductionW[${venId}]`)));
+        const values = reductionValues(program as ProgramConfig, e.signals, perSlot(w, slots, `perVenReductionW[${venId}]`));
+        Object.assign(touch(venId), values);
+        for (const id of Object.keys(values)) given.add(`${venId}\u0000${id}`);
       }
       for (const [venId, bySignal] of Object.entries(changes.perVenSignals ?? {})) {
         const v = touch(venId);
-        for (const [signalId, xs] of Object.entries(bySignal)) v[signalId] = perSlot(xs, slots, `perVenSignals[${venId}][${signalId}]`);
+        for (const [signalId, xs] of Object.entries(bySignal)) {
+          if (!e.signals.some((s) => s.signalId === signalId)) invalid(`perVenSignals[${venId}] names unknown signal '${signalId}'`);
+          v[signalId] = perSlot(xs, slots, `perVenSignals[${venId}][${signalId}]`);
+          given.add(`${venId}\u0000${signalId}`);
+        }
       }
       for (const [venId, v] of newValues) {
         const before = states.get(venId)?.values ?? {};
         for (const s of e.signals) {
           const after = v[s.signalId];
-          if (after !== undefined) checkPast(`VEN ${venId} signal ${s.signalId}`, before[s.signalId] ?? s.values, after);
+          if (after === undefined) continue;
+          if (resized && !given.has(`${venId}\u0000${s.signalId}`)) resizedWithout(`VEN ${venId}'s signal ${s.signalId}`);
+          if (!added.has(venId)) checkPast(`VEN ${venId} signal ${s.signalId}`, before[s.signalId] ?? s.values, after);
         }
       }
       // R5: every change raises modificationNumber by exactly 1.
-      const next: VtnEvent = {
+      let next: VtnEvent = {
         ...e,
+        startMs,
+        intervalsMs,
         signals,
+        venIds: [...targeted],
+        removedVenIds: removed.size === 0 ? undefined : [...removed],
         priority: changes.priority ?? e.priority,
         vtnComment: changes.vtnComment ?? e.vtnComment,
         modificationReason: changes.modificationReason ?? e.modificationReason,
@@ -533,15 +632,30 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         modifiedAt: now,
       };
       validateForVens(ctx, next, newValues, now);
+      // R201: a VEN added while its availability schedules make it unavailable, as at creation.
+      const unavailable = unavailableVens(ctx, next, [...added], program as ProgramConfig);
+      if (program.eventsWhenUnavailable === 'withhold' && unavailable.size > 0) {
+        for (const venId of unavailable.keys()) newValues.delete(venId);
+        unavailable.clear();
+        next = { ...next, venIds: [...newValues.keys()] };
+        if (next.venIds.length === 0) throw new VtnError('NOT_ALLOWED', `every VEN left targeted by event '${eventId}' is unavailable, and program '${program.id}' withholds events from unavailable VENs (R201)`);
+      }
       ctx.store.transaction(() => {
         ctx.store.putEvent(next);
         for (const [venId, v] of newValues) {
-          const s = states.get(venId) as EventVenState;
-          ctx.store.putEventVen({ ...s, values: v });
+          const s = states.get(venId);
+          if (!added.has(venId) && s !== undefined) ctx.store.putEventVen({ ...s, values: v });
+          else putNewVenState(next, venId, v, unavailable.get(venId), now);
+          queueDistributeEvent(ctx, venId);
+        }
+        for (const venId of changes.removeVenIds ?? []) {
+          const s = states.get(venId);
+          if (s !== undefined) ctx.store.putEventVen({ ...s, cancelAcked: false, cancelDeliveries: 0 });
           queueDistributeEvent(ctx, venId);
         }
       });
-      ctx.log.info({ eventId, modificationNumber: next.modificationNumber }, 'event modified');
+      if (unavailable.size > 0) ctx.ledgerWork?.kick();
+      ctx.log.info({ eventId, modificationNumber: next.modificationNumber, added: [...added], removed: changes.removeVenIds ?? [], startMs, slots }, 'event modified');
       return view(next);
     },
 
@@ -555,6 +669,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       ctx.store.transaction(() => {
         ctx.store.putEvent(next);
         for (const s of ctx.store.listEventVens(eventId)) {
+          if (s.cancelAcked && e.removedVenIds?.includes(s.venId) === true) continue; // told already that the event is cancelled for it
           ctx.store.putEventVen({ ...s, cancelAcked: false, cancelDeliveries: 0 });
           queueDistributeEvent(ctx, s.venId);
         }
@@ -867,21 +982,64 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       if (e.cancelled) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is cancelled; create a new event instead`);
       // After the start the intervals that have started keep their total and allocations (R20: the
       // mapping and the contract refuse a change to them); the rest is allocated anew.
-      if (ctx.now() >= eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has completed; the past cannot be changed (R20)`);
-      const reductionW = perSlot(changes.reductionW, e.intervalsMs.length, 'reductionW');
+      const now = ctx.now();
+      if (now >= eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has completed; the past cannot be changed (R20)`);
+      const slotMs = slotMsOf(ctx, e);
+      const startMs = changes.start === undefined ? e.startMs : toMs(changes.start, 'start');
+      if (startMs % 1000 !== 0) invalid('start must be a whole second');
+      if (startMs !== e.startMs && now >= e.startMs) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has started; its start cannot change (R20) — change its duration or cancel it`);
+      if (changes.slots !== undefined && (!Number.isInteger(changes.slots) || changes.slots < 1)) invalid(`slots must be a positive integer, got ${String(changes.slots)}`);
+      if (changes.durationMinutes !== undefined && (!Number.isInteger(changes.durationMinutes) || changes.durationMinutes < 1)) invalid(`durationMinutes must be a positive whole number, got ${String(changes.durationMinutes)}`);
+      const durationMs = changes.slots !== undefined ? changes.slots * slotMs : changes.durationMinutes !== undefined ? changes.durationMinutes * 60_000 : eventDurationMs(e);
+      const rescheduled = startMs !== e.startMs || durationMs !== eventDurationMs(e);
+      if (rescheduled && startMs + durationMs <= now) throw new VtnError('NOT_ALLOWED', 'the modified event would end in the past; give a later start or a longer duration (R20)');
+      const intervalsMs = rescheduled ? slotIntervals(startMs, durationMs, slotMs) : e.intervalsMs;
+      const reductionW = perSlot(changes.reductionW, intervalsMs.length, `reductionW (one per interval: ${describeIntervals(startMs, intervalsMs)})`);
+      if (reductionW.some((w) => !Number.isInteger(w) || w < 0)) invalid('reductionW values are whole W ≥ 0');
+      // New targets: every enrolled, targeted customer but those its VEN's availability opts out (R201), as at creation.
+      const program = ctx.programs.get(e.programId) ?? ctx.programs.defaultProgram();
+      const targeted = changes.targets === undefined ? undefined : targetsOf(changes.targets).map((c) => c.customerId);
+      const stillTargeted = new Set(targeted);
+      let customerIds: string[] | undefined;
+      if (targeted !== undefined) {
+        customerIds = targeted.filter((c) => {
+          const reg = ctx.store.findRegistrationByCustomer(c);
+          return reg === undefined || reg.state !== 'registered' || unavailableDuring(ctx, reg.venId, startMs, startMs + durationMs, program as ProgramConfig) === undefined;
+        });
+        if (customerIds.length === 0) throw new VtnError('NOT_ALLOWED', targeted.length === 0 ? 'no enrolled customer is targeted; change the targets or cancel the event' : 'every targeted customer is opted out of the event window by its availability schedule (R201)');
+      }
       let oprs: ReadonlyMap<string, readonly number[]>;
       try {
-        oprs = await ledger.modifyEvent(eventId, reductionW);
+        oprs = await ledger.modifyEvent(eventId, reductionW, { ...(rescheduled ? { startMs, durationMs } : {}), ...(customerIds === undefined ? {} : { customerIds }) });
       } catch (err) {
         throw ledgerError(err, `the ledger did not take the modification of '${eventId}'`);
       }
+      const venValues = (opr: readonly number[] | undefined): number[] => (opr === undefined ? new Array<number>(intervalsMs.length).fill(0) : venReductionW(opr, intervalsMs, slotMs));
       const perVenReductionW: Record<string, readonly number[]> = {};
-      for (const s of ctx.store.listEventVens(eventId)) {
-        const customerId = ctx.store.getRegistration(s.venId)?.customerId;
+      const removeVenIds: string[] = [];
+      const reached = new Set<string>();
+      for (const venId of e.venIds) {
+        const customerId = ctx.store.getRegistration(venId)?.customerId;
         const opr = customerId === undefined ? undefined : oprs.get(customerId);
-        perVenReductionW[s.venId] = opr === undefined ? new Array<number>(reductionW.length).fill(0) : venReductionW(opr, e.intervalsMs, slotMsOf(ctx, e));
+        if (customerId !== undefined) reached.add(customerId);
+        // A VEN whose customer the new targets leave out receives the event cancelled; one left without an allocation gets zero values.
+        if (targeted !== undefined && (customerId === undefined || !stillTargeted.has(customerId))) removeVenIds.push(venId);
+        else perVenReductionW[venId] = venValues(opr);
       }
-      return local.modify(eventId, { perVenReductionW, ...pick(changes, ['priority', 'vtnComment', 'modificationReason']) });
+      const addVenIds: string[] = [];
+      for (const customerId of targeted ?? []) {
+        const reg = ctx.store.findRegistrationByCustomer(customerId);
+        if (reached.has(customerId) || reg === undefined || reg.state !== 'registered') continue;
+        addVenIds.push(reg.venId);
+        perVenReductionW[reg.venId] = venValues(oprs.get(customerId));
+      }
+      return local.modify(eventId, {
+        perVenReductionW,
+        ...(addVenIds.length === 0 ? {} : { addVenIds }),
+        ...(removeVenIds.length === 0 ? {} : { removeVenIds }),
+        ...(rescheduled ? { start: startMs, intervalsMs } : {}),
+        ...pick(changes, ['priority', 'vtnComment', 'modificationReason']),
+      });
     },
 
     cancelled(eventId: string): void {
@@ -933,7 +1091,10 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pa
 export function buildDistributeEvent(ctx: VtnContext, venId: string, options: { readonly requestId?: string; readonly replyLimit?: number | undefined } = {}): DistributeEvent {
   const now = ctx.now();
   const created = new Date(now).toISOString();
-  let list = ctx.store.listVenEvents(venId).filter(({ event, state }) => isDeliverable(event, state, now, ctx.config.cancelRetries));
+  let list = ctx.store
+    .listVenEvents(venId)
+    .map(({ event, state }) => ({ event: eventFor(event, venId), state }))
+    .filter(({ event, state }) => isDeliverable(event, state, now, ctx.config.cancelRetries));
   list.sort((a, b) => compareForDistribution(a.event, b.event, now));
   if (options.replyLimit !== undefined && options.replyLimit > 0) list = list.slice(0, options.replyLimit);
   const requestId = options.requestId !== undefined && options.requestId !== '' ? options.requestId : ctx.newId('req');
@@ -985,7 +1146,8 @@ export function handleCreatedEvent(ctx: VtnContext, p: CreatedEvent): Payload {
   ctx.store.transaction(() => {
     for (const r of p.eventResponses ?? []) {
       const { eventId, modificationNumber } = r.qualifiedEventId;
-      const e = ctx.store.getEvent(eventId);
+      const stored = ctx.store.getEvent(eventId);
+      const e = stored === undefined ? undefined : eventFor(stored, reg.venId);
       const state = e === undefined ? undefined : ctx.store.getEventVen(eventId, reg.venId);
       if (e === undefined || state === undefined) {
         error ??= new OadrProtocolError(ResponseCode.INVALID_ID, `eventID '${eventId}' is not an event of VEN ${reg.venId} (R48)`);

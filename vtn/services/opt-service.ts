@@ -174,6 +174,7 @@ export function handleCreateOpt(ctx: VtnContext, p: CreateOpt): Payload {
     const e = ctx.store.getEvent(eventId);
     const state = e === undefined ? undefined : ctx.store.getEventVen(eventId, reg.venId);
     if (e === undefined || state === undefined) return fail(ResponseCode.INVALID_ID, `eventID '${eventId}' is not an event of VEN ${reg.venId} (R206)`);
+    if (e.removedVenIds?.includes(reg.venId) === true) fail(ResponseCode.NOT_ALLOWED, `event '${eventId}' no longer targets VEN ${reg.venId}; it is cancelled for it`);
     if (e.responseRequired === 'never') fail(ResponseCode.COMPLIANCE_ERROR, `event '${eventId}' is sent with responseRequired never; it cannot be opted by oadrCreateOpt (R206)`);
     if ((p.qualifiedEventId?.modificationNumber ?? 0) > e.modificationNumber) {
       fail(ResponseCode.OUT_OF_SEQUENCE, `event '${eventId}' is at modificationNumber ${e.modificationNumber}, the opt names ${p.qualifiedEventId?.modificationNumber ?? 0}`);

@@ -132,6 +132,19 @@ export const ven = {
     }));
     return { type: 'CreatedEvent', schemaVersion: V, response: { code: 200, requestId: '' }, eventResponses, venId };
   },
+  /** oadrCreateOpt for one event (R206), for the whole VEN. */
+  createOpt: (venId: string, o: { eventId: string; modificationNumber: number; optType: 'optIn' | 'optOut' }): Payload => ({
+    type: 'CreateOpt',
+    schemaVersion: V,
+    optId: `opt-${o.eventId}`,
+    optType: o.optType,
+    optReason: 'participating',
+    venId,
+    createdDateTime: new Date(0).toISOString(),
+    requestId: 'rq-opt',
+    qualifiedEventId: { eventId: o.eventId, modificationNumber: o.modificationNumber },
+    target: { venIds: [venId] },
+  }),
   cancel: (venId: string, registrationId: string): Payload => ({ type: 'CancelPartyRegistration', schemaVersion: V, requestId: 'rq-c', registrationId, venId }),
   registeredReport: (venId: string): Payload => ({ type: 'RegisteredReport', schemaVersion: V, response: { code: 200, requestId: '' }, venId }),
   response: (venId: string): Payload => ({ type: 'Response', schemaVersion: V, response: { code: 200, requestId: '' }, venId }),
