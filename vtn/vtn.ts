@@ -103,6 +103,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     ledgerWork,
     crashPoint: options.crashPoint,
     xmppServed: options.xmpp !== undefined,
+    availabilityChanged: (venId) => eventsApi.applyAvailability(venId),
   };
   const handle = (payload: Payload, meta?: HandleMeta): DispatchResult => {
     if (closed) throw new VtnError('CLOSED', 'the VTN is closed');

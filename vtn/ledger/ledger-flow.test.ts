@@ -249,6 +249,32 @@ test('events from the ledger: modify before the start moves the start, changes t
   t.assert.equal(vtn.events.get('ev-t')?.event.modificationNumber, 2);
 });
 
+test('events from the ledger: R201 a customer whose availability schedule, sent after the event was created, covers the event is opted out and the request shared again among the others; after the start only its opt state changes', async (t) => {
+  const { clock, vl, port, url, vtn } = await ledgerVtn(t, { registrationPolicy: 'enrolled-only' });
+  await enrolWithHistory(vtn, port);
+  const a = await registerVen(url, A);
+  const b = await registerVen(url, B);
+  await vtn.events.create({ eventId: 'ev-av', start: START, durationMinutes: 30, reductionW: 200, targets: { customerIds: [A, B] } });
+  t.assert.equal((await call(url, 'EiOpt', ven.createOpt(b.venId, { optType: 'optOut', optId: 'away', windows: [[START + 20 * MIN, 'PT1H']] }), 'CreatedOpt')).response.code, 200);
+  await vtn.events.ledgerIdle();
+  const v = vtn.events.get('ev-av');
+  t.assert.equal(v?.event.modificationNumber, 1, 'shared again: a new version');
+  const vb = v?.vens.find((x) => x.venId === b.venId);
+  t.assert.equal(vb?.optType, 'optOut');
+  t.assert.match(vb?.optReason ?? '', /away/);
+  t.assert.deepEqual(vb?.values[SIGNAL_IDS.LOAD_DISPATCH], [0, 0], 'B keeps the event with zero values');
+  t.assert.equal(vb?.oprW, undefined, 'B has no allocation on the ledger any more');
+  assert.ok((v?.vens.find((x) => x.venId === a.venId)?.oprW ?? []).every((w) => Math.abs(w - 200) <= 1), 'A takes the whole request');
+  t.assert.equal((JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryDRevent', ['ev-av'])) as { version: number }).version, 1);
+  // After the start the contract keeps the cluster: A's opt-out changes its opt state only.
+  clock.set(START + MIN);
+  await call(url, 'EiOpt', ven.createOpt(a.venId, { optType: 'optOut', optId: 'away', windows: [[START, 'PT1H']] }), 'CreatedOpt');
+  await vtn.events.ledgerIdle();
+  const w = vtn.events.get('ev-av');
+  t.assert.equal(w?.event.modificationNumber, 1);
+  t.assert.equal(w?.vens.find((x) => x.venId === a.venId)?.optType, 'optOut');
+});
+
 test('events from the ledger: modify before the start re-allocates (modificationNumber + 1), cancel cancels on the ledger; no ledger → NOT_ALLOWED', async (t) => {
   const { vl, port, url, vtn } = await ledgerVtn(t, { registrationPolicy: 'enrolled-only' });
   await enrolWithHistory(vtn, port);

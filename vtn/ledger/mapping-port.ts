@@ -138,6 +138,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
         return e === undefined ? undefined : byCustomer(new Map(Object.entries(e.oprByMeter)));
       },
       settled: (eventId: string) => mapping.event(eventId)?.status === 'settled',
+      requestOf: (eventId: string) => mapping.event(eventId)?.requestW,
     },
 
     async recordOpt(opt) {

@@ -27,6 +27,8 @@ export interface VtnContext {
   readonly crashPoint?: ((name: CrashPointName) => void) | undefined;
   /** True when the VTN has an XMPP connection: VENs may register with transport `xmpp` (R38, R507). */
   readonly xmppServed?: boolean | undefined;
+  /** Told after a VEN's availability schedules changed (oadrCreateOpt without an event, R201): its pending events follow them. */
+  readonly availabilityChanged?: ((venId: string) => void) | undefined;
 }
 
 /** Named points where a crash test may stop the VTN (`VtnOptions.crashPoint`). */

@@ -39,7 +39,7 @@ import {
 import type { DrEventNotice, LedgerSettlement } from '../ledger/port.ts';
 import type { CustomerRecord } from '../store/store.ts';
 import type { EventVenState, OptType } from './event-model.ts';
-import { unavailableDuring } from './opt-service.ts';
+import { eventOpts, unavailableDuring } from './opt-service.ts';
 import { queueLedgerOpt } from './ledger-opt-work.ts';
 import { queueDistributeEvent } from '../transports/ven-queue.ts';
 
@@ -220,8 +220,16 @@ export interface EventsApi {
   list(): EventView[];
   /** Settlement of an event from the ledger: telemetry of its day closed, availability, tokens. */
   settle(eventId: string): Promise<LedgerSettlement>;
-  /** Resolves once the ledger calls started in the background (cancellations) have finished. */
+  /** Resolves once the ledger calls started in the background (cancellations, re-allocations) have finished. */
   ledgerIdle(): Promise<void>;
+  /**
+   * After a VEN's availability schedules changed (R201): each of its pending events it is now
+   * unavailable for (from now to the event's end) records it as opted out, unless an event opt of
+   * its own governs that event (R206); under `eventsWhenUnavailable: 'withhold'` the event is taken
+   * from it instead. An event from the ledger that has not started is shared again among the other
+   * customers (in the background; `ledgerIdle`). Returns the events it changed.
+   */
+  applyAvailability(venId: string): string[];
   /**
    * At start, before serving: completes each event creation a crash cut short (the event has not
    * ended) or cancels it on the ledger; returns the event ids by outcome (`left`: retried next start).
@@ -690,8 +698,15 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
   const ledgerEvents = createLedgerEvents(ctx, local);
   return {
     create: ((input: CreateEventInput | LedgerEventInput) => ('reductionW' in input ? ledgerEvents.create(input) : local.create(input))) as EventsApi['create'],
-    modify: ((eventId: string, changes: ModifyEventInput | LedgerEventChange) =>
-      'reductionW' in changes ? ledgerEvents.modify(eventId, changes) : local.modify(eventId, changes)) as EventsApi['modify'],
+    modify: ((eventId: string, changes: ModifyEventInput | LedgerEventChange) => {
+      // A new start or length: the VENs' availability schedules are checked again against it (R201).
+      const rescheduled = ['start', 'slots', 'intervalsMs', 'durationMinutes'].some((k) => (changes as Record<string, unknown>)[k] !== undefined);
+      const recheck = (v: EventView): EventView => {
+        if (rescheduled) for (const venId of v.event.venIds) applyAvailability(ctx, local, ledgerEvents, venId);
+        return rescheduled ? (local.get(eventId) ?? v) : v;
+      };
+      return 'reductionW' in changes ? ledgerEvents.modify(eventId, changes).then(recheck) : recheck(local.modify(eventId, changes));
+    }) as EventsApi['modify'],
     cancel: (eventId, reason) => {
       const v = local.cancel(eventId, reason);
       ledgerEvents.cancelled(eventId);
@@ -701,6 +716,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
     list: local.list,
     settle: (eventId) => ledgerEvents.settle(eventId),
     ledgerIdle: () => ledgerEvents.idle(),
+    applyAvailability: (venId) => applyAvailability(ctx, local, ledgerEvents, venId),
     recoverCreations: async () => (ctx.ledger === undefined ? { completed: [], compensated: [], left: [] } : ledgerEvents.recover()),
   };
 }
@@ -785,6 +801,7 @@ function sortedCustomers(list: readonly CustomerRecord[]): CustomerRecord[] {
  */
 function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
   const pending = new Set<Promise<unknown>>();
+  const reallocations = new Map<string, Promise<unknown>>();
   const track = (p: Promise<unknown>): void => {
     const q = p.finally(() => pending.delete(q));
     pending.add(q);
@@ -1073,6 +1090,32 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
     async idle(): Promise<void> {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
+
+    /**
+     * Shares an event's request again among its targets (in the background, one at a time per
+     * event): the modification leaves out of the allocation those their availability now makes
+     * unavailable, and takes `withheld` out of the targets.
+     */
+    reallocate(eventId: string, withheld?: string): void {
+      const run = async (): Promise<void> => {
+        const e = ctx.store.getEvent(eventId);
+        const requestW = ctx.ledger?.allocations?.requestOf?.(eventId);
+        if (e === undefined || e.cancelled || requestW === undefined || ctx.now() >= e.startMs) return;
+        const customerIds = new Set(ctx.ledger?.allocations?.oprOf(eventId)?.keys());
+        for (const venId of e.venIds) {
+          const customerId = ctx.store.getRegistration(venId)?.customerId;
+          if (customerId !== undefined) customerIds.add(customerId);
+        }
+        if (withheld !== undefined) customerIds.delete(withheld);
+        await this.modify(eventId, { reductionW: requestW, targets: { customerIds: [...customerIds] }, modificationReason: 'availability' });
+        ctx.log.info({ eventId, customers: customerIds.size }, 'event shared again among the customers available for it (R201)');
+      };
+      const p = (reallocations.get(eventId) ?? Promise.resolve())
+        .then(run)
+        .catch((err: unknown) => ctx.log.error({ err, eventId }, 'sharing the event again after an availability change failed; the VEN is recorded as opted out, its allocation stays on the ledger'));
+      reallocations.set(eventId, p);
+      track(p.finally(() => (reallocations.get(eventId) === p ? reallocations.delete(eventId) : undefined)));
+    },
   };
 }
 
@@ -1082,7 +1125,41 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pa
   return out;
 }
 
-/** A ledger failure as a VtnError: the mapping's own refusals (bad request, not allowed) keep their meaning. */
+/** See `EventsApi.applyAvailability`. */
+function applyAvailability(ctx: VtnContext, local: LocalEventsApi, ledgerEvents: ReturnType<typeof createLedgerEvents>, venId: string): string[] {
+  const reg = ctx.store.getRegistration(venId);
+  if (reg === undefined) return [];
+  const now = ctx.now();
+  const governed = eventOpts(ctx, venId);
+  const changed: string[] = [];
+  for (const { event, state } of ctx.store.listVenEvents(venId)) {
+    const e = eventFor(event, venId);
+    if (e.cancelled || scheduleStatus(e, now) === 'completed' || governed.has(e.eventId) || state.optType === 'optOut') continue;
+    const program = (ctx.programs.get(e.programId) ?? ctx.programs.defaultProgram()) as ProgramConfig;
+    const reason = unavailableDuring(ctx, venId, Math.max(e.startMs, now), eventEndMs(e), program);
+    if (reason === undefined) continue;
+    changed.push(e.eventId);
+    // The contract keeps a started event's cluster: only an event that has not started is shared again
+    // (a started one keeps the VEN, recorded as opted out, whatever the program says).
+    const fromLedger = ctx.ledger?.allocations?.oprOf(e.eventId) !== undefined;
+    const reshare = fromLedger && now < e.startMs;
+    if (program.eventsWhenUnavailable === 'withhold' && (reshare || (!fromLedger && e.venIds.length > 1))) {
+      ctx.log.info({ eventId: e.eventId, venId, reason }, 'event taken from a VEN its availability schedules now make unavailable (R201)');
+      if (reshare) ledgerEvents.reallocate(e.eventId, reg.customerId);
+      else local.modify(e.eventId, { removeVenIds: [venId], modificationReason: 'availability' });
+      continue;
+    }
+    ctx.store.transaction(() => {
+      ctx.store.putEventVen({ ...state, optType: 'optOut', optModificationNumber: e.modificationNumber, optAt: now, optReason: reason, optRequestId: undefined });
+      queueLedgerOpt(ctx, { eventId: e.eventId, modificationNumber: e.modificationNumber, venId, customerId: reg.customerId, optType: 'optOut', at: now });
+    });
+    ctx.log.info({ eventId: e.eventId, venId, reason }, 'VEN opted out of a pending event by its availability schedule (R201)');
+    if (reshare) ledgerEvents.reallocate(e.eventId);
+  }
+  if (changed.length > 0) ctx.ledgerWork?.kick();
+  return changed;
+}
+
 /**
  * The `oadrDistributeEvent` for one VEN now: all its far, near and active events (and cancelled
  * ones until acknowledged), in R15 order, at most `replyLimit` (R27), one createdDateTime (R115),

@@ -194,6 +194,64 @@ test('R201+R16 VTN: a VEN whose optOut schedule covers part of a new event is re
   assert.ok(got.some((p) => p.type === 'DistributeEvent' && p.events?.some((e) => e.descriptor.eventId === 'ev-1')));
 });
 
+test('R201+R16+R206 VTN: an optOut schedule sent after an event was created opts the VEN out of it (with the reason, on the ledger too); an event opt of its own, a completed or a later event stay', async (t) => {
+  const recorded: OptRecord[] = [];
+  const ledger: LedgerPort = { notifyEvent: async () => new Map(), recordOpt: async (o) => void recorded.push(o), recordTelemetry: async () => {} };
+  const { url, vtn, clock } = await startTestVtn(t, {}, { ledger });
+  const a = await registerVen(url, 'house-1');
+  const b = await registerVen(url, 'house-2');
+  const start = clock.now() + HOUR;
+  vtn.events.create({ eventId: 'ev-1', start, slots: 4, perVenReductionW: { [a.venId]: 500, [b.venId]: 700 } });
+  vtn.events.create({ eventId: 'ev-own', start, slots: 4, perVenReductionW: { [a.venId]: 500 } });
+  vtn.events.create({ eventId: 'ev-later', start: start + 4 * HOUR, slots: 4, perVenReductionW: { [a.venId]: 500 } });
+  await call(url, 'EiOpt', createOpt(a.venId, { optId: 'mine', optType: 'optIn', eventId: 'ev-own' }), 'CreatedOpt');
+  await call(url, 'EiEvent', ven.createdEvent(a.venId, [{ eventId: 'ev-1', modificationNumber: 0, optType: 'optIn' }]), 'Response');
+  t.assert.equal(vtn.events.get('ev-1')?.vens.find((v) => v.venId === a.venId)?.optType, 'optIn');
+  // a will be away during the second half hour of the events.
+  await call(url, 'EiOpt', createOpt(a.venId, { optId: 'away', windows: [[start + 30 * 60_000, 'PT30M']] }), 'CreatedOpt');
+  const va = vtn.events.get('ev-1')?.vens.find((v) => v.venId === a.venId);
+  t.assert.equal(va?.optType, 'optOut');
+  t.assert.match(va?.optReason ?? '', /away.*R201/);
+  t.assert.equal(vtn.events.get('ev-1')?.vens.find((v) => v.venId === b.venId)?.optType, undefined, 'another VEN is not touched');
+  t.assert.equal(vtn.events.get('ev-own')?.vens[0]?.optType, 'optIn', 'an event opt of its own governs (R206)');
+  t.assert.equal(vtn.events.get('ev-later')?.vens[0]?.optType, undefined, 'outside the window');
+  await vtn.ledgerOutbox?.drain();
+  assert.ok(recorded.some((o) => o.eventId === 'ev-1' && o.venId === a.venId && o.optType === 'optOut'), 'the opt state goes to the ledger');
+  // An event that has completed is history.
+  clock.set(start + 2 * HOUR);
+  await call(url, 'EiOpt', createOpt(a.venId, { optId: 'gone', windows: [[start, 'PT12H']] }), 'CreatedOpt');
+  t.assert.equal(vtn.events.get('ev-later')?.vens[0]?.optType, 'optOut', 'the later event now is covered');
+  t.assert.equal(vtn.events.get('ev-own')?.vens[0]?.optType, 'optIn');
+});
+
+test('R201 VTN: an event moved into a VEN\'s optOut window by a modification opts the VEN out of it', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'house-1');
+  const start = clock.now() + HOUR;
+  await call(url, 'EiOpt', createOpt(a.venId, { optId: 'away', windows: [[start + 3 * HOUR, 'PT1H']] }), 'CreatedOpt');
+  vtn.events.create({ eventId: 'ev-1', start, slots: 4, perVenReductionW: { [a.venId]: 500 } });
+  t.assert.equal(vtn.events.get('ev-1')?.vens[0]?.optType, undefined);
+  const moved = vtn.events.modify('ev-1', { start: start + 3 * HOUR });
+  t.assert.equal(moved.vens[0]?.optType, 'optOut');
+  t.assert.match(moved.vens[0]?.optReason ?? '', /away/);
+});
+
+test('R201 VTN: with eventsWhenUnavailable withhold, a VEN whose schedule makes it unavailable after the event was created receives the event cancelled', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t, { programs: [{ id: 'p', eventsWhenUnavailable: 'withhold' }] });
+  const a = await registerVen(url, 'house-1');
+  const b = await registerVen(url, 'house-2');
+  const start = clock.now() + HOUR;
+  vtn.events.create({ eventId: 'ev-1', start, slots: 4, perVenReductionW: { [a.venId]: 500, [b.venId]: 700 } });
+  await drain(url, a.venId);
+  await call(url, 'EiOpt', createOpt(a.venId, { optId: 'away', windows: [[start, 'PT1H']] }), 'CreatedOpt');
+  const v = vtn.events.get('ev-1');
+  t.assert.deepEqual(v?.event.venIds, [b.venId]);
+  t.assert.equal(v?.vens.find((x) => x.venId === a.venId)?.removed, true);
+  const got = await drain(url, a.venId);
+  const seen = got.flatMap((p) => (p.type === 'DistributeEvent' ? (p.events ?? []) : []));
+  t.assert.deepEqual(seen.map((e) => e.descriptor.eventStatus), ['cancelled']);
+});
+
 test('R201+R16 VTN: an event from the ledger leaves a customer opted out by its schedule out of the allocation; its VEN gets zeros, opted out', async (t) => {
   const notified: string[][] = [];
   const ledger: LedgerPort = {

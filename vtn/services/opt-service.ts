@@ -229,6 +229,7 @@ export function handleCreateOpt(ctx: VtnContext, p: CreateOpt): Payload {
   });
   ctx.log.info({ venId: reg.venId, optId: p.optId, optType: p.optType, eventId, resources: entry.resources, windows: windows.length }, 'opt stored');
   if (eventId !== undefined && wholeVen) ctx.ledgerWork?.kick();
+  if (eventId === undefined && wholeVen) ctx.availabilityChanged?.(reg.venId);
   return { type: 'CreatedOpt', schemaVersion: SCHEMA_VERSION, response: eiResponse(ResponseCode.OK, p.requestId), optId: p.optId };
 }
 
@@ -241,7 +242,7 @@ export function handleCancelOpt(ctx: VtnContext, p: CancelOpt): Payload {
 }
 
 /** The opt type each event's whole-VEN oadrCreateOpt set (the latest wins). */
-function eventOpts(ctx: VtnContext, venId: string): Map<string, OptType> {
+export function eventOpts(ctx: VtnContext, venId: string): Map<string, OptType> {
   const latest = new Map<string, OptEntry>();
   for (const o of listStored(ctx, venId)) {
     for (const x of o.entries) {

@@ -132,19 +132,23 @@ export const ven = {
     }));
     return { type: 'CreatedEvent', schemaVersion: V, response: { code: 200, requestId: '' }, eventResponses, venId };
   },
-  /** oadrCreateOpt for one event (R206), for the whole VEN. */
-  createOpt: (venId: string, o: { eventId: string; modificationNumber: number; optType: 'optIn' | 'optOut' }): Payload => ({
-    type: 'CreateOpt',
-    schemaVersion: V,
-    optId: `opt-${o.eventId}`,
-    optType: o.optType,
-    optReason: 'participating',
-    venId,
-    createdDateTime: new Date(0).toISOString(),
-    requestId: 'rq-opt',
-    qualifiedEventId: { eventId: o.eventId, modificationNumber: o.modificationNumber },
-    target: { venIds: [venId] },
-  }),
+  /** oadrCreateOpt for the whole VEN: for one event (R206), or an availability schedule of windows [start ms, ISO duration]. */
+  createOpt(venId: string, o: { optType: 'optIn' | 'optOut'; optId?: string; eventId?: string; modificationNumber?: number; windows?: ReadonlyArray<readonly [number, string]> }): Payload {
+    const p: Payload = {
+      type: 'CreateOpt',
+      schemaVersion: V,
+      optId: o.optId ?? `opt-${o.eventId ?? 'schedule'}`,
+      optType: o.optType,
+      optReason: 'participating',
+      venId,
+      createdDateTime: new Date(0).toISOString(),
+      requestId: 'rq-opt',
+      target: { venIds: [venId] },
+    };
+    if (o.eventId !== undefined) p.qualifiedEventId = { eventId: o.eventId, modificationNumber: o.modificationNumber ?? 0 };
+    if (o.windows !== undefined) p.availability = o.windows.map(([start, duration]) => ({ dtstart: new Date(start).toISOString(), duration }));
+    return p;
+  },
   cancel: (venId: string, registrationId: string): Payload => ({ type: 'CancelPartyRegistration', schemaVersion: V, requestId: 'rq-c', registrationId, venId }),
   registeredReport: (venId: string): Payload => ({ type: 'RegisteredReport', schemaVersion: V, response: { code: 200, requestId: '' }, venId }),
   response: (venId: string): Payload => ({ type: 'Response', schemaVersion: V, response: { code: 200, requestId: '' }, venId }),
