@@ -202,7 +202,7 @@ export const SCHEMAS = {
   tokenCreate: { type: 'object', additionalProperties: false, required: ['role', 'name'], properties: { role: { type: 'string', enum: [...ADMIN_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 200 }, retailerId: { ...retailerId, description: 'for role retailer (required): the `retailer` of the customers the token may see and manage' }, expiresAt: { ...time, description: 'when the token stops working (ISO 8601); absent: it does not expire' } } },
   timeRange: { type: 'object', properties: { from: time, to: time } },
   historyRequest: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: time, to: time } },
-  at: { type: 'object', properties: { at: time, marketContext: { type: 'string' } } },
+  at: { type: 'object', properties: { at: time, marketContext: { type: 'string' }, resource: { type: 'string', description: "one resource of the VEN, as its opts name it (a resourceID, or 'endDeviceAsset:…'); absent: the VEN as a whole" } } },
   blocks: { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
   baseline: { type: 'object', properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } } },
   energyDay: { type: 'object', required: ['date'], properties: { date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'the contract day (in the program time zone)' } } },
@@ -592,7 +592,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: (d, r) => {
       venOr404(d, r.params.venId as string, r);
       const at = parseTime(r.query.at, 'at') ?? d.now();
-      const o = typeof r.query.marketContext === 'string' ? { marketContext: r.query.marketContext } : {};
+      const o = {
+        ...(typeof r.query.marketContext === 'string' ? { marketContext: r.query.marketContext } : {}),
+        ...(typeof r.query.resource === 'string' ? { resource: r.query.resource } : {}),
+      };
       const api = d.vtn().opt;
       return { venId: r.params.venId, at: new Date(at).toISOString(), available: api.availableAt(r.params.venId as string, at, o), schedules: api.at(r.params.venId as string, at, o) };
     },

@@ -39,7 +39,7 @@ import {
 import type { DrEventNotice, LedgerSettlement } from '../ledger/port.ts';
 import type { CustomerRecord } from '../store/store.ts';
 import type { EventVenState, OptType } from './event-model.ts';
-import { eventOpts, unavailableDuring } from './opt-service.ts';
+import { eventOpts, resourceEventOpts, unavailableDuring } from './opt-service.ts';
 import { queueLedgerOpt } from './ledger-opt-work.ts';
 import { queueDistributeEvent } from '../transports/ven-queue.ts';
 
@@ -186,6 +186,8 @@ export interface EventVenView {
   readonly optReason?: string | undefined;
   /** A modification took the VEN out of the event's targets: it receives the event as cancelled until it acknowledges. */
   readonly removed: boolean;
+  /** The opt state of the resources an event opt (oadrCreateOpt with the eventID) named; `optType` covers the others (R202, R206). */
+  readonly resourceOpts?: Readonly<Record<string, OptType>>;
   readonly cancelAcked: boolean;
   readonly lastDeliveredAt: number | undefined;
 }
@@ -417,6 +419,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       ...ledgerPart,
       vens: states.map((s) => {
         const customerId = ctx.store.getRegistration(s.venId)?.customerId;
+        const resourceOpts = resourceEventOpts(ctx, s.venId).get(event.eventId);
         const points = ctx.store.listTelemetryPoints(s.venId, event.startMs, Number.isFinite(endMs) ? endMs : undefined).filter((p) => p.value !== undefined);
         return {
           venId: s.venId,
@@ -430,6 +433,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
           optAt: s.optAt,
           optReason: s.optReason,
           removed: event.removedVenIds?.includes(s.venId) === true,
+          ...(resourceOpts === undefined ? {} : { resourceOpts }),
           cancelAcked: s.cancelAcked,
           lastDeliveredAt: s.lastDeliveredAt,
         };

@@ -127,6 +127,44 @@ test('R203+R210+R211 VTN: a second venID-only schedule replaces the first from n
   t.assert.equal(vtn.opt.availableAt(venId, T0 + 500 * HOUR), true);
 });
 
+test('R203+R202 VTN: a schedule naming resources supersedes an earlier venID-only one for those resources only; the others keep it', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const { venId } = await registerVen(url, 'house-1');
+  const target = (...resourceIds: string[]) => ({ venIds: [venId], resourceIds });
+  await call(url, 'EiOpt', createOpt(venId, { optId: 'all-away', optType: 'optOut', windows: [[T0 + HOUR, 'PT4H']] }), 'CreatedOpt');
+  await call(url, 'EiOpt', createOpt(venId, { optId: 'two', optType: 'optOut', windows: [[T0 + HOUR, 'PT4H']], target: target('heat-pump', 'boiler') }), 'CreatedOpt');
+  clock.advance(10 * 60_000);
+  // The battery's own optOut schedule: from now on the venID-only one no longer speaks for the battery.
+  await call(url, 'EiOpt', createOpt(venId, { optId: 'battery', optType: 'optOut', windows: [[T0 + 6 * HOUR, 'PT1H']], target: target('battery-1', 'boiler') }), 'CreatedOpt');
+  const at = T0 + 2 * HOUR;
+  t.assert.equal(vtn.opt.availableAt(venId, at, { resource: 'battery-1' }), true, 'the venID-only schedule no longer covers the battery');
+  t.assert.equal(vtn.opt.availableAt(venId, T0 + 6.5 * HOUR, { resource: 'battery-1' }), false, 'its own schedule does');
+  t.assert.equal(vtn.opt.availableAt(venId, at, { resource: 'ev-charger' }), false, 'a resource no later schedule names keeps the venID-only one');
+  t.assert.equal(vtn.opt.availableAt(venId, at, { resource: 'heat-pump' }), false, "'two' goes on for the heat pump");
+  t.assert.equal(vtn.opt.availableAt(venId, at, { resource: 'boiler' }), true, 'for the boiler only the new schedule speaks now');
+  t.assert.equal(vtn.opt.availableAt(venId, T0 + 6.5 * HOUR, { resource: 'boiler' }), false);
+  t.assert.equal(vtn.opt.availableAt(venId, T0 + 30 * 60_000 + 5 * 60_000, { resource: 'battery-1' }), true, 'before its window, nothing covers the battery');
+  t.assert.equal(vtn.opt.availableAt(venId, at), false, 'the VEN as a whole: its venID-only schedule still speaks for its other resources');
+  const views = vtn.opt.list(venId);
+  t.assert.deepEqual(views.find((o) => o.optId === 'all-away')?.supersededFor, { 'heat-pump': T0, boiler: T0, 'battery-1': T0 + 10 * 60_000 }, "'two' took over the heat pump and the boiler when it came");
+  t.assert.deepEqual(views.find((o) => o.optId === 'two')?.supersededFor, { boiler: T0 + 10 * 60_000 });
+  t.assert.equal(views.find((o) => o.optId === 'two')?.supersededAt, undefined);
+  t.assert.deepEqual(vtn.opt.at(venId, at, { resource: 'boiler' }).map((o) => o.optId), []);
+  t.assert.deepEqual(vtn.opt.at(venId, at, { resource: 'heat-pump' }).map((o) => o.optId), ['two']);
+  t.assert.deepEqual(vtn.opt.at(venId, at, { resource: 'ev-charger' }).map((o) => o.optId), ['all-away']);
+});
+
+test('R206+R202 VTN: an event opt naming resources sets their opt state for the event; the VEN\'s own opt state covers the others', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const { venId } = await registerVen(url, 'house-1');
+  vtn.events.create({ eventId: 'ev-1', start: clock.now() + HOUR, slots: 2, perVenReductionW: { [venId]: 500 } });
+  await call(url, 'EiEvent', ven.createdEvent(venId, [{ eventId: 'ev-1', modificationNumber: 0, optType: 'optIn' }]), 'Response');
+  t.assert.equal((await call(url, 'EiOpt', createOpt(venId, { optId: 'pool', optType: 'optOut', eventId: 'ev-1', target: { venIds: [venId], resourceIds: ['pool-pump'] } }), 'CreatedOpt')).response.code, 200);
+  const v = vtn.events.get('ev-1')?.vens[0];
+  t.assert.equal(v?.optType, 'optIn', 'the VEN as a whole stays in');
+  t.assert.deepEqual(v?.resourceOpts, { 'pool-pump': 'optOut' });
+});
+
 test('R201 VTN: where optIn and optOut schedules overlap optOut wins; resource-level schedules leave the VEN available', async (t) => {
   const { url, vtn } = await startTestVtn(t);
   const { venId } = await registerVen(url, 'house-1');

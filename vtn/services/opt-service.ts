@@ -50,6 +50,8 @@ export interface OptEntry {
   readonly createdAt: number;
   /** R203: a later schedule replaced this one from this instant on. */
   readonly supersededAt: number | undefined;
+  /** R203: a later schedule naming some resources replaced this one for those resources, from these instants on; it goes on for the others. */
+  readonly supersededFor?: Readonly<Record<string, number>>;
 }
 
 /** What the store holds under (venID, optID). */
@@ -66,14 +68,20 @@ export interface OptView extends OptEntry {
 export interface OptAtOptions {
   /** Only schedules for this market context, and those without one, apply (R205). */
   readonly marketContext?: string;
+  /**
+   * One resource of the VEN (as `OptEntry.resources` names it: a resourceID, `endDeviceAsset:…`,
+   * `group:…`, `meter:…`, `sdp:…`): the schedules naming it and the whole-VEN ones not superseded
+   * for it (R202, R203). Absent: the VEN as a whole — its whole-VEN schedules.
+   */
+  readonly resource?: string;
 }
 
 export interface OptApi {
   /** Every stored opt entry of a VEN, oldest first. */
   list(venId: string): OptView[];
-  /** The schedule entries (not event opts) in force for the whole VEN at `time`. */
+  /** The schedule entries (not event opts) in force at `time` for the whole VEN, or for `options.resource` (R203). */
   at(venId: string, time: Date | number, options?: OptAtOptions): OptView[];
-  /** Whether the VEN's whole-VEN schedules leave it available at `time`, under the R201 choices of the program (the one `marketContext` names, else the VEN's). */
+  /** Whether the VEN's schedules leave it (or `options.resource`) available at `time`, under the R201 choices of the program (the one `marketContext` names, else the VEN's). */
   availableAt(venId: string, time: Date | number, options?: OptAtOptions): boolean;
   /** False when the VEN is unavailable during any part of `[from, to)` (how `events.create` decides, R201). */
   availableDuring(venId: string, from: Date | number, to: Date | number, options?: OptAtOptions): boolean;
@@ -205,9 +213,15 @@ export function handleCreateOpt(ctx: VtnContext, p: CreateOpt): Payload {
           if (x.eventId !== undefined || x.optType !== entry.optType || x.supersededAt !== undefined) return x;
           if (entry.marketContext !== undefined && (x.marketContext === undefined || !sameContext(x.marketContext, entry.marketContext))) return x;
           const covered = entry.resources.length === 0 || (x.resources.length > 0 && x.resources.every((r) => entry.resources.includes(r)));
-          if (!covered) return x;
+          if (covered) {
+            changed = true;
+            return { ...x, supersededAt: now };
+          }
+          // Split: the older schedule goes on for the resources the new one does not name.
+          const named = (x.resources.length === 0 ? entry.resources : x.resources.filter((r) => entry.resources.includes(r))).filter((r) => x.supersededFor?.[r] === undefined);
+          if (named.length === 0) return x;
           changed = true;
-          return { ...x, supersededAt: now };
+          return { ...x, supersededFor: { ...x.supersededFor, ...Object.fromEntries(named.map((r) => [r, now])) } };
         });
         if (changed) ctx.store.putOpt(reg.venId, o.optId, { optId: o.optId, entries }, now);
       }
@@ -255,6 +269,26 @@ export function eventOpts(ctx: VtnContext, venId: string): Map<string, OptType> 
 }
 
 /**
+ * The opt state of each resource an event opt named (R202, R206: the latest oadrCreateOpt naming
+ * it wins), by eventID; the VEN's own opt state covers the resources none named.
+ */
+export function resourceEventOpts(ctx: VtnContext, venId: string): Map<string, Record<string, OptType>> {
+  const latest = new Map<string, Map<string, OptEntry>>();
+  for (const o of listStored(ctx, venId)) {
+    for (const x of o.entries) {
+      if (x.eventId === undefined) continue;
+      const byResource = latest.get(x.eventId) ?? new Map<string, OptEntry>();
+      for (const r of [...x.resources, ...x.deviceClass.map((d) => `deviceClass:${d}`)]) {
+        const cur = byResource.get(r);
+        if (cur === undefined || x.createdAt >= cur.createdAt) byResource.set(r, x);
+      }
+      latest.set(x.eventId, byResource);
+    }
+  }
+  return new Map([...latest].filter(([, m]) => m.size > 0).map(([id, m]) => [id, Object.fromEntries([...m].map(([r, x]) => [r, x.optType]))]));
+}
+
+/**
  * R206: once oadrCreateOpt has set a VEN's opt state for an event, oadrCreatedEvent no longer
  * changes it. The eventResponses of such events keep the opt's type (their acknowledgement of a
  * cancellation still counts).
@@ -283,12 +317,15 @@ function listViews(ctx: VtnContext, venId: string): OptView[] {
   return out.sort((a, b) => a.createdAt - b.createdAt);
 }
 
-/** A whole-VEN schedule (not an event opt) that applies to the market context (R205). */
+/**
+ * A schedule (not an event opt) for the market context (R205) that speaks for the VEN as a whole, or
+ * for `options.resource`: a whole-VEN one, or one naming that resource (R202).
+ */
 function isVenSchedule(x: OptEntry, options: OptAtOptions): boolean {
+  const wholeVen = x.resources.length === 0 && x.deviceClass.length === 0;
   return (
     x.eventId === undefined &&
-    x.resources.length === 0 &&
-    x.deviceClass.length === 0 &&
+    (wholeVen || (options.resource !== undefined && x.resources.includes(options.resource))) &&
     (x.marketContext === undefined || (options.marketContext !== undefined && sameContext(x.marketContext, options.marketContext)))
   );
 }
@@ -300,8 +337,11 @@ function programOf(ctx: VtnContext, venId: string, marketContext: string | undef
   return named ?? (reg === undefined ? ctx.programs.defaultProgram() : programOfVen(ctx, reg));
 }
 
-/** A whole-VEN schedule in force at `t`: not superseded yet (R203), one of its windows covering `t`. */
-const inForceAt = (x: OptView, t: number): boolean => (x.supersededAt === undefined || t < x.supersededAt) && x.windows.some((w) => t >= w.startMs && (w.endMs === undefined || t < w.endMs));
+/** A schedule in force at `t` (for `resource`, when given): not superseded yet (R203), one of its windows covering `t`. */
+function inForceAt(x: OptEntry, t: number, resource?: string): boolean {
+  const until = resource === undefined ? undefined : x.supersededFor?.[resource];
+  return (x.supersededAt === undefined || t < x.supersededAt) && (until === undefined || t < until) && x.windows.some((w) => t >= w.startMs && (w.endMs === undefined || t < w.endMs));
+}
 
 /**
  * Why a VEN is unavailable during some part of `[fromMs, toMs)` under the program's R201 choices,
@@ -310,15 +350,16 @@ const inForceAt = (x: OptView, t: number): boolean => (x.supersededAt === undefi
  * context (and those without one) decide; at each instant where the schedules change: optIn and
  * optOut both in force → `optOverlapWinner`; one of them → that one; none → `optUncovered`.
  */
-export function unavailableDuring(ctx: VtnContext, venId: string, fromMs: number, toMs: number, program: ProgramConfig): string | undefined {
-  const schedules = listViews(ctx, venId).filter((x) => isVenSchedule(x, { marketContext: program.marketContext }));
+export function unavailableDuring(ctx: VtnContext, venId: string, fromMs: number, toMs: number, program: ProgramConfig, resource?: string): string | undefined {
+  const schedules = listViews(ctx, venId).filter((x) => isVenSchedule(x, { marketContext: program.marketContext, resource }));
   const instants = new Set<number>([fromMs]);
   for (const x of schedules) {
-    for (const t of [x.supersededAt, ...x.windows.flatMap((w) => [w.startMs, w.endMs])]) if (t !== undefined && t > fromMs && t < toMs) instants.add(t);
+    const split = resource === undefined ? undefined : x.supersededFor?.[resource];
+    for (const t of [x.supersededAt, split, ...x.windows.flatMap((w) => [w.startMs, w.endMs])]) if (t !== undefined && t > fromMs && t < toMs) instants.add(t);
   }
   for (const t of [...instants].sort((a, b) => a - b)) {
-    const ins = schedules.filter((x) => x.optType === 'optIn' && inForceAt(x, t));
-    const outs = schedules.filter((x) => x.optType === 'optOut' && inForceAt(x, t));
+    const ins = schedules.filter((x) => x.optType === 'optIn' && inForceAt(x, t, resource));
+    const outs = schedules.filter((x) => x.optType === 'optOut' && inForceAt(x, t, resource));
     const out = outs[0];
     if (out !== undefined && (ins.length === 0 || program.optOverlapWinner === 'optOut')) {
       return `not available: opt schedule '${out.optId}' (${out.optReason}) covers ${new Date(t).toISOString()} of the event window (R201)`;
@@ -334,14 +375,10 @@ export function createOptApi(ctx: VtnContext): OptApi {
   const list = (venId: string): OptView[] => listViews(ctx, venId);
   const at = (venId: string, time: Date | number, options: OptAtOptions = {}): OptView[] => {
     const t = toMs(time);
-    return list(venId).filter(
-      (x) =>
-        isVenSchedule(x, options) &&
-        (x.supersededAt === undefined || t < x.supersededAt) &&
-        x.windows.some((w) => t >= w.startMs && (w.endMs === undefined || t < w.endMs)),
-    );
+    return list(venId).filter((x) => isVenSchedule(x, options) && inForceAt(x, t, options.resource));
   };
-  const during = (venId: string, from: number, to: number, options: OptAtOptions) => unavailableDuring(ctx, venId, from, to, programOf(ctx, venId, options.marketContext)) === undefined;
+  const during = (venId: string, from: number, to: number, options: OptAtOptions) =>
+    unavailableDuring(ctx, venId, from, to, programOf(ctx, venId, options.marketContext), options.resource) === undefined;
   return {
     list,
     at,
