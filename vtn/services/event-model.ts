@@ -23,8 +23,10 @@ export interface EventVenState {
   readonly optRequestId: string | undefined;
   /** The VEN acknowledged the cancellation (R36, R50). */
   readonly cancelAcked: boolean;
-  /** Deliveries of the cancelled event so far (R52). */
+  /** Deliveries of the cancelled event so far (R52), at most one per poll frequency (`cancelCountedAt`). */
   readonly cancelDeliveries: number;
+  /** When a delivery of the cancelled event was last counted. */
+  readonly cancelCountedAt?: number | undefined;
   readonly lastDeliveredAt: number | undefined;
 }
 
@@ -110,6 +112,15 @@ export function isDeliverable(e: VtnEvent, state: EventVenState, now: number, ca
     return status !== 'completed' || r66;
   }
   return status !== 'completed' || r66;
+}
+
+/**
+ * A delivery of a cancelled event counts against `cancelRetries` (R52) when it is the first, or
+ * comes a poll frequency after the last one counted: a burst of deliveries for other reasons (new
+ * events polled one after another) does not use up the VEN's time to acknowledge.
+ */
+export function countsAsCancelDelivery(state: Pick<EventVenState, 'cancelDeliveries' | 'cancelCountedAt'>, now: number, pollFrequencyMs: number): boolean {
+  return state.cancelDeliveries === 0 || state.cancelCountedAt === undefined || now - state.cancelCountedAt >= pollFrequencyMs;
 }
 
 const priorityRank = (p: number): number => (p === 0 ? Number.POSITIVE_INFINITY : p);

@@ -177,15 +177,25 @@ test('R50+R36 VTN: a cancelled event acknowledged with optIn is left out of the 
   t.assert.equal(vtn.events.get('ev-1')?.vens[0]?.cancelAcked, true);
 });
 
-test('R52 VTN: a cancelled always-event never acknowledged is re-sent on each delivery until the retry count runs out', async (t) => {
-  const { url, vtn, clock } = await startTestVtn(t, { cancelRetries: 3 });
+test('R52 VTN: a cancelled always-event never acknowledged is re-sent on each delivery until the retry count runs out; deliveries within one poll frequency count once', async (t) => {
+  const POLL = 10_000;
+  const { url, vtn, clock } = await startTestVtn(t, { cancelRetries: 3, pollFrequencyMs: POLL });
   const a = await registerVen(url, 'ven-a');
   vtn.events.create({ eventId: 'ev-1', start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 1 } });
   await drain(url, a.venId);
   vtn.events.cancel('ev-1');
   const counts: number[] = [];
   counts.push(((await pollOnce(url, a.venId)) as DistributeEvent).events?.length ?? 0);
-  for (let i = 0; i < 3; i++) counts.push((await requestEvents(url, a.venId)).events?.length ?? 0);
+  // New events polled one after another deliver the cancellation again without using up the retries.
+  for (let i = 0; i < 4; i++) {
+    vtn.events.create({ eventId: `ev-new-${i}`, start: clock.now() + SLOT, slots: 1, perVenReductionW: { [a.venId]: 1 } });
+    const ids = ((await pollOnce(url, a.venId)) as DistributeEvent).events?.map((e) => e.descriptor.eventId) ?? [];
+    assert.ok(ids.includes('ev-1'), `burst delivery ${i} still carries the cancellation`);
+  }
+  for (let i = 0; i < 3; i++) {
+    clock.advance(POLL);
+    counts.push((await requestEvents(url, a.venId)).events?.filter((e) => e.descriptor.eventId === 'ev-1').length ?? 0);
+  }
   t.assert.deepEqual(counts, [1, 1, 1, 0]);
 });
 

@@ -21,6 +21,7 @@ import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext }
 import { ledgerError, VtnError } from '../errors.ts';
 import {
   compareForDistribution,
+  countsAsCancelDelivery,
   currentIntervalIndex,
   eventDurationMs,
   eventEndMs,
@@ -1182,7 +1183,8 @@ export function buildDistributeEvent(ctx: VtnContext, venId: string, options: { 
   if (list.length > 0) {
     ctx.store.transaction(() => {
       for (const { event, state } of list) {
-        ctx.store.putEventVen({ ...state, lastDeliveredAt: now, cancelDeliveries: event.cancelled ? state.cancelDeliveries + 1 : state.cancelDeliveries });
+        const counted = event.cancelled && countsAsCancelDelivery(state, now, ctx.config.pollFrequencyMs);
+        ctx.store.putEventVen(counted ? { ...state, lastDeliveredAt: now, cancelDeliveries: state.cancelDeliveries + 1, cancelCountedAt: now } : { ...state, lastDeliveredAt: now });
       }
     });
   }
