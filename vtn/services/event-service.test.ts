@@ -334,6 +334,20 @@ test('R5+R20 VTN: a modification moves the start before the event starts and cha
   t.assert.equal(e?.signals.find((s) => s.signalId === 'load-dispatch')?.currentValue, -250);
 });
 
+test('R8 VTN: an event from per-VEN values given in minutes follows the slot grid — off the grid its first interval runs to the next boundary, its last from the last one', async (t) => {
+  const { url, vtn, clock } = await startTestVtn(t);
+  const a = await registerVen(url, 'ven-a');
+  const start = clock.now() + 22 * MIN; // 12:22
+  const v = vtn.events.create({ eventId: 'ev-grid', start, durationMinutes: 40, perVenReductionW: { [a.venId]: [100, 200, 300, 400] } });
+  t.assert.deepEqual(v.event.intervalsMs, [8 * MIN, SLOT, SLOT, 2 * MIN]);
+  const e = (await requestEvents(url, a.venId)).events?.[0];
+  t.assert.deepEqual(e?.signals[0]?.intervals.map((i) => i.duration), ['PT8M', 'PT15M', 'PT15M', 'PT2M']);
+  t.assert.equal(durationToMs(e?.activePeriod.duration ?? ''), 40 * MIN);
+  // Given in slots, the intervals are whole slots from the start, as asked.
+  t.assert.deepEqual(vtn.events.create({ start, slots: 2, perVenReductionW: { [a.venId]: 1 } }).event.intervalsMs, [SLOT, SLOT]);
+  t.assert.throws(() => vtn.events.create({ start, perVenReductionW: { [a.venId]: 1 } }), (err: unknown) => err instanceof VtnError && err.message.includes('give slots, durationMinutes'));
+});
+
 test('R66 VTN: an event with startafter PT10M is still sent after its end, until end + 10 min', async (t) => {
   const { url, vtn, clock } = await startTestVtn(t);
   const a = await registerVen(url, 'ven-a');

@@ -72,8 +72,14 @@ export interface CreateEventInput extends EventDeliveryOptions {
   readonly programId?: string;
   readonly eventId?: string;
   readonly start: Date | number | string;
-  /** Number of intervals (slots). */
-  readonly slots: number;
+  /** Number of intervals, each `slotMs` long from the start (or `intervalsMs`). */
+  readonly slots?: number;
+  /**
+   * The length in whole minutes instead of `slots`: the intervals follow the program's slot grid —
+   * off the grid the first runs to the next slot boundary and the last from the last boundary —
+   * as for an event from the ledger.
+   */
+  readonly durationMinutes?: number;
   /** Slot length; default the program's (15 min). */
   readonly slotMs?: number;
   /** Each interval's length when they differ (an event off the slot grid); default `slots` × `slotMs`. */
@@ -468,12 +474,24 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       const now = ctx.now();
       const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
       if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
-      if (!Number.isInteger(input.slots) || input.slots < 1) invalid(`slots must be a positive integer, got ${String(input.slots)}`);
       const slotMs = input.slotMs ?? program.slotMs;
       if (!Number.isInteger(slotMs) || slotMs < 1000 || slotMs % 1000 !== 0) invalid(`slotMs must be whole seconds, got ${String(slotMs)}`);
       const startMs = toMs(input.start, 'start');
-      const intervalsMs = input.intervalsMs === undefined ? new Array<number>(input.slots).fill(slotMs) : [...input.intervalsMs];
-      if (intervalsMs.length !== input.slots || intervalsMs.some((d) => !Number.isInteger(d) || d < 1000 || d % 1000 !== 0)) invalid(`intervalsMs must give ${input.slots} whole-second durations`);
+      let intervalsMs: number[];
+      if (input.slots !== undefined || input.intervalsMs !== undefined) {
+        const count = input.slots ?? input.intervalsMs?.length ?? 0;
+        if (!Number.isInteger(count) || count < 1) invalid(`slots must be a positive integer, got ${String(input.slots)}`);
+        intervalsMs = input.intervalsMs === undefined ? new Array<number>(count).fill(slotMs) : [...input.intervalsMs];
+        if (intervalsMs.length !== count || intervalsMs.some((d) => !Number.isInteger(d) || d < 1000 || d % 1000 !== 0)) invalid(`intervalsMs must give ${count} whole-second durations`);
+      } else if (input.durationMinutes !== undefined) {
+        if (!Number.isInteger(input.durationMinutes) || input.durationMinutes < 1) invalid(`durationMinutes must be a positive whole number, got ${String(input.durationMinutes)}`);
+        if (startMs % 1000 !== 0) invalid('start must be a whole second');
+        // As for an event from the ledger: one interval per slot of the grid the event overlaps.
+        intervalsMs = slotIntervals(startMs, input.durationMinutes * 60_000, slotMs);
+      } else {
+        return invalid("give slots, durationMinutes or intervalsMs (the event's length)");
+      }
+      const slots = intervalsMs.length;
       // R20 / R33: an event entirely in the past is refused.
       if (startMs + intervalsMs.reduce((a, b) => a + b, 0) <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
       const eventId = input.eventId ?? ctx.newId('event');
@@ -486,17 +504,17 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
               signalName: s.signalName,
               signalType: s.signalType,
               itemBase: s.itemBase,
-              values: s.values === undefined ? undefined : perSlot(s.values, input.slots, `signal ${s.signalId} values`),
+              values: s.values === undefined ? undefined : perSlot(s.values, slots, `signal ${s.signalId} values`),
             }));
       const values = new Map<string, Record<string, number[]>>();
       for (const [venId, w] of Object.entries(input.perVenReductionW ?? {})) {
-        values.set(venId, reductionValues(program, signals, perSlot(w, input.slots, `perVenReductionW[${venId}]`)));
+        values.set(venId, reductionValues(program, signals, perSlot(w, slots, `perVenReductionW[${venId}]`)));
       }
       for (const [venId, bySignal] of Object.entries(input.perVenSignals ?? {})) {
         const v = values.get(venId) ?? {};
         for (const [signalId, xs] of Object.entries(bySignal)) {
           if (!signals.some((s) => s.signalId === signalId)) invalid(`perVenSignals[${venId}] names unknown signal '${signalId}'`);
-          v[signalId] = perSlot(xs, input.slots, `perVenSignals[${venId}][${signalId}]`);
+          v[signalId] = perSlot(xs, slots, `perVenSignals[${venId}][${signalId}]`);
         }
         values.set(venId, v);
       }
@@ -552,7 +570,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         }
       });
       if (unavailable.size > 0) ctx.ledgerWork?.kick();
-      ctx.log.info({ eventId, programId: program.id, vens: values.size, start: new Date(startMs).toISOString(), slots: input.slots }, 'event created');
+      ctx.log.info({ eventId, programId: program.id, vens: values.size, start: new Date(startMs).toISOString(), slots }, 'event created');
       return view(event);
     },
 
