@@ -486,13 +486,13 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     };
   };
 
-  const queryOprs = async (eventId: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<Map<string, number[]>> => {
-    const out = new Map<string, number[]>();
+  /** Each meter's OPR and the window baseline frozen with it (queryLoadReduction), by meter. */
+  const queryOprs = async (eventId: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<{ oprs: Map<string, number[]>; baselines: Map<string, number[]> }> => {
+    const out = new Map<string, { oprW: number[]; baselineW?: number[] }>();
     await Promise.all(
       meterIds.map(async (meterId) => {
         try {
-          const a = json<{ oprW: number[] }>(await ledger.evaluate(operator, 'queryLoadReduction', [eventId, meterId]));
-          out.set(meterId, a.oprW);
+          out.set(meterId, json<{ oprW: number[]; baselineW?: number[] }>(await ledger.evaluate(operator, 'queryLoadReduction', [eventId, meterId])));
         } catch (err) {
           if (contractCodeOf(err) === 'NOT_FOUND') excluded.set(meterId, (err as Error).message);
           else throw ledgerFailure(`reading the OPR of ${meterId} in ${eventId}`, err);
@@ -500,11 +500,15 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       }),
     );
     // Sorted by meter: the result never depends on the order the ledger answered in.
-    return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const sorted = [...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return {
+      oprs: new Map(sorted.map(([m, a]) => [m, a.oprW])),
+      baselines: new Map(sorted.flatMap(([m, a]) => (a.baselineW === undefined ? [] : [[m, a.baselineW] as const]))),
+    };
   };
 
   const allocationOf = (e: MappedEvent): EventAllocation => {
-    const { oprByMeter, excluded, coveredMs, status: _status, rewardsMilli: _rewards, ...window } = e;
+    const { oprByMeter, baselineByMeter: _baselines, excluded, coveredMs, status: _status, rewardsMilli: _rewards, ...window } = e;
     const head: EventWindow = window;
     return {
       ...head,
@@ -628,7 +632,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
           throw new MappingError('INVALID_REQUEST', `event ${request.eventId} exists on the ledger with another day or window; choose a new eventId`, { cause: err });
         }
       }
-      const oprs = await queryOprs(request.eventId, candidates, excluded);
+      const { oprs, baselines } = await queryOprs(request.eventId, candidates, excluded);
       const e: MappedEvent = {
         eventId: request.eventId,
         version: summary.version,
@@ -639,6 +643,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         coveredMs,
         requestW,
         oprByMeter: Object.fromEntries(oprs),
+        baselineByMeter: Object.fromEntries(baselines),
         excluded: Object.fromEntries(excluded),
         clusterSize: summary.customers,
         status: 'notified',
@@ -693,7 +698,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         if (code === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
         throw ledgerFailure(`modifying event ${eventId}`, err);
       }
-      const oprs = await queryOprs(eventId, meterIds, excluded);
+      const { oprs, baselines } = await queryOprs(eventId, meterIds, excluded);
       const next: MappedEvent = {
         ...e,
         version: summary.version,
@@ -702,6 +707,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         coveredMs: grid.coveredMs,
         requestW,
         oprByMeter: Object.fromEntries(oprs),
+        baselineByMeter: Object.fromEntries(baselines),
         excluded: Object.fromEntries(excluded),
         clusterSize: summary.customers,
         txId: summary.txId ?? '',

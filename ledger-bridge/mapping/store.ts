@@ -95,6 +95,8 @@ export interface EventWindow {
 export interface MappedEvent extends EventWindow {
   /** OPR per window slot of each customer (meter) that has an allocation. */
   readonly oprByMeter: Readonly<Record<string, readonly number[]>>;
+  /** The window baseline, W per slot, the contract froze with each allocation (absent in a store from before it was kept). */
+  readonly baselineByMeter?: Readonly<Record<string, readonly number[]>>;
   /** Targeted meters left out, with the reason (no baseline…). */
   readonly excluded: Readonly<Record<string, string>>;
   readonly status: 'notified' | 'cancelled' | 'settled';

@@ -12,6 +12,7 @@ import { test, type TestContext } from 'node:test';
 import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
 import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
 import { decodeOadr, encodeOadr, type OadrEvent, type Payload, type ReportInterval } from '../../oadr/index.ts';
+import { validateXsd } from '../../conformance/index.ts';
 import { SIGNAL_IDS, type LedgerEventView } from '../services/event-service.ts';
 import { openVtnLedger } from './embedded.ts';
 import { createMappingLedgerPort } from './mapping-port.ts';
@@ -273,6 +274,33 @@ test('events from the ledger: R201 a customer whose availability schedule, sent 
   const w = vtn.events.get('ev-av');
   t.assert.equal(w?.event.modificationNumber, 1);
   t.assert.equal(w?.vens.find((x) => x.venId === a.venId)?.optType, 'optOut');
+});
+
+test('events from the ledger: R101+R102 each VEN receives its customer\'s window baseline, as the contract froze it, in eiEventBaseline (XSD-valid); a modification sends the new one', async (t) => {
+  const { port, url, vtn } = await ledgerVtn(t, { registrationPolicy: 'enrolled-only' });
+  await enrolWithHistory(vtn, port);
+  const a = await registerVen(url, A);
+  await registerVen(url, B);
+  await vtn.events.create({ eventId: 'ev-b', start: START, durationMinutes: 45, reductionW: 200, targets: { customerIds: [A, B] } });
+  const xml = (await post(url, 'EiEvent', ven.requestEvent(a.venId))).raw.toString('utf8');
+  const v = await validateXsd(xml);
+  t.assert.equal(v.valid, true, JSON.stringify(v.errors));
+  const decoded = decodeOadr(xml).payload;
+  const e = decoded.type === 'DistributeEvent' ? decoded.events?.[0] : undefined;
+  const day = await port.customerEvent?.(A, 'ev-b');
+  assert.ok(day !== undefined, 'the port reads the customer\'s event day');
+  assert.ok(e?.baseline !== undefined, 'the event carries a baseline');
+  const frozen = day.oprW.map((w, i) => w + (day.targetW[i] ?? 0));
+  t.assert.deepEqual(e.baseline.intervals.map((i) => i.value), frozen, 'the baseline the contract froze with the allocation (target + OPR)');
+  t.assert.deepEqual(e.baseline.intervals.map((i) => i.uid), ['0', '1', '2']);
+  t.assert.equal(e.baseline.dtstart, e.activePeriod.dtstart);
+  t.assert.equal(e.baseline.duration, e.activePeriod.duration);
+  t.assert.equal(e.baseline.itemBase?.units, 'W');
+  t.assert.deepEqual(vtn.events.get('ev-b')?.vens.find((x) => x.venId === a.venId)?.baselineW, frozen);
+  // A longer event: the baseline follows the new window.
+  await vtn.events.modify('ev-b', { slots: 4, reductionW: 200 });
+  const longer = (await call(url, 'EiEvent', ven.requestEvent(a.venId), 'DistributeEvent')).events?.[0];
+  t.assert.equal(longer?.baseline?.intervals.length, 4);
 });
 
 test('events from the ledger: modify before the start re-allocates (modificationNumber + 1), cancel cancels on the ledger; no ledger → NOT_ALLOWED', async (t) => {

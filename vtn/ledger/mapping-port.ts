@@ -139,6 +139,10 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       },
       settled: (eventId: string) => mapping.event(eventId)?.status === 'settled',
       requestOf: (eventId: string) => mapping.event(eventId)?.requestW,
+      baselineOf(eventId: string) {
+        const e = mapping.event(eventId);
+        return e?.baselineByMeter === undefined ? undefined : byCustomer(new Map(Object.entries(e.baselineByMeter)));
+      },
     },
 
     async recordOpt(opt) {

@@ -149,6 +149,8 @@ export interface LedgerPort {
    */
   readonly allocations?: {
     oprOf(eventId: string): ReadonlyMap<string, readonly number[]> | undefined;
+    /** Each allocated customer's window baseline, W per interval, as the contract froze it with the allocation. */
+    baselineOf?(eventId: string): ReadonlyMap<string, readonly number[]> | undefined;
     /** The total reduction asked, W per interval, of an event notified through this port. */
     requestOf?(eventId: string): readonly number[] | undefined;
     /** Whether the event is settled on the ledger. */

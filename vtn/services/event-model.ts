@@ -9,11 +9,22 @@ import { formatDuration, type EventSignal, type ItemBase, type OadrEvent } from 
 export type OptType = 'optIn' | 'optOut';
 
 /** One VEN's view of one event. */
+/** powerReal in W at 50 Hz, 230 V AC: the units of the load-amount signals and of baselines. */
+export const POWER_REAL_W: ItemBase = {
+  type: 'powerReal',
+  description: 'RealPower',
+  units: 'W',
+  siScaleCode: 'none',
+  powerAttributes: { hertz: 50, voltage: 230, ac: true },
+};
+
 export interface EventVenState {
   readonly eventId: string;
   readonly venId: string;
   /** Signal values for this VEN, by signalID, one per interval. */
   readonly values: Readonly<Record<string, readonly number[]>>;
+  /** The VEN's baseline for the event, W per interval (an event from the ledger: its customer's, frozen with the allocation); sent as eiEventBaseline. */
+  readonly baselineW?: readonly number[] | undefined;
   readonly optType: OptType | undefined;
   readonly optModificationNumber: number | undefined;
   readonly optAt: number | undefined;
@@ -171,7 +182,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * The `oadrEvent` one VEN receives. `createdDateTime` is the same for every event of one
  * payload (R115): the caller passes the time the payload is built.
  */
-export function toOadrEvent(e: VtnEvent, venId: string, state: Pick<EventVenState, 'values'>, now: number, createdDateTime: string): OadrEvent {
+export function toOadrEvent(e: VtnEvent, venId: string, state: Pick<EventVenState, 'values' | 'baselineW'>, now: number, createdDateTime: string): OadrEvent {
   const idx = e.cancelled ? -1 : currentIntervalIndex(e, now);
   const signals: EventSignal[] = e.signals.map((s) => {
     const values = signalValues(e, s, state) ?? [];
@@ -206,13 +217,27 @@ export function toOadrEvent(e: VtnEvent, venId: string, state: Pick<EventVenStat
   };
   if (e.modificationReason !== undefined) descriptor.modificationReason = e.modificationReason;
   if (e.vtnComment !== undefined) descriptor.vtnComment = e.vtnComment;
-  return {
+  const event: OadrEvent = {
     descriptor,
     activePeriod: properties,
     signals,
     target: { venIds: [venId] },
     responseRequired: e.responseRequired,
   };
+  // R101, R102: the baseline's intervals are the event's, uid from 0, durations adding up to its own.
+  const baselineW = state.baselineW;
+  if (baselineW !== undefined && baselineW.length === e.intervalsMs.length && !e.cancelled) {
+    event.baseline = {
+      dtstart: iso(e.startMs),
+      duration: formatDuration(eventDurationMs(e)),
+      intervals: e.intervalsMs.map((d, i) => ({ duration: formatDuration(d), uid: String(i), value: baselineW[i] ?? 0 })),
+      baselineId: `baseline-${e.eventId}`,
+      resourceIds: [],
+      baselineName: 'customer baseline',
+      itemBase: POWER_REAL_W,
+    };
+  }
+  return event;
 }
 
 /** The one signal a 2.0a VEN receives: SIMPLE, level (R7, R69). */

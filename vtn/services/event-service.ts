@@ -20,6 +20,7 @@ import { simpleLevelFor, type ProgramConfig } from '../cli/config.ts';
 import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
 import { ledgerError, VtnError } from '../errors.ts';
 import {
+  POWER_REAL_W,
   compareForDistribution,
   countsAsCancelDelivery,
   currentIntervalIndex,
@@ -47,14 +48,7 @@ import { queueDistributeEvent } from '../transports/ven-queue.ts';
 /** Signal ids the VTN gives a program's load-amount signals. */
 export const SIGNAL_IDS = { LOAD_DISPATCH: 'load-dispatch', SIMPLE: 'simple', 'x-LOAD_AMOUNT': 'load-amount' } as const;
 
-/** powerReal in W at 50 Hz, 230 V AC: the units of the load-amount signals. */
-export const POWER_REAL_W: ItemBase = {
-  type: 'powerReal',
-  description: 'RealPower',
-  units: 'W',
-  siScaleCode: 'none',
-  powerAttributes: { hertz: 50, voltage: 230, ac: true },
-};
+export { POWER_REAL_W } from './event-model.ts';
 
 export interface SignalInput {
   readonly signalId: string;
@@ -95,6 +89,8 @@ export interface CreateEventInput extends EventDeliveryOptions {
   readonly perVenSignals?: Readonly<Record<string, Readonly<Record<string, PerSlot>>>>;
   /** More targeted VENs, which get the signals' default values. */
   readonly venIds?: readonly string[];
+  /** Each VEN's baseline, W per interval, sent as the event's eiEventBaseline (R101, R102). */
+  readonly perVenBaselineW?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** How an event is delivered, whoever computes its values: the same options for both kinds of event. */
@@ -114,6 +110,8 @@ export interface ModifyEventInput {
   readonly perVenSignals?: Readonly<Record<string, Readonly<Record<string, PerSlot>>>>;
   /** New default values by signalID. */
   readonly signalValues?: Readonly<Record<string, PerSlot>>;
+  /** New baselines, W per interval (eiEventBaseline). */
+  readonly perVenBaselineW?: Readonly<Record<string, readonly number[]>>;
   /** VENs the event targets from now on too; each gets its values from `perVenReductionW` / `perVenSignals`, else the signals' defaults. */
   readonly addVenIds?: readonly string[];
   /** VENs the event no longer targets: each receives it as cancelled until it acknowledges (R10, R36, R52). */
@@ -193,6 +191,8 @@ export interface EventVenView {
   readonly optReason?: string | undefined;
   /** A modification took the VEN out of the event's targets: it receives the event as cancelled until it acknowledges. */
   readonly removed: boolean;
+  /** The VEN's baseline for the event, W per interval (eiEventBaseline). */
+  readonly baselineW?: readonly number[] | undefined;
   /** The opt state of the resources an event opt (oadrCreateOpt with the eventID) named; `optType` covers the others (R202, R206). */
   readonly resourceOpts?: Readonly<Record<string, OptType>>;
   readonly cancelAcked: boolean;
@@ -367,6 +367,11 @@ function newVenState(eventId: string, venId: string, values: Readonly<Record<str
   return { eventId, venId, values, optType: undefined, optModificationNumber: undefined, optAt: undefined, optRequestId: undefined, cancelAcked: false, cancelDeliveries: 0, lastDeliveredAt: undefined };
 }
 
+/** Baselines by VEN, each checked to give one W value per interval. */
+function baselinesOf(perVen: Readonly<Record<string, readonly number[]>> | undefined, slots: number): Map<string, number[]> {
+  return new Map(Object.entries(perVen ?? {}).map(([venId, w]) => [venId, perSlot(w, slots, `perVenBaselineW[${venId}]`)] as const));
+}
+
 /** The VENs among `venIds` that their availability schedules make unavailable during the event, with the reason (R201). */
 function unavailableVens(ctx: VtnContext, e: VtnEvent, venIds: readonly string[], program: ProgramConfig): Map<string, string> {
   const out = new Map<string, string>();
@@ -435,6 +440,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
           telemetryPoints: points.length,
           lastTelemetryAt: points.reduce<number | undefined>((m, p) => (m === undefined || p.receivedAt > m ? p.receivedAt : m), undefined),
           values: s.values,
+          ...(s.baselineW === undefined ? {} : { baselineW: s.baselineW }),
           optType: s.optType,
           optModificationNumber: s.optModificationNumber,
           optAt: s.optAt,
@@ -459,8 +465,8 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
    * A newly targeted VEN's state, in the caller's transaction; one its availability schedules make
    * unavailable (`reason`) is recorded as opted out (R16, R201), on the ledger too.
    */
-  const putNewVenState = (event: VtnEvent, venId: string, values: Readonly<Record<string, readonly number[]>>, reason: string | undefined, now: number): void => {
-    const state = newVenState(event.eventId, venId, values);
+  const putNewVenState = (event: VtnEvent, venId: string, values: Readonly<Record<string, readonly number[]>>, reason: string | undefined, now: number, baselineW?: readonly number[]): void => {
+    const state = { ...newVenState(event.eventId, venId, values), ...(baselineW === undefined ? {} : { baselineW }) };
     const m = event.modificationNumber;
     ctx.store.putEventVen(reason === undefined ? state : { ...state, optType: 'optOut', optModificationNumber: m, optAt: now, optReason: reason });
     if (reason === undefined) return;
@@ -492,6 +498,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         return invalid("give slots, durationMinutes or intervalsMs (the event's length)");
       }
       const slots = intervalsMs.length;
+      const baselines = baselinesOf(input.perVenBaselineW, slots);
       // R20 / R33: an event entirely in the past is refused.
       if (startMs + intervalsMs.reduce((a, b) => a + b, 0) <= now) throw new VtnError('NOT_ALLOWED', 'the event would end in the past; give a start time from now on (R20)');
       const eventId = input.eventId ?? ctx.newId('event');
@@ -521,6 +528,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       for (const venId of input.venIds ?? []) if (!values.has(venId)) values.set(venId, {});
       if (values.size === 0 && options.allowNoVen !== true) invalid('the event targets no VEN; give perVenReductionW, perVenSignals or venIds');
       for (const venId of values.keys()) requireRegistered(venId);
+      for (const venId of baselines.keys()) if (!values.has(venId)) invalid(`perVenBaselineW names VEN '${venId}', which the event does not target`);
       let event: VtnEvent = {
         eventId,
         programId: program.id,
@@ -565,7 +573,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       ctx.store.transaction(() => {
         ctx.store.putEvent(event);
         for (const [venId, v] of values) {
-          putNewVenState(event, venId, v, unavailable.get(venId), now);
+          putNewVenState(event, venId, v, unavailable.get(venId), now, baselines.get(venId));
           queueDistributeEvent(ctx, venId);
         }
       });
@@ -586,6 +594,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       const { startMs, intervalsMs } = rescheduled(e, changes, now, pastEnded, program.slotMs);
       const slots = intervalsMs.length;
       const resized = slots !== e.intervalsMs.length;
+      const baselines = baselinesOf(changes.perVenBaselineW, slots);
       const checkPast = (what: string, before: readonly number[] | undefined, after: readonly number[]): void => {
         for (let i = 0; i < pastEnded; i++) {
           if ((before ?? [])[i] !== after[i]) throw new VtnError('NOT_ALLOWED', `${what}: interval ${i} has already ended and cannot change (R20)`);
@@ -618,6 +627,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         added.add(venId);
       }
       if (targeted.size === 0) invalid(`the modification would leave event '${eventId}' without a target; cancel the event instead`);
+      for (const venId of baselines.keys()) if (!targeted.has(venId)) invalid(`perVenBaselineW names VEN '${venId}', which the event does not target`);
       const newValues = new Map<string, Record<string, readonly number[]>>();
       for (const venId of targeted) newValues.set(venId, added.has(venId) ? {} : { ...states.get(venId)?.values });
       const given = new Set<string>();
@@ -675,8 +685,9 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
         ctx.store.putEvent(next);
         for (const [venId, v] of newValues) {
           const s = states.get(venId);
-          if (!added.has(venId) && s !== undefined) ctx.store.putEventVen({ ...s, values: v });
-          else putNewVenState(next, venId, v, unavailable.get(venId), now);
+          const baselineW = baselines.get(venId) ?? (resized ? undefined : s?.baselineW);
+          if (!added.has(venId) && s !== undefined) ctx.store.putEventVen({ ...s, values: v, baselineW });
+          else putNewVenState(next, venId, v, unavailable.get(venId), now, baselineW);
           queueDistributeEvent(ctx, venId);
         }
         for (const venId of changes.removeVenIds ?? []) {
@@ -805,7 +816,9 @@ export function attachPendingEvents(ctx: VtnContext, venId: string, customerId: 
     const opr = allocations.oprOf(e.eventId)?.get(customerId);
     const program = ctx.programs.get(e.programId);
     if (opr === undefined || program === undefined) continue;
-    ctx.store.putEventVen(newVenState(e.eventId, venId, reductionValues(program, e.signals, venReductionW(opr, e.intervalsMs, slotMsOf(ctx, e)))));
+    const baselineW = allocations.baselineOf?.(e.eventId)?.get(customerId);
+    const state = newVenState(e.eventId, venId, reductionValues(program, e.signals, venReductionW(opr, e.intervalsMs, slotMsOf(ctx, e))));
+    ctx.store.putEventVen(baselineW === undefined || baselineW.length !== e.intervalsMs.length ? state : { ...state, baselineW });
     if (!e.venIds.includes(venId)) ctx.store.putEvent({ ...e, venIds: [...e.venIds, venId] });
     attached.push(e.eventId);
   }
@@ -987,10 +1000,14 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         throw new VtnError('NOT_ALLOWED', `the ledger gave no targeted customer an allocation: ${Object.values(skipped)[0] ?? ''}`);
       }
       const perVenReductionW: Record<string, readonly number[]> = {};
+      const perVenBaselineW: Record<string, readonly number[]> = {};
+      const baselines = ledger.allocations?.baselineOf?.(eventId);
       for (const [customerId, venId] of venOf) {
         const opr = oprs.get(customerId);
         if (optedOut.has(customerId)) perVenReductionW[venId] = new Array<number>(intervalsMs.length).fill(0);
         else if (opr !== undefined) perVenReductionW[venId] = venReductionW(opr, intervalsMs, slotMs);
+        const baselineW = baselines?.get(customerId);
+        if (baselineW !== undefined && perVenReductionW[venId] !== undefined) perVenBaselineW[venId] = baselineW;
       }
       // The event and the end of its saga in one transaction.
       const v = ctx.store.transaction(() => {
@@ -1003,6 +1020,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
             slotMs,
             intervalsMs,
             perVenReductionW,
+            perVenBaselineW,
             ...pick(input, ['priority', 'testEvent', 'responseRequired', 'startAfterMs', 'rampUpMs', 'recoveryMs', 'notificationMs', 'vtnComment']),
           },
           { allowNoVen: true },
@@ -1056,6 +1074,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       }
       const venValues = (opr: readonly number[] | undefined): number[] => (opr === undefined ? new Array<number>(intervalsMs.length).fill(0) : venReductionW(opr, intervalsMs, slotMs));
       const perVenReductionW: Record<string, readonly number[]> = {};
+      const perVenBaselineW: Record<string, readonly number[]> = {};
+      const baselines = ledger.allocations?.baselineOf?.(eventId);
       const removeVenIds: string[] = [];
       const reached = new Set<string>();
       for (const venId of e.venIds) {
@@ -1065,6 +1085,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         // A VEN whose customer the new targets leave out receives the event cancelled; one left without an allocation gets zero values.
         if (targeted !== undefined && (customerId === undefined || !stillTargeted.has(customerId))) removeVenIds.push(venId);
         else perVenReductionW[venId] = venValues(opr);
+        const baselineW = customerId === undefined ? undefined : baselines?.get(customerId);
+        if (baselineW !== undefined && perVenReductionW[venId] !== undefined) perVenBaselineW[venId] = baselineW;
       }
       const addVenIds: string[] = [];
       for (const customerId of targeted ?? []) {
@@ -1072,9 +1094,12 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         if (reached.has(customerId) || reg === undefined || reg.state !== 'registered') continue;
         addVenIds.push(reg.venId);
         perVenReductionW[reg.venId] = venValues(oprs.get(customerId));
+        const baselineW = baselines?.get(customerId);
+        if (baselineW !== undefined) perVenBaselineW[reg.venId] = baselineW;
       }
       return local.modify(eventId, {
         perVenReductionW,
+        perVenBaselineW,
         ...(addVenIds.length === 0 ? {} : { addVenIds }),
         ...(removeVenIds.length === 0 ? {} : { removeVenIds }),
         ...(rescheduled ? { start: startMs, intervalsMs } : {}),
