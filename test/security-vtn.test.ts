@@ -82,18 +82,19 @@ test('meter-of-another-customer: a retailer cannot bind a meter another customer
   assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA2' } })).status, 201);
   const before = JSON.stringify(vtn.customers.list());
 
-  const put = await api(url, 'PUT', '/api/v1/customers/cA2', { token: a, body: { meterId: 'mB1' } });
+  const put = await api(url, 'PUT', '/api/v1/customers/retailer-a:cA2', { token: a, body: { meterId: 'mB1' } });
   t.assert.equal(put.status, 422);
   t.assert.equal(String(put.json?.detail).includes('cB1'), false, 'the answer does not name the holder');
-  // A customer id that is another customer's meter would write the same ledger meter.
-  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'mB1' } })).status, 422);
+  // A customer id that is another customer's meter would write the same ledger meter; a retailer's
+  // ids live in its own space (`retailer-a:mB1`), so only the operator can give one.
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { body: { customerId: 'mB1' } })).status, 409);
   t.assert.equal(JSON.stringify(vtn.customers.list()), before, 'nothing changed');
   // The operator is told who holds it.
-  const op = await api(url, 'PUT', '/api/v1/customers/cA2', { body: { meterId: 'mB1' } });
+  const op = await api(url, 'PUT', '/api/v1/customers/retailer-a:cA2', { body: { meterId: 'mB1' } });
   t.assert.equal(op.status, 409);
   t.assert.match(String(op.json?.detail), /cB1/);
   // Control: a free meter binds.
-  t.assert.equal((await api(url, 'PUT', '/api/v1/customers/cA2', { token: a, body: { meterId: 'mA2' } })).status, 200);
+  t.assert.equal((await api(url, 'PUT', '/api/v1/customers/retailer-a:cA2', { token: a, body: { meterId: 'mA2' } })).status, 200);
 });
 
 // ---- 13.3: blind SSRF through the push address -------------------------------------------------
@@ -356,12 +357,12 @@ test('venid-never-reused: another customer\'s venID cannot be enrolled, before o
   const { venId, registrationId } = await registerVen(url, 'house-b2');
   const enrol = async (): Promise<number> => (await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA9', venId } })).status;
   t.assert.equal(await enrol(), 422);
-  t.assert.equal(vtn.customers.get('cB2')?.customerId, 'cB2', "B's customer is still there");
+  t.assert.equal(vtn.customers.get('retailer-b:cB2')?.customerId, 'retailer-b:cB2', "B's customer is still there");
   // B2 cancels (R407): its registration is gone, its venID is not free.
   t.assert.equal((await call(url, 'EiRegisterParty', ven.cancel(venId, registrationId), 'CanceledPartyRegistration')).response.code, 200);
   t.assert.equal(vtn.vens.get(venId), undefined);
   t.assert.equal(await enrol(), 422);
-  t.assert.equal(vtn.customers.get('cA9'), undefined);
+  t.assert.equal(vtn.customers.get('retailer-a:cA9'), undefined);
   // B2's customer registers again: a new venID, never the old one.
   const again = await registerVen(url, 'house-b2');
   t.assert.notEqual(again.venId, venId);
@@ -386,7 +387,7 @@ test('admin-revoked-token-stays-revoked: a revoked OADR_ADMIN_TOKEN does not com
   t.assert.equal((await api(second.url, 'GET', '/api/v1/vens', { token: other })).status, 200);
 });
 
-test('admin-auth-rate-limit: failed authentications from one address get 429 and one log line; tokens expire; another retailer\'s customer id is unknown', async (t) => {
+test('admin-auth-rate-limit: failed authentications from one address get 429 and one log line; tokens expire; each retailer names its customers in its own space', async (t) => {
   const log = recordingLogger();
   const { url, clock } = await startTestVtn(t, { adminAuthFailuresPerMinute: 5 }, { adminToken: TOKEN, logger: log });
   const expiring = await token(url, 'read-only', undefined, { expiresAt: new Date(clock.now() + 3_600_000).toISOString() });
@@ -404,10 +405,13 @@ test('admin-auth-rate-limit: failed authentications from one address get 429 and
   const a = await token(url, 'retailer', 'retailer-a');
   const b = await token(url, 'retailer', 'retailer-b');
   assert.equal((await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cB1' } })).status, 201);
-  const taken = await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cB1' } });
-  const unknown = await api(url, 'GET', '/api/v1/customers/cB1', { token: a });
-  t.assert.equal(taken.status, 404);
-  t.assert.equal(taken.json?.detail, unknown.json?.detail, 'the same answer as for an unknown id');
+  // Each retailer names its customers in its own space: the same id is free for A, and says nothing of B's.
+  const same = await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cB1' } });
+  t.assert.equal(same.status, 201);
+  t.assert.equal(same.json?.customerId, 'retailer-a:cB1');
+  t.assert.equal((await api(url, 'GET', '/api/v1/customers/retailer-b:cB1', { token: a })).status, 404, "B's customer is unknown to A");
+  // Even naming B's full id, A enrols in its own space.
+  t.assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'retailer-b:cB1' } })).json?.customerId, 'retailer-a:retailer-b:cB1');
 });
 
 /** GET with a bearer token from a given local loopback address (127.0.0.2 is a second client). */
@@ -481,14 +485,14 @@ test('ledger-scoped: energy import checked whole (422, nothing committed), block
     ['the same day twice', [good, good]],
   ];
   for (const [what, days] of refused) {
-    const r = await api(url, 'POST', '/api/v1/customers/cA1/energy', { token: a, body: { days } });
+    const r = await api(url, 'POST', '/api/v1/customers/retailer-a:cA1/energy', { token: a, body: { days } });
     t.assert.equal(r.status, 422, `${what}: ${r.text}`);
   }
   t.assert.equal(await vl.ledger.height(), height0, 'nothing was committed');
 
   // ledger-blocks-scoped (13.6): each retailer sees its own customers' arguments only.
-  assert.equal((await api(url, 'POST', '/api/v1/customers/cA1/energy', { token: a, body: { days: history(1, 35) } })).status, 200);
-  assert.equal((await api(url, 'POST', '/api/v1/customers/cB1/energy', { token: b, body: { days: history(2, 1) } })).status, 200);
+  assert.equal((await api(url, 'POST', '/api/v1/customers/retailer-a:cA1/energy', { token: a, body: { days: history(1, 35) } })).status, 200);
+  assert.equal((await api(url, 'POST', '/api/v1/customers/retailer-b:cB1/energy', { token: b, body: { days: history(2, 1) } })).status, 200);
   type Tx = { fn: string; args: string[]; argsHidden?: boolean; txId: string };
   const txs = async (tok?: string): Promise<Tx[]> =>
     ((await api(url, 'GET', '/api/v1/ledger/blocks?limit=1000', tok === undefined ? {} : { token: tok })).json as unknown as Array<{ transactions: Tx[] }>).flatMap((bl) => bl.transactions);
@@ -502,7 +506,7 @@ test('ledger-scoped: energy import checked whole (422, nothing committed), block
 
   // opt-coalescing (13.10): 200 alternating answers reach the ledger once, the last one.
   const { venId } = await registerVen(url, 'house-a');
-  const created = (await vtn.events.create({ start: Date.parse(`${EVENT_DAY}T15:00:00Z`), slots: 4, reductionW: [300, 300, 400, 400], targets: { customerIds: ['cA1'] } })) as LedgerEventView;
+  const created = (await vtn.events.create({ start: Date.parse(`${EVENT_DAY}T15:00:00Z`), slots: 4, reductionW: [300, 300, 400, 400], targets: { customerIds: ['retailer-a:cA1'] } })) as LedgerEventView;
   await drain(url, venId);
   const before = await vl.ledger.height();
   for (let i = 0; i < 200; i++) {
@@ -671,8 +675,8 @@ test("retailer-ledger-identity: each retailer's customers are enrolled and recor
   const b = await token(url, 'retailer', 'retailer-b');
   assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA1', meterId: 'mA1', venName: 'house-a' } })).status, 201);
   assert.equal((await api(url, 'POST', '/api/v1/customers', { token: b, body: { customerId: 'cB1', meterId: 'mB1' } })).status, 201);
-  assert.equal((await api(url, 'POST', '/api/v1/customers/cA1/energy', { token: a, body: { days: history(1, 2) } })).status, 200);
-  assert.equal((await api(url, 'POST', '/api/v1/customers/cB1/energy', { token: b, body: { days: history(2, 2) } })).status, 200);
+  assert.equal((await api(url, 'POST', '/api/v1/customers/retailer-a:cA1/energy', { token: a, body: { days: history(1, 2) } })).status, 200);
+  assert.equal((await api(url, 'POST', '/api/v1/customers/retailer-b:cB1/energy', { token: b, body: { days: history(2, 2) } })).status, 200);
 
   // A's VEN reports a quarter hour of usage: recorded on the ledger (through the outbox) as A.
   const { venId } = await registerVen(url, 'house-a');
@@ -704,12 +708,12 @@ test("retailer-ledger-identity: each retailer's customers are enrolled and recor
   // B's customer moves to another meter: mB1 is free in the VTN's store, but still B's on the ledger.
   // A binds its new customer to it (the admin API allows that); A's writes and reads of it go as A,
   // and the ledger refuses them.
-  assert.equal((await api(url, 'PUT', '/api/v1/customers/cB1', { token: b, body: { meterId: 'mB2' } })).status, 200);
+  assert.equal((await api(url, 'PUT', '/api/v1/customers/retailer-b:cB1', { token: b, body: { meterId: 'mB2' } })).status, 200);
   assert.equal((await api(url, 'POST', '/api/v1/customers', { token: a, body: { customerId: 'cA2', meterId: 'mB1' } })).status, 201);
-  const importing = await api(url, 'POST', '/api/v1/customers/cA2/energy', { token: a, body: { days: history(1, 1) } });
+  const importing = await api(url, 'POST', '/api/v1/customers/retailer-a:cA2/energy', { token: a, body: { days: history(1, 1) } });
   t.assert.equal(importing.status, 502, importing.text);
   t.assert.match(importing.text, /METER_HELD/);
-  const balance = await api(url, 'GET', '/api/v1/customers/cA2/tokens', { token: a });
+  const balance = await api(url, 'GET', '/api/v1/customers/retailer-a:cA2/tokens', { token: a });
   t.assert.equal(balance.status, 502, balance.text);
   t.assert.match(balance.text, /ACCESS_DENIED/);
   // With the admin API bypassed (A's customer bound in the store to the meter B's customer holds),

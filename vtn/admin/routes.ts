@@ -235,6 +235,11 @@ function inScope(deps: AdminDeps, scope: string | undefined, customerId: string 
   return scope === undefined || (customerId !== undefined && deps.store.getCustomer(customerId)?.retailer === scope);
 }
 
+/** The id a customer gets when a retailer token enrols it: the retailer's id, `:`, the id given (unless it starts so already). */
+export function retailerCustomerId(scope: string | undefined, customerId: string): string {
+  return scope === undefined || customerId.startsWith(`${scope}:`) ? customerId : `${scope}:${customerId}`;
+}
+
 /** A customer of the request's scope; another retailer's customer is as unknown as a missing one. */
 function customerOr404(deps: AdminDeps, customerId: string, req: AdminRequest): CustomerRecord {
   const c = deps.store.getCustomer(customerId);
@@ -462,12 +467,14 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: 'POST', url: '/customers', tag: 'customers', summary: 'Enrol a customer (meter, VEN name or certificate fingerprint, retailer)', permission: 'customers', body: SCHEMAS.customerCreate, status: 201,
     handler: (d, r) => {
       const b = r.body as CustomerBody & { customerId: string };
-      if (d.store.getCustomer(b.customerId) !== undefined) {
-        // Another retailer's customer is answered as an unknown one is (no existence oracle).
-        if (!inScope(d, scopeOf(r), b.customerId)) throw notFoundCustomer(b.customerId);
-        throw new VtnError('NOT_ALLOWED', `customer '${b.customerId}' is already enrolled; change it with PUT /api/v1/customers/${b.customerId}`);
+      // Each retailer names its customers in its own space: `<retailer>:<id>`, so ids never collide
+      // across retailers and a creation says nothing about another retailer's customers.
+      const customerId = retailerCustomerId(scopeOf(r), b.customerId);
+      if (d.store.getCustomer(customerId) !== undefined) {
+        if (!inScope(d, scopeOf(r), customerId)) throw notFoundCustomer(customerId);
+        throw new VtnError('NOT_ALLOWED', `customer '${customerId}' is already enrolled; change it with PUT /api/v1/customers/${customerId}`);
       }
-      const { customerId, ...rest } = b;
+      const { customerId: _given, ...rest } = b;
       return saveCustomer(d, customerId, rest, r);
     },
   },
