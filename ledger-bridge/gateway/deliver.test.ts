@@ -13,7 +13,7 @@ import { issueClientIdentity, loadOrCreateOrgs } from '../embedded/orgs.ts';
 import { tempDataDir } from '../testing/embedded.ts';
 import { DELIVER_STATUS } from './deliver-messages.ts';
 import { startTestGateway, TEST_PEER_HOSTNAME, type TestGateway } from '../testing/gateway-server.ts';
-import { cliClients, MAX_BLOCK, reader, seekEnvelope, type SeekOptions } from '../testing/peer-cli.ts';
+import { cliClients, hangUp, MAX_BLOCK, reader, seekEnvelope, type SeekOptions } from '../testing/peer-cli.ts';
 import type { LedgerIdentity } from '../ledger.ts';
 
 /** The block bytes qscc's GetBlockByNumber returns, through the same Gateway. */
@@ -149,7 +149,7 @@ describe('Deliver service, raw SeekInfo requests', () => {
       stream.end();
       return { answers, ended: (await next()) === undefined };
     } finally {
-      stream.cancel();
+      hangUp(stream);
     }
   }
 
@@ -205,7 +205,7 @@ describe('Deliver service, raw SeekInfo requests', () => {
     // Next commit = the height: with FAIL_IF_NOT_READY it has nothing yet.
     assert.deepEqual((await deliver(g, clients, operator, [{ start: 'next-commit', stop: MAX_BLOCK, failIfNotReady: true }])).answers, [{ blocks: [], status: DELIVER_STATUS.NOT_FOUND }]);
     const stream = clients.deliver.deliverFiltered();
-    t.after(() => stream.cancel());
+    t.after(() => hangUp(stream));
     const next = reader<common.Envelope, peer.DeliverResponse>(stream);
     stream.write(await seekEnvelope(operator, { start: height, stop: MAX_BLOCK }));
     const answer = next();

@@ -98,6 +98,8 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
       return gatewayError(GATEWAY_STATUS.INVALID_ARGUMENT, `failed to unpack the transaction proposal: ${(err as Error).message}`);
     }
     const channel = fields.channelId || channelId;
+    // A qscc proposal may name no channel (`peer channel getinfo`): qscc takes the channel from its arguments.
+    if (channel === '' && fields.chaincodeName === QSCC) return fields;
     if (channel !== ledger.channel) return gatewayError(GATEWAY_STATUS.NOT_FOUND, `channel '${channel}' not found; this gateway serves '${ledger.channel}'`);
     if (fields.chaincodeName !== QSCC && fields.chaincodeName !== ledger.chaincodeName) {
       return gatewayError(GATEWAY_STATUS.NOT_FOUND, `chaincode '${fields.chaincodeName}' is not deployed on channel '${ledger.channel}' (it runs '${ledger.chaincodeName}')`);

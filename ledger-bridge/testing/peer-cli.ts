@@ -151,3 +151,9 @@ export function reader<Req, Res>(stream: ClientDuplexStream<Req, Res>): () => Pr
     return next.done ? undefined : next.value;
   };
 }
+
+/** Cancels a stream the test is done with (its CANCELLED error is expected, not thrown). */
+export function hangUp(stream: { on(event: 'error', f: () => void): unknown; cancel(): void }): void {
+  stream.on('error', () => {});
+  stream.cancel();
+}
