@@ -20,6 +20,7 @@ test('ledger serve: a Fabric client submits over TLS with the dev TLS CA and an 
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const c = capture();
   const controller = new AbortController();
+  t.after(() => controller.abort()); // a failed assertion does not leave the service running
   let listening!: (address: string) => void;
   const address = new Promise<string>((resolve) => (listening = resolve));
   const exit = runLedgerServe(['--data-dir', dataDir, '--port', '0', '--orderer-port', '0'], { io: c.io, signal: controller.signal, onListening: listening });
