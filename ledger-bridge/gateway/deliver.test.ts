@@ -31,14 +31,18 @@ async function take<T>(events: AsyncIterable<T>, count: number): Promise<T[]> {
   return out;
 }
 
+/** A served ledger with one transaction committed by the operator, and a fabric-gateway Network to it. */
+async function committedRig(t: { after(fn: () => unknown): void }) {
+  const g = await startTestGateway();
+  t.after(() => g.close());
+  const { operator } = g.embedded.identities;
+  const committed = await g.embedded.ledger.submit(operator, 'enableRetailer', [RETAILER_ID]);
+  return { g, operator, committed, network: g.fabricGateway(operator).getNetwork('mychannel') };
+}
+
 describe('Deliver service, fabric-gateway block listeners', () => {
   test('block events from a start block are the stored blocks, byte for byte as qscc serves them, then new blocks as they commit', async (t) => {
-    const g = await startTestGateway();
-    t.after(() => g.close());
-    const { operator } = g.embedded.identities;
-    const first = await g.embedded.ledger.submit(operator, 'enableRetailer', [RETAILER_ID]);
-    const network = g.fabricGateway(operator).getNetwork('mychannel');
-
+    const { g, committed: first, network } = await committedRig(t);
     const events = await network.getBlockEvents({ startBlock: 0n });
     t.after(() => events.close());
     const iterator = events[Symbol.asyncIterator]();
@@ -79,11 +83,7 @@ describe('Deliver service, fabric-gateway block listeners', () => {
   });
 
   test('filtered blocks carry transaction ids, types, validation codes and event names without payloads', async (t) => {
-    const g = await startTestGateway();
-    t.after(() => g.close());
-    const { operator } = g.embedded.identities;
-    const committed = await g.embedded.ledger.submit(operator, 'enableRetailer', [RETAILER_ID]);
-    const network = g.fabricGateway(operator).getNetwork('mychannel');
+    const { g, committed, network } = await committedRig(t);
     const events = await network.getFilteredBlockEvents({ startBlock: 0n });
     t.after(() => events.close());
     const [genesis, ...rest] = await take(events, committed.blockNumber + 1);
@@ -103,11 +103,7 @@ describe('Deliver service, fabric-gateway block listeners', () => {
   });
 
   test('blocks with private data are the stored blocks with an empty private data map', async (t) => {
-    const g = await startTestGateway();
-    t.after(() => g.close());
-    const { operator } = g.embedded.identities;
-    const committed = await g.embedded.ledger.submit(operator, 'enableRetailer', [RETAILER_ID]);
-    const network = g.fabricGateway(operator).getNetwork('mychannel');
+    const { committed, network } = await committedRig(t);
     const events = await network.getBlockAndPrivateDataEvents({ startBlock: BigInt(committed.blockNumber) });
     t.after(() => events.close());
     const [answer] = await take(events, 1);

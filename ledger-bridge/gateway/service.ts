@@ -160,12 +160,8 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
     if (answer instanceof Error) return callback(answer);
     const r = answer.response.getResponse();
     if (!r || r.getStatus() >= 400) return callback(refusal('evaluate call to endorser returned error', [answer], GATEWAY_STATUS.UNKNOWN));
-    const response = new peer.Response();
-    response.setStatus(r.getStatus());
-    response.setMessage(r.getMessage());
-    response.setPayload(r.getPayload_asU8());
     const out = new gateway.EvaluateResponse();
-    out.setResult(response);
+    out.setResult(r);
     callback(null, out);
   }
 
