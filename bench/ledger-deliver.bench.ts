@@ -52,7 +52,7 @@ try {
   console.log(`best: Deliver ${bestDeliver.toFixed(0)} blocks/s = ${(bestDeliver / bestQscc).toFixed(1)} × qscc GetBlockByNumber one by one (${bestQscc.toFixed(0)} blocks/s)`);
   reportFigures([
     {
-      id: 'deliver.blocks-per-s',
+      id: 'ledger-deliver.blocks-per-s',
       label: `ledger serve: stored blocks streamed to a fabric-gateway block listener (Deliver, gRPC + TLS, ${PER_BLOCK} tx per block)`,
       value: bestDeliver,
       unit: 'blocks/s',

@@ -15,8 +15,14 @@
  *                    from a block number / the next commit, after a checkpointed transaction id
  *
  * Proposal signatures are verified by the embedded peers at endorsement; failures come back as gRPC
- * statuses with `gateway.ErrorDetail`s, which the clients turn into EndorseError, SubmitError and
- * CommitStatusError. `startGatewayServer` listens with TLS (plain text only when asked for).
+ * statuses with `gateway.ErrorDetail`s (address, MSP id of each peer or of the ordering service,
+ * message), which the clients turn into EndorseError, SubmitError and CommitStatusError.
+ *
+ * Beside it, for standard tools (the `peer` CLI, block listeners, explorers): the Endorser's
+ * ProcessProposal (one peer's answer, the same code as Evaluate and Endorse), the peer's Deliver
+ * services (deliver.ts) and the orderer's AtomicBroadcast (orderer.ts), whose Broadcast also orders
+ * what Submit receives. `startGatewayServer` listens with TLS (plain text only when asked for), the
+ * ordering service on the same port or its own.
  */
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { gateway, peer } from '@hyperledger/fabric-protos';
