@@ -8,7 +8,7 @@ import { issueClientIdentity, loadOrCreateOrgs } from '../embedded/orgs.ts';
 import { tempDataDir } from '../testing/embedded.ts';
 import { createTestCa } from '../../chaincode/testing/index.ts';
 import { cliClients, hangUp, reader, seekEnvelope } from '../testing/peer-cli.ts';
-import type { common, orderer } from '@hyperledger/fabric-protos';
+import type { common, orderer, peer } from '@hyperledger/fabric-protos';
 
 function capture() {
   const out = { stdout: '', stderr: '' };
@@ -50,6 +50,14 @@ test('ledger serve: a Fabric client submits over TLS with the dev TLS CA and an 
   stream.write(await seekEnvelope(operator, { start: 'newest', stop: 'newest' }));
   assert.equal((await next())?.getBlock()?.getHeader()?.getNumber(), 1);
   hangUp(stream);
+  // A forged request hears FORBIDDEN alone, as from Fabric; the operator reads why on standard error.
+  const other = await issueClientIdentity(org1, 'other', { ID: 'utility:5678' });
+  const forged = clients.deliver.deliver();
+  const nextForged = reader<common.Envelope, peer.DeliverResponse>(forged);
+  forged.write(await seekEnvelope(operator, { start: 0, stop: 0, signer: other }));
+  assert.equal((await nextForged())?.getStatus(), 403);
+  assert.match(c.out.stderr, /deliver \(block\) ended with status=FORBIDDEN: the signature does not verify/);
+  hangUp(forged);
   clients.close();
 
   controller.abort();

@@ -141,6 +141,7 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
       host: typeof values.host === 'string' ? values.host : '127.0.0.1',
       port,
       ...(ordererPort !== undefined ? { ordererPort } : {}),
+      onRefusal: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
       ...(tls ? { tls } : { plaintext: true }),
     });
   } catch (err) {

@@ -20,7 +20,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { orderer, peer, type common } from '@hyperledger/fabric-protos';
 import type { EmbeddedLedger } from '../embedded/embedded-ledger.ts';
-import { blockResponse, DELIVER_STATUS, parseSeekRequest, seekRange, statusResponse, type DeliverForm, type Refusal } from './deliver-messages.ts';
+import { blockResponse, DELIVER_STATUS, parseSeekRequest, seekRange, statusName, statusResponse, type DeliverForm, type Refusal } from './deliver-messages.ts';
 import type { CallerVerifier } from './identity.ts';
 
 /** Fabric's `peer.authentication.timewindow` (and the orderer's `General.Authentication.TimeWindow`) default. */
@@ -34,6 +34,8 @@ export interface DelivererOptions {
   /** The server's clock (request timestamps, certificate expiry); default the wall clock. */
   readonly clock?: () => Date;
   readonly timeWindowMs?: number;
+  /** Told why a delivery ended with a status other than SUCCESS (the client hears the status alone). */
+  readonly onRefusal?: (line: string) => void;
 }
 
 export type DeliverCall = ServerDuplexStream<common.Envelope, Uint8Array>;
@@ -134,6 +136,7 @@ export function createDeliverer(options: Readonly<DelivererOptions>): Deliverer 
           if (ended) return;
           const result = await deliverBlocks(envelope, form, send, signal).catch((err: unknown) => ({ status: DELIVER_STATUS.INTERNAL_SERVER_ERROR, reason: (err as Error).message }));
           if (ended || call.cancelled) return;
+          if (result.status !== DELIVER_STATUS.SUCCESS) options.onRefusal?.(`deliver (${form}) ended with status=${statusName(result.status)}: ${result.reason}`);
           await send(statusResponse(result.status));
           if (result.status !== DELIVER_STATUS.SUCCESS) finish();
         });

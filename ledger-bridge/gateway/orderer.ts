@@ -19,7 +19,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { orderer, type common } from '@hyperledger/fabric-protos';
 import type { EmbeddedLedger } from '../embedded/embedded-ledger.ts';
 import { LedgerError } from '../errors.ts';
-import { DELIVER_STATUS, type DeliverStatus } from './deliver-messages.ts';
+import { DELIVER_STATUS, statusName, type DeliverStatus } from './deliver-messages.ts';
 import { ORDERER_DELIVER_METHOD, writeInTurn, type DeliverCall, type Deliverer } from './deliver.ts';
 import type { CallerVerifier } from './identity.ts';
 import { decodeEnvelopeFields, HEADER_TYPE_ENDORSER_TRANSACTION } from './messages.ts';
@@ -49,6 +49,8 @@ export interface OrdererOptions {
   readonly ledger: Pick<EmbeddedLedger, 'channel' | 'orgs' | 'submitEnvelope'>;
   readonly verifier: CallerVerifier;
   readonly deliverer: Deliverer;
+  /** Told why Broadcast refused a transaction (also said in the response's `info`). */
+  readonly onRefusal?: (line: string) => void;
 }
 
 export function createOrderer(options: Readonly<OrdererOptions>): Orderer {
@@ -95,6 +97,7 @@ export function createOrderer(options: Readonly<OrdererOptions>): Orderer {
           queue = queue.then(async () => {
             if (ended.signal.aborted) return;
             const result = await broadcast(envelope);
+            if (result.status !== DELIVER_STATUS.SUCCESS) options.onRefusal?.(`broadcast of ${result.txId ?? 'a malformed envelope'} refused with status=${statusName(result.status)}: ${result.info}`);
             const response = new orderer.BroadcastResponse();
             response.setStatus(result.status);
             response.setInfo(result.info);

@@ -48,6 +48,8 @@ export interface GatewayServiceOptions {
   readonly commitStatusTimeoutMs?: number;
   /** Clock for certificate validity; default the wall clock. */
   readonly clock?: () => Date;
+  /** Told why a Deliver or Broadcast request was refused: their clients hear a status alone, as from Fabric. */
+  readonly onRefusal?: (line: string) => void;
 }
 
 export interface GatewayService {
@@ -88,8 +90,9 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
   const endpoint = () => (typeof endpointOption === 'function' ? endpointOption() : endpointOption);
   const verifier = createCallerVerifier(ledger.orgs, options.clock);
   const qscc = createQscc(ledger, ledger.channel, ledger.chaincodeName);
-  const deliverer = createDeliverer({ ledger, verifier, ...(options.clock ? { clock: options.clock } : {}) });
-  const ordering = createOrderer({ ledger, verifier, deliverer });
+  const onRefusal = options.onRefusal ? { onRefusal: options.onRefusal } : {};
+  const deliverer = createDeliverer({ ledger, verifier, ...(options.clock ? { clock: options.clock } : {}), ...onRefusal });
+  const ordering = createOrderer({ ledger, verifier, deliverer, ...onRefusal });
   const commitStatusTimeoutMs = options.commitStatusTimeoutMs ?? DEFAULT_COMMIT_STATUS_TIMEOUT_MS;
   const streams = new Set<AbortController>();
   const memberMsps = new Set(ledger.orgs.map((o) => o.mspId));
