@@ -127,9 +127,27 @@ export interface EndorseRequestOptions {
   readonly orgs?: readonly string[];
 }
 
+/** A peer's answer to a proposal, with the MSP of the peer that gave it (also when it refused). */
+export interface OrgResponse {
+  readonly mspId: string;
+  readonly response: peer.ProposalResponse;
+}
+
+/** A stored block as Fabric serializes it (`common.Block`). */
+export interface StoredBlockBytes {
+  readonly number: number;
+  readonly bytes: Uint8Array;
+}
+
 export interface EmbeddedLedger extends Ledger {
   /** Endorsement by the peers of the given (or the policy's) orgs: Fabric Gateway's Endorse step. */
   endorse(signed: peer.SignedProposal, options?: EndorseRequestOptions): Promise<peer.ProposalResponse[]>;
+  /** `endorse`, each answer with the MSP of its peer. */
+  endorseByOrg(signed: peer.SignedProposal, options?: EndorseRequestOptions): Promise<OrgResponse[]>;
+  /** The stored `common.Block` bytes of block `number`, as committed; undefined beyond the height. */
+  blockBytes(number: number): Promise<Uint8Array | undefined>;
+  /** Stored blocks from `startBlock` (default: the next to commit) on, waiting for new ones until the signal aborts or the ledger closes. */
+  blocks(options?: EventsOptions): AsyncIterable<StoredBlockBytes>;
   /** Hands a signed transaction to the orderer; resolves with its id once queued (Gateway's Submit). */
   submitEnvelope(envelope: common.Envelope | Uint8Array): Promise<string>;
   /** Waits until the transaction is in a block (Gateway's CommitStatus). */
@@ -388,20 +406,46 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
   }
 
   /** The peers of the given orgs endorse (the client chose them and answers for the policy). */
-  async function endorseWith(signed: peer.SignedProposal, mspIds: readonly string[]) {
+  async function endorseWith(signed: peer.SignedProposal, mspIds: readonly string[]): Promise<OrgResponse[]> {
     const chosen = mspIds.map((m) => {
       const e = endorsers.get(m);
       if (!e) throw new LedgerError('ENDORSEMENT', `no peer of ${m} on this channel (orgs: ${[...endorsers.keys()].join(', ')})`);
       return e;
     });
-    return Promise.all(chosen.map((e) => e.endorse(signed)));
+    return Promise.all(chosen.map(async (e) => ({ mspId: e.mspId, response: await e.endorse(signed) })));
   }
 
   /** The gateway's own plan: the chaincode-level policy's peers, then those the key-level policies need. */
-  async function endorsePlanned(signed: peer.SignedProposal, decoded: DecodedProposal) {
+  async function endorsePlanned(signed: peer.SignedProposal, decoded: DecodedProposal): Promise<OrgResponse[]> {
     const collected = await collectEndorsements(endorsers, orgsFor(decoded.args[0] ?? '', decoded.creator.mspId), (e) => e.endorseDetailed(signed, { decoded }));
     if (!collected.ok) throw new LedgerError('ENDORSEMENT', `cannot collect the endorsements ${decoded.args[0] ?? ''} needs: ${collected.message}`, { txId: decoded.txId });
-    return collected.endorsed.map((d) => d.response);
+    return collected.endorsed.map((d, i) => ({ mspId: collected.orgs[i] ?? '', response: d.response }));
+  }
+
+  function endorseByOrg(signed: peer.SignedProposal, endorseOptions: EndorseRequestOptions = {}): Promise<OrgResponse[]> {
+    assertOpen();
+    const mspIds = endorseOptions.orgs;
+    if (mspIds) return track(endorseWith(signed, mspIds));
+    let decoded: DecodedProposal;
+    try {
+      decoded = decodeProposal(signed);
+    } catch (err) {
+      return Promise.reject(new LedgerError('ENDORSEMENT', `malformed proposal: ${(err as Error).message}`, { cause: err }));
+    }
+    return track(endorsePlanned(signed, decoded));
+  }
+
+  /** Resolves once a block commits, the signal aborts or the ledger closes. */
+  function nextCommit(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        blockListeners.delete(wake);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      blockListeners.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
   }
 
   function orgsFor(fn: string, creatorMsp: string): string[] {
@@ -505,17 +549,10 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
     },
 
     async endorse(signed, endorseOptions = {}) {
-      assertOpen();
-      const mspIds = endorseOptions.orgs;
-      if (mspIds) return track(endorseWith(signed, mspIds));
-      let decoded: DecodedProposal;
-      try {
-        decoded = decodeProposal(signed);
-      } catch (err) {
-        throw new LedgerError('ENDORSEMENT', `malformed proposal: ${(err as Error).message}`, { cause: err });
-      }
-      return track(endorsePlanned(signed, decoded));
+      return (await endorseByOrg(signed, endorseOptions)).map((r) => r.response);
     },
+
+    endorseByOrg,
 
     async submitEnvelope(envelope) {
       assertOpen();
@@ -528,28 +565,31 @@ export async function createEmbeddedLedger(options: Readonly<EmbeddedLedgerOptio
 
     async *events(eventOptions: EventsOptions = {}) {
       const signal = eventOptions.signal;
-      let next = eventOptions.startBlock ?? committer.height;
+      for await (const block of ledger.blocks(eventOptions)) {
+        for (const event of eventsOfBlock(block.bytes)) {
+          if (signal?.aborted) return;
+          yield event;
+        }
+      }
+    },
+
+    async *blocks(blockOptions: EventsOptions = {}) {
+      const signal = blockOptions.signal;
+      let next = blockOptions.startBlock ?? committer.height;
       while (!closed && !signal?.aborted) {
         if (next < committer.height) {
           const stored = store.block(next);
           if (!stored) return;
-          for (const event of eventsOfBlock(stored.bytes)) {
-            if (signal?.aborted) return;
-            yield event;
-          }
+          yield { number: next, bytes: stored.bytes };
           next++;
           continue;
         }
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            blockListeners.delete(wake);
-            signal?.removeEventListener('abort', wake);
-            resolve();
-          };
-          blockListeners.add(wake);
-          signal?.addEventListener('abort', wake, { once: true });
-        });
+        await nextCommit(signal);
       }
+    },
+
+    async blockBytes(number) {
+      return Number.isInteger(number) && number >= 0 ? store.block(number)?.bytes : undefined;
     },
 
     get storeError() {

@@ -7,6 +7,8 @@ import { runLedgerServe } from './command.ts';
 import { issueClientIdentity, loadOrCreateOrgs } from '../embedded/orgs.ts';
 import { tempDataDir } from '../testing/embedded.ts';
 import { createTestCa } from '../../chaincode/testing/index.ts';
+import { cliClients, hangUp, reader, seekEnvelope } from '../testing/peer-cli.ts';
+import type { common, orderer, peer } from '@hyperledger/fabric-protos';
 
 function capture() {
   const out = { stdout: '', stderr: '' };
@@ -18,11 +20,14 @@ test('ledger serve: a Fabric client submits over TLS with the dev TLS CA and an 
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const c = capture();
   const controller = new AbortController();
+  t.after(() => controller.abort()); // a failed assertion does not leave the service running
   let listening!: (address: string) => void;
   const address = new Promise<string>((resolve) => (listening = resolve));
-  const exit = runLedgerServe(['--data-dir', dataDir, '--port', '0'], { io: c.io, signal: controller.signal, onListening: listening });
+  const exit = runLedgerServe(['--data-dir', dataDir, '--port', '0', '--orderer-port', '0'], { io: c.io, signal: controller.signal, onListening: listening });
   const hostPort = await address;
   assert.match(c.out.stdout, /Fabric Gateway on 127\.0\.0\.1:\d+ \(TLS\), channel mychannel, chaincode oadr-dr/);
+  const ordererAddress = /ordering service \(Broadcast, Deliver\) on (\S+)/.exec(c.out.stdout)?.[1] ?? '';
+  assert.notEqual(ordererAddress, hostPort, '--orderer-port serves the ordering service on its own port');
 
   const [org1] = await loadOrCreateOrgs(join(dataDir, 'ledger', 'certs'), { createCa: createTestCa });
   assert.ok(org1);
@@ -37,6 +42,23 @@ test('ledger serve: a Fabric client submits over TLS with the dev TLS CA and an 
   assert.equal(JSON.parse(result.result).retailerId, 'utility:1234');
   assert.equal((await connector.transaction(result.txId)).creatorMspId, 'Org1MSP');
   await connector.close();
+
+  // `peer channel fetch newest -o <orderer>`: the orderer's Deliver on its port, trusted with the dev TLS CA.
+  const clients = cliClients(hostPort, ordererAddress, readFileSync(join(dataDir, 'tls', 'ca-cert.pem'), 'utf8'), 'peer0.org1.example.com');
+  const stream = clients.orderer.deliver();
+  const next = reader<common.Envelope, orderer.DeliverResponse>(stream);
+  stream.write(await seekEnvelope(operator, { start: 'newest', stop: 'newest' }));
+  assert.equal((await next())?.getBlock()?.getHeader()?.getNumber(), 1);
+  hangUp(stream);
+  // A forged request hears FORBIDDEN alone, as from Fabric; the operator reads why on standard error.
+  const other = await issueClientIdentity(org1, 'other', { ID: 'utility:5678' });
+  const forged = clients.deliver.deliver();
+  const nextForged = reader<common.Envelope, peer.DeliverResponse>(forged);
+  forged.write(await seekEnvelope(operator, { start: 0, stop: 0, signer: other }));
+  assert.equal((await nextForged())?.getStatus(), 403);
+  assert.match(c.out.stderr, /deliver \(block\) ended with status=FORBIDDEN: the signature does not verify/);
+  hangUp(forged);
+  clients.close();
 
   controller.abort();
   assert.equal(await exit, 0);
@@ -53,4 +75,7 @@ test('ledger serve: usage errors exit 2', async () => {
   c = capture();
   assert.equal(await runLedgerServe(['--data-dir', 'x', '--tls-cert', 'a.pem'], { io: c.io }), 2);
   assert.match(c.out.stderr, /both --tls-cert and --tls-key/);
+  c = capture();
+  assert.equal(await runLedgerServe(['--data-dir', 'x', '--orderer-port', '70000'], { io: c.io }), 2);
+  assert.match(c.out.stderr, /--orderer-port takes a port number/);
 });

@@ -1,12 +1,14 @@
 /**
- * `oadr-ledger ledger serve`: the embedded ledger of a data directory served as a Fabric Gateway (gRPC,
- * TLS) so that Fabric clients — our connector, or any fabric-gateway application in Node, Go or Java —
- * use it as they would a Fabric 2.5 peer.
+ * `oadr-ledger ledger serve`: the embedded ledger of a data directory served to standard Fabric tools
+ * as a Fabric 2.5 peer and ordering service would serve it (gRPC, TLS): the Gateway (our connector, or
+ * any fabric-gateway application in Node, Go or Java), the peer's Endorser and Deliver services and the
+ * orderer's AtomicBroadcast (the `peer` CLI, block listeners and explorers).
  *
- *   ledger serve --data-dir DIR [--host H] [--port N] [--tls-cert PEM --tls-key PEM] [--plaintext]
+ *   ledger serve --data-dir DIR [--host H] [--port N] [--orderer-port N] [--tls-cert PEM --tls-key PEM] [--plaintext]
  *
  * Without --tls-cert/--tls-key a development TLS CA and a server certificate (localhost, 127.0.0.1,
  * peer0.org1.example.com) are created once under `<dataDir>/tls/`; clients trust `<dataDir>/tls/ca-cert.pem`.
+ * Without --orderer-port the ordering service shares the peer's port.
  * Runs until SIGINT / SIGTERM (or `signal`), then stops listening and closes the ledger.
  * Exit codes: 0 after a clean stop, 1 when the ledger or the port cannot be opened, 2 usage error.
  */
@@ -19,14 +21,18 @@ import { createEmbeddedLedger } from '../embedded/embedded-ledger.ts';
 import { LedgerError } from '../errors.ts';
 import { startGatewayServer } from './service.ts';
 
-export const LEDGER_SERVE_USAGE = `Usage: oadr-ledger ledger serve --data-dir DIR [--host H] [--port N] [--tls-cert FILE --tls-key FILE] [--plaintext]
+export const LEDGER_SERVE_USAGE = `Usage: oadr-ledger ledger serve --data-dir DIR [--host H] [--port N] [--orderer-port N] [--tls-cert FILE --tls-key FILE] [--plaintext]
 
   Serve the embedded ledger of DIR (a VTN's data directory: DIR/ledger; or a ledger directory itself,
-  holding ledger.sqlite; a new DIR gets DIR/ledger) as a Fabric Gateway (gRPC: Evaluate, Endorse, Submit, CommitStatus,
-  ChaincodeEvents; qscc for blocks and transactions) that any Fabric client can use.
+  holding ledger.sqlite; a new DIR gets DIR/ledger) as a Fabric peer and ordering service: the Fabric
+  Gateway (Evaluate, Endorse, Submit, CommitStatus, ChaincodeEvents; qscc for blocks and transactions),
+  the Endorser (ProcessProposal) and Deliver services (blocks, filtered blocks) and the orderer's
+  Broadcast and Deliver, for Fabric clients, the peer CLI and block explorers.
 
   --host H          listen address (default 127.0.0.1)
-  --port N          port (default 7051; 0 picks a free one)
+  --port N          the peer's port (default 7051; 0 picks a free one)
+  --orderer-port N  the ordering service's own port (7050 is an orderer's; 0 picks a free one);
+                    default: the peer's port serves it too
   --tls-cert FILE   server TLS certificate (chain), PEM   } default: a development TLS CA and certificate
   --tls-key FILE    its private key, PEM                  } created once under DIR/tls/
   --plaintext       no TLS (local tests only)
@@ -74,6 +80,7 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
         'data-dir': { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
+        'orderer-port': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         plaintext: { type: 'boolean' },
@@ -97,6 +104,10 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
   };
   if (typeof dataDir !== 'string' || dataDir === '') return usage('--data-dir DIR is required');
   if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--port takes a port number 0…65535, not '${String(values.port)}'`);
+  const ordererPort = values['orderer-port'] === undefined ? undefined : Number(values['orderer-port']);
+  if (ordererPort !== undefined && (!Number.isInteger(ordererPort) || ordererPort < 0 || ordererPort > 65535)) {
+    return usage(`--orderer-port takes a port number 0…65535, not '${String(values['orderer-port'])}'`);
+  }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) return usage('give both --tls-cert and --tls-key, or neither');
   if (values.plaintext && values['tls-cert'] !== undefined) return usage('--plaintext and --tls-cert exclude each other');
 
@@ -125,7 +136,14 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
   }
   let server;
   try {
-    server = await startGatewayServer({ ledger, host: typeof values.host === 'string' ? values.host : '127.0.0.1', port, ...(tls ? { tls } : { plaintext: true }) });
+    server = await startGatewayServer({
+      ledger,
+      host: typeof values.host === 'string' ? values.host : '127.0.0.1',
+      port,
+      ...(ordererPort !== undefined ? { ordererPort } : {}),
+      onRefusal: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
+      ...(tls ? { tls } : { plaintext: true }),
+    });
   } catch (err) {
     await ledger.close();
     io.stderr(`oadr-ledger ledger serve: ${(err as Error).message}\n`);
@@ -133,6 +151,7 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
   }
   io.stdout(
     `Fabric Gateway on ${server.address} (${tls ? 'TLS' : 'plain text'}), channel ${ledger.channel}, chaincode ${ledger.chaincodeName}\n` +
+      `Peer services (Endorser, Deliver) on ${server.address}; ordering service (Broadcast, Deliver) on ${server.ordererAddress}\n` +
       caNote +
       `MSPs: ${ledger.orgs.map((o) => `${o.mspId} (root CA ${join(ledgerDir, 'certs', o.mspId, 'ca-cert.pem')})`).join(', ')}\n`,
   );

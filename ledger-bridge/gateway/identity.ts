@@ -13,7 +13,7 @@ export interface TrustedOrg {
   readonly rootCertificates: readonly string[];
 }
 
-export type CallerCheck = { readonly ok: true; readonly mspId: string; readonly publicKey: KeyObject } | { readonly ok: false; readonly reason: string };
+export type CallerCheck = { readonly ok: true; readonly mspId: string; readonly publicKey: KeyObject; /** The certificate's notAfter, ms since the epoch. */ readonly expiresAt: number } | { readonly ok: false; readonly reason: string };
 
 export interface CallerVerifier {
   /** Checks `signature` over `data` by the serialized identity `creator`. */
@@ -59,7 +59,7 @@ export function createCallerVerifier(orgs: readonly TrustedOrg[], clock: () => D
         } else if (now < notBefore || now > notAfter) {
           check = { ok: false, reason: `certificate ${subject} is outside its validity period` };
         } else {
-          check = { ok: true, mspId: id.mspId, publicKey: createPublicKey(id.certificatePem) };
+          check = { ok: true, mspId: id.mspId, publicKey: createPublicKey(id.certificatePem), expiresAt: notAfter };
         }
       }
     } catch {

@@ -7,11 +7,11 @@
  *   GetBlockByTxID(channel, txId)    → common.Block holding the transaction
  *   GetTransactionByID(channel, id)  → peer.ProcessedTransaction { transactionEnvelope, validationCode }
  *
- * Blocks are served as stored when the ledger offers their bytes (`blockBytes(n)`); otherwise they are
- * rebuilt from the ledger's `block(n)` view: the header (number, previous hash, data hash) is exact, so
- * the block hash a client computes is the stored one, and each transaction envelope carries its id,
- * timestamp, creator MSP, function, arguments and endorser MSPs, but no certificates, signatures,
- * read-write sets or events (see docs/fabric.md).
+ * Blocks are served as stored when the ledger offers their bytes (`blockBytes(n)`, as the embedded
+ * ledger does); for a ledger that cannot, they are rebuilt from its `block(n)` view: the header
+ * (number, previous hash, data hash) is exact, so the block hash a client computes is the stored one,
+ * and each transaction envelope carries its id, timestamp, creator MSP, function, arguments and
+ * endorser MSPs, but no certificates, signatures, read-write sets or events.
  */
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { createRequire } from 'node:module';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { hash, signers } from '@hyperledger/fabric-gateway';
+import { EndorseError, GatewayError, hash, signers } from '@hyperledger/fabric-gateway';
 import { common, gateway, google, orderer, peer } from '@hyperledger/fabric-protos';
 import { RETAILER_ID } from '../../chaincode/testing/reference-scenario.ts';
 import { keyObjectOf } from '../fabric/fabric-ledger.ts';
@@ -103,7 +103,13 @@ describe('Gateway service, raw gRPC client', () => {
     submit.setChannelId('mychannel');
     envelope.setSignature(await sign(retailer, envelope.getPayload_asU8()));
     submit.setPreparedTransaction(envelope);
-    await assert.rejects(call(client.submit.bind(client), submit), (err: ServiceError) => err.code === 7 && /FORBIDDEN/.test(detailsOf(err)[0]?.getMessage() ?? ''));
+    await assert.rejects(call(client.submit.bind(client), submit), (err: ServiceError) => {
+      const [detail] = detailsOf(err);
+      assert.equal(err.code, 7);
+      assert.match(detail?.getMessage() ?? '', /status=FORBIDDEN/);
+      assert.equal(detail?.getMspId(), 'Org1MSP', "the ordering service's MSP id");
+      return true;
+    });
     envelope.setSignature(await sign(operator, envelope.getPayload_asU8()));
     await call(client.submit.bind(client), submit);
 
@@ -153,5 +159,27 @@ describe('Gateway service, raw gRPC client', () => {
     const response = await read(operator);
     assert.equal(response?.getBlockNumber(), committed.blockNumber);
     assert.deepEqual(response?.getEventsList().map((e) => [e.getTxId(), e.getChaincodeId()]), [[committed.txId, 'oadr-dr']]);
+  });
+
+  test('endorsement and evaluation failures carry each peer\'s MSP id and address in their details, as a peer\'s gateway sends them', async (t) => {
+    const g = await startTestGateway();
+    t.after(() => g.close());
+    const contract = g.fabricGateway(g.embedded.identities.retailer).getNetwork('mychannel').getContract('oadr-dr');
+    const detailsOfError = (err: unknown) => (err as GatewayError).details.map((d) => [d.mspId, d.address, /chaincode response 500, /.test(d.message)]);
+    // The gateway plans the endorsers itself (no endorsing organisations given): one peer for enableRetailer…
+    await assert.rejects(contract.submitTransaction('enableRetailer', 'utility:9999'), (err: unknown) => {
+      assert.ok(err instanceof EndorseError);
+      assert.deepEqual(detailsOfError(err), [['Org1MSP', g.server.address, true]]);
+      return true;
+    });
+    // …both orgs' peers for a flexibility claim (AND), each refusing.
+    await assert.rejects(contract.submitTransaction('submitFlexibility'), (err: unknown) => {
+      assert.deepEqual(detailsOfError(err), [['Org1MSP', g.server.address, true], ['Org2MSP', g.server.address, true]]);
+      return true;
+    });
+    await assert.rejects(contract.evaluateTransaction('queryRetailer', 'utility:0000'), (err: unknown) => {
+      assert.deepEqual(detailsOfError(err), [['Org1MSP', g.server.address, true]]);
+      return true;
+    });
   });
 });

@@ -15,21 +15,30 @@
  *                    from a block number / the next commit, after a checkpointed transaction id
  *
  * Proposal signatures are verified by the embedded peers at endorsement; failures come back as gRPC
- * statuses with `gateway.ErrorDetail`s, which the clients turn into EndorseError, SubmitError and
- * CommitStatusError. `startGatewayServer` listens with TLS (plain text only when asked for).
+ * statuses with `gateway.ErrorDetail`s (address, MSP id of each peer or of the ordering service,
+ * message), which the clients turn into EndorseError, SubmitError and CommitStatusError.
+ *
+ * Beside it, for standard tools (the `peer` CLI, block listeners, explorers): the Endorser's
+ * ProcessProposal (one peer's answer, the same code as Evaluate and Endorse), the peer's Deliver
+ * services (deliver.ts) and the orderer's AtomicBroadcast (orderer.ts), whose Broadcast also orders
+ * what Submit receives. `startGatewayServer` listens with TLS (plain text only when asked for), the
+ * ordering service on the same port or its own.
  */
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { gateway, peer } from '@hyperledger/fabric-protos';
-import type { EmbeddedLedger } from '../embedded/embedded-ledger.ts';
+import type { EmbeddedLedger, OrgResponse } from '../embedded/embedded-ledger.ts';
 import { LedgerError } from '../errors.ts';
+import { DELIVER_STATUS, statusName } from './deliver-messages.ts';
+import { createDeliverer, PEER_DELIVER_SERVICE, type DeliverCall } from './deliver.ts';
 import { createCallerVerifier } from './identity.ts';
-import { decodeCreator, decodeEnvelopeFields, decodeProposalFields, preparedTransaction, type ProposalFields } from './messages.ts';
+import { decodeEnvelopeFields, decodeProposalFields, preparedTransaction, type ProposalFields } from './messages.ts';
+import { ATOMIC_BROADCAST_SERVICE, createOrderer } from './orderer.ts';
 import { createQscc, QSCC } from './qscc.ts';
 import { chaincodeResponseMessage, GATEWAY_STATUS, gatewayError, type EndpointError } from './status.ts';
 import { ValidationCode, type ContractEvent } from '../ledger.ts';
 
-/** The embedded ledger, optionally able to hand out its stored blocks (served by qscc as they are). */
-export type GatewayLedger = EmbeddedLedger & { readonly blockBytes?: (number: number) => Promise<Uint8Array | undefined> };
+/** The embedded ledger the services run over. */
+export type GatewayLedger = EmbeddedLedger;
 
 export interface GatewayServiceOptions {
   readonly ledger: GatewayLedger;
@@ -39,11 +48,20 @@ export interface GatewayServiceOptions {
   readonly commitStatusTimeoutMs?: number;
   /** Clock for certificate validity; default the wall clock. */
   readonly clock?: () => Date;
+  /** Told why a Deliver or Broadcast request was refused: their clients hear a status alone, as from Fabric. */
+  readonly onRefusal?: (line: string) => void;
 }
 
 export interface GatewayService {
+  /** `gateway.Gateway`. */
   readonly implementation: UntypedServiceImplementation;
-  /** Ends every open ChaincodeEvents stream (before a server shutdown). */
+  /** `protos.Endorser` (ProcessProposal). */
+  readonly endorser: UntypedServiceImplementation;
+  /** `protos.Deliver` (Deliver, DeliverFiltered, DeliverWithPrivateData). */
+  readonly deliver: UntypedServiceImplementation;
+  /** `orderer.AtomicBroadcast` (Broadcast, Deliver). */
+  readonly orderer: UntypedServiceImplementation;
+  /** Ends every open ChaincodeEvents and Deliver stream (before a server shutdown). */
   endStreams(): void;
 }
 
@@ -72,6 +90,9 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
   const endpoint = () => (typeof endpointOption === 'function' ? endpointOption() : endpointOption);
   const verifier = createCallerVerifier(ledger.orgs, options.clock);
   const qscc = createQscc(ledger, ledger.channel, ledger.chaincodeName);
+  const onRefusal = options.onRefusal ? { onRefusal: options.onRefusal } : {};
+  const deliverer = createDeliverer({ ledger, verifier, ...(options.clock ? { clock: options.clock } : {}), ...onRefusal });
+  const ordering = createOrderer({ ledger, verifier, deliverer, ...onRefusal });
   const commitStatusTimeoutMs = options.commitStatusTimeoutMs ?? DEFAULT_COMMIT_STATUS_TIMEOUT_MS;
   const streams = new Set<AbortController>();
   const memberMsps = new Set(ledger.orgs.map((o) => o.mspId));
@@ -86,6 +107,8 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
       return gatewayError(GATEWAY_STATUS.INVALID_ARGUMENT, `failed to unpack the transaction proposal: ${(err as Error).message}`);
     }
     const channel = fields.channelId || channelId;
+    // A qscc proposal may name no channel (`peer channel getinfo`): qscc takes the channel from its arguments.
+    if (channel === '' && fields.chaincodeName === QSCC) return fields;
     if (channel !== ledger.channel) return gatewayError(GATEWAY_STATUS.NOT_FOUND, `channel '${channel}' not found; this gateway serves '${ledger.channel}'`);
     if (fields.chaincodeName !== QSCC && fields.chaincodeName !== ledger.chaincodeName) {
       return gatewayError(GATEWAY_STATUS.NOT_FOUND, `chaincode '${fields.chaincodeName}' is not deployed on channel '${ledger.channel}' (it runs '${ledger.chaincodeName}')`);
@@ -98,7 +121,7 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
   }
 
   /** The gRPC error for refused proposal responses: the peer's own refusals (4xx) or the contract's (5xx). */
-  function refusal(summary: string, failed: readonly { readonly mspId: string; readonly response: peer.ProposalResponse }[], chaincodeCode: number): Error {
+  function refusal(summary: string, failed: readonly OrgResponse[], chaincodeCode: number): Error {
     const details = failed.map(({ mspId, response }) => {
       const r = response.getResponse();
       const status = r?.getStatus() ?? 500;
@@ -109,38 +132,65 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
     return gatewayError(denied ? GATEWAY_STATUS.PERMISSION_DENIED : chaincodeCode, `${summary}, see attached details for more info`, details);
   }
 
+  /** The org whose peer answers a proposal alone: a requested target, else the caller's org, else the first. */
+  function answeringOrg(targets: readonly string[], creatorMsp: string): string {
+    return targets.find((m) => memberMsps.has(m)) ?? (memberMsps.has(creatorMsp) ? creatorMsp : (ledger.orgs[0]?.mspId ?? ''));
+  }
+
+  /**
+   * One peer's answer to a proposal (Evaluate, and the Endorser's ProcessProposal): qscc is answered
+   * here once the signature is checked; the contract runs on the peer of `org`, which checks the
+   * creator and signature itself and signs its endorsement — the same endorsement Endorse collects.
+   */
+  async function answerProposal(proposal: peer.SignedProposal, fields: ProposalFields, org: string): Promise<OrgResponse | Error> {
+    if (fields.chaincodeName === QSCC) {
+      const caller = await verifier.verify(fields.creator.bytes, proposal.getProposalBytes_asU8(), proposal.getSignature_asU8());
+      if (!caller.ok) return gatewayError(GATEWAY_STATUS.PERMISSION_DENIED, `access denied: ${caller.reason}`);
+      const answer = await qscc.invoke(fields.args);
+      const r = new peer.Response();
+      r.setStatus(answer.status);
+      r.setMessage(answer.message);
+      r.setPayload(answer.payload);
+      const response = new peer.ProposalResponse();
+      response.setVersion(1);
+      response.setResponse(r);
+      return { mspId: caller.mspId, response };
+    }
+    const [answer] = await ledger.endorseByOrg(proposal, { orgs: [org] });
+    return answer ?? { mspId: org, response: new peer.ProposalResponse() };
+  }
+
   async function evaluate(call: ServerUnaryCall<gateway.EvaluateRequest, gateway.EvaluateResponse>, callback: Callback<gateway.EvaluateResponse>): Promise<void> {
     const request = call.request;
     const signed = request.getProposedTransaction();
     const fields = proposalOf(signed, request.getChannelId());
     if (fields instanceof Error) return callback(fields);
-    const proposal = signed as peer.SignedProposal;
-    const response = new peer.Response();
-    if (fields.chaincodeName === QSCC) {
-      const caller = await verifier.verify(fields.creator.bytes, proposal.getProposalBytes_asU8(), proposal.getSignature_asU8());
-      if (!caller.ok) return callback(gatewayError(GATEWAY_STATUS.PERMISSION_DENIED, `access denied: ${caller.reason}`));
-      const answer = await qscc.invoke(fields.args);
-      if (answer.status >= 400) {
-        const detail = endpointError(caller.mspId, chaincodeResponseMessage(answer.status, answer.message));
-        return callback(gatewayError(GATEWAY_STATUS.UNKNOWN, `evaluate call to endorser returned error: ${detail.message}`, [detail]));
-      }
-      response.setStatus(answer.status);
-      response.setPayload(answer.payload);
-    } else {
-      const targets = request.getTargetOrganizationsList();
-      const org = targets.find((m) => memberMsps.has(m)) ?? (memberMsps.has(fields.creator.mspId) ? fields.creator.mspId : (ledger.orgs[0]?.mspId ?? ''));
-      const [answer] = await ledger.endorse(proposal, { orgs: [org] });
-      const r = answer?.getResponse();
-      if (!answer || !r || r.getStatus() >= 400) {
-        return callback(refusal('evaluate call to endorser returned error', [{ mspId: org, response: answer ?? new peer.ProposalResponse() }], GATEWAY_STATUS.UNKNOWN));
-      }
-      response.setStatus(r.getStatus());
-      response.setMessage(r.getMessage());
-      response.setPayload(r.getPayload_asU8());
-    }
+    const answer = await answerProposal(signed as peer.SignedProposal, fields, answeringOrg(request.getTargetOrganizationsList(), fields.creator.mspId));
+    if (answer instanceof Error) return callback(answer);
+    const r = answer.response.getResponse();
+    if (!r || r.getStatus() >= 400) return callback(refusal('evaluate call to endorser returned error', [answer], GATEWAY_STATUS.UNKNOWN));
     const out = new gateway.EvaluateResponse();
-    out.setResult(response);
+    out.setResult(r);
     callback(null, out);
+  }
+
+  /**
+   * `protos.Endorser/ProcessProposal`, as a peer answers `peer chaincode query|invoke` and `peer channel
+   * getinfo`: a proposal the peer refuses before running it (malformed, channel, chaincode, creator,
+   * signature, duplicate id) is a gRPC error; the chaincode's own failure is a ProposalResponse with its
+   * status and message and no endorsement; success is the endorsed ProposalResponse.
+   */
+  async function processProposal(call: ServerUnaryCall<peer.SignedProposal, peer.ProposalResponse>, callback: Callback<peer.ProposalResponse>): Promise<void> {
+    const fields = proposalOf(call.request, '');
+    if (fields instanceof Error) return callback(fields);
+    const answer = await answerProposal(call.request, fields, answeringOrg([], fields.creator.mspId));
+    if (answer instanceof Error) return callback(answer);
+    const status = answer.response.getResponse()?.getStatus() ?? 500;
+    if (status >= 400 && status < 500 && !answer.response.hasEndorsement()) {
+      const denied = status === 403;
+      return callback(gatewayError(denied ? GATEWAY_STATUS.PERMISSION_DENIED : GATEWAY_STATUS.UNKNOWN, answer.response.getResponse()?.getMessage() || 'the proposal was refused', [endpointError(answer.mspId, answer.response.getResponse()?.getMessage() ?? '')]));
+    }
+    callback(null, answer.response);
   }
 
   async function endorse(call: ServerUnaryCall<gateway.EndorseRequest, gateway.EndorseResponse>, callback: Callback<gateway.EndorseResponse>): Promise<void> {
@@ -155,13 +205,12 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
     const requested = request.getEndorsingOrganizationsList();
     const unknown = requested.filter((m) => !memberMsps.has(m));
     if (unknown.length > 0) return callback(gatewayError(GATEWAY_STATUS.UNAVAILABLE, `no peers of ${unknown.join(', ')} on channel '${ledger.channel}'`));
-    const responses = await ledger.endorse(signed as peer.SignedProposal, requested.length > 0 ? { orgs: requested } : {});
-    const withOrg = responses.map((response, i) => ({ response, mspId: requested[i] ?? endorserMsp(response) }));
+    const withOrg = await ledger.endorseByOrg(signed as peer.SignedProposal, requested.length > 0 ? { orgs: requested } : {});
     const failed = withOrg.filter(({ response }) => (response.getResponse()?.getStatus() ?? 500) >= 400 || !response.hasEndorsement());
     if (failed.length > 0) return callback(refusal('failed to endorse transaction', failed, GATEWAY_STATUS.ABORTED));
     let envelope;
     try {
-      envelope = preparedTransaction(fields, responses);
+      envelope = preparedTransaction(fields, withOrg.map(({ response }) => response));
     } catch (err) {
       return callback(gatewayError(GATEWAY_STATUS.ABORTED, `failed to assemble transaction: ${(err as Error).message}`, withOrg.map(({ mspId }) => endpointError(mspId, (err as Error).message))));
     }
@@ -184,13 +233,14 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
     if (request.getTransactionId() && request.getTransactionId() !== fields.txId) {
       return callback(gatewayError(GATEWAY_STATUS.INVALID_ARGUMENT, `transaction id ${request.getTransactionId()} does not match the envelope's ${fields.txId}`));
     }
-    // The orderer's check: the envelope is signed by its creator, a member of the channel.
-    const caller = await verifier.verify(fields.creator.bytes, fields.payloadBytes, fields.signature);
-    if (!caller.ok) {
-      const detail = endpointError('', `received unsuccessful response from orderer: status=FORBIDDEN, info=${caller.reason}`);
-      return callback(gatewayError(GATEWAY_STATUS.PERMISSION_DENIED, `transaction ${fields.txId} refused: ${caller.reason}; sign the prepared transaction with the proposal's identity`, [detail]));
+    // The orderer's checks (the envelope is signed by its creator, a member of the channel), then ordered.
+    const result = await ordering.broadcast(envelope);
+    if (result.status !== DELIVER_STATUS.SUCCESS) {
+      const detail = endpointError(ordering.mspId, `received unsuccessful response from orderer: status=${statusName(result.status)}, info=${result.info}`);
+      const forbidden = result.status === DELIVER_STATUS.FORBIDDEN;
+      const hint = forbidden ? "; sign the prepared transaction with the proposal's identity" : '';
+      return callback(gatewayError(forbidden ? GATEWAY_STATUS.PERMISSION_DENIED : GATEWAY_STATUS.ABORTED, `transaction ${fields.txId} refused: ${result.info}${hint}`, [detail]));
     }
-    await ledger.submitEnvelope(envelope.serializeBinary());
     callback(null, new gateway.SubmitResponse());
   }
 
@@ -278,20 +328,18 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
         });
       },
     },
+    endorser: { processProposal: unary(processProposal) },
+    deliver: {
+      deliver: (call: DeliverCall) => deliverer.handle(call, 'block'),
+      deliverFiltered: (call: DeliverCall) => deliverer.handle(call, 'filtered'),
+      deliverWithPrivateData: (call: DeliverCall) => deliverer.handle(call, 'private-data'),
+    },
+    orderer: ordering.implementation,
     endStreams() {
       for (const c of streams) c.abort();
+      deliverer.endStreams();
     },
   };
-}
-
-function endorserMsp(response: peer.ProposalResponse): string {
-  const endorser = response.getEndorsement()?.getEndorser_asU8();
-  if (!endorser || endorser.length === 0) return '';
-  try {
-    return decodeCreator(endorser).mspId;
-  } catch {
-    return '';
-  }
 }
 
 function responseOf(event: ContractEvent, chaincodeName: string): gateway.ChaincodeEventsResponse {
@@ -311,6 +359,12 @@ export interface GatewayServerOptions extends GatewayServiceOptions {
   readonly host?: string;
   /** Default 7051 (a peer's port); 0 picks a free port. */
   readonly port?: number;
+  /**
+   * Where the ordering service (`orderer.AtomicBroadcast`: Broadcast, Deliver) listens: undefined (the
+   * default) serves it on `port` beside the peer's services; a number (7050 is an orderer's; 0 a free
+   * one) serves it there alone, with the same TLS.
+   */
+  readonly ordererPort?: number;
   /** The server's TLS certificate (chain) and key, PEM. Required unless `plaintext`. */
   readonly tls?: { readonly certificatePem: string; readonly privateKeyPem: string };
   /** Listen without TLS: for tests and local development only. */
@@ -321,6 +375,8 @@ export interface GatewayServer {
   readonly port: number;
   /** host:port */
   readonly address: string;
+  /** host:port of the ordering service (`address` when it shares the peer's port). */
+  readonly ordererAddress: string;
   /** Ends event streams, lets unary calls finish (2 s at most), closes the listener. The ledger stays open. */
   close(): Promise<void>;
 }
@@ -338,31 +394,55 @@ export async function startGatewayServer(options: Readonly<GatewayServerOptions>
   } else {
     throw new LedgerError('UNAVAILABLE', 'the gateway needs a TLS certificate and key (tls: { certificatePem, privateKeyPem }); pass plaintext: true only for local tests');
   }
-  const hostPort = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 7051}`;
-  let address = hostPort;
+  const hostOf = (port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let address = hostOf(options.port ?? 7051);
   const service = createGatewayService({ ...options, endpoint: options.endpoint ?? (() => address) });
-  const server = new Server({ 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 });
+  const newServer = () => new Server({ 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 });
+  const bind = (server: Server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const hostPort = hostOf(port);
+      server.bindAsync(hostPort, credentials, (err, bound) => (err ? reject(new LedgerError('UNAVAILABLE', `cannot listen on ${hostPort}: ${err.message}; choose another port`, { cause: err })) : resolve(bound)));
+    });
+  const server = newServer();
   server.addService(GATEWAY_SERVICE_DEFINITION, service.implementation);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort, credentials, (err, bound) => (err ? reject(new LedgerError('UNAVAILABLE', `cannot listen on ${hostPort}: ${err.message}; choose another --port`, { cause: err })) : resolve(bound)));
-  });
-  address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  server.addService(peer.EndorserService, service.endorser);
+  server.addService(PEER_DELIVER_SERVICE, service.deliver);
+  const ordererServer = options.ordererPort === undefined ? server : newServer();
+  ordererServer.addService(ATOMIC_BROADCAST_SERVICE, service.orderer);
+  const servers = ordererServer === server ? [server] : [server, ordererServer];
+  let port: number;
+  let ordererPort: number;
+  try {
+    port = await bind(server, options.port ?? 7051);
+    ordererPort = ordererServer === server ? port : await bind(ordererServer, options.ordererPort ?? 7050);
+  } catch (err) {
+    for (const s of servers) s.forceShutdown();
+    throw err;
+  }
+  address = hostOf(port);
+  const ordererAddress = hostOf(ordererPort);
   return {
     port,
     address,
+    ordererAddress,
     async close() {
       service.endStreams();
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await Promise.all(servers.map((s) => shutDown(s)));
     },
   };
+}
+
+/** Lets running calls finish (2 s at most), then closes the listener. */
+function shutDown(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2000);
+    force.unref();
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }

@@ -3,7 +3,10 @@
  * service on a free loopback port with TLS (a fresh TLS CA and a server certificate for
  * `peer0.org1.example.com`), and connectors to it with the Fabric client library.
  */
+import { Client, credentials } from '@grpc/grpc-js';
+import { connect, signers, type Gateway } from '@hyperledger/fabric-gateway';
 import { createRootCa, issueServerCertificate } from '../../certs/index.ts';
+import { keyObjectOf } from '../embedded/signer.ts';
 import { createFabricLedger, type FabricLedger, type FabricLedgerOptions } from '../fabric/fabric-ledger.ts';
 import { startGatewayServer, type GatewayServer } from '../gateway/service.ts';
 import type { EmbeddedLedgerOptions } from '../embedded/embedded-ledger.ts';
@@ -21,16 +24,24 @@ export interface TestGateway {
   now(): Date;
   /** A connector to the service over TLS, signing its own requests with `identity`. */
   connect(identity: LedgerIdentity, options?: Partial<FabricLedgerOptions>): Promise<FabricLedger>;
+  /** A plain `@hyperledger/fabric-gateway` Gateway to the service over TLS, as `identity`. */
+  fabricGateway(identity: LedgerIdentity): Gateway;
   close(): Promise<void>;
 }
 
-export async function startTestGateway(options: Partial<EmbeddedLedgerOptions> = {}): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  /** The ordering service on its own port (0: a free one); default beside the peer's services. */
+  readonly ordererPort?: number;
+}
+
+export async function startTestGateway(options: Partial<EmbeddedLedgerOptions> = {}, serverOptions: TestGatewayOptions = {}): Promise<TestGateway> {
   let now = new Date();
   const embedded = await createTestEmbeddedLedger({ clock: () => now, ...options });
   const ca = await createRootCa({ commonName: 'tlsca.org1.example.com' });
   const tls = await issueServerCertificate({ commonName: TEST_PEER_HOSTNAME, issuer: ca, dnsNames: [TEST_PEER_HOSTNAME] });
-  const server = await startGatewayServer({ ledger: embedded.ledger, port: 0, tls: { certificatePem: tls.certificatePem, privateKeyPem: tls.privateKeyPem } });
+  const server = await startGatewayServer({ ledger: embedded.ledger, port: 0, ...serverOptions, tls: { certificatePem: tls.certificatePem, privateKeyPem: tls.privateKeyPem } });
   const connectors = new Set<FabricLedger>();
+  const gateways = new Set<{ gateway: Gateway; client: Client }>();
   return {
     embedded,
     server,
@@ -54,7 +65,21 @@ export async function startTestGateway(options: Partial<EmbeddedLedgerOptions> =
       connectors.add(connector);
       return connector;
     },
+    fabricGateway(identity) {
+      const client = new Client(server.address, credentials.createSsl(Buffer.from(ca.certificatePem)), { 'grpc.ssl_target_name_override': TEST_PEER_HOSTNAME });
+      const gateway = connect({
+        client,
+        identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificatePem) },
+        signer: signers.newPrivateKeySigner(keyObjectOf(identity)),
+      });
+      gateways.add({ gateway, client });
+      return gateway;
+    },
     async close() {
+      for (const { gateway, client } of gateways) {
+        gateway.close();
+        client.close();
+      }
       for (const c of connectors) await c.close();
       await server.close();
       await embedded.close();
