@@ -27,7 +27,7 @@ import { componentLogger, LOG_COMPONENT, silentLogger, type Logger } from './ope
 import { materialize } from './services/poll.ts';
 import { cancelRegistration, requestReregistration } from './services/registration.ts';
 import { checkProfile, enrolVen20a } from './services/ven-20a.ts';
-import { createSqliteStore } from './store/sqlite-store.ts';
+import { openVtnStore } from './store/open-store.ts';
 import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } from './operations/metrics.ts';
 import { attachOperations } from './operations/operations.ts';
 import { createPrograms, type ProgramsApi } from './services/programs.ts';
@@ -40,8 +40,10 @@ import type { CustomersApi, ListenOptions, VensApi, VenView, Vtn } from './vtn-a
 export interface VtnOptions {
   /** Merged configuration (file < OADR_* env < flags, merged by the CLI); validated here once. */
   readonly config?: VtnConfigInput;
-  /** Default: the node:sqlite store in `config.dataDir`. A store passed in is not closed by `close()`. */
+  /** Default: the store `config.store` names (node:sqlite in `config.dataDir`, or PostgreSQL). A store passed in is not closed by `close()`. */
   readonly store?: VtnStore;
+  /** The PostgreSQL store's password (OADR_STORE_PASSWORD_FILE, read by the CLI), when not in the URL. */
+  readonly storePassword?: string;
   readonly logger?: Logger;
   /** Clock in ms since the epoch (tests move it). */
   readonly now?: () => number;
@@ -73,7 +75,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // One `component` key per line (componentLogger): every component's logger is a child of the root.
   const log = componentLogger(options.logger ?? silentLogger, 'vtn', { vtnId: config.vtnId });
   const ownStore = options.store === undefined;
-  const store = options.store ?? createSqliteStore({ dataDir: config.dataDir });
+  const store = options.store ?? openVtnStore(config, { password: options.storePassword });
   const now = options.now ?? Date.now;
   const lastContact = new Map<string, number>();
   const transports = new Map<TransportKind, VenTransport>();
