@@ -32,6 +32,25 @@ test('postgres store: migrations run on start and once; a database with a newer 
   );
 });
 
+test('postgres store: an empty-queue poll is one statement: a peek right after reading the registration answers from it, any other statement in between ends that', (t) => {
+  const url = pg.createDatabase();
+  const a = createPostgresStore({ url });
+  const b = createPostgresStore({ url });
+  t.after(() => (a.close(), b.close()));
+  a.putRegistration(registration('v1', 'c1'));
+  const before = b.latency().count;
+  assert.equal(b.getRegistration('v1')?.venId, 'v1');
+  assert.equal(b.peek('v1'), undefined);
+  assert.equal(b.latency().count - before, 1, 'one round trip for the registration and the empty queue');
+  b.getRegistration('v1');
+  a.enqueue('v1', 'DistributeEvent', undefined, 1);
+  b.queueDepth('v2');
+  assert.equal(b.peek('v1')?.kind, 'DistributeEvent', 'another statement ran: the peek reads the queue');
+  b.getRegistration('v1');
+  assert.equal(b.peek('v2'), undefined);
+  assert.equal(b.peek('v1')?.kind, 'DistributeEvent', 'a queue that was not empty is read');
+});
+
 test('postgres store: a lost connection is opened again: the call that finds it broken fails with a typed error, the next ones work', async (t) => {
   const url = pg.createDatabase();
   const s = createPostgresStore({ url, statementTimeoutMs: 2000 });

@@ -7,8 +7,10 @@
  * to two processes) land once; the queue's head is taken with `FOR UPDATE SKIP LOCKED`, so two
  * processes never hand out the same item.
  *
- * Nothing is cached in the process (another process may write any row): a poll on an empty queue
- * costs two statements (the registration, the queue's head), each a prepared statement.
+ * Nothing is cached in the process (another process may write any row). A poll on an empty queue
+ * costs one statement: reading a registration also says whether the VEN's queue holds anything,
+ * and a `peek` of that VEN's queue that follows with no other statement between answers "empty"
+ * from it — the same read a few microseconds earlier, inside the same request.
  *
  * Beyond `VtnStore`, the cluster's coordination (`lease`, `claimVen`): PostgreSQL session advisory
  * locks on this connection. A lock lives as long as the connection: a process that dies or loses
@@ -70,9 +72,13 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
     }
     return n;
   };
-  const q = (sql: string, ...params: unknown[]): PgRow[] => db.query(sql, params, named(sql));
+  // Statements run so far: a queue hint is good only until the next one.
+  let statements = 0;
+  const q = (sql: string, ...params: unknown[]): PgRow[] => (statements++, db.query(sql, params, named(sql)));
   const one = (sql: string, ...params: unknown[]): PgRow | undefined => q(sql, ...params)[0];
-  const run = (sql: string, ...params: unknown[]): number => db.run(sql, params, named(sql));
+  const run = (sql: string, ...params: unknown[]): number => (statements++, db.run(sql, params, named(sql)));
+  /** Set by getRegistration: this VEN's queue was empty at that statement. */
+  let emptyQueue: { readonly venId: string; readonly at: number } | undefined;
   const transaction = createPgTransaction(db);
 
   // Held leases, by the connection they were taken on (a new connection has none).
@@ -112,6 +118,7 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
     listCustomers: () => parseAll<CustomerRecord>(q('SELECT data FROM customers ORDER BY customer_id')),
 
     putRegistration(r: VenRegistration): void {
+      statements++;
       db.batch([
         {
           sql: `INSERT INTO registrations (ven_id, customer_id, fingerprint, registration_id, data) VALUES ($1, $2, $3, $4, $5)
@@ -122,7 +129,11 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
         { sql: 'INSERT INTO ven_ids (ven_id, customer_id, first_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', params: [r.venId, r.customerId, r.registeredAt], name: 'vtn-put-ven-id' },
       ]);
     },
-    getRegistration: (venId) => parse<VenRegistration>(one('SELECT data FROM registrations WHERE ven_id = $1', venId)),
+    getRegistration(venId) {
+      const row = one('SELECT data, EXISTS (SELECT 1 FROM queue WHERE ven_id = $1) AS queued FROM registrations WHERE ven_id = $1', venId);
+      emptyQueue = row?.queued === false ? { venId, at: statements } : undefined;
+      return parse<VenRegistration>(row);
+    },
     findRegistrationIgnoringCase: (venId) => parse<VenRegistration>(one('SELECT data FROM registrations WHERE lower(ven_id) = lower($1) ORDER BY ven_id LIMIT 1', venId)),
     findRegistrationByCustomer: (customerId) => parse<VenRegistration>(one('SELECT data FROM registrations WHERE customer_id = $1 ORDER BY ven_id LIMIT 1', customerId)),
     findRegistrationByFingerprint: (fp) => parse<VenRegistration>(one('SELECT data FROM registrations WHERE fingerprint = $1 ORDER BY ven_id LIMIT 1', fp)),
@@ -154,6 +165,8 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
     enqueue: (venId, kind, payload, at) =>
       num(one('INSERT INTO queue (ven_id, kind, payload, enqueued_at) VALUES ($1, $2, $3, $4) RETURNING seq', venId, kind, payload === undefined ? null : JSON.stringify(payload), at)?.seq),
     peek(venId) {
+      // The poll path: the registration just read said the queue is empty.
+      if (emptyQueue !== undefined && emptyQueue.venId === venId && emptyQueue.at === statements) return undefined;
       const r = one('SELECT * FROM queue WHERE ven_id = $1 ORDER BY seq LIMIT 1', venId);
       return r === undefined ? undefined : queueItemFromRow(r);
     },
