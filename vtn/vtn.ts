@@ -8,6 +8,7 @@ import { OadrProtocolError, ResponseCode, type Payload } from '../oadr/index.ts'
 import { checkPushAddress, guardedLookup, normalizeTransportAddress } from './transports/push-target.ts';
 import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './cli/config.ts';
 import { startCancelResend } from './services/cancel-resend.ts';
+import { startPeriodic } from './services/periodic.ts';
 import { defaultIds, type CrashPointName, type VtnContext } from './services/context.ts';
 import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './services/dispatch.ts';
 import { VtnError } from './errors.ts';
@@ -234,6 +235,21 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
 
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
+  // In a cluster a wake reaches this process's push workers only, and a VEN's worker runs in one
+  // process at a time: once per poll interval the lease holder wakes every VEN with queued
+  // payloads, so one queued by a process while another was pushing to that VEN still goes.
+  const pushSweep =
+    store.cluster === undefined
+      ? undefined
+      : startPeriodic(ctx, {
+          intervalMs: config.pollFrequencyMs,
+          what: 'push sweep',
+          pass: () => {
+            const vens = store.vensWithQueuedItems();
+            for (const venId of vens) wake(venId);
+            return vens.length;
+          },
+        });
 
   // Settlement counts what the VTN acknowledged: the outbox is drained first (a failing ledger then fails the settlement too).
   const eventsApi = createEventsApi(ctx);
@@ -338,6 +354,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     closed = true;
     cancelResend.stop();
     reportResend.stop();
+    pushSweep?.stop();
     await ledgerWork?.stop();
     for (const t of transports.values()) await t.close();
     await ops.close();
