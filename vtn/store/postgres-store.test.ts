@@ -51,6 +51,26 @@ test('postgres store: an empty-queue poll is one statement: a peek right after r
   assert.equal(b.peek('v1')?.kind, 'DistributeEvent', 'a queue that was not empty is read');
 });
 
+test('postgres store: a registration read again in the same synchronous run is that read; after an await it is read anew', async (t) => {
+  const url = pg.createDatabase();
+  const a = createPostgresStore({ url });
+  const b = createPostgresStore({ url });
+  t.after(() => (a.close(), b.close()));
+  a.putRegistration(registration('v1', 'c1'));
+  const before = b.latency().count;
+  b.getRegistration('v1');
+  assert.equal(b.getRegistration('v1')?.state, 'registered');
+  assert.equal(b.latency().count - before, 1, 'the second read is the first');
+  a.putRegistration(registration('v1', 'c1', { state: 'cancelling' }));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(b.getRegistration('v1')?.state, 'cancelling', 'the next request reads the store');
+  assert.equal(b.peek('v1'), undefined);
+  a.enqueue('v1', 'DistributeEvent', undefined, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  b.getRegistration('v1');
+  assert.equal(b.peek('v1')?.kind, 'DistributeEvent', 'the queue is read anew too');
+});
+
 test('postgres store: a lost connection is opened again: the call that finds it broken fails with a typed error, the next ones work', async (t) => {
   const url = pg.createDatabase();
   const s = createPostgresStore({ url, statementTimeoutMs: 2000 });

@@ -8,9 +8,10 @@
  * processes never hand out the same item.
  *
  * Nothing is cached in the process (another process may write any row). A poll on an empty queue
- * costs one statement: reading a registration also says whether the VEN's queue holds anything,
- * and a `peek` of that VEN's queue that follows with no other statement between answers "empty"
- * from it — the same read a few microseconds earlier, inside the same request.
+ * costs one statement: reading a registration also says whether the VEN's queue holds anything;
+ * reading the same registration again, or peeking at that VEN's empty queue, with no other
+ * statement between and within the same synchronous run, answers from that read — the same read a few microseconds earlier, inside the
+ * same request.
  *
  * Beyond `VtnStore`, the cluster's coordination (`lease`, `claimVen`): PostgreSQL session advisory
  * locks on this connection. A lock lives as long as the connection: a process that dies or loses
@@ -77,8 +78,16 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
   const q = (sql: string, ...params: unknown[]): PgRow[] => (statements++, db.query(sql, params, named(sql)));
   const one = (sql: string, ...params: unknown[]): PgRow | undefined => q(sql, ...params)[0];
   const run = (sql: string, ...params: unknown[]): number => (statements++, db.run(sql, params, named(sql)));
-  /** Set by getRegistration: this VEN's queue was empty at that statement. */
-  let emptyQueue: { readonly venId: string; readonly at: number } | undefined;
+  /**
+   * The last registration read, with whether its queue held anything then: until the next
+   * statement, within the same synchronous run, reading it again (the request's checks and its service each read the VEN) or
+   * peeking at its empty queue answers from it — the same read, a few microseconds earlier.
+   */
+  let lastRead: { readonly venId: string; readonly at: number; readonly row: PgRow | undefined } | undefined;
+  const forget = (): void => {
+    lastRead = undefined;
+  };
+  const fresh = (venId: string): PgRow | undefined | false => (lastRead !== undefined && lastRead.venId === venId && lastRead.at === statements ? lastRead.row : false);
   const transaction = createPgTransaction(db);
 
   // Held leases, by the connection they were taken on (a new connection has none).
@@ -130,8 +139,13 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
       ]);
     },
     getRegistration(venId) {
-      const row = one('SELECT data, EXISTS (SELECT 1 FROM queue WHERE ven_id = $1) AS queued FROM registrations WHERE ven_id = $1', venId);
-      emptyQueue = row?.queued === false ? { venId, at: statements } : undefined;
+      let row = fresh(venId);
+      if (row === false) {
+        row = one('SELECT data, EXISTS (SELECT 1 FROM queue WHERE ven_id = $1) AS queued FROM registrations WHERE ven_id = $1', venId);
+        lastRead = { venId, at: statements, row };
+        // Good for the synchronous run of this request only: gone at its first await or at its end.
+        queueMicrotask(forget);
+      }
       return parse<VenRegistration>(row);
     },
     findRegistrationIgnoringCase: (venId) => parse<VenRegistration>(one('SELECT data FROM registrations WHERE lower(ven_id) = lower($1) ORDER BY ven_id LIMIT 1', venId)),
@@ -166,7 +180,8 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
       num(one('INSERT INTO queue (ven_id, kind, payload, enqueued_at) VALUES ($1, $2, $3, $4) RETURNING seq', venId, kind, payload === undefined ? null : JSON.stringify(payload), at)?.seq),
     peek(venId) {
       // The poll path: the registration just read said the queue is empty.
-      if (emptyQueue !== undefined && emptyQueue.venId === venId && emptyQueue.at === statements) return undefined;
+      const read = fresh(venId);
+      if (read !== false && read?.queued === false) return undefined;
       const r = one('SELECT * FROM queue WHERE ven_id = $1 ORDER BY seq LIMIT 1', venId);
       return r === undefined ? undefined : queueItemFromRow(r);
     },
