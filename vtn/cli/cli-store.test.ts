@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { startTestPostgres } from '../../storage/testing/postgres.ts';
-import type { Logger } from '../operations/logger.ts';
 import { createPostgresStore } from '../store/postgres-store.ts';
-import { recordingLogger, registerVen } from '../testing/fake-ven.ts';
+import { listeningLogger, registerVen } from '../testing/fake-ven.ts';
 import { runVtnCommand } from './cli.ts';
 
 const pg = await startTestPostgres();
@@ -22,16 +21,7 @@ test('oadr-ledger vtn --store postgres://…: refused with the embedded ledger (
 
   let stop = (): void => {};
   const stopSignal = new Promise<void>((r) => (stop = r));
-  let listening: (url: string) => void = () => {};
-  const started = new Promise<string>((r) => (listening = r));
-  const log = recordingLogger();
-  const logger: Logger = {
-    ...log,
-    info: (obj, msg) => {
-      log.info(obj, msg);
-      if (msg === 'VTN listening') listening((obj as { url: string }).url);
-    },
-  };
+  const { logger, listening: started } = listeningLogger();
   const done = runVtnCommand(['--store', store, '--no-ledger', '--insecure-http', '--data-dir', ':memory:', '--port', '0'], { logger, stopSignal, stderr: () => {}, config: { registrationPolicy: 'open' } });
   const url = await started;
   const { venId } = await registerVen(url, 'house-1');
