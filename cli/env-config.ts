@@ -12,6 +12,8 @@ type Kind = 'string' | 'integer' | 'boolean' | 'list';
 export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   vtnId: 'string',
   dataDir: 'string',
+  store: 'string',
+  storeStatementTimeoutMs: 'integer',
   pathPrefix: 'string',
   bodyLimitBytes: 'integer',
   pollFrequencyMs: 'integer',

@@ -70,15 +70,17 @@ async function runVtn(argv: string[]): Promise<number> {
   let config: Record<string, unknown>;
   let adminToken: string | undefined;
   let xmppPassword: string | undefined;
+  let storePassword: string | undefined;
   try {
     config = configFromEnv(process.env, VTN_ENV_SETTINGS);
     adminToken = secretFromEnv(process.env, 'OADR_ADMIN_TOKEN');
     xmppPassword = secretFromEnv(process.env, 'OADR_XMPP_PASSWORD');
+    storePassword = secretFromEnv(process.env, 'OADR_STORE_PASSWORD');
   } catch (err) {
     process.stderr.write(`oadr-ledger vtn: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
-  return runVtnCommand(argv, { config, logger: createLogger(), readConfig: readConfigFile, bridges: [startUvamBridge], ...(adminToken === undefined ? {} : { adminToken }), ...(xmppPassword === undefined ? {} : { xmppPassword }) });
+  return runVtnCommand(argv, { config, logger: createLogger(), readConfig: readConfigFile, bridges: [startUvamBridge], ...(adminToken === undefined ? {} : { adminToken }), ...(xmppPassword === undefined ? {} : { xmppPassword }), ...(storePassword === undefined ? {} : { storePassword }) });
 }
 
 export function usage(): string {

@@ -15,19 +15,26 @@ export interface TransactionOptions {
 
 export type Transaction = <T>(fn: () => T) => T;
 
-export function createTransaction(db: DatabaseSync, options: Readonly<TransactionOptions> = {}): Transaction {
+/**
+ * The nesting rule every transaction wrapper of ours follows: the outermost call runs `outer`
+ * (BEGIN … COMMIT), a call inside it joins that transaction and just runs its function.
+ */
+export function joiningNested(outer: <T>(fn: () => T) => T): Transaction & { active(): boolean } {
   let depth = 0;
-  return <T>(fn: () => T): T => {
-    if (depth > 0) {
-      depth++;
-      try {
-        return fn();
-      } finally {
-        depth--;
-      }
+  const tx = <T>(fn: () => T): T => {
+    depth++;
+    try {
+      return depth > 1 ? fn() : outer(fn);
+    } finally {
+      depth--;
     }
+  };
+  return Object.assign(tx, { active: () => depth > 0 });
+}
+
+export function createTransaction(db: DatabaseSync, options: Readonly<TransactionOptions> = {}): Transaction {
+  return joiningNested(<T>(fn: () => T): T => {
     db.exec('BEGIN IMMEDIATE');
-    depth = 1;
     try {
       const out = fn();
       db.exec('COMMIT');
@@ -42,10 +49,8 @@ export function createTransaction(db: DatabaseSync, options: Readonly<Transactio
       }
       options.onRollback?.();
       throw err;
-    } finally {
-      depth = 0;
     }
-  };
+  });
 }
 
 /**

@@ -7,19 +7,20 @@
  * fill is recorded once (one record on the ledger) with its exact average.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Payload, ReportInterval } from '../oadr/index.ts';
+import type { Payload } from '../oadr/index.ts';
 import { tempDataDir } from '../ledger-bridge/testing/embedded.ts';
 import { MAPPING_STORE_FILE } from '../ledger-bridge/index.ts';
 import { CRASH_POINTS, type CrashPointName } from '../vtn/services/context.ts';
 import { openVtnLedger } from '../vtn/ledger/embedded.ts';
-import { call, post, registerVen, ven } from '../vtn/testing/fake-ven.ts';
+import { call, post } from '../vtn/testing/fake-ven.ts';
+import { enrolUsageReporter, usageReport } from '../vtn/testing/usage-report.ts';
 import { countRows as count } from './support/count-rows.ts';
 import { until } from './support/until.ts';
+import { startVtnChild, type VtnChild } from './support/vtn-child.ts';
 
 const CHILD = fileURLToPath(new URL('../vtn/testing/crash-vtn.ts', import.meta.url));
 const SLOT = 900_000;
@@ -28,58 +29,17 @@ const SLOT_START = Math.floor(Date.now() / SLOT) * SLOT - SLOT;
 /** 90 intervals of 10 s fill the slot: 1000, 1100, 1200 W in turn → 1100 W. */
 const VALUES = Array.from({ length: 90 }, (_, i) => 1000 + (i % 3) * 100);
 
-interface Child {
-  readonly url: string;
-  readonly proc: ChildProcess;
-  readonly exited: Promise<number | null>;
-}
+type Child = VtnChild;
 
-async function start(dataDir: string, crashAt: CrashPointName | 'none'): Promise<Child> {
-  const proc = spawn(process.execPath, [CHILD, dataDir, crashAt], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /url (\S+)\n/.exec(out);
-      if (m?.[1] !== undefined) resolve(m[1]);
-    });
-    void exited.then((code) => reject(new Error(`the VTN exited (${code}) before listening: ${stderr}`)));
-  });
-  return { url, proc, exited };
-}
+const start = (dataDir: string, crashAt: CrashPointName | 'none'): Promise<Child> => startVtnChild(CHILD, [dataDir, crashAt]);
 
 async function stop(c: Child): Promise<void> {
   c.proc.kill('SIGTERM');
   await c.exited;
 }
 
-function updateReport(venId: string, reportRequestId: string): Payload {
-  const intervals: ReportInterval[] = VALUES.map((w, i) => ({
-    dtstart: new Date(SLOT_START + i * 10_000).toISOString(),
-    duration: 'PT10S',
-    uid: String(i),
-    payloads: [{ rId: 'usage', value: { type: 'float', value: w } }],
-  }));
-  return {
-    type: 'UpdateReport',
-    schemaVersion: '2.0b',
-    requestId: 'rq-up',
-    venId,
-    reports: [{ dtstart: new Date(SLOT_START).toISOString(), intervals, reportRequestId, reportSpecifierId: 'rs-1', reportName: 'TELEMETRY_USAGE', createdDateTime: new Date().toISOString() }],
-  };
-}
-
-/** Registers a VEN and its usage report (nothing of it is ledger work: no crash point is reached); returns what the VEN keeps. */
-async function enrol(c: Child): Promise<{ venId: string; reportRequestId: string }> {
-  const { venId } = await registerVen(c.url, 'house-1');
-  const registered = await call(c.url, 'EiReport', ven.telemetryMetadata(venId, { minPeriod: 'PT10S' }), 'RegisteredReport');
-  const reportRequestId = registered.reportRequests?.[0]?.reportRequestId;
-  assert.ok(reportRequestId !== undefined, 'the VTN requests TELEMETRY_USAGE');
-  return { venId, reportRequestId };
-}
+const updateReport = (venId: string, reportRequestId: string): Payload => usageReport(venId, reportRequestId, SLOT_START, VALUES);
+const enrol = (c: Child) => enrolUsageReporter(c.url);
 
 /** After the last restart: the VEN re-sends, the outbox drains; then every interval is on the ledger once. */
 async function resendAndCheck(dataDir: string, venId: string, reportRequestId: string): Promise<void> {
@@ -119,7 +79,7 @@ describe('reliability 1: SIGKILL during report ingestion', { concurrency: true }
       await post(c.url, 'EiReport', updateReport(venId, reportRequestId)).catch(() => undefined);
       const stopped = await Promise.race([c.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 60_000).unref())]);
       if (stopped === 'running') c.proc.kill('SIGKILL');
-      assert.equal(stopped, null, `the VTN stopped at '${point}' (killed by its own signal)`);
+      assert.equal(stopped, 'SIGKILL', `the VTN stopped at '${point}' (killed by its own signal)`);
       await resendAndCheck(dataDir, venId, reportRequestId);
     });
   }

@@ -8,6 +8,7 @@ import { OadrProtocolError, ResponseCode, type Payload } from '../oadr/index.ts'
 import { checkPushAddress, guardedLookup, normalizeTransportAddress } from './transports/push-target.ts';
 import { resolveVtnConfig, type VtnConfig, type VtnConfigInput } from './cli/config.ts';
 import { startCancelResend } from './services/cancel-resend.ts';
+import { startPeriodic } from './services/periodic.ts';
 import { defaultIds, type CrashPointName, type VtnContext } from './services/context.ts';
 import { dispatch, errorAnswer, payloadVenId, type DispatchResult } from './services/dispatch.ts';
 import { VtnError } from './errors.ts';
@@ -27,7 +28,7 @@ import { componentLogger, LOG_COMPONENT, silentLogger, type Logger } from './ope
 import { materialize } from './services/poll.ts';
 import { cancelRegistration, requestReregistration } from './services/registration.ts';
 import { checkProfile, enrolVen20a } from './services/ven-20a.ts';
-import { createSqliteStore } from './store/sqlite-store.ts';
+import { openVtnStore } from './store/open-store.ts';
 import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } from './operations/metrics.ts';
 import { attachOperations } from './operations/operations.ts';
 import { createPrograms, type ProgramsApi } from './services/programs.ts';
@@ -40,8 +41,10 @@ import type { CustomersApi, ListenOptions, VensApi, VenView, Vtn } from './vtn-a
 export interface VtnOptions {
   /** Merged configuration (file < OADR_* env < flags, merged by the CLI); validated here once. */
   readonly config?: VtnConfigInput;
-  /** Default: the node:sqlite store in `config.dataDir`. A store passed in is not closed by `close()`. */
+  /** Default: the store `config.store` names (node:sqlite in `config.dataDir`, or PostgreSQL). A store passed in is not closed by `close()`. */
   readonly store?: VtnStore;
+  /** The PostgreSQL store's password (OADR_STORE_PASSWORD_FILE, read by the CLI), when not in the URL. */
+  readonly storePassword?: string;
   readonly logger?: Logger;
   /** Clock in ms since the epoch (tests move it). */
   readonly now?: () => number;
@@ -73,7 +76,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // One `component` key per line (componentLogger): every component's logger is a child of the root.
   const log = componentLogger(options.logger ?? silentLogger, 'vtn', { vtnId: config.vtnId });
   const ownStore = options.store === undefined;
-  const store = options.store ?? createSqliteStore({ dataDir: config.dataDir });
+  const store = options.store ?? openVtnStore(config, { password: options.storePassword });
   const now = options.now ?? Date.now;
   const lastContact = new Map<string, number>();
   const transports = new Map<TransportKind, VenTransport>();
@@ -233,6 +236,21 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
 
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
+  // In a cluster a wake reaches this process's push workers only, and a VEN's worker runs in one
+  // process at a time: once per poll interval the lease holder wakes every VEN with queued
+  // payloads, so one queued by a process while another was pushing to that VEN still goes.
+  const pushSweep =
+    store.cluster === undefined
+      ? undefined
+      : startPeriodic(ctx, {
+          intervalMs: config.pollFrequencyMs,
+          what: 'push sweep',
+          pass: () => {
+            const vens = store.vensWithQueuedItems();
+            for (const venId of vens) wake(venId);
+            return vens.length;
+          },
+        });
 
   // Settlement counts what the VTN acknowledged: the outbox is drained first (a failing ledger then fails the settlement too).
   const eventsApi = createEventsApi(ctx);
@@ -337,6 +355,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     closed = true;
     cancelResend.stop();
     reportResend.stop();
+    pushSweep?.stop();
     await ledgerWork?.stop();
     for (const t of transports.values()) await t.close();
     await ops.close();

@@ -15,6 +15,10 @@ export interface DaemonOptions {
   readonly install: string;
   /** Longest wait for the port to accept connections, ms; default 5,000. */
   readonly startTimeoutMs?: number;
+  /** Run it as this user (a server that refuses to run as root, e.g. PostgreSQL). */
+  readonly spawnIds?: { readonly uid: number; readonly gid: number };
+  /** The signal that stops it; default SIGTERM. */
+  readonly stopSignal?: NodeJS.Signals;
 }
 
 export interface Daemon {
@@ -52,7 +56,7 @@ export async function startDaemon(o: Readonly<DaemonOptions>): Promise<Daemon> {
   let output = '';
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    const c = spawn(o.command, [...o.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(o.command, [...o.args], { stdio: ['ignore', 'pipe', 'pipe'], ...(o.spawnIds === undefined ? {} : { uid: o.spawnIds.uid, gid: o.spawnIds.gid }) });
     child = c;
     c.stdout?.on('data', (b: Buffer) => (output += b.toString()));
     c.stderr?.on('data', (b: Buffer) => (output += b.toString()));
@@ -74,7 +78,7 @@ export async function startDaemon(o: Readonly<DaemonOptions>): Promise<Daemon> {
     child = undefined;
     if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-    c.kill('SIGTERM');
+    c.kill(o.stopSignal ?? 'SIGTERM');
     const timer = setTimeout(() => c.kill('SIGKILL'), 3000);
     await gone;
     clearTimeout(timer);

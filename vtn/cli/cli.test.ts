@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeOadr } from '../../oadr/index.ts';
 import { runVtnCommand, VTN_USAGE } from './cli.ts';
-import type { Logger } from '../operations/logger.ts';
-import { postXml, recordingLogger, ven } from '../testing/fake-ven.ts';
+import { listeningLogger, postXml, ven } from '../testing/fake-ven.ts';
 
 test('vtn command: a missing --pki, a bad TLS version, unknown flags and a bad port are usage errors (exit 2)', async () => {
   let err = '';
@@ -26,16 +25,7 @@ test('R67 vtn command: with no TLS flags it creates DIR/pki, prints the VEN fing
   let err = '';
   let stop!: () => void;
   const stopSignal = new Promise<void>((r) => (stop = r));
-  let listening!: (url: string) => void;
-  const started = new Promise<string>((r) => (listening = r));
-  const log = recordingLogger();
-  const logger: Logger = {
-    ...log,
-    info: (obj, msg) => {
-      log.info(obj, msg);
-      if (msg === 'VTN listening') listening((obj as { url: string }).url);
-    },
-  };
+  const { logger, listening: started } = listeningLogger();
   const done = runVtnCommand(['--data-dir', dir, '--port', '0', '--no-ledger'], { logger, stopSignal, stderr: (s) => void (err += s), config: { registrationPolicy: 'open' } });
   const url = await started;
   assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -62,18 +52,10 @@ test('R67 vtn command: with no TLS flags it creates DIR/pki, prints the VEN fing
 test('vtn command: --insecure-http serves OpenADR on loopback, warns loudly, and stops on the stop signal', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vtn-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const log = recordingLogger();
+  const { logger, listening: started } = listeningLogger();
+  const log = logger;
   let stop!: () => void;
   const stopSignal = new Promise<void>((r) => (stop = r));
-  let listening!: (url: string) => void;
-  const started = new Promise<string>((r) => (listening = r));
-  const logger: Logger = {
-    ...log,
-    info: (obj, msg) => {
-      log.info(obj, msg);
-      if (msg === 'VTN listening') listening((obj as { url: string }).url);
-    },
-  };
   const done = runVtnCommand(['--insecure-http', '--data-dir', dir, '--port', '0'], { logger, stopSignal, config: { host: '0.0.0.0', registrationPolicy: 'open' } });
   const url = await started;
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);

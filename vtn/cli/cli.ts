@@ -24,7 +24,7 @@ import type { Vtn } from '../vtn-api.ts';
 import { createXmppClient, type XmppClient } from '../../xmpp/index.ts';
 import type { XmppConfig } from './config.ts';
 
-export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
+export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--store postgres://…] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
                       [--tls-min-version V] [--tls-max-version V] [--tls-ciphers LIST] [--insecure-http] [--no-ledger]
                       [--verify-own-signatures] [--repair]
                       [--xmpp-url xmpp://HOST[:PORT] --xmpp-jid LOCAL@DOMAIN [--xmpp-cert FILE --xmpp-key FILE] [--xmpp-ca FILE]]
@@ -36,6 +36,10 @@ to its venID at registration (R517).
 
   --config FILE      configuration (YAML for .yaml/.yml, else JSON); flags override it
   --data-dir DIR     directory of the VTN store and of the embedded ledger (DIR/ledger; default ./data)
+  --store URL        the VTN store: 'sqlite' (default, DIR/vtn.sqlite) or postgres://USER@HOST:PORT/DB,
+                     shared by several VTN processes behind a load balancer (docs/deployment.md);
+                     the password from OADR_STORE_PASSWORD_FILE (or the URL). A VTN on PostgreSQL
+                     runs with --no-ledger: the embedded ledger is one process's
   --no-ledger        run without the ledger (events only with per-VEN values; labs and tests)
   --verify-own-signatures
                      the embedded ledger verifies with ECDSA even the signatures it made itself
@@ -79,6 +83,8 @@ export interface VtnCommandIo {
   readonly stopSignal?: Promise<void>;
   /** OADR_XMPP_PASSWORD, read by cli/: SCRAM for the XMPP connection when no certificate is configured. */
   readonly xmppPassword?: string;
+  /** OADR_STORE_PASSWORD, read by cli/: the PostgreSQL store's password when the URL has none. */
+  readonly storePassword?: string;
   /** Reads the --config file (cli/ reads YAML and JSON); default: JSON. */
   readonly readConfig?: (path: string) => Record<string, unknown>;
   /** Bridges started once the VTN listens, stopped before it (cli/ passes the IEC 104 bridge). */
@@ -138,6 +144,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         help: { type: 'boolean', short: 'h' },
         config: { type: 'string' },
         'data-dir': { type: 'string' },
+        store: { type: 'string' },
         port: { type: 'string' },
         'admin-port': { type: 'string' },
         'insecure-http': { type: 'boolean' },
@@ -187,6 +194,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   };
   try {
     if (values['data-dir'] !== undefined) config.dataDir = values['data-dir'];
+    if (values.store !== undefined) config.store = values.store;
     const p = port(values.port, 'port');
     if (p !== undefined) config.port = p;
     const a = port(values['admin-port'], 'admin-port');
@@ -256,9 +264,13 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   };
   const lookups = customerLookups(() => vtn?.store);
   try {
-    const dataDir = resolveVtnConfig(config as VtnConfigInput).dataDir;
+    const { dataDir, store: storeUrl } = resolveVtnConfig(config as VtnConfigInput);
     // SQLite's quick check of every store file before any of them opens (a damaged file stops the start).
     if (dataDir !== ':memory:') checkStoreFiles(dataDir);
+    if (storeUrl !== undefined && values['no-ledger'] !== true) {
+      // The embedded ledger and its mapping store are one process's files: N processes cannot each open one.
+      throw new VtnError('INVALID_CONFIG', 'a VTN on a PostgreSQL store runs without the embedded ledger: start it with --no-ledger (a cluster shares a Fabric network instead; docs/deployment.md)');
+    }
     if (values['no-ledger'] === true || dataDir === ':memory:') {
       logger.warn({ dataDir }, 'running without the ledger: events need per-VEN values, telemetry is not recorded on a ledger');
     } else {
@@ -271,6 +283,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     const xmpp = vtnXmppClient(resolveVtnConfig(config as VtnConfigInput).xmpp, io.xmppPassword, logger);
     vtn = createVtn({
       ...(xmpp === undefined ? {} : { xmpp }),
+      ...(io.storePassword === undefined ? {} : { storePassword: io.storePassword }),
       config: config as VtnConfigInput,
       logger,
       now,

@@ -25,6 +25,9 @@ test('config: invalid values and unknown keys are refused with INVALID_CONFIG na
     [{ programs: [{ id: 'p' }, { id: 'p' }] }, 'programs'],
     [{ programs: [{ id: 'p', marketContext: 'not a uri' }] }, 'programs[0].marketContext'],
     [{ port: 70_000 }, 'port'],
+    [{ store: 'mysql://db/x' }, 'store'],
+    [{ store: '/var/lib/vtn.db' }, 'store'],
+    [{ storeStatementTimeoutMs: 10 }, 'storeStatementTimeoutMs'],
   ];
   for (const [input, key] of cases) {
     assert.throws(

@@ -145,6 +145,14 @@ export interface VtnConfig {
   readonly vtnId: string;
   /** Directory of the VTN store (`vtn.sqlite`); `:memory:` keeps everything in memory (tests). */
   readonly dataDir: string;
+  /**
+   * The VTN store: undefined for SQLite in `dataDir` (the default), or `postgres://user@host:port/db`
+   * for PostgreSQL, shared by the processes of a cluster (docs/deployment.md). The password comes
+   * from the URL or, better, `OADR_STORE_PASSWORD_FILE`.
+   */
+  readonly store: string | undefined;
+  /** PostgreSQL cancels a statement running longer; a process waits at most about this (plus a connection's opening) on a stalled database (default 5 s). */
+  readonly storeStatementTimeoutMs: number;
   /** Optional path prefix before `OpenADR2/Simple/2.0b/`, e.g. `/myVTN` (R511). Empty: none. */
   readonly pathPrefix: string;
   /** Largest request body accepted; larger ones get 413. */
@@ -203,6 +211,8 @@ export const PROGRAM_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp' | 'iec104'> = {
   vtnId: 'oadr-ledger-vtn',
   dataDir: './data',
+  store: undefined,
+  storeStatementTimeoutMs: 5000,
   pathPrefix: '',
   bodyLimitBytes: 1_048_576,
   pollFrequencyMs: 10_000,
@@ -460,6 +470,8 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
   return Object.freeze({
     vtnId: text(input.vtnId ?? DEFAULTS.vtnId, 'vtnId'),
     dataDir: text(input.dataDir ?? DEFAULTS.dataDir, 'dataDir'),
+    store: storeUrl(input.store),
+    storeStatementTimeoutMs: int(input.storeStatementTimeoutMs ?? DEFAULTS.storeStatementTimeoutMs, 'storeStatementTimeoutMs', 100, 600_000),
     pathPrefix: prefix,
     bodyLimitBytes: int(input.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes, 'bodyLimitBytes', 1024, 64 * 1_048_576),
     pollFrequencyMs: int(input.pollFrequencyMs ?? DEFAULTS.pollFrequencyMs, 'pollFrequencyMs', 1000),
@@ -484,6 +496,21 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     adminAuthFailuresPerMinute: int(input.adminAuthFailuresPerMinute ?? DEFAULTS.adminAuthFailuresPerMinute, 'adminAuthFailuresPerMinute', 1, 1_000_000),
     adminRequestsPerMinute: int(input.adminRequestsPerMinute ?? DEFAULTS.adminRequestsPerMinute, 'adminRequestsPerMinute', 1, 100_000_000),
   });
+}
+
+/** undefined (SQLite) or a postgres:// URL. */
+function storeUrl(v: unknown): string | undefined {
+  if (v === undefined || v === 'sqlite') return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof v === 'string' ? new URL(v) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || url.hostname === '') {
+    bad('store', `must be 'sqlite' or a PostgreSQL URL like postgres://vtn@db.example:5432/oadr, got ${JSON.stringify(typeof v === 'string' ? v.replace(/:[^:@/]*@/, ':***@') : v)}`);
+  }
+  return v as string;
 }
 
 function oneOf<T extends string>(v: unknown, options: readonly T[], key: string, fail: Complain = bad): T {

@@ -99,7 +99,7 @@ export function cachedMetrics(deps: HealthDeps): () => string {
     } catch {
       // The store is down: the gauges say NaN, readiness says why.
     }
-    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens, ledgerOutboxDepth }) };
+    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens, ledgerOutboxDepth, storeLatency: deps.store.latency?.() }) };
     return cached.text;
   };
 }

@@ -4,6 +4,7 @@
  * numbers, per-type counts sit in maps keyed by the payload type, HTTP statuses in a typed array.
  */
 import type { LedgerPort } from '../ledger/port.ts';
+import type { StoreLatency } from '../store/store.ts';
 
 /** Metric names (never string literals at call sites). */
 export const METRIC = {
@@ -17,6 +18,7 @@ export const METRIC = {
   ledgerCallErrors: 'oadr_vtn_ledger_call_errors_total',
   httpResponses: 'oadr_vtn_http_responses_total',
   tlsHandshakeFailures: 'oadr_vtn_tls_handshake_failures_total',
+  storeRoundTripSeconds: 'oadr_vtn_store_round_trip_seconds',
 } as const;
 
 /** Upper bounds (s) of the ledger call latency histogram. */
@@ -30,6 +32,8 @@ export interface MetricGauges {
   readonly queueDepth: number;
   readonly registeredVens: number;
   readonly ledgerOutboxDepth: number;
+  /** A networked store's round trips (PostgreSQL); absent for SQLite. */
+  readonly storeLatency?: StoreLatency | undefined;
 }
 
 export interface VtnMetrics {
@@ -136,6 +140,12 @@ export function createVtnMetrics(): VtnMetrics {
       for (const method of methods) out.push(`${METRIC.ledgerCallErrors}${labels([['method', method]])} ${(ledger.get(method) as Histogram).errors}`);
       head(METRIC.httpResponses, 'counter', 'HTTP responses by status code.');
       for (let code = 100; code < 600; code++) if ((status[code] as number) > 0) out.push(`${METRIC.httpResponses}${labels([['code', String(code)]])} ${status[code]}`);
+      const st = g.storeLatency;
+      if (st !== undefined) {
+        head(METRIC.storeRoundTripSeconds, 'histogram', 'Round trips to the store (PostgreSQL), the wait of the VTN process included.');
+        st.bucketsMs.forEach((le, i) => out.push(`${METRIC.storeRoundTripSeconds}_bucket${labels([['le', String(le / 1000)]])} ${st.counts[i] ?? 0}`));
+        out.push(`${METRIC.storeRoundTripSeconds}_bucket${labels([['le', '+Inf']])} ${st.count}`, `${METRIC.storeRoundTripSeconds}_sum ${st.sumMs / 1000}`, `${METRIC.storeRoundTripSeconds}_count ${st.count}`);
+      }
       head(METRIC.tlsHandshakeFailures, 'counter', 'TLS handshakes that failed, by reason (untrusted, expired or revoked certificate, time-out, …).');
       for (const [reason, n] of [...handshakeFailures].sort(([a], [b]) => a.localeCompare(b))) out.push(`${METRIC.tlsHandshakeFailures}${labels([['reason', reason]])} ${n}`);
       return `${out.join('\n')}\n`;

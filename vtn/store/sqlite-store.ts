@@ -13,12 +13,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Payload, PayloadType } from '../../oadr/index.ts';
 import { createTransaction } from '../../storage/index.ts';
 import type { ProgramConfigInput } from '../cli/config.ts';
 import { VtnError } from '../errors.ts';
 import type { EventVenState, VtnEvent } from '../services/event-model.ts';
-import type { AdminTokenRecord, CustomerRecord, EventSagaRecord, QueueItem, ReportRequestRecord, TelemetryPointRecord, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
+import { ledgerWorkFromRow, optFromRow, queueItemFromRow, resetForReregistration, telemetryFromRow } from './rows.ts';
+import type { AdminTokenRecord, CustomerRecord, EventSagaRecord, ReportRequestRecord, TelemetryPointRecord, TelemetryRecord, VenRegistration, VtnStore } from './store.ts';
 
 export interface SqliteStoreOptions {
   /** Directory for `vtn.sqlite`, created if missing; `:memory:` for a store that dies with the process. */
@@ -160,13 +160,6 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     },
   });
 
-  const toItem = (r: Row): QueueItem => ({
-    seq: Number(r.seq),
-    venId: r.ven_id as string,
-    kind: r.kind as PayloadType,
-    payload: r.payload === null ? undefined : (JSON.parse(r.payload as string) as Payload),
-    enqueuedAt: Number(r.enqueued_at),
-  });
 
   return {
     putCustomer(c: CustomerRecord): void {
@@ -217,7 +210,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
         // R406: per-event state is reset, not dropped: the VEN stays targeted by its events.
         for (const row of q('SELECT data FROM event_vens WHERE ven_id = ?').all(venId) as Row[]) {
           const s = JSON.parse(row.data as string) as EventVenState;
-          const reset: EventVenState = { ...s, optType: undefined, optModificationNumber: undefined, optAt: undefined, optReason: undefined, optRequestId: undefined, cancelAcked: false, cancelDeliveries: 0, lastDeliveredAt: undefined };
+          const reset = resetForReregistration(s);
           q('UPDATE event_vens SET data = ? WHERE event_id = ? AND ven_id = ?').run(JSON.stringify(reset), s.eventId, venId);
         }
       });
@@ -232,7 +225,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
       if (!mayHaveQueue.has(venId)) return undefined;
       const r = q('SELECT * FROM queue WHERE ven_id = ? ORDER BY seq LIMIT 1').get(venId) as Row | undefined;
       if (r === undefined && !db.isTransaction) mayHaveQueue.delete(venId);
-      return r === undefined ? undefined : toItem(r);
+      return r === undefined ? undefined : queueItemFromRow(r);
     },
     shift(venId) {
       // The common poll finds the queue empty: answer that from memory, without SQL.
@@ -246,7 +239,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
           return undefined;
         }
         q('DELETE FROM queue WHERE seq = ?').run(r.seq as number);
-        return toItem(r);
+        return queueItemFromRow(r);
       });
     },
     removeQueued(seq) {
@@ -300,13 +293,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
       );
     },
     listTelemetry(venId) {
-      return (q('SELECT * FROM telemetry WHERE ven_id = ? ORDER BY id').all(venId) as Row[]).map((r) => ({
-        venId: r.ven_id as string,
-        reportRequestId: r.report_request_id as string,
-        reportSpecifierId: r.report_specifier_id as string,
-        receivedAt: Number(r.received_at),
-        report: JSON.parse(r.report as string) as unknown,
-      }));
+      return (q('SELECT * FROM telemetry WHERE ven_id = ? ORDER BY id').all(venId) as Row[]).map(telemetryFromRow);
     },
 
     putReportRequest(r) {
@@ -338,13 +325,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
       q('INSERT OR REPLACE INTO ledger_outbox (key, kind, data, queued_at) VALUES (?, ?, ?, ?)').run(key, kind, JSON.stringify(data), at);
     },
     listLedgerWork: (limit) =>
-      (q('SELECT * FROM ledger_outbox ORDER BY seq LIMIT ?').all(limit) as Row[]).map((r) => ({
-        seq: Number(r.seq),
-        key: r.key as string,
-        kind: r.kind as string,
-        data: JSON.parse(r.data as string) as unknown,
-        queuedAt: Number(r.queued_at),
-      })),
+      (q('SELECT * FROM ledger_outbox ORDER BY seq LIMIT ?').all(limit) as Row[]).map(ledgerWorkFromRow),
     deleteLedgerWork(seqs) {
       transaction(() => {
         for (const seq of seqs) q('DELETE FROM ledger_outbox WHERE seq = ?').run(seq);
@@ -376,13 +357,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
       q('INSERT OR REPLACE INTO opts (ven_id, opt_id, opt, at) VALUES (?, ?, ?, ?)').run(venId, optId, JSON.stringify(opt), at);
     },
     deleteOpt: (venId, optId) => Number(q('DELETE FROM opts WHERE ven_id = ? AND opt_id = ?').run(venId, optId).changes) > 0,
-    listOpts(venId) {
-      return (q('SELECT * FROM opts WHERE ven_id = ? ORDER BY at, opt_id').all(venId) as Row[]).map((r) => ({
-        optId: r.opt_id as string,
-        opt: JSON.parse(r.opt as string) as unknown,
-        at: Number(r.at),
-      }));
-    },
+    listOpts: (venId) => (q('SELECT * FROM opts WHERE ven_id = ? ORDER BY at, opt_id').all(venId) as Row[]).map(optFromRow),
 
     transaction,
     close() {

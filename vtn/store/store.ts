@@ -169,6 +169,28 @@ export interface AdminTokenRecord {
   readonly expiresAt?: number | undefined;
 }
 
+/** Time spent waiting on a networked store (PostgreSQL): its round trips so far. */
+export interface StoreLatency {
+  readonly count: number;
+  readonly sumMs: number;
+  /** Upper bounds (ms) of the histogram's buckets. */
+  readonly bucketsMs: readonly number[];
+  /** Cumulative counts of round trips at or under each bound. */
+  readonly counts: readonly number[];
+}
+
+/**
+ * What a store shared by several VTN processes (PostgreSQL) adds: which process runs a duty that
+ * must run once in the cluster (a timer pass), which process pushes to a VEN.
+ */
+export interface ClusterCoordination {
+  /** True while this process holds the named duty's lease: taken at the first call, kept until the process or its database connection goes. */
+  lease(duty: string): boolean;
+  /** Takes the right to push to this VEN, one process at a time; false while another process has it. */
+  claimVen(venId: string): boolean;
+  releaseVen(venId: string): void;
+}
+
 export interface VtnStore {
   // customers
   putCustomer(c: CustomerRecord): void;
@@ -288,6 +310,11 @@ export interface VtnStore {
    * read-only file) while the store cannot write (readiness).
    */
   probeWrite(): void;
+
+  /** A networked store's round trips (metrics); absent for the SQLite store. */
+  latency?(): StoreLatency;
+  /** Present when several VTN processes share the store; absent: this process is alone. */
+  readonly cluster?: ClusterCoordination;
 
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;

@@ -207,6 +207,20 @@ export async function drain(url: string, venId: string, max = 20): Promise<Paylo
 }
 
 /** A logger that keeps every record (to check that bad input is logged once, with the venID). */
+/** A recording logger that also resolves `listening` with the URL of the VTN command's 'VTN listening' line. */
+export function listeningLogger(): { readonly logger: ReturnType<typeof recordingLogger>; readonly listening: Promise<string> } {
+  const log = recordingLogger();
+  let heard!: (url: string) => void;
+  const listening = new Promise<string>((r) => (heard = r));
+  const logger = Object.assign(Object.create(log) as typeof log, {
+    info: (obj: object, msg?: string) => {
+      log.info(obj, msg);
+      if (msg === 'VTN listening') heard((obj as { url: string }).url);
+    },
+  });
+  return { logger, listening };
+}
+
 export function recordingLogger(): Logger & { readonly records: Array<Record<string, unknown> & { level: string; msg: string | undefined }> } {
   const records: Array<Record<string, unknown> & { level: string; msg: string | undefined }> = [];
   const make = (bindings: Record<string, unknown>): Logger => {

@@ -12,6 +12,10 @@
  * - `wait`: it stays queued and the worker stops until the next `wake` (an XMPP VEN that is offline).
  *
  * A VEN whose push target is down never delays the others: workers run independently.
+ *
+ * In a cluster (a store shared by several processes) one process at a time pushes to a VEN: a
+ * worker runs only after claiming the VEN (`store.cluster.claimVen`), keeps the claim while it
+ * waits to retry, and gives it up when the queue is empty, it waits, or the transport closes.
  */
 import { decodeOadr, encodeOadr, type Payload, type VerifyResult } from '../../oadr/index.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
@@ -79,6 +83,8 @@ export interface PushWorkers {
 
 interface Worker {
   running: boolean;
+  /** This process holds the VEN's push claim (cluster). */
+  claimed: boolean;
   failures: number;
   timer: NodeJS.Timeout | undefined;
   cached: PushItem | undefined;
@@ -94,7 +100,7 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
   const worker = (venId: string): Worker => {
     let w = workers.get(venId);
     if (w === undefined) {
-      w = { running: false, failures: 0, timer: undefined, cached: undefined };
+      w = { running: false, claimed: false, failures: 0, timer: undefined, cached: undefined };
       workers.set(venId, w);
     }
     return w;
@@ -130,6 +136,12 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
   async function run(venId: string): Promise<void> {
     const w = worker(venId);
     if (w.running || w.timer !== undefined || closed) return;
+    const cluster = store.cluster;
+    if (cluster !== undefined && !w.claimed) {
+      // Another process pushes to this VEN now: it takes what is queued too.
+      if (!cluster.claimVen(venId)) return;
+      w.claimed = true;
+    }
     w.running = true;
     try {
       while (!closed && ready()) {
@@ -177,6 +189,18 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
       }
     } finally {
       w.running = false;
+      if (w.timer === undefined) release(venId, w);
+    }
+  }
+
+  function release(venId: string, w: Worker): void {
+    if (!w.claimed) return;
+    w.claimed = false;
+    try {
+      store.cluster?.releaseVen(venId);
+    } catch (err) {
+      // The connection is gone, and the claim with it.
+      log.debug({ venId, err }, 'releasing the push claim failed');
     }
   }
 
@@ -194,7 +218,11 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
     closed: () => closed,
     close() {
       closed = true;
-      for (const w of workers.values()) if (w.timer !== undefined) clearTimeout(w.timer);
+      for (const [venId, w] of workers) {
+        if (w.timer !== undefined) clearTimeout(w.timer);
+        w.timer = undefined;
+        if (!w.running) release(venId, w);
+      }
       workers.clear();
     },
   };
