@@ -6,7 +6,7 @@
  */
 import { MappingError, type Ledger, type MappingStore } from '../../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
-import type { CustomerEventView, EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './port.ts';
+import type { CustomerEventView, EnergyDay, LedgerPort, LedgerRetryCounts, LedgerSettlement, TelemetryPoint } from './port.ts';
 import { ledgerError } from '../errors.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
 
@@ -25,6 +25,8 @@ export interface MappingLedgerPortOptions {
   readonly log?: Logger;
   /** The clock for defaults such as today's baseline, ms; default Date.now. */
   readonly now?: () => number;
+  /** The connector's retried submissions (the Fabric ledger), for `/metrics`. */
+  readonly retries?: LedgerRetryCounts;
 }
 
 export interface MappingLedgerPort extends LedgerPort {
@@ -102,6 +104,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
 
   return {
     mapping,
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
 
     async notifyEvent(notice) {
       const a = await mapping.notifyEvent({

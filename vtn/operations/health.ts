@@ -99,7 +99,8 @@ export function cachedMetrics(deps: HealthDeps): () => string {
     } catch {
       // The store is down: the gauges say NaN, readiness says why.
     }
-    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens, ledgerOutboxDepth }) };
+    const ledgerRetries = deps.ledger?.retries?.counts();
+    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens, ledgerOutboxDepth, ...(ledgerRetries === undefined ? {} : { ledgerRetries }) }) };
     return cached.text;
   };
 }
