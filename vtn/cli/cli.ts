@@ -13,12 +13,11 @@ import pino from 'pino';
 import { resolveVtnConfig, type VtnConfigInput } from './config.ts';
 import { VtnError } from '../errors.ts';
 import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
-import { openFabricVtnLedger } from '../ledger/fabric.ts';
+import { openFabricVtnLedger, type FabricVtnLedger } from '../ledger/fabric.ts';
 import { createMappingLedgerPort, customerLookups, knownRetailers } from '../ledger/mapping-port.ts';
 import { startLedgerScheduler, type LedgerScheduler } from '../ledger/scheduler.ts';
 import { checkStoreFiles, checkStoresAgree } from '../ledger/startup-check.ts';
 import type { Logger } from '../operations/logger.ts';
-import type { LedgerRetryCounts } from '../ledger/port.ts';
 import { ensureVtnPki, loadVtnPki, VTN_PKI_DIR, type VtnPki } from '../tls/pki.ts';
 import { createVtn } from '../vtn.ts';
 import { adminTokenPath, keepAdminToken, startBanner, tokenSource, type TokenSource } from './start-banner.ts';
@@ -323,7 +322,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       ledger = await openVtnLedger({ dataDir, verifyOwnSignatures, retailerOfMeter: lookups.retailerOfMeter, ...(io.now === undefined ? {} : { clock: () => new Date(now()) }) });
       logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
     }
-    const retries = ledger !== undefined && 'retries' in ledger ? (ledger.retries as LedgerRetryCounts) : undefined;
+    const fabric = ledger !== undefined && ledger.kind === 'fabric' ? (ledger as FabricVtnLedger) : undefined;
     const port =
       ledger === undefined
         ? undefined
@@ -332,7 +331,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
             ledger: ledger.ledger,
             store: ledger.store,
             ...(ledger.verify === undefined ? {} : { verify: ledger.verify }),
-            ...(retries === undefined ? {} : { retries }),
+            ...(fabric === undefined ? {} : { retries: fabric.retries, noVerify: fabric.noVerify }),
             meterOf: lookups.meterOf,
             customerOf: lookups.customerOf,
             log: logger,
@@ -374,7 +373,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   } catch (e) {
     await closeLedger().catch(() => {});
     err(`oadr-ledger vtn: ${(e as Error).message}\n`);
-    return e instanceof VtnError && e.code === 'INVALID_CONFIG' ? 2 : 1;
+    // A wrong connection profile, MSP folder or retailer identity is a configuration error too.
+    const code = (e as { code?: unknown }).code;
+    return (e instanceof VtnError && e.code === 'INVALID_CONFIG') || code === 'CONFIG' || code === 'NO_IDENTITY' ? 2 : 1;
   }
   try {
     const url = await vtn.listen();

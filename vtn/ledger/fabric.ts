@@ -62,9 +62,16 @@ export interface FabricVtnLedgerOptions {
 
 export interface FabricVtnLedger extends VtnLedger<FabricLedger> {
   readonly retries: LedgerRetryCounts;
+  /** Why `verify` is not offered (FABRIC_NO_VERIFY). */
+  readonly noVerify: string;
 }
 
 export const DEFAULT_FABRIC_RETAILERS_DIR = 'fabric-retailers';
+
+/** What `POST /ledger/verify` answers on Fabric (501): the peers validate their blocks, the VTN holds none. */
+export const FABRIC_NO_VERIFY =
+  "the VTN re-checks only the embedded ledger's block store; on Fabric each peer validates every block it commits and the VTN holds no blocks. " +
+  "Check the peers instead: 'peer channel getinfo -c <channel>' on each organisation's peer (the same height and current block hash), and their logs for invalid blocks";
 
 export async function openFabricVtnLedger(options: Readonly<FabricVtnLedgerOptions>): Promise<FabricVtnLedger> {
   if (options.dataDir === ':memory:') throw new Error('the VTN on Fabric keeps its mapping store on disk; give --data-dir');
@@ -120,6 +127,7 @@ export async function openFabricVtnLedger(options: Readonly<FabricVtnLedgerOptio
     retailers,
     store,
     retries: { counts: () => [...counts.values()].map((c) => ({ ...c })) },
+    noVerify: FABRIC_NO_VERIFY,
     async close() {
       store.close();
       await ledger.close();

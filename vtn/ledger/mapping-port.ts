@@ -7,7 +7,7 @@
 import { MappingError, type Ledger, type MappingStore } from '../../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
 import type { CustomerEventView, EnergyDay, LedgerPort, LedgerRetryCounts, LedgerSettlement, TelemetryPoint } from './port.ts';
-import { ledgerError } from '../errors.ts';
+import { ledgerError, VtnError } from '../errors.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
 
 export interface MappingLedgerPortOptions {
@@ -22,6 +22,8 @@ export interface MappingLedgerPortOptions {
   readonly customerOf?: (meterId: string) => string;
   /** Re-checks the ledger (the embedded ledger's `verify`); absent: `verify` is not offered. */
   readonly verify?: () => Promise<unknown>;
+  /** Without `verify`: why the ledger cannot be re-checked here and what to do instead (`verify` then answers NOT_IMPLEMENTED with it). */
+  readonly noVerify?: string;
   readonly log?: Logger;
   /** The clock for defaults such as today's baseline, ms; default Date.now. */
   readonly now?: () => number;
@@ -234,7 +236,13 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     ...(options.verify === undefined
-      ? {}
+      ? options.noVerify === undefined
+        ? {}
+        : {
+            verify(): Promise<unknown> {
+              return Promise.reject(new VtnError('NOT_IMPLEMENTED', options.noVerify as string));
+            },
+          }
       : {
           async verify() {
             try {
