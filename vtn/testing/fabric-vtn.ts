@@ -8,7 +8,7 @@
 import { KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueClientIdentity, loadOrCreateOrgs, type LedgerIdentity } from '../../ledger-bridge/index.ts';
+import { issueClientIdentity, loadOrCreateOrgs, type DevOrg, type LedgerIdentity } from '../../ledger-bridge/index.ts';
 import { createTestCa } from '../../chaincode/testing/index.ts';
 import { startTestGateway, TEST_PEER_HOSTNAME, type TestGateway } from '../../ledger-bridge/testing/gateway-server.ts';
 import { openFabricVtnLedger, FABRIC_DEFAULT_RETAILER, type FabricVtnLedger, type FabricVtnLedgerOptions } from '../ledger/fabric.ts';
@@ -33,32 +33,50 @@ export function writeMspFolder(dir: string, identity: LedgerIdentity): void {
   writeFileSync(join(dir, 'keystore', 'priv_sk'), pemOf(identity.privateKey), { mode: 0o600 });
 }
 
-/** A fabric-samples-shaped connection profile (connection-org1.json) for a gateway on `address`. */
-export function connectionProfile(address: string, tlsCaPem: string, channel: string): Record<string, unknown> {
+/** A fabric-samples-shaped connection profile (connection-org1.json) for a gateway on `address`; the TLS CA inline (`pem`) or as a file (`path`). */
+export function connectionProfile(address: string, tlsCa: { readonly pem: string } | { readonly path: string }, channel: string, hostname = TEST_PEER_HOSTNAME): Record<string, unknown> {
   return {
     name: 'test-network-org1',
     version: '1.0.0',
     client: { organization: 'Org1', connection: { timeout: { peer: { endorser: '300' } } } },
     organizations: { Org1: { mspid: 'Org1MSP', peers: [TEST_PEER_HOSTNAME], certificateAuthorities: ['ca.org1.example.com'] } },
-    peers: { [TEST_PEER_HOSTNAME]: { url: `grpcs://${address}`, tlsCACerts: { pem: tlsCaPem }, grpcOptions: { 'ssl-target-name-override': TEST_PEER_HOSTNAME, hostnameOverride: TEST_PEER_HOSTNAME } } },
+    peers: { [TEST_PEER_HOSTNAME]: { url: `grpcs://${address}`, tlsCACerts: tlsCa, grpcOptions: { 'ssl-target-name-override': hostname, hostnameOverride: hostname } } },
     channels: { [channel]: { peers: { [TEST_PEER_HOSTNAME]: {} } } },
   };
+}
+
+export interface FabricVtnFiles {
+  readonly profile: string;
+  readonly identity: string;
+  readonly retailers: string;
+}
+
+/**
+ * Writes under `root` what an operator gives `--ledger fabric`: the profile, the VTN's MSP folder
+ * (`operator`) and the default retailer's (`retailers/vtn`, issued by `org1` with `ID=retailer:vtn`).
+ */
+export async function writeFabricVtnFiles(root: string, o: { readonly profile: Record<string, unknown>; readonly operator: LedgerIdentity; readonly org1: DevOrg }): Promise<FabricVtnFiles> {
+  const profile = join(root, 'connection-org1.json');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(profile, JSON.stringify(o.profile, null, 2));
+  const identity = join(root, 'vtn-msp');
+  writeMspFolder(identity, o.operator);
+  const retailers = join(root, 'retailers');
+  writeMspFolder(join(retailers, FABRIC_DEFAULT_RETAILER), await issueClientIdentity(o.org1, 'vtn-retailer', { ID: `retailer:${FABRIC_DEFAULT_RETAILER}` }));
+  return { profile, identity, retailers };
 }
 
 /** Starts the served ledger (its clock from `now`) and writes the profile and identities under `dir`. */
 export async function startFabricVtnRig(t: { after(fn: () => unknown): void }, dir: string, now: () => number): Promise<FabricVtnRig> {
   const gateway = await startTestGateway({ clock: () => new Date(now()) });
   t.after(() => gateway.close());
-  const root = join(dir, 'fabric');
-  const profile = join(root, 'connection-org1.json');
-  mkdirSync(root, { recursive: true });
-  writeFileSync(profile, JSON.stringify(connectionProfile(gateway.server.address, gateway.tlsCaPem, gateway.embedded.ledger.channel), null, 2));
-  const identity = join(root, 'vtn-msp');
-  writeMspFolder(identity, gateway.embedded.identities.operator);
   const [org1] = await loadOrCreateOrgs(join(gateway.embedded.dataDir, 'certs'), { createCa: createTestCa });
   if (org1 === undefined) throw new Error('the served ledger has no organisation');
-  const retailers = join(root, 'retailers');
-  writeMspFolder(join(retailers, FABRIC_DEFAULT_RETAILER), await issueClientIdentity(org1, 'vtn-retailer', { ID: `retailer:${FABRIC_DEFAULT_RETAILER}` }));
+  const { profile, identity, retailers } = await writeFabricVtnFiles(join(dir, 'fabric'), {
+    profile: connectionProfile(gateway.server.address, { pem: gateway.tlsCaPem }, gateway.embedded.ledger.channel),
+    operator: gateway.embedded.identities.operator,
+    org1,
+  });
   return {
     gateway,
     profile,
