@@ -66,9 +66,13 @@ async function eventDay(t: TestContext, options: Pick<LedgerVtnOptions, 'openLed
     // The VTN acknowledged the VEN's reports while the ledger was away: they wait in the outbox.
     assert.ok((vtn.events.get('ev-outage')?.vens[0]?.telemetryPoints ?? 0) > before, 'reports acknowledged during the outage');
     assert.ok(vtn.store.ledgerWorkDepth() > 0, 'ledger work queued during the outage');
+    // An event needs its allocations from the ledger: its creation is refused (502 at the admin API), nothing is half made.
+    await assert.rejects(vtn.events.create({ eventId: 'ev-while-down', start: START + 4 * SLOT, slots: 1, reductionW: 100, targets: { customerIds: [A] } }), (e: unknown) => (e as { code?: string }).code === 'LEDGER' && /is the peer running/.test((e as Error).message));
+    t.assert.equal(vtn.events.get('ev-while-down'), undefined);
     await outage.up();
     await tickMinutes(ven, clock, START, outage.to + 1, 76);
   }
+  await until('the ledger answers', () => vl.ledger.height().then(() => true, () => false), 60_000);
   await until('the outbox drained', () => vtn.store.ledgerWorkDepth() === 0, 60_000);
   const slots = await recordedSlots(vl, A, EVENT_DAY, 68, 4);
   const opts = (JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryEventOpts', ['ev-outage'])) as { opts: Array<{ meterId: string; optType: string }> }).opts.map((o) => [o.meterId, o.optType] as const);
