@@ -7,6 +7,7 @@
  *   do not match`) — nothing reaches the ledger, as on Fabric;
  * - run something before a Submit is forwarded (`beforeSubmit`: commit a conflicting transaction, so
  *   the held one is committed with a real MVCC_READ_CONFLICT);
+ * - hold the Evaluate calls (a peer that has not answered yet);
  * - count the calls per method.
  */
 import { Client, credentials as grpcCredentials, Server, ServerCredentials, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type sendUnaryData } from '@grpc/grpc-js';
@@ -32,6 +33,8 @@ export interface GatewayProxy {
   readonly address: string;
   /** The next `count` Endorse calls of contract function `fn` fail as an endorsement mismatch. */
   failEndorsements(fn: string, count: number): void;
+  /** Holds every Evaluate (e.g. a block-height query) until the returned function is called. */
+  holdEvaluate(): () => void;
   /** Runs `hook` (awaited) before the next Submit of `fn` is forwarded. */
   beforeSubmit(fn: string, hook: () => Promise<void>): void;
   /** Calls forwarded or answered, per method; per contract function for Endorse and Submit (`Endorse:recordEnergy`). */
@@ -58,6 +61,7 @@ export async function startGatewayProxy(options: Readonly<GatewayProxyOptions>):
   const count = (key: string): void => void calls.set(key, (calls.get(key) ?? 0) + 1);
   const endorseFaults = new Map<string, number>();
   const submitHooks = new Map<string, Array<() => Promise<void>>>();
+  let evaluateHold: Promise<void> | undefined;
   const path = (m: GatewayMethod): string => `/gateway.Gateway/${m}`;
 
   const fnOfEndorse = (request: Buffer): string => {
@@ -84,6 +88,7 @@ export async function startGatewayProxy(options: Readonly<GatewayProxyOptions>):
           return;
         }
       }
+      if (m === 'Evaluate' && evaluateHold !== undefined) await evaluateHold;
       if (m === 'Submit') {
         const fn = fnOfSubmit(call.request);
         count(`${m}:${fn}`);
@@ -126,6 +131,14 @@ export async function startGatewayProxy(options: Readonly<GatewayProxyOptions>):
     calls,
     failEndorsements(fn, n) {
       endorseFaults.set(fn, (endorseFaults.get(fn) ?? 0) + n);
+    },
+    holdEvaluate() {
+      let release!: () => void;
+      evaluateHold = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        evaluateHold = undefined;
+        release();
+      };
     },
     beforeSubmit(fn, hook) {
       submitHooks.set(fn, [...(submitHooks.get(fn) ?? []), hook]);
