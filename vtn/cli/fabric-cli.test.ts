@@ -25,9 +25,9 @@ function tempDir(t: TestContext): string {
 
 const fabricFlags = (rig: FabricVtnRig): string[] => ['--ledger', 'fabric', '--fabric-profile', rig.profile, '--fabric-identity', rig.identity, '--fabric-retailers', rig.retailers];
 
-test('vtn --ledger fabric: serves with the ledger behind the gateway; customers, history import, blocks; verify says what to check on Fabric; /metrics counts retries', async (t) => {
+test('vtn --ledger fabric: serves with the ledger behind the gateway; customers, history import (through two endorsement mismatches, retried), blocks; verify says what to check on Fabric; /metrics counts the retries', async (t) => {
   const dir = tempDir(t);
-  const rig = await startFabricVtnRig(t, dir, Date.now);
+  const rig = await startFabricVtnRig(t, dir, Date.now, { proxy: true });
   const log = recordingLogger();
   let stop!: () => void;
   const stopSignal = new Promise<void>((r) => (stop = r));
@@ -56,6 +56,8 @@ test('vtn --ledger fabric: serves with the ledger behind the gateway; customers,
   t.assert.equal((await api('POST', '/customers', { customerId: 'smartmeter:F1' })).status, 201);
   const today = new Date().toISOString().slice(0, 10);
   const days = Array.from({ length: 3 }, (_, i) => ({ date: addDaysUtc(today, -(i + 2)), valuesWh: profile(1, i + 1).map((w) => w / 4) }));
+  // The peers disagree twice on a recordEnergy (one had not committed the previous block): retried.
+  rig.proxy?.failEndorsements('recordEnergy', 2);
   const imported = await api('POST', '/customers/smartmeter:F1/energy', { days });
   t.assert.equal(imported.status, 200, JSON.stringify(imported.body));
   assert.ok((await rig.gateway.embedded.ledger.height()) > before, 'the history is on the served ledger');
@@ -68,6 +70,8 @@ test('vtn --ledger fabric: serves with the ledger behind the gateway; customers,
   t.assert.match(String(verify.body.detail), /peer channel getinfo/);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   t.assert.match(metrics, /# TYPE oadr_vtn_ledger_retries_total counter/);
+  t.assert.match(metrics, /^oadr_vtn_ledger_retries_total\{function="recordEnergy",reason="ENDORSEMENT_MISMATCH"\} 2$/m);
+  assert.ok(log.records.some((r) => r.level === 'warn' && r.fn === 'recordEnergy' && r.reason === 'ENDORSEMENT_MISMATCH'), 'each retry is logged');
 });
 
 test('vtn --ledger fabric: a missing profile flag, a profile without a TLS CA, an MSP folder that is not there, a missing default retailer: exit 2 naming what to fix', async (t) => {

@@ -11,10 +11,13 @@ import { join } from 'node:path';
 import { issueClientIdentity, loadOrCreateOrgs, type DevOrg, type LedgerIdentity } from '../../ledger-bridge/index.ts';
 import { createTestCa } from '../../chaincode/testing/index.ts';
 import { startTestGateway, TEST_PEER_HOSTNAME, type TestGateway } from '../../ledger-bridge/testing/gateway-server.ts';
+import { startGatewayProxy, type GatewayProxy } from '../../ledger-bridge/testing/gateway-proxy.ts';
 import { openFabricVtnLedger, FABRIC_DEFAULT_RETAILER, type FabricVtnLedger, type FabricVtnLedgerOptions } from '../ledger/fabric.ts';
 
 export interface FabricVtnRig {
   readonly gateway: TestGateway;
+  /** With `proxy`: the fault-injecting proxy the profile names instead of the service (plaintext). */
+  readonly proxy: GatewayProxy | undefined;
   /** The connection profile, the VTN's MSP folder and the retailers' folder. */
   readonly profile: string;
   readonly identity: string;
@@ -66,19 +69,30 @@ export async function writeFabricVtnFiles(root: string, o: { readonly profile: R
   return { profile, identity, retailers };
 }
 
-/** Starts the served ledger (its clock from `now`) and writes the profile and identities under `dir`. */
-export async function startFabricVtnRig(t: { after(fn: () => unknown): void }, dir: string, now: () => number): Promise<FabricVtnRig> {
+/**
+ * Starts the served ledger (its clock from `now`) and writes the profile and identities under `dir`;
+ * with `proxy`, the profile names a fault-injecting proxy in front of the service (`grpc://`).
+ */
+export async function startFabricVtnRig(t: { after(fn: () => unknown): void }, dir: string, now: () => number, options: { readonly proxy?: boolean } = {}): Promise<FabricVtnRig> {
   const gateway = await startTestGateway({ clock: () => new Date(now()) });
   t.after(() => gateway.close());
+  const proxy = options.proxy === true ? await startGatewayProxy({ target: gateway.server.address, targetTls: { caPem: gateway.tlsCaPem, hostname: TEST_PEER_HOSTNAME } }) : undefined;
+  if (proxy !== undefined) t.after(() => proxy.close());
+  const channel = gateway.embedded.ledger.channel;
+  const profileDoc =
+    proxy === undefined
+      ? connectionProfile(gateway.server.address, { pem: gateway.tlsCaPem }, channel)
+      : { ...connectionProfile(gateway.server.address, { pem: gateway.tlsCaPem }, channel), peers: { [TEST_PEER_HOSTNAME]: { url: `grpc://${proxy.address}` } } };
   const [org1] = await loadOrCreateOrgs(join(gateway.embedded.dataDir, 'certs'), { createCa: createTestCa });
   if (org1 === undefined) throw new Error('the served ledger has no organisation');
   const { profile, identity, retailers } = await writeFabricVtnFiles(join(dir, 'fabric'), {
-    profile: connectionProfile(gateway.server.address, { pem: gateway.tlsCaPem }, gateway.embedded.ledger.channel),
+    profile: profileDoc,
     operator: gateway.embedded.identities.operator,
     org1,
   });
   return {
     gateway,
+    proxy,
     profile,
     identity,
     retailers,
