@@ -204,6 +204,11 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       return 2;
     }
   }
+  /** The flags given of a section (xmpp, iec104, fabric) override its keys one by one. */
+  const flagsInto = (section: string, flags: Readonly<Record<string, unknown>>): void => {
+    const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+    if (Object.keys(given).length > 0) config[section] = { ...(config[section] as Record<string, unknown> | undefined), ...given };
+  };
   const port = (s: string | undefined, flag: string): number | undefined => {
     if (s === undefined) return undefined;
     const n = Number(s);
@@ -216,28 +221,22 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     if (p !== undefined) config.port = p;
     const a = port(values['admin-port'], 'admin-port');
     if (a !== undefined) config.adminPort = a;
-    const iec104 = { port: port(values['iec104-port'], 'iec104-port'), host: values['iec104-host'] };
-    const givenIec104 = Object.fromEntries(Object.entries(iec104).filter(([, v]) => v !== undefined));
-    if (Object.keys(givenIec104).length > 0) config.iec104 = { ...(config.iec104 as Record<string, unknown> | undefined), ...givenIec104 };
+    flagsInto('iec104', { port: port(values['iec104-port'], 'iec104-port'), host: values['iec104-host'] });
   } catch (e) {
     err(`oadr-ledger vtn: ${(e as Error).message}\n`);
     return 2;
   }
   if (values['insecure-http'] === true) config.insecureHttp = true;
-  const xmppFlags = { url: values['xmpp-url'], jid: values['xmpp-jid'], cert: values['xmpp-cert'], key: values['xmpp-key'], ca: values['xmpp-ca'] };
-  const givenXmpp = Object.fromEntries(Object.entries(xmppFlags).filter(([, v]) => v !== undefined));
-  if (Object.keys(givenXmpp).length > 0) config.xmpp = { ...(config.xmpp as Record<string, unknown> | undefined), ...givenXmpp };
+  flagsInto('xmpp', { url: values['xmpp-url'], jid: values['xmpp-jid'], cert: values['xmpp-cert'], key: values['xmpp-key'], ca: values['xmpp-ca'] });
   if (values.ledger !== undefined) config.ledger = values.ledger;
-  const fabricFlags = {
+  flagsInto('fabric', {
     profile: values['fabric-profile'],
     identity: values['fabric-identity'],
     retailers: values['fabric-retailers'],
     channel: values['fabric-channel'],
     chaincode: values['fabric-chaincode'],
     waitForCommit: values['fabric-wait-for-commit'],
-  };
-  const givenFabric = Object.fromEntries(Object.entries(fabricFlags).filter(([, v]) => v !== undefined));
-  if (Object.keys(givenFabric).length > 0) config.fabric = { ...(config.fabric as Record<string, unknown> | undefined), ...givenFabric };
+  });
   const logger: Logger = io.logger ?? (pino({ name: 'oadr-ledger', redact: ['req.headers.authorization'] }) as unknown as Logger);
   const insecure = config.insecureHttp === true;
   const versions = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { addDaysUtc, profile } from '../../chaincode/testing/reference-scenario.ts';
 import { runVtnCommand } from './cli.ts';
+import { startVtnCommand } from '../testing/vtn-command.ts';
 import { startFabricVtnRig, type FabricVtnRig } from '../testing/fabric-vtn.ts';
 import { recordingLogger } from '../testing/fake-ven.ts';
-import type { Logger } from '../operations/logger.ts';
 
 const TOKEN = 'fabric-cli-test-operator-token-0123456789';
 
@@ -28,25 +28,9 @@ const fabricFlags = (rig: FabricVtnRig): string[] => ['--ledger', 'fabric', '--f
 test('vtn --ledger fabric: serves with the ledger behind the gateway; customers, history import (through two endorsement mismatches, retried), blocks; verify says what to check on Fabric; /metrics counts the retries', async (t) => {
   const dir = tempDir(t);
   const rig = await startFabricVtnRig(t, dir, Date.now, { proxy: true });
-  const log = recordingLogger();
-  let stop!: () => void;
-  const stopSignal = new Promise<void>((r) => (stop = r));
-  let listening!: (url: string) => void;
-  const started = new Promise<string>((r) => (listening = r));
-  const logger: Logger = {
-    ...log,
-    info: (obj, msg) => {
-      log.info(obj, msg);
-      if (msg === 'VTN listening') listening((obj as { url: string }).url);
-    },
-  };
-  let err = '';
-  const done = runVtnCommand(['--insecure-http', '--data-dir', join(dir, 'data'), '--port', '0', ...fabricFlags(rig)], { logger, stopSignal, adminToken: TOKEN, stderr: (s) => void (err += s) });
-  const url = await Promise.race([started, done.then((code) => Promise.reject(new Error(`exited ${code}: ${err}`)))]);
-  t.after(async () => {
-    stop();
-    await done;
-  });
+  const vtn = await startVtnCommand(['--insecure-http', '--data-dir', join(dir, 'data'), '--port', '0', ...fabricFlags(rig)], { adminToken: TOKEN });
+  t.after(() => vtn.stop());
+  const { url, log } = vtn;
   assert.ok(log.records.some((r) => r.msg === 'Fabric ledger connected'), 'the Fabric connector is used');
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
