@@ -41,3 +41,11 @@ test('a secret comes from NAME_FILE before NAME', (t) => {
   assert.equal(secretFromEnv({}, 'OADR_ADMIN_TOKEN'), undefined);
   assert.throws(() => secretFromEnv({ OADR_ADMIN_TOKEN_FILE: join(dir, 'missing') }, 'OADR_ADMIN_TOKEN'), /OADR_ADMIN_TOKEN_FILE: cannot read/);
 });
+
+test('the ledger from OADR_LEDGER and the fabric section from OADR_FABRIC_* variables', () => {
+  const env = { OADR_LEDGER: 'fabric', OADR_FABRIC_PROFILE: '/etc/oadr/connection-org1.yaml', OADR_FABRIC_IDENTITY: '/etc/oadr/vtn-msp', OADR_FABRIC_RETAILERS: '/etc/oadr/retailers', OADR_FABRIC_CHANNEL: 'drchannel', OADR_FABRIC_WAIT_FOR_COMMIT: 'true', OADR_FABRIC_RETRY_ATTEMPTS: '3' };
+  assert.deepEqual(configFromEnv(env, VTN_ENV_SETTINGS), {
+    ledger: 'fabric',
+    fabric: { profile: '/etc/oadr/connection-org1.yaml', identity: '/etc/oadr/vtn-msp', retailers: '/etc/oadr/retailers', channel: 'drchannel', waitForCommit: true, retryAttempts: 3 },
+  });
+});

@@ -50,6 +50,15 @@ export const VTN_ENV_SETTINGS: Readonly<Record<string, Kind>> = {
   'iec104.connectionPoints': 'list',
   'iec104.unit': 'string',
   'iec104.selectRequired': 'boolean',
+  ledger: 'string',
+  'fabric.profile': 'string',
+  'fabric.identity': 'string',
+  'fabric.retailers': 'string',
+  'fabric.defaultRetailer': 'string',
+  'fabric.channel': 'string',
+  'fabric.chaincode': 'string',
+  'fabric.waitForCommit': 'boolean',
+  'fabric.retryAttempts': 'integer',
 };
 
 /** `port` → `OADR_PORT`; a nested setting `push.allowHttp` → `OADR_PUSH_ALLOW_HTTP`. */

@@ -31,7 +31,7 @@ interface Subcommand {
 const SUBCOMMANDS: Record<string, Subcommand> = {
   start: { summary: 'the gateway with a demo fleet on a demo clock: the thesis\'s DR day, then 200 households and a battery (npm start); --no-demo: the production VTN', run: runStart },
   oadr: { summary: 'decode, encode and validate OpenADR 2.0b messages (decode | encode | validate FILE)', run: runOadrCommand },
-  vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger ([--data-dir DIR] [--port N] [--insecure-http] [--iec104-port N])', run: runVtn },
+  vtn: { summary: 'run the VTN: OpenADR 2.0b over HTTPS with mutual TLS (dev PKI created in DATA_DIR/pki), pull and push, the admin API and the embedded ledger, or a Fabric network ([--data-dir DIR] [--port N] [--insecure-http] [--iec104-port N] [--ledger fabric --fabric-profile FILE --fabric-identity DIR])', run: runVtn },
   ven: { summary: 'run a VEN against any OpenADR 2.0b VTN (--vtn-url URL --ven-name NAME [--device …])', run: runVen },
   ledger: {
     summary: 'the embedded ledger: verify | blocks --data-dir DIR; serve it to Fabric clients over the Gateway gRPC API (serve)',

@@ -20,8 +20,10 @@ export const LEDGER_ERROR_CODES = [
   'CLOSED',
   /** No such block or transaction. */
   'NOT_FOUND',
-  /** The store failed (disk full, corrupt file, locked data directory). */
+  /** The store failed (disk full, corrupt file, locked data directory); or the peer cannot be reached. */
   'UNAVAILABLE',
+  /** The connector's configuration is wrong (connection profile, MSP folder): the message names the file and the field. */
+  'CONFIG',
 ] as const;
 
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];

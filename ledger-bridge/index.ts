@@ -35,6 +35,10 @@ export { timestampOf } from './fabric/rwset.ts';
 
 // The Fabric connector and the Gateway gRPC service over the embedded ledger.
 export { createFabricLedger, DEFAULT_FABRIC_DEADLINES, readFabricIdentity, type FabricLedger, type FabricLedgerOptions } from './fabric/fabric-ledger.ts';
+export { DEFAULT_FABRIC_RETRY, RETRY_REASONS, RETRYABLE_FUNCTIONS, type FabricRetry, type FabricRetryOptions, type RetryReason } from './fabric/retry.ts';
+export { parseConnectionProfile, readConnectionProfile, type ConnectionProfile, type ProfilePeer } from './fabric/connection-profile.ts';
+export { readMspFolder } from './fabric/msp-folder.ts';
+export type { FabricPeerAddress } from './fabric/fabric-ledger.ts';
 export { startGatewayServer, type GatewayServerOptions } from './gateway/service.ts';
 export { LEDGER_SERVE_USAGE, runLedgerServe } from './gateway/command.ts';
 

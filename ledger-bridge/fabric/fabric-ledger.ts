@@ -17,6 +17,10 @@
  *   `checkpointers.file`) records each event the consumer has finished with (the loop body came back,
  *   broke out or aborted), so a restarted connector resumes right after it: no event missed, none repeated.
  * - `height`, `block`, `transaction` ask the peer's query system chaincode (qscc), as real peers answer.
+ * - An endorsement mismatch or an MVCC / phantom read conflict is retried with bounded back-off for the
+ *   functions whose repetition changes nothing (retry.ts), each retry reported to `onRetry`.
+ * - With `commitPeers`, `submit` resolves once each of those peers (other organisations' peers of the
+ *   connection profile) has the transaction's block too, so a dependent step endorsed there sees it.
  */
 import { Client, credentials as grpcCredentials, status as GrpcStatus, type ChannelCredentials } from '@grpc/grpc-js';
 import { checkpointers, connect, GatewayError, hash, signers, type Checkpointer, type Gateway, type Network } from '@hyperledger/fabric-gateway';
@@ -28,6 +32,7 @@ import { LedgerError } from '../errors.ts';
 import { buildProposedTransaction } from './fabric-proposal.ts';
 import { newNodeCryptoSigner } from './fabric-signer.ts';
 import { fabricCodeName, parseFabricBlock, validationCodeOf, type ParsedBlock, type ParsedTransaction } from './fabric-block.ts';
+import { backoffMs, DEFAULT_FABRIC_RETRY, retryReasonOf, type FabricRetry, type FabricRetryOptions } from './retry.ts';
 import type { BlockInfo, ContractEvent, EventsOptions, Ledger, LedgerIdentity, SubmitOptions, SubmitResult, TransactionInfo } from '../ledger.ts';
 
 export interface FabricDeadlines {
@@ -78,6 +83,27 @@ export interface FabricLedgerOptions {
    * (the library's `signers.newPrivateKeySigner`, a JavaScript curve, ~1 ms per signature). Same signatures.
    */
   readonly signer?: 'node-crypto' | 'fabric-gateway';
+  /** Retries of endorsement mismatches and read conflicts (retry.ts); `{ attempts: 1 }` turns them off. */
+  readonly retry?: Partial<FabricRetryOptions>;
+  /** Called before each retry (logs, metrics). */
+  readonly onRetry?: (retry: FabricRetry) => void;
+  /**
+   * Peers (of the other organisations) that must have committed a transaction's block before `submit`
+   * resolves: their block height, asked of each peer's own gateway (qscc `GetChainInfo`), every
+   * `commitPollMs` (default 50) until the commit-status deadline; then `TIMEOUT` (the transaction is
+   * committed on the gateway peer).
+   */
+  readonly commitPeers?: readonly FabricPeerAddress[];
+  readonly commitPollMs?: number;
+}
+
+/** Where a peer is and how to reach it (a connection profile's peer). */
+export interface FabricPeerAddress {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly tlsRootCertificate?: string;
+  readonly hostnameOverride?: string;
+  readonly plaintext?: boolean;
 }
 
 export interface FabricLedger extends Ledger {
@@ -162,15 +188,29 @@ function channelCredentials(options: Readonly<FabricLedgerOptions>): ChannelCred
 
 const BLOCK_CACHE = 8;
 
+function grpcClient(endpoint: string, credentials: ChannelCredentials, hostnameOverride: string | undefined): Client {
+  return new Client(endpoint, credentials, {
+    ...(hostnameOverride ? { 'grpc.ssl_target_name_override': hostnameOverride, 'grpc.default_authority': hostnameOverride } : {}),
+    'grpc.max_receive_message_length': 100 * 1024 * 1024,
+    'grpc.max_send_message_length': 100 * 1024 * 1024,
+    // A peer back after an outage is reached within 5 s (grpc-js backs off up to 120 s by default).
+    'grpc.max_reconnect_backoff_ms': 5_000,
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 export async function createFabricLedger(options: Readonly<FabricLedgerOptions>): Promise<FabricLedger> {
   const channel = options.channel ?? 'mychannel';
   const chaincodeName = options.chaincodeName ?? 'oadr-dr';
   const deadlines: FabricDeadlines = { ...DEFAULT_FABRIC_DEADLINES, ...options.deadlines };
   const own = ownIdentity(options);
-  const client = new Client(options.peerEndpoint, channelCredentials(options), {
-    ...(options.hostnameOverride ? { 'grpc.ssl_target_name_override': options.hostnameOverride, 'grpc.default_authority': options.hostnameOverride } : {}),
-    'grpc.max_receive_message_length': 100 * 1024 * 1024,
-    'grpc.max_send_message_length': 100 * 1024 * 1024,
+  const client = grpcClient(options.peerEndpoint, channelCredentials(options), options.hostnameOverride);
+  const retry: FabricRetryOptions = { ...DEFAULT_FABRIC_RETRY, ...options.retry };
+  const commitPeers = (options.commitPeers ?? []).map((peer) => {
+    const credentials = channelCredentials({ peerEndpoint: peer.endpoint, plaintext: peer.plaintext === true, ...(peer.tlsRootCertificate === undefined ? {} : { tlsRootCertificate: peer.tlsRootCertificate }) });
+    const peerClient = grpcClient(peer.endpoint, credentials, peer.hostnameOverride);
+    return { peer, client: peerClient, gateway: undefined as Gateway | undefined };
   });
   const gateways = new Map<string, Gateway>();
   const streams = new Set<AbortController>();
@@ -179,25 +219,54 @@ export async function createFabricLedger(options: Readonly<FabricLedgerOptions>)
 
   const deadline = (ms: number) => () => ({ deadline: Date.now() + ms });
 
+  function connectGateway(on: Client, identity: LedgerIdentity): Gateway {
+    return connect({
+      client: on,
+      identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificatePem) },
+      ...(options.signer === 'fabric-gateway'
+        ? { signer: signers.newPrivateKeySigner(keyObjectOf(identity)) }
+        : { signer: newNodeCryptoSigner(keyObjectOf(identity)), hash: hash.none }),
+      evaluateOptions: deadline(deadlines.evaluateMs),
+      endorseOptions: deadline(deadlines.endorseMs),
+      submitOptions: deadline(deadlines.submitMs),
+      commitStatusOptions: deadline(deadlines.commitStatusMs),
+    });
+  }
+
   function gatewayOf(identity: LedgerIdentity): Gateway {
     if (closed) throw new LedgerError('CLOSED', 'the Fabric connector is closed; create a new one');
     const key = `${identity.mspId}\n${identity.certificatePem}`;
     let gateway = gateways.get(key);
     if (!gateway) {
-      gateway = connect({
-        client,
-        identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificatePem) },
-        ...(options.signer === 'fabric-gateway'
-          ? { signer: signers.newPrivateKeySigner(keyObjectOf(identity)) }
-          : { signer: newNodeCryptoSigner(keyObjectOf(identity)), hash: hash.none }),
-        evaluateOptions: deadline(deadlines.evaluateMs),
-        endorseOptions: deadline(deadlines.endorseMs),
-        submitOptions: deadline(deadlines.submitMs),
-        commitStatusOptions: deadline(deadlines.commitStatusMs),
-      });
+      gateway = connectGateway(client, identity);
       gateways.set(key, gateway);
     }
     return gateway;
+  }
+
+  /** Resolves once every commit peer's height is above `blockNumber`; TIMEOUT at the commit-status deadline. */
+  async function committedOnPeers(txId: string, blockNumber: number): Promise<void> {
+    const until = Date.now() + deadlines.commitStatusMs;
+    for (const p of commitPeers) {
+      p.gateway ??= connectGateway(p.client, own);
+      const qsccOf = p.gateway.getNetwork(channel).getContract('qscc');
+      for (;;) {
+        let h = -1;
+        let failure: unknown;
+        try {
+          h = common.BlockchainInfo.deserializeBinary(await qsccOf.evaluate('GetChainInfo', { arguments: [channel] })).getHeight();
+        } catch (err) {
+          failure = err;
+        }
+        if (h > blockNumber) break;
+        if (closed) throw new LedgerError('CLOSED', 'the Fabric connector closed while waiting for the commit on every peer');
+        if (Date.now() >= until) {
+          const why = failure === undefined ? `its height is ${h}` : `it does not answer (${ledgerErrorOf(failure, 'query').message})`;
+          throw new LedgerError('TIMEOUT', `transaction ${txId} committed in block ${blockNumber} on the gateway peer, but peer ${p.peer.name} has not committed that block within ${deadlines.commitStatusMs} ms (${why}); the transaction stands: check that peer`, { txId, blockNumber });
+        }
+        await sleep(options.commitPollMs ?? 50);
+      }
+    }
   }
 
   function networkOf(identity: LedgerIdentity): Network {
@@ -267,48 +336,69 @@ export async function createFabricLedger(options: Readonly<FabricLedgerOptions>)
     endorsers: tx.endorsers,
   });
 
+  /** One endorse → submit → commit status. */
+  async function submitOnce(identity: LedgerIdentity, fn: string, args: readonly string[], submitOptions: SubmitOptions): Promise<SubmitResult> {
+    const proposal = proposalFor(identity, fn, args, { transient: submitOptions.transient, orgs: options.endorsingOrganizations?.[fn] });
+    const txId = proposal.getTransactionId();
+    let transaction;
+    try {
+      transaction = await proposal.endorse();
+    } catch (err) {
+      throw ledgerErrorOf(err, 'endorse', txId);
+    }
+    const result = Buffer.from(transaction.getResult()).toString('utf8');
+    let commit;
+    try {
+      commit = await transaction.submit();
+    } catch (err) {
+      throw ledgerErrorOf(err, 'submit', txId);
+    }
+    let status;
+    try {
+      status = await commit.getStatus(submitOptions.timeoutMs === undefined ? undefined : { deadline: Date.now() + submitOptions.timeoutMs });
+    } catch (err) {
+      throw ledgerErrorOf(err, 'commit status', txId);
+    }
+    const blockNumber = Number(status.blockNumber);
+    if (!status.successful) {
+      const validationCode = validationCodeOf(status.code);
+      const hint =
+        validationCode === 'MVCC_READ_CONFLICT' || validationCode === 'PHANTOM_READ_CONFLICT'
+          ? 'another transaction changed what this one read; submit it again'
+          : validationCode === 'ENDORSEMENT_POLICY_FAILURE'
+            ? 'collect endorsements from every organisation the endorsement policy names'
+            : 'check the transaction and submit a new one';
+      throw new LedgerError('VALIDATION', `transaction ${txId} was committed invalid in block ${blockNumber} with ${fabricCodeName(status.code)} (${status.code}); ${hint}`, {
+        txId,
+        validationCode,
+        blockNumber,
+      });
+    }
+    return { txId, result, blockNumber } satisfies SubmitResult;
+  }
+
   const ledger: FabricLedger = {
     channel,
     chaincodeName,
 
     async submit(identity, fn, args, submitOptions = {}) {
-      const proposal = proposalFor(identity, fn, args, { transient: submitOptions.transient, orgs: options.endorsingOrganizations?.[fn] });
-      const txId = proposal.getTransactionId();
-      let transaction;
-      try {
-        transaction = await proposal.endorse();
-      } catch (err) {
-        throw ledgerErrorOf(err, 'endorse', txId);
+      const retried = retry.functions.includes(fn);
+      for (let attempt = 1; ; attempt++) {
+        let outcome;
+        try {
+          outcome = await submitOnce(identity, fn, args, submitOptions);
+        } catch (err) {
+          const error = ledgerErrorOf(err, 'submit');
+          const reason = retryReasonOf(error);
+          if (!retried || reason === undefined || attempt >= retry.attempts || closed) throw error;
+          const delayMs = backoffMs(retry, attempt);
+          options.onRetry?.({ fn, reason, attempt, delayMs, txId: error.txId ?? '', error });
+          await sleep(delayMs);
+          continue;
+        }
+        if (commitPeers.length > 0) await committedOnPeers(outcome.txId, outcome.blockNumber);
+        return outcome;
       }
-      const result = Buffer.from(transaction.getResult()).toString('utf8');
-      let commit;
-      try {
-        commit = await transaction.submit();
-      } catch (err) {
-        throw ledgerErrorOf(err, 'submit', txId);
-      }
-      let status;
-      try {
-        status = await commit.getStatus(submitOptions.timeoutMs === undefined ? undefined : { deadline: Date.now() + submitOptions.timeoutMs });
-      } catch (err) {
-        throw ledgerErrorOf(err, 'commit status', txId);
-      }
-      const blockNumber = Number(status.blockNumber);
-      if (!status.successful) {
-        const validationCode = validationCodeOf(status.code);
-        const hint =
-          validationCode === 'MVCC_READ_CONFLICT' || validationCode === 'PHANTOM_READ_CONFLICT'
-            ? 'another transaction changed what this one read; submit it again'
-            : validationCode === 'ENDORSEMENT_POLICY_FAILURE'
-              ? 'collect endorsements from every organisation the endorsement policy names'
-              : 'check the transaction and submit a new one';
-        throw new LedgerError('VALIDATION', `transaction ${txId} was committed invalid in block ${blockNumber} with ${fabricCodeName(status.code)} (${status.code}); ${hint}`, {
-          txId,
-          validationCode,
-          blockNumber,
-        });
-      }
-      return { txId, result, blockNumber } satisfies SubmitResult;
     },
 
     async evaluate(identity, fn, args) {
@@ -399,6 +489,10 @@ export async function createFabricLedger(options: Readonly<FabricLedgerOptions>)
       for (const g of gateways.values()) g.close();
       gateways.clear();
       client.close();
+      for (const p of commitPeers) {
+        p.gateway?.close();
+        p.client.close();
+      }
     },
   };
   return ledger;

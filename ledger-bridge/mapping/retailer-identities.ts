@@ -11,9 +11,10 @@
  * (the embedded ledger's development CA) a missing identity is issued into its folder, and reused
  * after a restart.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTR_ID, decodeFabricAttributes, FABRIC_ATTRS_OID, parseCertificate } from '../../certs/index.ts';
+import { mspFiles } from '../fabric/msp-folder.ts';
 import type { RetailerIdentity } from '../ledger.ts';
 import { MappingError } from './errors.ts';
 
@@ -66,20 +67,17 @@ function attributeId(certificatePem: string): string | undefined {
   return extension === null ? undefined : decodeFabricAttributes(new Uint8Array(extension.value))?.[ATTR_ID];
 }
 
-/** The one file in `dir` (an MSP folder's signcerts/ or keystore/), or undefined. */
-function onlyFile(dir: string): string | undefined {
-  if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile());
-  return files.length === 1 ? join(dir, (files[0] as { name: string }).name) : undefined;
-}
-
 function filesOf(folder: string): { cert: string; key: string } | undefined {
   const cert = join(folder, CERT_FILE);
   const key = join(folder, KEY_FILE);
   if (existsSync(cert) && existsSync(key)) return { cert, key };
-  const mspCert = onlyFile(join(folder, 'signcerts'));
-  const mspKey = onlyFile(join(folder, 'keystore'));
-  return mspCert !== undefined && mspKey !== undefined ? { cert: mspCert, key: mspKey } : undefined;
+  let msp;
+  try {
+    msp = mspFiles(folder);
+  } catch (err) {
+    throw new MappingError('NO_IDENTITY', (err as Error).message, { cause: err });
+  }
+  return msp === undefined ? undefined : { cert: msp.certificate, key: msp.privateKey };
 }
 
 export function createRetailerIdentities(options: Readonly<RetailerIdentitiesOptions>): RetailerIdentities {

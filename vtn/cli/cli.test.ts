@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeOadr } from '../../oadr/index.ts';
 import { runVtnCommand, VTN_USAGE } from './cli.ts';
-import { listeningLogger, postXml, ven } from '../testing/fake-ven.ts';
+import { startVtnCommand } from '../testing/vtn-command.ts';
+import { postXml, ven } from '../testing/fake-ven.ts';
 
 test('vtn command: a missing --pki, a bad TLS version, unknown flags and a bad port are usage errors (exit 2)', async () => {
   let err = '';
@@ -22,12 +23,9 @@ test('vtn command: a missing --pki, a bad TLS version, unknown flags and a bad p
 test('R67 vtn command: with no TLS flags it creates DIR/pki, prints the VEN fingerprints and serves HTTPS with mutual TLS only', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vtn-cli-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  let err = '';
-  let stop!: () => void;
-  const stopSignal = new Promise<void>((r) => (stop = r));
-  const { logger, listening: started } = listeningLogger();
-  const done = runVtnCommand(['--data-dir', dir, '--port', '0', '--no-ledger'], { logger, stopSignal, stderr: (s) => void (err += s), config: { registrationPolicy: 'open' } });
-  const url = await started;
+  const vtn = await startVtnCommand(['--data-dir', dir, '--port', '0', '--no-ledger'], { config: { registrationPolicy: 'open' } });
+  const { url } = vtn;
+  const err = vtn.stderr();
   assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
   assert.match(err, /created the development PKI/);
   const venDir = join(dir, 'pki', 'openadr', 'ven', 'ven-ecc');
@@ -45,24 +43,18 @@ test('R67 vtn command: with no TLS flags it creates DIR/pki, prints the VEN fing
     });
   assert.equal(await post({ cert: readFileSync(join(venDir, 'chain.pem')), key: readFileSync(join(venDir, 'key.pem')) }), 200);
   assert.equal(await post({}), -1, 'without a client certificate the handshake ends');
-  stop();
-  assert.equal(await done, 0);
+  assert.equal(await vtn.stop(), 0);
 });
 
 test('vtn command: --insecure-http serves OpenADR on loopback, warns loudly, and stops on the stop signal', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vtn-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const { logger, listening: started } = listeningLogger();
-  const log = logger;
-  let stop!: () => void;
-  const stopSignal = new Promise<void>((r) => (stop = r));
-  const done = runVtnCommand(['--insecure-http', '--data-dir', dir, '--port', '0'], { logger, stopSignal, config: { host: '0.0.0.0', registrationPolicy: 'open' } });
-  const url = await started;
+  const vtn = await startVtnCommand(['--insecure-http', '--data-dir', dir, '--port', '0'], { config: { host: '0.0.0.0', registrationPolicy: 'open' } });
+  const { url, log } = vtn;
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const r = await postXml(url, 'EiRegisterParty', encodeOadr(ven.query()));
   assert.equal(r.status, 200);
   assert.ok(log.records.some((x) => x.level === 'warn' && (x.msg ?? '').includes('INSECURE')));
   assert.ok(log.records.some((x) => x.level === 'warn' && (x.msg ?? '').includes('loopback')));
-  stop();
-  assert.equal(await done, 0);
+  assert.equal(await vtn.stop(), 0);
 });

@@ -13,6 +13,7 @@ import pino from 'pino';
 import { resolveVtnConfig, type VtnConfigInput } from './config.ts';
 import { VtnError } from '../errors.ts';
 import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
+import { openFabricVtnLedger, type FabricVtnLedger } from '../ledger/fabric.ts';
 import { createMappingLedgerPort, customerLookups, knownRetailers } from '../ledger/mapping-port.ts';
 import { startLedgerScheduler, type LedgerScheduler } from '../ledger/scheduler.ts';
 import { checkStoreFiles, checkStoresAgree } from '../ledger/startup-check.ts';
@@ -27,6 +28,8 @@ import type { XmppConfig } from './config.ts';
 export const VTN_USAGE = `Usage: oadr-ledger vtn [--config FILE] [--data-dir DIR] [--store postgres://…] [--port N] [--admin-port N] [--pki DIR] [--xml-signature]
                       [--tls-min-version V] [--tls-max-version V] [--tls-ciphers LIST] [--insecure-http] [--no-ledger]
                       [--verify-own-signatures] [--repair]
+                      [--ledger fabric --fabric-profile FILE --fabric-identity DIR [--fabric-retailers DIR]
+                       [--fabric-channel C] [--fabric-chaincode N] [--fabric-wait-for-commit]]
                       [--xmpp-url xmpp://HOST[:PORT] --xmpp-jid LOCAL@DOMAIN [--xmpp-cert FILE --xmpp-key FILE] [--xmpp-ca FILE]]
                       [--iec104-port N [--iec104-host HOST]]
 
@@ -44,6 +47,21 @@ to its venID at registration (R517).
   --verify-own-signatures
                      the embedded ledger verifies with ECDSA even the signatures it made itself
                      (default: checked against its memo of them; docs/ledger.md)
+  --ledger KIND      embedded (default: DIR/ledger in the process) or fabric (a Hyperledger Fabric
+                     network through its gateway peer; docs/fabric.md)
+  --fabric-profile FILE
+                     the network's common connection profile (JSON or YAML, connection-org1.json's
+                     format): the VTN's organisation (client.organization), its first peer, the TLS CA
+  --fabric-identity DIR
+                     the VTN's MSP folder (signcerts/, keystore/): the system operator, ID=operator:…
+  --fabric-retailers DIR
+                     one folder per retailer id with its identity (ID=retailer:<id>), 'vtn' for the
+                     customers that name no retailer (default DIR/fabric-retailers of --data-dir)
+  --fabric-channel C, --fabric-chaincode N
+                     default: the profile's first channel (else mychannel), and oadr-dr
+  --fabric-wait-for-commit
+                     after each transaction, wait until the other organisations' peers of the
+                     profile have its block (their gateways' qscc), before the next step
   --repair           start although the VTN store lacks events the ledger holds (a lost WAL):
                      re-create them from their allocations on the ledger. Without it such a start
                      is refused; a damaged store file or a ledger that lost blocks is always refused
@@ -163,6 +181,13 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         'xmpp-ca': { type: 'string' },
         'iec104-port': { type: 'string' },
         'iec104-host': { type: 'string' },
+        ledger: { type: 'string' },
+        'fabric-profile': { type: 'string' },
+        'fabric-identity': { type: 'string' },
+        'fabric-retailers': { type: 'string' },
+        'fabric-channel': { type: 'string' },
+        'fabric-chaincode': { type: 'string' },
+        'fabric-wait-for-commit': { type: 'boolean' },
       },
     }));
   } catch (e) {
@@ -177,15 +202,20 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   if (values.config !== undefined) {
     try {
       const file = (io.readConfig ?? ((path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>))(values.config);
-      // The xmpp and iec104 sections merge key by key: OADR_XMPP_* may set one key of a section the file holds.
+      // The xmpp, iec104 and fabric sections merge key by key: OADR_XMPP_* may set one key of a section the file holds.
       const section = (key: string): Record<string, unknown> =>
         file[key] === undefined && config[key] === undefined ? {} : { [key]: { ...(file[key] as object | undefined), ...(config[key] as object | undefined) } };
-      config = { ...file, ...config, ...section('xmpp'), ...section('iec104') };
+      config = { ...file, ...config, ...section('xmpp'), ...section('iec104'), ...section('fabric') };
     } catch (e) {
       err(`oadr-ledger vtn: cannot read the configuration ${values.config}: ${(e as Error).message}\n`);
       return 2;
     }
   }
+  /** The flags given of a section (xmpp, iec104, fabric) override its keys one by one. */
+  const flagsInto = (section: string, flags: Readonly<Record<string, unknown>>): void => {
+    const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+    if (Object.keys(given).length > 0) config[section] = { ...(config[section] as Record<string, unknown> | undefined), ...given };
+  };
   const port = (s: string | undefined, flag: string): number | undefined => {
     if (s === undefined) return undefined;
     const n = Number(s);
@@ -199,17 +229,22 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     if (p !== undefined) config.port = p;
     const a = port(values['admin-port'], 'admin-port');
     if (a !== undefined) config.adminPort = a;
-    const iec104 = { port: port(values['iec104-port'], 'iec104-port'), host: values['iec104-host'] };
-    const givenIec104 = Object.fromEntries(Object.entries(iec104).filter(([, v]) => v !== undefined));
-    if (Object.keys(givenIec104).length > 0) config.iec104 = { ...(config.iec104 as Record<string, unknown> | undefined), ...givenIec104 };
+    flagsInto('iec104', { port: port(values['iec104-port'], 'iec104-port'), host: values['iec104-host'] });
   } catch (e) {
     err(`oadr-ledger vtn: ${(e as Error).message}\n`);
     return 2;
   }
   if (values['insecure-http'] === true) config.insecureHttp = true;
-  const xmppFlags = { url: values['xmpp-url'], jid: values['xmpp-jid'], cert: values['xmpp-cert'], key: values['xmpp-key'], ca: values['xmpp-ca'] };
-  const givenXmpp = Object.fromEntries(Object.entries(xmppFlags).filter(([, v]) => v !== undefined));
-  if (Object.keys(givenXmpp).length > 0) config.xmpp = { ...(config.xmpp as Record<string, unknown> | undefined), ...givenXmpp };
+  flagsInto('xmpp', { url: values['xmpp-url'], jid: values['xmpp-jid'], cert: values['xmpp-cert'], key: values['xmpp-key'], ca: values['xmpp-ca'] });
+  if (values.ledger !== undefined) config.ledger = values.ledger;
+  flagsInto('fabric', {
+    profile: values['fabric-profile'],
+    identity: values['fabric-identity'],
+    retailers: values['fabric-retailers'],
+    channel: values['fabric-channel'],
+    chaincode: values['fabric-chaincode'],
+    waitForCommit: values['fabric-wait-for-commit'],
+  });
   const logger: Logger = io.logger ?? (pino({ name: 'oadr-ledger', redact: ['req.headers.authorization'] }) as unknown as Logger);
   const insecure = config.insecureHttp === true;
   const versions = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -264,22 +299,55 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   };
   const lookups = customerLookups(() => vtn?.store);
   try {
-    const { dataDir, store: storeUrl } = resolveVtnConfig(config as VtnConfigInput);
+    const resolved = resolveVtnConfig(config as VtnConfigInput);
+    const { dataDir, store: storeUrl } = resolved;
+    const noLedger = values['no-ledger'] === true || dataDir === ':memory:';
     // SQLite's quick check of every store file before any of them opens (a damaged file stops the start).
-    if (dataDir !== ':memory:') checkStoreFiles(dataDir);
-    if (storeUrl !== undefined && values['no-ledger'] !== true) {
-      // The embedded ledger and its mapping store are one process's files: N processes cannot each open one.
-      throw new VtnError('INVALID_CONFIG', 'a VTN on a PostgreSQL store runs without the embedded ledger: start it with --no-ledger (a cluster shares a Fabric network instead; docs/deployment.md)');
+    if (dataDir !== ':memory:') checkStoreFiles(dataDir, resolved.ledger === 'embedded');
+    if (storeUrl !== undefined && !noLedger) {
+      // The ledger's work (its outbox drain, the mapping store, the scheduler) belongs to one process: N processes cannot share it yet.
+      throw new VtnError('INVALID_CONFIG', 'a VTN on a PostgreSQL store runs without a ledger: start it with --no-ledger (the ledger work of a cluster is not shared between processes; docs/deployment.md)');
     }
-    if (values['no-ledger'] === true || dataDir === ':memory:') {
+    if (noLedger) {
       logger.warn({ dataDir }, 'running without the ledger: events need per-VEN values, telemetry is not recorded on a ledger');
+    } else if (resolved.ledger === 'fabric') {
+      // A Fabric network through its gateway peer, with the identities its CA issued (docs/fabric.md).
+      const f = resolved.fabric;
+      ledger = await openFabricVtnLedger({
+        dataDir,
+        profile: f.profile as string,
+        identity: f.identity as string,
+        ...(f.retailers === undefined ? {} : { retailers: f.retailers }),
+        defaultRetailer: f.defaultRetailer,
+        ...(f.channel === undefined ? {} : { channel: f.channel }),
+        chaincode: f.chaincode,
+        waitForCommit: f.waitForCommit,
+        retry: { attempts: f.retryAttempts },
+        retailerOfMeter: lookups.retailerOfMeter,
+        log: logger,
+      });
+      logger.info({ ledger: ledger.location, height: await ledger.ledger.height(), waitForCommit: f.waitForCommit }, 'Fabric ledger connected');
     } else {
       // The embedded ledger under DIR/ledger with the VTN's operator and retailer identities (created on first use).
       const verifyOwnSignatures = values['verify-own-signatures'] === true;
       ledger = await openVtnLedger({ dataDir, verifyOwnSignatures, retailerOfMeter: lookups.retailerOfMeter, ...(io.now === undefined ? {} : { clock: () => new Date(now()) }) });
       logger.info({ ledgerDir: `${dataDir}/ledger`, height: await ledger.ledger.height(), verifyOwnSignatures }, 'embedded ledger open');
     }
-    const port = ledger === undefined ? undefined : createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, store: ledger.store, verify: ledger.verify, meterOf: lookups.meterOf, customerOf: lookups.customerOf, log: logger, now });
+    const fabric = ledger !== undefined && ledger.kind === 'fabric' ? (ledger as FabricVtnLedger) : undefined;
+    const port =
+      ledger === undefined
+        ? undefined
+        : createMappingLedgerPort({
+            mapping: ledger.mapping,
+            ledger: ledger.ledger,
+            store: ledger.store,
+            ...(ledger.verify === undefined ? {} : { verify: ledger.verify }),
+            ...(fabric === undefined ? {} : { retries: fabric.retries, noVerify: fabric.noVerify }),
+            meterOf: lookups.meterOf,
+            customerOf: lookups.customerOf,
+            log: logger,
+            now,
+          });
     const xmpp = vtnXmppClient(resolveVtnConfig(config as VtnConfigInput).xmpp, io.xmppPassword, logger);
     vtn = createVtn({
       ...(xmpp === undefined ? {} : { xmpp }),
@@ -308,7 +376,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       await ledger.retailers.check(knownRetailers(vtn.store)).catch((e: unknown) => logger.error({ err: e }, 'retailers without a ledger identity: their customers\' meters are not written to the ledger'));
       // The stores agree (the ledger is not behind them, the VTN store not behind the ledger), then
       // event creations a crash cut short are completed, or cancelled on the ledger, before serving.
-      const agreement = await checkStoresAgree({ dataDir, store: vtn.store, ledger: ledger.ledger, mappingStore: ledger.store, repair: values.repair === true });
+      const agreement = await checkStoresAgree({ dataDir, store: vtn.store, ledger: ledger.ledger, mappingStore: ledger.store, repair: values.repair === true, ...(ledger.kind === 'fabric' ? { remoteLedger: ledger.location } : {}) });
       if (agreement.requeued.length > 0) logger.warn({ events: agreement.requeued }, '--repair: events the VTN store lacked are re-created from the ledger');
       const r = await vtn.events.recoverCreations();
       if (r.completed.length + r.compensated.length + r.left.length > 0) logger.warn(r, 'event creations cut short by the last stop: completed or cancelled on the ledger');
@@ -317,7 +385,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   } catch (e) {
     await closeLedger().catch(() => {});
     err(`oadr-ledger vtn: ${(e as Error).message}\n`);
-    return e instanceof VtnError && e.code === 'INVALID_CONFIG' ? 2 : 1;
+    // A wrong connection profile, MSP folder or retailer identity is a configuration error too.
+    const code = (e as { code?: unknown }).code;
+    return (e instanceof VtnError && e.code === 'INVALID_CONFIG') || code === 'CONFIG' || code === 'NO_IDENTITY' ? 2 : 1;
   }
   try {
     const url = await vtn.listen();

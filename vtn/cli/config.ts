@@ -93,6 +93,29 @@ export interface XmppConfig {
   readonly ca: string | undefined;
 }
 
+/** Which ledger the VTN records on (`oadr-ledger vtn --ledger`). */
+export const LEDGER_KINDS = ['embedded', 'fabric'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** The VTN on a Fabric network (docs/fabric.md): used when `ledger` is `fabric`. */
+export interface FabricConfig {
+  /** The network's common connection profile (JSON or YAML). */
+  readonly profile: string | undefined;
+  /** The VTN's own MSP folder (the system operator, `ID=operator:…`). */
+  readonly identity: string | undefined;
+  /** One folder per retailer id with its identity (`ID=retailer:<id>`); default `<dataDir>/fabric-retailers`. */
+  readonly retailers: string | undefined;
+  /** The retailer folder of customers that name no retailer (default `vtn`). */
+  readonly defaultRetailer: string;
+  /** Default: the profile's first channel, else `mychannel`. */
+  readonly channel: string | undefined;
+  readonly chaincode: string;
+  /** Wait until every other organisation's peer in the profile has each transaction's block (default false). */
+  readonly waitForCommit: boolean;
+  /** Submissions in all when an endorsement mismatch or a read conflict is retried (default 5; 1: no retries). */
+  readonly retryAttempts: number;
+}
+
 /** The scale of the IEC 104 points' power values. */
 export const IEC104_UNITS = { W: 1, kW: 1_000, MW: 1_000_000 } as const;
 export type Iec104Unit = keyof typeof IEC104_UNITS;
@@ -169,6 +192,9 @@ export interface VtnConfig {
   readonly push: PushConfig;
   readonly xmpp: XmppConfig;
   readonly iec104: Iec104Config;
+  /** The ledger: `embedded` (default, under dataDir/ledger) or `fabric` (the `fabric` section). */
+  readonly ledger: LedgerKind;
+  readonly fabric: FabricConfig;
   readonly programs: readonly ProgramConfig[];
   /** Where `oadr-ledger vtn` listens. */
   readonly host: string;
@@ -199,7 +225,7 @@ export const OPERATIONS_ACCESS = ['open', 'token', 'admin-port'] as const;
 export type OperationsAccess = (typeof OPERATIONS_ACCESS)[number];
 
 export type VtnConfigInput = {
-  readonly [K in keyof VtnConfig]?: K extends 'push' ? Partial<PushConfig> : K extends 'xmpp' ? Partial<XmppConfig> : K extends 'iec104' ? Partial<Iec104Config> : K extends 'programs' ? readonly ProgramConfigInput[] : VtnConfig[K];
+  readonly [K in keyof VtnConfig]?: K extends 'push' ? Partial<PushConfig> : K extends 'xmpp' ? Partial<XmppConfig> : K extends 'iec104' ? Partial<Iec104Config> : K extends 'fabric' ? Partial<FabricConfig> : K extends 'programs' ? readonly ProgramConfigInput[] : VtnConfig[K];
 };
 export type ProgramConfigInput = Partial<ProgramConfig> & { readonly id: string };
 
@@ -208,7 +234,7 @@ export const DEFAULT_SLOT_MS = 15 * 60_000;
 /** What a program id may be (it appears in URLs and market contexts). */
 export const PROGRAM_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 
-const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp' | 'iec104'> = {
+const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp' | 'iec104' | 'fabric'> = {
   vtnId: 'oadr-ledger-vtn',
   dataDir: './data',
   store: undefined,
@@ -232,7 +258,39 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp' | 'iec104'> = {
   adminAuthFailuresPerMinute: 10,
   adminRequestsPerMinute: 1200,
   ledgerOutboxReadyLimit: 100_000,
+  ledger: 'embedded',
 };
+
+const FABRIC_DEFAULTS: FabricConfig = Object.freeze({
+  profile: undefined,
+  identity: undefined,
+  retailers: undefined,
+  defaultRetailer: 'vtn',
+  channel: undefined,
+  chaincode: 'oadr-dr',
+  waitForCommit: false,
+  retryAttempts: 5,
+});
+
+function resolveFabricConfig(x: Partial<FabricConfig>, ledger: LedgerKind): FabricConfig {
+  if (x === null || typeof x !== 'object') bad('fabric', 'must be an object');
+  checkKeys(x, Object.keys(FABRIC_DEFAULTS), 'fabric.');
+  const optional = (v: unknown, key: string): string | undefined => (v === undefined ? undefined : text(v, key));
+  const profile = optional(x.profile, 'fabric.profile');
+  const identity = optional(x.identity, 'fabric.identity');
+  if (ledger === 'fabric' && profile === undefined) bad('fabric.profile', "is required with ledger 'fabric' (--fabric-profile FILE: the network's connection profile)");
+  if (ledger === 'fabric' && identity === undefined) bad('fabric.identity', "is required with ledger 'fabric' (--fabric-identity DIR: the VTN's MSP folder)");
+  return Object.freeze({
+    profile,
+    identity,
+    retailers: optional(x.retailers, 'fabric.retailers'),
+    defaultRetailer: text(x.defaultRetailer ?? FABRIC_DEFAULTS.defaultRetailer, 'fabric.defaultRetailer'),
+    channel: optional(x.channel, 'fabric.channel'),
+    chaincode: text(x.chaincode ?? FABRIC_DEFAULTS.chaincode, 'fabric.chaincode'),
+    waitForCommit: bool(x.waitForCommit ?? FABRIC_DEFAULTS.waitForCommit, 'fabric.waitForCommit'),
+    retryAttempts: int(x.retryAttempts ?? FABRIC_DEFAULTS.retryAttempts, 'fabric.retryAttempts', 1, 100),
+  });
+}
 
 const XMPP_DEFAULTS: XmppConfig = { url: undefined, jid: undefined, resource: 'vtn', cert: undefined, key: undefined, ca: undefined };
 
@@ -433,7 +491,9 @@ export function simpleLevelFor(program: Pick<ProgramConfig, 'simpleLevel' | 'sim
 /** Validate a merged configuration once; returns a frozen object with every default filled in. */
 export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
   if (input === null || typeof input !== 'object') bad('(root)', 'must be an object');
-  checkKeys(input, [...Object.keys(DEFAULTS), 'push', 'xmpp', 'iec104', 'programs'], '');
+  checkKeys(input, [...Object.keys(DEFAULTS), 'push', 'xmpp', 'iec104', 'fabric', 'programs'], '');
+  const ledger = input.ledger ?? DEFAULTS.ledger;
+  if (!LEDGER_KINDS.includes(ledger)) bad('ledger', `must be one of ${LEDGER_KINDS.join(', ')}, got ${JSON.stringify(ledger)}`);
   const push = input.push ?? {};
   checkKeys(push, Object.keys(PUSH_DEFAULTS), 'push.');
   const jitter = push.jitter ?? PUSH_DEFAULTS.jitter;
@@ -482,6 +542,8 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     push: resolvedPush,
     xmpp: resolveXmppConfig(input.xmpp ?? {}),
     iec104: resolveIec104Config(input.iec104 ?? {}),
+    ledger,
+    fabric: resolveFabricConfig(input.fabric ?? {}, ledger),
     programs: Object.freeze(programs),
     host: text(input.host ?? DEFAULTS.host, 'host'),
     port: int(input.port ?? DEFAULTS.port, 'port', 0, 65_535),

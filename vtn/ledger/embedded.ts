@@ -15,6 +15,7 @@ import {
   loadOrCreateOrgs,
   type DevOrg,
   type EmbeddedLedger,
+  type Ledger,
   type LedgerIdentity,
 } from '../../ledger-bridge/index.ts';
 import { createLedgerMapping, createRetailerIdentities, type LedgerMapping, type MappingIdentities, type RetailerIdentities } from '../../ledger-bridge/index.ts';
@@ -44,19 +45,28 @@ export interface VtnLedgerOptions {
   readonly verifyOwnSignatures?: boolean;
 }
 
-export interface VtnLedger {
-  readonly ledger: EmbeddedLedger;
+/** The VTN's ledger, embedded (here) or on Fabric (fabric.ts): the ledger, the mapping over it and its identities. */
+export interface VtnLedger<L extends Ledger = Ledger> {
+  readonly kind: 'embedded' | 'fabric';
+  /** Where the ledger is, for logs and the start-up checks' messages. */
+  readonly location: string;
+  readonly ledger: L;
   readonly mapping: LedgerMapping;
   readonly identities: MappingIdentities;
-  /** The admin API retailers' identities, issued on first use under `<dataDir>/ledger/identities/retailers/`. */
+  /** The admin API retailers' identities (embedded: issued on first use under `<dataDir>/ledger/identities/retailers/`). */
   readonly retailers: RetailerIdentities;
   readonly store: MappingStore;
+  /** Re-checks the whole ledger (the embedded ledger only: it needs the block store). */
+  verify?(): Promise<VerifyReport>;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedVtnLedger extends VtnLedger<EmbeddedLedger> {
   /**
    * Re-checks the ledger on disk while it runs (`verifyLedger`: hashes, signatures, world state), in a
    * worker thread; a call while one runs gets that one's report.
    */
   verify(): Promise<VerifyReport>;
-  close(): Promise<void>;
 }
 
 async function loadOrIssue(dir: string, name: string, org: DevOrg, attrs: Readonly<Record<string, string>>): Promise<LedgerIdentity> {
@@ -72,7 +82,7 @@ async function loadOrIssue(dir: string, name: string, org: DevOrg, attrs: Readon
   return { mspId: org.mspId, certificatePem: id.certificatePem, privateKey: id.privateKeyPem };
 }
 
-export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promise<VtnLedger> {
+export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promise<EmbeddedVtnLedger> {
   if (options.dataDir === ':memory:') throw new Error('the embedded ledger needs a data directory on disk; give --data-dir');
   const ledgerDir = join(options.dataDir, LEDGER_SUBDIR);
   const orgs = await loadOrCreateOrgs(join(ledgerDir, 'certs'));
@@ -104,6 +114,8 @@ export async function openVtnLedger(options: Readonly<VtnLedgerOptions>): Promis
   const mapping = createLedgerMapping({ ledger, identities, store, now });
   let verifying: Promise<VerifyReport> | undefined;
   return {
+    kind: 'embedded',
+    location: ledgerDir,
     ledger,
     mapping,
     identities,

@@ -6,8 +6,8 @@
  */
 import { MappingError, type Ledger, type MappingStore } from '../../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
-import type { CustomerEventView, EnergyDay, LedgerPort, LedgerSettlement, TelemetryPoint } from './port.ts';
-import { ledgerError } from '../errors.ts';
+import type { CustomerEventView, EnergyDay, LedgerPort, LedgerRetryCounts, LedgerSettlement, TelemetryPoint } from './port.ts';
+import { ledgerError, VtnError } from '../errors.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
 
 export interface MappingLedgerPortOptions {
@@ -22,9 +22,13 @@ export interface MappingLedgerPortOptions {
   readonly customerOf?: (meterId: string) => string;
   /** Re-checks the ledger (the embedded ledger's `verify`); absent: `verify` is not offered. */
   readonly verify?: () => Promise<unknown>;
+  /** Without `verify`: why the ledger cannot be re-checked here and what to do instead (`verify` then answers NOT_IMPLEMENTED with it). */
+  readonly noVerify?: string;
   readonly log?: Logger;
   /** The clock for defaults such as today's baseline, ms; default Date.now. */
   readonly now?: () => number;
+  /** The connector's retried submissions (the Fabric ledger), for `/metrics`. */
+  readonly retries?: LedgerRetryCounts;
 }
 
 export interface MappingLedgerPort extends LedgerPort {
@@ -102,6 +106,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
 
   return {
     mapping,
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
 
     async notifyEvent(notice) {
       const a = await mapping.notifyEvent({
@@ -237,7 +242,13 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     },
 
     ...(options.verify === undefined
-      ? {}
+      ? options.noVerify === undefined
+        ? {}
+        : {
+            verify(): Promise<unknown> {
+              return Promise.reject(new VtnError('NOT_IMPLEMENTED', options.noVerify as string));
+            },
+          }
       : {
           async verify() {
             try {

@@ -196,4 +196,14 @@ export interface LedgerPort {
   customerEvent?(customerId: string, eventId: string): Promise<CustomerEventView>;
   /** Resolves when the ledger answers (readiness); rejects otherwise. */
   ping?(): Promise<void>;
+  /**
+   * The ledger's retried submissions so far, by contract function and reason (the Fabric connector's
+   * endorsement mismatches and read conflicts), for `/metrics`. An object, read synchronously.
+   */
+  readonly retries?: LedgerRetryCounts;
+}
+
+/** Retried ledger submissions counted by contract function and reason. */
+export interface LedgerRetryCounts {
+  counts(): ReadonlyArray<{ readonly fn: string; readonly reason: string; readonly count: number }>;
 }

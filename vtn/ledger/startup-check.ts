@@ -15,9 +15,9 @@ import { VtnError } from '../errors.ts';
 import { STORE_FILE } from '../store/sqlite-store.ts';
 import type { VtnStore } from '../store/store.ts';
 
-/** Before the stores open: each file passes SQLite's quick check. */
-export function checkStoreFiles(dataDir: string): void {
-  const files = [join(dataDir, STORE_FILE), join(dataDir, MAPPING_STORE_FILE), join(dataDir, LEDGER_SUBDIR, LEDGER_STORE_FILE)];
+/** Before the stores open: each file passes SQLite's quick check (the embedded ledger's block store unless the ledger is elsewhere: `embeddedLedger` false). */
+export function checkStoreFiles(dataDir: string, embeddedLedger = true): void {
+  const files = [join(dataDir, STORE_FILE), join(dataDir, MAPPING_STORE_FILE), ...(embeddedLedger ? [join(dataDir, LEDGER_SUBDIR, LEDGER_STORE_FILE)] : [])];
   for (const file of files) {
     const problems = quickCheck(file);
     if (problems.length > 0) {
@@ -40,6 +40,11 @@ export interface StoreAgreementInput {
   readonly repair?: boolean;
   /** Default program of re-created events. */
   readonly programId?: string;
+  /**
+   * Where a ledger that is not the embedded one under `dataDir` is (`VtnLedger.location`, e.g. a Fabric
+   * channel through a peer): the messages then name it, and what to do is to check the connection.
+   */
+  readonly remoteLedger?: string;
 }
 
 export interface StoreAgreement {
@@ -50,15 +55,18 @@ export interface StoreAgreement {
 /** After the stores opened: the ledger is not behind the mapping store, the VTN store not behind either. */
 export async function checkStoresAgree(input: Readonly<StoreAgreementInput>): Promise<StoreAgreement> {
   const { store, ledger, dataDir } = input;
-  const ledgerDir = join(dataDir, LEDGER_SUBDIR);
+  const ledgerDir = input.remoteLedger ?? join(dataDir, LEDGER_SUBDIR);
   const recover =
-    `the ledger lost committed blocks (a deleted or damaged WAL file?). The VTN never rebuilds a ledger: stop it, restore ${ledgerDir} from a backup, ` +
-    `check it with 'oadr-ledger ledger verify --data-dir ${dataDir}', and start again`;
+    input.remoteLedger === undefined
+      ? `the ledger lost committed blocks (a deleted or damaged WAL file?). The VTN never rebuilds a ledger: stop it, restore ${ledgerDir} from a backup, ` +
+        `check it with 'oadr-ledger ledger verify --data-dir ${dataDir}', and start again`
+      : `the VTN is connected to another network or channel than the one its mapping store was written against (check the connection profile, ` +
+        `--fabric-channel and --fabric-chaincode), or the peer is behind its channel (wait until it has caught up). The VTN never rebuilds a ledger`;
   // Energy: the mapping store keeps the highest block a slot of it was recorded in.
   const height = await ledger.height();
   const recordedIn = input.mappingStore.recordedHeight();
   if (recordedIn >= height) {
-    throw new VtnError('STORE', `the ledger in ${ledgerDir} has ${height} blocks, but ${MAPPING_STORE_FILE} recorded energy in block ${recordedIn}: ${recover}`);
+    throw new VtnError('STORE', `the ledger ${input.remoteLedger === undefined ? 'in ' : 'on '}${ledgerDir} has ${height} blocks, but ${MAPPING_STORE_FILE} recorded energy in block ${recordedIn}: ${recover}`);
   }
   const events = input.mappingStore.listEvents();
   for (const e of events) {
@@ -67,7 +75,7 @@ export async function checkStoresAgree(input: Readonly<StoreAgreementInput>): Pr
       await ledger.transaction(e.txId);
     } catch (err) {
       if (!(err instanceof LedgerError) || err.code !== 'NOT_FOUND') throw err;
-      throw new VtnError('STORE', `the ledger in ${ledgerDir} (height ${height}) lacks transaction ${e.txId} of event '${e.eventId}', which ${MAPPING_STORE_FILE} recorded: ${recover}`);
+      throw new VtnError('STORE', `the ledger ${input.remoteLedger === undefined ? 'in ' : 'on '}${ledgerDir} (height ${height}) lacks transaction ${e.txId} of event '${e.eventId}', which ${MAPPING_STORE_FILE} recorded: ${recover}`);
     }
   }
   const lost = events.filter((e) => e.status === 'notified' && store.getEvent(e.eventId) === undefined && !store.listEventSagas().some((s) => s.eventId === e.eventId));

@@ -99,7 +99,8 @@ export function cachedMetrics(deps: HealthDeps): () => string {
     } catch {
       // The store is down: the gauges say NaN, readiness says why.
     }
-    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens, ledgerOutboxDepth, storeLatency: deps.store.latency?.() }) };
+    const ledgerRetries = deps.ledger?.retries?.counts();
+    cached = { at: t, text: deps.metrics.render({ queueDepth, registeredVens, ledgerOutboxDepth, storeLatency: deps.store.latency?.(), ...(ledgerRetries === undefined ? {} : { ledgerRetries }) }) };
     return cached.text;
   };
 }

@@ -16,6 +16,7 @@ export const METRIC = {
   pushFailures: 'oadr_vtn_push_failures_total',
   ledgerCallSeconds: 'oadr_vtn_ledger_call_duration_seconds',
   ledgerCallErrors: 'oadr_vtn_ledger_call_errors_total',
+  ledgerRetries: 'oadr_vtn_ledger_retries_total',
   httpResponses: 'oadr_vtn_http_responses_total',
   tlsHandshakeFailures: 'oadr_vtn_tls_handshake_failures_total',
   storeRoundTripSeconds: 'oadr_vtn_store_round_trip_seconds',
@@ -34,6 +35,8 @@ export interface MetricGauges {
   readonly ledgerOutboxDepth: number;
   /** A networked store's round trips (PostgreSQL); absent for SQLite. */
   readonly storeLatency?: StoreLatency | undefined;
+  /** Submissions the ledger connector retried, by contract function and reason (absent: none counted). */
+  readonly ledgerRetries?: ReadonlyArray<{ readonly fn: string; readonly reason: string; readonly count: number }>;
 }
 
 export interface VtnMetrics {
@@ -138,6 +141,10 @@ export function createVtnMetrics(): VtnMetrics {
       }
       head(METRIC.ledgerCallErrors, 'counter', 'Ledger port calls that failed, by method.');
       for (const method of methods) out.push(`${METRIC.ledgerCallErrors}${labels([['method', method]])} ${(ledger.get(method) as Histogram).errors}`);
+      if (g.ledgerRetries !== undefined) {
+        head(METRIC.ledgerRetries, 'counter', 'Ledger submissions retried (endorsement mismatch, MVCC or phantom read conflict), by contract function and reason.');
+        for (const r of g.ledgerRetries) out.push(`${METRIC.ledgerRetries}${labels([['function', r.fn], ['reason', r.reason]])} ${r.count}`);
+      }
       head(METRIC.httpResponses, 'counter', 'HTTP responses by status code.');
       for (let code = 100; code < 600; code++) if ((status[code] as number) > 0) out.push(`${METRIC.httpResponses}${labels([['code', String(code)]])} ${status[code]}`);
       const st = g.storeLatency;

@@ -206,7 +206,6 @@ export async function drain(url: string, venId: string, max = 20): Promise<Paylo
   throw new Error(`the queue of ${venId} did not drain in ${max} polls`);
 }
 
-/** A logger that keeps every record (to check that bad input is logged once, with the venID). */
 /** A recording logger that also resolves `listening` with the URL of the VTN command's 'VTN listening' line. */
 export function listeningLogger(): { readonly logger: ReturnType<typeof recordingLogger>; readonly listening: Promise<string> } {
   const log = recordingLogger();
@@ -221,6 +220,7 @@ export function listeningLogger(): { readonly logger: ReturnType<typeof recordin
   return { logger, listening };
 }
 
+/** A logger that keeps every record (to check that bad input is logged once, with the venID). */
 export function recordingLogger(): Logger & { readonly records: Array<Record<string, unknown> & { level: string; msg: string | undefined }> } {
   const records: Array<Record<string, unknown> & { level: string; msg: string | undefined }> = [];
   const make = (bindings: Record<string, unknown>): Logger => {

@@ -29,6 +29,8 @@ export interface LedgerVtnOptions {
   readonly adminToken?: string;
   /** The VTN's XMPP connection (VtnOptions.xmpp). */
   readonly xmpp?: XmppClient;
+  /** Opens the VTN's ledger in its data directory (default: the embedded one, `openVtnLedger`); the rig closes it. */
+  readonly openLedger?: (dataDir: string, clock: TestClock) => Promise<VtnLedger>;
 }
 
 export interface LedgerVtn extends TestVtn {
@@ -42,9 +44,9 @@ export async function startLedgerVtn(t: { after(fn: () => unknown): void }, o: R
   const dir = tempDataDir(o.prefix);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const clock = createTestClock(o.start);
-  const ledger = await openVtnLedger({ dataDir: join(dir, 'vtn'), clock: () => new Date(clock.now()) });
+  const ledger = await (o.openLedger ?? ((dataDir) => openVtnLedger({ dataDir, clock: () => new Date(clock.now()) })))(join(dir, 'vtn'), clock);
   t.after(() => ledger.close());
-  const port = createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, verify: ledger.verify, ...(o.logger ? { log: o.logger } : {}) });
+  const port = createMappingLedgerPort({ mapping: ledger.mapping, ledger: ledger.ledger, ...(ledger.verify === undefined ? {} : { verify: ledger.verify }), ...(o.logger ? { log: o.logger } : {}) });
   const vtn = await startTestVtn(t, { dataDir: join(dir, 'vtn'), registrationPolicy: 'enrolled-only', ...o.config }, { ledger: port, clock, ...(o.logger ? { logger: o.logger } : {}), ...(o.adminToken ? { adminToken: o.adminToken } : {}), ...(o.xmpp ? { xmpp: o.xmpp } : {}) });
   vtn.vtn.customers.enrol({ customerId: o.customerId, venName: o.venName ?? o.customerId });
   await port.importEnergy?.(o.customerId, Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) })));
