@@ -23,6 +23,9 @@ export interface ReadMessage {
 
 const cache = new WeakMap<Exchange, ReadMessage>();
 
+/** A peer may send more than our VTN accepts (1 MiB): the checker still reads it, to say what else is wrong. */
+const LIMITS = { maxBytes: 64 * 1024 * 1024 } as const;
+
 /** The exchange's body read; `undefined` when it has none. */
 export function readMessage(exchange: Exchange): ReadMessage | undefined {
   if (exchange.body.trim() === '') return undefined;
@@ -37,14 +40,14 @@ export function readMessage(exchange: Exchange): ReadMessage | undefined {
 function readBody(body: string): ReadMessage {
   let root: XmlElement;
   try {
-    root = parseXml(body);
+    root = parseXml(body, LIMITS);
   } catch (err) {
     return { parseError: errorText(err) };
   }
   const profile = root.uri === NS_OADR_20A ? '2.0a' : root.uri === NS.oadr ? '2.0b' : undefined;
   const payload = payloadElement(root);
   try {
-    const decoded = decodeDocument(body);
+    const decoded = decodeDocument(body, LIMITS);
     return { root, ...(profile === undefined ? {} : { profile }), ...(payload === undefined ? {} : { payload }), decoded: decoded.message };
   } catch (err) {
     return { root, ...(profile === undefined ? {} : { profile }), ...(payload === undefined ? {} : { payload }), decodeError: errorText(err) };
