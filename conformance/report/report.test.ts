@@ -78,7 +78,8 @@ test('JUnit: valid against the Jenkins shape, a suite per family, a case per cas
 });
 
 test('JUnit: text that is not XML-safe is escaped', async (t: TestContext) => {
-  const nasty: RunResult = { ...run, cases: run.cases.map((c, i) => (i === 0 ? { ...c, title: 'a < b & "c" \u0001 ]]>' } : c)) };
+  const markup = 'a < b & "c" \u0001 ]]> <failure>';
+  const nasty: RunResult = { ...run, cases: run.cases.map((c) => (c.outcome === 'failed' ? { ...c, title: markup, findings: c.findings.map((f) => ({ ...f, actual: markup, message: markup })) } : c)) };
   t.assert.equal((await validateXsd(renderJunit(nasty), JUNIT_XSD)).valid, true);
 });
 
@@ -131,7 +132,7 @@ test('HTML: one self-contained file that shows the totals, filters cases, and sh
   t.assert.match(text, /R45 No schemaLocation attribute in any message\./);
   t.assert.match(text, /expected\s+no schemaLocation attribute\s+actual\s+schemaLocation="http:\/\/openadr\.org\/oadr-2\.0b\/2012\/07 oadr_20b\.xsd"\s+message\s+#2/);
   t.assert.match(text, /#1 16:00:01\.050 suite → peer POST https:\/\/vtn\.example\.com:8443\/OpenADR2\/Simple\/2\.0b\/EiEvent — oadrRequestEvent/);
-  t.assert.match(text, /#2 16:00:01\.090 peer → suite HTTP 200 — oadrDistributeEvent \(23022 bytes\)/);
+  t.assert.match(text, /#2 16:00:01\.090 peer → suite HTTP 200 — oadrDistributeEvent \(13671 bytes\)/);
   const body = detail.locator('details.msg').nth(1).locator('pre.body');
   t.assert.equal(await body.isVisible(), false, 'messages are collapsed');
   await detail.locator('details.msg').nth(1).locator('summary').click();

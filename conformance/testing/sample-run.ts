@@ -10,6 +10,9 @@ import { checkExchanges, payloadChecks } from '../checker.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../test/fixtures/oadr/${name}`, import.meta.url), 'utf8');
 
+/** XML on one line, as many peers send it. */
+const compact = (xml: string): string => xml.replace(/>\s+</g, '><');
+
 const PEER = 'https://vtn.example.com:8443/OpenADR2/Simple/2.0b';
 const T0 = Date.parse('2026-12-07T16:00:00Z');
 
@@ -60,7 +63,7 @@ export function sampleRun(): RunResult {
     result({ id: 'R402+R403-pull-registration', title: 'a pull registration gets registrationID, venID, vtnID, profiles and the poll frequency', ruleIds: ['R402', 'R403'], family: 'registration', exchanges: post(clock, 'EiRegisterParty', fixture('oadrCreatePartyRegistration-pull.xml'), 200, fixture('oadrCreatedPartyRegistration.xml')) }),
     result({ id: 'R500-poll-empty-queue', title: 'oadrPoll on an empty queue gets oadrResponse 200', ruleIds: ['R500'], family: 'poll', exchanges: post(clock, 'OadrPoll', poll, 200, fixture('oadrResponse-empty-queue.xml')) }),
     result({ id: 'R1-utc-times', title: 'every date-time of an oadrDistributeEvent is UTC with Z', ruleIds: ['R1'], family: 'event', exchanges: post(clock, 'OadrPoll', poll, 200, distribute.replace('<ei:createdDateTime>2025-06-12T08:15:00Z</ei:createdDateTime>', '<ei:createdDateTime>2025-06-12T10:15:00+02:00</ei:createdDateTime>')) }),
-    result({ id: 'R45-no-schema-location', title: 'no schemaLocation in any answer', ruleIds: ['R45'], family: 'general', exchanges: post(clock, 'EiEvent', fixture('oadrRequestEvent.xml'), 200, distribute.replace('<oadr:oadrPayload ', '<oadr:oadrPayload xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://openadr.org/oadr-2.0b/2012/07 oadr_20b.xsd" ')) }),
+    result({ id: 'R45-no-schema-location', title: 'no schemaLocation in any answer', ruleIds: ['R45'], family: 'general', exchanges: post(clock, 'EiEvent', fixture('oadrRequestEvent.xml'), 200, compact(distribute).replace('<oadr:oadrPayload ', '<oadr:oadrPayload xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://openadr.org/oadr-2.0b/2012/07 oadr_20b.xsd" ')) }),
     result({ id: 'R50-all-events', title: 'every oadrDistributeEvent holds all far, near and active events (120 events)', ruleIds: ['R50'], family: 'event', exchanges: post(clock, 'EiEvent', fixture('oadrRequestEvent-all.xml'), 200, bigDistributeEvent(120)) }),
     result({ id: 'R511-host-case', title: 'the endpoint answers with an upper-case host name and an explicit port', ruleIds: ['R511'], family: 'general', exchanges: [], outcome: 'skipped', reason: 'the VTN URL names an IP address: there is no host name whose case could change' }),
     result({ id: 'R52-cancel-resend', title: 'a cancelled event is re-sent until the VEN acknowledges it', ruleIds: ['R52'], family: 'event', exchanges: post(clock, 'OadrPoll', poll, 200, fixture('oadrResponse-empty-queue.xml')), outcome: 'expected-fail', reason: 'known deviation: the VTN re-sends a cancellation on the next poll only after its retry interval' }),
