@@ -13,14 +13,14 @@ const fixture = (name: string): string => readFileSync(new URL(`../../test/fixtu
 /** XML on one line, as many peers send it. */
 const compact = (xml: string): string => xml.replace(/>\s+</g, '><');
 
-const PEER = 'https://vtn.example.com:8443/OpenADR2/Simple/2.0b';
+const PEER = 'https://vtn.example.com:8443';
 const T0 = Date.parse('2026-12-07T16:00:00Z');
 
 /** An HTTP request the suite sent and the peer's answer, as the runner records them. */
 function post(at: number, service: string, request: string, status: number, response: string, responseHeaders: Record<string, string> = {}): Exchange[] {
   const headers = (body: string) => ({ 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) });
   return [
-    { at, direction: 'sent', channel: 'http', method: 'POST', url: `${PEER}/${service}`, headers: { host: 'vtn.example.com:8443', ...headers(request) }, body: request },
+    { at, direction: 'sent', channel: 'http', method: 'POST', url: `${PEER}/OpenADR2/Simple/2.0b/${service}`, headers: { host: 'vtn.example.com:8443', ...headers(request) }, body: request },
     { at: at + 40, direction: 'received', channel: 'http', status, headers: { ...headers(response), ...responseHeaders }, body: response, answers: 0 },
   ];
 }
