@@ -102,11 +102,14 @@ const event0 = (p: Extract<Payload, { type: 'DistributeEvent' }>) => {
   return e;
 };
 
-test('R2, R8, R103, R116, R63, R111: the shared payload rules, as findings', (t: TestContext) => {
+test('R2, R8, R101, R102, R103, R116, R63, R111: the shared payload rules, as findings', (t: TestContext) => {
   t.assert.deepStrictEqual(rulesOf(check(answer(edit(DISTRIBUTE, '<xcal:text>1</xcal:text>', '<xcal:text>5</xcal:text>')))), ['R2']);
   t.assert.deepStrictEqual(rulesOf(check(answer(edit(DISTRIBUTE, '<xcal:duration>PT2H</xcal:duration>', '<xcal:duration>PT3H</xcal:duration>')))), ['R8']);
   t.assert.deepStrictEqual(rulesOf(check(answer(fixture('oadr/foreign-openleadr-oadrDistributeEvent.xml')))), ['R103'], 'OpenLEADR writes interval dtstarts');
   t.assert.deepStrictEqual(rulesOf(check(answer(changed(DISTRIBUTE, (p) => { const s = event0(p).signals.find((x) => x.signalName === 'SIMPLE'); if (s) s.signalType = 'price'; })))), ['R116']);
+  const baseline = (change: (b: NonNullable<ReturnType<typeof event0>['baseline']>) => void) => changed(DISTRIBUTE, (p) => { const b = event0(p).baseline; if (b === undefined) throw new Error('no baseline'); change(b); });
+  t.assert.deepStrictEqual(rulesOf(check(answer(baseline((b) => { const iv = b.intervals[1]; if (iv) iv.uid = '7'; })))), ['R101', 'R2'], 'a baseline\'s uids');
+  t.assert.deepStrictEqual(rulesOf(check(answer(baseline((b) => { b.duration = 'PT3H'; })))), ['R102', 'R8'], 'a baseline\'s durations');
   t.assert.deepStrictEqual(rulesOf(check(answer(changed(DISTRIBUTE, (p) => { event0(p).target = { venIds: ['ven-1', 'ven-2'] }; })))), ['R63']);
   t.assert.deepStrictEqual(rulesOf(check(answer(changed(DISTRIBUTE, (p) => { const s = event0(p).signals[0]; if (s) s.target = { resourceIds: ['r1'] }; })))), ['R111']);
 });
