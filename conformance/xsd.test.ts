@@ -3,7 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OADR_XSD, validateXsd, validateXsdMany, xmllintAvailable } from './xsd.ts';
+import { OADR_XSD, validateXsd, validateXsdMany, validateXsdManySync, xmllintAvailable } from './xsd.ts';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const VALID_DIR = join(FIXTURES, 'oadr');
@@ -131,4 +131,11 @@ test('validateXsd checks a single document', async () => {
 
 test('an empty batch needs no xmllint run', async () => {
   assert.deepEqual(await validateXsdMany([]), []);
+});
+
+test('validateXsdManySync gives the verdicts and errors of validateXsdMany, in input order', async () => {
+  const docs = [...valid.slice(0, 3), ...invalid.slice(0, 3), ...valid.slice(3, 4)].map((f) => f.xml);
+  assert.deepEqual(validateXsdManySync(docs), await validateXsdMany(docs));
+  assert.deepEqual(validateXsdManySync(docs).map((r) => r.valid), [true, true, true, false, false, false, true]);
+  assert.deepEqual(validateXsdManySync([]), []);
 });

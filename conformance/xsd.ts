@@ -4,7 +4,8 @@
 // transport-level error (HTTP 406, XMPP bad-request). Loading the schema costs xmllint ~100 ms, so
 // validateXsdMany checks a whole batch in one process.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,8 +63,32 @@ export async function validateXsdMany(docs: readonly string[], schema: string = 
   }
 }
 
+/**
+ * validateXsdMany without leaving the event loop: for callers that must answer synchronously (the
+ * conformance checks). Same single xmllint process per batch.
+ */
+export function validateXsdManySync(docs: readonly string[], schema: string = OADR_XSD): XsdResult[] {
+  if (docs.length === 0) return [];
+  if (!xmllintAvailable()) throw new Error(INSTALL_HINT);
+  const dir = mkdtempSync(join(tmpdir(), 'oadr-xsd-'));
+  try {
+    const names = docs.map((_, i) => `doc-${String(i).padStart(5, '0')}.xml`);
+    docs.forEach((xml, i) => writeFileSync(join(dir, names[i] as string), xml, 'utf8'));
+    const run = spawnSync(XMLLINT, xmllintArgs(schema, names), { cwd: dir, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
+    if (run.error !== undefined) throw new Error(INSTALL_HINT, { cause: run.error });
+    if (run.status !== 0 && run.status !== 1 && run.status !== 3) {
+      throw new Error(`xmllint could not validate against ${schema}: ${run.stderr.trim() || `exit ${String(run.status ?? run.signal)}`}; check that the schema files are intact`);
+    }
+    return parseXmllintOutput(run.stderr, names);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const xmllintArgs = (schema: string, names: readonly string[]): string[] => ['--noout', '--nonet', '--schema', schema, ...names];
+
 function runXmllint(cwd: string, names: readonly string[], schema: string): Promise<string> {
-  const args = ['--noout', '--nonet', '--schema', schema, ...names];
+  const args = xmllintArgs(schema, names);
   return new Promise((resolve, reject) => {
     execFile(XMLLINT, args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, _stdout, stderr) => {
       if (error !== null) {

@@ -14,3 +14,4 @@ export { CodecErrorCode, OadrCodecError, OadrProtocolError, ResponseCode, type C
 export { DEFAULT_MAX_XML_BYTES, DEFAULT_MAX_XML_DEPTH } from './xml.ts';
 export { NS, NS_OADR_20A, type OadrProfile } from './namespaces.ts';
 export * from './signature.ts';
+export { parseXml, type XmlAttribute, type XmlElement } from './xml.ts';
