@@ -304,7 +304,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     const noLedger = values['no-ledger'] === true || dataDir === ':memory:';
     // SQLite's quick check of every store file before any of them opens (a damaged file stops the start).
     if (dataDir !== ':memory:') checkStoreFiles(dataDir, resolved.ledger === 'embedded');
-    if (storeUrl !== undefined && !noLedger) {
+    if (storeUrl !== undefined && values['no-ledger'] !== true) {
       // The ledger's work (its outbox drain, the mapping store, the scheduler) belongs to one process: N processes cannot share it yet.
       throw new VtnError('INVALID_CONFIG', 'a VTN on a PostgreSQL store runs without a ledger: start it with --no-ledger (the ledger work of a cluster is not shared between processes; docs/deployment.md)');
     }
