@@ -163,3 +163,14 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** The rule ids an id starts with: `R402+R403-pull-registration` → R402, R403. */
+export function ruleIdsOf(id: string): string[] {
+  const head = id.split('-')[0] ?? id;
+  return head.split('+').filter((s) => s !== '');
+}
+
+/** A case from its id (the rule ids come from it), title, family and function. */
+export function defineCase<C>(id: string, title: string, family: Family, run: CaseSpec<C>['run'], transports?: readonly Transport[]): CaseSpec<C> {
+  return { id, title, ruleIds: ruleIdsOf(id), family, run, ...(transports === undefined ? {} : { transports }) };
+}
