@@ -4,10 +4,10 @@
  * and waits for what the VTN delivers — by polling (pull) or at its push inbox (push) — answering
  * the payloads a VEN must answer (oadrRegisterReport, oadrCreateReport, …) as a VEN would.
  */
-import { decodeDocument, encodeOadr, type OadrEvent, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
+import { decodeDocument, encodeOadr, type OadrEvent, type ReportRequest, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
 import type { Transport } from './case.ts';
 import type { AdapterAction, AdapterOrder, VtnAdapter } from './adapters/adapter.ts';
-import type { HttpAnswer, RecordingClient, ServerAnswer, ServerHandler, ServerRequest } from './http-recorder.ts';
+import type { HttpAnswer, RecordingClient, TlsMaterial, ServerAnswer, ServerHandler, ServerRequest } from './http-recorder.ts';
 import { pause, PeerMisbehaved, type CaseControl } from './runner.ts';
 
 export const SERVICES = ['EiEvent', 'EiOpt', 'EiReport', 'EiRegisterParty', 'OadrPoll'] as const;
@@ -22,6 +22,10 @@ export interface AsVen {
   /** Prefix of the VEN names the suite registers (`--ven-name`). */
   readonly venName: string;
   readonly client: RecordingClient;
+  /** Whether the suite presents a client certificate (--cert/--key): without one a VTN cannot tell its VENs apart. */
+  readonly clientCertificate: boolean;
+  /** The suite's TLS material (security cases make their own handshakes with it). */
+  readonly tls: TlsMaterial | undefined;
   readonly adapter: VtnAdapter | undefined;
   /** Base of the push transport addresses (the suite's server), for http-push. */
   readonly pushBase: string | undefined;
@@ -44,6 +48,8 @@ export interface RegisteredVen {
   readonly registrationId: string;
   readonly pull: boolean;
   readonly created: PayloadOf<'CreatedPartyRegistration'>;
+  /** The report requests the VTN piggy-backed on its oadrRegisteredReport (R344). */
+  readonly requests: ReportRequest[];
 }
 
 export interface OadrAnswer extends HttpAnswer {
@@ -298,12 +304,18 @@ export async function register(ctx: AsVen, t: CaseControl, o: RegisterOptions = 
   if (created.response.code !== 200 || created.venId === undefined || created.registrationId === undefined) {
     throw new PeerMisbehaved(`registering a new VEN: the VTN answered code ${created.response.code}${created.response.description === undefined ? '' : ` (${created.response.description})`}${created.venId === undefined ? ', no venID' : ''}${created.registrationId === undefined ? ', no registrationID' : ''}; a VTN with a closed registration policy must let the suite's certificate register`);
   }
-  const ven: RegisteredVen = { name, venId: created.venId, registrationId: created.registrationId, pull, created };
+  const ven: RegisteredVen = { name, venId: created.venId, registrationId: created.registrationId, pull, created, requests: [] };
   ctx.vens.set(name, ven);
   ctx.inbox.venIds.set(name, ven.venId);
   if (o.metadata ?? true) {
-    const r = await send(ctx, 'EiReport', build.metadata(ven.venId));
-    expectPayload(r, 'RegisteredReport', 'sending the VEN metadata');
+    const r = expectPayload(await send(ctx, 'EiReport', build.metadata(ven.venId)), 'RegisteredReport', 'sending the VEN metadata');
+    const requests = r.reportRequests ?? [];
+    if (requests.length > 0) {
+      // §8.3.2.1 step 3: the requests piggy-backed on oadrRegisteredReport are confirmed with oadrCreatedReport.
+      ven.requests.push(...requests);
+      const pending: Payload = { type: 'CreatedReport', schemaVersion: V, response: { code: 200, requestId: '' }, pendingReports: requests.map((q) => q.reportRequestId), venId: ven.venId };
+      expectPayload(await send(ctx, 'EiReport', pending), 'Response', 'oadrCreatedReport for the piggy-backed requests');
+    }
   }
   return ven;
 }

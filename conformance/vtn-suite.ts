@@ -51,6 +51,8 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
     transport: options.transport,
     venName,
     client,
+    clientCertificate: options.tls !== undefined && options.url.startsWith('https:'),
+    tls: options.tls,
     adapter: options.adapter,
     pushBase: options.pushUrl ?? server?.url,
     inbox,
