@@ -200,10 +200,10 @@ export function venReplyTo(p: Payload, venId: string): Payload | undefined {
   }
 }
 
-/** The service a VEN's reply goes to (pull). */
+/** The service a payload goes to (§9.1.2, Table 2). */
 export function serviceOf(p: Payload): Service {
   if (/Report$/.test(p.type)) return 'EiReport';
-  if (/Registration/.test(p.type) || p.type === 'QueryRegistration') return 'EiRegisterParty';
+  if (/registration/i.test(p.type)) return 'EiRegisterParty';
   if (/Opt$/.test(p.type)) return 'EiOpt';
   if (p.type === 'Poll') return 'OadrPoll';
   return 'EiEvent';
