@@ -50,6 +50,8 @@ export interface RegisteredVen {
   readonly created: PayloadOf<'CreatedPartyRegistration'>;
   /** The report requests the VTN piggy-backed on its oadrRegisteredReport (R344). */
   readonly requests: ReportRequest[];
+  /** The eventIDs the VEN has been sent so far (to recognise a new event whose ID the VTN chose). */
+  readonly knownEvents: Set<string>;
 }
 
 export interface OadrAnswer extends HttpAnswer {
@@ -304,7 +306,7 @@ export async function register(ctx: AsVen, t: CaseControl, o: RegisterOptions = 
   if (created.response.code !== 200 || created.venId === undefined || created.registrationId === undefined) {
     throw new PeerMisbehaved(`registering a new VEN: the VTN answered code ${created.response.code}${created.response.description === undefined ? '' : ` (${created.response.description})`}${created.venId === undefined ? ', no venID' : ''}${created.registrationId === undefined ? ', no registrationID' : ''}; a VTN with a closed registration policy must let the suite's certificate register`);
   }
-  const ven: RegisteredVen = { name, venId: created.venId, registrationId: created.registrationId, pull, created, requests: [] };
+  const ven: RegisteredVen = { name, venId: created.venId, registrationId: created.registrationId, pull, created, requests: [], knownEvents: new Set<string>() };
   ctx.vens.set(name, ven);
   ctx.inbox.venIds.set(name, ven.venId);
   if (o.metadata ?? true) {
@@ -401,11 +403,13 @@ export async function issueEvent(
   const eventId = o.eventId ?? `conf-${Date.now().toString(36)}-${(++eventSerial).toString(36)}`;
   const startMs = o.startMs ?? Math.ceil((Date.now() + ctx.eventLeadMinutes * 60_000) / 60_000) * 60_000;
   await order(ctx, t, 'issue-event', { venId: ven.venId, eventId, startMs, durationMinutes: o.durationMinutes ?? 15, ...o });
-  // A VTN may choose its own eventID: then the first oadrDistributeEvent with an event is taken.
-  const distribute = await delivered(ctx, t, ven, 'DistributeEvent', (d) => (d.events ?? []).length > 0, { from });
+  // A VTN may choose its own eventID: then the event is the one this VEN has not been sent before.
+  const isNew = (e: OadrEvent): boolean => e.descriptor.eventId === eventId || !ven.knownEvents.has(e.descriptor.eventId);
+  const distribute = await delivered(ctx, t, ven, 'DistributeEvent', (d) => (d.events ?? []).some(isNew), { from });
   const events = distribute.events ?? [];
-  const event = events.find((e) => e.descriptor.eventId === eventId) ?? events.at(-1);
-  if (event === undefined) throw new PeerMisbehaved('the oadrDistributeEvent after the event was issued carries no oadrEvent');
+  const event = events.find((e) => e.descriptor.eventId === eventId) ?? events.find(isNew);
+  if (event === undefined) throw new PeerMisbehaved('the oadrDistributeEvent after the event was issued carries no new oadrEvent');
+  for (const e of events) ven.knownEvents.add(e.descriptor.eventId);
   return { event, distribute, eventId: event.descriptor.eventId };
 }
 

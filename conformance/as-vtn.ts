@@ -36,6 +36,8 @@ export interface SimVtn {
   piggyBack: PayloadOf<'RegisteredReport'>['reportRequests'];
   /** Pull queue (R500). */
   readonly queue: Payload[];
+  /** requestID of every oadrDistributeEvent sent → the eventIDs it carried (R42: the VEN answers with the one that delivered the event). */
+  readonly distributed: Map<string, ReadonlySet<string>>;
   handle(req: ServerRequest): ServerAnswer;
   /** Resolves with the index of the first payload (from `from`) that matches. */
   waitFor(match: (r: Received) => boolean, timeoutMs: number, signal: AbortSignal, from?: number): Promise<number>;
@@ -60,6 +62,7 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
     events: [],
     piggyBack: undefined,
     queue: [],
+    distributed: new Map(),
     handle,
     waitFor(match, timeoutMs, signal, from = 0) {
       return new Promise((resolve, reject) => {
@@ -135,8 +138,11 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
         if (sim.registration === undefined || p.venId !== venId) return { type: 'Response', schemaVersion: V, response: { code: sim.registration === undefined ? 463 : 452, requestId: '' }, venId: p.venId };
         return sim.queue.shift() ?? { type: 'Response', schemaVersion: V, response: ok(), venId: p.venId };
       }
-      case 'RequestEvent':
-        return { type: 'DistributeEvent', schemaVersion: V, response: ok(p.requestId), requestId: `dist-${++serial}`, vtnId: VTN_ID, events: sim.events };
+      case 'RequestEvent': {
+        const requestId = `dist-${++serial}`;
+        sim.distributed.set(requestId, new Set(sim.events.map((e) => e.descriptor.eventId)));
+        return { type: 'DistributeEvent', schemaVersion: V, response: ok(p.requestId), requestId, vtnId: VTN_ID, events: sim.events };
+      }
       case 'RegisterReport': {
         const requests = sim.piggyBack;
         sim.piggyBack = undefined;
@@ -211,6 +217,7 @@ export async function registered(ctx: AsVtn, t: CaseControl): Promise<VenRegistr
 /** Hands the VEN a payload: queued for its next poll, or pushed (resolving with the VEN's HTTP answer). */
 export async function deliver(ctx: AsVtn, t: CaseControl, p: Payload): Promise<OadrAnswer | undefined> {
   const reg = await registered(ctx, t);
+  if (p.type === 'DistributeEvent') ctx.sim.distributed.set(p.requestId, new Set((p.events ?? []).map((e) => e.descriptor.eventId)));
   if (reg.pull) {
     ctx.sim.queue.push(p);
     return undefined;

@@ -46,7 +46,9 @@ export const venEventCases: readonly CaseSpec<AsVtn>[] = [
     const { created, requestId } = await send(ctx, t, [e]);
     answered(t, created, e, 200);
     const r = responseFor(created, e.descriptor.eventId);
-    t.check(r?.requestId === requestId, 'the eventResponse requestID is not the requestID of the oadrDistributeEvent (R42)', { ruleIds: ['R42'], expected: requestId, actual: r?.requestId });
+    // The VEN may have got the event in the answer to its own oadrRequestEvent: that requestID is right too.
+    const carried = r !== undefined && ctx.sim.distributed.get(r.requestId)?.has(e.descriptor.eventId) === true;
+    t.check(carried, 'the eventResponse requestID is not the requestID of an oadrDistributeEvent that delivered the event (R42)', { ruleIds: ['R42'], expected: requestId, actual: r?.requestId });
     t.check(created.response.requestId === '', 'eiResponse requestID is not empty though eventResponses are present (R42)', { ruleIds: ['R42'], actual: created.response.requestId });
     t.check(r?.qualifiedEventId.modificationNumber === 0, 'qualifiedEventID does not carry the modificationNumber answered', { ruleIds: ['R12'] });
     t.check(created.venId === ctx.sim.registration?.venId, 'oadrCreatedEvent carries another venID (R508)', { ruleIds: ['R508'], expected: ctx.sim.registration?.venId, actual: created.venId });

@@ -119,7 +119,7 @@ export const vtnReportCases: readonly CaseSpec<AsVen>[] = [
     const ids = [...a.requests, ...b.requests].map((q) => q.reportRequestId);
     t.check(new Set(ids).size === ids.length, 'two report requests share a reportRequestID', { actual: ids.join(', ') });
   }),
-  c('R303+R328-update-report', 'a data report for a request is acknowledged with oadrUpdatedReport 200 echoing the requestID', async (ctx, t) => {
+  c('§8.3.2+R303-updated-report', 'a data report for a request is acknowledged with oadrUpdatedReport 200 echoing the requestID', async (ctx, t) => {
     const { ven, requests } = await requestsOf(ctx, t);
     const q = requests.find((r) => r.specifier.reportSpecifierId === 'usage-spec') ?? requests[0];
     if (q === undefined) return t.skip('the VTN requested no report');
