@@ -74,7 +74,8 @@ export interface RunOptions<C> {
 /** Whether `--only` selects the case: its id, one of its rule ids, or a prefix of its id. */
 export function selected(c: { readonly id: string; readonly ruleIds: readonly string[] }, only: readonly string[] | undefined): boolean {
   if (only === undefined || only.length === 0) return true;
-  return only.some((o) => c.id === o || c.id.startsWith(o) || c.ruleIds.includes(o));
+  // `R40` selects R40's cases, not R402's: a prefix ends at a separator unless it is itself a partial id.
+  return only.some((o) => c.id === o || c.ruleIds.includes(o) || c.id.startsWith(`${o}-`) || c.id.startsWith(`${o}+`) || (o.includes('-') && c.id.startsWith(o)));
 }
 
 export async function runCases<C>(options: Readonly<RunOptions<C>>): Promise<RunResult> {
