@@ -15,9 +15,13 @@ import { progressLine, summaryTable } from './summary.ts';
 import { startVenSuite } from './ven-suite.ts';
 import { runVtnSuite } from './vtn-suite.ts';
 
-export const CONFORMANCE_USAGE = `Usage:
-  oadr-ledger conformance vtn --url URL [options]   the suite plays VENs against the VTN at URL
-  oadr-ledger conformance ven --listen HOST:PORT [options]   the suite plays the VTN; point the VEN under test at it
+export const CONFORMANCE_USAGE = `Usage: oadr-ledger conformance <vtn|ven> [options]
+  oadr-ledger conformance vtn --url URL [options]          the suite plays VENs against the VTN at URL
+  oadr-ledger conformance ven --listen HOST:PORT [options] the suite plays the VTN; point the VEN under test at it
+
+Each case is named by the rule ids it checks (the checklist of the OpenADR 2.0b rules digest); a
+case whose prerequisite cannot be arranged is skipped with the reason, never passed. HTTP pull and
+push only (no XMPP cases).
 
 Common options:
   --transport T        http-pull (default) or http-push
