@@ -1,5 +1,5 @@
 /** VTN side, EiRegisterParty (R400–R407, R70, R309, R517, R512): the suite registers VENs. */
-import { build, delivered, drain, expectPayload, order, register, send, type AsVen } from '../as-ven.ts';
+import { build, delivered, drain, expectPayload, needTwoVens, order, register, send, type AsVen } from '../as-ven.ts';
 import { defineCase, type CaseSpec } from '../runner.ts';
 
 const is4xx = (code: number): boolean => code >= 400 && code < 500;
@@ -49,6 +49,7 @@ export const vtnRegistrationCases: readonly CaseSpec<AsVen>[] = [
   c('R406-fresh-registration', 'a registered VEN that registers again without IDs is registered anew (200)', async (ctx, t) => {
     const v = await register(ctx, t, { metadata: false });
     const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: v.name, pull: v.pull, transportAddress: pushAddress(ctx, v) })), 'CreatedPartyRegistration', 'fresh registration');
+    if (a.venId !== undefined && a.registrationId !== undefined) ctx.vens.set(v.name, { ...v, venId: a.venId, registrationId: a.registrationId });
     t.check(a.response.code === 200 && a.venId !== undefined && a.registrationId !== undefined, 'a fresh registration of a registered VEN was not accepted with IDs', { expected: '200 with IDs', actual: String(a.response.code) });
   }),
   c('R407-cancel-by-ven', 'oadrCancelPartyRegistration from the VEN: oadrCanceledPartyRegistration 200, then the next oadrPoll gets 463', async (ctx, t) => {
@@ -79,6 +80,7 @@ export const vtnRegistrationCases: readonly CaseSpec<AsVen>[] = [
     t.check(a.status === 404 || (a.status >= 400 && a.status < 500) || (code !== undefined && is4xx(code)), 'the VTN accepted oadrRequestReregistration from a VEN', { expected: '404 or a 4xx', actual: `HTTP ${a.status}${code === undefined ? '' : `, code ${code}`}` });
   }),
   c('R70-distinct-ven-ids', 'two VENs registered get distinct venIDs and registrationIDs', async (ctx, t) => {
+    needTwoVens(ctx, t);
     const a = await register(ctx, t, { metadata: false });
     const b = await register(ctx, t, { metadata: false });
     t.check(a.venId !== b.venId, 'two VENs got the same venID', { actual: a.venId });

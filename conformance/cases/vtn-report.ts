@@ -1,6 +1,6 @@
 /** VTN side, EiReport (R300–R346): the VTN's metadata, its report requests, and the reports the suite's VENs send. */
 import { durationToMs, type Payload, type PayloadOf, type Report, type ReportRequest } from '../../oadr/index.ts';
-import { build, delivered, drain, expectPayload, order, register, rid, send, type AsVen, type RegisteredVen } from '../as-ven.ts';
+import { build, delivered, drain, expectPayload, needTwoVens, order, register, rid, send, type AsVen, type RegisteredVen } from '../as-ven.ts';
 import { defineCase, type CaseControl, type CaseSpec } from '../runner.ts';
 
 const c = (id: string, title: string, run: CaseSpec<AsVen>['run']): CaseSpec<AsVen> => defineCase(id, title, 'report', run);
@@ -114,6 +114,7 @@ export const vtnReportCases: readonly CaseSpec<AsVen>[] = [
     }
   }),
   c('R322-request-ids-unique', 'report requests to two VENs carry distinct reportRequestIDs', async (ctx, t) => {
+    needTwoVens(ctx, t);
     const a = await requestsOf(ctx, t);
     const b = await requestsOf(ctx, t);
     const ids = [...a.requests, ...b.requests].map((q) => q.reportRequestId);
