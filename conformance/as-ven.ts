@@ -8,6 +8,7 @@ import { decodeDocument, encodeOadr, type OadrEvent, type ReportRequest, type Pa
 import type { Transport } from './case.ts';
 import type { AdapterAction, AdapterOrder, VtnAdapter } from './adapters/adapter.ts';
 import type { HttpAnswer, RecordingClient, TlsMaterial, ServerAnswer, ServerHandler, ServerRequest } from './http-recorder.ts';
+import { createArrivals } from './arrivals.ts';
 import { pause, PeerMisbehaved, type CaseControl } from './runner.ts';
 
 export const SERVICES = ['EiEvent', 'EiOpt', 'EiReport', 'EiRegisterParty', 'OadrPoll'] as const;
@@ -234,7 +235,7 @@ export interface PushInbox {
 export function createPushInbox(): PushInbox {
   const received: Pushed[] = [];
   const venIds = new Map<string, string>();
-  const waiters = new Set<() => void>();
+  const arrivals = createArrivals();
   const handler = (req: ServerRequest): ServerAnswer => {
     const m = /^\/ven\/([^/]+)\/OpenADR2\/Simple\/2\.0b\/(\w+)$/.exec(req.path);
     if (m === null) return { status: 404, body: '' };
@@ -247,7 +248,7 @@ export function createPushInbox(): PushInbox {
       return { status: 406, body: '' };
     }
     received.push({ venName, service: m[2] as string, payload, headers: req.headers });
-    for (const w of waiters) w();
+    arrivals.arrived();
     const reply = venReplyTo(payload, venIds.get(venName) ?? venName);
     return reply === undefined ? { status: 200, body: '' } : { status: 200, body: encodeOadr(reply) };
   };
@@ -256,34 +257,8 @@ export function createPushInbox(): PushInbox {
     received,
     venIds,
     addressOf: (base, venName) => `${base.replace(/\/+$/, '')}/ven/${encodeURIComponent(venName)}/`,
-    wait(venName, match, timeoutMs, signal, from = 0) {
-      return new Promise((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        const look = (): void => {
-          const hit = received.slice(from).find((r) => r.venName === venName && match(r.payload));
-          if (hit === undefined) return;
-          finish();
-          resolve(hit);
-        };
-        const finish = (): void => {
-          clearTimeout(timer);
-          waiters.delete(look);
-          signal.removeEventListener('abort', onAbort);
-        };
-        const onAbort = (): void => {
-          finish();
-          reject(new Error('the case was abandoned'));
-        };
-        waiters.add(look);
-        signal.addEventListener('abort', onAbort, { once: true });
-        timer = setTimeout(() => {
-          finish();
-          reject(new PeerMisbehaved(`the VTN pushed nothing of what the case waits for to ${venName} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        timer.unref();
-        look();
-      });
-    },
+    wait: (venName, match, timeoutMs, signal, from = 0) =>
+      arrivals.wait(() => received.slice(from).find((r) => r.venName === venName && match(r.payload)), timeoutMs, signal, `the VTN pushed nothing of what the case waits for to ${venName} within ${timeoutMs} ms`),
   };
 }
 

@@ -8,6 +8,7 @@ import { decodeDocument, encodeOadr, type OadrEvent, type Payload, type PayloadO
 import type { Transport } from './case.ts';
 import { decodeAnswer, serviceOf, type OadrAnswer } from './as-ven.ts';
 import type { RecordingClient, ServerAnswer, ServerRequest } from './http-recorder.ts';
+import { createArrivals } from './arrivals.ts';
 import { PeerMisbehaved, type CaseControl } from './runner.ts';
 
 export const VTN_ID = 'conformance-vtn';
@@ -54,7 +55,7 @@ const ok = (requestId = ''): { code: number; requestId: string } => ({ code: 200
 
 export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
   const now = options.now ?? Date.now;
-  const waiters = new Set<() => void>();
+  const arrivals = createArrivals();
   let serial = 0;
   const sim: SimVtn = {
     received: [],
@@ -64,34 +65,16 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
     queue: [],
     distributed: new Map(),
     handle,
-    waitFor(match, timeoutMs, signal, from = 0) {
-      return new Promise((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        const look = (): void => {
+    waitFor: (match, timeoutMs, signal, from = 0) =>
+      arrivals.wait(
+        () => {
           const i = sim.received.findIndex((r, k) => k >= from && match(r));
-          if (i < 0) return;
-          finish();
-          resolve(i);
-        };
-        const finish = (): void => {
-          clearTimeout(timer);
-          waiters.delete(look);
-          signal.removeEventListener('abort', onAbort);
-        };
-        const onAbort = (): void => {
-          finish();
-          reject(new Error('the case was abandoned'));
-        };
-        waiters.add(look);
-        signal.addEventListener('abort', onAbort, { once: true });
-        timer = setTimeout(() => {
-          finish();
-          reject(new PeerMisbehaved(`the VEN did not send what the case waits for within ${timeoutMs} ms`));
-        }, timeoutMs);
-        timer.unref();
-        look();
-      });
-    },
+          return i < 0 ? undefined : i;
+        },
+        timeoutMs,
+        signal,
+        `the VEN did not send what the case waits for within ${timeoutMs} ms`,
+      ),
   };
 
   function answer(p: Payload): ServerAnswer {
@@ -179,7 +162,7 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
     }
     const service = m[1] as string;
     sim.received.push({ service, payload, at: now() });
-    for (const w of waiters) w();
+    arrivals.arrived();
     const out = reply(service, payload);
     return out === undefined ? { status: 404, body: '' } : answer(out);
   }

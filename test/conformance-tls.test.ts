@@ -1,3 +1,4 @@
+/** The conformance suite over mutual TLS against our VTN (the suite's client certificate, its handshake cases). */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +7,7 @@ import { pkiLayout } from '../certs/index.ts';
 import { createVtn } from '../vtn/index.ts';
 import { LOOPBACK_PUSH } from '../vtn/testing/fake-ven.ts';
 import { ensureVtnPki } from '../vtn/tls/pki.ts';
-import { tally } from './case.ts';
-import { runVtnSuite } from './vtn-suite.ts';
+import { runVtnSuite, tally } from '../conformance/index.ts';
 
 test('§9.2.1.1+R67 over mutual TLS: the suite presents its client certificate; the TLS cases pass, and the rest pass or are skipped for want of an adapter or a second certificate', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'conformance-tls-'));
