@@ -39,6 +39,8 @@ export interface AsVen {
   readonly eventLeadMinutes: number;
   /** The VENs registered in this run, by name (venId, registrationId). */
   readonly vens: Map<string, RegisteredVen>;
+  /** Every registration the VTN granted in this run (venID → registrationID), whichever case made it. */
+  readonly issued: Map<string, string>;
   /** Makes a fresh name for a simulated VEN. */
   nextName(tag: string): string;
 }
@@ -90,8 +92,10 @@ export interface SendOptions {
 /** Posts a payload (or raw text) to one of the VTN's services. */
 export async function send(ctx: AsVen, service: string, body: Payload | string, o: SendOptions = {}): Promise<OadrAnswer> {
   const text = typeof body === 'string' ? body : encodeOadr(body, o.profile === undefined ? undefined : { profile: o.profile });
-  const answer = await ctx.client.send({ method: o.method ?? 'POST', url: o.url ?? serviceUrl(ctx.vtnUrl, service, o.profile), body: text, headers: { 'content-type': 'application/xml', ...o.headers } });
-  return decodeAnswer(answer);
+  const answer = decodeAnswer(await ctx.client.send({ method: o.method ?? 'POST', url: o.url ?? serviceUrl(ctx.vtnUrl, service, o.profile), body: text, headers: { 'content-type': 'application/xml', ...o.headers } }));
+  const p = answer.payload;
+  if (p?.type === 'CreatedPartyRegistration' && p.response.code === 200 && p.venId !== undefined && p.registrationId !== undefined) ctx.issued.set(p.venId, p.registrationId);
+  return answer;
 }
 
 /** The payload of a 200 answer, of the type expected; anything else ends the case with what came instead. */
@@ -300,14 +304,15 @@ export async function register(ctx: AsVen, t: CaseControl, o: RegisterOptions = 
 
 /**
  * With a client certificate every VEN the suite registers has the same certificate, and a VTN binds
- * one venID to it (§10.5.1): the VEN registered before is cancelled first (R407), so that each case
- * starts with a VEN of its own. Cases that need two VENs at once need two certificates.
+ * one venID to it (§10.5.1): the VEN registered before is cancelled first (R407) — before each case
+ * and before each registration — so that each case starts with the certificate free and a VEN of its
+ * own. Cases that need two VENs at once need two certificates.
  */
-async function releaseCertificate(ctx: AsVen): Promise<void> {
-  for (const v of ctx.vens.values()) {
-    await send(ctx, 'EiRegisterParty', build.cancelRegistration(v.venId, v.registrationId));
-  }
+export async function releaseCertificate(ctx: AsVen): Promise<void> {
+  const granted = [...ctx.issued];
+  ctx.issued.clear();
   ctx.vens.clear();
+  for (const [venId, registrationId] of granted) await send(ctx, 'EiRegisterParty', build.cancelRegistration(venId, registrationId));
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { ExchangeCheck, RunResult, Transport } from './case.ts';
 import type { VtnAdapter } from './adapters/adapter.ts';
-import { createPushInbox, type AsVen, type RegisteredVen } from './as-ven.ts';
+import { createPushInbox, releaseCertificate, type AsVen, type RegisteredVen } from './as-ven.ts';
 import { vtnCases } from './cases/vtn-cases.ts';
 import { createRecordingClient, createTape, startRecordingServer, type TapeSlot, type TlsMaterial } from './http-recorder.ts';
 import { runCases, type CaseSpec, type ExpectedFail, type RunOptions } from './runner.ts';
@@ -60,6 +60,7 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
     pollGapMs: options.pollGapMs ?? 200,
     eventLeadMinutes: options.eventLeadMinutes ?? 30,
     vens: new Map<string, RegisteredVen>(),
+    issued: new Map<string, string>(),
     nextName: (tag) => `${venName}-${run}-${tag}-${++serial}`,
   };
   try {
@@ -76,6 +77,9 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
       expectedFail: options.expectedFail,
       caseTimeoutMs: options.caseTimeoutMs,
       progress: options.progress,
+      beforeEach: async (c) => {
+        if (c.clientCertificate) await releaseCertificate(c);
+      },
     });
   } finally {
     await server?.close();
