@@ -9,7 +9,7 @@ import {
   vtnReusingModificationNumbers,
   vtnWithWrongSignalUnit,
 } from './testing/broken-peers.ts';
-import { OUR_MARKET_CONTEXT, startOurVen, startOurVtn } from './testing/our-peers.ts';
+import { OUR_MARKET_CONTEXT, PATIENT, startOurVen, startOurVtn } from './testing/our-peers.ts';
 import { startVenSuite } from './ven-suite.ts';
 import { runVtnSuite } from './vtn-suite.ts';
 
@@ -18,27 +18,29 @@ type T = TestContext;
 /** Runs `only` against our VTN behind the proxy, with and without the fault. */
 async function againstVtn(t: T, rewrites: Rewrites, only: readonly string[]): Promise<{ broken: RunResult; sound: RunResult }> {
   const { url, adapter } = await startOurVtn(t);
-  const run = async (r: Rewrites): Promise<RunResult> => {
+  // The broken peer's silence is waited for briefly (that is its fault); the sound one patiently.
+  const run = async (r: Rewrites, deliveryTimeoutMs: number): Promise<RunResult> => {
     const proxy = await startRewritingProxy(url, r);
     try {
-      return await runVtnSuite({ url: proxy.url, transport: 'http-pull', adapter, only, deliveryTimeoutMs: 3000 });
+      return await runVtnSuite({ url: proxy.url, transport: 'http-pull', adapter, only, deliveryTimeoutMs, caseTimeoutMs: PATIENT.caseTimeoutMs });
     } finally {
       await proxy.close();
     }
   };
-  return { broken: await run(rewrites), sound: await run({}) };
+  return { broken: await run(rewrites, 4000), sound: await run({}, PATIENT.deliveryTimeoutMs) };
 }
 
 /** Runs `only` against our VEN talking to the suite through the proxy, with and without the fault. */
 async function againstVen(t: T, rewrites: Rewrites, only: readonly string[]): Promise<{ broken: RunResult; sound: RunResult }> {
-  const run = async (r: Rewrites): Promise<RunResult> => {
+  const run = async (r: Rewrites, waitMs: number): Promise<RunResult> => {
     let proxy: Awaited<ReturnType<typeof startRewritingProxy>> | undefined;
     const suite = await startVenSuite({
       listen: { host: '127.0.0.1', port: 0 },
       transport: 'http-pull',
       marketContext: OUR_MARKET_CONTEXT,
       only,
-      waitMs: 3000,
+      waitMs,
+      caseTimeoutMs: PATIENT.caseTimeoutMs,
       onListening: async (url) => {
         proxy = await startRewritingProxy(url, r);
         await startOurVen(t, proxy.url, 'http-pull');
@@ -51,7 +53,7 @@ async function againstVen(t: T, rewrites: Rewrites, only: readonly string[]): Pr
       await suite.close();
     }
   };
-  return { broken: await run(rewrites), sound: await run({}) };
+  return { broken: await run(rewrites, 4000), sound: await run({}, PATIENT.waitMs) };
 }
 
 /** The fault fails a case of `rule`; the same cases pass without it. */

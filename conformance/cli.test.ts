@@ -5,7 +5,9 @@ import { PassThrough, Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import type { RunResult } from './case.ts';
 import { runConformanceCommand } from './cli.ts';
-import { startOurVtn } from './testing/our-peers.ts';
+import { PATIENT, startOurVtn } from './testing/our-peers.ts';
+
+const PATIENT_FLAGS = ['--case-timeout', String(PATIENT.caseTimeoutMs), '--delivery-timeout', String(PATIENT.deliveryTimeoutMs)];
 
 interface Captured {
   readonly code: number;
@@ -56,7 +58,7 @@ test('usage errors exit 2 and say what to give instead', async (t) => {
 test('a run against our VTN through its admin API: summary on stdout, progress on stderr, the run as JSON, exit 0', async (t) => {
   const { url } = await startOurVtn(t);
   const file = join(tempDir(t), 'run.json');
-  const r = await cli(['vtn', '--url', url, '--admin-url', `${url}/api/v1`, '--only', 'R4,R40', '--only', 'R10', '--json', file], { OADR_ADMIN_TOKEN: 'conformance-operator-token-0123456789' });
+  const r = await cli(['vtn', '--url', url, ...PATIENT_FLAGS, '--admin-url', `${url}/api/v1`, '--only', 'R4,R40', '--only', 'R10', '--json', file], { OADR_ADMIN_TOKEN: 'conformance-operator-token-0123456789' });
   t.assert.equal(r.code, 0, r.stdout + r.stderr);
   t.assert.match(r.stdout, /3 cases in .* 3 passed, 0 failed/);
   t.assert.match(r.stderr, /\[3\/3 #{20}\] 0 failed/);
@@ -92,7 +94,7 @@ else { process.stderr.write('unsupported ' + action); process.exit(4); }
 `,
   );
   const file = join(dir, 'run.json');
-  const r = await cli(['vtn', '--url', url, '--hook', `node ${script} {action} {venId}`, '--only', 'R10+R5-cancel,R8+R102-durations-add-up,R407-cancel-by-vtn', '--json', file]);
+  const r = await cli(['vtn', '--url', url, ...PATIENT_FLAGS, '--hook', `node ${script} {action} {venId}`, '--only', 'R10+R5-cancel,R8+R102-durations-add-up,R407-cancel-by-vtn', '--json', file]);
   t.assert.equal(r.code, 1);
   const run = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
   t.assert.deepEqual(run.cases.map((c) => [c.id, c.outcome]), [['R407-cancel-by-vtn', 'failed'], ['R10+R5-cancel', 'passed'], ['R8+R102-durations-add-up', 'passed']]);

@@ -38,6 +38,8 @@ VTN side (conformance vtn):
   --ven-name NAME      prefix of the names of the VENs the suite registers (default conformance)
   --listen HOST:PORT   where the suite's push VENs listen (http-push; default 127.0.0.1, any port)
   --push-url URL       the base URL the VTN must push to, when it is not where the suite listens
+  --delivery-timeout MS
+                       how long to wait for the VTN to deliver what a case expects (default 8000)
   Adapters: cases that need the VTN to act (issue, modify or cancel an event, request a report,
   cancel a registration, ask for a re-registration) use one of these; without one they are skipped.
   --admin-url URL --admin-token TOKEN
@@ -95,6 +97,7 @@ const OPTIONS = {
   only: { type: 'string', multiple: true },
   json: { type: 'string' },
   'case-timeout': { type: 'string' },
+  'delivery-timeout': { type: 'string' },
   'market-context': { type: 'string' },
   wait: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -221,6 +224,7 @@ async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
     only: onlyOf(v),
     caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),
+    deliveryTimeoutMs: positiveMs('--delivery-timeout', v['delivery-timeout'], 8_000),
     tool: io.tool,
     progress: progress(io),
   });

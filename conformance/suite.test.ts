@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { exitCodeOf, tally, type RunResult } from './case.ts';
-import { OUR_MARKET_CONTEXT, startOurVen, startOurVtn } from './testing/our-peers.ts';
+import { OUR_MARKET_CONTEXT, PATIENT, startOurVen, startOurVtn } from './testing/our-peers.ts';
 import { startVenSuite } from './ven-suite.ts';
 import { runVtnSuite } from './vtn-suite.ts';
 import { vtnCases } from './cases/vtn-cases.ts';
@@ -36,13 +36,13 @@ test('case ids start with their rule ids, are unique, and the two sides cover at
 for (const transport of ['http-pull', 'http-push'] as const) {
   test(`the whole VTN side against our VTN over ${transport}: every case passes or is skipped for want of TLS`, async (t) => {
     const { url, adapter } = await startOurVtn(t);
-    const run = await runVtnSuite({ url, transport, adapter });
+    const run = await runVtnSuite({ url, transport, adapter, deliveryTimeoutMs: PATIENT.deliveryTimeoutMs, caseTimeoutMs: PATIENT.caseTimeoutMs });
     t.assert.equal(run.cases.length >= 90, true, `${run.cases.length} cases`);
     assertClean(t, run);
   });
 
   test(`the whole VEN side against our VEN over ${transport}: every case passes`, async (t) => {
-    const suite = await startVenSuite({ listen: { host: '127.0.0.1', port: 0 }, transport, marketContext: OUR_MARKET_CONTEXT, onListening: (url) => void startOurVen(t, url, transport) });
+    const suite = await startVenSuite({ listen: { host: '127.0.0.1', port: 0 }, transport, marketContext: OUR_MARKET_CONTEXT, waitMs: PATIENT.waitMs, caseTimeoutMs: PATIENT.caseTimeoutMs, onListening: (url) => void startOurVen(t, url, transport) });
     t.after(() => suite.close());
     const run = await suite.run();
     t.assert.equal(run.cases.length >= 40, true, `${run.cases.length} cases`);

@@ -8,6 +8,7 @@ import { createVtn } from '../vtn/index.ts';
 import { LOOPBACK_PUSH } from '../vtn/testing/fake-ven.ts';
 import { ensureVtnPki } from '../vtn/tls/pki.ts';
 import { runVtnSuite, tally } from '../conformance/index.ts';
+import { PATIENT } from '../conformance/testing/our-peers.ts';
 
 test('§9.2.1.1+R67 over mutual TLS: the suite presents its client certificate; the TLS cases pass, and the rest pass or are skipped for want of an adapter or a second certificate', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'conformance-tls-'));
@@ -18,7 +19,7 @@ test('§9.2.1.1+R67 over mutual TLS: the suite presents its client certificate; 
   const vtn = createVtn({ config: { dataDir: ':memory:', registrationPolicy: 'open', push: LOOPBACK_PUSH }, tls: pki.tls, pushTls: pki.push });
   t.after(() => vtn.close());
   const url = await vtn.listen({ port: 0, host: '127.0.0.1' });
-  const run = await runVtnSuite({ url, transport: 'http-pull', tls });
+  const run = await runVtnSuite({ url, transport: 'http-pull', tls, deliveryTimeoutMs: PATIENT.deliveryTimeoutMs, caseTimeoutMs: PATIENT.caseTimeoutMs });
   t.assert.deepEqual(run.cases.filter((c) => c.outcome !== 'passed' && c.outcome !== 'skipped').map((c) => `${c.id}: ${c.findings.map((f) => f.message).join('; ')}`), []);
   const tlsCases = run.cases.filter((c) => c.family === 'security');
   t.assert.deepEqual(tlsCases.map((c) => [c.id, c.outcome]), [['§9.2.1.1-no-client-certificate', 'passed'], ['R67-default-suites', 'passed'], ['R67-non-default-suite-refused', 'passed']]);

@@ -14,6 +14,12 @@ import type { VtnAdapter } from '../adapters/adapter.ts';
 import type { Transport } from '../case.ts';
 
 const ADMIN_TOKEN = 'conformance-operator-token-0123456789';
+
+/**
+ * Waits for tests on a shared, loaded machine: long enough that a sound peer is never taken for a
+ * silent one. They bound only what a failing case costs; a passing case does not wait them out.
+ */
+export const PATIENT = Object.freeze({ deliveryTimeoutMs: 30_000, caseTimeoutMs: 60_000, waitMs: 30_000 });
 export const OUR_MARKET_CONTEXT = 'http://MarketContext1';
 
 export async function startOurVtn(t: { after(fn: () => unknown): void }): Promise<{ url: string; adapter: VtnAdapter }> {
