@@ -68,6 +68,24 @@ test('a run against our VTN through its admin API: summary on stdout, progress o
   t.assert.equal((run.cases[1]?.exchanges.length ?? 0) > 0, true);
 });
 
+test('--expected-fail: a listed case that fails is expected-fail and the run exits 0; one that passes is unexpected-pass and exits 1', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'expected.json');
+  // A peer that refuses every request: the query case fails, as the list says it will.
+  writeFileSync(file, JSON.stringify([{ id: 'R511-query-registration', reason: 'nothing listens there' }]));
+  const down = await cli(['vtn', '--url', 'http://127.0.0.1:1', '--only', 'R511-query-registration', '--expected-fail', file]);
+  t.assert.equal(down.code, 0, down.stdout);
+  t.assert.match(down.stdout, /xfail +R511-query-registration/);
+  const { url } = await startOurVtn(t);
+  const up = await cli(['vtn', '--url', url, '--only', 'R511-query-registration', '--expected-fail', file]);
+  t.assert.equal(up.code, 1);
+  t.assert.match(up.stdout, /XPASS +R511-query-registration +nothing listens there/);
+  writeFileSync(file, '[{"id": "R1"}]');
+  const bad = await cli(['vtn', '--url', url, '--expected-fail', file]);
+  t.assert.equal(bad.code, 2);
+  t.assert.match(bad.stderr, /give a JSON list of \{"id"/);
+});
+
 test('without an adapter the cases that need one are skipped, and a run where nothing ran exits 1', async (t) => {
   const { url } = await startOurVtn(t);
   const r = await cli(['vtn', '--url', url, '--only', 'R5+R115-modify']);

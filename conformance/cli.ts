@@ -11,6 +11,7 @@ import { createHookAdapter } from './adapters/hook.ts';
 import { createInteractiveAdapter } from './adapters/interactive.ts';
 import { exitCodeOf, type CaseResult, type RunResult, type Transport } from './case.ts';
 import type { TlsMaterial } from './http-recorder.ts';
+import type { ExpectedFail } from './runner.ts';
 import { progressLine, summaryTable } from './summary.ts';
 import { startVenSuite } from './ven-suite.ts';
 import { runVtnSuite } from './vtn-suite.ts';
@@ -31,6 +32,8 @@ Common options:
   --only ID            run only this case, the cases of this rule id (R402), or ids starting with it;
                        repeat it or separate ids with commas
   --json FILE          write the whole run (cases, findings, every exchanged message) as JSON
+  --expected-fail FILE known deviations of the peer: a JSON list of {"id": CASE-ID, "reason": "…"};
+                       such a case that fails is expected-fail, one that passes is unexpected-pass
   --case-timeout MS    time-out of one case (default 20000)
 
 VTN side (conformance vtn):
@@ -97,6 +100,7 @@ const OPTIONS = {
   only: { type: 'string', multiple: true },
   json: { type: 'string' },
   'case-timeout': { type: 'string' },
+  'expected-fail': { type: 'string' },
   'delivery-timeout': { type: 'string' },
   'market-context': { type: 'string' },
   wait: { type: 'string' },
@@ -171,6 +175,20 @@ function positiveMs(flag: string, value: string | undefined, fallback: number): 
   return n;
 }
 
+function expectedFailOf(v: Values): ExpectedFail[] | undefined {
+  const file = v['expected-fail'];
+  if (file === undefined) return undefined;
+  let list: unknown;
+  try {
+    list = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--expected-fail ${file}: ${(err as Error).message}`);
+  }
+  const ok = Array.isArray(list) && list.every((x: unknown) => typeof x === 'object' && x !== null && typeof (x as ExpectedFail).id === 'string' && typeof (x as ExpectedFail).reason === 'string' && (x as ExpectedFail).reason !== '');
+  if (!ok) throw new UsageError(`--expected-fail ${file}: give a JSON list of {"id": "R…", "reason": "why the peer deviates"}`);
+  return list as ExpectedFail[];
+}
+
 const onlyOf = (v: Values): string[] | undefined => v.only?.flatMap((o) => o.split(',')).map((o) => o.trim()).filter((o) => o !== '');
 
 function url(flag: string, value: string): string {
@@ -223,6 +241,7 @@ async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
     only: onlyOf(v),
+    expectedFail: expectedFailOf(v),
     caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),
     deliveryTimeoutMs: positiveMs('--delivery-timeout', v['delivery-timeout'], 8_000),
     tool: io.tool,
@@ -241,6 +260,7 @@ async function runVen(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
     marketContext: v['market-context'],
     only: onlyOf(v),
+    expectedFail: expectedFailOf(v),
     caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),
     tool: io.tool,
     progress: progress(io),
