@@ -3,6 +3,7 @@
  * which has already checked the Node.js version.
  */
 import { runCertsCommand } from '../certs/index.ts';
+import { runConformanceCommand } from '../conformance/index.ts';
 import { startUvamBridge } from '../iec104/index.ts';
 import { runStartCommand } from '../demo/index.ts';
 import { runLedgerCommand, runLedgerServe } from '../ledger-bridge/index.ts';
@@ -38,7 +39,14 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     run: (argv) => (argv[0] === 'serve' ? runLedgerServe(argv.slice(1)) : runLedgerCommand(argv)),
   },
   certs: { summary: 'create a development PKI, issue identities, print 2.0b fingerprints (init | issue | fingerprint)', run: (argv) => runCertsCommand(argv) },
+  conformance: { summary: 'the OpenADR 2.0b conformance suite against any VTN (vtn --url URL) or VEN (ven --listen HOST:PORT)', run: runConformance },
 };
+
+/** The conformance suite, with the environment its hook commands inherit and the tool's version. */
+async function runConformance(argv: string[]): Promise<number> {
+  const pkg = await import('../package.json', { with: { type: 'json' } });
+  return runConformanceCommand(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, tool: `oadr-ledger ${pkg.default.version}` });
+}
 
 /** The VEN with OADR_XMPP_PASSWORD (or its _FILE) from the environment, for SCRAM over XMPP. */
 async function runVen(argv: string[]): Promise<number> {

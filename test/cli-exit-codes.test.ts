@@ -32,9 +32,12 @@ const COMMANDS: readonly Row[] = [
   { command: ['certs'], usage: 'Usage: oadr-ledger certs <init|issue|fingerprint>' },
   { command: ['certs', 'init'], usage: 'Usage: oadr-ledger certs <init|issue|fingerprint>' },
   { command: ['certs', 'issue'], usage: 'Usage: oadr-ledger certs <init|issue|fingerprint>' },
+  { command: ['conformance'], usage: 'Usage: oadr-ledger conformance <vtn|ven>' },
+  { command: ['conformance', 'vtn'], usage: 'Usage: oadr-ledger conformance <vtn|ven>' },
+  { command: ['conformance', 'ven'], usage: 'Usage: oadr-ledger conformance <vtn|ven>' },
 ];
 
-const BARE_IS_HELP: readonly (readonly string[])[] = [[], ['oadr'], ['ledger'], ['certs']];
+const BARE_IS_HELP: readonly (readonly string[])[] = [[], ['oadr'], ['ledger'], ['certs'], ['conformance']];
 
 function table(rows: readonly (readonly string[])[]): { args: string[]; code: number; stdout: string; stderr: string }[] {
   const r = spawnSync(process.execPath, [TABLE, JSON.stringify(rows)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

@@ -402,8 +402,18 @@ function createEvent(deps: AdminDeps, body: EventBody, req: AdminRequest): unkno
     if (reg === undefined) throw new VtnError('INVALID_ARGUMENT', `customer '${customerId}' has no registered VEN; it cannot receive an event`);
     perVen[reg.venId] = w;
   }
-  if (rest.slots === undefined && rest.durationMinutes === undefined) throw new VtnError('INVALID_ARGUMENT', 'give slots or durationMinutes');
-  return deps.vtn().events.create({ ...rest, perVenReductionW: perVen } as unknown as CreateEventInput);
+  // Per-VEN values are given per slot: durationMinutes is a whole number of slots from the start.
+  let slots = rest.slots as number | undefined;
+  if (slots === undefined && typeof rest.durationMinutes === 'number') {
+    const programs = deps.vtn().programs;
+    const program = (typeof rest.programId === 'string' ? programs.get(rest.programId) : undefined) ?? programs.defaultProgram();
+    const slotMin = (program?.slotMs ?? 900_000) / 60_000;
+    if (rest.durationMinutes % slotMin !== 0) throw new VtnError('INVALID_ARGUMENT', `durationMinutes must be a whole number of ${slotMin}-minute slots`);
+    slots = rest.durationMinutes / slotMin;
+  }
+  if (slots === undefined) throw new VtnError('INVALID_ARGUMENT', 'give slots or durationMinutes');
+  const { durationMinutes: _d, ...input } = rest;
+  return deps.vtn().events.create({ ...input, slots, perVenReductionW: perVen } as unknown as CreateEventInput);
 }
 
 /** An event as a request's scope may see it: a retailer sees its customers' VENs only. */

@@ -1,0 +1,287 @@
+/**
+ * `oadr-ledger conformance vtn|ven`: runs the suite against a VTN or a VEN from the command line,
+ * checks every message the peer sends with the payload checker, prints a progress line on stderr
+ * and the summary on stdout, writes the run as JUnit XML, HTML and JSON when asked; exit code 0
+ * only when cases ran and none failed (exitCodeOf).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { VtnAdapter } from './adapters/adapter.ts';
+import { createAdminAdapter } from './adapters/admin.ts';
+import { createHookAdapter } from './adapters/hook.ts';
+import { createInteractiveAdapter } from './adapters/interactive.ts';
+import { exitCodeOf, type CaseResult, type RunResult, type Transport } from './case.ts';
+import type { TlsMaterial } from './http-recorder.ts';
+import type { ExpectedFail } from './runner.ts';
+import { progressLine } from './progress.ts';
+import { payloadChecks } from './checker.ts';
+import { writeReports, writeSummary } from './report/index.ts';
+import { startVenSuite } from './ven-suite.ts';
+import { runVtnSuite } from './vtn-suite.ts';
+
+export const CONFORMANCE_USAGE = `Usage: oadr-ledger conformance <vtn|ven> [options]
+  oadr-ledger conformance vtn --url URL [options]          the suite plays VENs against the VTN at URL
+  oadr-ledger conformance ven --listen HOST:PORT [options] the suite plays the VTN; point the VEN under test at it
+
+Each case is named by the rule ids it checks (the checklist of the OpenADR 2.0b rules digest); a
+case whose prerequisite cannot be arranged is skipped with the reason, never passed. HTTP pull and
+push only (no XMPP cases).
+
+Common options:
+  --transport T        http-pull (default) or http-push
+  --cert FILE --key FILE --ca FILE
+                       the suite's certificate chain and key (PEM), and the CAs it trusts for the peer:
+                       TLS with client certificates (give all three, with an https URL)
+  --only ID            run only this case, the cases of this rule id (R402), or ids starting with it;
+                       repeat it or separate ids with commas
+  --junit FILE         write the run as JUnit XML (a testsuite per family, a testcase per case), for CI systems
+  --html FILE          write a self-contained HTML report: each case, the rule it checks, its findings
+                       (expected and actual) and every message exchanged, pretty-printed
+  --json FILE          write the whole run (cases, findings, every exchanged message) as JSON
+  --expected-fail FILE known deviations of the peer: a JSON list of {"id": CASE-ID, "reason": "…"};
+                       such a case that fails is expected-fail, one that passes is unexpected-pass
+  --case-timeout MS    time-out of one case (default 20000)
+
+VTN side (conformance vtn):
+  --url URL            the VTN's base URL, without /OpenADR2/Simple/2.0b/… (a prefix may be part of it)
+  --ven-name NAME      prefix of the names of the VENs the suite registers (default conformance)
+  --listen HOST:PORT   where the suite's push VENs listen (http-push; default 127.0.0.1, any port)
+  --push-url URL       the base URL the VTN must push to, when it is not where the suite listens
+  --delivery-timeout MS
+                       how long to wait for the VTN to deliver what a case expects (default 8000)
+  Adapters: cases that need the VTN to act (issue, modify or cancel an event, request a report,
+  cancel a registration, ask for a re-registration) use one of these; without one they are skipped.
+  --admin-url URL --admin-token TOKEN
+                       oadr-ledger's admin REST API (e.g. https://vtn:8080/api/v1); the token may
+                       also come from OADR_ADMIN_TOKEN
+  --hook 'CMD'         a shell command run for each action. {action}, {venId} and {eventId} in it
+                       are replaced (quoted). The action is one of issue-event, modify-event,
+                       cancel-event, request-report, cancel-registration, request-reregistration.
+                       The order is also given as JSON on stdin and in the environment:
+                         OADR_ACTION, OADR_VEN_ID, OADR_EVENT_ID (the ID the suite would like for
+                         a new event; the VTN may choose another), OADR_START (ISO 8601 UTC),
+                         OADR_DURATION_MINUTES, OADR_VALUES (comma-separated, one per interval),
+                         OADR_PRIORITY, OADR_RESPONSE_REQUIRED (always|never), OADR_START_AFTER_MS
+                       Exit code 0 means done; any other fails the case with the command's stderr.
+                       Example: --hook './my-vtn-ctl {action} {venId}'
+  --interactive        print what the operator must make the VTN do and wait for Enter (2 minutes)
+
+VEN side (conformance ven):
+  --listen HOST:PORT   where the suite listens as the VTN (required); start the VEN under test
+                       with this URL as its VTN URL once the suite prints it
+  --push-url URL       push to this base instead of the VEN's registered transport address
+  --market-context URL the market context the VEN serves (events carry it; the cases about a
+                       foreign market context need it)
+  --wait MS            how long to wait for the VEN's first registration (default 120000)
+
+Exit codes: 0 every case that ran passed (or failed as expected), 1 a case failed or none ran,
+2 a usage error.
+`;
+
+export interface ConformanceIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stdin: NodeJS.ReadableStream;
+  /** The environment (hook commands inherit it; OADR_ADMIN_TOKEN). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** `oadr-ledger <version>`. */
+  readonly tool: string;
+}
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  url: { type: 'string' },
+  'ven-name': { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  ca: { type: 'string' },
+  transport: { type: 'string' },
+  listen: { type: 'string' },
+  'push-url': { type: 'string' },
+  'admin-url': { type: 'string' },
+  'admin-token': { type: 'string' },
+  hook: { type: 'string' },
+  interactive: { type: 'boolean' },
+  only: { type: 'string', multiple: true },
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  html: { type: 'string' },
+  'case-timeout': { type: 'string' },
+  'expected-fail': { type: 'string' },
+  'delivery-timeout': { type: 'string' },
+  'market-context': { type: 'string' },
+  wait: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+export async function runConformanceCommand(argv: readonly string[], io: Readonly<ConformanceIo>): Promise<number> {
+  const [side, ...rest] = argv;
+  if (side === undefined || side === '--help' || side === '-h' || side === 'help') {
+    io.stdout.write(CONFORMANCE_USAGE);
+    return 0;
+  }
+  try {
+    if (side !== 'vtn' && side !== 'ven') throw new UsageError(`unknown side '${side}': give vtn (test a VTN) or ven (test a VEN)`);
+    let values: Values;
+    try {
+      ({ values } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false, strict: true }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (values.help === true) {
+      io.stdout.write(CONFORMANCE_USAGE);
+      return 0;
+    }
+    const run = side === 'vtn' ? await runVtn(values, io) : await runVen(values, io);
+    writeSummary(run, io.stdout);
+    await writeReports(run, { junit: values.junit, html: values.html, json: values.json });
+    return exitCodeOf(run);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`oadr-ledger conformance: ${err.message}\n\n${CONFORMANCE_USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function transportOf(v: Values): Transport {
+  const t = v.transport ?? 'http-pull';
+  if (t === 'xmpp') throw new UsageError('--transport xmpp: the suite runs over HTTP (pull or push); it has no XMPP cases');
+  if (t !== 'http-pull' && t !== 'http-push') throw new UsageError(`--transport ${t}: give http-pull or http-push`);
+  return t;
+}
+
+function tlsOf(v: Values): TlsMaterial | undefined {
+  const given = [v.cert, v.key, v.ca].filter((x) => x !== undefined).length;
+  if (given === 0) return undefined;
+  if (given !== 3) throw new UsageError('TLS needs all of --cert, --key and --ca');
+  const read = (flag: string, file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`${flag} ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read('--cert', v.cert as string), key: read('--key', v.key as string), ca: read('--ca', v.ca as string) };
+}
+
+function hostPort(flag: string, value: string): { host: string; port: number } {
+  const m = /^(.+):(\d+)$/.exec(value);
+  const port = Number(m?.[2]);
+  if (m === null || !Number.isInteger(port) || port > 65_535) throw new UsageError(`${flag} ${value}: give HOST:PORT, e.g. 127.0.0.1:8081`);
+  return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+function positiveMs(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} ${value}: give a whole number of milliseconds`);
+  return n;
+}
+
+function expectedFailOf(v: Values): ExpectedFail[] | undefined {
+  const file = v['expected-fail'];
+  if (file === undefined) return undefined;
+  let list: unknown;
+  try {
+    list = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--expected-fail ${file}: ${(err as Error).message}`);
+  }
+  const ok = Array.isArray(list) && list.every((x: unknown) => typeof x === 'object' && x !== null && typeof (x as ExpectedFail).id === 'string' && typeof (x as ExpectedFail).reason === 'string' && (x as ExpectedFail).reason !== '');
+  if (!ok) throw new UsageError(`--expected-fail ${file}: give a JSON list of {"id": "R…", "reason": "why the peer deviates"}`);
+  return list as ExpectedFail[];
+}
+
+const onlyOf = (v: Values): string[] | undefined => v.only?.flatMap((o) => o.split(',')).map((o) => o.trim()).filter((o) => o !== '');
+
+function url(flag: string, value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    return value;
+  } catch {
+    throw new UsageError(`${flag} ${value}: give an http:// or https:// URL`);
+  }
+}
+
+function adapterOf(v: Values, io: Readonly<ConformanceIo>): VtnAdapter | undefined {
+  const chosen = [v['admin-url'] !== undefined, v.hook !== undefined, v.interactive === true].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('give one adapter: --admin-url (with --admin-token), --hook or --interactive');
+  if (v['admin-url'] !== undefined) {
+    const token = v['admin-token'] ?? io.env.OADR_ADMIN_TOKEN;
+    if (token === undefined || token === '') throw new UsageError('--admin-url needs --admin-token TOKEN (or OADR_ADMIN_TOKEN)');
+    return createAdminAdapter({ url: url('--admin-url', v['admin-url']), token });
+  }
+  if (v.hook !== undefined) return createHookAdapter({ template: v.hook, env: io.env });
+  if (v.interactive === true) return createInteractiveAdapter({ input: io.stdin, output: io.stderr });
+  return undefined;
+}
+
+/** The progress line: rewritten in place on a terminal, one line per finished case otherwise. */
+function progress(io: Readonly<ConformanceIo>): (done: number, total: number, running: string | undefined, last: CaseResult | undefined) => void {
+  let failed = 0;
+  let counted = 0;
+  return (done, total, running, last) => {
+    if (last !== undefined && done > counted) {
+      counted = done;
+      if (last.outcome === 'failed' || last.outcome === 'unexpected-pass') failed += 1;
+    }
+    const line = progressLine(done, total, running, failed);
+    if (io.stderr.isTTY === true) io.stderr.write(`\r\x1b[2K${line}${running === undefined ? '\n' : ''}`);
+    else if (running === undefined || done > 0) io.stderr.write(`${line}\n`);
+  };
+}
+
+async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult> {
+  if (v.url === undefined) throw new UsageError('conformance vtn needs --url URL (the VTN under test)');
+  const transport = transportOf(v);
+  return runVtnSuite({
+    url: url('--url', v.url),
+    transport,
+    venName: v['ven-name'],
+    tls: tlsOf(v),
+    adapter: adapterOf(v, io),
+    listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
+    pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
+    only: onlyOf(v),
+    expectedFail: expectedFailOf(v),
+    caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),
+    deliveryTimeoutMs: positiveMs('--delivery-timeout', v['delivery-timeout'], 8_000),
+    tool: io.tool,
+    progress: progress(io),
+    checks: payloadChecks,
+  });
+}
+
+async function runVen(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult> {
+  if (v.listen === undefined) throw new UsageError('conformance ven needs --listen HOST:PORT (where the suite listens as the VTN)');
+  const listen = hostPort('--listen', v.listen);
+  const waitMs = positiveMs('--wait', v.wait, 120_000);
+  const suite = await startVenSuite({
+    listen,
+    transport: transportOf(v),
+    tls: tlsOf(v),
+    pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
+    marketContext: v['market-context'],
+    only: onlyOf(v),
+    expectedFail: expectedFailOf(v),
+    caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),
+    tool: io.tool,
+    progress: progress(io),
+    checks: payloadChecks,
+    onListening: (u) => void io.stderr.write(`The suite listens as the VTN at ${u}: start the VEN under test with this VTN URL; waiting up to ${Math.round(waitMs / 1000)} s for its registration.\n`),
+  });
+  try {
+    const deadline = Date.now() + waitMs;
+    while (suite.sim.registration === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (suite.sim.registration === undefined) io.stderr.write('The VEN did not register: every case that needs it fails.\n');
+    return await suite.run();
+  } finally {
+    await suite.close();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Our own VTN and VEN as the suite's peers in tests: the VTN on loopback with the real clock and
+ * an admin token (its admin API is the adapter), the VEN pointed at the suite with short poll and
+ * tick intervals.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createVen, type Ven } from '../../ven/index.ts';
+import { createMemoryDevice } from '../../ven/testing/memory-device.ts';
+import { startTestVtn } from '../../vtn/testing/fake-ven.ts';
+import { createAdminAdapter } from '../adapters/admin.ts';
+import type { VtnAdapter } from '../adapters/adapter.ts';
+import type { Transport } from '../case.ts';
+
+const ADMIN_TOKEN = 'conformance-operator-token-0123456789';
+
+/**
+ * Waits for tests on a shared, loaded machine: long enough that a sound peer is never taken for a
+ * silent one. They bound only what a failing case costs; a passing case does not wait them out.
+ */
+export const PATIENT = Object.freeze({ deliveryTimeoutMs: 30_000, caseTimeoutMs: 60_000, waitMs: 30_000 });
+export const OUR_MARKET_CONTEXT = 'http://MarketContext1';
+
+export async function startOurVtn(t: { after(fn: () => unknown): void }): Promise<{ url: string; adapter: VtnAdapter }> {
+  const realClock = { now: Date.now, set: () => undefined, advance: () => undefined };
+  const { url } = await startTestVtn(t, {}, { clock: realClock, adminToken: ADMIN_TOKEN });
+  return { url, adapter: createAdminAdapter({ url: `${url}/api/v1`, token: ADMIN_TOKEN }) };
+}
+
+/** Starts our VEN against `vtnUrl` (the suite, or a proxy in front of it); stopped and its data removed by `t.after`. */
+export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl: string, transport: Transport): Promise<Ven> {
+  const dir = mkdtempSync(join(tmpdir(), 'conformance-ven-'));
+  const ven = await createVen({
+    vtnUrl,
+    venName: 'ven-under-test',
+    device: createMemoryDevice(),
+    dataDir: dir,
+    tickMs: 200,
+    pollIntervalMs: 100,
+    backoff: { initialMs: 20, capMs: 200 },
+    marketContexts: [OUR_MARKET_CONTEXT],
+    ...(transport === 'http-push' ? { push: { host: '127.0.0.1', port: 0 } } : {}),
+  });
+  t.after(async () => {
+    await ven.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await ven.start();
+  return ven;
+}

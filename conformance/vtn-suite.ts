@@ -1,0 +1,87 @@
+/**
+ * A run against a VTN: the suite's recording client, its push server (for http-push), the
+ * adapter, the VTN-side cases, and the runner.
+ */
+import type { ExchangeCheck, RunResult, Transport } from './case.ts';
+import type { VtnAdapter } from './adapters/adapter.ts';
+import { createPushInbox, releaseCertificate, type AsVen, type RegisteredVen } from './as-ven.ts';
+import { vtnCases } from './cases/vtn-cases.ts';
+import { createRecordingClient, createTape, startRecordingServer, type TapeSlot, type TlsMaterial } from './http-recorder.ts';
+import { runCases, type CaseSpec, type ExpectedFail, type RunOptions } from './runner.ts';
+
+export interface VtnSuiteOptions {
+  /** The VTN's base URL (without `/OpenADR2/…`). */
+  readonly url: string;
+  readonly transport: Transport;
+  /** Prefix of the names of the VENs the suite registers (default `conformance`). */
+  readonly venName?: string | undefined;
+  readonly tls?: TlsMaterial | undefined;
+  readonly adapter?: VtnAdapter | undefined;
+  /** Where the suite listens for pushes (http-push), default 127.0.0.1:0. */
+  readonly listen?: { readonly host: string; readonly port: number } | undefined;
+  /** The base URL the VTN pushes to, when it differs from where the suite listens (NAT, proxy). */
+  readonly pushUrl?: string | undefined;
+  readonly checks?: readonly ExchangeCheck[] | undefined;
+  readonly only?: readonly string[] | undefined;
+  readonly expectedFail?: readonly ExpectedFail[] | undefined;
+  readonly caseTimeoutMs?: number | undefined;
+  readonly requestTimeoutMs?: number | undefined;
+  readonly deliveryTimeoutMs?: number | undefined;
+  readonly pollGapMs?: number | undefined;
+  readonly eventLeadMinutes?: number | undefined;
+  readonly tool?: string | undefined;
+  readonly progress?: RunOptions<AsVen>['progress'];
+  /** Replaces the case list (tests of the runner). */
+  readonly cases?: readonly CaseSpec<AsVen>[] | undefined;
+}
+
+export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<RunResult> {
+  const slot: TapeSlot = { current: createTape() };
+  const client = createRecordingClient({ slot, tls: options.tls, timeoutMs: options.requestTimeoutMs ?? 10_000 });
+  const inbox = createPushInbox();
+  const server =
+    options.transport === 'http-push'
+      ? await startRecordingServer({ slot, host: options.listen?.host ?? '127.0.0.1', port: options.listen?.port ?? 0, handler: inbox.handler, tls: options.tls })
+      : undefined;
+  const venName = options.venName ?? 'conformance';
+  let serial = 0;
+  const run = Date.now().toString(36);
+  const ctx: AsVen = {
+    vtnUrl: options.url.replace(/\/+$/, ''),
+    transport: options.transport,
+    venName,
+    client,
+    clientCertificate: options.tls !== undefined && options.url.startsWith('https:'),
+    tls: options.tls,
+    adapter: options.adapter,
+    pushBase: options.pushUrl ?? server?.url,
+    inbox,
+    deliveryTimeoutMs: options.deliveryTimeoutMs ?? 8_000,
+    pollGapMs: options.pollGapMs ?? 200,
+    eventLeadMinutes: options.eventLeadMinutes ?? 30,
+    vens: new Map<string, RegisteredVen>(),
+    issued: new Map<string, string>(),
+    nextName: (tag) => `${venName}-${run}-${tag}-${++serial}`,
+  };
+  try {
+    return await runCases({
+      side: 'vtn',
+      transport: options.transport,
+      peer: options.url,
+      tool: options.tool ?? 'oadr-ledger',
+      cases: options.cases ?? vtnCases,
+      context: ctx,
+      slot,
+      checks: options.checks,
+      only: options.only,
+      expectedFail: options.expectedFail,
+      caseTimeoutMs: options.caseTimeoutMs,
+      progress: options.progress,
+      beforeEach: async (c) => {
+        if (c.clientCertificate) await releaseCertificate(c);
+      },
+    });
+  } finally {
+    await server?.close();
+  }
+}
