@@ -71,6 +71,34 @@ export interface RunOptions<C> {
   readonly now?: () => number;
 }
 
+/** The options both sides' suites take for their run (`runVtnSuite`, `startVenSuite`). */
+export interface SuiteOptions<C> {
+  readonly transport: Transport;
+  readonly checks?: readonly ExchangeCheck[] | undefined;
+  readonly only?: readonly string[] | undefined;
+  readonly expectedFail?: readonly ExpectedFail[] | undefined;
+  readonly caseTimeoutMs?: number | undefined;
+  readonly tool?: string | undefined;
+  readonly progress?: RunOptions<C>['progress'];
+  /** Replaces the case list (tests of the runner). */
+  readonly cases?: readonly CaseSpec<C>[] | undefined;
+}
+
+/** Runs a suite's cases (its own unless `options.cases`) with what the suite set up. */
+export function runSuite<C>(options: Readonly<SuiteOptions<C>>, run: Pick<RunOptions<C>, 'side' | 'peer' | 'context' | 'slot' | 'beforeEach'> & { readonly cases: readonly CaseSpec<C>[] }): Promise<RunResult> {
+  return runCases({
+    ...run,
+    transport: options.transport,
+    tool: options.tool ?? 'oadr-ledger',
+    cases: options.cases ?? run.cases,
+    checks: options.checks,
+    only: options.only,
+    expectedFail: options.expectedFail,
+    caseTimeoutMs: options.caseTimeoutMs,
+    progress: options.progress,
+  });
+}
+
 /** Whether `--only` selects the case: its id, one of its rule ids, or a prefix of its id. */
 export function selected(c: { readonly id: string; readonly ruleIds: readonly string[] }, only: readonly string[] | undefined): boolean {
   if (only === undefined || only.length === 0) return true;

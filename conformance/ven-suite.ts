@@ -2,31 +2,22 @@
  * A run against a VEN: the suite listens as its VTN (the VEN under test is pointed at it and
  * registers, pull or push), pushes through its recording client, and runs the VEN-side cases.
  */
-import type { ExchangeCheck, RunResult, Transport } from './case.ts';
+import type { RunResult } from './case.ts';
 import { createSimVtn, type AsVtn, type SimVtn } from './as-vtn.ts';
 import { venCases } from './cases/ven-cases.ts';
 import { createRecordingClient, createTape, startRecordingServer, type RecordingServer, type TapeSlot, type TlsMaterial } from './http-recorder.ts';
-import { runCases, type CaseSpec, type ExpectedFail, type RunOptions } from './runner.ts';
+import { runSuite, type SuiteOptions } from './runner.ts';
 
-export interface VenSuiteOptions {
+export interface VenSuiteOptions extends SuiteOptions<AsVtn> {
   /** Where the suite listens as the VTN. */
   readonly listen: { readonly host: string; readonly port: number };
-  /** http-pull (the VEN polls) or http-push (the suite pushes to the VEN's transport address). */
-  readonly transport: Transport;
   readonly tls?: TlsMaterial | undefined;
   /** Overrides the transport address the VEN registers. */
   readonly pushUrl?: string | undefined;
   /** The market context the VEN serves (default http://MarketContext1, not known to the suite). */
   readonly marketContext?: string | undefined;
   readonly pollFreq?: string | undefined;
-  readonly checks?: readonly ExchangeCheck[] | undefined;
-  readonly only?: readonly string[] | undefined;
-  readonly expectedFail?: readonly ExpectedFail[] | undefined;
-  readonly caseTimeoutMs?: number | undefined;
   readonly waitMs?: number | undefined;
-  readonly tool?: string | undefined;
-  readonly progress?: RunOptions<AsVtn>['progress'];
-  readonly cases?: readonly CaseSpec<AsVtn>[] | undefined;
   /** Called once the suite listens (with its URL): start the VEN under test here, or tell the operator to. */
   readonly onListening?: ((url: string) => void | Promise<void>) | undefined;
 }
@@ -59,20 +50,7 @@ export async function startVenSuite(options: Readonly<VenSuiteOptions>): Promise
     url: server.url,
     sim,
     run: () =>
-      runCases({
-        side: 'ven',
-        transport: options.transport,
-        peer: server.url,
-        tool: options.tool ?? 'oadr-ledger',
-        cases: options.cases ?? venCases,
-        context: ctx,
-        slot,
-        checks: options.checks,
-        only: options.only,
-        expectedFail: options.expectedFail,
-        caseTimeoutMs: options.caseTimeoutMs,
-        progress: options.progress,
-      }),
+      runSuite(options, { side: 'ven', peer: server.url, cases: venCases, context: ctx, slot }),
     close: () => server.close(),
   };
 }

@@ -2,17 +2,16 @@
  * A run against a VTN: the suite's recording client, its push server (for http-push), the
  * adapter, the VTN-side cases, and the runner.
  */
-import type { ExchangeCheck, RunResult, Transport } from './case.ts';
+import type { RunResult } from './case.ts';
 import type { VtnAdapter } from './adapters/adapter.ts';
 import { createPushInbox, releaseCertificate, type AsVen, type RegisteredVen } from './as-ven.ts';
 import { vtnCases } from './cases/vtn-cases.ts';
 import { createRecordingClient, createTape, startRecordingServer, type TapeSlot, type TlsMaterial } from './http-recorder.ts';
-import { runCases, type CaseSpec, type ExpectedFail, type RunOptions } from './runner.ts';
+import { runSuite, type SuiteOptions } from './runner.ts';
 
-export interface VtnSuiteOptions {
+export interface VtnSuiteOptions extends SuiteOptions<AsVen> {
   /** The VTN's base URL (without `/OpenADR2/…`). */
   readonly url: string;
-  readonly transport: Transport;
   /** Prefix of the names of the VENs the suite registers (default `conformance`). */
   readonly venName?: string | undefined;
   readonly tls?: TlsMaterial | undefined;
@@ -21,18 +20,10 @@ export interface VtnSuiteOptions {
   readonly listen?: { readonly host: string; readonly port: number } | undefined;
   /** The base URL the VTN pushes to, when it differs from where the suite listens (NAT, proxy). */
   readonly pushUrl?: string | undefined;
-  readonly checks?: readonly ExchangeCheck[] | undefined;
-  readonly only?: readonly string[] | undefined;
-  readonly expectedFail?: readonly ExpectedFail[] | undefined;
-  readonly caseTimeoutMs?: number | undefined;
   readonly requestTimeoutMs?: number | undefined;
   readonly deliveryTimeoutMs?: number | undefined;
   readonly pollGapMs?: number | undefined;
   readonly eventLeadMinutes?: number | undefined;
-  readonly tool?: string | undefined;
-  readonly progress?: RunOptions<AsVen>['progress'];
-  /** Replaces the case list (tests of the runner). */
-  readonly cases?: readonly CaseSpec<AsVen>[] | undefined;
 }
 
 export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<RunResult> {
@@ -64,19 +55,12 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
     nextName: (tag) => `${venName}-${run}-${tag}-${++serial}`,
   };
   try {
-    return await runCases({
+    return await runSuite(options, {
       side: 'vtn',
-      transport: options.transport,
       peer: options.url,
-      tool: options.tool ?? 'oadr-ledger',
-      cases: options.cases ?? vtnCases,
+      cases: vtnCases,
       context: ctx,
       slot,
-      checks: options.checks,
-      only: options.only,
-      expectedFail: options.expectedFail,
-      caseTimeoutMs: options.caseTimeoutMs,
-      progress: options.progress,
       beforeEach: async (c) => {
         if (c.clientCertificate) await releaseCertificate(c);
       },

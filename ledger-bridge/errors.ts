@@ -67,7 +67,11 @@ export function contractError(message: string, txId?: string): LedgerError {
   return new LedgerError('CONTRACT', message, { contractMessage: message, ...(txId ? { txId } : {}) });
 }
 
-export function validationError(txId: string, code: ValidationCodeName, blockNumber: number): LedgerError {
+/**
+ * A transaction committed invalid. `described` names the code as the peer gave it (Fabric's name
+ * and number; a code this library has no name for is described by its number).
+ */
+export function validationError(txId: string, code: ValidationCodeName | undefined, blockNumber: number, described = `${code} (${code === undefined ? '?' : ValidationCode[code]})`): LedgerError {
   const hint =
     code === 'MVCC_READ_CONFLICT' || code === 'PHANTOM_READ_CONFLICT'
       ? 'another transaction changed what this one read; submit it again'
@@ -76,7 +80,7 @@ export function validationError(txId: string, code: ValidationCodeName, blockNum
         : 'check the transaction and submit a new one';
   return new LedgerError(
     'VALIDATION',
-    `transaction ${txId} was committed invalid in block ${blockNumber} with ${code} (${ValidationCode[code]}); ${hint}`,
+    `transaction ${txId} was committed invalid in block ${blockNumber} with ${described}; ${hint}`,
     { txId, validationCode: code, blockNumber },
   );
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { test } from 'node:test';
-import { decodeOadr, encodeOadr, type Payload } from '../oadr/index.ts';
-import { call, post, startTestVtn, ven } from './testing/fake-ven.ts';
+import type { Payload } from '../oadr/index.ts';
+import { call, post, startPushVen, startTestVtn, ven } from './testing/fake-ven.ts';
 
 const metadata = (venId: string): Payload => ven.telemetryMetadata(venId, { reportSpecifierId: 'telemetry' });
 
@@ -31,28 +30,14 @@ test('R405+R309 flow VTN (pull): register, metadata both ways, request events, r
 });
 
 test('R38 flow VTN (push): register for push, the VTN pushes its metadata and the event, the VEN opts in by POST', async (t) => {
-  const pushed: Payload[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const p = decodeOadr(Buffer.concat(chunks)).payload;
-      pushed.push(p);
-      const body = p.type === 'RegisterReport' ? Buffer.from(encodeOadr({ type: 'RegisteredReport', schemaVersion: '2.0b', response: { code: 200, requestId: p.requestId }, venId: p.venId ?? '' })) : Buffer.alloc(0);
-      res.writeHead(200, { 'content-type': 'application/xml', 'content-length': body.length });
-      res.end(body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
-  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  const { received, base } = await startPushVen(t);
   const { url, vtn, clock } = await startTestVtn(t, { push: { initialBackoffMs: 10 } });
   const created = await call(url, 'EiRegisterParty', ven.create({ venName: 'house-2', pull: false, transportAddress: base }), 'CreatedPartyRegistration');
   const venId = created.venId ?? '';
   t.assert.equal(created.pollFrequency, undefined);
   vtn.events.create({ eventId: 'dr-2', start: clock.now() + 30 * 60_000, slots: 2, perVenReductionW: { [venId]: 500 } });
-  for (let i = 0; i < 300 && pushed.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-  t.assert.deepEqual(pushed.map((p) => p.type), ['RegisterReport', 'DistributeEvent']);
+  for (let i = 0; i < 300 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  t.assert.deepEqual(received.map((r) => r.payload.type), ['RegisterReport', 'DistributeEvent']);
   const ack = await call(url, 'EiEvent', ven.createdEvent(venId, [{ eventId: 'dr-2', modificationNumber: 0 }]), 'Response');
   t.assert.equal(ack.response.code, 200);
   t.assert.equal(vtn.events.get('dr-2')?.vens[0]?.optType, 'optIn');

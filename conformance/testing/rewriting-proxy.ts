@@ -4,7 +4,8 @@
  * Requests are forwarded to `target` with the same path; a rewrite may change a request, answer it
  * itself (the target never sees it), or change the target's answer.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { buffer } from 'node:stream/consumers';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeOadr, encodeOadr, type Payload } from '../../oadr/index.ts';
 
@@ -20,13 +21,6 @@ export interface RewritingProxy {
   close(): Promise<void>;
 }
 
-const readAll = (req: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 
 const decode = (text: string): Payload | undefined => {
   try {
@@ -40,7 +34,7 @@ export async function startRewritingProxy(target: string, rewrites: Rewrites): P
   const base = target.replace(/\/+$/, '');
   const server = createServer((req, res) => {
     void (async () => {
-      let body = (await readAll(req)).toString('utf8');
+      let body = (await buffer(req)).toString('utf8');
       const payload = decode(body);
       const changed = payload === undefined ? undefined : rewrites.request?.(payload);
       if (changed !== undefined && 'answer' in changed) {

@@ -28,7 +28,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { createPrivateKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseContractError } from '../../chaincode/index.ts';
-import { LedgerError } from '../errors.ts';
+import { LedgerError, validationError } from '../errors.ts';
 import { buildProposedTransaction } from './fabric-proposal.ts';
 import { newNodeCryptoSigner } from './fabric-signer.ts';
 import { fabricCodeName, parseFabricBlock, validationCodeOf, type ParsedBlock, type ParsedTransaction } from './fabric-block.ts';
@@ -361,18 +361,7 @@ export async function createFabricLedger(options: Readonly<FabricLedgerOptions>)
     }
     const blockNumber = Number(status.blockNumber);
     if (!status.successful) {
-      const validationCode = validationCodeOf(status.code);
-      const hint =
-        validationCode === 'MVCC_READ_CONFLICT' || validationCode === 'PHANTOM_READ_CONFLICT'
-          ? 'another transaction changed what this one read; submit it again'
-          : validationCode === 'ENDORSEMENT_POLICY_FAILURE'
-            ? 'collect endorsements from every organisation the endorsement policy names'
-            : 'check the transaction and submit a new one';
-      throw new LedgerError('VALIDATION', `transaction ${txId} was committed invalid in block ${blockNumber} with ${fabricCodeName(status.code)} (${status.code}); ${hint}`, {
-        txId,
-        validationCode,
-        blockNumber,
-      });
+      throw validationError(txId, validationCodeOf(status.code), blockNumber, `${fabricCodeName(status.code)} (${status.code})`);
     }
     return { txId, result, blockNumber } satisfies SubmitResult;
   }

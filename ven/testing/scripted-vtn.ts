@@ -4,7 +4,8 @@
  * settable event list, acknowledges reports and records everything it receives. It is a stand-in
  * until the end-to-end tests run against the real VTN (`vtn/`).
  */
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { buffer } from 'node:stream/consumers';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodePayload, encodeOadr, type OadrEvent, type Payload, type ReportRequest } from '../../oadr/index.ts';
 
@@ -56,13 +57,6 @@ export interface ScriptedVtn {
   close(): Promise<void>;
 }
 
-const readAll = (req: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 
 export async function createScriptedVtn(options: Readonly<ScriptedVtnOptions> = {}): Promise<ScriptedVtn> {
   const vtnId = options.vtnId ?? 'vtn-1';
@@ -114,7 +108,7 @@ export async function createScriptedVtn(options: Readonly<ScriptedVtnOptions> = 
   }
 
   const server = createServer((req, res) => {
-    void readAll(req).then((body) => {
+    void buffer(req).then((body) => {
       const service = (req.url ?? '').split('/').pop() ?? '';
       if (failures > 0) {
         failures--;
@@ -175,7 +169,7 @@ export async function createScriptedVtn(options: Readonly<ScriptedVtnOptions> = 
       const url = new URL(`OpenADR2/Simple/2.0b/${service}`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
       return new Promise((resolve, reject) => {
         const req = httpRequest(url, { method, headers: { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-          void readAll(res).then((b) => resolve({ status: res.statusCode ?? 0, body: b.toString('utf8') }));
+          void buffer(res).then((b) => resolve({ status: res.statusCode ?? 0, body: b.toString('utf8') }));
         });
         req.on('error', reject);
         req.end(method === 'POST' ? body : undefined);

@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
 import { tempDataDir } from '../../ledger-bridge/testing/embedded.ts';
-import { decodeOadr, encodeOadr, type OadrEvent, type Payload, type ReportInterval } from '../../oadr/index.ts';
+import { decodeOadr, type OadrEvent, type Payload, type ReportInterval } from '../../oadr/index.ts';
 import { validateXsd } from '../../conformance/index.ts';
 import { SIGNAL_IDS, type LedgerEventView } from '../services/event-service.ts';
 import { openVtnLedger, type VtnLedger } from './embedded.ts';
@@ -21,7 +20,7 @@ import type { LedgerPort } from './port.ts';
 import type { VtnConfigInput } from '../cli/config.ts';
 import type { Vtn } from '../vtn-api.ts';
 import { startLedgerScheduler } from './scheduler.ts';
-import { call, createTestClock, post, registerVen, startTestVtn, ven } from '../testing/fake-ven.ts';
+import { call, createTestClock, post, registerVen, startPushVen, startTestVtn, ven } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
 
 const V = '2.0b' as const;
@@ -94,21 +93,8 @@ for (const kind of ['embedded', 'fabric'] as const) {
     await enrolWithHistory(vtn, port, { [A]: 'house-a', [B]: 'house-b' });
 
     // VEN B listens for pushes.
-    const pushed: Payload[] = [];
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const p = decodeOadr(Buffer.concat(chunks)).payload;
-        pushed.push(p);
-        const body = p.type === 'RegisterReport' ? Buffer.from(encodeOadr({ type: 'RegisteredReport', schemaVersion: V, response: { code: 200, requestId: p.requestId }, venId: p.venId ?? '' })) : Buffer.alloc(0);
-        res.writeHead(200, { 'content-type': 'application/xml', 'content-length': body.length });
-        res.end(body);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    t.after(() => new Promise<void>((r) => server.close(() => r())));
-    const pushBase = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    const { received, base: pushBase } = await startPushVen(t);
+    const pushed = (): Payload[] => received.map((r) => r.payload);
 
     // Registration, pull (A) and push (B); report registration both ways.
     const a = await registerVen(url, 'house-a');
@@ -148,8 +134,8 @@ for (const kind of ['embedded', 'fabric'] as const) {
     t.assert.equal(rawA.includes(b.venId), false, "A's payload never names B");
 
     // Push: B receives its own event.
-    await until('the pushed event', () => pushed.some((p) => p.type === 'DistributeEvent'));
-    const pushedEvent = pushed.find((p) => p.type === 'DistributeEvent');
+    await until('the pushed event', () => pushed().some((p) => p.type === 'DistributeEvent'));
+    const pushedEvent = pushed().find((p) => p.type === 'DistributeEvent');
     assert.ok(pushedEvent?.type === 'DistributeEvent');
     const evB = pushedEvent.events?.[0];
     t.assert.deepEqual(valuesOf(evB, SIGNAL_IDS['x-LOAD_AMOUNT']), oprB);

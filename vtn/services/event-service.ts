@@ -386,7 +386,7 @@ function unavailableVens(ctx: VtnContext, e: VtnEvent, venIds: readonly string[]
  * The start and intervals of a modified event: a new start only before the event starts (R20); new
  * intervals keep those that have ended (`pastEnded`) and may not end the event in the past.
  */
-function rescheduled(e: VtnEvent, changes: ModifyEventInput, now: number, pastEnded: number, slotMs: number): { startMs: number; intervalsMs: readonly number[] } {
+function newSchedule(e: VtnEvent, changes: ModifyEventInput, now: number, pastEnded: number, slotMs: number): { startMs: number; intervalsMs: readonly number[] } {
   const startMs = changes.start === undefined ? e.startMs : toMs(changes.start, 'start');
   if (startMs !== e.startMs && now >= e.startMs) throw new VtnError('NOT_ALLOWED', `event '${e.eventId}' has started; its start cannot change (R20) — change its intervals or cancel it`);
   let intervalsMs = e.intervalsMs;
@@ -591,7 +591,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       // Intervals that have ended may not change (R20), nor may the start once it has passed.
       const started = now >= e.startMs;
       const pastEnded = started ? Math.max(0, currentIntervalIndex(e, now)) : 0;
-      const { startMs, intervalsMs } = rescheduled(e, changes, now, pastEnded, program.slotMs);
+      const { startMs, intervalsMs } = newSchedule(e, changes, now, pastEnded, program.slotMs);
       const slots = intervalsMs.length;
       const resized = slots !== e.intervalsMs.length;
       const baselines = baselinesOf(changes.perVenBaselineW, slots);
@@ -734,10 +734,10 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
     create: ((input: CreateEventInput | LedgerEventInput) => ('reductionW' in input ? ledgerEvents.create(input) : local.create(input))) as EventsApi['create'],
     modify: ((eventId: string, changes: ModifyEventInput | LedgerEventChange) => {
       // A new start or length: the VENs' availability schedules are checked again against it (R201).
-      const rescheduled = ['start', 'slots', 'intervalsMs', 'durationMinutes'].some((k) => (changes as Record<string, unknown>)[k] !== undefined);
+      const movesEvent = ['start', 'slots', 'intervalsMs', 'durationMinutes'].some((k) => (changes as Record<string, unknown>)[k] !== undefined);
       const recheck = (v: EventView): EventView => {
-        if (rescheduled) for (const venId of v.event.venIds) applyAvailability(ctx, local, ledgerEvents, venId);
-        return rescheduled ? (local.get(eventId) ?? v) : v;
+        if (movesEvent) for (const venId of v.event.venIds) applyAvailability(ctx, local, ledgerEvents, venId);
+        return movesEvent ? (local.get(eventId) ?? v) : v;
       };
       return 'reductionW' in changes ? ledgerEvents.modify(eventId, changes).then(recheck) : recheck(local.modify(eventId, changes));
     }) as EventsApi['modify'],
@@ -1049,9 +1049,9 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       if (changes.slots !== undefined && (!Number.isInteger(changes.slots) || changes.slots < 1)) invalid(`slots must be a positive integer, got ${String(changes.slots)}`);
       if (changes.durationMinutes !== undefined && (!Number.isInteger(changes.durationMinutes) || changes.durationMinutes < 1)) invalid(`durationMinutes must be a positive whole number, got ${String(changes.durationMinutes)}`);
       const durationMs = changes.slots !== undefined ? changes.slots * slotMs : changes.durationMinutes !== undefined ? changes.durationMinutes * 60_000 : eventDurationMs(e);
-      const rescheduled = startMs !== e.startMs || durationMs !== eventDurationMs(e);
-      if (rescheduled && startMs + durationMs <= now) throw new VtnError('NOT_ALLOWED', 'the modified event would end in the past; give a later start or a longer duration (R20)');
-      const intervalsMs = rescheduled ? slotIntervals(startMs, durationMs, slotMs) : e.intervalsMs;
+      const newTimes = startMs !== e.startMs || durationMs !== eventDurationMs(e);
+      if (newTimes && startMs + durationMs <= now) throw new VtnError('NOT_ALLOWED', 'the modified event would end in the past; give a later start or a longer duration (R20)');
+      const intervalsMs = newTimes ? slotIntervals(startMs, durationMs, slotMs) : e.intervalsMs;
       const reductionW = perSlot(changes.reductionW, intervalsMs.length, `reductionW (one per interval: ${describeIntervals(startMs, intervalsMs)})`);
       if (reductionW.some((w) => !Number.isInteger(w) || w < 0)) invalid('reductionW values are whole W ≥ 0');
       // New targets: every enrolled, targeted customer but those its VEN's availability opts out (R201), as at creation.
@@ -1068,7 +1068,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       }
       let oprs: ReadonlyMap<string, readonly number[]>;
       try {
-        oprs = await ledger.modifyEvent(eventId, reductionW, { ...(rescheduled ? { startMs, durationMs } : {}), ...(customerIds === undefined ? {} : { customerIds }) });
+        oprs = await ledger.modifyEvent(eventId, reductionW, { ...(newTimes ? { startMs, durationMs } : {}), ...(customerIds === undefined ? {} : { customerIds }) });
       } catch (err) {
         throw ledgerError(err, `the ledger did not take the modification of '${eventId}'`);
       }
@@ -1102,7 +1102,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         perVenBaselineW,
         ...(addVenIds.length === 0 ? {} : { addVenIds }),
         ...(removeVenIds.length === 0 ? {} : { removeVenIds }),
-        ...(rescheduled ? { start: startMs, intervalsMs } : {}),
+        ...(newTimes ? { start: startMs, intervalsMs } : {}),
         ...pick(changes, ['priority', 'vtnComment', 'modificationReason']),
       });
     },

@@ -2,6 +2,8 @@
  * Test helpers: a VTN on loopback with a movable clock, and a minimal VEN that builds payloads
  * and POSTs them over real HTTP. For the VTN's tests and for other parts' integration tests.
  */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { decodeOadr, encodeOadr, type EventResponse, type Payload, type PayloadOf } from '../../oadr/index.ts';
 import type { VtnConfigInput } from '../cli/config.ts';
@@ -183,6 +185,36 @@ export const ven = {
     };
   },
 };
+
+/** What a push VEN received: the path, the headers and the decoded payload. */
+export interface PushReceived {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly payload: Payload;
+}
+
+/** The answers of a push VEN that acknowledges everything: oadrRegisteredReport to the VTN's metadata, an empty 200 to the rest. */
+export const acknowledgePushes = (p: Payload): { status: number; body?: Payload } =>
+  p.type === 'RegisterReport' ? { status: 200, body: { type: 'RegisteredReport', schemaVersion: V, response: { code: 200, requestId: p.requestId }, venId: p.venId ?? '' } } : { status: 200 };
+
+/** A push VEN on loopback: records what it receives; `answer` decides the status and body (default: acknowledge). */
+export async function startPushVen(t: { after(fn: () => unknown): void }, answer: (p: Payload, n: number) => { status: number; body?: Payload } = acknowledgePushes) {
+  const received: PushReceived[] = [];
+  const server = createServer((req, res) => {
+    void buffer(req).then((raw) => {
+      const payload = decodeOadr(raw).payload;
+      received.push({ path: req.url ?? '', headers: req.headers, payload });
+      const a = answer(payload, received.length);
+      const body = a.body === undefined ? Buffer.alloc(0) : Buffer.from(encodeOadr(a.body));
+      res.writeHead(a.status, { 'content-type': 'application/xml', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as { port: number }).port;
+  return { received, base: `http://127.0.0.1:${port}/ven/` };
+}
 
 /** Register a VEN (policy open by default in startTestVtn) and drain its queue; returns its IDs. */
 export async function registerVen(url: string, venName: string, o: { pull?: boolean; transportAddress?: string; drain?: boolean } = {}): Promise<{ venId: string; registrationId: string }> {

@@ -1,38 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { test } from 'node:test';
 import { decodeOadr, encodeOadr, type Payload } from '../../oadr/index.ts';
 import { backoffDelay } from './backoff.ts';
 import { pushUrl } from './http-push.ts';
-import { registerVen, startTestVtn } from '../testing/fake-ven.ts';
+import { registerVen, startPushVen as fakeVen, startTestVtn } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
-
-interface Received {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly payload: Payload;
-}
-
-/** A push VEN on loopback: records what it receives; `answer` decides the status and body. */
-async function fakeVen(t: { after(fn: () => unknown): void }, answer: (p: Payload, n: number) => { status: number; body?: Payload }) {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const payload = decodeOadr(Buffer.concat(chunks)).payload;
-      received.push({ path: req.url ?? '', headers: req.headers, payload });
-      const a = answer(payload, received.length);
-      const body = a.body === undefined ? Buffer.alloc(0) : Buffer.from(encodeOadr(a.body));
-      res.writeHead(a.status, { 'content-type': 'application/xml', 'content-length': body.length });
-      res.end(body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
-  const port = (server.address() as { port: number }).port;
-  return { received, base: `http://127.0.0.1:${port}/ven/` };
-}
 
 const FAST = { push: { initialBackoffMs: 10, maxBackoffMs: 40, jitter: 0.1, timeoutMs: 5000 } };
 
