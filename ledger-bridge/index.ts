@@ -45,6 +45,7 @@ export { LEDGER_SERVE_USAGE, runLedgerServe } from './gateway/command.ts';
 // The OpenADR ↔ contract mapping: one function per business step (used by the VTN).
 export * from './mapping/mapping.ts';
 export * from './mapping/store.ts';
+export { createPgMappingStore, type PgMappingStoreOptions } from './mapping/pg-store.ts';
 export * from './mapping/units.ts';
 export * from './mapping/errors.ts';
 export * from './mapping/retailer-identities.ts';

@@ -5,3 +5,4 @@
  */
 export { createTransaction, quickCheck, type Transaction, type TransactionOptions } from './sqlite.ts';
 export { createPgTransaction, createSyncPg, PG_LATENCY_BUCKETS_MS, PgSyncError, type PgLatency, type PgRow, type PgStatement, type PgTransaction, type SyncPg, type SyncPgOptions } from './pg-sync.ts';
+export { applyPgMigrations, type PgMigrations } from './pg-migrate.ts';

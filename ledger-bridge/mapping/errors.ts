@@ -19,6 +19,8 @@ export const MAPPING_ERROR_CODES = [
   'NO_IDENTITY',
   /** The ledger refused or failed; see `cause`. */
   'LEDGER',
+  /** The mapping store cannot be used by this code (its schema in PostgreSQL is newer). */
+  'STORE',
 ] as const;
 export type MappingErrorCode = (typeof MAPPING_ERROR_CODES)[number];
 

@@ -13,7 +13,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { createTransaction } from '../../storage/index.ts';
 import { affectedSpan, DEFAULT_POINT_GAP_MS, integratePoints, type PointKind, type SeriesPoint } from './points.ts';
 
@@ -180,6 +180,192 @@ const toSlot = (r: SlotRow): SlotAccumulator => ({
 
 const EVENT_CACHE_SIZE = 32;
 
+type Row = Record<string, unknown>;
+
+/**
+ * What the mapping store's logic needs of a database: statements with `?` parameters, a
+ * transaction, the few statements the dialects write differently. node:sqlite (this file) and
+ * PostgreSQL (pg-store.ts) provide it; the logic is one.
+ */
+export interface MappingSql {
+  get(sql: string, ...params: unknown[]): Row | undefined;
+  all(sql: string, ...params: unknown[]): Row[];
+  /** Rows changed. */
+  run(sql: string, ...params: unknown[]): number;
+  transaction<T>(fn: () => T): T;
+  /** A table's name in this database. */
+  table(name: string): string;
+  /** Raises `recordedHeight` to the parameter, never lowers it. */
+  readonly raiseHeight: string;
+  /** A committed write of some size (readiness), and its removal. */
+  readonly putProbe: string;
+  /**
+   * Other processes write the events too (a shared database): the event's revision and its JSON
+   * when the revision differs from the parameter (`event_id`, `rev`); put returns the new `rev`.
+   * Absent: this store is the events' only writer and its cache never goes stale.
+   */
+  readonly sharedEvents?: { readonly read: string; readonly put: string };
+  close(): void;
+}
+
+/** The mapping store's logic over a database face (SQLite or PostgreSQL). */
+export function mappingStoreOver(sql: MappingSql, options: { readonly pointGapMs?: number; readonly minCoverage?: number } = {}): MappingStore {
+  const gapMs = options.pointGapMs ?? DEFAULT_POINT_GAP_MS;
+  const minCoverage = options.minCoverage ?? DEFAULT_MIN_COVERAGE;
+  const t = (name: string): string => sql.table(name);
+  const q = {
+    insertSample: `INSERT INTO ${t('samples')} (meter, series, start_ms, duration_ms, watts) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    getSample: `SELECT duration_ms, watts FROM ${t('samples')} WHERE meter = ? AND series = ? AND start_ms = ?`,
+    correctSample: `UPDATE ${t('samples')} SET watts = ? WHERE meter = ? AND series = ? AND start_ms = ?`,
+    correctSlot: `UPDATE ${t('slots')} SET energy = energy + ?, dirty = 1, final = 0 WHERE meter = ? AND day = ? AND slot = ?`,
+    isClosed: `SELECT 1 AS c FROM ${t('closed_days')} WHERE meter = ? AND day = ?`,
+    upsertSlot: `
+    INSERT INTO ${t('slots')} (meter, day, slot, start_ms, end_ms, energy, covered, dirty, closed) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+    ON CONFLICT (meter, day, slot) DO UPDATE SET energy = ${t('slots')}.energy + excluded.energy, covered = ${t('slots')}.covered + excluded.covered, dirty = 1`,
+    dirtySlots: `SELECT * FROM ${t('slots')} WHERE dirty = 1 AND final = 0 AND (covered >= end_ms - start_ms OR (closed = 1 AND covered >= CAST(? AS double precision) * (end_ms - start_ms))) ORDER BY meter, day, slot`,
+    getPoint: `SELECT kind, value FROM ${t('points')} WHERE meter = ? AND series = ? AND t_ms = ?`,
+    putPoint: `INSERT INTO ${t('points')} (meter, series, t_ms, kind, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT (meter, series, t_ms) DO UPDATE SET value = excluded.value`,
+    prevPoint: `SELECT t_ms FROM ${t('points')} WHERE meter = ? AND series = ? AND t_ms < ? ORDER BY t_ms DESC LIMIT 1`,
+    nextPoint: `SELECT t_ms FROM ${t('points')} WHERE meter = ? AND series = ? AND t_ms > ? ORDER BY t_ms LIMIT 1`,
+    pointsIn: `SELECT t_ms AS t, value FROM ${t('points')} WHERE meter = ? AND series = ? AND t_ms >= ? AND t_ms <= ? ORDER BY t_ms`,
+    getPointSlot: `SELECT energy, covered FROM ${t('point_slots')} WHERE meter = ? AND series = ? AND day = ? AND slot = ?`,
+    putPointSlot: `INSERT INTO ${t('point_slots')} (meter, series, day, slot, energy, covered) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter, series, day, slot) DO UPDATE SET energy = excluded.energy, covered = excluded.covered`,
+    changeSlot: `
+    INSERT INTO ${t('slots')} (meter, day, slot, start_ms, end_ms, energy, covered, dirty, closed) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+    ON CONFLICT (meter, day, slot) DO UPDATE SET energy = ${t('slots')}.energy + excluded.energy, covered = ${t('slots')}.covered + excluded.covered, dirty = 1, final = 0`,
+    markSlot: `UPDATE ${t('slots')} SET dirty = 0, recorded_w = ?, final = ?, tx = ? WHERE meter = ? AND day = ? AND slot = ?`,
+    closeAll: `UPDATE ${t('slots')} SET closed = 1 WHERE day = ?`,
+    closeMeter: `UPDATE ${t('slots')} SET closed = 1 WHERE day = ? AND meter = ?`,
+    insertClosed: `INSERT INTO ${t('closed_days')} (meter, day) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+    metersOfDay: `SELECT DISTINCT meter FROM ${t('slots')} WHERE day = ?`,
+    openDays: `SELECT DISTINCT day FROM ${t('slots')} WHERE closed = 0 ORDER BY day`,
+    slotsOf: `SELECT * FROM ${t('slots')} WHERE meter = ? AND day = ? ORDER BY slot`,
+    putEvent: `INSERT INTO ${t('events')} (event_id, json) VALUES (?, ?) ON CONFLICT (event_id) DO UPDATE SET json = excluded.json`,
+    getEvent: `SELECT json FROM ${t('events')} WHERE event_id = ?`,
+    listEvents: `SELECT json FROM ${t('events')} ORDER BY event_id`,
+    recordedHeight: `SELECT value FROM ${t('meta')} WHERE key = 'recordedHeight'`,
+    dropProbe: `DELETE FROM ${t('meta')} WHERE key = 'writeProbe'`,
+  };
+
+  // The parsed events last used: an event's record holds every customer's OPR (10,000 customers ×
+  // 48 slots parse in ~9 ms), and it is read for every opt answer and every scheduler pass. With
+  // this store the events' only writer the cache never goes stale; on a shared database each read
+  // asks for the event's revision and parses it again only when another process changed it.
+  const eventCache = new Map<string, { readonly rev: string; readonly event: MappedEvent }>();
+  const remember = (e: MappedEvent, rev = ''): MappedEvent => {
+    eventCache.delete(e.eventId);
+    if (eventCache.size >= EVENT_CACHE_SIZE) eventCache.delete(eventCache.keys().next().value as string);
+    eventCache.set(e.eventId, { rev, event: e });
+    return e;
+  };
+  const shared = sql.sharedEvents;
+  const { transaction } = sql;
+
+  return {
+    addSample(s, parts) {
+      return transaction((): SampleOutcome => {
+        if (sql.run(q.insertSample, s.meterId, s.seriesId, s.startMs, s.durationMs, s.watts) === 0) {
+          const prev = sql.get(q.getSample, s.meterId, s.seriesId, s.startMs) as { duration_ms: number; watts: number } | undefined;
+          if (prev === undefined || prev.duration_ms !== s.durationMs) return 'conflict';
+          if (prev.watts === s.watts) return 'duplicate';
+          sql.run(q.correctSample, s.watts, s.meterId, s.seriesId, s.startMs);
+          for (const p of parts) sql.run(q.correctSlot, (s.watts - prev.watts) * p.overlapMs, s.meterId, p.day, p.slot);
+          return 'corrected';
+        }
+        for (const p of parts) {
+          const closed = sql.get(q.isClosed, s.meterId, p.day) === undefined ? 0 : 1;
+          sql.run(q.upsertSlot, s.meterId, p.day, p.slot, p.slotStartMs, p.slotEndMs, s.watts * p.overlapMs, p.overlapMs, closed);
+        }
+        return 'added';
+      });
+    },
+    addPoint(p, slotsOf) {
+      return transaction((): SampleOutcome => {
+        const prev = sql.get(q.getPoint, p.meterId, p.seriesId, p.t) as { kind: string; value: number } | undefined;
+        if (prev !== undefined) {
+          if (prev.kind !== p.kind) return 'conflict';
+          if (prev.value === p.value) return 'duplicate';
+        }
+        sql.run(q.putPoint, p.meterId, p.seriesId, p.t, p.kind, p.value);
+        const before = (sql.get(q.prevPoint, p.meterId, p.seriesId, p.t) as { t_ms: number } | undefined)?.t_ms;
+        const after = (sql.get(q.nextPoint, p.meterId, p.seriesId, p.t) as { t_ms: number } | undefined)?.t_ms;
+        const span = affectedSpan(p.t, before, after, gapMs);
+        if (span.toMs > span.fromMs) {
+          for (const part of slotsOf(span.fromMs, span.toMs)) {
+            // The slot's share of this series, integrated again from its points (and one gap either side).
+            const pts = sql.all(q.pointsIn, p.meterId, p.seriesId, part.slotStartMs - gapMs, part.slotEndMs + gapMs) as unknown as SeriesPoint[];
+            const c = integratePoints(pts, p.kind, part.slotStartMs, part.slotEndMs, gapMs);
+            const old = sql.get(q.getPointSlot, p.meterId, p.seriesId, part.day, part.slot) as { energy: number; covered: number } | undefined;
+            const dE = c.energyWms - (old?.energy ?? 0);
+            const dC = c.coveredMs - (old?.covered ?? 0);
+            if (dE === 0 && dC === 0) continue;
+            sql.run(q.putPointSlot, p.meterId, p.seriesId, part.day, part.slot, c.energyWms, c.coveredMs);
+            const closed = sql.get(q.isClosed, p.meterId, part.day) === undefined ? 0 : 1;
+            sql.run(q.changeSlot, p.meterId, part.day, part.slot, part.slotStartMs, part.slotEndMs, dE, dC, closed);
+          }
+        }
+        return prev === undefined ? 'added' : 'corrected';
+      });
+    },
+    batch: (fn) => transaction(fn),
+    holds(meterId, seriesId, startMs, durationMs, value) {
+      if (durationMs === 0) {
+        const p = sql.get(q.getPoint, meterId, seriesId, startMs) as { value: number } | undefined;
+        return p !== undefined && (value === undefined || p.value === value);
+      }
+      const s = sql.get(q.getSample, meterId, seriesId, startMs) as { duration_ms: number; watts: number } | undefined;
+      return s?.duration_ms === durationMs && (value === undefined || s.watts === value);
+    },
+    slotsToRecord: () => (sql.all(q.dirtySlots, minCoverage) as unknown as SlotRow[]).map(toSlot),
+    markRecorded(meterId, day, slots, txId, blockNumber) {
+      transaction(() => {
+        for (const s of slots) sql.run(q.markSlot, s.watts, s.final ? 1 : 0, txId, meterId, day, s.slot);
+        if (blockNumber !== undefined) sql.run(sql.raiseHeight, blockNumber);
+      });
+    },
+    recordedHeight: () => Number((sql.get(q.recordedHeight) as { value: number } | undefined)?.value ?? 0),
+    probeWrite() {
+      // A page's worth, committed (a full disk fails the WAL append at COMMIT), then removed.
+      transaction(() => sql.run(sql.putProbe));
+      sql.run(q.dropProbe);
+    },
+    closeDay(day, meterIds) {
+      transaction(() => {
+        const meters = meterIds ?? (sql.all(q.metersOfDay, day) as Array<{ meter: string }>).map((r) => r.meter);
+        for (const m of meters) sql.run(q.insertClosed, m, day);
+        if (meterIds === undefined) sql.run(q.closeAll, day);
+        else for (const m of meterIds) sql.run(q.closeMeter, day, m);
+      });
+    },
+    openDays: () => (sql.all(q.openDays) as Array<{ day: string }>).map((r) => r.day),
+    slots: (meterId, day) => (sql.all(q.slotsOf, meterId, day) as unknown as SlotRow[]).map(toSlot),
+    putEvent(e) {
+      if (shared === undefined) {
+        sql.run(q.putEvent, e.eventId, JSON.stringify(e));
+        remember(e);
+        return;
+      }
+      remember(e, String(sql.get(shared.put, e.eventId, JSON.stringify(e))?.rev));
+    },
+    getEvent(eventId) {
+      const cached = eventCache.get(eventId);
+      if (shared === undefined) {
+        if (cached !== undefined) return remember(cached.event);
+        const r = sql.get(q.getEvent, eventId) as { json: string } | undefined;
+        return r === undefined ? undefined : remember(JSON.parse(r.json) as MappedEvent);
+      }
+      const r = sql.get(shared.read, eventId, cached?.rev ?? '') as { rev: string; json: string | null } | undefined;
+      if (r === undefined) {
+        eventCache.delete(eventId);
+        return undefined;
+      }
+      return remember(r.json === null && cached !== undefined ? cached.event : (JSON.parse(r.json as string) as MappedEvent), String(r.rev));
+    },
+    listEvents: () => (sql.all(q.listEvents) as Array<{ json: string }>).map((r) => JSON.parse(r.json) as MappedEvent),
+    close: () => sql.close(),
+  };
+}
+
 export function createMappingStore(options: Readonly<MappingStoreOptions>): MappingStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const db = new DatabaseSync(options.path);
@@ -209,145 +395,28 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
       PRIMARY KEY (meter, series, day, slot)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
   `);
-  const gapMs = options.pointGapMs ?? DEFAULT_POINT_GAP_MS;
-  const minCoverage = options.minCoverage ?? DEFAULT_MIN_COVERAGE;
-  const insertSample = db.prepare('INSERT OR IGNORE INTO samples (meter, series, start_ms, duration_ms, watts) VALUES (?, ?, ?, ?, ?)');
-  const getSample = db.prepare('SELECT duration_ms, watts FROM samples WHERE meter = ? AND series = ? AND start_ms = ?');
-  const correctSample = db.prepare('UPDATE samples SET watts = ? WHERE meter = ? AND series = ? AND start_ms = ?');
-  const correctSlot = db.prepare('UPDATE slots SET energy = energy + ?, dirty = 1, final = 0 WHERE meter = ? AND day = ? AND slot = ?');
-  const isClosed = db.prepare('SELECT 1 AS c FROM closed_days WHERE meter = ? AND day = ?');
-  const upsertSlot = db.prepare(`
-    INSERT INTO slots (meter, day, slot, start_ms, end_ms, energy, covered, dirty, closed) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
-    ON CONFLICT (meter, day, slot) DO UPDATE SET energy = energy + excluded.energy, covered = covered + excluded.covered, dirty = 1`);
-  const dirtySlots = db.prepare('SELECT * FROM slots WHERE dirty = 1 AND final = 0 AND (covered >= end_ms - start_ms OR (closed = 1 AND covered >= ? * (end_ms - start_ms))) ORDER BY meter, day, slot');
-  const getPoint = db.prepare('SELECT kind, value FROM points WHERE meter = ? AND series = ? AND t_ms = ?');
-  const putPoint = db.prepare('INSERT INTO points (meter, series, t_ms, kind, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT (meter, series, t_ms) DO UPDATE SET value = excluded.value');
-  const prevPoint = db.prepare('SELECT t_ms FROM points WHERE meter = ? AND series = ? AND t_ms < ? ORDER BY t_ms DESC LIMIT 1');
-  const nextPoint = db.prepare('SELECT t_ms FROM points WHERE meter = ? AND series = ? AND t_ms > ? ORDER BY t_ms LIMIT 1');
-  const pointsIn = db.prepare('SELECT t_ms AS t, value FROM points WHERE meter = ? AND series = ? AND t_ms >= ? AND t_ms <= ? ORDER BY t_ms');
-  const getPointSlot = db.prepare('SELECT energy, covered FROM point_slots WHERE meter = ? AND series = ? AND day = ? AND slot = ?');
-  const putPointSlot = db.prepare('INSERT INTO point_slots (meter, series, day, slot, energy, covered) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter, series, day, slot) DO UPDATE SET energy = excluded.energy, covered = excluded.covered');
-  const changeSlot = db.prepare(`
-    INSERT INTO slots (meter, day, slot, start_ms, end_ms, energy, covered, dirty, closed) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
-    ON CONFLICT (meter, day, slot) DO UPDATE SET energy = energy + excluded.energy, covered = covered + excluded.covered, dirty = 1, final = 0`);
-  const markSlot = db.prepare('UPDATE slots SET dirty = 0, recorded_w = ?, final = ?, tx = ? WHERE meter = ? AND day = ? AND slot = ?');
-  const closeAll = db.prepare('UPDATE slots SET closed = 1 WHERE day = ?');
-  const closeMeter = db.prepare('UPDATE slots SET closed = 1 WHERE day = ? AND meter = ?');
-  const insertClosed = db.prepare('INSERT OR IGNORE INTO closed_days (meter, day) VALUES (?, ?)');
-  const metersOfDay = db.prepare('SELECT DISTINCT meter FROM slots WHERE day = ?');
-  const openDays = db.prepare('SELECT DISTINCT day FROM slots WHERE closed = 0 ORDER BY day');
-  const slotsOf = db.prepare('SELECT * FROM slots WHERE meter = ? AND day = ? ORDER BY slot');
-  const putEvent = db.prepare('INSERT INTO events (event_id, json) VALUES (?, ?) ON CONFLICT (event_id) DO UPDATE SET json = excluded.json');
-  const getEvent = db.prepare('SELECT json FROM events WHERE event_id = ?');
-  const listEvents = db.prepare('SELECT json FROM events ORDER BY event_id');
-  const raiseHeight = db.prepare("INSERT INTO meta (key, value) VALUES ('recordedHeight', ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)");
-  const recordedHeight = db.prepare("SELECT value FROM meta WHERE key = 'recordedHeight'");
-  const putProbe = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('writeProbe', hex(randomblob(2048)))");
-  const dropProbe = db.prepare("DELETE FROM meta WHERE key = 'writeProbe'");
-
-  // The parsed events last used: an event's record holds every customer's OPR (10,000 customers ×
-  // 48 slots parse in ~9 ms), and it is read for every opt answer and every scheduler pass. This
-  // store is the events' only writer, so the cache never goes stale.
-  const eventCache = new Map<string, MappedEvent>();
-  const remember = (e: MappedEvent): MappedEvent => {
-    eventCache.delete(e.eventId);
-    if (eventCache.size >= EVENT_CACHE_SIZE) eventCache.delete(eventCache.keys().next().value as string);
-    eventCache.set(e.eventId, e);
-    return e;
+  // Each statement prepared once, at its first use.
+  const prepared = new Map<string, StatementSync>();
+  const stmt = (text: string): StatementSync => {
+    let s = prepared.get(text);
+    if (s === undefined) {
+      s = db.prepare(text);
+      prepared.set(text, s);
+    }
+    return s;
   };
-
   const transaction = createTransaction(db);
-
-  return {
-    addSample(s, parts) {
-      return transaction((): SampleOutcome => {
-        const r = insertSample.run(s.meterId, s.seriesId, s.startMs, s.durationMs, s.watts);
-        if (Number(r.changes) === 0) {
-          const prev = getSample.get(s.meterId, s.seriesId, s.startMs) as { duration_ms: number; watts: number } | undefined;
-          if (prev === undefined || prev.duration_ms !== s.durationMs) return 'conflict';
-          if (prev.watts === s.watts) return 'duplicate';
-          correctSample.run(s.watts, s.meterId, s.seriesId, s.startMs);
-          for (const p of parts) correctSlot.run((s.watts - prev.watts) * p.overlapMs, s.meterId, p.day, p.slot);
-          return 'corrected';
-        }
-        for (const p of parts) {
-          const closed = isClosed.get(s.meterId, p.day) === undefined ? 0 : 1;
-          upsertSlot.run(s.meterId, p.day, p.slot, p.slotStartMs, p.slotEndMs, s.watts * p.overlapMs, p.overlapMs, closed);
-        }
-        return 'added';
-      });
+  return mappingStoreOver(
+    {
+      get: (text, ...params) => stmt(text).get(...(params as SQLInputValue[])) as Row | undefined,
+      all: (text, ...params) => stmt(text).all(...(params as SQLInputValue[])) as Row[],
+      run: (text, ...params) => Number(stmt(text).run(...(params as SQLInputValue[])).changes),
+      transaction,
+      table: (name) => name,
+      raiseHeight: "INSERT INTO meta (key, value) VALUES ('recordedHeight', ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+      putProbe: "INSERT OR REPLACE INTO meta (key, value) VALUES ('writeProbe', hex(randomblob(2048)))",
+      close: () => db.close(),
     },
-    addPoint(p, slotsOf) {
-      return transaction((): SampleOutcome => {
-        const prev = getPoint.get(p.meterId, p.seriesId, p.t) as { kind: string; value: number } | undefined;
-        if (prev !== undefined) {
-          if (prev.kind !== p.kind) return 'conflict';
-          if (prev.value === p.value) return 'duplicate';
-        }
-        putPoint.run(p.meterId, p.seriesId, p.t, p.kind, p.value);
-        const before = (prevPoint.get(p.meterId, p.seriesId, p.t) as { t_ms: number } | undefined)?.t_ms;
-        const after = (nextPoint.get(p.meterId, p.seriesId, p.t) as { t_ms: number } | undefined)?.t_ms;
-        const span = affectedSpan(p.t, before, after, gapMs);
-        if (span.toMs > span.fromMs) {
-          for (const part of slotsOf(span.fromMs, span.toMs)) {
-            // The slot's share of this series, integrated again from its points (and one gap either side).
-            const pts = pointsIn.all(p.meterId, p.seriesId, part.slotStartMs - gapMs, part.slotEndMs + gapMs) as unknown as SeriesPoint[];
-            const c = integratePoints(pts, p.kind, part.slotStartMs, part.slotEndMs, gapMs);
-            const old = getPointSlot.get(p.meterId, p.seriesId, part.day, part.slot) as { energy: number; covered: number } | undefined;
-            const dE = c.energyWms - (old?.energy ?? 0);
-            const dC = c.coveredMs - (old?.covered ?? 0);
-            if (dE === 0 && dC === 0) continue;
-            putPointSlot.run(p.meterId, p.seriesId, part.day, part.slot, c.energyWms, c.coveredMs);
-            const closed = isClosed.get(p.meterId, part.day) === undefined ? 0 : 1;
-            changeSlot.run(p.meterId, part.day, part.slot, part.slotStartMs, part.slotEndMs, dE, dC, closed);
-          }
-        }
-        return prev === undefined ? 'added' : 'corrected';
-      });
-    },
-    batch: (fn) => transaction(fn),
-    holds(meterId, seriesId, startMs, durationMs, value) {
-      if (durationMs === 0) {
-        const p = getPoint.get(meterId, seriesId, startMs) as { value: number } | undefined;
-        return p !== undefined && (value === undefined || p.value === value);
-      }
-      const s = getSample.get(meterId, seriesId, startMs) as { duration_ms: number; watts: number } | undefined;
-      return s?.duration_ms === durationMs && (value === undefined || s.watts === value);
-    },
-    slotsToRecord: () => (dirtySlots.all(minCoverage) as unknown as SlotRow[]).map(toSlot),
-    markRecorded(meterId, day, slots, txId, blockNumber) {
-      transaction(() => {
-        for (const s of slots) markSlot.run(s.watts, s.final ? 1 : 0, txId, meterId, day, s.slot);
-        if (blockNumber !== undefined) raiseHeight.run(blockNumber);
-      });
-    },
-    recordedHeight: () => Number((recordedHeight.get() as { value: number } | undefined)?.value ?? 0),
-    probeWrite() {
-      // A page's worth, committed (a full disk fails the WAL append at COMMIT), then removed.
-      transaction(() => putProbe.run());
-      dropProbe.run();
-    },
-    closeDay(day, meterIds) {
-      transaction(() => {
-        const meters = meterIds ?? (metersOfDay.all(day) as Array<{ meter: string }>).map((r) => r.meter);
-        for (const m of meters) insertClosed.run(m, day);
-        if (meterIds === undefined) closeAll.run(day);
-        else for (const m of meterIds) closeMeter.run(day, m);
-      });
-    },
-    openDays: () => (openDays.all() as Array<{ day: string }>).map((r) => r.day),
-    slots: (meterId, day) => (slotsOf.all(meterId, day) as unknown as SlotRow[]).map(toSlot),
-    putEvent(e) {
-      putEvent.run(e.eventId, JSON.stringify(e));
-      remember(e);
-    },
-    getEvent(eventId) {
-      const cached = eventCache.get(eventId);
-      if (cached !== undefined) return remember(cached);
-      const r = getEvent.get(eventId) as { json: string } | undefined;
-      return r === undefined ? undefined : remember(JSON.parse(r.json) as MappedEvent);
-    },
-    listEvents: () => (listEvents.all() as Array<{ json: string }>).map((r) => JSON.parse(r.json) as MappedEvent),
-    close: () => db.close(),
-  };
+    options,
+  );
 }

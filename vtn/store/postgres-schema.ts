@@ -1,15 +1,14 @@
 /**
  * The PostgreSQL store's schema, as numbered migrations applied in order on start (`schema_version`
- * holds the ones applied). Starting processes take an advisory lock around the migrations, so the
- * processes of a cluster starting together apply each once. A database whose schema is newer than
- * this code is refused: an older VTN must not write into a layout it does not know.
+ * holds the ones applied; storage/pg-migrate.ts applies them under an advisory lock and refuses a
+ * database whose schema is newer than this code).
  *
  * Text columns use the "C" collation, so `ORDER BY` sorts by code point as SQLite does, whatever
  * the database's locale. Times are milliseconds since the epoch (`bigint`); rows hold the JSON of
  * our model types, the columns used for lookups kept apart.
  */
 import { VtnError } from '../errors.ts';
-import type { SyncPg } from '../../storage/index.ts';
+import { applyPgMigrations, type SyncPg } from '../../storage/index.ts';
 
 const T = 'text COLLATE "C"';
 
@@ -66,28 +65,10 @@ export const LOCK_CLASS = { migrations: 20210, lease: 20211, venPush: 20212 } as
  * whose schema is newer than the code.
  */
 export function migrate(db: SyncPg, where: string): void {
-  db.query('SELECT pg_advisory_lock($1, 0)', [LOCK_CLASS.migrations]);
-  try {
-    db.run('CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const current = Number(db.query('SELECT coalesce(max(version), 0) AS v FROM schema_version')[0]?.v ?? 0);
-    if (current > PG_SCHEMA_VERSION) {
-      throw new VtnError('STORE', `the VTN store ${where} has schema version ${current}, this VTN reads ${PG_SCHEMA_VERSION}; run a VTN release that knows version ${current} (or newer)`);
-    }
-    for (let v = current + 1; v <= PG_SCHEMA_VERSION; v++) {
-      db.batch([{ sql: 'BEGIN' }, { sql: MIGRATIONS[v - 1]! }, { sql: 'INSERT INTO schema_version (version) VALUES ($1)', params: [v] }, { sql: 'COMMIT' }]);
-    }
-  } catch (err) {
-    try {
-      db.run('ROLLBACK');
-    } catch {
-      // No transaction was open.
-    }
-    throw err;
-  } finally {
-    try {
-      db.query('SELECT pg_advisory_unlock($1, 0)', [LOCK_CLASS.migrations]);
-    } catch {
-      // The connection is gone, and the lock with it.
-    }
-  }
+  applyPgMigrations(db, {
+    table: 'schema_version',
+    lock: [LOCK_CLASS.migrations, 0],
+    migrations: MIGRATIONS,
+    tooNew: (current, known) => new VtnError('STORE', `the VTN store ${where} has schema version ${current}, this VTN reads ${known}; run a VTN release that knows version ${current} (or newer)`),
+  });
 }
