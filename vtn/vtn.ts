@@ -24,6 +24,7 @@ import type { XmppClient } from '../xmpp/index.ts';
 import { watchHandshakeFailures } from './tls/handshake-failures.ts';
 import type { LedgerPort } from './ledger/port.ts';
 import { createLedgerOutbox } from './ledger/outbox.ts';
+import { LEDGER_LEASE } from './ledger/scheduler.ts';
 import { componentLogger, LOG_COMPONENT, silentLogger, type Logger } from './operations/logger.ts';
 import { materialize } from './services/poll.ts';
 import { cancelRegistration, requestReregistration } from './services/registration.ts';
@@ -93,7 +94,10 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const ledger = options.ledger === undefined ? undefined : instrumentLedger(options.ledger, metrics);
   // What the VTN acknowledges and the ledger has not taken yet: in the store, drained to the ledger.
   // Opt answers of one customer for one event within optCoalesceMs reach the ledger once, the last one.
-  const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint, optCoalesceMs: config.optCoalesceMs });
+  // In a cluster the process holding the ledger lease drains it (and settles: ledger/scheduler.ts).
+  const cluster = store.cluster;
+  const leased = cluster === undefined ? undefined : () => cluster.lease(LEDGER_LEASE);
+  const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint, optCoalesceMs: config.optCoalesceMs, ...(leased === undefined ? {} : { leased }) });
   const ctx: VtnContext = {
     config,
     programs: createPrograms(config, store, now),
@@ -226,10 +230,10 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // Report requests a VEN never answered go to it again.
   const reportResend = startReportResend(ctx);
 
-  // Reconciliation, then what waited in the outbox before a restart goes to the ledger.
+  // Reconciliation (by the lease holder in a cluster), then what waited in the outbox before a restart goes to the ledger.
   if (ledgerWork !== undefined) {
-    void ledgerWork
-      .reconcile()
+    void Promise.resolve()
+      .then(() => (leased?.() === false ? 0 : ledgerWork.reconcile()))
       .catch((err: unknown) => log.error({ err }, 'reconciling the VTN store with the ledger failed; the outbox is drained without it'))
       .then(() => ledgerWork.kick());
   }
@@ -249,6 +253,20 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
             const vens = store.vensWithQueuedItems();
             for (const venId of vens) wake(venId);
             return vens.length;
+          },
+        });
+
+  // In a cluster the lease holder drains the outbox once per poll interval too: the work other
+  // processes queued, and all of it in the process the lease moved to when its holder died.
+  const ledgerSweep =
+    ledgerWork === undefined || cluster === undefined
+      ? undefined
+      : startPeriodic(ctx, {
+          intervalMs: config.pollFrequencyMs,
+          what: LEDGER_LEASE,
+          pass: () => {
+            ledgerWork.kick();
+            return 0;
           },
         });
 
@@ -356,6 +374,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     cancelResend.stop();
     reportResend.stop();
     pushSweep?.stop();
+    ledgerSweep?.stop();
     await ledgerWork?.stop();
     for (const t of transports.values()) await t.close();
     await ops.close();

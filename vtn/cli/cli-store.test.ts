@@ -1,6 +1,7 @@
 /**
  * `oadr-ledger vtn --store postgres://…`: a VTN on PostgreSQL runs without the embedded ledger
- * (refused otherwise, exit 2), and with `--no-ledger` serves from the database the URL names.
+ * (refused, exit 2, pointing to `ledger serve` and `--ledger fabric`: test/cluster-ledger.test.ts
+ * runs that), and with `--no-ledger` serves from the database the URL names.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -12,11 +13,11 @@ import { runVtnCommand } from './cli.ts';
 const pg = await startTestPostgres();
 after(() => pg.stop());
 
-test('oadr-ledger vtn --store postgres://…: refused with the embedded ledger (exit 2, naming --no-ledger); with --no-ledger it serves from the database', async () => {
+test('oadr-ledger vtn --store postgres://…: refused with the embedded ledger (exit 2, naming ledger serve, --ledger fabric and --no-ledger); with --no-ledger it serves from the database', async () => {
   const store = pg.createDatabase();
   let err = '';
   assert.equal(await runVtnCommand(['--store', store, '--insecure-http', '--data-dir', ':memory:', '--port', '0'], { stderr: (s) => void (err += s), stopSignal: Promise.resolve() }), 2);
-  assert.match(err, /--no-ledger/);
+  assert.match(err, /cannot use the embedded ledger.*'oadr-ledger ledger serve'.*--ledger fabric.*--no-ledger/);
   assert.equal(await runVtnCommand(['--store', 'mysql://db/x', '--insecure-http', '--no-ledger'], { stderr: () => {} }), 2);
 
   let stop = (): void => {};

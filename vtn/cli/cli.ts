@@ -15,9 +15,10 @@ import { VtnError } from '../errors.ts';
 import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
 import { openFabricVtnLedger, type FabricVtnLedger } from '../ledger/fabric.ts';
 import { createMappingLedgerPort, customerLookups, knownRetailers } from '../ledger/mapping-port.ts';
-import { startLedgerScheduler, type LedgerScheduler } from '../ledger/scheduler.ts';
+import { LEDGER_LEASE, startLedgerScheduler, type LedgerScheduler } from '../ledger/scheduler.ts';
 import { checkStoreFiles, checkStoresAgree } from '../ledger/startup-check.ts';
 import type { Logger } from '../operations/logger.ts';
+import type { CrashPointName } from '../services/context.ts';
 import { ensureVtnPki, loadVtnPki, VTN_PKI_DIR, type VtnPki } from '../tls/pki.ts';
 import { createVtn } from '../vtn.ts';
 import { adminTokenPath, keepAdminToken, startBanner, tokenSource, type TokenSource } from './start-banner.ts';
@@ -42,7 +43,8 @@ to its venID at registration (R517).
   --store URL        the VTN store: 'sqlite' (default, DIR/vtn.sqlite) or postgres://USER@HOST:PORT/DB,
                      shared by several VTN processes behind a load balancer (docs/deployment.md);
                      the password from OADR_STORE_PASSWORD_FILE (or the URL). A VTN on PostgreSQL
-                     runs with --no-ledger: the embedded ledger is one process's
+                     runs with --ledger fabric (the mapping store then in the same database) or
+                     --no-ledger: the embedded ledger is one process's
   --no-ledger        run without the ledger (events only with per-VEN values; labs and tests)
   --verify-own-signatures
                      the embedded ledger verifies with ECDSA even the signatures it made itself
@@ -109,6 +111,8 @@ export interface VtnCommandIo {
   readonly bridges?: readonly VtnBridge[];
   /** The clock of the VTN, its embedded ledger and its settlement scheduler, ms (default Date.now; the demo runs a faster one). */
   readonly now?: () => number;
+  /** Test hook passed to the VTN (`VtnOptions.crashPoint`): crash tests exit at named points. */
+  readonly crashPoint?: (name: CrashPointName) => void;
   /** Called once the VTN listens, before the start banner is printed (the demo starts its fleet from here). */
   readonly onListening?: (vtn: Vtn, url: string) => void | Promise<void>;
 }
@@ -304,9 +308,12 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
     const noLedger = values['no-ledger'] === true || dataDir === ':memory:';
     // SQLite's quick check of every store file before any of them opens (a damaged file stops the start).
     if (dataDir !== ':memory:') checkStoreFiles(dataDir, resolved.ledger === 'embedded');
-    if (storeUrl !== undefined && values['no-ledger'] !== true) {
-      // The ledger's work (its outbox drain, the mapping store, the scheduler) belongs to one process: N processes cannot share it yet.
-      throw new VtnError('INVALID_CONFIG', 'a VTN on a PostgreSQL store runs without a ledger: start it with --no-ledger (the ledger work of a cluster is not shared between processes; docs/deployment.md)');
+    if (storeUrl !== undefined && values['no-ledger'] !== true && resolved.ledger === 'embedded') {
+      // The embedded ledger lives in one process's data directory: a cluster shares a Fabric network.
+      throw new VtnError(
+        'INVALID_CONFIG',
+        "a VTN on a PostgreSQL store (a cluster) cannot use the embedded ledger, which lives in one process: serve it with 'oadr-ledger ledger serve' and start every VTN process with --ledger fabric and its connection profile (or run with --no-ledger; docs/deployment.md)",
+      );
     }
     if (noLedger) {
       logger.warn({ dataDir }, 'running without the ledger: events need per-VEN values, telemetry is not recorded on a ledger');
@@ -325,6 +332,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         retry: { attempts: f.retryAttempts },
         retailerOfMeter: lookups.retailerOfMeter,
         log: logger,
+        ...(io.now === undefined ? {} : { clock: () => new Date(now()) }),
+        // A cluster: the mapping store beside the VTN store in PostgreSQL, shared by every process.
+        ...(storeUrl === undefined ? {} : { mappingStore: { url: storeUrl, password: io.storePassword, statementTimeoutMs: resolved.storeStatementTimeoutMs, applicationName: `oadr-ledger ${resolved.vtnId} mapping` } }),
       });
       logger.info({ ledger: ledger.location, height: await ledger.ledger.height(), waitForCommit: f.waitForCommit }, 'Fabric ledger connected');
     } else {
@@ -355,6 +365,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       config: config as VtnConfigInput,
       logger,
       now,
+      ...(io.crashPoint === undefined ? {} : { crashPoint: io.crashPoint }),
       ...(port === undefined ? {} : { ledger: port }),
       ...(pki === undefined ? {} : { tls: { ...pki.tls, ...(custom ? { override } : {}) }, pushTls: { ...pki.push, ...(custom ? { override } : {}) } }),
       ...(pki === undefined || values['xml-signature'] !== true
@@ -378,9 +389,12 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       // event creations a crash cut short are completed, or cancelled on the ledger, before serving.
       const agreement = await checkStoresAgree({ dataDir, store: vtn.store, ledger: ledger.ledger, mappingStore: ledger.store, repair: values.repair === true, ...(ledger.kind === 'fabric' ? { remoteLedger: ledger.location } : {}) });
       if (agreement.requeued.length > 0) logger.warn({ events: agreement.requeued }, '--repair: events the VTN store lacked are re-created from the ledger');
-      const r = await vtn.events.recoverCreations();
+      // Creations cut short: in a cluster the lease holder completes them, never a process starting beside a live one mid-creation.
+      const r = vtn.store.cluster === undefined || vtn.store.cluster.lease(LEDGER_LEASE) ? await vtn.events.recoverCreations() : { completed: [], compensated: [], left: [] };
       if (r.completed.length + r.compensated.length + r.left.length > 0) logger.warn(r, 'event creations cut short by the last stop: completed or cancelled on the ledger');
-      scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger, now });
+      // In a cluster, settlement runs in the process holding the ledger lease (with the outbox drain).
+      const cluster = vtn.store.cluster;
+      scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger, now, ...(cluster === undefined ? {} : { leased: () => cluster.lease(LEDGER_LEASE) }) });
     }
   } catch (e) {
     await closeLedger().catch(() => {});

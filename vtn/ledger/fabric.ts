@@ -9,7 +9,9 @@
  *   the default retailer of customers that name none (folder `vtn` unless configured: `ID=retailer:vtn`).
  *   Nothing is issued here: a missing identity is `NO_IDENTITY` with the path to fill.
  *
- * The mapping's durable accumulator stays in `<dataDir>/ledger-mapping.sqlite`. Retries of
+ * The mapping's durable accumulator stays in `<dataDir>/ledger-mapping.sqlite`, or, in a cluster (a
+ * VTN store on PostgreSQL), in that database beside the VTN store's tables (`mappingStore`), shared
+ * by every process. Retries of
  * endorsement mismatches and read conflicts are logged and counted for `/metrics`.
  */
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import {
   createFabricLedger,
   createLedgerMapping,
   createMappingStore,
+  createPgMappingStore,
   createRetailerIdentities,
   MAPPING_STORE_FILE,
   readConnectionProfile,
@@ -25,6 +28,7 @@ import {
   type FabricRetry,
   type FabricRetryOptions,
   type MappingIdentities,
+  type PgMappingStoreOptions,
 } from '../../ledger-bridge/index.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
 import type { LedgerRetryCounts } from './port.ts';
@@ -58,6 +62,8 @@ export interface FabricVtnLedgerOptions {
   /** The retailer of a meter's customer (undefined: the default retailer). */
   readonly retailerOfMeter?: (meterId: string) => string | undefined;
   readonly log?: Logger;
+  /** The mapping store on PostgreSQL (a cluster: the VTN store's database); absent: SQLite in `dataDir`. */
+  readonly mappingStore?: PgMappingStoreOptions;
 }
 
 export interface FabricVtnLedger extends VtnLedger<FabricLedger> {
@@ -114,7 +120,7 @@ export async function openFabricVtnLedger(options: Readonly<FabricVtnLedgerOptio
     ...(others.length === 0 ? {} : { commitPeers: others }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
-  const store = createMappingStore({ path: join(options.dataDir, MAPPING_STORE_FILE) });
+  const store = options.mappingStore === undefined ? createMappingStore({ path: join(options.dataDir, MAPPING_STORE_FILE) }) : createPgMappingStore(options.mappingStore);
   const clock = options.clock;
   const now = options.now ?? (clock === undefined ? Date.now : () => clock().getTime());
   const mapping = createLedgerMapping({ ledger, identities, store, now });

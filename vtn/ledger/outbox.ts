@@ -16,6 +16,9 @@
  * `reconcileWindowMs` that the mapping does not hold are queued again (a store from before the
  * outbox, a lost accumulator file); then the drain also records the slots the accumulator holds
  * but the ledger lacks.
+ *
+ * In a cluster one process drains at a time: the one holding the ledger lease (`leased`); the
+ * others leave the rows to it, and their `drain()` waits until the rows are gone.
  */
 import { CRASH_POINTS, type CrashPointName } from '../services/context.ts';
 import { LEDGER_WORK_TELEMETRY, ledgerReadingOf, ledgerWorkKey } from '../services/report-service.ts';
@@ -45,6 +48,8 @@ export interface LedgerOutboxOptions {
   /** How far back `reconcile()` looks (by interval start). Default 48 h. */
   readonly reconcileWindowMs?: number;
   readonly crashPoint?: ((name: CrashPointName) => void) | undefined;
+  /** Whether this process drains (a cluster: it holds the ledger lease); default always. */
+  readonly leased?: () => boolean;
 }
 
 export interface LedgerOutbox {
@@ -97,6 +102,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
   };
 
   const pass = async (final = false): Promise<void> => {
+    if (options.leased?.() === false) return;
     // Slots the accumulator holds but the ledger lacks (a failed recordEnergy) go with the first call.
     let flushed = false;
     while (final || !stopped) {
@@ -159,6 +165,9 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
     async drain() {
       kick();
       while (running !== undefined) await running;
+      // Another process of the cluster drains: wait (at most maxBackoffMs) until the rows are gone.
+      const until = performance.now() + maxBackoffMs;
+      while (options.leased?.() === false && store.ledgerWorkDepth() > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
     },
     async reconcile() {
       const missing = ledger.missingTelemetry;

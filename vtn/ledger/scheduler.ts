@@ -3,10 +3,17 @@
  * (end of day + the mapping's grace) and settles the ledger events of those days
  * (evaluateAvailability + getDRToken). Each step is idempotent, so a tick that overlaps a manual
  * `events.settle` or a restart repeats nothing. The timer is unref'ed and cleared by `stop()`.
+ *
+ * In a cluster (a VTN store shared by several processes) a pass runs only in the process holding
+ * the ledger lease (`LEDGER_LEASE`, `leased`), the one that also drains the ledger outbox: once in
+ * the cluster, and in another process once the holder dies or loses its database connection.
  */
 import type { EventsApi } from '../services/event-service.ts';
 import type { MappingLedgerPort } from './mapping-port.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
+
+/** The cluster lease of the ledger work: the outbox drain, settlement, the recovery of event creations cut short. */
+export const LEDGER_LEASE = 'ledger';
 
 export interface LedgerSchedulerOptions {
   readonly events: EventsApi;
@@ -17,6 +24,8 @@ export interface LedgerSchedulerOptions {
   readonly firstPassNow?: boolean;
   readonly now?: () => number;
   readonly log?: Logger;
+  /** Whether this process may run a pass now (a cluster: it holds `LEDGER_LEASE`); default always. */
+  readonly leased?: () => boolean;
 }
 
 export interface LedgerScheduler {
@@ -33,6 +42,7 @@ export function startLedgerScheduler(options: Readonly<LedgerSchedulerOptions>):
   let stopped = false;
 
   const pass = async (): Promise<void> => {
+    if (options.leased?.() === false) return;
     await port.closeDueDays();
     const t = now();
     for (const v of events.list()) {
