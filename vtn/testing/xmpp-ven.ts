@@ -49,12 +49,14 @@ export interface XmppTestVen {
   waitForPushed(n: number): Promise<Payload[]>;
 }
 
-export async function startXmppTestVen(t: { after(fn: () => unknown): void }, rig: XmppRig, local: string, vtnJid: string): Promise<XmppTestVen> {
+/** `answerDelayMs`: the VEN answers each push that long after it arrived (a slow VEN: pushes stay in flight). */
+export async function startXmppTestVen(t: { after(fn: () => unknown): void }, rig: XmppRig, local: string, vtnJid: string, o: { readonly answerDelayMs?: number } = {}): Promise<XmppTestVen> {
   const client = await rig.connection(local, 'ven');
   const pushed: Payload[] = [];
-  client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ child }) => {
+  client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, async ({ child }) => {
     const p = decodeOadr(Buffer.from(elementXml(child))).payload;
     pushed.push(p);
+    if (o.answerDelayMs !== undefined) await new Promise((r) => setTimeout(r, o.answerDelayMs));
     if (p.type === 'RegisterReport') return payloadElement(encodeOadr({ type: 'RegisteredReport', schemaVersion: '2.0b', response: { code: 200, requestId: p.requestId }, venId: p.venId ?? '' }));
     return undefined;
   });
