@@ -1,13 +1,14 @@
 /**
- * The mapping's durable working state, in `node:sqlite` beside the VTN's own store (not on the
- * ledger): the partial-slot accumulator (every telemetry sample once, and per meter-slot the
- * energy and time it covers, what was recorded on the ledger) and the events notified through the
- * mapping (day, window, each customer's OPR, settlement).
+ * The mapping's durable working state, in `node:sqlite` beside the VTN's own store, or in PostgreSQL
+ * beside a cluster's VTN store (pg-store.ts; the same logic, `mappingStoreOver`), not on the
+ * ledger: the partial-slot accumulator (every telemetry sample once, and per meter-slot the energy
+ * and time it covers, what was recorded on the ledger) and the events notified through the mapping
+ * (day, window, each customer's OPR, settlement).
  *
  * Why not on the ledger: a sample every few seconds would be a transaction each, shared with every
  * org of the channel, for data that is only the VTN's raw material; the business fact is the slot
  * average, which `recordEnergy` certifies once the slot is complete or its day closed. A sample is
- * stored and added to its slots in one SQLite transaction (WAL, synchronous FULL), so a VTN restart
+ * stored and added to its slots in one transaction (SQLite: WAL, synchronous FULL), so a VTN restart
  * loses nothing and never counts a sample twice; a slot not yet marked recorded is recorded again
  * after a restart with the same value (the contract merges it: no correction).
  */
