@@ -6,7 +6,7 @@
  * than the code is refused (`tooNew` builds the error): an older process must not write into a
  * layout it does not know.
  */
-import type { SyncPg } from './pg-sync.ts';
+import { createSyncPg, type SyncPg, type SyncPgOptions } from './pg-sync.ts';
 
 export interface PgMigrations {
   /** Where the versions applied are kept. */
@@ -42,4 +42,16 @@ export function applyPgMigrations(db: SyncPg, m: Readonly<PgMigrations>): void {
       // The connection is gone, and the lock with it.
     }
   }
+}
+
+/** A synchronous connection (`createSyncPg`) on a database brought to the code's schema; closed again when that fails. */
+export function openMigratedPg(options: Readonly<SyncPgOptions>, m: Readonly<PgMigrations>): SyncPg {
+  const db = createSyncPg(options);
+  try {
+    applyPgMigrations(db, m);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
 }

@@ -6,7 +6,7 @@
  * (or the failed `COMMIT`'s) is what is thrown; `onRollback` lets a store drop what it cached.
  */
 import { existsSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 export interface TransactionOptions {
   /** Called after a failed transaction was rolled back (a store reloads its in-memory caches here). */
@@ -71,4 +71,17 @@ export function quickCheck(path: string): string[] {
   } finally {
     db?.close();
   }
+}
+
+/** Each statement of `db` prepared once, at its first use: the function returns the prepared statement of an SQL text. */
+export function preparedStatements(db: DatabaseSync): (sql: string) => StatementSync {
+  const cache = new Map<string, StatementSync>();
+  return (sql) => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  };
 }

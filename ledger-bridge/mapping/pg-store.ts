@@ -11,7 +11,7 @@
  *
  * Times are double precision (exact for whole milliseconds), so rows come back as numbers.
  */
-import { applyPgMigrations, createPgTransaction, createSyncPg, type SyncPg } from '../../storage/index.ts';
+import { createPgTransaction, openMigratedPg, type SyncPg } from '../../storage/index.ts';
 import { MappingError } from './errors.ts';
 import { mappingStoreOver, type MappingStore } from './store.ts';
 
@@ -62,23 +62,15 @@ const numbered = (sql: string): string => {
 };
 
 export function createPgMappingStore(options: Readonly<PgMappingStoreOptions>): MappingStore {
-  const db: SyncPg = createSyncPg({
-    connectionString: options.url,
-    password: options.password,
-    statementTimeoutMs: options.statementTimeoutMs ?? 5000,
-    applicationName: options.applicationName ?? 'oadr-ledger mapping',
-  });
-  try {
-    applyPgMigrations(db, {
+  const db: SyncPg = openMigratedPg(
+    { connectionString: options.url, password: options.password, statementTimeoutMs: options.statementTimeoutMs ?? 5000, applicationName: options.applicationName ?? 'oadr-ledger mapping' },
+    {
       table: 'mapping_schema_version',
       lock: MIGRATION_LOCK,
       migrations: MAPPING_PG_MIGRATIONS,
       tooNew: (current, known) => new MappingError('STORE', `the mapping store's schema in PostgreSQL is version ${current}, this VTN reads ${known}; run a VTN release that knows version ${current} (or newer)`),
-    });
-  } catch (err) {
-    db.close();
-    throw err;
-  }
+    },
+  );
   // Each statement prepared once per connection under its own name.
   const names = new Map<string, { readonly text: string; readonly name: string }>();
   const prepared = (sql: string): { readonly text: string; readonly name: string } => {

@@ -14,8 +14,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { createTransaction } from '../../storage/index.ts';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { createTransaction, preparedStatements } from '../../storage/index.ts';
 import { affectedSpan, DEFAULT_POINT_GAP_MS, integratePoints, type PointKind, type SeriesPoint } from './points.ts';
 
 export const MAPPING_STORE_FILE = 'ledger-mapping.sqlite';
@@ -396,16 +396,7 @@ export function createMappingStore(options: Readonly<MappingStoreOptions>): Mapp
       PRIMARY KEY (meter, series, day, slot)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
   `);
-  // Each statement prepared once, at its first use.
-  const prepared = new Map<string, StatementSync>();
-  const stmt = (text: string): StatementSync => {
-    let s = prepared.get(text);
-    if (s === undefined) {
-      s = db.prepare(text);
-      prepared.set(text, s);
-    }
-    return s;
-  };
+  const stmt = preparedStatements(db);
   const transaction = createTransaction(db);
   return mappingStoreOver(
     {

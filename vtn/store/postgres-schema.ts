@@ -8,7 +8,7 @@
  * our model types, the columns used for lookups kept apart.
  */
 import { VtnError } from '../errors.ts';
-import { applyPgMigrations, type SyncPg } from '../../storage/index.ts';
+import type { PgMigrations } from '../../storage/index.ts';
 
 const T = 'text COLLATE "C"';
 
@@ -60,15 +60,12 @@ export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 // Advisory lock keys of the VTN: the first number names the use, the second the thing.
 export const LOCK_CLASS = { migrations: 20210, lease: 20211, venPush: 20212 } as const;
 
-/**
- * Applies the migrations this database lacks, each in its own transaction; refuses a database
- * whose schema is newer than the code.
- */
-export function migrate(db: SyncPg, where: string): void {
-  applyPgMigrations(db, {
+/** The VTN store's migrations on the database `where` (a redacted URL, for the message of a schema newer than the code). */
+export function vtnStoreMigrations(where: string): PgMigrations {
+  return {
     table: 'schema_version',
     lock: [LOCK_CLASS.migrations, 0],
     migrations: MIGRATIONS,
     tooNew: (current, known) => new VtnError('STORE', `the VTN store ${where} has schema version ${current}, this VTN reads ${known}; run a VTN release that knows version ${current} (or newer)`),
-  });
+  };
 }

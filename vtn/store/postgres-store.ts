@@ -17,10 +17,10 @@
  * locks on this connection. A lock lives as long as the connection: a process that dies or loses
  * its connection loses its locks, and another process takes them at its next try.
  */
-import { createPgTransaction, createSyncPg, PG_LATENCY_BUCKETS_MS, type PgRow, type SyncPg } from '../../storage/index.ts';
+import { createPgTransaction, openMigratedPg, PG_LATENCY_BUCKETS_MS, type PgRow, type SyncPg } from '../../storage/index.ts';
 import type { ProgramConfigInput } from '../cli/config.ts';
 import type { EventVenState, VtnEvent } from '../services/event-model.ts';
-import { LOCK_CLASS, migrate } from './postgres-schema.ts';
+import { LOCK_CLASS, vtnStoreMigrations } from './postgres-schema.ts';
 import { ledgerWorkFromRow, optFromRow, queueItemFromRow, resetForReregistration, telemetryFromRow } from './rows.ts';
 import type { AdminTokenRecord, ClusterCoordination, CustomerRecord, EventSagaRecord, ReportRequestRecord, StoreLatency, TelemetryPointRecord, VenRegistration, VtnStore } from './store.ts';
 
@@ -51,18 +51,10 @@ export function redactUrl(url: string): string {
 }
 
 export function createPostgresStore(options: Readonly<PostgresStoreOptions>): VtnStore & { readonly cluster: ClusterCoordination; latency(): StoreLatency } {
-  const db: SyncPg = createSyncPg({
-    connectionString: options.url,
-    password: options.password,
-    statementTimeoutMs: options.statementTimeoutMs ?? 5000,
-    applicationName: options.applicationName ?? 'oadr-ledger vtn',
-  });
-  try {
-    migrate(db, redactUrl(options.url));
-  } catch (err) {
-    db.close();
-    throw err;
-  }
+  const db: SyncPg = openMigratedPg(
+    { connectionString: options.url, password: options.password, statementTimeoutMs: options.statementTimeoutMs ?? 5000, applicationName: options.applicationName ?? 'oadr-ledger vtn' },
+    vtnStoreMigrations(redactUrl(options.url)),
+  );
   // Every statement is prepared once per connection under its own name.
   const names = new Map<string, string>();
   const named = (sql: string): string => {

@@ -12,8 +12,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { createTransaction } from '../../storage/index.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { createTransaction, preparedStatements } from '../../storage/index.ts';
 import type { ProgramConfigInput } from '../cli/config.ts';
 import { VtnError } from '../errors.ts';
 import type { EventVenState, VtnEvent } from '../services/event-model.ts';
@@ -115,15 +115,7 @@ export function createSqliteStore(options: Readonly<SqliteStoreOptions>): VtnSto
     throw new VtnError('STORE', `the VTN store ${path} has schema version ${String(version.value)}, this VTN reads ${SCHEMA_VERSION}; use a matching release`);
   }
 
-  const cache = new Map<string, StatementSync>();
-  const q = (sql: string): StatementSync => {
-    let s = cache.get(sql);
-    if (s === undefined) {
-      s = db.prepare(sql);
-      cache.set(sql, s);
-    }
-    return s;
-  };
+  const q = preparedStatements(db);
   const json = <T>(row: Row | undefined, col = 'data'): T | undefined => (row === undefined ? undefined : (JSON.parse(row[col] as string) as T));
   const all = <T>(rows: Row[], col = 'data'): T[] => rows.map((r) => JSON.parse(r[col] as string) as T);
 
