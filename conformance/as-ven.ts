@@ -6,7 +6,7 @@
  */
 import { decodeDocument, encodeOadr, type OadrEvent, type ReportRequest, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
 import type { Transport } from './case.ts';
-import type { AdapterAction, AdapterOrder, VtnAdapter } from './adapters/adapter.ts';
+import { VEN_ADAPTER_ACTIONS, type Adapter, type AdapterAction, type AdapterOrder, type VenAdapterAction, type VtnAdapter } from './adapters/adapter.ts';
 import type { HttpAnswer, RecordingClient, TlsMaterial, ServerAnswer, ServerHandler, ServerRequest } from './http-recorder.ts';
 import { createArrivals } from './arrivals.ts';
 import { pause, PeerMisbehaved, type CaseControl } from './runner.ts';
@@ -374,9 +374,14 @@ export async function drain(ctx: AsVen, ven: RegisteredVen, max = 20): Promise<P
   throw new PeerMisbehaved(`the queue of ${ven.venId} did not empty in ${max} polls (R500)`);
 }
 
-/** Asks the adapter; skips the case without one, fails it with what went wrong when the VTN refused. */
-export async function order(ctx: AsVen, t: CaseControl, action: AdapterAction, o: AdapterOrder): Promise<void> {
-  if (ctx.adapter === undefined) t.skip(`needs the VTN to ${action.replace('-', ' ')}: give an adapter (--admin-url and --admin-token, --hook, or --interactive)`);
+/**
+ * Asks the adapter (the VTN's, or the VEN's when the suite plays the VTN); skips the case without
+ * one, fails it with what went wrong when the peer refused.
+ */
+export async function order<A extends AdapterAction | VenAdapterAction>(ctx: { readonly adapter: Adapter<A> | undefined }, t: CaseControl, action: A, o: AdapterOrder): Promise<void> {
+  const peer = (VEN_ADAPTER_ACTIONS as readonly string[]).includes(action) ? 'VEN' : 'VTN';
+  const hint = peer === 'VTN' ? '--admin-url and --admin-token, --hook, or --interactive' : '--hook or --interactive';
+  if (ctx.adapter === undefined) t.skip(`needs the ${peer} to ${action.replace('-', ' ')}: give an adapter (${hint})`);
   try {
     await ctx.adapter.perform(action, o);
   } catch (err) {

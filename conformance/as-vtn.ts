@@ -5,6 +5,7 @@
  * its next poll (pull) or POSTed to its transport address (push).
  */
 import { decodeDocument, encodeOadr, type OadrEvent, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
+import type { VenAdapter } from './adapters/adapter.ts';
 import type { Transport } from './case.ts';
 import { decodeAnswer, serviceOf, type OadrAnswer } from './as-ven.ts';
 import type { RecordingClient, ServerAnswer, ServerRequest } from './http-recorder.ts';
@@ -186,6 +187,8 @@ export interface AsVtn {
   readonly marketContextKnown: boolean;
   /** How long to wait for the VEN (ms). */
   readonly waitMs: number;
+  /** Makes the VEN under test send or cancel opts (EiOpt cases); without one they are skipped. */
+  readonly adapter: VenAdapter | undefined;
 }
 
 /** Waits for the VEN to be registered (it registers on its own when started, R401). */

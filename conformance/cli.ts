@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { VtnAdapter } from './adapters/adapter.ts';
+import type { Adapter, AdapterAction, VenAdapter, VenAdapterAction, VtnAdapter } from './adapters/adapter.ts';
 import { createAdminAdapter } from './adapters/admin.ts';
 import { createHookAdapter } from './adapters/hook.ts';
 import { createInteractiveAdapter } from './adapters/interactive.ts';
@@ -73,6 +73,14 @@ VEN side (conformance ven):
   --market-context URL the market context the VEN serves (events carry it; the cases about a
                        foreign market context need it)
   --wait MS            how long to wait for the VEN's first registration (default 120000)
+  Adapters: the opt cases need the VEN to send an availability schedule or an event opt
+  (oadrCreateOpt), or to cancel an opt (oadrCancelOpt); without an adapter they are skipped.
+  --hook 'CMD'         as on the VTN side; the action is one of opt-schedule, opt-event, cancel-opt,
+                       {optId} is replaced too, and the environment adds OADR_OPT_TYPE (optIn|optOut),
+                       OADR_OPT_ID (the optID to cancel, or the one the suite would like),
+                       OADR_RESOURCE_ID (a schedule for this resource only); OADR_START and
+                       OADR_DURATION_MINUTES give the window (0 minutes: open-ended)
+  --interactive        print what the operator must make the VEN do and wait for Enter
 
 Exit codes: 0 every case that ran passed (or failed as expected), 1 a case failed or none ran,
 2 a usage error.
@@ -217,8 +225,19 @@ function adapterOf(v: Values, io: Readonly<ConformanceIo>): VtnAdapter | undefin
     if (token === undefined || token === '') throw new UsageError('--admin-url needs --admin-token TOKEN (or OADR_ADMIN_TOKEN)');
     return createAdminAdapter({ url: url('--admin-url', v['admin-url']), token });
   }
-  if (v.hook !== undefined) return createHookAdapter({ template: v.hook, env: io.env });
-  if (v.interactive === true) return createInteractiveAdapter({ input: io.stdin, output: io.stderr });
+  return operatorAdapter<AdapterAction>(v, io);
+}
+
+/** On the VEN side: a hook command or the operator makes the VEN send its opts. */
+function venAdapterOf(v: Values, io: Readonly<ConformanceIo>): VenAdapter | undefined {
+  if (v['admin-url'] !== undefined) throw new UsageError('--admin-url drives a VTN; on the VEN side give --hook or --interactive');
+  if (v.hook !== undefined && v.interactive === true) throw new UsageError('give one adapter: --hook or --interactive');
+  return operatorAdapter<VenAdapterAction>(v, io);
+}
+
+function operatorAdapter<A extends AdapterAction | VenAdapterAction>(v: Values, io: Readonly<ConformanceIo>): Adapter<A> | undefined {
+  if (v.hook !== undefined) return createHookAdapter<A>({ template: v.hook, env: io.env });
+  if (v.interactive === true) return createInteractiveAdapter<A>({ input: io.stdin, output: io.stderr });
   return undefined;
 }
 
@@ -268,6 +287,7 @@ async function runVen(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     tls: tlsOf(v),
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
     marketContext: v['market-context'],
+    adapter: venAdapterOf(v, io),
     only: onlyOf(v),
     expectedFail: expectedFailOf(v),
     caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),

@@ -1,7 +1,7 @@
 /**
  * Our own VTN and VEN as the suite's peers in tests: the VTN on loopback with the real clock and
  * an admin token (its admin API is the adapter), the VEN pointed at the suite with short poll and
- * tick intervals.
+ * tick intervals (its `ven.opt` API is the adapter: what an operator of our VEN would call).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { createVen, type Ven } from '../../ven/index.ts';
 import { createMemoryDevice } from '../../ven/testing/memory-device.ts';
 import { startTestVtn } from '../../vtn/testing/fake-ven.ts';
 import { createAdminAdapter } from '../adapters/admin.ts';
-import type { VtnAdapter } from '../adapters/adapter.ts';
+import type { VenAdapter, VtnAdapter } from '../adapters/adapter.ts';
 import type { Transport } from '../case.ts';
 
 const ADMIN_TOKEN = 'conformance-operator-token-0123456789';
@@ -48,4 +48,30 @@ export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl:
   });
   await ven.start();
   return ven;
+}
+
+/** The VEN-side adapter for our VEN: `ven.opt.schedule` / `ven.opt.cancel`, once `current()` has a VEN. */
+export function ourVenAdapter(current: () => Ven | undefined): VenAdapter {
+  const ven = (): Ven => {
+    const v = current();
+    if (v === undefined) throw new Error('our VEN is not started yet');
+    return v;
+  };
+  return {
+    name: 'ours',
+    async perform(action, o) {
+      if (action === 'cancel-opt') return ven().opt.cancel(o.optId ?? '');
+      const optType = o.optType ?? 'optOut';
+      if (action === 'opt-event') {
+        await ven().opt.schedule({ optType, eventId: o.eventId });
+        return;
+      }
+      await ven().opt.schedule({
+        optId: o.optId,
+        optType,
+        windows: [{ start: o.startMs ?? Date.now(), durationMs: (o.durationMinutes ?? 60) * 60_000 }],
+        ...(o.resourceId === undefined ? {} : { resourceIds: [o.resourceId] }),
+      });
+    },
+  };
 }
