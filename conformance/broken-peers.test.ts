@@ -11,6 +11,7 @@ import {
   venOptOpenEndedAsOneHour,
   venOptTargetWithoutVenId,
   venOptWindowsWithNotification,
+  venPollingFasterThanAsked,
   venReportingIntervalsOutOfOrder,
   vtnAnsweringReportsWithoutUpdatedReport,
   vtnOmittingPendingEvents,
@@ -18,7 +19,7 @@ import {
   vtnWithWrongSignalUnit,
 } from './testing/broken-peers.ts';
 import { OUR_MARKET_CONTEXT, ourVenAdapter, PATIENT, startOurVen, startOurVtn } from './testing/our-peers.ts';
-import type { Ven } from '../ven/index.ts';
+import type { Ven, VenOptions } from '../ven/index.ts';
 import { startVenSuite } from './ven-suite.ts';
 import { runVtnSuite } from './vtn-suite.ts';
 
@@ -40,8 +41,8 @@ async function againstVtn(t: T, rewrites: Rewrites, only: readonly string[]): Pr
 }
 
 /** Runs `only` against our VEN talking to the suite through the proxy, with and without the fault. */
-async function againstVen(t: T, rewrites: Rewrites, only: readonly string[]): Promise<{ broken: RunResult; sound: RunResult }> {
-  const run = async (r: Rewrites, waitMs: number): Promise<RunResult> => {
+async function againstVen(t: T, rewrites: Rewrites, only: readonly string[], brokenVen: Partial<VenOptions> = {}): Promise<{ broken: RunResult; sound: RunResult }> {
+  const run = async (r: Rewrites, waitMs: number, venOptions: Partial<VenOptions> = {}): Promise<RunResult> => {
     let proxy: Awaited<ReturnType<typeof startRewritingProxy>> | undefined;
     let ven: Ven | undefined;
     const suite = await startVenSuite({
@@ -54,7 +55,7 @@ async function againstVen(t: T, rewrites: Rewrites, only: readonly string[]): Pr
       adapter: ourVenAdapter(() => ven),
       onListening: async (url) => {
         proxy = await startRewritingProxy(url, r);
-        ven = await startOurVen(t, proxy.url, 'http-pull');
+        ven = await startOurVen(t, proxy.url, 'http-pull', venOptions);
       },
     });
     try {
@@ -64,7 +65,7 @@ async function againstVen(t: T, rewrites: Rewrites, only: readonly string[]): Pr
       await suite.close();
     }
   };
-  return { broken: await run(rewrites, 4000), sound: await run({}, PATIENT.waitMs) };
+  return { broken: await run(rewrites, 4000, brokenVen), sound: await run({}, PATIENT.waitMs) };
 }
 
 /** Several faults at once: the first rewrite that changes a request (or answers it) wins; every answer goes through all. */
@@ -148,4 +149,12 @@ test('R200+R202+R206+R208+R210 a VEN whose opts break the EiOpt rules fails each
 test('R206+R211 a VEN that opts on an event marked never, and cancels an event opt, fails R206 and R211', async (t) => {
   const want = { 'R206-no-opt-after-never': 'R206', 'R211-event-opt-not-cancelled': 'R211' };
   assertEachCaught(t, await againstVen(t, combine(venOptingOnNeverEvents(), venCancellingEventOpts()), Object.keys(want)), want);
+});
+
+test('R500+§9.1.8 a VEN that polls faster than the VTN asks fails R500', async (t) => {
+  assertEachCaught(t, await againstVen(t, venPollingFasterThanAsked, ['R500+§9.1.8-poll-frequency']), { 'R500+§9.1.8-poll-frequency': 'R500' });
+});
+
+test('§9.1.7 a VEN that retries a 503 after 20 ms fails §9.1.7', async (t) => {
+  assertEachCaught(t, await againstVen(t, {}, ['§9.1.7-back-off'], { backoff: { initialMs: 20, capMs: 200 } }), { '§9.1.7-back-off': '§9.1.7' });
 });

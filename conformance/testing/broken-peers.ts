@@ -123,3 +123,8 @@ export function venCancellingEventOpts(): Rewrites {
     },
   };
 }
+
+/** VEN: told to poll as fast as it likes (oadrRequestedOadrPollFreq PT0S), while the suite asked for its own (breaks R500, §9.1.8). */
+export const venPollingFasterThanAsked: Rewrites = {
+  response: (p) => (p.type === 'CreatedPartyRegistration' && p.pollFrequency !== undefined ? { ...p, pollFrequency: 'PT0S' } : undefined),
+};

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createVen, type Ven } from '../../ven/index.ts';
+import { createVen, type Ven, type VenOptions } from '../../ven/index.ts';
 import { createMemoryDevice } from '../../ven/testing/memory-device.ts';
 import { startTestVtn } from '../../vtn/testing/fake-ven.ts';
 import { createAdminAdapter } from '../adapters/admin.ts';
@@ -28,8 +28,8 @@ export async function startOurVtn(t: { after(fn: () => unknown): void }): Promis
   return { url, adapter: createAdminAdapter({ url: `${url}/api/v1`, token: ADMIN_TOKEN }) };
 }
 
-/** Starts our VEN against `vtnUrl` (the suite, or a proxy in front of it); stopped and its data removed by `t.after`. */
-export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl: string, transport: Transport): Promise<Ven> {
+/** Starts our VEN against `vtnUrl` (the suite, or a proxy in front of it), `extra` options over the defaults; stopped and its data removed by `t.after`. */
+export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl: string, transport: Transport, extra: Partial<VenOptions> = {}): Promise<Ven> {
   const dir = mkdtempSync(join(tmpdir(), 'conformance-ven-'));
   const ven = await createVen({
     vtnUrl,
@@ -38,9 +38,9 @@ export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl:
     dataDir: dir,
     tickMs: 200,
     pollIntervalMs: 100,
-    backoff: { initialMs: 20, capMs: 200 },
     marketContexts: [OUR_MARKET_CONTEXT],
     ...(transport === 'http-push' ? { push: { host: '127.0.0.1', port: 0 } } : {}),
+    ...extra,
   });
   t.after(async () => {
     await ven.stop();
