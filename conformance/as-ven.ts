@@ -27,6 +27,8 @@ export interface AsVen {
   readonly clientCertificate: boolean;
   /** The suite's TLS material (security cases make their own handshakes with it). */
   readonly tls: TlsMaterial | undefined;
+  /** A client certificate and key from the CA the VTN trusts, expired (R516); without it that case is skipped. */
+  readonly expiredClient?: { readonly cert: string; readonly key: string } | undefined;
   readonly adapter: VtnAdapter | undefined;
   /** Base of the push transport addresses (the suite's server), for http-push. */
   readonly pushBase: string | undefined;

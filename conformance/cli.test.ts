@@ -45,6 +45,7 @@ test('usage errors exit 2 and say what to give instead', async (t) => {
     [['vtn', '--url', 'http://127.0.0.1:1', '--admin-url', 'http://127.0.0.1:1/api/v1'], /needs --admin-token/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--cert', 'a.pem'], /all of --cert, --key and --ca/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--bogus'], /Unknown option '--bogus'/],
+    [['vtn', '--url', 'http://127.0.0.1:1', '--expired-cert', 'a.pem'], /both --expired-cert and --expired-key/],
     [['ven'], /needs --listen HOST:PORT/],
     [['ven', '--listen', 'nowhere'], /give HOST:PORT/],
     [['ven', '--listen', '127.0.0.1:0', '--admin-url', 'http://127.0.0.1:1/api/v1'], /--admin-url drives a VTN/],

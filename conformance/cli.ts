@@ -47,6 +47,9 @@ VTN side (conformance vtn):
   --ven-name NAME      prefix of the names of the VENs the suite registers (default conformance)
   --listen HOST:PORT   where the suite's push VENs listen (http-push; default 127.0.0.1, any port)
   --push-url URL       the base URL the VTN must push to, when it is not where the suite listens
+  --expired-cert FILE --expired-key FILE
+                       a client certificate from the CA the VTN trusts whose validity has ended, and
+                       its key (PEM): the VTN must refuse it (R516; with https and --cert/--key/--ca)
   --delivery-timeout MS
                        how long to wait for the VTN to deliver what a case expects (default 8000)
   Adapters: cases that need the VTN to act (issue, modify or cancel an event, request a report,
@@ -102,6 +105,8 @@ const OPTIONS = {
   url: { type: 'string' },
   'ven-name': { type: 'string' },
   cert: { type: 'string' },
+  'expired-cert': { type: 'string' },
+  'expired-key': { type: 'string' },
   key: { type: 'string' },
   ca: { type: 'string' },
   transport: { type: 'string' },
@@ -167,14 +172,21 @@ function tlsOf(v: Values): TlsMaterial | undefined {
   const given = [v.cert, v.key, v.ca].filter((x) => x !== undefined).length;
   if (given === 0) return undefined;
   if (given !== 3) throw new UsageError('TLS needs all of --cert, --key and --ca');
-  const read = (flag: string, file: string): string => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new UsageError(`${flag} ${file}: ${(err as Error).message}`);
-    }
-  };
-  return { cert: read('--cert', v.cert as string), key: read('--key', v.key as string), ca: read('--ca', v.ca as string) };
+  return { cert: readPem('--cert', v.cert as string), key: readPem('--key', v.key as string), ca: readPem('--ca', v.ca as string) };
+}
+
+function readPem(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag} ${file}: ${(err as Error).message}`);
+  }
+}
+
+function expiredOf(v: Values): { cert: string; key: string } | undefined {
+  if (v['expired-cert'] === undefined && v['expired-key'] === undefined) return undefined;
+  if (v['expired-cert'] === undefined || v['expired-key'] === undefined) throw new UsageError('give both --expired-cert and --expired-key');
+  return { cert: readPem('--expired-cert', v['expired-cert']), key: readPem('--expired-key', v['expired-key']) };
 }
 
 function hostPort(flag: string, value: string): { host: string; port: number } {
@@ -264,6 +276,7 @@ async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     transport,
     venName: v['ven-name'],
     tls: tlsOf(v),
+    expiredClient: expiredOf(v),
     adapter: adapterOf(v, io),
     listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),

@@ -15,6 +15,8 @@ export interface VtnSuiteOptions extends SuiteOptions<AsVen> {
   /** Prefix of the names of the VENs the suite registers (default `conformance`). */
   readonly venName?: string | undefined;
   readonly tls?: TlsMaterial | undefined;
+  /** An expired client certificate and key from the CA the VTN trusts (R516). */
+  readonly expiredClient?: { readonly cert: string; readonly key: string } | undefined;
   readonly adapter?: VtnAdapter | undefined;
   /** Where the suite listens for pushes (http-push), default 127.0.0.1:0. */
   readonly listen?: { readonly host: string; readonly port: number } | undefined;
@@ -44,6 +46,7 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
     client,
     clientCertificate: options.tls !== undefined && options.url.startsWith('https:'),
     tls: options.tls,
+    expiredClient: options.expiredClient,
     adapter: options.adapter,
     pushBase: options.pushUrl ?? server?.url,
     inbox,
