@@ -57,6 +57,10 @@ VTN side (conformance vtn):
   --admin-url URL --admin-token TOKEN
                        oadr-ledger's admin REST API (e.g. https://vtn:8080/api/v1); the token may
                        also come from OADR_ADMIN_TOKEN
+  --admin-cert FILE --admin-key FILE
+                       the admin client certificate chain and key (PEM), for a VTN that serves its
+                       admin API over mutual TLS (our VTN's default: <pki>/openadr/ven/admin/); the
+                       VTN's certificate is checked against --ca
   --hook 'CMD'         a shell command run for each action. {action}, {venId} and {eventId} in it
                        are replaced (quoted). The action is one of issue-event, modify-event,
                        cancel-event, request-report, cancel-registration, request-reregistration.
@@ -114,6 +118,8 @@ const OPTIONS = {
   'push-url': { type: 'string' },
   'admin-url': { type: 'string' },
   'admin-token': { type: 'string' },
+  'admin-cert': { type: 'string' },
+  'admin-key': { type: 'string' },
   hook: { type: 'string' },
   interactive: { type: 'boolean' },
   only: { type: 'string', multiple: true },
@@ -235,8 +241,12 @@ function adapterOf(v: Values, io: Readonly<ConformanceIo>): VtnAdapter | undefin
   if (v['admin-url'] !== undefined) {
     const token = v['admin-token'] ?? io.env.OADR_ADMIN_TOKEN;
     if (token === undefined || token === '') throw new UsageError('--admin-url needs --admin-token TOKEN (or OADR_ADMIN_TOKEN)');
-    return createAdminAdapter({ url: url('--admin-url', v['admin-url']), token });
+    const given = [v['admin-cert'], v['admin-key']].filter((x) => x !== undefined).length;
+    if (given === 1) throw new UsageError('give both --admin-cert and --admin-key (the admin client certificate)');
+    const tls = given === 2 ? { cert: readPem('--admin-cert', v['admin-cert'] as string), key: readPem('--admin-key', v['admin-key'] as string), ca: v.ca === undefined ? undefined : readPem('--ca', v.ca) } : undefined;
+    return createAdminAdapter({ url: url('--admin-url', v['admin-url']), token, tls });
   }
+  if (v['admin-cert'] !== undefined || v['admin-key'] !== undefined) throw new UsageError('--admin-cert and --admin-key go with --admin-url');
   return operatorAdapter<AdapterAction>(v, io);
 }
 
