@@ -6,6 +6,7 @@
  */
 import { decodeDocument, encodeOadr, type OadrEvent, type ReportRequest, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
 import type { Transport } from './case.ts';
+import type { Signer } from './signature.ts';
 import { VEN_ADAPTER_ACTIONS, type Adapter, type AdapterAction, type AdapterOrder, type VenAdapterAction, type VtnAdapter } from './adapters/adapter.ts';
 import type { HttpAnswer, RecordingClient, TlsMaterial, ServerAnswer, ServerHandler, ServerRequest } from './http-recorder.ts';
 import { createArrivals } from './arrivals.ts';
@@ -30,6 +31,8 @@ export interface AsVen {
   /** A client certificate and key from the CA the VTN trusts, expired (R516); without it that case is skipped. */
   readonly expiredClient?: { readonly cert: string; readonly key: string } | undefined;
   readonly adapter: VtnAdapter | undefined;
+  /** Signs what the suite sends (`--xml-signature`, R514); undefined: nothing signed. */
+  readonly signer?: Signer | undefined;
   /** Base of the push transport addresses (the suite's server), for http-push. */
   readonly pushBase: string | undefined;
   readonly inbox: PushInbox;
@@ -89,11 +92,14 @@ export interface SendOptions {
   readonly profile?: '2.0a' | '2.0b';
   /** Replaces the service URL. */
   readonly url?: string;
+  /** Send it unsigned even when the suite signs (R514 cases). */
+  readonly unsigned?: boolean;
 }
 
 /** Posts a payload (or raw text) to one of the VTN's services. */
 export async function send(ctx: AsVen, service: string, body: Payload | string, o: SendOptions = {}): Promise<OadrAnswer> {
-  const text = typeof body === 'string' ? body : encodeOadr(body, o.profile === undefined ? undefined : { profile: o.profile });
+  const plain = typeof body === 'string' ? body : encodeOadr(body, o.profile === undefined ? undefined : { profile: o.profile });
+  const text = ctx.signer === undefined || o.unsigned === true ? plain : ctx.signer(plain);
   const answer = decodeAnswer(await ctx.client.send({ method: o.method ?? 'POST', url: o.url ?? serviceUrl(ctx.vtnUrl, service, o.profile), body: text, headers: { 'content-type': 'application/xml', ...o.headers } }));
   const p = answer.payload;
   if (p?.type === 'CreatedPartyRegistration' && p.response.code === 200 && p.venId !== undefined && p.registrationId !== undefined) ctx.issued.set(p.venId, p.registrationId);
@@ -238,7 +244,7 @@ export interface PushInbox {
   readonly venIds: Map<string, string>;
 }
 
-export function createPushInbox(): PushInbox {
+export function createPushInbox(signer?: Signer): PushInbox {
   const received: Pushed[] = [];
   const venIds = new Map<string, string>();
   const arrivals = createArrivals();
@@ -256,7 +262,9 @@ export function createPushInbox(): PushInbox {
     received.push({ venName, service: m[2] as string, payload, headers: req.headers });
     arrivals.arrived();
     const reply = venReplyTo(payload, venIds.get(venName) ?? venName);
-    return reply === undefined ? { status: 200, body: '' } : { status: 200, body: encodeOadr(reply) };
+    if (reply === undefined) return { status: 200, body: '' };
+    const xml = encodeOadr(reply);
+    return { status: 200, body: signer === undefined ? xml : signer(xml) };
   };
   return {
     handler,

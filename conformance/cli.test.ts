@@ -48,6 +48,7 @@ test('usage errors exit 2 and say what to give instead', async (t) => {
     [['vtn', '--url', 'http://127.0.0.1:1', '--expired-cert', 'a.pem'], /both --expired-cert and --expired-key/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--admin-url', 'https://127.0.0.1:1/api/v1', '--admin-token', 'x', '--admin-cert', 'a.pem'], /both --admin-cert and --admin-key/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--admin-cert', 'a.pem', '--admin-key', 'b.pem'], /go with --admin-url/],
+    [['vtn', '--url', 'http://127.0.0.1:1', '--xml-signature'], /signs with --cert and --key/],
     [['ven'], /needs --listen HOST:PORT/],
     [['ven', '--listen', 'nowhere'], /give HOST:PORT/],
     [['ven', '--listen', '127.0.0.1:0', '--admin-url', 'http://127.0.0.1:1/api/v1'], /--admin-url drives a VTN/],

@@ -47,6 +47,9 @@ VTN side (conformance vtn):
   --ven-name NAME      prefix of the names of the VENs the suite registers (default conformance)
   --listen HOST:PORT   where the suite's push VENs listen (http-push; default 127.0.0.1, any port)
   --push-url URL       the base URL the VTN must push to, when it is not where the suite listens
+  --xml-signature      sign every payload the suite sends with --cert/--key and check that every
+                       payload of the VTN is validly signed; the R514 cases (unsigned, changed and
+                       replayed payloads must be ignored) run only with it
   --expired-cert FILE --expired-key FILE
                        a client certificate from the CA the VTN trusts whose validity has ended, and
                        its key (PEM): the VTN must refuse it (R516; with https and --cert/--key/--ca)
@@ -110,6 +113,7 @@ const OPTIONS = {
   'ven-name': { type: 'string' },
   cert: { type: 'string' },
   'expired-cert': { type: 'string' },
+  'xml-signature': { type: 'boolean' },
   'expired-key': { type: 'string' },
   key: { type: 'string' },
   ca: { type: 'string' },
@@ -193,6 +197,12 @@ function expiredOf(v: Values): { cert: string; key: string } | undefined {
   if (v['expired-cert'] === undefined && v['expired-key'] === undefined) return undefined;
   if (v['expired-cert'] === undefined || v['expired-key'] === undefined) throw new UsageError('give both --expired-cert and --expired-key');
   return { cert: readPem('--expired-cert', v['expired-cert']), key: readPem('--expired-key', v['expired-key']) };
+}
+
+function signingOf(v: Values): boolean {
+  if (v['xml-signature'] !== true) return false;
+  if (v.cert === undefined || v.key === undefined) throw new UsageError('--xml-signature signs with --cert and --key: give them (and --ca)');
+  return true;
 }
 
 function hostPort(flag: string, value: string): { host: string; port: number } {
@@ -287,6 +297,7 @@ async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     venName: v['ven-name'],
     tls: tlsOf(v),
     expiredClient: expiredOf(v),
+    xmlSignature: signingOf(v),
     adapter: adapterOf(v, io),
     listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),

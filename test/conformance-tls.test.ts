@@ -57,3 +57,22 @@ test('R516 a VTN that takes an expired client certificate, and presents an expir
   const run = await runVtnSuite({ url: careless.url, transport: 'http-pull', tls, expiredClient: await expiredVen(pki.dir, 'ven-expired'), only: ['R516'], caseTimeoutMs: PATIENT.caseTimeoutMs });
   t.assert.deepEqual(run.cases.map((c) => [c.id, c.outcome, c.findings.some((f) => f.ruleIds.includes('R516'))]), [['R516-expired-client-certificate', 'failed', true], ['R516-vtn-certificate-valid', 'failed', true]]);
 });
+
+test('R514 with XML signatures: the suite signs what it sends and checks what our VTN (--xml-signature) signs; a VTN that takes unsigned payloads fails R514', async (t: TestContext) => {
+  const { pki, tls } = await testPki(t);
+  const start = async (xmlSignature: boolean): Promise<string> => {
+    const vtn = createVtn({ config: { dataDir: ':memory:', registrationPolicy: 'open', push: LOOPBACK_PUSH }, tls: pki.tls, pushTls: pki.push, ...(xmlSignature ? { xmlSignature: { certificatePem: pki.push.cert, privateKeyPem: pki.push.key } } : {}) });
+    t.after(() => vtn.close());
+    return vtn.listen({ port: 0, host: '127.0.0.1' });
+  };
+  const only = ['R514', 'R402+R403-pull-registration', 'R500-poll-empty-queue'];
+  const signed = await runVtnSuite({ url: await start(true), transport: 'http-pull', tls, xmlSignature: true, only, caseTimeoutMs: PATIENT.caseTimeoutMs, deliveryTimeoutMs: PATIENT.deliveryTimeoutMs });
+  t.assert.deepEqual(signed.cases.map((c) => [c.id, c.outcome, c.findings.map((f) => f.message)]), signed.cases.map((c) => [c.id, 'passed', []]));
+  t.assert.equal(signed.cases.filter((c) => c.ruleIds.includes('R514')).length, 4);
+  const sent = signed.cases.find((c) => c.id === 'R402+R403-pull-registration')?.exchanges.filter((e) => e.direction === 'sent' && e.body.includes('oadrSignedObject')) ?? [];
+  t.assert.ok(sent.length > 0 && sent.every((e) => /<(\w+:)?Signature[\s>]/.test(e.body)), 'the suite signs what it sends');
+  const careless = await runVtnSuite({ url: await start(false), transport: 'http-pull', tls, xmlSignature: true, only: ['R514'], caseTimeoutMs: PATIENT.caseTimeoutMs });
+  const outcome = Object.fromEntries(careless.cases.map((c) => [c.id, c.outcome]));
+  t.assert.deepEqual(outcome, { 'R514-signed-exchange': 'failed', 'R514-unsigned-ignored': 'failed', 'R514-tampered-ignored': 'failed', 'R514-replay-ignored': 'failed' });
+  t.assert.ok(careless.cases.every((c) => c.findings.some((f) => f.ruleIds.includes('R514'))));
+});

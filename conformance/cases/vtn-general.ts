@@ -1,7 +1,8 @@
 /** VTN side: OadrPoll (R500), the HTTP rules (§9.1, R53, R511), 2.0a (R506) and security (§9.2, R67). */
 import { connect, type TLSSocket } from 'node:tls';
 import { encodeOadr, type Payload } from '../../oadr/index.ts';
-import { build, delivered, drain, expectPayload, issueEvent, pollOnce, register, send, type AsVen } from '../as-ven.ts';
+import { build, delivered, drain, expectPayload, issueEvent, pollOnce, register, send, type AsVen, type OadrAnswer } from '../as-ven.ts';
+import type { Signer } from '../signature.ts';
 import { defineCase, PeerMisbehaved, type CaseSpec } from '../runner.ts';
 import type { Family } from '../case.ts';
 import type { TlsMaterial } from '../http-recorder.ts';
@@ -190,6 +191,16 @@ function handshake(ctx: AsVen, o: HandshakeOptions, tls: TlsMaterial): Promise<H
   });
 }
 
+const needSigning = (ctx: AsVen, t: Parameters<CaseSpec<AsVen>['run']>[1]): Signer => {
+  if (ctx.signer === undefined) t.skip('the suite signs nothing: give --xml-signature (with --cert and --key) to check a VTN that requires XML signatures (R514)');
+  return ctx.signer;
+};
+
+/** R514: a payload without a valid signature gets no OpenADR answer (403 is what HTTP says for it). */
+function notServed(t: Parameters<CaseSpec<AsVen>['run']>[1], a: OadrAnswer, what: string): void {
+  t.check(a.status !== 200 || a.payload === undefined, `the VTN answered ${what} as if it were validly signed`, { expected: 'HTTP 403 and no OpenADR payload', actual: `HTTP ${a.status}${a.payload === undefined ? '' : `, oadr${a.payload.type}`}` });
+}
+
 const needTls = (ctx: AsVen, t: Parameters<CaseSpec<AsVen>['run']>[1]): TlsMaterial => {
   if (!ctx.vtnUrl.startsWith('https:') || ctx.tls === undefined) t.skip('the VTN is reached over plain HTTP or without --cert/--key/--ca: TLS cannot be checked');
   return ctx.tls;
@@ -220,6 +231,28 @@ export const vtnSecurityCases: readonly CaseSpec<AsVen>[] = [
       if (r.validFrom === undefined || r.validTo === undefined) throw new PeerMisbehaved(`no TLS session with the VTN to read its certificate: ${r.error ?? 'no certificate'}`);
       const now = Date.now();
       t.check(Date.parse(r.validFrom) <= now && now <= Date.parse(r.validTo), "the VTN's certificate is not valid now", { expected: `valid at ${new Date(now).toISOString()}`, actual: `${r.validFrom} – ${r.validTo}` });
+    }),
+    security('R514-signed-exchange', 'with XML signatures: a signed oadrQueryRegistration is answered, with a signed oadrCreatedPartyRegistration', async (ctx, t) => {
+      needSigning(ctx, t);
+      const a = expectPayload(await send(ctx, 'EiRegisterParty', build.query()), 'CreatedPartyRegistration', 'a signed oadrQueryRegistration');
+      t.check(a.response.code === 200, 'the signed oadrQueryRegistration was not answered 200', { actual: String(a.response.code) });
+    }),
+    security('R514-unsigned-ignored', 'with XML signatures: an unsigned payload is ignored (403, no OpenADR answer)', async (ctx, t) => {
+      needSigning(ctx, t);
+      notServed(t, await send(ctx, 'EiRegisterParty', build.query(), { unsigned: true }), 'an unsigned payload');
+    }),
+    security('R514-tampered-ignored', 'with XML signatures: a signed payload changed after signing is ignored', async (ctx, t) => {
+      const signer = needSigning(ctx, t);
+      const signed = signer(encodeOadr(build.query()));
+      const tampered = signed.replace(/(requestID>)([^<]*)</, '$1x$2<');
+      if (tampered === signed) throw new PeerMisbehaved('the suite found no requestID to change in its own signed payload');
+      notServed(t, await send(ctx, 'EiRegisterParty', tampered, { unsigned: true }), 'a payload changed after signing');
+    }),
+    security('R514-replay-ignored', 'with XML signatures: the same signed payload sent again (its nonce seen) is ignored', async (ctx, t) => {
+      const signer = needSigning(ctx, t);
+      const signed = signer(encodeOadr(build.query()));
+      expectPayload(await send(ctx, 'EiRegisterParty', signed, { unsigned: true }), 'CreatedPartyRegistration', 'a signed oadrQueryRegistration');
+      notServed(t, await send(ctx, 'EiRegisterParty', signed, { unsigned: true }), 'a replayed payload');
     }),
     security('R67-non-default-suite-refused', 'a client offering only ECDHE-RSA-AES128-GCM-SHA256 is refused (default configuration)', async (ctx, t) => {
       const r = await handshake(ctx, { withCertificate: true, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, needTls(ctx, t));
