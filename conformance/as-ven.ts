@@ -6,7 +6,8 @@
  */
 import { decodeDocument, encodeOadr, type OadrEvent, type ReportRequest, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
 import type { Transport } from './case.ts';
-import type { AdapterAction, AdapterOrder, VtnAdapter } from './adapters/adapter.ts';
+import type { Signer } from './signature.ts';
+import { VEN_ADAPTER_ACTIONS, type Adapter, type AdapterAction, type AdapterOrder, type VenAdapterAction, type VtnAdapter } from './adapters/adapter.ts';
 import type { HttpAnswer, RecordingClient, TlsMaterial, ServerAnswer, ServerHandler, ServerRequest } from './http-recorder.ts';
 import { createArrivals } from './arrivals.ts';
 import { pause, PeerMisbehaved, type CaseControl } from './runner.ts';
@@ -27,7 +28,11 @@ export interface AsVen {
   readonly clientCertificate: boolean;
   /** The suite's TLS material (security cases make their own handshakes with it). */
   readonly tls: TlsMaterial | undefined;
+  /** A client certificate and key from the CA the VTN trusts, expired (R516); without it that case is skipped. */
+  readonly expiredClient?: { readonly cert: string; readonly key: string } | undefined;
   readonly adapter: VtnAdapter | undefined;
+  /** Signs what the suite sends (`--xml-signature`, R514); undefined: nothing signed. */
+  readonly signer?: Signer | undefined;
   /** Base of the push transport addresses (the suite's server), for http-push. */
   readonly pushBase: string | undefined;
   readonly inbox: PushInbox;
@@ -87,11 +92,14 @@ export interface SendOptions {
   readonly profile?: '2.0a' | '2.0b';
   /** Replaces the service URL. */
   readonly url?: string;
+  /** Send it unsigned even when the suite signs (R514 cases). */
+  readonly unsigned?: boolean;
 }
 
 /** Posts a payload (or raw text) to one of the VTN's services. */
 export async function send(ctx: AsVen, service: string, body: Payload | string, o: SendOptions = {}): Promise<OadrAnswer> {
-  const text = typeof body === 'string' ? body : encodeOadr(body, o.profile === undefined ? undefined : { profile: o.profile });
+  const plain = typeof body === 'string' ? body : encodeOadr(body, o.profile === undefined ? undefined : { profile: o.profile });
+  const text = ctx.signer === undefined || o.unsigned === true ? plain : ctx.signer(plain);
   const answer = decodeAnswer(await ctx.client.send({ method: o.method ?? 'POST', url: o.url ?? serviceUrl(ctx.vtnUrl, service, o.profile), body: text, headers: { 'content-type': 'application/xml', ...o.headers } }));
   const p = answer.payload;
   if (p?.type === 'CreatedPartyRegistration' && p.response.code === 200 && p.venId !== undefined && p.registrationId !== undefined) ctx.issued.set(p.venId, p.registrationId);
@@ -236,7 +244,7 @@ export interface PushInbox {
   readonly venIds: Map<string, string>;
 }
 
-export function createPushInbox(): PushInbox {
+export function createPushInbox(signer?: Signer): PushInbox {
   const received: Pushed[] = [];
   const venIds = new Map<string, string>();
   const arrivals = createArrivals();
@@ -254,7 +262,9 @@ export function createPushInbox(): PushInbox {
     received.push({ venName, service: m[2] as string, payload, headers: req.headers });
     arrivals.arrived();
     const reply = venReplyTo(payload, venIds.get(venName) ?? venName);
-    return reply === undefined ? { status: 200, body: '' } : { status: 200, body: encodeOadr(reply) };
+    if (reply === undefined) return { status: 200, body: '' };
+    const xml = encodeOadr(reply);
+    return { status: 200, body: signer === undefined ? xml : signer(xml) };
   };
   return {
     handler,
@@ -374,9 +384,14 @@ export async function drain(ctx: AsVen, ven: RegisteredVen, max = 20): Promise<P
   throw new PeerMisbehaved(`the queue of ${ven.venId} did not empty in ${max} polls (R500)`);
 }
 
-/** Asks the adapter; skips the case without one, fails it with what went wrong when the VTN refused. */
-export async function order(ctx: AsVen, t: CaseControl, action: AdapterAction, o: AdapterOrder): Promise<void> {
-  if (ctx.adapter === undefined) t.skip(`needs the VTN to ${action.replace('-', ' ')}: give an adapter (--admin-url and --admin-token, --hook, or --interactive)`);
+/**
+ * Asks the adapter (the VTN's, or the VEN's when the suite plays the VTN); skips the case without
+ * one, fails it with what went wrong when the peer refused.
+ */
+export async function order<A extends AdapterAction | VenAdapterAction>(ctx: { readonly adapter: Adapter<A> | undefined }, t: CaseControl, action: A, o: AdapterOrder): Promise<void> {
+  const peer = (VEN_ADAPTER_ACTIONS as readonly string[]).includes(action) ? 'VEN' : 'VTN';
+  const hint = peer === 'VTN' ? '--admin-url and --admin-token, --hook, or --interactive' : '--hook or --interactive';
+  if (ctx.adapter === undefined) t.skip(`needs the ${peer} to ${action.replace('-', ' ')}: give an adapter (${hint})`);
   try {
     await ctx.adapter.perform(action, o);
   } catch (err) {

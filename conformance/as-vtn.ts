@@ -5,6 +5,7 @@
  * its next poll (pull) or POSTed to its transport address (push).
  */
 import { decodeDocument, encodeOadr, type OadrEvent, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
+import type { VenAdapter } from './adapters/adapter.ts';
 import type { Transport } from './case.ts';
 import { decodeAnswer, serviceOf, type OadrAnswer } from './as-ven.ts';
 import type { RecordingClient, ServerAnswer, ServerRequest } from './http-recorder.ts';
@@ -16,7 +17,10 @@ export const VTN_ID = 'conformance-vtn';
 export interface Received {
   readonly service: string;
   readonly payload: Payload;
+  /** When the request arrived (recorded before it is answered). */
   readonly at: number;
+  /** What the suite answered: the payload type, or `HTTP <status>` for a refusal. */
+  readonly answered: string;
 }
 
 export interface VenRegistration {
@@ -37,6 +41,10 @@ export interface SimVtn {
   piggyBack: PayloadOf<'RegisteredReport'>['reportRequests'];
   /** Pull queue (R500). */
   readonly queue: Payload[];
+  /** oadrRequestedOadrPollFreq, as sent in oadrCreatedPartyRegistration (R403, §9.1.8). */
+  readonly pollFrequency: string;
+  /** The next this many oadrPolls are answered HTTP 503 (§9.1.7 back-off cases). */
+  failPolls: number;
   /** requestID of every oadrDistributeEvent sent → the eventIDs it carried (R42: the VEN answers with the one that delivered the event). */
   readonly distributed: Map<string, ReadonlySet<string>>;
   handle(req: ServerRequest): ServerAnswer;
@@ -63,6 +71,8 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
     events: [],
     piggyBack: undefined,
     queue: [],
+    pollFrequency: options.pollFreq ?? 'PT1S',
+    failPolls: 0,
     distributed: new Map(),
     handle,
     waitFor: (match, timeoutMs, signal, from = 0) =>
@@ -85,7 +95,7 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
     const venId = sim.registration?.venId;
     switch (p.type) {
       case 'QueryRegistration':
-        return { type: 'CreatedPartyRegistration', schemaVersion: V, response: ok(p.requestId), vtnId: VTN_ID, profiles: [{ profileName: '2.0b', transports: ['simpleHttp'] }], pollFrequency: options.pollFreq ?? 'PT1S' };
+        return { type: 'CreatedPartyRegistration', schemaVersion: V, response: ok(p.requestId), vtnId: VTN_ID, profiles: [{ profileName: '2.0b', transports: ['simpleHttp'] }], pollFrequency: sim.pollFrequency };
       case 'CreatePartyRegistration': {
         if (p.registrationId !== undefined && p.registrationId !== sim.registration?.registrationId) {
           return { type: 'CreatedPartyRegistration', schemaVersion: V, response: { code: 452, description: 'unknown registrationID', requestId: p.requestId }, vtnId: VTN_ID, profiles: [{ profileName: '2.0b', transports: ['simpleHttp'] }] };
@@ -111,7 +121,7 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
           venId: reg.venId,
           vtnId: VTN_ID,
           profiles: [{ profileName: '2.0b', transports: ['simpleHttp'] }],
-          pollFrequency: options.pollFreq ?? 'PT1S',
+          pollFrequency: sim.pollFrequency,
         };
       }
       case 'CancelPartyRegistration':
@@ -161,9 +171,16 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
       return { status: 406, body: '' };
     }
     const service = m[1] as string;
-    sim.received.push({ service, payload, at: now() });
-    arrivals.arrived();
+    const at = now();
+    if (payload.type === 'Poll' && sim.failPolls > 0) {
+      sim.failPolls -= 1;
+      sim.received.push({ service, payload, at, answered: 'HTTP 503' });
+      arrivals.arrived();
+      return { status: 503, body: '' };
+    }
     const out = reply(service, payload);
+    sim.received.push({ service, payload, at, answered: out?.type ?? 'HTTP 404' });
+    arrivals.arrived();
     return out === undefined ? { status: 404, body: '' } : answer(out);
   }
 
@@ -186,6 +203,8 @@ export interface AsVtn {
   readonly marketContextKnown: boolean;
   /** How long to wait for the VEN (ms). */
   readonly waitMs: number;
+  /** Makes the VEN under test send or cancel opts (EiOpt cases); without one they are skipped. */
+  readonly adapter: VenAdapter | undefined;
 }
 
 /** Waits for the VEN to be registered (it registers on its own when started, R401). */

@@ -2,14 +2,24 @@ import { test, type TestContext } from 'node:test';
 import type { RunResult } from './case.ts';
 import { startRewritingProxy, type Rewrites } from './testing/rewriting-proxy.ts';
 import {
+  venCancellingEventOpts,
+  venCancellingWithForeignVenId,
+  venEventOptWithAvailability,
   venNeverSendingCreatedEvent,
+  venOptDroppingResources,
+  venOptingOnNeverEvents,
+  venOptOpenEndedAsOneHour,
+  venOptTargetWithoutVenId,
+  venOptWindowsWithNotification,
+  venPollingFasterThanAsked,
   venReportingIntervalsOutOfOrder,
   vtnAnsweringReportsWithoutUpdatedReport,
   vtnOmittingPendingEvents,
   vtnReusingModificationNumbers,
   vtnWithWrongSignalUnit,
 } from './testing/broken-peers.ts';
-import { OUR_MARKET_CONTEXT, PATIENT, startOurVen, startOurVtn } from './testing/our-peers.ts';
+import { OUR_MARKET_CONTEXT, ourVenAdapter, PATIENT, startOurVen, startOurVtn } from './testing/our-peers.ts';
+import type { Ven, VenOptions } from '../ven/index.ts';
 import { startVenSuite } from './ven-suite.ts';
 import { runVtnSuite } from './vtn-suite.ts';
 
@@ -31,9 +41,10 @@ async function againstVtn(t: T, rewrites: Rewrites, only: readonly string[]): Pr
 }
 
 /** Runs `only` against our VEN talking to the suite through the proxy, with and without the fault. */
-async function againstVen(t: T, rewrites: Rewrites, only: readonly string[]): Promise<{ broken: RunResult; sound: RunResult }> {
-  const run = async (r: Rewrites, waitMs: number): Promise<RunResult> => {
+async function againstVen(t: T, rewrites: Rewrites, only: readonly string[], brokenVen: Partial<VenOptions> = {}): Promise<{ broken: RunResult; sound: RunResult }> {
+  const run = async (r: Rewrites, waitMs: number, venOptions: Partial<VenOptions> = {}): Promise<RunResult> => {
     let proxy: Awaited<ReturnType<typeof startRewritingProxy>> | undefined;
+    let ven: Ven | undefined;
     const suite = await startVenSuite({
       listen: { host: '127.0.0.1', port: 0 },
       transport: 'http-pull',
@@ -41,9 +52,10 @@ async function againstVen(t: T, rewrites: Rewrites, only: readonly string[]): Pr
       only,
       waitMs,
       caseTimeoutMs: PATIENT.caseTimeoutMs,
+      adapter: ourVenAdapter(() => ven),
       onListening: async (url) => {
         proxy = await startRewritingProxy(url, r);
-        await startOurVen(t, proxy.url, 'http-pull');
+        ven = await startOurVen(t, proxy.url, 'http-pull', venOptions);
       },
     });
     try {
@@ -53,7 +65,38 @@ async function againstVen(t: T, rewrites: Rewrites, only: readonly string[]): Pr
       await suite.close();
     }
   };
-  return { broken: await run(rewrites, 4000), sound: await run({}, PATIENT.waitMs) };
+  return { broken: await run(rewrites, 4000, brokenVen), sound: await run({}, PATIENT.waitMs) };
+}
+
+/** Several faults at once: the first rewrite that changes a request (or answers it) wins; every answer goes through all. */
+function combine(...all: readonly Rewrites[]): Rewrites {
+  return {
+    request: (p) => {
+      let cur = p;
+      for (const r of all) {
+        const out = r.request?.(cur);
+        if (out === undefined) continue;
+        if ('answer' in out || 'before' in out) return out;
+        cur = out;
+      }
+      return cur === p ? undefined : cur;
+    },
+    response: (p, request) => {
+      let cur = p;
+      for (const r of all) cur = r.response?.(cur, request) ?? cur;
+      return cur === p ? undefined : cur;
+    },
+  };
+}
+
+/** Each case named fails with a finding on its rule; the same cases pass without the faults. */
+function assertEachCaught(t: T, r: { broken: RunResult; sound: RunResult }, want: Readonly<Record<string, string>>): void {
+  for (const [id, rule] of Object.entries(want)) {
+    const c = r.broken.cases.find((x) => x.id === id);
+    t.assert.ok(c?.outcome === 'failed' && c.findings.some((f) => f.ruleIds.includes(rule)), `${id} did not fail on ${rule}: ${JSON.stringify(c === undefined ? 'not run' : [c.outcome, c.findings.map((f) => f.message), c.reason])}`);
+  }
+  t.assert.equal(r.sound.cases.length, Object.keys(want).length);
+  t.assert.deepEqual(r.sound.cases.filter((c) => c.outcome !== 'passed').map((c) => `${c.id}: ${c.findings.map((f) => `${f.message} (${f.actual ?? ''})`).join('; ')}`), []);
 }
 
 /** The fault fails a case of `rule`; the same cases pass without it. */
@@ -86,4 +129,32 @@ test('R12 a VEN that never sends oadrCreatedEvent fails R12', async (t) => {
 
 test('R314 a VEN that reports intervals out of order fails R314', async (t) => {
   assertCaught(t, await againstVen(t, venReportingIntervalsOutOfOrder, ['R314+R316+R342-interval-order']), 'R314');
+});
+
+test('R200+R202+R206+R208+R210 a VEN whose opts break the EiOpt rules fails each opt case on its rule', async (t) => {
+  const want = {
+    'R200+R204+R208-availability-schedule': 'R200',
+    'R210-open-ended-schedule': 'R210',
+    'R202-resource-schedule': 'R202',
+    'R206+R510-event-opt': 'R206',
+    'R204+R211-cancel-schedule': 'R208',
+  };
+  const broken = combine(venOptWindowsWithNotification, venOptOpenEndedAsOneHour, venOptDroppingResources, venEventOptWithAvailability, venCancellingWithForeignVenId);
+  const r = await againstVen(t, broken, Object.keys(want));
+  assertEachCaught(t, r, want);
+  const noVenId = await againstVen(t, venOptTargetWithoutVenId, ['R200+R204+R208-availability-schedule']);
+  assertEachCaught(t, noVenId, { 'R200+R204+R208-availability-schedule': 'R208' });
+});
+
+test('R206+R211 a VEN that opts on an event marked never, and cancels an event opt, fails R206 and R211', async (t) => {
+  const want = { 'R206-no-opt-after-never': 'R206', 'R211-event-opt-not-cancelled': 'R211' };
+  assertEachCaught(t, await againstVen(t, combine(venOptingOnNeverEvents(), venCancellingEventOpts()), Object.keys(want)), want);
+});
+
+test('R500+§9.1.8 a VEN that polls faster than the VTN asks fails R500', async (t) => {
+  assertEachCaught(t, await againstVen(t, venPollingFasterThanAsked, ['R500+§9.1.8-poll-frequency']), { 'R500+§9.1.8-poll-frequency': 'R500' });
+});
+
+test('§9.1.7 a VEN that retries a 503 after 20 ms fails §9.1.7', async (t) => {
+  assertEachCaught(t, await againstVen(t, {}, ['§9.1.7-back-off'], { backoff: { initialMs: 20, capMs: 200 } }), { '§9.1.7-back-off': '§9.1.7' });
 });

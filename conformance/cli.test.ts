@@ -32,7 +32,7 @@ function tempDir(t: TestContext): string {
 test('help: the usage names both sides, the adapters and the hook contract', async (t) => {
   const r = await cli(['--help']);
   t.assert.equal(r.code, 0);
-  for (const s of ['conformance vtn --url URL', 'conformance ven --listen HOST:PORT', '--hook', 'OADR_VEN_ID', 'OADR_START', 'issue-event', '--admin-url', '--interactive', '--json FILE']) t.assert.match(r.stdout, new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  for (const s of ['conformance vtn --url URL', 'conformance ven --listen HOST:PORT', '--hook', 'OADR_VEN_ID', 'OADR_START', 'issue-event', 'opt-schedule', 'OADR_OPT_TYPE', '--admin-url', '--interactive', '--json FILE']) t.assert.match(r.stdout, new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
 });
 
 test('usage errors exit 2 and say what to give instead', async (t) => {
@@ -45,8 +45,14 @@ test('usage errors exit 2 and say what to give instead', async (t) => {
     [['vtn', '--url', 'http://127.0.0.1:1', '--admin-url', 'http://127.0.0.1:1/api/v1'], /needs --admin-token/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--cert', 'a.pem'], /all of --cert, --key and --ca/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--bogus'], /Unknown option '--bogus'/],
+    [['vtn', '--url', 'http://127.0.0.1:1', '--expired-cert', 'a.pem'], /both --expired-cert and --expired-key/],
+    [['vtn', '--url', 'http://127.0.0.1:1', '--admin-url', 'https://127.0.0.1:1/api/v1', '--admin-token', 'x', '--admin-cert', 'a.pem'], /both --admin-cert and --admin-key/],
+    [['vtn', '--url', 'http://127.0.0.1:1', '--admin-cert', 'a.pem', '--admin-key', 'b.pem'], /go with --admin-url/],
+    [['vtn', '--url', 'http://127.0.0.1:1', '--xml-signature'], /signs with --cert and --key/],
     [['ven'], /needs --listen HOST:PORT/],
     [['ven', '--listen', 'nowhere'], /give HOST:PORT/],
+    [['ven', '--listen', '127.0.0.1:0', '--admin-url', 'http://127.0.0.1:1/api/v1'], /--admin-url drives a VTN/],
+    [['ven', '--listen', '127.0.0.1:0', '--hook', 'x', '--interactive'], /give one adapter/],
   ];
   for (const [argv, message] of cases) {
     const r = await cli(argv);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { VtnAdapter } from './adapters/adapter.ts';
+import type { Adapter, AdapterAction, VenAdapter, VenAdapterAction, VtnAdapter } from './adapters/adapter.ts';
 import { createAdminAdapter } from './adapters/admin.ts';
 import { createHookAdapter } from './adapters/hook.ts';
 import { createInteractiveAdapter } from './adapters/interactive.ts';
@@ -47,6 +47,12 @@ VTN side (conformance vtn):
   --ven-name NAME      prefix of the names of the VENs the suite registers (default conformance)
   --listen HOST:PORT   where the suite's push VENs listen (http-push; default 127.0.0.1, any port)
   --push-url URL       the base URL the VTN must push to, when it is not where the suite listens
+  --xml-signature      sign every payload the suite sends with --cert/--key and check that every
+                       payload of the VTN is validly signed; the R514 cases (unsigned, changed and
+                       replayed payloads must be ignored) run only with it
+  --expired-cert FILE --expired-key FILE
+                       a client certificate from the CA the VTN trusts whose validity has ended, and
+                       its key (PEM): the VTN must refuse it (R516; with https and --cert/--key/--ca)
   --delivery-timeout MS
                        how long to wait for the VTN to deliver what a case expects (default 8000)
   Adapters: cases that need the VTN to act (issue, modify or cancel an event, request a report,
@@ -54,6 +60,10 @@ VTN side (conformance vtn):
   --admin-url URL --admin-token TOKEN
                        oadr-ledger's admin REST API (e.g. https://vtn:8080/api/v1); the token may
                        also come from OADR_ADMIN_TOKEN
+  --admin-cert FILE --admin-key FILE
+                       the admin client certificate chain and key (PEM), for a VTN that serves its
+                       admin API over mutual TLS (our VTN's default: <pki>/openadr/ven/admin/); the
+                       VTN's certificate is checked against --ca
   --hook 'CMD'         a shell command run for each action. {action}, {venId} and {eventId} in it
                        are replaced (quoted). The action is one of issue-event, modify-event,
                        cancel-event, request-report, cancel-registration, request-reregistration.
@@ -73,6 +83,14 @@ VEN side (conformance ven):
   --market-context URL the market context the VEN serves (events carry it; the cases about a
                        foreign market context need it)
   --wait MS            how long to wait for the VEN's first registration (default 120000)
+  Adapters: the opt cases need the VEN to send an availability schedule or an event opt
+  (oadrCreateOpt), or to cancel an opt (oadrCancelOpt); without an adapter they are skipped.
+  --hook 'CMD'         as on the VTN side; the action is one of opt-schedule, opt-event, cancel-opt,
+                       {optId} is replaced too, and the environment adds OADR_OPT_TYPE (optIn|optOut),
+                       OADR_OPT_ID (the optID to cancel, or the one the suite would like),
+                       OADR_RESOURCE_ID (a schedule for this resource only); OADR_START and
+                       OADR_DURATION_MINUTES give the window (0 minutes: open-ended)
+  --interactive        print what the operator must make the VEN do and wait for Enter
 
 Exit codes: 0 every case that ran passed (or failed as expected), 1 a case failed or none ran,
 2 a usage error.
@@ -94,6 +112,9 @@ const OPTIONS = {
   url: { type: 'string' },
   'ven-name': { type: 'string' },
   cert: { type: 'string' },
+  'expired-cert': { type: 'string' },
+  'xml-signature': { type: 'boolean' },
+  'expired-key': { type: 'string' },
   key: { type: 'string' },
   ca: { type: 'string' },
   transport: { type: 'string' },
@@ -101,6 +122,8 @@ const OPTIONS = {
   'push-url': { type: 'string' },
   'admin-url': { type: 'string' },
   'admin-token': { type: 'string' },
+  'admin-cert': { type: 'string' },
+  'admin-key': { type: 'string' },
   hook: { type: 'string' },
   interactive: { type: 'boolean' },
   only: { type: 'string', multiple: true },
@@ -159,14 +182,27 @@ function tlsOf(v: Values): TlsMaterial | undefined {
   const given = [v.cert, v.key, v.ca].filter((x) => x !== undefined).length;
   if (given === 0) return undefined;
   if (given !== 3) throw new UsageError('TLS needs all of --cert, --key and --ca');
-  const read = (flag: string, file: string): string => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new UsageError(`${flag} ${file}: ${(err as Error).message}`);
-    }
-  };
-  return { cert: read('--cert', v.cert as string), key: read('--key', v.key as string), ca: read('--ca', v.ca as string) };
+  return { cert: readPem('--cert', v.cert as string), key: readPem('--key', v.key as string), ca: readPem('--ca', v.ca as string) };
+}
+
+function readPem(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag} ${file}: ${(err as Error).message}`);
+  }
+}
+
+function expiredOf(v: Values): { cert: string; key: string } | undefined {
+  if (v['expired-cert'] === undefined && v['expired-key'] === undefined) return undefined;
+  if (v['expired-cert'] === undefined || v['expired-key'] === undefined) throw new UsageError('give both --expired-cert and --expired-key');
+  return { cert: readPem('--expired-cert', v['expired-cert']), key: readPem('--expired-key', v['expired-key']) };
+}
+
+function signingOf(v: Values): boolean {
+  if (v['xml-signature'] !== true) return false;
+  if (v.cert === undefined || v.key === undefined) throw new UsageError('--xml-signature signs with --cert and --key: give them (and --ca)');
+  return true;
 }
 
 function hostPort(flag: string, value: string): { host: string; port: number } {
@@ -215,10 +251,25 @@ function adapterOf(v: Values, io: Readonly<ConformanceIo>): VtnAdapter | undefin
   if (v['admin-url'] !== undefined) {
     const token = v['admin-token'] ?? io.env.OADR_ADMIN_TOKEN;
     if (token === undefined || token === '') throw new UsageError('--admin-url needs --admin-token TOKEN (or OADR_ADMIN_TOKEN)');
-    return createAdminAdapter({ url: url('--admin-url', v['admin-url']), token });
+    const given = [v['admin-cert'], v['admin-key']].filter((x) => x !== undefined).length;
+    if (given === 1) throw new UsageError('give both --admin-cert and --admin-key (the admin client certificate)');
+    const tls = given === 2 ? { cert: readPem('--admin-cert', v['admin-cert'] as string), key: readPem('--admin-key', v['admin-key'] as string), ca: v.ca === undefined ? undefined : readPem('--ca', v.ca) } : undefined;
+    return createAdminAdapter({ url: url('--admin-url', v['admin-url']), token, tls });
   }
-  if (v.hook !== undefined) return createHookAdapter({ template: v.hook, env: io.env });
-  if (v.interactive === true) return createInteractiveAdapter({ input: io.stdin, output: io.stderr });
+  if (v['admin-cert'] !== undefined || v['admin-key'] !== undefined) throw new UsageError('--admin-cert and --admin-key go with --admin-url');
+  return operatorAdapter<AdapterAction>(v, io);
+}
+
+/** On the VEN side: a hook command or the operator makes the VEN send its opts. */
+function venAdapterOf(v: Values, io: Readonly<ConformanceIo>): VenAdapter | undefined {
+  if (v['admin-url'] !== undefined) throw new UsageError('--admin-url drives a VTN; on the VEN side give --hook or --interactive');
+  if (v.hook !== undefined && v.interactive === true) throw new UsageError('give one adapter: --hook or --interactive');
+  return operatorAdapter<VenAdapterAction>(v, io);
+}
+
+function operatorAdapter<A extends AdapterAction | VenAdapterAction>(v: Values, io: Readonly<ConformanceIo>): Adapter<A> | undefined {
+  if (v.hook !== undefined) return createHookAdapter<A>({ template: v.hook, env: io.env });
+  if (v.interactive === true) return createInteractiveAdapter<A>({ input: io.stdin, output: io.stderr });
   return undefined;
 }
 
@@ -245,6 +296,8 @@ async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     transport,
     venName: v['ven-name'],
     tls: tlsOf(v),
+    expiredClient: expiredOf(v),
+    xmlSignature: signingOf(v),
     adapter: adapterOf(v, io),
     listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
@@ -268,6 +321,7 @@ async function runVen(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     tls: tlsOf(v),
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
     marketContext: v['market-context'],
+    adapter: venAdapterOf(v, io),
     only: onlyOf(v),
     expectedFail: expectedFailOf(v),
     caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),

@@ -2,6 +2,7 @@
  * A run against a VEN: the suite listens as its VTN (the VEN under test is pointed at it and
  * registers, pull or push), pushes through its recording client, and runs the VEN-side cases.
  */
+import type { VenAdapter } from './adapters/adapter.ts';
 import type { RunResult } from './case.ts';
 import { createSimVtn, type AsVtn, type SimVtn } from './as-vtn.ts';
 import { venCases } from './cases/ven-cases.ts';
@@ -18,6 +19,8 @@ export interface VenSuiteOptions extends SuiteOptions<AsVtn> {
   readonly marketContext?: string | undefined;
   readonly pollFreq?: string | undefined;
   readonly waitMs?: number | undefined;
+  /** Makes the VEN send or cancel opts (the EiOpt cases); without one they are skipped. */
+  readonly adapter?: VenAdapter | undefined;
   /** Called once the suite listens (with its URL): start the VEN under test here, or tell the operator to. */
   readonly onListening?: ((url: string) => void | Promise<void>) | undefined;
 }
@@ -44,6 +47,7 @@ export async function startVenSuite(options: Readonly<VenSuiteOptions>): Promise
     marketContext: options.marketContext ?? 'http://MarketContext1',
     marketContextKnown: options.marketContext !== undefined,
     waitMs: options.waitMs ?? 8_000,
+    adapter: options.adapter,
   };
   await options.onListening?.(server.url);
   return {

@@ -8,6 +8,7 @@ import { createPushInbox, releaseCertificate, type AsVen, type RegisteredVen } f
 import { vtnCases } from './cases/vtn-cases.ts';
 import { createRecordingClient, createTape, startRecordingServer, type TapeSlot, type TlsMaterial } from './http-recorder.ts';
 import { runSuite, type SuiteOptions } from './runner.ts';
+import { createSigner, signatureCheck } from './signature.ts';
 
 export interface VtnSuiteOptions extends SuiteOptions<AsVen> {
   /** The VTN's base URL (without `/OpenADR2/…`). */
@@ -15,7 +16,11 @@ export interface VtnSuiteOptions extends SuiteOptions<AsVen> {
   /** Prefix of the names of the VENs the suite registers (default `conformance`). */
   readonly venName?: string | undefined;
   readonly tls?: TlsMaterial | undefined;
+  /** An expired client certificate and key from the CA the VTN trusts (R516). */
+  readonly expiredClient?: { readonly cert: string; readonly key: string } | undefined;
   readonly adapter?: VtnAdapter | undefined;
+  /** Sign what the suite sends with `tls` cert and key, and check the VTN's signatures (R514). */
+  readonly xmlSignature?: boolean | undefined;
   /** Where the suite listens for pushes (http-push), default 127.0.0.1:0. */
   readonly listen?: { readonly host: string; readonly port: number } | undefined;
   /** The base URL the VTN pushes to, when it differs from where the suite listens (NAT, proxy). */
@@ -29,7 +34,8 @@ export interface VtnSuiteOptions extends SuiteOptions<AsVen> {
 export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<RunResult> {
   const slot: TapeSlot = { current: createTape() };
   const client = createRecordingClient({ slot, tls: options.tls, timeoutMs: options.requestTimeoutMs ?? 10_000 });
-  const inbox = createPushInbox();
+  const signer = options.xmlSignature === true && options.tls !== undefined ? createSigner(options.tls) : undefined;
+  const inbox = createPushInbox(signer);
   const server =
     options.transport === 'http-push'
       ? await startRecordingServer({ slot, host: options.listen?.host ?? '127.0.0.1', port: options.listen?.port ?? 0, handler: inbox.handler, tls: options.tls })
@@ -44,7 +50,9 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
     client,
     clientCertificate: options.tls !== undefined && options.url.startsWith('https:'),
     tls: options.tls,
+    expiredClient: options.expiredClient,
     adapter: options.adapter,
+    signer,
     pushBase: options.pushUrl ?? server?.url,
     inbox,
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 8_000,
@@ -55,7 +63,8 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
     nextName: (tag) => `${venName}-${run}-${tag}-${++serial}`,
   };
   try {
-    return await runSuite(options, {
+    const checks = signer === undefined ? options.checks : [...(options.checks ?? []), signatureCheck()];
+    return await runSuite({ ...options, checks }, {
       side: 'vtn',
       peer: options.url,
       cases: vtnCases,

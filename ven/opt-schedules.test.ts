@@ -17,8 +17,8 @@ const LIMITS = { maxChargeW: 5000, maxDischargeW: 5000, capacityWh: 10_000, minR
 const ONLINE = { powerW: 0, socPct: 60, online: true, manualOverride: false };
 const identity = { venId: 'ven-1', vtnId: 'vtn-1', resourceIds: ['dev'], groupIds: [], partyIds: [], endDeviceAssets: ['Storage'] };
 
-function withEvent(id: string, startMs: number): EventStoreState {
-  const payload = distribute([buildEvent({ id, dtstart: new Date(startMs).toISOString() })], 'rq-1', 'vtn-1');
+function withEvent(id: string, startMs: number, responseRequired: 'always' | 'never' = 'always'): EventStoreState {
+  const payload = distribute([buildEvent({ id, dtstart: new Date(startMs).toISOString(), responseRequired })], 'rq-1', 'vtn-1');
   return receiveEvents(EMPTY_EVENT_STORE, payload, { identity, now: T0, random: () => 0, optPolicy: createOptPolicy(), reading: ONLINE, limits: LIMITS }).state;
 }
 
@@ -49,6 +49,12 @@ test('R206 VEN: an event opt has no windows or marketContext; a schedule needs w
   t.assert.throws(() => newOptRecord({ optType: 'optOut', eventId: 'unknown' }, ctx), invalid);
   t.assert.throws(() => newOptRecord({ optType: 'optOut', windows: [{ start: T0, durationMs: -1 }] }, ctx), invalid);
   t.assert.equal(newOptRecord({ optType: 'optIn', windows: [{ start: T0, durationMs: HOUR }] }, ctx).optReason, 'participating');
+});
+
+test('R206 VEN: no event opt on an event last received with responseRequired never', (t: TestContext) => {
+  const ctx = { now: T0, optId: 'o', requestId: 'r', events: withEvent('quiet', T0 + HOUR, 'never') };
+  t.assert.throws(() => newOptRecord({ optType: 'optOut', eventId: 'quiet' }, ctx), (err: unknown) => err instanceof VenError && err.code === 'INVALID_CONFIG' && /R206/.test(err.message));
+  t.assert.equal(newOptRecord({ optType: 'optOut', eventId: 'loud' }, { ...ctx, events: withEvent('loud', T0 + HOUR) }).eventId, 'loud');
 });
 
 test('R206 VEN: a status change opts out of running and upcoming opted-in events only, with the matching optReason', (t: TestContext) => {

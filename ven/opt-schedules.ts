@@ -84,6 +84,8 @@ export function newOptRecord(input: Readonly<OptScheduleInput>, ctx: { readonly 
   if (input.eventId !== undefined) {
     if (windows.length > 0 || input.marketContext !== undefined) invalid('an opt on an event carries no availability windows and no marketContext (R206)');
     const held = ctx.events.events[input.eventId];
+    // R206: oadrCreateOpt on an event only when the event was `always` when last received.
+    if (held !== undefined && held.event.responseRequired !== 'always') invalid(`event ${input.eventId} was last received with responseRequired never: the VEN may not opt on it with oadrCreateOpt (R206)`);
     modificationNumber = input.modificationNumber ?? held?.event.descriptor.modificationNumber;
     if (modificationNumber === undefined) invalid(`event ${input.eventId} is not known to this VEN; give its modificationNumber (R206)`);
   } else if (windows.length === 0) {

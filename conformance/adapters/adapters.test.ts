@@ -37,3 +37,22 @@ test('interactive: tells the operator what to do and resolves on Enter; no Enter
   await t.assert.rejects(silent.perform('request-report', { venId: 'v' }), /did not confirm within/);
   t.assert.match(instruction('issue-event', { venId: 'v', startMs: Date.UTC(2030, 0, 1), durationMinutes: 15, values: [5], priority: 1 }), /issue an event to VEN v: start 2030-01-01T00:00:00.000Z, 15 minutes, values 5, priority 1/);
 });
+
+test('VEN side: the hook gets the opt fields (OADR_OPT_TYPE, OADR_OPT_ID, OADR_RESOURCE_ID, {optId}); the operator is told what the VEN must send', async (t) => {
+  t.assert.deepEqual(hookEnvironment('opt-schedule', { venId: 'v', optType: 'optOut', optId: 'o1', resourceId: 'r1', startMs: Date.UTC(2030, 0, 1), durationMinutes: 0 }), {
+    OADR_ACTION: 'opt-schedule',
+    OADR_VEN_ID: 'v',
+    OADR_OPT_TYPE: 'optOut',
+    OADR_OPT_ID: 'o1',
+    OADR_RESOURCE_ID: 'r1',
+    OADR_START: '2030-01-01T00:00:00.000Z',
+    OADR_DURATION_MINUTES: '0',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'conformance-hook-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'out.txt');
+  await createHookAdapter<'cancel-opt'>({ template: `printf '%s|%s' {action} {optId} > ${out}`, env: { PATH: process.env.PATH } }).perform('cancel-opt', { venId: 'v', optId: "o 'x'" });
+  t.assert.equal(readFileSync(out, 'utf8'), "cancel-opt|o 'x'");
+  t.assert.match(instruction('opt-schedule', { venId: 'v', optType: 'optOut', startMs: Date.UTC(2030, 0, 1), durationMinutes: 0, resourceId: 'r1' }), /make VEN v send an optOut availability schedule .* from 2030-01-01T00:00:00.000Z, open-ended, for its resource r1 only/);
+  t.assert.match(instruction('opt-event', { venId: 'v', eventId: 'e1', optType: 'optOut' }), /make VEN v send optOut for event 'e1'/);
+});

@@ -1,13 +1,14 @@
 /**
- * The hook adapter: runs the operator's command for each action, `--hook 'cmd {action} {venId}'`.
- * `{action}`, `{venId}` and `{eventId}` in the template are replaced (shell-quoted); the whole
- * order is also given as JSON on stdin and as environment variables OADR_ACTION, OADR_VEN_ID,
- * OADR_EVENT_ID, OADR_START (ISO 8601), OADR_DURATION_MINUTES, OADR_VALUES (comma-separated),
- * OADR_PRIORITY, OADR_RESPONSE_REQUIRED, OADR_START_AFTER_MS. Exit code 0: done; anything else: the
- * case fails with the command's stderr.
+ * The hook adapter: runs the operator's command for each action, `--hook 'cmd {action} {venId}'`,
+ * for a VTN or a VEN under test. `{action}`, `{venId}`, `{eventId}` and `{optId}` in the template
+ * are replaced (shell-quoted); the whole order is also given as JSON on stdin and as environment
+ * variables OADR_ACTION, OADR_VEN_ID, OADR_EVENT_ID, OADR_START (ISO 8601),
+ * OADR_DURATION_MINUTES, OADR_VALUES (comma-separated), OADR_PRIORITY, OADR_RESPONSE_REQUIRED,
+ * OADR_START_AFTER_MS, OADR_OPT_TYPE, OADR_OPT_ID, OADR_RESOURCE_ID. Exit code 0: done; anything
+ * else: the action failed, with the command's stderr.
  */
 import { spawn } from 'node:child_process';
-import type { AdapterAction, AdapterOrder, VtnAdapter } from './adapter.ts';
+import type { Adapter, AdapterOrder } from './adapter.ts';
 
 export interface HookAdapterOptions {
   readonly template: string;
@@ -20,7 +21,7 @@ export interface HookAdapterOptions {
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The order as the hook's environment variables. */
-export function hookEnvironment(action: AdapterAction, o: AdapterOrder): Record<string, string> {
+export function hookEnvironment(action: string, o: AdapterOrder): Record<string, string> {
   const env: Record<string, string> = { OADR_ACTION: action, OADR_VEN_ID: o.venId };
   if (o.eventId !== undefined) env.OADR_EVENT_ID = o.eventId;
   if (o.startMs !== undefined) env.OADR_START = new Date(o.startMs).toISOString();
@@ -29,17 +30,21 @@ export function hookEnvironment(action: AdapterAction, o: AdapterOrder): Record<
   if (o.priority !== undefined) env.OADR_PRIORITY = String(o.priority);
   if (o.responseRequired !== undefined) env.OADR_RESPONSE_REQUIRED = o.responseRequired;
   if (o.startAfterMs !== undefined) env.OADR_START_AFTER_MS = String(o.startAfterMs);
+  if (o.optType !== undefined) env.OADR_OPT_TYPE = o.optType;
+  if (o.optId !== undefined) env.OADR_OPT_ID = o.optId;
+  if (o.resourceId !== undefined) env.OADR_RESOURCE_ID = o.resourceId;
   return env;
 }
 
-export function createHookAdapter(options: Readonly<HookAdapterOptions>): VtnAdapter {
+export function createHookAdapter<A extends string>(options: Readonly<HookAdapterOptions>): Adapter<A> {
   return {
     name: 'hook',
     perform(action, o) {
       const command = options.template
         .replaceAll('{action}', quote(action))
         .replaceAll('{venId}', quote(o.venId))
-        .replaceAll('{eventId}', quote(o.eventId ?? ''));
+        .replaceAll('{eventId}', quote(o.eventId ?? ''))
+        .replaceAll('{optId}', quote(o.optId ?? ''));
       return new Promise((resolve, reject) => {
         const child = spawn('/bin/sh', ['-c', command], { env: { ...options.env, ...hookEnvironment(action, o) }, stdio: ['pipe', 'ignore', 'pipe'] });
         let stderr = '';

@@ -1,9 +1,9 @@
 /**
- * The interactive adapter: tells the operator what to make the VTN do, and waits for Enter (as the
- * commercial harness does). No Enter within the time-out: the action failed.
+ * The interactive adapter: tells the operator what to make the VTN or VEN under test do, and waits
+ * for Enter (as the commercial harness does). No Enter within the time-out: the action failed.
  */
 import { createInterface } from 'node:readline';
-import type { AdapterAction, AdapterOrder, VtnAdapter } from './adapter.ts';
+import type { Adapter, AdapterAction, AdapterOrder, VenAdapterAction } from './adapter.ts';
 
 export interface InteractiveAdapterOptions {
   readonly input: NodeJS.ReadableStream;
@@ -13,7 +13,7 @@ export interface InteractiveAdapterOptions {
 }
 
 /** The instruction for one action, in words an operator of any VTN can follow. */
-export function instruction(action: AdapterAction, o: AdapterOrder): string {
+export function instruction(action: AdapterAction | VenAdapterAction, o: AdapterOrder): string {
   const event = o.eventId === undefined ? '' : ` '${o.eventId}'`;
   switch (action) {
     case 'issue-event': {
@@ -31,10 +31,20 @@ export function instruction(action: AdapterAction, o: AdapterOrder): string {
       return `cancel the registration of VEN ${o.venId}`;
     case 'request-reregistration':
       return `ask VEN ${o.venId} to register again (oadrRequestReregistration)`;
+    case 'opt-schedule': {
+      const start = new Date(o.startMs ?? Date.now()).toISOString();
+      const length = o.durationMinutes === 0 ? 'open-ended' : `${o.durationMinutes ?? 60} minutes`;
+      const scope = o.resourceId === undefined ? 'the whole VEN' : `its resource ${o.resourceId} only`;
+      return `make VEN ${o.venId} send an ${o.optType ?? 'optOut'} availability schedule (oadrCreateOpt${o.optId === undefined ? '' : `, optID ${o.optId} if it lets you choose`}) from ${start}, ${length}, for ${scope}`;
+    }
+    case 'opt-event':
+      return `make VEN ${o.venId} send ${o.optType ?? 'optOut'} for event${event} (oadrCreateOpt with the event's ID); if the VEN refuses, that is fine: press Enter all the same`;
+    case 'cancel-opt':
+      return `make VEN ${o.venId} cancel its opt '${o.optId ?? ''}' (oadrCancelOpt); if the VEN refuses, that is fine: press Enter all the same`;
   }
 }
 
-export function createInteractiveAdapter(options: Readonly<InteractiveAdapterOptions>): VtnAdapter {
+export function createInteractiveAdapter<A extends AdapterAction | VenAdapterAction>(options: Readonly<InteractiveAdapterOptions>): Adapter<A> {
   return {
     name: 'interactive',
     perform(action, o) {

@@ -3,6 +3,7 @@ import type { AsVtn } from '../as-vtn.ts';
 import type { CaseSpec } from '../runner.ts';
 import { venEventCases } from './ven-event.ts';
 import { venGeneralCases, venRegistrationCases } from './ven-general.ts';
+import { venOptCases } from './ven-opt.ts';
 import { venReportCases } from './ven-report.ts';
 
 const last = new Set(['R401-reregistration-requested', 'R407+R401-cancelled-by-vtn']);
@@ -11,6 +12,7 @@ export const venCases: readonly CaseSpec<AsVtn>[] = [
   ...venRegistrationCases.filter((c) => !last.has(c.id)),
   ...venReportCases,
   ...venEventCases,
+  ...venOptCases,
   ...venGeneralCases,
   ...venRegistrationCases.filter((c) => last.has(c.id)),
 ];

@@ -9,7 +9,7 @@ const c = (id: string, title: string, run: CaseSpec<AsVtn>['run'], transports?: 
  * Sends these events as the VEN's whole set (R50) and returns the first oadrCreatedEvent that
  * answers `answerFor` (default: the first event marked always).
  */
-async function send(ctx: AsVtn, t: CaseControl, events: readonly OadrEvent[], o: { vtnId?: string; answerFor?: string } = {}): Promise<{ created: PayloadOf<'CreatedEvent'>; requestId: string }> {
+export async function send(ctx: AsVtn, t: CaseControl, events: readonly OadrEvent[], o: { vtnId?: string; answerFor?: string } = {}): Promise<{ created: PayloadOf<'CreatedEvent'>; requestId: string }> {
   await registered(ctx, t);
   const from = ctx.sim.received.length;
   const d = distribute(events, o.vtnId);

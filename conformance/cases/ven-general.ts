@@ -1,5 +1,5 @@
 /** VEN side: registration (R401–R407), polling (R500), the HTTP rules of its requests and of its push server. */
-import { encodeOadr, type Payload } from '../../oadr/index.ts';
+import { durationToMs, encodeOadr, type Payload } from '../../oadr/index.ts';
 import { decodeAnswer } from '../as-ven.ts';
 import { answerTo, deliver, distribute, fromVen, makeEvent, registered, type AsVtn } from '../as-vtn.ts';
 import type { Family } from '../case.ts';
@@ -17,6 +17,33 @@ async function push(ctx: AsVtn, t: CaseControl, service: string, body: string, o
   if (base === undefined) throw new PeerMisbehaved('the VEN registered for push without oadrTransportAddress (R402)');
   return decodeAnswer(await ctx.client.send({ method: o.method ?? 'POST', url: `${base.replace(/\/+$/, '')}/OpenADR2/Simple/2.0b/${service}`, body, headers: { 'content-type': o.contentType ?? 'application/xml' } }));
 }
+
+/** Waits for the next `n` oadrPolls from index `from`; returns their indices in `received`. */
+async function polls(ctx: AsVtn, t: CaseControl, from: number, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let next = from; out.length < n; ) {
+    const i = await ctx.sim.waitFor((r) => r.payload.type === 'Poll', ctx.waitMs, t.signal, next);
+    out.push(i);
+    next = i + 1;
+  }
+  return out;
+}
+
+/** Milliseconds between the arrivals of consecutive polls, with what the earlier one was answered. */
+const gaps = (ctx: AsVtn, at: readonly number[]): Array<{ ms: number; after: string }> =>
+  at.slice(1).map((i, k) => {
+    const prev = ctx.sim.received[at[k] as number];
+    return { ms: (ctx.sim.received[i]?.at ?? 0) - (prev?.at ?? 0), after: prev?.answered ?? '' };
+  });
+
+/**
+ * Real-time tolerances (the peer is anywhere, on a loaded host or network): a poll or retry never
+ * comes sooner than 90 % of what it must wait (jitter of ±10 %, §9.1.7; arrivals are stamped before
+ * they are answered, so transit only lengthens a gap); the first retry comes within 1.1 s plus
+ * 5 s for a loaded peer or network.
+ */
+const EARLY = 0.9;
+const LATE_SLACK_MS = 5_000;
 
 export const venRegistrationCases: readonly CaseSpec<AsVtn>[] = [
   reg('R405+R402-registers', 'the VEN registers on its own: oadrCreatePartyRegistration without registrationID, 2.0b, with the pull flag or a transport address', async (ctx, t) => {
@@ -55,6 +82,27 @@ export const venRegistrationCases: readonly CaseSpec<AsVtn>[] = [
     await fromVen(ctx, t, 'CreatedEvent', from);
     await fromVen(ctx, t, 'RegisteredReport', from);
     t.check(ctx.sim.queue.length === 0, 'the queue was not drained');
+  }, ['http-pull']),
+  poll('R500+§9.1.8-poll-frequency', 'with an empty queue the VEN polls no faster than oadrRequestedOadrPollFreq (−10 % for jitter)', async (ctx, t) => {
+    const r = await registered(ctx, t);
+    if (!r.pull) t.skip('the VEN registered for push');
+    const freqMs = durationToMs(ctx.sim.pollFrequency);
+    const idle = gaps(ctx, await polls(ctx, t, ctx.sim.received.length, 4)).filter((g) => g.after === 'Response');
+    if (idle.length === 0) t.skip('every poll found something queued: the VEN was draining the queue throughout');
+    const fast = idle.filter((g) => g.ms < EARLY * freqMs);
+    t.check(fast.length === 0, `the VEN polled faster than the oadrRequestedOadrPollFreq ${ctx.sim.pollFrequency} it was given`, { expected: `≥ ${Math.round(EARLY * freqMs)} ms between polls`, actual: idle.map((g) => `${g.ms} ms`).join(', ') });
+  }, ['http-pull']),
+  poll('§9.1.7-back-off', 'after polls answered 503 the VEN backs off: first retry after about 1 s (0.9 s at the earliest), each next wait no shorter (−20 % for jitter)', async (ctx, t) => {
+    const r = await registered(ctx, t);
+    if (!r.pull) t.skip('the VEN registered for push');
+    const from = ctx.sim.received.length;
+    ctx.sim.failPolls = 3;
+    const waits = gaps(ctx, await polls(ctx, t, from, 4)).filter((g) => g.after === 'HTTP 503').map((g) => g.ms);
+    const [first] = waits;
+    t.check(first !== undefined && first >= EARLY * 1000, 'the VEN retried sooner than 0.9 s after a 503 (§9.1.7: first wait about 1 s)', { expected: '≥ 900 ms', actual: `${first ?? '-'} ms` });
+    t.check(first !== undefined && first <= 1100 + LATE_SLACK_MS, `the VEN waited more than ${1100 + LATE_SLACK_MS} ms to retry after a 503 (§9.1.7: first wait about 1 s)`, { expected: `≤ ${1100 + LATE_SLACK_MS} ms`, actual: `${first ?? '-'} ms` });
+    const shrank = waits.slice(1).filter((w, k) => w < 0.8 * (waits[k] as number));
+    t.check(shrank.length === 0, 'a wait after a further failure was shorter than the one before (§9.1.7: waits double up to a cap)', { actual: waits.map((w) => `${w} ms`).join(', ') });
   }, ['http-pull']),
   poll('R500-poll-carries-ven-id', "the VEN's oadrPoll carries its venID", async (ctx, t) => {
     const r = await registered(ctx, t);

@@ -1,8 +1,9 @@
 /** VTN side: OadrPoll (R500), the HTTP rules (§9.1, R53, R511), 2.0a (R506) and security (§9.2, R67). */
 import { connect, type TLSSocket } from 'node:tls';
 import { encodeOadr, type Payload } from '../../oadr/index.ts';
-import { build, delivered, drain, expectPayload, issueEvent, pollOnce, register, send, type AsVen } from '../as-ven.ts';
-import { defineCase, type CaseSpec } from '../runner.ts';
+import { build, delivered, drain, expectPayload, issueEvent, pollOnce, register, send, type AsVen, type OadrAnswer } from '../as-ven.ts';
+import type { Signer } from '../signature.ts';
+import { defineCase, PeerMisbehaved, type CaseSpec } from '../runner.ts';
 import type { Family } from '../case.ts';
 import type { TlsMaterial } from '../http-recorder.ts';
 
@@ -129,35 +130,75 @@ export const vtn20aCases: readonly CaseSpec<AsVen>[] = [
   }),
 ];
 
+interface Handshake {
+  readonly ok: boolean;
+  readonly socket?: TLSSocket;
+  readonly error?: string;
+  /** The HTTP status of the answer to what was sent after the handshake. */
+  readonly status?: number;
+  /** The VTN's certificate validity, as it presented it. */
+  readonly validFrom?: string;
+  readonly validTo?: string;
+}
+
+interface HandshakeOptions {
+  readonly withCertificate: boolean;
+  readonly ciphers?: string;
+  readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** Another client certificate and key than the suite's (R516: an expired one). */
+  readonly client?: { readonly cert: string; readonly key: string };
+  /** Send oadrQueryRegistration (instead of GET /healthz) once connected, to see whether the VTN serves OpenADR. */
+  readonly openadr?: boolean;
+  /** Complete the handshake whatever the VTN's certificate (to read its validity, R516). */
+  readonly anyServerCertificate?: boolean;
+}
+
 /** The TLS handshake the suite can make, for the security cases; skipped over plain HTTP. */
-function handshake(ctx: AsVen, o: { withCertificate: boolean; ciphers?: string; maxVersion?: 'TLSv1.2' | 'TLSv1.3' }, tls: TlsMaterial): Promise<{ ok: boolean; socket?: TLSSocket; error?: string }> {
+function handshake(ctx: AsVen, o: HandshakeOptions, tls: TlsMaterial): Promise<Handshake> {
   const url = new URL(ctx.vtnUrl);
+  const client = o.client ?? tls;
   return new Promise((resolve) => {
     const s = connect({
       host: url.hostname,
       port: Number(url.port || 443),
       servername: /^[\d.]+$/.test(url.hostname) ? undefined : url.hostname,
       ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-      ...(o.withCertificate ? { cert: tls.cert, key: tls.key } : {}),
+      ...(o.withCertificate ? { cert: client.cert, key: client.key } : {}),
       ...(o.ciphers === undefined ? {} : { ciphers: o.ciphers }),
       minVersion: 'TLSv1.2',
       maxVersion: o.maxVersion ?? 'TLSv1.2',
-      rejectUnauthorized: tls.ca !== undefined,
+      rejectUnauthorized: tls.ca !== undefined && o.anyServerCertificate !== true,
     });
-    const done = (r: { ok: boolean; socket?: TLSSocket; error?: string }): void => {
+    let validity: Pick<Handshake, 'validFrom' | 'validTo'> = {};
+    const done = (r: Handshake): void => {
       s.destroy();
-      resolve(r);
+      resolve({ ...r, ...validity });
     };
     s.setTimeout(5000, () => done({ ok: false, error: 'time-out' }));
     s.once('secureConnect', () => {
+      const peer = s.getPeerCertificate();
+      validity = { validFrom: peer.valid_from, validTo: peer.valid_to };
       // A server that ends the handshake over a missing certificate (TLS 1.3) closes right after it.
-      s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-      s.once('data', () => done({ ok: true, socket: s }));
+      if (o.openadr === true) {
+        const body = encodeOadr(build.query());
+        s.write(`POST ${url.pathname.replace(/\/+$/, '')}/OpenADR2/Simple/2.0b/EiRegisterParty HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      s.once('data', (chunk: Buffer) => done({ ok: true, socket: s, status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(chunk.toString('latin1'))?.[1] ?? Number.NaN) }));
       s.once('error', (err) => done({ ok: false, error: err.message }));
       s.once('close', () => done({ ok: false, error: 'closed after the handshake' }));
     });
     s.once('error', (err) => done({ ok: false, error: err.message }));
   });
+}
+
+const needSigning = (ctx: AsVen, t: Parameters<CaseSpec<AsVen>['run']>[1]): Signer => {
+  if (ctx.signer === undefined) t.skip('the suite signs nothing: give --xml-signature (with --cert and --key) to check a VTN that requires XML signatures (R514)');
+  return ctx.signer;
+};
+
+/** R514: a payload without a valid signature gets no OpenADR answer (403 is what HTTP says for it). */
+function notServed(t: Parameters<CaseSpec<AsVen>['run']>[1], a: OadrAnswer, what: string): void {
+  t.check(a.status !== 200 || a.payload === undefined, `the VTN answered ${what} as if it were validly signed`, { expected: 'HTTP 403 and no OpenADR payload', actual: `HTTP ${a.status}${a.payload === undefined ? '' : `, oadr${a.payload.type}`}` });
 }
 
 const needTls = (ctx: AsVen, t: Parameters<CaseSpec<AsVen>['run']>[1]): TlsMaterial => {
@@ -177,6 +218,41 @@ export const vtnSecurityCases: readonly CaseSpec<AsVen>[] = [
       const rsa = await handshake(ctx, { withCertificate: true, ciphers: 'AES128-SHA256' }, tls);
       t.check(ecc.ok || rsa.ok, 'neither default suite is accepted', { actual: `${ecc.error ?? 'ok'} / ${rsa.error ?? 'ok'}` });
       t.check(ecc.ok && rsa.ok, 'a VTN server supports both default suites (ECC and RSA certificates, R68)', { actual: `ECDHE-ECDSA-AES128-SHA256: ${ecc.error ?? 'ok'}; AES128-SHA256: ${rsa.error ?? 'ok'}` });
+    }),
+    security('R516-expired-client-certificate', 'a client certificate whose validity has ended is refused: at the handshake, or with 403, and no OpenADR answer', async (ctx, t) => {
+      const tls = needTls(ctx, t);
+      if (ctx.expiredClient === undefined) t.skip('give --expired-cert and --expired-key: a client certificate from the CA the VTN trusts, whose validity has ended (for instance issued with openssl ca -enddate in the past)');
+      // Whatever the VTN's own certificate (R516-vtn-certificate-valid judges it): only the VTN's refusal counts here.
+      const r = await handshake(ctx, { withCertificate: true, client: ctx.expiredClient, openadr: true, anyServerCertificate: true }, tls);
+      t.check(!r.ok || r.status === 403, 'the VTN served a client whose certificate has expired', { expected: 'the handshake refused, or HTTP 403', actual: r.ok ? `HTTP ${r.status ?? '?'}` : (r.error ?? 'refused') });
+    }),
+    security('R516-vtn-certificate-valid', "the VTN's own certificate is within its validity now", async (ctx, t) => {
+      const r = await handshake(ctx, { withCertificate: true, anyServerCertificate: true }, needTls(ctx, t));
+      if (r.validFrom === undefined || r.validTo === undefined) throw new PeerMisbehaved(`no TLS session with the VTN to read its certificate: ${r.error ?? 'no certificate'}`);
+      const now = Date.now();
+      t.check(Date.parse(r.validFrom) <= now && now <= Date.parse(r.validTo), "the VTN's certificate is not valid now", { expected: `valid at ${new Date(now).toISOString()}`, actual: `${r.validFrom} – ${r.validTo}` });
+    }),
+    security('R514-signed-exchange', 'with XML signatures: a signed oadrQueryRegistration is answered, with a signed oadrCreatedPartyRegistration', async (ctx, t) => {
+      needSigning(ctx, t);
+      const a = expectPayload(await send(ctx, 'EiRegisterParty', build.query()), 'CreatedPartyRegistration', 'a signed oadrQueryRegistration');
+      t.check(a.response.code === 200, 'the signed oadrQueryRegistration was not answered 200', { actual: String(a.response.code) });
+    }),
+    security('R514-unsigned-ignored', 'with XML signatures: an unsigned payload is ignored (403, no OpenADR answer)', async (ctx, t) => {
+      needSigning(ctx, t);
+      notServed(t, await send(ctx, 'EiRegisterParty', build.query(), { unsigned: true }), 'an unsigned payload');
+    }),
+    security('R514-tampered-ignored', 'with XML signatures: a signed payload changed after signing is ignored', async (ctx, t) => {
+      const signer = needSigning(ctx, t);
+      const signed = signer(encodeOadr(build.query()));
+      const tampered = signed.replace(/(requestID>)([^<]*)</, '$1x$2<');
+      if (tampered === signed) throw new PeerMisbehaved('the suite found no requestID to change in its own signed payload');
+      notServed(t, await send(ctx, 'EiRegisterParty', tampered, { unsigned: true }), 'a payload changed after signing');
+    }),
+    security('R514-replay-ignored', 'with XML signatures: the same signed payload sent again (its nonce seen) is ignored', async (ctx, t) => {
+      const signer = needSigning(ctx, t);
+      const signed = signer(encodeOadr(build.query()));
+      expectPayload(await send(ctx, 'EiRegisterParty', signed, { unsigned: true }), 'CreatedPartyRegistration', 'a signed oadrQueryRegistration');
+      notServed(t, await send(ctx, 'EiRegisterParty', signed, { unsigned: true }), 'a replayed payload');
     }),
     security('R67-non-default-suite-refused', 'a client offering only ECDHE-RSA-AES128-GCM-SHA256 is refused (default configuration)', async (ctx, t) => {
       const r = await handshake(ctx, { withCertificate: true, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }, needTls(ctx, t));

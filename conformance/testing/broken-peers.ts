@@ -52,3 +52,79 @@ export const venReportingIntervalsOutOfOrder: Rewrites = {
     };
   },
 };
+
+type CreateOpt = Extract<Payload, { type: 'CreateOpt' }>;
+const mapOpt = (p: Payload, f: (o: CreateOpt) => CreateOpt): Payload | undefined => (p.type === 'CreateOpt' ? f(p) : undefined);
+const isSchedule = (o: CreateOpt): boolean => o.qualifiedEventId === undefined;
+
+/** VEN: x-eiNotification in every vavailability window (breaks R200). */
+export const venOptWindowsWithNotification: Rewrites = {
+  request: (p) => mapOpt(p, (o) => ({ ...o, availability: (o.availability ?? []).map((w) => ({ ...w, notification: 'PT10M' })) })),
+};
+
+/** VEN: eiTarget of its opts without its venID (breaks R208). */
+export const venOptTargetWithoutVenId: Rewrites = {
+  request: (p) => mapOpt(p, (o) => ({ ...o, target: { ...o.target, venIds: undefined, groupIds: ['conformance-group'] } })),
+};
+
+/** VEN: open-ended availability windows sent as one hour (breaks R210). */
+export const venOptOpenEndedAsOneHour: Rewrites = {
+  request: (p) => mapOpt(p, (o) => ({ ...o, availability: (o.availability ?? []).map((w) => (w.duration === 'PT0S' || w.duration === 'P0D' ? { ...w, duration: 'PT1H' } : w)) })),
+};
+
+/** VEN: resource-level schedules widened to the whole VEN, the resourceIDs dropped (breaks R202). */
+export const venOptDroppingResources: Rewrites = {
+  request: (p) => mapOpt(p, (o) => ({ ...o, target: { ...o.target, resourceIds: undefined } })),
+};
+
+/** VEN: event opts with a vavailability window and a marketContext (breaks R206). */
+export const venEventOptWithAvailability: Rewrites = {
+  request: (p) => mapOpt(p, (o) => (isSchedule(o) ? o : { ...o, marketContext: 'http://MarketContext1', availability: [{ dtstart: new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 3_600_000).toISOString(), duration: 'PT1H' }] })),
+};
+
+/** VEN: oadrCancelOpt with another venID (breaks R208). */
+export const venCancellingWithForeignVenId: Rewrites = {
+  request: (p) => (p.type === 'CancelOpt' ? { ...p, venId: 'someone-else' } : undefined),
+};
+
+/** VEN: before its next availability schedule, opts out of the last event it got with responseRequired never (breaks R206). */
+export function venOptingOnNeverEvents(): Rewrites {
+  const never: string[] = [];
+  const done = new Set<string>();
+  return {
+    response: (p) => {
+      if (p.type === 'DistributeEvent') for (const e of p.events ?? []) if (e.responseRequired === 'never' && !done.has(e.descriptor.eventId)) never.push(e.descriptor.eventId);
+      return undefined;
+    },
+    request: (p) => {
+      const eventId = never.at(-1);
+      if (p.type !== 'CreateOpt' || !isSchedule(p) || eventId === undefined) return undefined;
+      for (const id of never) done.add(id);
+      never.length = 0;
+      return { before: { ...p, optId: `${p.optId}-never`, availability: [], qualifiedEventId: { eventId, modificationNumber: 0 } } };
+    },
+  };
+}
+
+/** VEN: before its next availability schedule, cancels the optID of its last event opt (breaks R211). */
+export function venCancellingEventOpts(): Rewrites {
+  let eventOpt: string | undefined;
+  return {
+    request: (p) => {
+      if (p.type !== 'CreateOpt') return undefined;
+      if (!isSchedule(p)) {
+        eventOpt = p.optId;
+        return undefined;
+      }
+      if (eventOpt === undefined) return undefined;
+      const optId = eventOpt;
+      eventOpt = undefined;
+      return { before: { type: 'CancelOpt', schemaVersion: '2.0b', requestId: 'broken-cancel', optId, venId: p.venId } };
+    },
+  };
+}
+
+/** VEN: told to poll as fast as it likes (oadrRequestedOadrPollFreq PT0S), while the suite asked for its own (breaks R500, §9.1.8). */
+export const venPollingFasterThanAsked: Rewrites = {
+  response: (p) => (p.type === 'CreatedPartyRegistration' && p.pollFrequency !== undefined ? { ...p, pollFrequency: 'PT0S' } : undefined),
+};

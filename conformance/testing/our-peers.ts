@@ -1,16 +1,16 @@
 /**
  * Our own VTN and VEN as the suite's peers in tests: the VTN on loopback with the real clock and
  * an admin token (its admin API is the adapter), the VEN pointed at the suite with short poll and
- * tick intervals.
+ * tick intervals (its `ven.opt` API is the adapter: what an operator of our VEN would call).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createVen, type Ven } from '../../ven/index.ts';
+import { createVen, type Ven, type VenOptions } from '../../ven/index.ts';
 import { createMemoryDevice } from '../../ven/testing/memory-device.ts';
 import { startTestVtn } from '../../vtn/testing/fake-ven.ts';
 import { createAdminAdapter } from '../adapters/admin.ts';
-import type { VtnAdapter } from '../adapters/adapter.ts';
+import type { VenAdapter, VtnAdapter } from '../adapters/adapter.ts';
 import type { Transport } from '../case.ts';
 
 const ADMIN_TOKEN = 'conformance-operator-token-0123456789';
@@ -28,8 +28,8 @@ export async function startOurVtn(t: { after(fn: () => unknown): void }): Promis
   return { url, adapter: createAdminAdapter({ url: `${url}/api/v1`, token: ADMIN_TOKEN }) };
 }
 
-/** Starts our VEN against `vtnUrl` (the suite, or a proxy in front of it); stopped and its data removed by `t.after`. */
-export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl: string, transport: Transport): Promise<Ven> {
+/** Starts our VEN against `vtnUrl` (the suite, or a proxy in front of it), `extra` options over the defaults; stopped and its data removed by `t.after`. */
+export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl: string, transport: Transport, extra: Partial<VenOptions> = {}): Promise<Ven> {
   const dir = mkdtempSync(join(tmpdir(), 'conformance-ven-'));
   const ven = await createVen({
     vtnUrl,
@@ -38,9 +38,9 @@ export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl:
     dataDir: dir,
     tickMs: 200,
     pollIntervalMs: 100,
-    backoff: { initialMs: 20, capMs: 200 },
     marketContexts: [OUR_MARKET_CONTEXT],
     ...(transport === 'http-push' ? { push: { host: '127.0.0.1', port: 0 } } : {}),
+    ...extra,
   });
   t.after(async () => {
     await ven.stop();
@@ -48,4 +48,30 @@ export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl:
   });
   await ven.start();
   return ven;
+}
+
+/** The VEN-side adapter for our VEN: `ven.opt.schedule` / `ven.opt.cancel`, once `current()` has a VEN. */
+export function ourVenAdapter(current: () => Ven | undefined): VenAdapter {
+  const ven = (): Ven => {
+    const v = current();
+    if (v === undefined) throw new Error('our VEN is not started yet');
+    return v;
+  };
+  return {
+    name: 'ours',
+    async perform(action, o) {
+      if (action === 'cancel-opt') return ven().opt.cancel(o.optId ?? '');
+      const optType = o.optType ?? 'optOut';
+      if (action === 'opt-event') {
+        await ven().opt.schedule({ optType, eventId: o.eventId });
+        return;
+      }
+      await ven().opt.schedule({
+        optId: o.optId,
+        optType,
+        windows: [{ start: o.startMs ?? Date.now(), durationMs: (o.durationMinutes ?? 60) * 60_000 }],
+        ...(o.resourceId === undefined ? {} : { resourceIds: [o.resourceId] }),
+      });
+    },
+  };
 }

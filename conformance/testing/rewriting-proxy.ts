@@ -2,7 +2,8 @@
  * A thin HTTP proxy that rewrites OpenADR payloads on the wire, to turn our own VTN or VEN into a
  * deliberately broken peer for the suite's honesty tests (conformance/testing/broken-peers.ts).
  * Requests are forwarded to `target` with the same path; a rewrite may change a request, answer it
- * itself (the target never sees it), or change the target's answer.
+ * itself (the target never sees it), send another payload to the same service before it, or change
+ * the target's answer.
  */
 import { buffer } from 'node:stream/consumers';
 import { createServer } from 'node:http';
@@ -10,8 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { decodeOadr, encodeOadr, type Payload } from '../../oadr/index.ts';
 
 export interface Rewrites {
-  /** A request on its way to the target: a replacement, `{ answer }` to answer it here, or undefined to pass it. */
-  readonly request?: (p: Payload) => Payload | { readonly answer: Payload } | undefined;
+  /**
+   * A request on its way to the target: a replacement, `{ answer }` to answer it here, `{ before }`
+   * to send that payload to the same service first (then pass the request), or undefined to pass it.
+   */
+  readonly request?: (p: Payload) => Payload | { readonly answer: Payload } | { readonly before: Payload } | undefined;
   /** The target's answer: a replacement, or undefined to pass it. */
   readonly response?: (p: Payload, request: Payload | undefined) => Payload | undefined;
 }
@@ -43,13 +47,14 @@ export async function startRewritingProxy(target: string, rewrites: Rewrites): P
         res.end(out);
         return;
       }
-      if (changed !== undefined) body = encodeOadr(changed);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'content-length', 'connection', 'accept-encoding'].includes(k)) headers[k] = v;
+      if (changed !== undefined && 'before' in changed) await (await fetch(`${base}${req.url ?? '/'}`, { method: 'POST', headers, body: encodeOadr(changed.before) })).text();
+      else if (changed !== undefined) body = encodeOadr(changed);
       const upstream = await fetch(`${base}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }) });
       let text = await upstream.text();
       const answer = decode(text);
-      const replaced = answer === undefined ? undefined : rewrites.response?.(answer, changed ?? payload);
+      const replaced = answer === undefined ? undefined : rewrites.response?.(answer, changed === undefined || 'before' in changed ? payload : changed);
       if (replaced !== undefined) text = encodeOadr(replaced);
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/xml', 'content-length': Buffer.byteLength(text) });
       res.end(text);
