@@ -61,7 +61,8 @@ export async function startHousehold(h: Household, day: string, ctx: MemberConte
       ? {}
       : {
           xmpp: {
-            client: createXmppClient({ url: xmpp.url, jid: xmpp.jidOf(h.venName), resource: 'ven', tls: { ca: xmpp.caPem }, auth: { mechanism: 'SCRAM-SHA-1', password: xmpp.password } }),
+            // Dozens of SCRAM logins at once on a busy machine: more time for each step than the client's default 10 s.
+            client: createXmppClient({ url: xmpp.url, jid: xmpp.jidOf(h.venName), resource: 'ven', tls: { ca: xmpp.caPem }, auth: { mechanism: 'SCRAM-SHA-1', password: xmpp.password }, timeoutMs: 60_000 }),
             vtnJid: xmpp.vtnFullJid,
           },
         }),
