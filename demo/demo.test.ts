@@ -6,7 +6,7 @@
  * reward (docs/contract.md, eq. 4.10) computed from the baseline and the measured day the ledger holds.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -62,7 +62,7 @@ function startDemo(dataDir: string, stopAt?: RegExp): Run {
     }
   };
   let err = '';
-  const result = runDemo({ dataDir, port: 0, households: 0, speed: Number.POSITIVE_INFINITY, keepRunning: true, stop: stopped, out, err: (s) => void (err += s), logger: silentLogger });
+  const result = runDemo({ dataDir, port: 0, households: 0, speed: Number.POSITIVE_INFINITY, keepRunning: true, xmpp: 'on', stop: stopped, out, err: (s) => void (err += s), logger: silentLogger });
   return {
     lines,
     result: result.then((r) => {
@@ -121,7 +121,7 @@ function reward(l: Ledgered): number {
 
 let uninterrupted: Readonly<Record<string, number>> | undefined;
 
-test('npm start, the thesis DR day: household 1 (EMS) moves its runs out of 07:00–19:00 and earns more DR tokens than household 2; the token table is what the ledger says, and is the reward for what each delivered; a second start on the same data imports and creates nothing again', async (t) => {
+test('npm start, the thesis DR day: household 1 (EMS, HTTP pull) moves its runs out of 07:00–19:00 and earns more DR tokens than household 2 (over XMPP through the demo\'s Prosody); the token table is what the ledger says, and is the reward for what each delivered; a second start on the same data imports and creates nothing again', async (t) => {
   const { dir, start } = demoDir(t, 'oadr-demo-');
   const run = start();
   const url = urlOf(await run.waitFor(/^dashboard /));
@@ -129,6 +129,10 @@ test('npm start, the thesis DR day: household 1 (EMS) moves its runs out of 07:0
   t.assert.equal(run.lines[0], `dashboard     ${url}/#token=${encodeURIComponent(readFileSync(join(dir, 'admin-token'), 'utf8').trim())}`, 'a link that logs the dashboard in');
   await run.waitFor(/^done /);
   const get = admin(dir, url);
+  assert.ok(run.lines.some((l) => /^xmpp +Prosody on xmpp:\/\/127\.0\.0\.1:\d+: 1 household speaks XMPP/.test(l)), run.lines.join('\n'));
+  assert.ok(run.lines.some((l) => l.includes('2 VENs registered (1 over HTTP on loopback, 1 over XMPP)')), run.lines.join('\n'));
+  const vens = await get<{ customerId?: string; transport: string }[]>('/vens');
+  t.assert.deepEqual(HOUSEHOLDS.map((c) => vens.find((v) => v.customerId === c)?.transport), ['http-pull', 'xmpp'], 'one event, a pull VEN and an XMPP VEN');
   const [h1, h2] = await Promise.all(HOUSEHOLDS.map((c) => ledgered(get, c)));
   assert.ok(h1 !== undefined && h2 !== undefined);
   // The EMS moved the dishwasher (usually 10:30–12:45) and the kettle (17:00) out of the window:
@@ -208,4 +212,6 @@ test('Ctrl-C (SIGINT) on `npm start` mid-day stops the fleet and the gateway gra
   assert.match(stdout, /^stopped .*npm start continues/m);
   const url = urlOf(stdout.split('\n').find((l) => l.startsWith('dashboard ')) ?? '');
   await assert.rejects(fetch(`${url}/api/v1/customers`), 'the gateway no longer listens');
+  assert.match(stdout, /^xmpp +Prosody on /m);
+  t.assert.equal(spawnSync('pgrep', ['-f', join(dir, 'xmpp')]).status, 1, "the demo's Prosody stopped with it");
 });

@@ -1,6 +1,8 @@
 /**
  * The demo's VENs: each simulated household or battery site behind its own VEN, in this process,
- * speaking OpenADR 2.0b to the gateway over real HTTP on loopback (pull). Households run the
+ * speaking OpenADR 2.0b to the gateway over real HTTP on loopback (pull), or, for the households
+ * whose transport is XMPP while the demo runs its XMPP server, over XMPP through that server (the
+ * gateway pushes to them; they send from their own JID). Households run the
  * household simulator on the demo clock (the EMS inside the VEN of those that have one); the
  * battery site is the VEN command's own `sim-site` (a household load and a SunSpec battery
  * simulator over Modbus TCP behind one meter).
@@ -8,22 +10,27 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHouseholdSim, createVen, runVenCommand, type Ven } from '../ven/index.ts';
+import { createXmppClient } from '../xmpp/index.ts';
 import { createHouseholdDevice } from './household-device.ts';
 import { createHouseholdEms, type HouseholdEms } from './household-ems.ts';
 import { zonedMs, type Household } from './scenario.ts';
 import { DemoError } from './errors.ts';
+import type { DemoXmppServer } from './xmpp-server.ts';
 
 export interface FleetMember {
   readonly customerId: string;
   readonly venName: string;
   readonly ven: Ven;
   readonly ems: HouseholdEms | undefined;
+  readonly transport: 'http' | 'xmpp';
   stop(): Promise<void>;
 }
 
 export interface MemberContext {
   /** The VTN's base URL, as a VEN's --vtn-url. */
   readonly vtnUrl: string;
+  /** The demo's XMPP server, when it runs one: households whose transport is XMPP connect through it. */
+  readonly xmpp: DemoXmppServer | undefined;
   /** Where the VENs' outboxes and state live: DIR/NAME. */
   readonly dir: string;
   readonly clock: () => number;
@@ -47,8 +54,18 @@ export async function startHousehold(h: Household, day: string, ctx: MemberConte
     appliances: h.appliances.map((a) => ({ id: a.id, powerW: a.powerW, durationSlots: a.durationSlots, startSlot: moved[a.id] ?? a.baselineStartSlot })),
     now: ctx.clock,
   });
+  const xmpp = h.transport === 'xmpp' ? ctx.xmpp : undefined;
   const ven = await createVen({
-    vtnUrl: ctx.vtnUrl,
+    vtnUrl: xmpp === undefined ? ctx.vtnUrl : 'xmpp:',
+    ...(xmpp === undefined
+      ? {}
+      : {
+          xmpp: {
+            // Dozens of SCRAM logins at once on a busy machine: more time for each step than the client's default 10 s.
+            client: createXmppClient({ url: xmpp.url, jid: xmpp.jidOf(h.venName), resource: 'ven', tls: { ca: xmpp.caPem }, auth: { mechanism: 'SCRAM-SHA-1', password: xmpp.password }, timeoutMs: 60_000 }),
+            vtnJid: xmpp.vtnFullJid,
+          },
+        }),
     venName: h.venName,
     device: createHouseholdDevice({ sim, contractPowerW: h.contractPowerW }),
     dataDir: join(ctx.dir, h.venName),
@@ -68,7 +85,7 @@ export async function startHousehold(h: Household, day: string, ctx: MemberConte
         now: ctx.clock,
       })
     : undefined;
-  return { customerId: h.customerId, venName: h.venName, ven, ems, stop: () => ven.stop() };
+  return { customerId: h.customerId, venName: h.venName, ven, ems, transport: xmpp === undefined ? 'http' : 'xmpp', stop: () => ven.stop() };
 }
 
 /** The battery site: `oadr-ledger ven --device sim-site` with a constant household load, on the demo clock. */
@@ -102,6 +119,7 @@ export async function startBatterySite(customerId: string, loadW: number, ctx: M
     venName: customerId,
     ven: started,
     ems: undefined,
+    transport: 'http',
     async stop() {
       abort.abort();
       await exit;

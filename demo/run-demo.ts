@@ -8,6 +8,10 @@
  * (every other one with the EMS) and one battery site. After each day the event is settled and the
  * token table per customer is printed, read from the ledger through the admin API.
  *
+ * Transports: the VENs speak HTTP (pull) on loopback; when Debian's Prosody is installed the demo
+ * also runs it on loopback and the households whose transport is XMPP (household 2, every third of
+ * the fleet) connect through it, so one event reaches pull and XMPP VENs alike.
+ *
  * The demo clock is injected everywhere (the VTN, its ledger and scheduler, the VENs, the
  * simulators): it steps one demo minute at a time, every VEN ticks and sends its telemetry, then
  * the next minute; `speed` demo seconds pass per real second at most (a 12-hour event in about
@@ -23,6 +27,7 @@ import { runVtnCommand, type Logger, type Vtn } from '../vtn/index.ts';
 import { createAdminClient, type AdminClient } from './admin-client.ts';
 import { DemoError } from './errors.ts';
 import { startBatterySite, startHousehold, type FleetMember, type MemberContext } from './fleet.ts';
+import { DEMO_VTN_JID, prosodyInstalled, startDemoXmpp, type DemoXmppServer } from './xmpp-server.ts';
 import {
   addDays,
   EVENT_FROM,
@@ -75,6 +80,11 @@ export interface DemoOptions {
   readonly logger: Logger;
   /** OADR_ADMIN_TOKEN when set; otherwise the token the VTN keeps in DIR/admin-token. */
   readonly adminToken?: string;
+  /**
+   * The XMPP server for the households whose transport is XMPP: `auto` (default) runs Prosody when it
+   * is installed and says so when it is not (every VEN then speaks HTTP); `on` requires it; `off`: HTTP only.
+   */
+  readonly xmpp?: 'auto' | 'on' | 'off';
 }
 
 export interface TokenRow {
@@ -167,6 +177,7 @@ export async function runDemo(options: Readonly<DemoOptions>): Promise<DemoResul
   const state = loadState(stateFile, zonedMs(THESIS_DAY, DAY_FROM));
   let clockMs = state.clockMs;
   const clock = (): number => clockMs;
+  const { server: xmpp, line: xmppLine } = await startXmppFor(phases, options);
 
   let stopped = false;
   void options.stop.then(() => void (stopped = true));
@@ -175,7 +186,8 @@ export async function runDemo(options: Readonly<DemoOptions>): Promise<DemoResul
   let listening: ((v: { vtn: Vtn; url: string }) => void) | undefined;
   const started = new Promise<{ vtn: Vtn; url: string }>((resolve) => (listening = resolve));
   const vtnExit = runVtnCommand(['--insecure-http', '--data-dir', dataDir, '--port', String(options.port ?? 8080)], {
-    config: { pollFrequencyMs: 1000, registrationPolicy: 'enrolled-only' },
+    config: { pollFrequencyMs: 1000, registrationPolicy: 'enrolled-only', ...(xmpp === undefined ? {} : { xmpp: { url: xmpp.url, jid: DEMO_VTN_JID, ca: xmpp.caFile } }) },
+    ...(xmpp === undefined ? {} : { xmppPassword: xmpp.password }),
     logger: options.logger,
     stderr: options.err,
     now: clock,
@@ -188,7 +200,10 @@ export async function runDemo(options: Readonly<DemoOptions>): Promise<DemoResul
     },
   });
   const first = await Promise.race([started, vtnExit]);
-  if (typeof first === 'number') return { exitCode: first, tokens: [], finished: false };
+  if (typeof first === 'number') {
+    await xmpp?.stop();
+    return { exitCode: first, tokens: [], finished: false };
+  }
   const { url } = first;
 
   const members: FleetMember[] = [];
@@ -203,6 +218,7 @@ export async function runDemo(options: Readonly<DemoOptions>): Promise<DemoResul
     const admin = createAdminClient(url, token);
     const ctx: MemberContext = {
       vtnUrl: `${url}/`,
+      xmpp,
       dir: join(dataDir, 'vens'),
       clock,
       plans: state.plans,
@@ -212,6 +228,7 @@ export async function runDemo(options: Readonly<DemoOptions>): Promise<DemoResul
       },
       onEmsError: (venName, eventId, e) => out(`ems           ${venName}: ${e.message}; its runs stay where they were for ${eventId}\n`),
     };
+    out(xmppLine);
     out(`demo          ${phases.length === 1 ? 'the thesis household pair' : `the thesis household pair, then ${households} households and a battery site`}; demo clock at ${new Date(clockMs).toISOString()}; Ctrl-C stops, npm start continues\n`);
     for (const [i, phase] of phases.entries()) {
       const tag = `[${i + 1}/${phases.length}]`;
@@ -238,8 +255,26 @@ export async function runDemo(options: Readonly<DemoOptions>): Promise<DemoResul
     stopVtn();
   }
   const code = await vtnExit;
+  await xmpp?.stop();
   if (stopped && !finished) out(`stopped       at demo time ${new Date(clockMs).toISOString()}; npm start continues from here\n`);
   return { exitCode: failed ? 1 : code, tokens: finished ? tokens : [], finished };
+}
+
+/**
+ * The demo's XMPP server for the XMPP households of every phase, as `options.xmpp` asks (undefined:
+ * HTTP only), and the line that says so (printed after the dashboard's).
+ */
+async function startXmppFor(phases: readonly Phase[], options: Readonly<DemoOptions>): Promise<{ server: DemoXmppServer | undefined; line: string }> {
+  const mode = options.xmpp ?? 'auto';
+  const venNames = phases.flatMap((p) => p.households.filter((h) => h.transport === 'xmpp').map((h) => h.venName));
+  if (mode === 'off' || venNames.length === 0) return { server: undefined, line: '' };
+  if (!prosodyInstalled()) {
+    if (mode === 'on') throw new DemoError('NOT_READY', "the demo's XMPP server needs Prosody: install Debian's prosody (apt-get install prosody), or start without XMPP");
+    return { server: undefined, line: 'xmpp          Prosody is not installed (Debian: apt-get install prosody): every VEN speaks HTTP\n' };
+  }
+  const server = await startDemoXmpp(options.dataDir, venNames);
+  const n = venNames.length;
+  return { server, line: `xmpp          Prosody on ${server.url}: ${n} household${n === 1 ? ' speaks' : 's speak'} XMPP to the gateway (${server.vtnFullJid}), the others HTTP\n` };
 }
 
 interface PhaseContext {
@@ -323,7 +358,9 @@ async function runPhase(phase: Phase, tag: string, p: PhaseContext): Promise<Tok
       return all;
     }, p.stopped, 120_000 + 500 * p.members.length);
     const venIds = new Map(p.members.map((m) => [m.customerId, venIdOf(m)]));
-    out(`${tag} ${p.members.length} VENs registered over HTTP on loopback, reporting 15-minute usage telemetry\n`);
+    const overXmpp = p.members.filter((m) => m.transport === 'xmpp').length;
+    const over = overXmpp === 0 ? 'over HTTP on loopback' : `${p.members.length - overXmpp} over HTTP on loopback, ${overXmpp} over XMPP`;
+    out(`${tag} ${p.members.length} VENs registered (${over}), reporting 15-minute usage telemetry\n`);
 
     const notify = async (t: number): Promise<void> => {
       if (existing === undefined) {

@@ -29,6 +29,8 @@ export interface Household {
   readonly contractPowerW: number;
   /** Runs the household EMS (thesis section 5.6) inside its VEN. */
   readonly ems: boolean;
+  /** How its VEN reaches the gateway when the demo runs an XMPP server; HTTP otherwise. */
+  readonly transport: 'http' | 'xmpp';
 }
 
 const hourly = (byHour: readonly number[]): number[] => byHour.flatMap((w) => [w, w, w, w]);
@@ -49,6 +51,7 @@ export function thesisHouseholds(): readonly [Household, Household] {
       ],
       contractPowerW: 3300,
       ems: true,
+      transport: 'http',
     },
     {
       customerId: 'household-2',
@@ -60,6 +63,7 @@ export function thesisHouseholds(): readonly [Household, Household] {
       ],
       contractPowerW: 3300,
       ems: false,
+      transport: 'xmpp',
     },
   ];
 }
@@ -97,6 +101,7 @@ export function fleetHouseholds(n: number, seed = 7): Household[] {
       })),
       contractPowerW: 4500,
       ems: i % 2 === 0,
+      transport: i % 3 === 1 ? 'xmpp' : 'http',
     };
   });
 }

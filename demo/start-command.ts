@@ -10,19 +10,22 @@ import { runDemo } from './run-demo.ts';
 
 export const DEMO_LOG_FILE = 'gateway.log';
 
-export const START_USAGE = `Usage: oadr-ledger start [--data-dir DIR] [--port N] [--households N] [--speed X]
+export const START_USAGE = `Usage: oadr-ledger start [--data-dir DIR] [--port N] [--households N] [--speed X] [--no-xmpp]
        oadr-ledger start --no-demo [oadr-ledger vtn options]
 
 Starts the gateway (the VTN with the embedded ledger, the admin API and the dashboard) and a demo
-fleet, each site behind its own VEN over HTTP on loopback, on a demo clock: the thesis's DR day of
-two households (household 1 with the household EMS), then the same kind of event on N households
-and a battery site, ending with the DR tokens per customer from the ledger. The dashboard URL is
-printed first. Ctrl-C stops gracefully; a second start on the same DIR continues where it stopped.
+fleet on a demo clock: the thesis's DR day of two households (household 1 with the household EMS),
+then the same kind of event on N households and a battery site, ending with the DR tokens per
+customer from the ledger. Each site is behind its own VEN on loopback, over HTTP, or over XMPP
+through a Prosody the demo runs when Debian's prosody is installed (household 2 and every third
+household of the fleet). The dashboard URL is printed first. Ctrl-C stops gracefully; a second
+start on the same DIR continues where it stopped.
 
   --data-dir DIR   the gateway's and the demo's data (default ./data/demo); the log is DIR/${DEMO_LOG_FILE}
   --port N         the gateway's port on 127.0.0.1 (default 8080)
   --households N   households in the second phase (default 200; 0: the thesis's two only)
   --speed X        demo seconds per real second at most (default 600: the 12-hour event in ~70 s)
+  --no-xmpp        every VEN over HTTP, no Prosody even when it is installed
   --no-demo        the production VTN instead: every other option as 'oadr-ledger vtn --help' lists
 
 Exit codes: 0 stopped, 1 failed, 2 usage error.
@@ -52,6 +55,7 @@ export async function runStartCommand(argv: string[], io: StartCommandIo): Promi
         port: { type: 'string' },
         households: { type: 'string' },
         speed: { type: 'string' },
+        'no-xmpp': { type: 'boolean' },
       },
     }));
   } catch (e) {
@@ -86,6 +90,7 @@ export async function runStartCommand(argv: string[], io: StartCommandIo): Promi
     ...(households === undefined ? {} : { households }),
     ...(speed === undefined ? {} : { speed }),
     keepRunning: true,
+    xmpp: values['no-xmpp'] === true ? 'off' : 'auto',
     stop: io.stopSignal ?? onStopSignal(),
     out,
     err,

@@ -4,6 +4,7 @@
  * CA's certificate), SCRAM-SHA-1 for development, IQs both ways, XMPP Ping (XEP-0199), presence,
  * and reconnection after Prosody restarts.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { xml } from '@xmpp/xml';
 import { createXmppClient, NS_PING, XmppError, XmppStanzaError, type XmppClient, type XmppClientOptions } from './index.ts';
@@ -118,4 +119,20 @@ test('a request waiting for its answer fails at once (OFFLINE) when the connecti
   await new Promise((r) => setTimeout(r, 100));
   proxy.dropAll();
   await t.assert.rejects(pending, (err: unknown) => err instanceof XmppError && err.code === 'OFFLINE');
+});
+
+test('a server that accepts the connection and never answers: start() fails after the time-out with an XmppError naming the account and the server', async (t) => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((s) => void sockets.add(s));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+  const { port } = silent.address() as AddressInfo;
+  const c = client(t, { url: `xmpp://127.0.0.1:${port}`, jid: 'ven1@localhost', tls: {}, auth: { mechanism: 'SCRAM-SHA-1', password: 'x' }, timeoutMs: 300 });
+  const err = await c.start().then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof XmppError)) throw new Error(`an XmppError expected, got ${String(err)}`);
+  t.assert.equal(err.code, 'OFFLINE');
+  t.assert.match(err.message, new RegExp(`ven1@localhost at xmpp://127\\.0\\.0\\.1:${port}: \\S`));
 });

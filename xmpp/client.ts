@@ -216,8 +216,15 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
   return {
     async start() {
       stopping = false;
-      const j = await entity.start();
-      return j.toString();
+      try {
+        const j = await entity.start();
+        return j.toString();
+      } catch (err) {
+        if (err instanceof XmppError) throw err;
+        // xmpp.js's own errors (a step's time-out, a socket error) may carry no message of their own.
+        const why = err instanceof Error ? err.message || err.name : String(err);
+        throw new XmppError('OFFLINE', `cannot open the XMPP session of ${options.jid} at ${options.url}: ${why}`, { cause: err });
+      }
     },
     async stop() {
       stopping = true;

@@ -5,6 +5,8 @@
  * the error classes.
  */
 export { bareJid, createXmppClient, NS_PING, NS_STANZAS, SCRAM_SHA_1, splitJid, stanzaError, type IqHandler, type IqRequest, type XmppAuth, type XmppClient, type XmppClientOptions, type XmppLogger } from './client.ts';
+export { startLocalProsody, type LocalProsody, type LocalProsodyOptions } from './local-prosody.ts';
+export { freePort, startDaemon, type Daemon, type DaemonOptions } from './server-process.ts';
 export { SASL_EXTERNAL } from './sasl-external.ts';
 export { NS_STARTTLS, type XmppTlsOptions } from './starttls.ts';
 export { XMPP_ERROR_CODES, XmppError, XmppStanzaError, type XmppErrorCode } from './errors.ts';

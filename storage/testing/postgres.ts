@@ -12,7 +12,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, startDaemon, type Daemon } from '../../test/support/daemon.ts';
+import { freePort, startDaemon, type Daemon } from '../../xmpp/index.ts';
 
 const INSTALL = "Debian's postgresql (apt-get install postgresql; .ci/run installs it)";
 

@@ -1,57 +1,20 @@
 /**
- * A real Prosody (Debian `prosody`) for tests: a generated configuration on a free loopback port
- * with its own data directory, STARTTLS with a server certificate from our `certs` PKI, and either
- * password accounts (SCRAM, `register`) or certificate authentication (SASL EXTERNAL through our
- * `mod_auth_oadr_cert`, the CN naming the account). `prosody -F` is spawned and resolved once it
- * accepts TCP connections; `stop()` ends it and removes its files; `restart()` stops and starts it
- * on the same port with the same accounts. Use with `t.after(() => prosody.stop())`.
+ * A real Prosody for tests: the local Prosody of `xmpp/local-prosody.ts` in a temporary folder, with
+ * a server certificate from our `certs` PKI for `localhost`; `stop()` also removes its files. Use
+ * with `t.after(() => prosody.stop())`.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { freePort, startDaemon } from '../../test/support/daemon.ts';
+import { join } from 'node:path';
 import { chainPem, createRootCa, issueClientCertificate, issueServerCertificate, type Credential } from '../../certs/index.ts';
+import { startLocalProsody, type LocalProsody, type LocalProsodyOptions } from '../index.ts';
 
-const run = promisify(execFile);
-const PLUGINS = join(dirname(fileURLToPath(import.meta.url)), '..', 'prosody');
-
-export interface ProsodyOptions {
-  /** The XMPP domain (one VirtualHost); default `localhost`, which the test PKI's server certificate names. */
-  readonly domain?: string;
-  /** `password`: SCRAM-SHA-1 accounts made with `register`; `certificate`: SASL EXTERNAL only, CN = account. */
-  readonly auth: 'password' | 'certificate';
+export interface ProsodyOptions extends Omit<LocalProsodyOptions, 'dir' | 'port' | 'certificatePem' | 'privateKeyPem' | 'caPem' | 'logLevel'> {
   /** The server's certificate and the CA its clients' certificates chain to. */
   readonly pki: XmppTestPki;
-  /** Longest wait for Prosody to accept connections, ms; default 10,000. */
-  readonly startTimeoutMs?: number;
-  /** Items of the domain's disco#items (`disco_items`), e.g. the VTN's full JID for the VENs' discovery. */
-  readonly discoItems?: readonly { readonly jid: string; readonly name: string }[];
-  /** More global settings (Lua lines), e.g. `default_iteration_count = 128` for thousands of SCRAM logins in a benchmark. */
-  readonly extraConfig?: readonly string[];
 }
 
-export interface Prosody {
-  readonly domain: string;
-  readonly port: number;
-  /** `xmpp://127.0.0.1:PORT` */
-  readonly url: string;
-  /** Creates a password account (`prosodyctl register`). */
-  register(local: string, password: string): Promise<void>;
-  /**
-   * Creates many password accounts with one password at once: the first with `prosodyctl register`,
-   * the others as copies of its account file (the same salted SCRAM keys), for thousands of accounts.
-   */
-  registerMany(locals: readonly string[], password: string): Promise<void>;
-  /** Prosody's process id (for /proc figures). */
-  pid(): number | undefined;
-  /** Everything Prosody logged (for failure messages). */
-  log(): string;
-  stop(): Promise<void>;
-  restart(): Promise<void>;
-}
+export type Prosody = LocalProsody;
 
 /** A CA, Prosody's server certificate for `localhost`, and client certificates issued on demand (CN = the JID's local part). */
 export interface XmppTestPki {
@@ -67,74 +30,26 @@ export async function createXmppTestPki(domain = 'localhost'): Promise<XmppTestP
   return { ca, caPem: ca.certificatePem, server, client: (commonName) => issueClientCertificate({ commonName, issuer: ca }) };
 }
 
-const lua = (s: string): string => JSON.stringify(s);
-
-/** A name as Prosody's file store spells it on disk (util.datamanager: every non-alphanumeric byte as %xx). */
-const storeName = (s: string): string => s.replace(/[^A-Za-z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-
-function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth']; discoItems: ProsodyOptions['discoItems']; extraConfig: ProsodyOptions['extraConfig'] }): string {
-  const certificate = join(o.dir, 'server.crt');
-  const key = join(o.dir, 'server.key');
-  const ca = join(o.dir, 'ca.crt');
-  return [
-    `pidfile = ${lua(join(o.dir, 'prosody.pid'))}`,
-    `data_path = ${lua(join(o.dir, 'data'))}`,
-    `plugin_paths = { ${lua(PLUGINS)} }`,
-    ...(process.getuid?.() === 0 ? ['run_as_root = true'] : []),
-    `log = { { levels = { min = "${process.env['PROSODY_LOG'] ?? 'info'}" }, to = "console" } }`,
-    'modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; }',
-    'modules_disabled = { "s2s"; "offline"; }',
-    `c2s_ports = { ${o.port} }`,
-    'c2s_interfaces = { "127.0.0.1" }',
-    'c2s_direct_tls_ports = {}',
-    's2s_ports = {}',
-    'c2s_require_encryption = true',
-    'allow_unencrypted_plain_auth = false',
-    `certificates = ${lua(join(o.dir, 'certs'))}`,
-    `authentication = ${lua(o.auth === 'password' ? 'internal_hashed' : 'oadr_cert')}`,
-    `ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; protocol = "tlsv1_2+"; }`,
-    // Ask for a client certificate, verify it against our CA only and as a client certificate (mod_auth_oadr_cert checks the result).
-    `c2s_ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; cafile = ${lua(ca)}; capath = false; verify = { "peer"; "client_once" }; verifyext = { lsec_ignore_purpose = false }; }`,
-    `disco_items = { ${(o.discoItems ?? []).map((i) => `{ ${lua(i.jid)}, ${lua(i.name)} }`).join('; ')} }`,
-    ...(o.extraConfig ?? []),
-    `VirtualHost ${lua(o.domain)}`,
-    '',
-  ].join('\n');
-}
-
 export async function startProsody(options: Readonly<ProsodyOptions>): Promise<Prosody> {
-  const domain = options.domain ?? 'localhost';
-  const port = await freePort();
+  const { pki, ...rest } = options;
   const dir = await mkdtemp(join(tmpdir(), 'oadr-prosody-'));
-  await mkdir(join(dir, 'data'));
-  await mkdir(join(dir, 'certs'));
-  await writeFile(join(dir, 'server.crt'), chainPem(options.pki.server));
-  await writeFile(join(dir, 'server.key'), options.pki.server.privateKeyPem, { mode: 0o600 });
-  await writeFile(join(dir, 'ca.crt'), options.pki.caPem);
-  const config = join(dir, 'prosody.cfg.lua');
-  await writeFile(config, configuration({ dir, port, domain, auth: options.auth, discoItems: options.discoItems, extraConfig: options.extraConfig }));
-  const daemon = await startDaemon({ command: 'prosody', args: ['--config', config, '-F'], port, install: "Debian's prosody (.ci/run does)", startTimeoutMs: options.startTimeoutMs ?? 10_000 });
+  const level = process.env['PROSODY_LOG'];
+  const prosody = await startLocalProsody({
+    ...rest,
+    dir,
+    certificatePem: chainPem(pki.server),
+    privateKeyPem: pki.server.privateKeyPem,
+    caPem: pki.caPem,
+    ...(level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? { logLevel: level } : {}),
+  }).catch(async (e: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  });
   return {
-    domain,
-    port,
-    url: `xmpp://127.0.0.1:${port}`,
-    async register(local, password) {
-      await run('prosodyctl', ['--config', config, 'register', local, domain, password]);
-    },
-    async registerMany(locals, password) {
-      const [first, ...rest] = locals;
-      if (first === undefined) return;
-      await run('prosodyctl', ['--config', config, 'register', first, domain, password]);
-      const accounts = join(dir, 'data', storeName(domain), 'accounts');
-      const record = await readFile(join(accounts, `${storeName(first)}.dat`));
-      for (const local of rest) await writeFile(join(accounts, `${storeName(local)}.dat`), record);
-    },
-    pid: () => daemon.pid(),
-    log: () => daemon.log(),
+    ...prosody,
     async stop() {
-      await daemon.stop();
+      await prosody.stop();
       await rm(dir, { recursive: true, force: true });
     },
-    restart: () => daemon.restart(),
   };
 }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startDaemon } from '../../../test/support/daemon.ts';
+import { freePort, startDaemon } from '../../../xmpp/index.ts';
 
 export { freePort };
 

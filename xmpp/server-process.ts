@@ -1,7 +1,8 @@
 /**
- * A real server process for tests (Mosquitto, Prosody): spawned, resolved once it accepts TCP
- * connections on 127.0.0.1:port, stopped with SIGTERM (SIGKILL after 3 s) and waited for. Its
- * stdout and stderr are kept for failure messages. `freePort()` finds a loopback port to give it.
+ * A local server process (the demo's and the tests' Prosody; Mosquitto and PostgreSQL in tests):
+ * spawned, resolved once it accepts TCP connections on 127.0.0.1:port, stopped with SIGTERM (SIGKILL
+ * after 3 s) and waited for. Its stdout and stderr are kept for failure messages. `freePort()` finds
+ * a loopback port to give it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
