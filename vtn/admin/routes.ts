@@ -631,7 +631,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: (d, r) => d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason),
   },
   {
-    method: 'POST', url: '/events/:eventId/settle', tag: 'events', summary: 'Settle an event on the ledger (availability, tokens)', permission: 'operate', params: params('eventId'),
+    method: 'POST', url: '/events/:eventId/settle', tag: 'events', summary: 'Settle an event on the ledger (availability, tokens), then submit its flexibility claims', permission: 'operate', params: params('eventId'),
     handler: async (d, r) => {
       const events = d.vtn().events as Partial<Pick<EventsApi, 'settle'>>;
       if (typeof events.settle !== 'function') throw new VtnError('NOT_IMPLEMENTED', 'this VTN has no ledger wiring to settle events');
