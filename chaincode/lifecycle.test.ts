@@ -310,6 +310,15 @@ describe('flexibility claims (spec section 6, JRC paper 3.4)', () => {
     await refused(ledger, () => ledger.invoke(contract, id.operator, 'validateFlexibility', ['flex-2'], at(eve, '13:00:00')), 'CONFLICT');
   });
 
+  test('data missing: a component without a measurement (power null) or an asset without a component → kept as failed with reasons', async () => {
+    const ledger = await scenarioLedger();
+    const r = json(await ledger.invoke(contract, id.retailer, 'submitFlexibility', [claim({ id: 'flex-3', assetIds: ['bat-1', 'pv-1', 'ev-1'], power: -2.25, components: [{ assetId: 'bat-1', power: -2.25 }, { assetId: 'pv-1', power: null }] })], at(eve, '12:00:00')));
+    assert.equal(r.status, 'failed');
+    assert.deepEqual(r.reasons, ['no measurement for assets: pv-1', 'assets without a component: ev-1']);
+    assert.deepEqual(r.components, [{ assetId: 'bat-1', powerW: -2250 }, { assetId: 'pv-1', powerW: null }]);
+    await refused(ledger, () => ledger.invoke(contract, id.operator, 'validateFlexibility', ['flex-3'], at(eve, '13:00:00')), 'CONFLICT');
+  });
+
   test('a malformed record is refused and writes nothing', async () => {
     const ledger = await scenarioLedger();
     await refused(ledger, () => ledger.invoke(contract, id.retailer, 'submitFlexibility', [claim({ power: 'lots' })], at(eve)), 'INVALID_ARGUMENT');

@@ -2,8 +2,9 @@
  * JRC flexibility claims (spec section 6, paper section 3.4). An aggregator (retailer) publishes an
  * `EnergyFlex` record; a record out of range, from the future, or whose aggregate power is not the
  * sum of its components is KEPT with status `failed` and its reasons (the paper records failures, it
- * does not drop them). A malformed record (not the shape below) is refused with INVALID_ARGUMENT and
- * writes nothing. The system operator then confirms a recorded claim (validateFlexibility).
+ * does not drop them). So is a record with data missing: an asset of `assetIds` without a component,
+ * or a component whose power is null (no measurement for that asset in the period). A malformed
+ * record (not the shape below) is refused with INVALID_ARGUMENT and writes nothing. The system operator then confirms a recorded claim (validateFlexibility).
  *
  * Units on the wire are the paper's (V, kW, time as ISO 8601 or epoch ms); in state integers: mV, W, ms.
  */
@@ -25,7 +26,8 @@ export interface FlexRecord {
   /** + charging, − injecting. */
   powerW: number;
   assetIds: string[];
-  components: { assetId: string; powerW: number }[];
+  /** powerW null: no measurement of the asset for the record's period. */
+  components: { assetId: string; powerW: number | null }[];
   status: FlexStatus;
   reasons: string[];
   submittedTxId: string;
@@ -68,7 +70,8 @@ export function parseFlexRecord(value: unknown): Omit<FlexRecord, 'retailerId' |
     components: components.map((c, i) => {
       if (c === null || typeof c !== 'object') throw invalidArgument(`record.components[${i}] must be { assetId, power }`);
       const o = c as Record<string, unknown>;
-      return { assetId: parseId(`record.components[${i}].assetId`, o['assetId']), powerW: milli(num(`components[${i}].power`, o['power'])) };
+      const power = o['power'];
+      return { assetId: parseId(`record.components[${i}].assetId`, o['assetId']), powerW: power === null ? null : milli(num(`components[${i}].power`, power)) };
     }),
   };
 }
@@ -82,11 +85,16 @@ export function flexFailures(r: ReturnType<typeof parseFlexRecord>, tx: Pick<Tx,
   if (!inRange(r.voltageLLmV, p.flexVoltageLLmV)) reasons.push(`voltageLL ${r.voltageLLmV / 1000} V outside [${p.flexVoltageLLmV[0] / 1000}, ${p.flexVoltageLLmV[1] / 1000}] V`);
   if (!inRange(r.voltageLNmV, p.flexVoltageLNmV)) reasons.push(`voltageLN ${r.voltageLNmV / 1000} V outside [${p.flexVoltageLNmV[0] / 1000}, ${p.flexVoltageLNmV[1] / 1000}] V`);
   if (!inRange(r.powerW, p.flexPowerW)) reasons.push(`power ${r.powerW / 1000} kW outside [${p.flexPowerW[0] / 1000}, ${p.flexPowerW[1] / 1000}] kW`);
-  const sum = r.components.reduce((s, c) => s + c.powerW, 0);
+  const sum = r.components.reduce((s, c) => s + (c.powerW ?? 0), 0);
   if (sum !== r.powerW) reasons.push(`aggregate power ${r.powerW} W is not the sum of its components ${sum} W`);
   const assets = new Set(r.assetIds);
   const unknown = r.components.filter((c) => !assets.has(c.assetId)).map((c) => c.assetId);
   if (unknown.length > 0) reasons.push(`components name assets not in assetIds: ${unknown.join(', ')}`);
+  const unmeasured = r.components.filter((c) => c.powerW === null).map((c) => c.assetId);
+  if (unmeasured.length > 0) reasons.push(`no measurement for assets: ${unmeasured.join(', ')}`);
+  const named = new Set(r.components.map((c) => c.assetId));
+  const without = r.assetIds.filter((a) => !named.has(a));
+  if (without.length > 0) reasons.push(`assets without a component: ${without.join(', ')}`);
   return reasons;
 }
 

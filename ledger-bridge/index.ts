@@ -48,5 +48,6 @@ export * from './mapping/store.ts';
 export { createPgMappingStore, type PgMappingStoreOptions } from './mapping/pg-store.ts';
 export * from './mapping/units.ts';
 export * from './mapping/errors.ts';
+export { claimIdOf, DEFAULT_NOMINAL_VOLTAGES, type ClaimRecord, type NominalVoltages } from './mapping/claims.ts';
 export * from './mapping/retailer-identities.ts';
 export { STORE_FILE as LEDGER_STORE_FILE } from './embedded/store.ts';

@@ -1,10 +1,10 @@
 /**
  * The dashboard as an operator uses it: a VTN on the embedded ledger after a real small DR cycle
  * (two households with 35 days of history, their VENs over real HTTP on loopback, an event of
- * 300 W from the ledger, opt answers, telemetry, settlement), opened in headless Chromium (Debian's
+ * 300 W from the ledger, opt answers, telemetry, settlement, its flexibility claims), opened in headless Chromium (Debian's
  * `chromium`, driven by playwright-core). Every number checked on the screen is compared with what
  * the admin API returns for the same thing; the test clicks through an event to a customer's charts,
- * runs the ledger's verification, enrols a customer, and saves screenshots (desktop and phone) to a
+ * confirms a flexibility claim, runs the ledger's verification, enrols a customer, and saves screenshots (desktop and phone) to a
  * temporary folder.
  */
 import assert from 'node:assert/strict';
@@ -104,6 +104,8 @@ test('the dashboard shows the DR cycle the admin API holds: events, per-customer
   await until('the telemetry on the ledger', async () => (await api<{ measured: number }>(`/customers/${H2}/energy?date=${EVENT_DAY}`)).measured === 4, 60_000);
   clock.set(Date.parse(`${addDaysUtc(EVENT_DAY, 1)}T06:00:00Z`));
   await api(`/events/${eventId}/settle`, { method: 'POST' });
+  // The claims, as the scheduler's pass submits them (a pass may find the last block not yet readable: the next one submits).
+  await until('the claims on the ledger', async () => (await port.submitClaims?.(eventId))?.state === 'submitted', 60_000);
 
   // What the admin API says.
   type VenRow = { customerId: string; venId: string; oprW: number[]; optType: string; lastDeliveredAt: number };
@@ -151,6 +153,23 @@ test('the dashboard shows the DR cycle the admin API holds: events, per-customer
   }
   assert.equal(await page.locator('[data-field="unallocatedW"]').innerText(), totals.unallocatedW.map(fmt).join(' / '));
   assert.equal(await page.locator('[data-field="requestW"]').innerText(), totals.requestW.map(fmt).join(' / '));
+  // The event's flexibility claims: every number as the API has it; the operator confirms one.
+  type Claim = { claimId: string; status: string; powerW: number; customers: number; missing: number; reasons: string[] };
+  const claims = await api<Claim[]>(`/events/${eventId}/claims`);
+  assert.equal(claims.length, 4);
+  for (const c of claims) {
+    assert.equal(c.status, 'recorded');
+    assert.equal(await cell(c.claimId, 'status'), c.status);
+    assert.equal(await cell(c.claimId, 'powerW'), fmt(c.powerW));
+    assert.equal(await cell(c.claimId, 'customers'), String(c.customers));
+    assert.equal(await cell(c.claimId, 'missing'), String(c.missing));
+    assert.equal(await cell(c.claimId, 'reasons'), c.reasons.join('; '));
+  }
+  assert.deepEqual(claims.map((c) => c.powerW), [1600, 1600, 1600, 1600], 'household 1 drew 0.1 kW, household 2 1.5 kW');
+  await page.selectOption('form[data-action="Confirm claim"] select[name="claimId"]', claims[2]?.claimId as string);
+  await page.click('form[data-action="Confirm claim"] button');
+  await page.locator(`tr[data-key="${claims[2]?.claimId}"] td[data-col="status"]`).filter({ hasText: 'confirmed' }).waitFor();
+  assert.deepEqual((await api<Claim[]>(`/events/${eventId}/claims`)).map((c) => c.status), ['recorded', 'recorded', 'confirmed', 'recorded']);
   await page.screenshot({ path: join(shots, 'event.png'), fullPage: true });
 
   // A customer's day: the charts carry exactly the API's values.

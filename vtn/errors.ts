@@ -47,6 +47,6 @@ export class VtnError extends Error {
 /** A failure of the ledger mapping (its MappingError codes) as the VTN's error, `what` saying what failed. */
 export function ledgerError(err: unknown, what: string): VtnError {
   const code = (err as { code?: unknown }).code;
-  const kind = code === 'INVALID_REQUEST' || code === 'OFF_GRID' ? 'INVALID_ARGUMENT' : code === 'NOT_ALLOWED' || code === 'NO_CUSTOMERS' ? 'NOT_ALLOWED' : code === 'UNKNOWN_EVENT' ? 'NOT_FOUND' : 'LEDGER';
+  const kind = code === 'INVALID_REQUEST' || code === 'OFF_GRID' ? 'INVALID_ARGUMENT' : code === 'NOT_ALLOWED' || code === 'NO_CUSTOMERS' ? 'NOT_ALLOWED' : code === 'UNKNOWN_EVENT' || code === 'UNKNOWN_CLAIM' ? 'NOT_FOUND' : 'LEDGER';
   return new VtnError(kind, `${what}: ${(err as Error).message}`, { cause: err });
 }

@@ -271,8 +271,20 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
         });
 
   // Settlement counts what the VTN acknowledged: the outbox is drained first (a failing ledger then fails the settlement too).
+  // The event's flexibility claims follow once it is settled (its day has closed); one not possible
+  // now is logged and left to the ledger pass.
   const eventsApi = createEventsApi(ctx);
-  const events: EventsApi = ledgerWork === undefined ? eventsApi : { ...eventsApi, settle: async (eventId) => (await ledgerWork.drain(), eventsApi.settle(eventId)) };
+  const settle: EventsApi['settle'] = async (eventId) => {
+    await ledgerWork?.drain();
+    const settled = await eventsApi.settle(eventId);
+    try {
+      await ledger?.submitClaims?.(eventId);
+    } catch (err) {
+      log.warn({ err, eventId }, 'flexibility claims not submitted with the settlement; the ledger pass submits them later');
+    }
+    return settled;
+  };
+  const events: EventsApi = ledgerWork === undefined ? eventsApi : { ...eventsApi, settle };
 
   // Online: heard from within three poll intervals (a pull VEN polls once per interval).
   const venView = (r: VenRegistration): VenView => {

@@ -41,7 +41,7 @@ export interface ControllingStation {
   sendAsdu(asdu: Buffer | string): void;
   startDt(): Promise<void>;
   stopDt(): Promise<void>;
-  /** C_IC_NA_1 act, QOI 20; resolves with the frames up to its act-term. */
+  /** C_IC_NA_1 act, QOI 20; resolves with its answers up to its act-term (act-con, the values of cause 20, act-term), not the other data that came meanwhile. */
   interrogate(commonAddress?: number): Promise<Received[]>;
   /** C_SE_NC_1 (or C_SE_TC_1 with `timeMs`) act; resolves with the act-con. */
   setpoint(o: { readonly ioa: number; readonly value: number; readonly select?: boolean; readonly timeMs?: number; readonly commonAddress?: number; readonly cause?: number }): Promise<Received>;
@@ -187,7 +187,8 @@ export async function connectControllingStation(o: { readonly port: number; read
       const from = received.length;
       sendAsdu(Buffer.from([100, 0x01, 6, 0, commonAddress & 0xff, commonAddress >> 8, 0, 0, 0, 20]));
       const term = await next((r) => r.typeId === 100 && r.cause === 10, { from });
-      return received.slice(from, received.indexOf(term) + 1);
+      // By content: a periodic or spontaneous measurement may arrive before or among the answers.
+      return received.slice(from, received.indexOf(term) + 1).filter((r) => r.typeId === 100 || r.cause === 20);
     },
     async setpoint(s) {
       const from = received.length;

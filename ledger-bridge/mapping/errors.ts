@@ -13,6 +13,8 @@ export const MAPPING_ERROR_CODES = [
   'INVALID_READING',
   /** The mapping does not know this event (it was not notified through it). */
   'UNKNOWN_EVENT',
+  /** The ledger holds no flexibility claim of that id (not submitted yet, or not of this VTN's events). */
+  'UNKNOWN_CLAIM',
   /** The step is not allowed in the event's state (e.g. a modification once the event started). */
   'NOT_ALLOWED',
   /** A meter's retailer has no ledger identity (no certificate and key for it): nothing is written for the meter. */

@@ -21,6 +21,8 @@
  *   programParams / setProgramParams → queryProgramParams / setProgramParams
  *   closeDay        partial slots of a day become recordable (called by settleEvent, or when due)
  *   settleEvent     closeDay → evaluateAvailability → getDRToken → each customer's milli-tokens
+ *   submitClaims    an ended event's telemetry on the ledger (queryEnergyValue) → one submitFlexibility
+ *                   per window slot as the aggregator (claims.ts); validateClaim → validateFlexibility
  *
  * Identities: the system operator (events, baselines, settlement, opt answers) and the retailers: each
  * meter's writes (enrolMeter, recordEnergy) and retailer-scoped reads (energy, balance, baseline) go
@@ -32,6 +34,7 @@
 import { addDays, baselineModeFor, dayStartEpochMs, parseBaselineNotFound, slotOf, slotStartEpochMs } from '../../chaincode/index.ts';
 import { LedgerError } from '../errors.ts';
 import type { Ledger, LedgerIdentity, RetailerIdentity } from '../ledger.ts';
+import { claimIdOf, claimRecord, DEFAULT_NOMINAL_VOLTAGES, type ClaimRecord, type NominalVoltages } from './claims.ts';
 import { MappingError } from './errors.ts';
 import type { EventWindow, MappedEvent, MappingStore, SampleOutcome, SlotPart } from './store.ts';
 import { averageWatts, pointValue, type TelemetryUnit } from './units.ts';
@@ -177,6 +180,28 @@ export interface SettlementResult {
   readonly unsettled: ReadonlyMap<string, string>;
 }
 
+/** A window slot's flexibility claim: its period and the record on the ledger (null: not submitted yet). */
+export interface EventClaim {
+  readonly claimId: string;
+  readonly slot: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly record: ClaimRecord | null;
+}
+
+/** What `submitClaims` did. */
+export interface ClaimsOutcome {
+  /**
+   * `submitted`: every period's claim is on the ledger (written now or before); `waiting`: not yet
+   * (`reason`: the event has not ended, or telemetry is missing before the day closes); `none`: the
+   * event gets no claims (cancelled, or no customer was allocated).
+   */
+  readonly state: 'submitted' | 'waiting' | 'none';
+  readonly reason?: string;
+  /** Claims this call wrote. */
+  readonly submitted: number;
+}
+
 /** What a modification changes besides the total. */
 export interface EventChange {
   readonly startMs?: number;
@@ -216,6 +241,21 @@ export interface LedgerMapping {
   /** When `day` closes: its end in the contract's time zone plus the grace for late reports (ms). */
   dayClosesAt(day: string): Promise<number>;
   settleEvent(eventId: string): Promise<SettlementResult>;
+  /**
+   * The event's flexibility claims (claims.ts), one per window slot, submitted as the aggregator (the
+   * default retailer) once the event's last slot has ended and its telemetry is on the ledger: every
+   * allocated customer's value for every slot, or, once the event's day has closed (`dayClosesAt`),
+   * whatever the ledger holds — a missing value makes its claim fail, with the reason. Idempotent: a
+   * claim already on the ledger is not written again (the contract refuses a second record of an id;
+   * it is read back), so a call after a crash or a ledger error submits only what is missing.
+   */
+  submitClaims(eventId: string, nominal?: NominalVoltages): Promise<ClaimsOutcome>;
+  /** Each window slot's claim of an event notified through this mapping, as the ledger holds it. */
+  claims(eventId: string): Promise<EventClaim[]>;
+  /** One claim as the ledger holds it; undefined when it has none of that id. */
+  claim(claimId: string): Promise<ClaimRecord | undefined>;
+  /** validateFlexibility as the system operator: UNKNOWN_CLAIM, or NOT_ALLOWED for a failed or confirmed claim. */
+  validateClaim(claimId: string): Promise<ClaimRecord>;
   /** A customer's token balance, milli-tokens. */
   balanceMilli(meterId: string): Promise<number>;
   /**
@@ -433,6 +473,99 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     const by = await retailerFor(meterId);
     await ensureRetailer(by.retailerId);
     return by.identity;
+  };
+
+  const energyDay = async (meterId: string, day: string): Promise<EnergyDayView> => {
+    const g = await params();
+    let onLedger: { found: boolean; values?: Array<number | null> } = { found: false };
+    const reader = await readerOf(meterId);
+    try {
+      onLedger = json(await ledger.evaluate(reader, 'queryEnergyValue', [meterId, day]));
+    } catch (err) {
+      if (contractCodeOf(err) === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
+      if (contractCodeOf(err) !== 'NOT_FOUND') throw ledgerFailure(`reading the energy of ${meterId} for ${day}`, err);
+    }
+    const values = onLedger.values ?? new Array<number | null>(g.slotsPerDay).fill(null);
+    const measured = new Set(store.slots(meterId, day).filter((s) => s.recordedW !== undefined).map((s) => s.slot));
+    return {
+      meterId,
+      day,
+      values,
+      sources: values.map((v, i) => (v === null ? 'missing' : measured.has(i) ? 'measured' : 'imported')),
+      startsMs: values.map((_, i) => slotStartEpochMs(day, i, g.timeZone, g.slotsPerDay)),
+    };
+  };
+
+  const dayClosesAt = async (day: string): Promise<number> => dayStartEpochMs(addDays(day, 1), (await params()).timeZone) + graceMs;
+
+  /** The periods of an event notified through this mapping: each window slot with its start and end. */
+  const periodsOf = async (eventId: string): Promise<{ e: MappedEvent; periods: Array<{ claimId: string; slot: number; startMs: number; endMs: number }> }> => {
+    const e = store.getEvent(eventId);
+    if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
+    const g = await params();
+    const periods = e.window.map((slot) => {
+      const startMs = slotStartEpochMs(e.day, slot, g.timeZone, g.slotsPerDay);
+      return { claimId: claimIdOf(eventId, slot), slot, startMs, endMs: startMs + e.slotMs };
+    });
+    return { e, periods };
+  };
+
+  /** A claim on the ledger (`queryFlexibility`, which anyone on the channel may read); undefined when there is none. */
+  const claimOnLedger = async (claimId: string): Promise<ClaimRecord | undefined> => {
+    try {
+      return json<ClaimRecord>(await ledger.evaluate(operator, 'queryFlexibility', [claimId]));
+    } catch (err) {
+      if (contractCodeOf(err) === 'NOT_FOUND') return undefined;
+      if (contractCodeOf(err) === 'INVALID_ARGUMENT') throw new MappingError('UNKNOWN_CLAIM', `no claim '${claimId}': ${(err as Error).message}`, { cause: err });
+      throw ledgerFailure(`reading claim ${claimId}`, err);
+    }
+  };
+
+  /** Each meter's values on the ledger for the event's day, 100 meters at a time. */
+  const ledgerValues = async (meterIds: readonly string[], day: string): Promise<Map<string, ReadonlyArray<number | null>>> => {
+    const out = new Map<string, ReadonlyArray<number | null>>();
+    for (let i = 0; i < meterIds.length; i += 100) {
+      const days = await Promise.all(meterIds.slice(i, i + 100).map((m) => energyDay(m, day)));
+      for (const d of days) out.set(d.meterId, d.values);
+    }
+    return out;
+  };
+
+  const submitClaims = async (eventId: string, nominal: NominalVoltages = DEFAULT_NOMINAL_VOLTAGES): Promise<ClaimsOutcome> => {
+    const { e, periods } = await periodsOf(eventId);
+    if (e.status === 'cancelled') return { state: 'none', reason: `event ${eventId} was cancelled`, submitted: 0 };
+    const meterIds = Object.keys(e.oprByMeter).sort();
+    if (meterIds.length === 0) return { state: 'none', reason: `no customer was allocated a part of event ${eventId}`, submitted: 0 };
+    if (e.claimsSubmitted === true) return { state: 'submitted', submitted: 0 };
+    const t = now();
+    const endMs = Math.max(...periods.map((p) => p.endMs));
+    if (t < endMs) return { state: 'waiting', reason: `the event's last metering period ends at ${new Date(endMs).toISOString()}`, submitted: 0 };
+    const values = await ledgerValues(meterIds, e.day);
+    const missing = periods.reduce((n, p) => n + meterIds.filter((m) => values.get(m)?.[p.slot] == null).length, 0);
+    if (missing > 0) {
+      const closesAt = await dayClosesAt(e.day);
+      if (t < closesAt) return { state: 'waiting', reason: `${missing} slot values of the event's customers are not on the ledger yet; claimed as they are once the day closes at ${new Date(closesAt).toISOString()}`, submitted: 0 };
+    }
+    await ensureRetailer(retailerId);
+    let submitted = 0;
+    for (const p of periods) {
+      const period = new Map(meterIds.map((m) => [m, values.get(m)?.[p.slot] ?? null] as const));
+      const record = claimRecord(p.claimId, p.startMs, period, nominal);
+      try {
+        await submit(retailer, 'submitFlexibility', [JSON.stringify(record)]);
+        submitted++;
+      } catch (err) {
+        if (contractCodeOf(err) !== 'CONFLICT') throw ledgerFailure(`submitting claim ${p.claimId} of event ${eventId}`, err);
+        // Already on the ledger (a call before that crashed or lost the answer): kept as it is, if it is ours.
+        const held = await claimOnLedger(p.claimId);
+        if (held !== undefined && held.retailerId !== retailerId) {
+          throw new MappingError('NOT_ALLOWED', `claim ${p.claimId} is on the ledger from retailer ${held.retailerId}, not from this VTN's ${retailerId}; event ids must be unique on the channel`, { cause: err });
+        }
+      }
+    }
+    const latest = store.getEvent(eventId) ?? e;
+    store.putEvent({ ...latest, claimsSubmitted: true });
+    return { state: 'submitted', submitted };
   };
 
   const ensureParticipants = async (meterIds: readonly string[]): Promise<void> => {
@@ -811,26 +944,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       return { accepted, duplicates, corrections, conflicts, rejected, recorded };
     },
 
-    async energyDay(meterId, day) {
-      const g = await params();
-      let onLedger: { found: boolean; values?: Array<number | null> } = { found: false };
-      const reader = await readerOf(meterId);
-      try {
-        onLedger = json(await ledger.evaluate(reader, 'queryEnergyValue', [meterId, day]));
-      } catch (err) {
-        if (contractCodeOf(err) === 'INVALID_ARGUMENT') throw new MappingError('INVALID_REQUEST', (err as Error).message, { cause: err });
-        if (contractCodeOf(err) !== 'NOT_FOUND') throw ledgerFailure(`reading the energy of ${meterId} for ${day}`, err);
-      }
-      const values = onLedger.values ?? new Array<number | null>(g.slotsPerDay).fill(null);
-      const measured = new Set(store.slots(meterId, day).filter((s) => s.recordedW !== undefined).map((s) => s.slot));
-      return {
-        meterId,
-        day,
-        values,
-        sources: values.map((v, i) => (v === null ? 'missing' : measured.has(i) ? 'measured' : 'imported')),
-        startsMs: values.map((_, i) => slotStartEpochMs(day, i, g.timeZone, g.slotsPerDay)),
-      };
-    },
+    energyDay,
 
     holds: (readings) => readings.map((r) => store.holds(r.meterId, r.seriesId, r.startMs, r.durationMs, heldValueOf(r))),
 
@@ -850,9 +964,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       return { slots, failed };
     },
 
-    async dayClosesAt(day) {
-      return dayStartEpochMs(addDays(day, 1), (await params()).timeZone) + graceMs;
-    },
+    dayClosesAt,
 
     async settleEvent(eventId) {
       const e = store.getEvent(eventId);
@@ -897,6 +1009,26 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       const sorted = new Map([...rewardsMilli].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       if (unsettled.size === 0) store.putEvent({ ...e, status: 'settled', rewardsMilli: Object.fromEntries(sorted) });
       return { eventId, status: unsettled.size === 0 ? 'settled' : 'partial', rewardsMilli: sorted, unsettled };
+    },
+
+    submitClaims,
+
+    async claims(eventId) {
+      const { periods } = await periodsOf(eventId);
+      return Promise.all(periods.map(async (p) => ({ ...p, record: (await claimOnLedger(p.claimId)) ?? null })));
+    },
+
+    claim: claimOnLedger,
+
+    async validateClaim(claimId) {
+      try {
+        return json<ClaimRecord>((await submit(operator, 'validateFlexibility', [claimId])).result);
+      } catch (err) {
+        const code = contractCodeOf(err);
+        if (code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT') throw new MappingError('UNKNOWN_CLAIM', (err as Error).message, { cause: err });
+        if (code === 'CONFLICT') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
+        throw ledgerFailure(`validating claim ${claimId}`, err);
+      }
     },
 
     async balanceMilli(meterId) {

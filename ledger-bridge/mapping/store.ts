@@ -103,6 +103,8 @@ export interface MappedEvent extends EventWindow {
   readonly status: 'notified' | 'cancelled' | 'settled';
   /** Milli-tokens per meter, once settled. */
   readonly rewardsMilli?: Readonly<Record<string, number>>;
+  /** Every window slot's flexibility claim is on the ledger (claims.ts). */
+  readonly claimsSubmitted?: boolean;
 }
 
 export interface MappingStore {

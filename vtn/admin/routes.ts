@@ -235,6 +235,11 @@ function inScope(deps: AdminDeps, scope: string | undefined, customerId: string 
   return scope === undefined || (customerId !== undefined && deps.store.getCustomer(customerId)?.retailer === scope);
 }
 
+/** A claim spans every retailer's customers: not for a retailer token. */
+function claimsInScope(req: AdminRequest): void {
+  if (scopeOf(req) !== undefined) throw new VtnError('FORBIDDEN', "an event's flexibility claims span every retailer's customers; read your customers' part with GET /api/v1/customers/{customerId}/events/{eventId}");
+}
+
 /** The id a customer gets when a retailer token enrols it: the retailer's id, `:`, the id given (unless it starts so already). */
 export function retailerCustomerId(scope: string | undefined, customerId: string): string {
   return scope === undefined || customerId.startsWith(`${scope}:`) ? customerId : `${scope}:${customerId}`;
@@ -626,7 +631,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: (d, r) => d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason),
   },
   {
-    method: 'POST', url: '/events/:eventId/settle', tag: 'events', summary: 'Settle an event on the ledger (availability, tokens)', permission: 'operate', params: params('eventId'),
+    method: 'POST', url: '/events/:eventId/settle', tag: 'events', summary: 'Settle an event on the ledger (availability, tokens), then submit its flexibility claims', permission: 'operate', params: params('eventId'),
     handler: async (d, r) => {
       const events = d.vtn().events as Partial<Pick<EventsApi, 'settle'>>;
       if (typeof events.settle !== 'function') throw new VtnError('NOT_IMPLEMENTED', 'this VTN has no ledger wiring to settle events');
@@ -648,6 +653,29 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: async (d, r) => {
       if (scopeOf(r) !== undefined) throw new VtnError('FORBIDDEN', "an event's totals span every retailer's customers; read your customers' part with GET /api/v1/customers/{customerId}/events/{eventId}");
       return await needLedger(d, 'eventTotals')(r.params.eventId as string);
+    },
+  },
+  {
+    method: 'GET', url: '/events/:eventId/claims', tag: 'events', summary: "The event's flexibility claims on the ledger, one per metering period (15-minute slot): the unit's aggregate power, the customers and those without a measurement, the status (pending: not submitted yet; recorded; failed, with its reasons; confirmed by the system operator) (every retailer's customers: not for retailer tokens)", permission: 'read', params: params('eventId'),
+    handler: async (d, r) => {
+      claimsInScope(r);
+      return await needLedger(d, 'claims')(r.params.eventId as string);
+    },
+  },
+  {
+    method: 'GET', url: '/events/:eventId/claims/:claimId', tag: 'events', summary: "One flexibility claim of the event, with each customer's component (W; null: no measurement on the ledger for the period)", permission: 'read', params: params('eventId', 'claimId'),
+    handler: async (d, r) => {
+      claimsInScope(r);
+      return await needLedger(d, 'claim')(r.params.eventId as string, r.params.claimId as string);
+    },
+  },
+  {
+    method: 'POST', url: '/events/:eventId/claims/:claimId/validate', tag: 'events', summary: "The system operator confirms a recorded claim on the ledger (validateFlexibility, with the VTN's system-operator identity; both organisations endorse); 409 for a failed or already confirmed claim, 404 for one not on the ledger yet", permission: 'operate', params: params('eventId', 'claimId'),
+    handler: async (d, r) => {
+      claimsInScope(r);
+      const v = await needLedger(d, 'validateClaim')(r.params.eventId as string, r.params.claimId as string);
+      d.log.info({ eventId: r.params.eventId, claimId: r.params.claimId, txId: v.confirmedTxId, by: r.token.tokenId }, 'flexibility claim confirmed');
+      return v;
     },
   },
   {

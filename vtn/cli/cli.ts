@@ -357,8 +357,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
             customerOf: lookups.customerOf,
             log: logger,
             now,
+            nominalVoltages: { voltageLLV: resolved.claimVoltageLLV, voltageLNV: resolved.claimVoltageLNV },
           });
-    const xmpp = vtnXmppClient(resolveVtnConfig(config as VtnConfigInput).xmpp, io.xmppPassword, logger);
+    const xmpp = vtnXmppClient(resolved.xmpp, io.xmppPassword, logger);
     vtn = createVtn({
       ...(xmpp === undefined ? {} : { xmpp }),
       ...(io.storePassword === undefined ? {} : { storePassword: io.storePassword }),

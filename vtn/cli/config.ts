@@ -219,6 +219,9 @@ export interface VtnConfig {
   readonly adminRequestsPerMinute: number;
   /** `/readyz` fails while the outbox of ledger work holds more items than this (default 100,000): the ledger is not keeping up. */
   readonly ledgerOutboxReadyLimit: number;
+  /** The voltages a flexibility claim carries, V: not metered, nominal values (default 400 line to line, 230 line to neutral). */
+  readonly claimVoltageLLV: number;
+  readonly claimVoltageLNV: number;
 }
 
 export const OPERATIONS_ACCESS = ['open', 'token', 'admin-port'] as const;
@@ -258,6 +261,8 @@ const DEFAULTS: Omit<VtnConfig, 'programs' | 'push' | 'xmpp' | 'iec104' | 'fabri
   adminAuthFailuresPerMinute: 10,
   adminRequestsPerMinute: 1200,
   ledgerOutboxReadyLimit: 100_000,
+  claimVoltageLLV: 400,
+  claimVoltageLNV: 230,
   ledger: 'embedded',
 };
 
@@ -554,6 +559,8 @@ export function resolveVtnConfig(input: VtnConfigInput = {}): VtnConfig {
     metricsCacheMs: int(input.metricsCacheMs ?? DEFAULTS.metricsCacheMs, 'metricsCacheMs', 0, 3_600_000),
     shutdownGraceMs: int(input.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs, 'shutdownGraceMs', 0, 600_000),
     ledgerOutboxReadyLimit: int(input.ledgerOutboxReadyLimit ?? DEFAULTS.ledgerOutboxReadyLimit, 'ledgerOutboxReadyLimit', 1, 1_000_000_000),
+    claimVoltageLLV: int(input.claimVoltageLLV ?? DEFAULTS.claimVoltageLLV, 'claimVoltageLLV', 1, 1_000_000),
+    claimVoltageLNV: int(input.claimVoltageLNV ?? DEFAULTS.claimVoltageLNV, 'claimVoltageLNV', 1, 1_000_000),
     optCoalesceMs: int(input.optCoalesceMs ?? DEFAULTS.optCoalesceMs, 'optCoalesceMs', 0, 3_600_000),
     adminAuthFailuresPerMinute: int(input.adminAuthFailuresPerMinute ?? DEFAULTS.adminAuthFailuresPerMinute, 'adminAuthFailuresPerMinute', 1, 1_000_000),
     adminRequestsPerMinute: int(input.adminRequestsPerMinute ?? DEFAULTS.adminRequestsPerMinute, 'adminRequestsPerMinute', 1, 100_000_000),

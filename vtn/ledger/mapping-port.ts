@@ -4,9 +4,9 @@
  * (SI scale applied by the report service) and becomes `recordEnergy` of complete slots; opt answers
  * to ledger events become `recordOptState` (the VTN store keeps them too).
  */
-import { MappingError, type Ledger, type MappingStore } from '../../ledger-bridge/index.ts';
+import { DEFAULT_NOMINAL_VOLTAGES, MappingError, type ClaimRecord, type Ledger, type MappingStore, type NominalVoltages } from '../../ledger-bridge/index.ts';
 import type { LedgerMapping, TelemetryReading } from '../../ledger-bridge/index.ts';
-import type { CustomerEventView, EnergyDay, LedgerPort, LedgerRetryCounts, LedgerSettlement, TelemetryPoint } from './port.ts';
+import type { ClaimView, CustomerEventView, EnergyDay, LedgerPort, LedgerRetryCounts, LedgerSettlement, TelemetryPoint } from './port.ts';
 import { ledgerError, VtnError } from '../errors.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
 
@@ -29,6 +29,8 @@ export interface MappingLedgerPortOptions {
   readonly now?: () => number;
   /** The connector's retried submissions (the Fabric ledger), for `/metrics`. */
   readonly retries?: LedgerRetryCounts;
+  /** The voltages flexibility claims carry (not metered): nominal values, V; default 400 / 230. */
+  readonly nominalVoltages?: NominalVoltages;
 }
 
 export interface MappingLedgerPort extends LedgerPort {
@@ -85,6 +87,32 @@ export function customerLookups(directory: () => CustomerDirectory | undefined):
   };
 }
 
+/** Customers of a claim without a measurement: a component with power null, or none at all. */
+function missingComponents(r: ClaimRecord): number {
+  const named = new Set(r.components.map((c) => c.assetId));
+  return r.components.filter((c) => c.powerW === null).length + r.assetIds.filter((a) => !named.has(a)).length;
+}
+
+/** A claim as the admin API shows it (W, and V from the contract's mV); with `customerOf`, its components too. */
+function claimView(eventId: string, period: { readonly claimId: string; readonly startMs: number; readonly endMs: number }, r: ClaimRecord | null, customerOf?: (meterId: string) => string): ClaimView {
+  return {
+    claimId: period.claimId,
+    eventId,
+    periodStart: new Date(period.startMs).toISOString(),
+    periodEnd: new Date(period.endMs).toISOString(),
+    status: r?.status ?? 'pending',
+    powerW: r?.powerW ?? null,
+    voltageLLV: r === null ? null : r.voltageLLmV / 1000,
+    voltageLNV: r === null ? null : r.voltageLNmV / 1000,
+    customers: r?.assetIds.length ?? 0,
+    missing: r === null ? 0 : missingComponents(r),
+    reasons: r?.reasons ?? [],
+    submittedTxId: r?.submittedTxId ?? null,
+    confirmedTxId: r?.confirmedTxId ?? null,
+    ...(customerOf === undefined ? {} : { components: (r?.components ?? []).map((c) => ({ customerId: customerOf(c.assetId), meterId: c.assetId, powerW: c.powerW })) }),
+  };
+}
+
 export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptions>): MappingLedgerPort {
   const { mapping } = options;
   const meterOf = options.meterOf ?? identity;
@@ -99,6 +127,19 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
     unit: { quantity: p.unit === 'Wh' ? 'energyReal' : 'powerReal', siScaleCode: 'none' },
   });
   const byCustomer = <T>(m: ReadonlyMap<string, T>): Map<string, T> => new Map([...m].map(([meter, v]) => [customerOf(meter), v] as const));
+
+  /** A claim of the event (its period and record), or NOT_FOUND. */
+  const claimOf = async (eventId: string, claimId: string) => {
+    let claims;
+    try {
+      claims = await mapping.claims(eventId);
+    } catch (err) {
+      throw ledgerError(err, `reading the claims of event ${eventId}`);
+    }
+    const c = claims.find((x) => x.claimId === claimId);
+    if (c === undefined) throw new VtnError('NOT_FOUND', `event ${eventId} has no claim '${claimId}'; list its claims (GET /api/v1/events/${eventId}/claims)`);
+    return c;
+  };
 
   const logFlush = (what: string, failed: ReadonlyArray<{ meterId: string; day: string; error: Error }>): void => {
     for (const f of failed) log.error({ err: f.error, meterId: f.meterId, day: f.day }, `${what}: recordEnergy failed; the slots stay in the accumulator and are retried with the next telemetry`);
@@ -210,6 +251,36 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       const slots = day.values.map((watts, slot) => ({ slot, start: new Date(day.startsMs[slot] ?? 0).toISOString(), watts, source: day.sources[slot] ?? 'missing' }));
       const count = (source: string): number => slots.filter((s) => s.source === source).length;
       return { customerId, meterId, date, slots, measured: count('measured'), imported: count('imported'), missing: count('missing') };
+    },
+
+    async submitClaims(eventId) {
+      try {
+        return await mapping.submitClaims(eventId, options.nominalVoltages ?? DEFAULT_NOMINAL_VOLTAGES);
+      } catch (err) {
+        throw ledgerError(err, `the claims of event ${eventId}`);
+      }
+    },
+
+    async claims(eventId) {
+      try {
+        return (await mapping.claims(eventId)).map((c) => claimView(eventId, c, c.record));
+      } catch (err) {
+        throw ledgerError(err, `reading the claims of event ${eventId}`);
+      }
+    },
+
+    async claim(eventId, claimId) {
+      const c = await claimOf(eventId, claimId);
+      return claimView(eventId, c, c.record, customerOf);
+    },
+
+    async validateClaim(eventId, claimId) {
+      const c = await claimOf(eventId, claimId);
+      try {
+        return claimView(eventId, c, await mapping.validateClaim(claimId), customerOf);
+      } catch (err) {
+        throw ledgerError(err, `validating claim ${claimId} of event ${eventId}`);
+      }
     },
 
     async tokenBalance(customerId) {

@@ -110,6 +110,41 @@ export interface CustomerEventView {
   readonly balanceMilli: number;
 }
 
+/**
+ * A flexibility claim of an event (docs/uvam.md): the JRC record of one metering period (a window
+ * slot) with the unit's aggregate power and each customer's component, from the ledger.
+ */
+export interface ClaimView {
+  readonly claimId: string;
+  readonly eventId: string;
+  /** The metering period, ISO. */
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  /** `pending`: not on the ledger yet; `recorded`: valid, for the system operator to confirm; `failed`: with its reasons; `confirmed` by the operator. */
+  readonly status: 'pending' | 'recorded' | 'failed' | 'confirmed';
+  /** The aggregate, W (+ consumption); null while pending. */
+  readonly powerW: number | null;
+  /** The nominal voltages the record carries, V (not metered); null while pending. */
+  readonly voltageLLV: number | null;
+  readonly voltageLNV: number | null;
+  /** Customers in the claim, and those without a measurement on the ledger for the period. */
+  readonly customers: number;
+  readonly missing: number;
+  readonly reasons: readonly string[];
+  readonly submittedTxId: string | null;
+  readonly confirmedTxId: string | null;
+  /** Each customer's component (one claim's view only), W; null: no measurement. */
+  readonly components?: ReadonlyArray<{ readonly customerId: string; readonly meterId: string; readonly powerW: number | null }>;
+}
+
+/** What the claim step did for an event (the scheduler's pass). */
+export interface ClaimsStep {
+  readonly state: 'submitted' | 'waiting' | 'none';
+  readonly reason?: string;
+  /** Claims written by this step. */
+  readonly submitted: number;
+}
+
 /** What a modification of an event on the ledger changes besides its total. */
 export interface LedgerEventReschedule {
   readonly startMs?: number;
@@ -178,6 +213,14 @@ export interface LedgerPort {
   contractDay?(ms: number): Promise<string>;
   /** The slot values the ledger holds for a customer's day, and which are measured, imported or missing. */
   energy?(customerId: string, date: string): Promise<CustomerEnergyView>;
+  /** Submits the event's flexibility claims once it ended and its telemetry is on the ledger (idempotent). */
+  submitClaims?(eventId: string): Promise<ClaimsStep>;
+  /** The event's claims, one per metering period, as the ledger holds them. */
+  claims?(eventId: string): Promise<readonly ClaimView[]>;
+  /** One claim of the event, with its components. */
+  claim?(eventId: string, claimId: string): Promise<ClaimView>;
+  /** The system operator confirms a recorded claim (validateFlexibility); NOT_ALLOWED for a failed or confirmed one. */
+  validateClaim?(eventId: string, claimId: string): Promise<ClaimView>;
   /** A customer's DR token balance. */
   tokenBalance?(customerId: string): Promise<unknown>;
   /** A customer's baseline (for a day, `YYYY-MM-DD`, or the latest). */

@@ -1,8 +1,12 @@
 /**
  * The day after: at start and then every `intervalMs` the VTN records the partial slots of days that have closed
- * (end of day + the mapping's grace) and settles the ledger events of those days
- * (evaluateAvailability + getDRToken). Each step is idempotent, so a tick that overlaps a manual
- * `events.settle` or a restart repeats nothing. The timer is unref'ed and cleared by `stop()`.
+ * (end of day + the mapping's grace), submits the flexibility claims of the ledger events that have
+ * ended and whose telemetry is on the ledger (one per metering period, as the aggregator; a
+ * customer's value still missing when the day closes is claimed as missing: that claim fails with
+ * the reason), and settles the ledger events of the closed days (evaluateAvailability + getDRToken).
+ * Each step is idempotent — a claim already on the ledger is never written again — so a tick that
+ * overlaps a manual `events.settle`, a restart after a crash, or a pass after a ledger outage repeats
+ * nothing and finishes what the last one left. The timer is unref'ed and cleared by `stop()`.
  *
  * In a cluster (a VTN store shared by several processes) a pass runs only in the process holding
  * the ledger lease (`LEDGER_LEASE`, `leased`), the one that also drains the ledger outbox: once in
@@ -45,6 +49,17 @@ export function startLedgerScheduler(options: Readonly<LedgerSchedulerOptions>):
     if (options.leased?.() === false) return;
     await port.closeDueDays();
     const t = now();
+    for (const v of events.list()) {
+      const e = port.mapping.event(v.event.eventId);
+      if (e === undefined || e.status === 'cancelled' || e.claimsSubmitted === true || v.event.cancelled || port.submitClaims === undefined) continue;
+      try {
+        const step = await port.submitClaims(v.event.eventId);
+        if (step.submitted > 0) log.info({ eventId: v.event.eventId, claims: step.submitted }, 'flexibility claims on the ledger');
+        else if (step.state === 'waiting') log.debug({ eventId: v.event.eventId, reason: step.reason }, 'flexibility claims wait');
+      } catch (err) {
+        log.warn({ err, eventId: v.event.eventId }, 'flexibility claims not submitted; the next pass submits what is missing');
+      }
+    }
     for (const v of events.list()) {
       const e = port.mapping.event(v.event.eventId);
       if (e === undefined || e.status !== 'notified' || v.event.cancelled) continue;

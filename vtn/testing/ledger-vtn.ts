@@ -12,7 +12,8 @@ import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
 import { createMappingLedgerPort, type MappingLedgerPort } from '../ledger/mapping-port.ts';
 import type { Logger } from '../operations/logger.ts';
 import type { XmppClient } from '../../xmpp/index.ts';
-import { createTestClock, startTestVtn, type TestClock, type TestVtn } from './fake-ven.ts';
+import type { Payload, ReportInterval } from '../../oadr/index.ts';
+import { call, createTestClock, post, registerVen, startTestVtn, ven, type TestClock, type TestVtn } from './fake-ven.ts';
 import { until } from '../../test/support/until.ts';
 
 export interface LedgerVtnOptions {
@@ -82,4 +83,36 @@ export async function recordedSlots(vl: VtnLedger, customerId: string, day: stri
   const slots = async (): Promise<(number | null)[]> => (await ledgerEnergy(vl, customerId, day)).slice(first, first + count);
   await until(`slots ${first}–${first + count - 1} of ${customerId} on the ledger`, async () => (await slots()).every((v) => v !== null));
   return (await slots()) as number[];
+}
+
+export interface UsageVen {
+  readonly venId: string;
+  /** Posts 15 one-minute intervals of `kw` (siScaleCode k) ending at `toMs` as TELEMETRY_USAGE; the VTN's answer's HTTP status. */
+  report(toMs: number, kw: number): Promise<number>;
+}
+
+/**
+ * A VEN over HTTP that registers as `venName`, offers its usage telemetry (rId `power`, kW) and
+ * takes the VTN's report request for it; `report` sends a quarter hour of usage.
+ */
+export async function usageVen(url: string, venName: string, nowMs: number): Promise<UsageVen> {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const { venId } = await registerVen(url, venName);
+  const metadata = ven.telemetryMetadata(venId, { requestId: 'rq-meta', duration: 'PT24H', rId: 'power', siScaleCode: 'k', minPeriod: 'PT10S', maxPeriod: 'PT1H', reportSpecifierId: 'usage-spec', createdDateTime: iso(nowMs) });
+  const registered = await call(url, 'EiReport', metadata, 'RegisteredReport');
+  const reportRequestId = registered.reportRequests?.find((r) => r.specifier.specifierPayloads.some((p) => p.rId === 'power'))?.reportRequestId as string;
+  return {
+    venId,
+    async report(toMs, kw) {
+      const intervals: ReportInterval[] = Array.from({ length: 15 }, (_, i) => ({ duration: 'PT1M', uid: String(i), payloads: [{ rId: 'power', value: { type: 'float', value: kw } }] }));
+      const update: Payload = {
+        type: 'UpdateReport',
+        schemaVersion: '2.0b',
+        requestId: `rq-up-${toMs}`,
+        venId,
+        reports: [{ dtstart: iso(toMs - 15 * 60_000), intervals, reportRequestId, reportSpecifierId: 'usage-spec', reportName: 'TELEMETRY_USAGE', createdDateTime: iso(toMs) }],
+      };
+      return (await post(url, 'EiReport', update)).status;
+    },
+  };
 }

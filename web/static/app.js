@@ -153,7 +153,12 @@ const pages = {
   },
 
   async event(eventId) {
-    const [e, totals] = await Promise.all([api(`/events/${encodeURIComponent(eventId)}`), optional(api(`/events/${encodeURIComponent(eventId)}/ledger`))]);
+    const [e, totals, claims] = await Promise.all([
+      api(`/events/${encodeURIComponent(eventId)}`),
+      optional(api(`/events/${encodeURIComponent(eventId)}/ledger`)),
+      optional(api(`/events/${encodeURIComponent(eventId)}/claims`)),
+    ]);
+    const recorded = (claims ?? []).filter((c) => c.status === 'recorded');
     const end = e.event.startMs + e.event.intervalsMs.reduce((a, b) => a + b, 0);
     const facts = [
       ['status', pill(e.status)],
@@ -183,8 +188,23 @@ const pages = {
           { title: 'telemetry', col: 'telemetry', cell: (v) => String(v.telemetryPoints ?? 0) },
         ], (v) => v.customerId ?? v.venId),
         without.length === 0 ? '' : h('ul', {}, without),
+        claims === undefined ? '' : [
+          h('h3', {}, 'Flexibility claims'),
+          table(claims, [
+            { title: 'period', col: 'period', cell: (c) => `${time(Date.parse(c.periodStart))} – ${time(Date.parse(c.periodEnd)).slice(11)}` },
+            { title: 'status', col: 'status', cell: (c) => pill(c.status) },
+            { title: 'aggregate, W', col: 'powerW', cell: (c) => (c.powerW === null ? '—' : fmt(c.powerW)) },
+            { title: 'customers', col: 'customers', cell: (c) => String(c.customers) },
+            { title: 'missing', col: 'missing', cell: (c) => String(c.missing) },
+            { title: 'reasons', col: 'reasons', cell: (c) => c.reasons.join('; ') },
+          ], (c) => c.claimId),
+        ],
       ),
       actions: () => [
+        ...(recorded.length === 0 ? [] : [actionForm('Confirm claim', [{ name: 'claimId', label: 'claim', type: 'select', options: recorded.map((c) => c.claimId) }], async (v) => {
+          const c = await api(`/events/${encodeURIComponent(eventId)}/claims/${encodeURIComponent(v.claimId)}/validate`, { method: 'POST' });
+          return `${c.claimId} ${c.status}`;
+        })]),
         actionForm('Modify event', [{ name: 'reductionW', label: 'new total reduction, W', required: true }, { name: 'reason', label: 'reason' }], async (v) => {
           await api(`/events/${encodeURIComponent(eventId)}`, { method: 'PATCH', body: { reductionW: perSlot(v.reductionW), ...(v.reason ? { modificationReason: v.reason } : {}) } });
           return 'modified';
