@@ -38,6 +38,9 @@ import type { CustomerRecord, QueueItem, VenRegistration, VtnStore } from './sto
 import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './transports/ven-transport.ts';
 import type { CustomersApi, ListenOptions, VensApi, VenView, Vtn } from './vtn-api.ts';
 
+/** How often the VTN asks whether the ledger answers (`oadr_vtn_ledger_up`). */
+export const LEDGER_PROBE_MS = 15_000;
+
 export interface VtnOptions {
   /** Merged configuration (file < OADR_* env < flags, merged by the CLI); validated here once. */
   readonly config?: VtnConfigInput;
@@ -93,7 +96,11 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   const ledger = options.ledger === undefined ? undefined : instrumentLedger(options.ledger, metrics);
   // What the VTN acknowledges and the ledger has not taken yet: in the store, drained to the ledger.
   // Opt answers of one customer for one event within optCoalesceMs reach the ledger once, the last one.
-  const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint, optCoalesceMs: config.optCoalesceMs });
+  // Each pass first completes the event creations accepted while the ledger was away (and owed cancellations).
+  const ledgerWork =
+    ledger === undefined
+      ? undefined
+      : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint, optCoalesceMs: config.optCoalesceMs, catchUp: () => eventsApi.catchUp() });
   const ctx: VtnContext = {
     config,
     programs: createPrograms(config, store, now),
@@ -234,6 +241,30 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       .then(() => ledgerWork.kick());
   }
 
+  // The ledger's state for /metrics (oadr_vtn_ledger_up), asked now and every LEDGER_PROBE_MS; when
+  // it answers again the outbox goes at once (pending events, queued telemetry) instead of at its backoff.
+  let ledgerAnswered: boolean | undefined;
+  const probeLedger = (): void => {
+    const ping = ledger?.ping;
+    if (ping === undefined || closed) return;
+    ping.call(ledger).then(
+      () => {
+        if (ledgerAnswered === false) {
+          log.info({}, 'the ledger answers again; pending ledger work goes now');
+          ledgerWork?.kick();
+        }
+        ledgerAnswered = true;
+      },
+      (err: unknown) => {
+        if (ledgerAnswered !== false) log.warn({ err }, 'the ledger does not answer; VENs are still served, ledger work waits');
+        ledgerAnswered = false;
+      },
+    );
+  };
+  probeLedger();
+  const ledgerProbe = setInterval(probeLedger, LEDGER_PROBE_MS);
+  ledgerProbe.unref();
+
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
   // In a cluster a wake reaches this process's push workers only, and a VEN's worker runs in one
@@ -355,6 +386,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     closed = true;
     cancelResend.stop();
     reportResend.stop();
+    clearInterval(ledgerProbe);
     pushSweep?.stop();
     await ledgerWork?.stop();
     for (const t of transports.values()) await t.close();
