@@ -1,17 +1,19 @@
 /**
- * `oadr-ledger vtn --ledger fabric` while the peer is away, the peer being the Gateway service
+ * The VTN while its ledger cannot be reached. `oadr-ledger vtn --ledger fabric` while the peer is away, the peer being the Gateway service
  * behind a proxy the test closes (connection refused, as from a stopped peer) and opens again on
  * the same port: the VTN starts without it and serves VENs, defers the start-up checks that need the
  * ledger until it answers, accepts events from a total reduction as pending (202) and creates them
  * once the contract has allocated the shares — once, and only then does a VEN receive one — and
- * lets a pending event whose start passes first expire, never sent.
+ * lets a pending event whose start passes first expire, never sent. And a creation whose
+ * notifyDRevent committed but whose answer was lost (TIMEOUT: the outcome unknown) is made once.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { addDaysUtc, profile } from '../../chaincode/testing/reference-scenario.ts';
+import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
+import { createLedgerMapping, LedgerError } from '../../ledger-bridge/index.ts';
 import { startGatewayProxy, type GatewayProxy } from '../../ledger-bridge/testing/gateway-proxy.ts';
 import { TEST_PEER_HOSTNAME } from '../../ledger-bridge/testing/gateway-server.ts';
 import { startVtnCommand } from '../testing/vtn-command.ts';
@@ -20,6 +22,9 @@ import { call, registerVen, ven } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
 import { METRIC } from '../operations/metrics.ts';
 import type { Vtn } from '../vtn-api.ts';
+import type { PendingLedgerEventView } from '../services/event-service.ts';
+import { startLedgerVtn } from '../testing/ledger-vtn.ts';
+import { openVtnLedger } from './embedded.ts';
 
 const TOKEN = 'fabric-outage-test-operator-token-0123456789';
 const MIN = 60_000;
@@ -129,4 +134,47 @@ test('vtn --ledger fabric with the peer away: starts and serves VENs, checks def
   t.assert.deepEqual([up.status, up.body.checks.ledger], [200, 'ok']);
   t.assert.match(await (await fetch(`${url}/metrics`)).text(), new RegExp(`^${METRIC.ledgerUp} 1$`, 'm'));
   t.assert.equal(await vtn.stop(), 0);
+});
+
+test('an event creation whose notifyDRevent committed but whose answer was lost (TIMEOUT) is kept pending, then completed with the same event id: one notifyDRevent on the ledger, one event', async (t) => {
+  const start = Date.parse(`${EVENT_DAY}T15:00:00Z`);
+  let lose = true;
+  const rig = await startLedgerVtn(t, {
+    prefix: 'oadr-vtn-lost-answer-',
+    start: start - 60 * MIN,
+    customerId: CUSTOMER,
+    // The real embedded ledger, whose first notifyDRevent commits and then answers TIMEOUT, as a
+    // Fabric connector whose commit-status wait ran out.
+    openLedger: async (dataDir, clock) => {
+      const base = await openVtnLedger({ dataDir, clock: () => new Date(clock.now()) });
+      const losing = new Proxy(base.ledger, {
+        get(target, name) {
+          const value: unknown = Reflect.get(target, name, target);
+          if (name !== 'submit') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          return async (...args: Parameters<typeof target.submit>) => {
+            const r = await target.submit(...args);
+            if (args[1] === 'notifyDRevent' && lose) {
+              lose = false;
+              throw new LedgerError('TIMEOUT', `transaction ${r.txId}: no commit status within the deadline (it may still commit)`, { txId: r.txId });
+            }
+            return r;
+          };
+        },
+      });
+      return { ...base, mapping: createLedgerMapping({ ledger: losing, identities: base.identities, store: base.store, now: clock.now }) };
+    },
+  });
+  const { vtn } = rig;
+  const accepted = (await vtn.events.create({ eventId: 'ev-lost', start, slots: 4, reductionW: 300, targets: { customerIds: [CUSTOMER] } }, { pendingWhenUnreachable: true })) as PendingLedgerEventView;
+  t.assert.deepEqual([accepted.ledger, vtn.events.get('ev-lost')], ['pending', undefined]);
+  t.assert.equal(lose, false, 'the notifyDRevent reached the ledger');
+  // The outbox's next pass completes it: notifyDRevent again under the same event id finds the first one.
+  await vtn.ledgerOutbox?.drain();
+  const created = vtn.events.get('ev-lost');
+  t.assert.deepEqual([created?.ledger, created?.customersWithoutVen, vtn.events.pendingCreation('ev-lost')], ['recorded', [CUSTOMER], undefined]);
+  const notified: string[] = [];
+  for (let n = 0; n < (await rig.ledger.ledger.height()); n++) {
+    for (const tx of (await rig.ledger.ledger.block(n)).transactions) if (tx.fn === 'notifyDRevent') notified.push(`${tx.args[0] ?? ''} ${tx.validationCode}`);
+  }
+  t.assert.deepEqual(notified, ['ev-lost VALID']);
 });
