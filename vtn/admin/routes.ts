@@ -431,9 +431,14 @@ function eventInScope(deps: AdminDeps, req: AdminRequest, view: EventView): Even
 /** The fields of a modification of an event from the ledger (`reductionW`); the others are for events with per-VEN values. */
 const LEDGER_MODIFY_FIELDS: ReadonlySet<string> = new Set(['reductionW', 'start', 'slots', 'durationMinutes', 'targets', 'priority', 'vtnComment', 'modificationReason']);
 
-function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unknown>): unknown {
+/** An event accepted while the ledger was away and not created yet cannot be changed (409). */
+function refuseWhilePending(deps: AdminDeps, eventId: string, what: string): void {
   const waiting = deps.vtn().events.get(eventId) === undefined ? deps.vtn().events.pendingCreation(eventId) : undefined;
-  if (waiting !== undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is not created yet (ledger: ${waiting.ledger}); change it once the ledger has allocated its shares, or create another event`);
+  if (waiting !== undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is not created yet (ledger: ${waiting.ledger}); ${what} it once the ledger has allocated its shares${waiting.ledger === 'pending' ? ' (it expires unsent if its start comes first)' : ''}, or create another event`);
+}
+
+function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unknown>): unknown {
+  refuseWhilePending(deps, eventId, 'change');
   if (body.reductionW !== undefined) {
     const others = Object.keys(body).filter((k) => !LEDGER_MODIFY_FIELDS.has(k));
     if (others.length > 0) throw new VtnError('INVALID_ARGUMENT', `reductionW (an event from the ledger) cannot be combined with ${others.join(', ')}`);
@@ -636,7 +641,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'PATCH', url: '/events/:eventId', tag: 'events', summary: 'Modify an event (new modificationNumber); an event from the ledger needs the ledger (503 with Retry-After while it cannot be reached)', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventModify, handler: (d, r) => modifyEvent(d, r.params.eventId as string, r.body as Record<string, unknown>) },
   {
     method: 'POST', url: '/events/:eventId/cancel', tag: 'events', summary: 'Cancel an event', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventCancel,
-    handler: (d, r) => d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason),
+    handler: (d, r) => {
+      refuseWhilePending(d, r.params.eventId as string, 'cancel');
+      return d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason);
+    },
   },
   {
     method: 'POST', url: '/events/:eventId/settle', tag: 'events', summary: 'Settle an event on the ledger (availability, tokens)', permission: 'operate', params: params('eventId'),

@@ -101,6 +101,7 @@ test('vtn --ledger fabric with the peer away: starts and serves VENs, checks def
   t.assert.equal((await api('GET', '/events/ev-later')).body.ledger, 'pending');
   t.assert.deepEqual(((await api('GET', '/events')).body as unknown as Array<{ eventId?: string; ledger?: string }>).map((e) => `${e.eventId} ${e.ledger}`).sort(), ['ev-expiring pending', 'ev-later pending']);
   t.assert.equal((await api('PATCH', '/events/ev-later', { reductionW: 100 })).status, 409, 'a pending event is changed once created');
+  t.assert.equal((await api('POST', '/events/ev-later/cancel', {})).status, 409, 'and cancelled once created');
   t.assert.equal((await call(url, 'EiEvent', ven.requestEvent(venId), 'DistributeEvent')).events, undefined, 'no VEN receives a pending event');
 
   // The first event's start passes while the peer is away: it expires.
