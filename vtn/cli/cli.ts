@@ -419,6 +419,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
               return new Promise<Error>(() => {});
             } catch (e) {
               if (!ledgerUnreachable(e)) return e as Error;
+              logger.debug({ err: e, retryInMs: delayMs }, 'the Fabric peer still does not answer; the start-up checks wait');
             }
             await new Promise<void>((resolve) => setTimeout(resolve, delayMs).unref());
           }

@@ -137,6 +137,48 @@ test('vtn --ledger fabric with the peer away: starts and serves VENs, checks def
   t.assert.equal(await vtn.stop(), 0);
 });
 
+test('vtn --ledger fabric started with the peer away on a data directory written against another network: nothing reaches that network before the deferred checks, which then stop the VTN (exit 1)', async (t: TestContext) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vtn-fabric-other-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const data = join(dir, 'data');
+  const flags = (rig: { profile: string; identity: string; retailers: string }) => ['--insecure-http', '--data-dir', data, '--port', '0', '--ledger', 'fabric', '--fabric-profile', rig.profile, '--fabric-identity', rig.identity, '--fabric-retailers', rig.retailers];
+  const apiOf = (url: string) => async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, unknown> };
+  };
+  const now0 = Date.now();
+  const start = Math.ceil((now0 + 20 * MIN) / SLOT) * SLOT;
+  if (romeDay(start + SLOT - 1) !== romeDay(now0)) {
+    t.skip('less than half an hour of the contract day (Europe/Rome) is left: the event would fall on another day than its history');
+    return;
+  }
+  // The data directory's stores record an event on network A.
+  const a = await startFabricVtnRig(t, join(dir, 'a'), Date.now);
+  const first = await startVtnCommand(flags(a), { adminToken: TOKEN });
+  const api = apiOf(first.url);
+  t.assert.equal((await api('POST', '/customers', { customerId: CUSTOMER })).status, 201);
+  const days = Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(romeDay(now0), -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) }));
+  await until('the history on network A', async () => (await api('POST', `/customers/${CUSTOMER}/energy`, { days })).status === 200, 240_000);
+  const onA = await api('POST', '/events', { eventId: 'ev-a', start: new Date(start).toISOString(), slots: 1, reductionW: 100, targets: { customerIds: [CUSTOMER] } });
+  t.assert.equal(onA.status, 201, JSON.stringify(onA.body));
+  t.assert.equal(await first.stop(), 0);
+
+  // Started against network B while its peer is away: served, checks deferred, the ledger held back.
+  const b = await startFabricVtnRig(t, join(dir, 'b'), Date.now, { proxy: true });
+  const proxyPort = Number(b.proxy?.address.split(':').pop());
+  await b.proxy?.close();
+  const heightOfB = await b.gateway.embedded.ledger.height();
+  const second = await startVtnCommand(flags(b), { adminToken: TOKEN });
+  t.after(() => second.stop());
+  t.assert.equal((await apiOf(second.url)('POST', '/events', { eventId: 'ev-b', start: new Date(start + SLOT).toISOString(), slots: 1, reductionW: 100, targets: { customerIds: [CUSTOMER] } })).status, 202);
+  const back = await startGatewayProxy({ target: b.gateway.server.address, targetTls: { caPem: b.gateway.tlsCaPem, hostname: TEST_PEER_HOSTNAME }, port: proxyPort });
+  t.after(() => back.close());
+  await until('the deferred checks fail', () => second.log.records.some((r) => r.msg === 'the deferred start-up checks failed: stopping the VTN'), 90_000);
+  t.assert.equal(await second.stop(), 1);
+  t.assert.match(second.stderr(), /lacks transaction \w+ of event 'ev-a', which ledger-mapping.sqlite recorded: the VTN is connected to another network or channel/);
+  t.assert.equal(await b.gateway.embedded.ledger.height(), heightOfB, 'nothing reached network B');
+});
+
 test('an event creation whose notifyDRevent committed but whose answer was lost (TIMEOUT) is kept pending, then completed with the same event id: one notifyDRevent on the ledger, one event', async (t) => {
   const start = Date.parse(`${EVENT_DAY}T15:00:00Z`);
   let lose = true;
