@@ -39,6 +39,9 @@ import type { CustomerRecord, QueueItem, VenRegistration, VtnStore } from './sto
 import { createHttpPullTransport, transportKindOf, type TransportKind, type VenTransport } from './transports/ven-transport.ts';
 import type { CustomersApi, ListenOptions, VensApi, VenView, Vtn } from './vtn-api.ts';
 
+/** How often the VTN asks whether the ledger answers (`oadr_vtn_ledger_up`). */
+export const LEDGER_PROBE_MS = 15_000;
+
 export interface VtnOptions {
   /** Merged configuration (file < OADR_* env < flags, merged by the CLI); validated here once. */
   readonly config?: VtnConfigInput;
@@ -95,9 +98,13 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // What the VTN acknowledges and the ledger has not taken yet: in the store, drained to the ledger.
   // Opt answers of one customer for one event within optCoalesceMs reach the ledger once, the last one.
   // In a cluster the process holding the ledger lease drains it (and settles: ledger/scheduler.ts).
+  // Each pass first completes the event creations accepted while the ledger was away (and owed cancellations).
   const cluster = store.cluster;
   const leased = cluster === undefined ? undefined : () => cluster.lease(LEDGER_LEASE);
-  const ledgerWork = ledger === undefined ? undefined : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint, optCoalesceMs: config.optCoalesceMs, ...(leased === undefined ? {} : { leased }) });
+  const ledgerWork =
+    ledger === undefined
+      ? undefined
+      : createLedgerOutbox({ store, ledger, now, log, crashPoint: options.crashPoint, optCoalesceMs: config.optCoalesceMs, catchUp: () => eventsApi.catchUp(), ...(leased === undefined ? {} : { leased }) });
   const ctx: VtnContext = {
     config,
     programs: createPrograms(config, store, now),
@@ -237,6 +244,30 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       .catch((err: unknown) => log.error({ err }, 'reconciling the VTN store with the ledger failed; the outbox is drained without it'))
       .then(() => ledgerWork.kick());
   }
+
+  // The ledger's state for /metrics (oadr_vtn_ledger_up), asked now and every LEDGER_PROBE_MS; when
+  // it answers again the outbox goes at once (pending events, queued telemetry) instead of at its backoff.
+  let ledgerAnswered: boolean | undefined;
+  const probeLedger = (): void => {
+    const ping = ledger?.ping;
+    if (ping === undefined || closed) return;
+    ping.call(ledger).then(
+      () => {
+        if (ledgerAnswered === false) {
+          log.info({}, 'the ledger answers again; pending ledger work goes now');
+          ledgerWork?.kick();
+        }
+        ledgerAnswered = true;
+      },
+      (err: unknown) => {
+        if (ledgerAnswered !== false) log.warn({ err }, 'the ledger does not answer; VENs are still served, ledger work waits');
+        ledgerAnswered = false;
+      },
+    );
+  };
+  probeLedger();
+  const ledgerProbe = setInterval(probeLedger, LEDGER_PROBE_MS);
+  ledgerProbe.unref();
 
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
@@ -385,6 +416,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     closed = true;
     cancelResend.stop();
     reportResend.stop();
+    clearInterval(ledgerProbe);
     pushSweep?.stop();
     ledgerSweep?.stop();
     await ledgerWork?.stop();

@@ -23,11 +23,13 @@ test('ledger serve: a Fabric client submits over TLS with the dev TLS CA and an 
   t.after(() => controller.abort()); // a failed assertion does not leave the service running
   let listening!: (address: string) => void;
   const address = new Promise<string>((resolve) => (listening = resolve));
-  const exit = runLedgerServe(['--data-dir', dataDir, '--port', '0', '--orderer-port', '0'], { io: c.io, signal: controller.signal, onListening: listening });
+  const exit = runLedgerServe(['--data-dir', dataDir, '--port', '0', '--orderer-port', '0', '--peer', 'Org2MSP=0'], { io: c.io, signal: controller.signal, onListening: listening });
   const hostPort = await address;
   assert.match(c.out.stdout, /Fabric Gateway on 127\.0\.0\.1:\d+ \(TLS\), channel mychannel, chaincode oadr-dr/);
   const ordererAddress = /ordering service \(Broadcast, Deliver\) on (\S+)/.exec(c.out.stdout)?.[1] ?? '';
   assert.notEqual(ordererAddress, hostPort, '--orderer-port serves the ordering service on its own port');
+  const org2Peer = /Peer of Org2MSP \(Gateway, Endorser, Deliver\) on (\S+)/.exec(c.out.stdout)?.[1] ?? '';
+  assert.ok(![hostPort, ordererAddress, ''].includes(org2Peer), '--peer serves Org2MSP\'s peer on its own port');
 
   const [org1] = await loadOrCreateOrgs(join(dataDir, 'ledger', 'certs'), { createCa: createTestCa });
   assert.ok(org1);
@@ -78,4 +80,7 @@ test('ledger serve: usage errors exit 2', async () => {
   c = capture();
   assert.equal(await runLedgerServe(['--data-dir', 'x', '--orderer-port', '70000'], { io: c.io }), 2);
   assert.match(c.out.stderr, /--orderer-port takes a port number/);
+  c = capture();
+  assert.equal(await runLedgerServe(['--data-dir', 'x', '--peer', 'Org2MSP'], { io: c.io }), 2);
+  assert.match(c.out.stderr, /--peer takes MSPID=PORT \(e\.g\. Org2MSP=9051\), not 'Org2MSP'/);
 });

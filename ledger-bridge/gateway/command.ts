@@ -21,7 +21,7 @@ import { createEmbeddedLedger } from '../embedded/embedded-ledger.ts';
 import { LedgerError } from '../errors.ts';
 import { startGatewayServer } from './service.ts';
 
-export const LEDGER_SERVE_USAGE = `Usage: oadr-ledger ledger serve --data-dir DIR [--host H] [--port N] [--orderer-port N] [--tls-cert FILE --tls-key FILE] [--plaintext]
+export const LEDGER_SERVE_USAGE = `Usage: oadr-ledger ledger serve --data-dir DIR [--host H] [--port N] [--orderer-port N] [--peer MSPID=PORT]… [--tls-cert FILE --tls-key FILE] [--plaintext]
 
   Serve the embedded ledger of DIR (a VTN's data directory: DIR/ledger; or a ledger directory itself,
   holding ledger.sqlite; a new DIR gets DIR/ledger) as a Fabric peer and ordering service: the Fabric
@@ -33,6 +33,10 @@ export const LEDGER_SERVE_USAGE = `Usage: oadr-ledger ledger serve --data-dir DI
   --port N          the peer's port (default 7051; 0 picks a free one)
   --orderer-port N  the ordering service's own port (7050 is an orderer's; 0 picks a free one);
                     default: the peer's port serves it too
+  --peer MSPID=PORT the peer of one organisation on its own port (repeatable; 0 picks a free one):
+                    its Gateway, Endorser and Deliver answer as that org's peer, so
+                    'peer chaincode invoke --peerAddresses A --peerAddresses B' collects each
+                    org's endorsement (AND policies); --port stays the caller's org's peer
   --tls-cert FILE   server TLS certificate (chain), PEM   } default: a development TLS CA and certificate
   --tls-key FILE    its private key, PEM                  } created once under DIR/tls/
   --plaintext       no TLS (local tests only)
@@ -72,7 +76,7 @@ const processIo: CommandIo = {
 
 export async function runLedgerServe(argv: readonly string[], options: ServeOptions = {}): Promise<number> {
   const io = options.io ?? processIo;
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -81,6 +85,7 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
         host: { type: 'string' },
         port: { type: 'string' },
         'orderer-port': { type: 'string' },
+        peer: { type: 'string', multiple: true },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         plaintext: { type: 'boolean' },
@@ -96,7 +101,7 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
     io.stdout(LEDGER_SERVE_USAGE);
     return 0;
   }
-  const dataDir = values['data-dir'];
+  const dataDir = values['data-dir'] as string | undefined;
   const port = values.port === undefined ? 7051 : Number(values.port);
   const usage = (message: string) => {
     io.stderr(`oadr-ledger ledger serve: ${message}\n\n${LEDGER_SERVE_USAGE}`);
@@ -107,6 +112,14 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
   const ordererPort = values['orderer-port'] === undefined ? undefined : Number(values['orderer-port']);
   if (ordererPort !== undefined && (!Number.isInteger(ordererPort) || ordererPort < 0 || ordererPort > 65535)) {
     return usage(`--orderer-port takes a port number 0…65535, not '${String(values['orderer-port'])}'`);
+  }
+  const orgPeers: Array<{ mspId: string; port: number }> = [];
+  for (const spec of (values.peer as string[] | undefined) ?? []) {
+    const m = /^([A-Za-z0-9._-]+)=(\d{1,5})$/.exec(spec);
+    const p = m === null ? Number.NaN : Number(m[2]);
+    if (m === null || !Number.isInteger(p) || p > 65535) return usage(`--peer takes MSPID=PORT (e.g. Org2MSP=9051), not '${spec}'`);
+    if (orgPeers.some((o) => o.mspId === m[1])) return usage(`--peer ${m[1]} is given twice; one peer per organisation`);
+    orgPeers.push({ mspId: m[1] as string, port: p });
   }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) return usage('give both --tls-cert and --tls-key, or neither');
   if (values.plaintext && values['tls-cert'] !== undefined) return usage('--plaintext and --tls-cert exclude each other');
@@ -141,6 +154,7 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
       host: typeof values.host === 'string' ? values.host : '127.0.0.1',
       port,
       ...(ordererPort !== undefined ? { ordererPort } : {}),
+      ...(orgPeers.length === 0 ? {} : { orgPeers }),
       onRefusal: (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
       ...(tls ? { tls } : { plaintext: true }),
     });
@@ -152,6 +166,7 @@ export async function runLedgerServe(argv: readonly string[], options: ServeOpti
   io.stdout(
     `Fabric Gateway on ${server.address} (${tls ? 'TLS' : 'plain text'}), channel ${ledger.channel}, chaincode ${ledger.chaincodeName}\n` +
       `Peer services (Endorser, Deliver) on ${server.address}; ordering service (Broadcast, Deliver) on ${server.ordererAddress}\n` +
+      Object.entries(server.orgPeerAddresses).map(([mspId, at]) => `Peer of ${mspId} (Gateway, Endorser, Deliver) on ${at}\n`).join('') +
       caNote +
       `MSPs: ${ledger.orgs.map((o) => `${o.mspId} (root CA ${join(ledgerDir, 'certs', o.mspId, 'ca-cert.pem')})`).join(', ')}\n`,
   );

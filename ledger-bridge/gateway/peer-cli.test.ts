@@ -13,6 +13,7 @@ import { DELIVER_STATUS } from './deliver-messages.ts';
 import { startTestGateway, TEST_PEER_HOSTNAME } from '../testing/gateway-server.ts';
 import { cliClients, cliProposal, cliSignedTx, MAX_BLOCK, processProposal, reader, seekEnvelope, hangUp, type CliClients } from '../testing/peer-cli.ts';
 import type { LedgerIdentity } from '../ledger.ts';
+import { until } from '../../test/support/until.ts';
 
 async function rig(t: { after(fn: () => unknown): void }) {
   const g = await startTestGateway({}, { ordererPort: 0 });
@@ -62,7 +63,43 @@ async function invoke(clients: CliClients, identity: LedgerIdentity, args: strin
   }
 }
 
+/** `peer chaincode invoke --peerAddresses …` (chaincode/common.go): the proposal to each named peer, one envelope with every endorsement, to the orderer. */
+async function invokeAt(endorsers: readonly CliClients['endorser'][], ordering: CliClients, identity: LedgerIdentity, args: string[]) {
+  const { txId, signed } = await cliProposal(identity, 'mychannel', 'oadr-dr', args);
+  const responses = await Promise.all(endorsers.map((e) => processProposal(e, signed)));
+  const broadcast = ordering.orderer.broadcast();
+  const nextAck = reader<common.Envelope, orderer.BroadcastResponse>(broadcast);
+  broadcast.write(await cliSignedTx(identity, signed, responses));
+  const ack = await nextAck();
+  broadcast.end();
+  return { txId, responses, ack };
+}
+
 describe('the peer CLI against ledger serve (its wire sequence, fabric-protos clients)', () => {
+  test("peer chaincode invoke --peerAddresses org1 --peerAddresses org2 under AND('Org1MSP.peer','Org2MSP.peer'): each port endorses as its org's peer, the transaction is valid; one peer's endorsement alone is a policy failure", async (t) => {
+    const g = await startTestGateway({ policies: { default: "AND('Org1MSP.peer','Org2MSP.peer')" } }, { ordererPort: 0, orgPeers: [{ mspId: 'Org2MSP', port: 0 }] });
+    t.after(() => g.close());
+    const org2 = g.server.orgPeerAddresses.Org2MSP ?? '';
+    const clients = cliClients(g.server.address, g.server.ordererAddress, g.tlsCaPem, TEST_PEER_HOSTNAME);
+    const atOrg2 = cliClients(org2, g.server.ordererAddress, g.tlsCaPem, TEST_PEER_HOSTNAME);
+    t.after(() => (clients.close(), atOrg2.close()));
+    const { operator } = g.embedded.identities;
+    const committed = async (txId: string) => {
+      await until(`transaction ${txId} committed`, () => g.embedded.ledger.transaction(txId).then(() => true, () => false));
+      return g.embedded.ledger.transaction(txId);
+    };
+    // Both peers: the caller (Org1) reaches Org1's peer on --port and Org2's on its own port.
+    const both = await invokeAt([clients.endorser, atOrg2.endorser], clients, operator, ['enableRetailer', RETAILER_ID]);
+    assert.equal(both.ack?.getStatus(), DELIVER_STATUS.SUCCESS);
+    const valid = await committed(both.txId);
+    assert.deepEqual([valid.validationCode, [...valid.endorsers].sort()], ['VALID', ['Org1MSP', 'Org2MSP']]);
+    // The caller's peer alone cannot satisfy AND: committed invalid, as on a network with one peer named.
+    const one = await invokeAt([clients.endorser], clients, operator, ['enableRetailer', 'utility:4242']);
+    assert.equal(one.ack?.getStatus(), DELIVER_STATUS.SUCCESS);
+    const invalid = await committed(one.txId);
+    assert.deepEqual([invalid.validationCode, invalid.endorsers], ['ENDORSEMENT_POLICY_FAILURE', ['Org1MSP']]);
+  });
+
   test('peer channel getinfo: qscc GetChainInfo through ProcessProposal (proposal channel empty)', async (t) => {
     const { g, clients, operator } = await rig(t);
     await g.embedded.ledger.submit(operator, 'enableRetailer', [RETAILER_ID]);

@@ -50,6 +50,12 @@ export interface GatewayServiceOptions {
   readonly clock?: () => Date;
   /** Told why a Deliver or Broadcast request was refused: their clients hear a status alone, as from Fabric. */
   readonly onRefusal?: (line: string) => void;
+  /**
+   * The organisation whose peer this endpoint is (its MSP id): ProcessProposal and Evaluate without a
+   * target run on that org's peer and carry its endorsement, as a network's peer of that org would.
+   * Default: the caller's org (else the first).
+   */
+  readonly peerOrg?: string;
 }
 
 export interface GatewayService {
@@ -96,6 +102,9 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
   const commitStatusTimeoutMs = options.commitStatusTimeoutMs ?? DEFAULT_COMMIT_STATUS_TIMEOUT_MS;
   const streams = new Set<AbortController>();
   const memberMsps = new Set(ledger.orgs.map((o) => o.mspId));
+  if (options.peerOrg !== undefined && !memberMsps.has(options.peerOrg)) {
+    throw new LedgerError('NOT_FOUND', `peerOrg ${options.peerOrg} is not an organisation of this ledger (${[...memberMsps].join(', ')})`);
+  }
 
   /** Decodes and routes a proposal, or the error to answer with. */
   function proposalOf(signed: peer.SignedProposal | undefined, channelId: string): ProposalFields | Error {
@@ -132,9 +141,9 @@ export function createGatewayService(options: Readonly<GatewayServiceOptions>): 
     return gatewayError(denied ? GATEWAY_STATUS.PERMISSION_DENIED : chaincodeCode, `${summary}, see attached details for more info`, details);
   }
 
-  /** The org whose peer answers a proposal alone: a requested target, else the caller's org, else the first. */
+  /** The org whose peer answers a proposal alone: a requested target, else this endpoint's org, else the caller's org, else the first. */
   function answeringOrg(targets: readonly string[], creatorMsp: string): string {
-    return targets.find((m) => memberMsps.has(m)) ?? (memberMsps.has(creatorMsp) ? creatorMsp : (ledger.orgs[0]?.mspId ?? ''));
+    return targets.find((m) => memberMsps.has(m)) ?? options.peerOrg ?? (memberMsps.has(creatorMsp) ? creatorMsp : (ledger.orgs[0]?.mspId ?? ''));
   }
 
   /**
@@ -369,6 +378,13 @@ export interface GatewayServerOptions extends GatewayServiceOptions {
   readonly tls?: { readonly certificatePem: string; readonly privateKeyPem: string };
   /** Listen without TLS: for tests and local development only. */
   readonly plaintext?: boolean;
+  /**
+   * One more listening port per entry, each serving the peer's services (Gateway, Endorser, Deliver)
+   * as the peer of that organisation (`peerOrg`): `peer chaincode invoke --peerAddresses A
+   * --peerAddresses B` then collects one endorsement per org, as on a network with a peer per org.
+   * `port` 0 picks a free one. `port`/`address` above stay the default peer (the caller's org).
+   */
+  readonly orgPeers?: ReadonlyArray<{ readonly mspId: string; readonly port: number }>;
 }
 
 export interface GatewayServer {
@@ -377,6 +393,8 @@ export interface GatewayServer {
   readonly address: string;
   /** host:port of the ordering service (`address` when it shares the peer's port). */
   readonly ordererAddress: string;
+  /** host:port of each `orgPeers` entry's peer, by MSP id. */
+  readonly orgPeerAddresses: Readonly<Record<string, string>>;
   /** Ends event streams, lets unary calls finish (2 s at most), closes the listener. The ledger stays open. */
   close(): Promise<void>;
 }
@@ -409,12 +427,28 @@ export async function startGatewayServer(options: Readonly<GatewayServerOptions>
   server.addService(PEER_DELIVER_SERVICE, service.deliver);
   const ordererServer = options.ordererPort === undefined ? server : newServer();
   ordererServer.addService(ATOMIC_BROADCAST_SERVICE, service.orderer);
-  const servers = ordererServer === server ? [server] : [server, ordererServer];
+  // A peer per organisation: its own port and service, over the same ledger.
+  const orgPeers = (options.orgPeers ?? []).map((p) => {
+    let at = hostOf(p.port);
+    const orgService = createGatewayService({ ...options, peerOrg: p.mspId, endpoint: () => at });
+    const s = newServer();
+    s.addService(GATEWAY_SERVICE_DEFINITION, orgService.implementation);
+    s.addService(peer.EndorserService, orgService.endorser);
+    s.addService(PEER_DELIVER_SERVICE, orgService.deliver);
+    return { mspId: p.mspId, port: p.port, server: s, service: orgService, setAddress: (a: string) => void (at = a) };
+  });
+  const servers = [...(ordererServer === server ? [server] : [server, ordererServer]), ...orgPeers.map((p) => p.server)];
   let port: number;
   let ordererPort: number;
+  const orgPeerAddresses: Record<string, string> = {};
   try {
     port = await bind(server, options.port ?? 7051);
     ordererPort = ordererServer === server ? port : await bind(ordererServer, options.ordererPort ?? 7050);
+    for (const p of orgPeers) {
+      const bound = hostOf(await bind(p.server, p.port));
+      p.setAddress(bound);
+      orgPeerAddresses[p.mspId] = bound;
+    }
   } catch (err) {
     for (const s of servers) s.forceShutdown();
     throw err;
@@ -425,8 +459,10 @@ export async function startGatewayServer(options: Readonly<GatewayServerOptions>
     port,
     address,
     ordererAddress,
+    orgPeerAddresses,
     async close() {
       service.endStreams();
+      for (const p of orgPeers) p.service.endStreams();
       await Promise.all(servers.map((s) => shutDown(s)));
     },
   };

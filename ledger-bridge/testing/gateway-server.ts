@@ -32,6 +32,8 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   /** The ordering service on its own port (0: a free one); default beside the peer's services. */
   readonly ordererPort?: number;
+  /** A peer per organisation on its own port (GatewayServerOptions.orgPeers). */
+  readonly orgPeers?: ReadonlyArray<{ readonly mspId: string; readonly port: number }>;
 }
 
 export async function startTestGateway(options: Partial<EmbeddedLedgerOptions> = {}, serverOptions: TestGatewayOptions = {}): Promise<TestGateway> {

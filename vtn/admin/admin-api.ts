@@ -33,6 +33,7 @@ const STATUS_OF: Readonly<Record<VtnErrorCode, number>> = {
   NOT_ALLOWED: 409,
   STORE: 500,
   LEDGER: 502,
+  LEDGER_UNAVAILABLE: 503,
   CLOSED: 503,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -117,7 +118,7 @@ function register(app: FastifyInstance, deps: AdminDeps, route: AdminRoute, gate
         body: req.body,
         token,
       });
-      const status = route.status ?? 200;
+      const status = route.statusOf?.(result) ?? route.status ?? 200;
       void reply.code(status).header('x-request-id', String(req.id));
       if (status === 204) return reply.send();
       return reply.header('content-type', JSON_CONTENT_TYPE).send(toJson(result));

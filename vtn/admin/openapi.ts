@@ -69,6 +69,7 @@ export function openApiDocument(info: { readonly version?: string } = {}): Recor
       parameters: parameters(r),
       responses: {
         [status]: status === '204' ? { description: 'Done' } : { description: 'OK', content: { 'application/json': { schema: {} } } },
+        ...(r.statusOf === undefined ? {} : { 202: { description: 'Accepted: kept until the ledger can be reached', content: { 'application/json': { schema: {} } } } }),
         400: problem('The request does not match its schema'),
         401: problem('No valid bearer token'),
         403: problem("The token's role may not do this"),
@@ -76,6 +77,7 @@ export function openApiDocument(info: { readonly version?: string } = {}): Recor
         409: problem('Not allowed in the current state'),
         422: problem('Invalid argument'),
         501: problem('The connected ledger lacks this feature'),
+        503: problem('The ledger cannot be reached now (Retry-After says when to try again), or the VTN is closing'),
       },
     };
     if (r.body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: r.body } } };

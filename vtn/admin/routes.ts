@@ -50,6 +50,8 @@ export interface AdminRoute {
   readonly bodyLimit?: number;
   /** Success status (default 200). */
   readonly status?: number;
+  /** The success status by what the handler returned, when it varies (`status` otherwise). */
+  readonly statusOf?: (result: unknown) => number;
   readonly handler: (deps: AdminDeps, req: AdminRequest) => unknown;
 }
 
@@ -399,7 +401,8 @@ type EventBody = Record<string, unknown> & { perCustomerReductionW?: Record<stri
 
 function createEvent(deps: AdminDeps, body: EventBody, req: AdminRequest): unknown {
   const { perCustomerReductionW, ...rest } = body;
-  if (rest.reductionW !== undefined) return deps.vtn().events.create(rest as unknown as LedgerEventInput);
+  // While the ledger cannot be reached the event is accepted as pending (202) and created when it answers again.
+  if (rest.reductionW !== undefined) return deps.vtn().events.create(rest as unknown as LedgerEventInput, { pendingWhenUnreachable: true });
   const perVen: Record<string, number | number[]> = { ...(rest.perVenReductionW ?? {}) };
   for (const [customerId, w] of Object.entries(perCustomerReductionW ?? {})) {
     customerOr404(deps, customerId, req);
@@ -433,7 +436,14 @@ function eventInScope(deps: AdminDeps, req: AdminRequest, view: EventView): Even
 /** The fields of a modification of an event from the ledger (`reductionW`); the others are for events with per-VEN values. */
 const LEDGER_MODIFY_FIELDS: ReadonlySet<string> = new Set(['reductionW', 'start', 'slots', 'durationMinutes', 'targets', 'priority', 'vtnComment', 'modificationReason']);
 
+/** An event accepted while the ledger was away and not created yet cannot be changed (409). */
+function refuseWhilePending(deps: AdminDeps, eventId: string, what: string): void {
+  const waiting = deps.vtn().events.get(eventId) === undefined ? deps.vtn().events.pendingCreation(eventId) : undefined;
+  if (waiting !== undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is not created yet (ledger: ${waiting.ledger}); ${what} it once the ledger has allocated its shares${waiting.ledger === 'pending' ? ' (it expires unsent if its start comes first)' : ''}, or create another event`);
+}
+
 function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unknown>): unknown {
+  refuseWhilePending(deps, eventId, 'change');
   if (body.reductionW !== undefined) {
     const others = Object.keys(body).filter((k) => !LEDGER_MODIFY_FIELDS.has(k));
     if (others.length > 0) throw new VtnError('INVALID_ARGUMENT', `reductionW (an event from the ledger) cannot be combined with ${others.join(', ')}`);
@@ -614,21 +624,32 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     },
   },
 
-  { method: 'GET', url: '/events', tag: 'events', summary: 'List the events', permission: 'read', handler: (d, r) => d.vtn().events.list().flatMap((e) => eventInScope(d, r, e) ?? []) },
-  { method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions', permission: 'operate', body: SCHEMAS.eventCreate, status: 201, handler: (d, r) => createEvent(d, r.body as EventBody, r) },
   {
-    method: 'GET', url: '/events/:eventId', tag: 'events', summary: 'One event, with per VEN: values, opt state, delivery, telemetry', permission: 'read', params: params('eventId'),
+    method: 'GET', url: '/events', tag: 'events', summary: 'List the events; for the operator also those from a total reduction waiting for the ledger (`ledger`: pending, expired or refused)', permission: 'read',
+    handler: (d, r) => [...d.vtn().events.list().flatMap((e) => eventInScope(d, r, e) ?? []), ...(scopeOf(r) === undefined ? d.vtn().events.pendingCreations() : [])],
+  },
+  {
+    method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions. 202 with `ledger: pending` when the ledger cannot be reached: the event is created and sent to the VENs once the ledger allocates the shares, or expires at its start', permission: 'operate', body: SCHEMAS.eventCreate, status: 201,
+    statusOf: (result) => ((result as { ledger?: unknown }).ledger === 'pending' ? 202 : 201),
+    handler: (d, r) => createEvent(d, r.body as EventBody, r),
+  },
+  {
+    method: 'GET', url: '/events/:eventId', tag: 'events', summary: 'One event, with per VEN: values, opt state, delivery, telemetry; an event waiting for the ledger: its request and `ledger` (pending, expired, refused)', permission: 'read', params: params('eventId'),
     handler: (d, r) => {
-      const found = d.vtn().events.get(r.params.eventId as string);
-      const e = found === undefined ? undefined : eventInScope(d, r, found);
-      if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${r.params.eventId ?? ''}'; list the events to find its id`);
+      const eventId = r.params.eventId as string;
+      const found = d.vtn().events.get(eventId);
+      const e = found === undefined ? (scopeOf(r) === undefined ? d.vtn().events.pendingCreation(eventId) : undefined) : eventInScope(d, r, found);
+      if (e === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}'; list the events to find its id`);
       return e;
     },
   },
-  { method: 'PATCH', url: '/events/:eventId', tag: 'events', summary: 'Modify an event (new modificationNumber)', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventModify, handler: (d, r) => modifyEvent(d, r.params.eventId as string, r.body as Record<string, unknown>) },
+  { method: 'PATCH', url: '/events/:eventId', tag: 'events', summary: 'Modify an event (new modificationNumber); an event from the ledger needs the ledger (503 with Retry-After while it cannot be reached)', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventModify, handler: (d, r) => modifyEvent(d, r.params.eventId as string, r.body as Record<string, unknown>) },
   {
     method: 'POST', url: '/events/:eventId/cancel', tag: 'events', summary: 'Cancel an event', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventCancel,
-    handler: (d, r) => d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason),
+    handler: (d, r) => {
+      refuseWhilePending(d, r.params.eventId as string, 'cancel');
+      return d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason);
+    },
   },
   {
     method: 'POST', url: '/events/:eventId/settle', tag: 'events', summary: 'Settle an event on the ledger (availability, tokens), then submit its flexibility claims', permission: 'operate', params: params('eventId'),

@@ -11,12 +11,13 @@ import type { SecureVersion } from 'node:tls';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { resolveVtnConfig, type VtnConfigInput } from './config.ts';
-import { VtnError } from '../errors.ts';
+import { ledgerUnreachable, VtnError } from '../errors.ts';
 import { openVtnLedger, type VtnLedger } from '../ledger/embedded.ts';
 import { openFabricVtnLedger, type FabricVtnLedger } from '../ledger/fabric.ts';
 import { createMappingLedgerPort, customerLookups, knownRetailers } from '../ledger/mapping-port.ts';
 import { LEDGER_LEASE, startLedgerScheduler, type LedgerScheduler } from '../ledger/scheduler.ts';
-import { checkStoreFiles, checkStoresAgree } from '../ledger/startup-check.ts';
+import { checkStoreFiles, checkStoresAgree, deferLedgerPort, type DeferredLedgerPort } from '../ledger/startup-check.ts';
+import type { MappingLedgerPort } from '../ledger/mapping-port.ts';
 import type { Logger } from '../operations/logger.ts';
 import type { CrashPointName } from '../services/context.ts';
 import { ensureVtnPki, loadVtnPki, VTN_PKI_DIR, type VtnPki } from '../tls/pki.ts';
@@ -293,7 +294,14 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
   let generated: TokenSource | undefined;
   let ledger: VtnLedger | undefined;
   let scheduler: LedgerScheduler | undefined;
+  /** Set while the start-up checks that need the ledger wait for it (the Fabric peer did not answer at start). */
+  let deferred: DeferredLedgerPort<MappingLedgerPort> | undefined;
+  /** Resolves with the failure of the deferred checks (the VTN then stops with exit code 1). */
+  let deferredFailure: Promise<Error> = new Promise<Error>(() => {});
+  let stopping = false;
+  let peerDown = false;
   const closeLedger = async (): Promise<void> => {
+    stopping = true;
     await scheduler?.stop();
     await ledger?.close();
   };
@@ -336,7 +344,14 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
         // A cluster: the mapping store beside the VTN store in PostgreSQL, shared by every process.
         ...(storeUrl === undefined ? {} : { mappingStore: { url: storeUrl, password: io.storePassword, statementTimeoutMs: resolved.storeStatementTimeoutMs, applicationName: `oadr-ledger ${resolved.vtnId} mapping` } }),
       });
-      logger.info({ ledger: ledger.location, height: await ledger.ledger.height(), waitForCommit: f.waitForCommit }, 'Fabric ledger connected');
+      try {
+        logger.info({ ledger: ledger.location, height: await ledger.ledger.height(), waitForCommit: f.waitForCommit }, 'Fabric ledger connected');
+      } catch (e) {
+        if (!ledgerUnreachable(e)) throw e;
+        // VENs are served from the start; what needs the ledger runs when the peer answers.
+        logger.warn({ ledger: ledger.location, err: e }, 'the Fabric peer does not answer: the start-up checks that need the ledger are deferred until it does; VENs are served meanwhile, ledger work waits (telemetry and opt answers in the outbox, event creations pending)');
+        peerDown = true;
+      }
     } else {
       // The embedded ledger under DIR/ledger with the VTN's operator and retailer identities (created on first use).
       const verifyOwnSignatures = values['verify-own-signatures'] === true;
@@ -359,6 +374,9 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
             now,
             nominalVoltages: { voltageLLV: resolved.claimVoltageLLV, voltageLNV: resolved.claimVoltageLNV },
           });
+    if (peerDown && port !== undefined && ledger !== undefined) {
+      deferred = deferLedgerPort(port, `the ledger (${ledger.location}) did not answer when the VTN started and its start-up checks have not run yet; the VTN runs them when it answers — try again later`);
+    }
     const xmpp = vtnXmppClient(resolved.xmpp, io.xmppPassword, logger);
     vtn = createVtn({
       ...(xmpp === undefined ? {} : { xmpp }),
@@ -367,7 +385,7 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       logger,
       now,
       ...(io.crashPoint === undefined ? {} : { crashPoint: io.crashPoint }),
-      ...(port === undefined ? {} : { ledger: port }),
+      ...(port === undefined ? {} : { ledger: deferred?.port ?? port }),
       ...(pki === undefined ? {} : { tls: { ...pki.tls, ...(custom ? { override } : {}) }, pushTls: { ...pki.push, ...(custom ? { override } : {}) } }),
       ...(pki === undefined || values['xml-signature'] !== true
         ? {}
@@ -388,14 +406,41 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       await ledger.retailers.check(knownRetailers(vtn.store)).catch((e: unknown) => logger.error({ err: e }, 'retailers without a ledger identity: their customers\' meters are not written to the ledger'));
       // The stores agree (the ledger is not behind them, the VTN store not behind the ledger), then
       // event creations a crash cut short are completed, or cancelled on the ledger, before serving.
-      const agreement = await checkStoresAgree({ dataDir, store: vtn.store, ledger: ledger.ledger, mappingStore: ledger.store, repair: values.repair === true, ...(ledger.kind === 'fabric' ? { remoteLedger: ledger.location } : {}) });
-      if (agreement.requeued.length > 0) logger.warn({ events: agreement.requeued }, '--repair: events the VTN store lacked are re-created from the ledger');
-      // Creations cut short: in a cluster the lease holder completes them, never a process starting beside a live one mid-creation.
-      const r = vtn.store.cluster === undefined || vtn.store.cluster.lease(LEDGER_LEASE) ? await vtn.events.recoverCreations() : { completed: [], compensated: [], left: [] };
-      if (r.completed.length + r.compensated.length + r.left.length > 0) logger.warn(r, 'event creations cut short by the last stop: completed or cancelled on the ledger');
-      // In a cluster, settlement runs in the process holding the ledger lease (with the outbox drain).
-      const cluster = vtn.store.cluster;
-      scheduler = startLedgerScheduler({ events: vtn.events, port, log: logger, now, ...(cluster === undefined ? {} : { leased: () => cluster.lease(LEDGER_LEASE) }) });
+      const started = vtn;
+      const vl = ledger;
+      const ledgerChecks = async (): Promise<void> => {
+        const agreement = await checkStoresAgree({ dataDir, store: started.store, ledger: vl.ledger, mappingStore: vl.store, repair: values.repair === true, ...(vl.kind === 'fabric' ? { remoteLedger: vl.location } : {}) });
+        if (agreement.requeued.length > 0) logger.warn({ events: agreement.requeued }, '--repair: events the VTN store lacked are re-created from the ledger');
+        deferred?.open();
+        // Creations cut short: in a cluster the lease holder completes them, never a process starting beside a live one mid-creation.
+        const cluster = started.store.cluster;
+        const r = cluster === undefined || cluster.lease(LEDGER_LEASE) ? await started.events.recoverCreations() : { completed: [], compensated: [], left: [], pending: [] };
+        if (r.completed.length + r.compensated.length + r.left.length > 0) logger.warn(r, 'event creations cut short by the last stop: completed or cancelled on the ledger');
+        if (r.pending.length > 0) logger.info({ events: r.pending }, 'event creations accepted while the ledger could not be reached: created when it answers, or expired at their start');
+        // In a cluster, settlement runs in the process holding the ledger lease (with the outbox drain).
+        if (!stopping) scheduler = startLedgerScheduler({ events: started.events, port, log: logger, now, ...(cluster === undefined ? {} : { leased: () => cluster.lease(LEDGER_LEASE) }) });
+      };
+      if (deferred === undefined) await ledgerChecks();
+      else {
+        // Deferred: tried when the peer answers (1 s, doubling to 30 s); a failure stops the VTN as it would have stopped the start.
+        deferredFailure = (async (): Promise<Error> => {
+          for (let delayMs = 1000; !stopping; delayMs = Math.min(delayMs * 2, 30_000)) {
+            try {
+              await vl.ledger.height();
+              logger.info({ ledger: vl.location }, 'the Fabric peer answers: running the deferred start-up checks');
+              await ledgerChecks();
+              logger.info({ ledger: vl.location }, 'deferred start-up checks passed; the ledger work resumes');
+              started.ledgerOutbox?.kick();
+              return new Promise<Error>(() => {});
+            } catch (e) {
+              if (!ledgerUnreachable(e)) return e as Error;
+              logger.debug({ err: e, retryInMs: delayMs }, 'the Fabric peer still does not answer; the start-up checks wait');
+            }
+            await new Promise<void>((resolve) => setTimeout(resolve, delayMs).unref());
+          }
+          return new Promise<Error>(() => {});
+        })();
+      }
     }
   } catch (e) {
     await closeLedger().catch(() => {});
@@ -425,7 +470,15 @@ export async function runVtnCommand(argv: string[], io: VtnCommandIo = {}): Prom
       logger.info({ bridge: started.name, url: started.url }, 'bridge listening');
       err(`oadr-ledger vtn: ${started.name} listening on ${started.url}\n`);
     }
-    await (io.stopSignal ?? onSignal());
+    const failed = await Promise.race([(io.stopSignal ?? onSignal()).then(() => undefined), deferredFailure]);
+    if (failed !== undefined) {
+      logger.error({ err: failed }, 'the deferred start-up checks failed: stopping the VTN');
+      err(`oadr-ledger vtn: ${failed.message}\n`);
+      await closeBridges();
+      await vtn.close();
+      await closeLedger();
+      return 1;
+    }
     logger.info({}, 'stopping the VTN');
     await closeBridges();
     await vtn.close();

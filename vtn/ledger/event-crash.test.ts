@@ -91,7 +91,7 @@ for (const killPoint of ['ledger-notified', 'mapping-stored']) {
     t.assert.equal((await s.ledgerEvent('ev-crash')).status, 'notified');
     t.assert.equal(s.vtn.events.get('ev-crash'), undefined, 'the VTN store did not hold the event before recovery');
     const r = await s.vtn.events.recoverCreations();
-    t.assert.deepEqual(r, { completed: ['ev-crash'], compensated: [], left: [] });
+    t.assert.deepEqual(r, { completed: ['ev-crash'], compensated: [], left: [], pending: [] });
     const v = s.vtn.events.get('ev-crash');
     t.assert.equal(v?.status, 'far');
     t.assert.deepEqual([...(v?.customersWithoutVen ?? [])].sort(), FLEET);
@@ -99,7 +99,7 @@ for (const killPoint of ['ledger-notified', 'mapping-stored']) {
     t.assert.equal(s.vl.mapping.event('ev-crash')?.status, 'notified');
     // Idempotent by event id and version: still version 0, one notification on the ledger.
     t.assert.equal((await s.ledgerEvent('ev-crash')).version, 0);
-    t.assert.deepEqual(await s.vtn.events.recoverCreations(), { completed: [], compensated: [], left: [] });
+    t.assert.deepEqual(await s.vtn.events.recoverCreations(), { completed: [], compensated: [], left: [], pending: [] });
   });
 }
 
@@ -113,7 +113,7 @@ test('reliability 2: a VTN killed after notifyDRevent and restarted after the ev
   const s = await open(dataDir, START + 2 * 60 * MIN);
   t.after(() => s.close());
   const r = await s.vtn.events.recoverCreations();
-  t.assert.deepEqual(r, { completed: [], compensated: ['ev-late'], left: [] });
+  t.assert.deepEqual(r, { completed: [], compensated: ['ev-late'], left: [], pending: [] });
   t.assert.equal((await s.ledgerEvent('ev-late')).status, 'cancelled');
   t.assert.equal(s.vtn.events.get('ev-late'), undefined);
 });

@@ -99,8 +99,9 @@ async function eventDay(t: TestContext, openLedger?: LedgerVtnOptions['openLedge
     // The VTN acknowledged the VEN's reports while the ledger was away: they wait in the outbox.
     assert.ok((vtn.events.get('ev-outage')?.vens[0]?.telemetryPoints ?? 0) > before, 'reports acknowledged during the outage');
     assert.ok(vtn.store.ledgerWorkDepth() > 0, 'ledger work queued during the outage');
-    // An event needs its allocations from the ledger: its creation is refused (502 at the admin API), nothing is half made.
-    await assert.rejects(vtn.events.create({ eventId: 'ev-while-down', start: START + 4 * SLOT, slots: 1, reductionW: 100, targets: { customerIds: [A] } }), (e: unknown) => (e as { code?: string }).code === 'LEDGER' && /is the peer running/.test((e as Error).message));
+    // An event needs its allocations from the ledger: asked without keeping it pending (as the IEC 104 bridge asks), its creation
+    // is refused as LEDGER_UNAVAILABLE, nothing half made (the admin API keeps it pending instead: ledger-outage.test.ts).
+    await assert.rejects(vtn.events.create({ eventId: 'ev-while-down', start: START + 4 * SLOT, slots: 1, reductionW: 100, targets: { customerIds: [A] } }), (e: unknown) => (e as { code?: string }).code === 'LEDGER_UNAVAILABLE' && /is the peer running/.test((e as Error).message));
     t.assert.equal(vtn.events.get('ev-while-down'), undefined);
     await outage.up();
     await tickMinutes(ven, clock, START, outage.to + 1, 76);

@@ -184,6 +184,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
         return e === undefined ? undefined : byCustomer(new Map(Object.entries(e.oprByMeter)));
       },
       settled: (eventId: string) => mapping.event(eventId)?.status === 'settled',
+      notified: (eventId: string) => mapping.event(eventId)?.status === 'notified',
       requestOf: (eventId: string) => mapping.event(eventId)?.requestW,
       baselineOf(eventId: string) {
         const e = mapping.event(eventId);

@@ -25,6 +25,7 @@ import { LEDGER_WORK_TELEMETRY, ledgerReadingOf, ledgerWorkKey } from '../servic
 import { LEDGER_WORK_OPT } from '../services/ledger-opt-work.ts';
 import type { VtnStore } from '../store/store.ts';
 import { silentLogger, type Logger } from '../operations/logger.ts';
+import { ledgerUnreachable } from '../errors.ts';
 import type { LedgerPort, OptRecord, TelemetryPoint } from './port.ts';
 
 export interface LedgerOutboxOptions {
@@ -50,6 +51,12 @@ export interface LedgerOutboxOptions {
   readonly crashPoint?: ((name: CrashPointName) => void) | undefined;
   /** Whether this process drains (a cluster: it holds the ledger lease); default always. */
   readonly leased?: () => boolean;
+  /**
+   * The ledger work events owe (pending creations, cancellations: `EventsApi.catchUp`), run at the
+   * start of each pass; while it fails because the ledger cannot be reached the pass retries later
+   * with the same backoff. Not run by `stop()`.
+   */
+  readonly catchUp?: () => Promise<void>;
 }
 
 export interface LedgerOutbox {
@@ -103,6 +110,21 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
 
   const pass = async (final = false): Promise<void> => {
     if (options.leased?.() === false) return;
+    if (!final && options.catchUp !== undefined) {
+      try {
+        await options.catchUp();
+      } catch (err) {
+        if (!ledgerUnreachable(err)) {
+          // Not the ledger being away: logged, and the acknowledged work still goes.
+          log.error({ err }, 'the ledger work of the events failed; retried at the next pass');
+        } else {
+          failures++;
+          if (failures === 1 || failures % 10 === 0) log.warn({ err, waiting: store.ledgerWorkDepth(), failures }, 'the ledger cannot be reached; pending events and the outbox wait and are retried');
+          retryLater();
+          return;
+        }
+      }
+    }
     // Slots the accumulator holds but the ledger lacks (a failed recordEnergy) go with the first call.
     let flushed = false;
     while (final || !stopped) {

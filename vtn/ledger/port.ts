@@ -190,6 +190,8 @@ export interface LedgerPort {
     requestOf?(eventId: string): readonly number[] | undefined;
     /** Whether the event is settled on the ledger. */
     settled?(eventId: string): boolean;
+    /** Whether the event stands notified on the ledger (neither cancelled nor settled there). */
+    notified?(eventId: string): boolean;
   };
   /**
    * Record a VEN's opt state for an event (idempotent per event, modificationNumber and VEN).

@@ -96,7 +96,7 @@ test('reliability 4: a VTN store whose WAL was deleted (it lost an acknowledged 
   t.assert.equal(s.vtn.events.get('ev-1'), undefined);
   await t.assert.rejects(s.agree(), refused(/vtn\.sqlite lacks 1 event\(s\) the ledger holds \('ev-1'\).*--repair/s));
   t.assert.deepEqual(await s.agree(true), { requeued: ['ev-1'] });
-  t.assert.deepEqual(await s.vtn.events.recoverCreations(), { completed: ['ev-1'], compensated: [], left: [] });
+  t.assert.deepEqual(await s.vtn.events.recoverCreations(), { completed: ['ev-1'], compensated: [], left: [], pending: [] });
   t.assert.equal(s.vtn.events.get('ev-1')?.event.intervalsMs.length, 2);
   t.assert.deepEqual(await s.agree(), { requeued: [] });
 });

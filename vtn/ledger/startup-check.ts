@@ -11,7 +11,8 @@
 import { join } from 'node:path';
 import { LEDGER_STORE_FILE, LEDGER_SUBDIR, LedgerError, MAPPING_STORE_FILE, type Ledger, type MappedEvent, type MappingStore } from '../../ledger-bridge/index.ts';
 import { quickCheck } from '../../storage/index.ts';
-import { VtnError } from '../errors.ts';
+import { LEDGER_RETRY_AFTER_S, VtnError } from '../errors.ts';
+import type { LedgerPort } from './port.ts';
 import { STORE_FILE } from '../store/sqlite-store.ts';
 import type { VtnStore } from '../store/store.ts';
 
@@ -101,5 +102,42 @@ function sagaRequestOf(e: MappedEvent, programId: string): unknown {
     notice: { eventId: e.eventId, programId, startMs: e.startMs, slotMs: e.slotMs, slots: e.window.length, durationMs, reductionW: e.requestW, customerIds },
     input: { eventId: e.eventId, programId, start: e.startMs, reductionW: e.requestW },
     optedOut: [],
+  };
+}
+
+/** A ledger port held back until the start-up checks that need the ledger have passed. */
+export interface DeferredLedgerPort<P extends LedgerPort> {
+  /** The port to give the VTN: until `open()` its calls fail with LEDGER_UNAVAILABLE (`why`); `ping` and the local reads pass. */
+  readonly port: P;
+  open(): void;
+}
+
+/**
+ * When the VTN starts while its ledger cannot be reached (a Fabric peer down), it serves VENs at
+ * once and runs the checks above when the ledger answers. Until they pass nothing may reach the
+ * ledger — a ledger that turns out to be another network must receive nothing — so the VTN's
+ * ledger work meets the same answer as while the peer is away: telemetry and opt answers wait in
+ * the outbox, event creations are kept pending, ledger views answer 503.
+ */
+export function deferLedgerPort<P extends LedgerPort>(port: P, why: string): DeferredLedgerPort<P> {
+  let open = false;
+  const refused = new Map<PropertyKey, unknown>();
+  return {
+    port: new Proxy(port, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (open || name === 'ping' || typeof value !== 'function') return value;
+        // Checked at each call, not at the look-up: wrappers (instrumentLedger) keep the function they got.
+        let f = refused.get(name);
+        if (f === undefined) {
+          f = (...args: unknown[]): unknown => (open ? (value as (...a: unknown[]) => unknown).apply(target, args) : Promise.reject(new VtnError('LEDGER_UNAVAILABLE', why, { retryAfterS: LEDGER_RETRY_AFTER_S })));
+          refused.set(name, f);
+        }
+        return f;
+      },
+    }),
+    open() {
+      open = true;
+    },
   };
 }

@@ -10,7 +10,7 @@ import { silentLogger } from './logger.ts';
 
 const bare: LedgerPort = { notifyEvent: async () => new Map(), recordOpt: async () => {}, recordTelemetry: async () => {} };
 
-test('health: /healthz answers 200; /readyz reports the store and the ledger, 503 when the ledger does not answer', async (t) => {
+test('health: /healthz answers 200; /readyz reports the store and the ledger; a ledger that does not answer is reported, the VTN stays ready for VENs', async (t) => {
   const a = await startTestVtn(t);
   const live = await fetch(`${a.url}/healthz`);
   t.assert.equal(live.status, 200);
@@ -23,11 +23,15 @@ test('health: /healthz answers 200; /readyz reports the store and the ledger, 50
 
   const c = await startTestVtn(t, {}, { ledger: { ...bare, ping: async () => Promise.reject(new Error('peer unreachable')) } });
   const down = await fetch(`${c.url}/readyz`);
-  t.assert.equal(down.status, 503);
+  t.assert.equal(down.status, 200, 'VENs are served while the ledger is away');
   const body = (await down.json()) as { ready: boolean; checks: { ledger: string }; errors: string[] };
-  t.assert.equal(body.ready, false);
+  t.assert.equal(body.ready, true);
   t.assert.equal(body.checks.ledger, 'failed');
   assert.ok(body.errors.some((e) => e.includes('peer unreachable')));
+  // The ledger's state on /metrics: 0 while its ping fails, 1 once it answers.
+  t.assert.match(await (await fetch(`${c.url}/metrics`)).text(), new RegExp(`^${METRIC.ledgerUp} 0$`, 'm'));
+  t.assert.match(await (await fetch(`${b.url}/metrics`)).text(), new RegExp(`^${METRIC.ledgerUp} 1$`, 'm'));
+  t.assert.doesNotMatch(await (await fetch(`${a.url}/metrics`)).text(), new RegExp(METRIC.ledgerUp), 'no ledger: no gauge');
 });
 
 test('stopping: with shutdownGraceMs /readyz fails at once while OpenADR requests are still served; a request the stopped VTN gets is 503 with Retry-After', async (t) => {

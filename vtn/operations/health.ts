@@ -1,6 +1,8 @@
 /**
- * `/healthz` (the process serves HTTP), `/readyz` (the store can write, the ledger is reachable and
- * its store can write, the outbox of ledger work is not past its limit) and `/metrics` (Prometheus text format). They expose no customer data;
+ * `/healthz` (the process serves HTTP), `/readyz` (ready for VENs: the store can write, the outbox
+ * of ledger work is not past its limit; the ledger — reachable, its store can write — is reported
+ * as its own check and does not make the VTN unready, since VENs are served without it) and
+ * `/metrics` (Prometheus text format). They expose no customer data;
  * `/healthz` is always open, `/readyz` and `/metrics` need an admin token with the read right when
  * `operationsAccess` is `token`. One rendering of `/metrics` is served again for `metricsCacheMs`, so
  * scrapers cannot make the VTN count its store on every request.
@@ -15,6 +17,7 @@ export const HEALTH_PATHS = { live: '/healthz', ready: '/readyz', metrics: '/met
 export type CheckResult = 'ok' | 'failed' | 'not configured' | 'no check';
 
 export interface Readiness {
+  /** Ready for VENs; `checks.ledger` says whether the ledger answers. */
   readonly ready: boolean;
   readonly checks: { readonly store: CheckResult; readonly ledger: CheckResult; readonly ledgerOutbox: CheckResult };
   readonly errors: readonly string[];
@@ -79,7 +82,9 @@ export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
     }
   }
   if (!deps.open()) errors.push('the VTN is closing');
-  return { ready: store === 'ok' && ledger !== 'failed' && ledgerOutbox !== 'failed' && deps.open(), checks: { store, ledger, ledgerOutbox }, errors };
+  // The ledger's failure is reported, not a reason to take the VTN out: VENs are served while the
+  // ledger is away (its work waits in the outbox, whose limit does count).
+  return { ready: store === 'ok' && ledgerOutbox !== 'failed' && deps.open(), checks: { store, ledger, ledgerOutbox }, errors };
 }
 
 /** The `/metrics` text, rendered at most once per `metricsCacheMs`. */

@@ -4,6 +4,7 @@
  * numbers, per-type counts sit in maps keyed by the payload type, HTTP statuses in a typed array.
  */
 import type { LedgerPort } from '../ledger/port.ts';
+import { ledgerUnreachable } from '../errors.ts';
 import type { StoreLatency } from '../store/store.ts';
 
 /** Metric names (never string literals at call sites). */
@@ -17,6 +18,7 @@ export const METRIC = {
   ledgerCallSeconds: 'oadr_vtn_ledger_call_duration_seconds',
   ledgerCallErrors: 'oadr_vtn_ledger_call_errors_total',
   ledgerRetries: 'oadr_vtn_ledger_retries_total',
+  ledgerUp: 'oadr_vtn_ledger_up',
   httpResponses: 'oadr_vtn_http_responses_total',
   tlsHandshakeFailures: 'oadr_vtn_tls_handshake_failures_total',
   storeRoundTripSeconds: 'oadr_vtn_store_round_trip_seconds',
@@ -48,6 +50,8 @@ export interface VtnMetrics {
   pushFailure(): void;
   /** One ledger port call and how long it took. */
   ledgerCall(method: string, seconds: number, ok: boolean): void;
+  /** Whether the ledger answers: its ping answered (true), or it or another call could not reach it (false). */
+  ledgerReachable(up: boolean): void;
   httpStatus(status: number): void;
   /** A TLS handshake that failed, by reason (the OpenSSL or Node error code). */
   tlsHandshakeFailure(reason: string): void;
@@ -76,6 +80,7 @@ export function createVtnMetrics(): VtnMetrics {
   const status = new Float64Array(600);
   const ledger = new Map<string, Histogram>();
   const handshakeFailures = new Map<string, number>();
+  let ledgerUp: boolean | undefined;
   const MAX_REASONS = 100; // reasons come from OpenSSL codes: a bounded label set
 
   return {
@@ -101,6 +106,9 @@ export function createVtnMetrics(): VtnMetrics {
       h.sum += seconds;
       h.count++;
       if (!ok) h.errors++;
+    },
+    ledgerReachable(up) {
+      ledgerUp = up;
     },
     httpStatus(code) {
       if (code >= 100 && code < 600) status[code] = (status[code] as number) + 1;
@@ -139,6 +147,10 @@ export function createVtnMetrics(): VtnMetrics {
           `${METRIC.ledgerCallSeconds}_count${labels([['method', method]])} ${h.count}`,
         );
       }
+      if (ledgerUp !== undefined) {
+        head(METRIC.ledgerUp, 'gauge', 'Whether the ledger answers (1) or cannot be reached (0): its last ping, or a call that could not reach it since.');
+        out.push(`${METRIC.ledgerUp} ${ledgerUp ? 1 : 0}`);
+      }
       head(METRIC.ledgerCallErrors, 'counter', 'Ledger port calls that failed, by method.');
       for (const method of methods) out.push(`${METRIC.ledgerCallErrors}${labels([['method', method]])} ${(ledger.get(method) as Histogram).errors}`);
       if (g.ledgerRetries !== undefined) {
@@ -174,9 +186,12 @@ export function instrumentLedger(port: LedgerPort, metrics: VtnMetrics, clock: (
           try {
             const r: unknown = await (fn as (...a: unknown[]) => Promise<unknown>).apply(target, args);
             metrics.ledgerCall(name, (clock() - t0) / 1000, true);
+            // Only the ping surely reached the ledger: other calls may answer from the VTN's side.
+            if (name === 'ping') metrics.ledgerReachable(true);
             return r;
           } catch (err) {
             metrics.ledgerCall(name, (clock() - t0) / 1000, false);
+            if (name === 'ping' || ledgerUnreachable(err)) metrics.ledgerReachable(false);
             throw err;
           }
         };

@@ -18,7 +18,7 @@ import {
 } from '../../oadr/index.ts';
 import { simpleLevelFor, type ProgramConfig } from '../cli/config.ts';
 import { SCHEMA_VERSION, eiResponse, oadrResponse, requireVen, type VtnContext } from './context.ts';
-import { ledgerError, VtnError } from '../errors.ts';
+import { ledgerError, ledgerUnreachable, VtnError } from '../errors.ts';
 import {
   POWER_REAL_W,
   compareForDistribution,
@@ -39,7 +39,7 @@ import {
   type VtnSignal,
 } from './event-model.ts';
 import type { DrEventNotice, LedgerSettlement } from '../ledger/port.ts';
-import type { CustomerRecord } from '../store/store.ts';
+import type { CustomerRecord, EventSagaRecord } from '../store/store.ts';
 import type { EventVenState, OptType } from './event-model.ts';
 import { eventOpts, resourceEventOpts, unavailableDuring } from './opt-service.ts';
 import { queueLedgerOpt } from './ledger-opt-work.ts';
@@ -175,6 +175,35 @@ export interface LedgerEventView extends EventView {
   readonly skipped: Readonly<Record<string, string>>;
 }
 
+export interface CreateLedgerEventOptions {
+  /** Keep the request as a pending creation when the ledger cannot be reached, instead of refusing it. */
+  readonly pendingWhenUnreachable: boolean;
+}
+
+/**
+ * An event from a total reduction the VTN accepted while the ledger could not be reached, before
+ * the contract allocated its shares: no VEN has it. `pending` until the ledger answers again (then
+ * notifyDRevent runs, keyed by the event id, and the event is created and distributed); `expired`
+ * when its start passed first (it is never sent; whatever of it reached the ledger is cancelled
+ * there); `refused` when the ledger, back, refused it (`reason` says why).
+ */
+export interface PendingLedgerEventView {
+  readonly eventId: string;
+  readonly ledger: 'pending' | 'expired' | 'refused';
+  readonly programId: string;
+  /** ISO start and the event's length. */
+  readonly start: string;
+  readonly durationMinutes: number;
+  /** The total reduction asked, W per interval. */
+  readonly reductionW: readonly number[];
+  /** The customers the ledger is to share it among. */
+  readonly customerIds: readonly string[];
+  /** When the VTN accepted the request (ISO). */
+  readonly acceptedAt: string;
+  /** The ledger's last failure, or why it expired or was refused. */
+  readonly reason?: string;
+}
+
 export interface EventVenView {
   readonly venId: string;
   /** The VEN's customer, when it is still registered. */
@@ -213,13 +242,23 @@ export interface EventView {
    * scheduler (or `settle`) settles it on the ledger; `settled` or `cancelled` after.
    */
   readonly settlement?: 'open' | 'pending' | 'settled' | 'cancelled';
+  /** Events from the ledger: `recorded` (the contract allocated the shares); see PendingLedgerEventView for those waiting. */
+  readonly ledger?: 'recorded';
 }
 
 export interface EventsApi {
   /** An event with per-VEN values given by the caller. */
   create(input: CreateEventInput): EventView;
-  /** An event from the ledger: notifyDRevent, then each targeted customer's VEN gets its own OPR. */
+  /**
+   * An event from the ledger: notifyDRevent, then each targeted customer's VEN gets its own OPR.
+   * Rejects with LEDGER_UNAVAILABLE while the ledger cannot be reached (nothing is made).
+   */
   create(input: LedgerEventInput): Promise<LedgerEventView>;
+  /**
+   * The same, but while the ledger cannot be reached the request is kept durably and resolves as
+   * pending (`catchUp` completes it when the ledger answers again): the admin API's creation.
+   */
+  create(input: LedgerEventInput, options: CreateLedgerEventOptions): Promise<LedgerEventView | PendingLedgerEventView>;
   modify(eventId: string, changes: ModifyEventInput): EventView;
   /** A new total for an event from the ledger: modifyDRevent, then each VEN's new OPR. */
   modify(eventId: string, changes: LedgerEventChange): Promise<EventView>;
@@ -231,6 +270,16 @@ export interface EventsApi {
   settle(eventId: string): Promise<LedgerSettlement>;
   /** Resolves once the ledger calls started in the background (cancellations, re-allocations) have finished. */
   ledgerIdle(): Promise<void>;
+  /** Event creations accepted while the ledger could not be reached, and those that expired or were refused since. */
+  pendingCreations(): PendingLedgerEventView[];
+  /** One of them, or undefined. */
+  pendingCreation(eventId: string): PendingLedgerEventView | undefined;
+  /**
+   * The ledger work the events owe: pending creations completed (or expired once their start has
+   * passed), cancellations the ledger has not taken yet sent again. Rejects, leaving the rest for
+   * the next call, while the ledger cannot be reached; the outbox of ledger work calls it at each pass.
+   */
+  catchUp(): Promise<void>;
   /**
    * After a VEN's availability schedules changed (R201): each of its pending events it is now
    * unavailable for (from now to the event's end) records it as opted out, unless an event opt of
@@ -243,7 +292,7 @@ export interface EventsApi {
    * At start, before serving: completes each event creation a crash cut short (the event has not
    * ended) or cancels it on the ledger; returns the event ids by outcome (`left`: retried next start).
    */
-  recoverCreations(): Promise<{ readonly completed: readonly string[]; readonly compensated: readonly string[]; readonly left: readonly string[] }>;
+  recoverCreations(): Promise<{ readonly completed: readonly string[]; readonly compensated: readonly string[]; readonly left: readonly string[]; readonly pending: readonly string[] }>;
 }
 
 function invalid(message: string): never {
@@ -418,12 +467,13 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
     const status = eventStatus(event, ctx.now());
     const states = ctx.store.listEventVens(event.eventId);
     const reached = new Set(states.map((s) => ctx.store.getRegistration(s.venId)?.customerId));
-    const ledgerPart: Pick<EventView, 'customersWithoutVen' | 'settlement'> =
+    const ledgerPart: Pick<EventView, 'customersWithoutVen' | 'settlement' | 'ledger'> =
       oprs === undefined
         ? {}
         : {
             customersWithoutVen: [...oprs.keys()].filter((c) => !reached.has(c)),
             settlement: ctx.ledger?.allocations?.settled?.(event.eventId) === true ? 'settled' : status === 'cancelled' ? 'cancelled' : status === 'completed' ? 'pending' : 'open',
+            ledger: 'recorded',
           };
     return {
       event,
@@ -731,7 +781,8 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
   };
   const ledgerEvents = createLedgerEvents(ctx, local);
   return {
-    create: ((input: CreateEventInput | LedgerEventInput) => ('reductionW' in input ? ledgerEvents.create(input) : local.create(input))) as EventsApi['create'],
+    create: ((input: CreateEventInput | LedgerEventInput, options?: CreateLedgerEventOptions) =>
+      'reductionW' in input ? ledgerEvents.create(input, options?.pendingWhenUnreachable === true) : local.create(input)) as EventsApi['create'],
     modify: ((eventId: string, changes: ModifyEventInput | LedgerEventChange) => {
       // A new start or length: the VENs' availability schedules are checked again against it (R201).
       const movesEvent = ['start', 'slots', 'intervalsMs', 'durationMinutes'].some((k) => (changes as Record<string, unknown>)[k] !== undefined);
@@ -750,8 +801,11 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
     list: local.list,
     settle: (eventId) => ledgerEvents.settle(eventId),
     ledgerIdle: () => ledgerEvents.idle(),
+    pendingCreations: () => ledgerEvents.pendingViews(),
+    pendingCreation: (eventId) => ledgerEvents.pendingViews().find((p) => p.eventId === eventId),
+    catchUp: async () => (ctx.ledger === undefined ? undefined : ledgerEvents.catchUp()),
     applyAvailability: (venId) => applyAvailability(ctx, local, ledgerEvents, venId),
-    recoverCreations: async () => (ctx.ledger === undefined ? { completed: [], compensated: [], left: [] } : ledgerEvents.recover()),
+    recoverCreations: async () => (ctx.ledger === undefined ? { completed: [], compensated: [], left: [], pending: [] } : ledgerEvents.recover()),
   };
 }
 
@@ -838,6 +892,11 @@ function sortedCustomers(list: readonly CustomerRecord[]): CustomerRecord[] {
 function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
   const pending = new Set<Promise<unknown>>();
   const reallocations = new Map<string, Promise<unknown>>();
+  /** Creations being run now (by `create`, `recover` or `catchUp`): no other call touches their saga meanwhile. */
+  const inFlight = new Set<string>();
+  /** Whether an event cancelled for the VENs may still be notified on the ledger (a background cancellation failed; unknown at start). */
+  let cancelsOwed = true;
+  const sagaOf = (eventId: string): EventSagaRecord | undefined => ctx.store.listEventSagas().find((x) => x.eventId === eventId);
   const track = (p: Promise<unknown>): void => {
     const q = p.finally(() => pending.delete(q));
     pending.add(q);
@@ -867,8 +926,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
   };
 
   return {
-    async create(input: LedgerEventInput): Promise<LedgerEventView> {
-      const ledger = port();
+    async create(input: LedgerEventInput, keep: boolean): Promise<LedgerEventView | PendingLedgerEventView> {
+      port();
       const now = ctx.now();
       const program = input.programId === undefined ? ctx.programs.defaultProgram() : ctx.programs.get(input.programId);
       if (program === undefined) return invalid(`unknown program '${input.programId ?? ''}'; list the programs (GET /api/v1/programs) or create it`);
@@ -887,6 +946,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       if (reductionW.some((w) => !Number.isInteger(w) || w < 0)) invalid('reductionW values are whole W ≥ 0');
       const eventId = input.eventId ?? ctx.newId('event');
       if (ctx.store.getEvent(eventId) !== undefined) invalid(`event '${eventId}' exists; eventIDs are unique (R70)`);
+      const accepted = sagaOf(eventId);
+      if (accepted !== undefined) invalid(`event '${eventId}' was accepted already (ledger: ${pendingView(ctx, accepted).ledger}); eventIDs are unique (R70) — read it with GET /api/v1/events/${eventId}`);
       // Every enrolled, targeted customer takes part; a customer whose VEN is not registered yet
       // receives the event when it registers (attachPendingEvents).
       const customerIds: string[] = [];
@@ -913,47 +974,153 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       // The saga's record, before the ledger is touched: a crash from here on is completed or
       // compensated at the next start (recover), never left half done.
       ctx.store.putEventSaga({ eventId, state: 'started', request, at: now });
-      return this.run(request);
+      return this.run(request, keep);
     },
 
-    /** The creation from its recorded request: done (the saga's row goes with the stored event) or compensated. */
-    async run(request: SagaRequest): Promise<LedgerEventView> {
+    /**
+     * The creation from its recorded request: done (the saga's row goes with the stored event),
+     * pending while the ledger cannot be reached (the row stays, `catchUp` completes it), or compensated.
+     */
+    async run(request: SagaRequest, keep: boolean): Promise<LedgerEventView | PendingLedgerEventView> {
       const { eventId } = request.notice;
+      inFlight.add(eventId);
       try {
         return await this.complete(request);
       } catch (err) {
+        // Unreachable, or no answer in time (the ledger may have taken it): kept, and completed
+        // later with the same event id — notifyDRevent's idempotency key — so it is made once.
+        if (keep && ledgerUnreachable(err)) return this.park(eventId, err);
         // The ledger refused the request itself (it never took this event): nothing to undo.
         if (refusedByLedger.has(err as object)) ctx.store.deleteEventSaga(eventId);
         else await this.compensate(eventId, err);
         throw err;
+      } finally {
+        inFlight.delete(eventId);
       }
     },
 
-    /** Cancels on the ledger what a failed creation may have left there; the saga's row stays until that succeeds. */
-    async compensate(eventId: string, cause: unknown): Promise<void> {
+    /** Keeps a creation the ledger could not take now as pending; the outbox of ledger work tries it again. */
+    park(eventId: string, err: unknown): PendingLedgerEventView {
+      const saga = sagaOf(eventId);
+      if (saga === undefined) throw err;
+      const parked: EventSagaRecord = { ...saga, state: 'pending', error: (err as Error).message };
+      ctx.store.putEventSaga(parked);
+      ctx.log.warn({ eventId, err }, 'the ledger cannot be reached: the event is kept as pending and created when the ledger answers again; no VEN receives it until then');
+      ctx.ledgerWork?.kick();
+      return pendingView(ctx, parked);
+    },
+
+    /**
+     * Cancels on the ledger what a failed creation may have left there; the saga's row stays until
+     * that succeeds, then goes, or becomes `outcome` (kept for the operator). Resolves to the
+     * ledger's failure, undefined once cancelled.
+     */
+    async compensate(eventId: string, cause: unknown, outcome?: 'expired' | 'refused'): Promise<unknown> {
       const ledger = port();
+      const saga = sagaOf(eventId);
+      const why = (cause as Error).message;
+      const keepAs = outcome ?? saga?.outcome;
+      if (saga !== undefined) ctx.store.putEventSaga({ ...saga, state: 'compensating', error: why, ...(keepAs === undefined ? {} : { outcome: keepAs }) });
       try {
-        const saga = ctx.store.listEventSagas().find((x) => x.eventId === eventId);
-        if (saga !== undefined) ctx.store.putEventSaga({ ...saga, state: 'compensating', error: (cause as Error).message });
         await ledger.cancelEvent?.(eventId);
-        ctx.store.deleteEventSaga(eventId);
-        ctx.log.warn({ eventId, err: cause }, 'event creation failed; the event is cancelled on the ledger');
       } catch (err) {
-        ctx.log.error({ err, eventId, cause: (cause as Error).message }, 'event creation failed and the ledger did not cancel it yet; the VTN retries at its next start');
+        ctx.log.error({ err, eventId, cause: why }, `event creation ${keepAs ?? 'failed'} and the ledger did not cancel it yet; the VTN tries again`);
+        return err;
       }
+      const { outcome: _o, ...done } = sagaOf(eventId) ?? { eventId, state: 'compensating', request: saga?.request, at: ctx.now() };
+      if (keepAs === undefined) ctx.store.deleteEventSaga(eventId);
+      else ctx.store.putEventSaga({ ...done, state: keepAs, error: why });
+      ctx.log.warn({ eventId, err: cause }, `event creation ${keepAs ?? 'failed'}; the event is cancelled on the ledger`);
+      return undefined;
+    },
+
+    pendingViews(): PendingLedgerEventView[] {
+      return ctx.store.listEventSagas().flatMap((saga) => (ctx.store.getEvent(saga.eventId) === undefined ? [pendingView(ctx, saga)] : []));
+    },
+
+    /**
+     * The ledger work events owe, in order: each pending creation completed (or, once its start has
+     * passed, expired: never sent to the VENs, cancelled on the ledger in case the ledger took it
+     * before the connection was lost), compensations not finished, then the cancellations of events
+     * cancelled for the VENs that the ledger has not taken. The first failure to reach the ledger
+     * stops the pass and rejects; a refusal of the ledger ends that creation as `refused`.
+     */
+    async catchUp(): Promise<void> {
+      const now = ctx.now();
+      for (const saga of ctx.store.listEventSagas()) {
+        const { eventId } = saga;
+        const { startMs, durationMs, slots, slotMs } = (saga.request as SagaRequest).notice;
+        const endMs = startMs + (durationMs ?? slots * slotMs);
+        if (saga.state === 'expired' || saga.state === 'refused') {
+          // Kept a week past the event's end for the operator to read, then dropped.
+          if (now > endMs + ENDED_CREATION_KEPT_MS) ctx.store.deleteEventSaga(eventId);
+          continue;
+        }
+        // `started`: running in a call now, or cut short by a crash (the next start's `recover`).
+        if (saga.state === 'started' || inFlight.has(eventId)) continue;
+        if (ctx.store.getEvent(eventId) !== undefined) {
+          ctx.store.deleteEventSaga(eventId);
+          continue;
+        }
+        inFlight.add(eventId);
+        try {
+          if (saga.state === 'compensating') {
+            const failed = await this.compensate(eventId, new Error(saga.error ?? 'the creation failed'));
+            if (failed !== undefined && ledgerUnreachable(failed)) throw failed;
+          } else if (now >= startMs) {
+            const failed = await this.compensate(eventId, new Error(`its start ${new Date(startMs).toISOString()} passed while the ledger could not be reached; it was never sent to the VENs — create a new event`), 'expired');
+            if (failed !== undefined && ledgerUnreachable(failed)) throw failed;
+          } else {
+            try {
+              await this.complete(saga.request as SagaRequest);
+              ctx.log.info({ eventId, pendingSince: new Date(saga.at).toISOString() }, 'pending event: the ledger allocated its shares; distributed to the VENs');
+            } catch (err) {
+              if (ledgerUnreachable(err)) {
+                ctx.store.putEventSaga({ ...saga, error: (err as Error).message });
+                throw err;
+              }
+              // The ledger, back, refuses it (no baseline any more, another event under this id…): it ends here.
+              if (refusedByLedger.has(err as object)) ctx.store.putEventSaga({ ...saga, state: 'refused', error: (err as Error).message });
+              else await this.compensate(eventId, err, 'refused');
+              ctx.log.error({ eventId, err }, 'pending event refused by the ledger; it is not created');
+            }
+          }
+        } finally {
+          inFlight.delete(eventId);
+        }
+      }
+      if (!cancelsOwed) return;
+      const allocations = ctx.ledger?.allocations;
+      for (const e of ctx.store.listEvents()) {
+        if (!e.cancelled || allocations?.notified?.(e.eventId) !== true) continue;
+        try {
+          await port().cancelEvent?.(e.eventId);
+          ctx.log.info({ eventId: e.eventId }, 'the ledger takes the cancellation of the event now');
+        } catch (err) {
+          if (ledgerUnreachable(err)) throw err;
+          // Refused for good (settled meanwhile…): sending it again changes nothing.
+          ctx.log.error({ err, eventId: e.eventId }, 'the ledger refuses the cancellation of the event; it stays cancelled for the VENs only');
+        }
+      }
+      cancelsOwed = false;
     },
 
     /**
      * At start: each creation cut short (by a crash, or a failure whose compensation did not finish)
      * is completed if the event has not ended, else cancelled on the ledger.
      */
-    async recover(): Promise<{ completed: string[]; compensated: string[]; left: string[] }> {
-      const out = { completed: [] as string[], compensated: [] as string[], left: [] as string[] };
+    async recover(): Promise<{ completed: string[]; compensated: string[]; left: string[]; pending: string[] }> {
+      const out = { completed: [] as string[], compensated: [] as string[], left: [] as string[], pending: [] as string[] };
       for (const saga of ctx.store.listEventSagas()) {
         const request = saga.request as SagaRequest;
         const { eventId, startMs, durationMs, slots, slotMs } = request.notice;
         if (ctx.store.getEvent(eventId) !== undefined) {
           ctx.store.deleteEventSaga(eventId);
+          continue;
+        }
+        // Pending creations wait for catchUp (the outbox's passes); ended ones are records only.
+        if (saga.state === 'pending' || saga.state === 'expired' || saga.state === 'refused') {
+          if (saga.state === 'pending') out.pending.push(eventId);
           continue;
         }
         if (saga.state === 'started' && ctx.now() < startMs + (durationMs ?? slots * slotMs)) {
@@ -963,6 +1130,11 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
             ctx.log.info({ eventId }, 'event creation cut short by a restart: completed');
             continue;
           } catch (err) {
+            if (ledgerUnreachable(err)) {
+              this.park(eventId, err);
+              out.pending.push(eventId);
+              continue;
+            }
             ctx.log.warn({ err, eventId }, 'event creation cut short by a restart could not complete; cancelling it on the ledger');
           }
         }
@@ -1112,7 +1284,9 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       if (ledger?.cancelEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) return;
       track(
         ledger.cancelEvent(eventId).catch((err: unknown) => {
-          ctx.log.error({ err, eventId }, 'the ledger did not cancel the event; it is cancelled for the VENs — cancel it on the ledger before settlement (events.settle retries)');
+          cancelsOwed = true;
+          ctx.log.error({ err, eventId }, 'the ledger did not cancel the event; it is cancelled for the VENs — the outbox of ledger work sends the cancellation again (so does events.settle)');
+          ctx.ledgerWork?.kick();
         }),
       );
     },
@@ -1164,6 +1338,27 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       reallocations.set(eventId, p);
       track(p.finally(() => (reallocations.get(eventId) === p ? reallocations.delete(eventId) : undefined)));
     },
+  };
+}
+
+/** How long an expired or refused creation stays readable after its event's end. */
+const ENDED_CREATION_KEPT_MS = 7 * 86_400_000;
+
+/** A creation's record as the operator reads it; `pending` past its start reads as expired at once (catchUp then cancels it). */
+function pendingView(ctx: VtnContext, saga: EventSagaRecord): PendingLedgerEventView {
+  const { notice } = saga.request as SagaRequest;
+  const durationMs = notice.durationMs ?? notice.slots * notice.slotMs;
+  const state = saga.state === 'expired' || saga.state === 'refused' ? saga.state : saga.state === 'compensating' ? (saga.outcome ?? 'refused') : ctx.now() >= notice.startMs ? 'expired' : 'pending';
+  return {
+    eventId: saga.eventId,
+    ledger: state,
+    programId: notice.programId,
+    start: new Date(notice.startMs).toISOString(),
+    durationMinutes: durationMs / 60_000,
+    reductionW: notice.reductionW,
+    customerIds: notice.customerIds,
+    acceptedAt: new Date(saga.at).toISOString(),
+    ...(saga.error === undefined ? {} : { reason: saga.error }),
   };
 }
 

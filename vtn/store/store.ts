@@ -325,10 +325,15 @@ export interface VtnStore {
  * An event creation from the ledger that has not finished: `started` is written before
  * notifyDRevent; the row goes in the transaction that stores the event (done), or once the
  * ledger has cancelled it (`compensating`: the creation failed after the ledger may have taken it).
+ * `pending`: the ledger could not be reached; the creation is completed when it answers again.
+ * `expired` / `refused`: a pending creation that ended without an event (its start passed first, or
+ * the ledger refused it), kept for the operator to read (`outcome` while its compensation runs).
  */
 export interface EventSagaRecord {
   readonly eventId: string;
-  readonly state: 'started' | 'compensating';
+  readonly state: 'started' | 'compensating' | 'pending' | 'expired' | 'refused';
+  /** While `compensating`: the state the record takes once the ledger has cancelled the event (absent: the row goes). */
+  readonly outcome?: 'expired' | 'refused';
   /** What `events.create` needs to complete the creation (the ledger notice, the caller's input). */
   readonly request: unknown;
   readonly at: number;
