@@ -184,9 +184,11 @@ function nextAvailability(tx: Tx, e: DrEventRecord, c: CustomerInputs, scratch: 
   const width = e.window.length;
   const opr = c.allocation.oprW;
   // The customer's OPR slice ends at its last window slot: a short array reads as 0, as before.
+  // Stryker disable next-line MethodExpression: the allocation holds a full OPR row per customer, so its slice never ends early and min and max give the same bound
   const end = Math.min(c.oprAt + width, opr.length);
   for (let i = 0; i < width; i++) {
     const at = c.oprAt + i;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: past the end of the row `opr[at] ?? 0` reads 0 too, so reading it always is the same
     assigned[e.window[i] as number] = at < end ? (opr[at] ?? 0) : 0;
   }
   const values = updateAvailability({
@@ -305,7 +307,12 @@ export async function getDRToken(tx: Tx, eventIdArg: string, meterIdsArg: string
   const scratch = createScratch(tx);
   for (const b of await shardBatches(tx, e, meterIds)) {
     const old = await getRewardShard(tx, eventId, b.shard);
-    if (old && (old.slots.length !== slots.length || old.slots.some((h, k) => h !== slots[k]))) {
+    if (
+      old &&
+      (old.slots.length !== slots.length ||
+        // Stryker disable next-line ConditionalExpression,MethodExpression,ArrowFunction: reward slots differ only in length (the window, or the whole day): an event's window cannot change once settlement may start
+        old.slots.some((h, k) => h !== slots[k]))
+    ) {
       throw conflict(`event ${eventId} was partly settled with other reward slots; set rewardScope back to finish its settlement`);
     }
     const added: NewRewards = { meterIds: [], perSlotMilli: [], totalMilli: [] };

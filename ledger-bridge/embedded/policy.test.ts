@@ -91,6 +91,7 @@ test('parse errors name what is wrong and where', () => {
   assert.deepEqual(parsePolicy(" OutOf( 1 , 'A.peer' ) "), parsePolicy("OR('A.peer')"));
   assert.equal(formatPolicy(parsePolicy("OutOf(12,'A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer','A.peer')")).startsWith('AND('), true);
   assert.match(message("OutOf(1a,'A.peer')"), /OutOf needs a count first/);
+  assert.match(message("OutOf(a1,'A.peer')"), /OutOf needs a count first/);
   assert.match(message("AND(@'A.peer')"), /expected a name at offset 4/);
   assert.deepEqual(parsePolicy("'Org.1.admin'"), { type: 'signedBy', principal: { mspId: 'Org.1', role: 'admin' } }, 'the role after the last dot');
 });

@@ -151,6 +151,15 @@ test('R346+R314 VTN: usage intervals are stored with the SI scale applied, sent 
   t.assert.equal(vtn.reports.requests(venId)[0]?.state, 'active');
 });
 
+test('R346 VTN: without a ledger, usage intervals are stored and nothing is queued for a ledger (the outbox stays empty)', async (t) => {
+  const { url, vtn, venId, registered } = await setup(t);
+  const rr = registered.reportRequests?.[0]?.reportRequestId ?? '';
+  const a = await call(url, 'EiReport', usageUpdate(venId, rr, T0, [[1.5, 25], [2, 33]]), 'UpdatedReport');
+  t.assert.equal(a.response.code, 200);
+  t.assert.equal(vtn.reports.telemetry(venId).length, 4);
+  t.assert.equal(vtn.store.ledgerWorkDepth(), 0);
+});
+
 test('R346 VTN: an extra update with other values for the same intervals corrects them (stored and sent to the ledger again); another duration does not', async (t) => {
   const ledger = recordingLedger();
   const { url, vtn, venId, registered } = await setup(t, ledger);
