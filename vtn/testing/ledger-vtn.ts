@@ -80,9 +80,10 @@ export async function ledgerEnergy(vl: VtnLedger, customerId: string, day: strin
 
 /** Waits until slots `first` … `first + count − 1` of the customer's day are on the ledger, and returns them. */
 export async function recordedSlots(vl: VtnLedger, customerId: string, day: string, first: number, count: number): Promise<number[]> {
-  const slots = async (): Promise<(number | null)[]> => (await ledgerEnergy(vl, customerId, day)).slice(first, first + count);
-  await until(`slots ${first}–${first + count - 1} of ${customerId} on the ledger`, async () => (await slots()).every((v) => v !== null));
-  return (await slots()) as number[];
+  // The values seen when they were all there: a second read may go to an endorser a block behind.
+  let seen: (number | null)[] = [];
+  await until(`slots ${first}–${first + count - 1} of ${customerId} on the ledger`, async () => (seen = (await ledgerEnergy(vl, customerId, day)).slice(first, first + count)).length === count && seen.every((v) => v !== null));
+  return seen as number[];
 }
 
 export interface UsageVen {
