@@ -20,6 +20,7 @@
 import { decodeOadr, encodeOadr, type Payload, type VerifyResult } from '../../oadr/index.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import { backoffDelay } from './backoff.ts';
+import { createGroupCommit, type GroupCommit } from './group-commit.ts';
 import type { PushConfig } from '../cli/config.ts';
 import type { Logger } from '../operations/logger.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
@@ -64,6 +65,8 @@ export interface PushWorkersOptions {
   readonly attempt: (a: PushAttempt) => Promise<PushOutcome>;
   /** False while the transport cannot send at all (the VTN's own XMPP connection is down); default always. */
   readonly ready?: () => boolean;
+  /** Where the queue removals and delivery records commit, grouped per turn of the event loop; default one of the workers' own. */
+  readonly commits?: GroupCommit | undefined;
   /** Drop a payload after this many consecutive failures; absent: retried until delivered. */
   readonly maxAttempts?: number | undefined;
   readonly random?: () => number;
@@ -106,11 +109,17 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
     return w;
   };
 
+  // The queue removals and delivery records of the pushes of one turn commit together (one fsync).
+  const commits = options.commits ?? createGroupCommit({ store });
+
   /** Leaves the queue: the next payload goes. */
-  const done = (w: Worker, seq: number): void => {
-    store.removeQueued(seq);
+  const forget = (w: Worker): void => {
     w.cached = undefined;
     w.failures = 0;
+  };
+  const done = async (w: Worker, seq: number): Promise<void> => {
+    await commits.run(() => store.removeQueued(seq));
+    forget(w);
   };
 
   /** True when the worker goes on at once (the payload was dropped), false when it waits for its timer. */
@@ -120,7 +129,8 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
     if (options.maxAttempts !== undefined && w.failures >= options.maxAttempts && w.cached !== undefined) {
       // A capped number of attempts: a target that never answers is not retried forever.
       log.error(fields, `push failed (${what}) ${w.failures} times; the payload is dropped (push.maxAttempts); check the VEN's push address`);
-      done(w, w.cached.seq);
+      store.removeQueued(w.cached.seq);
+      forget(w);
       return true;
     }
     const delayMs = backoffDelay(w.failures, { initialMs: config.initialBackoffMs, maxMs: config.maxBackoffMs, jitter: config.jitter }, random);
@@ -153,7 +163,9 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
           return;
         }
         if (w.cached?.seq !== queued.seq) {
-          const payload = options.materialize(queued);
+          // Building oadrDistributeEvent records the delivery: grouped with the other VENs' of this turn.
+          const payload = await commits.run(() => options.materialize(queued));
+          if (closed) return;
           w.cached = { seq: queued.seq, xml: encodeOadr(payload), type: payload.type };
           w.failures = 0;
         }
@@ -172,12 +184,12 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
         if (closed) return;
         switch (outcome.kind) {
           case 'delivered':
-            done(w, item.seq);
+            await done(w, item.seq);
             log.debug({ venId, to, payload: item.type }, 'pushed');
             outcome.answered?.();
             continue;
           case 'refused':
-            done(w, item.seq);
+            await done(w, item.seq);
             log.error({ venId, to, payload: item.type, ...outcome.fields }, `${outcome.message}; the payload is dropped, not resent unchanged`);
             continue;
           case 'retry':

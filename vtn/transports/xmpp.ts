@@ -52,6 +52,7 @@ import { createPushSignature, type PushSignatureOptions } from './http-push.ts';
 import { sniffVenId } from './http-rules.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import { actOnPushAnswer, createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
+import { createGroupCommit } from './group-commit.ts';
 
 export interface XmppTransportOptions {
   readonly client: XmppClient;
@@ -115,9 +116,12 @@ const XMPP_SERVICES = SERVICES.filter((s) => s !== 'OadrPoll');
 
 export function createXmppTransport(options: Readonly<XmppTransportOptions>): XmppTransport {
   const { client, store, config, log, signature } = options;
+  // The requests that arrive in the same socket reads and the pushes of the same turn commit
+  // together; each IQ result goes out after its commit.
+  const commits = createGroupCommit({ store });
 
   // ---- inbound ---------------------------------------------------------------------------------
-  client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from, child }) => {
+  client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, async ({ from, child }) => {
     const text = elementXml(child);
     if (Buffer.byteLength(text, 'utf8') > options.bodyLimitBytes) {
       // Before any signature work, as HTTP's body limit (413) comes before its signature check.
@@ -153,7 +157,11 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       throw new XmppStanzaError('bad-request', `${payload.type} is sent by a VTN, not to it (R401)`);
     }
     // The signer's certificate stands where the TLS client certificate does over HTTPS (R517).
-    const { answer, error } = options.handle(payload, { senderJid: from, ...(signer === undefined ? {} : { peerFingerprint: signer }) });
+    const meta = { senderJid: from, ...(signer === undefined ? {} : { peerFingerprint: signer }) };
+    const { answer, error } = await commits.run(
+      () => options.handle(payload, meta),
+      (r) => r.error !== undefined,
+    );
     if (error !== undefined) log.info({ venId: payloadVenId(payload), from, payload: payload.type, responseCode: error.responseCode }, error.message);
     const xml = encodeOadr(answer);
     return payloadElement(signature === undefined ? xml : signature.sign(xml));
@@ -197,6 +205,7 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
     materialize: options.materialize,
     addressOf: xmppAddress,
     attempt,
+    commits,
     sign: signature?.sign,
     ready: () => client.online(),
     ...(options.random === undefined ? {} : { random: options.random }),
