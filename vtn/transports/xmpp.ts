@@ -183,7 +183,7 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
   async function attempt({ venId, reg, to, item, body }: PushAttempt): Promise<PushOutcome> {
     let answer: Element | undefined;
     try {
-      answer = await client.request(to, payloadElement(body), { timeoutMs: config.timeoutMs });
+      answer = await client.request(to, body, { timeoutMs: config.timeoutMs });
     } catch (err) {
       if (err instanceof XmppStanzaError && OFFLINE.has(err.condition)) {
         log.info({ venId, to, payload: item.type }, 'the XMPP VEN is offline; its queue waits for its presence');
