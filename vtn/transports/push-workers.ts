@@ -11,7 +11,9 @@
  *   back-off with jitter (§9.1.7); with `maxAttempts`, dropped after that many failures.
  * - `wait`: it stays queued and the worker stops until the next `wake` (an XMPP VEN that is offline).
  *
- * A VEN whose push target is down never delays the others: workers run independently.
+ * A VEN whose push target is down never delays the others: workers run independently. A worker
+ * exists only while it has something in hand (running, waiting to retry, or holding a payload for a
+ * VEN that is offline): an idle VEN costs nothing here.
  *
  * In a cluster (a store shared by several processes) one process at a time pushes to a VEN: a
  * worker runs only after claiming the VEN (`store.cluster.claimVen`), keeps the claim while it
@@ -201,7 +203,11 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
       }
     } finally {
       w.running = false;
-      if (w.timer === undefined) release(venId, w);
+      if (w.timer === undefined) {
+        release(venId, w);
+        // Nothing in hand: a VEN whose queue is empty costs no memory here (thousands of idle VENs).
+        if (w.cached === undefined && workers.get(venId) === w) workers.delete(venId);
+      }
     }
   }
 
