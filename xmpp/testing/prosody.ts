@@ -29,8 +29,16 @@ export interface ProsodyOptions {
   readonly startTimeoutMs?: number;
   /** Items of the domain's disco#items (`disco_items`), e.g. the VTN's full JID for the VENs' discovery. */
   readonly discoItems?: readonly { readonly jid: string; readonly name: string }[];
-  /** More global settings (Lua lines), e.g. `default_iteration_count = 128` for thousands of SCRAM logins in a benchmark. */
-  readonly extraConfig?: readonly string[];
+  /**
+   * mod_limits as docs/xmpp.md recommends for production: every client connection is read at
+   * `rate` (default `10kb/s`, 2 s burst) except these JIDs' (the VTN's, which carries every push).
+   */
+  readonly limits?: { readonly unlimitedJids: readonly string[]; readonly rate?: string };
+  /**
+   * PBKDF2 iterations of the SCRAM accounts `register` makes (Prosody's default 10,000): fewer for
+   * thousands of logins in a benchmark, where the login is set-up, not what is measured.
+   */
+  readonly scramIterations?: number;
 }
 
 export interface Prosody {
@@ -72,7 +80,7 @@ const lua = (s: string): string => JSON.stringify(s);
 /** A name as Prosody's file store spells it on disk (util.datamanager: every non-alphanumeric byte as %xx). */
 const storeName = (s: string): string => s.replace(/[^A-Za-z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
-function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth']; discoItems: ProsodyOptions['discoItems']; extraConfig: ProsodyOptions['extraConfig'] }): string {
+function configuration(o: { dir: string; port: number; domain: string; auth: ProsodyOptions['auth']; discoItems: ProsodyOptions['discoItems']; limits: ProsodyOptions['limits']; scramIterations: ProsodyOptions['scramIterations'] }): string {
   const certificate = join(o.dir, 'server.crt');
   const key = join(o.dir, 'server.key');
   const ca = join(o.dir, 'ca.crt');
@@ -82,8 +90,13 @@ function configuration(o: { dir: string; port: number; domain: string; auth: Pro
     `plugin_paths = { ${lua(PLUGINS)} }`,
     ...(process.getuid?.() === 0 ? ['run_as_root = true'] : []),
     `log = { { levels = { min = "${process.env['PROSODY_LOG'] ?? 'info'}" }, to = "console" } }`,
-    'modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; }',
+    `modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; ${o.limits === undefined ? '' : '"limits"; '}}`,
     'modules_disabled = { "s2s"; "offline"; }',
+    'network_backend = "epoll"',
+    'c2s_stanza_size_limit = 1024 * 1024',
+    ...(o.limits === undefined
+      ? []
+      : [`limits = { c2s = { rate = ${lua(o.limits.rate ?? '10kb/s')}; burst = "2s"; }; }`, `unlimited_jids = { ${o.limits.unlimitedJids.map(lua).join('; ')} }`]),
     `c2s_ports = { ${o.port} }`,
     'c2s_interfaces = { "127.0.0.1" }',
     'c2s_direct_tls_ports = {}',
@@ -95,8 +108,8 @@ function configuration(o: { dir: string; port: number; domain: string; auth: Pro
     `ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; protocol = "tlsv1_2+"; }`,
     // Ask for a client certificate, verify it against our CA only and as a client certificate (mod_auth_oadr_cert checks the result).
     `c2s_ssl = { certificate = ${lua(certificate)}; key = ${lua(key)}; cafile = ${lua(ca)}; capath = false; verify = { "peer"; "client_once" }; verifyext = { lsec_ignore_purpose = false }; }`,
+    ...(o.scramIterations === undefined ? [] : [`default_iteration_count = ${o.scramIterations}`]),
     `disco_items = { ${(o.discoItems ?? []).map((i) => `{ ${lua(i.jid)}, ${lua(i.name)} }`).join('; ')} }`,
-    ...(o.extraConfig ?? []),
     `VirtualHost ${lua(o.domain)}`,
     '',
   ].join('\n');
@@ -112,7 +125,7 @@ export async function startProsody(options: Readonly<ProsodyOptions>): Promise<P
   await writeFile(join(dir, 'server.key'), options.pki.server.privateKeyPem, { mode: 0o600 });
   await writeFile(join(dir, 'ca.crt'), options.pki.caPem);
   const config = join(dir, 'prosody.cfg.lua');
-  await writeFile(config, configuration({ dir, port, domain, auth: options.auth, discoItems: options.discoItems, extraConfig: options.extraConfig }));
+  await writeFile(config, configuration({ dir, port, domain, auth: options.auth, discoItems: options.discoItems, limits: options.limits, scramIterations: options.scramIterations }));
   const daemon = await startDaemon({ command: 'prosody', args: ['--config', config, '-F'], port, install: "Debian's prosody (.ci/run does)", startTimeoutMs: options.startTimeoutMs ?? 10_000 });
   return {
     domain,
