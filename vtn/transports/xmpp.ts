@@ -67,6 +67,12 @@ export interface XmppTransportOptions {
   /** The VEN's answer in an IQ result (e.g. oadrCanceledPartyRegistration). */
   readonly onAnswer: (payload: Payload, venId: string) => void;
   readonly random?: () => number;
+  /**
+   * Pushes sent and not yet answered, at most (default 256): beyond it a push waits for a slot. All
+   * pushes share the VTN's one connection; unbounded, a fan-out to thousands of VENs would hand the
+   * server megabytes at once, and pushes queued there past `push.timeoutMs` would be sent again.
+   */
+  readonly maxPushesInFlight?: number;
   /** R514: verify every payload a VEN sends and sign everything sent (createXmppSignature); absent: plain payloads. */
   readonly signature?: XmppSignature;
 }
@@ -180,8 +186,35 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
   // ---- outbound --------------------------------------------------------------------------------
   const xmppAddress = (reg: VenRegistration | undefined): string | undefined => (reg?.transportName === 'xmpp' ? reg.transportAddress : undefined);
 
+  // The window of pushes in flight: a slot is handed from an answered push to the next waiting one.
+  const maxInFlight = options.maxPushesInFlight ?? 256;
+  let inFlight = 0;
+  let waiting: (() => void)[] = [];
+  let nextWaiting = 0;
+  const slot = (): Promise<void> | undefined => {
+    if (inFlight < maxInFlight) {
+      inFlight++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const freeSlot = (): void => {
+    const next = waiting[nextWaiting];
+    if (next === undefined) {
+      inFlight--;
+      return;
+    }
+    nextWaiting++;
+    if (nextWaiting === waiting.length) {
+      waiting = [];
+      nextWaiting = 0;
+    }
+    next();
+  };
+
   async function attempt({ venId, reg, to, item, body }: PushAttempt): Promise<PushOutcome> {
     let answer: Element | undefined;
+    await slot();
     try {
       answer = await client.request(to, body, { timeoutMs: config.timeoutMs });
     } catch (err) {
@@ -191,6 +224,8 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       }
       if (err instanceof XmppStanzaError) return { kind: 'refused', message: `the VEN refused a pushed payload with IQ error ${err.condition}`, fields: { condition: err.condition } };
       return { kind: 'retry', what: 'timeout or connection lost', err };
+    } finally {
+      freeSlot();
     }
     const answerBody = answer === undefined ? Buffer.alloc(0) : Buffer.from(elementXml(answer), 'utf8');
     const verify = signature === undefined ? undefined : (b: Buffer) => signature.verifyAnswer(b, reg);
