@@ -1,6 +1,6 @@
 /**
  * OpenADR over XMPP end to end, against a real Prosody with certificate authentication (SASL
- * EXTERNAL, CN = the JID's local part): the real VEN (ven/createVen) and the VTN on the embedded
+ * EXTERNAL, CN = the JID's local part), and the full flow also through a real ejabberd (SCRAM): the real VEN (ven/createVen) and the VTN on the embedded
  * ledger — register, the event with the customer's own load amount pushed, oadrCreatedEvent,
  * telemetry reports reaching the ledger, the cancellation; a mixed fleet (HTTP pull, HTTP push,
  * XMPP) in one event; a VEN whose socket is cut reconnecting and getting what it missed.
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { EVENT_DAY } from '../chaincode/testing/reference-scenario.ts';
 import { createVen, RegistrationStatus, type Ven } from '../ven/index.ts';
 import { createMemoryDevice } from '../ven/testing/memory-device.ts';
@@ -19,7 +19,9 @@ import { startXmppRig, type XmppRig } from '../vtn/testing/xmpp-ven.ts';
 import { startTcpProxy } from '../xmpp/testing/tcp-proxy.ts';
 import { until } from './support/until.ts';
 import { encodeOadr, type Payload } from '../oadr/index.ts';
-import { payloadElement, XmppStanzaError } from '../xmpp/index.ts';
+import { createXmppClient, payloadElement, XmppStanzaError } from '../xmpp/index.ts';
+import { startEjabberd } from '../xmpp/testing/ejabberd.ts';
+import { createXmppTestPki } from '../xmpp/testing/prosody.ts';
 
 const MIN = 60_000;
 const SLOT = 15 * MIN;
@@ -35,7 +37,7 @@ function tempDir(t: { after(fn: () => unknown): void }): string {
   return dir;
 }
 
-async function xmppVen(t: { after(fn: () => unknown): void }, rig: XmppRig, o: { venName: string; vtnJid?: string; dir: string; clock?: () => number; url?: string; basePowerW?: number }): Promise<Ven> {
+async function xmppVen(t: { after(fn: () => unknown): void }, rig: Connections, o: { venName: string; vtnJid?: string; dir: string; clock?: () => number; url?: string; basePowerW?: number }): Promise<Ven> {
   const client = await rig.connection(o.venName, 'ven', { reconnectDelayMs: () => 100, ...(o.url === undefined ? {} : { url: o.url }) });
   const ven = await createVen({
     vtnUrl: 'unused:',
@@ -53,8 +55,11 @@ async function xmppVen(t: { after(fn: () => unknown): void }, rig: XmppRig, o: {
   return ven;
 }
 
-test('R507 full flow over XMPP with the ledger: register, event with its OPR pushed, createdEvent, telemetry → recordEnergy, cancel', async (t) => {
-  const rig = await startXmppRig(t);
+/** Connections to one XMPP server, logged in as `local` with a fixed resource. */
+type Connections = Pick<XmppRig, 'connection'>;
+
+/** The full flow through one XMPP server (Prosody or ejabberd): the same steps as over HTTP. */
+async function fullFlow(t: TestContext, rig: Connections): Promise<void> {
   const vtnClient = await rig.connection('vtn', 'vtn');
   const { clock, ledger: vl, vtn } = await startLedgerVtn(t, {
     prefix: 'oadr-vtn-xmpp-',
@@ -89,6 +94,30 @@ test('R507 full flow over XMPP with the ledger: register, event with its OPR pus
   vtn.events.cancel('ev-c');
   // R52: the VEN's oadrCreatedEvent for the cancelled version acknowledges it.
   await until('the VEN acknowledges the cancellation', () => vtn.events.get('ev-c')?.vens[0]?.cancelAcked === true);
+}
+
+test('R507 full flow over XMPP with the ledger: register, event with its OPR pushed, createdEvent, telemetry → recordEnergy, cancel', async (t) => {
+  await fullFlow(t, await startXmppRig(t));
+});
+
+test('R507 full flow over XMPP through ejabberd (SCRAM accounts, its generated configuration): register, event, createdEvent, reports, cancel', async (t) => {
+  const pki = await createXmppTestPki();
+  const server = await startEjabberd({ pki });
+  t.after(() => server.stop());
+  const password = 'ejabberd-test-secret';
+  await fullFlow(t, {
+    async connection(local, resource, o = {}) {
+      await server.register(local, password);
+      return createXmppClient({
+        url: o.url ?? server.url,
+        jid: `${local}@${server.domain}`,
+        resource,
+        tls: { ca: pki.caPem },
+        auth: { mechanism: 'SCRAM-SHA-1', password },
+        reconnectDelayMs: o.reconnectDelayMs ?? (() => 100),
+      });
+    },
+  });
 });
 
 /** The values of the VEN's stored event, per signal name: what it was told to do. */

@@ -73,6 +73,8 @@ export interface VtnOptions {
   readonly crashPoint?: (name: CrashPointName) => void;
   /** The VTN's XMPP connection (R38, R507; created by the CLI from `--xmpp-url`/`--xmpp-jid`): started by `listen()`, stopped by `close()`. */
   readonly xmpp?: XmppClient;
+  /** XMPP pushes sent and not yet answered, at most (default 256; see createXmppTransport). */
+  readonly xmppMaxPushesInFlight?: number;
 }
 
 export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
@@ -205,6 +207,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       ? undefined
       : createXmppTransport({
           client: options.xmpp,
+          ...(options.xmppMaxPushesInFlight === undefined ? {} : { maxPushesInFlight: options.xmppMaxPushesInFlight }),
           store,
           config: config.push,
           log: log.child({ component: LOG_COMPONENT.xmpp }),

@@ -81,6 +81,13 @@ test('SCRAM: IQ set answered with a result or an IQ error, ping, presence both w
   await t.assert.rejects(b.request(aJid, xml('echo', { xmlns: NS_TEST }, 'fail')), (err: unknown) => err instanceof XmppStanzaError && err.condition === 'bad-request');
   await t.assert.rejects(b.request(aJid, xml('nothing', { xmlns: NS_TEST })), (err: unknown) => err instanceof XmppStanzaError && err.condition === 'service-unavailable');
   t.assert.deepEqual(seen, ['ven@localhost/ven', 'ven@localhost/ven', 'ven@localhost/ven']);
+  // A child given as XML text (a document as the codec writes it, declaration included) goes as it
+  // is; the requests of one turn share a socket write and each gets its own answer.
+  const texts = await Promise.all(['one', 'two', 'three'].map((w) => b.request(aJid, `<?xml version="1.0" encoding="UTF-8"?>\n<echo xmlns="${NS_TEST}">${w}</echo>`, { timeoutMs: 10_000 })));
+  t.assert.deepEqual(
+    texts.map((e) => e?.text()),
+    ['ONE', 'TWO', 'THREE'],
+  );
   // XEP-0199: both sides answer a ping with an empty result.
   t.assert.equal(await b.request(aJid, xml('ping', { xmlns: NS_PING }), { type: 'get' }), undefined);
   t.assert.equal(await a.request('ven@localhost/ven', xml('ping', { xmlns: NS_PING }), { type: 'get' }), undefined);

@@ -20,6 +20,8 @@ export interface DaemonOptions {
   readonly spawnIds?: { readonly uid: number; readonly gid: number };
   /** The signal that stops it; default SIGTERM. */
   readonly stopSignal?: NodeJS.Signals;
+  /** Variables added to the environment it inherits. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface Daemon {
@@ -57,7 +59,7 @@ export async function startDaemon(o: Readonly<DaemonOptions>): Promise<Daemon> {
   let output = '';
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
-    const c = spawn(o.command, [...o.args], { stdio: ['ignore', 'pipe', 'pipe'], ...(o.spawnIds === undefined ? {} : { uid: o.spawnIds.uid, gid: o.spawnIds.gid }) });
+    const c = spawn(o.command, [...o.args], { stdio: ['ignore', 'pipe', 'pipe'], ...(o.env === undefined ? {} : { env: { ...process.env, ...o.env } }), ...(o.spawnIds === undefined ? {} : { uid: o.spawnIds.uid, gid: o.spawnIds.gid }) });
     child = c;
     c.stdout?.on('data', (b: Buffer) => (output += b.toString()));
     c.stderr?.on('data', (b: Buffer) => (output += b.toString()));

@@ -20,6 +20,8 @@ declare module '@xmpp/xml' {
     toString(): string;
   }
   export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: (Element | string | undefined | false | null)[]): Element;
+  /** Escapes `&`, `<`, `>`, `"` and `'` for an attribute value. */
+  export function escapeXML(s: string): string;
   export default xml;
 }
 
@@ -60,6 +62,8 @@ declare module '@xmpp/client-core' {
     restart(): Promise<void>;
     disconnect(): Promise<unknown>;
     send(element: Element): Promise<void>;
+    /** Writes XML text to the stream as it is (what `send` does after serialising). */
+    write(text: string): Promise<void>;
     sendReceive(element: Element, timeout?: number): Promise<Element>;
     _attachSocket(socket: unknown): void;
     _jid(jid: string): void;

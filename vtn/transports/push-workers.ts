@@ -11,7 +11,9 @@
  *   back-off with jitter (§9.1.7); with `maxAttempts`, dropped after that many failures.
  * - `wait`: it stays queued and the worker stops until the next `wake` (an XMPP VEN that is offline).
  *
- * A VEN whose push target is down never delays the others: workers run independently.
+ * A VEN whose push target is down never delays the others: workers run independently. A worker
+ * exists only while it has something in hand (running, waiting to retry, or holding a payload for a
+ * VEN that is offline): an idle VEN costs nothing here.
  *
  * In a cluster (a store shared by several processes) one process at a time pushes to a VEN: a
  * worker runs only after claiming the VEN (`store.cluster.claimVen`), keeps the claim while it
@@ -20,6 +22,7 @@
 import { decodeOadr, encodeOadr, type Payload, type VerifyResult } from '../../oadr/index.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import { backoffDelay } from './backoff.ts';
+import { createGroupCommit, type GroupCommit } from './group-commit.ts';
 import type { PushConfig } from '../cli/config.ts';
 import type { Logger } from '../operations/logger.ts';
 import type { QueueItem, VenRegistration, VtnStore } from '../store/store.ts';
@@ -64,6 +67,8 @@ export interface PushWorkersOptions {
   readonly attempt: (a: PushAttempt) => Promise<PushOutcome>;
   /** False while the transport cannot send at all (the VTN's own XMPP connection is down); default always. */
   readonly ready?: () => boolean;
+  /** Where the queue removals and delivery records commit, grouped per turn of the event loop; default one of the workers' own. */
+  readonly commits?: GroupCommit | undefined;
   /** Drop a payload after this many consecutive failures; absent: retried until delivered. */
   readonly maxAttempts?: number | undefined;
   readonly random?: () => number;
@@ -106,11 +111,17 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
     return w;
   };
 
+  // The queue removals and delivery records of the pushes of one turn commit together (one fsync).
+  const commits = options.commits ?? createGroupCommit({ store });
+
   /** Leaves the queue: the next payload goes. */
-  const done = (w: Worker, seq: number): void => {
-    store.removeQueued(seq);
+  const forget = (w: Worker): void => {
     w.cached = undefined;
     w.failures = 0;
+  };
+  const done = async (w: Worker, seq: number): Promise<void> => {
+    await commits.run(() => store.removeQueued(seq));
+    forget(w);
   };
 
   /** True when the worker goes on at once (the payload was dropped), false when it waits for its timer. */
@@ -120,7 +131,8 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
     if (options.maxAttempts !== undefined && w.failures >= options.maxAttempts && w.cached !== undefined) {
       // A capped number of attempts: a target that never answers is not retried forever.
       log.error(fields, `push failed (${what}) ${w.failures} times; the payload is dropped (push.maxAttempts); check the VEN's push address`);
-      done(w, w.cached.seq);
+      store.removeQueued(w.cached.seq);
+      forget(w);
       return true;
     }
     const delayMs = backoffDelay(w.failures, { initialMs: config.initialBackoffMs, maxMs: config.maxBackoffMs, jitter: config.jitter }, random);
@@ -153,7 +165,9 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
           return;
         }
         if (w.cached?.seq !== queued.seq) {
-          const payload = options.materialize(queued);
+          // Building oadrDistributeEvent records the delivery: grouped with the other VENs' of this turn.
+          const payload = await commits.run(() => options.materialize(queued));
+          if (closed) return;
           w.cached = { seq: queued.seq, xml: encodeOadr(payload), type: payload.type };
           w.failures = 0;
         }
@@ -172,12 +186,12 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
         if (closed) return;
         switch (outcome.kind) {
           case 'delivered':
-            done(w, item.seq);
+            await done(w, item.seq);
             log.debug({ venId, to, payload: item.type }, 'pushed');
             outcome.answered?.();
             continue;
           case 'refused':
-            done(w, item.seq);
+            await done(w, item.seq);
             log.error({ venId, to, payload: item.type, ...outcome.fields }, `${outcome.message}; the payload is dropped, not resent unchanged`);
             continue;
           case 'retry':
@@ -189,7 +203,11 @@ export function createPushWorkers(options: Readonly<PushWorkersOptions>): PushWo
       }
     } finally {
       w.running = false;
-      if (w.timer === undefined) release(venId, w);
+      if (w.timer === undefined) {
+        release(venId, w);
+        // Nothing in hand: a VEN whose queue is empty costs no memory here (thousands of idle VENs).
+        if (w.cached === undefined && workers.get(venId) === w) workers.delete(venId);
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import { encodeOadr, type Payload } from '../../oadr/index.ts';
 import { discoInfoQuery, discoItemsQuery, featuresOf, itemsOf, NS_OADR_PAYLOAD, NS_PING, OPENADR_FEATURE, payloadElement, XmppStanzaError } from '../../xmpp/index.ts';
 import { call, startTestVtn, ven } from '../testing/fake-ven.ts';
 import { startXmppRig, startXmppTestVen, type XmppRig, type XmppTestVen } from '../testing/xmpp-ven.ts';
+import { until } from '../../test/support/until.ts';
 
 const xmppCreate = (venName: string, jid: string): Payload => ({ ...ven.create({ venName, pull: false, transportAddress: jid }), transportName: 'xmpp' }) as Payload;
 
@@ -127,4 +128,39 @@ test('an XMPP VEN that was offline gets what it is owed when its presence return
   // The item leaves the queue when the VEN's IQ result reaches the VTN.
   for (let i = 0; i < 500 && vtn.store.queueDepth(venId) > 0; i++) await new Promise((r) => setTimeout(r, 10));
   t.assert.equal(vtn.store.queueDepth(venId), 0);
+});
+
+test('a fan-out keeps at most maxPushesInFlight pushes unanswered on the VTN connection; the others wait for a slot, none is lost', async (t) => {
+  const rig = await startXmppRig(t);
+  const client = await rig.connection('vtn', 'vtn');
+  const { vtn } = await startTestVtn(t, { push: { initialBackoffMs: 20, timeoutMs: 5000 } }, { xmpp: client, xmppMaxPushesInFlight: 2 });
+  const vtnJid = client.jid() ?? '';
+  // Four VENs that hold each push 300 ms before answering: the VTN's oadrRegisterReport after each registration.
+  let unanswered = 0;
+  let most = 0;
+  const answered: string[] = [];
+  const vens = await Promise.all(
+    ['hold-1', 'hold-2', 'hold-3', 'hold-4'].map(async (name) => {
+      const c = await rig.connection(name, 'ven');
+      t.after(() => c.stop());
+      c.onIq('set', NS_OADR_PAYLOAD, 'oadrPayload', async () => {
+        most = Math.max(most, ++unanswered);
+        await new Promise((r) => setTimeout(r, 300));
+        unanswered--;
+        answered.push(name);
+        return undefined;
+      });
+      const jid = await c.start();
+      return { c, jid, name };
+    }),
+  );
+  await Promise.all(
+    vens.map(async ({ c, jid, name }) => {
+      const answer = await c.request(vtnJid, payloadElement(encodeOadr(xmppCreate(name, jid))));
+      assert.notEqual(answer, undefined);
+    }),
+  );
+  await until('every VEN answered its push', () => answered.length === 4, 20_000);
+  t.assert.equal(most, 2, 'two pushes in flight at most, and the window was used');
+  t.assert.equal(vtn.store.vensWithQueuedItems().length, 0);
 });

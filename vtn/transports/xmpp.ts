@@ -52,6 +52,7 @@ import { createPushSignature, type PushSignatureOptions } from './http-push.ts';
 import { sniffVenId } from './http-rules.ts';
 import { SECURITY_EVENT } from '../tls/binding.ts';
 import { actOnPushAnswer, createPushWorkers, type PushAttempt, type PushOutcome } from './push-workers.ts';
+import { createGroupCommit } from './group-commit.ts';
 
 export interface XmppTransportOptions {
   readonly client: XmppClient;
@@ -66,6 +67,12 @@ export interface XmppTransportOptions {
   /** The VEN's answer in an IQ result (e.g. oadrCanceledPartyRegistration). */
   readonly onAnswer: (payload: Payload, venId: string) => void;
   readonly random?: () => number;
+  /**
+   * Pushes sent and not yet answered, at most (default 256): beyond it a push waits for a slot. All
+   * pushes share the VTN's one connection; unbounded, a fan-out to thousands of VENs would hand the
+   * server megabytes at once, and pushes queued there past `push.timeoutMs` would be sent again.
+   */
+  readonly maxPushesInFlight?: number;
   /** R514: verify every payload a VEN sends and sign everything sent (createXmppSignature); absent: plain payloads. */
   readonly signature?: XmppSignature;
 }
@@ -115,9 +122,12 @@ const XMPP_SERVICES = SERVICES.filter((s) => s !== 'OadrPoll');
 
 export function createXmppTransport(options: Readonly<XmppTransportOptions>): XmppTransport {
   const { client, store, config, log, signature } = options;
+  // The requests that arrive in the same socket reads and the pushes of the same turn commit
+  // together; each IQ result goes out after its commit.
+  const commits = createGroupCommit({ store });
 
   // ---- inbound ---------------------------------------------------------------------------------
-  client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from, child }) => {
+  client.onIq('set', NS_OADR_PAYLOAD, OADR_PAYLOAD, async ({ from, child }) => {
     const text = elementXml(child);
     if (Buffer.byteLength(text, 'utf8') > options.bodyLimitBytes) {
       // Before any signature work, as HTTP's body limit (413) comes before its signature check.
@@ -153,7 +163,11 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       throw new XmppStanzaError('bad-request', `${payload.type} is sent by a VTN, not to it (R401)`);
     }
     // The signer's certificate stands where the TLS client certificate does over HTTPS (R517).
-    const { answer, error } = options.handle(payload, { senderJid: from, ...(signer === undefined ? {} : { peerFingerprint: signer }) });
+    const meta = { senderJid: from, ...(signer === undefined ? {} : { peerFingerprint: signer }) };
+    const { answer, error } = await commits.run(
+      () => options.handle(payload, meta),
+      (r) => r.error !== undefined,
+    );
     if (error !== undefined) log.info({ venId: payloadVenId(payload), from, payload: payload.type, responseCode: error.responseCode }, error.message);
     const xml = encodeOadr(answer);
     return payloadElement(signature === undefined ? xml : signature.sign(xml));
@@ -172,10 +186,37 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
   // ---- outbound --------------------------------------------------------------------------------
   const xmppAddress = (reg: VenRegistration | undefined): string | undefined => (reg?.transportName === 'xmpp' ? reg.transportAddress : undefined);
 
+  // The window of pushes in flight: a slot is handed from an answered push to the next waiting one.
+  const maxInFlight = options.maxPushesInFlight ?? 256;
+  let inFlight = 0;
+  let waiting: (() => void)[] = [];
+  let nextWaiting = 0;
+  const slot = (): Promise<void> | undefined => {
+    if (inFlight < maxInFlight) {
+      inFlight++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const freeSlot = (): void => {
+    const next = waiting[nextWaiting];
+    if (next === undefined) {
+      inFlight--;
+      return;
+    }
+    nextWaiting++;
+    if (nextWaiting === waiting.length) {
+      waiting = [];
+      nextWaiting = 0;
+    }
+    next();
+  };
+
   async function attempt({ venId, reg, to, item, body }: PushAttempt): Promise<PushOutcome> {
     let answer: Element | undefined;
+    await slot();
     try {
-      answer = await client.request(to, payloadElement(body), { timeoutMs: config.timeoutMs });
+      answer = await client.request(to, body, { timeoutMs: config.timeoutMs });
     } catch (err) {
       if (err instanceof XmppStanzaError && OFFLINE.has(err.condition)) {
         log.info({ venId, to, payload: item.type }, 'the XMPP VEN is offline; its queue waits for its presence');
@@ -183,6 +224,8 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       }
       if (err instanceof XmppStanzaError) return { kind: 'refused', message: `the VEN refused a pushed payload with IQ error ${err.condition}`, fields: { condition: err.condition } };
       return { kind: 'retry', what: 'timeout or connection lost', err };
+    } finally {
+      freeSlot();
     }
     const answerBody = answer === undefined ? Buffer.alloc(0) : Buffer.from(elementXml(answer), 'utf8');
     const verify = signature === undefined ? undefined : (b: Buffer) => signature.verifyAnswer(b, reg);
@@ -197,6 +240,7 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
     materialize: options.materialize,
     addressOf: xmppAddress,
     attempt,
+    commits,
     sign: signature?.sign,
     ready: () => client.online(),
     ...(options.random === undefined ? {} : { random: options.random }),
