@@ -114,15 +114,11 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
       try {
         await options.catchUp();
       } catch (err) {
-        if (!ledgerUnreachable(err)) {
-          // Not the ledger being away: logged, and the acknowledged work still goes.
-          log.error({ err }, 'the ledger work of the events failed; retried at the next pass');
-        } else {
-          failures++;
-          if (failures === 1 || failures % 10 === 0) log.warn({ err, waiting: store.ledgerWorkDepth(), failures }, 'the ledger cannot be reached; pending events and the outbox wait and are retried');
-          retryLater();
-          return;
-        }
+        // Logged, and the acknowledged work still goes: one event the ledger cannot take now (a call
+        // that timed out) must not hold back telemetry; when the ledger is away the drain below fails
+        // too and retries later, and the next pass catches up again.
+        if (!ledgerUnreachable(err)) log.error({ err }, 'the ledger work of the events failed; retried at the next pass');
+        else log.warn({ err, waiting: store.ledgerWorkDepth() }, 'the ledger did not take the ledger work of the events (pending creations, cancellations); retried at the next pass');
       }
     }
     // Slots the accumulator holds but the ledger lacks (a failed recordEnergy) go with the first call.
