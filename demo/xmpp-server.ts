@@ -20,7 +20,6 @@ export const DEMO_VTN_JID = `vtn@${DEMO_XMPP_DOMAIN}`;
 export interface DemoXmppServer {
   /** `xmpp://127.0.0.1:PORT` */
   readonly url: string;
-  readonly port: number;
   /** The CA file the gateway and the VENs trust the server's certificate through. */
   readonly caFile: string;
   readonly caPem: string;
@@ -64,7 +63,6 @@ export async function startDemoXmpp(dataDir: string, venNames: readonly string[]
   writeFileSync(caFile, ca.certificatePem);
   return {
     url: prosody.url,
-    port: prosody.port,
     caFile,
     caPem: ca.certificatePem,
     password,
