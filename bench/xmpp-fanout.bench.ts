@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { createXmppTestPki, startProsody } from '../xmpp/testing/prosody.ts';
 import { reportFigures, type Figure } from './support/report.ts';
 import { pullFanout } from './support/pull-fanout.ts';
-import { agent, cpuSecondsOf, createEvent, fmt, rssOf, settledRss, startVtn } from './support/vtn-child.ts';
+import { agent, cpuSecondsOf, createEvent, fmt, rssOf, startVtn, type VtnChild, type VtnMemory } from './support/vtn-child.ts';
 import type { SwarmMessage, SwarmStart } from './support/xmpp-ven-swarm.ts';
 
 const { values: args } = parseArgs({ options: { vens: { type: 'string' }, procs: { type: 'string' }, 'no-pull': { type: 'boolean' }, 'vtn-log': { type: 'string' }, 'cpu-prof': { type: 'string' } } });
@@ -53,6 +53,45 @@ function startSwarm(start: SwarmStart, onCreated: (m: Extract<SwarmMessage, { ki
   });
   proc.send(start);
   return { proc, registered };
+}
+
+const SAMPLES = 5;
+
+/** SAMPLES readings of the VTN's memory after forced full GCs, 1 s apart. */
+async function sampleMemory(vtn: VtnChild): Promise<VtnMemory[]> {
+  const out: VtnMemory[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 1000));
+    out.push(await vtn.memory());
+  }
+  return out;
+}
+
+interface PerVen {
+  readonly median: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Bytes per VEN from the first stage (no VENs) to each later one: medians' difference, and the lowest and highest any pair of samples gives. */
+function memoryPerVen(mem: readonly { vens: number; samples: readonly VtnMemory[] }[]): { vens: number; heap: PerVen; data: PerVen; rss: PerVen }[] {
+  const median = (xs: readonly number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  };
+  const per = (zero: readonly number[], at: readonly number[], vens: number): PerVen => ({
+    median: (median(at) - median(zero)) / vens,
+    low: (Math.min(...at) - Math.max(...zero)) / vens,
+    high: (Math.max(...at) - Math.min(...zero)) / vens,
+  });
+  const [zero, ...rest] = mem;
+  if (zero === undefined) return [];
+  return rest.map((m) => ({
+    vens: m.vens,
+    heap: per(zero.samples.map((x) => x.heapUsed), m.samples.map((x) => x.heapUsed), m.vens),
+    data: per(zero.samples.map((x) => x.dataUsed), m.samples.map((x) => x.dataUsed), m.vens),
+    rss: per(zero.samples.map((x) => x.rss), m.samples.map((x) => x.rss), m.vens),
+  }));
 }
 
 /** What this run reports for docs/benchmarks.md. */
@@ -89,6 +128,7 @@ async function main(): Promise<void> {
       env: { OADR_XMPP_PASSWORD: PASSWORD },
       logFile: args['vtn-log'],
       cpuProfDir: args['cpu-prof'],
+      heap: true,
     });
     const vtnPid = vtn.proc.pid as number;
     const prosodyPid = prosody.pid() as number;
@@ -102,21 +142,33 @@ async function main(): Promise<void> {
     swarms.push(warm);
     await warm.registered;
     await new Promise((r) => setTimeout(r, 2000));
-    const rss0 = await settledRss(vtnPid);
 
+    // Connected and idle, in stages (1,000, then all): the VTN's memory after forced full GCs,
+    // SAMPLES times at each stage, against the warm-up VENs' (the "0 VENs" stage).
+    const stages = [...new Set([Math.min(1_000, VENS), VENS])];
+    const mem: { vens: number; samples: VtnMemory[] }[] = [{ vens: 0, samples: await sampleMemory(vtn) }];
+    const ids: string[] = [];
     const t1 = performance.now();
-    const per = Math.ceil(VENS / PROCS);
-    for (let k = 0; k < PROCS; k++) {
-      const first = k * per + 1;
-      const count = Math.min(per, VENS - k * per);
-      if (count > 0) swarms.push(startSwarm({ ...base, prefix: 'ven', first, count, concurrency: 25 }, onCreated, errors));
+    let connected = 0;
+    for (const upTo of stages) {
+      const stage = upTo - connected;
+      const per = Math.ceil(stage / PROCS);
+      const started: Swarm[] = [];
+      for (let k = 0; k < PROCS; k++) {
+        const first = connected + k * per + 1;
+        const count = Math.min(per, stage - k * per);
+        if (count > 0) started.push(startSwarm({ ...base, prefix: 'ven', first, count, concurrency: 25 }, onCreated, errors));
+      }
+      swarms.push(...started);
+      ids.push(...(await Promise.all(started.map((s) => s.registered))).flat());
+      connected = upTo;
+      // The VTN's oadrRegisterReport pushes answered: the VTN idle again.
+      await new Promise((r) => setTimeout(r, 5000));
+      mem.push({ vens: ids.length, samples: await sampleMemory(vtn) });
     }
-    const ids = (await Promise.all(swarms.slice(1).map((s) => s.registered))).flat();
     const connectS = (performance.now() - t1) / 1000;
-    console.log(`  ${fmt(ids.length)} of ${fmt(VENS)} VENs connected (STARTTLS, SCRAM-SHA-1) and registered over XMPP in ${fmt(connectS, 1)} s by ${PROCS} processes${errors.length > 0 ? `; errors: ${errors.slice(0, 3).join(' | ')}` : ''}`);
-    // The VTN's oadrRegisterReport pushes answered: the VTN idle again.
-    await new Promise((r) => setTimeout(r, 5000));
-    const rss1 = await settledRss(vtnPid);
+    console.log(`  ${fmt(ids.length)} of ${fmt(VENS)} VENs connected (STARTTLS, SCRAM-SHA-1) and registered over XMPP in ${fmt(connectS, 1)} s by ${PROCS} processes per stage${errors.length > 0 ? `; errors: ${errors.slice(0, 3).join(' | ')}` : ''}`);
+    const perVenHeap = memoryPerVen(mem);
 
     const cpu0 = { vtn: cpuSecondsOf(vtnPid), prosody: cpuSecondsOf(prosodyPid), vens: swarms.reduce((s, w) => s + cpuSecondsOf(w.proc.pid as number), 0) };
     const perVen: Record<string, number> = {};
@@ -129,7 +181,6 @@ async function main(): Promise<void> {
     const deadline = performance.now() + 120_000;
     while (created.size < ids.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const cpu1 = { vtn: cpuSecondsOf(vtnPid), prosody: cpuSecondsOf(prosodyPid), vens: swarms.reduce((s, w) => s + cpuSecondsOf(w.proc.pid as number), 0) };
-    const rssAfter = rssOf(vtnPid);
 
     const acks = [...created.values()].map((c) => c.ackAt - eventAt).sort((a, b) => a - b);
     const events = [...created.values()].map((c) => c.eventAt - eventAt).sort((a, b) => a - b);
@@ -147,12 +198,18 @@ async function main(): Promise<void> {
         `oadrCreatedEvent acknowledged p50 ${fmt((acks[Math.floor(acks.length / 2)] ?? 0) / 1000, 2)} s, last ${fmt(wall, 2)} s`,
     );
     console.log(`  CPU during the fan-out (${fmt(wall, 2)} s wall, /proc): VTN ${share(used.vtn)}, Prosody ${share(used.prosody)}, the ${PROCS + 1} VEN processes ${share(used.vens)}; load average now ${loadavg()[0]?.toFixed(1)}`);
-    const perVenRss = (rss1 - rss0) / ids.length;
-    console.log(
-      `  VTN RSS (lowest over 2 s, idle): ${fmt(rss0 / 2 ** 20, 1)} MiB with ${WARM} warm-up VENs, ${fmt(rss1 / 2 ** 20, 1)} MiB with ${fmt(ids.length + WARM)} connected and registered → ` +
-        `${fmt(perVenRss / 1024, 2)} KiB per VEN (registration included); ${fmt(rssAfter / 2 ** 20, 1)} MiB right after the fan-out`,
-    );
-    console.log(`  targets: every VEN within ${TARGET.lastMs / 1000} s: ${all && last <= TARGET.lastMs ? 'met' : 'MISSED'} (${fmt(wall, 2)} s); < 1 KiB VTN RSS per connected VEN: see the pull reference below for what registration alone costs`);
+    for (const m of mem) {
+      const mib = (k: keyof VtnMemory, d: number): string => m.samples.map((x) => fmt(x[k] / 2 ** 20, d)).join(', ');
+      console.log(`  VTN memory after forced full GCs, ${fmt(m.vens)} VENs connected (besides the ${WARM} warm-up ones), ${SAMPLES} samples: heap data ${mib('dataUsed', 2)} MiB; heap used ${mib('heapUsed', 2)} MiB; RSS ${mib('rss', 1)} MiB`);
+    }
+    for (const p of perVenHeap) {
+      console.log(
+        `  per connected and registered VEN, 0 → ${fmt(p.vens)}: heap data ${fmt(p.data.median / 1024, 2)} KiB (${fmt(p.data.low / 1024, 2)} to ${fmt(p.data.high / 1024, 2)}), heap used with code ${fmt(p.heap.median / 1024, 2)} KiB (${fmt(p.heap.low / 1024, 2)} to ${fmt(p.heap.high / 1024, 2)} over the samples), ` +
+          `RSS ${fmt(p.rss.median / 1024, 2)} KiB (${fmt(p.rss.low / 1024, 2)} to ${fmt(p.rss.high / 1024, 2)}); ${fmt(rssOf(vtnPid) / 2 ** 20, 1)} MiB RSS right after the fan-out`,
+      );
+    }
+    const heapPerVen = perVenHeap[perVenHeap.length - 1];
+    console.log(`  targets: every VEN within ${TARGET.lastMs / 1000} s: ${all && last <= TARGET.lastMs ? 'met' : 'MISSED'} (${fmt(wall, 2)} s); < 1 KiB VTN memory per connected VEN: ${heapPerVen !== undefined && heapPerVen.data.high <= TARGET.rssPerVenBytes && heapPerVen.rss.median <= TARGET.rssPerVenBytes ? 'met' : 'MISSED'} (heap data ${fmt((heapPerVen?.data.median ?? Number.NaN) / 1024, 2)} KiB, RSS ${fmt((heapPerVen?.rss.median ?? Number.NaN) / 1024, 2)} KiB; registration included)`);
     figures.push({
       id: 'xmpp-fanout.last',
       label: `${fmt(VENS)} XMPP VENs, one event: the VTN has acknowledged the last oadrCreatedEvent, from the event request`,
@@ -163,6 +220,18 @@ async function main(): Promise<void> {
       target: TARGET.lastMs / 1000,
     });
 
+    if (heapPerVen !== undefined) {
+      figures.push({
+        id: 'xmpp-fanout.heap-per-ven',
+        label: `VTN heap data after forced GCs per XMPP VEN connected and registered (${fmt(heapPerVen.vens)} VENs, idle)`,
+        value: heapPerVen.data.median / 1024,
+        unit: 'KiB',
+        better: 'lower',
+        detail: `${fmt(heapPerVen.data.low / 1024, 2)} to ${fmt(heapPerVen.data.high / 1024, 2)} over ${SAMPLES} samples; with code ${fmt(heapPerVen.heap.median / 1024, 2)} KiB; RSS ${fmt(heapPerVen.rss.median / 1024, 2)} KiB (${fmt(heapPerVen.rss.low / 1024, 2)} to ${fmt(heapPerVen.rss.high / 1024, 2)})`,
+        target: TARGET.rssPerVenBytes / 1024,
+      });
+    }
+
     for (const s of swarms) s.proc.kill('SIGKILL');
     await vtn.stop();
     vtn = undefined;
@@ -171,8 +240,6 @@ async function main(): Promise<void> {
       console.log(`\n### reference in this run: HTTP pull, ${fmt(VENS)} VENs, poll interval 10 s (bench/support/pull-fanout.ts)`);
       const pull = await pullFanout({ work, vens: VENS });
       console.log(`  XMPP push / HTTP pull, time until the last VEN has its event: ${fmt(last / pull.lastMs, 3)} (${fmt(wall, 2)} s / ${fmt(pull.lastMs / 1000, 2)} s)`);
-      console.log(`  VTN RSS per VEN, XMPP (connected) − HTTP pull (registered): ${fmt((perVenRss - pull.rssPerVenBytes) / 1024, 2)} KiB: what being connected over XMPP adds (target < 1 KiB)`);
-      figures.push({ id: 'xmpp-fanout.rss-per-ven', label: 'VTN RSS per VEN connected over XMPP, beyond a registered pull VEN', value: (perVenRss - pull.rssPerVenBytes) / 1024, unit: 'KiB', better: 'lower', target: 1 });
     }
   } finally {
     for (const s of swarms) s.proc.kill('SIGKILL');

@@ -102,8 +102,30 @@ export async function drainAndCheck(base: string, venIds: readonly string[], con
 export interface VtnChild {
   readonly proc: ChildProcess;
   readonly base: string;
+  /** With `heap: true`: the VTN's memory right after full garbage collections (through its inspector). */
+  memory(): Promise<VtnMemory>;
   stop(): Promise<void>;
 }
+
+/**
+ * `process.memoryUsage()` of the VTN, taken right after two forced full garbage collections, and
+ * `dataUsed`: the used bytes of V8's data spaces (new, old, large-object) without its code and
+ * trusted spaces — compiled code and bytecode come and go (V8 compiles a path on first use and
+ * flushes bytecode it has not run for a while) by megabytes that are no VEN's.
+ */
+export interface VtnMemory {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly dataUsed: number;
+}
+
+const DATA_SPACES = ['new_space', 'old_space', 'large_object_space', 'new_large_object_space'];
+const MEMORY_EXPRESSION =
+  `(globalThis.gc(), globalThis.gc(), { ...process.memoryUsage(), dataUsed: process.getBuiltinModule('node:v8').getHeapSpaceStatistics()` +
+  `.filter((s) => ${JSON.stringify(DATA_SPACES)}.includes(s.space_name)).reduce((n, s) => n + s.space_used_size, 0) })`;
 
 
 export interface VtnChildOptions {
@@ -122,6 +144,8 @@ export interface VtnChildOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Where the VTN's log (its stdout) goes; absent: discarded. */
   readonly logFile?: string | undefined;
+  /** Start the VTN with `--expose-gc` and its inspector on a loopback port, so `memory()` can force GCs and read its heap. */
+  readonly heap?: boolean;
 }
 
 /** `oadr-ledger vtn --insecure-http --no-ledger` in a child process, resolved once /healthz answers; the admin token is ADMIN_TOKEN. */
@@ -136,6 +160,7 @@ export async function startVtn(o: Readonly<VtnChildOptions>): Promise<VtnChild> 
     mkdirSync(o.cpuProfDir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `vtn-${name}.cpuprofile`);
   }
+  if (o.heap === true) nodeArgs.push('--expose-gc', '--inspect=127.0.0.1:0');
   const cmd = [process.execPath, ...nodeArgs, CLI, 'vtn', '--insecure-http', '--no-ledger', '--config', config, '--data-dir', dataDir, '--port', String(port), ...(o.args ?? [])];
   const [file, ...rest] = pinCore === undefined ? cmd : ['taskset', '-c', String(pinCore), ...cmd];
   const proc = spawn(file as string, rest, { env: { ...process.env, OADR_ADMIN_TOKEN: ADMIN_TOKEN, ...o.env }, stdio: ['ignore', o.logFile === undefined ? 'ignore' : openSync(o.logFile, 'w'), 'pipe'] });
@@ -163,9 +188,14 @@ export async function startVtn(o: Readonly<VtnChildOptions>): Promise<VtnChild> 
     if (Date.now() > deadline) throw new Error(`the VTN did not answer /healthz within 120 s:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
   return {
     proc,
     base,
+    memory: () => {
+      if (inspectorUrl === undefined) throw new Error('memory() needs a VTN started with heap: true (its inspector URL is not in its stderr)');
+      return evaluateIn<VtnMemory>(inspectorUrl, MEMORY_EXPRESSION);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();
@@ -173,6 +203,23 @@ export async function startVtn(o: Readonly<VtnChildOptions>): Promise<VtnChild> 
         proc.kill('SIGTERM');
       }),
   };
+}
+
+/** Evaluates an expression in a Node process through its inspector (Runtime.evaluate) and resolves with its value, as JSON. */
+function evaluateIn<T>(inspectorUrl: string, expression: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const ws = new WebSocket(inspectorUrl);
+    ws.onerror = () => reject(new Error(`cannot reach the VTN's inspector at ${inspectorUrl}`));
+    ws.onopen = () => ws.send(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression, returnByValue: true, includeCommandLineAPI: true } }));
+    ws.onmessage = (m: MessageEvent) => {
+      const r = JSON.parse(String(m.data)) as { id?: number; result?: { result?: { value?: T }; exceptionDetails?: { text: string } } };
+      if (r.id !== 1) return;
+      ws.close();
+      const value = r.result?.result?.value;
+      if (value === undefined) reject(new Error(`the VTN's inspector did not evaluate ${expression}: ${r.result?.exceptionDetails?.text ?? JSON.stringify(r).slice(0, 200)}`));
+      else resolve(value);
+    };
+  });
 }
 
 /** Resident set size of a process (kB → bytes), from /proc. */
