@@ -69,6 +69,9 @@ test('SCRAM: IQ set answered with a result or an IQ error, ping, presence both w
   a.onIq('set', NS_TEST, 'echo', ({ from, child }) => {
     seen.push(from);
     if (child.text() === 'fail') throw new XmppStanzaError('bad-request', 'told to fail');
+    if (child.text() === 'crash') throw new Error('a bug in the handler');
+    // An answer as XML text (as the codec writes a document) is the result's child as it is.
+    if (child.text().startsWith('text ')) return `<?xml version="1.0" encoding="UTF-8"?>\n<echo xmlns="${NS_TEST}">${child.text().slice(5).toUpperCase()}</echo>`;
     return child.text() === '' ? undefined : xml('echo', { xmlns: NS_TEST }, child.text().toUpperCase());
   });
   const presence: string[] = [];
@@ -80,7 +83,14 @@ test('SCRAM: IQ set answered with a result or an IQ error, ping, presence both w
   t.assert.equal(await b.request(aJid, xml('echo', { xmlns: NS_TEST })), undefined);
   await t.assert.rejects(b.request(aJid, xml('echo', { xmlns: NS_TEST }, 'fail')), (err: unknown) => err instanceof XmppStanzaError && err.condition === 'bad-request');
   await t.assert.rejects(b.request(aJid, xml('nothing', { xmlns: NS_TEST })), (err: unknown) => err instanceof XmppStanzaError && err.condition === 'service-unavailable');
-  t.assert.deepEqual(seen, ['ven@localhost/ven', 'ven@localhost/ven', 'ven@localhost/ven']);
+  await t.assert.rejects(b.request(aJid, xml('echo', { xmlns: NS_TEST }, 'crash')), (err: unknown) => err instanceof XmppStanzaError && err.condition === 'internal-server-error');
+  t.assert.deepEqual(seen, ['ven@localhost/ven', 'ven@localhost/ven', 'ven@localhost/ven', 'ven@localhost/ven']);
+  // Answers given as text, several in one turn (one socket write): each to its own request.
+  const answers = await Promise.all(['text x', 'text y'].map((w) => b.request(aJid, xml('echo', { xmlns: NS_TEST }, w))));
+  t.assert.deepEqual(
+    answers.map((e) => [e?.name, e?.getNS(), e?.text()]),
+    [['echo', NS_TEST, 'X'], ['echo', NS_TEST, 'Y']],
+  );
   // A child given as XML text (a document as the codec writes it, declaration included) goes as it
   // is; the requests of one turn share a socket write and each gets its own answer.
   const texts = await Promise.all(['one', 'two', 'three'].map((w) => b.request(aJid, `<?xml version="1.0" encoding="UTF-8"?>\n<echo xmlns="${NS_TEST}">${w}</echo>`, { timeoutMs: 10_000 })));

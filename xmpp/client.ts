@@ -57,8 +57,13 @@ export interface IqRequest {
   readonly child: Element;
 }
 
-/** What an IQ handler returns: the result's child, nothing for an empty result. Throw `XmppStanzaError` for an IQ error. */
-export type IqHandler = (request: IqRequest) => Element | undefined | Promise<Element | undefined>;
+/**
+ * What an IQ handler returns: the result's child — an element, or the XML text of one (e.g. an
+ * oadrPayload document as the codec wrote it, XML declaration allowed), written as it is —, nothing
+ * for an empty result. Throw `XmppStanzaError` for an IQ error.
+ */
+export type IqHandler = (request: IqRequest) => IqAnswer | Promise<IqAnswer>;
+export type IqAnswer = Element | string | undefined;
 
 export interface XmppClient {
   /** Connects, authenticates and binds; resolves with the full JID. Later drops are reconnected. */
@@ -121,6 +126,17 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
   const entity = new Client({ service: `xmpp://${url.host}`, domain, timeout: options.timeoutMs ?? 10_000 });
   tcp({ entity });
   const middleware = middlewareOf({ entity });
+  // The callers' IQ handlers (`onIq`) come before xmpp.js's IQ callee, which answers the rest
+  // (ping; service-unavailable for an IQ nobody handles, bad-request for one without one child).
+  const iqRoutes: { readonly type: string; readonly ns: string; readonly name: string; readonly handler: IqHandler }[] = [];
+  middleware.use((ctx, next) => {
+    if (ctx.name !== 'iq' || (ctx.type !== 'get' && ctx.type !== 'set')) return next();
+    const children = ctx.stanza.getChildElements();
+    const child = children[0];
+    const route = children.length === 1 && child !== undefined ? iqRoutes.find((r) => r.type === ctx.type && child.is(r.name, r.ns)) : undefined;
+    if (route === undefined || child === undefined) return next();
+    return answerIq(ctx.stanza, child, route.handler);
+  });
   const streamFeatures = streamFeaturesOf({ middleware });
   const iqCaller = iqCallerOf({ middleware, entity });
   const iqCallee = iqCalleeOf({ middleware, entity });
@@ -195,6 +211,33 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
       if (outgoing.push({ text, resolve, reject }) === 1) setImmediate(flushOutgoing);
     });
 
+  /**
+   * Runs an IQ handler and writes its result (or error) as text, with the other stanzas of this
+   * turn: no element tree is built for an answer the handler already has as XML text, and a fan-out's
+   * thousands of answers share socket writes. The error carries the request's child, as xmpp.js's does.
+   */
+  async function answerIq(stanza: Element, child: Element, handler: IqHandler): Promise<undefined> {
+    const { from, to, id } = stanza.attrs as Record<string, string | undefined>;
+    const attrs = `${from === undefined ? '' : ` to="${escapeXML(from)}"`}${to === undefined ? '' : ` from="${escapeXML(to)}"`} id="${escapeXML(id ?? '')}"`;
+    let reply: string;
+    try {
+      const answer = await handler({ from: from ?? '', child });
+      const body = answer === undefined ? '' : typeof answer === 'string' ? answer.replace(XML_DECLARATION, '') : answer.toString();
+      reply = `<iq type="result"${attrs}>${body}</iq>`;
+    } catch (err) {
+      let error: Element;
+      if (err instanceof XmppStanzaError) error = stanzaError(err.condition, err.message);
+      else {
+        entity.emit('error', err);
+        error = xml('error', { type: 'cancel' }, xml('internal-server-error', { xmlns: NS_STANZAS }));
+      }
+      reply = `<iq type="error"${attrs}>${child.toString()}${error.toString()}</iq>`;
+    }
+    // A connection lost meanwhile: nobody to answer (the sender's request fails on its side).
+    await write(reply).catch((err: unknown) => log.debug({ err, to: from }, 'an IQ answer could not be written: the XMPP connection dropped'));
+    return undefined;
+  }
+
   let stopping = false;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -257,15 +300,7 @@ export function createXmppClient(options: Readonly<XmppClientOptions>): XmppClie
     jid: () => (entity.status === 'online' ? jidString(entity.jid) : undefined),
     online: () => entity.status === 'online',
     onIq(type, ns, name, handler) {
-      iqCallee[type](ns, name, async (ctx) => {
-        try {
-          // xmpp.js answers service-unavailable to a handler that returns nothing: `{}` is an empty result.
-          return (await handler({ from: ctx.stanza.attrs['from'] ?? '', child: ctx.element })) ?? {};
-        } catch (err) {
-          if (err instanceof XmppStanzaError) return stanzaError(err.condition, err.message);
-          throw err;
-        }
-      });
+      iqRoutes.push({ type, ns, name, handler });
     },
     onPresence: (h) => void presenceHandlers.push(h),
     onOnline: (h) => void onlineHandlers.push(h),

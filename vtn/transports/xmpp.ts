@@ -34,7 +34,6 @@ import {
   NS_PING,
   OADR_PAYLOAD,
   OPENADR_FEATURE,
-  payloadElement,
   presence,
   serviceNode,
   bareJid,
@@ -169,8 +168,9 @@ export function createXmppTransport(options: Readonly<XmppTransportOptions>): Xm
       (r) => r.error !== undefined,
     );
     if (error !== undefined) log.info({ venId: payloadVenId(payload), from, payload: payload.type, responseCode: error.responseCode }, error.message);
+    // The answer goes as the codec wrote it (signed), not through an element tree.
     const xml = encodeOadr(answer);
-    return payloadElement(signature === undefined ? xml : signature.sign(xml));
+    return signature === undefined ? xml : signature.sign(xml);
   });
   client.onIq('get', NS_OADR_PAYLOAD, OADR_PAYLOAD, ({ from }) => {
     log.warn({ from }, 'an OpenADR operation sent as IQ get refused (§9.3.4.2)');
