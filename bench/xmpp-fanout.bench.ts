@@ -10,9 +10,10 @@
  * has its event; the ratio is printed. Targets: every VEN has its event within 2 s; < 1 KiB of extra
  * VTN RSS per connected VEN.
  *
- *   node bench/xmpp-fanout.bench.ts [--vens N] [--procs K] [--no-pull] [--vtn-log FILE] [--cpu-prof DIR]
+ *   node bench/xmpp-fanout.bench.ts [--vens N] [--procs K] [--server prosody|ejabberd] [--no-pull] [--vtn-log FILE] [--cpu-prof DIR]
  *
- * Prints SKIP when `prosody` is missing.
+ * `--server ejabberd`: the tests' ejabberd (xmpp/testing/ejabberd.ts, multi-core Erlang VM) instead
+ * of Prosody, for the server's CPU per VEN beside Prosody's. Prints SKIP when the server is missing.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,13 +21,14 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createXmppTestPki, startProsody } from '../xmpp/testing/prosody.ts';
+import { startEjabberd } from '../xmpp/testing/ejabberd.ts';
+import { createXmppTestPki, startProsody, type XmppTestPki } from '../xmpp/testing/prosody.ts';
 import { reportFigures, type Figure } from './support/report.ts';
 import { pullFanout } from './support/pull-fanout.ts';
 import { agent, cpuSecondsOf, createEvent, fmt, rssOf, startVtn, type VtnChild, type VtnMemory } from './support/vtn-child.ts';
 import type { SwarmMessage, SwarmStart } from './support/xmpp-ven-swarm.ts';
 
-const { values: args } = parseArgs({ options: { vens: { type: 'string' }, procs: { type: 'string' }, 'no-pull': { type: 'boolean' }, 'vtn-log': { type: 'string' }, 'cpu-prof': { type: 'string' } } });
+const { values: args } = parseArgs({ options: { vens: { type: 'string' }, procs: { type: 'string' }, server: { type: 'string', default: 'prosody' }, 'no-pull': { type: 'boolean' }, 'vtn-log': { type: 'string' }, 'cpu-prof': { type: 'string' } } });
 const VENS = Number(args.vens ?? 5_000);
 const PROCS = Number(args.procs ?? 4);
 const WARM = 50;
@@ -94,23 +96,69 @@ function memoryPerVen(mem: readonly { vens: number; samples: readonly VtnMemory[
   }));
 }
 
-/** What this run reports for docs/benchmarks.md. */
-const figures: Figure[] = [];
+/** The XMPP server under the fan-out: what the bench needs of either. */
+interface Server {
+  /** What the report calls it, with the settings that matter. */
+  readonly label: string;
+  readonly name: string;
+  readonly url: string;
+  readonly domain: string;
+  pid(): number | undefined;
+  registerMany(locals: readonly string[], password: string): Promise<void>;
+  stop(): Promise<void>;
+}
 
-async function main(): Promise<void> {
-  console.log(`# XMPP push fan-out — ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  if (spawnSync('sh', ['-c', 'command -v prosody']).status !== 0) {
-    console.log('SKIP xmpp-fanout: `prosody` is not installed (Debian: apt-get install -y prosody)');
-    return;
+async function startServer(kind: string, pki: XmppTestPki): Promise<Server> {
+  if (kind === 'ejabberd') {
+    const e = await startEjabberd({ pki });
+    return {
+      label: `ejabberd (Debian's, the configuration docs/xmpp.md shows: the VTN unshaped, SCRAM accounts) on 127.0.0.1:${e.port}`,
+      name: 'ejabberd',
+      url: e.url,
+      domain: e.domain,
+      pid: () => e.pid(),
+      async registerMany(locals, password) {
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          while (next < locals.length) await e.register(locals[next++] as string, password);
+        };
+        await Promise.all(Array.from({ length: 8 }, worker));
+      },
+      stop: () => e.stop(),
+    };
   }
-  const work = mkdtempSync(join(tmpdir(), 'xmpp-fanout-bench-'));
+  if (kind !== 'prosody') throw new Error(`--server ${kind}: prosody or ejabberd`);
   // The production settings docs/xmpp.md recommends: log level warn, epoll, mod_limits with the VTN
   // unlimited, a 1 MiB stanza limit; STARTTLS kept. SCRAM accounts with 128 PBKDF2 iterations instead
   // of 10,000: the swarm's JavaScript PBKDF2 made 1,000 logins take 8 minutes at load 19; the login
   // is set-up, not measured, and production logs in with certificates (SASL EXTERNAL), not SCRAM.
   process.env['PROSODY_LOG'] = 'warn';
+  const p = await startProsody({ auth: 'password', pki, startTimeoutMs: 30_000, limits: { unlimitedJids: ['vtn@localhost'] }, scramIterations: 128 });
+  return {
+    label: `Prosody 0.12 on 127.0.0.1:${p.port} (docs/xmpp.md production settings; SCRAM accounts, 128 iterations)`,
+    name: 'Prosody',
+    url: p.url,
+    domain: p.domain,
+    pid: () => p.pid(),
+    registerMany: (locals, password) => p.registerMany(locals, password),
+    stop: () => p.stop(),
+  };
+}
+
+/** What this run reports for docs/benchmarks.md. */
+const figures: Figure[] = [];
+
+async function main(): Promise<void> {
+  console.log(`# XMPP push fan-out — ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const SERVER = args.server ?? 'prosody';
+  const command = SERVER === 'ejabberd' ? 'erl' : 'prosody';
+  if (spawnSync('sh', ['-c', `command -v ${command}`]).status !== 0) {
+    console.log(`SKIP xmpp-fanout: \`${command}\` is not installed (Debian: apt-get install -y ${SERVER})`);
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'xmpp-fanout-bench-'));
   const pki = await createXmppTestPki();
-  const prosody = await startProsody({ auth: 'password', pki, startTimeoutMs: 30_000, limits: { unlimitedJids: ['vtn@localhost'] }, scramIterations: 128 });
+  const server = await startServer(SERVER, pki);
   const swarms: Swarm[] = [];
   let vtn: Awaited<ReturnType<typeof startVtn>> | undefined;
   try {
@@ -118,24 +166,24 @@ async function main(): Promise<void> {
     writeFileSync(caFile, pki.caPem);
     const t0 = performance.now();
     const names = Array.from({ length: VENS }, (_, i) => `ven${i + 1}`);
-    await prosody.registerMany(['vtn', ...names, ...Array.from({ length: WARM }, (_, i) => `warm${i + 1}`)], PASSWORD);
-    console.log(`  Prosody 0.12 on 127.0.0.1:${prosody.port} (docs/xmpp.md production settings): ${fmt(VENS + WARM + 1)} SCRAM accounts (128 iterations) in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    await server.registerMany(['vtn', ...names, ...Array.from({ length: WARM }, (_, i) => `warm${i + 1}`)], PASSWORD);
+    console.log(`  ${server.label}: ${fmt(VENS + WARM + 1)} accounts in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 
     vtn = await startVtn({
       work,
       name: 'xmpp',
-      config: { registrationPolicy: 'open', pollFrequencyMs: 10_000, xmpp: { url: prosody.url, jid: `vtn@${prosody.domain}`, ca: caFile } },
+      config: { registrationPolicy: 'open', pollFrequencyMs: 10_000, xmpp: { url: server.url, jid: `vtn@${server.domain}`, ca: caFile } },
       env: { OADR_XMPP_PASSWORD: PASSWORD },
       logFile: args['vtn-log'],
       cpuProfDir: args['cpu-prof'],
       heap: true,
     });
     const vtnPid = vtn.proc.pid as number;
-    const prosodyPid = prosody.pid() as number;
+    const serverPid = server.pid() as number;
     const errors: string[] = [];
     const created = new Map<string, { eventAt: number; ackAt: number }>();
     const onCreated = (m: Extract<SwarmMessage, { kind: 'created' }>): void => void created.set(m.venId, { eventAt: m.eventAt, ackAt: m.ackAt });
-    const base = { url: prosody.url, domain: prosody.domain, caFile, password: PASSWORD, vtnJid: `vtn@${prosody.domain}/vtn` };
+    const base = { url: server.url, domain: server.domain, caFile, password: PASSWORD, vtnJid: `vtn@${server.domain}/vtn` };
 
     // Warm-up: 50 VENs, so that "RSS before" is a running VTN with its XMPP code paths compiled.
     const warm = startSwarm({ ...base, prefix: 'warm', first: 1, count: WARM, concurrency: 10 }, () => {}, errors);
@@ -170,7 +218,7 @@ async function main(): Promise<void> {
     console.log(`  ${fmt(ids.length)} of ${fmt(VENS)} VENs connected (STARTTLS, SCRAM-SHA-1) and registered over XMPP in ${fmt(connectS, 1)} s by ${PROCS} processes per stage${errors.length > 0 ? `; errors: ${errors.slice(0, 3).join(' | ')}` : ''}`);
     const perVenHeap = memoryPerVen(mem);
 
-    const cpu0 = { vtn: cpuSecondsOf(vtnPid), prosody: cpuSecondsOf(prosodyPid), vens: swarms.reduce((s, w) => s + cpuSecondsOf(w.proc.pid as number), 0) };
+    const cpu0 = { vtn: cpuSecondsOf(vtnPid), server: cpuSecondsOf(serverPid), vens: swarms.reduce((s, w) => s + cpuSecondsOf(w.proc.pid as number), 0) };
     const perVen: Record<string, number> = {};
     for (const id of ids) perVen[id] = 1_000;
     const eventAt = now();
@@ -180,15 +228,15 @@ async function main(): Promise<void> {
     const before = errors.length;
     const deadline = performance.now() + 120_000;
     while (created.size < ids.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const cpu1 = { vtn: cpuSecondsOf(vtnPid), prosody: cpuSecondsOf(prosodyPid), vens: swarms.reduce((s, w) => s + cpuSecondsOf(w.proc.pid as number), 0) };
+    const cpu1 = { vtn: cpuSecondsOf(vtnPid), server: cpuSecondsOf(serverPid), vens: swarms.reduce((s, w) => s + cpuSecondsOf(w.proc.pid as number), 0) };
 
     const acks = [...created.values()].map((c) => c.ackAt - eventAt).sort((a, b) => a - b);
     const events = [...created.values()].map((c) => c.eventAt - eventAt).sort((a, b) => a - b);
     const all = created.size === ids.length && ids.length === VENS;
     const last = acks[acks.length - 1] ?? Number.NaN;
     const wall = last / 1000;
-    const used = { vtn: cpu1.vtn - cpu0.vtn, prosody: cpu1.prosody - cpu0.prosody, vens: cpu1.vens - cpu0.vens };
-    const total = used.vtn + used.prosody + used.vens;
+    const used = { vtn: cpu1.vtn - cpu0.vtn, server: cpu1.server - cpu0.server, vens: cpu1.vens - cpu0.vens };
+    const total = used.vtn + used.server + used.vens;
     const share = (x: number): string => `${fmt(x, 2)} s (${fmt((100 * x) / total)} %)`;
     if (errors.length > before) console.log(`  errors the VENs reported during the fan-out (first ones): ${errors.slice(before, before + 3).join(' | ')}`);
     console.log(`  event for ${fmt(ids.length)} VENs created through POST /api/v1/events in ${fmt(createMs)} ms (stored, queued for each VEN)`);
@@ -197,7 +245,7 @@ async function main(): Promise<void> {
         `oadrDistributeEvent p50 ${fmt((events[Math.floor(events.length / 2)] ?? 0) / 1000, 2)} s, last ${fmt((events[events.length - 1] ?? 0) / 1000, 2)} s; ` +
         `oadrCreatedEvent acknowledged p50 ${fmt((acks[Math.floor(acks.length / 2)] ?? 0) / 1000, 2)} s, last ${fmt(wall, 2)} s`,
     );
-    console.log(`  CPU during the fan-out (${fmt(wall, 2)} s wall, /proc): VTN ${share(used.vtn)}, Prosody ${share(used.prosody)}, the ${PROCS + 1} VEN processes ${share(used.vens)}; load average now ${loadavg()[0]?.toFixed(1)}`);
+    console.log(`  CPU during the fan-out (${fmt(wall, 2)} s wall, /proc): VTN ${share(used.vtn)}, ${server.name} ${share(used.server)}, the ${PROCS + 1} VEN processes ${share(used.vens)}; load average now ${loadavg()[0]?.toFixed(1)}`);
     for (const m of mem) {
       const mib = (k: keyof VtnMemory, d: number): string => m.samples.map((x) => fmt(x[k] / 2 ** 20, d)).join(', ');
       console.log(`  VTN memory after forced full GCs, ${fmt(m.vens)} VENs connected (besides the ${WARM} warm-up ones), ${SAMPLES} samples: heap data ${mib('dataUsed', 2)} MiB; heap used ${mib('heapUsed', 2)} MiB; RSS ${mib('rss', 1)} MiB`);
@@ -211,12 +259,12 @@ async function main(): Promise<void> {
     const heapPerVen = perVenHeap[perVenHeap.length - 1];
     console.log(`  targets: every VEN within ${TARGET.lastMs / 1000} s: ${all && last <= TARGET.lastMs ? 'met' : 'MISSED'} (${fmt(wall, 2)} s); < 1 KiB VTN memory per connected VEN: ${heapPerVen !== undefined && heapPerVen.data.high <= TARGET.rssPerVenBytes && heapPerVen.rss.median <= TARGET.rssPerVenBytes ? 'met' : 'MISSED'} (heap data ${fmt((heapPerVen?.data.median ?? Number.NaN) / 1024, 2)} KiB, RSS ${fmt((heapPerVen?.rss.median ?? Number.NaN) / 1024, 2)} KiB; registration included)`);
     figures.push({
-      id: 'xmpp-fanout.last',
-      label: `${fmt(VENS)} XMPP VENs, one event: the VTN has acknowledged the last oadrCreatedEvent, from the event request`,
+      id: SERVER === 'prosody' ? 'xmpp-fanout.last' : `xmpp-fanout.last-${SERVER}`,
+      label: `${fmt(VENS)} XMPP VENs (${server.name}), one event: the VTN has acknowledged the last oadrCreatedEvent, from the event request`,
       value: wall,
       unit: 's',
       better: 'lower',
-      detail: all ? `every VEN; CPU VTN ${fmt(used.vtn, 2)} s, Prosody ${fmt(used.prosody, 2)} s` : `only ${fmt(created.size)} of ${fmt(VENS)} VENs`,
+      detail: all ? `every VEN; CPU VTN ${fmt(used.vtn, 2)} s, ${server.name} ${fmt(used.server, 2)} s` : `only ${fmt(created.size)} of ${fmt(VENS)} VENs`,
       target: TARGET.lastMs / 1000,
     });
 
@@ -244,7 +292,7 @@ async function main(): Promise<void> {
   } finally {
     for (const s of swarms) s.proc.kill('SIGKILL');
     await vtn?.stop();
-    await prosody.stop();
+    await server.stop();
     agent.destroy();
     rmSync(work, { recursive: true, force: true });
   }
