@@ -31,7 +31,7 @@ export interface XmppRecorder {
   request(child: Element | string, o?: { readonly type?: 'get' | 'set'; readonly to?: string }): Promise<IqAnswer>;
   /** What to answer to an IQ set with an oadrPayload child from the peer; `from` is the sender's full JID. */
   onPayload(handler: (xml: string, from: string) => PayloadAnswer | Promise<PayloadAnswer>): void;
-  /** Connects (and sends presence, directed to the peer when it is known); resolves with the full JID. */
+  /** Connects, unless connected, and sends presence (directed to the peer when it is known); resolves with the full JID. */
   start(): Promise<string>;
   /** Unavailable presence, then the stream closed. */
   stop(): Promise<void>;
@@ -101,7 +101,13 @@ export function createXmppRecorder(options: Readonly<XmppRecorderOptions>): Xmpp
       }
     },
     onPayload: (h) => void (handler = h),
-    start: () => client.start(),
+    async start() {
+      // Started by the caller already (to check its login): presence now, as on every connection.
+      if (!client.online()) return client.start();
+      const to = options.peerJid();
+      await client.send(presence(to === '' ? {} : { to }));
+      return client.jid() ?? '';
+    },
     stop: () => client.stop(),
   };
 }
