@@ -13,7 +13,7 @@ import { VEN_ADAPTER_ACTIONS, type Adapter, type AdapterAction, type AdapterOrde
 import type { HttpAnswer, RecordingClient, TlsMaterial, ServerAnswer, ServerHandler, ServerRequest } from './http-recorder.ts';
 import { createArrivals } from './arrivals.ts';
 import { pause, PeerMisbehaved, type CaseControl } from './runner.ts';
-import type { XmppRecorder } from './xmpp-recorder.ts';
+import type { IqAnswer, XmppRecorder } from './xmpp-recorder.ts';
 
 export const SERVICES = ['EiEvent', 'EiOpt', 'EiReport', 'EiRegisterParty', 'OadrPoll'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -109,9 +109,8 @@ export interface SendOptions {
  */
 const IQ_ERROR_STATUS: Readonly<Record<string, number>> = { 'bad-request': 400, forbidden: 403, 'not-authorized': 403, 'item-not-found': 404, 'not-allowed': 405, 'policy-violation': 413, 'feature-not-implemented': 501, 'service-unavailable': 503 };
 
-/** Sends a payload's text to the VTN in an IQ set (§9.3.4.2); the IQ result's child is the answer. */
-async function sendXmpp(x: XmppRecorder, text: string): Promise<OadrAnswer> {
-  const a = await x.request(text);
+/** The answer to an IQ set with a payload (§9.3.4.2): the IQ result's child, decoded, or the IQ error. */
+export function iqAnswer(a: IqAnswer): OadrAnswer {
   if (a.condition !== undefined) return { status: IQ_ERROR_STATUS[a.condition] ?? 500, headers: {}, body: '', payload: undefined, decodeError: `IQ error ${a.condition}`, profile: undefined, iqError: a.condition };
   return decodeAnswer({ status: 200, headers: {}, body: a.result ?? '' });
 }
@@ -120,7 +119,7 @@ async function sendXmpp(x: XmppRecorder, text: string): Promise<OadrAnswer> {
 export async function send(ctx: AsVen, service: string, body: Payload | string, o: SendOptions = {}): Promise<OadrAnswer> {
   const plain = typeof body === 'string' ? body : encodeOadr(body, o.profile === undefined ? undefined : { profile: o.profile });
   const text = ctx.signer === undefined || o.unsigned === true ? plain : ctx.signer(plain);
-  const answer = ctx.xmpp !== undefined ? await sendXmpp(ctx.xmpp, text) : decodeAnswer(await ctx.client.send({ method: o.method ?? 'POST', url: o.url ?? serviceUrl(ctx.vtnUrl, service, o.profile), body: text, headers: { 'content-type': 'application/xml', ...o.headers } }));
+  const answer = ctx.xmpp !== undefined ? iqAnswer(await ctx.xmpp.request(text)) : decodeAnswer(await ctx.client.send({ method: o.method ?? 'POST', url: o.url ?? serviceUrl(ctx.vtnUrl, service, o.profile), body: text, headers: { 'content-type': 'application/xml', ...o.headers } }));
   const p = answer.payload;
   if (p?.type === 'CreatedPartyRegistration' && p.response.code === 200 && p.venId !== undefined && p.registrationId !== undefined) ctx.issued.set(p.venId, p.registrationId);
   return answer;

@@ -43,6 +43,18 @@ export async function startOurXmppVtn(t: { after(fn: () => unknown): void }): Pr
   return { url, adapter: createAdminAdapter({ url: `${url}/api/v1`, token: ADMIN_TOKEN }), rig, vtnJid: vtnClient.jid() ?? '', suite };
 }
 
+/** A Prosody (certificate logins) with the suite's connection as the VTN `vtn@localhost/vtn` (not started) and a maker of our VEN's. */
+export async function startXmppVenRig(t: { after(fn: () => unknown): void }): Promise<{ rig: XmppRig; suite: XmppClient }> {
+  const rig = await startXmppRig(t);
+  return { rig, suite: await rig.connection('vtn', 'vtn') };
+}
+
+/** Our VEN over XMPP as `local@localhost/ven`, its VTN at `vtnJid` (the suite, or a relay in front of it). */
+export async function startOurXmppVen(t: { after(fn: () => unknown): void }, rig: XmppRig, vtnJid: string, local = 'ven-under-test'): Promise<Ven> {
+  const client = await rig.connection(local, 'ven');
+  return startOurVen(t, 'unused:', 'xmpp', { venName: local, xmpp: { client, vtnJid } });
+}
+
 /** Starts our VEN against `vtnUrl` (the suite, or a proxy in front of it), `extra` options over the defaults; stopped and its data removed by `t.after`. */
 export async function startOurVen(t: { after(fn: () => unknown): void }, vtnUrl: string, transport: Transport, extra: Partial<VenOptions> = {}): Promise<Ven> {
   const dir = mkdtempSync(join(tmpdir(), 'conformance-ven-'));
