@@ -86,8 +86,10 @@ VTN side (conformance vtn):
   --interactive        print what the operator must make the VTN do and wait for Enter (2 minutes)
 
 VEN side (conformance ven):
-  --listen HOST:PORT   where the suite listens as the VTN (required); start the VEN under test
-                       with this URL as its VTN URL once the suite prints it
+  --listen HOST:PORT   where the suite listens as the VTN (required over HTTP); start the VEN under
+                       test with this URL as its VTN URL once the suite prints it
+  --vtn-jid JID        (xmpp, instead of --listen) the suite's VTN account, local@domain[/resource]
+                       (resource default vtn): give the VEN under test this JID as its VTN's
   --push-url URL       push to this base instead of the VEN's registered transport address
   --market-context URL the market context the VEN serves (events carry it; the cases about a
                        foreign market context need it)
@@ -212,6 +214,14 @@ function xmppClientOf(v: Values, io: Readonly<ConformanceIo>, jidFlag: '--ven-ji
   }
 }
 
+/** Whether the suite can log in is its own set-up, not the peer's conduct: a usage error, said as such. */
+async function loggedIn(v: Values, client: XmppClient): Promise<XmppClient> {
+  await client.start().catch((err: unknown) => {
+    throw new UsageError(`the suite cannot log in to ${v['xmpp-url'] ?? ''}: ${(err as Error).message}`);
+  });
+  return client;
+}
+
 /** A secret from NAME, or from the file NAME_FILE names. */
 function secretOf(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
   const file = env[`${name}_FILE`];
@@ -223,7 +233,7 @@ function secretOf(env: Readonly<Record<string, string | undefined>>, name: strin
 /** Options that have no meaning over XMPP. */
 function notOverXmpp(v: Values): void {
   const http = (['xml-signature', 'expired-cert', 'expired-key', 'listen', 'push-url', 'url'] as const).filter((k) => v[k] !== undefined);
-  if (http.length > 0) throw new UsageError(`--${http.join(', --')}: not with --transport xmpp (the suite signs and checks TLS over HTTP only; over XMPP it reaches the VTN at --vtn-jid)`);
+  if (http.length > 0) throw new UsageError(`--${http.join(', --')}: not with --transport xmpp (the suite signs and checks TLS over HTTP only; over XMPP the peers have JIDs, not URLs)`);
 }
 
 function tlsOf(v: Values): TlsMaterial | undefined {
@@ -365,11 +375,7 @@ async function runVtnXmpp(v: Values, io: Readonly<ConformanceIo>): Promise<RunRe
   notOverXmpp(v);
   xmppUrlOf(v);
   if (v['vtn-jid'] === undefined) throw new UsageError('--transport xmpp needs --vtn-jid JID: the VTN\'s full JID');
-  const client = xmppClientOf(v, io, '--ven-jid', 'conformance');
-  // Whether the suite can log in is its own set-up, not the VTN's conduct: a usage error, said as such.
-  await client.start().catch((err: unknown) => {
-    throw new UsageError(`the suite cannot log in to ${v['xmpp-url'] ?? ''} as ${v['ven-jid'] ?? ''}: ${(err as Error).message}`);
-  });
+  const client = await loggedIn(v, xmppClientOf(v, io, '--ven-jid', 'conformance'));
   return runVtnSuite({
     url: v['xmpp-url'] ?? '',
     transport: 'xmpp',
@@ -387,13 +393,18 @@ async function runVtnXmpp(v: Values, io: Readonly<ConformanceIo>): Promise<RunRe
 }
 
 async function runVen(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult> {
-  if (v.listen === undefined) throw new UsageError('conformance ven needs --listen HOST:PORT (where the suite listens as the VTN)');
-  const listen = hostPort('--listen', v.listen);
+  const transport = transportOf(v);
+  const overXmpp = transport === 'xmpp';
+  if (overXmpp) notOverXmpp(v);
+  if (!overXmpp && v.listen === undefined) throw new UsageError('conformance ven needs --listen HOST:PORT (where the suite listens as the VTN)');
+  const listen = v.listen === undefined ? undefined : hostPort('--listen', v.listen);
   const waitMs = positiveMs('--wait', v.wait, 120_000);
+  const xmpp = overXmpp ? await loggedIn(v, xmppClientOf(v, io, '--vtn-jid', 'vtn')) : undefined;
   const suite = await startVenSuite({
     listen,
-    transport: transportOf(v),
-    tls: tlsOf(v),
+    transport,
+    xmpp: xmpp === undefined ? undefined : { client: xmpp },
+    tls: overXmpp ? undefined : tlsOf(v),
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
     marketContext: v['market-context'],
     adapter: venAdapterOf(v, io),
@@ -403,7 +414,12 @@ async function runVen(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     tool: io.tool,
     progress: progress(io),
     checks: payloadChecks,
-    onListening: (u) => void io.stderr.write(`The suite listens as the VTN at ${u}: start the VEN under test with this VTN URL; waiting up to ${Math.round(waitMs / 1000)} s for its registration.\n`),
+    onListening: (u) =>
+      void io.stderr.write(
+        overXmpp
+          ? `The suite is the VTN at ${u.replace(/^xmpp:/, '')}: start the VEN under test with this VTN JID; waiting up to ${Math.round(waitMs / 1000)} s for its registration.\n`
+          : `The suite listens as the VTN at ${u}: start the VEN under test with this VTN URL; waiting up to ${Math.round(waitMs / 1000)} s for its registration.\n`,
+      ),
   });
   try {
     const deadline = Date.now() + waitMs;
