@@ -28,11 +28,23 @@ const FAULTS: ReadonlyArray<[XmppFault, string, RegExp]> = [
   ['created-event-refused', '§9.3.4.3+R42-created-event-iq', /answered IQ error bad-request/],
 ];
 
+/** The relay without a fault passes every case; with each fault, its case fails on its rule with the fault's finding. */
+async function soundPassesFaultsFail(t: TestContext, run: (fault: XmppFault | undefined, only: string[]) => Promise<RunResult>, cases: readonly { id: string }[], faults: ReadonlyArray<[XmppFault, string, RegExp]>): Promise<void> {
+  t.assert.deepEqual(new Set(faults.map(([, id]) => id)), new Set(cases.map((c) => c.id)), 'one fault per XMPP case');
+  const sound = await run(undefined, cases.map((c) => c.id));
+  t.assert.ok(sound.cases.length === cases.length && sound.cases.every((c) => c.outcome === 'passed'), summary(sound));
+  for (const [fault, id, message] of faults) {
+    const r = await run(fault, [id]);
+    const c = r.cases.find((x) => x.id === id);
+    t.assert.equal(c?.outcome, 'failed', `${fault}: ${summary(r)}`);
+    t.assert.ok(c?.findings.some((f) => f.ruleIds.some((rule) => c.ruleIds.includes(rule)) && message.test(f.message)), `${fault}: the failure names the case's rule and the fault: ${summary(r)}`);
+  }
+}
+
 const summary = (run: RunResult): string => run.cases.map((c) => `${c.id}: ${c.outcome} ${c.findings.map((f) => f.message).join('; ')}`).join('\n');
 
 test('every XMPP case fails against the VTN with its fault, on its rule; the relay without a fault passes them', async (t: TestContext) => {
   const { adapter, rig, vtnJid } = await startOurXmppVtn(t);
-  t.assert.deepEqual(new Set(FAULTS.map(([, id]) => id)), new Set(vtnXmppCases.map((c) => c.id)), 'one fault per XMPP case');
   const run = async (fault: XmppFault | undefined, only: string[]): Promise<RunResult> => {
     const name = fault ?? 'sound';
     const relay = await rig.connection(`relay-${name}`, 'vtn');
@@ -44,14 +56,7 @@ test('every XMPP case fails against the VTN with its fault, on its rule; the rel
     const peer = fault === 'no-ping' ? `${relayJid}-gone` : relayJid;
     return runVtnSuite({ url: rig.prosody.url, transport: 'xmpp', adapter, xmpp: { client: suite, vtnJid: peer }, only, deliveryTimeoutMs: 8_000, caseTimeoutMs: PATIENT.caseTimeoutMs, checks: payloadChecks });
   };
-  const sound = await run(undefined, vtnXmppCases.map((c) => c.id));
-  t.assert.ok(sound.cases.length === vtnXmppCases.length && sound.cases.every((c) => c.outcome === 'passed'), summary(sound));
-  for (const [fault, id, message] of FAULTS) {
-    const r = await run(fault, [id]);
-    const c = r.cases.find((x) => x.id === id);
-    t.assert.equal(c?.outcome, 'failed', `${fault}: ${summary(r)}`);
-    t.assert.ok(c?.findings.some((f) => f.ruleIds.some((rule) => c.ruleIds.includes(rule)) && message.test(f.message)), `${fault}: the failure names the case's rule and the fault: ${summary(r)}`);
-  }
+  await soundPassesFaultsFail(t, run, vtnXmppCases, FAULTS);
 });
 
 const VEN_FAULTS: ReadonlyArray<[XmppFault, string, RegExp]> = [
@@ -66,7 +71,6 @@ const VEN_FAULTS: ReadonlyArray<[XmppFault, string, RegExp]> = [
 
 test('every VEN-side XMPP case fails against the VEN with its fault, on its rule; the relay without a fault passes them', async (t: TestContext) => {
   const { rig } = await startXmppVenRig(t);
-  t.assert.deepEqual(new Set(VEN_FAULTS.map(([, id]) => id)), new Set(venXmppCases.map((c) => c.id)), 'one fault per XMPP case');
   const run = async (fault: XmppFault | undefined, only: string[]): Promise<RunResult> => {
     const name = fault ?? 'sound';
     const client = await rig.connection('vtn', `suite-${name}`);
@@ -86,12 +90,5 @@ test('every VEN-side XMPP case fails against the VEN with its fault, on its rule
     t.after(() => suite.close());
     return suite.run();
   };
-  const sound = await run(undefined, venXmppCases.map((c) => c.id));
-  t.assert.ok(sound.cases.length === venXmppCases.length && sound.cases.every((c) => c.outcome === 'passed'), summary(sound));
-  for (const [fault, id, message] of VEN_FAULTS) {
-    const r = await run(fault, [id]);
-    const c = r.cases.find((x) => x.id === id);
-    t.assert.equal(c?.outcome, 'failed', `${fault}: ${summary(r)}`);
-    t.assert.ok(c?.findings.some((f) => f.ruleIds.some((rule) => c.ruleIds.includes(rule)) && message.test(f.message)), `${fault}: the failure names the case's rule and the fault: ${summary(r)}`);
-  }
+  await soundPassesFaultsFail(t, run, venXmppCases, VEN_FAULTS);
 });

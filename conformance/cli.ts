@@ -348,40 +348,31 @@ function progress(io: Readonly<ConformanceIo>): (done: number, total: number, ru
 
 async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult> {
   const transport = transportOf(v);
-  if (transport === 'xmpp') return runVtnXmpp(v, io);
-  if (v.url === undefined) throw new UsageError('conformance vtn needs --url URL (the VTN under test)');
+  const overXmpp = transport === 'xmpp';
+  if (overXmpp) {
+    notOverXmpp(v);
+    xmppUrlOf(v);
+    if (v['vtn-jid'] === undefined) throw new UsageError("--transport xmpp needs --vtn-jid JID: the VTN's full JID");
+  } else if (v.url === undefined) throw new UsageError('conformance vtn needs --url URL (the VTN under test)');
+  const peer = overXmpp
+    ? { url: xmppUrlOf(v) }
+    : {
+        url: url('--url', v.url ?? ''),
+        tls: tlsOf(v),
+        expiredClient: expiredOf(v),
+        xmlSignature: signingOf(v),
+        listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
+        pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
+      };
+  const adapter = adapterOf(v, io);
+  // Over XMPP: the suite's VEN on --ven-jid, the VTN at --vtn-jid.
+  const xmpp = overXmpp ? { client: await loggedIn(v, xmppClientOf(v, io, '--ven-jid', 'conformance')), vtnJid: v['vtn-jid'] ?? '' } : undefined;
   return runVtnSuite({
-    url: url('--url', v.url),
+    ...peer,
     transport,
+    xmpp,
     venName: v['ven-name'],
-    tls: tlsOf(v),
-    expiredClient: expiredOf(v),
-    xmlSignature: signingOf(v),
-    adapter: adapterOf(v, io),
-    listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
-    pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
-    only: onlyOf(v),
-    expectedFail: expectedFailOf(v),
-    caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),
-    deliveryTimeoutMs: positiveMs('--delivery-timeout', v['delivery-timeout'], 8_000),
-    tool: io.tool,
-    progress: progress(io),
-    checks: payloadChecks,
-  });
-}
-
-/** The VTN side over XMPP: the suite's VEN on --ven-jid, the VTN at --vtn-jid. */
-async function runVtnXmpp(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult> {
-  notOverXmpp(v);
-  xmppUrlOf(v);
-  if (v['vtn-jid'] === undefined) throw new UsageError('--transport xmpp needs --vtn-jid JID: the VTN\'s full JID');
-  const client = await loggedIn(v, xmppClientOf(v, io, '--ven-jid', 'conformance'));
-  return runVtnSuite({
-    url: v['xmpp-url'] ?? '',
-    transport: 'xmpp',
-    xmpp: { client, vtnJid: v['vtn-jid'] },
-    venName: v['ven-name'],
-    adapter: adapterOf(v, io),
+    adapter,
     only: onlyOf(v),
     expectedFail: expectedFailOf(v),
     caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),

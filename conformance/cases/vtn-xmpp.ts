@@ -8,7 +8,7 @@ import { encodeOadr } from '../../oadr/index.ts';
 import { discoInfoQuery, discoItemsQuery, featuresOf, itemsOf, NS_OADR_PAYLOAD, NS_PING, OPENADR_FEATURE, OPENADR_SERVICES_NODE, payloadElement, serviceOfNode } from '../../xmpp/index.ts';
 import { build, delivered, expectPayload, issueEvent, order, register, send, type AsVen } from '../as-ven.ts';
 import type { Family } from '../case.ts';
-import { defineCase, PeerMisbehaved, type CaseControl, type CaseSpec } from '../runner.ts';
+import { defineCase, pause, PeerMisbehaved, type CaseControl, type CaseSpec } from '../runner.ts';
 import type { XmppRecorder } from '../xmpp-recorder.ts';
 
 const c = (family: Family) => (id: string, title: string, run: CaseSpec<AsVen>['run']): CaseSpec<AsVen> => defineCase(id, title, family, run, ['xmpp']);
@@ -17,6 +17,8 @@ const general = c('general');
 const poll = c('poll');
 
 const SERVICES = ['EiEvent', 'EiReport', 'EiOpt', 'EiRegisterParty'] as const;
+/** How long the suite's VEN stays offline after the event is issued (§9.3.4.5 case). */
+const AWAY_MS = 2_000;
 
 const channel = (ctx: AsVen): XmppRecorder => {
   if (ctx.xmpp === undefined) throw new PeerMisbehaved('the suite has no XMPP connection (run it with --transport xmpp)');
@@ -103,6 +105,9 @@ export const vtnXmppCases: readonly CaseSpec<AsVen>[] = [
     await x.stop();
     try {
       await order(ctx, t, 'issue-event', { venId: v.venId, eventId: `conf-away-${Date.now().toString(36)}`, startMs: Math.ceil((Date.now() + ctx.eventLeadMinutes * 60_000) / 60_000) * 60_000, durationMinutes: 15 });
+      // Away a little longer, so that the VTN's push meets the VEN offline (the server answers it
+      // service-unavailable) rather than back already.
+      await pause(AWAY_MS, t.signal);
     } finally {
       await x.start();
     }

@@ -96,7 +96,8 @@ export async function startXmppRelay(client: XmppClient, vtnJid: string, fault: 
     if (fault === 'no-xmpp-profile') out = out.replace(/<(\w+:)?oadrTransport\b[^>]*>\s*<(\w+:)?oadrTransportName[^>]*>xmpp<\/[^>]+>\s*<\/[^>]+>/g, '');
     if (fault === 'poll-sent' && isPayload(out, 'oadrCreatedPartyRegistration')) {
       const venId = /<(?:\w+:)?venID[^>]*>([^<]*)</.exec(out)?.[1] ?? '';
-      setImmediate(() => void forward(vtnJid, poll(venId)).catch(() => undefined));
+      // Before the VEN has its answer: the poll comes ahead of anything the VEN sends next.
+      await forward(vtnJid, poll(venId)).catch(() => undefined);
     }
     return payloadElement(out);
   }
