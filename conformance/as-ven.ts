@@ -2,7 +2,9 @@
  * The suite playing VENs against a VTN: what the VTN-side cases share. It posts payloads through
  * the recording client, registers simulated VENs (pull, or push to the suite's recording server),
  * and waits for what the VTN delivers — by polling (pull) or at its push inbox (push) — answering
- * the payloads a VEN must answer (oadrRegisterReport, oadrCreateReport, …) as a VEN would.
+ * the payloads a VEN must answer (oadrRegisterReport, oadrCreateReport, …) as a VEN would. Over
+ * XMPP (§9.3) every payload goes as an IQ set to the VTN's JID and the VTN pushes IQ sets to the
+ * suite's JID, which feed the same inbox as HTTP pushes.
  */
 import { decodeDocument, encodeOadr, type OadrEvent, type ReportRequest, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
 import type { Transport } from './case.ts';
@@ -11,6 +13,7 @@ import { VEN_ADAPTER_ACTIONS, type Adapter, type AdapterAction, type AdapterOrde
 import type { HttpAnswer, RecordingClient, TlsMaterial, ServerAnswer, ServerHandler, ServerRequest } from './http-recorder.ts';
 import { createArrivals } from './arrivals.ts';
 import { pause, PeerMisbehaved, type CaseControl } from './runner.ts';
+import type { IqAnswer, XmppRecorder } from './xmpp-recorder.ts';
 
 export const SERVICES = ['EiEvent', 'EiOpt', 'EiReport', 'EiRegisterParty', 'OadrPoll'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -36,6 +39,8 @@ export interface AsVen {
   /** Base of the push transport addresses (the suite's server), for http-push. */
   readonly pushBase: string | undefined;
   readonly inbox: PushInbox;
+  /** The suite's XMPP connection, when the run is over XMPP: one JID, so one VEN registered at a time. */
+  readonly xmpp?: XmppRecorder | undefined;
   /** How long to wait for the VTN to deliver something (ms). */
   readonly deliveryTimeoutMs: number;
   /** Pause between polls while waiting (ms). */
@@ -68,6 +73,8 @@ export interface OadrAnswer extends HttpAnswer {
   /** Why the body is no payload (not XML, HTML, empty). */
   readonly decodeError: string | undefined;
   readonly profile: '2.0a' | '2.0b' | undefined;
+  /** Over XMPP: the condition of the IQ error the VTN answered with (then `status` is the HTTP status it stands for). */
+  readonly iqError?: string | undefined;
 }
 
 const serviceUrl = (base: string, service: string, profile: '2.0a' | '2.0b' = '2.0b'): string =>
@@ -96,11 +103,23 @@ export interface SendOptions {
   readonly unsigned?: boolean;
 }
 
-/** Posts a payload (or raw text) to one of the VTN's services. */
+/**
+ * The HTTP status an IQ error condition stands for (§9.3.4.4.2: a schema failure is HTTP's 406 and
+ * XMPP's bad-request; RFC 6120's conditions for the others), so that a case judges both alike.
+ */
+const IQ_ERROR_STATUS: Readonly<Record<string, number>> = { 'bad-request': 400, forbidden: 403, 'not-authorized': 403, 'item-not-found': 404, 'not-allowed': 405, 'policy-violation': 413, 'feature-not-implemented': 501, 'service-unavailable': 503 };
+
+/** The answer to an IQ set with a payload (§9.3.4.2): the IQ result's child, decoded, or the IQ error. */
+export function iqAnswer(a: IqAnswer): OadrAnswer {
+  if (a.condition !== undefined) return { status: IQ_ERROR_STATUS[a.condition] ?? 500, headers: {}, body: '', payload: undefined, decodeError: `IQ error ${a.condition}`, profile: undefined, iqError: a.condition };
+  return decodeAnswer({ status: 200, headers: {}, body: a.result ?? '' });
+}
+
+/** Posts a payload (or raw text) to one of the VTN's services (over XMPP: sends it to the VTN's JID). */
 export async function send(ctx: AsVen, service: string, body: Payload | string, o: SendOptions = {}): Promise<OadrAnswer> {
   const plain = typeof body === 'string' ? body : encodeOadr(body, o.profile === undefined ? undefined : { profile: o.profile });
   const text = ctx.signer === undefined || o.unsigned === true ? plain : ctx.signer(plain);
-  const answer = decodeAnswer(await ctx.client.send({ method: o.method ?? 'POST', url: o.url ?? serviceUrl(ctx.vtnUrl, service, o.profile), body: text, headers: { 'content-type': 'application/xml', ...o.headers } }));
+  const answer = ctx.xmpp !== undefined ? iqAnswer(await ctx.xmpp.request(text)) : decodeAnswer(await ctx.client.send({ method: o.method ?? 'POST', url: o.url ?? serviceUrl(ctx.vtnUrl, service, o.profile), body: text, headers: { 'content-type': 'application/xml', ...o.headers } }));
   const p = answer.payload;
   if (p?.type === 'CreatedPartyRegistration' && p.response.code === 200 && p.venId !== undefined && p.registrationId !== undefined) ctx.issued.set(p.venId, p.registrationId);
   return answer;
@@ -108,6 +127,7 @@ export async function send(ctx: AsVen, service: string, body: Payload | string, 
 
 /** The payload of a 200 answer, of the type expected; anything else ends the case with what came instead. */
 export function expectPayload<T extends PayloadType>(a: OadrAnswer, type: T, what: string): PayloadOf<T> {
+  if (a.iqError !== undefined) throw new PeerMisbehaved(`${what}: the VTN answered IQ error ${a.iqError} instead of an IQ result with oadr${type}`);
   if (a.status !== 200) throw new PeerMisbehaved(`${what}: the VTN answered HTTP ${a.status} instead of 200 with oadr${type}${a.body === '' ? '' : ` (${a.body.slice(0, 120).replace(/\s+/g, ' ')})`}`);
   if (a.payload === undefined) throw new PeerMisbehaved(`${what}: the VTN answered ${a.decodeError ?? 'nothing'} instead of oadr${type}`);
   if (a.payload.type !== type) throw new PeerMisbehaved(`${what}: the VTN answered oadr${a.payload.type} instead of oadr${type}`);
@@ -121,7 +141,8 @@ export const rid = (tag: string): string => `${tag}-${(++counter).toString(36)}`
 
 export const build = {
   query: (): Payload => ({ type: 'QueryRegistration', schemaVersion: V, requestId: rid('q') }),
-  create(o: { name: string; pull: boolean; transportAddress?: string | undefined; registrationId?: string; venId?: string }): Payload {
+  create(o: { name: string; pull: boolean; transportName?: 'simpleHttp' | 'xmpp' | undefined; transportAddress?: string | undefined; registrationId?: string; venId?: string }): Payload {
+    const xmpp = o.transportName === 'xmpp';
     return {
       type: 'CreatePartyRegistration',
       schemaVersion: V,
@@ -129,12 +150,13 @@ export const build = {
       ...(o.registrationId === undefined ? {} : { registrationId: o.registrationId }),
       ...(o.venId === undefined ? {} : { venId: o.venId }),
       profileName: '2.0b',
-      transportName: 'simpleHttp',
+      transportName: xmpp ? 'xmpp' : 'simpleHttp',
       ...(o.transportAddress === undefined ? {} : { transportAddress: o.transportAddress }),
       reportOnly: false,
       xmlSignature: false,
       venName: o.name,
-      httpPullModel: o.pull,
+      // §9.3.4.1: an XMPP VEN names its JID; oadrHttpPullModel is HTTP's.
+      ...(xmpp ? {} : { httpPullModel: o.pull }),
     };
   },
   poll: (venId: string): Payload => ({ type: 'Poll', schemaVersion: V, venId }),
@@ -235,7 +257,11 @@ export interface Pushed {
 /** The push inbox: the request handler of the suite's server for its push VENs (path `/ven/<name>/OpenADR2/Simple/2.0b/<service>`). */
 export interface PushInbox {
   readonly handler: ServerHandler;
+  /** Keeps what the VTN sent `venName` (pushed over HTTP or XMPP) and returns the VEN's answer, if any, as XML text. */
+  take(venName: string, service: string, payload: Payload, headers: Readonly<Record<string, string>>): string | undefined;
   readonly received: Pushed[];
+  /** Over XMPP: the VEN the suite's one JID holds (set before it registers, since the VTN may push before it answers). */
+  readonly holder: { name: string | undefined };
   /** Resolves with the first payload (from index `from`) for `venName` that matches. */
   wait(venName: string, match: (p: Payload) => boolean, timeoutMs: number, signal: AbortSignal, from?: number): Promise<Pushed>;
   /** Where a VEN of this name gets pushed to, below the suite's base URL. */
@@ -248,6 +274,15 @@ export function createPushInbox(signer?: Signer): PushInbox {
   const received: Pushed[] = [];
   const venIds = new Map<string, string>();
   const arrivals = createArrivals();
+  const take = (venName: string, service: string, payload: Payload, headers: Readonly<Record<string, string>>): string | undefined => {
+    received.push({ venName, service, payload, headers });
+    arrivals.arrived();
+    // A push may come before the answer to the registration that made it (over XMPP): then the payload names the venID.
+    const reply = venReplyTo(payload, venIds.get(venName) ?? ('venId' in payload && payload.venId !== undefined ? payload.venId : venName));
+    if (reply === undefined) return undefined;
+    const xml = encodeOadr(reply);
+    return signer === undefined ? xml : signer(xml);
+  };
   const handler = (req: ServerRequest): ServerAnswer => {
     const m = /^\/ven\/([^/]+)\/OpenADR2\/Simple\/2\.0b\/(\w+)$/.exec(req.path);
     if (m === null) return { status: 404, body: '' };
@@ -259,15 +294,12 @@ export function createPushInbox(signer?: Signer): PushInbox {
     } catch {
       return { status: 406, body: '' };
     }
-    received.push({ venName, service: m[2] as string, payload, headers: req.headers });
-    arrivals.arrived();
-    const reply = venReplyTo(payload, venIds.get(venName) ?? venName);
-    if (reply === undefined) return { status: 200, body: '' };
-    const xml = encodeOadr(reply);
-    return { status: 200, body: signer === undefined ? xml : signer(xml) };
+    return { status: 200, body: take(venName, m[2] as string, payload, req.headers) ?? '' };
   };
   return {
     handler,
+    take,
+    holder: { name: undefined },
     received,
     venIds,
     addressOf: (base, venName) => `${base.replace(/\/+$/, '')}/ven/${encodeURIComponent(venName)}/`,
@@ -287,11 +319,12 @@ export interface RegisterOptions {
 /** Registers a fresh simulated VEN and completes the start (R309: metadata both ways); fails the case when the VTN refuses. */
 export async function register(ctx: AsVen, t: CaseControl, o: RegisterOptions = {}): Promise<RegisteredVen> {
   const name = ctx.nextName(o.tag ?? 'ven');
-  const pull = o.pull ?? ctx.transport !== 'http-push';
-  if (!pull && ctx.pushBase === undefined) t.skip('push needs the suite to listen for the VTN (--listen) and a push URL the VTN can reach');
-  const transportAddress = pull ? undefined : ctx.inbox.addressOf(ctx.pushBase as string, name);
-  if (ctx.clientCertificate) await releaseCertificate(ctx);
-  const a = await send(ctx, 'EiRegisterParty', build.create({ name, pull, transportAddress }));
+  if (ctx.xmpp !== undefined && o.pull === true) t.skip(NO_POLL_OVER_XMPP);
+  const pull = o.pull ?? ctx.transport === 'http-pull';
+  if (!pull && ctx.xmpp === undefined && ctx.pushBase === undefined) t.skip('push needs the suite to listen for the VTN (--listen) and a push URL the VTN can reach');
+  if (singleIdentity(ctx)) await releaseCertificate(ctx);
+  if (ctx.xmpp !== undefined) ctx.inbox.holder.name = name;
+  const a = await send(ctx, 'EiRegisterParty', build.create({ name, ...transportOf(ctx, name, pull) }));
   const created = expectPayload(a, 'CreatedPartyRegistration', 'registering a new VEN');
   if (created.response.code !== 200 || created.venId === undefined || created.registrationId === undefined) {
     throw new PeerMisbehaved(`registering a new VEN: the VTN answered code ${created.response.code}${created.response.description === undefined ? '' : ` (${created.response.description})`}${created.venId === undefined ? ', no venID' : ''}${created.registrationId === undefined ? ', no registrationID' : ''}; a VTN with a closed registration policy must let the suite's certificate register`);
@@ -312,8 +345,20 @@ export async function register(ctx: AsVen, t: CaseControl, o: RegisterOptions = 
   return ven;
 }
 
+/** Why a case that polls is skipped over XMPP. */
+export const NO_POLL_OVER_XMPP = 'the case polls: OpenADR over XMPP has no oadrPoll, the VTN pushes (R507)';
+
+/** How a VEN of the suite registers: HTTP pull, HTTP push to the suite's server, or XMPP with the suite's full JID (§9.3.4.1). */
+export function transportOf(ctx: AsVen, name: string, pull: boolean): { pull: boolean; transportName?: 'xmpp'; transportAddress?: string | undefined } {
+  if (ctx.xmpp !== undefined) return { pull: false, transportName: 'xmpp', transportAddress: ctx.xmpp.jid() ?? '' };
+  return { pull, transportAddress: pull || ctx.pushBase === undefined ? undefined : ctx.inbox.addressOf(ctx.pushBase, name) };
+}
+
+/** One client certificate, or one JID, can hold one registration at a time (§10.5.1, §9.3.4.1). */
+export const singleIdentity = (ctx: AsVen): boolean => ctx.clientCertificate || ctx.xmpp !== undefined;
+
 /**
- * With a client certificate every VEN the suite registers has the same certificate, and a VTN binds
+ * With a client certificate (or one JID over XMPP) every VEN the suite registers has the same certificate, and a VTN binds
  * one venID to it (§10.5.1): the VEN registered before is cancelled first (R407) — before each case
  * and before each registration — so that each case starts with the certificate free and a VEN of its
  * own. Cases that need two VENs at once need two certificates.
@@ -401,6 +446,7 @@ export async function order<A extends AdapterAction | VenAdapterAction>(ctx: { r
 
 /** Cases with two VENs at once: with one client certificate only one VEN can be registered (§10.5.1). */
 export function needTwoVens(ctx: AsVen, t: CaseControl): void {
+  if (ctx.xmpp !== undefined) t.skip('needs two VENs registered at once, which one JID cannot be (§9.3.4.1, R515)');
   if (ctx.clientCertificate) t.skip('needs two VENs registered at once, which one client certificate cannot be (§10.5.1); run it without TLS or with a VTN that binds no certificate');
 }
 

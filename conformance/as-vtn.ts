@@ -2,12 +2,14 @@
  * The suite playing the VTN against a VEN: what the VEN-side cases share. A simulated VTN answers
  * the VEN's requests on the suite's recording server (registration, poll queue, oadrRequestEvent,
  * reports, opts) and keeps everything it received; `deliver` hands the VEN a payload — queued for
- * its next poll (pull) or POSTed to its transport address (push).
+ * its next poll (pull), POSTed to its transport address (push) or sent to its JID in an IQ set
+ * (XMPP, where the VEN's requests come as IQ sets to the suite's JID, §9.3).
  */
 import { decodeDocument, encodeOadr, type OadrEvent, type Payload, type PayloadOf, type PayloadType } from '../oadr/index.ts';
 import type { VenAdapter } from './adapters/adapter.ts';
 import type { Transport } from './case.ts';
-import { decodeAnswer, serviceOf, type OadrAnswer } from './as-ven.ts';
+import { decodeAnswer, iqAnswer, serviceOf, type OadrAnswer } from './as-ven.ts';
+import type { PayloadAnswer, XmppRecorder } from './xmpp-recorder.ts';
 import type { RecordingClient, ServerAnswer, ServerRequest } from './http-recorder.ts';
 import { createArrivals } from './arrivals.ts';
 import { PeerMisbehaved, type CaseControl } from './runner.ts';
@@ -19,8 +21,10 @@ export interface Received {
   readonly payload: Payload;
   /** When the request arrived (recorded before it is answered). */
   readonly at: number;
-  /** What the suite answered: the payload type, or `HTTP <status>` for a refusal. */
+  /** What the suite answered: the payload type, or `HTTP <status>` (`IQ error <condition>`) for a refusal. */
   readonly answered: string;
+  /** Over XMPP: the sender's full JID. */
+  readonly from?: string;
 }
 
 export interface VenRegistration {
@@ -48,6 +52,8 @@ export interface SimVtn {
   /** requestID of every oadrDistributeEvent sent → the eventIDs it carried (R42: the VEN answers with the one that delivered the event). */
   readonly distributed: Map<string, ReadonlySet<string>>;
   handle(req: ServerRequest): ServerAnswer;
+  /** The VEN's IQ set over XMPP (`xml`: the oadrPayload), from its full JID. */
+  handleXmpp(xml: string, from: string): PayloadAnswer;
   /** Resolves with the index of the first payload (from `from`) that matches. */
   waitFor(match: (r: Received) => boolean, timeoutMs: number, signal: AbortSignal, from?: number): Promise<number>;
 }
@@ -55,6 +61,8 @@ export interface SimVtn {
 export interface SimVtnOptions {
   /** oadrRequestedOadrPollFreq (default PT1S). */
   readonly pollFreq?: string;
+  /** The suite is an XMPP VTN: it offers the xmpp transport and no poll frequency (R507). */
+  readonly xmpp?: boolean;
   readonly now?: () => number;
 }
 
@@ -75,6 +83,7 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
     failPolls: 0,
     distributed: new Map(),
     handle,
+    handleXmpp,
     waitFor: (match, timeoutMs, signal, from = 0) =>
       arrivals.wait(
         () => {
@@ -91,19 +100,22 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
     return { status: 200, body: encodeOadr(p) };
   }
 
+  const transports: ('simpleHttp' | 'xmpp')[] = options.xmpp === true ? ['simpleHttp', 'xmpp'] : ['simpleHttp'];
+  const pollFrequency = options.xmpp === true ? {} : { pollFrequency: sim.pollFrequency };
+
   function reply(service: string, p: Payload): Payload | undefined {
     const venId = sim.registration?.venId;
     switch (p.type) {
       case 'QueryRegistration':
-        return { type: 'CreatedPartyRegistration', schemaVersion: V, response: ok(p.requestId), vtnId: VTN_ID, profiles: [{ profileName: '2.0b', transports: ['simpleHttp'] }], pollFrequency: sim.pollFrequency };
+        return { type: 'CreatedPartyRegistration', schemaVersion: V, response: ok(p.requestId), vtnId: VTN_ID, profiles: [{ profileName: '2.0b', transports }], ...pollFrequency };
       case 'CreatePartyRegistration': {
         if (p.registrationId !== undefined && p.registrationId !== sim.registration?.registrationId) {
-          return { type: 'CreatedPartyRegistration', schemaVersion: V, response: { code: 452, description: 'unknown registrationID', requestId: p.requestId }, vtnId: VTN_ID, profiles: [{ profileName: '2.0b', transports: ['simpleHttp'] }] };
+          return { type: 'CreatedPartyRegistration', schemaVersion: V, response: { code: 452, description: 'unknown registrationID', requestId: p.requestId }, vtnId: VTN_ID, profiles: [{ profileName: '2.0b', transports }] };
         }
         const reg: VenRegistration = {
           venId: p.venId ?? sim.registration?.venId ?? `conf-ven-${++serial}`,
           registrationId: p.registrationId ?? `conf-reg-${++serial}`,
-          pull: p.httpPullModel !== false,
+          pull: p.transportName !== 'xmpp' && p.httpPullModel !== false,
           transportAddress: p.transportAddress,
           request: p,
         };
@@ -120,8 +132,8 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
           registrationId: reg.registrationId,
           venId: reg.venId,
           vtnId: VTN_ID,
-          profiles: [{ profileName: '2.0b', transports: ['simpleHttp'] }],
-          pollFrequency: sim.pollFrequency,
+          profiles: [{ profileName: '2.0b', transports }],
+          ...pollFrequency,
         };
       }
       case 'CancelPartyRegistration':
@@ -184,6 +196,23 @@ export function createSimVtn(options: Readonly<SimVtnOptions> = {}): SimVtn {
     return out === undefined ? { status: 404, body: '' } : answer(out);
   }
 
+  function handleXmpp(xml: string, from: string): PayloadAnswer {
+    let payload: Payload;
+    try {
+      payload = decodeDocument(xml).message.payload;
+    } catch (err) {
+      return { condition: 'bad-request', text: `not a valid OpenADR 2.0b payload (§9.3.4.4.2): ${(err as Error).message}` };
+    }
+    const service = serviceOf(payload);
+    const at = now();
+    // R507: no oadrPoll over XMPP.
+    const out = payload.type === 'Poll' ? undefined : reply(service, payload);
+    const refusal = payload.type === 'Poll' ? 'not-allowed' : 'feature-not-implemented';
+    sim.received.push({ service, payload, at, answered: out?.type ?? `IQ error ${refusal}`, from });
+    arrivals.arrived();
+    return out === undefined ? { condition: refusal, text: payload.type === 'Poll' ? 'there is no oadrPoll over XMPP (R507)' : `the suite's VTN does not serve oadr${payload.type}` } : encodeOadr(out);
+  }
+
   return sim;
 }
 
@@ -193,6 +222,8 @@ export interface AsVtn {
   readonly sim: SimVtn;
   /** For pushes to the VEN (http-push). */
   readonly client: RecordingClient;
+  /** The suite's XMPP connection as the VTN (xmpp): pushes go to the VEN's registered JID. */
+  readonly xmpp?: XmppRecorder | undefined;
   /** The base URL the VEN was configured with (where the suite listens). */
   readonly url: string;
   /** Overrides the VEN's registered transport address (`--push-url`). */
@@ -224,6 +255,10 @@ export async function deliver(ctx: AsVtn, t: CaseControl, p: Payload): Promise<O
     ctx.sim.queue.push(p);
     return undefined;
   }
+  if (ctx.xmpp !== undefined) {
+    if (reg.transportAddress === undefined) throw new PeerMisbehaved('the VEN registered for XMPP without its JID as oadrTransportAddress (§9.3.4.1)');
+    return iqAnswer(await ctx.xmpp.request(encodeOadr(p), { to: reg.transportAddress }));
+  }
   const base = ctx.pushUrl ?? reg.transportAddress;
   if (base === undefined) throw new PeerMisbehaved('the VEN registered for push without oadrTransportAddress (R402)');
   const url = `${base.replace(/\/+$/, '')}/OpenADR2/Simple/2.0b/${serviceOf(p)}`;
@@ -234,7 +269,7 @@ export async function deliver(ctx: AsVtn, t: CaseControl, p: Payload): Promise<O
 export async function answerTo<T extends PayloadType>(ctx: AsVtn, t: CaseControl, p: Payload, type: T, from: number): Promise<PayloadOf<T>> {
   const a = await deliver(ctx, t, p);
   if (a !== undefined) {
-    if (a.status !== 200 || a.payload?.type !== type) throw new PeerMisbehaved(`the VEN answered the pushed oadr${p.type} with ${a.status !== 200 ? `HTTP ${a.status}` : a.payload === undefined ? (a.decodeError ?? 'nothing') : `oadr${a.payload.type}`} instead of oadr${type}`);
+    if (a.status !== 200 || a.payload?.type !== type) throw new PeerMisbehaved(`the VEN answered the pushed oadr${p.type} with ${a.iqError !== undefined ? `IQ error ${a.iqError}` : a.status !== 200 ? `HTTP ${a.status}` : a.payload === undefined ? (a.decodeError ?? 'nothing') : `oadr${a.payload.type}`} instead of oadr${type}`);
     return a.payload as PayloadOf<T>;
   }
   const i = await ctx.sim.waitFor((r) => r.payload.type === type, ctx.waitMs, t.signal, from);

@@ -10,6 +10,9 @@ export type Side = 'vtn' | 'ven';
 
 /** How OpenADR payloads travel between the suite and the peer. */
 export type Transport = 'http-pull' | 'http-push' | 'xmpp';
+export const ALL_TRANSPORTS: readonly Transport[] = Object.freeze(['http-pull', 'http-push', 'xmpp']);
+/** The transports of a case that checks HTTP itself (methods, headers, status codes, URLs, the HTTPS endpoint's TLS). */
+export const HTTP_TRANSPORTS: readonly Transport[] = Object.freeze(['http-pull', 'http-push']);
 
 /** The families a certification run covers; a case belongs to one. */
 export type Family = 'registration' | 'event' | 'opt' | 'report' | 'poll' | 'general' | 'security' | '2.0a';

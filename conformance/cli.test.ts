@@ -5,7 +5,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import type { RunResult } from './case.ts';
 import { runConformanceCommand } from './cli.ts';
-import { PATIENT, startOurVtn } from './testing/our-peers.ts';
+import { PATIENT, startOurVtn, startOurXmppVen, startOurXmppVtn, startXmppVenRig } from './testing/our-peers.ts';
 
 const PATIENT_FLAGS = ['--case-timeout', String(PATIENT.caseTimeoutMs), '--delivery-timeout', String(PATIENT.deliveryTimeoutMs)];
 
@@ -40,7 +40,13 @@ test('usage errors exit 2 and say what to give instead', async (t) => {
     [['bogus'], /unknown side 'bogus'/],
     [['vtn'], /needs --url URL/],
     [['vtn', '--url', 'ftp://x'], /give an http:\/\/ or https:\/\/ URL/],
-    [['vtn', '--url', 'http://127.0.0.1:1', '--transport', 'xmpp'], /runs over HTTP/],
+    [['vtn', '--transport', 'xmpp'], /needs --xmpp-url xmpp:\/\/HOST:5222/],
+    [['vtn', '--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1', '--ven-jid', 'suite@localhost'], /needs --vtn-jid JID/],
+    [['vtn', '--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1', '--vtn-jid', 'vtn@localhost/vtn'], /needs --ven-jid local@domain/],
+    [['vtn', '--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1', '--ven-jid', 'suite@localhost', '--vtn-jid', 'vtn@localhost/vtn'], /--cert and --key \(SASL EXTERNAL\) or a password in OADR_XMPP_PASSWORD/],
+    [['vtn', '--transport', 'xmpp', '--xmpp-url', 'http://127.0.0.1:1', '--ven-jid', 'suite@localhost', '--vtn-jid', 'vtn@localhost/vtn', '--cert', 'a.pem', '--key', 'b.pem'], /must start with xmpp:\/\/|a\.pem/],
+    [['vtn', '--transport', 'xmpp', '--url', 'http://127.0.0.1:1', '--vtn-jid', 'vtn@localhost/vtn'], /--url: not with --transport xmpp/],
+    [['vtn', '--transport', 'carrier-pigeon', '--url', 'http://127.0.0.1:1'], /give http-pull, http-push or xmpp/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--hook', 'x', '--interactive'], /give one adapter/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--admin-url', 'http://127.0.0.1:1/api/v1'], /needs --admin-token/],
     [['vtn', '--url', 'http://127.0.0.1:1', '--cert', 'a.pem'], /all of --cert, --key and --ca/],
@@ -51,6 +57,8 @@ test('usage errors exit 2 and say what to give instead', async (t) => {
     [['vtn', '--url', 'http://127.0.0.1:1', '--xml-signature'], /signs with --cert and --key/],
     [['ven'], /needs --listen HOST:PORT/],
     [['ven', '--listen', 'nowhere'], /give HOST:PORT/],
+    [['ven', '--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1'], /needs --vtn-jid local@domain/],
+    [['ven', '--transport', 'xmpp', '--xmpp-url', 'xmpp://127.0.0.1:1', '--vtn-jid', 'vtn@localhost', '--listen', '127.0.0.1:0'], /--listen: not with --transport xmpp/],
     [['ven', '--listen', '127.0.0.1:0', '--admin-url', 'http://127.0.0.1:1/api/v1'], /--admin-url drives a VTN/],
     [['ven', '--listen', '127.0.0.1:0', '--hook', 'x', '--interactive'], /give one adapter/],
   ];
@@ -72,6 +80,53 @@ test('a run against our VTN through its admin API: summary on stdout, progress o
   t.assert.deepEqual(run.cases.map((c) => c.id), ['R40+R41-request-event', 'R4-new-event-modification-0', 'R10+R5-cancel']);
   t.assert.equal(run.tool, 'oadr-ledger test');
   t.assert.equal((run.cases[1]?.exchanges.length ?? 0) > 0, true);
+});
+
+test('over XMPP against our VTN (Prosody, SASL EXTERNAL): the suite logs in as --ven-jid and talks to --vtn-jid, exit 0', async (t: TestContext) => {
+  const { url, rig, vtnJid } = await startOurXmppVtn(t);
+  const dir = tempDir(t);
+  const cred = await rig.pki.client('cli-suite');
+  writeFileSync(join(dir, 'cert.pem'), cred.certificatePem);
+  writeFileSync(join(dir, 'key.pem'), cred.privateKeyPem);
+  writeFileSync(join(dir, 'ca.pem'), rig.pki.caPem);
+  const file = join(dir, 'run.json');
+  const xmpp = ['--transport', 'xmpp', '--xmpp-url', rig.prosody.url, '--ven-jid', 'cli-suite@localhost/cli', '--vtn-jid', vtnJid, '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--ca', join(dir, 'ca.pem')];
+  const r = await cli(['vtn', ...xmpp, ...PATIENT_FLAGS, '--admin-url', `${url}/api/v1`, '--only', 'R38,§9.3.4.6-ping,R10+R5-cancel,R500-empty-queue', '--json', file], { OADR_ADMIN_TOKEN: 'conformance-operator-token-0123456789' });
+  t.assert.equal(r.code, 0, r.stdout + r.stderr);
+  t.assert.match(r.stdout, /VTN at xmpp:vtn@localhost\/vtn over xmpp/);
+  t.assert.match(r.stdout, /4 cases: 3 passed, 0 failed, 1 skipped/);
+  const run = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+  t.assert.deepEqual(run.cases.map((c) => [c.id, c.outcome]), [['R10+R5-cancel', 'passed'], ['R500-empty-queue', 'skipped'], ['R38+R507-xmpp-registration', 'passed'], ['§9.3.4.6-ping', 'passed']]);
+  t.assert.ok(run.cases[0]?.exchanges.some((e) => e.channel === 'xmpp' && e.url === `xmpp:${vtnJid}`));
+});
+
+test('the VEN side over XMPP: the suite logs in as --vtn-jid, says which JID to give the VEN, and runs the cases against it', async (t: TestContext) => {
+  const { rig } = await startXmppVenRig(t);
+  const dir = tempDir(t);
+  const cred = await rig.pki.client('cli-vtn');
+  writeFileSync(join(dir, 'cert.pem'), cred.certificatePem);
+  writeFileSync(join(dir, 'key.pem'), cred.privateKeyPem);
+  writeFileSync(join(dir, 'ca.pem'), rig.pki.caPem);
+  let stdout = '';
+  let stderr = '';
+  let started: Promise<unknown> | undefined;
+  const err = new Writable({
+    write: (c: Buffer, _e, cb) => {
+      stderr += c.toString('utf8');
+      // The VEN under test is started once the suite says where its VTN is, as an operator would.
+      const jid = /the VTN at (\S+): start the VEN under test with this VTN JID/.exec(stderr)?.[1];
+      if (jid !== undefined && started === undefined) started = startOurXmppVen(t, rig, jid, 'cli-ven');
+      cb();
+    },
+  });
+  const out = new Writable({ write: (c: Buffer, _e, cb) => void ((stdout += c.toString('utf8')), cb()) });
+  const xmpp = ['--transport', 'xmpp', '--xmpp-url', rig.prosody.url, '--vtn-jid', 'cli-vtn@localhost', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--ca', join(dir, 'ca.pem')];
+  const code = await runConformanceCommand(['ven', ...xmpp, '--case-timeout', String(PATIENT.caseTimeoutMs), '--wait', String(PATIENT.waitMs), '--only', '§9.3.4.1+R507-ven-registers-its-jid,§9.3.4.6-ven-ping,R500-drains-queue'], { stdout: out, stderr: err, stdin: new PassThrough(), env: {}, tool: 'oadr-ledger test' });
+  await started;
+  t.assert.equal(code, 0, stdout + stderr);
+  t.assert.match(stderr, /The suite is the VTN at cli-vtn@localhost\/vtn/);
+  t.assert.match(stdout, /VEN at xmpp:cli-vtn@localhost\/vtn over xmpp/);
+  t.assert.match(stdout, /3 cases: 2 passed, 0 failed, 1 skipped/);
 });
 
 test('--expected-fail: a listed case that fails is expected-fail and the run exits 0; one that passes is unexpected-pass and exits 1', async (t) => {

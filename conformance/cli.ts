@@ -18,20 +18,26 @@ import { payloadChecks } from './checker.ts';
 import { writeReports, writeSummary } from './report/index.ts';
 import { startVenSuite } from './ven-suite.ts';
 import { runVtnSuite } from './vtn-suite.ts';
+import { createXmppClient, SASL_EXTERNAL, SCRAM_SHA_1, splitJid, XmppError, type XmppClient } from '../xmpp/index.ts';
 
 export const CONFORMANCE_USAGE = `Usage: oadr-ledger conformance <vtn|ven> [options]
   oadr-ledger conformance vtn --url URL [options]          the suite plays VENs against the VTN at URL
   oadr-ledger conformance ven --listen HOST:PORT [options] the suite plays the VTN; point the VEN under test at it
 
 Each case is named by the rule ids it checks (the checklist of the OpenADR 2.0b rules digest); a
-case whose prerequisite cannot be arranged is skipped with the reason, never passed. HTTP pull and
-push only (no XMPP cases).
+case whose prerequisite cannot be arranged is skipped with the reason, never passed. Over HTTP
+pull, HTTP push or XMPP.
 
 Common options:
-  --transport T        http-pull (default) or http-push
+  --transport T        http-pull (default), http-push or xmpp
   --cert FILE --key FILE --ca FILE
                        the suite's certificate chain and key (PEM), and the CAs it trusts for the peer:
                        TLS with client certificates (give all three, with an https URL)
+  --xmpp-url URL       (xmpp) the XMPP server the peer uses, xmpp://HOST[:5222] (STARTTLS); then
+                       --ca is the CAs the suite trusts for the server's certificate, and --cert
+                       --key the suite's client certificate for SASL EXTERNAL (CN = the JID's local
+                       part); without them the suite logs in with SCRAM-SHA-1 and the password in
+                       OADR_XMPP_PASSWORD (or the file named by OADR_XMPP_PASSWORD_FILE)
   --only ID            run only this case, the cases of this rule id (R402), or ids starting with it;
                        repeat it or separate ids with commas
   --junit FILE         write the run as JUnit XML (a testsuite per family, a testcase per case), for CI systems
@@ -53,6 +59,9 @@ VTN side (conformance vtn):
   --expired-cert FILE --expired-key FILE
                        a client certificate from the CA the VTN trusts whose validity has ended, and
                        its key (PEM): the VTN must refuse it (R516; with https and --cert/--key/--ca)
+  --ven-jid JID        (xmpp) the suite's VEN account, local@domain[/resource] (resource default
+                       conformance): the JID it registers as oadrTransportAddress; one VEN at a time
+  --vtn-jid JID        (xmpp) the VTN's full JID, where the suite sends its IQ sets
   --delivery-timeout MS
                        how long to wait for the VTN to deliver what a case expects (default 8000)
   Adapters: cases that need the VTN to act (issue, modify or cancel an event, request a report,
@@ -77,8 +86,10 @@ VTN side (conformance vtn):
   --interactive        print what the operator must make the VTN do and wait for Enter (2 minutes)
 
 VEN side (conformance ven):
-  --listen HOST:PORT   where the suite listens as the VTN (required); start the VEN under test
-                       with this URL as its VTN URL once the suite prints it
+  --listen HOST:PORT   where the suite listens as the VTN (required over HTTP); start the VEN under
+                       test with this URL as its VTN URL once the suite prints it
+  --vtn-jid JID        (xmpp, instead of --listen) the suite's VTN account, local@domain[/resource]
+                       (resource default vtn): give the VEN under test this JID as its VTN's
   --push-url URL       push to this base instead of the VEN's registered transport address
   --market-context URL the market context the VEN serves (events carry it; the cases about a
                        foreign market context need it)
@@ -134,6 +145,9 @@ const OPTIONS = {
   'expected-fail': { type: 'string' },
   'delivery-timeout': { type: 'string' },
   'market-context': { type: 'string' },
+  'xmpp-url': { type: 'string' },
+  'ven-jid': { type: 'string' },
+  'vtn-jid': { type: 'string' },
   wait: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -173,9 +187,53 @@ export async function runConformanceCommand(argv: readonly string[], io: Readonl
 
 function transportOf(v: Values): Transport {
   const t = v.transport ?? 'http-pull';
-  if (t === 'xmpp') throw new UsageError('--transport xmpp: the suite runs over HTTP (pull or push); it has no XMPP cases');
-  if (t !== 'http-pull' && t !== 'http-push') throw new UsageError(`--transport ${t}: give http-pull or http-push`);
+  if (t !== 'http-pull' && t !== 'http-push' && t !== 'xmpp') throw new UsageError(`--transport ${t}: give http-pull, http-push or xmpp`);
   return t;
+}
+
+function xmppUrlOf(v: Values): string {
+  if (v['xmpp-url'] === undefined) throw new UsageError('--transport xmpp needs --xmpp-url xmpp://HOST:5222 (the XMPP server the peer uses)');
+  return v['xmpp-url'];
+}
+
+/** The suite's XMPP connection (not started): SASL EXTERNAL with --cert/--key, else SCRAM with OADR_XMPP_PASSWORD. */
+function xmppClientOf(v: Values, io: Readonly<ConformanceIo>, jidFlag: '--ven-jid' | '--vtn-jid', defaultResource: string): XmppClient {
+  const url = xmppUrlOf(v);
+  const jid = jidFlag === '--ven-jid' ? v['ven-jid'] : v['vtn-jid'];
+  if (jid === undefined) throw new UsageError(`--transport xmpp needs ${jidFlag} local@domain[/resource]: the suite's XMPP account`);
+  if ((v.cert === undefined) !== (v.key === undefined)) throw new UsageError('give both --cert and --key (the client certificate for SASL EXTERNAL), or neither (SCRAM with OADR_XMPP_PASSWORD)');
+  const password = secretOf(io.env, 'OADR_XMPP_PASSWORD');
+  if (v.cert === undefined && password === undefined) throw new UsageError("the suite's XMPP account needs --cert and --key (SASL EXTERNAL) or a password in OADR_XMPP_PASSWORD (SCRAM-SHA-1)");
+  const { resource } = splitJid(jid);
+  const tls = { ...(v.ca === undefined ? {} : { ca: readPem('--ca', v.ca) }), ...(v.cert === undefined || v.key === undefined ? {} : { cert: readPem('--cert', v.cert), key: readPem('--key', v.key) }) };
+  try {
+    return createXmppClient({ url, jid: resource === undefined ? jid : jid.slice(0, jid.length - resource.length - 1), resource: resource ?? defaultResource, tls, auth: v.cert === undefined ? { mechanism: SCRAM_SHA_1, password: password ?? '' } : { mechanism: SASL_EXTERNAL } });
+  } catch (err) {
+    if (err instanceof XmppError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Whether the suite can log in is its own set-up, not the peer's conduct: a usage error, said as such. */
+async function loggedIn(v: Values, client: XmppClient): Promise<XmppClient> {
+  await client.start().catch((err: unknown) => {
+    throw new UsageError(`the suite cannot log in to ${v['xmpp-url'] ?? ''}: ${(err as Error).message}`);
+  });
+  return client;
+}
+
+/** A secret from NAME, or from the file NAME_FILE names. */
+function secretOf(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (file !== undefined && file !== '') return readPem(`${name}_FILE`, file).replace(/\r?\n$/, '');
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Options that have no meaning over XMPP. */
+function notOverXmpp(v: Values): void {
+  const http = (['xml-signature', 'expired-cert', 'expired-key', 'listen', 'push-url', 'url'] as const).filter((k) => v[k] !== undefined);
+  if (http.length > 0) throw new UsageError(`--${http.join(', --')}: not with --transport xmpp (the suite signs and checks TLS over HTTP only; over XMPP the peers have JIDs, not URLs)`);
 }
 
 function tlsOf(v: Values): TlsMaterial | undefined {
@@ -289,18 +347,32 @@ function progress(io: Readonly<ConformanceIo>): (done: number, total: number, ru
 }
 
 async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult> {
-  if (v.url === undefined) throw new UsageError('conformance vtn needs --url URL (the VTN under test)');
   const transport = transportOf(v);
+  const overXmpp = transport === 'xmpp';
+  if (overXmpp) {
+    notOverXmpp(v);
+    xmppUrlOf(v);
+    if (v['vtn-jid'] === undefined) throw new UsageError("--transport xmpp needs --vtn-jid JID: the VTN's full JID");
+  } else if (v.url === undefined) throw new UsageError('conformance vtn needs --url URL (the VTN under test)');
+  const peer = overXmpp
+    ? { url: xmppUrlOf(v) }
+    : {
+        url: url('--url', v.url ?? ''),
+        tls: tlsOf(v),
+        expiredClient: expiredOf(v),
+        xmlSignature: signingOf(v),
+        listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
+        pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
+      };
+  const adapter = adapterOf(v, io);
+  // Over XMPP: the suite's VEN on --ven-jid, the VTN at --vtn-jid.
+  const xmpp = overXmpp ? { client: await loggedIn(v, xmppClientOf(v, io, '--ven-jid', 'conformance')), vtnJid: v['vtn-jid'] ?? '' } : undefined;
   return runVtnSuite({
-    url: url('--url', v.url),
+    ...peer,
     transport,
+    xmpp,
     venName: v['ven-name'],
-    tls: tlsOf(v),
-    expiredClient: expiredOf(v),
-    xmlSignature: signingOf(v),
-    adapter: adapterOf(v, io),
-    listen: v.listen === undefined ? undefined : hostPort('--listen', v.listen),
-    pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
+    adapter,
     only: onlyOf(v),
     expectedFail: expectedFailOf(v),
     caseTimeoutMs: positiveMs('--case-timeout', v['case-timeout'], 20_000),
@@ -312,13 +384,18 @@ async function runVtn(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
 }
 
 async function runVen(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult> {
-  if (v.listen === undefined) throw new UsageError('conformance ven needs --listen HOST:PORT (where the suite listens as the VTN)');
-  const listen = hostPort('--listen', v.listen);
+  const transport = transportOf(v);
+  const overXmpp = transport === 'xmpp';
+  if (overXmpp) notOverXmpp(v);
+  if (!overXmpp && v.listen === undefined) throw new UsageError('conformance ven needs --listen HOST:PORT (where the suite listens as the VTN)');
+  const listen = v.listen === undefined ? undefined : hostPort('--listen', v.listen);
   const waitMs = positiveMs('--wait', v.wait, 120_000);
+  const xmpp = overXmpp ? await loggedIn(v, xmppClientOf(v, io, '--vtn-jid', 'vtn')) : undefined;
   const suite = await startVenSuite({
     listen,
-    transport: transportOf(v),
-    tls: tlsOf(v),
+    transport,
+    xmpp: xmpp === undefined ? undefined : { client: xmpp },
+    tls: overXmpp ? undefined : tlsOf(v),
     pushUrl: v['push-url'] === undefined ? undefined : url('--push-url', v['push-url']),
     marketContext: v['market-context'],
     adapter: venAdapterOf(v, io),
@@ -328,7 +405,12 @@ async function runVen(v: Values, io: Readonly<ConformanceIo>): Promise<RunResult
     tool: io.tool,
     progress: progress(io),
     checks: payloadChecks,
-    onListening: (u) => void io.stderr.write(`The suite listens as the VTN at ${u}: start the VEN under test with this VTN URL; waiting up to ${Math.round(waitMs / 1000)} s for its registration.\n`),
+    onListening: (u) =>
+      void io.stderr.write(
+        overXmpp
+          ? `The suite is the VTN at ${u.replace(/^xmpp:/, '')}: start the VEN under test with this VTN JID; waiting up to ${Math.round(waitMs / 1000)} s for its registration.\n`
+          : `The suite listens as the VTN at ${u}: start the VEN under test with this VTN URL; waiting up to ${Math.round(waitMs / 1000)} s for its registration.\n`,
+      ),
   });
   try {
     const deadline = Date.now() + waitMs;

@@ -1,6 +1,6 @@
 /**
  * The OpenADR 2.0b conformance suite: plays the VENs against any VTN and the VTN against any VEN,
- * over the wire only (HTTP pull and push, TLS with client certificates), case by case with the
+ * over the wire only (HTTP pull and push, TLS with client certificates, XMPP), case by case with the
  * rule ids of the checklist; the payload checker (the rules every message must keep, one check per
  * family in checks/); the rule one-liners; the reports of a run (terminal summary, JUnit XML, HTML,
  * JSON); validation of any message against the official 2.0b and 2.0a XSDs with xmllint.
@@ -13,7 +13,8 @@ export { exitCodeOf, tally, type CaseResult, type Exchange, type ExchangeCheck, 
 export { runCases, defineCase, ruleIdsOf, selected, CaseSkipped, PeerMisbehaved, type CaseControl, type CaseSpec, type ExpectedFail, type RunOptions } from './runner.ts';
 export { createRecordingClient, startRecordingServer, createTape, PeerUnreachable, type RecordingClient, type RecordingServer, type Tape, type TapeSlot, type TlsMaterial } from './http-recorder.ts';
 export { progressLine } from './progress.ts';
-export { runVtnSuite, type VtnSuiteOptions } from './vtn-suite.ts';
+export { runVtnSuite, type VtnSuiteOptions, type VtnXmppOptions } from './vtn-suite.ts';
+export { createXmppRecorder, type IqAnswer, type XmppRecorder, type XmppRecorderOptions } from './xmpp-recorder.ts';
 export { startVenSuite, type VenSuite, type VenSuiteOptions } from './ven-suite.ts';
 export { vtnCases } from './cases/vtn-cases.ts';
 export { venCases } from './cases/ven-cases.ts';

@@ -35,6 +35,7 @@ export const RULES: Readonly<Record<string, string>> = Object.freeze({
   R33: 'Missing information or a payload of the wrong type gets 459, an unexpected ID 452, an illogical request a 4xx.',
   R35: 'eventResponses are mandatory in oadrCreatedEvent unless eiResponse reports an error.',
   R36: 'A cancellation is acknowledged with optIn (done) or optOut (cannot); then the event is left out.',
+  R38: 'The VTN offers HTTP pull, HTTP push and XMPP push.',
   R40: 'Answers to oadrRequestEvent and oadrPoll carrying events include eiResponse (200 on success).',
   R41: 'The top-level requestID of oadrDistributeEvent is always filled.',
   R42: 'Each eventResponse echoes the requestID of the oadrDistributeEvent that delivered the event; eiResponse/requestID stays empty.',
@@ -141,6 +142,15 @@ export const RULES: Readonly<Record<string, string>> = Object.freeze({
   '§9.1.9.4': 'Content-Length on every request and response; never chunked transfer encoding.',
   '§9.1.9.5': 'Content-Type is application/xml, or application/xml; charset=utf-8.',
   '§9.1.9.6': 'Every HTTP request carries a Host header.',
+  '§9.3.4.1': 'Over XMPP the VEN uses one full JID, which it registers as oadrTransportAddress; the VTN sends everything to it.',
+  '§9.3.4.2': 'Every OpenADR operation over XMPP is an IQ set whose only child is the oadrPayload.',
+  '§9.3.4.3': 'The IQ result carries the answer payload; an operation with no answer payload (a pushed oadrDistributeEvent) gets an empty IQ result.',
+  '§9.3.4.4.2': 'Transport errors over XMPP are IQ errors: a schema-invalid payload gets bad-request, and nothing of it is acted on.',
+  '§9.3.4.5': 'Presence: an XMPP entity announces itself when online; what waited for an offline VEN is delivered when it is back.',
+  '§9.3.4.6': 'Every OpenADR XMPP entity answers XMPP Ping (XEP-0199).',
+  '§9.3.4.9.1': 'The VTN advertises the feature http://openadr.org/openadr2 in disco#info.',
+  '§9.3.4.9.2': 'disco#items of the node http://openadr.org/openadr2#services lists the VTN\'s services with their JIDs.',
+  '§9.3.4.9.3': 'A VEN that answers disco#info advertises the feature http://openadr.org/openadr2.',
 });
 
 /** The rule's one-liner, or a pointer to the specification for an id the table does not hold. */

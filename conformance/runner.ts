@@ -109,11 +109,13 @@ export function selected(c: { readonly id: string; readonly ruleIds: readonly st
 export async function runCases<C>(options: Readonly<RunOptions<C>>): Promise<RunResult> {
   const now = options.now ?? Date.now;
   const startedAt = now();
-  const cases = options.cases.filter((c) => (c.transports === undefined || c.transports.includes(options.transport)) && selected(c, options.only));
+  const applies = (c: CaseSpec<C>): boolean => c.transports === undefined || c.transports.includes(options.transport);
+  // Over XMPP the HTTP cases are listed as skipped, with the reason, so a run says what it did not check.
+  const cases = options.cases.filter((c) => (applies(c) || options.transport === 'xmpp') && selected(c, options.only));
   const results: CaseResult[] = [];
   for (const spec of cases) {
     options.progress?.(results.length, cases.length, spec.id, results.at(-1));
-    results.push(await runOne(spec, options, now));
+    results.push(applies(spec) ? await runOne(spec, options, now) : notOverXmpp(spec, options, now()));
   }
   options.progress?.(results.length, cases.length, undefined, results.at(-1));
   return { side: options.side, transport: options.transport, peer: options.peer, tool: options.tool, startedAt, finishedAt: now(), cases: results };
@@ -168,6 +170,20 @@ async function runOne<C>(spec: CaseSpec<C>, options: Readonly<RunOptions<C>>, no
   if (skipped !== undefined && findings.length === 0) return { ...base, outcome: 'skipped', reason: skipped };
   if (expected !== undefined) return { ...base, outcome: findings.length > 0 ? 'expected-fail' : 'unexpected-pass', reason: expected.reason };
   return { ...base, outcome: findings.length > 0 ? 'failed' : 'passed', ...(skipped === undefined ? {} : { reason: skipped }) };
+}
+
+/** Why a case of HTTP does not run over XMPP. */
+function notOverXmppReason(spec: CaseSpec<unknown>): string {
+  const only = spec.transports ?? [];
+  if (only.length === 1 && only[0] === 'http-push') return 'a case of HTTP push: over XMPP the VTN pushes IQ sets, which the XMPP cases check';
+  if (spec.family === 'poll' || (only.length === 1 && only[0] === 'http-pull')) return 'a case of HTTP pull: OpenADR over XMPP has no oadrPoll, the VTN pushes (R507)';
+  if (spec.family === '2.0a') return 'the 2.0a profile has no XMPP binding';
+  if (spec.family === 'security') return "checks the TLS of an HTTPS endpoint or XML signatures over HTTP; over XMPP TLS ends at the XMPP server";
+  return `a case of ${only.join(' and ')} only: it checks HTTP itself (methods, headers, status codes, URLs)`;
+}
+
+function notOverXmpp<C>(spec: CaseSpec<C>, options: Readonly<RunOptions<C>>, at: number): CaseResult {
+  return { id: spec.id, title: spec.title, ruleIds: spec.ruleIds, side: options.side, family: spec.family, transport: options.transport, outcome: 'skipped', reason: notOverXmppReason(spec as CaseSpec<unknown>), findings: [], exchanges: [], startedAt: at, durationMs: 0 };
 }
 
 class CaseTimeout extends Error {

@@ -1,14 +1,25 @@
 /**
- * A run against a VTN: the suite's recording client, its push server (for http-push), the
- * adapter, the VTN-side cases, and the runner.
+ * A run against a VTN: the suite's recording client, its push server (for http-push) or its XMPP
+ * connection (for xmpp), the adapter, the VTN-side cases, and the runner.
  */
 import type { RunResult } from './case.ts';
 import type { VtnAdapter } from './adapters/adapter.ts';
-import { createPushInbox, releaseCertificate, type AsVen, type RegisteredVen } from './as-ven.ts';
+import { createPushInbox, releaseCertificate, serviceOf, singleIdentity, type AsVen, type RegisteredVen } from './as-ven.ts';
 import { vtnCases } from './cases/vtn-cases.ts';
 import { createRecordingClient, createTape, startRecordingServer, type TapeSlot, type TlsMaterial } from './http-recorder.ts';
 import { runSuite, type SuiteOptions } from './runner.ts';
 import { createSigner, signatureCheck } from './signature.ts';
+import { createXmppRecorder } from './xmpp-recorder.ts';
+import { decodeDocument } from '../oadr/index.ts';
+import type { XmppClient } from '../xmpp/index.ts';
+
+/** The suite's XMPP side against a VTN: a connection of our client (not started) and the VTN's JID. */
+export interface VtnXmppOptions {
+  /** Logged in as the suite's VEN JID, with a fixed resource (the JID it registers). */
+  readonly client: XmppClient;
+  /** The VTN's full JID (its services' JID, §9.3.4.9). */
+  readonly vtnJid: string;
+}
 
 export interface VtnSuiteOptions extends SuiteOptions<AsVen> {
   /** The VTN's base URL (without `/OpenADR2/…`). */
@@ -29,6 +40,8 @@ export interface VtnSuiteOptions extends SuiteOptions<AsVen> {
   readonly deliveryTimeoutMs?: number | undefined;
   readonly pollGapMs?: number | undefined;
   readonly eventLeadMinutes?: number | undefined;
+  /** For `transport: 'xmpp'`: the suite's connection and the VTN's JID. */
+  readonly xmpp?: VtnXmppOptions | undefined;
 }
 
 export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<RunResult> {
@@ -36,6 +49,8 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
   const client = createRecordingClient({ slot, tls: options.tls, timeoutMs: options.requestTimeoutMs ?? 10_000 });
   const signer = options.xmlSignature === true && options.tls !== undefined ? createSigner(options.tls) : undefined;
   const inbox = createPushInbox(signer);
+  if (options.transport === 'xmpp' && options.xmpp === undefined) throw new Error('an XMPP run needs the suite\'s XMPP connection and the VTN\'s JID (options.xmpp)');
+  const xmpp = options.transport === 'xmpp' && options.xmpp !== undefined ? createXmppRecorder({ slot, client: options.xmpp.client, peerJid: () => options.xmpp?.vtnJid ?? '', timeoutMs: options.requestTimeoutMs ?? 10_000 }) : undefined;
   const server =
     options.transport === 'http-push'
       ? await startRecordingServer({ slot, host: options.listen?.host ?? '127.0.0.1', port: options.listen?.port ?? 0, handler: inbox.handler, tls: options.tls })
@@ -61,20 +76,34 @@ export async function runVtnSuite(options: Readonly<VtnSuiteOptions>): Promise<R
     vens: new Map<string, RegisteredVen>(),
     issued: new Map<string, string>(),
     nextName: (tag) => `${venName}-${run}-${tag}-${++serial}`,
+    xmpp,
   };
+  // What the VTN pushes over XMPP goes to the one VEN the suite's JID holds.
+  xmpp?.onPayload((xml) => {
+    let payload;
+    try {
+      payload = decodeDocument(xml).message.payload;
+    } catch (err) {
+      return { condition: 'bad-request', text: `not an OpenADR 2.0b payload: ${(err as Error).message}` };
+    }
+    const name = inbox.holder.name ?? '(no VEN registered)';
+    return inbox.take(name, serviceOf(payload), payload, {});
+  });
+  if (xmpp !== undefined) await xmpp.start();
   try {
     const checks = signer === undefined ? options.checks : [...(options.checks ?? []), signatureCheck()];
     return await runSuite({ ...options, checks }, {
       side: 'vtn',
-      peer: options.url,
+      peer: xmpp === undefined ? options.url : `xmpp:${options.xmpp?.vtnJid ?? ''}`,
       cases: vtnCases,
       context: ctx,
       slot,
       beforeEach: async (c) => {
-        if (c.clientCertificate) await releaseCertificate(c);
+        if (singleIdentity(c)) await releaseCertificate(c);
       },
     });
   } finally {
     await server?.close();
+    await xmpp?.stop();
   }
 }

@@ -5,6 +5,7 @@ import { venEventCases } from './ven-event.ts';
 import { venGeneralCases, venRegistrationCases } from './ven-general.ts';
 import { venOptCases } from './ven-opt.ts';
 import { venReportCases } from './ven-report.ts';
+import { venXmppCases } from './ven-xmpp.ts';
 
 const last = new Set(['R401-reregistration-requested', 'R407+R401-cancelled-by-vtn']);
 
@@ -14,5 +15,6 @@ export const venCases: readonly CaseSpec<AsVtn>[] = [
   ...venEventCases,
   ...venOptCases,
   ...venGeneralCases,
+  ...venXmppCases,
   ...venRegistrationCases.filter((c) => last.has(c.id)),
 ];

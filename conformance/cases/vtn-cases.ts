@@ -6,6 +6,7 @@ import { vtn20aCases, vtnGeneralCases, vtnPollCases, vtnSecurityCases } from './
 import { vtnOptCases } from './vtn-opt.ts';
 import { vtnRegistrationCases } from './vtn-registration.ts';
 import { vtnReportCases } from './vtn-report.ts';
+import { vtnXmppCases } from './vtn-xmpp.ts';
 
 export const vtnCases: readonly CaseSpec<AsVen>[] = [
   ...vtnRegistrationCases,
@@ -16,4 +17,5 @@ export const vtnCases: readonly CaseSpec<AsVen>[] = [
   ...vtnGeneralCases,
   ...vtn20aCases,
   ...vtnSecurityCases,
+  ...vtnXmppCases,
 ];

@@ -1,5 +1,6 @@
 /** VTN side, EiRegisterParty (R400–R407, R70, R309, R517, R512): the suite registers VENs. */
-import { build, delivered, drain, expectPayload, needTwoVens, order, register, send, type AsVen } from '../as-ven.ts';
+import { build, delivered, drain, expectPayload, needTwoVens, order, register, send, transportOf, type AsVen } from '../as-ven.ts';
+import { HTTP_TRANSPORTS } from '../case.ts';
 import { defineCase, type CaseSpec } from '../runner.ts';
 
 const is4xx = (code: number): boolean => code >= 400 && code < 500;
@@ -32,23 +33,23 @@ export const vtnRegistrationCases: readonly CaseSpec<AsVen>[] = [
     t.check(is4xx(a.response.code), 'a push registration without oadrTransportAddress was accepted', { expected: '4xx', actual: String(a.response.code) });
   }),
   c('R402-unknown-registration-id', 'a registration carrying a registrationID and venID the VTN never issued gets 452', async (ctx, t) => {
-    const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: ctx.nextName('unknownreg'), pull: true, registrationId: 'never-issued-reg', venId: `${ctx.venName}-never-issued-ven` })), 'CreatedPartyRegistration', 'registration with an unknown registrationID');
+    const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: ctx.nextName('unknownreg'), ...transportOf(ctx, '', true), registrationId: 'never-issued-reg', venId: `${ctx.venName}-never-issued-ven` })), 'CreatedPartyRegistration', 'registration with an unknown registrationID');
     t.check(a.response.code === 452, 'an unknown registrationID is not refused with 452', { expected: '452', actual: String(a.response.code) });
   }),
   c('R400-wrong-registration-id', 'a re-registration with the right venID and a wrong registrationID gets 452', async (ctx, t) => {
     const v = await register(ctx, t, { metadata: false });
-    const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: v.name, pull: v.pull, transportAddress: pushAddress(ctx, v), venId: v.venId, registrationId: `${v.registrationId}-wrong` })), 'CreatedPartyRegistration', 're-registration');
+    const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: v.name, ...transportOf(ctx, v.name, v.pull), venId: v.venId, registrationId: `${v.registrationId}-wrong` })), 'CreatedPartyRegistration', 're-registration');
     t.check(a.response.code === 452, 'a wrong registrationID is not refused with 452', { expected: '452', actual: String(a.response.code) });
   }),
   c('R400-reregistration-keeps-ids', 'a re-registration with the right IDs keeps registrationID and venID (§8.4.1)', async (ctx, t) => {
     const v = await register(ctx, t, { metadata: false });
-    const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: v.name, pull: v.pull, transportAddress: pushAddress(ctx, v), venId: v.venId, registrationId: v.registrationId })), 'CreatedPartyRegistration', 're-registration');
+    const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: v.name, ...transportOf(ctx, v.name, v.pull), venId: v.venId, registrationId: v.registrationId })), 'CreatedPartyRegistration', 're-registration');
     t.check(a.response.code === 200, 're-registration with the right IDs was refused', { expected: '200', actual: String(a.response.code) });
     t.check(a.registrationId === v.registrationId && a.venId === v.venId, 'the IDs changed on re-registration', { expected: `${v.registrationId} / ${v.venId}`, actual: `${a.registrationId ?? '-'} / ${a.venId ?? '-'}` });
   }),
   c('R406-fresh-registration', 'a registered VEN that registers again without IDs is registered anew (200)', async (ctx, t) => {
     const v = await register(ctx, t, { metadata: false });
-    const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: v.name, pull: v.pull, transportAddress: pushAddress(ctx, v) })), 'CreatedPartyRegistration', 'fresh registration');
+    const a = expectPayload(await send(ctx, 'EiRegisterParty', build.create({ name: v.name, ...transportOf(ctx, v.name, v.pull) })), 'CreatedPartyRegistration', 'fresh registration');
     if (a.venId !== undefined && a.registrationId !== undefined) ctx.vens.set(v.name, { ...v, venId: a.venId, registrationId: a.registrationId });
     t.check(a.response.code === 200 && a.venId !== undefined && a.registrationId !== undefined, 'a fresh registration of a registered VEN was not accepted with IDs', { expected: '200 with IDs', actual: String(a.response.code) });
   }),
@@ -107,7 +108,5 @@ export const vtnRegistrationCases: readonly CaseSpec<AsVen>[] = [
   c('R500-poll-wrong-ven-id', 'oadrPoll with a venID never issued gets oadrResponse 452 (or 463)', async (ctx, t) => {
     const p = expectPayload(await send(ctx, 'OadrPoll', build.poll(`${ctx.venName}-no-such-ven`)), 'Response', 'oadrPoll');
     t.check(p.response.code === 452 || p.response.code === 463, 'a poll with an unknown venID is not refused', { expected: '452 or 463', actual: String(p.response.code) });
-  }),
+  }, HTTP_TRANSPORTS),
 ];
-
-const pushAddress = (ctx: AsVen, v: { name: string; pull: boolean }): string | undefined => (v.pull || ctx.pushBase === undefined ? undefined : ctx.inbox.addressOf(ctx.pushBase, v.name));

@@ -18,6 +18,8 @@ const keyOf = (body: string, schema: string): string => `${schema}\n${createHash
 function schemaOf(exchange: Exchange): string | undefined {
   if (exchange.body.trim() === '') return undefined;
   if (exchange.status !== undefined && exchange.status !== 200) return undefined;
+  // XMPP's own stanzas (disco, ping, IQ errors) are not OpenADR documents.
+  if (exchange.channel === 'xmpp' && readMessage(exchange)?.profile === undefined) return undefined;
   return readMessage(exchange)?.profile === '2.0a' ? OADR_20A_XSD : OADR_XSD;
 }
 

@@ -81,7 +81,8 @@ function findingHtml(f: Finding): string {
 
 function exchangeTitle(e: Exchange, i: number): string {
   const arrow = e.direction === 'sent' ? 'suite → peer' : 'peer → suite';
-  const what = e.error !== undefined ? `error: ${e.error}` : e.method !== undefined ? `${e.method} ${e.url ?? ''}` : e.status !== undefined ? `HTTP ${e.status}` : e.channel;
+  const iq = e.headers['iq-type'];
+  const what = e.error !== undefined ? `error: ${e.error}` : e.method !== undefined ? `${e.method} ${e.url ?? ''}` : e.status !== undefined ? `HTTP ${e.status}` : iq !== undefined ? `IQ ${iq}${e.headers['condition'] === undefined ? '' : ` ${e.headers['condition']}`}` : e.channel;
   const root = /<(?:[\w-]+:)?(oadr\w+)[\s>/]/.exec(e.body.replace(/<(?:[\w-]+:)?oadr(?:Payload|SignedObject)\b[^>]*>/g, ''))?.[1];
   return `#${i + 1} ${new Date(e.at).toISOString().slice(11, 23)} ${arrow} ${what}${root === undefined ? '' : ` — ${root}`}${e.body === '' ? '' : ` (${Buffer.byteLength(e.body)} bytes)`}`;
 }

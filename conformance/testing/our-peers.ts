@@ -12,6 +12,8 @@ import { startTestVtn } from '../../vtn/testing/fake-ven.ts';
 import { createAdminAdapter } from '../adapters/admin.ts';
 import type { VenAdapter, VtnAdapter } from '../adapters/adapter.ts';
 import type { Transport } from '../case.ts';
+import { startXmppRig, type XmppRig } from '../../vtn/testing/xmpp-ven.ts';
+import type { XmppClient } from '../../xmpp/index.ts';
 
 const ADMIN_TOKEN = 'conformance-operator-token-0123456789';
 
@@ -26,6 +28,31 @@ export async function startOurVtn(t: { after(fn: () => unknown): void }): Promis
   const realClock = { now: Date.now, set: () => undefined, advance: () => undefined };
   const { url } = await startTestVtn(t, {}, { clock: realClock, adminToken: ADMIN_TOKEN });
   return { url, adapter: createAdminAdapter({ url: `${url}/api/v1`, token: ADMIN_TOKEN }) };
+}
+
+/**
+ * Our VTN over XMPP: a real Prosody with certificate logins (xmpp/testing), the VTN's connection as
+ * `vtn@localhost/vtn`, and the suite's connection (not started) as `conformance@localhost/suite`.
+ */
+export async function startOurXmppVtn(t: { after(fn: () => unknown): void }): Promise<{ url: string; adapter: VtnAdapter; rig: XmppRig; vtnJid: string; suite: XmppClient }> {
+  const rig = await startXmppRig(t);
+  const vtnClient = await rig.connection('vtn', 'vtn');
+  const realClock = { now: Date.now, set: () => undefined, advance: () => undefined };
+  const { url } = await startTestVtn(t, {}, { clock: realClock, adminToken: ADMIN_TOKEN, xmpp: vtnClient });
+  const suite = await rig.connection('conformance', 'suite');
+  return { url, adapter: createAdminAdapter({ url: `${url}/api/v1`, token: ADMIN_TOKEN }), rig, vtnJid: vtnClient.jid() ?? '', suite };
+}
+
+/** A Prosody (certificate logins) with the suite's connection as the VTN `vtn@localhost/vtn` (not started) and a maker of our VEN's. */
+export async function startXmppVenRig(t: { after(fn: () => unknown): void }): Promise<{ rig: XmppRig; suite: XmppClient }> {
+  const rig = await startXmppRig(t);
+  return { rig, suite: await rig.connection('vtn', 'vtn') };
+}
+
+/** Our VEN over XMPP as `local@localhost/ven`, its VTN at `vtnJid` (the suite, or a relay in front of it). */
+export async function startOurXmppVen(t: { after(fn: () => unknown): void }, rig: XmppRig, vtnJid: string, local = 'ven-under-test'): Promise<Ven> {
+  const client = await rig.connection(local, 'ven');
+  return startOurVen(t, 'unused:', 'xmpp', { venName: local, xmpp: { client, vtnJid } });
 }
 
 /** Starts our VEN against `vtnUrl` (the suite, or a proxy in front of it), `extra` options over the defaults; stopped and its data removed by `t.after`. */
