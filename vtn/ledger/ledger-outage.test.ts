@@ -5,7 +5,9 @@
  * ledger until it answers, accepts events from a total reduction as pending (202) and creates them
  * once the contract has allocated the shares — once, and only then does a VEN receive one — and
  * lets a pending event whose start passes first expire, never sent. And a creation whose
- * notifyDRevent committed but whose answer was lost (TIMEOUT: the outcome unknown) is made once.
+ * notifyDRevent committed but whose answer was lost (TIMEOUT: the outcome unknown) is made once; a
+ * pending event the operator cancels is never sent, whether the catch-up has not run yet or is
+ * running (then the ledger's event is cancelled too).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,18 +15,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
-import { createLedgerMapping, LedgerError } from '../../ledger-bridge/index.ts';
+import { createLedgerMapping, LedgerError, type Ledger } from '../../ledger-bridge/index.ts';
 import { startGatewayProxy, type GatewayProxy } from '../../ledger-bridge/testing/gateway-proxy.ts';
 import { TEST_PEER_HOSTNAME } from '../../ledger-bridge/testing/gateway-server.ts';
 import { startVtnCommand } from '../testing/vtn-command.ts';
 import { startFabricVtnRig } from '../testing/fabric-vtn.ts';
-import { call, createTestClock, registerVen, ven } from '../testing/fake-ven.ts';
+import { call, createTestClock, registerVen, ven, type TestClock } from '../testing/fake-ven.ts';
 import { until } from '../../test/support/until.ts';
 import { METRIC } from '../operations/metrics.ts';
 import type { Vtn } from '../vtn-api.ts';
 import type { PendingLedgerEventView } from '../services/event-service.ts';
 import { startLedgerVtn } from '../testing/ledger-vtn.ts';
-import { openVtnLedger } from './embedded.ts';
+import { openVtnLedger, type VtnLedger } from './embedded.ts';
 
 const TOKEN = 'fabric-outage-test-operator-token-0123456789';
 const MIN = 60_000;
@@ -53,6 +55,35 @@ async function importHistory(what: string, api: (method: string, path: string, b
     if (r.status !== 200 && r.status !== 503) throw new Error(`the history import answered ${r.status}: ${JSON.stringify(r.body)}`);
     return r.status === 200;
   }, 240_000);
+}
+
+/** The event transactions (`fn eventId validationCode`) in a ledger's blocks. */
+async function eventTransactions(ledger: Pick<Ledger, 'height' | 'block'>): Promise<string[]> {
+  const out: string[] = [];
+  for (let n = 0; n < (await ledger.height()); n++) {
+    for (const tx of (await ledger.block(n)).transactions) if (/^(notify|modify|cancel)DRevent$/.test(tx.fn)) out.push(`${tx.fn} ${tx.args[0] ?? ''} ${tx.validationCode}`);
+  }
+  return out;
+}
+
+/**
+ * Opens the VTN's embedded ledger with its mapping's `submit` and `evaluate` going through `wrap`, as
+ * a Fabric connector's would fail (the ledger itself, `VtnLedger.ledger`, is the real one).
+ */
+function faultyLedger(wrap: (call: () => Promise<unknown>, fn: string) => Promise<unknown>) {
+  return async (dataDir: string, clock: TestClock): Promise<VtnLedger> => {
+    const base = await openVtnLedger({ dataDir, clock: () => new Date(clock.now()) });
+    const real = base.ledger;
+    const ledger = new Proxy(real, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name, target);
+        if (name === 'submit') return (...a: Parameters<Ledger['submit']>) => wrap(() => real.submit(...a), a[1]);
+        if (name === 'evaluate') return (...a: Parameters<Ledger['evaluate']>) => wrap(() => real.evaluate(...a), a[1]);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    return { ...base, mapping: createLedgerMapping({ ledger, identities: base.identities, store: base.store, now: clock.now }) };
+  };
 }
 
 test('vtn --ledger fabric with the peer away: starts and serves VENs, checks deferred; events accepted as pending (202), created once when the peer is back; a pending event whose start passed expires, never sent', async (t: TestContext) => {
@@ -117,7 +148,6 @@ test('vtn --ledger fabric with the peer away: starts and serves VENs, checks def
   t.assert.equal((await api('GET', '/events/ev-later')).body.ledger, 'pending');
   t.assert.deepEqual(((await api('GET', '/events')).body as unknown as Array<{ eventId?: string; ledger?: string }>).map((e) => `${e.eventId} ${e.ledger}`).sort(), ['ev-expiring pending', 'ev-later pending']);
   t.assert.equal((await api('PATCH', '/events/ev-later', { reductionW: 100 })).status, 409, 'a pending event is changed once created');
-  t.assert.equal((await api('POST', '/events/ev-later/cancel', {})).status, 409, 'and cancelled once created');
   t.assert.equal((await call(url, 'EiEvent', ven.requestEvent(venId), 'DistributeEvent')).events, undefined, 'no VEN receives a pending event');
 
   // The first event's start passes while the peer is away: it expires.
@@ -138,12 +168,7 @@ test('vtn --ledger fabric with the peer away: starts and serves VENs, checks def
   t.assert.match(String(expired.body.reason), /passed while the ledger could not be reached/);
 
   // On the ledger: the pending event notified once, the expired one never.
-  const ledger = rig.gateway.embedded.ledger;
-  const notified: string[] = [];
-  for (let n = 0; n < (await ledger.height()); n++) {
-    for (const tx of (await ledger.block(n)).transactions) if (tx.fn === 'notifyDRevent' && tx.validationCode === 'VALID') notified.push(tx.args[0] ?? '');
-  }
-  t.assert.deepEqual(notified, ['ev-later']);
+  t.assert.deepEqual((await eventTransactions(rig.gateway.embedded.ledger)).filter((x) => x.startsWith('notifyDRevent ') && x.endsWith(' VALID')), ['notifyDRevent ev-later VALID']);
   // The VEN receives the created event, with its customer's share.
   const d = await call(url, 'EiEvent', ven.requestEvent(venId), 'DistributeEvent');
   t.assert.deepEqual(d.events?.map((e) => e.descriptor.eventId), ['ev-later']);
@@ -202,24 +227,15 @@ test('an event creation whose notifyDRevent committed but whose answer was lost 
     customerId: CUSTOMER,
     // The real embedded ledger, whose first notifyDRevent commits and then answers TIMEOUT, as a
     // Fabric connector whose commit-status wait ran out.
-    openLedger: async (dataDir, clock) => {
-      const base = await openVtnLedger({ dataDir, clock: () => new Date(clock.now()) });
-      const losing = new Proxy(base.ledger, {
-        get(target, name) {
-          const value: unknown = Reflect.get(target, name, target);
-          if (name !== 'submit') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-          return async (...args: Parameters<typeof target.submit>) => {
-            const r = await target.submit(...args);
-            if (args[1] === 'notifyDRevent' && lose) {
-              lose = false;
-              throw new LedgerError('TIMEOUT', `transaction ${r.txId}: no commit status within the deadline (it may still commit)`, { txId: r.txId });
-            }
-            return r;
-          };
-        },
-      });
-      return { ...base, mapping: createLedgerMapping({ ledger: losing, identities: base.identities, store: base.store, now: clock.now }) };
-    },
+    openLedger: faultyLedger(async (call, fn) => {
+      const r = await call();
+      if (fn === 'notifyDRevent' && lose) {
+        lose = false;
+        const { txId } = r as { txId: string };
+        throw new LedgerError('TIMEOUT', `transaction ${txId}: no commit status within the deadline (it may still commit)`, { txId });
+      }
+      return r;
+    }),
   });
   const { vtn } = rig;
   const accepted = (await vtn.events.create({ eventId: 'ev-lost', start, slots: 4, reductionW: 300, targets: { customerIds: [CUSTOMER] } }, { pendingWhenUnreachable: true })) as PendingLedgerEventView;
@@ -229,9 +245,89 @@ test('an event creation whose notifyDRevent committed but whose answer was lost 
   await vtn.ledgerOutbox?.drain();
   const created = vtn.events.get('ev-lost');
   t.assert.deepEqual([created?.ledger, created?.customersWithoutVen, vtn.events.pendingCreation('ev-lost')], ['recorded', [CUSTOMER], undefined]);
-  const notified: string[] = [];
-  for (let n = 0; n < (await rig.ledger.ledger.height()); n++) {
-    for (const tx of (await rig.ledger.ledger.block(n)).transactions) if (tx.fn === 'notifyDRevent') notified.push(`${tx.args[0] ?? ''} ${tx.validationCode}`);
+  t.assert.deepEqual(await eventTransactions(rig.ledger.ledger), ['notifyDRevent ev-lost VALID']);
+});
+
+/**
+ * A VTN on the embedded ledger whose mapping cannot reach it while `down` (UNAVAILABLE, as from a
+ * stopped Fabric peer) and whose notifyDRevent, once committed, waits for `held` to be released
+ * before it answers (a catch-up in flight); one registered VEN, and the admin API.
+ */
+async function pendingCancelRig(t: TestContext, prefix: string) {
+  const start = Date.parse(`${EVENT_DAY}T15:00:00Z`);
+  const state = { down: false, held: undefined as Promise<void> | undefined, committed: false };
+  const rig = await startLedgerVtn(t, {
+    prefix,
+    start: start - 60 * MIN,
+    customerId: CUSTOMER,
+    adminToken: TOKEN,
+    openLedger: faultyLedger(async (call, fn) => {
+      if (state.down) throw new LedgerError('UNAVAILABLE', `${fn}: the peer cannot be reached (connection refused)`);
+      const r = await call();
+      if (fn === 'notifyDRevent' && state.held !== undefined) {
+        state.committed = true;
+        await state.held;
+      }
+      return r;
+    }),
+  });
+  const { venId } = await registerVen(rig.url, CUSTOMER);
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${rig.url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, unknown> };
+  };
+  // Accepted while the ledger is away: pending.
+  state.down = true;
+  const accepted = await api('POST', '/events', { eventId: 'ev-c', start: new Date(start).toISOString(), slots: 4, reductionW: 300, targets: { customerIds: [CUSTOMER] } });
+  t.assert.deepEqual([accepted.status, accepted.body.ledger], [202, 'pending'], JSON.stringify(accepted.body));
+  /** What a VEN asking for its events receives now. */
+  const venEvents = async () => (await call(rig.url, 'EiEvent', ven.requestEvent(venId), 'DistributeEvent')).events?.map((e) => e.descriptor.eventId) ?? [];
+  return { ...rig, state, api, venEvents };
+}
+
+test('a pending event cancelled before the catch-up: reads cancelled at once, never created on the ledger nor sent to a VEN', async (t) => {
+  const { vtn, ledger, state, api, venEvents } = await pendingCancelRig(t, 'oadr-vtn-pending-cancel-');
+  const cancelled = await api('POST', '/events/ev-c/cancel', { reason: 'forecast changed' });
+  t.assert.deepEqual([cancelled.status, cancelled.body.ledger], [200, 'cancelled'], JSON.stringify(cancelled.body));
+  t.assert.match(String(cancelled.body.reason), /cancelled by the operator \(forecast changed\) before the ledger allocated its shares/);
+  t.assert.equal((await api('GET', '/events/ev-c')).body.ledger, 'cancelled');
+  t.assert.deepEqual(((await api('GET', '/events')).body as unknown as Array<{ eventId?: string; ledger?: string }>).map((e) => `${e.eventId} ${e.ledger}`), ['ev-c cancelled']);
+  // Again: the same answer; a change or a new event under its id is refused.
+  t.assert.deepEqual([(await api('POST', '/events/ev-c/cancel', {})).body.ledger, (await api('PATCH', '/events/ev-c', { reductionW: 100 })).status], ['cancelled', 409]);
+
+  // The ledger back: the outbox's pass ends it, and nothing of it is made.
+  state.down = false;
+  await vtn.ledgerOutbox?.drain();
+  t.assert.deepEqual([vtn.store.listEventSagas().map((s) => s.state), vtn.events.get('ev-c')], [['cancelled'], undefined]);
+  t.assert.deepEqual(await venEvents(), []);
+  t.assert.deepEqual((await eventTransactions(ledger.ledger)).filter((x) => x.endsWith(' VALID')), [], 'no event on the ledger');
+  t.assert.equal((await api('GET', '/events/ev-c')).body.ledger, 'cancelled');
+  const again = await api('POST', '/events', { eventId: 'ev-c', start: new Date(Date.parse(`${EVENT_DAY}T16:00:00Z`)).toISOString(), slots: 1, reductionW: 100, targets: { customerIds: [CUSTOMER] } });
+  t.assert.deepEqual([again.status, /accepted already \(ledger: cancelled\)/.test(String(again.body.detail))], [422, true], `its id stays taken (R70): ${JSON.stringify(again.body)}`);
+});
+
+test('a pending event cancelled while the catch-up creates it: the ledger\'s event is cancelled, no VEN receives it, it reads cancelled', async (t) => {
+  const { vtn, ledger, state, api, venEvents } = await pendingCancelRig(t, 'oadr-vtn-pending-cancel-race-');
+  // The ledger back; the catch-up's notifyDRevent commits and its answer is held.
+  let release!: () => void;
+  state.held = new Promise<void>((r) => (release = r));
+  state.down = false;
+  const pass = vtn.ledgerOutbox?.drain();
+  let cancelled: Awaited<ReturnType<typeof api>> | undefined;
+  try {
+    await until('the catch-up\'s notifyDRevent committed', () => state.committed);
+    cancelled = await api('POST', '/events/ev-c/cancel', {});
+  } finally {
+    release();
   }
-  t.assert.deepEqual(notified, ['ev-lost VALID']);
+  await pass;
+  t.assert.deepEqual([cancelled?.status, cancelled?.body.ledger], [200, 'cancelled'], JSON.stringify(cancelled?.body));
+
+  t.assert.deepEqual([vtn.store.listEventSagas().map((s) => s.state), vtn.events.get('ev-c')], [['cancelled'], undefined]);
+  t.assert.deepEqual(await venEvents(), []);
+  t.assert.deepEqual((await eventTransactions(ledger.ledger)).filter((x) => x.endsWith(' VALID')), ['notifyDRevent ev-c VALID', 'cancelDRevent ev-c VALID']);
+  t.assert.equal((JSON.parse(await ledger.ledger.evaluate(ledger.identities.operator, 'queryDRevent', ['ev-c'])) as { status: string }).status, 'cancelled');
+  const read = await api('GET', '/events/ev-c');
+  t.assert.deepEqual([read.status, read.body.ledger], [200, 'cancelled']);
+  t.assert.match(String(read.body.reason), /cancelled by the operator before the ledger allocated its shares; it was never sent to the VENs/);
 });
