@@ -631,8 +631,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     handler: (d, r) => [...d.vtn().events.list().flatMap((e) => eventInScope(d, r, e) ?? []), ...(scopeOf(r) === undefined ? d.vtn().events.pendingCreations() : [])],
   },
   {
-    method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions. 202 with `ledger: pending` when the ledger cannot be reached: the event is created and sent to the VENs once the ledger allocates the shares, or expires at its start', permission: 'operate', body: SCHEMAS.eventCreate, status: 201,
-    statusOf: (result) => ((result as { ledger?: unknown }).ledger === 'pending' ? 202 : 201),
+    method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions. 202 with `ledger: pending` when the ledger cannot be reached: the event is created and sent to the VENs once the ledger allocates the shares, or expires at its start (`cancelled`: cancelled while this request waited)', permission: 'operate', body: SCHEMAS.eventCreate, status: 201,
+    statusOf: (result) => (['pending', 'cancelled'].includes(String((result as { ledger?: unknown }).ledger)) ? 202 : 201),
     handler: (d, r) => createEvent(d, r.body as EventBody, r),
   },
   {

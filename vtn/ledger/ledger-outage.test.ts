@@ -251,17 +251,19 @@ test('an event creation whose notifyDRevent committed but whose answer was lost 
 /**
  * A VTN on the embedded ledger whose mapping cannot reach it while `down` (UNAVAILABLE, as from a
  * stopped Fabric peer) and whose notifyDRevent, once committed, waits for `held` to be released
- * before it answers (a catch-up in flight); one registered VEN, and the admin API.
+ * before it answers (a catch-up in flight); while `slow` is set, every call waits for it before it is
+ * sent (a peer slow to answer). One registered VEN, the admin API, and event ev-c accepted as pending.
  */
 async function pendingCancelRig(t: TestContext, prefix: string) {
   const start = Date.parse(`${EVENT_DAY}T15:00:00Z`);
-  const state = { down: false, held: undefined as Promise<void> | undefined, committed: false };
+  const state = { down: false, held: undefined as Promise<void> | undefined, committed: false, slow: undefined as Promise<void> | undefined };
   const rig = await startLedgerVtn(t, {
     prefix,
     start: start - 60 * MIN,
     customerId: CUSTOMER,
     adminToken: TOKEN,
     openLedger: faultyLedger(async (call, fn) => {
+      if (state.slow !== undefined) await state.slow;
       if (state.down) throw new LedgerError('UNAVAILABLE', `${fn}: the peer cannot be reached (connection refused)`);
       const r = await call();
       if (fn === 'notifyDRevent' && state.held !== undefined) {
@@ -330,4 +332,29 @@ test('a pending event cancelled while the catch-up creates it: the ledger\'s eve
   const read = await api('GET', '/events/ev-c');
   t.assert.deepEqual([read.status, read.body.ledger], [200, 'cancelled']);
   t.assert.match(String(read.body.reason), /cancelled by the operator before the ledger allocated its shares; it was never sent to the VENs/);
+});
+
+test('an event cancelled while its creation request waits for a ledger that then cannot be reached: answered 202 cancelled, never created nor sent, the other pending event is', async (t) => {
+  const { vtn, ledger, state, api, venEvents } = await pendingCancelRig(t, 'oadr-vtn-pending-cancel-post-');
+  // The creation request of ev-d waits for the peer, which then refuses the connection.
+  let release!: () => void;
+  state.slow = new Promise<void>((r) => (release = r));
+  const posted = api('POST', '/events', { eventId: 'ev-d', start: new Date(Date.parse(`${EVENT_DAY}T16:00:00Z`)).toISOString(), slots: 2, reductionW: 200, targets: { customerIds: [CUSTOMER] } });
+  let cancelled: Awaited<ReturnType<typeof api>> | undefined;
+  try {
+    await until('the creation of ev-d under way', () => vtn.events.pendingCreation('ev-d') !== undefined);
+    cancelled = await api('POST', '/events/ev-d/cancel', {});
+  } finally {
+    release();
+  }
+  const answer = await posted;
+  t.assert.deepEqual([cancelled?.status, cancelled?.body.ledger], [200, 'cancelled'], JSON.stringify(cancelled?.body));
+  t.assert.deepEqual([answer.status, answer.body.ledger], [202, 'cancelled'], JSON.stringify(answer.body));
+
+  // The ledger back: ev-c is created and sent, ev-d never.
+  state.down = false;
+  await vtn.ledgerOutbox?.drain();
+  t.assert.deepEqual([vtn.events.get('ev-d'), (await api('GET', '/events/ev-d')).body.ledger], [undefined, 'cancelled']);
+  t.assert.deepEqual(await venEvents(), ['ev-c']);
+  t.assert.deepEqual((await eventTransactions(ledger.ledger)).filter((x) => x.endsWith(' VALID')), ['notifyDRevent ev-c VALID']);
 });
