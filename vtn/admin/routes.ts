@@ -436,14 +436,16 @@ function eventInScope(deps: AdminDeps, req: AdminRequest, view: EventView): Even
 /** The fields of a modification of an event from the ledger (`reductionW`); the others are for events with per-VEN values. */
 const LEDGER_MODIFY_FIELDS: ReadonlySet<string> = new Set(['reductionW', 'start', 'slots', 'durationMinutes', 'targets', 'priority', 'vtnComment', 'modificationReason']);
 
-/** An event accepted while the ledger was away and not created yet cannot be changed (409). */
-function refuseWhilePending(deps: AdminDeps, eventId: string, what: string): void {
+/** An event accepted while the ledger was away and not created yet, or one that ended so, cannot be changed (409). */
+function refuseWhilePending(deps: AdminDeps, eventId: string): void {
   const waiting = deps.vtn().events.get(eventId) === undefined ? deps.vtn().events.pendingCreation(eventId) : undefined;
-  if (waiting !== undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' is not created yet (ledger: ${waiting.ledger}); ${what} it once the ledger has allocated its shares${waiting.ledger === 'pending' ? ' (it expires unsent if its start comes first)' : ''}, or create another event`);
+  if (waiting === undefined) return;
+  const next = waiting.ledger === 'pending' ? 'change it once the ledger has allocated its shares (it expires unsent if its start comes first), or cancel it and create another event' : 'create another event';
+  throw new VtnError('NOT_ALLOWED', `event '${eventId}' is not created (ledger: ${waiting.ledger}); ${next}`);
 }
 
 function modifyEvent(deps: AdminDeps, eventId: string, body: Record<string, unknown>): unknown {
-  refuseWhilePending(deps, eventId, 'change');
+  refuseWhilePending(deps, eventId);
   if (body.reductionW !== undefined) {
     const others = Object.keys(body).filter((k) => !LEDGER_MODIFY_FIELDS.has(k));
     if (others.length > 0) throw new VtnError('INVALID_ARGUMENT', `reductionW (an event from the ledger) cannot be combined with ${others.join(', ')}`);
@@ -625,16 +627,16 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   },
 
   {
-    method: 'GET', url: '/events', tag: 'events', summary: 'List the events; for the operator also those from a total reduction waiting for the ledger (`ledger`: pending, expired or refused)', permission: 'read',
+    method: 'GET', url: '/events', tag: 'events', summary: 'List the events; for the operator also those from a total reduction waiting for the ledger (`ledger`: pending, expired, refused or cancelled)', permission: 'read',
     handler: (d, r) => [...d.vtn().events.list().flatMap((e) => eventInScope(d, r, e) ?? []), ...(scopeOf(r) === undefined ? d.vtn().events.pendingCreations() : [])],
   },
   {
-    method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions. 202 with `ledger: pending` when the ledger cannot be reached: the event is created and sent to the VENs once the ledger allocates the shares, or expires at its start', permission: 'operate', body: SCHEMAS.eventCreate, status: 201,
-    statusOf: (result) => ((result as { ledger?: unknown }).ledger === 'pending' ? 202 : 201),
+    method: 'POST', url: '/events', tag: 'events', summary: 'Create an event: a total reduction shared by the ledger, or per-customer / per-VEN reductions. 202 with `ledger: pending` when the ledger cannot be reached: the event is created and sent to the VENs once the ledger allocates the shares, or expires at its start (`cancelled`: cancelled while this request waited)', permission: 'operate', body: SCHEMAS.eventCreate, status: 201,
+    statusOf: (result) => (['pending', 'cancelled'].includes(String((result as { ledger?: unknown }).ledger)) ? 202 : 201),
     handler: (d, r) => createEvent(d, r.body as EventBody, r),
   },
   {
-    method: 'GET', url: '/events/:eventId', tag: 'events', summary: 'One event, with per VEN: values, opt state, delivery, telemetry; an event waiting for the ledger: its request and `ledger` (pending, expired, refused)', permission: 'read', params: params('eventId'),
+    method: 'GET', url: '/events/:eventId', tag: 'events', summary: 'One event, with per VEN: values, opt state, delivery, telemetry; an event waiting for the ledger: its request and `ledger` (pending, expired, refused, cancelled)', permission: 'read', params: params('eventId'),
     handler: (d, r) => {
       const eventId = r.params.eventId as string;
       const found = d.vtn().events.get(eventId);
@@ -645,10 +647,12 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   },
   { method: 'PATCH', url: '/events/:eventId', tag: 'events', summary: 'Modify an event (new modificationNumber); an event from the ledger needs the ledger (503 with Retry-After while it cannot be reached)', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventModify, handler: (d, r) => modifyEvent(d, r.params.eventId as string, r.body as Record<string, unknown>) },
   {
-    method: 'POST', url: '/events/:eventId/cancel', tag: 'events', summary: 'Cancel an event', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventCancel,
+    method: 'POST', url: '/events/:eventId/cancel', tag: 'events', summary: 'Cancel an event; one waiting for the ledger (`ledger: pending`) reads `cancelled` at once and is never sent to a VEN (the ledger cancels it too if it took it)', permission: 'operate', params: params('eventId'), body: SCHEMAS.eventCancel,
     handler: (d, r) => {
-      refuseWhilePending(d, r.params.eventId as string, 'cancel');
-      return d.vtn().events.cancel(r.params.eventId as string, (r.body as { reason?: string } | undefined)?.reason);
+      const eventId = r.params.eventId as string;
+      const reason = (r.body as { reason?: string } | undefined)?.reason;
+      const events = d.vtn().events;
+      return events.get(eventId) === undefined && events.pendingCreation(eventId) !== undefined ? events.cancelPending(eventId, reason) : events.cancel(eventId, reason);
     },
   },
   {

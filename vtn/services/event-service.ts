@@ -184,12 +184,13 @@ export interface CreateLedgerEventOptions {
  * An event from a total reduction the VTN accepted while the ledger could not be reached, before
  * the contract allocated its shares: no VEN has it. `pending` until the ledger answers again (then
  * notifyDRevent runs, keyed by the event id, and the event is created and distributed); `expired`
- * when its start passed first (it is never sent; whatever of it reached the ledger is cancelled
- * there); `refused` when the ledger, back, refused it (`reason` says why).
+ * when its start passed first, `cancelled` when the operator cancelled it first (either is never
+ * sent; whatever of it reached the ledger is cancelled there); `refused` when the ledger, back,
+ * refused it (`reason` says why).
  */
 export interface PendingLedgerEventView {
   readonly eventId: string;
-  readonly ledger: 'pending' | 'expired' | 'refused';
+  readonly ledger: 'pending' | 'expired' | 'refused' | 'cancelled';
   readonly programId: string;
   /** ISO start and the event's length. */
   readonly start: string;
@@ -200,7 +201,7 @@ export interface PendingLedgerEventView {
   readonly customerIds: readonly string[];
   /** When the VTN accepted the request (ISO). */
   readonly acceptedAt: string;
-  /** The ledger's last failure, or why it expired or was refused. */
+  /** The ledger's last failure, or why it expired, was refused or cancelled. */
   readonly reason?: string;
 }
 
@@ -264,6 +265,13 @@ export interface EventsApi {
   modify(eventId: string, changes: LedgerEventChange): Promise<EventView>;
   /** Cancels at once for the VENs; an event from the ledger is cancelled there too (see `ledgerIdle`). */
   cancel(eventId: string, reason?: string): EventView;
+  /**
+   * Cancels a pending creation (one of `pendingCreations`): it reads `cancelled` at once, is never
+   * created nor sent to a VEN, and is cancelled on the ledger by the outbox's next pass in case the
+   * ledger took it (a lost answer, or a creation running now, which then stops before the VENs).
+   * Idempotent; NOT_FOUND for no such creation, NOT_ALLOWED for one that expired or was refused.
+   */
+  cancelPending(eventId: string, reason?: string): PendingLedgerEventView;
   get(eventId: string): EventView | undefined;
   list(): EventView[];
   /** Settlement of an event from the ledger: telemetry of its day closed, availability, tokens. */
@@ -797,6 +805,7 @@ export function createEventsApi(ctx: VtnContext): EventsApi {
       ledgerEvents.cancelled(eventId);
       return v;
     },
+    cancelPending: (eventId, reason) => ledgerEvents.cancelPending(eventId, reason),
     get: local.get,
     list: local.list,
     settle: (eventId) => ledgerEvents.settle(eventId),
@@ -1003,6 +1012,11 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
     park(eventId: string, err: unknown): PendingLedgerEventView {
       const saga = sagaOf(eventId);
       if (saga === undefined) throw err;
+      // Cancelled meanwhile: it stays so; the outbox's passes cancel it on the ledger.
+      if (saga.outcome === 'cancelled') {
+        ctx.ledgerWork?.kick();
+        return pendingView(ctx, saga);
+      }
       const parked: EventSagaRecord = { ...saga, state: 'pending', error: (err as Error).message };
       ctx.store.putEventSaga(parked);
       ctx.log.warn({ eventId, err }, 'the ledger cannot be reached: the event is kept as pending and created when the ledger answers again; no VEN receives it until then');
@@ -1018,8 +1032,10 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
     async compensate(eventId: string, cause: unknown, outcome?: 'expired' | 'refused'): Promise<unknown> {
       const ledger = port();
       const saga = sagaOf(eventId);
-      const why = (cause as Error).message;
-      const keepAs = outcome ?? saga?.outcome;
+      // The operator's cancellation stands, whatever else ended the creation.
+      const cancelled = saga?.outcome === 'cancelled';
+      const why = cancelled ? (saga.error ?? (cause as Error).message) : (cause as Error).message;
+      const keepAs = cancelled ? 'cancelled' : (outcome ?? saga?.outcome);
       if (saga !== undefined) ctx.store.putEventSaga({ ...saga, state: 'compensating', error: why, ...(keepAs === undefined ? {} : { outcome: keepAs }) });
       try {
         await ledger.cancelEvent?.(eventId);
@@ -1032,6 +1048,21 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       else ctx.store.putEventSaga({ ...done, state: keepAs, error: why });
       ctx.log.warn({ eventId, err: cause }, `event creation ${keepAs ?? 'failed'}; the event is cancelled on the ledger`);
       return undefined;
+    },
+
+    cancelPending(eventId: string, reason?: string): PendingLedgerEventView {
+      const saga = ctx.store.getEvent(eventId) === undefined ? sagaOf(eventId) : undefined;
+      if (saga === undefined) throw new VtnError('NOT_FOUND', `no event '${eventId}' waiting for the ledger; list the events to find its id`);
+      const seen = pendingView(ctx, saga);
+      if (seen.ledger === 'cancelled') return seen;
+      if (seen.ledger !== 'pending') throw new VtnError('NOT_ALLOWED', `event '${eventId}' is ${seen.ledger} (${seen.reason ?? ''}); it was never sent to the VENs and there is nothing to cancel`);
+      // Whatever runs its creation now (a catch-up's notifyDRevent) stops before the VENs: `complete` reads this.
+      const why = `cancelled by the operator${reason === undefined || reason === '' ? '' : ` (${reason})`} before the ledger allocated its shares; it was never sent to the VENs`;
+      const marked: EventSagaRecord = { ...saga, state: 'compensating', outcome: 'cancelled', error: why };
+      ctx.store.putEventSaga(marked);
+      ctx.log.info({ eventId, creating: inFlight.has(eventId) }, 'pending event cancelled; it is never sent to the VENs, and the outbox cancels it on the ledger in case the ledger took it');
+      ctx.ledgerWork?.kick();
+      return pendingView(ctx, marked);
     },
 
     pendingViews(): PendingLedgerEventView[] {
@@ -1047,11 +1078,13 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
      */
     async catchUp(): Promise<void> {
       const now = ctx.now();
-      for (const saga of ctx.store.listEventSagas()) {
-        const { eventId } = saga;
+      for (const { eventId } of ctx.store.listEventSagas()) {
+        // Read again: the operator may have cancelled it while an earlier step of this pass ran.
+        const saga = sagaOf(eventId);
+        if (saga === undefined) continue;
         const { startMs, durationMs, slots, slotMs } = (saga.request as SagaRequest).notice;
         const endMs = startMs + (durationMs ?? slots * slotMs);
-        if (saga.state === 'expired' || saga.state === 'refused') {
+        if (ENDED_CREATION.has(saga.state)) {
           // Kept a week past the event's end for the operator to read, then dropped.
           if (now > endMs + ENDED_CREATION_KEPT_MS) ctx.store.deleteEventSaga(eventId);
           continue;
@@ -1075,8 +1108,15 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
               await this.complete(saga.request as SagaRequest);
               ctx.log.info({ eventId, pendingSince: new Date(saga.at).toISOString() }, 'pending event: the ledger allocated its shares; distributed to the VENs');
             } catch (err) {
+              const current = sagaOf(eventId) ?? saga;
+              if (current.outcome === 'cancelled') {
+                // Cancelled while the ledger took it: cancelled there too, now or at a later pass.
+                const failed = await this.compensate(eventId, err);
+                if (failed !== undefined && ledgerUnreachable(failed)) throw failed;
+                continue;
+              }
               if (ledgerUnreachable(err)) {
-                ctx.store.putEventSaga({ ...saga, error: (err as Error).message });
+                ctx.store.putEventSaga({ ...current, error: (err as Error).message });
                 throw err;
               }
               // The ledger, back, refuses it (no baseline any more, another event under this id…): it ends here.
@@ -1119,7 +1159,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
           continue;
         }
         // Pending creations wait for catchUp (the outbox's passes); ended ones are records only.
-        if (saga.state === 'pending' || saga.state === 'expired' || saga.state === 'refused') {
+        if (saga.state === 'pending' || ENDED_CREATION.has(saga.state)) {
           if (saga.state === 'pending') out.pending.push(eventId);
           continue;
         }
@@ -1183,6 +1223,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       }
       // The event and the end of its saga in one transaction.
       const v = ctx.store.transaction(() => {
+        // Cancelled by the operator while the ledger took it: not stored, never sent (the caller cancels it on the ledger).
+        if (sagaOf(eventId)?.outcome === 'cancelled') throw new VtnError('NOT_ALLOWED', `event '${eventId}' was cancelled before the ledger had allocated its shares; it is not created, and it is cancelled on the ledger`);
         const created = local.create(
           {
             eventId,
@@ -1341,14 +1383,16 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
   };
 }
 
-/** How long an expired or refused creation stays readable after its event's end. */
+/** How long an expired, refused or cancelled creation stays readable after its event's end. */
 const ENDED_CREATION_KEPT_MS = 7 * 86_400_000;
+/** The states of a creation that ended without an event: records for the operator only. */
+const ENDED_CREATION: ReadonlySet<EventSagaRecord['state']> = new Set(['expired', 'refused', 'cancelled']);
 
 /** A creation's record as the operator reads it; `pending` past its start reads as expired at once (catchUp then cancels it). */
 function pendingView(ctx: VtnContext, saga: EventSagaRecord): PendingLedgerEventView {
   const { notice } = saga.request as SagaRequest;
   const durationMs = notice.durationMs ?? notice.slots * notice.slotMs;
-  const state = saga.state === 'expired' || saga.state === 'refused' ? saga.state : saga.state === 'compensating' ? (saga.outcome ?? 'refused') : ctx.now() >= notice.startMs ? 'expired' : 'pending';
+  const state = saga.state === 'expired' || saga.state === 'refused' || saga.state === 'cancelled' ? saga.state : saga.state === 'compensating' ? (saga.outcome ?? 'refused') : ctx.now() >= notice.startMs ? 'expired' : 'pending';
   return {
     eventId: saga.eventId,
     ledger: state,

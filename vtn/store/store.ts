@@ -326,14 +326,15 @@ export interface VtnStore {
  * notifyDRevent; the row goes in the transaction that stores the event (done), or once the
  * ledger has cancelled it (`compensating`: the creation failed after the ledger may have taken it).
  * `pending`: the ledger could not be reached; the creation is completed when it answers again.
- * `expired` / `refused`: a pending creation that ended without an event (its start passed first, or
- * the ledger refused it), kept for the operator to read (`outcome` while its compensation runs).
+ * `expired` / `refused` / `cancelled`: a creation that ended without an event (its start passed first,
+ * the ledger refused it, or the operator cancelled it), kept for the operator to read (`outcome`
+ * while its compensation runs).
  */
 export interface EventSagaRecord {
   readonly eventId: string;
-  readonly state: 'started' | 'compensating' | 'pending' | 'expired' | 'refused';
+  readonly state: 'started' | 'compensating' | 'pending' | 'expired' | 'refused' | 'cancelled';
   /** While `compensating`: the state the record takes once the ledger has cancelled the event (absent: the row goes). */
-  readonly outcome?: 'expired' | 'refused';
+  readonly outcome?: 'expired' | 'refused' | 'cancelled';
   /** What `events.create` needs to complete the creation (the ledger notice, the caller's input). */
   readonly request: unknown;
   readonly at: number;
