@@ -132,10 +132,17 @@ async function eventDay(t: TestContext, run: Run, beforeSettle?: () => Promise<v
       }
     }
   };
+  // Under load a ledger submission may miss its deadline: 503 with Retry-After, sent again as a
+  // client would (the history import and settlement write the same values again).
+  const resent = async (send: () => ReturnType<typeof admin>): ReturnType<typeof admin> => {
+    let answer = await send();
+    for (const end = Date.now() + 240_000; answer.status === 503 && Date.now() < end; answer = await send()) await new Promise((r) => setTimeout(r, 1000));
+    return answer;
+  };
   const first = processes[0]!.url;
   assert.equal((await admin(first, 'POST', '/customers', { customerId: A, venName: 'house-a' })).status, 201);
   const days = Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) }));
-  const imported = await admin(first, 'POST', `/customers/${A}/energy`, { days });
+  const imported = await resent(() => admin(first, 'POST', `/customers/${A}/energy`, { days }));
   assert.equal(imported.status, 200, JSON.stringify(imported.json));
 
   const ven = await createVen({ vtnUrl: proxy.url, venName: 'house-a', device: createMemoryDevice(undefined, 250), dataDir: join(dir, 'ven'), clock: clock.now, tickMs: 3_600_000, reports: { minPeriodMs: MIN }, backoff: { initialMs: 20, capMs: 200 }, random: () => 0.5 });
@@ -146,8 +153,10 @@ async function eventDay(t: TestContext, run: Run, beforeSettle?: () => Promise<v
   await until('the usage report request', async () => ((await live('GET', `/vens/${venId}/reports`)).json?.requests ?? []).some((r: any) => r.reportName === 'TELEMETRY_USAGE' && r.state === 'active'), 60_000);
 
   const created = await admin(processes.at(-1)!.url, 'POST', '/events', { eventId: EVENT, start: new Date(START).toISOString(), slots: 4, reductionW: [300, 300, 400, 400], targets: { customerIds: [A] } });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const opr = created.json.vens[0]?.oprW as number[];
+  // 201; under load notifyDRevent may miss its deadline: 202, pending, created by the lease holder's catch-up.
+  assert.ok(created.status === 201 || created.status === 202, JSON.stringify(created.json));
+  let opr = created.json.vens?.[0]?.oprW as number[] | undefined;
+  await until('the event created', async () => (opr ??= (await live('GET', `/events/${EVENT}`)).json?.vens?.[0]?.oprW) !== undefined, 120_000);
   ven.session.pollNow();
   await until('the VEN opts in', async () => (await live('GET', `/events/${EVENT}`).catch(() => undefined))?.json?.vens?.[0]?.optType === 'optIn', 60_000);
 
@@ -164,12 +173,12 @@ async function eventDay(t: TestContext, run: Run, beforeSettle?: () => Promise<v
 
   clock.set(Date.parse(`${addDaysUtc(EVENT_DAY, 1)}T06:00:00Z`));
   await beforeSettle?.();
-  const settled = await live('POST', `/events/${EVENT}/settle`);
+  const settled = await resent(() => live('POST', `/events/${EVENT}/settle`));
   assert.equal(settled.status, 200, JSON.stringify(settled.json));
   assert.equal(settled.json.status, 'settled', JSON.stringify(settled.json));
   const part = (await live('GET', `/customers/${A}/events/${EVENT}`)).json;
   const balance = (await live('GET', `/customers/${A}/tokens`)).json?.balance;
-  return { opr, slots, optType: (await live('GET', `/events/${EVENT}`)).json.vens[0].optType, tokensMilli: part.tokensMilli, totalTokensMilli: part.totalTokensMilli, balance };
+  return { opr: opr ?? [], slots, optType: (await live('GET', `/events/${EVENT}`)).json.vens[0].optType, tokensMilli: part.tokensMilli, totalTokensMilli: part.totalTokensMilli, balance };
 }
 
 test('cluster with the ledger: three processes on PostgreSQL and a served Fabric ledger, the real VEN through the proxy; the lease holder SIGKILLed with ledger work in flight: the lease moves, every interval reaches the ledger once, the tokens of a single-process embedded run', {
