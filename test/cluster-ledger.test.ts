@@ -119,15 +119,17 @@ async function eventDay(t: TestContext, run: Run, beforeSettle?: () => Promise<v
   const proxy = await startRoundRobinProxy(processes.map((p) => p.url));
   t.after(() => proxy.close());
   // The admin API of the first process still running. The SIGKILLed one refuses connections (or
-  // drops one it had) before this process has seen its exit: once the exit is seen, the request
-  // goes to the next. A connection failure of a process that does not exit fails the test.
+  // drops one it had) before this process has seen its exit, or as it sees it: once the exit is
+  // seen, the request goes to the next. A connection failure of a process that does not exit
+  // fails the test.
   const live = async (method: string, path: string, body?: unknown): ReturnType<typeof admin> => {
     for (;;) {
-      const p = processes.find(alive) ?? processes[0]!;
+      const p = processes.find(alive);
+      if (p === undefined) throw new Error('no process of the run is running');
       try {
         return await admin(p.url, method, path, body);
       } catch (err) {
-        if (!(err instanceof TypeError) || !alive(p)) throw err;
+        if (!(err instanceof TypeError)) throw err;
         await Promise.race([p.exited, new Promise((_, reject) => setTimeout(() => reject(err), 10_000))]);
       }
     }
