@@ -14,7 +14,7 @@
  * single-process run of the same scenario on the embedded ledger.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
@@ -47,17 +47,26 @@ function tempDir(t: TestContext, prefix: string): string {
   return dir;
 }
 
-/** The clock every process of a run reads (a file) and the VEN's. */
+/**
+ * The clock every process of a run reads (a file) and the VEN's. Each time is written to a file
+ * beside it and renamed over it: a process reading while the test moves the clock gets the old
+ * time or the new one, never the empty file a write in place leaves between its truncation and its
+ * write (read as 0: a process at 1970 for a moment — a ledger transaction of that day refused).
+ */
 function fileClock(dir: string, start: number) {
   const file = join(dir, 'clock');
   let ms = start;
-  writeFileSync(file, String(ms));
+  const write = (): void => {
+    writeFileSync(`${file}.next`, String(ms));
+    renameSync(`${file}.next`, file);
+  };
+  write();
   return {
     file,
     now: () => ms,
     set(to: number) {
       ms = to;
-      writeFileSync(file, String(ms));
+      write();
     },
     advance(by: number) {
       this.set(ms + by);
@@ -109,11 +118,33 @@ async function eventDay(t: TestContext, run: Run, beforeSettle?: () => Promise<v
   const { processes, clock, dir } = run;
   const proxy = await startRoundRobinProxy(processes.map((p) => p.url));
   t.after(() => proxy.close());
-  const adminUrl = () => (processes.find(alive) ?? processes[0]!).url;
+  // The admin API of the first process still running. The SIGKILLed one refuses connections (or
+  // drops one it had) before this process has seen its exit, or as it sees it: once the exit is
+  // seen, the request goes to the next. A connection failure of a process that does not exit
+  // fails the test.
+  const live = async (method: string, path: string, body?: unknown): ReturnType<typeof admin> => {
+    for (;;) {
+      const p = processes.find(alive);
+      if (p === undefined) throw new Error('no process of the run is running');
+      try {
+        return await admin(p.url, method, path, body);
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err;
+        await Promise.race([p.exited, new Promise((_, reject) => setTimeout(() => reject(err), 10_000))]);
+      }
+    }
+  };
+  // Under load a ledger submission may miss its deadline: 503 with Retry-After, sent again as a
+  // client would (the history import and settlement write the same values again).
+  const resent = async (send: () => ReturnType<typeof admin>): ReturnType<typeof admin> => {
+    let answer = await send();
+    for (const end = Date.now() + 240_000; answer.status === 503 && Date.now() < end; answer = await send()) await new Promise((r) => setTimeout(r, 1000));
+    return answer;
+  };
   const first = processes[0]!.url;
   assert.equal((await admin(first, 'POST', '/customers', { customerId: A, venName: 'house-a' })).status, 201);
   const days = Array.from({ length: 35 }, (_, i) => ({ date: addDaysUtc(EVENT_DAY, -(i + 1)), valuesWh: profile(1, i + 1).map((w) => w / 4) }));
-  const imported = await admin(first, 'POST', `/customers/${A}/energy`, { days });
+  const imported = await resent(() => admin(first, 'POST', `/customers/${A}/energy`, { days }));
   assert.equal(imported.status, 200, JSON.stringify(imported.json));
 
   const ven = await createVen({ vtnUrl: proxy.url, venName: 'house-a', device: createMemoryDevice(undefined, 250), dataDir: join(dir, 'ven'), clock: clock.now, tickMs: 3_600_000, reports: { minPeriodMs: MIN }, backoff: { initialMs: 20, capMs: 200 }, random: () => 0.5 });
@@ -121,40 +152,39 @@ async function eventDay(t: TestContext, run: Run, beforeSettle?: () => Promise<v
   await ven.start();
   await ven.session.whenOperational();
   const venId = ven.status().registration?.venId ?? '';
-  await until('the usage report request', async () => ((await admin(adminUrl(), 'GET', `/vens/${venId}/reports`)).json?.requests ?? []).some((r: any) => r.reportName === 'TELEMETRY_USAGE' && r.state === 'active'), 60_000);
+  await until('the usage report request', async () => ((await live('GET', `/vens/${venId}/reports`)).json?.requests ?? []).some((r: any) => r.reportName === 'TELEMETRY_USAGE' && r.state === 'active'), 60_000);
 
   const created = await admin(processes.at(-1)!.url, 'POST', '/events', { eventId: EVENT, start: new Date(START).toISOString(), slots: 4, reductionW: [300, 300, 400, 400], targets: { customerIds: [A] } });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const opr = created.json.vens[0]?.oprW as number[];
+  // 201; under load notifyDRevent may miss its deadline: 202, pending, created by the lease holder's catch-up.
+  assert.ok(created.status === 201 || created.status === 202, JSON.stringify(created.json));
+  let opr = created.json.vens?.[0]?.oprW as number[] | undefined;
+  await until('the event created', async () => (opr ??= (await live('GET', `/events/${EVENT}`)).json?.vens?.[0]?.oprW) !== undefined, 120_000);
   ven.session.pollNow();
-  await until('the VEN opts in', async () => (await admin(adminUrl(), 'GET', `/events/${EVENT}`).catch(() => undefined))?.json?.vens?.[0]?.optType === 'optIn', 60_000);
+  await until('the VEN opts in', async () => (await live('GET', `/events/${EVENT}`).catch(() => undefined))?.json?.vens?.[0]?.optType === 'optIn', 60_000);
 
   await tickMinutes(ven, clock, START, -5, 76);
-  const slotsOf = async () => ((await admin(adminUrl(), 'GET', `/customers/${A}/energy?date=${EVENT_DAY}`)).json?.slots ?? []).slice(68, 72) as Array<{ watts: number; source: string }>;
-  // The VEN's reports that met the killed process are sent again; an admin request may meet it too.
+  const slotsOf = async () => ((await live('GET', `/customers/${A}/energy?date=${EVENT_DAY}`)).json?.slots ?? []).slice(68, 72) as Array<{ watts: number; source: string }>;
+  // The VEN's reports that met the killed process are sent again. Four slots, each measured: a
+  // failed read (no slots) is not "every slot measured".
   await until('slots 68–71 measured on the ledger', async () => {
     await ven.flush();
-    return (await slotsOf().catch(() => [])).every((s) => s.source === 'measured');
+    const read = await slotsOf();
+    return read.length === 4 && read.every((s) => s.source === 'measured');
   }, 120_000);
   const slots = (await slotsOf()).map((s) => s.watts);
 
   clock.set(Date.parse(`${addDaysUtc(EVENT_DAY, 1)}T06:00:00Z`));
   await beforeSettle?.();
-  const settled = await admin(adminUrl(), 'POST', `/events/${EVENT}/settle`);
+  const settled = await resent(() => live('POST', `/events/${EVENT}/settle`));
   assert.equal(settled.status, 200, JSON.stringify(settled.json));
   assert.equal(settled.json.status, 'settled', JSON.stringify(settled.json));
-  const part = (await admin(adminUrl(), 'GET', `/customers/${A}/events/${EVENT}`)).json;
-  const balance = (await admin(adminUrl(), 'GET', `/customers/${A}/tokens`)).json?.balance;
-  return { opr, slots, optType: (await admin(adminUrl(), 'GET', `/events/${EVENT}`)).json.vens[0].optType, tokensMilli: part.tokensMilli, totalTokensMilli: part.totalTokensMilli, balance };
+  const part = (await live('GET', `/customers/${A}/events/${EVENT}`)).json;
+  const balance = (await live('GET', `/customers/${A}/tokens`)).json?.balance;
+  return { opr: opr ?? [], slots, optType: (await live('GET', `/events/${EVENT}`)).json.vens[0].optType, tokensMilli: part.tokensMilli, totalTokensMilli: part.totalTokensMilli, balance };
 }
 
 test('cluster with the ledger: three processes on PostgreSQL and a served Fabric ledger, the real VEN through the proxy; the lease holder SIGKILLed with ledger work in flight: the lease moves, every interval reaches the ledger once, the tokens of a single-process embedded run', {
   timeout: 600_000,
-  // Known failure: since the VTN keeps event creations pending while the ledger is away (the outbox's
-  // catch-up before each pass, the deferred start-up checks), a run of this test fails about one time
-  // in two: a process's admin URL refuses connections early in the cluster run, or the slots read
-  // after settlement come from a peer a block behind. Skipped until that is found and fixed.
-  skip: 'fails intermittently with the ledger outage handling; see the comment above',
 }, async (t) => {
   // The reference: one process, SQLite store, the embedded ledger.
   const single = tempDir(t, 'oadr-cluster-ledger-single-');

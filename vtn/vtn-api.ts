@@ -82,6 +82,8 @@ export interface Vtn {
   resendCancellations(): number;
   /** One pass of the report-request re-send now (also on a timer): the requests sent again. */
   resendReportRequests(): number;
+  /** Asks the ledger now, as the probe does every 15 s; resolves once it answered or failed (`/readyz` and `oadr_vtn_ledger_up` then report it). */
+  probeLedger(): Promise<void>;
   /** Start listening; resolves to the base URL, e.g. `http://127.0.0.1:41234`. */
   listen(options?: ListenOptions): Promise<string>;
   close(): Promise<void>;

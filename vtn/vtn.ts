@@ -32,6 +32,7 @@ import { checkProfile, enrolVen20a } from './services/ven-20a.ts';
 import { openVtnStore } from './store/open-store.ts';
 import { createVtnMetrics, instrumentFetch, instrumentLedger, type VtnMetrics } from './operations/metrics.ts';
 import { attachOperations } from './operations/operations.ts';
+import { startLedgerProbe } from './operations/ledger-probe.ts';
 import { createPrograms, type ProgramsApi } from './services/programs.ts';
 import { createOptApi, type OptApi } from './services/opt-service.ts';
 import { createReportsApi, startReportResend, type ReportsApi } from './services/report-service.ts';
@@ -73,6 +74,8 @@ export interface VtnOptions {
   readonly crashPoint?: (name: CrashPointName) => void;
   /** The VTN's XMPP connection (R38, R507; created by the CLI from `--xmpp-url`/`--xmpp-jid`): started by `listen()`, stopped by `close()`. */
   readonly xmpp?: XmppClient;
+  /** How often the VTN asks whether the ledger answers (default LEDGER_PROBE_MS); `probeLedger()` asks at once. */
+  readonly ledgerProbeMs?: number;
   /** XMPP pushes sent and not yet answered, at most (default 256; see createXmppTransport). */
   readonly xmppMaxPushesInFlight?: number;
 }
@@ -248,29 +251,14 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
       .then(() => ledgerWork.kick());
   }
 
-  // The ledger's state for /metrics (oadr_vtn_ledger_up), asked now and every LEDGER_PROBE_MS; when
-  // it answers again the outbox goes at once (pending events, queued telemetry) instead of at its backoff.
-  let ledgerAnswered: boolean | undefined;
-  const probeLedger = (): void => {
-    const ping = ledger?.ping;
-    if (ping === undefined || closed) return;
-    ping.call(ledger).then(
-      () => {
-        if (ledgerAnswered === false) {
-          log.info({}, 'the ledger answers again; pending ledger work goes now');
-          ledgerWork?.kick();
-        }
-        ledgerAnswered = true;
-      },
-      (err: unknown) => {
-        if (ledgerAnswered !== false) log.warn({ err }, 'the ledger does not answer; VENs are still served, ledger work waits');
-        ledgerAnswered = false;
-      },
-    );
-  };
-  probeLedger();
-  const ledgerProbe = setInterval(probeLedger, LEDGER_PROBE_MS);
-  ledgerProbe.unref();
+  // The ledger's state for /readyz and /metrics (oadr_vtn_ledger_up), asked now and every
+  // LEDGER_PROBE_MS; when it answers again the outbox goes at once (pending events, queued
+  // telemetry) instead of at its backoff.
+  const ping = ledger?.ping;
+  const ledgerProbe =
+    ledger === undefined || ping === undefined
+      ? undefined
+      : startLedgerProbe({ ping: () => ping.call(ledger), intervalMs: options.ledgerProbeMs ?? LEDGER_PROBE_MS, log: log.child({ component: 'vtn.ledger' }), onAnswersAgain: () => ledgerWork?.kick() });
 
   // Payloads queued for push VENs before a restart go out now.
   for (const venId of store.vensWithQueuedItems()) wake(venId);
@@ -330,7 +318,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
   // Health, metrics, admin API and its docs (operations.ts); they read the facade `self` per request.
   let self: Vtn | undefined;
   const ops = attachOperations({
-    app, config, store, ledger, metrics, now, newId: ctx.newId, log, open: () => !draining, vtn: () => self as Vtn,
+    app, config, store, ledger, ledgerProbe, metrics, now, newId: ctx.newId, log, open: () => !draining, vtn: () => self as Vtn,
     adminToken: options.adminToken, onAdminTokenGenerated: options.onAdminTokenGenerated,
     // The separate admin port is HTTPS with the VTN's certificates; clients authenticate with bearer tokens, not certificates.
     https: https === undefined ? undefined : { ...https, requestCert: false, rejectUnauthorized: false },
@@ -386,6 +374,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     handle,
     resendCancellations: () => cancelResend.tick(),
     resendReportRequests: () => reportResend.tick(),
+    probeLedger: async () => ledgerProbe?.probe(),
     ledgerOutbox: ledgerWork,
     async listen(o = {}) {
       const host = o.host ?? config.host;
@@ -419,7 +408,7 @@ export function createVtn(options: Readonly<VtnOptions> = {}): Vtn {
     closed = true;
     cancelResend.stop();
     reportResend.stop();
-    clearInterval(ledgerProbe);
+    ledgerProbe?.stop();
     pushSweep?.stop();
     ledgerSweep?.stop();
     await ledgerWork?.stop();

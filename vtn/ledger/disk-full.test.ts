@@ -79,6 +79,8 @@ test('reliability 3: a full disk — /readyz fails with the cause, creations fai
   t.assert.equal((await ready()).status, 200);
 
   const filler = fill(mnt);
+  // The ledger's check is the VTN's last probe of it: probed now rather than at its next turn.
+  await vtn.probeLedger();
   const full = await ready();
   t.assert.equal(full.status, 503);
   t.assert.equal(full.body.checks.store, 'failed');
@@ -106,6 +108,7 @@ test('reliability 3: a full disk — /readyz fails with the cause, creations fai
   assert.ok(err instanceof LedgerError, String(err));
   t.assert.equal(err.code, 'UNAVAILABLE');
   t.assert.match(err.message, /full/);
+  await vtn.probeLedger();
   t.assert.equal((await ready()).body.checks.ledger, 'failed');
 
   // Space again: the same creation works and the VTN is ready.

@@ -172,6 +172,7 @@ test('vtn --ledger fabric with the peer away: starts and serves VENs, checks def
   // The VEN receives the created event, with its customer's share.
   const d = await call(url, 'EiEvent', ven.requestEvent(venId), 'DistributeEvent');
   t.assert.deepEqual(d.events?.map((e) => e.descriptor.eventId), ['ev-later']);
+  await vtnApi?.probeLedger();
   const up = await readyz();
   t.assert.deepEqual([up.status, up.body.checks.ledger], [200, 'ok']);
   t.assert.match(await (await fetch(`${url}/metrics`)).text(), new RegExp(`^${METRIC.ledgerUp} 1$`, 'm'));

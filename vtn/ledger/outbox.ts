@@ -53,8 +53,9 @@ export interface LedgerOutboxOptions {
   readonly leased?: () => boolean;
   /**
    * The ledger work events owe (pending creations, cancellations: `EventsApi.catchUp`), run at the
-   * start of each pass; while it fails because the ledger cannot be reached the pass retries later
-   * with the same backoff. Not run by `stop()`.
+   * start of each pass. When it fails the pass still drains the acknowledged work, and another pass
+   * follows after the backoff (counted apart from the drain's failures) until it succeeds. Not run
+   * by `stop()`.
    */
   readonly catchUp?: () => Promise<void>;
 }
@@ -86,11 +87,14 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
   let again = false;
   let stopped = false;
   let failures = 0;
+  /** Passes in a row whose catch-up failed: the drain may have succeeded, the catch-up is retried with its own backoff. */
+  let catchUpFailures = 0;
   let timer: NodeJS.Timeout | undefined;
 
-  const retryLater = (): void => {
+  /** The next pass after `tries` failures in a row (1 s, 2 s, … up to maxBackoffMs). */
+  const retryLater = (tries: number): void => {
     if (stopped || timer !== undefined) return;
-    const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(failures - 1, 20));
+    const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(tries - 1, 20));
     timer = setTimeout(() => {
       timer = undefined;
       kick();
@@ -113,12 +117,14 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
     if (!final && options.catchUp !== undefined) {
       try {
         await options.catchUp();
+        catchUpFailures = 0;
       } catch (err) {
         // Logged, and the acknowledged work still goes: one event the ledger cannot take now (a call
-        // that timed out) must not hold back telemetry; when the ledger is away the drain below fails
-        // too and retries later, and the next pass catches up again.
-        if (!ledgerUnreachable(err)) log.error({ err }, 'the ledger work of the events failed; retried at the next pass');
-        else log.warn({ err, waiting: store.ledgerWorkDepth() }, 'the ledger did not take the ledger work of the events (pending creations, cancellations); retried at the next pass');
+        // that timed out) must not hold back telemetry. A pass is scheduled with the backoff even when
+        // the drain below succeeds, so the catch-up does not wait for the next report.
+        catchUpFailures++;
+        if (!ledgerUnreachable(err)) log.error({ err, failures: catchUpFailures }, 'the ledger work of the events failed; retried with a backoff');
+        else log.warn({ err, waiting: store.ledgerWorkDepth(), failures: catchUpFailures }, 'the ledger did not take the ledger work of the events (pending creations, cancellations); retried with a backoff');
       }
     }
     // Slots the accumulator holds but the ledger lacks (a failed recordEnergy) go with the first call.
@@ -131,6 +137,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
       if (work.length === 0 && flushed) {
         const held = listed.filter((w) => !work.includes(w));
         if (held.length > 0) holdUntil(Math.min(...held.map((w) => seen(w.key) + optCoalesceMs)));
+        if (catchUpFailures > 0) retryLater(catchUpFailures);
         return;
       }
       const readings = work.filter((w) => w.kind === LEDGER_WORK_TELEMETRY).map((w) => w.data as TelemetryPoint);
@@ -147,7 +154,7 @@ export function createLedgerOutbox(options: Readonly<LedgerOutboxOptions>): Ledg
         if (failures === 1 || failures % 10 === 0) {
           log.warn({ err, waiting: store.ledgerWorkDepth(), failures }, 'the ledger did not take the acknowledged work (telemetry, opt states); it stays in the outbox and is retried');
         }
-        retryLater();
+        retryLater(failures);
         return;
       }
       if (work.length > 0) options.crashPoint?.(CRASH_POINTS.outboxSent);

@@ -34,6 +34,37 @@ test('health: /healthz answers 200; /readyz reports the store and the ledger; a 
   t.assert.doesNotMatch(await (await fetch(`${a.url}/metrics`)).text(), new RegExp(METRIC.ledgerUp), 'no ledger: no gauge');
 });
 
+test('health: /readyz reports the last result of the VTN\'s ledger probe and its age, without asking the ledger itself; a probe brings the change', async (t) => {
+  let pings = 0;
+  let answer: Error | undefined;
+  const ping = async (): Promise<void> => {
+    pings++;
+    if (answer !== undefined) throw answer;
+  };
+  // Only the probe at start and the ones asked for below (the periodic one an hour away).
+  const { url, vtn } = await startTestVtn(t, {}, { ledger: { ...bare, ping }, ledgerProbeMs: 3_600_000 });
+  const readyz = async () => (await (await fetch(`${url}/readyz`)).json()) as { ready: boolean; checks: { ledger: string }; ledgerProbeAgeMs?: number; errors: string[] };
+  const first = await readyz();
+  t.assert.equal(first.checks.ledger, 'ok');
+  assert.ok(typeof first.ledgerProbeAgeMs === 'number' && first.ledgerProbeAgeMs >= 0, JSON.stringify(first));
+  const asked = pings;
+  for (let i = 0; i < 5; i++) await readyz();
+  t.assert.equal(pings, asked, 'five /readyz, no ping');
+
+  // The ledger goes away: /readyz says what the last probe found until the next probe.
+  answer = new Error('peer unreachable');
+  t.assert.equal((await readyz()).checks.ledger, 'ok');
+  await vtn.probeLedger();
+  const down = await readyz();
+  t.assert.deepEqual([down.ready, down.checks.ledger], [true, 'failed']);
+  assert.ok(down.errors.some((e) => e.includes('peer unreachable') && /probed \d+ ms ago/.test(e)), down.errors.join('; '));
+  t.assert.match(await (await fetch(`${url}/metrics`)).text(), new RegExp(`^${METRIC.ledgerUp} 0$`, 'm'));
+
+  answer = undefined;
+  await vtn.probeLedger();
+  t.assert.deepEqual([(await readyz()).checks.ledger, pings], ['ok', asked + 2]);
+});
+
 test('stopping: with shutdownGraceMs /readyz fails at once while OpenADR requests are still served; a request the stopped VTN gets is 503 with Retry-After', async (t) => {
   const { url, vtn } = await startTestVtn(t, { shutdownGraceMs: 5_000 });
   const a = await registerVen(url, 'ven-a');

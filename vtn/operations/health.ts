@@ -1,7 +1,8 @@
 /**
  * `/healthz` (the process serves HTTP), `/readyz` (ready for VENs: the store can write, the outbox
- * of ledger work is not past its limit; the ledger — reachable, its store can write — is reported
- * as its own check and does not make the VTN unready, since VENs are served without it) and
+ * of ledger work is not past its limit; the ledger — reachable, its store can write, as the VTN's
+ * last probe found it, with that probe's age — is reported as its own check and does not make the
+ * VTN unready, since VENs are served without it) and
  * `/metrics` (Prometheus text format). They expose no customer data;
  * `/healthz` is always open, `/readyz` and `/metrics` need an admin token with the read right when
  * `operationsAccess` is `token`. One rendering of `/metrics` is served again for `metricsCacheMs`, so
@@ -9,6 +10,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LedgerPort } from '../ledger/port.ts';
+import type { LedgerProbeState } from './ledger-probe.ts';
 import { PROMETHEUS_CONTENT_TYPE, type VtnMetrics } from './metrics.ts';
 import type { VtnStore } from '../store/store.ts';
 
@@ -20,18 +22,22 @@ export interface Readiness {
   /** Ready for VENs; `checks.ledger` says whether the ledger answers. */
   readonly ready: boolean;
   readonly checks: { readonly store: CheckResult; readonly ledger: CheckResult; readonly ledgerOutbox: CheckResult };
+  /** How long ago the probe that `checks.ledger` reports ended (ms). */
+  readonly ledgerProbeAgeMs?: number;
   readonly errors: readonly string[];
 }
 
 export interface HealthDeps {
   readonly store: VtnStore;
   readonly ledger: LedgerPort | undefined;
+  /** The VTN's probe of the ledger: `checks.ledger` is its last result. Absent (a ledger without `ping`): `no check`. */
+  readonly ledgerProbe?: LedgerProbeState | undefined;
   readonly metrics: VtnMetrics;
   /** False once the VTN is closing (readiness fails first, so load balancers stop sending). */
   readonly open: () => boolean;
   /** Readiness fails while the outbox of ledger work holds more items than this (default: no limit). */
   readonly ledgerOutboxReadyLimit?: number;
-  /** How long the ledger may take to answer `ping` (default 2 s). */
+  /** How long `/readyz` waits for the first probe's answer when none has ended yet (default 2 s). */
   readonly ledgerTimeoutMs?: number;
   /** Serve one `/metrics` rendering again for this long (default 0: render every time). */
   readonly metricsCacheMs?: number;
@@ -52,24 +58,27 @@ export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
     store = 'failed';
     errors.push(`store: ${(err as Error).message}`);
   }
+  // The ledger: the last result of the VTN's probe (ledger-probe.ts), not a question of its own, so
+  // a load balancer polling /readyz costs the ledger nothing. Before the first probe has ended, its
+  // answer is awaited (at most ledgerTimeoutMs).
   let ledger: CheckResult = deps.ledger === undefined ? 'not configured' : 'no check';
-  const ping = deps.ledger?.ping;
-  if (ping !== undefined) {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        ping.call(deps.ledger),
-        new Promise<never>((_r, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${deps.ledgerTimeoutMs ?? 2000} ms`)), deps.ledgerTimeoutMs ?? 2000);
-          timer.unref();
-        }),
-      ]);
-      ledger = 'ok';
-    } catch (err) {
-      ledger = 'failed';
-      errors.push(`ledger: ${(err as Error).message}`);
-    } finally {
+  let ledgerProbeAgeMs: number | undefined;
+  const probe = deps.ledgerProbe;
+  if (deps.ledger !== undefined && probe !== undefined) {
+    const waitMs = deps.ledgerTimeoutMs ?? 2000;
+    if (probe.last() === undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([probe.first, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)).unref())]);
       clearTimeout(timer);
+    }
+    const last = probe.last();
+    if (last === undefined) {
+      ledger = 'failed';
+      errors.push(`ledger: no answer to the VTN's first probe within ${waitMs} ms`);
+    } else {
+      ledgerProbeAgeMs = Math.round(performance.now() - last.at);
+      ledger = last.ok ? 'ok' : 'failed';
+      if (!last.ok) errors.push(`ledger: ${last.error ?? 'the probe failed'} (probed ${ledgerProbeAgeMs} ms ago)`);
     }
   }
   let ledgerOutbox: CheckResult = deps.ledger === undefined ? 'not configured' : 'ok';
@@ -84,7 +93,7 @@ export async function checkReadiness(deps: HealthDeps): Promise<Readiness> {
   if (!deps.open()) errors.push('the VTN is closing');
   // The ledger's failure is reported, not a reason to take the VTN out: VENs are served while the
   // ledger is away (its work waits in the outbox, whose limit does count).
-  return { ready: store === 'ok' && ledgerOutbox !== 'failed' && deps.open(), checks: { store, ledger, ledgerOutbox }, errors };
+  return { ready: store === 'ok' && ledgerOutbox !== 'failed' && deps.open(), checks: { store, ledger, ledgerOutbox }, ...(ledgerProbeAgeMs === undefined ? {} : { ledgerProbeAgeMs }), errors };
 }
 
 /** The `/metrics` text, rendered at most once per `metricsCacheMs`. */

@@ -21,6 +21,7 @@ import type { VtnConfig } from '../cli/config.ts';
 import { registerHealth } from './health.ts';
 import type { LedgerPort } from '../ledger/port.ts';
 import type { Logger } from './logger.ts';
+import type { LedgerProbeState } from './ledger-probe.ts';
 import type { VtnMetrics } from './metrics.ts';
 import { registerDocs } from '../admin/openapi.ts';
 import type { VtnStore } from '../store/store.ts';
@@ -32,6 +33,8 @@ export interface OperationsOptions {
   readonly config: VtnConfig;
   readonly store: VtnStore;
   readonly ledger: LedgerPort | undefined;
+  /** The VTN's probe of the ledger, which `/readyz` reports (absent: the ledger has no ping). */
+  readonly ledgerProbe?: LedgerProbeState | undefined;
   readonly metrics: VtnMetrics;
   /** The VTN facade, read when a request comes. */
   readonly vtn: () => AdminVtn;
@@ -111,7 +114,7 @@ export function attachOperations(o: Readonly<OperationsOptions>): Operations {
             return false;
           }
         };
-  const health = { store: o.store, ledger: o.ledger, metrics: o.metrics, open: o.open, metricsCacheMs: o.config.metricsCacheMs, ledgerOutboxReadyLimit: o.config.ledgerOutboxReadyLimit, now: o.now, ...(guard === undefined ? {} : { guard }) };
+  const health = { store: o.store, ledger: o.ledger, ledgerProbe: o.ledgerProbe, metrics: o.metrics, open: o.open, metricsCacheMs: o.config.metricsCacheMs, ledgerOutboxReadyLimit: o.config.ledgerOutboxReadyLimit, now: o.now, ...(guard === undefined ? {} : { guard }) };
   countStatuses(o.app, o.metrics);
   registerHealth(o.app, o.config.operationsAccess === 'admin-port' ? { ...health, liveOnly: true } : health);
   if (separate) {

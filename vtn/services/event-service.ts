@@ -905,6 +905,10 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
   const inFlight = new Set<string>();
   /** Whether an event cancelled for the VENs may still be notified on the ledger (a background cancellation failed; unknown at start). */
   let cancelsOwed = true;
+  // In a cluster, the process running a creation holds its claim (a session lock, gone with the
+  // process): a `started` saga whose claim is free was cut short. One process: always granted.
+  const claimCreation = (eventId: string): boolean => ctx.store.cluster?.claimEvent(eventId) ?? true;
+  const releaseCreation = (eventId: string): void => ctx.store.cluster?.releaseEvent(eventId);
   const sagaOf = (eventId: string): EventSagaRecord | undefined => ctx.store.listEventSagas().find((x) => x.eventId === eventId);
   const track = (p: Promise<unknown>): void => {
     const q = p.finally(() => pending.delete(q));
@@ -980,15 +984,23 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         input: { ...input, start: startMs, eventId },
         optedOut: [...optedOut.keys()],
       };
-      // The saga's record, before the ledger is touched: a crash from here on is completed or
-      // compensated at the next start (recover), never left half done.
-      ctx.store.putEventSaga({ eventId, state: 'started', request, at: now });
+      // The claim on the creation, then the saga's record, before the ledger is touched: a crash from
+      // here on is completed or compensated (recover, at the next start or, in a cluster, by the
+      // lease holder's catch-up), never left half done.
+      if (!claimCreation(eventId)) invalid(`event '${eventId}' is being created by another VTN process; eventIDs are unique (R70)`);
+      try {
+        ctx.store.putEventSaga({ eventId, state: 'started', request, at: now });
+      } catch (err) {
+        releaseCreation(eventId);
+        throw err;
+      }
       return this.run(request, keep);
     },
 
     /**
      * The creation from its recorded request: done (the saga's row goes with the stored event),
      * pending while the ledger cannot be reached (the row stays, `catchUp` completes it), or compensated.
+     * Ends the claim `create` took.
      */
     async run(request: SagaRequest, keep: boolean): Promise<LedgerEventView | PendingLedgerEventView> {
       const { eventId } = request.notice;
@@ -1005,6 +1017,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         throw err;
       } finally {
         inFlight.delete(eventId);
+        releaseCreation(eventId);
       }
     },
 
@@ -1089,12 +1102,20 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
           if (now > endMs + ENDED_CREATION_KEPT_MS) ctx.store.deleteEventSaga(eventId);
           continue;
         }
-        // `started`: running in a call now, or cut short by a crash (the next start's `recover`).
-        if (saga.state === 'started' || inFlight.has(eventId)) continue;
+        if (inFlight.has(eventId)) continue;
+        // `started`: running in a call now, or cut short by a crash. In a cluster (this pass runs in
+        // the lease holder) one cut short in any process — its claim went with it — is recovered
+        // here, within a pass; with one process, at the next start (`recover`).
+        if (saga.state === 'started') {
+          if (ctx.store.cluster !== undefined) await this.recoverClaimed(eventId, 'the stop of another VTN process');
+          continue;
+        }
         if (ctx.store.getEvent(eventId) !== undefined) {
           ctx.store.deleteEventSaga(eventId);
           continue;
         }
+        // A process of the cluster that runs this creation now (its compensation, say) keeps it.
+        if (!claimCreation(eventId)) continue;
         inFlight.add(eventId);
         try {
           if (saga.state === 'compensating') {
@@ -1127,6 +1148,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
           }
         } finally {
           inFlight.delete(eventId);
+          releaseCreation(eventId);
         }
       }
       if (!cancelsOwed) return;
@@ -1147,13 +1169,14 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
 
     /**
      * At start: each creation cut short (by a crash, or a failure whose compensation did not finish)
-     * is completed if the event has not ended, else cancelled on the ledger.
+     * is completed if the event has not ended, else cancelled on the ledger. In a cluster, a creation
+     * another process runs now (it holds the claim) is not touched.
      */
     async recover(): Promise<{ completed: string[]; compensated: string[]; left: string[]; pending: string[] }> {
       const out = { completed: [] as string[], compensated: [] as string[], left: [] as string[], pending: [] as string[] };
       for (const saga of ctx.store.listEventSagas()) {
-        const request = saga.request as SagaRequest;
-        const { eventId, startMs, durationMs, slots, slotMs } = request.notice;
+        const { eventId } = saga;
+        if (inFlight.has(eventId)) continue;
         if (ctx.store.getEvent(eventId) !== undefined) {
           ctx.store.deleteEventSaga(eventId);
           continue;
@@ -1163,25 +1186,48 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
           if (saga.state === 'pending') out.pending.push(eventId);
           continue;
         }
+        const outcome = await this.recoverClaimed(eventId, 'a restart');
+        if (outcome !== undefined) out[outcome].push(eventId);
+      }
+      return out;
+    },
+
+    /**
+     * One creation cut short, if this process can claim it (in a cluster: no other process runs it):
+     * read again under the claim, then completed if the event has not ended, else cancelled on the
+     * ledger. Undefined when not claimed or no longer cut short.
+     */
+    async recoverClaimed(eventId: string, cutBy: string): Promise<'completed' | 'compensated' | 'left' | 'pending' | undefined> {
+      if (!claimCreation(eventId)) return undefined;
+      inFlight.add(eventId);
+      try {
+        const saga = sagaOf(eventId);
+        if (saga === undefined || (saga.state !== 'started' && saga.state !== 'compensating')) return undefined;
+        if (ctx.store.getEvent(eventId) !== undefined) {
+          ctx.store.deleteEventSaga(eventId);
+          return undefined;
+        }
+        const request = saga.request as SagaRequest;
+        const { startMs, durationMs, slots, slotMs } = request.notice;
         if (saga.state === 'started' && ctx.now() < startMs + (durationMs ?? slots * slotMs)) {
           try {
             await this.complete(request);
-            out.completed.push(eventId);
-            ctx.log.info({ eventId }, 'event creation cut short by a restart: completed');
-            continue;
+            ctx.log.info({ eventId }, `event creation cut short by ${cutBy}: completed`);
+            return 'completed';
           } catch (err) {
             if (ledgerUnreachable(err)) {
               this.park(eventId, err);
-              out.pending.push(eventId);
-              continue;
+              return 'pending';
             }
-            ctx.log.warn({ err, eventId }, 'event creation cut short by a restart could not complete; cancelling it on the ledger');
+            ctx.log.warn({ err, eventId }, `event creation cut short by ${cutBy} could not complete; cancelling it on the ledger`);
           }
         }
         await this.compensate(eventId, new Error(saga.error ?? 'the VTN stopped during the creation'));
-        (ctx.store.listEventSagas().some((x) => x.eventId === eventId) ? out.left : out.compensated).push(eventId);
+        return ctx.store.listEventSagas().some((x) => x.eventId === eventId) ? 'left' : 'compensated';
+      } finally {
+        inFlight.delete(eventId);
+        releaseCreation(eventId);
       }
-      return out;
     },
 
     /** The steps after notifyDRevent; also what a restart runs to complete a creation cut short. */

@@ -58,7 +58,7 @@ CREATE TABLE opts (
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
 // Advisory lock keys of the VTN: the first number names the use, the second the thing.
-export const LOCK_CLASS = { migrations: 20210, lease: 20211, venPush: 20212 } as const;
+export const LOCK_CLASS = { migrations: 20210, lease: 20211, venPush: 20212, eventCreation: 20213 } as const;
 
 /** The VTN store's migrations on the database `where` (a redacted URL, for the message of a schema newer than the code). */
 export function vtnStoreMigrations(where: string): PgMigrations {

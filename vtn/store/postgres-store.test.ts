@@ -92,7 +92,7 @@ test('postgres store: a lost connection is opened again: the call that finds it 
   assert.equal(s.getRegistration('v1')?.venId, 'v1');
 });
 
-test('postgres store: a duty lease is held by one store at a time and moves when its holder\'s connection goes', (t) => {
+test('postgres store: a duty lease is held by one store at a time and moves when its holder\'s connection goes; a VEN\'s pushes and an event\'s creation are claimed by one at a time', (t) => {
   const url = pg.createDatabase();
   const a = createPostgresStore({ url });
   const b = createPostgresStore({ url });
@@ -105,6 +105,11 @@ test('postgres store: a duty lease is held by one store at a time and moves when
   assert.equal(a.cluster.claimVen('v1'), false, 'one process pushes to a VEN');
   b.cluster.releaseVen('v1');
   assert.equal(a.cluster.claimVen('v1'), true);
+  assert.equal(a.cluster.claimEvent('ev-1'), true);
+  assert.equal(b.cluster.claimEvent('ev-1'), false, 'one process runs an event\'s creation');
+  a.cluster.releaseEvent('ev-1');
+  assert.equal(b.cluster.claimEvent('ev-1'), true);
+  b.cluster.releaseEvent('ev-1');
   a.close();
   // The holder's connection is gone: the server releases its locks when the session ends.
   let moved = false;

@@ -13,7 +13,7 @@
  * statement between and within the same synchronous run, answers from that read — the same read a few microseconds earlier, inside the
  * same request.
  *
- * Beyond `VtnStore`, the cluster's coordination (`lease`, `claimVen`): PostgreSQL session advisory
+ * Beyond `VtnStore`, the cluster's coordination (`lease`, `claimVen`, `claimEvent`): PostgreSQL session advisory
  * locks on this connection. A lock lives as long as the connection: a process that dies or loses
  * its connection loses its locks, and another process takes them at its next try.
  */
@@ -82,6 +82,9 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
   const fresh = (venId: string): PgRow | undefined | false => (lastRead !== undefined && lastRead.venId === venId && lastRead.at === statements ? lastRead.row : false);
   const transaction = createPgTransaction(db);
 
+  // A claim of one thing (a VEN's pushes, an event's creation): a session lock, re-entrant within this process's connection.
+  const claim = (cls: number, key: string): boolean => one('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', cls, key)?.ok === true;
+  const release = (cls: number, key: string): void => void one('SELECT pg_advisory_unlock($1, hashtext($2)) AS ok', cls, key);
   // Held leases, by the connection they were taken on (a new connection has none).
   const leases = new Map<string, number>();
   const cluster: ClusterCoordination = {
@@ -92,10 +95,10 @@ export function createPostgresStore(options: Readonly<PostgresStoreOptions>): Vt
       else leases.delete(duty);
       return held;
     },
-    claimVen: (venId) => one('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', LOCK_CLASS.venPush, venId)?.ok === true,
-    releaseVen(venId) {
-      one('SELECT pg_advisory_unlock($1, hashtext($2)) AS ok', LOCK_CLASS.venPush, venId);
-    },
+    claimVen: (venId) => claim(LOCK_CLASS.venPush, venId),
+    releaseVen: (venId) => release(LOCK_CLASS.venPush, venId),
+    claimEvent: (eventId) => claim(LOCK_CLASS.eventCreation, eventId),
+    releaseEvent: (eventId) => release(LOCK_CLASS.eventCreation, eventId),
   };
 
   return {

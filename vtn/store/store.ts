@@ -181,7 +181,8 @@ export interface StoreLatency {
 
 /**
  * What a store shared by several VTN processes (PostgreSQL) adds: which process runs a duty that
- * must run once in the cluster (a timer pass), which process pushes to a VEN.
+ * must run once in the cluster (a timer pass), which process pushes to a VEN, which process runs an
+ * event's creation.
  */
 export interface ClusterCoordination {
   /** True while this process holds the named duty's lease: taken at the first call, kept until the process or its database connection goes. */
@@ -189,6 +190,13 @@ export interface ClusterCoordination {
   /** Takes the right to push to this VEN, one process at a time; false while another process has it. */
   claimVen(venId: string): boolean;
   releaseVen(venId: string): void;
+  /**
+   * Takes the right to run this event's creation (its saga), one process at a time: held by the
+   * process creating it until the creation ends, or until that process or its database connection
+   * goes — a creation whose claim is free and whose saga is still `started` was cut short.
+   */
+  claimEvent(eventId: string): boolean;
+  releaseEvent(eventId: string): void;
 }
 
 export interface VtnStore {
