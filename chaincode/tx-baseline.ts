@@ -1,15 +1,15 @@
-/** Baselines (spec section 2): evaluateBaseline, queryBaseline. */
-import { getMeter, isOperator, requireMeterOfRetailer, requireReader } from './access.ts';
+/** Baselines (spec section 2): evaluateBaseline, queryBaseline, queryMissingBaselines. */
+import { getMeter, isOperator, requireMeterOfRetailer, requireOperator, requireReader } from './access.ts';
 import { baselineNotFound } from './errors.ts';
 import { EVENT_BASELINE_EVALUATED } from './events.ts';
 import { KEY_ENERGY, KEY_EVENT_DAY } from './keys.ts';
 import { baselineModeFor, computeBaseline } from './math/index.ts';
-import { getByPrefix, getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
+import { getByPrefix, getJson, hasState, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
 import { hasAllocation } from './shards.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import type { EnergyRecord } from './tx-energy.ts';
 import type { DrEventRecord } from './tx-event.ts';
-import { parseDay, parseId } from './validate.ts';
+import { parseDay, parseId, parseIdList } from './validate.ts';
 
 export interface BaselineRecord {
   meterId: string;
@@ -95,4 +95,22 @@ export async function queryBaseline(tx: Tx, meterIdArg: string, dayArg: string):
   const record = await getJson<BaselineRecord>(tx.stub, tx.keys.baseline(day, meterId));
   if (!record) return reply({ meterId, day, found: false });
   return reply({ ...record, found: true });
+}
+
+/**
+ * Which of the given meters have no baseline for the day, in id order: what `queryBaseline` tells of
+ * each, for a whole cluster in one evaluation (a VTN checks its targets before an event). The system
+ * operator only, like any call naming many customers; each meter must be enrolled (NOT_FOUND names
+ * the first that is not).
+ */
+export async function queryMissingBaselines(tx: Tx, dayArg: string, meterIdsArg: string): Promise<string> {
+  requireOperator(tx.caller, tx.params, 'queryMissingBaselines');
+  const day = parseDay('day', dayArg);
+  const meterIds = parseIdList('meterIds', meterIdsArg);
+  const missing: string[] = [];
+  for (const meterId of meterIds) {
+    await getMeter(tx.ctx, tx.keys, meterId);
+    if (!(await hasState(tx.stub, tx.keys.baseline(day, meterId)))) missing.push(meterId);
+  }
+  return reply({ day, missing });
 }

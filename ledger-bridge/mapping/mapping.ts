@@ -6,8 +6,9 @@
  * The OpenADR ↔ contract mapping: one function per business step, over the `Ledger` interface.
  *
  *   notifyEvent     event request (start, slots, total reductionW, targeted meters)
- *                   → evaluateBaseline where missing → notifyDRevent with the targeted meters
- *                   that have a baseline as the cluster → queryLoadReduction per meter
+ *                   → queryMissingBaselines, evaluateBaseline where missing → notifyDRevent with the
+ *                   targeted meters that have a baseline as the cluster → queryLoadReductions
+ *                   (a batch of meters per evaluation)
  *                   → each customer's OPR, W per 15-minute slot (the VTN sends it as −OPR LOAD_DISPATCH)
  *   modifyEvent     → modifyDRevent (version + 1 = OpenADR modificationNumber) → the new OPRs;
  *                   after the start only slots that have not started change (R20)
@@ -299,6 +300,19 @@ interface GridParams {
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
 
+/**
+ * Meters per evaluation of the contract's batch queries (queryMissingBaselines, queryLoadReductions):
+ * a cluster of 10,000 is five evaluations, which the embedded ledger's endorsement workers run side
+ * by side, instead of one per meter.
+ */
+export const METERS_PER_QUERY = 2_000;
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
 function contractCodeOf(err: unknown): string | undefined {
   return err instanceof LedgerError ? err.contractCode : undefined;
 }
@@ -574,10 +588,9 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
 
   /** Each targeted meter's baseline for `day`, evaluated where missing; meters without one are excluded. */
   const ensureBaselines = async (day: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<void> => {
+    const missing = (await Promise.all(chunks(meterIds, METERS_PER_QUERY).map(async (batch) => json<{ missing: string[] }>(await ledger.evaluate(operator, 'queryMissingBaselines', [day, JSON.stringify(batch)])).missing))).flat();
     await Promise.all(
-      meterIds.map(async (meterId) => {
-        const b = json<{ found: boolean }>(await ledger.evaluate(operator, 'queryBaseline', [meterId, day]));
-        if (b.found) return;
+      missing.map(async (meterId) => {
         try {
           await submit(operator, 'evaluateBaseline', [meterId, day]);
         } catch (err) {
@@ -619,17 +632,21 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     };
   };
 
-  /** Each meter's OPR and the window baseline frozen with it (queryLoadReduction), by meter. */
+  /** Each meter's OPR and the window baseline frozen with it (queryLoadReductions), by meter. */
   const queryOprs = async (eventId: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<{ oprs: Map<string, number[]>; baselines: Map<string, number[]> }> => {
     const out = new Map<string, { oprW: number[]; baselineW?: number[] }>();
     await Promise.all(
-      meterIds.map(async (meterId) => {
+      chunks(meterIds, METERS_PER_QUERY).map(async (batch) => {
+        let r: { allocations: Array<{ meterId: string; oprW: number[]; baselineW?: number[] }>; missing: Array<{ meterId: string; reason: string }> };
         try {
-          out.set(meterId, json<{ oprW: number[]; baselineW?: number[] }>(await ledger.evaluate(operator, 'queryLoadReduction', [eventId, meterId])));
+          r = json(await ledger.evaluate(operator, 'queryLoadReductions', [eventId, JSON.stringify(batch)]));
         } catch (err) {
-          if (contractCodeOf(err) === 'NOT_FOUND') excluded.set(meterId, (err as Error).message);
-          else throw ledgerFailure(`reading the OPR of ${meterId} in ${eventId}`, err);
+          if (contractCodeOf(err) !== 'NOT_FOUND') throw ledgerFailure(`reading the OPRs of ${batch.length} meters in ${eventId}`, err);
+          for (const meterId of batch) excluded.set(meterId, (err as Error).message);
+          return;
         }
+        for (const a of r.allocations) out.set(a.meterId, a);
+        for (const m of r.missing) excluded.set(m.meterId, m.reason);
       }),
     );
     // Sorted by meter: the result never depends on the order the ledger answered in.
