@@ -307,6 +307,9 @@ const json = <T>(text: string): T => JSON.parse(text) as T;
  */
 export const METERS_PER_QUERY = 2_000;
 
+/** Days whose meters with a baseline the mapping remembers (`ensureBaselines`). */
+const BASELINE_DAYS_KEPT = 4;
+
 function chunks<T>(xs: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
@@ -407,6 +410,8 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
   const retailersReady = new Map<string, Promise<void>>();
   const meters = new Map<string, Promise<void>>();
   let flushChain: Promise<unknown> = Promise.resolve();
+  /** Meters whose baseline for a day is on the ledger, for the latest days events were notified for. */
+  const baselinesKnown = new Map<string, Set<string>>();
   const optChains = new Map<string, Promise<void>>();
 
   const submit = async (identity: LedgerIdentity, fn: string, args: readonly string[]) => {
@@ -586,13 +591,24 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     await Promise.all(meterIds.map(enrolled));
   };
 
-  /** Each targeted meter's baseline for `day`, evaluated where missing; meters without one are excluded. */
+  /**
+   * Each targeted meter's baseline for `day`, evaluated where missing; meters without one are
+   * excluded. A baseline on the ledger stays there (the contract never deletes one), so the meters
+   * known to have one are remembered for the days of the latest events and not asked about again.
+   */
   const ensureBaselines = async (day: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<void> => {
-    const missing = (await Promise.all(chunks(meterIds, METERS_PER_QUERY).map(async (batch) => json<{ missing: string[] }>(await ledger.evaluate(operator, 'queryMissingBaselines', [day, JSON.stringify(batch)])).missing))).flat();
+    const known = baselinesKnown.get(day) ?? new Set<string>();
+    baselinesKnown.delete(day);
+    baselinesKnown.set(day, known);
+    for (const old of baselinesKnown.keys()) if (baselinesKnown.size > BASELINE_DAYS_KEPT) baselinesKnown.delete(old);
+    const unknown = meterIds.filter((m) => !known.has(m));
+    const missing = new Set((await Promise.all(chunks(unknown, METERS_PER_QUERY).map(async (batch) => json<{ missing: string[] }>(await ledger.evaluate(operator, 'queryMissingBaselines', [day, JSON.stringify(batch)])).missing))).flat());
+    for (const m of unknown) if (!missing.has(m)) known.add(m);
     await Promise.all(
-      missing.map(async (meterId) => {
+      [...missing].map(async (meterId) => {
         try {
           await submit(operator, 'evaluateBaseline', [meterId, day]);
+          known.add(meterId);
         } catch (err) {
           if (contractCodeOf(err) === 'BASELINE_NOT_FOUND') excluded.set(meterId, (err as Error).message);
           else throw ledgerFailure(`evaluating the baseline of ${meterId} for ${day}`, err);
