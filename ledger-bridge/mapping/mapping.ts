@@ -222,8 +222,13 @@ export interface LedgerMapping {
    * before the start, new targeted meters. Slots that have started keep their slot and request (R20).
    */
   modifyEvent(eventId: string, reductionW: number | readonly number[], change?: EventChange): Promise<EventAllocation>;
-  /** cancelDRevent; idempotent, and for an event only the ledger knows too (nothing to do when neither does). */
-  cancelEvent(eventId: string): Promise<void>;
+  /**
+   * cancelDRevent; idempotent, and for an event only the ledger knows too (nothing to do when neither
+   * does). `deliveredUntilMs`: when the VENs were told of the cancellation; the metering periods that
+   * ended by then were delivered under the event and are claimed (`submitClaims`). Absent (a creation
+   * undone, the event never sent), nothing of it was delivered.
+   */
+  cancelEvent(eventId: string, deliveredUntilMs?: number): Promise<void>;
   /**
    * A customer's opt answer (oadrCreatedEvent / oadrCreateOpt for an event) → `recordOptState`.
    * Resolves `undefined` without a transaction when the event was not notified through this mapping
@@ -517,7 +522,10 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
 
   const dayClosesAt = async (day: string): Promise<number> => dayStartEpochMs(addDays(day, 1), (await params()).timeZone) + graceMs;
 
-  /** The periods of an event notified through this mapping: each window slot with its start and end. */
+  /**
+   * The periods of an event notified through this mapping: each window slot with its start and end;
+   * of a cancelled event, those that had ended when its VENs were told (none when it was never sent).
+   */
   const periodsOf = async (eventId: string): Promise<{ e: MappedEvent; periods: Array<{ claimId: string; slot: number; startMs: number; endMs: number }> }> => {
     const e = store.getEvent(eventId);
     if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
@@ -526,7 +534,8 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       const startMs = slotStartEpochMs(e.day, slot, g.timeZone, g.slotsPerDay);
       return { claimId: claimIdOf(eventId, slot), slot, startMs, endMs: startMs + e.slotMs };
     });
-    return { e, periods };
+    if (e.status !== 'cancelled') return { e, periods };
+    return { e, periods: periods.filter((p) => e.deliveredUntilMs !== undefined && p.endMs <= e.deliveredUntilMs) };
   };
 
   /** A claim on the ledger (`queryFlexibility`, which anyone on the channel may read); undefined when there is none. */
@@ -552,7 +561,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
 
   const submitClaims = async (eventId: string, nominal: NominalVoltages = DEFAULT_NOMINAL_VOLTAGES): Promise<ClaimsOutcome> => {
     const { e, periods } = await periodsOf(eventId);
-    if (e.status === 'cancelled') return { state: 'none', reason: `event ${eventId} was cancelled`, submitted: 0 };
+    if (e.status === 'cancelled' && periods.length === 0) return { state: 'none', reason: `event ${eventId} was cancelled before any of its metering periods ended`, submitted: 0 };
     const meterIds = Object.keys(e.oprByMeter).sort();
     if (meterIds.length === 0) return { state: 'none', reason: `no customer was allocated a part of event ${eventId}`, submitted: 0 };
     if (e.claimsSubmitted === true) return { state: 'submitted', submitted: 0 };
@@ -882,7 +891,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       return { ...allocationOf(next), unallocatedW: summary.unallocatedW };
     },
 
-    async cancelEvent(eventId) {
+    async cancelEvent(eventId, deliveredUntilMs) {
       // Also for an event the store does not know (notified before a crash, the VTN's compensation):
       // cancelled on the ledger if it is there, nothing to do if it is not.
       const e = store.getEvent(eventId);
@@ -895,7 +904,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         const onLedger = json<{ status: string }>(await ledger.evaluate(operator, 'queryDRevent', [eventId]));
         if (onLedger.status !== 'cancelled') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
       }
-      if (e !== undefined) store.putEvent({ ...e, status: 'cancelled' });
+      if (e !== undefined) store.putEvent({ ...e, status: 'cancelled', ...(deliveredUntilMs === undefined ? {} : { deliveredUntilMs }) });
     },
 
     recordOpt(opt) {

@@ -1113,7 +1113,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       for (const e of ctx.store.listEvents()) {
         if (!e.cancelled || allocations?.notified?.(e.eventId) !== true) continue;
         try {
-          await port().cancelEvent?.(e.eventId);
+          await port().cancelEvent?.(e.eventId, e.modifiedAt);
           ctx.log.info({ eventId: e.eventId }, 'the ledger takes the cancellation of the event now');
         } catch (err) {
           if (ledgerUnreachable(err)) throw err;
@@ -1301,7 +1301,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       const ledger = ctx.ledger;
       if (ledger?.cancelEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) return;
       track(
-        ledger.cancelEvent(eventId).catch((err: unknown) => {
+        ledger.cancelEvent(eventId, ctx.store.getEvent(eventId)?.modifiedAt).catch((err: unknown) => {
           cancelsOwed = true;
           ctx.log.error({ err, eventId }, 'the ledger did not cancel the event; it is cancelled for the VENs — the outbox of ledger work sends the cancellation again (so does events.settle)');
           ctx.ledgerWork?.kick();
@@ -1316,7 +1316,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       if (ledger.settleEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' was not created from the ledger; there is nothing to settle`);
       await this.idle();
       // A cancelled event is cancelled on the ledger too (retried here if the background call failed); nothing to mint.
-      if (e.cancelled && ledger.cancelEvent !== undefined) await ledger.cancelEvent(eventId).catch((err: unknown) => Promise.reject(ledgerError(err, `the ledger did not cancel '${eventId}'`)));
+      if (e.cancelled && ledger.cancelEvent !== undefined) await ledger.cancelEvent(eventId, e.modifiedAt).catch((err: unknown) => Promise.reject(ledgerError(err, `the ledger did not cancel '${eventId}'`)));
       if (!e.cancelled && ctx.now() < eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has not ended; settle it after ${new Date(eventEndMs(e)).toISOString()}`);
       try {
         const s = await ledger.settleEvent(eventId);
