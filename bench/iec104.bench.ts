@@ -119,7 +119,7 @@ try {
     for (const [name, what, value] of [['new', 'a new order', kw], ['changed', 'a changed order', kw * 1.2], ['ended', 'the order ended (0)', 0]] as const) {
       const from = cs.received.length;
       const m = await measure(`order-${name}`, async () => {
-        await cs.setpoint({ ioa: 5000, value });
+        await cs.setpoint({ ioa: 5000, value, timeoutMs: 600_000 });
         return cs.next((r) => r.typeId === 50 && r.cause === 10, { from, timeoutMs: 600_000 });
       });
       ordered.push(m);
