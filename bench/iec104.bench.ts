@@ -14,9 +14,10 @@
  * the same process and the same run, is a bare timer loop with the same absolute deadlines: what
  * the event loop itself allows on this machine. Latency: a direct C_SE_NC_1 execute, from the write
  * to the act-term, three orders (new, changed, ended), each with the process's CPU time (the steadier
- * figure on a shared machine). The reference, in the same run on the same ledger: the contract's
- * notifyDRevent of the same event for the same customers, one bare transaction (the floor of an
- * order: what the ledger itself must do); the ratio of the two moves little with the machine's load.
+ * figure on a shared machine). The reference, in the same run on the same ledger, right before the
+ * orders: the contract's notifyDRevent of the same event for the same customers, one bare
+ * transaction (the floor of an order: what the ledger itself must do); the ratio of the two moves
+ * little with the machine's load.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -115,6 +116,15 @@ try {
     vtn.events.cancel('warm-up');
     await vtn.events.ledgerIdle();
     console.log(`warm-up: a first event through vtn.events.create (cold caches), created and cancelled in ${(performance.now() - warm).toFixed(0)} ms`);
+    // The floor, before the orders: the contract's notifyDRevent of the same event for the same
+    // customers (the warm-up's day, window, request and cluster), one bare transaction.
+    const w = vl.mapping.event('warm-up');
+    if (w === undefined) throw new Error('the warm-up event is not in the mapping');
+    const onLedger = JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryDRevent', ['warm-up'])) as { day: string; window: number[]; requestW: number[] };
+    const cluster = Object.keys(w.oprByMeter).sort();
+    const bare = await measure('reference-notify', () => vl.ledger.submit(vl.identities.operator, 'notifyDRevent', ['reference-tx', onLedger.day, JSON.stringify(onLedger.window), JSON.stringify(onLedger.requestW), JSON.stringify(cluster)]));
+    console.log(`reference: the contract's notifyDRevent of the same event for the same ${cluster.length} customers, one bare transaction: ${fmt(bare)}`);
+    await vl.ledger.submit(vl.identities.operator, 'cancelDRevent', ['reference-tx']);
     const ordered: Measured[] = [];
     for (const [name, what, value] of [['new', 'a new order', kw], ['changed', 'a changed order', kw * 1.2], ['ended', 'the order ended (0)', 0]] as const) {
       const from = cs.received.length;
@@ -125,16 +135,9 @@ try {
       ordered.push(m);
       console.log(`set-point → act-term, ${what}, ${value} kW over ${customers} customers: ${fmt(m)}${m.result.negative ? ' (NEGATIVE: refused)' : ''} (target 2,000 ms for 10,000 customers)`);
     }
-    // The references: the same event created through the VTN's API directly, without the bridge; and
-    // the contract's notifyDRevent of that event for the same customers alone, one bare transaction.
+    // The other reference: the same event created through the VTN's API directly, without the bridge.
     const direct = await measure('reference-events-create', () => vtn.events.create({ eventId: 'reference', start: now + 15 * 60_000, durationMinutes: 120, reductionW: kw * 1000, targets: 'all' }));
     console.log(`reference: the same event through vtn.events.create directly: ${fmt(direct)}`);
-    const e = vl.mapping.event('reference');
-    if (e === undefined) throw new Error('the reference event is not in the mapping');
-    const onLedger = JSON.parse(await vl.ledger.evaluate(vl.identities.operator, 'queryDRevent', ['reference'])) as { day: string; window: number[]; requestW: number[] };
-    const cluster = JSON.stringify(Object.keys(e.oprByMeter).sort());
-    const bare = await measure('reference-notify', () => vl.ledger.submit(vl.identities.operator, 'notifyDRevent', ['reference-tx', onLedger.day, JSON.stringify(onLedger.window), JSON.stringify(onLedger.requestW), cluster]));
-    console.log(`reference: the contract's notifyDRevent of that event for the same ${Object.keys(e.oprByMeter).length} customers, one bare transaction: ${fmt(bare)}`);
     const [first] = ordered as [Measured];
     console.log(`ratio set-point → act-term / bare notifyDRevent: wall ${(first.ms / bare.ms).toFixed(2)}, CPU ${(first.cpuMs / bare.cpuMs).toFixed(2)}`);
     figures.push({
