@@ -42,12 +42,14 @@ export class DrContract extends Contract {
 
   async evaluateBaseline(ctx: Context, meterId: string, day: string): Promise<string> { return baseline.evaluateBaseline(await createTx(ctx), meterId, day); }
   async queryBaseline(ctx: Context, meterId: string, day: string): Promise<string> { return baseline.queryBaseline(await createTx(ctx), meterId, day); }
+  async queryMissingBaselines(ctx: Context, day: string, meterIds: string): Promise<string> { return baseline.queryMissingBaselines(await createTx(ctx), day, meterIds); }
 
   async notifyDRevent(ctx: Context, eventId: string, day: string, window: string, request: string, cluster: string): Promise<string> { return event.notifyDRevent(await createTx(ctx), eventId, day, window, request, cluster); }
   async modifyDRevent(ctx: Context, eventId: string, window: string, request: string, cluster: string): Promise<string> { return event.modifyDRevent(await createTx(ctx), eventId, window, request, cluster); }
   async cancelDRevent(ctx: Context, eventId: string): Promise<string> { return event.cancelDRevent(await createTx(ctx), eventId); }
   async queryDRevent(ctx: Context, eventId: string): Promise<string> { return event.queryDRevent(await createTx(ctx), eventId); }
   async queryLoadReduction(ctx: Context, eventId: string, meterId: string): Promise<string> { return event.queryLoadReduction(await createTx(ctx), eventId, meterId); }
+  async queryLoadReductions(ctx: Context, eventId: string, meterIds: string): Promise<string> { return event.queryLoadReductions(await createTx(ctx), eventId, meterIds); }
 
   async recordOptState(ctx: Context, eventId: string, meterId: string, optType: string, version: string, atMs: string): Promise<string> { return opt.recordOptState(await createTx(ctx), eventId, meterId, optType, version, atMs); }
   async queryOptState(ctx: Context, eventId: string, meterId: string): Promise<string> { return opt.queryOptState(await createTx(ctx), eventId, meterId); }

@@ -1,7 +1,8 @@
 /**
  * Settlement across settlement shards (`shards.ts`: runs of SHARD_SIZE customers in id order):
  * batches that span shard boundaries, shards settled in several batches, the event totals after
- * each batch. 2,005 customers make three shards (1,000, 1,000 and 5); their meters and baselines
+ * each batch; the operator's batch queries over the shards. 2,005 customers make three shards
+ * (1,000, 1,000 and 5); their meters and baselines
  * are loaded straight into the world state, as the contract benchmark does, and every measured
  * step is a real transaction.
  */
@@ -125,6 +126,41 @@ test('a meter without an allocation in the event is NOT_FOUND, wherever it sorts
       assert.ok(err.message.startsWith(`NOT_FOUND: meter ${stranger} has no allocation in event ${EVENT}`), err.message);
       return true;
     });
+  }
+});
+
+test("queryLoadReductions gives the operator each meter's queryLoadReduction over every shard, and names those it would refuse; queryMissingBaselines the meters without a baseline", async () => {
+  const { ledger, contract } = await notified();
+  const now = at(eve, '18:30:00');
+  // A meter enrolled after the event (no baseline, no allocation) sorting inside shard 1, and one never enrolled.
+  const late = meterId(SHARD_SIZE + 1) + 'x';
+  await ledger.invoke(contract, id.retailer, 'enrolMeter', [late], now);
+  const stranger = 'sm:9999999';
+  const picked = [0, SHARD_SIZE - 1, SHARD_SIZE, SHARD_SIZE + 1, 2 * SHARD_SIZE - 1, 2 * SHARD_SIZE, N - 1].map(meterId);
+  const asked = [stranger, ...picked, late];
+  const r = JSON.parse((await ledger.evaluate(contract, id.operator, 'queryLoadReductions', [EVENT, JSON.stringify(asked)], now)).result);
+  assert.deepEqual([r.eventId, r.version, r.day, r.window, r.status], [EVENT, 0, EVENT_DAY, WINDOW, 'notified']);
+  for (const m of picked) {
+    const { day: _d, window: _w, status: _s, ...one } = JSON.parse((await ledger.evaluate(contract, id.operator, 'queryLoadReduction', [EVENT, m], now)).result);
+    assert.deepEqual(r.allocations.find((a: { meterId: string }) => a.meterId === m), one, `${m}: as queryLoadReduction gives it`);
+  }
+  assert.deepEqual(r.allocations.map((a: { meterId: string }) => a.meterId), picked, 'in id order');
+  const refusal = async (m: string): Promise<string> => {
+    const err = await ledger.evaluate(contract, id.operator, 'queryLoadReduction', [EVENT, m], now).then(() => undefined, (e: Error) => e);
+    assert.ok(err !== undefined, `${m} is refused one by one`);
+    return err.message;
+  };
+  assert.deepEqual(r.missing, [{ meterId: late, reason: await refusal(late) }, { meterId: stranger, reason: `NOT_FOUND: meter ${stranger} has no allocation in event ${EVENT} version 0 (it had no baseline for ${EVENT_DAY})` }]);
+  assert.match(r.missing[0].reason, /^NOT_FOUND: .* has no allocation/);
+  const all = JSON.parse((await ledger.evaluate(contract, id.operator, 'queryLoadReductions', [EVENT, JSON.stringify(Array.from({ length: N }, (_, i) => meterId(i)))], now)).result);
+  assert.deepEqual([all.allocations.length, all.missing.length], [N, 0]);
+
+  const baselines = JSON.parse((await ledger.evaluate(contract, id.operator, 'queryMissingBaselines', [EVENT_DAY, JSON.stringify([late, ...picked])], now)).result);
+  assert.deepEqual(baselines, { day: EVENT_DAY, missing: [late] });
+  assert.deepEqual(JSON.parse((await ledger.evaluate(contract, id.operator, 'queryMissingBaselines', [eve, JSON.stringify(picked)], now)).result).missing, picked, 'none for another day');
+  assert.deepEqual(JSON.parse((await ledger.evaluate(contract, id.operator, 'queryMissingBaselines', [EVENT_DAY, JSON.stringify([stranger, picked[0]!])], now)).result).missing, [stranger], 'a meter the ledger does not know has none');
+  for (const [fn, args] of [['queryLoadReductions', [EVENT, JSON.stringify(picked)]], ['queryMissingBaselines', [EVENT_DAY, JSON.stringify(picked)]]] as const) {
+    for (const who of [id.retailer, id.customer1]) await assert.rejects(ledger.evaluate(contract, who, fn, [...args], now), /ACCESS_DENIED: .* reserved to the system operator/, `${fn}: the operator only (it names many customers)`);
   }
 });
 

@@ -1,15 +1,15 @@
-/** Baselines (spec section 2): evaluateBaseline, queryBaseline. */
-import { getMeter, isOperator, requireMeterOfRetailer, requireReader } from './access.ts';
+/** Baselines (spec section 2): evaluateBaseline, queryBaseline, queryMissingBaselines. */
+import { getMeter, isOperator, requireMeterOfRetailer, requireOperator, requireReader } from './access.ts';
 import { baselineNotFound } from './errors.ts';
 import { EVENT_BASELINE_EVALUATED } from './events.ts';
 import { KEY_ENERGY, KEY_EVENT_DAY } from './keys.ts';
 import { baselineModeFor, computeBaseline } from './math/index.ts';
-import { getByPrefix, getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
+import { getByPrefix, getJson, hasState, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
 import { hasAllocation } from './shards.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import type { EnergyRecord } from './tx-energy.ts';
 import type { DrEventRecord } from './tx-event.ts';
-import { parseDay, parseId } from './validate.ts';
+import { parseDay, parseId, parseIdList } from './validate.ts';
 
 export interface BaselineRecord {
   meterId: string;
@@ -95,4 +95,18 @@ export async function queryBaseline(tx: Tx, meterIdArg: string, dayArg: string):
   const record = await getJson<BaselineRecord>(tx.stub, tx.keys.baseline(day, meterId));
   if (!record) return reply({ meterId, day, found: false });
   return reply({ ...record, found: true });
+}
+
+/**
+ * Which of the given meters have no baseline for the day, in id order: what `queryBaseline` tells of
+ * each, for a whole cluster in one evaluation (a VTN checks its targets before an event). The system
+ * operator only, like any call naming many customers; a meter the ledger does not know has none.
+ */
+export async function queryMissingBaselines(tx: Tx, dayArg: string, meterIdsArg: string): Promise<string> {
+  requireOperator(tx.caller, tx.params, 'queryMissingBaselines');
+  const day = parseDay('day', dayArg);
+  const meterIds = parseIdList('meterIds', meterIdsArg);
+  const missing: string[] = [];
+  for (const meterId of meterIds) if (!(await hasState(tx.stub, tx.keys.baseline(day, meterId)))) missing.push(meterId);
+  return reply({ day, missing });
 }

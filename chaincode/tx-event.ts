@@ -1,15 +1,15 @@
 /**
  * DR events (spec section 4): notifyDRevent, modifyDRevent, cancelDRevent, queryDRevent,
- * queryLoadReduction. The event record holds totals and the first id of each settlement shard; the
+ * queryLoadReduction, queryLoadReductions. The event record holds totals and the first id of each settlement shard; the
  * OPR of a shard's customers is one key `allocation [eventId, version, shard]` (`shards.ts`).
  */
 import { isOperator, requireOperator, requireReader } from './access.ts';
-import { conflict, invalidArgument, notFound } from './errors.ts';
+import { ContractError, conflict, invalidArgument, notFound } from './errors.ts';
 import { EVENT_DR_EVENT_CANCELLED, EVENT_DR_EVENT_MODIFIED, EVENT_DR_EVENT_NOTIFIED } from './events.ts';
 import { KEY_ACCOUNT, KEY_BASELINE } from './keys.ts';
 import { addDays, allocateEvent, dayStartEpochMs, slotStartEpochMs } from './math/index.ts';
 import { getJson, intArrayMember, putJson, scanPrefix, utf8 } from './state.ts';
-import { allocationOf, allocationShardJson, getAllocationShard, SHARD_SIZE, shardFirstIds } from './shards.ts';
+import { allocationAt, allocationOf, allocationShardJson, getAllocationShard, indexOfSorted, SHARD_SIZE, shardFirstIds, shardOf, type AllocationRecord, type AllocationShardRecord } from './shards.ts';
 import { emit, reply, type Tx } from './tx-context.ts';
 import { parseDay, parseId, parseIdList, parseRequest, parseWindow } from './validate.ts';
 
@@ -365,14 +365,43 @@ export async function queryDRevent(tx: Tx, eventIdArg: string): Promise<string> 
   return reply({ ...e, status: effectiveStatus(e, tx.nowMs) });
 }
 
+const noAllocation = (e: DrEventRecord, meterId: string): ContractError => notFound(`meter ${meterId} has no allocation in event ${e.eventId} version ${e.version} (it had no baseline for ${e.day})`);
+
 export async function queryLoadReduction(tx: Tx, eventIdArg: string, meterIdArg: string): Promise<string> {
   const eventId = parseId('eventId', eventIdArg);
   const meterId = parseId('meterId', meterIdArg);
   await requireReader(tx.ctx, tx.keys, tx.caller, tx.params, meterId, 'queryLoadReduction');
   const e = await getEvent(tx, eventId);
   const a = await allocationOf(tx, e, meterId);
-  if (!a) throw notFound(`meter ${meterId} has no allocation in event ${eventId} version ${e.version} (it had no baseline for ${e.day})`);
+  if (!a) throw noAllocation(e, meterId);
   return reply({ ...a, day: e.day, window: e.window, status: effectiveStatus(e, tx.nowMs) });
+}
+
+/**
+ * What `queryLoadReduction` gives the system operator for each of the given meters, in one
+ * evaluation reading each allocation shard once (a VTN distributing an event to its customers):
+ * `allocations` in id order, and in `missing` each meter without an allocation in the current
+ * version (a meter the ledger does not know included) with the message `queryLoadReduction` refuses
+ * it with. The system operator only.
+ */
+export async function queryLoadReductions(tx: Tx, eventIdArg: string, meterIdsArg: string): Promise<string> {
+  requireOperator(tx.caller, tx.params, 'queryLoadReductions');
+  const eventId = parseId('eventId', eventIdArg);
+  const meterIds = parseIdList('meterIds', meterIdsArg);
+  const e = await getEvent(tx, eventId);
+  const width = e.window.length;
+  const allocations: AllocationRecord[] = [];
+  const missing: Array<{ meterId: string; reason: string }> = [];
+  const shards = new Map<number, AllocationShardRecord | undefined>();
+  for (const meterId of meterIds) {
+    const shard = shardOf(e.shardFirstIds ?? [], meterId);
+    if (shard >= 0 && !shards.has(shard)) shards.set(shard, await getAllocationShard(tx, eventId, e.version, shard));
+    const s = shard < 0 ? undefined : shards.get(shard);
+    const i = s === undefined ? -1 : indexOfSorted(s.meterIds, meterId);
+    if (s === undefined || i < 0) missing.push({ meterId, reason: noAllocation(e, meterId).message });
+    else allocations.push(allocationAt(s, i, width));
+  }
+  return reply({ allocations, day: e.day, eventId, missing, status: effectiveStatus(e, tx.nowMs), version: e.version, window: e.window });
 }
 
 export { getEvent, isOperator };

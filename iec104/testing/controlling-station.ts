@@ -44,7 +44,7 @@ export interface ControllingStation {
   /** C_IC_NA_1 act, QOI 20; resolves with its answers up to its act-term (act-con, the values of cause 20, act-term), not the other data that came meanwhile. */
   interrogate(commonAddress?: number): Promise<Received[]>;
   /** C_SE_NC_1 (or C_SE_TC_1 with `timeMs`) act; resolves with the act-con. */
-  setpoint(o: { readonly ioa: number; readonly value: number; readonly select?: boolean; readonly timeMs?: number; readonly commonAddress?: number; readonly cause?: number }): Promise<Received>;
+  setpoint(o: { readonly ioa: number; readonly value: number; readonly select?: boolean; readonly timeMs?: number; readonly commonAddress?: number; readonly cause?: number; readonly timeoutMs?: number }): Promise<Received>;
   /** The first frame (already received or to come) matching, after `from` frames. */
   next(match: (r: Received) => boolean, options?: { readonly from?: number; readonly timeoutMs?: number }): Promise<Received>;
   /** Sends an S-frame acknowledging all received. */
@@ -203,7 +203,7 @@ export async function connectControllingStation(o: { readonly port: number; read
         timed ? cp56(s.timeMs as number) : Buffer.alloc(0),
       ]);
       sendAsdu(asdu);
-      return next((r) => r.typeId === asdu[0] && r.ioa === s.ioa && r.cause !== 10, { from });
+      return next((r) => r.typeId === asdu[0] && r.ioa === s.ioa && r.cause !== 10, { from, ...(s.timeoutMs === undefined ? {} : { timeoutMs: s.timeoutMs }) });
     },
     next,
     acknowledge,

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addDaysUtc, EVENT_DAY, profile } from '../../chaincode/testing/reference-scenario.ts';
-import { createEmbeddedLedger, issueClientIdentity, loadOrCreateOrgs, type EmbeddedLedger } from '../index.ts';
+import { createEmbeddedLedger, issueClientIdentity, loadOrCreateOrgs, type EmbeddedLedger, type Ledger } from '../index.ts';
 import { createLedgerMapping, eventGrid, slotAverageRequest, slotParts, type LedgerMapping, type MappingIdentities, type TelemetryReading } from './mapping.ts';
 import { MappingError } from './errors.ts';
 import { createMappingStore, type MappingStore } from './store.ts';
@@ -103,6 +103,25 @@ describe('mapping on the embedded ledger', () => {
     assert.notDeepEqual(oprA, oprB);
     const onLedger = JSON.parse(await ledger.evaluate(ids.operator, 'queryLoadReduction', ['ev-1', A])) as { oprW: number[] };
     assert.deepEqual(onLedger.oprW, oprA);
+  });
+
+  test('a baseline stays on the ledger: the meters known to have one for the day are not asked about again, the others are', async () => {
+    const asked: string[][] = [];
+    const counting: Ledger = { ...ledger, evaluate: (identity, fn, args) => {
+      if (fn === 'queryMissingBaselines') asked.push(JSON.parse(args[1] as string) as string[]);
+      return ledger.evaluate(identity, fn, args);
+    } };
+    // The baselines of A and B are on the ledger (evaluated by a first mapping, if no test before did); a second one (a restart) asks once.
+    const first = createLedgerMapping({ ledger, identities: ids, store: createMappingStore({ path: ':memory:' }), now: () => now });
+    await first.notifyEvent({ eventId: 'ev-known-0', startMs: START, slots: 1, reductionW: 100, meterIds: [A, B] });
+    await first.cancelEvent('ev-known-0');
+    const fresh = createLedgerMapping({ ledger: counting, identities: ids, store: createMappingStore({ path: ':memory:' }), now: () => now });
+    await fresh.notifyEvent({ eventId: 'ev-known-1', startMs: START, slots: 1, reductionW: 100, meterIds: [A, B] });
+    const second = await fresh.notifyEvent({ eventId: 'ev-known-2', startMs: START, slots: 1, reductionW: 100, meterIds: [B, NEWCOMER, A] });
+    assert.match(second.excluded.get(NEWCOMER) ?? '', /^BASELINE_NOT_FOUND/);
+    await fresh.notifyEvent({ eventId: 'ev-known-3', startMs: START, slots: 1, reductionW: 100, meterIds: [A, B, NEWCOMER] });
+    assert.deepEqual(asked, [[A, B], [NEWCOMER], [NEWCOMER]]);
+    for (const e of ['ev-known-1', 'ev-known-2', 'ev-known-3']) await fresh.cancelEvent(e);
   });
 
   test('notifyEvent again is idempotent: same allocation, nothing new on the ledger', async () => {

@@ -6,8 +6,9 @@
  * The OpenADR ↔ contract mapping: one function per business step, over the `Ledger` interface.
  *
  *   notifyEvent     event request (start, slots, total reductionW, targeted meters)
- *                   → evaluateBaseline where missing → notifyDRevent with the targeted meters
- *                   that have a baseline as the cluster → queryLoadReduction per meter
+ *                   → queryMissingBaselines, evaluateBaseline where missing → notifyDRevent with the
+ *                   targeted meters that have a baseline as the cluster → queryLoadReductions
+ *                   (a batch of meters per evaluation)
  *                   → each customer's OPR, W per 15-minute slot (the VTN sends it as −OPR LOAD_DISPATCH)
  *   modifyEvent     → modifyDRevent (version + 1 = OpenADR modificationNumber) → the new OPRs;
  *                   after the start only slots that have not started change (R20)
@@ -221,8 +222,13 @@ export interface LedgerMapping {
    * before the start, new targeted meters. Slots that have started keep their slot and request (R20).
    */
   modifyEvent(eventId: string, reductionW: number | readonly number[], change?: EventChange): Promise<EventAllocation>;
-  /** cancelDRevent; idempotent, and for an event only the ledger knows too (nothing to do when neither does). */
-  cancelEvent(eventId: string): Promise<void>;
+  /**
+   * cancelDRevent; idempotent, and for an event only the ledger knows too (nothing to do when neither
+   * does). `deliveredUntilMs`: when the VENs were told of the cancellation; the metering periods that
+   * ended by then were delivered under the event and are claimed (`submitClaims`). Absent (a creation
+   * undone, the event never sent), nothing of it was delivered.
+   */
+  cancelEvent(eventId: string, deliveredUntilMs?: number): Promise<void>;
   /**
    * A customer's opt answer (oadrCreatedEvent / oadrCreateOpt for an event) → `recordOptState`.
    * Resolves `undefined` without a transaction when the event was not notified through this mapping
@@ -298,6 +304,22 @@ interface GridParams {
 }
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
+
+/**
+ * Meters per evaluation of the contract's batch queries (queryMissingBaselines, queryLoadReductions):
+ * a cluster of 10,000 is five evaluations, which the embedded ledger's endorsement workers run side
+ * by side, instead of one per meter.
+ */
+export const METERS_PER_QUERY = 2_000;
+
+/** Days whose meters with a baseline the mapping remembers (`ensureBaselines`). */
+const BASELINE_DAYS_KEPT = 4;
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
 
 function contractCodeOf(err: unknown): string | undefined {
   return err instanceof LedgerError ? err.contractCode : undefined;
@@ -393,6 +415,8 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
   const retailersReady = new Map<string, Promise<void>>();
   const meters = new Map<string, Promise<void>>();
   let flushChain: Promise<unknown> = Promise.resolve();
+  /** Meters whose baseline for a day is on the ledger, for the latest days events were notified for. */
+  const baselinesKnown = new Map<string, Set<string>>();
   const optChains = new Map<string, Promise<void>>();
 
   const submit = async (identity: LedgerIdentity, fn: string, args: readonly string[]) => {
@@ -498,7 +522,10 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
 
   const dayClosesAt = async (day: string): Promise<number> => dayStartEpochMs(addDays(day, 1), (await params()).timeZone) + graceMs;
 
-  /** The periods of an event notified through this mapping: each window slot with its start and end. */
+  /**
+   * The periods of an event notified through this mapping: each window slot with its start and end;
+   * of a cancelled event, those that had ended when its VENs were told (none when it was never sent).
+   */
   const periodsOf = async (eventId: string): Promise<{ e: MappedEvent; periods: Array<{ claimId: string; slot: number; startMs: number; endMs: number }> }> => {
     const e = store.getEvent(eventId);
     if (e === undefined) throw new MappingError('UNKNOWN_EVENT', `event ${eventId} was not notified through this VTN`);
@@ -507,7 +534,8 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       const startMs = slotStartEpochMs(e.day, slot, g.timeZone, g.slotsPerDay);
       return { claimId: claimIdOf(eventId, slot), slot, startMs, endMs: startMs + e.slotMs };
     });
-    return { e, periods };
+    if (e.status !== 'cancelled') return { e, periods };
+    return { e, periods: periods.filter((p) => e.deliveredUntilMs !== undefined && p.endMs <= e.deliveredUntilMs) };
   };
 
   /** A claim on the ledger (`queryFlexibility`, which anyone on the channel may read); undefined when there is none. */
@@ -533,7 +561,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
 
   const submitClaims = async (eventId: string, nominal: NominalVoltages = DEFAULT_NOMINAL_VOLTAGES): Promise<ClaimsOutcome> => {
     const { e, periods } = await periodsOf(eventId);
-    if (e.status === 'cancelled') return { state: 'none', reason: `event ${eventId} was cancelled`, submitted: 0 };
+    if (e.status === 'cancelled' && periods.length === 0) return { state: 'none', reason: `event ${eventId} was cancelled before any of its metering periods ended`, submitted: 0 };
     const meterIds = Object.keys(e.oprByMeter).sort();
     if (meterIds.length === 0) return { state: 'none', reason: `no customer was allocated a part of event ${eventId}`, submitted: 0 };
     if (e.claimsSubmitted === true) return { state: 'submitted', submitted: 0 };
@@ -572,14 +600,24 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     await Promise.all(meterIds.map(enrolled));
   };
 
-  /** Each targeted meter's baseline for `day`, evaluated where missing; meters without one are excluded. */
+  /**
+   * Each targeted meter's baseline for `day`, evaluated where missing; meters without one are
+   * excluded. A baseline on the ledger stays there (the contract never deletes one), so the meters
+   * known to have one are remembered for the days of the latest events and not asked about again.
+   */
   const ensureBaselines = async (day: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<void> => {
+    const known = baselinesKnown.get(day) ?? new Set<string>();
+    baselinesKnown.delete(day);
+    baselinesKnown.set(day, known);
+    for (const old of baselinesKnown.keys()) if (baselinesKnown.size > BASELINE_DAYS_KEPT) baselinesKnown.delete(old);
+    const unknown = meterIds.filter((m) => !known.has(m));
+    const missing = new Set((await Promise.all(chunks(unknown, METERS_PER_QUERY).map(async (batch) => json<{ missing: string[] }>(await ledger.evaluate(operator, 'queryMissingBaselines', [day, JSON.stringify(batch)])).missing))).flat());
+    for (const m of unknown) if (!missing.has(m)) known.add(m);
     await Promise.all(
-      meterIds.map(async (meterId) => {
-        const b = json<{ found: boolean }>(await ledger.evaluate(operator, 'queryBaseline', [meterId, day]));
-        if (b.found) return;
+      [...missing].map(async (meterId) => {
         try {
           await submit(operator, 'evaluateBaseline', [meterId, day]);
+          known.add(meterId);
         } catch (err) {
           if (contractCodeOf(err) === 'BASELINE_NOT_FOUND') excluded.set(meterId, (err as Error).message);
           else throw ledgerFailure(`evaluating the baseline of ${meterId} for ${day}`, err);
@@ -619,17 +657,21 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
     };
   };
 
-  /** Each meter's OPR and the window baseline frozen with it (queryLoadReduction), by meter. */
+  /** Each meter's OPR and the window baseline frozen with it (queryLoadReductions), by meter. */
   const queryOprs = async (eventId: string, meterIds: readonly string[], excluded: Map<string, string>): Promise<{ oprs: Map<string, number[]>; baselines: Map<string, number[]> }> => {
     const out = new Map<string, { oprW: number[]; baselineW?: number[] }>();
     await Promise.all(
-      meterIds.map(async (meterId) => {
+      chunks(meterIds, METERS_PER_QUERY).map(async (batch) => {
+        let r: { allocations: Array<{ meterId: string; oprW: number[]; baselineW?: number[] }>; missing: Array<{ meterId: string; reason: string }> };
         try {
-          out.set(meterId, json<{ oprW: number[]; baselineW?: number[] }>(await ledger.evaluate(operator, 'queryLoadReduction', [eventId, meterId])));
+          r = json(await ledger.evaluate(operator, 'queryLoadReductions', [eventId, JSON.stringify(batch)]));
         } catch (err) {
-          if (contractCodeOf(err) === 'NOT_FOUND') excluded.set(meterId, (err as Error).message);
-          else throw ledgerFailure(`reading the OPR of ${meterId} in ${eventId}`, err);
+          if (contractCodeOf(err) !== 'NOT_FOUND') throw ledgerFailure(`reading the OPRs of ${batch.length} meters in ${eventId}`, err);
+          for (const meterId of batch) excluded.set(meterId, (err as Error).message);
+          return;
         }
+        for (const a of r.allocations) out.set(a.meterId, a);
+        for (const m of r.missing) excluded.set(m.meterId, m.reason);
       }),
     );
     // Sorted by meter: the result never depends on the order the ledger answered in.
@@ -849,7 +891,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
       return { ...allocationOf(next), unallocatedW: summary.unallocatedW };
     },
 
-    async cancelEvent(eventId) {
+    async cancelEvent(eventId, deliveredUntilMs) {
       // Also for an event the store does not know (notified before a crash, the VTN's compensation):
       // cancelled on the ledger if it is there, nothing to do if it is not.
       const e = store.getEvent(eventId);
@@ -862,7 +904,7 @@ export function createLedgerMapping(options: Readonly<LedgerMappingOptions>): Le
         const onLedger = json<{ status: string }>(await ledger.evaluate(operator, 'queryDRevent', [eventId]));
         if (onLedger.status !== 'cancelled') throw new MappingError('NOT_ALLOWED', (err as Error).message, { cause: err });
       }
-      if (e !== undefined) store.putEvent({ ...e, status: 'cancelled' });
+      if (e !== undefined) store.putEvent({ ...e, status: 'cancelled', ...(deliveredUntilMs === undefined ? {} : { deliveredUntilMs }) });
     },
 
     recordOpt(opt) {

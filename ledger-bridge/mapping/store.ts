@@ -103,8 +103,10 @@ export interface MappedEvent extends EventWindow {
   readonly status: 'notified' | 'cancelled' | 'settled';
   /** Milli-tokens per meter, once settled. */
   readonly rewardsMilli?: Readonly<Record<string, number>>;
-  /** Every window slot's flexibility claim is on the ledger (claims.ts). */
+  /** Every window slot's flexibility claim is on the ledger (claims.ts); of a cancelled event, every delivered one's. */
   readonly claimsSubmitted?: boolean;
+  /** A cancelled event: when its VENs were told; the metering periods that ended by then are claimed. */
+  readonly deliveredUntilMs?: number;
 }
 
 export interface MappingStore {

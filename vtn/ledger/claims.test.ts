@@ -148,3 +148,32 @@ test('the ledger answer lost after a claim was written (a crash before the VTN r
   t.assert.deepEqual(claims.map((c) => c.submittedTxId), committed);
   t.assert.equal(r.lv.ledger.mapping.event(r.eventId)?.claimsSubmitted, true);
 });
+
+test('a cancelled order: the metering periods that ended before its VENs were told are claimed, the one under way and those after are not; an order cancelled before its first period ended has none', async (t) => {
+  const lv = await startLedgerVtn(t, { prefix: 'oadr-vtn-claims-cancel-', start: NOW, customerId: 'house-a', adminToken: TOKEN });
+  const a = await usageVen(lv.url, 'house-a', NOW);
+  await lv.vtn.events.create({ eventId: 'evt-ran', start: START, durationMinutes: 30, reductionW: 300, targets: 'all' });
+  await lv.vtn.events.create({ eventId: 'evt-early', start: START + 60 * MIN, durationMinutes: 30, reductionW: 300, targets: 'all' });
+  const { day, slot } = await lv.ledger.mapping.slotOf(START);
+  // The first quarter hour runs and is reported; five minutes into the second, both orders end.
+  lv.clock.set(START + 15 * MIN + 30_000);
+  t.assert.equal(await a.report(START + 15 * MIN, 1.2), 200);
+  await recordedSlots(lv.ledger, 'house-a', day, slot, 1);
+  lv.clock.set(START + 20 * MIN);
+  lv.vtn.events.cancel('evt-ran', 'set-point 0 from the TSO');
+  lv.vtn.events.cancel('evt-early');
+  await lv.vtn.events.ledgerIdle();
+  t.assert.equal(lv.ledger.mapping.event('evt-ran')?.deliveredUntilMs, START + 20 * MIN, 'the ledger side knows when the VENs were told');
+  const scheduler = startLedgerScheduler({ events: lv.vtn.events, port: lv.port, now: lv.clock.now, firstPassNow: false, intervalMs: 3_600_000 });
+  t.after(() => scheduler.stop());
+  const claims = async (eventId: string): Promise<ClaimView[]> => (await (await fetch(`${lv.url}/api/v1/events/${eventId}/claims`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as ClaimView[];
+  await until('the delivered period claimed', async () => (await scheduler.tick(), lv.ledger.mapping.event('evt-ran')?.claimsSubmitted === true), 60_000);
+  t.assert.deepEqual((await claims('evt-ran')).map((c) => [c.claimId, c.status, c.customers, c.missing, c.powerW]), [[`evt-ran:s${slot}`, 'recorded', 1, 0, 1200]]);
+  t.assert.deepEqual(await claims('evt-early'), [], 'no period of it ended while it was on');
+  t.assert.deepEqual(await lv.port.submitClaims?.('evt-early'), { state: 'none', reason: 'event evt-early was cancelled before any of its metering periods ended', submitted: 0 });
+  // Nothing more once the rest of the window and the day have passed.
+  lv.clock.set((await lv.ledger.mapping.dayClosesAt(day)) + 1);
+  await scheduler.tick();
+  t.assert.equal((await claims('evt-ran')).length, 1);
+  await t.assert.rejects(lv.ledger.ledger.evaluate(lv.ledger.identities.operator, 'queryFlexibility', [`evt-ran:s${slot + 1}`]), /NOT_FOUND/, 'the period under way at the cancellation is not claimed');
+});

@@ -171,7 +171,7 @@ export function createMappingLedgerPort(options: Readonly<MappingLedgerPortOptio
       return byCustomer((await mapping.modifyEvent(eventId, reductionW, customerIds === undefined ? schedule : { ...schedule, meterIds: customerIds.map(meterOf) })).oprByMeter);
     },
 
-    cancelEvent: (eventId) => mapping.cancelEvent(eventId),
+    cancelEvent: (eventId, deliveredUntilMs) => mapping.cancelEvent(eventId, deliveredUntilMs),
 
     async settleEvent(eventId): Promise<LedgerSettlement> {
       const s = await mapping.settleEvent(eventId);

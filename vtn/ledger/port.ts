@@ -174,8 +174,11 @@ export interface LedgerPort {
    * customer's new OPR.
    */
   modifyEvent?(eventId: string, reductionW: readonly number[], change?: LedgerEventReschedule): Promise<ReadonlyMap<string, readonly number[]>>;
-  /** cancelDRevent (idempotent). */
-  cancelEvent?(eventId: string): Promise<void>;
+  /**
+   * cancelDRevent (idempotent). `deliveredUntilMs`: when the VENs were told of the cancellation (the
+   * metering periods that ended by then get their flexibility claims); absent when none was sent.
+   */
+  cancelEvent?(eventId: string, deliveredUntilMs?: number): Promise<void>;
   /** Closes the event day's telemetry, then evaluateAvailability + getDRToken (idempotent). */
   settleEvent?(eventId: string): Promise<LedgerSettlement>;
   /**

@@ -51,7 +51,8 @@ export function startLedgerScheduler(options: Readonly<LedgerSchedulerOptions>):
     const t = now();
     for (const v of events.list()) {
       const e = port.mapping.event(v.event.eventId);
-      if (e === undefined || e.status === 'cancelled' || e.claimsSubmitted === true || v.event.cancelled || port.submitClaims === undefined) continue;
+      // A cancelled event's delivered periods are claimed once the ledger has the cancellation (and its time).
+      if (e === undefined || e.claimsSubmitted === true || (v.event.cancelled && e.status !== 'cancelled') || port.submitClaims === undefined) continue;
       try {
         const step = await port.submitClaims(v.event.eventId);
         if (step.submitted > 0) log.info({ eventId: v.event.eventId, claims: step.submitted }, 'flexibility claims on the ledger');

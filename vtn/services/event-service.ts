@@ -39,7 +39,7 @@ import {
   type VtnSignal,
 } from './event-model.ts';
 import type { DrEventNotice, LedgerSettlement } from '../ledger/port.ts';
-import type { CustomerRecord, EventSagaRecord } from '../store/store.ts';
+import type { CustomerRecord, EventSagaRecord, VenRegistration } from '../store/store.ts';
 import type { EventVenState, OptType } from './event-model.ts';
 import { eventOpts, resourceEventOpts, unavailableDuring } from './opt-service.ts';
 import { queueLedgerOpt } from './ledger-opt-work.ts';
@@ -889,6 +889,30 @@ export function attachPendingEvents(ctx: VtnContext, venId: string, customerId: 
   return attached;
 }
 
+/**
+ * The registered VEN of each customer that has one, as `findRegistrationByCustomer` finds it (the
+ * first by venID): for an event over many customers one read of every registration instead of a
+ * query per customer.
+ */
+function registeredVens(ctx: VtnContext, customerIds: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (customerIds.length * 2 < ctx.store.countRegistrations()) {
+    for (const customerId of customerIds) {
+      const reg = ctx.store.findRegistrationByCustomer(customerId);
+      if (reg !== undefined && reg.state === 'registered') out.set(customerId, reg.venId);
+    }
+    return out;
+  }
+  const wanted = new Set(customerIds);
+  const first = new Map<string, VenRegistration>();
+  for (const reg of ctx.store.listRegistrations()) if (wanted.has(reg.customerId) && !first.has(reg.customerId)) first.set(reg.customerId, reg);
+  for (const customerId of customerIds) {
+    const reg = first.get(customerId);
+    if (reg !== undefined && reg.state === 'registered') out.set(customerId, reg.venId);
+  }
+  return out;
+}
+
 function sortedCustomers(list: readonly CustomerRecord[]): CustomerRecord[] {
   return [...list].sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
 }
@@ -963,13 +987,8 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       if (accepted !== undefined) invalid(`event '${eventId}' was accepted already (ledger: ${pendingView(ctx, accepted).ledger}); eventIDs are unique (R70) — read it with GET /api/v1/events/${eventId}`);
       // Every enrolled, targeted customer takes part; a customer whose VEN is not registered yet
       // receives the event when it registers (attachPendingEvents).
-      const customerIds: string[] = [];
-      const venOf = new Map<string, string>();
-      for (const c of targetsOf(input.targets ?? 'all')) {
-        customerIds.push(c.customerId);
-        const reg = ctx.store.findRegistrationByCustomer(c.customerId);
-        if (reg !== undefined && reg.state === 'registered') venOf.set(c.customerId, reg.venId);
-      }
+      const customerIds = targetsOf(input.targets ?? 'all').map((c) => c.customerId);
+      const venOf = registeredVens(ctx, customerIds);
       if (customerIds.length === 0) throw new VtnError('NOT_ALLOWED', 'no enrolled customer is targeted; enrol customers or change the targets');
       // R201 (CHOICE): a customer whose VEN's availability schedule opts it out during the event is
       // no participant of the allocation; its VEN gets the event with zero values, opted out.
@@ -1156,7 +1175,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       for (const e of ctx.store.listEvents()) {
         if (!e.cancelled || allocations?.notified?.(e.eventId) !== true) continue;
         try {
-          await port().cancelEvent?.(e.eventId);
+          await port().cancelEvent?.(e.eventId, e.modifiedAt);
           ctx.log.info({ eventId: e.eventId }, 'the ledger takes the cancellation of the event now');
         } catch (err) {
           if (ledgerUnreachable(err)) throw err;
@@ -1236,11 +1255,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       const { notice, input } = request;
       const { eventId, slotMs } = notice;
       const optedOut = new Set(request.optedOut);
-      const venOf = new Map<string, string>();
-      for (const customerId of [...notice.customerIds, ...request.optedOut]) {
-        const reg = ctx.store.findRegistrationByCustomer(customerId);
-        if (reg !== undefined && reg.state === 'registered') venOf.set(customerId, reg.venId);
-      }
+      const venOf = registeredVens(ctx, [...notice.customerIds, ...request.optedOut]);
       const intervalsMs = slotIntervals(notice.startMs, notice.durationMs ?? notice.slots * slotMs, slotMs);
       let oprs: ReadonlyMap<string, readonly number[]>;
       try {
@@ -1320,9 +1335,10 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       const stillTargeted = new Set(targeted);
       let customerIds: string[] | undefined;
       if (targeted !== undefined) {
+        const venOf = registeredVens(ctx, targeted);
         customerIds = targeted.filter((c) => {
-          const reg = ctx.store.findRegistrationByCustomer(c);
-          return reg === undefined || reg.state !== 'registered' || unavailableDuring(ctx, reg.venId, startMs, startMs + durationMs, program as ProgramConfig) === undefined;
+          const venId = venOf.get(c);
+          return venId === undefined || unavailableDuring(ctx, venId, startMs, startMs + durationMs, program as ProgramConfig) === undefined;
         });
         if (customerIds.length === 0) throw new VtnError('NOT_ALLOWED', targeted.length === 0 ? 'no enrolled customer is targeted; change the targets or cancel the event' : 'every targeted customer is opted out of the event window by its availability schedule (R201)');
       }
@@ -1349,13 +1365,15 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
         if (baselineW !== undefined && perVenReductionW[venId] !== undefined) perVenBaselineW[venId] = baselineW;
       }
       const addVenIds: string[] = [];
+      // Read again: a VEN may have registered while the ledger worked.
+      const venNow = targeted === undefined ? undefined : registeredVens(ctx, targeted);
       for (const customerId of targeted ?? []) {
-        const reg = ctx.store.findRegistrationByCustomer(customerId);
-        if (reached.has(customerId) || reg === undefined || reg.state !== 'registered') continue;
-        addVenIds.push(reg.venId);
-        perVenReductionW[reg.venId] = venValues(oprs.get(customerId));
+        const venId = venNow?.get(customerId);
+        if (reached.has(customerId) || venId === undefined) continue;
+        addVenIds.push(venId);
+        perVenReductionW[venId] = venValues(oprs.get(customerId));
         const baselineW = baselines?.get(customerId);
-        if (baselineW !== undefined) perVenBaselineW[reg.venId] = baselineW;
+        if (baselineW !== undefined) perVenBaselineW[venId] = baselineW;
       }
       return local.modify(eventId, {
         perVenReductionW,
@@ -1371,7 +1389,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       const ledger = ctx.ledger;
       if (ledger?.cancelEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) return;
       track(
-        ledger.cancelEvent(eventId).catch((err: unknown) => {
+        ledger.cancelEvent(eventId, ctx.store.getEvent(eventId)?.modifiedAt).catch((err: unknown) => {
           cancelsOwed = true;
           ctx.log.error({ err, eventId }, 'the ledger did not cancel the event; it is cancelled for the VENs — the outbox of ledger work sends the cancellation again (so does events.settle)');
           ctx.ledgerWork?.kick();
@@ -1386,7 +1404,7 @@ function createLedgerEvents(ctx: VtnContext, local: LocalEventsApi) {
       if (ledger.settleEvent === undefined || ledger.allocations?.oprOf(eventId) === undefined) throw new VtnError('NOT_ALLOWED', `event '${eventId}' was not created from the ledger; there is nothing to settle`);
       await this.idle();
       // A cancelled event is cancelled on the ledger too (retried here if the background call failed); nothing to mint.
-      if (e.cancelled && ledger.cancelEvent !== undefined) await ledger.cancelEvent(eventId).catch((err: unknown) => Promise.reject(ledgerError(err, `the ledger did not cancel '${eventId}'`)));
+      if (e.cancelled && ledger.cancelEvent !== undefined) await ledger.cancelEvent(eventId, e.modifiedAt).catch((err: unknown) => Promise.reject(ledgerError(err, `the ledger did not cancel '${eventId}'`)));
       if (!e.cancelled && ctx.now() < eventEndMs(e)) throw new VtnError('NOT_ALLOWED', `event '${eventId}' has not ended; settle it after ${new Date(eventEndMs(e)).toISOString()}`);
       try {
         const s = await ledger.settleEvent(eventId);
