@@ -55,6 +55,7 @@ describe('reference scenario (thesis chapter 5)', () => {
     const again = await ledger.invoke(contract, id.retailer, 'getDRToken', [EVENT_ID, JSON.stringify([METER_1, METER_2])], at(after, '05:00:00'));
     assert.equal(JSON.parse(again.result).mintedMilli, 0);
     assert.equal(again.event, undefined);
+    assert.deepEqual(again.writeSet.writes, [], 'nothing written, not even the same reward record again');
     assert.deepEqual(ledger.snapshot(), snapshot, 'second settlement writes nothing');
   });
 
