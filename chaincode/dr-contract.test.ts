@@ -165,6 +165,7 @@ describe('settlement inputs', () => {
     const b = json(whole.ledger, keys.reward(EVENT_ID, 0));
     assert.deepEqual([a.meterIds, a.totalMilli, a.perSlotMilli], [b.meterIds, b.totalMilli, b.perSlotMilli], 'same rewards as one batch');
     assert.notEqual(a.txIds[0], a.txIds[1], 'each customer keeps its settling transaction');
+    assert.deepEqual(b.txIds, [whole.tx.txId, whole.tx.txId], 'one batch: its transaction for each customer');
     assert.equal(first.mintedMilli + second.mintedMilli, JSON.parse(whole.tx.result).mintedMilli);
   });
 
