@@ -52,6 +52,8 @@ export default {
   tap: {
     testFiles: unique(modules.map((m) => m.tests)),
     nodeArgs: ['--test-reporter=tap'],
+    // A test file is stopped at its first failing test: the mutant is killed, the rest only costs time.
+    forceBail: true,
   },
   coverageAnalysis: 'perTest',
   // Error messages are for people; programs act on the stable codes, which the tests check

@@ -55,6 +55,7 @@ describe('reference scenario (thesis chapter 5)', () => {
     const again = await ledger.invoke(contract, id.retailer, 'getDRToken', [EVENT_ID, JSON.stringify([METER_1, METER_2])], at(after, '05:00:00'));
     assert.equal(JSON.parse(again.result).mintedMilli, 0);
     assert.equal(again.event, undefined);
+    assert.deepEqual(again.writeSet.writes, [], 'nothing written, not even the same reward record again');
     assert.deepEqual(ledger.snapshot(), snapshot, 'second settlement writes nothing');
   });
 
@@ -149,22 +150,26 @@ describe('settlement inputs', () => {
 
   test('settling a shard in two batches merges its reward record and mints each customer once', async () => {
     const whole = await settle(false);
-    const ledger = newLedger();
-    const contract = new DrContract();
-    await setUpScenario(ledger, contract, id);
-    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
-    await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
-    await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:05:00'));
-    await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
-    await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_2, EVENT_DAY, JSON.stringify(profile(2, 0))], at(after, '01:01:00'));
-    const first = JSON.parse((await ledger.invoke(contract, id.retailer, 'getDRToken', [EVENT_ID, JSON.stringify([METER_2])], at(after, '02:00:00'))).result);
-    const second = JSON.parse((await ledger.invoke(contract, id.retailer, 'getDRToken', [EVENT_ID, JSON.stringify([METER_1, METER_2])], at(after, '02:10:00'))).result);
-    assert.deepEqual([first.settled, second.settled, second.alreadySettled], [1, 1, 1]);
-    const a = json(ledger, keys.reward(EVENT_ID, 0));
-    const b = json(whole.ledger, keys.reward(EVENT_ID, 0));
-    assert.deepEqual([a.meterIds, a.totalMilli, a.perSlotMilli], [b.meterIds, b.totalMilli, b.perSlotMilli], 'same rewards as one batch');
-    assert.notEqual(a.txIds[0], a.txIds[1], 'each customer keeps its settling transaction');
-    assert.equal(first.mintedMilli + second.mintedMilli, JSON.parse(whole.tx.result).mintedMilli);
+    assert.deepEqual(json(whole.ledger, keys.reward(EVENT_ID, 0)).txIds, [whole.tx.txId, whole.tx.txId], 'one batch: its transaction for each customer');
+    // The customer settled second sorts before the first one, then after it: the merge walks both ways.
+    for (const firstMeter of [METER_2, METER_1]) {
+      const ledger = newLedger();
+      const contract = new DrContract();
+      await setUpScenario(ledger, contract, id);
+      await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_1, EVENT_DAY], at(eve, '18:00:00'));
+      await ledger.invoke(contract, id.operator, 'evaluateBaseline', [METER_2, EVENT_DAY], at(eve, '18:00:01'));
+      await ledger.invoke(contract, id.operator, 'notifyDRevent', [EVENT_ID, EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:05:00'));
+      await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_1, EVENT_DAY, JSON.stringify(profile(1, 0, true))], at(after, '01:00:00'));
+      await ledger.invoke(contract, id.retailer, 'recordEnergy', [METER_2, EVENT_DAY, JSON.stringify(profile(2, 0))], at(after, '01:01:00'));
+      const first = JSON.parse((await ledger.invoke(contract, id.retailer, 'getDRToken', [EVENT_ID, JSON.stringify([firstMeter])], at(after, '02:00:00'))).result);
+      const second = JSON.parse((await ledger.invoke(contract, id.retailer, 'getDRToken', [EVENT_ID, JSON.stringify([METER_1, METER_2])], at(after, '02:10:00'))).result);
+      assert.deepEqual([first.settled, second.settled, second.alreadySettled], [1, 1, 1]);
+      const a = json(ledger, keys.reward(EVENT_ID, 0));
+      const b = json(whole.ledger, keys.reward(EVENT_ID, 0));
+      assert.deepEqual([a.meterIds, a.totalMilli, a.perSlotMilli], [b.meterIds, b.totalMilli, b.perSlotMilli], `same rewards as one batch (${firstMeter} first)`);
+      assert.notEqual(a.txIds[0], a.txIds[1], 'each customer keeps its settling transaction');
+      assert.equal(first.mintedMilli + second.mintedMilli, JSON.parse(whole.tx.result).mintedMilli);
+    }
   });
 
   test('the allocation freezes the window baseline; settlement reads it there, or the baseline record for older allocations', async () => {

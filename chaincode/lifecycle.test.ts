@@ -197,6 +197,7 @@ describe('event lifecycle (spec section 4)', () => {
     const ledger = await notified();
     await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-1', EVENT_DAY, '07:00-19:00', '300', ''], at(eve, '18:06:00')), 'CONFLICT');
     await refused(ledger, () => ledger.invoke(contract, id.retailer, 'getDRToken', ['ev-1', JSON.stringify([METER_1])], at(EVENT_DAY, '10:00:00')), 'CONFLICT', /active/);
+    await refused(ledger, () => ledger.invoke(contract, id.retailer, 'evaluateAvailability', ['ev-1', JSON.stringify([METER_1])], at(EVENT_DAY, '10:00:00')), 'CONFLICT', /active/);
     await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-2', eve, '07:00-19:00', '300', ''], at(eve, '20:00:00')), 'INVALID_ARGUMENT', /ended/);
     await refused(ledger, () => ledger.invoke(contract, id.operator, 'notifyDRevent', ['ev-3', EVENT_DAY, '07:10-19:00', '300', ''], at(eve, '20:00:00')), 'INVALID_ARGUMENT');
     const c = json(await ledger.invoke(contract, id.operator, 'cancelDRevent', ['ev-1'], at(eve, '21:00:00')));
@@ -395,6 +396,7 @@ describe('settlement and redemption (spec sections 3 and 5)', () => {
     const rest = String(start.balanceMilli - 1);
     const byRetailer = await ledger.invoke(contract, id.retailer, 'redeemTokens', [METER_1, rest], at(after, '03:10:00'));
     assert.equal(byRetailer.event?.name, 'TokensRedeemed');
+    assert.deepEqual(JSON.parse(byRetailer.event?.payload.toString('utf8') ?? '{}'), { meterId: METER_1, amountMilli: start.balanceMilli - 1, by: 'retailer', txId: byRetailer.txId });
     assert.equal(json(byRetailer).balanceMilli, 0, 'the whole balance may be redeemed');
     await refused(ledger, () => ledger.invoke(contract, id.customer1, 'redeemTokens', [METER_1, '1'], at(after, '03:20:00')), 'CONFLICT', /holds 0 milli-tokens/);
     const { availabilityPpm: _profile, ...end } = await balance(ledger);

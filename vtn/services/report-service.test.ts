@@ -242,6 +242,7 @@ test('R318 VTN: bad-quality and status data are stored but not sent to the ledge
   const points = vtn.reports.telemetry(venId);
   t.assert.equal(points.length, 2);
   t.assert.deepEqual(points.find((p) => p.rId === 'status')?.status, { online: true, manualOverride: false });
+  t.assert.equal(points.find((p) => p.rId === 'status')?.unit, undefined, 'a status has no value, so no unit');
   t.assert.equal(points.find((p) => p.rId === 'power')?.quality, 'Quality Bad - Comm Failure');
   await vtn.ledgerOutbox?.drain();
   t.assert.equal(ledger.telemetry.length, 0);
