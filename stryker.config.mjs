@@ -13,7 +13,7 @@ export const MODULES = [
   { name: 'chaincode/tx-settlement', mutate: ['chaincode/tx-settlement.ts'], tests: ['chaincode/dr-contract.test.ts', 'chaincode/lifecycle.test.ts', 'chaincode/settlement-shards.test.ts'] },
   { name: 'chaincode/access', mutate: ['chaincode/access.ts'], tests: ['chaincode/access-control.test.ts', 'chaincode/dr-contract.test.ts'] },
   { name: 'ledger policy', mutate: ['ledger-bridge/embedded/policy.ts'], tests: ['ledger-bridge/embedded/policy.test.ts'] },
-  { name: 'ledger committer', mutate: ['ledger-bridge/embedded/committer.ts'], tests: ['ledger-bridge/embedded/committer.test.ts', 'ledger-bridge/embedded/embedded-ledger.test.ts'] },
+  { name: 'ledger committer', mutate: ['ledger-bridge/embedded/committer.ts'], tests: ['ledger-bridge/embedded/committer.test.ts', 'ledger-bridge/embedded/embedded-ledger.test.ts', 'ledger-bridge/embedded/verify.test.ts', 'ledger-bridge/embedded/signature-memo.test.ts', 'ledger-bridge/embedded/peer/world-state.test.ts', 'ledger-bridge/embedded/crash.test.ts'] },
   { name: 'ledger verify', mutate: ['ledger-bridge/embedded/verify.ts'], tests: ['ledger-bridge/embedded/verify.test.ts'] },
   { name: 'oadr decoder', mutate: ['oadr/compiled-decoder.ts', 'oadr/codec.ts'], tests: ['oadr/codec.test.ts'] },
   { name: 'oadr XML reader', mutate: ['oadr/xml.ts'], tests: ['oadr/xml.test.ts', 'oadr/xml-limits.test.ts', 'oadr/codec.test.ts'] },
