@@ -27,10 +27,6 @@
  * they bound the contract's own cost.
  */
 import { Contract, type Context } from 'fabric-contract-api';
-import { Session } from 'node:inspector/promises';
-import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { canonicalJson } from '../chaincode/canonical-json.ts';
 import { DrContract } from '../chaincode/dr-contract.ts';
@@ -39,6 +35,7 @@ import { computeBaseline } from '../chaincode/math/index.ts';
 import { contractMetadata } from '../chaincode/metadata.ts';
 import { addDaysUtc, at, createScenarioIdentities, EVENT_DAY, RETAILER_ID } from '../chaincode/testing/reference-scenario.ts';
 import { createTestLedger, type TestLedger } from '../chaincode/testing/index.ts';
+import { createMeasure, type Measured } from './support/measure.ts';
 import { reportFigures, type Figure } from './support/report.ts';
 import { THESIS } from './support/seeds.ts';
 
@@ -80,47 +77,14 @@ function load(i: number, day: number): number[] {
 
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
 
-/**
- * Runs one measured phase: wall time, this process's CPU time (user + system, from
- * `process.cpuUsage()`; the steadier figure when other jobs share the cores), the load average when
- * it started, the process's maxRSS after it and how much the phase raised it. With `--profile DIR`
- * each phase also writes DIR/<name>.cpuprofile (V8's sampling profiler through node:inspector).
- */
-interface Measured<T> {
-  result: T;
-  ms: number;
-  cpuMs: number;
-  /** The 1-minute load average when the phase started. */
-  load: number;
-  note: string;
+const measureStep = await createMeasure(args.profile);
+/** A phase measured, with its note: CPU, main thread, load, maxRSS and how much the phase raised it, heap. */
+async function measure<T>(name: string, run: () => Promise<T>): Promise<Measured<T> & { note: string }> {
+  const m = await measureStep(name, run);
+  const note = `cpu ${m.cpuMs.toFixed(0)} ms (main thread ${m.mainMs.toFixed(0)} ms), load ${m.load.toFixed(1)}, maxRSS ${mb(m.rss)} (+${mb(m.rss - m.rssBefore)}), heap ${mb(process.memoryUsage().heapUsed)}`;
+  return { ...m, note };
 }
-const session = args.profile ? new Session() : undefined;
-if (session) {
-  session.connect();
-  await session.post('Profiler.enable');
-}
-async function measure<T>(name: string, run: () => Promise<T>): Promise<Measured<T>> {
-  const load1 = loadavg()[0] ?? 0;
-  const rssBefore = process.resourceUsage().maxRSS * 1024;
-  if (session) await session.post('Profiler.start');
-  const cpu0 = process.cpuUsage();
-  const main0 = process.threadCpuUsage();
-  const t0 = performance.now();
-  const result = await run();
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const main = process.threadCpuUsage(main0);
-  if (session && args.profile) {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(join(args.profile, `${name}.cpuprofile`), JSON.stringify(profile));
-  }
-  const rss = process.resourceUsage().maxRSS * 1024;
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  const mainMs = (main.user + main.system) / 1000;
-  const note = `cpu ${cpuMs.toFixed(0)} ms (main thread ${mainMs.toFixed(0)} ms), load ${load1.toFixed(1)}, maxRSS ${mb(rss)} (+${mb(rss - rssBefore)}), heap ${mb(process.memoryUsage().heapUsed)}`;
-  return { result, ms, cpuMs, load: load1, note };
-}
-function line(name: string, m: Measured<unknown>, per: string, thesis: string, target = ''): void {
+function line(name: string, m: Measured<unknown> & { note: string }, per: string, thesis: string, target = ''): void {
   console.log(`${name.padEnd(44)} ${m.ms.toFixed(0).padStart(7)} ms  ${per.padEnd(22)} ${thesis}${target ? `  ${target}` : ''}  [${m.note}]`);
 }
 
@@ -278,4 +242,4 @@ console.log(`  minted ${settle.result.minted} milli-tokens; event ${status.statu
 figures.push({ id: 'contract.settle', label: `DR contract on the test ledger: getDRToken (settlement) of ${N.toLocaleString('en-US')} customers in ${settle.result.txs} tx, as retailer`, value: settle.ms / 1000, unit: 's', better: 'lower', detail: cpuDetail(settle), target: 3, seeds: [{ source: 'thesis table 5.1: getDRToken on Fabric, 2 customers', value: THESIS.getDRTokenS }] });
 }
 reportFigures(figures);
-session?.disconnect();
+measureStep.close();

@@ -19,8 +19,7 @@
  * transaction (the floor of an order: what the ledger itself must do); the ratio of the two moves
  * little with the machine's load.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -31,6 +30,7 @@ import { connectControllingStation } from '../iec104/testing/controlling-station
 import { createMappingLedgerPort, createVtn } from '../vtn/index.ts';
 import { openVtnLedger } from '../vtn/ledger/embedded.ts';
 import { ven } from '../vtn/testing/fake-ven.ts';
+import { createMeasure, type Measured } from './support/measure.ts';
 import { reportFigures, type Figure } from './support/report.ts';
 
 const { values: args } = parseArgs({
@@ -49,33 +49,8 @@ const quantile = (xs: readonly number[], q: number): number => {
 const describe = (deviations: readonly number[]): string =>
   `${deviations.length} periods, |gap − 4 s| p50 ${quantile(deviations, 0.5).toFixed(1)} ms, p99 ${quantile(deviations, 0.99).toFixed(1)} ms, max ${Math.max(...deviations).toFixed(1)} ms, within ±50 ms: ${deviations.filter((d) => d <= 50).length}/${deviations.length}`;
 
-/** A measured step: wall time, the process's CPU time (all threads) and the main thread's, the load when it started. */
-interface Measured {
-  readonly ms: number;
-  readonly cpuMs: number;
-  readonly mainMs: number;
-  readonly load: number;
-}
-const session = args.profile === undefined ? undefined : new Session();
-if (session !== undefined) {
-  session.connect();
-  await session.post('Profiler.enable');
-  mkdirSync(args.profile as string, { recursive: true });
-}
-async function measure<T>(name: string, run: () => Promise<T>): Promise<Measured & { result: T }> {
-  const load = loadavg()[0] ?? 0;
-  if (session !== undefined) await session.post('Profiler.start');
-  const cpu0 = process.cpuUsage();
-  const main0 = process.threadCpuUsage();
-  const t0 = performance.now();
-  const result = await run();
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const main = process.threadCpuUsage(main0);
-  if (session !== undefined) writeFileSync(join(args.profile as string, `${name}.cpuprofile`), JSON.stringify((await session.post('Profiler.stop')).profile));
-  return { result, ms, cpuMs: (cpu.user + cpu.system) / 1000, mainMs: (main.user + main.system) / 1000, load };
-}
-const fmt = (m: Measured): string => `${m.ms.toFixed(0)} ms (CPU ${m.cpuMs.toFixed(0)} ms, main thread ${m.mainMs.toFixed(0)} ms, load ${m.load.toFixed(1)})`;
+const measure = await createMeasure(args.profile as string | undefined);
+const fmt = (m: Measured<unknown>): string => `${m.ms.toFixed(0)} ms (CPU ${m.cpuMs.toFixed(0)} ms, main thread ${m.mainMs.toFixed(0)} ms, load ${m.load.toFixed(1)})`;
 
 console.log(`# ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 
@@ -125,7 +100,7 @@ try {
     const bare = await measure('reference-notify', () => vl.ledger.submit(vl.identities.operator, 'notifyDRevent', ['reference-tx', onLedger.day, JSON.stringify(onLedger.window), JSON.stringify(onLedger.requestW), JSON.stringify(cluster)]));
     console.log(`reference: the contract's notifyDRevent of the same event for the same ${cluster.length} customers, one bare transaction: ${fmt(bare)}`);
     await vl.ledger.submit(vl.identities.operator, 'cancelDRevent', ['reference-tx']);
-    const ordered: Measured[] = [];
+    const ordered: Measured<unknown>[] = [];
     for (const [name, what, value] of [['new', 'a new order', kw], ['changed', 'a changed order', kw * 1.2], ['ended', 'the order ended (0)', 0]] as const) {
       const from = cs.received.length;
       const m = await measure(`order-${name}`, async () => {
@@ -138,7 +113,7 @@ try {
     // The other reference: the same event created through the VTN's API directly, without the bridge.
     const direct = await measure('reference-events-create', () => vtn.events.create({ eventId: 'reference', start: now + 15 * 60_000, durationMinutes: 120, reductionW: kw * 1000, targets: 'all' }));
     console.log(`reference: the same event through vtn.events.create directly: ${fmt(direct)}`);
-    const [first] = ordered as [Measured];
+    const [first] = ordered as [Measured<unknown>];
     console.log(`ratio set-point → act-term / bare notifyDRevent: wall ${(first.ms / bare.ms).toFixed(2)}, CPU ${(first.cpuMs / bare.cpuMs).toFixed(2)}`);
     figures.push({
       id: 'iec104.setpoint-act-term',
@@ -179,6 +154,7 @@ try {
   cs.close();
   await bridge.close();
   reportFigures(figures);
+  measure.close();
 } finally {
   await vtn.close();
   await vl.close();
